@@ -1,0 +1,47 @@
+# Thin wrapper over Meson. `make run` and `make test` are the two commands of the README.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+LISTEN ?= 127.0.0.1:8080
+DATA_DIR ?= var
+
+.PHONY: all deps build run test unit asan fuzz bench format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: deps build
+	$(BUILD)/cloudrec serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+test: deps build
+	tests/run.sh $(BUILD)
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+asan:
+	[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(ASAN_BUILD)
+	meson test -C $(ASAN_BUILD) --print-errorlogs
+
+fuzz:
+	[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C $(FUZZ_BUILD)
+	tests/fuzz/run.sh $(FUZZ_BUILD) 60
+
+bench: deps build
+	bench/run.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

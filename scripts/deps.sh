@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what cloudrec needs and is missing: Debian packages (apt-get) and the npm packages the
+# tests drive the service with. Idempotent and quiet when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES=(
+  build-essential meson ninja-build pkg-config
+  libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev zlib1g-dev
+  clang libclang-rt-14-dev
+  curl wrk
+)
+
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm test dependencies (pinned in package-lock.json).
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "deps: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

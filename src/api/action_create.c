@@ -1,0 +1,83 @@
+/* CreateCloudRecording: checks the robot's credentials, takes a concurrency slot and persists
+ * the task with its normalised parameters. The task starts Idle: nothing is recorded until a
+ * recorder joins the room (DESIGN.md: task/ supervises the worker). */
+#include "actions.h"
+
+#include "auth/usersig.h"
+#include "common/api_error.h"
+#include "common/json_util.h"
+#include "task/task_id.h"
+
+static gboolean
+create_check_usersig (const CrApp *app, const char *field, const char *usersig,
+                      const char *user_id, gint64 now_s, GError **error)
+{
+  g_autoptr (GError) sig_error = NULL;
+  g_autoptr (CrUserSig) sig =
+      cr_usersig_verify (usersig, app->sdk_app_id, user_id, app->usersig_key, now_s, &sig_error);
+  if (sig == NULL) {
+    cr_api_error_set (error, "InvalidParameter.UserSig", "%s is not valid for UserId %s: %s",
+                      field, user_id, sig_error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* TRTC: a second robot with the same UserId in the same room interrupts the earlier task. */
+static gboolean
+create_replace_same_robot (CrApi *api, const CrTask *task, gint64 now_ms, GError **error)
+{
+  g_autoptr (GPtrArray) active = api->store->vt->list_active (api->store, error);
+  if (active == NULL)
+    return FALSE;
+  for (guint i = 0; i < active->len; i++) {
+    const CrTask *other = g_ptr_array_index (active, i);
+    if (other->sdk_app_id == task->sdk_app_id && g_strcmp0 (other->room_id, task->room_id) == 0 &&
+        other->room_id_type == task->room_id_type && g_strcmp0 (other->user_id, task->user_id) == 0) {
+      g_info ("task %s: robot %s entered room %s again; ending the earlier task %s (LeaveCode 101)",
+              task->task_id, task->user_id, task->room_id, other->task_id);
+      if (!api->store->vt->set_status (api->store, other->sdk_app_id, other->task_id,
+                                       CR_TASK_EXITED, 101, now_ms, error))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
+                                  JsonObject *reply, GError **error)
+{
+  gint64 now_ms = api->now_ms ();
+  gint64 room_type = 1, hours = 72;
+  cr_json_get_int (params, "RoomIdType", &room_type);
+  cr_json_get_int (params, "ResourceExpiredHour", &hours);
+  const char *user_id = cr_json_get_string (params, "UserId");
+  if (!create_check_usersig (app, "UserSig", cr_json_get_string (params, "UserSig"), user_id,
+                             now_ms / 1000, error))
+    return FALSE;
+  const char *private_map_key = cr_json_get_string (params, "PrivateMapKey");
+  if (private_map_key != NULL && *private_map_key != '\0' &&
+      !create_check_usersig (app, "PrivateMapKey", private_map_key, user_id, now_ms / 1000, error))
+    return FALSE;
+
+  g_autoptr (CrTask) task = cr_task_new ();
+  task->task_id = cr_task_id_new ();
+  task->sdk_app_id = app->sdk_app_id;
+  task->room_id = g_strdup (cr_json_get_string (params, "RoomId"));
+  task->room_id_type = (int) room_type;
+  task->user_id = g_strdup (user_id);
+  task->status = CR_TASK_IDLE;
+  task->params_json = cr_json_object_to_string (params);
+  task->created_ms = task->updated_ms = now_ms;
+  task->expires_ms = now_ms + hours * 3600 * 1000;
+
+  if (!create_replace_same_robot (api, task, now_ms, error))
+    return FALSE;
+  if (!api->store->vt->insert (api->store, task, api->config->api_max_tasks, error))
+    return FALSE;
+  g_info ("task %s created: SdkAppId %" G_GUINT64_FORMAT " room %s robot %s", task->task_id,
+          task->sdk_app_id, task->room_id, task->user_id);
+  json_object_set_string_member (reply, "TaskId", task->task_id);
+  return TRUE;
+}

@@ -1,0 +1,234 @@
+/* The request pipeline of the control API; api.h says why it is transport-free.
+ *
+ * Order of checks, each failing with the TRTC code an SDK expects:
+ * action/version headers -> TC3 signature -> request size -> rate limit (per app) -> body or
+ * query parsing -> action lookup -> schema validation -> SdkAppId ownership -> the action. */
+#include "api.h"
+
+#include <string.h>
+
+#include "api/actions.h"
+#include "common/api_error.h"
+#include "common/json_util.h"
+#include "validate/validate.h"
+
+static gint64
+api_wall_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+CrApi *
+cr_api_new (const CrConfig *config, CrTaskStore *store)
+{
+  CrApi *api = g_new0 (CrApi, 1);
+  api->config = config;
+  api->store = store;
+  api->rate_limit = cr_rate_limit_new (config->api_rate_limit);
+  api->now_ms = api_wall_ms;
+  return api;
+}
+
+void
+cr_api_free (CrApi *api)
+{
+  if (api == NULL)
+    return;
+  cr_rate_limit_free (api->rate_limit);
+  g_free (api);
+}
+
+static char *
+api_envelope (JsonObject *reply, const char *request_id)
+{
+  json_object_set_string_member (reply, "RequestId", request_id);
+  g_autoptr (JsonObject) outer = json_object_new ();
+  json_object_set_object_member (outer, "Response", json_object_ref (reply));
+  return cr_json_object_to_string (outer);
+}
+
+static char *
+api_error_envelope (const GError *error, const char *request_id)
+{
+  g_autoptr (JsonObject) err = json_object_new ();
+  json_object_set_string_member (err, "Code", cr_api_error_code (error));
+  json_object_set_string_member (err, "Message", error->message);
+  g_autoptr (JsonObject) reply = json_object_new ();
+  json_object_set_object_member (reply, "Error", json_object_ref (err));
+  return api_envelope (reply, request_id);
+}
+
+char *
+cr_api_error_reply (const char *code, const char *message)
+{
+  g_autoptr (GError) error = cr_api_error_new (code, "%s", message);
+  g_autofree char *request_id = g_uuid_string_random ();
+  return api_error_envelope (error, request_id);
+}
+
+static const char *
+api_secret_lookup (const char *secret_id, gpointer user_data)
+{
+  const CrConfig *config = user_data;
+  return cr_apps_secret_key (config->apps, secret_id, NULL);
+}
+
+/* Decodes "k=v&k2=v2" into a table of decoded strings. */
+static GHashTable *
+api_parse_query (const char *raw_query, GError **error)
+{
+  g_autoptr (GHashTable) pairs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (raw_query == NULL || *raw_query == '\0')
+    return g_steal_pointer (&pairs);
+  g_auto (GStrv) parts = g_strsplit (raw_query, "&", 0);
+  for (char **p = parts; *p; p++) {
+    if (**p == '\0')
+      continue;
+    char *eq = strchr (*p, '=');
+    g_autofree char *key = g_uri_unescape_segment (*p, eq, NULL);
+    g_autofree char *value = eq != NULL ? g_uri_unescape_string (eq + 1, NULL) : g_strdup ("");
+    if (key == NULL || value == NULL || !g_utf8_validate (key, -1, NULL) ||
+        !g_utf8_validate (value, -1, NULL)) {
+      cr_api_error_set (error, "InvalidParameter.UrlParamsError",
+                        "the query string is not valid percent-encoded UTF-8");
+      return NULL;
+    }
+    if (g_hash_table_contains (pairs, key)) {
+      cr_api_error_set (error, "InvalidParameter.UrlParamsError",
+                        "query parameter %s appears twice", key);
+      return NULL;
+    }
+    g_hash_table_insert (pairs, g_steal_pointer (&key), g_steal_pointer (&value));
+  }
+  return g_steal_pointer (&pairs);
+}
+
+static JsonObject *
+api_read_params (const CrApiRequest *req, CrValidateFlags *flags, GError **error)
+{
+  if (g_strcmp0 (req->method, "GET") == 0) {
+    *flags = CR_VALIDATE_FORM;
+    g_autoptr (GHashTable) pairs = api_parse_query (req->raw_query, error);
+    return pairs != NULL ? cr_validate_unflatten_query (pairs, error) : NULL;
+  }
+  *flags = CR_VALIDATE_JSON;
+  const char *ct = req->header ("content-type", req->header_data);
+  if (ct == NULL || g_ascii_strncasecmp (ct, "application/json", strlen ("application/json")) != 0) {
+    cr_api_error_set (error, "InvalidParameter.BodyParamsError",
+                      "Content-Type must be application/json for POST, got \"%s\"",
+                      ct != NULL ? ct : "");
+    return NULL;
+  }
+  return cr_json_parse_object ((const char *) req->body, req->body_len, error);
+}
+
+/* The SdkAppId of the request must be the app whose key signed it. */
+static const CrApp *
+api_check_app (CrApi *api, const CrApp *signer, JsonObject *params, GError **error)
+{
+  gint64 id = 0;
+  if (!cr_json_get_int (params, "SdkAppId", &id)) {
+    cr_api_error_set (error, "MissingParameter.SdkAppId", "SdkAppId is required");
+    return NULL;
+  }
+  if ((guint64) id == signer->sdk_app_id)
+    return signer;
+  if (cr_apps_find (api->config->apps, (guint64) id) == NULL) {
+    cr_api_error_set (error, "InvalidParameter.SdkAppId",
+                      "SdkAppId %" G_GINT64_FORMAT " is not an application of this server", id);
+    return NULL;
+  }
+  cr_api_error_set (error, "AuthFailure.UnauthorizedOperation",
+                    "the SecretId that signed this request may not act on SdkAppId %" G_GINT64_FORMAT,
+                    id);
+  return NULL;
+}
+
+static gboolean
+api_check_headers (const CrApiRequest *req, const char **out_action, GError **error)
+{
+  const char *action = req->header ("x-tc-action", req->header_data);
+  const char *version = req->header ("x-tc-version", req->header_data);
+  if (action == NULL || *action == '\0') {
+    cr_api_error_set (error, "MissingParameter", "the X-TC-Action header is required");
+    return FALSE;
+  }
+  if (version == NULL || *version == '\0') {
+    cr_api_error_set (error, "MissingParameter", "the X-TC-Version header is required");
+    return FALSE;
+  }
+  if (strcmp (version, CR_API_VERSION) != 0) {
+    cr_api_error_set (error, "NoSuchVersion",
+                      "API version %s is not supported; use " CR_API_VERSION, version);
+    return FALSE;
+  }
+  *out_action = action;
+  return TRUE;
+}
+
+static JsonObject *
+api_run (CrApi *api, const CrApiRequest *req, GError **error)
+{
+  const char *action_name = NULL;
+  if (!api_check_headers (req, &action_name, error))
+    return NULL;
+
+  g_autofree char *secret_id = NULL;
+  const CrConfig *config = api->config;
+  const CrTc3Request signed_req = { req->method, req->raw_query, req->body, req->body_len,
+                                    req->header, req->header_data };
+  if (!cr_tc3_verify (&signed_req, api->now_ms () / 1000, config->api_clock_skew,
+                      api_secret_lookup, (gpointer) config, &secret_id, error))
+    return NULL;
+  const CrApp *signer = NULL;
+  cr_apps_secret_key (config->apps, secret_id, &signer);
+
+  if (req->body_len > (gsize) config->api_max_body) {
+    cr_api_error_set (error, "RequestSizeLimitExceeded",
+                      "the request body is %" G_GSIZE_FORMAT " bytes; the limit is %" G_GINT64_FORMAT,
+                      req->body_len, config->api_max_body);
+    return NULL;
+  }
+  if (!cr_rate_limit_allow (api->rate_limit, signer->sdk_app_id, g_get_monotonic_time ())) {
+    cr_api_error_set (error, "RequestLimitExceeded",
+                      "SdkAppId %" G_GUINT64_FORMAT " made more than %" G_GINT64_FORMAT
+                      " requests in one second",
+                      signer->sdk_app_id, config->api_rate_limit);
+    return NULL;
+  }
+  const CrAction *action = cr_action_find (action_name);
+  if (action == NULL) {
+    cr_api_error_set (error, "InvalidAction", "action %s does not exist", action_name);
+    return NULL;
+  }
+  CrValidateFlags flags = CR_VALIDATE_JSON;
+  g_autoptr (JsonObject) raw = api_read_params (req, &flags, error);
+  if (raw == NULL)
+    return NULL;
+  g_autoptr (JsonObject) params = cr_validate_request (action_name, raw, flags, error);
+  if (params == NULL)
+    return NULL;
+  const CrApp *app = api_check_app (api, signer, params, error);
+  if (app == NULL)
+    return NULL;
+  g_autoptr (JsonObject) reply = json_object_new ();
+  if (!action->func (api, app, params, reply, error))
+    return NULL;
+  return g_steal_pointer (&reply);
+}
+
+char *
+cr_api_handle (CrApi *api, const CrApiRequest *req)
+{
+  g_autofree char *request_id = g_uuid_string_random ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) reply = api_run (api, req, &error);
+  const char *action = req->header ("x-tc-action", req->header_data);
+  if (reply == NULL) {
+    g_info ("api %s %s -> %s: %s", action != NULL ? action : "-", request_id,
+            cr_api_error_code (error), error->message);
+    return api_error_envelope (error, request_id);
+  }
+  g_debug ("api %s %s -> ok", action, request_id);
+  return api_envelope (reply, request_id);
+}

@@ -1,0 +1,45 @@
+/* The TRTC-compatible control API, independent of the HTTP library.
+ *
+ * Why transport-free: the whole request pipeline (headers -> TC3 -> body -> rate limit ->
+ * validation -> action -> envelope) is one function over plain bytes, so unit tests and the
+ * libFuzzer target drive exactly what the HTTP server runs. http_server.c only moves bytes. */
+#pragma once
+
+#include <glib.h>
+
+#include "auth/tc3.h"
+#include "api/rate_limit.h"
+#include "config/config.h"
+#include "store/task_store.h"
+
+G_BEGIN_DECLS
+
+#define CR_API_VERSION "2019-07-22"
+
+typedef struct {
+  const CrConfig *config; /* settings and apps, borrowed */
+  CrTaskStore *store;     /* borrowed */
+  CrRateLimit *rate_limit;
+  gint64 (*now_ms) (void); /* wall clock, replaceable in tests */
+} CrApi;
+
+typedef struct {
+  const char *method;    /* "POST" or "GET" */
+  const char *raw_query; /* GET: the raw query string; POST: "" */
+  const guchar *body;
+  gsize body_len;
+  CrTc3HeaderFunc header; /* lowercase name -> value */
+  gpointer header_data;
+} CrApiRequest;
+
+CrApi *cr_api_new (const CrConfig *config, CrTaskStore *store);
+void cr_api_free (CrApi *api);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrApi, cr_api_free)
+
+/* Handles one call; returns the JSON reply text, always {"Response":{...,"RequestId":...}}. */
+char *cr_api_handle (CrApi *api, const CrApiRequest *req);
+
+/* The error envelope for failures found before cr_api_handle runs (e.g. an oversized body). */
+char *cr_api_error_reply (const char *code, const char *message);
+
+G_END_DECLS

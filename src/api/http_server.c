@@ -1,0 +1,174 @@
+/* libsoup glue for the control API; http_server.h explains the limits enforced here. */
+#include "http_server.h"
+
+#include <string.h>
+
+#include "common/api_error.h"
+
+struct CrHttpServer {
+  SoupServer *soup;
+  CrApi *api;
+  const CrConfig *config;
+  guint16 port;
+};
+
+static const char *
+http_header (const char *lower_name, gpointer user_data)
+{
+  return soup_message_headers_get_one (user_data, lower_name);
+}
+
+static void
+http_reply_json (SoupServerMessage *msg, char *json, gboolean close)
+{
+  SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
+  const char *trace = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                    "X-TC-TraceId");
+  if (trace != NULL)
+    soup_message_headers_replace (out, "X-TC-TraceId", trace);
+  if (close)
+    soup_message_headers_replace (out, "Connection", "close");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, json, strlen (json));
+}
+
+static char *
+http_size_error (const CrConfig *config)
+{
+  g_autofree char *text = g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT
+                                           " bytes", config->api_max_body);
+  return cr_api_error_reply ("RequestSizeLimitExceeded", text);
+}
+
+/* Refuses an oversized body from its headers, before libsoup reads it. */
+static void
+http_got_headers (SoupServerMessage *msg, gpointer user_data)
+{
+  CrHttpServer *server = user_data;
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  goffset len = soup_message_headers_get_content_length (h);
+  if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH &&
+      len > server->config->api_max_body) {
+    http_reply_json (msg, http_size_error (server->config), TRUE);
+  }
+}
+
+/* A chunked body is counted as it arrives; past the limit the connection is dropped. */
+static void
+http_got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  CrHttpServer *server = user_data;
+  goffset total = soup_server_message_get_request_body (msg)->length;
+  if (total > server->config->api_max_body) {
+    g_info ("http: chunked body over %" G_GINT64_FORMAT " bytes; closing the connection",
+            server->config->api_max_body);
+    GSocket *sock = soup_server_message_get_socket (msg);
+    if (sock != NULL)
+      g_socket_shutdown (sock, TRUE, TRUE, NULL);
+  }
+}
+
+static void
+http_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  CrHttpServer *server = user_data;
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock != NULL)
+    g_socket_set_timeout (sock, (guint) server->config->api_timeout);
+  g_signal_connect (msg, "got-headers", G_CALLBACK (http_got_headers), server);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (http_got_chunk), server);
+}
+
+static void
+http_handle_api (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+                 gpointer user_data)
+{
+  CrHttpServer *server = user_data;
+  if (soup_server_message_get_status (msg) != 0)
+    return; /* already answered from the headers (oversized body) */
+  const char *method = soup_server_message_get_method (msg);
+  if (strcmp (path, "/") != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  if (strcmp (method, "POST") != 0 && strcmp (method, "GET") != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow",
+                                  "GET, POST");
+    return;
+  }
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  if (body->length > server->config->api_max_body) {
+    http_reply_json (msg, http_size_error (server->config), TRUE);
+    return;
+  }
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  gsize len = 0;
+  const guchar *data = g_bytes_get_data (bytes, &len);
+  const char *raw_query = g_uri_get_query (soup_server_message_get_uri (msg));
+  CrApiRequest req = {
+    .method = method,
+    .raw_query = strcmp (method, "GET") == 0 && raw_query != NULL ? raw_query : "",
+    .body = data,
+    .body_len = len,
+    .header = http_header,
+    .header_data = soup_server_message_get_request_headers (msg),
+  };
+  http_reply_json (msg, cr_api_handle (server->api, &req), FALSE);
+}
+
+CrHttpServer *
+cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GError **error)
+{
+  g_autoptr (GSocketConnectable) addr = g_network_address_parse (listen, 8080, error);
+  if (addr == NULL)
+    return NULL;
+  const char *host = g_network_address_get_hostname (G_NETWORK_ADDRESS (addr));
+  guint16 port = g_network_address_get_port (G_NETWORK_ADDRESS (addr));
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (host);
+  if (inet == NULL && g_strcmp0 (host, "localhost") == 0)
+    inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  if (inet == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "listen address \"%s\" must be a numeric IP address and port", listen);
+    return NULL;
+  }
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (inet, port);
+
+  CrHttpServer *server = g_new0 (CrHttpServer, 1);
+  server->api = api;
+  server->config = config;
+  server->soup = soup_server_new ("server-header", "cloudrec/" CLOUDREC_VERSION, NULL);
+  g_signal_connect (server->soup, "request-started", G_CALLBACK (http_request_started), server);
+  soup_server_add_handler (server->soup, "/", http_handle_api, server, NULL);
+  if (!soup_server_listen (server->soup, sa, 0, error)) {
+    cr_http_server_free (server);
+    return NULL;
+  }
+  GSList *uris = soup_server_get_uris (server->soup);
+  server->port = uris != NULL ? (guint16) g_uri_get_port (uris->data) : port;
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return server;
+}
+
+guint16
+cr_http_server_port (CrHttpServer *server)
+{
+  return server->port;
+}
+
+SoupServer *
+cr_http_server_soup (CrHttpServer *server)
+{
+  return server->soup;
+}
+
+void
+cr_http_server_free (CrHttpServer *server)
+{
+  if (server == NULL)
+    return;
+  soup_server_disconnect (server->soup);
+  g_object_unref (server->soup);
+  g_free (server);
+}

@@ -1,0 +1,26 @@
+/* The HTTP front of the daemon (libsoup-3): moves bytes between sockets and cr_api_handle().
+ *
+ * Why the size and time limits live here: an oversized body is refused from its Content-Length
+ * before it is read, and a client that dribbles bytes is cut off by a socket timeout, so neither
+ * can hold memory or a connection hostage. Everything the API decides is in api.c. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "api/api.h"
+
+G_BEGIN_DECLS
+
+typedef struct CrHttpServer CrHttpServer;
+
+/* Listens on @listen ("HOST:PORT"; port 0 picks a free one) and serves @api at "/". */
+CrHttpServer *cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen,
+                                  GError **error);
+/* The port actually bound. */
+guint16 cr_http_server_port (CrHttpServer *server);
+/* The underlying server, for other modules to add handlers (WHIP, console). */
+SoupServer *cr_http_server_soup (CrHttpServer *server);
+void cr_http_server_free (CrHttpServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrHttpServer, cr_http_server_free)
+
+G_END_DECLS

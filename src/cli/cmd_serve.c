@@ -1,0 +1,87 @@
+/* `cloudrec serve`: the daemon. Reads the settings table, opens the task store and serves the
+ * control API until SIGTERM or SIGINT, then closes everything in order. */
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/http_server.h"
+#include "cli/commands.h"
+#include "common/log.h"
+#include "config/demo_app.h"
+
+static gboolean
+serve_quit (gpointer loop)
+{
+  g_info ("signal received; shutting down");
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+serve_print_apps (const CrConfig *config, const char *listen_url)
+{
+  printf ("cloudrec %s serving the TRTC cloud-recording API at %s\n", CLOUDREC_VERSION, listen_url);
+  for (guint i = 0; i < cr_apps_count (config->apps); i++) {
+    const CrApp *app = cr_apps_nth (config->apps, i);
+    const CrSecret *s = g_ptr_array_index (app->secrets, 0);
+    printf ("  SdkAppId %" G_GUINT64_FORMAT "  SecretId %s  SecretKey %s  UserSig key %s\n",
+            app->sdk_app_id, s->secret_id, s->secret_key, app->usersig_key);
+  }
+  fflush (stdout);
+}
+
+int
+cr_cmd_serve (int argc, char **argv)
+{
+  g_autoptr (CrConfig) config = cr_config_new_defaults ();
+  g_autoptr (GError) error = NULL;
+  gboolean want_help = FALSE;
+  if (!cr_config_load_args (config, argc, argv, &want_help, &error)) {
+    fprintf (stderr, "cloudrec serve: %s\n", error->message);
+    return 2;
+  }
+  if (want_help) {
+    g_autofree char *help = cr_config_help ();
+    printf ("usage: cloudrec serve [options]\n\nSettings (flag, environment, or [cloudrec] in a "
+            "--config file):\n%s",
+            help);
+    return 0;
+  }
+  cr_config_finish (config);
+  cr_log_init (config->log_level);
+  if (cr_apps_count (config->apps) == 0 && !cr_demo_app_load (config, &error)) {
+    fprintf (stderr, "cloudrec serve: %s\n", error->message);
+    return 1;
+  }
+  if (g_mkdir_with_parents (config->storage_dir, 0700) != 0) {
+    fprintf (stderr, "cloudrec serve: cannot create %s: %s\n", config->storage_dir,
+             g_strerror (errno));
+    return 1;
+  }
+  g_autoptr (CrTaskStore) store = cr_sqlite_store_open (config->db_path, &error);
+  if (store == NULL) {
+    fprintf (stderr, "cloudrec serve: task store %s: %s\n", config->db_path, error->message);
+    return 1;
+  }
+  g_autoptr (CrApi) api = cr_api_new (config, store);
+  g_autoptr (CrHttpServer) http = cr_http_server_new (api, config, config->listen, &error);
+  if (http == NULL) {
+    fprintf (stderr, "cloudrec serve: cannot listen on %s: %s\n", config->listen, error->message);
+    return 1;
+  }
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, serve_quit, loop);
+  g_unix_signal_add (SIGINT, serve_quit, loop);
+  g_autofree char *host = g_strdup (config->listen);
+  char *colon = strrchr (host, ':');
+  if (colon != NULL)
+    *colon = '\0';
+  g_autofree char *url = g_strdup_printf ("http://%s:%u/", host, cr_http_server_port (http));
+  serve_print_apps (config, url);
+  g_info ("listening on %s (store %s, storage %s)", url, config->db_path, config->storage_dir);
+  g_main_loop_run (loop);
+  g_info ("stopped");
+  return 0;
+}

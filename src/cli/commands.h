@@ -1,0 +1,6 @@
+/* The subcommands of the `cloudrec` binary: each parses its own flags and calls a module. */
+#pragma once
+
+int cr_cmd_serve (int argc, char **argv);
+int cr_cmd_usersig (int argc, char **argv);
+int cr_cmd_version (int argc, char **argv);

@@ -1,0 +1,317 @@
+/* The settings table and its three sources; config.h explains the precedence. */
+#include "config.h"
+
+#include <string.h>
+
+typedef enum { SETTING_STRING, SETTING_INT, SETTING_ENUM } SettingType;
+
+typedef struct {
+  const char *name; /* flag and file key; env is CLOUDREC_ + upper-cased with '_' */
+  SettingType type;
+  gsize offset;     /* into CrConfig */
+  const char *def;
+  gint64 min, max;  /* SETTING_INT */
+  const char *choices; /* SETTING_ENUM: '|'-separated */
+  const char *help;
+} Setting;
+
+#define OFF(field) G_STRUCT_OFFSET (CrConfig, field)
+
+static const Setting settings[] = {
+  { "listen", SETTING_STRING, OFF (listen), "127.0.0.1:8080", 0, 0, NULL,
+    "HOST:PORT the HTTP API listens on" },
+  { "data-dir", SETTING_STRING, OFF (data_dir), "var", 0, 0, NULL,
+    "directory for the database, local storage and spool" },
+  { "db-path", SETTING_STRING, OFF (db_path), "", 0, 0, NULL,
+    "SQLite task store file (default <data-dir>/cloudrec.db)" },
+  { "storage-dir", SETTING_STRING, OFF (storage_dir), "", 0, 0, NULL,
+    "local blob store root (default <data-dir>/storage)" },
+  { "log-level", SETTING_ENUM, OFF (log_level), "info", 0, 0, "error|warning|info|debug",
+    "least severe log level written to stderr" },
+  { "api-rate-limit", SETTING_INT, OFF (api_rate_limit), "20", 1, 1000000, NULL,
+    "API requests per second per SdkAppId (RequestLimitExceeded beyond)" },
+  { "api-max-tasks", SETTING_INT, OFF (api_max_tasks), "100", 1, 1000000, NULL,
+    "concurrent recording tasks per SdkAppId (FailedOperation.RestrictedConcurrency beyond)" },
+  { "api-max-streams", SETTING_INT, OFF (api_max_streams), "25", 1, 64, NULL,
+    "streams one recording task subscribes at most" },
+  { "api-max-body", SETTING_INT, OFF (api_max_body), "262144", 1024, 67108864, NULL,
+    "largest API request body in bytes (RequestSizeLimitExceeded beyond)" },
+  { "api-timeout", SETTING_INT, OFF (api_timeout), "6", 1, 600, NULL,
+    "seconds a client may take to send a request before the connection is closed" },
+  { "api-clock-skew", SETTING_INT, OFF (api_clock_skew), "300", 1, 86400, NULL,
+    "seconds a TC3 X-TC-Timestamp may differ from the server clock" },
+};
+
+static gboolean
+setting_apply (CrConfig *config, const Setting *s, const char *value, const char *source,
+               GError **error)
+{
+  gpointer field = G_STRUCT_MEMBER_P (config, s->offset);
+  if (s->type == SETTING_INT) {
+    gint64 v = 0;
+    if (!g_ascii_string_to_signed (value, 10, s->min, s->max, &v, NULL)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: %s must be an integer in [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                   "], got \"%s\"",
+                   source, s->name, s->min, s->max, value);
+      return FALSE;
+    }
+    *(gint64 *) field = v;
+    return TRUE;
+  }
+  if (s->type == SETTING_ENUM) {
+    g_auto (GStrv) choices = g_strsplit (s->choices, "|", 0);
+    if (!g_strv_contains ((const char *const *) choices, value)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s must be one of %s",
+                   source, s->name, s->choices);
+      return FALSE;
+    }
+  }
+  char **slot = field;
+  g_free (*slot);
+  *slot = g_strdup (value);
+  return TRUE;
+}
+
+static const Setting *
+setting_find (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
+    if (strcmp (settings[i].name, name) == 0)
+      return &settings[i];
+  }
+  return NULL;
+}
+
+CrConfig *
+cr_config_new_defaults (void)
+{
+  CrConfig *config = g_new0 (CrConfig, 1);
+  config->apps = cr_apps_new ();
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
+    gboolean ok = setting_apply (config, &settings[i], settings[i].def, "default", NULL);
+    g_assert (ok);
+  }
+  return config;
+}
+
+void
+cr_config_free (CrConfig *config)
+{
+  if (config == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
+    if (settings[i].type != SETTING_INT)
+      g_free (*(char **) G_STRUCT_MEMBER_P (config, settings[i].offset));
+  }
+  cr_apps_free (config->apps);
+  g_free (config);
+}
+
+static gboolean
+config_load_app_group (CrConfig *config, GKeyFile *kf, const char *group, const char *path,
+                       GError **error)
+{
+  guint64 id = 0;
+  if (!g_ascii_string_to_unsigned (group + strlen ("app "), 10, 1, G_MAXUINT32, &id, NULL)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "%s: group [%s] must be [app <SdkAppId>]", path, group);
+    return FALSE;
+  }
+  g_autofree char *usersig_key = g_key_file_get_string (kf, group, "usersig-key", NULL);
+  g_autofree char *cb_url = g_key_file_get_string (kf, group, "callback-url", NULL);
+  g_autofree char *cb_key = g_key_file_get_string (kf, group, "callback-key", NULL);
+  g_auto (GStrv) secrets = g_key_file_get_string_list (kf, group, "secrets", NULL, NULL);
+  if (secrets == NULL || secrets[0] == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "%s: [%s] needs secrets=SECRETID:SECRETKEY[;...]", path, group);
+    return FALSE;
+  }
+  for (char **s = secrets; *s; s++) {
+    g_auto (GStrv) pair = g_strsplit (*s, ":", 2);
+    if (g_strv_length (pair) != 2) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "%s: [%s] secrets entries are SECRETID:SECRETKEY", path, group);
+      return FALSE;
+    }
+    if (!cr_apps_add (config->apps, id, pair[0], pair[1], usersig_key, cb_key, cb_url, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+cr_config_load_file (CrConfig *config, const char *path, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_key_file_set_list_separator (kf, ';');
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
+    return FALSE;
+  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+  for (char **g = groups; *g; g++) {
+    if (g_str_has_prefix (*g, "app ")) {
+      if (!config_load_app_group (config, kf, *g, path, error))
+        return FALSE;
+      continue;
+    }
+    if (strcmp (*g, "cloudrec") != 0) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                   "%s: unknown group [%s]; use [cloudrec] or [app <SdkAppId>]", path, *g);
+      return FALSE;
+    }
+    g_auto (GStrv) keys = g_key_file_get_keys (kf, *g, NULL, NULL);
+    for (char **k = keys; *k; k++) {
+      const Setting *s = setting_find (*k);
+      if (s == NULL) {
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                     "%s: unknown setting \"%s\" (see `cloudrec serve --help`)", path, *k);
+        return FALSE;
+      }
+      g_autofree char *v = g_key_file_get_string (kf, *g, *k, error);
+      if (v == NULL || !setting_apply (config, s, v, path, error))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static char *
+setting_env_name (const char *name)
+{
+  g_autofree char *up = g_ascii_strup (name, -1);
+  g_strdelimit (up, "-", '_');
+  return g_strconcat ("CLOUDREC_", up, NULL);
+}
+
+gboolean
+cr_config_load_env (CrConfig *config, char **envp, GError **error)
+{
+  g_auto (GStrv) own = envp == NULL ? g_get_environ () : NULL;
+  char **env = envp != NULL ? envp : own;
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
+    g_autofree char *var = setting_env_name (settings[i].name);
+    const char *v = g_environ_getenv (env, var);
+    if (v != NULL && !setting_apply (config, &settings[i], v, var, error))
+      return FALSE;
+  }
+  const char *apps = g_environ_getenv (env, "CLOUDREC_APPS");
+  if (apps != NULL) {
+    g_auto (GStrv) specs = g_strsplit (apps, ";", 0);
+    for (char **s = specs; *s; s++) {
+      if (**s != '\0' && !cr_apps_add_spec (config->apps, *s, error))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Splits "--name=value" or "--name value"; advances *i past what it used. */
+static gboolean
+arg_take (int argc, char **argv, int *i, char **name, const char **value, GError **error)
+{
+  const char *arg = argv[*i];
+  const char *eq = strchr (arg, '=');
+  if (eq != NULL) {
+    *name = g_strndup (arg + 2, (gsize) (eq - arg - 2));
+    *value = eq + 1;
+    return TRUE;
+  }
+  *name = g_strdup (arg + 2);
+  if (*i + 1 >= argc) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--%s needs a value", *name);
+    return FALSE;
+  }
+  *value = argv[++*i];
+  return TRUE;
+}
+
+gboolean
+cr_config_load_args (CrConfig *config, int argc, char **argv, gboolean *want_help,
+                     GError **error)
+{
+  *want_help = FALSE;
+  /* --config first, so flags override the file wherever they appear. */
+  for (int i = 0; i < argc; i++) {
+    if (g_strcmp0 (argv[i], "--help") == 0 || g_strcmp0 (argv[i], "-h") == 0) {
+      *want_help = TRUE;
+      return TRUE;
+    }
+    if (g_str_has_prefix (argv[i], "--config")) {
+      g_autofree char *name = NULL;
+      const char *value = NULL;
+      if (!arg_take (argc, argv, &i, &name, &value, error))
+        return FALSE;
+      if (strcmp (name, "config") == 0 && !cr_config_load_file (config, value, error))
+        return FALSE;
+    }
+  }
+  if (!cr_config_load_env (config, NULL, error))
+    return FALSE;
+  for (int i = 0; i < argc; i++) {
+    if (!g_str_has_prefix (argv[i], "--")) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unexpected argument \"%s\"",
+                   argv[i]);
+      return FALSE;
+    }
+    g_autofree char *name = NULL;
+    const char *value = NULL;
+    if (!arg_take (argc, argv, &i, &name, &value, error))
+      return FALSE;
+    if (strcmp (name, "config") == 0)
+      continue;
+    if (strcmp (name, "app") == 0) {
+      if (!cr_apps_add_spec (config->apps, value, error))
+        return FALSE;
+      continue;
+    }
+    const Setting *s = setting_find (name);
+    if (s == NULL) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                   "unknown option --%s (see --help)", name);
+      return FALSE;
+    }
+    g_autofree char *source = g_strconcat ("--", name, NULL);
+    if (!setting_apply (config, s, value, source, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+cr_config_finish (CrConfig *config)
+{
+  if (*config->db_path == '\0') {
+    g_free (config->db_path);
+    config->db_path = g_build_filename (config->data_dir, "cloudrec.db", NULL);
+  }
+  if (*config->storage_dir == '\0') {
+    g_free (config->storage_dir);
+    config->storage_dir = g_build_filename (config->data_dir, "storage", NULL);
+  }
+}
+
+char *
+cr_config_help (void)
+{
+  GString *out = g_string_new (NULL);
+  g_string_append (out, "  --config FILE            read settings and [app N] groups from FILE\n"
+                        "  --app SDKAPPID:SECRETID:SECRETKEY:USERSIGKEY[:CALLBACKKEY[:CALLBACKURL]]\n"
+                        "                           serve an application (repeatable; env CLOUDREC_APPS, ';'-separated)\n");
+  for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
+    const Setting *s = &settings[i];
+    g_autofree char *flag = g_strdup_printf ("--%s %s", s->name,
+                                             s->type == SETTING_INT    ? "N"
+                                             : s->type == SETTING_ENUM ? "LEVEL"
+                                                                       : "TEXT");
+    g_autofree char *env = setting_env_name (s->name);
+    g_string_append_printf (out, "  %-24s %s\n  %-24s   default \"%s\"", flag, s->help, "",
+                            s->def);
+    if (s->type == SETTING_INT)
+      g_string_append_printf (out, ", range [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]", s->min,
+                              s->max);
+    if (s->type == SETTING_ENUM)
+      g_string_append_printf (out, ", one of %s", s->choices);
+    g_string_append_printf (out, ", env %s\n", env);
+  }
+  return g_string_free (out, FALSE);
+}

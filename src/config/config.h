@@ -1,0 +1,48 @@
+/* Configuration: one table of every setting, read from a file, the environment and flags.
+ *
+ * Why one table (as Redis does): each setting is declared once with its type, default, range and
+ * help, and the table drives parsing from all three sources, range checks and `--help`, so the
+ * docs cannot drift from the code. Precedence: flags > environment (CLOUDREC_<NAME>) > file >
+ * default. Applications (SdkAppId with their keys) are entries, not settings: see apps.h. */
+#pragma once
+
+#include <glib.h>
+
+#include "config/apps.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *listen;             /* HOST:PORT of the HTTP API */
+  char *data_dir;           /* root of var state: database, storage, spool */
+  char *db_path;            /* SQLite file; "" = <data-dir>/cloudrec.db */
+  char *storage_dir;        /* local blob store; "" = <data-dir>/storage */
+  char *log_level;          /* error | warning | info | debug */
+  gint64 api_rate_limit;    /* requests per second per SdkAppId */
+  gint64 api_max_tasks;     /* concurrent non-exited tasks per SdkAppId */
+  gint64 api_max_streams;   /* streams one task subscribes at most */
+  gint64 api_max_body;      /* bytes */
+  gint64 api_timeout;       /* seconds a request may take, idle connections included */
+  gint64 api_clock_skew;    /* seconds of TC3 timestamp tolerance */
+  CrApps *apps;
+} CrConfig;
+
+CrConfig *cr_config_new_defaults (void);
+void cr_config_free (CrConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrConfig, cr_config_free)
+
+/* Loads @path (GKeyFile: [cloudrec] settings, [app <SdkAppId>] groups). */
+gboolean cr_config_load_file (CrConfig *config, const char *path, GError **error);
+/* Applies CLOUDREC_<NAME> variables from @envp (NULL = the process environment). */
+gboolean cr_config_load_env (CrConfig *config, char **envp, GError **error);
+/* Applies `--name value` / `--name=value` flags; `--app` may repeat; `--config FILE` is loaded
+ * first wherever it appears. Unknown flags are errors. Sets *@want_help on --help/-h. */
+gboolean cr_config_load_args (CrConfig *config, int argc, char **argv, gboolean *want_help,
+                              GError **error);
+/* Resolves derived paths (db_path, storage_dir) once all sources are read. */
+void cr_config_finish (CrConfig *config);
+
+/* The settings table as help text, one setting per line. */
+char *cr_config_help (void);
+
+G_END_DECLS

@@ -1,0 +1,75 @@
+/* The task store: where tasks and their file lists live.
+ *
+ * Why a vtable: the daemon runs on SQLite by default and on PostgreSQL in cluster mode; the API
+ * and the supervisor only ever talk to this interface, and tests/store/ holds one conformance
+ * suite that every implementation must pass. Versioned like libspa interfaces: an implementation
+ * sets .version to the CR_TASK_STORE_VERSION it was written against.
+ *
+ * Conventions for every method:
+ * - Errors are CR_API_ERROR GErrors. Storage failures are "InternalError.DBError"; rule
+ *   failures carry the TRTC code the API returns as is (see each method).
+ * - Tasks are always addressed by (sdk_app_id, task_id): a task of another app does not exist.
+ * - Returned CrTask / CrTaskFile values are new copies owned by the caller. */
+#pragma once
+
+#include "task/task.h"
+
+G_BEGIN_DECLS
+
+#define CR_TASK_STORE_VERSION 1
+
+typedef struct CrTaskStore CrTaskStore;
+
+typedef struct {
+  guint version;
+  const char *name; /* "sqlite", "postgres" */
+
+  /* Inserts @task if fewer than @max_active non-exited tasks of its app exist, atomically.
+   * Errors: "FailedOperation.RestrictedConcurrency" when the quota is used up;
+   * "InternalError.DBError" when task_id already exists or storage fails. */
+  gboolean (*insert) (CrTaskStore *store, const CrTask *task, gint64 max_active, GError **error);
+
+  /* The task or NULL. Not found is NULL with no error set. */
+  CrTask *(*lookup) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, GError **error);
+
+  /* Replaces params_json of a non-exited task and bumps its revision; sets updated_ms = @now_ms.
+   * Errors: "ResourceNotFound" when it does not exist or has exited. */
+  gboolean (*update_params) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                             const char *params_json, gint64 now_ms, GError **error);
+
+  /* Sets the status. Moving to CR_TASK_EXITED records @leave_code and ended_ms = @now_ms; an
+   * exited task never changes again (FALSE with "ResourceNotFound"). */
+  gboolean (*set_status) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                          CrTaskStatus status, int leave_code, gint64 now_ms, GError **error);
+
+  /* Number of non-exited tasks of @sdk_app_id. -1 on error. */
+  gint64 (*count_active) (CrTaskStore *store, guint64 sdk_app_id, GError **error);
+
+  /* Every non-exited task of every app, oldest first (used to resume after a restart). */
+  GPtrArray *(*list_active) (CrTaskStore *store, GError **error);
+
+  /* Adds or replaces (same task_id + file_name) one StorageFileList entry. */
+  gboolean (*put_file) (CrTaskStore *store, const CrTaskFile *file, GError **error);
+
+  /* The StorageFileList of a task, ordered by begin_ts_ms then file_name. Empty array if none. */
+  GPtrArray *(*list_files) (CrTaskStore *store, const char *task_id, GError **error);
+
+  void (*close) (CrTaskStore *store);
+} CrTaskStoreVtable;
+
+struct CrTaskStore {
+  const CrTaskStoreVtable *vt;
+};
+
+/* Opens (creating if needed) the SQLite store at @path in WAL mode. */
+CrTaskStore *cr_sqlite_store_open (const char *path, GError **error);
+
+static inline void
+cr_task_store_close (CrTaskStore *store)
+{
+  if (store != NULL)
+    store->vt->close (store);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrTaskStore, cr_task_store_close)
+
+G_END_DECLS
