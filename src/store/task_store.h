@@ -9,7 +9,10 @@
  * - Errors are CR_API_ERROR GErrors. Storage failures are "InternalError.DBError"; rule
  *   failures carry the TRTC code the API returns as is (see each method).
  * - Tasks are always addressed by (sdk_app_id, task_id): a task of another app does not exist.
- * - Returned CrTask / CrTaskFile values are new copies owned by the caller. */
+ * - Returned CrTask / CrTaskFile values are new copies owned by the caller.
+ * - TaskIds are unique across all apps. Orderings are byte-wise (PostgreSQL: COLLATE "C"), ties
+ *   broken by task_id.
+ * - Files are addressed by task_id alone: callers look the task up (with its app) first. */
 #pragma once
 
 #include "task/task.h"
@@ -37,8 +40,9 @@ typedef struct {
   gboolean (*update_params) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
                              const char *params_json, gint64 now_ms, GError **error);
 
-  /* Sets the status. Moving to CR_TASK_EXITED records @leave_code and ended_ms = @now_ms; an
-   * exited task never changes again (FALSE with "ResourceNotFound"). */
+  /* Sets the status (setting the current one again is allowed). Moving to CR_TASK_EXITED records
+   * @leave_code and ended_ms = @now_ms; @leave_code is ignored otherwise and updated_ms is left
+   * alone. An exited task never changes again (FALSE with "ResourceNotFound"). */
   gboolean (*set_status) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
                           CrTaskStatus status, int leave_code, gint64 now_ms, GError **error);
 
@@ -48,7 +52,8 @@ typedef struct {
   /* Every non-exited task of every app, oldest first (used to resume after a restart). */
   GPtrArray *(*list_active) (CrTaskStore *store, GError **error);
 
-  /* Adds or replaces (same task_id + file_name) one StorageFileList entry. */
+  /* Adds or replaces (same task_id + file_name) one StorageFileList entry; allowed after the
+   * task exited (the last segment closes after the stop). Unknown task: InternalError.DBError. */
   gboolean (*put_file) (CrTaskStore *store, const CrTaskFile *file, GError **error);
 
   /* The StorageFileList of a task, ordered by begin_ts_ms then file_name. Empty array if none. */

@@ -1,0 +1,523 @@
+/* The SQLite task store: the default CrTaskStore, one database file per daemon (or per host).
+ *
+ * Why SQLite, and why this shape: a single-node deployment needs durable task state with no
+ * extra service to run. WAL mode lets readers (the console, a second `cloudrec` process) run while
+ * the daemon writes, synchronous=NORMAL keeps the WAL durable enough for task records (a power
+ * cut can lose the last commits, never corrupt the file), and the 5 s busy timeout makes a second
+ * process wait instead of failing. The quota check and the insert share one BEGIN IMMEDIATE
+ * transaction: the write lock is taken before counting, so two processes sharing the file cannot
+ * both see "99 of 100" and both insert.
+ *
+ * Threading: a store wraps one connection opened with SQLITE_OPEN_NOMUTEX and its prepared
+ * statements, so it must be used from one thread at a time (in the daemon: the main loop). A
+ * thread that needs the database opens its own store on the same file. Nothing here is global.
+ *
+ * Schema changes: append a step to `migrations`; PRAGMA user_version counts the applied steps. */
+#include "store/task_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "common/api_error.h"
+
+#define DB_ERROR "InternalError.DBError"
+#define BUSY_TIMEOUT_MS 5000
+
+/* Step i brings the schema from user_version i to i + 1. Never edit a released step. */
+static const char *const migrations[] = {
+  /* 1: tasks and their StorageFileList. Status 2 is CR_TASK_EXITED. */
+  "CREATE TABLE tasks ("
+  "  task_id TEXT PRIMARY KEY NOT NULL,"
+  "  sdk_app_id INTEGER NOT NULL,"
+  "  room_id TEXT NOT NULL,"
+  "  room_id_type INTEGER NOT NULL CHECK (room_id_type IN (0, 1)),"
+  "  user_id TEXT NOT NULL,"
+  "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
+  "  leave_code INTEGER NOT NULL,"
+  "  params_json TEXT NOT NULL,"
+  "  revision INTEGER NOT NULL,"
+  "  created_ms INTEGER NOT NULL,"
+  "  updated_ms INTEGER NOT NULL,"
+  "  expires_ms INTEGER NOT NULL,"
+  "  ended_ms INTEGER NOT NULL);"
+  "CREATE INDEX tasks_active_by_app ON tasks (sdk_app_id) WHERE status <> 2;"
+  "CREATE TABLE task_files ("
+  "  task_id TEXT NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,"
+  "  file_name TEXT NOT NULL,"
+  "  user_id TEXT NOT NULL,"
+  "  track_type TEXT NOT NULL,"
+  "  begin_ts_ms INTEGER NOT NULL,"
+  "  PRIMARY KEY (task_id, file_name));",
+};
+
+#define TASK_COLUMNS                                                                               \
+  "task_id, sdk_app_id, room_id, room_id_type, user_id, status, leave_code, params_json, "         \
+  "revision, created_ms, updated_ms, expires_ms, ended_ms"
+
+typedef enum {
+  STMT_BEGIN_IMMEDIATE,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
+  STMT_COUNT_ACTIVE,
+  STMT_INSERT,
+  STMT_LOOKUP,
+  STMT_UPDATE_PARAMS,
+  STMT_SET_STATUS,
+  STMT_LIST_ACTIVE,
+  STMT_PUT_FILE,
+  STMT_LIST_FILES,
+  N_STMTS
+} StmtId;
+
+/* "status <> 2" is spelled exactly as in the partial index so that the planner uses it. */
+static const char *const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_COUNT_ACTIVE] = "SELECT count(*) FROM tasks WHERE sdk_app_id = ?1 AND status <> 2",
+  [STMT_INSERT] = "INSERT INTO tasks (" TASK_COLUMNS ") "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+  [STMT_LOOKUP] = "SELECT " TASK_COLUMNS " FROM tasks WHERE task_id = ?2 AND sdk_app_id = ?1",
+  [STMT_UPDATE_PARAMS] = "UPDATE tasks SET params_json = ?3, revision = revision + 1, "
+                         "updated_ms = ?4 WHERE task_id = ?2 AND sdk_app_id = ?1 AND status <> 2",
+  [STMT_SET_STATUS] = "UPDATE tasks SET status = ?3, "
+                      "leave_code = CASE WHEN ?3 = 2 THEN ?4 ELSE leave_code END, "
+                      "ended_ms = CASE WHEN ?3 = 2 THEN ?5 ELSE ended_ms END "
+                      "WHERE task_id = ?2 AND sdk_app_id = ?1 AND status <> 2",
+  [STMT_LIST_ACTIVE] = "SELECT " TASK_COLUMNS " FROM tasks WHERE status <> 2 "
+                       "ORDER BY created_ms, task_id",
+  [STMT_PUT_FILE] = "INSERT INTO task_files (task_id, file_name, user_id, track_type, begin_ts_ms) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (task_id, file_name) DO UPDATE SET "
+                    "user_id = excluded.user_id, track_type = excluded.track_type, "
+                    "begin_ts_ms = excluded.begin_ts_ms",
+  [STMT_LIST_FILES] = "SELECT task_id, file_name, user_id, track_type, begin_ts_ms FROM task_files "
+                      "WHERE task_id = ?1 ORDER BY begin_ts_ms, file_name",
+};
+
+typedef struct {
+  CrTaskStore parent;
+  sqlite3 *db;
+  sqlite3_stmt *stmt[N_STMTS];
+} SqliteStore;
+
+/* A borrowed prepared statement. Text is bound with SQLITE_STATIC, so a statement is released
+ * (reset, bindings dropped) before the caller's strings go away: by step_done for statements
+ * without rows, by g_autoptr (Stmt) at scope exit for queries. */
+typedef sqlite3_stmt Stmt;
+
+static void
+stmt_release (Stmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stmt, stmt_release)
+
+static gboolean
+db_fail (SqliteStore *self, GError **error, const char *what)
+{
+  cr_api_error_set (error, DB_ERROR, "task store: %s failed: %s", what, sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+/* Runs a statement that returns no rows and releases it (sqlite3_changes stays valid). */
+static gboolean
+step_done (SqliteStore *self, Stmt *stmt, const char *what, GError **error)
+{
+  gboolean ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    db_fail (self, error, what); /* before the reset, which may change the message */
+  stmt_release (stmt);
+  return ok;
+}
+
+/* Runs an UPDATE of one task; no row changed means the task is unknown, another app's or exited. */
+static gboolean
+step_changed (SqliteStore *self, Stmt *stmt, const char *what, guint64 sdk_app_id,
+              const char *task_id, GError **error)
+{
+  if (!step_done (self, stmt, what, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0) {
+    cr_api_error_set (error, "ResourceNotFound",
+                      "Task %s of SdkAppId %" G_GUINT64_FORMAT " does not exist or has exited",
+                      task_id, sdk_app_id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+bind_text (Stmt *stmt, int idx, const char *text)
+{
+  sqlite3_bind_text (stmt, idx, text, -1, SQLITE_STATIC);
+}
+
+static char *
+column_text (Stmt *stmt, int col)
+{
+  const unsigned char *text = sqlite3_column_text (stmt, col);
+  if (text == NULL)
+    return NULL;
+  return g_strndup ((const char *) text, (gsize) sqlite3_column_bytes (stmt, col));
+}
+
+static CrTask *
+task_from_row (Stmt *stmt)
+{
+  CrTask *task = g_new0 (CrTask, 1);
+  task->task_id = column_text (stmt, 0);
+  task->sdk_app_id = (guint64) sqlite3_column_int64 (stmt, 1);
+  task->room_id = column_text (stmt, 2);
+  task->room_id_type = sqlite3_column_int (stmt, 3);
+  task->user_id = column_text (stmt, 4);
+  task->status = (CrTaskStatus) sqlite3_column_int (stmt, 5);
+  task->leave_code = sqlite3_column_int (stmt, 6);
+  task->params_json = column_text (stmt, 7);
+  task->revision = sqlite3_column_int64 (stmt, 8);
+  task->created_ms = sqlite3_column_int64 (stmt, 9);
+  task->updated_ms = sqlite3_column_int64 (stmt, 10);
+  task->expires_ms = sqlite3_column_int64 (stmt, 11);
+  task->ended_ms = sqlite3_column_int64 (stmt, 12);
+  return task;
+}
+
+/* Counts the non-exited tasks of an app; -1 on error. */
+static gint64
+count_active_locked (SqliteStore *self, guint64 sdk_app_id, GError **error)
+{
+  g_autoptr (Stmt) stmt = self->stmt[STMT_COUNT_ACTIVE];
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) sdk_app_id);
+  if (sqlite3_step (stmt) != SQLITE_ROW) {
+    db_fail (self, error, "counting active tasks");
+    return -1;
+  }
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+static gboolean
+sqlite_insert (CrTaskStore *store, const CrTask *task, gint64 max_active, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  gboolean ok = FALSE;
+
+  if (!step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], "starting the insert transaction",
+                  error))
+    return FALSE;
+
+  gint64 active = count_active_locked (self, task->sdk_app_id, error);
+  if (active < 0)
+    goto out;
+  if (active >= max_active) {
+    cr_api_error_set (error, "FailedOperation.RestrictedConcurrency",
+                      "SdkAppId %" G_GUINT64_FORMAT " already has %" G_GINT64_FORMAT
+                      " recording tasks running; the limit is %" G_GINT64_FORMAT,
+                      task->sdk_app_id, active, max_active);
+    goto out;
+  }
+
+  Stmt *ins = self->stmt[STMT_INSERT];
+  bind_text (ins, 1, task->task_id);
+  sqlite3_bind_int64 (ins, 2, (sqlite3_int64) task->sdk_app_id);
+  bind_text (ins, 3, task->room_id);
+  sqlite3_bind_int (ins, 4, task->room_id_type);
+  bind_text (ins, 5, task->user_id);
+  sqlite3_bind_int (ins, 6, (int) task->status);
+  sqlite3_bind_int (ins, 7, task->leave_code);
+  bind_text (ins, 8, task->params_json);
+  sqlite3_bind_int64 (ins, 9, task->revision);
+  sqlite3_bind_int64 (ins, 10, task->created_ms);
+  sqlite3_bind_int64 (ins, 11, task->updated_ms);
+  sqlite3_bind_int64 (ins, 12, task->expires_ms);
+  sqlite3_bind_int64 (ins, 13, task->ended_ms);
+  if (!step_done (self, ins, "inserting the task", error))
+    goto out;
+
+  ok = step_done (self, self->stmt[STMT_COMMIT], "committing the task", error);
+
+out:
+  /* Some errors (disk full, I/O) already rolled back; ROLLBACK then would fail. */
+  if (!ok && !sqlite3_get_autocommit (self->db))
+    step_done (self, self->stmt[STMT_ROLLBACK], "rolling back", NULL);
+  return ok;
+}
+
+static CrTask *
+sqlite_lookup (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  g_autoptr (Stmt) stmt = self->stmt[STMT_LOOKUP];
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) sdk_app_id);
+  bind_text (stmt, 2, task_id);
+  switch (sqlite3_step (stmt)) {
+  case SQLITE_ROW:
+    return task_from_row (stmt);
+  case SQLITE_DONE:
+    return NULL;
+  default:
+    db_fail (self, error, "looking up the task");
+    return NULL;
+  }
+}
+
+static gboolean
+sqlite_update_params (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                      const char *params_json, gint64 now_ms, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  Stmt *stmt = self->stmt[STMT_UPDATE_PARAMS];
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) sdk_app_id);
+  bind_text (stmt, 2, task_id);
+  bind_text (stmt, 3, params_json);
+  sqlite3_bind_int64 (stmt, 4, now_ms);
+  return step_changed (self, stmt, "updating the task parameters", sdk_app_id, task_id, error);
+}
+
+static gboolean
+sqlite_set_status (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                   CrTaskStatus status, int leave_code, gint64 now_ms, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  g_return_val_if_fail (status <= CR_TASK_EXITED, FALSE);
+
+  Stmt *stmt = self->stmt[STMT_SET_STATUS];
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) sdk_app_id);
+  bind_text (stmt, 2, task_id);
+  sqlite3_bind_int (stmt, 3, (int) status);
+  sqlite3_bind_int (stmt, 4, leave_code);
+  sqlite3_bind_int64 (stmt, 5, now_ms);
+  return step_changed (self, stmt, "setting the task status", sdk_app_id, task_id, error);
+}
+
+static gint64
+sqlite_count_active (CrTaskStore *store, guint64 sdk_app_id, GError **error)
+{
+  return count_active_locked ((SqliteStore *) store, sdk_app_id, error);
+}
+
+static GPtrArray *
+sqlite_list_active (CrTaskStore *store, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  g_autoptr (Stmt) stmt = self->stmt[STMT_LIST_ACTIVE];
+  g_autoptr (GPtrArray) tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) cr_task_free);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (tasks, task_from_row (stmt));
+  if (rc != SQLITE_DONE) {
+    db_fail (self, error, "listing active tasks");
+    return NULL;
+  }
+  return g_steal_pointer (&tasks);
+}
+
+static gboolean
+sqlite_put_file (CrTaskStore *store, const CrTaskFile *file, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  Stmt *stmt = self->stmt[STMT_PUT_FILE];
+  bind_text (stmt, 1, file->task_id);
+  bind_text (stmt, 2, file->file_name);
+  bind_text (stmt, 3, file->user_id != NULL ? file->user_id : "");
+  bind_text (stmt, 4, file->track_type);
+  sqlite3_bind_int64 (stmt, 5, file->begin_ts_ms);
+  return step_done (self, stmt, "storing the file entry", error);
+}
+
+static GPtrArray *
+sqlite_list_files (CrTaskStore *store, const char *task_id, GError **error)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  g_autoptr (Stmt) stmt = self->stmt[STMT_LIST_FILES];
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify) cr_task_file_free);
+  bind_text (stmt, 1, task_id);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+    CrTaskFile *file = g_new0 (CrTaskFile, 1);
+    file->task_id = column_text (stmt, 0);
+    file->file_name = column_text (stmt, 1);
+    file->user_id = column_text (stmt, 2);
+    file->track_type = column_text (stmt, 3);
+    file->begin_ts_ms = sqlite3_column_int64 (stmt, 4);
+    g_ptr_array_add (files, file);
+  }
+  if (rc != SQLITE_DONE) {
+    db_fail (self, error, "listing the task files");
+    return NULL;
+  }
+  return g_steal_pointer (&files);
+}
+
+static void
+sqlite_close (CrTaskStore *store)
+{
+  SqliteStore *self = (SqliteStore *) store;
+  for (guint i = 0; i < N_STMTS; i++)
+    sqlite3_finalize (self->stmt[i]);
+  sqlite3_close (self->db); /* checkpoints and removes the WAL when it is the last connection */
+  g_free (self);
+}
+
+static const CrTaskStoreVtable sqlite_vtable = {
+  .version = CR_TASK_STORE_VERSION,
+  .name = "sqlite",
+  .insert = sqlite_insert,
+  .lookup = sqlite_lookup,
+  .update_params = sqlite_update_params,
+  .set_status = sqlite_set_status,
+  .count_active = sqlite_count_active,
+  .list_active = sqlite_list_active,
+  .put_file = sqlite_put_file,
+  .list_files = sqlite_list_files,
+  .close = sqlite_close,
+};
+
+/* Runs a one-row, one-column statement (a PRAGMA) and returns its value as text. */
+static char *
+query_text (SqliteStore *self, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *value = NULL;
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    db_fail (self, error, sql);
+  else
+    value = column_text (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static gboolean
+exec (SqliteStore *self, const char *sql, const char *what, GError **error)
+{
+  if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail (self, error, what);
+  return TRUE;
+}
+
+/* Brings the schema to the newest version under the write lock, so two processes opening a new
+ * file at once do not both create the tables. */
+static gboolean
+migrate (SqliteStore *self, const char *path, GError **error)
+{
+  const guint latest = G_N_ELEMENTS (migrations);
+  g_autofree char *text = NULL;
+  g_autofree char *set_version = NULL;
+
+  if (!exec (self, "BEGIN IMMEDIATE", "starting the schema migration", error))
+    return FALSE;
+  text = query_text (self, "PRAGMA user_version", error);
+  if (text == NULL)
+    goto fail;
+  gint64 version = g_ascii_strtoll (text, NULL, 10);
+  if (version < 0 || version > (gint64) latest) {
+    cr_api_error_set (error, DB_ERROR,
+                      "task store %s has schema version %" G_GINT64_FORMAT
+                      ", but this cloudrec knows versions up to %u; refusing to use it",
+                      path, version, latest);
+    goto fail;
+  }
+  if (version == (gint64) latest)
+    return exec (self, "COMMIT", "finishing the schema check", error);
+
+  for (guint step = (guint) version; step < latest; step++) {
+    if (!exec (self, migrations[step], "migrating the schema", error))
+      goto fail;
+  }
+  set_version = g_strdup_printf ("PRAGMA user_version = %u", latest);
+  if (!exec (self, set_version, "recording the schema version", error) ||
+      !exec (self, "COMMIT", "committing the schema migration", error))
+    goto fail;
+  return TRUE;
+
+fail:
+  if (!sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+  return FALSE;
+}
+
+/* Creates the parent directory and, if missing, the database file with mode 0600: task
+ * parameters include cloud storage keys, and SQLite gives the -wal/-shm files the same mode. */
+static gboolean
+prepare_path (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0) {
+    int err = errno;
+    cr_api_error_set (error, DB_ERROR, "task store: cannot create directory %s: %s", dir,
+                      g_strerror (err));
+    return FALSE;
+  }
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST) {
+    int err = errno;
+    cr_api_error_set (error, DB_ERROR, "task store: cannot create %s: %s", path,
+                      g_strerror (err));
+    return FALSE;
+  }
+  if (fd >= 0)
+    close (fd);
+  return TRUE;
+}
+
+CrTaskStore *
+cr_sqlite_store_open (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  SqliteStore *self = NULL;
+  g_autofree char *mode = NULL;
+  const gboolean in_memory = g_strcmp0 (path, ":memory:") == 0;
+
+  if (*path == '\0') {
+    cr_api_error_set (error, DB_ERROR, "task store: the database path is empty");
+    return NULL;
+  }
+  if (!in_memory && !prepare_path (path, error))
+    return NULL;
+
+  self = g_new0 (SqliteStore, 1);
+  self->parent.vt = &sqlite_vtable;
+  int rc = sqlite3_open_v2 (path, &self->db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            NULL);
+  if (rc != SQLITE_OK) {
+    cr_api_error_set (error, DB_ERROR, "task store: cannot open %s: %s", path,
+                      self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+    goto fail;
+  }
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  /* The first statement that reads the file: a non-database file fails here. */
+  mode = query_text (self, "PRAGMA journal_mode = WAL", NULL);
+  if (mode == NULL) {
+    cr_api_error_set (error, DB_ERROR, "task store: cannot open %s: %s", path,
+                      sqlite3_errmsg (self->db));
+    goto fail;
+  }
+  if (g_ascii_strcasecmp (mode, "wal") != 0 && !in_memory) {
+    cr_api_error_set (error, DB_ERROR, "task store: %s cannot use WAL mode (journal mode is %s)",
+                      path, mode);
+    goto fail;
+  }
+  if (!exec (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", "setting pragmas",
+             error) ||
+      !migrate (self, path, error))
+    goto fail;
+
+  for (guint i = 0; i < N_STMTS; i++) {
+    if (sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->stmt[i],
+                            NULL) != SQLITE_OK) {
+      db_fail (self, error, "preparing statements");
+      goto fail;
+    }
+  }
+  return &self->parent;
+
+fail:
+  sqlite_close (&self->parent);
+  return NULL;
+}

@@ -1,0 +1,489 @@
+/* The SQLite task store: the conformance suite on fresh database files, plus what only a file-based
+ * store has (persistence, WAL, several connections, bad files, schema versions). Every database
+ * lives under one g_dir_make_tmp() directory that is removed at exit. */
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "common/api_error.h"
+#include "conformance.h"
+#include "store/task_store.h"
+
+#define APP G_GUINT64_CONSTANT (1400000001)
+#define T0 G_GINT64_CONSTANT (1700000000000)
+
+typedef struct {
+  char *dir;     /* the g_dir_make_tmp() directory */
+  guint counter; /* makes every database path unique */
+} TestEnv;
+
+/* A path for a new database, in a subdirectory that does not exist yet. */
+static char *
+new_db_path (TestEnv *env, const char *name)
+{
+  return g_strdup_printf ("%s/%s-%u/store.db", env->dir, name, ++env->counter);
+}
+
+static CrTaskStore *
+open_fresh (gpointer user_data, GError **error)
+{
+  g_autofree char *path = new_db_path (user_data, "conformance");
+  return cr_sqlite_store_open (path, error);
+}
+
+static CrTaskStore *
+open_ok (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  CrTaskStore *store = cr_sqlite_store_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  g_assert_cmpstr (store->vt->name, ==, "sqlite");
+  return store;
+}
+
+static CrTask *
+make_task (const char *task_id, gint64 created_ms)
+{
+  CrTask *task = cr_task_new ();
+  task->task_id = g_strdup (task_id);
+  task->sdk_app_id = APP;
+  task->room_id = g_strdup ("房间-1");
+  task->room_id_type = 0;
+  task->user_id = g_strdup ("robot_1");
+  task->params_json = g_strdup ("{\"RoomId\":\"房间-1\"}");
+  task->created_ms = created_ms;
+  task->updated_ms = created_ms;
+  task->expires_ms = created_ms + 3600000;
+  return task;
+}
+
+static void
+insert_ok (CrTaskStore *store, const CrTask *task, gint64 max_active)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (store->vt->insert (store, task, max_active, &error));
+  g_assert_no_error (error);
+}
+
+static CrTask *
+lookup_ok (CrTaskStore *store, const char *task_id)
+{
+  g_autoptr (GError) error = NULL;
+  CrTask *task = store->vt->lookup (store, APP, task_id, &error);
+  g_assert_no_error (error);
+  return task;
+}
+
+/* One text value from a plain SQLite connection of our own, not the store's. */
+static char *
+raw_query (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *value = NULL;
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+    value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static void
+raw_exec (const char *path, const char *sql)
+{
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static void
+test_persistence (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "persist");
+  g_autoptr (CrTask) live = make_task ("T-live", T0 + 2);
+  g_autoptr (CrTask) done = make_task ("T-done", T0 + 1);
+  g_autoptr (GError) error = NULL;
+
+  CrTaskStore *store = open_ok (path);
+  insert_ok (store, live, 10);
+  insert_ok (store, done, 10);
+  g_assert_true (store->vt->update_params (store, APP, "T-live", "{\"v\":2}", T0 + 5, &error));
+  g_assert_true (store->vt->set_status (store, APP, "T-done", CR_TASK_EXITED, 4, T0 + 6, &error));
+  g_autoptr (CrTaskFile) file = cr_task_file_new ("T-live", "x.m3u8", "u", "audio", T0 + 3);
+  g_assert_true (store->vt->put_file (store, file, &error));
+  g_assert_no_error (error);
+  cr_task_store_close (store);
+
+  store = open_ok (path);
+  g_autoptr (CrTask) got = lookup_ok (store, "T-live");
+  g_assert_nonnull (got);
+  g_assert_cmpstr (got->room_id, ==, "房间-1");
+  g_assert_cmpstr (got->params_json, ==, "{\"v\":2}");
+  g_assert_cmpint (got->revision, ==, 1);
+  g_assert_cmpint (got->updated_ms, ==, T0 + 5);
+  g_assert_cmpint (got->status, ==, CR_TASK_IDLE);
+  g_autoptr (CrTask) got_done = lookup_ok (store, "T-done");
+  g_assert_nonnull (got_done);
+  g_assert_cmpint (got_done->status, ==, CR_TASK_EXITED);
+  g_assert_cmpint (got_done->leave_code, ==, 4);
+  g_assert_cmpint (got_done->ended_ms, ==, T0 + 6);
+
+  g_autoptr (GPtrArray) active = store->vt->list_active (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (active->len, ==, 1);
+  g_assert_cmpstr (((CrTask *) g_ptr_array_index (active, 0))->task_id, ==, "T-live");
+  g_autoptr (GPtrArray) files = store->vt->list_files (store, "T-live", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (files->len, ==, 1);
+  g_assert_cmpstr (((CrTaskFile *) g_ptr_array_index (files, 0))->file_name, ==, "x.m3u8");
+
+  /* The quota counts what was stored before the restart. */
+  g_autoptr (CrTask) more = make_task ("T-more", T0 + 9);
+  g_assert_false (store->vt->insert (store, more, 1, &error));
+  g_assert_true (cr_api_error_is (error, "FailedOperation.RestrictedConcurrency"));
+  cr_task_store_close (store);
+}
+
+static void
+test_wal_and_schema (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "wal");
+  g_autoptr (CrTaskStore) store = open_ok (path);
+  g_autoptr (CrTask) task = make_task ("T-wal", T0);
+  insert_ok (store, task, 10);
+
+  g_autofree char *mode = raw_query (path, "PRAGMA journal_mode");
+  g_assert_cmpstr (mode, ==, "wal");
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+  g_autofree char *version = raw_query (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "1");
+  g_autofree char *objects = raw_query (
+    path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+          "WHERE name NOT LIKE 'sqlite_%' ORDER BY name)");
+  g_assert_cmpstr (objects, ==, "task_files,tasks,tasks_active_by_app");
+
+  /* Counting an app's active tasks (the quota check) uses the partial index. */
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "EXPLAIN QUERY PLAN SELECT count(*) FROM tasks "
+                                       "WHERE sdk_app_id = ?1 AND status <> 2",
+                                       -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  const char *detail = (const char *) sqlite3_column_text (stmt, 3);
+  g_assert_nonnull (strstr (detail, "tasks_active_by_app"));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
+static void
+test_two_handles (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "two");
+  g_autoptr (CrTaskStore) a = open_ok (path);
+  g_autoptr (CrTaskStore) b = open_ok (path);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (CrTask) task = make_task ("T-shared", T0);
+  insert_ok (a, task, 2);
+  g_autoptr (CrTask) seen = lookup_ok (b, "T-shared");
+  g_assert_nonnull (seen);
+  g_assert_cmpstr (seen->params_json, ==, task->params_json);
+
+  g_assert_true (b->vt->set_status (b, APP, "T-shared", CR_TASK_IN_PROGRESS, -1, T0 + 1, &error));
+  g_assert_no_error (error);
+  g_autoptr (CrTask) seen_by_a = lookup_ok (a, "T-shared");
+  g_assert_cmpint (seen_by_a->status, ==, CR_TASK_IN_PROGRESS);
+
+  /* The quota holds across connections. */
+  g_autoptr (CrTask) second = make_task ("T-second", T0 + 2);
+  insert_ok (b, second, 2);
+  g_autoptr (CrTask) third = make_task ("T-third", T0 + 3);
+  g_assert_false (a->vt->insert (a, third, 2, &error));
+  g_assert_true (cr_api_error_is (error, "FailedOperation.RestrictedConcurrency"));
+  g_assert_cmpint (b->vt->count_active (b, APP, NULL), ==, 2);
+}
+
+typedef struct {
+  const char *path;
+  gint locked;
+} Locker;
+
+/* Holds the write lock of @path for 300 ms from another connection. */
+static gpointer
+locker_thread (gpointer data)
+{
+  Locker *locker = data;
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open (locker->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_atomic_int_set (&locker->locked, 1);
+  g_usleep (300 * 1000);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  return NULL;
+}
+
+static void
+test_busy_timeout_waits (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "busy");
+  g_autoptr (CrTaskStore) store = open_ok (path);
+  Locker locker = { path, 0 };
+  GThread *thread = g_thread_new ("locker", locker_thread, &locker);
+  while (!g_atomic_int_get (&locker.locked))
+    g_usleep (1000);
+
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (CrTask) task = make_task ("T-waited", T0);
+  insert_ok (store, task, 10); /* would fail with "database is locked" without the timeout */
+  gint64 waited_ms = (g_get_monotonic_time () - start) / 1000;
+  g_thread_join (thread);
+  g_assert_cmpint (waited_ms, >=, 100);
+  g_assert_cmpint (waited_ms, <, 5000);
+}
+
+#define RACERS 4
+#define RACE_QUOTA 5
+#define RACE_ROUNDS 400
+
+typedef struct {
+  const char *path;
+  int index;
+  gint *ready; /* start barrier: every racer opens its store first */
+  int inserted;
+  int refused;
+} Racer;
+
+/* Through its own connection (as another process would), keeps the quota full: inserts until
+ * refused, then ends its oldest task to free a slot, so the limit is crossed again and again.
+ * After every successful insert the app must still be within the quota. */
+static gpointer
+racer_thread (gpointer data)
+{
+  Racer *racer = data;
+  g_autoptr (CrTaskStore) store = open_ok (racer->path);
+  g_autoptr (GQueue) mine = g_queue_new ();
+  g_atomic_int_inc (racer->ready);
+  while (g_atomic_int_get (racer->ready) < RACERS)
+    g_thread_yield ();
+
+  for (int i = 0; i < RACE_ROUNDS; i++) {
+    char *id = g_strdup_printf ("T-%d-%d", racer->index, i);
+    g_autoptr (CrTask) task = make_task (id, T0 + i);
+    g_autoptr (GError) error = NULL;
+    if (store->vt->insert (store, task, RACE_QUOTA, &error)) {
+      racer->inserted++;
+      g_queue_push_tail (mine, id);
+      gint64 active = store->vt->count_active (store, APP, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (active, <=, RACE_QUOTA);
+      continue;
+    }
+    g_assert_true (cr_api_error_is (error, "FailedOperation.RestrictedConcurrency"));
+    g_clear_error (&error);
+    racer->refused++;
+    g_free (id);
+    g_autofree char *oldest = g_queue_pop_head (mine);
+    if (oldest != NULL) {
+      g_assert_true (
+        store->vt->set_status (store, APP, oldest, CR_TASK_EXITED, 0, T0 + 1000 + i, &error));
+      g_assert_no_error (error);
+    }
+  }
+  g_queue_free_full (g_steal_pointer (&mine), g_free);
+  return NULL;
+}
+
+/* Connections racing for one app's quota never exceed it, and the loser of a race waits for the
+ * write lock instead of failing with "database is locked". */
+static void
+test_concurrent_quota (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "race");
+  cr_task_store_close (open_ok (path));
+  gint ready = 0;
+  Racer racers[RACERS];
+  GThread *threads[RACERS];
+  for (int i = 0; i < RACERS; i++) {
+    racers[i] = (Racer) { path, i, &ready, 0, 0 };
+    threads[i] = g_thread_new ("racer", racer_thread, &racers[i]);
+  }
+  int inserted = 0, refused = 0;
+  for (int i = 0; i < RACERS; i++) {
+    g_thread_join (threads[i]);
+    inserted += racers[i].inserted;
+    refused += racers[i].refused;
+  }
+  g_assert_cmpint (inserted + refused, ==, RACERS * RACE_ROUNDS);
+  g_assert_cmpint (refused, >, 0);
+  g_autofree char *active = raw_query (path, "SELECT count(*) FROM tasks WHERE status <> 2");
+  g_assert_cmpint (g_ascii_strtoll (active, NULL, 10), <=, RACE_QUOTA);
+  g_autofree char *total = raw_query (path, "SELECT count(*) FROM tasks");
+  g_assert_cmpint (g_ascii_strtoll (total, NULL, 10), ==, inserted);
+}
+
+static void
+test_corrupt_file (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "corrupt");
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  GString *junk = g_string_new (NULL);
+  while (junk->len < 8192)
+    g_string_append (junk, "this is not an SQLite database, just text\n");
+  g_assert_true (g_file_set_contents (path, junk->str, (gssize) junk->len, NULL));
+
+  g_autoptr (GError) error = NULL;
+  CrTaskStore *store = cr_sqlite_store_open (path, &error);
+  g_assert_null (store);
+  g_assert_true (cr_api_error_is (error, "InternalError.DBError"));
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "not a database"));
+
+  /* The file was left as it was. */
+  g_autofree char *after = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &after, &len, NULL));
+  g_assert_cmpuint (len, ==, junk->len);
+  g_assert_true (memcmp (after, junk->str, len) == 0);
+  g_string_free (junk, TRUE);
+}
+
+static void
+test_unwritable_path (gconstpointer data)
+{
+  TestEnv *env = (TestEnv *) data;
+  g_autoptr (GError) error = NULL;
+
+  /* A regular file where a directory should be: fails even for root. */
+  g_autofree char *blocker = g_build_filename (env->dir, "blocker", NULL);
+  g_assert_true (g_file_set_contents (blocker, "x", 1, NULL));
+  g_autofree char *under_file = g_build_filename (blocker, "sub", "store.db", NULL);
+  CrTaskStore *store = cr_sqlite_store_open (under_file, &error);
+  g_assert_null (store);
+  g_assert_true (cr_api_error_is (error, "InternalError.DBError"));
+  g_assert_nonnull (strstr (error->message, "cannot create directory"));
+  g_clear_error (&error);
+
+  /* The path is a directory. */
+  store = cr_sqlite_store_open (env->dir, &error);
+  g_assert_null (store);
+  g_assert_true (cr_api_error_is (error, "InternalError.DBError"));
+  g_assert_nonnull (strstr (error->message, env->dir));
+  g_clear_error (&error);
+
+  store = cr_sqlite_store_open ("", &error);
+  g_assert_null (store);
+  g_assert_true (cr_api_error_is (error, "InternalError.DBError"));
+}
+
+static void
+test_newer_schema_refused (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "newer");
+  cr_task_store_close (open_ok (path));
+  raw_exec (path, "PRAGMA user_version = 99");
+
+  g_autoptr (GError) error = NULL;
+  CrTaskStore *store = cr_sqlite_store_open (path, &error);
+  g_assert_null (store);
+  g_assert_true (cr_api_error_is (error, "InternalError.DBError"));
+  g_assert_nonnull (strstr (error->message, "schema version 99"));
+  g_autofree char *version = raw_query (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "99");
+}
+
+static void
+test_file_permissions (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "perm");
+  g_autoptr (CrTaskStore) store = open_ok (path);
+  g_autoptr (CrTask) task = make_task ("T-perm", T0);
+  insert_ok (store, task, 10);
+
+  GStatBuf st;
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_assert_cmpint (g_stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+}
+
+static void
+test_file_needs_task (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *) data, "fk");
+  g_autoptr (CrTaskStore) store = open_ok (path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrTaskFile) file = cr_task_file_new ("T-missing", "a.m3u8", "", "audio", T0);
+  g_assert_false (store->vt->put_file (store, file, &error));
+  g_assert_true (cr_api_error_is (error, "InternalError.DBError"));
+  g_assert_nonnull (strstr (error->message, "FOREIGN KEY"));
+}
+
+static void
+test_in_memory (void)
+{
+  g_autoptr (CrTaskStore) store = open_ok (":memory:");
+  g_autoptr (CrTask) task = make_task ("T-mem", T0);
+  insert_ok (store, task, 10);
+  g_autoptr (CrTask) got = lookup_ok (store, "T-mem");
+  g_assert_nonnull (got);
+  g_assert_false (g_file_test (":memory:", G_FILE_TEST_EXISTS));
+}
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
+    g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      rm_rf (child);
+    }
+    g_rmdir (path);
+  } else {
+    g_unlink (path);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_autoptr (GError) error = NULL;
+  TestEnv env = { g_dir_make_tmp ("cloudrec-store-XXXXXX", &error), 0 };
+  g_assert_no_error (error);
+
+  cr_store_conformance_register ("/store/sqlite/conformance", open_fresh, &env);
+  g_test_add_data_func ("/store/sqlite/persistence", &env, test_persistence);
+  g_test_add_data_func ("/store/sqlite/wal-and-schema", &env, test_wal_and_schema);
+  g_test_add_data_func ("/store/sqlite/two-handles", &env, test_two_handles);
+  g_test_add_data_func ("/store/sqlite/busy-timeout-waits", &env, test_busy_timeout_waits);
+  g_test_add_data_func ("/store/sqlite/concurrent-quota", &env, test_concurrent_quota);
+  g_test_add_data_func ("/store/sqlite/corrupt-file", &env, test_corrupt_file);
+  g_test_add_data_func ("/store/sqlite/unwritable-path", &env, test_unwritable_path);
+  g_test_add_data_func ("/store/sqlite/newer-schema-refused", &env, test_newer_schema_refused);
+  g_test_add_data_func ("/store/sqlite/file-permissions", &env, test_file_permissions);
+  g_test_add_data_func ("/store/sqlite/file-needs-task", &env, test_file_needs_task);
+  g_test_add_func ("/store/sqlite/in-memory", test_in_memory);
+
+  int rc = g_test_run ();
+  rm_rf (env.dir);
+  g_free (env.dir);
+  return rc;
+}
