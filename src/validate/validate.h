@@ -34,4 +34,10 @@ JsonObject *cr_validate_request (const char *action, JsonObject *request, CrVali
  * (e.g. "A=1" and "A.B=2") or array indices that are not 0..n-1. */
 JsonObject *cr_validate_unflatten_query (GHashTable *pairs, GError **error);
 
+/* Checks that every custom-layout tile and watermark rectangle of @mix_layout_params lies inside a
+ * canvas of @canvas_width x @canvas_height (InvalidParameter.OutOfRange otherwise). Create applies
+ * it with the request's canvas; Modify, whose request carries none, with the task's. */
+gboolean cr_validate_layout_in_canvas (JsonObject *mix_layout_params, gint64 canvas_width,
+                                       gint64 canvas_height, GError **error);
+
 G_END_DECLS
