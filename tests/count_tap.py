@@ -16,7 +16,7 @@ with open(sys.argv[1], encoding="utf-8", errors="replace") as log:
         if not line.strip():
             continue
         entry = json.loads(line)
-        out = entry.get("stdo", "") or ""
+        out = entry.get("stdout", "") or ""
         seen = 0
         for tap in out.splitlines():
             m = re.match(r"^(not ok|ok)\b", tap)

@@ -40,17 +40,28 @@ http_size_error (const CrConfig *config)
   return cr_api_error_reply ("RequestSizeLimitExceeded", text);
 }
 
-/* Refuses an oversized body from its headers, before libsoup reads it. */
+/* An early handler runs once the headers are read, before the body. libsoup would still read a
+ * declared body before answering, so an oversized Content-Length takes the connection over:
+ * the JSON error is written directly and the connection closed, the body never read. */
 static void
-http_got_headers (SoupServerMessage *msg, gpointer user_data)
+http_early_size_check (SoupServer *soup, SoupServerMessage *msg, const char *path,
+                       GHashTable *query, gpointer user_data)
 {
   CrHttpServer *server = user_data;
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
-  goffset len = soup_message_headers_get_content_length (h);
-  if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH &&
-      len > server->config->api_max_body) {
-    http_reply_json (msg, http_size_error (server->config), TRUE);
-  }
+  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CONTENT_LENGTH ||
+      soup_message_headers_get_content_length (h) <= server->config->api_max_body)
+    return;
+  g_autofree char *json = http_size_error (server->config);
+  g_autofree char *reply = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                            strlen (json), json);
+  g_autoptr (GIOStream) conn = soup_server_message_steal_connection (msg);
+  if (conn == NULL)
+    return;
+  GOutputStream *out = g_io_stream_get_output_stream (conn);
+  g_output_stream_write_all (out, reply, strlen (reply), NULL, NULL, NULL);
+  g_io_stream_close (conn, NULL, NULL);
 }
 
 /* A chunked body is counted as it arrives; past the limit the connection is dropped. */
@@ -75,7 +86,6 @@ http_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_da
   GSocket *sock = soup_server_message_get_socket (msg);
   if (sock != NULL)
     g_socket_set_timeout (sock, (guint) server->config->api_timeout);
-  g_signal_connect (msg, "got-headers", G_CALLBACK (http_got_headers), server);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (http_got_chunk), server);
 }
 
@@ -140,6 +150,7 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
   server->config = config;
   server->soup = soup_server_new ("server-header", "cloudrec/" CLOUDREC_VERSION, NULL);
   g_signal_connect (server->soup, "request-started", G_CALLBACK (http_request_started), server);
+  soup_server_add_early_handler (server->soup, "/", http_early_size_check, server, NULL);
   soup_server_add_handler (server->soup, "/", http_handle_api, server, NULL);
   if (!soup_server_listen (server->soup, sa, 0, error)) {
     cr_http_server_free (server);
