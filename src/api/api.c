@@ -84,6 +84,7 @@ api_parse_query (const char *raw_query, GError **error)
   for (char **p = parts; *p; p++) {
     if (**p == '\0')
       continue;
+    g_strdelimit (*p, "+", ' '); /* form encoding: Go, Python and Java send a space as '+' */
     char *eq = strchr (*p, '=');
     g_autofree char *key = g_uri_unescape_segment (*p, eq, NULL);
     g_autofree char *value = eq != NULL ? g_uri_unescape_string (eq + 1, NULL) : g_strdup ("");

@@ -152,14 +152,23 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
   g_signal_connect (server->soup, "request-started", G_CALLBACK (http_request_started), server);
   soup_server_add_early_handler (server->soup, "/", http_early_size_check, server, NULL);
   soup_server_add_handler (server->soup, "/", http_handle_api, server, NULL);
-  if (!soup_server_listen (server->soup, sa, 0, error)) {
-    cr_http_server_free (server);
-    return NULL;
-  }
+  /* Our own socket, for a listen backlog that absorbs bursts: with the default of 10 a burst of
+   * new connections loses SYNs and waits a second for the retransmission. */
+  g_autoptr (GSocket) sock = g_socket_new (g_socket_address_get_family (sa), G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, error);
+  if (sock == NULL)
+    goto fail;
+  g_socket_set_listen_backlog (sock, 1024);
+  if (!g_socket_bind (sock, sa, TRUE, error) || !g_socket_listen (sock, error) ||
+      !soup_server_listen_socket (server->soup, sock, 0, error))
+    goto fail;
   GSList *uris = soup_server_get_uris (server->soup);
   server->port = uris != NULL ? (guint16) g_uri_get_port (uris->data) : port;
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
   return server;
+fail:
+  cr_http_server_free (server);
+  return NULL;
 }
 
 guint16

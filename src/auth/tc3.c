@@ -130,11 +130,10 @@ tc3_parse_authorization (const char *value, Tc3Auth *a, GError **error)
 /* Lowercase hex SHA-256 of the canonical request for one candidate host value. */
 static char *
 tc3_canonical_hash (const CrTc3Request *req, char **signed_headers, const char *host,
-                    const char *payload_hash)
+                    const char *query, const char *payload_hash)
 {
   g_autoptr (GString) canon = g_string_new (NULL);
-  g_string_append_printf (canon, "%s\n/\n%s\n", req->method,
-                          req->raw_query != NULL ? req->raw_query : "");
+  g_string_append_printf (canon, "%s\n/\n%s\n", req->method, query);
   for (char **h = signed_headers; *h; h++) {
     const char *v = g_strcmp0 (*h, "host") == 0 ? host : req->header (*h, req->header_data);
     g_autofree char *trimmed = g_strstrip (g_strdup (v != NULL ? v : ""));
@@ -143,6 +142,13 @@ tc3_canonical_hash (const CrTc3Request *req, char **signed_headers, const char *
   g_autofree char *joined = g_strjoinv (";", signed_headers);
   g_string_append_printf (canon, "\n%s\n%s", joined, payload_hash);
   return cr_sha256_hex ((const guchar *) canon->str, canon->len);
+}
+
+static char *
+tc3_encode_tilde (const char *query)
+{
+  g_auto (GStrv) parts = g_strsplit (query, "~", -1);
+  return g_strjoinv ("%7E", parts);
 }
 
 static void
@@ -195,7 +201,7 @@ cr_tc3_verify (const CrTc3Request *req, gint64 now_s, gint64 max_skew_s, CrTc3Se
   const char *host = req->header ("host", req->header_data);
   gint64 ts = 0;
   /* Declared before the first goto: cleanup attributes run on every exit path. */
-  g_autofree char *want_date = NULL, *payload_hash = NULL, *bare_host = NULL;
+  g_autofree char *want_date = NULL, *payload_hash = NULL, *bare_host = NULL, *tilde_query = NULL;
 
   if (!tc3_parse_authorization (req->header ("authorization", req->header_data), &a, error))
     goto out;
@@ -240,13 +246,21 @@ cr_tc3_verify (const CrTc3Request *req, gint64 now_s, gint64 max_skew_s, CrTc3Se
     bare_host = g_strndup (host, (gsize) (colon - host));
   else if (colon != NULL && strstr (host, "]:") != NULL)
     bare_host = g_strndup (host, (gsize) (strstr (host, "]:") + 1 - host));
-  const char *candidates[] = { host, bare_host };
-  for (guint i = 0; i < G_N_ELEMENTS (candidates) && !ok; i++) {
-    if (candidates[i] == NULL)
-      continue;
-    g_autofree char *canon = tc3_canonical_hash (req, a.signed_headers, candidates[i], payload_hash);
-    g_autofree char *sig = tc3_signature (signing_key, ts_text, a.date, a.service, canon);
-    ok = cr_const_time_equal ((const guchar *) sig, (const guchar *) a.signature, 64);
+  /* The HTTP layer hands the query over with unreserved characters decoded; Java's URLEncoder
+   * signs '~' as "%7E", so that spelling is a second candidate. */
+  const char *query = req->raw_query != NULL ? req->raw_query : "";
+  tilde_query = strchr (query, '~') != NULL ? tc3_encode_tilde (query) : NULL;
+  const char *hosts[] = { host, bare_host };
+  const char *queries[] = { query, tilde_query };
+  for (guint i = 0; i < G_N_ELEMENTS (hosts) && !ok; i++) {
+    for (guint j = 0; j < G_N_ELEMENTS (queries) && !ok; j++) {
+      if (hosts[i] == NULL || queries[j] == NULL)
+        continue;
+      g_autofree char *canon =
+          tc3_canonical_hash (req, a.signed_headers, hosts[i], queries[j], payload_hash);
+      g_autofree char *sig = tc3_signature (signing_key, ts_text, a.date, a.service, canon);
+      ok = cr_const_time_equal ((const guchar *) sig, (const guchar *) a.signature, 64);
+    }
   }
   if (!ok) {
     cr_api_error_set (error, "AuthFailure.SignatureFailure",

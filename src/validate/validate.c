@@ -13,6 +13,16 @@ static const char *const missing_codes[] = {
   "StorageParams", "CloudStorage", "Vendor", "Region", "Bucket", "AccessKey", "SecretKey", "TaskId",
 };
 
+/* Request text echoed in a message is clipped, so a 1 MB name cannot make a 1 MB reply. */
+static char *
+clip (const char *s)
+{
+  if (strlen (s) <= 64)
+    return g_strdup (s);
+  const char *end = g_utf8_find_prev_char (s, s + 65);
+  return g_strdup_printf ("%.*s...", (int) (end - s), s);
+}
+
 char *
 cr_schema_path (const char *path, const char *name)
 {
@@ -78,8 +88,9 @@ read_int (const CrField *f, const char *where, JsonNode *n, gboolean form, gint6
     const char *s = json_node_get_string (n);
     if (g_ascii_string_to_signed (s, 10, G_MININT64, G_MAXINT64, out, NULL) && s[0] != '+')
       return TRUE;
+    g_autofree char *shown = clip (s);
     cr_api_error_set (error, field_code (f, "InvalidParameter"),
-                      "%s must be a decimal integer, got \"%s\"", where, s);
+                      "%s must be a decimal integer, got \"%s\"", where, shown);
     return FALSE;
   }
   return field_wrong_type (f, where, "an integer", n, error);
@@ -159,7 +170,8 @@ apply_string_list (const CrField *f, const char *where, JsonNode *n, JsonObject 
     if (!check_string (f, at, s, 1, f->item_max, error))
       return FALSE;
     if (g_hash_table_contains (seen, s)) {
-      cr_api_error_set (error, field_code (f, "InvalidParameter"), "%s repeats \"%s\"", at, s);
+      g_autofree char *shown = clip (s);
+      cr_api_error_set (error, field_code (f, "InvalidParameter"), "%s repeats \"%s\"", at, shown);
       return FALSE;
     }
     g_hash_table_add (seen, (gpointer) s);
@@ -276,7 +288,8 @@ cr_schema_apply (const CrSchema *schema, JsonObject *in, const char *path, const
     for (guint i = 0; i < schema->n_fields && !known; i++)
       known = strcmp (schema->fields[i].name, m->data) == 0;
     if (!known) {
-      g_autofree char *where = cr_schema_path (path, m->data);
+      g_autofree char *name = clip (m->data);
+      g_autofree char *where = cr_schema_path (path, name);
       cr_api_error_set (error, "UnknownParameter", "%s is not a parameter of %s", where, action);
       return NULL;
     }

@@ -212,7 +212,7 @@ static Case cases[] = {
   /* types */
   { "type/object-as-string", NULL, NULL, "RecordParams", "\"x\"", "InvalidParameter", "RecordParams must be an object, got a string" },
   { "type/int-as-bool", NULL, NULL, "RecordParams.RecordMode", "true", "InvalidParameter", "got a boolean" },
-  { "type/nested-array", NULL, NULL, "UserSig", "[[\"x\"]]", "InvalidParameter", "UserSig must be a string, got an array" },
+  { "type/nested-array", NULL, NULL, "PrivateMapKey", "[[\"x\"]]", "InvalidParameter", "PrivateMapKey must be a string, got an array" },
   { "type/null-required", NULL, NULL, "UserSig", "null", MISSING ("UserSig"), "UserSig is required" },
   /* modify */
   { "modify/layout", "ModifyCloudRecording", NULL, "MixLayoutParams", "{\"MixLayoutMode\":1}", NULL, NULL },
