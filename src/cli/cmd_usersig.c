@@ -15,7 +15,7 @@ cr_cmd_usersig (int argc, char **argv)
     { "key", 0, 0, G_OPTION_ARG_STRING, &key, "the application's UserSig secret key", "KEY" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "UserId the ticket is for", "USERID" },
     { "expire", 0, 0, G_OPTION_ARG_INT64, &expire, "validity in seconds (default 180 days)", "S" },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- print a TRTC UserSig");
   g_option_context_add_main_entries (ctx, entries, NULL);

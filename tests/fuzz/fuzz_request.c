@@ -6,6 +6,7 @@
  *   5    an Authorization header through cr_tc3_verify
  *   6    a UserSig through cr_usersig_verify
  * Anything but a clean error or a normalised object (a crash, a leak, UB) is a finding. */
+#include <stdint.h>
 #include <string.h>
 
 #include "auth/tc3.h"
@@ -28,8 +29,9 @@ fuzz_json (const char *action, const char *data, size_t len)
   if (norm != NULL) {
     /* A normalised request must validate again to itself. */
     g_autoptr (GError) again = NULL;
-    g_autoptr (JsonObject) twice = cr_validate_request (action, norm, CR_VALIDATE_JSON, &again);
+    JsonObject *twice = cr_validate_request (action, norm, CR_VALIDATE_JSON, &again);
     g_assert_no_error (again);
+    json_object_unref (twice);
   }
 }
 
@@ -48,8 +50,9 @@ fuzz_query (const char *data, size_t len)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) obj = cr_validate_unflatten_query (pairs, &error);
   if (obj != NULL) {
-    g_autoptr (JsonObject) norm = cr_validate_request ("CreateCloudRecording", obj,
-                                                       CR_VALIDATE_FORM, &error);
+    JsonObject *norm = cr_validate_request ("CreateCloudRecording", obj, CR_VALIDATE_FORM, &error);
+    if (norm != NULL)
+      json_object_unref (norm);
   }
 }
 
@@ -102,7 +105,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     break;
   default: {
     g_autofree char *sig = g_strndup (rest, len);
-    g_autoptr (CrUserSig) s = cr_usersig_verify (sig, 1400000001, "u", "k", 1700000000, NULL);
+    cr_usersig_free (cr_usersig_verify (sig, 1400000001, "u", "k", 1700000000, NULL));
     break;
   }
   }
