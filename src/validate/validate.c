@@ -143,12 +143,14 @@ check_string (const CrField *f, const char *where, const char *s, gint64 min, gi
   return TRUE;
 }
 
-static gboolean
-apply_string_list (const CrField *f, const char *where, JsonNode *n, JsonObject *out,
-                   GError **error)
+/* The array of a list field if its type and entry count are right, else NULL with the error. */
+static JsonArray *
+list_checked (const CrField *f, const char *where, JsonNode *n, const char *want, GError **error)
 {
-  if (!JSON_NODE_HOLDS_ARRAY (n))
-    return field_wrong_type (f, where, "an array of strings", n, error);
+  if (!JSON_NODE_HOLDS_ARRAY (n)) {
+    field_wrong_type (f, where, want, n, error);
+    return NULL;
+  }
   JsonArray *in = json_node_get_array (n);
   gint64 count = json_array_get_length (in);
   if (count < f->min || count > f->max) {
@@ -156,8 +158,19 @@ apply_string_list (const CrField *f, const char *where, JsonNode *n, JsonObject 
                       "%s must have %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
                       " entries, got %" G_GINT64_FORMAT,
                       where, f->min, f->max, count);
-    return FALSE;
+    return NULL;
   }
+  return in;
+}
+
+static gboolean
+apply_string_list (const CrField *f, const char *where, JsonNode *n, JsonObject *out,
+                   GError **error)
+{
+  JsonArray *in = list_checked (f, where, n, "an array of strings", error);
+  if (in == NULL)
+    return FALSE;
+  gint64 count = json_array_get_length (in);
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   JsonArray *list = json_array_new ();
   json_object_set_array_member (out, f->name, list);
@@ -184,17 +197,10 @@ static gboolean
 apply_object_list (const CrField *f, const char *where, JsonNode *n, JsonObject *out,
                    const char *action, gboolean form, GError **error)
 {
-  if (!JSON_NODE_HOLDS_ARRAY (n))
-    return field_wrong_type (f, where, "an array of objects", n, error);
-  JsonArray *in = json_node_get_array (n);
-  gint64 count = json_array_get_length (in);
-  if (count < f->min || count > f->max) {
-    cr_api_error_set (error, field_code (f, "InvalidParameter.OutOfRange"),
-                      "%s must have %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                      " entries, got %" G_GINT64_FORMAT,
-                      where, f->min, f->max, count);
+  JsonArray *in = list_checked (f, where, n, "an array of objects", error);
+  if (in == NULL)
     return FALSE;
-  }
+  gint64 count = json_array_get_length (in);
   JsonArray *list = json_array_new ();
   json_object_set_array_member (out, f->name, list);
   for (guint i = 0; i < (guint) count; i++) {
