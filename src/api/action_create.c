@@ -3,21 +3,60 @@
  * recorder joins the room (DESIGN.md: task/ supervises the worker). */
 #include "actions.h"
 
+#include "auth/private_map_key.h"
 #include "auth/usersig.h"
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "task/task_id.h"
 
+/* The robot's UserSig: a plain ticket for its UserId, without a room grant. */
 static gboolean
-create_check_usersig (const CrApp *app, const char *field, const char *usersig,
-                      const char *user_id, gint64 now_s, GError **error)
+create_check_usersig (const CrApp *app, const char *usersig, const char *user_id, gint64 now_s,
+                      GError **error)
 {
   g_autoptr (GError) sig_error = NULL;
-  g_autoptr (CrUserSig) sig =
-      cr_usersig_verify (usersig, app->sdk_app_id, user_id, app->usersig_key, now_s, &sig_error);
+  g_autoptr (CrUserSig) sig
+      = cr_usersig_verify (usersig, app->sdk_app_id, user_id, app->usersig_key, now_s, &sig_error);
   if (sig == NULL) {
-    cr_api_error_set (error, "InvalidParameter.UserSig", "%s is not valid for UserId %s: %s",
-                      field, user_id, sig_error->message);
+    cr_api_error_set (error, "InvalidParameter.UserSig", "UserSig is not valid for UserId %s: %s",
+                      user_id, sig_error->message);
+    return FALSE;
+  }
+  if (sig->userbuf != NULL) {
+    cr_api_error_set (error, "InvalidParameter.UserSig",
+                      "UserSig carries a room grant (userbuf): that is a PrivateMapKey; pass it "
+                      "as PrivateMapKey and a plain UserSig as UserSig");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The optional PrivateMapKey: a signed ticket whose userbuf must open this very room to the robot
+ * (reference §9.4). The robot enters the room and receives its streams. */
+static gboolean
+create_check_private_map_key (const CrApp *app, JsonObject *params, const char *user_id,
+                              gint64 now_s, GError **error)
+{
+  const char *key = cr_json_get_string (params, "PrivateMapKey");
+  if (key == NULL || *key == '\0')
+    return TRUE;
+  gint64 room_type = 1;
+  cr_json_get_int (params, "RoomIdType", &room_type);
+  const char *room_id = cr_json_get_string (params, "RoomId");
+  g_autoptr (GError) sig_error = NULL;
+  g_autoptr (CrUserSig) sig
+      = cr_usersig_verify (key, app->sdk_app_id, user_id, app->usersig_key, now_s, &sig_error);
+  g_autoptr (CrPrivateMapKey) pmk = NULL;
+  if (sig != NULL && sig->userbuf == NULL)
+    g_set_error (&sig_error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_MALFORMED,
+                 "it has no room grant (userbuf): that is a plain UserSig");
+  else if (sig != NULL && (pmk = cr_private_map_key_parse (sig->userbuf, &sig_error)) != NULL)
+    cr_private_map_key_check (pmk, app->sdk_app_id, user_id, room_id, room_type == 0,
+                              CR_PMK_ENTER_ROOM, now_s, &sig_error);
+  if (sig_error != NULL) {
+    cr_api_error_set (error, "InvalidParameter.PrivateMapKey",
+                      "PrivateMapKey is not valid for UserId %s in room %s: %s", user_id, room_id,
+                      sig_error->message);
     return FALSE;
   }
   return TRUE;
@@ -32,8 +71,9 @@ create_replace_same_robot (CrApi *api, const CrTask *task, gint64 now_ms, GError
     return FALSE;
   for (guint i = 0; i < active->len; i++) {
     const CrTask *other = g_ptr_array_index (active, i);
-    if (other->sdk_app_id == task->sdk_app_id && g_strcmp0 (other->room_id, task->room_id) == 0 &&
-        other->room_id_type == task->room_id_type && g_strcmp0 (other->user_id, task->user_id) == 0) {
+    if (other->sdk_app_id == task->sdk_app_id && g_strcmp0 (other->room_id, task->room_id) == 0
+        && other->room_id_type == task->room_id_type
+        && g_strcmp0 (other->user_id, task->user_id) == 0) {
       g_info ("task %s: robot %s entered room %s again; ending the earlier task %s (LeaveCode 101)",
               task->task_id, task->user_id, task->room_id, other->task_id);
       if (!api->store->vt->set_status (api->store, other->sdk_app_id, other->task_id,
@@ -53,19 +93,16 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   cr_json_get_int (params, "RoomIdType", &room_type);
   cr_json_get_int (params, "ResourceExpiredHour", &hours);
   const char *user_id = cr_json_get_string (params, "UserId");
-  if (!create_check_usersig (app, "UserSig", cr_json_get_string (params, "UserSig"), user_id,
-                             now_ms / 1000, error))
-    return FALSE;
-  const char *private_map_key = cr_json_get_string (params, "PrivateMapKey");
-  if (private_map_key != NULL && *private_map_key != '\0' &&
-      !create_check_usersig (app, "PrivateMapKey", private_map_key, user_id, now_ms / 1000, error))
+  if (!create_check_usersig (app, cr_json_get_string (params, "UserSig"), user_id, now_ms / 1000,
+                             error)
+      || !create_check_private_map_key (app, params, user_id, now_ms / 1000, error))
     return FALSE;
 
   g_autoptr (CrTask) task = cr_task_new ();
   task->task_id = cr_task_id_new ();
   task->sdk_app_id = app->sdk_app_id;
   task->room_id = g_strdup (cr_json_get_string (params, "RoomId"));
-  task->room_id_type = (int) room_type;
+  task->room_id_type = (int)room_type;
   task->user_id = g_strdup (user_id);
   task->status = CR_TASK_IDLE;
   task->params_json = cr_json_object_to_string (params);

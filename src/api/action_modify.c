@@ -15,8 +15,8 @@ static JsonObject *
 modify_load_params (const CrTask *task, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, task->params_json, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+  if (!json_parser_load_from_data (parser, task->params_json, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
     cr_api_error_set (error, "InternalError.CRInternalError",
                       "stored parameters of task %s are unreadable", task->task_id);
     return NULL;
@@ -36,8 +36,8 @@ modify_default_layout (JsonObject *params, GError **error)
   JsonObject *layout = json_object_new ();
   json_object_set_int_member (layout, "MixLayoutMode", 3);
   json_object_set_object_member (req, "MixLayoutParams", layout);
-  g_autoptr (JsonObject) norm = cr_validate_request ("ModifyCloudRecording", req, CR_VALIDATE_JSON,
-                                                     error);
+  g_autoptr (JsonObject) norm
+      = cr_validate_request ("ModifyCloudRecording", req, CR_VALIDATE_JSON, error);
   if (norm == NULL)
     return NULL;
   return json_object_ref (cr_json_get_object (norm, "MixLayoutParams"));
@@ -79,8 +79,8 @@ cr_action_modify_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   modify_replace (stored, "MixLayoutParams", layout);
 
   if (layout != NULL) {
-    JsonObject *video = cr_json_get_object (cr_json_get_object (stored, "MixTranscodeParams"),
-                                            "VideoParams");
+    JsonObject *video
+        = cr_json_get_object (cr_json_get_object (stored, "MixTranscodeParams"), "VideoParams");
     gint64 width = 360, height = 640;
     cr_json_get_int (video, "Width", &width);
     cr_json_get_int (video, "Height", &height);

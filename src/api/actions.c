@@ -29,7 +29,7 @@ cr_action_lookup_task (CrApi *api, JsonObject *params, GError **error)
   gint64 app = 0;
   cr_json_get_int (params, "SdkAppId", &app);
   const char *task_id = cr_json_get_string (params, "TaskId");
-  g_autoptr (CrTask) task = api->store->vt->lookup (api->store, (guint64) app, task_id, error);
+  g_autoptr (CrTask) task = api->store->vt->lookup (api->store, (guint64)app, task_id, error);
   if (task == NULL) {
     if (error == NULL || *error == NULL)
       cr_api_error_set (error, "ResourceNotFound",

@@ -32,7 +32,8 @@ gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObj
                                            JsonObject *reply, GError **error);
 
 /* Shared by Describe/Modify/Delete: the live task (SdkAppId, TaskId) of @params, or NULL with
- * ResourceNotFound (unknown, another app's) or InvalidParameter.TaskId (past ResourceExpiredHour). */
+ * ResourceNotFound (unknown, another app's) or InvalidParameter.TaskId (past ResourceExpiredHour).
+ */
 CrTask *cr_action_lookup_task (CrApi *api, JsonObject *params, GError **error);
 
 G_END_DECLS

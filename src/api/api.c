@@ -88,8 +88,8 @@ api_parse_query (const char *raw_query, GError **error)
     char *eq = strchr (*p, '=');
     g_autofree char *key = g_uri_unescape_segment (*p, eq, NULL);
     g_autofree char *value = eq != NULL ? g_uri_unescape_string (eq + 1, NULL) : g_strdup ("");
-    if (key == NULL || value == NULL || !g_utf8_validate (key, -1, NULL) ||
-        !g_utf8_validate (value, -1, NULL)) {
+    if (key == NULL || value == NULL || !g_utf8_validate (key, -1, NULL)
+        || !g_utf8_validate (value, -1, NULL)) {
       cr_api_error_set (error, "InvalidParameter.UrlParamsError",
                         "the query string is not valid percent-encoded UTF-8");
       return NULL;
@@ -114,13 +114,14 @@ api_read_params (const CrApiRequest *req, CrValidateFlags *flags, GError **error
   }
   *flags = CR_VALIDATE_JSON;
   const char *ct = req->header ("content-type", req->header_data);
-  if (ct == NULL || g_ascii_strncasecmp (ct, "application/json", strlen ("application/json")) != 0) {
+  if (ct == NULL
+      || g_ascii_strncasecmp (ct, "application/json", strlen ("application/json")) != 0) {
     cr_api_error_set (error, "InvalidParameter.BodyParamsError",
                       "Content-Type must be application/json for POST, got \"%s\"",
                       ct != NULL ? ct : "");
     return NULL;
   }
-  return cr_json_parse_object ((const char *) req->body, req->body_len, error);
+  return cr_json_parse_object ((const char *)req->body, req->body_len, error);
 }
 
 /* The SdkAppId of the request must be the app whose key signed it. */
@@ -132,16 +133,16 @@ api_check_app (CrApi *api, const CrApp *signer, JsonObject *params, GError **err
     cr_api_error_set (error, "MissingParameter.SdkAppId", "SdkAppId is required");
     return NULL;
   }
-  if ((guint64) id == signer->sdk_app_id)
+  if ((guint64)id == signer->sdk_app_id)
     return signer;
-  if (cr_apps_find (api->config->apps, (guint64) id) == NULL) {
+  if (cr_apps_find (api->config->apps, (guint64)id) == NULL) {
     cr_api_error_set (error, "InvalidParameter.SdkAppId",
                       "SdkAppId %" G_GINT64_FORMAT " is not an application of this server", id);
     return NULL;
   }
-  cr_api_error_set (error, "AuthFailure.UnauthorizedOperation",
-                    "the SecretId that signed this request may not act on SdkAppId %" G_GINT64_FORMAT,
-                    id);
+  cr_api_error_set (
+      error, "AuthFailure.UnauthorizedOperation",
+      "the SecretId that signed this request may not act on SdkAppId %" G_GINT64_FORMAT, id);
   return NULL;
 }
 
@@ -176,17 +177,18 @@ api_run (CrApi *api, const CrApiRequest *req, GError **error)
 
   g_autofree char *secret_id = NULL;
   const CrConfig *config = api->config;
-  const CrTc3Request signed_req = { req->method, req->raw_query, req->body, req->body_len,
-                                    req->header, req->header_data };
-  if (!cr_tc3_verify (&signed_req, api->now_ms () / 1000, config->api_clock_skew,
-                      api_secret_lookup, (gpointer) config, &secret_id, error))
+  const CrTc3Request signed_req
+      = { req->method, req->raw_query, req->body, req->body_len, req->header, req->header_data };
+  if (!cr_tc3_verify (&signed_req, api->now_ms () / 1000, config->api_clock_skew, api_secret_lookup,
+                      (gpointer)config, &secret_id, error))
     return NULL;
   const CrApp *signer = NULL;
   cr_apps_secret_key (config->apps, secret_id, &signer);
 
-  if (req->body_len > (gsize) config->api_max_body) {
+  if (req->body_len > (gsize)config->api_max_body) {
     cr_api_error_set (error, "RequestSizeLimitExceeded",
-                      "the request body is %" G_GSIZE_FORMAT " bytes; the limit is %" G_GINT64_FORMAT,
+                      "the request body is %" G_GSIZE_FORMAT
+                      " bytes; the limit is %" G_GINT64_FORMAT,
                       req->body_len, config->api_max_body);
     return NULL;
   }

@@ -35,8 +35,8 @@ http_reply_json (SoupServerMessage *msg, char *json, gboolean close)
 static char *
 http_size_error (const CrConfig *config)
 {
-  g_autofree char *text = g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT
-                                           " bytes", config->api_max_body);
+  g_autofree char *text = g_strdup_printf (
+      "the request body is larger than %" G_GINT64_FORMAT " bytes", config->api_max_body);
   return cr_api_error_reply ("RequestSizeLimitExceeded", text);
 }
 
@@ -49,8 +49,8 @@ http_early_size_check (SoupServer *soup, SoupServerMessage *msg, const char *pat
 {
   CrHttpServer *server = user_data;
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
-  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CONTENT_LENGTH ||
-      soup_message_headers_get_content_length (h) <= server->config->api_max_body)
+  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CONTENT_LENGTH
+      || soup_message_headers_get_content_length (h) <= server->config->api_max_body)
     return;
   g_autofree char *json = http_size_error (server->config);
   g_autofree char *reply = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -85,7 +85,7 @@ http_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_da
   CrHttpServer *server = user_data;
   GSocket *sock = soup_server_message_get_socket (msg);
   if (sock != NULL)
-    g_socket_set_timeout (sock, (guint) server->config->api_timeout);
+    g_socket_set_timeout (sock, (guint)server->config->api_timeout);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (http_got_chunk), server);
 }
 
@@ -159,12 +159,12 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
   if (sock == NULL)
     goto fail;
   g_socket_set_listen_backlog (sock, 1024);
-  if (!g_socket_bind (sock, sa, TRUE, error) || !g_socket_listen (sock, error) ||
-      !soup_server_listen_socket (server->soup, sock, 0, error))
+  if (!g_socket_bind (sock, sa, TRUE, error) || !g_socket_listen (sock, error)
+      || !soup_server_listen_socket (server->soup, sock, 0, error))
     goto fail;
   GSList *uris = soup_server_get_uris (server->soup);
-  server->port = uris != NULL ? (guint16) g_uri_get_port (uris->data) : port;
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  server->port = uris != NULL ? (guint16)g_uri_get_port (uris->data) : port;
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
   return server;
 fail:
   cr_http_server_free (server);

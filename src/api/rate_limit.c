@@ -35,14 +35,14 @@ cr_rate_limit_allow (CrRateLimit *rl, guint64 key, gint64 now_us)
   Bucket *b = g_hash_table_lookup (rl->buckets, &key);
   if (b == NULL) {
     b = g_new0 (Bucket, 1);
-    b->tokens = (double) rl->per_second;
+    b->tokens = (double)rl->per_second;
     b->last_us = now_us;
     g_hash_table_insert (rl->buckets, g_memdup2 (&key, sizeof key), b);
   }
   if (now_us > b->last_us) {
-    b->tokens += (double) (now_us - b->last_us) * (double) rl->per_second / G_USEC_PER_SEC;
-    if (b->tokens > (double) rl->per_second)
-      b->tokens = (double) rl->per_second;
+    b->tokens += (double)(now_us - b->last_us) * (double)rl->per_second / G_USEC_PER_SEC;
+    if (b->tokens > (double)rl->per_second)
+      b->tokens = (double)rl->per_second;
     b->last_us = now_us;
   }
   if (b->tokens < 1.0)

@@ -2,11 +2,10 @@
 #include "crypto_util.h"
 
 void
-cr_hmac_sha256 (const guchar *key, gsize key_len, const guchar *msg, gsize msg_len,
-                guchar out[32])
+cr_hmac_sha256 (const guchar *key, gsize key_len, const guchar *msg, gsize msg_len, guchar out[32])
 {
   g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, key, key_len);
-  g_hmac_update (hmac, msg, (gssize) msg_len);
+  g_hmac_update (hmac, msg, (gssize)msg_len);
   gsize out_len = 32;
   g_hmac_get_digest (hmac, out, &out_len);
 }

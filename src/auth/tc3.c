@@ -58,10 +58,11 @@ tc3_parse_credential (const char *cred, Tc3Auth *a, GError **error)
   const char *slash = strchr (cred, '/');
   const char *suffix = "/tc3_request";
   gsize len = strlen (cred);
-  if (slash == NULL || slash == cred || len < strlen (suffix) ||
-      strcmp (cred + len - strlen (suffix), suffix) != 0) {
-    cr_api_error_set (error, AUTH_INVALID,
-                      "Authorization Credential must be <SecretId>/<YYYY-MM-DD>/<service>/tc3_request");
+  if (slash == NULL || slash == cred || len < strlen (suffix)
+      || strcmp (cred + len - strlen (suffix), suffix) != 0) {
+    cr_api_error_set (
+        error, AUTH_INVALID,
+        "Authorization Credential must be <SecretId>/<YYYY-MM-DD>/<service>/tc3_request");
     return FALSE;
   }
   const char *date = slash + 1;
@@ -70,9 +71,9 @@ tc3_parse_credential (const char *cred, Tc3Auth *a, GError **error)
     cr_api_error_set (error, AUTH_INVALID, "Authorization Credential has no date and service");
     return FALSE;
   }
-  a->secret_id = g_strndup (cred, (gsize) (slash - cred));
+  a->secret_id = g_strndup (cred, (gsize)(slash - cred));
   a->date = g_strndup (date, 10);
-  a->service = g_strndup (date + 11, (gsize) (service_end - (date + 11)));
+  a->service = g_strndup (date + 11, (gsize)(service_end - (date + 11)));
   return TRUE;
 }
 
@@ -106,7 +107,8 @@ tc3_parse_authorization (const char *value, Tc3Auth *a, GError **error)
   if (!tc3_parse_credential (cred, a, error))
     return FALSE;
   if (!is_lower_hex (signature, 64)) {
-    cr_api_error_set (error, AUTH_INVALID, "Authorization Signature must be 64 lowercase hex digits");
+    cr_api_error_set (error, AUTH_INVALID,
+                      "Authorization Signature must be 64 lowercase hex digits");
     return FALSE;
   }
   a->signature = g_strdup (signature);
@@ -141,7 +143,7 @@ tc3_canonical_hash (const CrTc3Request *req, char **signed_headers, const char *
   }
   g_autofree char *joined = g_strjoinv (";", signed_headers);
   g_string_append_printf (canon, "\n%s\n%s", joined, payload_hash);
-  return cr_sha256_hex ((const guchar *) canon->str, canon->len);
+  return cr_sha256_hex ((const guchar *)canon->str, canon->len);
 }
 
 static char *
@@ -156,19 +158,19 @@ tc3_signing_key (const char *secret_key, const char *date, const char *service, 
 {
   g_autofree char *k = g_strconcat ("TC3", secret_key, NULL);
   guchar k_date[32], k_service[32];
-  cr_hmac_sha256 ((const guchar *) k, strlen (k), (const guchar *) date, strlen (date), k_date);
-  cr_hmac_sha256 (k_date, 32, (const guchar *) service, strlen (service), k_service);
-  cr_hmac_sha256 (k_service, 32, (const guchar *) "tc3_request", strlen ("tc3_request"), out);
+  cr_hmac_sha256 ((const guchar *)k, strlen (k), (const guchar *)date, strlen (date), k_date);
+  cr_hmac_sha256 (k_date, 32, (const guchar *)service, strlen (service), k_service);
+  cr_hmac_sha256 (k_service, 32, (const guchar *)"tc3_request", strlen ("tc3_request"), out);
 }
 
 static char *
 tc3_signature (const guchar key[32], const char *ts, const char *date, const char *service,
                const char *canonical_hash)
 {
-  g_autofree char *to_sign =
-      g_strdup_printf (ALGORITHM "\n%s\n%s/%s/tc3_request\n%s", ts, date, service, canonical_hash);
+  g_autofree char *to_sign = g_strdup_printf (ALGORITHM "\n%s\n%s/%s/tc3_request\n%s", ts, date,
+                                              service, canonical_hash);
   guchar sig[32];
-  cr_hmac_sha256 (key, 32, (const guchar *) to_sign, strlen (to_sign), sig);
+  cr_hmac_sha256 (key, 32, (const guchar *)to_sign, strlen (to_sign), sig);
   return cr_hex_encode (sig, 32);
 }
 
@@ -180,7 +182,7 @@ tc3_parse_timestamp (const char *text, gint64 *out, GError **error)
     cr_api_error_set (error, AUTH_INVALID, "X-TC-Timestamp must be Unix seconds in decimal");
     return FALSE;
   }
-  *out = (gint64) v;
+  *out = (gint64)v;
   return TRUE;
 }
 
@@ -233,19 +235,19 @@ cr_tc3_verify (const CrTc3Request *req, gint64 now_s, gint64 max_skew_s, CrTc3Se
   }
 
   const char *unsigned_payload = req->header ("x-tc-content-sha256", req->header_data);
-  payload_hash =
-      g_strcmp0 (unsigned_payload, "UNSIGNED-PAYLOAD") == 0
-          ? cr_sha256_hex ((const guchar *) "UNSIGNED-PAYLOAD", strlen ("UNSIGNED-PAYLOAD"))
-          : cr_sha256_hex (req->body != NULL ? req->body : (const guchar *) "", req->body_len);
+  payload_hash
+      = g_strcmp0 (unsigned_payload, "UNSIGNED-PAYLOAD") == 0
+            ? cr_sha256_hex ((const guchar *)"UNSIGNED-PAYLOAD", strlen ("UNSIGNED-PAYLOAD"))
+            : cr_sha256_hex (req->body != NULL ? req->body : (const guchar *)"", req->body_len);
   guchar signing_key[32];
   tc3_signing_key (key, a.date, a.service, signing_key);
 
   /* Host as received, then without its port (Node signs the bare hostname). */
   const char *colon = strrchr (host, ':');
   if (colon != NULL && host[0] != '[')
-    bare_host = g_strndup (host, (gsize) (colon - host));
+    bare_host = g_strndup (host, (gsize)(colon - host));
   else if (colon != NULL && strstr (host, "]:") != NULL)
-    bare_host = g_strndup (host, (gsize) (strstr (host, "]:") + 1 - host));
+    bare_host = g_strndup (host, (gsize)(strstr (host, "]:") + 1 - host));
   /* The HTTP layer hands the query over with unreserved characters decoded; Java's URLEncoder
    * signs '~' as "%7E", so that spelling is a second candidate. */
   const char *query = req->raw_query != NULL ? req->raw_query : "";
@@ -256,10 +258,10 @@ cr_tc3_verify (const CrTc3Request *req, gint64 now_s, gint64 max_skew_s, CrTc3Se
     for (guint j = 0; j < G_N_ELEMENTS (queries) && !ok; j++) {
       if (hosts[i] == NULL || queries[j] == NULL)
         continue;
-      g_autofree char *canon =
-          tc3_canonical_hash (req, a.signed_headers, hosts[i], queries[j], payload_hash);
+      g_autofree char *canon
+          = tc3_canonical_hash (req, a.signed_headers, hosts[i], queries[j], payload_hash);
       g_autofree char *sig = tc3_signature (signing_key, ts_text, a.date, a.service, canon);
-      ok = cr_const_time_equal ((const guchar *) sig, (const guchar *) a.signature, 64);
+      ok = cr_const_time_equal ((const guchar *)sig, (const guchar *)a.signature, 64);
     }
   }
   if (!ok) {
@@ -280,11 +282,12 @@ cr_tc3_authorization (const char *secret_id, const char *secret_key, const char 
                       const char *method, const char *raw_query, const char *content_type,
                       const char *host, const guchar *body, gsize body_len, gint64 ts)
 {
-  g_autofree char *payload_hash = cr_sha256_hex (body != NULL ? body : (const guchar *) "", body_len);
-  g_autofree char *canon_text = g_strdup_printf (
-      "%s\n/\n%s\ncontent-type:%s\nhost:%s\n\ncontent-type;host\n%s", method,
-      raw_query != NULL ? raw_query : "", content_type, host, payload_hash);
-  g_autofree char *canon = cr_sha256_hex ((const guchar *) canon_text, strlen (canon_text));
+  g_autofree char *payload_hash
+      = cr_sha256_hex (body != NULL ? body : (const guchar *)"", body_len);
+  g_autofree char *canon_text
+      = g_strdup_printf ("%s\n/\n%s\ncontent-type:%s\nhost:%s\n\ncontent-type;host\n%s", method,
+                         raw_query != NULL ? raw_query : "", content_type, host, payload_hash);
+  g_autofree char *canon = cr_sha256_hex ((const guchar *)canon_text, strlen (canon_text));
   g_autofree char *date = tc3_utc_date (ts);
   g_autofree char *ts_text = g_strdup_printf ("%" G_GINT64_FORMAT, ts);
   guchar key[32];

@@ -23,11 +23,11 @@ typedef const char *(*CrTc3HeaderFunc) (const char *lower_name, gpointer user_da
 typedef const char *(*CrTc3SecretFunc) (const char *secret_id, gpointer user_data);
 
 typedef struct {
-  const char *method;        /* "POST" or "GET" */
-  const char *raw_query;     /* GET: the query exactly as on the request line; POST: "" */
-  const guchar *body;        /* raw body bytes */
+  const char *method;    /* "POST" or "GET" */
+  const char *raw_query; /* GET: the query exactly as on the request line; POST: "" */
+  const guchar *body;    /* raw body bytes */
   gsize body_len;
-  CrTc3HeaderFunc header;    /* request headers */
+  CrTc3HeaderFunc header; /* request headers */
   gpointer header_data;
 } CrTc3Request;
 

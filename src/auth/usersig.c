@@ -8,7 +8,7 @@
 #include "auth/crypto_util.h"
 #include "common/b64.h"
 
-G_DEFINE_QUARK (cloudrec-usersig-error-quark, cr_usersig_error)
+G_DEFINE_QUARK (cloudrec - usersig - error - quark, cr_usersig_error)
 
 #define USERSIG_MAX_TEXT 4096
 #define USERSIG_MAX_JSON 8192
@@ -38,7 +38,7 @@ usersig_hmac_b64 (const char *key, const char *identifier, guint64 sdk_app_id, g
   if (userbuf_b64 != NULL)
     g_string_append_printf (in, "TLS.userbuf:%s\n", userbuf_b64);
   guchar mac[32];
-  cr_hmac_sha256 ((const guchar *) key, strlen (key), (const guchar *) in->str, in->len, mac);
+  cr_hmac_sha256 ((const guchar *)key, strlen (key), (const guchar *)in->str, in->len, mac);
   return g_base64_encode (mac, sizeof mac);
 }
 
@@ -61,7 +61,7 @@ cr_usersig_generate (guint64 sdk_app_id, const char *key, const char *user_id, g
   json_builder_set_member_name (b, "TLS.identifier");
   json_builder_add_string_value (b, user_id);
   json_builder_set_member_name (b, "TLS.sdkappid");
-  json_builder_add_int_value (b, (gint64) sdk_app_id);
+  json_builder_add_int_value (b, (gint64)sdk_app_id);
   json_builder_set_member_name (b, "TLS.time");
   json_builder_add_int_value (b, now_s);
   json_builder_set_member_name (b, "TLS.expire");
@@ -81,7 +81,7 @@ cr_usersig_generate (guint64 sdk_app_id, const char *key, const char *user_id, g
 
   uLongf zlen = compressBound (json_len);
   g_autofree guchar *z = g_malloc (zlen);
-  if (compress2 (z, &zlen, (const guchar *) json, json_len, Z_BEST_COMPRESSION) != Z_OK)
+  if (compress2 (z, &zlen, (const guchar *)json, json_len, Z_BEST_COMPRESSION) != Z_OK)
     g_error ("zlib compress2 failed on a %" G_GSIZE_FORMAT "-byte buffer", json_len);
   return cr_b64_usersig_encode (z, zlen);
 }
@@ -96,9 +96,9 @@ usersig_inflate (const guchar *z, gsize zlen, GError **error)
     g_set_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_MALFORMED, "zlib init failed");
     return NULL;
   }
-  s.next_in = (Bytef *) z;
-  s.avail_in = (uInt) zlen;
-  s.next_out = (Bytef *) out;
+  s.next_in = (Bytef *)z;
+  s.avail_in = (uInt)zlen;
+  s.next_out = (Bytef *)out;
   s.avail_out = USERSIG_MAX_JSON;
   int rc = inflate (&s, Z_FINISH);
   gsize produced = USERSIG_MAX_JSON - s.avail_out;
@@ -109,7 +109,7 @@ usersig_inflate (const guchar *z, gsize zlen, GError **error)
     return NULL;
   }
   out[produced] = '\0';
-  if (memchr (out, '\0', produced) != NULL || !g_utf8_validate (out, (gssize) produced, NULL)) {
+  if (memchr (out, '\0', produced) != NULL || !g_utf8_validate (out, (gssize)produced, NULL)) {
     g_set_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_MALFORMED,
                  "UserSig does not decode to UTF-8 text");
     return NULL;
@@ -167,17 +167,17 @@ cr_usersig_decode (const char *usersig, GError **error)
   gint64 app = 0;
   g_autoptr (CrUserSig) sig = g_new0 (CrUserSig, 1);
   const char *identifier = usersig_str_member (o, "TLS.identifier");
-  if (g_strcmp0 (usersig_str_member (o, "TLS.ver"), "2.0") != 0 || identifier == NULL ||
-      !usersig_int_member (o, "TLS.sdkappid", &app) ||
-      !usersig_int_member (o, "TLS.time", &sig->time) ||
-      !usersig_int_member (o, "TLS.expire", &sig->expire) ||
-      usersig_str_member (o, "TLS.sig") == NULL) {
+  if (g_strcmp0 (usersig_str_member (o, "TLS.ver"), "2.0") != 0 || identifier == NULL
+      || !usersig_int_member (o, "TLS.sdkappid", &app)
+      || !usersig_int_member (o, "TLS.time", &sig->time)
+      || !usersig_int_member (o, "TLS.expire", &sig->expire)
+      || usersig_str_member (o, "TLS.sig") == NULL) {
     g_set_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_MALFORMED,
                  "UserSig lacks TLS.ver 2.0, TLS.identifier, TLS.sdkappid, TLS.time, TLS.expire "
                  "or TLS.sig");
     return NULL;
   }
-  sig->sdk_app_id = (guint64) app;
+  sig->sdk_app_id = (guint64)app;
   sig->identifier = g_strdup (identifier);
   sig->sig_text = g_strdup (usersig_str_member (o, "TLS.sig"));
   const char *userbuf = usersig_str_member (o, "TLS.userbuf");
@@ -222,8 +222,8 @@ cr_usersig_verify (const char *usersig, guint64 sdk_app_id, const char *user_id,
   const char *given = sig->sig_text;
   g_autofree char *want = usersig_hmac_b64 (key, sig->identifier, sig->sdk_app_id, sig->time,
                                             sig->expire, sig->userbuf_text);
-  if (strlen (given) != strlen (want) ||
-      !cr_const_time_equal ((const guchar *) given, (const guchar *) want, strlen (want))) {
+  if (strlen (given) != strlen (want)
+      || !cr_const_time_equal ((const guchar *)given, (const guchar *)want, strlen (want))) {
     g_set_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_BAD_SIGNATURE,
                  "UserSig signature does not match the application's key");
     return NULL;

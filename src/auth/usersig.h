@@ -14,21 +14,21 @@ G_BEGIN_DECLS
 GQuark cr_usersig_error_quark (void);
 
 typedef enum {
-  CR_USERSIG_ERROR_MALFORMED,      /* not base64/zlib/JSON of the expected shape */
-  CR_USERSIG_ERROR_APP_MISMATCH,   /* issued for another SdkAppId */
-  CR_USERSIG_ERROR_USER_MISMATCH,  /* issued for another UserId */
-  CR_USERSIG_ERROR_EXPIRED,        /* now > time + expire */
-  CR_USERSIG_ERROR_BAD_SIGNATURE,  /* HMAC does not match: wrong key or tampered */
+  CR_USERSIG_ERROR_MALFORMED,     /* not base64/zlib/JSON of the expected shape */
+  CR_USERSIG_ERROR_APP_MISMATCH,  /* issued for another SdkAppId */
+  CR_USERSIG_ERROR_USER_MISMATCH, /* issued for another UserId */
+  CR_USERSIG_ERROR_EXPIRED,       /* now > time + expire */
+  CR_USERSIG_ERROR_BAD_SIGNATURE, /* HMAC does not match: wrong key or tampered */
 } CrUserSigError;
 
 typedef struct {
   guint64 sdk_app_id;
   char *identifier;
-  gint64 time;      /* Unix seconds when issued */
-  gint64 expire;    /* validity in seconds, relative to time */
-  GBytes *userbuf;  /* PrivateMapKey payload, or NULL */
-  char *sig_text;      /* TLS.sig as sent */
-  char *userbuf_text;  /* TLS.userbuf as sent, or NULL */
+  gint64 time;        /* Unix seconds when issued */
+  gint64 expire;      /* validity in seconds, relative to time */
+  GBytes *userbuf;    /* PrivateMapKey payload, or NULL */
+  char *sig_text;     /* TLS.sig as sent */
+  char *userbuf_text; /* TLS.userbuf as sent, or NULL */
 } CrUserSig;
 
 void cr_usersig_free (CrUserSig *sig);

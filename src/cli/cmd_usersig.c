@@ -30,13 +30,13 @@ cr_cmd_usersig (int argc, char **argv)
     fprintf (stderr, "cloudrec usersig: %s\n", error->message);
     return 2;
   }
-  if (sdk_app_id <= 0 || sdk_app_id > G_MAXUINT32 || key == NULL || *key == '\0' || user == NULL ||
-      *user == '\0' || expire <= 0) {
+  if (sdk_app_id <= 0 || sdk_app_id > G_MAXUINT32 || key == NULL || *key == '\0' || user == NULL
+      || *user == '\0' || expire <= 0) {
     fprintf (stderr, "cloudrec usersig: --sdkappid (1..4294967295), --key, --user and a positive "
                      "--expire are required\n");
     return 2;
   }
-  g_autofree char *sig = cr_usersig_generate ((guint64) sdk_app_id, key, user, expire,
+  g_autofree char *sig = cr_usersig_generate ((guint64)sdk_app_id, key, user, expire,
                                               g_get_real_time () / G_USEC_PER_SEC, NULL);
   printf ("%s\n", sig);
   return 0;

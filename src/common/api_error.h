@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 #define CR_API_ERROR (cr_api_error_quark ())
 GQuark cr_api_error_quark (void);
 
-/* Sets @error to the TRTC error @code (e.g. "InvalidParameter.OutOfRange") with a printf message. */
+/* Sets @error to the TRTC error @code (e.g. "InvalidParameter.OutOfRange") with a printf message.
+ */
 void cr_api_error_set (GError **error, const char *code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 
 /* A GError in the CR_API_ERROR domain built from a TRTC code. */

@@ -5,23 +5,79 @@
 
 #define BODY_ERROR "InvalidParameter.BodyParamsError"
 
-/* One pass over the bytes outside strings to bound nesting; NUL and UTF-8 are checked separately. */
+/* An integer literal json-glib would silently wrap (it reports -1 for 2^64 and more): refuse it
+ * while the text is still at hand, so the message shows the number as the client wrote it. */
 static gboolean
-json_check_depth (const char *data, gsize len, GError **error)
+json_check_integer (const char *data, gsize len, gsize start, const char *member, gsize member_len,
+                    gsize *end, GError **error)
+{
+  gsize i = start;
+  if (data[i] == '-')
+    i++;
+  while (i < len && g_ascii_isdigit (data[i]))
+    i++;
+  *end = i;
+  if (i == start || (data[start] == '-' && i == start + 1))
+    return TRUE; /* not a number after all: json-glib reports the syntax error */
+  if (i < len && (data[i] == '.' || data[i] == 'e' || data[i] == 'E'))
+    return TRUE; /* a float: json-glib keeps it as a double and the validator names its type */
+  g_autofree char *text = g_strndup (data + start, MIN (i - start, 64));
+  gint64 value = 0;
+  if (g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, &value, NULL))
+    return TRUE;
+  const char *more = i - start > 64 ? "..." : "";
+  if (member != NULL)
+    cr_api_error_set (
+        error, BODY_ERROR,
+        "%.*s must be an integer that fits in 64 bits, got %s%s (at byte %" G_GSIZE_FORMAT ")",
+        (int)MIN (member_len, 64), member, text, more, start);
+  else
+    cr_api_error_set (error, BODY_ERROR,
+                      "request body has a number that does not fit in 64 bits, %s%s (at byte "
+                      "%" G_GSIZE_FORMAT ")",
+                      text, more, start);
+  return FALSE;
+}
+
+/* One pass over the text that bounds nesting, refuses an escaped NUL (C strings downstream would
+ * cut the value short at it) and refuses integers beyond 64 bits; raw NUL bytes and UTF-8 are
+ * checked before this. */
+static gboolean
+json_prescan (const char *data, gsize len, GError **error)
 {
   int depth = 0;
   gboolean in_string = FALSE;
+  gsize string_start = 0;
+  const char *member = NULL; /* the last string read: the member a number belongs to */
+  gsize member_len = 0;
   for (gsize i = 0; i < len; i++) {
     char c = data[i];
     if (in_string) {
-      if (c == '\\')
+      if (c == '\\') {
+        if (i + 5 < len && data[i + 1] == 'u' && strncmp (data + i + 2, "0000", 4) == 0) {
+          cr_api_error_set (error, BODY_ERROR,
+                            "request body has an escaped NUL (\\u0000) in a string at byte "
+                            "%" G_GSIZE_FORMAT "; text values cannot contain NUL",
+                            i);
+          return FALSE;
+        }
         i++;
-      else if (c == '"')
+      } else if (c == '"') {
         in_string = FALSE;
+        member = data + string_start;
+        member_len = i - string_start;
+      }
       continue;
     }
     if (c == '"') {
       in_string = TRUE;
+      string_start = i + 1;
+    } else if (c == '-' || g_ascii_isdigit (c)) {
+      gsize end = i;
+      if (!json_check_integer (data, len, i, member, member_len, &end, error))
+        return FALSE;
+      if (end > i)
+        i = end - 1;
     } else if (c == '{' || c == '[') {
       if (++depth > CR_JSON_MAX_DEPTH) {
         cr_api_error_set (error, BODY_ERROR,
@@ -56,12 +112,12 @@ cr_json_parse_object (const char *data, gsize len, GError **error)
                       bad - data);
     return NULL;
   }
-  if (!json_check_depth (data, len, error))
+  if (!json_prescan (data, len, error))
     return NULL;
 
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) perr = NULL;
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &perr)) {
+  if (!json_parser_load_from_data (parser, data, (gssize)len, &perr)) {
     cr_api_error_set (error, BODY_ERROR, "request body is not valid JSON: %s", perr->message);
     return NULL;
   }

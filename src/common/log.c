@@ -36,8 +36,8 @@ log_write (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
   }
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *ts = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
-  fprintf (stderr, "%s %s %s: %s\n", ts, log_level_name (level), domain != NULL ? domain : "cloudrec",
-           message != NULL ? message : "");
+  fprintf (stderr, "%s %s %s: %s\n", ts, log_level_name (level),
+           domain != NULL ? domain : "cloudrec", message != NULL ? message : "");
   return G_LOG_WRITER_HANDLED;
 }
 

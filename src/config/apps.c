@@ -32,7 +32,7 @@ CrApps *
 cr_apps_new (void)
 {
   CrApps *apps = g_new0 (CrApps, 1);
-  apps->list = g_ptr_array_new_with_free_func ((GDestroyNotify) app_free);
+  apps->list = g_ptr_array_new_with_free_func ((GDestroyNotify)app_free);
   apps->by_secret_id = g_hash_table_new (g_str_hash, g_str_equal);
   return apps;
 }
@@ -86,26 +86,26 @@ cr_apps_add (CrApps *apps, guint64 sdk_app_id, const char *secret_id, const char
                  "app SdkAppId must be in [1, 4294967295]");
     return FALSE;
   }
-  if (!apps_token_ok ("SecretId", secret_id, 128, error) ||
-      !apps_token_ok ("SecretKey", secret_key, 256, error) ||
-      !apps_token_ok ("UserSig key", usersig_key, 256, error))
+  if (!apps_token_ok ("SecretId", secret_id, 128, error)
+      || !apps_token_ok ("SecretKey", secret_key, 256, error)
+      || !apps_token_ok ("UserSig key", usersig_key, 256, error))
     return FALSE;
-  if (callback_key != NULL && *callback_key != '\0' &&
-      !apps_token_ok ("callback key", callback_key, 64, error))
+  if (callback_key != NULL && *callback_key != '\0'
+      && !apps_token_ok ("callback key", callback_key, 64, error))
     return FALSE;
   if (g_hash_table_contains (apps->by_secret_id, secret_id)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "SecretId %s is configured twice", secret_id);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "SecretId %s is configured twice",
+                 secret_id);
     return FALSE;
   }
-  CrApp *app = (CrApp *) cr_apps_find (apps, sdk_app_id);
+  CrApp *app = (CrApp *)cr_apps_find (apps, sdk_app_id);
   if (app == NULL) {
     app = g_new0 (CrApp, 1);
     app->sdk_app_id = sdk_app_id;
     app->usersig_key = g_strdup (usersig_key);
     app->callback_key = g_strdup (callback_key != NULL ? callback_key : "");
     app->callback_url = g_strdup (callback_url != NULL ? callback_url : "");
-    app->secrets = g_ptr_array_new_with_free_func ((GDestroyNotify) secret_free);
+    app->secrets = g_ptr_array_new_with_free_func ((GDestroyNotify)secret_free);
     g_ptr_array_add (apps->list, app);
   } else if (g_strcmp0 (app->usersig_key, usersig_key) != 0) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -135,8 +135,7 @@ cr_apps_add_spec (CrApps *apps, const char *spec, GError **error)
                  spec);
     return FALSE;
   }
-  return cr_apps_add (apps, id, f[1], f[2], f[3], n > 4 ? f[4] : NULL, n > 5 ? f[5] : NULL,
-                      error);
+  return cr_apps_add (apps, id, f[1], f[2], f[3], n > 4 ? f[4] : NULL, n > 5 ? f[5] : NULL, error);
 }
 
 const char *

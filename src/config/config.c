@@ -8,9 +8,9 @@ typedef enum { SETTING_STRING, SETTING_INT, SETTING_ENUM } SettingType;
 typedef struct {
   const char *name; /* flag and file key; env is CLOUDREC_ + upper-cased with '_' */
   SettingType type;
-  gsize offset;     /* into CrConfig */
+  gsize offset; /* into CrConfig */
   const char *def;
-  gint64 min, max;  /* SETTING_INT */
+  gint64 min, max;     /* SETTING_INT */
   const char *choices; /* SETTING_ENUM: '|'-separated */
   const char *help;
 } Setting;
@@ -56,12 +56,12 @@ setting_apply (CrConfig *config, const Setting *s, const char *value, const char
                    source, s->name, s->min, s->max, value);
       return FALSE;
     }
-    *(gint64 *) field = v;
+    *(gint64 *)field = v;
     return TRUE;
   }
   if (s->type == SETTING_ENUM) {
     g_auto (GStrv) choices = g_strsplit (s->choices, "|", 0);
-    if (!g_strv_contains ((const char *const *) choices, value)) {
+    if (!g_strv_contains ((const char *const *)choices, value)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s must be one of %s",
                    source, s->name, s->choices);
       return FALSE;
@@ -102,7 +102,7 @@ cr_config_free (CrConfig *config)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
     if (settings[i].type != SETTING_INT)
-      g_free (*(char **) G_STRUCT_MEMBER_P (config, settings[i].offset));
+      g_free (*(char **)G_STRUCT_MEMBER_P (config, settings[i].offset));
   }
   cr_apps_free (config->apps);
   g_free (config);
@@ -212,7 +212,7 @@ arg_take (int argc, char **argv, int *i, char **name, const char **value, GError
   const char *arg = argv[*i];
   const char *eq = strchr (arg, '=');
   if (eq != NULL) {
-    *name = g_strndup (arg + 2, (gsize) (eq - arg - 2));
+    *name = g_strndup (arg + 2, (gsize)(eq - arg - 2));
     *value = eq + 1;
     return TRUE;
   }
@@ -226,8 +226,7 @@ arg_take (int argc, char **argv, int *i, char **name, const char **value, GError
 }
 
 gboolean
-cr_config_load_args (CrConfig *config, int argc, char **argv, gboolean *want_help,
-                     GError **error)
+cr_config_load_args (CrConfig *config, int argc, char **argv, gboolean *want_help, GError **error)
 {
   *want_help = FALSE;
   /* --config first, so flags override the file wherever they appear. */
@@ -294,9 +293,11 @@ char *
 cr_config_help (void)
 {
   GString *out = g_string_new (NULL);
-  g_string_append (out, "  --config FILE            read settings and [app N] groups from FILE\n"
-                        "  --app SDKAPPID:SECRETID:SECRETKEY:USERSIGKEY[:CALLBACKKEY[:CALLBACKURL]]\n"
-                        "                           serve an application (repeatable; env CLOUDREC_APPS, ';'-separated)\n");
+  g_string_append (out,
+                   "  --config FILE            read settings and [app N] groups from FILE\n"
+                   "  --app SDKAPPID:SECRETID:SECRETKEY:USERSIGKEY[:CALLBACKKEY[:CALLBACKURL]]\n"
+                   "                           serve an application (repeatable; env "
+                   "CLOUDREC_APPS, ';'-separated)\n");
   for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
     const Setting *s = &settings[i];
     g_autofree char *flag = g_strdup_printf ("--%s %s", s->name,
@@ -304,8 +305,7 @@ cr_config_help (void)
                                              : s->type == SETTING_ENUM ? "LEVEL"
                                                                        : "TEXT");
     g_autofree char *env = setting_env_name (s->name);
-    g_string_append_printf (out, "  %-24s %s\n  %-24s   default \"%s\"", flag, s->help, "",
-                            s->def);
+    g_string_append_printf (out, "  %-24s %s\n  %-24s   default \"%s\"", flag, s->help, "", s->def);
     if (s->type == SETTING_INT)
       g_string_append_printf (out, ", range [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]", s->min,
                               s->max);

@@ -10,7 +10,7 @@ demo_random_text (guint len)
   static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   char *s = g_malloc (len + 1);
   for (guint i = 0; i < len; i++)
-    s[i] = alphabet[g_random_int_range (0, (gint32) sizeof alphabet - 1)];
+    s[i] = alphabet[g_random_int_range (0, (gint32)sizeof alphabet - 1)];
   s[len] = '\0';
   return s;
 }
@@ -26,9 +26,8 @@ demo_app_write (const char *path, GError **error)
       "# Demo application created by `cloudrec serve` because no app was configured.\n"
       "[app %d]\nsecrets=%s:%s\nusersig-key=%s\ncallback-key=%s\n",
       CR_DEMO_SDK_APP_ID, secret_id, secret_key, usersig_key, callback_key);
-  return g_file_set_contents_full (path, text, -1,
-                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                   0600, error);
+  return g_file_set_contents_full (
+      path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600, error);
 }
 
 gboolean

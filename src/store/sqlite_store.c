@@ -163,7 +163,7 @@ column_text (Stmt *stmt, int col)
   const unsigned char *text = sqlite3_column_text (stmt, col);
   if (text == NULL)
     return NULL;
-  return g_strndup ((const char *) text, (gsize) sqlite3_column_bytes (stmt, col));
+  return g_strndup ((const char *)text, (gsize)sqlite3_column_bytes (stmt, col));
 }
 
 static CrTask *
@@ -171,11 +171,11 @@ task_from_row (Stmt *stmt)
 {
   CrTask *task = g_new0 (CrTask, 1);
   task->task_id = column_text (stmt, 0);
-  task->sdk_app_id = (guint64) sqlite3_column_int64 (stmt, 1);
+  task->sdk_app_id = (guint64)sqlite3_column_int64 (stmt, 1);
   task->room_id = column_text (stmt, 2);
   task->room_id_type = sqlite3_column_int (stmt, 3);
   task->user_id = column_text (stmt, 4);
-  task->status = (CrTaskStatus) sqlite3_column_int (stmt, 5);
+  task->status = (CrTaskStatus)sqlite3_column_int (stmt, 5);
   task->leave_code = sqlite3_column_int (stmt, 6);
   task->params_json = column_text (stmt, 7);
   task->revision = sqlite3_column_int64 (stmt, 8);
@@ -191,7 +191,7 @@ static gint64
 count_active_locked (SqliteStore *self, guint64 sdk_app_id, GError **error)
 {
   g_autoptr (Stmt) stmt = self->stmt[STMT_COUNT_ACTIVE];
-  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) sdk_app_id);
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
   if (sqlite3_step (stmt) != SQLITE_ROW) {
     db_fail (self, error, "counting active tasks");
     return -1;
@@ -202,11 +202,10 @@ count_active_locked (SqliteStore *self, guint64 sdk_app_id, GError **error)
 static gboolean
 sqlite_insert (CrTaskStore *store, const CrTask *task, gint64 max_active, GError **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
+  SqliteStore *self = (SqliteStore *)store;
   gboolean ok = FALSE;
 
-  if (!step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], "starting the insert transaction",
-                  error))
+  if (!step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], "starting the insert transaction", error))
     return FALSE;
 
   gint64 active = count_active_locked (self, task->sdk_app_id, error);
@@ -222,11 +221,11 @@ sqlite_insert (CrTaskStore *store, const CrTask *task, gint64 max_active, GError
 
   Stmt *ins = self->stmt[STMT_INSERT];
   bind_text (ins, 1, task->task_id);
-  sqlite3_bind_int64 (ins, 2, (sqlite3_int64) task->sdk_app_id);
+  sqlite3_bind_int64 (ins, 2, (sqlite3_int64)task->sdk_app_id);
   bind_text (ins, 3, task->room_id);
   sqlite3_bind_int (ins, 4, task->room_id_type);
   bind_text (ins, 5, task->user_id);
-  sqlite3_bind_int (ins, 6, (int) task->status);
+  sqlite3_bind_int (ins, 6, (int)task->status);
   sqlite3_bind_int (ins, 7, task->leave_code);
   bind_text (ins, 8, task->params_json);
   sqlite3_bind_int64 (ins, 9, task->revision);
@@ -249,9 +248,9 @@ out:
 static CrTask *
 sqlite_lookup (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, GError **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
+  SqliteStore *self = (SqliteStore *)store;
   g_autoptr (Stmt) stmt = self->stmt[STMT_LOOKUP];
-  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) sdk_app_id);
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
   bind_text (stmt, 2, task_id);
   switch (sqlite3_step (stmt)) {
   case SQLITE_ROW:
@@ -268,9 +267,9 @@ static gboolean
 sqlite_update_params (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
                       const char *params_json, gint64 now_ms, GError **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
+  SqliteStore *self = (SqliteStore *)store;
   Stmt *stmt = self->stmt[STMT_UPDATE_PARAMS];
-  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) sdk_app_id);
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
   bind_text (stmt, 2, task_id);
   bind_text (stmt, 3, params_json);
   sqlite3_bind_int64 (stmt, 4, now_ms);
@@ -278,16 +277,16 @@ sqlite_update_params (CrTaskStore *store, guint64 sdk_app_id, const char *task_i
 }
 
 static gboolean
-sqlite_set_status (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
-                   CrTaskStatus status, int leave_code, gint64 now_ms, GError **error)
+sqlite_set_status (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, CrTaskStatus status,
+                   int leave_code, gint64 now_ms, GError **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
+  SqliteStore *self = (SqliteStore *)store;
   g_return_val_if_fail (status <= CR_TASK_EXITED, FALSE);
 
   Stmt *stmt = self->stmt[STMT_SET_STATUS];
-  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64) sdk_app_id);
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
   bind_text (stmt, 2, task_id);
-  sqlite3_bind_int (stmt, 3, (int) status);
+  sqlite3_bind_int (stmt, 3, (int)status);
   sqlite3_bind_int (stmt, 4, leave_code);
   sqlite3_bind_int64 (stmt, 5, now_ms);
   return step_changed (self, stmt, "setting the task status", sdk_app_id, task_id, error);
@@ -296,15 +295,15 @@ sqlite_set_status (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
 static gint64
 sqlite_count_active (CrTaskStore *store, guint64 sdk_app_id, GError **error)
 {
-  return count_active_locked ((SqliteStore *) store, sdk_app_id, error);
+  return count_active_locked ((SqliteStore *)store, sdk_app_id, error);
 }
 
 static GPtrArray *
 sqlite_list_active (CrTaskStore *store, GError **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
+  SqliteStore *self = (SqliteStore *)store;
   g_autoptr (Stmt) stmt = self->stmt[STMT_LIST_ACTIVE];
-  g_autoptr (GPtrArray) tasks = g_ptr_array_new_with_free_func ((GDestroyNotify) cr_task_free);
+  g_autoptr (GPtrArray) tasks = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_task_free);
   int rc;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (tasks, task_from_row (stmt));
@@ -318,7 +317,7 @@ sqlite_list_active (CrTaskStore *store, GError **error)
 static gboolean
 sqlite_put_file (CrTaskStore *store, const CrTaskFile *file, GError **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
+  SqliteStore *self = (SqliteStore *)store;
   Stmt *stmt = self->stmt[STMT_PUT_FILE];
   bind_text (stmt, 1, file->task_id);
   bind_text (stmt, 2, file->file_name);
@@ -331,9 +330,9 @@ sqlite_put_file (CrTaskStore *store, const CrTaskFile *file, GError **error)
 static GPtrArray *
 sqlite_list_files (CrTaskStore *store, const char *task_id, GError **error)
 {
-  SqliteStore *self = (SqliteStore *) store;
+  SqliteStore *self = (SqliteStore *)store;
   g_autoptr (Stmt) stmt = self->stmt[STMT_LIST_FILES];
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify) cr_task_file_free);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_task_file_free);
   bind_text (stmt, 1, task_id);
   int rc;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
@@ -355,7 +354,7 @@ sqlite_list_files (CrTaskStore *store, const char *task_id, GError **error)
 static void
 sqlite_close (CrTaskStore *store)
 {
-  SqliteStore *self = (SqliteStore *) store;
+  SqliteStore *self = (SqliteStore *)store;
   for (guint i = 0; i < N_STMTS; i++)
     sqlite3_finalize (self->stmt[i]);
   sqlite3_close (self->db); /* checkpoints and removes the WAL when it is the last connection */
@@ -382,8 +381,8 @@ query_text (SqliteStore *self, const char *sql, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   char *value = NULL;
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
-      sqlite3_step (stmt) != SQLITE_ROW)
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK
+      || sqlite3_step (stmt) != SQLITE_ROW)
     db_fail (self, error, sql);
   else
     value = column_text (stmt, 0);
@@ -414,23 +413,23 @@ migrate (SqliteStore *self, const char *path, GError **error)
   if (text == NULL)
     goto fail;
   gint64 version = g_ascii_strtoll (text, NULL, 10);
-  if (version < 0 || version > (gint64) latest) {
+  if (version < 0 || version > (gint64)latest) {
     cr_api_error_set (error, DB_ERROR,
                       "task store %s has schema version %" G_GINT64_FORMAT
                       ", but this cloudrec knows versions up to %u; refusing to use it",
                       path, version, latest);
     goto fail;
   }
-  if (version == (gint64) latest)
+  if (version == (gint64)latest)
     return exec (self, "COMMIT", "finishing the schema check", error);
 
-  for (guint step = (guint) version; step < latest; step++) {
+  for (guint step = (guint)version; step < latest; step++) {
     if (!exec (self, migrations[step], "migrating the schema", error))
       goto fail;
   }
   set_version = g_strdup_printf ("PRAGMA user_version = %u", latest);
-  if (!exec (self, set_version, "recording the schema version", error) ||
-      !exec (self, "COMMIT", "committing the schema migration", error))
+  if (!exec (self, set_version, "recording the schema version", error)
+      || !exec (self, "COMMIT", "committing the schema migration", error))
     goto fail;
   return TRUE;
 
@@ -455,8 +454,7 @@ prepare_path (const char *path, GError **error)
   int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0 && errno != EEXIST) {
     int err = errno;
-    cr_api_error_set (error, DB_ERROR, "task store: cannot create %s: %s", path,
-                      g_strerror (err));
+    cr_api_error_set (error, DB_ERROR, "task store: cannot create %s: %s", path, g_strerror (err));
     return FALSE;
   }
   if (fd >= 0)
@@ -482,8 +480,7 @@ cr_sqlite_store_open (const char *path, GError **error)
   self = g_new0 (SqliteStore, 1);
   self->parent.vt = &sqlite_vtable;
   int rc = sqlite3_open_v2 (path, &self->db,
-                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                            NULL);
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     cr_api_error_set (error, DB_ERROR, "task store: cannot open %s: %s", path,
                       self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
@@ -504,13 +501,14 @@ cr_sqlite_store_open (const char *path, GError **error)
     goto fail;
   }
   if (!exec (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", "setting pragmas",
-             error) ||
-      !migrate (self, path, error))
+             error)
+      || !migrate (self, path, error))
     goto fail;
 
   for (guint i = 0; i < N_STMTS; i++) {
     if (sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->stmt[i],
-                            NULL) != SQLITE_OK) {
+                            NULL)
+        != SQLITE_OK) {
       db_fail (self, error, "preparing statements");
       goto fail;
     }

@@ -64,7 +64,7 @@ static const char *const status_names[] = { "Idle", "InProgress", "Exited" };
 const char *
 cr_task_status_to_string (CrTaskStatus status)
 {
-  if ((guint) status >= G_N_ELEMENTS (status_names))
+  if ((guint)status >= G_N_ELEMENTS (status_names))
     return "Idle";
   return status_names[status];
 }
@@ -74,7 +74,7 @@ cr_task_status_from_string (const char *text, CrTaskStatus *out)
 {
   for (guint i = 0; i < G_N_ELEMENTS (status_names); i++) {
     if (g_strcmp0 (text, status_names[i]) == 0) {
-      *out = (CrTaskStatus) i;
+      *out = (CrTaskStatus)i;
       return TRUE;
     }
   }

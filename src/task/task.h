@@ -19,28 +19,28 @@ typedef enum {
 } CrTaskStatus;
 
 typedef struct {
-  char *task_id;       /* opaque, [A-Za-z0-9._-] */
+  char *task_id; /* opaque, [A-Za-z0-9._-] */
   guint64 sdk_app_id;
-  char *room_id;       /* as sent: decimal text for integer rooms */
-  int room_id_type;    /* 0 = string room, 1 = integer room */
-  char *user_id;       /* the recording robot's UserId */
+  char *room_id;    /* as sent: decimal text for integer rooms */
+  int room_id_type; /* 0 = string room, 1 = integer room */
+  char *user_id;    /* the recording robot's UserId */
   CrTaskStatus status;
-  int leave_code;      /* 302 LeaveCode once exited; -1 before */
-  char *params_json;   /* normalised CreateCloudRecording request, Modify applied */
-  gint64 revision;     /* bumped by every successful Modify */
-  gint64 created_ms;   /* Unix ms */
+  int leave_code;    /* 302 LeaveCode once exited; -1 before */
+  char *params_json; /* normalised CreateCloudRecording request, Modify applied */
+  gint64 revision;   /* bumped by every successful Modify */
+  gint64 created_ms; /* Unix ms */
   gint64 updated_ms;
-  gint64 expires_ms;   /* created + ResourceExpiredHour; API calls fail after it */
-  gint64 ended_ms;     /* 0 until exited */
+  gint64 expires_ms; /* created + ResourceExpiredHour; API calls fail after it */
+  gint64 ended_ms;   /* 0 until exited */
 } CrTask;
 
 /* One entry of DescribeCloudRecording.StorageFileList. */
 typedef struct {
   char *task_id;
-  char *file_name;        /* the m3u8 (index) file name */
-  char *user_id;          /* "" for a mixed recording */
-  char *track_type;       /* "audio", "video" or "audio_video" */
-  gint64 begin_ts_ms;     /* Unix ms when recording of this file started */
+  char *file_name;    /* the m3u8 (index) file name */
+  char *user_id;      /* "" for a mixed recording */
+  char *track_type;   /* "audio", "video" or "audio_video" */
+  gint64 begin_ts_ms; /* Unix ms when recording of this file started */
 } CrTaskFile;
 
 CrTask *cr_task_new (void);

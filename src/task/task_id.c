@@ -13,7 +13,7 @@ cr_task_id_new (void)
   while (got < sizeof raw) {
     ssize_t n = getrandom (raw + got, sizeof raw - got, 0);
     if (n > 0)
-      got += (gsize) n;
+      got += (gsize)n;
     else
       g_assert (errno == EINTR); /* getrandom only fails for bad arguments */
   }

@@ -60,9 +60,9 @@ cr_format_image_url (const char *s)
       return "a URL using only the characters a-z A-Z 0-9 - . _ ~ : / ? # [ ] @ ! & ( ) * + , % =";
   }
   gsize path_len = strcspn (s, "?#");
-  g_autofree char *path = g_ascii_strdown (s, (gssize) path_len);
-  if (!g_str_has_suffix (path, ".jpg") && !g_str_has_suffix (path, ".jpeg") &&
-      !g_str_has_suffix (path, ".png"))
+  g_autofree char *path = g_ascii_strdown (s, (gssize)path_len);
+  if (!g_str_has_suffix (path, ".jpg") && !g_str_has_suffix (path, ".jpeg")
+      && !g_str_has_suffix (path, ".png"))
     return "a URL whose path ends in .jpg, .jpeg or .png";
   return NULL;
 }

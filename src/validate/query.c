@@ -53,15 +53,19 @@ query_insert (QNode *root, const char *key, const char *value, GError **error)
   QNode *n = root;
   for (char **s = segs; *s; s++) {
     if (**s == '\0') {
-      cr_api_error_set (error, QUERY_ERROR, "query parameter \"%s\" has an empty path segment", key);
+      cr_api_error_set (error, QUERY_ERROR, "query parameter \"%s\" has an empty path segment",
+                        key);
       return FALSE;
     }
     if (n->value != NULL) {
-      cr_api_error_set (error, QUERY_ERROR, "query parameter \"%s\" conflicts with a value set for a prefix of it", key);
+      cr_api_error_set (error, QUERY_ERROR,
+                        "query parameter \"%s\" conflicts with a value set for a prefix of it",
+                        key);
       return FALSE;
     }
     if (n->children == NULL)
-      n->children = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) qnode_free);
+      n->children
+          = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)qnode_free);
     QNode *child = g_hash_table_lookup (n->children, *s);
     if (child == NULL) {
       child = qnode_new ();
@@ -70,7 +74,8 @@ query_insert (QNode *root, const char *key, const char *value, GError **error)
     n = child;
   }
   if (n->value != NULL || n->children != NULL) {
-    cr_api_error_set (error, QUERY_ERROR, "query parameter \"%s\" is given twice or also as a container", key);
+    cr_api_error_set (error, QUERY_ERROR,
+                      "query parameter \"%s\" is given twice or also as a container", key);
     return FALSE;
   }
   n->value = g_strdup (value);
@@ -90,7 +95,8 @@ qnode_to_array (QNode *n, const char *where, GError **error)
     g_autofree char *seg = g_strdup_printf ("%u", i);
     QNode *child = g_hash_table_lookup (n->children, seg);
     if (child == NULL || i > QUERY_MAX_INDEX) {
-      cr_api_error_set (error, QUERY_ERROR, "query list %s must use indices 0 to %u without gaps", where, count - 1);
+      cr_api_error_set (error, QUERY_ERROR, "query list %s must use indices 0 to %u without gaps",
+                        where, count - 1);
       return NULL;
     }
     g_autofree char *at = g_strdup_printf ("%s.%u", where, i);
@@ -144,7 +150,8 @@ cr_validate_unflatten_query (GHashTable *pairs, GError **error)
     return NULL;
   }
   QNode *root = qnode_new ();
-  root->children = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) qnode_free);
+  root->children
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)qnode_free);
   JsonObject *out = NULL;
   GHashTableIter it;
   gpointer k, v;

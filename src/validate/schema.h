@@ -28,15 +28,15 @@ typedef struct {
   const char *name;
   CrFieldKind kind;
   gboolean required;
-  gint64 min, max;        /* INT: value range; STRING: byte length; lists: entry count */
-  guint64 allowed;        /* INT: bit i set = value i allowed (0 = any value in range) */
-  CrFormatFunc format;    /* STRING and STRING_LIST entries */
-  gint64 item_max;        /* STRING_LIST: byte length of each entry (min 1) */
-  const CrSchema *child;  /* OBJECT, OBJECT_LIST */
+  gint64 min, max;       /* INT: value range; STRING: byte length; lists: entry count */
+  guint64 allowed;       /* INT: bit i set = value i allowed (0 = any value in range) */
+  CrFormatFunc format;   /* STRING and STRING_LIST entries */
+  gint64 item_max;       /* STRING_LIST: byte length of each entry (min 1) */
+  const CrSchema *child; /* OBJECT, OBJECT_LIST */
   gboolean has_default;
-  gint64 def_int;         /* INT and BOOL defaults */
-  const char *def_str;    /* STRING default */
-  const char *code;       /* TRTC code for any invalidity, e.g. "InvalidParameter.SdkAppId" */
+  gint64 def_int;      /* INT and BOOL defaults */
+  const char *def_str; /* STRING default */
+  const char *code;    /* TRTC code for any invalidity, e.g. "InvalidParameter.SdkAppId" */
 } CrField;
 
 /* Runs on the normalised object at @path; may add defaults or fail with a CR_API_ERROR. */
@@ -53,7 +53,8 @@ struct CrSchema {
 #define CR_ALLOW_PICK(_1, _2, _3, _4, _5, _6, _7, name, ...) name
 #define CR_ALLOW(...)                                                                              \
   CR_ALLOW_PICK (__VA_ARGS__, CR_ALLOW7, CR_ALLOW6, CR_ALLOW5, CR_ALLOW4, CR_ALLOW3, CR_ALLOW2,    \
-                 CR_ALLOW1) (__VA_ARGS__)
+                 CR_ALLOW1)                                                                        \
+  (__VA_ARGS__)
 #define CR_ALLOW1(a) CR_BIT (a)
 #define CR_ALLOW2(a, b) (CR_BIT (a) | CR_BIT (b))
 #define CR_ALLOW3(a, b, c) (CR_ALLOW2 (a, b) | CR_BIT (c))
@@ -61,7 +62,10 @@ struct CrSchema {
 #define CR_ALLOW5(a, b, c, d, e) (CR_ALLOW4 (a, b, c, d) | CR_BIT (e))
 #define CR_ALLOW6(a, b, c, d, e, f) (CR_ALLOW5 (a, b, c, d, e) | CR_BIT (f))
 #define CR_ALLOW7(a, b, c, d, e, f, g) (CR_ALLOW6 (a, b, c, d, e, f) | CR_BIT (g))
-#define CR_SCHEMA(fields_, check_) { fields_, G_N_ELEMENTS (fields_), check_ }
+#define CR_SCHEMA(fields_, check_)                                                                 \
+  {                                                                                                \
+    fields_, G_N_ELEMENTS (fields_), check_                                                        \
+  }
 
 /* Validates @in against @schema into a new normalised object (see validate.h). @path is the
  * dotted prefix for messages ("" at the top), @action names the request for UnknownParameter. */

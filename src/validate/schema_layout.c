@@ -27,13 +27,15 @@ video_check (JsonObject *o, const char *path, GError **error)
 
 /* Every member is required once the object is given (reference §6.8). */
 static const CrField video_fields[] = {
-  F_INT ("Width", TRUE, 1, 1920), F_INT ("Height", TRUE, 1, 1920), F_INT ("Fps", TRUE, 1, 60),
-  F_INT ("BitRate", TRUE, 64000, 8192000), F_INT ("Gop", TRUE, 1, 60),
+  F_INT ("Width", TRUE, 1, 1920), F_INT ("Height", TRUE, 1, 1920),
+  F_INT ("Fps", TRUE, 1, 60),     F_INT ("BitRate", TRUE, 64000, 8192000),
+  F_INT ("Gop", TRUE, 1, 60),
 };
 static const CrSchema video_schema = CR_SCHEMA (video_fields, video_check);
 
 static const CrField audio_fields[] = {
-  F_ENUM ("SampleRate", TRUE, CR_ALLOW (1, 2, 3)), F_ENUM ("Channel", TRUE, CR_ALLOW (1, 2)),
+  F_ENUM ("SampleRate", TRUE, CR_ALLOW (1, 2, 3)),
+  F_ENUM ("Channel", TRUE, CR_ALLOW (1, 2)),
   F_INT ("BitRate", TRUE, 32000, 128000),
 };
 static const CrSchema audio_schema = CR_SCHEMA (audio_fields, NULL);
@@ -46,8 +48,10 @@ const CrSchema cr_schema_mix_transcode = CR_SCHEMA (transcode_fields, NULL);
 
 static const CrField wm_image_fields[] = {
   F_STR ("WaterMarkUrl", TRUE, 1, 1024, cr_format_image_url),
-  F_INT ("Top", TRUE, 0, 2560), F_INT ("Left", TRUE, 0, 2560),
-  F_INT ("Width", TRUE, 0, 2560), F_INT ("Height", TRUE, 0, 2560),
+  F_INT ("Top", TRUE, 0, 2560),
+  F_INT ("Left", TRUE, 0, 2560),
+  F_INT ("Width", TRUE, 0, 2560),
+  F_INT ("Height", TRUE, 0, 2560),
 };
 static const CrSchema wm_image_schema = CR_SCHEMA (wm_image_fields, NULL);
 
@@ -66,8 +70,10 @@ format_optional_colour (const char *s)
 }
 
 static const CrField wm_char_fields[] = {
-  F_INT ("Top", TRUE, 0, 2560), F_INT ("Left", TRUE, 0, 2560),
-  F_INT ("Width", TRUE, 0, 2560), F_INT ("Height", TRUE, 0, 2560),
+  F_INT ("Top", TRUE, 0, 2560),
+  F_INT ("Left", TRUE, 0, 2560),
+  F_INT ("Width", TRUE, 0, 2560),
+  F_INT ("Height", TRUE, 0, 2560),
   F_STR ("Chars", TRUE, 1, 1024, NULL),
   F_INT_D ("FontSize", 1, 500, 14),
   F_STR_D ("FontColor", 1, 16, cr_format_colour, "#FFFFFF"),
@@ -90,14 +96,16 @@ watermark_check (JsonObject *o, const char *path, GError **error)
   gint64 type = 0;
   cr_json_get_int (o, "WaterMarkType", &type);
   if (!json_object_has_member (o, members[type])) {
-    cr_api_error_set (error, "MissingParameter", "%s.%s is required when WaterMarkType is %" G_GINT64_FORMAT,
-                      path, members[type], type);
+    cr_api_error_set (error, "MissingParameter",
+                      "%s.%s is required when WaterMarkType is %" G_GINT64_FORMAT, path,
+                      members[type], type);
     return FALSE;
   }
   for (int i = 0; i < 3; i++) {
     if (i != type && json_object_has_member (o, members[i])) {
       cr_api_error_set (error, "InvalidParameter",
-                        "%s.%s does not go with WaterMarkType %" G_GINT64_FORMAT, path, members[i], type);
+                        "%s.%s does not go with WaterMarkType %" G_GINT64_FORMAT, path, members[i],
+                        type);
       return FALSE;
     }
   }
@@ -113,8 +121,10 @@ static const CrField watermark_fields[] = {
 static const CrSchema watermark_schema = CR_SCHEMA (watermark_fields, watermark_check);
 
 static const CrField mix_layout_fields[] = {
-  F_INT ("Top", TRUE, 0, 1920), F_INT ("Left", TRUE, 0, 1920),
-  F_INT ("Width", TRUE, 0, 1920), F_INT ("Height", TRUE, 0, 1920),
+  F_INT ("Top", TRUE, 0, 1920),
+  F_INT ("Left", TRUE, 0, 1920),
+  F_INT ("Width", TRUE, 0, 1920),
+  F_INT ("Height", TRUE, 0, 1920),
   F_STR ("UserId", FALSE, 1, 32, cr_format_user_id),
   F_INT_D ("Alpha", 0, 255, 0),
   F_ENUM_D ("RenderMode", RENDER_MODES, 1),
@@ -167,8 +177,9 @@ rect_in_canvas (JsonObject *r, const char *what, gint64 cw, gint64 ch, GError **
   cr_json_get_int (r, "Height", &h);
   if (left + w > cw || top + h > ch) {
     cr_api_error_set (error, "InvalidParameter.OutOfRange",
-                      "%s (Left %" G_GINT64_FORMAT ", Top %" G_GINT64_FORMAT ", Width %" G_GINT64_FORMAT
-                      ", Height %" G_GINT64_FORMAT ") must lie inside the %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " canvas",
+                      "%s (Left %" G_GINT64_FORMAT ", Top %" G_GINT64_FORMAT
+                      ", Width %" G_GINT64_FORMAT ", Height %" G_GINT64_FORMAT
+                      ") must lie inside the %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT " canvas",
                       what, left, top, w, h, cw, ch);
     return FALSE;
   }

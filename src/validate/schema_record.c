@@ -220,7 +220,8 @@ create_check (JsonObject *o, const char *path, GError **error)
   cr_json_get_int (record, "RecordMode", &mode);
   cr_json_get_int (record, "StreamType", &stream_type);
   cr_json_get_int (record, "OutputFormat", &format);
-  JsonObject *vod = cr_json_get_object (cr_json_get_object (cr_json_get_object (o, "StorageParams"), "CloudVod"), "TencentVod");
+  JsonObject *vod = cr_json_get_object (
+      cr_json_get_object (cr_json_get_object (o, "StorageParams"), "CloudVod"), "TencentVod");
   cr_json_get_int (vod, "MediaType", &vod_media);
   if (stream_type != 1 && (format == 2 || format == 4)) {
     cr_api_error_set (error, "InvalidParameter",
@@ -240,7 +241,8 @@ create_check (JsonObject *o, const char *path, GError **error)
     return TRUE;
   if (!create_fill_mix_defaults (o, error))
     return FALSE;
-  JsonObject *video = cr_json_get_object (cr_json_get_object (o, "MixTranscodeParams"), "VideoParams");
+  JsonObject *video
+      = cr_json_get_object (cr_json_get_object (o, "MixTranscodeParams"), "VideoParams");
   gint64 w = 360, h = 640;
   cr_json_get_int (video, "Width", &w);
   cr_json_get_int (video, "Height", &h);
@@ -248,18 +250,39 @@ create_check (JsonObject *o, const char *path, GError **error)
 }
 
 static const CrField create_fields[] = {
-  { .name = "SdkAppId", .kind = CR_FIELD_INT, .required = TRUE, .min = 1, .max = G_MAXUINT32,
+  { .name = "SdkAppId",
+    .kind = CR_FIELD_INT,
+    .required = TRUE,
+    .min = 1,
+    .max = G_MAXUINT32,
     .code = "InvalidParameter.SdkAppId" },
-  { .name = "RoomId", .kind = CR_FIELD_STRING, .required = TRUE, .min = 1, .max = 64,
+  { .name = "RoomId",
+    .kind = CR_FIELD_STRING,
+    .required = TRUE,
+    .min = 1,
+    .max = 64,
     .code = "InvalidParameter.RoomId" },
-  { .name = "UserId", .kind = CR_FIELD_STRING, .required = TRUE, .min = 1, .max = 32,
-    .format = cr_format_user_id, .code = "InvalidParameter.UserId" },
-  { .name = "UserSig", .kind = CR_FIELD_STRING, .required = TRUE, .min = 1, .max = 2048,
+  { .name = "UserId",
+    .kind = CR_FIELD_STRING,
+    .required = TRUE,
+    .min = 1,
+    .max = 32,
+    .format = cr_format_user_id,
+    .code = "InvalidParameter.UserId" },
+  { .name = "UserSig",
+    .kind = CR_FIELD_STRING,
+    .required = TRUE,
+    .min = 1,
+    .max = 2048,
     .code = "InvalidParameter.UserSig" },
   F_OBJ ("RecordParams", TRUE, &record_schema),
   F_OBJ ("StorageParams", TRUE, &storage_schema),
-  { .name = "RoomIdType", .kind = CR_FIELD_INT, .allowed = CR_ALLOW (0, 1), .has_default = TRUE,
-    .def_int = 1, .code = "InvalidParameter.RoomId" },
+  { .name = "RoomIdType",
+    .kind = CR_FIELD_INT,
+    .allowed = CR_ALLOW (0, 1),
+    .has_default = TRUE,
+    .def_int = 1,
+    .code = "InvalidParameter.RoomId" },
   F_OBJ ("MixTranscodeParams", FALSE, &cr_schema_mix_transcode),
   F_OBJ ("MixLayoutParams", FALSE, &cr_schema_mix_layout),
   F_INT_D ("ResourceExpiredHour", 6, 720, 72),

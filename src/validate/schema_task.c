@@ -13,14 +13,20 @@ format_task_id (const char *s)
 }
 
 #define F_SDK_APP_ID                                                                               \
-  { .name = "SdkAppId", .kind = CR_FIELD_INT, .required = TRUE, .min = 1, .max = G_MAXUINT32,     \
-    .code = "InvalidParameter.SdkAppId" }
+  {                                                                                                \
+    .name = "SdkAppId", .kind = CR_FIELD_INT, .required = TRUE, .min = 1, .max = G_MAXUINT32,      \
+    .code = "InvalidParameter.SdkAppId"                                                            \
+  }
 #define F_TASK_ID                                                                                  \
-  { .name = "TaskId", .kind = CR_FIELD_STRING, .required = TRUE, .min = 1, .max = 128,            \
-    .format = format_task_id, .code = "InvalidParameter.TaskId" }
+  {                                                                                                \
+    .name = "TaskId", .kind = CR_FIELD_STRING, .required = TRUE, .min = 1, .max = 128,             \
+    .format = format_task_id, .code = "InvalidParameter.TaskId"                                    \
+  }
 
 static const CrField describe_fields[] = {
-  F_SDK_APP_ID, F_TASK_ID, F_STR ("RecorderKey", FALSE, 0, 128, cr_format_path_segment),
+  F_SDK_APP_ID,
+  F_TASK_ID,
+  F_STR ("RecorderKey", FALSE, 0, 128, cr_format_path_segment),
 };
 const CrSchema cr_schema_describe = CR_SCHEMA (describe_fields, NULL);
 

@@ -9,8 +9,9 @@
 
 /* Fields whose absence has its own TRTC code (the SDK's error list for the recording actions). */
 static const char *const missing_codes[] = {
-  "SdkAppId", "RoomId", "UserId", "UserSig", "RecordParams", "RecordMode", "StreamType",
-  "StorageParams", "CloudStorage", "Vendor", "Region", "Bucket", "AccessKey", "SecretKey", "TaskId",
+  "SdkAppId",   "RoomId",     "UserId",        "UserSig",      "RecordParams",
+  "RecordMode", "StreamType", "StorageParams", "CloudStorage", "Vendor",
+  "Region",     "Bucket",     "AccessKey",     "SecretKey",    "TaskId",
 };
 
 /* Request text echoed in a message is clipped, so a 1 MB name cannot make a 1 MB reply. */
@@ -20,7 +21,7 @@ clip (const char *s)
   if (strlen (s) <= 64)
     return g_strdup (s);
   const char *end = g_utf8_find_prev_char (s, s + 65);
-  return g_strdup_printf ("%.*s...", (int) (end - s), s);
+  return g_strdup_printf ("%.*s...", (int)(end - s), s);
 }
 
 char *
@@ -71,8 +72,8 @@ static gboolean
 field_wrong_type (const CrField *f, const char *where, const char *want, JsonNode *n,
                   GError **error)
 {
-  cr_api_error_set (error, field_code (f, "InvalidParameter"), "%s must be %s, got %s", where,
-                    want, node_type_name (n));
+  cr_api_error_set (error, field_code (f, "InvalidParameter"), "%s must be %s, got %s", where, want,
+                    node_type_name (n));
   return FALSE;
 }
 
@@ -126,7 +127,7 @@ static gboolean
 check_string (const CrField *f, const char *where, const char *s, gint64 min, gint64 max,
               GError **error)
 {
-  gint64 len = (gint64) strlen (s);
+  gint64 len = (gint64)strlen (s);
   if (len < min || len > max) {
     cr_api_error_set (error, field_code (f, "InvalidParameter.OutOfRange"),
                       "%s must be %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
@@ -136,8 +137,8 @@ check_string (const CrField *f, const char *where, const char *s, gint64 min, gi
   }
   const char *want = f->format != NULL ? f->format (s) : NULL;
   if (want != NULL) {
-    cr_api_error_set (error, field_code (f, "InvalidParameter.OutOfRange"), "%s must be %s",
-                      where, want);
+    cr_api_error_set (error, field_code (f, "InvalidParameter.OutOfRange"), "%s must be %s", where,
+                      want);
     return FALSE;
   }
   return TRUE;
@@ -174,7 +175,7 @@ apply_string_list (const CrField *f, const char *where, JsonNode *n, JsonObject 
   g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   JsonArray *list = json_array_new ();
   json_object_set_array_member (out, f->name, list);
-  for (guint i = 0; i < (guint) count; i++) {
+  for (guint i = 0; i < (guint)count; i++) {
     JsonNode *e = json_array_get_element (in, i);
     g_autofree char *at = g_strdup_printf ("%s[%u]", where, i);
     if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
@@ -187,7 +188,7 @@ apply_string_list (const CrField *f, const char *where, JsonNode *n, JsonObject 
       cr_api_error_set (error, field_code (f, "InvalidParameter"), "%s repeats \"%s\"", at, shown);
       return FALSE;
     }
-    g_hash_table_add (seen, (gpointer) s);
+    g_hash_table_add (seen, (gpointer)s);
     json_array_add_string_element (list, s);
   }
   return TRUE;
@@ -203,13 +204,13 @@ apply_object_list (const CrField *f, const char *where, JsonNode *n, JsonObject 
   gint64 count = json_array_get_length (in);
   JsonArray *list = json_array_new ();
   json_object_set_array_member (out, f->name, list);
-  for (guint i = 0; i < (guint) count; i++) {
+  for (guint i = 0; i < (guint)count; i++) {
     JsonNode *e = json_array_get_element (in, i);
     g_autofree char *at = g_strdup_printf ("%s[%u]", where, i);
     if (!JSON_NODE_HOLDS_OBJECT (e))
       return field_wrong_type (f, at, "an object", e, error);
-    JsonObject *child =
-        cr_schema_apply (f->child, json_node_get_object (e), at, action, form, error);
+    JsonObject *child
+        = cr_schema_apply (f->child, json_node_get_object (e), at, action, form, error);
     if (child == NULL)
       return FALSE;
     json_array_add_object_element (list, child);
@@ -218,8 +219,8 @@ apply_object_list (const CrField *f, const char *where, JsonNode *n, JsonObject 
 }
 
 static gboolean
-apply_field (const CrField *f, const char *where, JsonNode *n, JsonObject *out,
-             const char *action, gboolean form, GError **error)
+apply_field (const CrField *f, const char *where, JsonNode *n, JsonObject *out, const char *action,
+             gboolean form, GError **error)
 {
   switch (f->kind) {
   case CR_FIELD_INT: {
@@ -255,8 +256,8 @@ apply_field (const CrField *f, const char *where, JsonNode *n, JsonObject *out,
   case CR_FIELD_OBJECT: {
     if (!JSON_NODE_HOLDS_OBJECT (n))
       return field_wrong_type (f, where, "an object", n, error);
-    JsonObject *child = cr_schema_apply (f->child, json_node_get_object (n), where, action,
-                                         form, error);
+    JsonObject *child
+        = cr_schema_apply (f->child, json_node_get_object (n), where, action, form, error);
     if (child == NULL)
       return FALSE;
     json_object_set_object_member (out, f->name, child);
@@ -342,8 +343,7 @@ cr_validate_knows_action (const char *action)
 }
 
 JsonObject *
-cr_validate_request (const char *action, JsonObject *request, CrValidateFlags flags,
-                     GError **error)
+cr_validate_request (const char *action, JsonObject *request, CrValidateFlags flags, GError **error)
 {
   const CrSchema *schema = validate_schema_for (action);
   if (schema == NULL) {

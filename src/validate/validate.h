@@ -13,7 +13,7 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  CR_VALIDATE_JSON = 0,      /* POST: JSON types are strict (an integer field must be a JSON integer) */
+  CR_VALIDATE_JSON = 0, /* POST: JSON types are strict (an integer field must be a JSON integer) */
   CR_VALIDATE_FORM = 1 << 0, /* GET: scalars arrive as strings and are parsed per the schema */
 } CrValidateFlags;
 

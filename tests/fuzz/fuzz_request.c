@@ -1,11 +1,11 @@
 /* libFuzzer target for everything that parses untrusted API input.
  *
  * The first byte picks the parser, the rest is its input:
- *   0-3  a JSON body through cr_json_parse_object + cr_validate_request (Create/Describe/Modify/Delete)
- *   4    a GET query ("k=v&...") through unflattening + validation in form mode
- *   5    an Authorization header through cr_tc3_verify
- *   6    a UserSig through cr_usersig_verify
- * Anything but a clean error or a normalised object (a crash, a leak, UB) is a finding. */
+ *   0-3  a JSON body through cr_json_parse_object + cr_validate_request
+ * (Create/Describe/Modify/Delete) 4    a GET query ("k=v&...") through unflattening + validation in
+ * form mode 5    an Authorization header through cr_tc3_verify 6    a UserSig through
+ * cr_usersig_verify Anything but a clean error or a normalised object (a crash, a leak, UB) is a
+ * finding. */
 #include <stdint.h>
 #include <string.h>
 
@@ -45,7 +45,7 @@ fuzz_query (const char *data, size_t len)
     char *eq = strchr (*p, '=');
     if (eq == NULL || !g_utf8_validate (*p, -1, NULL))
       continue;
-    g_hash_table_replace (pairs, g_strndup (*p, (gsize) (eq - *p)), g_strdup (eq + 1));
+    g_hash_table_replace (pairs, g_strndup (*p, (gsize)(eq - *p)), g_strdup (eq + 1));
   }
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) obj = cr_validate_unflatten_query (pairs, &error);
@@ -81,7 +81,7 @@ fuzz_auth (const char *data, size_t len)
 {
   g_autofree char *value = g_strndup (data, len);
   fuzz_auth_value = value;
-  CrTc3Request req = { "POST", "", (const guchar *) "{}", 2, fuzz_header, NULL };
+  CrTc3Request req = { "POST", "", (const guchar *)"{}", 2, fuzz_header, NULL };
   g_autofree char *who = NULL;
   cr_tc3_verify (&req, 1700000000, 300, fuzz_secret, NULL, &who, NULL);
 }
@@ -91,10 +91,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   if (size < 1)
     return 0;
-  const char *rest = (const char *) data + 1;
+  const char *rest = (const char *)data + 1;
   size_t len = size - 1;
   switch (data[0] % 7) {
-  case 0: case 1: case 2: case 3:
+  case 0:
+  case 1:
+  case 2:
+  case 3:
     fuzz_json (actions[data[0] % 4], rest, len);
     break;
   case 4:

@@ -65,8 +65,8 @@ assert_task_equal (const CrTask *got, const CrTask *want)
 }
 
 static void
-assert_file (const CrTaskFile *got, const char *task_id, const char *file_name,
-             const char *user_id, const char *track_type, gint64 begin_ts_ms)
+assert_file (const CrTaskFile *got, const char *task_id, const char *file_name, const char *user_id,
+             const char *track_type, gint64 begin_ts_ms)
 {
   g_assert_nonnull (got);
   g_assert_cmpstr (got->task_id, ==, task_id);
@@ -99,7 +99,7 @@ set_status_ok (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, CrTa
 {
   g_autoptr (GError) error = NULL;
   g_assert_true (
-    store->vt->set_status (store, sdk_app_id, task_id, status, leave_code, now_ms, &error));
+      store->vt->set_status (store, sdk_app_id, task_id, status, leave_code, now_ms, &error));
   g_assert_no_error (error);
 }
 
@@ -108,8 +108,8 @@ put_file_ok (CrTaskStore *store, const char *task_id, const char *file_name, con
              const char *track_type, gint64 begin_ts_ms)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (CrTaskFile) file =
-    cr_task_file_new (task_id, file_name, user_id, track_type, begin_ts_ms);
+  g_autoptr (CrTaskFile) file
+      = cr_task_file_new (task_id, file_name, user_id, track_type, begin_ts_ms);
   g_assert_true (store->vt->put_file (store, file, &error));
   g_assert_no_error (error);
 }
@@ -162,7 +162,7 @@ case_round_trip (CrTaskStore *store)
   /* ~100 KB of params: ASCII '#'..'[' (no quote, no backslash) with some UTF-8 mixed in. */
   GString *params = g_string_new ("{\"Blob\":\"");
   for (guint i = 0; params->len < 100 * 1024; i++) {
-    g_string_append_c (params, (char) ('#' + i % 57));
+    g_string_append_c (params, (char)('#' + i % 57));
     if (i % 1000 == 0)
       g_string_append (params, "é");
   }
@@ -311,8 +311,8 @@ case_update_params (CrTaskStore *store)
   insert_ok (store, bystander, 100);
 
   g_autoptr (GError) error = NULL;
-  g_assert_true (store->vt->update_params (store, APP_A, "T-upd", "{\"MaxIdleTime\":60}",
-                                           T0 + 500, &error));
+  g_assert_true (
+      store->vt->update_params (store, APP_A, "T-upd", "{\"MaxIdleTime\":60}", T0 + 500, &error));
   g_assert_no_error (error);
   g_free (task->params_json);
   task->params_json = g_strdup ("{\"MaxIdleTime\":60}");
@@ -341,8 +341,8 @@ case_update_params (CrTaskStore *store)
   g_assert_cmpstr (got3->params_json, ==, "{\"x\":1}");
 
   /* Another app cannot modify it. */
-  g_assert_false (store->vt->update_params (store, APP_B, "T-upd", "{\"evil\":1}", T0 + 999,
-                                            &error));
+  g_assert_false (
+      store->vt->update_params (store, APP_B, "T-upd", "{\"evil\":1}", T0 + 999, &error));
   assert_api_error (error, "ResourceNotFound");
   g_autoptr (CrTask) got4 = lookup_ok (store, APP_A, "T-upd");
   g_assert_cmpint (got4->revision, ==, 3);
@@ -360,7 +360,7 @@ case_unknown_task_not_found (CrTaskStore *store)
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
   g_assert_false (
-    store->vt->set_status (store, APP_A, "T-ghost", CR_TASK_IN_PROGRESS, -1, T0, &error));
+      store->vt->set_status (store, APP_A, "T-ghost", CR_TASK_IN_PROGRESS, -1, T0, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
   g_assert_false (store->vt->set_status (store, APP_A, "T-ghost", CR_TASK_EXITED, 0, T0, &error));
@@ -376,7 +376,7 @@ case_unknown_task_not_found (CrTaskStore *store)
   g_autoptr (CrTask) task = make_task ("T-other-app", APP_B, T0);
   insert_ok (store, task, 100);
   g_assert_false (
-    store->vt->set_status (store, APP_A, "T-other-app", CR_TASK_EXITED, 1, T0 + 1, &error));
+      store->vt->set_status (store, APP_A, "T-other-app", CR_TASK_EXITED, 1, T0 + 1, &error));
   assert_api_error (error, "ResourceNotFound");
   g_autoptr (CrTask) got = lookup_ok (store, APP_B, "T-other-app");
   assert_task_equal (got, task);
@@ -424,19 +424,19 @@ case_exited_is_final (CrTaskStore *store)
 
   g_autoptr (GError) error = NULL;
   g_assert_false (
-    store->vt->set_status (store, APP_A, "T-final", CR_TASK_EXITED, 5, T0 + 20, &error));
+      store->vt->set_status (store, APP_A, "T-final", CR_TASK_EXITED, 5, T0 + 20, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
   g_assert_false (
-    store->vt->set_status (store, APP_A, "T-final", CR_TASK_IN_PROGRESS, -1, T0 + 30, &error));
+      store->vt->set_status (store, APP_A, "T-final", CR_TASK_IN_PROGRESS, -1, T0 + 30, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
   g_assert_false (
-    store->vt->set_status (store, APP_A, "T-final", CR_TASK_IDLE, -1, T0 + 40, &error));
+      store->vt->set_status (store, APP_A, "T-final", CR_TASK_IDLE, -1, T0 + 40, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
-  g_assert_false (store->vt->update_params (store, APP_A, "T-final", "{\"late\":1}", T0 + 50,
-                                            &error));
+  g_assert_false (
+      store->vt->update_params (store, APP_A, "T-final", "{\"late\":1}", T0 + 50, &error));
   assert_api_error (error, "ResourceNotFound");
 
   g_autoptr (CrTask) got = lookup_ok (store, APP_A, "T-final");
@@ -499,8 +499,7 @@ case_files_put_and_list (CrTaskStore *store)
   /* Same begin time: by file name, byte order ("B" < "a" < "b"). */
   assert_file (g_ptr_array_index (files, 1), "T-files", "B.m3u8", "carol", "video", T0 + 200);
   assert_file (g_ptr_array_index (files, 2), "T-files", "a.m3u8", "bob", "audio", T0 + 200);
-  assert_file (g_ptr_array_index (files, 3), "T-files", "b.m3u8", "alice", "audio_video",
-               T0 + 200);
+  assert_file (g_ptr_array_index (files, 3), "T-files", "b.m3u8", "alice", "audio_video", T0 + 200);
 
   /* Same task + file name replaces every other field, no duplicate row. */
   put_file_ok (store, "T-files", "b.m3u8", "dave", "video", T0 + 50);

@@ -17,8 +17,7 @@ typedef CrTaskStore *(*CrStoreOpenFresh) (gpointer user_data, GError **error);
 /* Registers every conformance case as "<prefix>/<case>" (g_test_add_data_func_full). Call
  * between g_test_init and g_test_run; @user_data must stay valid until g_test_run returns. */
 void cr_store_conformance_register (const char *prefix,
-                                    CrTaskStore *(*open_fresh) (gpointer user_data,
-                                                                GError **error),
+                                    CrTaskStore *(*open_fresh) (gpointer user_data, GError **error),
                                     gpointer user_data);
 
 G_END_DECLS

@@ -86,7 +86,7 @@ raw_query (const char *path, const char *sql)
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
   if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
-    value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+    value = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
   sqlite3_finalize (stmt);
   sqlite3_close (db);
   return value;
@@ -104,7 +104,7 @@ raw_exec (const char *path, const char *sql)
 static void
 test_persistence (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "persist");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "persist");
   g_autoptr (CrTask) live = make_task ("T-live", T0 + 2);
   g_autoptr (CrTask) done = make_task ("T-done", T0 + 1);
   g_autoptr (GError) error = NULL;
@@ -136,11 +136,11 @@ test_persistence (gconstpointer data)
   g_autoptr (GPtrArray) active = store->vt->list_active (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (active->len, ==, 1);
-  g_assert_cmpstr (((CrTask *) g_ptr_array_index (active, 0))->task_id, ==, "T-live");
+  g_assert_cmpstr (((CrTask *)g_ptr_array_index (active, 0))->task_id, ==, "T-live");
   g_autoptr (GPtrArray) files = store->vt->list_files (store, "T-live", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (files->len, ==, 1);
-  g_assert_cmpstr (((CrTaskFile *) g_ptr_array_index (files, 0))->file_name, ==, "x.m3u8");
+  g_assert_cmpstr (((CrTaskFile *)g_ptr_array_index (files, 0))->file_name, ==, "x.m3u8");
 
   /* The quota counts what was stored before the restart. */
   g_autoptr (CrTask) more = make_task ("T-more", T0 + 9);
@@ -152,7 +152,7 @@ test_persistence (gconstpointer data)
 static void
 test_wal_and_schema (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "wal");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "wal");
   g_autoptr (CrTaskStore) store = open_ok (path);
   g_autoptr (CrTask) task = make_task ("T-wal", T0);
   insert_ok (store, task, 10);
@@ -163,9 +163,9 @@ test_wal_and_schema (gconstpointer data)
   g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
   g_autofree char *version = raw_query (path, "PRAGMA user_version");
   g_assert_cmpstr (version, ==, "1");
-  g_autofree char *objects = raw_query (
-    path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
-          "WHERE name NOT LIKE 'sqlite_%' ORDER BY name)");
+  g_autofree char *objects
+      = raw_query (path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+                         "WHERE name NOT LIKE 'sqlite_%' ORDER BY name)");
   g_assert_cmpstr (objects, ==, "task_files,tasks,tasks_active_by_app");
 
   /* Counting an app's active tasks (the quota check) uses the partial index. */
@@ -178,7 +178,7 @@ test_wal_and_schema (gconstpointer data)
                                        -1, &stmt, NULL),
                    ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
-  const char *detail = (const char *) sqlite3_column_text (stmt, 3);
+  const char *detail = (const char *)sqlite3_column_text (stmt, 3);
   g_assert_nonnull (strstr (detail, "tasks_active_by_app"));
   sqlite3_finalize (stmt);
   sqlite3_close (db);
@@ -187,7 +187,7 @@ test_wal_and_schema (gconstpointer data)
 static void
 test_two_handles (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "two");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "two");
   g_autoptr (CrTaskStore) a = open_ok (path);
   g_autoptr (CrTaskStore) b = open_ok (path);
   g_autoptr (GError) error = NULL;
@@ -235,7 +235,7 @@ locker_thread (gpointer data)
 static void
 test_busy_timeout_waits (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "busy");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "busy");
   g_autoptr (CrTaskStore) store = open_ok (path);
   Locker locker = { path, 0 };
   GThread *thread = g_thread_new ("locker", locker_thread, &locker);
@@ -295,7 +295,7 @@ racer_thread (gpointer data)
     g_autofree char *oldest = g_queue_pop_head (mine);
     if (oldest != NULL) {
       g_assert_true (
-        store->vt->set_status (store, APP, oldest, CR_TASK_EXITED, 0, T0 + 1000 + i, &error));
+          store->vt->set_status (store, APP, oldest, CR_TASK_EXITED, 0, T0 + 1000 + i, &error));
       g_assert_no_error (error);
     }
   }
@@ -308,13 +308,13 @@ racer_thread (gpointer data)
 static void
 test_concurrent_quota (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "race");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "race");
   cr_task_store_close (open_ok (path));
   gint ready = 0;
   Racer racers[RACERS];
   GThread *threads[RACERS];
   for (int i = 0; i < RACERS; i++) {
-    racers[i] = (Racer) { path, i, &ready, 0, 0 };
+    racers[i] = (Racer){ path, i, &ready, 0, 0 };
     threads[i] = g_thread_new ("racer", racer_thread, &racers[i]);
   }
   int inserted = 0, refused = 0;
@@ -334,13 +334,13 @@ test_concurrent_quota (gconstpointer data)
 static void
 test_corrupt_file (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "corrupt");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "corrupt");
   g_autofree char *dir = g_path_get_dirname (path);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   GString *junk = g_string_new (NULL);
   while (junk->len < 8192)
     g_string_append (junk, "this is not an SQLite database, just text\n");
-  g_assert_true (g_file_set_contents (path, junk->str, (gssize) junk->len, NULL));
+  g_assert_true (g_file_set_contents (path, junk->str, (gssize)junk->len, NULL));
 
   g_autoptr (GError) error = NULL;
   CrTaskStore *store = cr_sqlite_store_open (path, &error);
@@ -361,7 +361,7 @@ test_corrupt_file (gconstpointer data)
 static void
 test_unwritable_path (gconstpointer data)
 {
-  TestEnv *env = (TestEnv *) data;
+  TestEnv *env = (TestEnv *)data;
   g_autoptr (GError) error = NULL;
 
   /* A regular file where a directory should be: fails even for root. */
@@ -389,7 +389,7 @@ test_unwritable_path (gconstpointer data)
 static void
 test_newer_schema_refused (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "newer");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "newer");
   cr_task_store_close (open_ok (path));
   raw_exec (path, "PRAGMA user_version = 99");
 
@@ -405,7 +405,7 @@ test_newer_schema_refused (gconstpointer data)
 static void
 test_file_permissions (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "perm");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "perm");
   g_autoptr (CrTaskStore) store = open_ok (path);
   g_autoptr (CrTask) task = make_task ("T-perm", T0);
   insert_ok (store, task, 10);
@@ -424,7 +424,7 @@ test_file_permissions (gconstpointer data)
 static void
 test_file_needs_task (gconstpointer data)
 {
-  g_autofree char *path = new_db_path ((TestEnv *) data, "fk");
+  g_autofree char *path = new_db_path ((TestEnv *)data, "fk");
   g_autoptr (CrTaskStore) store = open_ok (path);
   g_autoptr (GError) error = NULL;
   g_autoptr (CrTaskFile) file = cr_task_file_new ("T-missing", "a.m3u8", "", "audio", T0);

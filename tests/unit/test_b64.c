@@ -6,12 +6,17 @@
 static void
 test_filename_examples (void)
 {
-  struct { const char *in, *out; } cases[] = {
-    { "1686119", "MTY4NjExOQ.." }, { "room??", "cm9vbT8-" }, { "user?>~", "dXNlcj8+fg.." },
-    { "ab", "YWI." }, { "4c993597-4210-4796-bd2d-990f7b52b1da", "NGM5OTM1OTctNDIxMC00Nzk2LWJkMmQtOTkwZjdiNTJiMWRh" },
+  struct {
+    const char *in, *out;
+  } cases[] = {
+    { "1686119", "MTY4NjExOQ.." },
+    { "room??", "cm9vbT8-" },
+    { "user?>~", "dXNlcj8+fg.." },
+    { "ab", "YWI." },
+    { "4c993597-4210-4796-bd2d-990f7b52b1da", "NGM5OTM1OTctNDIxMC00Nzk2LWJkMmQtOTkwZjdiNTJiMWRh" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autofree char *s = cr_b64_filename_encode ((const guchar *) cases[i].in, strlen (cases[i].in));
+    g_autofree char *s = cr_b64_filename_encode ((const guchar *)cases[i].in, strlen (cases[i].in));
     g_assert_cmpstr (s, ==, cases[i].out);
   }
 }

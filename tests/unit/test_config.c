@@ -23,23 +23,26 @@ test_precedence (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("cfg-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "c.conf", NULL);
-  g_assert_true (g_file_set_contents (path,
-                                      "[cloudrec]\napi-rate-limit=5\napi-max-tasks=7\nlisten=1.2.3.4:1\n"
-                                      "[app 1400000009]\nsecrets=AKIDa:ka;AKIDb:kb\nusersig-key=uk\n"
-                                      "callback-url=http://127.0.0.1:9/cb\ncallback-key=ck\n",
-                                      -1, NULL));
+  g_assert_true (
+      g_file_set_contents (path,
+                           "[cloudrec]\napi-rate-limit=5\napi-max-tasks=7\nlisten=1.2.3.4:1\n"
+                           "[app 1400000009]\nsecrets=AKIDa:ka;AKIDb:kb\nusersig-key=uk\n"
+                           "callback-url=http://127.0.0.1:9/cb\ncallback-key=ck\n",
+                           -1, NULL));
   g_setenv ("CLOUDREC_API_MAX_TASKS", "8", TRUE);
   g_setenv ("CLOUDREC_LISTEN", "5.6.7.8:2", TRUE);
   g_autoptr (CrConfig) c = cr_config_new_defaults ();
-  char *argv[] = { "--listen", "127.0.0.1:0", "--config", path,
-                   "--app=1400000001:AKIDx:kx:ukx:cbk:http://h:1/p", NULL };
+  char *argv[] = {
+    "--listen", "127.0.0.1:0", "--config", path, "--app=1400000001:AKIDx:kx:ukx:cbk:http://h:1/p",
+    NULL
+  };
   gboolean help = TRUE;
   g_autoptr (GError) error = NULL;
   g_assert_true (cr_config_load_args (c, 5, argv, &help, &error));
   g_assert_no_error (error);
   g_assert_false (help);
-  g_assert_cmpint (c->api_rate_limit, ==, 5);   /* file */
-  g_assert_cmpint (c->api_max_tasks, ==, 8);    /* env beats file */
+  g_assert_cmpint (c->api_rate_limit, ==, 5);     /* file */
+  g_assert_cmpint (c->api_max_tasks, ==, 8);      /* env beats file */
   g_assert_cmpstr (c->listen, ==, "127.0.0.1:0"); /* flag beats env */
   g_assert_cmpuint (cr_apps_count (c->apps), ==, 2);
   const CrApp *a = cr_apps_find (c->apps, 1400000009);
@@ -61,7 +64,10 @@ test_precedence (void)
 static void
 test_errors (void)
 {
-  struct { const char *args[3]; const char *msg; } cases[] = {
+  struct {
+    const char *args[3];
+    const char *msg;
+  } cases[] = {
     { { "--api-rate-limit", "0" }, "api-rate-limit must be an integer in [1, 1000000]" },
     { { "--api-timeout", "6s" }, "api-timeout must be an integer" },
     { { "--log-level", "loud" }, "log-level must be one of" },
@@ -76,7 +82,7 @@ test_errors (void)
     int argc = cases[i].args[1] != NULL ? 2 : 1;
     gboolean help = FALSE;
     g_autoptr (GError) error = NULL;
-    g_assert_false (cr_config_load_args (c, argc, (char **) cases[i].args, &help, &error));
+    g_assert_false (cr_config_load_args (c, argc, (char **)cases[i].args, &help, &error));
     g_assert_nonnull (error);
     if (strstr (error->message, cases[i].msg) == NULL)
       g_error ("case %u: \"%s\" lacks \"%s\"", i, error->message, cases[i].msg);
@@ -87,10 +93,13 @@ static void
 test_help_lists_every_setting (void)
 {
   g_autofree char *help = cr_config_help ();
-  const char *names[] = { "--listen", "--data-dir", "--db-path", "--storage-dir", "--log-level",
-                          "--api-rate-limit", "--api-max-tasks", "--api-max-streams",
-                          "--api-max-body", "--api-timeout", "--api-clock-skew", "--app",
-                          "--config", "CLOUDREC_API_RATE_LIMIT" };
+  const char *names[] = { "--listen",         "--data-dir",
+                          "--db-path",        "--storage-dir",
+                          "--log-level",      "--api-rate-limit",
+                          "--api-max-tasks",  "--api-max-streams",
+                          "--api-max-body",   "--api-timeout",
+                          "--api-clock-skew", "--app",
+                          "--config",         "CLOUDREC_API_RATE_LIMIT" };
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     g_assert_nonnull (strstr (help, names[i]));
 }

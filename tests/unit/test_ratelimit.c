@@ -9,7 +9,7 @@ test_burst_then_refill (void)
   for (int i = 0; i < 20; i++)
     g_assert_true (cr_rate_limit_allow (rl, 1, t));
   g_assert_false (cr_rate_limit_allow (rl, 1, t));
-  g_assert_true (cr_rate_limit_allow (rl, 2, t)); /* another app is unaffected */
+  g_assert_true (cr_rate_limit_allow (rl, 2, t));          /* another app is unaffected */
   g_assert_false (cr_rate_limit_allow (rl, 1, t + 49000)); /* 0.98 token */
   g_assert_true (cr_rate_limit_allow (rl, 1, t + 50000));  /* 1 token after 50 ms */
   g_assert_false (cr_rate_limit_allow (rl, 1, t + 50000));
@@ -27,7 +27,7 @@ test_sustained_rate (void)
   int allowed = 0;
   /* 1000 calls evenly over 10 s: 20 burst + 20/s * 10 s. */
   for (int i = 0; i < 1000; i++)
-    allowed += cr_rate_limit_allow (rl, 7, (gint64) i * 10000);
+    allowed += cr_rate_limit_allow (rl, 7, (gint64)i * 10000);
   g_assert_cmpint (allowed, >=, 218);
   g_assert_cmpint (allowed, <=, 220);
 }

@@ -25,10 +25,11 @@ vector_free (Vector *v)
 static GPtrArray *
 load_vectors (void)
 {
-  g_autofree char *path = g_build_filename (g_getenv ("CLOUDREC_TEST_VECTORS"), "usersig_vectors.jsonl", NULL);
+  g_autofree char *path
+      = g_build_filename (g_getenv ("CLOUDREC_TEST_VECTORS"), "usersig_vectors.jsonl", NULL);
   g_autofree char *text = NULL;
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) vector_free);
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)vector_free);
   g_auto (GStrv) lines = g_strsplit (text, "\n", 0);
   for (char **l = lines; *l; l++) {
     if (**l == '\0')
@@ -67,7 +68,8 @@ test_vectors_verify (void)
   for (guint i = 0; i < vs->len; i++) {
     Vector *v = g_ptr_array_index (vs, i);
     g_autoptr (GError) error = NULL;
-    g_autoptr (CrUserSig) sig = cr_usersig_verify (v->usersig, (guint64) v->sdkappid, v->userid, v->key, v->time, &error);
+    g_autoptr (CrUserSig) sig
+        = cr_usersig_verify (v->usersig, (guint64)v->sdkappid, v->userid, v->key, v->time, &error);
     g_assert_no_error (error);
     g_assert_cmpint (sig->expire, ==, v->expire);
     if (v->userbuf != NULL) {
@@ -79,18 +81,23 @@ test_vectors_verify (void)
       g_assert_cmpstr (hex, ==, v->userbuf);
     }
     /* Last valid second, then expired. */
-    g_autoptr (CrUserSig) last = cr_usersig_verify (v->usersig, (guint64) v->sdkappid, v->userid, v->key, v->time + v->expire, NULL);
+    g_autoptr (CrUserSig) last = cr_usersig_verify (v->usersig, (guint64)v->sdkappid, v->userid,
+                                                    v->key, v->time + v->expire, NULL);
     g_assert_nonnull (last);
-    g_assert_null (cr_usersig_verify (v->usersig, (guint64) v->sdkappid, v->userid, v->key, v->time + v->expire + 1, &error));
+    g_assert_null (cr_usersig_verify (v->usersig, (guint64)v->sdkappid, v->userid, v->key,
+                                      v->time + v->expire + 1, &error));
     g_assert_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_EXPIRED);
     g_clear_error (&error);
-    g_assert_null (cr_usersig_verify (v->usersig, (guint64) v->sdkappid, v->userid, "wrong-key", v->time, &error));
+    g_assert_null (cr_usersig_verify (v->usersig, (guint64)v->sdkappid, v->userid, "wrong-key",
+                                      v->time, &error));
     g_assert_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_BAD_SIGNATURE);
     g_clear_error (&error);
-    g_assert_null (cr_usersig_verify (v->usersig, (guint64) v->sdkappid + 1, v->userid, v->key, v->time, &error));
+    g_assert_null (cr_usersig_verify (v->usersig, (guint64)v->sdkappid + 1, v->userid, v->key,
+                                      v->time, &error));
     g_assert_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_APP_MISMATCH);
     g_clear_error (&error);
-    g_assert_null (cr_usersig_verify (v->usersig, (guint64) v->sdkappid, "someone-else", v->key, v->time, &error));
+    g_assert_null (cr_usersig_verify (v->usersig, (guint64)v->sdkappid, "someone-else", v->key,
+                                      v->time, &error));
     g_assert_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_USER_MISMATCH);
   }
 }
@@ -100,7 +107,8 @@ static void
 test_generate_round_trip (void)
 {
   const char *key = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
-  g_autofree char *sig = cr_usersig_generate (1400000000, key, "xiaojun", 15552000, 1700000000, NULL);
+  g_autofree char *sig
+      = cr_usersig_generate (1400000000, key, "xiaojun", 15552000, 1700000000, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (CrUserSig) d = cr_usersig_verify (sig, 1400000000, "xiaojun", key, 1700000000, &error);
   g_assert_no_error (error);
@@ -116,7 +124,14 @@ test_generate_round_trip (void)
 static void
 test_hostile (void)
 {
-  const char *bad[] = { "", "!!!!", "eJw", "AAAA", "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1NS80oy0zLBwhWZiflZpXlQqeKU7MSCgswUJStDEwMogMiUZOamKlkZmqOKplYUZBaBxE1NTY3gosWZ6UpWSj5ljuYp", "abc+def/", NULL };
+  const char *bad[] = { "",
+                        "!!!!",
+                        "eJw",
+                        "AAAA",
+                        "eJyrVgrxCdYrSy1SslIy0jNQ0gHzM1NS80oy0zLBwhWZiflZpXlQqeKU7MSCgswUJStDEwMogM"
+                        "iUZOamKlkZmqOKplYUZBaBxE1NTY3gosWZ6UpWSj5ljuYp",
+                        "abc+def/",
+                        NULL };
   for (int i = 0; bad[i]; i++) {
     g_autoptr (GError) error = NULL;
     g_assert_null (cr_usersig_verify (bad[i], 1, "u", "k", 0, &error));
@@ -132,11 +147,16 @@ test_hostile (void)
   g_assert_null (cr_usersig_verify (bomb, 1, "u", "k", 0, &error));
   g_assert_error (error, CR_USERSIG_ERROR, CR_USERSIG_ERROR_MALFORMED);
   /* Valid zlib of JSON with the wrong shapes. */
-  const char *shapes[] = { "[]", "{\"TLS.ver\":\"2.0\"}", "{\"TLS.ver\":\"2.0\",\"TLS.identifier\":\"u\",\"TLS.sdkappid\":\"1\",\"TLS.time\":1,\"TLS.expire\":1,\"TLS.sig\":\"x\"}", "{\"TLS.ver\":\"2.0\",\"TLS.identifier\":\"u\",\"TLS.sdkappid\":1,\"TLS.time\":-1,\"TLS.expire\":1,\"TLS.sig\":\"x\"}", NULL };
+  const char *shapes[] = { "[]", "{\"TLS.ver\":\"2.0\"}",
+                           "{\"TLS.ver\":\"2.0\",\"TLS.identifier\":\"u\",\"TLS.sdkappid\":\"1\","
+                           "\"TLS.time\":1,\"TLS.expire\":1,\"TLS.sig\":\"x\"}",
+                           "{\"TLS.ver\":\"2.0\",\"TLS.identifier\":\"u\",\"TLS.sdkappid\":1,\"TLS."
+                           "time\":-1,\"TLS.expire\":1,\"TLS.sig\":\"x\"}",
+                           NULL };
   for (int i = 0; shapes[i]; i++) {
     gsize n = compressBound (strlen (shapes[i]));
     g_autofree guchar *zz = g_malloc (n);
-    g_assert_cmpint (compress2 (zz, &n, (const guchar *) shapes[i], strlen (shapes[i]), 9), ==, 0);
+    g_assert_cmpint (compress2 (zz, &n, (const guchar *)shapes[i], strlen (shapes[i]), 9), ==, 0);
     g_autofree char *s = cr_b64_usersig_encode (zz, n);
     g_autoptr (GError) e = NULL;
     g_assert_null (cr_usersig_verify (s, 1, "u", "k", 0, &e));
