@@ -42,7 +42,7 @@ now_ms (void)
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -50,11 +50,11 @@ static int
 conn_open (int port)
 {
   int fd = socket (AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)port) };
   addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   int one = 1;
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0) {
+  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
     perror ("connect");
     exit (1);
   }
@@ -69,7 +69,7 @@ response_length (const Conn *c, int *status)
   const char *end = memmem (c->buf, c->got, "\r\n\r\n", 4);
   if (end == NULL)
     return 0;
-  size_t head = (size_t) (end - c->buf) + 4;
+  size_t head = (size_t)(end - c->buf) + 4;
   const char *cl = NULL;
   for (const char *p = c->buf; p < end; p++)
     if ((p == c->buf || p[-1] == '\n') && strncasecmp (p, "Content-Length:", 15) == 0)
@@ -97,9 +97,9 @@ main (int argc, char **argv)
   size_t request_len = fread (request, 1, sizeof request, f);
   fclose (f);
 
-  long total = (long) (rate * seconds);
-  double *lat = calloc ((size_t) total, sizeof *lat);
-  Conn *conns = calloc ((size_t) nconn, sizeof *conns);
+  long total = (long)(rate * seconds);
+  double *lat = calloc ((size_t)total, sizeof *lat);
+  Conn *conns = calloc ((size_t)nconn, sizeof *conns);
   int ep = epoll_create1 (0);
   for (int i = 0; i < nconn; i++) {
     conns[i].fd = conn_open (port);
@@ -121,7 +121,7 @@ main (int argc, char **argv)
       c->got = 0;
       next++;
       ssize_t n = send (c->fd, request, request_len, MSG_NOSIGNAL);
-      if (n != (ssize_t) request_len) {
+      if (n != (ssize_t)request_len) {
         fprintf (stderr, "send: short write or error (%s)\n", strerror (errno));
         return 1;
       }
@@ -130,8 +130,8 @@ main (int argc, char **argv)
     struct epoll_event events[64];
     struct timespec timeout = { 0, 0 };
     if (wait > 0) {
-      timeout.tv_sec = (time_t) (wait / 1000);
-      timeout.tv_nsec = (long) ((wait - timeout.tv_sec * 1000.0) * 1e6);
+      timeout.tv_sec = (time_t)(wait / 1000);
+      timeout.tv_nsec = (long)((wait - timeout.tv_sec * 1000.0) * 1e6);
     }
     int n = epoll_pwait2 (ep, events, 64, &timeout, NULL);
     for (int e = 0; e < n; e++) {
@@ -152,7 +152,7 @@ main (int argc, char **argv)
         }
         continue;
       }
-      c->got += (size_t) r;
+      c->got += (size_t)r;
       int status = 0;
       size_t len = response_length (c, &status);
       if (len == 0 || !c->busy)
@@ -164,8 +164,8 @@ main (int argc, char **argv)
     }
   }
   double elapsed = (now_ms () - start) / 1000;
-  qsort (lat, (size_t) total, sizeof *lat, cmp_double);
-#define Q(p) lat[(long) ((p) * (total - 1))]
+  qsort (lat, (size_t)total, sizeof *lat, cmp_double);
+#define Q(p) lat[(long)((p) * (total - 1))]
   printf ("{\"requests\":%ld,\"errors\":%ld,\"rate\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
           "\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
           total, errors, total / elapsed, Q (0.5), Q (0.99), Q (0.999), lat[total - 1]);

@@ -123,18 +123,27 @@ check_int (const CrField *f, const char *where, gint64 v, GError **error)
   return TRUE;
 }
 
+/* A length or entry count against its bounds: "<where> must <verb> MIN to MAX <unit>, got N". */
+static gboolean
+check_count (const CrField *f, const char *where, const char *verb, const char *unit, gint64 n,
+             gint64 min, gint64 max, GError **error)
+{
+  if (n >= min && n <= max)
+    return TRUE;
+  cr_api_error_set (error, field_code (f, "InvalidParameter.OutOfRange"),
+                    "%s must %s %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                    " %s, got %" G_GINT64_FORMAT,
+                    where, verb, min, max, unit, n);
+  return FALSE;
+}
+
 static gboolean
 check_string (const CrField *f, const char *where, const char *s, gint64 min, gint64 max,
               GError **error)
 {
   gint64 len = (gint64)strlen (s);
-  if (len < min || len > max) {
-    cr_api_error_set (error, field_code (f, "InvalidParameter.OutOfRange"),
-                      "%s must be %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                      " bytes long, got %" G_GINT64_FORMAT,
-                      where, min, max, len);
+  if (!check_count (f, where, "be", "bytes long", len, min, max, error))
     return FALSE;
-  }
   const char *want = f->format != NULL ? f->format (s) : NULL;
   if (want != NULL) {
     cr_api_error_set (error, field_code (f, "InvalidParameter.OutOfRange"), "%s must be %s", where,
@@ -154,13 +163,8 @@ list_checked (const CrField *f, const char *where, JsonNode *n, const char *want
   }
   JsonArray *in = json_node_get_array (n);
   gint64 count = json_array_get_length (in);
-  if (count < f->min || count > f->max) {
-    cr_api_error_set (error, field_code (f, "InvalidParameter.OutOfRange"),
-                      "%s must have %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                      " entries, got %" G_GINT64_FORMAT,
-                      where, f->min, f->max, count);
+  if (!check_count (f, where, "have", "entries", count, f->min, f->max, error))
     return NULL;
-  }
   return in;
 }
 

@@ -267,15 +267,16 @@ export function freshRoom() {
   return { roomId: room, userId: `recorder_${room}` };
 }
 
+/** The room and robot fields of a Create body: a fresh integer room and a robot with its UserSig. */
+function robotInFreshRoom(app) {
+  const { roomId, userId } = freshRoom();
+  return { SdkAppId: app.sdkAppId, RoomId: roomId, RoomIdType: 1, UserId: userId, UserSig: userSig(app, userId) };
+}
+
 /** A RecordMode 1 (single-stream) body to COS, as in reference §4.1. */
 export function createBodyCos(app = APP1, overrides = {}) {
-  const { roomId, userId } = freshRoom();
   return {
-    SdkAppId: app.sdkAppId,
-    RoomId: roomId,
-    RoomIdType: 1,
-    UserId: userId,
-    UserSig: userSig(app, userId),
+    ...robotInFreshRoom(app),
     RecordParams: { RecordMode: 1, MaxIdleTime: 30, StreamType: 0, OutputFormat: 0 },
     StorageParams: {
       CloudStorage: {
@@ -290,13 +291,8 @@ export function createBodyCos(app = APP1, overrides = {}) {
 
 /** A RecordMode 2 (mixed) body with a custom layout on a 1280x720 canvas. */
 export function createBodyMixed(app = APP1, overrides = {}) {
-  const { roomId, userId } = freshRoom();
   return {
-    SdkAppId: app.sdkAppId,
-    RoomId: roomId,
-    RoomIdType: 1,
-    UserId: userId,
-    UserSig: userSig(app, userId),
+    ...robotInFreshRoom(app),
     RecordParams: {
       RecordMode: 2, MaxIdleTime: 30, StreamType: 0, OutputFormat: 3,
       SubscribeStreamUserIds: { SubscribeAudioUserIds: ['alice', 'bob'], SubscribeVideoUserIds: ['alice', 'bob'] },

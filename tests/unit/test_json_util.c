@@ -11,8 +11,7 @@ expect_refused (const char *body, gsize len, const char *needle)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) obj = cr_json_parse_object (body, len, &error);
   g_assert_null (obj);
-  g_assert_cmpstr (cr_api_error_code (error), ==,
-                   "InvalidParameter.BodyParamsError");
+  g_assert_cmpstr (cr_api_error_code (error), ==, "InvalidParameter.BodyParamsError");
   if (strstr (error->message, needle) == NULL)
     g_error ("message \"%s\" lacks \"%s\"", error->message, needle);
 }

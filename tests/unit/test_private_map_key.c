@@ -3,10 +3,10 @@
 #include "auth/private_map_key.h"
 
 /* genPrivateMapKey("recorder_8888", 300, 8888, 255) at t = 1700000000 (reference §9.4). */
-static const guint8 VECTOR[] = { 0x00, 0x00, 0x0d, 'r',  'e',  'c',  'o',  'r',  'd',  'e',
-                                 'r',  '_',  '8',  '8',  '8',  '8',  0x53, 0x72, 0x4e, 0x01,
-                                 0x00, 0x00, 0x22, 0xb8, 0x65, 0x53, 0xf2, 0x2c, 0x00, 0x00,
-                                 0x00, 0xff, 0x00, 0x00, 0x00, 0x00 };
+static const guint8 VECTOR[]
+    = { 0x00, 0x00, 0x0d, 'r',  'e',  'c',  'o',  'r',  'd',  'e',  'r',  '_',
+        '8',  '8',  '8',  '8',  0x53, 0x72, 0x4e, 0x01, 0x00, 0x00, 0x22, 0xb8,
+        0x65, 0x53, 0xf2, 0x2c, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00 };
 
 static CrPrivateMapKey *
 parse (const guint8 *data, gsize len, GError **error)
@@ -37,8 +37,7 @@ expect_refused (const CrPrivateMapKey *pmk, guint64 app, const char *user, const
                 gboolean string_room, guint32 need, gint64 now, const char *needle)
 {
   g_autoptr (GError) error = NULL;
-  g_assert_false (
-      cr_private_map_key_check (pmk, app, user, room, string_room, need, now, &error));
+  g_assert_false (cr_private_map_key_check (pmk, app, user, room, string_room, need, now, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, needle));
 }
@@ -63,17 +62,17 @@ static void
 test_string_room (void)
 {
   g_autoptr (GByteArray) buf = g_byte_array_new ();
-  g_byte_array_append (buf, (const guint8 *) "\x01\x00\x01u", 4);
+  g_byte_array_append (buf, (const guint8 *)"\x01\x00\x01u", 4);
   g_byte_array_append (buf, VECTOR + 16, sizeof VECTOR - 16); /* sdkappid .. accountType */
   buf->data[4 + 4] = buf->data[4 + 5] = buf->data[4 + 6] = buf->data[4 + 7] = 0; /* room 0 */
-  g_byte_array_append (buf, (const guint8 *) "\x00\x05room1", 7);
+  g_byte_array_append (buf, (const guint8 *)"\x00\x05room1", 7);
   g_autoptr (GError) error = NULL;
   g_autoptr (CrPrivateMapKey) pmk = parse (buf->data, buf->len, &error);
   g_assert_no_error (error);
   g_assert_true (pmk->string_room);
   g_assert_cmpstr (pmk->room_str, ==, "room1");
-  g_assert_true (cr_private_map_key_check (pmk, 1400000001, "u", "room1", TRUE, 2, 1700000000,
-                                           &error));
+  g_assert_true (
+      cr_private_map_key_check (pmk, 1400000001, "u", "room1", TRUE, 2, 1700000000, &error));
   expect_refused (pmk, 1400000001, "u", "room2", TRUE, 2, 1700000000, "string room \"room1\"");
   expect_refused (pmk, 1400000001, "u", "0", FALSE, 2, 1700000000, "string room");
 }

@@ -172,8 +172,7 @@ static const Reject rejects[] = {
     "Signature=73adc8473059532d3d2d1dcbb6a539b49a0be4fcb2aec2b96984031173d0727e",
     NULL, NULL, NULL, 0, "AuthFailure.InvalidAuthorization" },
   { "host-not-signed",
-    "TC3-HMAC-SHA256 Credential=" SID
-    "/2023-11-14/trtc/tc3_request, SignedHeaders=content-type, "
+    "TC3-HMAC-SHA256 Credential=" SID "/2023-11-14/trtc/tc3_request, SignedHeaders=content-type, "
     "Signature=73adc8473059532d3d2d1dcbb6a539b49a0be4fcb2aec2b96984031173d0727e",
     NULL, NULL, NULL, 0, "AuthFailure.InvalidAuthorization" },
   { "date-not-timestamp-date",
