@@ -10,6 +10,7 @@
 #include "auth/tc3.h"
 #include "api/rate_limit.h"
 #include "config/config.h"
+#include "room/room.h"
 #include "store/task_store.h"
 
 G_BEGIN_DECLS
@@ -20,6 +21,7 @@ typedef struct {
   const CrConfig *config; /* settings and apps, borrowed */
   CrTaskStore *store;     /* borrowed */
   CrRateLimit *rate_limit;
+  CrRoomRegistry *rooms;   /* borrowed; NULL when the daemon hosts no rooms (unit tests) */
   gint64 (*now_ms) (void); /* wall clock, replaceable in tests */
 } CrApi;
 

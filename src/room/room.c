@@ -1,0 +1,417 @@
+/* The room registry: rooms keyed by app and room id, users with their main/aux streams, and a
+ * bounded event log per room. See room.h for why the state is exposed as events. */
+#include "room.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (cr-room-error-quark, cr_room_error)
+
+typedef struct {
+  gboolean published;
+  gboolean has_audio, has_video;
+  gint64 since_ms;
+  gpointer publisher;
+} Slot;
+
+typedef struct {
+  char *user_id;
+  Slot slots[2]; /* indexed by CrStreamKind */
+} User;
+
+typedef struct {
+  guint64 sdk_app_id;
+  gboolean string_room;
+  char *room_id;
+  GHashTable *users; /* user_id -> User */
+  GQueue events;     /* CrRoomEvent, oldest first */
+  gint64 empty_since_ms; /* when the last stream stopped; 0 while something is published */
+} Room;
+
+struct _CrRoomRegistry {
+  GMutex lock;
+  GHashTable *rooms; /* "app/i|s/room" -> Room */
+  gint64 (*now_ms) (void);
+  gint64 ttl_ms;
+  guint64 seq;
+  CrRoomCloseFunc close_func;
+  gpointer close_data;
+};
+
+typedef struct {
+  gpointer publisher;
+  const char *reason;
+} PendingClose;
+
+void
+cr_room_event_free (CrRoomEvent *ev)
+{
+  if (ev == NULL)
+    return;
+  g_free (ev->user_id);
+  g_free (ev->reason);
+  g_free (ev);
+}
+
+void
+cr_room_stream_free (CrRoomStream *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->user_id);
+  g_free (s);
+}
+
+static void
+user_free (User *u)
+{
+  g_free (u->user_id);
+  g_free (u);
+}
+
+static void
+room_free (Room *room)
+{
+  g_hash_table_unref (room->users);
+  g_queue_clear_full (&room->events, (GDestroyNotify) cr_room_event_free);
+  g_free (room->room_id);
+  g_free (room);
+}
+
+static char *
+room_key_string (const CrRoomKey *key)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT "/%c/%s", key->sdk_app_id,
+                          key->string_room ? 's' : 'i', key->room_id);
+}
+
+CrRoomRegistry *
+cr_room_registry_new (gint64 (*now_ms) (void), gint64 empty_room_ttl_ms)
+{
+  CrRoomRegistry *reg = g_new0 (CrRoomRegistry, 1);
+  g_mutex_init (&reg->lock);
+  reg->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) room_free);
+  reg->now_ms = now_ms;
+  reg->ttl_ms = empty_room_ttl_ms;
+  return reg;
+}
+
+void
+cr_room_registry_free (CrRoomRegistry *reg)
+{
+  if (reg == NULL)
+    return;
+  g_hash_table_unref (reg->rooms);
+  g_mutex_clear (&reg->lock);
+  g_free (reg);
+}
+
+void
+cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func, gpointer user_data)
+{
+  g_mutex_lock (&reg->lock);
+  reg->close_func = func;
+  reg->close_data = user_data;
+  g_mutex_unlock (&reg->lock);
+}
+
+static Room *
+room_find (CrRoomRegistry *reg, const CrRoomKey *key)
+{
+  g_autofree char *k = room_key_string (key);
+  return g_hash_table_lookup (reg->rooms, k);
+}
+
+static CrRoomEvent *
+room_log (CrRoomRegistry *reg, Room *room, CrRoomEventType type, const char *user_id,
+          const char *reason)
+{
+  CrRoomEvent *ev = g_new0 (CrRoomEvent, 1);
+  ev->seq = ++reg->seq;
+  ev->time_ms = reg->now_ms ();
+  ev->type = type;
+  ev->user_id = g_strdup (user_id);
+  ev->reason = g_strdup (reason);
+  g_queue_push_tail (&room->events, ev);
+  while (room->events.length > CR_ROOM_EVENT_LOG)
+    cr_room_event_free (g_queue_pop_head (&room->events));
+  return ev;
+}
+
+static gboolean
+user_has_streams (const User *u)
+{
+  return u->slots[CR_STREAM_MAIN].published || u->slots[CR_STREAM_AUX].published;
+}
+
+static gboolean
+room_has_streams (Room *room)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, room->users);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    if (user_has_streams (value))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                 CrStreamKind stream, gboolean has_audio, gboolean has_video, gpointer publisher,
+                 GError **error)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  if (room == NULL) {
+    room = g_new0 (Room, 1);
+    room->sdk_app_id = key->sdk_app_id;
+    room->string_room = key->string_room;
+    room->room_id = g_strdup (key->room_id);
+    room->users = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) user_free);
+    g_queue_init (&room->events);
+    g_hash_table_insert (reg->rooms, room_key_string (key), room);
+  }
+  User *user = g_hash_table_lookup (room->users, user_id);
+  if (user != NULL && user->slots[stream].published) {
+    g_set_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_STREAM_TAKEN,
+                 "user %s already publishes the %s stream in room %s", user_id,
+                 cr_stream_kind_name (stream), key->room_id);
+    g_mutex_unlock (&reg->lock);
+    return FALSE;
+  }
+  if (user == NULL) {
+    user = g_new0 (User, 1);
+    user->user_id = g_strdup (user_id);
+    g_hash_table_insert (room->users, user->user_id, user);
+    room_log (reg, room, CR_ROOM_EVENT_JOIN, user_id, NULL);
+  }
+  Slot *slot = &user->slots[stream];
+  slot->published = TRUE;
+  slot->has_audio = has_audio;
+  slot->has_video = has_video;
+  slot->publisher = publisher;
+  slot->since_ms = reg->now_ms ();
+  CrRoomEvent *ev = room_log (reg, room, CR_ROOM_EVENT_PUBLISH, user_id, NULL);
+  ev->stream = stream;
+  ev->has_audio = has_audio;
+  ev->has_video = has_video;
+  room->empty_since_ms = 0;
+  g_mutex_unlock (&reg->lock);
+  return TRUE;
+}
+
+void
+cr_room_unpublish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                   CrStreamKind stream, gpointer publisher, const char *reason)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  User *user = room != NULL ? g_hash_table_lookup (room->users, user_id) : NULL;
+  Slot *slot = user != NULL ? &user->slots[stream] : NULL;
+  if (slot != NULL && slot->published && slot->publisher == publisher) {
+    memset (slot, 0, sizeof *slot);
+    CrRoomEvent *ev = room_log (reg, room, CR_ROOM_EVENT_UNPUBLISH, user_id, reason);
+    ev->stream = stream;
+    if (!user_has_streams (user)) {
+      room_log (reg, room, CR_ROOM_EVENT_LEAVE, user_id, reason);
+      g_hash_table_remove (room->users, user_id);
+    }
+    if (!room_has_streams (room))
+      room->empty_since_ms = reg->now_ms ();
+  }
+  g_mutex_unlock (&reg->lock);
+}
+
+/* Collects the publishers of @user for closing outside the lock. */
+static void
+user_collect_publishers (User *user, const char *reason, GArray *pending)
+{
+  for (int s = 0; s < 2; s++) {
+    if (user->slots[s].published) {
+      PendingClose pc = { user->slots[s].publisher, reason };
+      g_array_append_val (pending, pc);
+    }
+  }
+}
+
+static void
+registry_close_pending (CrRoomRegistry *reg, GArray *pending)
+{
+  g_mutex_lock (&reg->lock);
+  CrRoomCloseFunc func = reg->close_func;
+  gpointer data = reg->close_data;
+  g_mutex_unlock (&reg->lock);
+  for (guint i = 0; func != NULL && i < pending->len; i++) {
+    PendingClose *pc = &g_array_index (pending, PendingClose, i);
+    func (pc->publisher, pc->reason, data);
+  }
+}
+
+static void
+set_no_room (const CrRoomKey *key, GError **error)
+{
+  g_set_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_NO_ROOM,
+               "%s room %s of SdkAppId %" G_GUINT64_FORMAT " does not exist",
+               key->string_room ? "string" : "integer", key->room_id, key->sdk_app_id);
+}
+
+int
+cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *const *user_ids,
+                      GError **error)
+{
+  g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (PendingClose));
+  int removed = 0;
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  if (room == NULL) {
+    g_mutex_unlock (&reg->lock);
+    set_no_room (key, error);
+    return -1;
+  }
+  for (const char *const *id = user_ids; id != NULL && *id != NULL; id++) {
+    User *user = g_hash_table_lookup (room->users, *id);
+    if (user == NULL)
+      continue;
+    removed++;
+    room_log (reg, room, CR_ROOM_EVENT_KICK, *id, "kicked");
+    user_collect_publishers (user, "kicked", pending);
+  }
+  g_mutex_unlock (&reg->lock);
+  registry_close_pending (reg, pending);
+  return removed;
+}
+
+gboolean
+cr_room_dismiss (CrRoomRegistry *reg, const CrRoomKey *key, GError **error)
+{
+  g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (PendingClose));
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  if (room == NULL) {
+    g_mutex_unlock (&reg->lock);
+    set_no_room (key, error);
+    return FALSE;
+  }
+  room_log (reg, room, CR_ROOM_EVENT_DISMISS, NULL, "dismissed");
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, room->users);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    user_collect_publishers (value, "dismissed", pending);
+  g_mutex_unlock (&reg->lock);
+  registry_close_pending (reg, pending);
+  return TRUE;
+}
+
+GPtrArray *
+cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  GPtrArray *out = NULL;
+  if (room != NULL) {
+    out = g_ptr_array_new_with_free_func ((GDestroyNotify) cr_room_stream_free);
+    GHashTableIter it;
+    gpointer value;
+    g_hash_table_iter_init (&it, room->users);
+    while (g_hash_table_iter_next (&it, NULL, &value)) {
+      User *user = value;
+      for (int s = 0; s < 2; s++) {
+        const Slot *slot = &user->slots[s];
+        if (!slot->published)
+          continue;
+        CrRoomStream *rs = g_new0 (CrRoomStream, 1);
+        rs->user_id = g_strdup (user->user_id);
+        rs->stream = (CrStreamKind) s;
+        rs->has_audio = slot->has_audio;
+        rs->has_video = slot->has_video;
+        rs->since_ms = slot->since_ms;
+        rs->publisher = slot->publisher;
+        g_ptr_array_add (out, rs);
+      }
+    }
+  }
+  g_mutex_unlock (&reg->lock);
+  return out;
+}
+
+GPtrArray *
+cr_room_events_since (CrRoomRegistry *reg, const CrRoomKey *key, guint64 after_seq,
+                      guint64 *last_seq)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  GPtrArray *out = NULL;
+  if (room != NULL) {
+    out = g_ptr_array_new_with_free_func ((GDestroyNotify) cr_room_event_free);
+    for (GList *l = room->events.head; l != NULL; l = l->next) {
+      const CrRoomEvent *ev = l->data;
+      if (ev->seq <= after_seq)
+        continue;
+      CrRoomEvent *copy = g_memdup2 (ev, sizeof *ev);
+      copy->user_id = g_strdup (ev->user_id);
+      copy->reason = g_strdup (ev->reason);
+      g_ptr_array_add (out, copy);
+    }
+  }
+  if (last_seq != NULL)
+    *last_seq = reg->seq;
+  g_mutex_unlock (&reg->lock);
+  return out;
+}
+
+guint
+cr_room_reap_idle (CrRoomRegistry *reg)
+{
+  guint reaped = 0;
+  g_mutex_lock (&reg->lock);
+  gint64 now = reg->now_ms ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, reg->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Room *room = value;
+    if (room->empty_since_ms != 0 && now - room->empty_since_ms >= reg->ttl_ms &&
+        !room_has_streams (room)) {
+      g_hash_table_iter_remove (&it);
+      reaped++;
+    }
+  }
+  g_mutex_unlock (&reg->lock);
+  return reaped;
+}
+
+guint
+cr_room_count (CrRoomRegistry *reg)
+{
+  g_mutex_lock (&reg->lock);
+  guint n = g_hash_table_size (reg->rooms);
+  g_mutex_unlock (&reg->lock);
+  return n;
+}
+
+const char *
+cr_stream_kind_name (CrStreamKind stream)
+{
+  return stream == CR_STREAM_AUX ? "aux" : "main";
+}
+
+gboolean
+cr_stream_kind_parse (const char *name, CrStreamKind *out)
+{
+  if (g_strcmp0 (name, "main") == 0)
+    *out = CR_STREAM_MAIN;
+  else if (g_strcmp0 (name, "aux") == 0)
+    *out = CR_STREAM_AUX;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+const char *
+cr_room_event_type_name (CrRoomEventType type)
+{
+  static const char *const names[] = { "join", "publish", "unpublish", "leave", "kick", "dismiss" };
+  return (guint) type < G_N_ELEMENTS (names) ? names[type] : "unknown";
+}

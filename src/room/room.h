@@ -1,0 +1,121 @@
+/* Rooms: who is in a room and what they publish, as a log of timestamped events.
+ *
+ * Why an event log: a recorder that joins late, or a worker restarted after a crash, must learn
+ * the room's state and then follow it without missing a change. It reads the streams published
+ * now, remembers the sequence number of the last event it saw, and asks for the events after it.
+ * Rooms are keyed by (SdkAppId, integer or string RoomId): room 123 and string room "123" are
+ * different rooms, as in TRTC. The model is pure (no GStreamer, no I/O) and thread-safe: the
+ * ingest publishes from its own threads. A publisher is an opaque pointer owned by the ingest;
+ * when an administrator kicks a user or dismisses a room, the registry calls the close hook for
+ * each of the user's publishers, and the ingest tears the session down and unpublishes. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CR_ROOM_ERROR (cr_room_error_quark ())
+GQuark cr_room_error_quark (void);
+
+typedef enum {
+  CR_ROOM_ERROR_STREAM_TAKEN, /* the user already publishes this stream */
+  CR_ROOM_ERROR_NO_ROOM,      /* no such room */
+  CR_ROOM_ERROR_NO_USER,      /* no such user in the room */
+} CrRoomError;
+
+typedef enum {
+  CR_STREAM_MAIN = 0, /* camera and microphone */
+  CR_STREAM_AUX = 1,  /* screen share */
+} CrStreamKind;
+
+typedef enum {
+  CR_ROOM_EVENT_JOIN,
+  CR_ROOM_EVENT_PUBLISH,
+  CR_ROOM_EVENT_UNPUBLISH,
+  CR_ROOM_EVENT_LEAVE,
+  CR_ROOM_EVENT_KICK,
+  CR_ROOM_EVENT_DISMISS,
+} CrRoomEventType;
+
+/* Where a room lives: the app and the room id in the app's integer or string namespace. */
+typedef struct {
+  guint64 sdk_app_id;
+  gboolean string_room;
+  const char *room_id;
+} CrRoomKey;
+
+typedef struct {
+  guint64 seq;     /* increases by one per event in a registry */
+  gint64 time_ms;  /* Unix milliseconds */
+  CrRoomEventType type;
+  char *user_id;       /* NULL for DISMISS */
+  CrStreamKind stream; /* PUBLISH, UNPUBLISH */
+  gboolean has_audio;  /* PUBLISH */
+  gboolean has_video;  /* PUBLISH */
+  char *reason;        /* UNPUBLISH, LEAVE, KICK, DISMISS: "left", "timeout", "kicked", ... */
+} CrRoomEvent;
+
+/* A stream published now (a snapshot copy). */
+typedef struct {
+  char *user_id;
+  CrStreamKind stream;
+  gboolean has_audio;
+  gboolean has_video;
+  gint64 since_ms;
+  gpointer publisher;
+} CrRoomStream;
+
+typedef struct _CrRoomRegistry CrRoomRegistry;
+
+/* Called without the registry lock held, once per publisher to close (kick, dismiss). */
+typedef void (*CrRoomCloseFunc) (gpointer publisher, const char *reason, gpointer user_data);
+
+CrRoomRegistry *cr_room_registry_new (gint64 (*now_ms) (void), gint64 empty_room_ttl_ms);
+void cr_room_registry_free (CrRoomRegistry *reg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrRoomRegistry, cr_room_registry_free)
+void cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func,
+                                      gpointer user_data);
+
+/* @user_id starts publishing @stream of the room (created if needed; JOIN first if the user was
+ * not in it). CR_ROOM_ERROR_STREAM_TAKEN if that user already publishes that stream. */
+gboolean cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                          CrStreamKind stream, gboolean has_audio, gboolean has_video,
+                          gpointer publisher, GError **error);
+
+/* The stream stops (UNPUBLISH with @reason); a user left without streams LEAVEs. Does nothing if
+ * @publisher no longer owns that stream (it was kicked and the slot reused). */
+void cr_room_unpublish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                        CrStreamKind stream, gpointer publisher, const char *reason);
+
+/* Kicks each of @user_ids present in the room (KICK, then the close hook for its publishers).
+ * Returns how many were in the room; CR_ROOM_ERROR_NO_ROOM if the room does not exist. */
+int cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *const *user_ids,
+                          GError **error);
+
+/* Ends the room: DISMISS, then every publisher is closed. CR_ROOM_ERROR_NO_ROOM if absent. */
+gboolean cr_room_dismiss (CrRoomRegistry *reg, const CrRoomKey *key, GError **error);
+
+/* Streams published now, or NULL (no error) if the room does not exist. Array of CrRoomStream. */
+GPtrArray *cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key);
+
+/* Events of the room with seq > @after_seq (array of CrRoomEvent, oldest first; the log keeps the
+ * last CR_ROOM_EVENT_LOG events of each room), or NULL if the room does not exist. *@last_seq is
+ * set to the registry's newest seq, so a caller can resume from it even with nothing new. */
+#define CR_ROOM_EVENT_LOG 4096
+GPtrArray *cr_room_events_since (CrRoomRegistry *reg, const CrRoomKey *key, guint64 after_seq,
+                                 guint64 *last_seq);
+
+/* Destroys rooms that have had no publisher for the TTL. Returns how many. */
+guint cr_room_reap_idle (CrRoomRegistry *reg);
+
+/* Number of rooms that exist now. */
+guint cr_room_count (CrRoomRegistry *reg);
+
+const char *cr_stream_kind_name (CrStreamKind stream); /* "main" | "aux" */
+gboolean cr_stream_kind_parse (const char *name, CrStreamKind *out);
+const char *cr_room_event_type_name (CrRoomEventType type); /* "join", "publish", ... */
+
+void cr_room_event_free (CrRoomEvent *ev);
+void cr_room_stream_free (CrRoomStream *s);
+
+G_END_DECLS
