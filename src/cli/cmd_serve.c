@@ -10,6 +10,31 @@
 #include "cli/commands.h"
 #include "common/log.h"
 #include "config/demo_app.h"
+#include "ingest/ingest.h"
+#include "room/room.h"
+#include "web/pages.h"
+
+static gint64
+serve_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* A fresh token for the internal API, written to <data-dir>/internal.token (0600) where workers
+ * started by this daemon read it. */
+static char *
+serve_write_internal_token (const CrConfig *config, GError **error)
+{
+  guint8 raw[24];
+  for (guint i = 0; i < sizeof raw; i++)
+    raw[i] = (guint8) g_random_int_range (0, 256);
+  g_autofree char *token = g_base64_encode (raw, sizeof raw);
+  g_strdelimit (token, "+/=", '_');
+  g_autofree char *path = g_build_filename (config->data_dir, "internal.token", NULL);
+  if (!g_file_set_contents_full (path, token, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return NULL;
+  return g_steal_pointer (&token);
+}
 
 static gboolean
 serve_quit (gpointer loop)
@@ -55,7 +80,8 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: %s\n", error->message);
     return 1;
   }
-  if (g_mkdir_with_parents (config->storage_dir, 0700) != 0) {
+  if (g_mkdir_with_parents (config->data_dir, 0700) != 0 ||
+      g_mkdir_with_parents (config->storage_dir, 0700) != 0) {
     fprintf (stderr, "cloudrec serve: cannot create %s: %s\n", config->storage_dir,
              g_strerror (errno));
     return 1;
@@ -65,12 +91,27 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: task store %s: %s\n", config->db_path, error->message);
     return 1;
   }
+  g_autofree char *token = serve_write_internal_token (config, &error);
+  if (token == NULL) {
+    fprintf (stderr, "cloudrec serve: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr (CrRoomRegistry) rooms =
+      cr_room_registry_new (serve_now_ms, config->room_idle_timeout * 1000);
   g_autoptr (CrApi) api = cr_api_new (config, store);
+  api->rooms = rooms;
   g_autoptr (CrHttpServer) http = cr_http_server_new (api, config, config->listen, &error);
   if (http == NULL) {
     fprintf (stderr, "cloudrec serve: cannot listen on %s: %s\n", config->listen, error->message);
     return 1;
   }
+  g_autoptr (CrIngest) ingest =
+      cr_ingest_new (config, rooms, cr_http_server_soup (http), token, &error);
+  if (ingest == NULL) {
+    fprintf (stderr, "cloudrec serve: WebRTC ingest: %s\n", error->message);
+    return 1;
+  }
+  cr_web_pages_register (cr_http_server_soup (http));
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, serve_quit, loop);
   g_unix_signal_add (SIGINT, serve_quit, loop);

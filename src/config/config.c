@@ -40,6 +40,16 @@ static const Setting settings[] = {
     "seconds a client may take to send a request before the connection is closed" },
   { "api-clock-skew", SETTING_INT, OFF (api_clock_skew), "300", 1, 86400, NULL,
     "seconds a TC3 X-TC-Timestamp may differ from the server clock" },
+  { "room-idle-timeout", SETTING_INT, OFF (room_idle_timeout), "300", 1, 86400, NULL,
+    "seconds a room with no publisher is kept before it is destroyed" },
+  { "ingest-max-sessions", SETTING_INT, OFF (ingest_max_sessions), "500", 1, 100000, NULL,
+    "concurrent WHIP publishing sessions (503 beyond)" },
+  { "ingest-connect-timeout", SETTING_INT, OFF (ingest_connect_timeout), "10", 1, 600, NULL,
+    "seconds a WHIP peer has after the answer to connect (ICE + DTLS)" },
+  { "ingest-media-timeout", SETTING_INT, OFF (ingest_media_timeout), "10", 1, 600, NULL,
+    "seconds without RTP that end a WHIP session (a vanished publisher)" },
+  { "ingest-jitter-latency", SETTING_INT, OFF (ingest_jitter_latency), "200", 0, 5000, NULL,
+    "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
 };
 
 static gboolean

@@ -24,6 +24,11 @@ typedef struct {
   gint64 api_max_body;    /* bytes */
   gint64 api_timeout;     /* seconds a request may take, idle connections included */
   gint64 api_clock_skew;  /* seconds of TC3 timestamp tolerance */
+  gint64 room_idle_timeout;      /* seconds a room without publisher lives on */
+  gint64 ingest_max_sessions;    /* concurrent WHIP sessions */
+  gint64 ingest_connect_timeout; /* seconds from the answer to a connected peer */
+  gint64 ingest_media_timeout;   /* seconds of RTP silence that end a session */
+  gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */
   CrApps *apps;
 } CrConfig;
 

@@ -1,0 +1,332 @@
+/* RTP forwards to loopback subscribers; see forward.h for why a probe. */
+#include "forward.h"
+
+#include <gst/rtp/rtp.h>
+#include <gst/video/video.h>
+#include <string.h>
+
+#define KEYFRAME_RETRY_US (300 * 1000)
+#define KEYFRAME_MAX_REQUESTS 10
+
+typedef struct {
+  guint id;
+  GSocketAddress *rtp;
+  GSocketAddress *rtcp;
+} Subscriber;
+
+struct _CrForward {
+  GstPad *pad;
+  GSocket *socket;
+  char *encoding;
+  gboolean is_video;
+  gulong probe_id;
+  GMutex lock;
+  GArray *subscribers; /* Subscriber */
+  guint next_id;
+  guint32 ssrc;
+  gint64 last_packet_us;
+  guint64 bytes;
+  guint64 packets;
+  /* keyframe requests on behalf of new subscribers */
+  gboolean want_keyframe;
+  gint64 keyframe_requested_us;
+  guint keyframe_requests;
+  guint64 last_sr_ntp;
+};
+
+gboolean
+cr_rtp_payload_is_keyframe (const char *encoding, const guint8 *p, gsize len)
+{
+  if (len < 1)
+    return FALSE;
+  if (g_strcmp0 (encoding, "H264") == 0) {
+    guint type = p[0] & 0x1f;
+    if (type == 5 || type == 7)
+      return TRUE;
+    if (type == 24) { /* STAP-A: 16-bit sizes, then NAL units */
+      for (gsize off = 1; off + 3 <= len;) {
+        gsize size = ((gsize)p[off] << 8) | p[off + 1];
+        guint inner = p[off + 2] & 0x1f;
+        if (inner == 5 || inner == 7)
+          return TRUE;
+        off += 2 + size;
+      }
+      return FALSE;
+    }
+    if (type == 28 && len >= 2) /* FU-A: the start fragment of an IDR */
+      return (p[1] & 0x80) != 0 && (p[1] & 0x1f) == 5;
+    return FALSE;
+  }
+  if (g_strcmp0 (encoding, "VP8") == 0) {
+    /* RFC 7741 payload descriptor, then the VP8 header: P bit 0 means a key frame. */
+    gsize off = 1;
+    gboolean start = (p[0] & 0x10) != 0 && (p[0] & 0x07) == 0;
+    if (p[0] & 0x80) { /* X: extension byte */
+      if (len < 2)
+        return FALSE;
+      guint8 x = p[1];
+      off = 2;
+      if (x & 0x80) /* I: picture id, 1 or 2 bytes */
+        off += (off < len && (p[off] & 0x80)) ? 2 : 1;
+      if (x & 0x40) /* L: TL0PICIDX */
+        off++;
+      if (x & 0x30) /* T or K: TID/KEYIDX */
+        off++;
+    }
+    return start && off < len && (p[off] & 0x01) == 0;
+  }
+  return FALSE;
+}
+
+static void
+forward_send (CrForward *fwd, GstBuffer *buf)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return;
+  gboolean key = fwd->is_video && fwd->want_keyframe
+                 && cr_rtp_payload_is_keyframe (fwd->encoding, gst_rtp_buffer_get_payload (&rtp),
+                                                gst_rtp_buffer_get_payload_len (&rtp));
+  guint32 ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return;
+  g_mutex_lock (&fwd->lock);
+  fwd->ssrc = ssrc;
+  fwd->last_packet_us = g_get_monotonic_time ();
+  fwd->bytes += map.size;
+  fwd->packets++;
+  if (key)
+    fwd->want_keyframe = FALSE;
+  for (guint i = 0; i < fwd->subscribers->len; i++) {
+    Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
+    /* Non-blocking: a full socket buffer drops the packet for that subscriber only. */
+    g_socket_send_to (fwd->socket, s->rtp, (const char *)map.data, map.size, NULL, NULL);
+  }
+  g_mutex_unlock (&fwd->lock);
+  gst_buffer_unmap (buf, &map);
+}
+
+static gboolean
+forward_list_item (GstBuffer **buf, guint idx, gpointer fwd)
+{
+  forward_send (fwd, *buf);
+  return TRUE;
+}
+
+static GstPadProbeReturn
+forward_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  CrForward *fwd = user_data;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    forward_send (fwd, GST_PAD_PROBE_INFO_BUFFER (info));
+  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info), forward_list_item, fwd);
+  return GST_PAD_PROBE_OK;
+}
+
+CrForward *
+cr_forward_new (GstPad *pad, GSocket *socket, const char *encoding, gboolean is_video)
+{
+  CrForward *fwd = g_new0 (CrForward, 1);
+  fwd->pad = gst_object_ref (pad);
+  fwd->socket = g_object_ref (socket);
+  fwd->encoding = g_strdup (encoding);
+  fwd->is_video = is_video;
+  g_mutex_init (&fwd->lock);
+  fwd->subscribers = g_array_new (FALSE, TRUE, sizeof (Subscriber));
+  fwd->probe_id = gst_pad_add_probe (
+      pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, forward_probe, fwd, NULL);
+  return fwd;
+}
+
+static void
+subscriber_clear (Subscriber *s)
+{
+  g_clear_object (&s->rtp);
+  g_clear_object (&s->rtcp);
+}
+
+void
+cr_forward_free (CrForward *fwd)
+{
+  if (fwd == NULL)
+    return;
+  gst_pad_remove_probe (fwd->pad, fwd->probe_id);
+  for (guint i = 0; i < fwd->subscribers->len; i++)
+    subscriber_clear (&g_array_index (fwd->subscribers, Subscriber, i));
+  g_array_unref (fwd->subscribers);
+  g_mutex_clear (&fwd->lock);
+  gst_object_unref (fwd->pad);
+  g_object_unref (fwd->socket);
+  g_free (fwd->encoding);
+  g_free (fwd);
+}
+
+static GSocketAddress *
+loopback (guint16 port)
+{
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  return g_inet_socket_address_new (lo, port);
+}
+
+static void
+forward_request_keyframe (CrForward *fwd, gint64 now_us)
+{
+  fwd->keyframe_requested_us = now_us;
+  fwd->keyframe_requests++;
+  /* Sent into the src pad from downstream: rtpsession turns it into a PLI or FIR. */
+  gst_pad_send_event (fwd->pad,
+                      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+guint
+cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port)
+{
+  Subscriber s = { 0, loopback (rtp_port), rtcp_port != 0 ? loopback (rtcp_port) : NULL };
+  g_mutex_lock (&fwd->lock);
+  s.id = ++fwd->next_id;
+  g_array_append_val (fwd->subscribers, s);
+  gboolean ask = fwd->is_video;
+  if (ask) {
+    fwd->want_keyframe = TRUE;
+    fwd->keyframe_requests = 0;
+  }
+  g_mutex_unlock (&fwd->lock);
+  if (ask)
+    forward_request_keyframe (fwd, g_get_monotonic_time ());
+  return s.id;
+}
+
+gboolean
+cr_forward_remove (CrForward *fwd, guint id)
+{
+  gboolean found = FALSE;
+  g_mutex_lock (&fwd->lock);
+  for (guint i = 0; i < fwd->subscribers->len; i++) {
+    Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
+    if (s->id == id) {
+      subscriber_clear (s);
+      g_array_remove_index (fwd->subscribers, i);
+      found = TRUE;
+      break;
+    }
+  }
+  g_mutex_unlock (&fwd->lock);
+  return found;
+}
+
+guint
+cr_forward_subscriber_count (CrForward *fwd)
+{
+  g_mutex_lock (&fwd->lock);
+  guint n = fwd->subscribers->len;
+  g_mutex_unlock (&fwd->lock);
+  return n;
+}
+
+/* The publisher's last sender report as an RTCP SR packet, or NULL if none is new. */
+static GBytes *
+forward_build_sr (CrForward *fwd, GObject *rtp_session, guint32 ssrc)
+{
+  GObject *source = NULL;
+  g_signal_emit_by_name (rtp_session, "get-source-by-ssrc", ssrc, &source);
+  if (source == NULL)
+    return NULL;
+  GstStructure *stats = NULL;
+  g_object_get (source, "stats", &stats, NULL);
+  g_object_unref (source);
+  if (stats == NULL)
+    return NULL;
+  gboolean have_sr = FALSE;
+  guint64 ntp = 0;
+  guint rtptime = 0, octets = 0, packets = 0;
+  gst_structure_get (stats, "have-sr", G_TYPE_BOOLEAN, &have_sr, "sr-ntptime", G_TYPE_UINT64, &ntp,
+                     "sr-rtptime", G_TYPE_UINT, &rtptime, "sr-octet-count", G_TYPE_UINT, &octets,
+                     "sr-packet-count", G_TYPE_UINT, &packets, NULL);
+  gst_structure_free (stats);
+  if (!have_sr || ntp == 0 || ntp == fwd->last_sr_ntp)
+    return NULL;
+  fwd->last_sr_ntp = ntp;
+  g_autoptr (GstBuffer) buf = gst_rtcp_buffer_new (1400);
+  GstRTCPBuffer rtcp = GST_RTCP_BUFFER_INIT;
+  GstRTCPPacket packet;
+  gst_rtcp_buffer_map (buf, GST_MAP_READWRITE, &rtcp);
+  gst_rtcp_buffer_add_packet (&rtcp, GST_RTCP_TYPE_SR, &packet);
+  gst_rtcp_packet_sr_set_sender_info (&packet, ssrc, ntp, rtptime, packets, octets);
+  gst_rtcp_buffer_unmap (&rtcp);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  GBytes *out = g_bytes_new (map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+  return out;
+}
+
+void
+cr_forward_tick (CrForward *fwd, GObject *rtp_session, gint64 now_us)
+{
+  g_mutex_lock (&fwd->lock);
+  guint32 ssrc = fwd->ssrc;
+  gboolean has_subscribers = fwd->subscribers->len > 0;
+  gboolean retry = fwd->want_keyframe && fwd->keyframe_requests < KEYFRAME_MAX_REQUESTS
+                   && now_us - fwd->keyframe_requested_us >= KEYFRAME_RETRY_US;
+  g_mutex_unlock (&fwd->lock);
+  if (retry)
+    forward_request_keyframe (fwd, now_us);
+  if (!has_subscribers || ssrc == 0 || rtp_session == NULL)
+    return;
+  g_autoptr (GBytes) sr = forward_build_sr (fwd, rtp_session, ssrc);
+  if (sr == NULL)
+    return;
+  gsize len = 0;
+  const char *data = g_bytes_get_data (sr, &len);
+  g_mutex_lock (&fwd->lock);
+  for (guint i = 0; i < fwd->subscribers->len; i++) {
+    Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
+    if (s->rtcp != NULL)
+      g_socket_send_to (fwd->socket, s->rtcp, data, len, NULL, NULL);
+  }
+  g_mutex_unlock (&fwd->lock);
+}
+
+char *
+cr_forward_caps_string (CrForward *fwd)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (fwd->pad);
+  return caps != NULL ? gst_caps_to_string (caps) : NULL;
+}
+
+guint32
+cr_forward_ssrc (CrForward *fwd)
+{
+  g_mutex_lock (&fwd->lock);
+  guint32 v = fwd->ssrc;
+  g_mutex_unlock (&fwd->lock);
+  return v;
+}
+
+gboolean
+cr_forward_is_video (CrForward *fwd)
+{
+  return fwd->is_video;
+}
+
+gint64
+cr_forward_last_packet_us (CrForward *fwd)
+{
+  g_mutex_lock (&fwd->lock);
+  gint64 v = fwd->last_packet_us;
+  g_mutex_unlock (&fwd->lock);
+  return v;
+}
+
+guint64
+cr_forward_bytes (CrForward *fwd)
+{
+  g_mutex_lock (&fwd->lock);
+  guint64 v = fwd->bytes;
+  g_mutex_unlock (&fwd->lock);
+  return v;
+}

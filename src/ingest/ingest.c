@@ -1,0 +1,276 @@
+/* Ingest state: the publishers table, their sessions' lifecycle, the once-a-second watchdog.
+ *
+ * Why a watchdog: GStreamer 1.22 has no ICE consent freshness, so a publisher that vanishes
+ * without DELETE is noticed only because its RTP stops. Every second each session is checked:
+ * not connected within ingest-connect-timeout, or silent for ingest-media-timeout, ends it; the
+ * room is updated and the resources freed. The same tick re-sends sender reports and keyframe
+ * requests for the forwards, and destroys rooms idle for room-idle-timeout. */
+#include "ingest/ingest_private.h"
+
+#include <gst/gst.h>
+
+static void
+publisher_free (CrPublisher *pub)
+{
+  g_free (pub->id);
+  g_free (pub->room_id);
+  g_free (pub->user_id);
+  g_free (pub);
+}
+
+void
+cr_ingest_reply_error (SoupServerMessage *msg, guint status, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  char *text = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_info ("whip: %u %s", status, text);
+  char *body = g_strconcat (text, "\n", NULL);
+  g_free (text);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  soup_message_headers_replace (h, "Connection", "close");
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_TAKE, body,
+                                    strlen (body));
+}
+
+static CrRoomKey
+publisher_key (const CrPublisher *pub)
+{
+  CrRoomKey key = { pub->sdk_app_id, pub->string_room, pub->room_id };
+  return key;
+}
+
+gboolean
+cr_ingest_end (CrIngest *ingest, const char *id, const char *reason)
+{
+  CrPublisher *pub = g_hash_table_lookup (ingest->publishers, id);
+  if (pub == NULL)
+    return FALSE;
+  g_hash_table_steal (ingest->publishers, id);
+  g_info ("whip: session %s of user %s (%s, room %s) ended: %s", pub->id, pub->user_id,
+          cr_stream_kind_name (pub->stream), pub->room_id, reason);
+  CrRoomKey key = publisher_key (pub);
+  cr_room_unpublish (ingest->rooms, &key, pub->user_id, pub->stream, pub, reason);
+  if (pub->pending != NULL) {
+    cr_ingest_reply_error (pub->pending, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "the session ended before it was answered: %s", reason);
+    soup_server_message_unpause (pub->pending);
+    g_object_unref (pub->pending);
+  }
+  if (pub->session != NULL)
+    cr_ingest_session_stop (pub->session);
+  publisher_free (pub);
+  return TRUE;
+}
+
+static void
+ingest_on_ready (CrIngestSession *session, const char *answer, const GError *error, gpointer data)
+{
+  CrPublisher *pub = data;
+  CrIngest *ingest = pub->ingest;
+  SoupServerMessage *msg = g_steal_pointer (&pub->pending);
+  if (answer == NULL) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", error->message);
+    soup_server_message_unpause (msg);
+    g_object_unref (msg);
+    cr_ingest_end (ingest, pub->id, "negotiation-failed");
+    return;
+  }
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  g_autofree char *location = g_strdup_printf ("/whip/session/%s", pub->id);
+  soup_message_headers_replace (h, "Location", location);
+  soup_message_headers_replace (h, "Connection", "close");
+  soup_message_headers_replace (h, "Access-Control-Expose-Headers", "Location");
+  soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
+  soup_server_message_set_response (msg, "application/sdp", SOUP_MEMORY_COPY, answer,
+                                    strlen (answer));
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+  g_info ("whip: session %s: user %s publishes %s in room %s", pub->id, pub->user_id,
+          cr_stream_kind_name (pub->stream), pub->room_id);
+}
+
+static void
+ingest_on_lost (CrIngestSession *session, const char *reason, gpointer data)
+{
+  CrPublisher *pub = data;
+  cr_ingest_end (pub->ingest, pub->id, reason);
+}
+
+static char *
+ingest_new_id (void)
+{
+  guint8 raw[16];
+  for (guint i = 0; i < sizeof raw; i++)
+    raw[i] = (guint8)g_random_int_range (0, 256);
+  GString *id = g_string_sized_new (32);
+  for (guint i = 0; i < sizeof raw; i++)
+    g_string_append_printf (id, "%02x", raw[i]);
+  return g_string_free (id, FALSE);
+}
+
+void
+cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *key,
+                   const char *user_id, CrStreamKind stream, CrSdpOffer *offer)
+{
+  g_autoptr (CrSdpOffer) owned = offer;
+  if (g_hash_table_size (ingest->publishers) >= (guint)ingest->config->ingest_max_sessions) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "this server already has %" G_GINT64_FORMAT
+                           " publishing sessions (ingest-max-sessions)",
+                           ingest->config->ingest_max_sessions);
+    return;
+  }
+  CrPublisher *pub = g_new0 (CrPublisher, 1);
+  pub->ingest = ingest;
+  pub->id = ingest_new_id ();
+  pub->sdk_app_id = key->sdk_app_id;
+  pub->string_room = key->string_room;
+  pub->room_id = g_strdup (key->room_id);
+  pub->user_id = g_strdup (user_id);
+  pub->stream = stream;
+  g_autoptr (GError) error = NULL;
+  if (!cr_room_publish (ingest->rooms, key, user_id, stream, owned->has_audio, owned->has_video,
+                        pub, &error)) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_CONFLICT, "%s", error->message);
+    publisher_free (pub);
+    return;
+  }
+  g_hash_table_insert (ingest->publishers, pub->id, pub);
+  pub->pending = g_object_ref (msg);
+  soup_server_message_pause (msg);
+  CrIngestSessionSettings settings
+      = { (guint)ingest->config->ingest_jitter_latency, ingest->socket };
+  pub->session = cr_ingest_session_start (pub->id, g_steal_pointer (&owned), &settings,
+                                          ingest_on_ready, ingest_on_lost, pub);
+}
+
+/* The registry asks (kick, dismiss): end the session from the main loop, by id, since the
+ * publisher may be gone by then. */
+typedef struct {
+  CrIngest *ingest;
+  char *id;
+  char *reason;
+} EndRequest;
+
+static gboolean
+ingest_end_later (gpointer data)
+{
+  EndRequest *req = data;
+  cr_ingest_end (req->ingest, req->id, req->reason);
+  g_free (req->id);
+  g_free (req->reason);
+  g_free (req);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ingest_close_hook (gpointer publisher, const char *reason, gpointer data)
+{
+  CrPublisher *pub = publisher;
+  EndRequest *req = g_new0 (EndRequest, 1);
+  req->ingest = data;
+  req->id = g_strdup (pub->id);
+  req->reason = g_strdup (reason);
+  g_idle_add (ingest_end_later, req);
+}
+
+static gboolean
+ingest_tick (gpointer data)
+{
+  CrIngest *ingest = data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 connect_us = ingest->config->ingest_connect_timeout * G_USEC_PER_SEC;
+  gint64 media_us = ingest->config->ingest_media_timeout * G_USEC_PER_SEC;
+  g_autoptr (GPtrArray) ending = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) reasons = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ingest->publishers);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    CrPublisher *pub = value;
+    CrIngestSession *s = pub->session;
+    if (s == NULL || pub->pending != NULL)
+      continue;
+    gint64 last = cr_ingest_session_last_media_us (s);
+    gint64 since = last != 0 ? last : cr_ingest_session_started_us (s);
+    const char *reason = NULL;
+    if (!cr_ingest_session_connected (s) && last == 0
+        && now - cr_ingest_session_started_us (s) > connect_us)
+      reason = "connect-timeout";
+    else if (now - since > media_us)
+      reason = "media-timeout";
+    if (reason != NULL) {
+      g_ptr_array_add (ending, g_strdup (pub->id));
+      g_ptr_array_add (reasons, (gpointer)reason);
+    } else {
+      cr_ingest_session_tick (s, now);
+    }
+  }
+  for (guint i = 0; i < ending->len; i++)
+    cr_ingest_end (ingest, g_ptr_array_index (ending, i), g_ptr_array_index (reasons, i));
+  guint reaped = cr_room_reap_idle (ingest->rooms);
+  if (reaped > 0)
+    g_info ("rooms: %u idle room(s) destroyed", reaped);
+  return G_SOURCE_CONTINUE;
+}
+
+CrIngest *
+cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, SoupServer *soup,
+               const char *internal_token, GError **error)
+{
+  if (!gst_init_check (NULL, NULL, error))
+    return NULL;
+  g_autoptr (GstElementFactory) webrtcbin = gst_element_factory_find ("webrtcbin");
+  if (webrtcbin == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 "GStreamer's webrtcbin is missing (install gstreamer1.0-plugins-bad and "
+                 "gstreamer1.0-nice)");
+    return NULL;
+  }
+  GSocket *sock
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
+  if (sock == NULL)
+    return NULL;
+  g_socket_set_blocking (sock, FALSE);
+  CrIngest *ingest = g_new0 (CrIngest, 1);
+  ingest->config = config;
+  ingest->rooms = rooms;
+  ingest->soup = g_object_ref (soup);
+  ingest->internal_token = g_strdup (internal_token);
+  ingest->socket = sock;
+  ingest->publishers = g_hash_table_new (g_str_hash, g_str_equal);
+  cr_room_registry_set_close_hook (rooms, ingest_close_hook, ingest);
+  cr_whip_register (ingest);
+  cr_internal_api_register (ingest);
+  ingest->tick_id = g_timeout_add_seconds (1, ingest_tick, ingest);
+  return ingest;
+}
+
+void
+cr_ingest_free (CrIngest *ingest)
+{
+  if (ingest == NULL)
+    return;
+  g_source_remove (ingest->tick_id);
+  cr_room_registry_set_close_hook (ingest->rooms, NULL, NULL);
+  g_autofree gpointer *ids = g_hash_table_get_keys_as_array (ingest->publishers, NULL);
+  g_auto (GStrv) copies = g_strdupv ((char **)ids);
+  for (char **id = copies; *id != NULL; id++)
+    cr_ingest_end (ingest, *id, "shutdown");
+  soup_server_remove_handler (ingest->soup, "/whip");
+  soup_server_remove_handler (ingest->soup, "/internal");
+  g_hash_table_unref (ingest->publishers);
+  g_object_unref (ingest->socket);
+  g_object_unref (ingest->soup);
+  g_free (ingest->internal_token);
+  g_free (ingest);
+}
+
+guint
+cr_ingest_session_count (CrIngest *ingest)
+{
+  return g_hash_table_size (ingest->publishers);
+}

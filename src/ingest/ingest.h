@@ -1,0 +1,30 @@
+/* The built-in WebRTC ingest: WHIP endpoints on the daemon's HTTP server, one session per
+ * published stream, rooms updated as sessions come and go, RTP forwards for recorders.
+ *
+ * URLs (README "WHIP"):
+ *   POST   /whip/{SdkAppId}/room/{RoomId}/{UserId}/{main|aux}      integer room
+ *   POST   /whip/{SdkAppId}/str-room/{RoomId}/{UserId}/{main|aux}  string room
+ *   DELETE /whip/session/{id}                                        leave
+ *   /internal/...                                                    recorder workers, see
+ *                                                                    internal_api.c */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "config/config.h"
+#include "room/room.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CrIngest CrIngest;
+
+/* Registers the handlers on @soup. @internal_token authenticates /internal/ calls. */
+CrIngest *cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, SoupServer *soup,
+                         const char *internal_token, GError **error);
+/* Ends every session (publishers leave with reason "shutdown"). */
+void cr_ingest_free (CrIngest *ingest);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrIngest, cr_ingest_free)
+
+guint cr_ingest_session_count (CrIngest *ingest);
+
+G_END_DECLS

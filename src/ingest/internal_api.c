@@ -1,0 +1,225 @@
+/* The ingest's face to recorder workers: room state and events, and RTP forwards.
+ *
+ * Why HTTP on the daemon: a worker is a separate process (a crash in a recording must not touch
+ * the room), and loopback HTTP with a per-daemon token (data-dir/internal.token, mode 0600) is
+ * the simplest channel both sides already speak. Calls from other hosts or without the token are
+ * refused with 403.
+ *   GET    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}?after=SEQ
+ *          -> {"Exists","LastSeq","Streams":[...],"Events":[...]}
+ *   POST   /internal/forwards  {"SdkAppId","StrRoom","RoomId","UserId","Stream","Media",
+ *                               "RtpPort","RtcpPort"} -> 201 {"ForwardId","Caps","Ssrc"}
+ *   DELETE /internal/forwards/{ForwardId} */
+#include <string.h>
+
+#include "common/json_util.h"
+#include "ingest/ingest_private.h"
+
+static void
+internal_reply_json (SoupServerMessage *msg, guint status, JsonObject *obj)
+{
+  char *text = cr_json_object_to_string (obj);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+static gboolean
+internal_authorized (CrIngest *ingest, SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  gboolean local = remote != NULL && G_IS_INET_SOCKET_ADDRESS (remote)
+                   && g_inet_address_get_is_loopback (
+                       g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  const char *token = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                    "X-Cloudrec-Token");
+  gboolean match = token != NULL && strlen (token) == strlen (ingest->internal_token);
+  guint8 diff = 0;
+  for (gsize i = 0; match && token[i] != '\0'; i++)
+    diff |= (guint8)(token[i] ^ ingest->internal_token[i]);
+  return local && match && diff == 0;
+}
+
+static JsonObject *
+event_to_json (const CrRoomEvent *ev)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_int_member (o, "Seq", (gint64)ev->seq);
+  json_object_set_int_member (o, "Time", ev->time_ms);
+  json_object_set_string_member (o, "Type", cr_room_event_type_name (ev->type));
+  if (ev->user_id != NULL)
+    json_object_set_string_member (o, "UserId", ev->user_id);
+  if (ev->type == CR_ROOM_EVENT_PUBLISH || ev->type == CR_ROOM_EVENT_UNPUBLISH)
+    json_object_set_string_member (o, "Stream", cr_stream_kind_name (ev->stream));
+  if (ev->type == CR_ROOM_EVENT_PUBLISH) {
+    json_object_set_boolean_member (o, "HasAudio", ev->has_audio);
+    json_object_set_boolean_member (o, "HasVideo", ev->has_video);
+  }
+  if (ev->reason != NULL)
+    json_object_set_string_member (o, "Reason", ev->reason);
+  return o;
+}
+
+static void
+internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable *query)
+{
+  /* seg: rooms {SdkAppId} {room|str-room} {RoomId} */
+  guint64 app = 0, after = 0;
+  const char *after_text = query != NULL ? g_hash_table_lookup (query, "after") : NULL;
+  if (!g_ascii_string_to_unsigned (seg[1], 10, 1, G_MAXUINT32, &app, NULL)
+      || (strcmp (seg[2], "room") != 0 && strcmp (seg[2], "str-room") != 0)
+      || (after_text != NULL
+          && !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXUINT64, &after, NULL))) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                           "expected /internal/rooms/{SdkAppId}/room|str-room/{RoomId}?after=SEQ");
+    return;
+  }
+  CrRoomKey key = { app, strcmp (seg[2], "str-room") == 0, seg[3] };
+  guint64 last = 0;
+  g_autoptr (GPtrArray) events = cr_room_events_since (ingest->rooms, &key, after, &last);
+  g_autoptr (GPtrArray) streams = cr_room_list_streams (ingest->rooms, &key);
+  g_autoptr (JsonObject) reply = json_object_new ();
+  json_object_set_boolean_member (reply, "Exists", events != NULL);
+  json_object_set_int_member (reply, "LastSeq", (gint64)last);
+  JsonArray *sa = json_array_new ();
+  for (guint i = 0; streams != NULL && i < streams->len; i++) {
+    const CrRoomStream *rs = g_ptr_array_index (streams, i);
+    JsonObject *o = json_object_new ();
+    json_object_set_string_member (o, "UserId", rs->user_id);
+    json_object_set_string_member (o, "Stream", cr_stream_kind_name (rs->stream));
+    json_object_set_boolean_member (o, "HasAudio", rs->has_audio);
+    json_object_set_boolean_member (o, "HasVideo", rs->has_video);
+    json_object_set_int_member (o, "Since", rs->since_ms);
+    json_array_add_object_element (sa, o);
+  }
+  json_object_set_array_member (reply, "Streams", sa);
+  JsonArray *ea = json_array_new ();
+  for (guint i = 0; events != NULL && i < events->len; i++)
+    json_array_add_object_element (ea, event_to_json (g_ptr_array_index (events, i)));
+  json_object_set_array_member (reply, "Events", ea);
+  internal_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
+/* The publisher of (app, room, user, stream), or NULL. */
+static CrPublisher *
+internal_find_publisher (CrIngest *ingest, guint64 app, gboolean string_room, const char *room,
+                         const char *user, CrStreamKind stream)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ingest->publishers);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    CrPublisher *p = value;
+    if (p->sdk_app_id == app && p->string_room == string_room && p->stream == stream
+        && strcmp (p->room_id, room) == 0 && strcmp (p->user_id, user) == 0)
+      return p;
+  }
+  return NULL;
+}
+
+static void
+internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  gsize len = 0;
+  const char *data = g_bytes_get_data (bytes, &len);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) req = cr_json_parse_object (data, len, &error);
+  gint64 app = 0, rtp = 0, rtcp = 0;
+  const char *room = cr_json_get_string (req, "RoomId");
+  const char *user = cr_json_get_string (req, "UserId");
+  const char *stream_name = cr_json_get_string (req, "Stream");
+  const char *media = cr_json_get_string (req, "Media");
+  JsonNode *str_room = req != NULL ? json_object_get_member (req, "StrRoom") : NULL;
+  CrStreamKind stream = CR_STREAM_MAIN;
+  if (req == NULL || !cr_json_get_int (req, "SdkAppId", &app) || room == NULL || user == NULL
+      || !cr_stream_kind_parse (stream_name, &stream)
+      || (g_strcmp0 (media, "audio") != 0 && g_strcmp0 (media, "video") != 0)
+      || !cr_json_get_int (req, "RtpPort", &rtp) || rtp < 1 || rtp > 65535
+      || (cr_json_get_int (req, "RtcpPort", &rtcp) && (rtcp < 0 || rtcp > 65535))) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                           "expected {\"SdkAppId\",\"StrRoom\",\"RoomId\",\"UserId\",\"Stream\":"
+                           "\"main|aux\",\"Media\":\"audio|video\",\"RtpPort\",\"RtcpPort\"}%s%s",
+                           error != NULL ? ": " : "", error != NULL ? error->message : "");
+    return;
+  }
+  gboolean string_room = str_room != NULL && JSON_NODE_HOLDS_VALUE (str_room)
+                         && json_node_get_value_type (str_room) == G_TYPE_BOOLEAN
+                         && json_node_get_boolean (str_room);
+  gboolean video = strcmp (media, "video") == 0;
+  CrPublisher *pub
+      = internal_find_publisher (ingest, (guint64)app, string_room, room, user, stream);
+  CrForward *fwd = pub != NULL && pub->session != NULL
+                       ? cr_ingest_session_forward (pub->session, video)
+                       : NULL;
+  if (fwd == NULL) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_NOT_FOUND,
+                           "user %s publishes no %s %s in that room (yet)", user, stream_name,
+                           media);
+    return;
+  }
+  guint id = cr_forward_add (fwd, (guint16)rtp, (guint16)rtcp);
+  g_autofree char *forward_id = g_strdup_printf ("%s-%c-%u", pub->id, video ? 'v' : 'a', id);
+  g_autofree char *caps = cr_forward_caps_string (fwd);
+  g_autoptr (JsonObject) reply = json_object_new ();
+  json_object_set_string_member (reply, "ForwardId", forward_id);
+  json_object_set_string_member (reply, "Caps", caps != NULL ? caps : "");
+  json_object_set_int_member (reply, "Ssrc", cr_forward_ssrc (fwd));
+  g_info ("forward %s: %s %s of user %s to 127.0.0.1:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+          forward_id, stream_name, media, user, rtp, rtcp);
+  internal_reply_json (msg, SOUP_STATUS_CREATED, reply);
+}
+
+static void
+internal_forward_remove (CrIngest *ingest, SoupServerMessage *msg, const char *forward_id)
+{
+  g_auto (GStrv) parts = g_strsplit (forward_id, "-", 3);
+  guint64 n = 0;
+  CrPublisher *pub
+      = g_strv_length (parts) == 3 ? g_hash_table_lookup (ingest->publishers, parts[0]) : NULL;
+  CrForward *fwd = pub != NULL && pub->session != NULL && (parts[1][0] == 'a' || parts[1][0] == 'v')
+                       ? cr_ingest_session_forward (pub->session, parts[1][0] == 'v')
+                       : NULL;
+  if (fwd == NULL || !g_ascii_string_to_unsigned (parts[2], 10, 1, G_MAXUINT, &n, NULL)
+      || !cr_forward_remove (fwd, (guint)n)) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no forward %s", forward_id);
+    return;
+  }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+static void
+internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+                 gpointer data)
+{
+  CrIngest *ingest = data;
+  if (soup_server_message_get_status (msg) != 0)
+    return;
+  if (!internal_authorized (ingest, msg)) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_FORBIDDEN,
+                           "the internal API answers loopback calls with the daemon's token only");
+    return;
+  }
+  const char *method = soup_server_message_get_method (msg);
+  g_auto (GStrv) raw = g_strsplit (
+      g_uri_get_path (soup_server_message_get_uri (msg)) + strlen ("/internal/"), "/", 0);
+  for (char **r = raw; *r != NULL; r++) {
+    char *dec = g_uri_unescape_string (*r, "/");
+    g_free (*r);
+    *r = dec != NULL ? dec : g_strdup ("");
+  }
+  guint n = g_strv_length (raw);
+  if (n == 4 && strcmp (raw[0], "rooms") == 0 && strcmp (method, "GET") == 0)
+    internal_room (ingest, msg, raw, query);
+  else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "POST") == 0)
+    internal_forward_add (ingest, msg);
+  else if (n == 2 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "DELETE") == 0)
+    internal_forward_remove (ingest, msg, raw[1]);
+  else
+    cr_ingest_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no internal resource %s %s", method, path);
+}
+
+void
+cr_internal_api_register (CrIngest *ingest)
+{
+  soup_server_add_handler (ingest->soup, "/internal", internal_handle, ingest, NULL);
+}

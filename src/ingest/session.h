@@ -1,0 +1,49 @@
+/* One WHIP session: a webrtcbin that receives the published stream of one user (main or aux).
+ *
+ * Why one pipeline per session: a broken peer, a codec surprise or a stuck DTLS handshake stays
+ * inside its own pipeline, which is torn down alone. The session answers the offer (non-trickle:
+ * the answer carries every host candidate), then hands each arriving track to a CrForward. All
+ * callbacks (ready, ended) run on the main context the session was created on; webrtcbin's own
+ * threads never touch the rest of the daemon. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ingest/forward.h"
+#include "ingest/sdp_offer.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CrIngestSession CrIngestSession;
+
+typedef struct {
+  guint jitter_latency_ms; /* webrtcbin jitterbuffer latency */
+  GSocket *forward_socket; /* shared UDP socket for the forwards */
+} CrIngestSessionSettings;
+
+/* @answer is the SDP answer, or NULL with @error. */
+typedef void (*CrSessionReadyFunc) (CrIngestSession *session, const char *answer,
+                                    const GError *error, gpointer user_data);
+/* The peer's connection failed or closed (@reason: "ice-failed", "closed", ...). */
+typedef void (*CrSessionLostFunc) (CrIngestSession *session, const char *reason,
+                                   gpointer user_data);
+
+/* Builds the pipeline for @offer (taken) and starts answering it; @ready follows once. */
+CrIngestSession *cr_ingest_session_start (const char *id, CrSdpOffer *offer,
+                                          const CrIngestSessionSettings *settings,
+                                          CrSessionReadyFunc ready, CrSessionLostFunc lost,
+                                          gpointer user_data);
+/* Stops the pipeline and frees the session (main context). */
+void cr_ingest_session_stop (CrIngestSession *session);
+
+const char *cr_ingest_session_id (CrIngestSession *session);
+gboolean cr_ingest_session_connected (CrIngestSession *session);
+gint64 cr_ingest_session_started_us (CrIngestSession *session);
+/* Monotonic microseconds of the newest media packet of any track, 0 before the first. */
+gint64 cr_ingest_session_last_media_us (CrIngestSession *session);
+/* The forward of the audio or video track, or NULL while that track has not arrived. */
+CrForward *cr_ingest_session_forward (CrIngestSession *session, gboolean video);
+/* Once a second: sender reports and keyframe retries of the forwards. */
+void cr_ingest_session_tick (CrIngestSession *session, gint64 now_us);
+
+G_END_DECLS
