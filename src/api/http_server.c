@@ -52,10 +52,16 @@ http_early_size_check (SoupServer *soup, SoupServerMessage *msg, const char *pat
   if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CONTENT_LENGTH
       || soup_message_headers_get_content_length (h) <= server->config->api_max_body)
     return;
-  g_autofree char *json = http_size_error (server->config);
-  g_autofree char *reply = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                                            strlen (json), json);
+  /* The API answers every error inside an HTTP 200 envelope; other paths (WHIP) use HTTP. */
+  gboolean api = strcmp (path, "/") == 0;
+  g_autofree char *text =
+      api ? http_size_error (server->config)
+          : g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT " bytes\n",
+                             server->config->api_max_body);
+  g_autofree char *reply = g_strdup_printf (
+      "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+      api ? "200 OK" : "413 Payload Too Large",
+      api ? "application/json" : "text/plain; charset=utf-8", strlen (text), text);
   g_autoptr (GIOStream) conn = soup_server_message_steal_connection (msg);
   if (conn == NULL)
     return;
@@ -177,10 +183,20 @@ cr_http_server_port (CrHttpServer *server)
   return server->port;
 }
 
-SoupServer *
-cr_http_server_soup (CrHttpServer *server)
+void
+cr_http_server_add_handler (CrHttpServer *server, const char *path, SoupServerCallback callback,
+                            gpointer user_data)
 {
-  return server->soup;
+  /* libsoup runs only the early handler registered for the most specific path, so each path
+   * gets its own guard. */
+  soup_server_add_early_handler (server->soup, path, http_early_size_check, server, NULL);
+  soup_server_add_handler (server->soup, path, callback, user_data, NULL);
+}
+
+void
+cr_http_server_remove_handler (CrHttpServer *server, const char *path)
+{
+  soup_server_remove_handler (server->soup, path);
 }
 
 void

@@ -18,8 +18,11 @@ CrHttpServer *cr_http_server_new (CrApi *api, const CrConfig *config, const char
                                   GError **error);
 /* The port actually bound. */
 guint16 cr_http_server_port (CrHttpServer *server);
-/* The underlying server, for other modules to add handlers (WHIP, console). */
-SoupServer *cr_http_server_soup (CrHttpServer *server);
+/* Serves @path (and below) with @callback, behind the same body-size guard as the API: an
+ * oversized Content-Length is refused (413) before the body is read. For WHIP, pages, ... */
+void cr_http_server_add_handler (CrHttpServer *server, const char *path,
+                                 SoupServerCallback callback, gpointer user_data);
+void cr_http_server_remove_handler (CrHttpServer *server, const char *path);
 void cr_http_server_free (CrHttpServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrHttpServer, cr_http_server_free)
 

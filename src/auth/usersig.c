@@ -8,7 +8,7 @@
 #include "auth/crypto_util.h"
 #include "common/b64.h"
 
-G_DEFINE_QUARK (cloudrec - usersig - error - quark, cr_usersig_error)
+G_DEFINE_QUARK (cloudrec_usersig_error, cr_usersig_error)
 
 #define USERSIG_MAX_TEXT 4096
 #define USERSIG_MAX_JSON 8192

@@ -106,12 +106,12 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   g_autoptr (CrIngest) ingest =
-      cr_ingest_new (config, rooms, cr_http_server_soup (http), token, &error);
+      cr_ingest_new (config, rooms, http, token, &error);
   if (ingest == NULL) {
     fprintf (stderr, "cloudrec serve: WebRTC ingest: %s\n", error->message);
     return 1;
   }
-  cr_web_pages_register (cr_http_server_soup (http));
+  cr_web_pages_register (http);
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, serve_quit, loop);
   g_unix_signal_add (SIGINT, serve_quit, loop);

@@ -1,7 +1,7 @@
 /* TRTC error codes as GErrors: see api_error.h for why the code lives in a quark. */
 #include "api_error.h"
 
-G_DEFINE_QUARK (cloudrec - api - error - quark, cr_api_error)
+G_DEFINE_QUARK (cloudrec_api_error, cr_api_error)
 
 static GError *
 api_error_new_valist (const char *code, const char *fmt, va_list ap)

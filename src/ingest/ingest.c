@@ -218,7 +218,7 @@ ingest_tick (gpointer data)
 }
 
 CrIngest *
-cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, SoupServer *soup,
+cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http,
                const char *internal_token, GError **error)
 {
   if (!gst_init_check (NULL, NULL, error))
@@ -238,7 +238,7 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, SoupServer *soup,
   CrIngest *ingest = g_new0 (CrIngest, 1);
   ingest->config = config;
   ingest->rooms = rooms;
-  ingest->soup = g_object_ref (soup);
+  ingest->http = http;
   ingest->internal_token = g_strdup (internal_token);
   ingest->socket = sock;
   ingest->publishers = g_hash_table_new (g_str_hash, g_str_equal);
@@ -260,11 +260,10 @@ cr_ingest_free (CrIngest *ingest)
   g_auto (GStrv) copies = g_strdupv ((char **)ids);
   for (char **id = copies; *id != NULL; id++)
     cr_ingest_end (ingest, *id, "shutdown");
-  soup_server_remove_handler (ingest->soup, "/whip");
-  soup_server_remove_handler (ingest->soup, "/internal");
+  cr_http_server_remove_handler (ingest->http, "/whip");
+  cr_http_server_remove_handler (ingest->http, "/internal");
   g_hash_table_unref (ingest->publishers);
   g_object_unref (ingest->socket);
-  g_object_unref (ingest->soup);
   g_free (ingest->internal_token);
   g_free (ingest);
 }

@@ -9,8 +9,7 @@
  *                                                                    internal_api.c */
 #pragma once
 
-#include <libsoup/soup.h>
-
+#include "api/http_server.h"
 #include "config/config.h"
 #include "room/room.h"
 
@@ -18,8 +17,8 @@ G_BEGIN_DECLS
 
 typedef struct _CrIngest CrIngest;
 
-/* Registers the handlers on @soup. @internal_token authenticates /internal/ calls. */
-CrIngest *cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, SoupServer *soup,
+/* Registers the handlers on @http. @internal_token authenticates /internal/ calls. */
+CrIngest *cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http,
                          const char *internal_token, GError **error);
 /* Ends every session (publishers leave with reason "shutdown"). */
 void cr_ingest_free (CrIngest *ingest);

@@ -23,7 +23,7 @@ typedef struct {
 struct _CrIngest {
   const CrConfig *config;
   CrRoomRegistry *rooms;
-  SoupServer *soup;
+  CrHttpServer *http;
   char *internal_token;
   GSocket *socket;        /* UDP, shared by all forwards */
   GHashTable *publishers; /* id -> CrPublisher */

@@ -221,5 +221,5 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
 void
 cr_internal_api_register (CrIngest *ingest)
 {
-  soup_server_add_handler (ingest->soup, "/internal", internal_handle, ingest, NULL);
+  cr_http_server_add_handler (ingest->http, "/internal", internal_handle, ingest);
 }

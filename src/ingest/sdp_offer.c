@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-G_DEFINE_QUARK (cr - sdp - offer - error - quark, cr_sdp_offer_error)
+G_DEFINE_QUARK (cr_sdp_offer_error, cr_sdp_offer_error)
 
 #define OFFER_MAX_BYTES (64 * 1024)
 

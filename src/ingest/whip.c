@@ -201,5 +201,5 @@ whip_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTa
 void
 cr_whip_register (CrIngest *ingest)
 {
-  soup_server_add_handler (ingest->soup, "/whip", whip_handle, ingest, NULL);
+  cr_http_server_add_handler (ingest->http, "/whip", whip_handle, ingest);
 }

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (cr-room-error-quark, cr_room_error)
+G_DEFINE_QUARK (cr_room_error, cr_room_error)
 
 typedef struct {
   gboolean published;
@@ -22,8 +22,8 @@ typedef struct {
   guint64 sdk_app_id;
   gboolean string_room;
   char *room_id;
-  GHashTable *users; /* user_id -> User */
-  GQueue events;     /* CrRoomEvent, oldest first */
+  GHashTable *users;     /* user_id -> User */
+  GQueue events;         /* CrRoomEvent, oldest first */
   gint64 empty_since_ms; /* when the last stream stopped; 0 while something is published */
 } Room;
 
@@ -72,7 +72,7 @@ static void
 room_free (Room *room)
 {
   g_hash_table_unref (room->users);
-  g_queue_clear_full (&room->events, (GDestroyNotify) cr_room_event_free);
+  g_queue_clear_full (&room->events, (GDestroyNotify)cr_room_event_free);
   g_free (room->room_id);
   g_free (room);
 }
@@ -89,7 +89,7 @@ cr_room_registry_new (gint64 (*now_ms) (void), gint64 empty_room_ttl_ms)
 {
   CrRoomRegistry *reg = g_new0 (CrRoomRegistry, 1);
   g_mutex_init (&reg->lock);
-  reg->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) room_free);
+  reg->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)room_free);
   reg->now_ms = now_ms;
   reg->ttl_ms = empty_room_ttl_ms;
   return reg;
@@ -168,7 +168,7 @@ cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
     room->sdk_app_id = key->sdk_app_id;
     room->string_room = key->string_room;
     room->room_id = g_strdup (key->room_id);
-    room->users = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) user_free);
+    room->users = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)user_free);
     g_queue_init (&room->events);
     g_hash_table_insert (reg->rooms, room_key_string (key), room);
   }
@@ -311,7 +311,7 @@ cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key)
   Room *room = room_find (reg, key);
   GPtrArray *out = NULL;
   if (room != NULL) {
-    out = g_ptr_array_new_with_free_func ((GDestroyNotify) cr_room_stream_free);
+    out = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_room_stream_free);
     GHashTableIter it;
     gpointer value;
     g_hash_table_iter_init (&it, room->users);
@@ -323,7 +323,7 @@ cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key)
           continue;
         CrRoomStream *rs = g_new0 (CrRoomStream, 1);
         rs->user_id = g_strdup (user->user_id);
-        rs->stream = (CrStreamKind) s;
+        rs->stream = (CrStreamKind)s;
         rs->has_audio = slot->has_audio;
         rs->has_video = slot->has_video;
         rs->since_ms = slot->since_ms;
@@ -344,7 +344,7 @@ cr_room_events_since (CrRoomRegistry *reg, const CrRoomKey *key, guint64 after_s
   Room *room = room_find (reg, key);
   GPtrArray *out = NULL;
   if (room != NULL) {
-    out = g_ptr_array_new_with_free_func ((GDestroyNotify) cr_room_event_free);
+    out = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_room_event_free);
     for (GList *l = room->events.head; l != NULL; l = l->next) {
       const CrRoomEvent *ev = l->data;
       if (ev->seq <= after_seq)
@@ -372,8 +372,8 @@ cr_room_reap_idle (CrRoomRegistry *reg)
   g_hash_table_iter_init (&it, reg->rooms);
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     Room *room = value;
-    if (room->empty_since_ms != 0 && now - room->empty_since_ms >= reg->ttl_ms &&
-        !room_has_streams (room)) {
+    if (room->empty_since_ms != 0 && now - room->empty_since_ms >= reg->ttl_ms
+        && !room_has_streams (room)) {
       g_hash_table_iter_remove (&it);
       reaped++;
     }
@@ -413,5 +413,5 @@ const char *
 cr_room_event_type_name (CrRoomEventType type)
 {
   static const char *const names[] = { "join", "publish", "unpublish", "leave", "kick", "dismiss" };
-  return (guint) type < G_N_ELEMENTS (names) ? names[type] : "unknown";
+  return (guint)type < G_N_ELEMENTS (names) ? names[type] : "unknown";
 }

@@ -45,8 +45,8 @@ typedef struct {
 } CrRoomKey;
 
 typedef struct {
-  guint64 seq;     /* increases by one per event in a registry */
-  gint64 time_ms;  /* Unix milliseconds */
+  guint64 seq;    /* increases by one per event in a registry */
+  gint64 time_ms; /* Unix milliseconds */
   CrRoomEventType type;
   char *user_id;       /* NULL for DISMISS */
   CrStreamKind stream; /* PUBLISH, UNPUBLISH */

@@ -36,7 +36,7 @@ pages_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
 }
 
 void
-cr_web_pages_register (SoupServer *soup)
+cr_web_pages_register (CrHttpServer *http)
 {
-  soup_server_add_handler (soup, "/publish", pages_handle, NULL, NULL);
+  cr_http_server_add_handler (http, "/publish", pages_handle, NULL);
 }

@@ -2,10 +2,10 @@
  * single binary is the whole service). Today: /publish, the browser publish page (WHIP). */
 #pragma once
 
-#include <libsoup/soup.h>
+#include "api/http_server.h"
 
 G_BEGIN_DECLS
 
-void cr_web_pages_register (SoupServer *soup);
+void cr_web_pages_register (CrHttpServer *http);
 
 G_END_DECLS
