@@ -6,3 +6,9 @@ BUILD="${1:-build}"
 export BUILD="$(pwd)/$BUILD"
 echo "== API: DescribeCloudRecording vs a bare libsoup handler"
 node bench/api.mjs
+echo "== WHIP ingest: POST->201 latency and CPU per published Mbit/s (in a network namespace)"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node bench/whip.mjs'
+else
+  node bench/whip.mjs
+fi

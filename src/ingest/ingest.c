@@ -90,6 +90,7 @@ ingest_on_ready (CrIngestSession *session, const char *answer, const GError *err
   g_object_unref (msg);
   g_info ("whip: session %s: user %s publishes %s in room %s", pub->id, pub->user_id,
           cr_stream_kind_name (pub->stream), pub->room_id);
+  g_debug ("whip: session %s answer:\n%s", pub->id, answer);
 }
 
 static void
@@ -217,6 +218,22 @@ ingest_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The first session would pay for loading the WebRTC plugins and for the DTLS certificate (an RSA
+ * key made once per process, shared by every session after it): ~0.5 s. Paid here instead, in a
+ * thread, while the daemon starts serving. */
+static gpointer
+ingest_prewarm (gpointer data)
+{
+  static const char *const elements[] = { "webrtcbin", "dtlsdec", "dtlsenc", "srtpdec", "nicesrc",
+                                           "rtpbin", "rtph264depay", "rtpopusdepay" };
+  for (guint i = 0; i < G_N_ELEMENTS (elements); i++) {
+    GstElement *e = gst_element_factory_make (elements[i], NULL);
+    if (e != NULL)
+      gst_object_unref (gst_object_ref_sink (e));
+  }
+  return NULL;
+}
+
 CrIngest *
 cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http,
                const char *internal_token, GError **error)
@@ -246,6 +263,7 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http
   cr_whip_register (ingest);
   cr_internal_api_register (ingest);
   ingest->tick_id = g_timeout_add_seconds (1, ingest_tick, ingest);
+  g_thread_unref (g_thread_new ("ingest-prewarm", ingest_prewarm, NULL));
   return ingest;
 }
 

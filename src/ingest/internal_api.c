@@ -58,6 +58,19 @@ event_to_json (const CrRoomEvent *ev)
   return o;
 }
 
+/* RTP bytes received so far on the publisher's tracks. */
+static guint64
+internal_rx_bytes (CrPublisher *pub)
+{
+  guint64 total = 0;
+  for (int video = 0; video < 2 && pub != NULL && pub->session != NULL; video++) {
+    CrForward *fwd = cr_ingest_session_forward (pub->session, video);
+    if (fwd != NULL)
+      total += cr_forward_bytes (fwd);
+  }
+  return total;
+}
+
 static void
 internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable *query)
 {
@@ -88,6 +101,7 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
     json_object_set_boolean_member (o, "HasAudio", rs->has_audio);
     json_object_set_boolean_member (o, "HasVideo", rs->has_video);
     json_object_set_int_member (o, "Since", rs->since_ms);
+    json_object_set_int_member (o, "RxBytes", (gint64) internal_rx_bytes (rs->publisher));
     json_array_add_object_element (sa, o);
   }
   json_object_set_array_member (reply, "Streams", sa);

@@ -120,6 +120,9 @@ session_configure_ice (CrIngestSession *s)
   NiceAgent *agent = NULL;
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent") != NULL)
     g_object_get (ice, "agent", &agent, NULL);
+  /* UDP host candidates only: ICE-TCP costs sockets and time, and WHIP clients speak UDP. */
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp") != NULL)
+    g_object_set (ice, "ice-tcp", FALSE, NULL);
   if (agent != NULL) {
     g_object_set (agent, "upnp", FALSE, NULL);
     GList *ips = nice_interfaces_get_local_ips (TRUE);
@@ -328,8 +331,6 @@ cr_ingest_session_start (const char *id, CrSdpOffer *offer, const CrIngestSessio
   gst_bin_add (GST_BIN (s->pipeline), s->webrtc);
   g_object_set (s->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                 settings->jitter_latency_ms, NULL);
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (s->webrtc), "ice-tcp") != NULL)
-    g_object_set (s->webrtc, "ice-tcp", FALSE, NULL);
   session_configure_ice (s);
   g_signal_connect (s->webrtc, "on-new-transceiver", G_CALLBACK (session_on_new_transceiver), s);
   g_signal_connect (s->webrtc, "pad-added", G_CALLBACK (session_on_pad_added), s);

@@ -1,0 +1,162 @@
+// WHIP ingest bench.
+// 1. POST -> 201 latency: one real offer (made by headless Chromium) is POSTed N times as N
+//    users, each answered and then DELETEd; the baseline is the same POST refused at the UserSig
+//    check (HTTP, routing and header checks only), measured in the same run.
+// 2. CPU per published Mbit/s: Chromium publishes S camera+microphone streams for D seconds; the
+//    daemon's CPU-seconds (/proc) are divided by the media seconds and the Mbit/s received. The
+//    baseline is gst-launch receiving the same RTP from forwards (udpsrc ! fakesink), the floor of
+//    moving those packets through GStreamer at all.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require('playwright-core');
+const TLSSigAPIv2 = require('tls-sig-api-v2');
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BUILD = process.env.BUILD ?? path.join(REPO, 'build');
+const POSTS = Number(process.env.BENCH_WHIP_POSTS ?? 100);
+const STREAMS = Number(process.env.BENCH_WHIP_STREAMS ?? 4);
+const SECONDS = Number(process.env.BENCH_WHIP_SECONDS ?? 20);
+const APP = { sdkAppId: 1400000001, secretId: 'AKIDbench0000000000000000000000001', secretKey: 'BenchSecretKey000000000000000001', usersigKey: 'BenchUserSigKey0123456789abcdef' };
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(user, 3600);
+
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * TICK_MS) / 1000;
+}
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+async function startDaemon(dataDir) {
+  const proc = spawn(path.join(BUILD, 'cloudrec'), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
+    '--app', `${APP.sdkAppId}:${APP.secretId}:${APP.secretKey}:${APP.usersigKey}`, '--log-level', 'warning',
+    '--ingest-connect-timeout', '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (s) => { out += s; const m = /at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out); if (m) resolve(Number(m[1])); });
+    proc.once('exit', (c) => reject(new Error(`cloudrec exited ${c}`)));
+  });
+  return { proc, port, token: () => readFileSync(path.join(dataDir, 'internal.token'), 'utf8') };
+}
+
+async function launch() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'] });
+}
+
+async function makeOffer(browser, port) {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${port}/publish`); // a secure context, for getUserMedia
+  const sdp = await page.evaluate(async () => {
+    const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+    for (const t of media.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((r) => { if (pc.iceGatheringState === 'complete') r(); pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r(); setTimeout(r, 2000); });
+    return pc.localDescription.sdp;
+  });
+  await page.close();
+  return sdp;
+}
+
+async function post(port, user, offer, usersig) {
+  const t0 = performance.now();
+  const res = await fetch(`http://127.0.0.1:${port}/whip/${APP.sdkAppId}/room/9000/${user}/main`, {
+    method: 'POST', headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${usersig}` }, body: offer,
+  });
+  await res.text();
+  return { ms: performance.now() - t0, status: res.status, location: res.headers.get('location') };
+}
+
+async function benchLatency(d, offer) {
+  const ok = [];
+  const refused = [];
+  let first = null;
+  for (let i = 0; i < POSTS; i++) {
+    const user = `bench_${i}`;
+    const r = await post(d.port, user, offer, sig(user));
+    if (r.status !== 201) throw new Error(`POST ${user}: ${r.status}`);
+    if (first === null) first = r.ms; else ok.push(r.ms);
+    await fetch(`http://127.0.0.1:${d.port}${r.location}`, { method: 'DELETE' }).then((x) => x.text());
+    const bad = await post(d.port, user, offer, sig('someone_else'));
+    if (bad.status !== 401) throw new Error(`refused POST: ${bad.status}`);
+    refused.push(bad.ms);
+  }
+  return { first_ms: first, p50_ms: quantile(ok, 0.5), p99_ms: quantile(ok, 0.99), baseline_p50_ms: quantile(refused, 0.5), baseline_p99_ms: quantile(refused, 0.99) };
+}
+
+async function benchCpu(d, browser) {
+  const pages = [];
+  for (let i = 0; i < STREAMS; i++) {
+    const page = await browser.newPage();
+    const q = new URLSearchParams({ sdkappid: String(APP.sdkAppId), room: '9100', user: `pub_${i}`, usersig: sig(`pub_${i}`) });
+    await page.goto(`http://127.0.0.1:${d.port}/publish?${q}`);
+    await page.click('#start');
+    await page.waitForFunction(() => window.cloudrecPublish.state() === 'connected', null, { timeout: 20000 });
+    pages.push(page);
+  }
+  await sleep(5000); // let the bitrate ramp up
+  const room = async () => (await (await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP.sdkAppId}/room/9100`, { headers: { 'X-Cloudrec-Token': d.token() } })).json());
+  const bytes = (r) => r.Streams.reduce((a, s) => a + s.RxBytes, 0);
+  // Baseline receivers: every track forwarded to a gst-launch udpsrc ! fakesink.
+  const receivers = [];
+  let port = 47000;
+  for (let i = 0; i < STREAMS; i++) {
+    for (const media of ['video', 'audio']) {
+      const rtp = port++;
+      const p = spawn('gst-launch-1.0', ['-q', 'udpsrc', `port=${rtp}`, 'address=127.0.0.1', '!', 'fakesink', 'sync=false'], { stdio: 'ignore' });
+      receivers.push(p);
+      await sleep(300);
+      await fetch(`http://127.0.0.1:${d.port}/internal/forwards`, { method: 'POST', headers: { 'X-Cloudrec-Token': d.token() },
+        body: JSON.stringify({ SdkAppId: APP.sdkAppId, RoomId: '9100', UserId: `pub_${i}`, Stream: 'main', Media: media, RtpPort: rtp, RtcpPort: 0 }) });
+    }
+  }
+  const b0 = bytes(await room());
+  const c0 = cpuSeconds(d.proc.pid);
+  const r0 = receivers.map((p) => cpuSeconds(p.pid));
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(d.proc.pid) - c0;
+  const recvCpu = receivers.reduce((a, p, i) => a + cpuSeconds(p.pid) - r0[i], 0);
+  const mbit = ((bytes(await room()) - b0) * 8) / 1e6;
+  const rss = rssMb(d.proc.pid);
+  receivers.forEach((p) => p.kill());
+  for (const page of pages) await page.close();
+  const mbps = mbit / seconds;
+  return {
+    streams: STREAMS, seconds, mbps_total: mbps, mbps_per_stream: mbps / STREAMS,
+    cpu_cores: cpu / seconds, cores_per_mbps: cpu / seconds / mbps, cores_per_stream: cpu / seconds / STREAMS,
+    baseline_cores_per_mbps: recvCpu / seconds / mbps, rss_mb: rss,
+  };
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'cloudrec-bench-whip-'));
+const d = await startDaemon(dataDir);
+const browser = await launch();
+try {
+  const offer = await makeOffer(browser, d.port);
+  const lat = await benchLatency(d, offer);
+  const cpu = await benchCpu(d, browser);
+  const f = (v, n = 2) => v.toFixed(n);
+  console.log(`WHIP POST -> 201 over ${POSTS} sessions (each DELETEd): first ${f(lat.first_ms)} ms, p50 ${f(lat.p50_ms)} ms, p99 ${f(lat.p99_ms)} ms; goal < 10 ms: ${lat.p99_ms < 10 ? 'met' : 'NOT met'}`);
+  console.log(`  baseline (same POST refused at the UserSig check): p50 ${f(lat.baseline_p50_ms)} ms, p99 ${f(lat.baseline_p99_ms)} ms -> ratio p50 ${f(lat.p50_ms / lat.baseline_p50_ms, 1)}x`);
+  console.log(`ingest CPU: ${cpu.streams} Chromium streams, ${f(cpu.mbps_total)} Mbit/s in total over ${f(cpu.seconds, 1)} s: ${f(cpu.cpu_cores, 3)} cores, ` +
+    `${f(cpu.cores_per_mbps, 4)} cores per Mbit/s, ${f(cpu.cores_per_stream, 4)} cores per stream; RSS ${f(cpu.rss_mb, 1)} MB`);
+  console.log(`  baseline (gst-launch udpsrc ! fakesink receiving the same RTP): ${f(cpu.baseline_cores_per_mbps, 4)} cores per Mbit/s -> ratio ${f(cpu.cores_per_mbps / cpu.baseline_cores_per_mbps, 1)}x`);
+  mkdirSync(path.join(REPO, 'bench', 'out'), { recursive: true });
+  writeFileSync(path.join(REPO, 'bench', 'out', 'whip.json'), JSON.stringify({ latency: lat, cpu }, null, 2) + '\n');
+} finally {
+  await browser.close();
+  d.proc.kill('SIGTERM');
+  await sleep(500);
+  rmSync(dataDir, { recursive: true, force: true });
+}
