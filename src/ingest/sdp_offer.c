@@ -168,7 +168,7 @@ cr_sdp_offer_parse (const char *text, gsize len, GError **error)
     return NULL;
   }
   if (memchr (text, '\0', len) != NULL || !g_utf8_validate_len (text, len, NULL)
-      || strncmp (text, "v=0", 3) != 0) {
+      || len < 3 || memcmp (text, "v=0", 3) != 0) {
     offer_fail (error, "the request body is not an SDP offer (it must start with \"v=0\")");
     return NULL;
   }

@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Runs the request fuzzer for a bounded time on a scratch copy of the seed corpus.
-# Usage: tests/fuzz/run.sh BUILD_DIR SECONDS
+# Runs each fuzzer for a bounded time on a scratch copy of its seed corpus: the API request
+# parser + validator (corpus/) and the WHIP offer checks (corpus_sdp/).
+# Usage: tests/fuzz/run.sh BUILD_DIR SECONDS   (SECONDS per fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-fuzz}
 SECONDS_BUDGET=${2:-60}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cp tests/fuzz/corpus/* "$work/"
-mkdir -p tests/fuzz/work
-"$BUILD/tests/fuzz/fuzz_request" "$work" -max_total_time="$SECONDS_BUDGET" -max_len=65536 \
-  -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix=tests/fuzz/work/ 2>&1 |
-  grep -vE '^#[0-9]+\s+(NEW|REDUCE|pulse)' | tail -20
-echo "fuzz: no crash in ${SECONDS_BUDGET}s"
+run_fuzzer() {
+  local name=$1 corpus=$2 max_len=$3
+  local work
+  work=$(mktemp -d)
+  cp "$corpus"/* "$work/"
+  mkdir -p tests/fuzz/work
+  "$BUILD/tests/fuzz/$name" "$work" -max_total_time="$SECONDS_BUDGET" -max_len="$max_len" \
+    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -artifact_prefix=tests/fuzz/work/ 2>&1 |
+    grep -vE '^#[0-9]+\s+(NEW|REDUCE|pulse)' | tail -8
+  local rc=${PIPESTATUS[0]}
+  rm -rf "$work"
+  [ "$rc" -eq 0 ] || { echo "fuzz: $name crashed (artifacts in tests/fuzz/work/)"; return 1; }
+  echo "fuzz: $name: no crash in ${SECONDS_BUDGET}s"
+}
+run_fuzzer fuzz_request tests/fuzz/corpus 65536
+run_fuzzer fuzz_sdp_offer tests/fuzz/corpus_sdp 16384
