@@ -1,6 +1,7 @@
 /* The subcommands of the `cloudrec` binary: each parses its own flags and calls a module. */
 #pragma once
 
+int cr_cmd_publish (int argc, char **argv);
 int cr_cmd_serve (int argc, char **argv);
 int cr_cmd_usersig (int argc, char **argv);
 int cr_cmd_version (int argc, char **argv);

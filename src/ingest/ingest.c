@@ -263,7 +263,7 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http
   cr_whip_register (ingest);
   cr_internal_api_register (ingest);
   ingest->tick_id = g_timeout_add_seconds (1, ingest_tick, ingest);
-  g_thread_unref (g_thread_new ("ingest-prewarm", ingest_prewarm, NULL));
+  ingest->prewarm = g_thread_new ("ingest-prewarm", ingest_prewarm, NULL);
   return ingest;
 }
 
@@ -273,6 +273,7 @@ cr_ingest_free (CrIngest *ingest)
   if (ingest == NULL)
     return;
   g_source_remove (ingest->tick_id);
+  g_thread_join (ingest->prewarm); /* exiting under a thread that is loading plugins crashes */
   cr_room_registry_set_close_hook (ingest->rooms, NULL, NULL);
   g_autofree gpointer *ids = g_hash_table_get_keys_as_array (ingest->publishers, NULL);
   g_auto (GStrv) copies = g_strdupv ((char **)ids);

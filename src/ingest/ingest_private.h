@@ -28,6 +28,7 @@ struct _CrIngest {
   GSocket *socket;        /* UDP, shared by all forwards */
   GHashTable *publishers; /* id -> CrPublisher */
   guint tick_id;
+  GThread *prewarm;
 };
 
 /* Starts a session for an authenticated, parsed offer; replies to @msg when answered. */

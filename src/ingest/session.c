@@ -1,10 +1,10 @@
 /* A webrtcbin answering one WHIP offer and forwarding its tracks; see session.h. */
 #include "session.h"
 
+#include "ice.h"
+
 #define GST_USE_UNSTABLE_API
 #include <gst/webrtc/webrtc.h>
-#include <nice/agent.h>
-#include <nice/interfaces.h>
 #include <string.h>
 
 #define TWCC_URI "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
@@ -104,37 +104,6 @@ static void
 session_fail (CrIngestSession *s, const char *fmt, const char *detail)
 {
   session_hop (s, NULL, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, fmt, detail), NULL);
-}
-
-/* ---- ICE ---- */
-
-/* Every local address, loopback included (libnice leaves loopback out by default, and a peer in
- * a network namespace with only "lo" has nothing else); no UPnP (it costs ~200 ms per session). */
-static void
-session_configure_ice (CrIngestSession *s)
-{
-  GObject *ice = NULL;
-  g_object_get (s->webrtc, "ice-agent", &ice, NULL);
-  if (ice == NULL)
-    return;
-  NiceAgent *agent = NULL;
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent") != NULL)
-    g_object_get (ice, "agent", &agent, NULL);
-  /* UDP host candidates only: ICE-TCP costs sockets and time, and WHIP clients speak UDP. */
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp") != NULL)
-    g_object_set (ice, "ice-tcp", FALSE, NULL);
-  if (agent != NULL) {
-    g_object_set (agent, "upnp", FALSE, NULL);
-    GList *ips = nice_interfaces_get_local_ips (TRUE);
-    for (GList *l = ips; l != NULL; l = l->next) {
-      NiceAddress addr;
-      if (nice_address_set_from_string (&addr, l->data))
-        nice_agent_add_local_address (agent, &addr);
-    }
-    g_list_free_full (ips, g_free);
-    g_object_unref (agent);
-  }
-  g_object_unref (ice);
 }
 
 /* ---- transceivers: our codec choice, receive only, NACK ---- */
@@ -331,7 +300,7 @@ cr_ingest_session_start (const char *id, CrSdpOffer *offer, const CrIngestSessio
   gst_bin_add (GST_BIN (s->pipeline), s->webrtc);
   g_object_set (s->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                 settings->jitter_latency_ms, NULL);
-  session_configure_ice (s);
+  cr_ice_configure (s->webrtc);
   g_signal_connect (s->webrtc, "on-new-transceiver", G_CALLBACK (session_on_new_transceiver), s);
   g_signal_connect (s->webrtc, "pad-added", G_CALLBACK (session_on_pad_added), s);
   g_signal_connect (s->webrtc, "notify::ice-gathering-state",

@@ -1,0 +1,114 @@
+/* `cloudrec publish --server URL --sdkappid N (--room INT | --str-room STR) --user U --usersig SIG
+ * [--stream main|aux] [--duration S] [--size WxH] [--fps N] [--color NAME|#RRGGBB]
+ * [--codec h264|vp8] [--no-audio] [--no-video] [--bitrate KBPS]`: publishes the synthetic source.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "tools/publish.h"
+#include "tools/synthetic.h"
+
+static int
+publish_usage_error (const char *fmt, const char *detail)
+{
+  fprintf (stderr, "cloudrec publish: ");
+  fprintf (stderr, fmt, detail);
+  fprintf (stderr, "\n");
+  return 2;
+}
+
+int
+cr_cmd_publish (int argc, char **argv)
+{
+  g_autofree char *server = NULL, *room = NULL, *str_room = NULL, *user = NULL, *usersig = NULL;
+  g_autofree char *stream = NULL, *size = NULL, *color = NULL, *codec = NULL;
+  gint64 sdk_app_id = 0;
+  int duration = 0, fps = 15, bitrate = 0;
+  gboolean no_audio = FALSE, no_video = FALSE;
+  GOptionEntry entries[] = {
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://HOST:PORT", "URL" },
+    { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId", "N" },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "integer RoomId", "INT" },
+    { "str-room", 0, 0, G_OPTION_ARG_STRING, &str_room, "string RoomId", "STR" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "UserId to publish as", "USERID" },
+    { "usersig", 0, 0, G_OPTION_ARG_STRING, &usersig, "UserSig of that user", "SIG" },
+    { "stream", 0, 0, G_OPTION_ARG_STRING, &stream, "main (default) or aux", "main|aux" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "seconds to publish (default: until ^C)",
+      "SECONDS" },
+    { "size", 0, 0, G_OPTION_ARG_STRING, &size, "picture size (default 640x360)", "WxH" },
+    { "fps", 0, 0, G_OPTION_ARG_INT, &fps, "frames per second (default 15)", "N" },
+    { "color", 0, 0, G_OPTION_ARG_STRING, &color, "a solid colour instead of the test pattern",
+      "NAME|#RRGGBB" },
+    { "codec", 0, 0, G_OPTION_ARG_STRING, &codec, "h264 (default) or vp8", "h264|vp8" },
+    { "bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate, "video kbit/s (default from the size)", "KBPS" },
+    { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "publish no audio", NULL },
+    { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr (GOptionContext) ctx
+      = g_option_context_new ("- publish a synthetic stream into a room over WHIP");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autofree char **args = g_new0 (char *, argc + 2);
+  args[0] = "cloudrec publish";
+  for (int i = 0; i < argc; i++)
+    args[i + 1] = argv[i];
+  int n = argc + 1;
+  char **p = args;
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &n, &p, &error))
+    return publish_usage_error ("%s", error->message);
+  if (n > 1)
+    return publish_usage_error ("unexpected argument \"%s\"", p[1]);
+
+  CrPublishOptions o = { 0 };
+  o.width = 640, o.height = 360, o.fps = fps, o.duration_s = duration, o.video_kbps = bitrate;
+  o.audio = !no_audio, o.video = !no_video;
+  if (server == NULL
+      || (!g_str_has_prefix (server, "http://") && !g_str_has_prefix (server, "https://")))
+    return publish_usage_error ("%s", "--server http://HOST:PORT is required");
+  if (sdk_app_id <= 0 || sdk_app_id > G_MAXUINT32)
+    return publish_usage_error ("%s", "--sdkappid (1..4294967295) is required");
+  if ((room == NULL) == (str_room == NULL))
+    return publish_usage_error ("%s", "give exactly one of --room INT and --str-room STR");
+  if (user == NULL || *user == '\0' || usersig == NULL || *usersig == '\0')
+    return publish_usage_error ("%s", "--user and --usersig are required");
+  if (stream != NULL && strcmp (stream, "main") != 0 && strcmp (stream, "aux") != 0)
+    return publish_usage_error ("--stream must be main or aux, not \"%s\"", stream);
+  if (codec != NULL && strcmp (codec, "h264") != 0 && strcmp (codec, "vp8") != 0)
+    return publish_usage_error ("--codec must be h264 or vp8, not \"%s\"", codec);
+  if (size != NULL
+      && (sscanf (size, "%dx%d", &o.width, &o.height) != 2 || o.width < 16 || o.height < 16
+          || o.width > 3840 || o.height > 2160 || o.width % 2 != 0 || o.height % 2 != 0))
+    return publish_usage_error ("--size must be WxH with even sides from 16x16 to 3840x2160, not "
+                                "\"%s\"",
+                                size);
+  if (fps < 1 || fps > 60)
+    return publish_usage_error ("%s", "--fps must be 1..60");
+  if (duration < 0)
+    return publish_usage_error ("%s", "--duration must not be negative");
+  if (bitrate < 0 || bitrate > 50000)
+    return publish_usage_error ("%s", "--bitrate must be 0..50000 kbit/s");
+  if (no_audio && no_video)
+    return publish_usage_error ("%s", "--no-audio and --no-video leave nothing to publish");
+  if (color != NULL && !cr_synthetic_parse_colour (color, &o.argb))
+    return publish_usage_error ("--color must be a colour name (red, green, blue, white, black, "
+                                "yellow, cyan, magenta, gray, orange, purple) or #RRGGBB, not "
+                                "\"%s\"",
+                                color);
+  o.solid = color != NULL;
+  o.server = server;
+  o.sdk_app_id = (guint64)sdk_app_id;
+  o.room = room != NULL ? room : str_room;
+  o.str_room = str_room != NULL;
+  o.user = user;
+  o.usersig = usersig;
+  o.aux = stream != NULL && strcmp (stream, "aux") == 0;
+  o.vp8 = codec != NULL && strcmp (codec, "vp8") == 0;
+  if (cr_publish_run (&o, &error) != 0) {
+    fprintf (stderr, "cloudrec publish: %s\n", error->message);
+    return 1;
+  }
+  return 0;
+}

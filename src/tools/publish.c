@@ -1,0 +1,418 @@
+/* The WHIP client: synthetic source -> encoders -> payloaders -> webrtcbin (sendonly), offer with
+ * every candidate POSTed, answer applied, run, DELETE. See publish.h. */
+#include "publish.h"
+
+#include <glib-unix.h>
+#include <libsoup/soup.h>
+#include <stdio.h>
+#define GST_USE_UNSTABLE_API
+#include <gst/webrtc/webrtc.h>
+
+#include "ingest/ice.h"
+#include "tools/synthetic.h"
+
+#define CONNECT_TIMEOUT_S 10
+#define HTTP_TIMEOUT_S 10
+
+typedef struct {
+  const CrPublishOptions *o;
+  GMainLoop *loop;
+  GstElement *pipeline;
+  GstElement *webrtc;
+  SoupSession *http;
+  GUri *endpoint;
+  char *resource; /* absolute URL of the session, once created */
+  GError *error;  /* the first failure */
+  gboolean connected;
+  gboolean offered;
+  guint timer;
+} Publish;
+
+static void
+publish_fail (Publish *p, GError *error)
+{
+  if (p->error == NULL)
+    p->error = error;
+  else
+    g_error_free (error);
+  g_main_loop_quit (p->loop);
+}
+
+/* ---- media ---- */
+
+static GstElement *
+make (GstElement *bin, const char *factory)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+  if (e != NULL)
+    gst_bin_add (GST_BIN (bin), e);
+  return e;
+}
+
+static GstCaps *
+publish_codec_caps (const CrPublishOptions *o, gboolean video)
+{
+  if (!video)
+    return gst_caps_from_string ("application/x-rtp, media=audio, encoding-name=OPUS, payload=111, "
+                                 "clock-rate=48000, encoding-params=(string)2, "
+                                 "rtcp-fb-transport-cc=(boolean)true");
+  if (o->vp8)
+    return gst_caps_from_string ("application/x-rtp, media=video, encoding-name=VP8, payload=96, "
+                                 "clock-rate=90000, rtcp-fb-nack=(boolean)true, "
+                                 "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true");
+  return gst_caps_from_string ("application/x-rtp, media=video, encoding-name=H264, payload=96, "
+                               "clock-rate=90000, packetization-mode=(string)1, "
+                               "profile-level-id=(string)42e01f, rtcp-fb-nack=(boolean)true, "
+                               "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true");
+}
+
+/* source -> encoder -> payloader -> webrtcbin, the transceiver sendonly with our codec. */
+static gboolean
+publish_add_track (Publish *p, gboolean video, GError **error)
+{
+  const CrPublishOptions *o = p->o;
+  GstElement *src, *enc, *pay;
+  GstElement *convert = make (p->pipeline, video ? "queue" : "audioconvert");
+  if (video) {
+    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb };
+    src = cr_synthetic_video_new (&v);
+    gst_bin_add (GST_BIN (p->pipeline), src);
+    int kbps = o->video_kbps > 0 ? o->video_kbps
+                                 : MAX (200, (int)((gint64)o->width * o->height * o->fps / 4600));
+    if (o->vp8) {
+      enc = make (p->pipeline, "vp8enc");
+      if (enc != NULL)
+        g_object_set (enc, "deadline", (gint64)1, "target-bitrate", kbps * 1000,
+                      "keyframe-max-dist", 2 * o->fps, "end-usage", 1 /* cbr */, "cpu-used", 8,
+                      "threads", 2, NULL);
+      pay = make (p->pipeline, "rtpvp8pay");
+    } else {
+      enc = make (p->pipeline, "x264enc");
+      if (enc != NULL)
+        gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
+      if (enc != NULL)
+        g_object_set (enc, "bitrate", (guint)kbps, "key-int-max", (guint)(2 * o->fps),
+                      "speed-preset", 1 /* ultrafast */, "threads", 2, NULL);
+      GstElement *profile = make (p->pipeline, "capsfilter");
+      g_autoptr (GstCaps) caps
+          = gst_caps_from_string ("video/x-h264, profile=constrained-baseline, "
+                                  "stream-format=byte-stream, alignment=au");
+      g_object_set (profile, "caps", caps, NULL);
+      pay = make (p->pipeline, "rtph264pay");
+      if (pay != NULL)
+        g_object_set (pay, "config-interval", -1, "aggregate-mode", 1 /* zero-latency */, NULL);
+      if (enc == NULL || pay == NULL || !gst_element_link (enc, profile)
+          || !gst_element_link (profile, pay))
+        goto missing;
+      goto linked;
+    }
+  } else {
+    src = cr_synthetic_audio_new ();
+    gst_bin_add (GST_BIN (p->pipeline), src);
+    enc = make (p->pipeline, "opusenc");
+    pay = make (p->pipeline, "rtpopuspay");
+  }
+  if (enc == NULL || pay == NULL || !gst_element_link (enc, pay))
+    goto missing;
+linked:
+  g_object_set (pay, "pt", video ? 96u : 111u, NULL); /* as in publish_codec_caps */
+  if (convert == NULL || !gst_element_link_many (src, convert, enc, NULL))
+    goto missing;
+  GstPad *sink = gst_element_request_pad_simple (p->webrtc, "sink_%u");
+  GstPad *out = gst_element_get_static_pad (pay, "src");
+  gboolean ok = gst_pad_link (out, sink) == GST_PAD_LINK_OK;
+  GstWebRTCRTPTransceiver *trans = NULL;
+  g_object_get (sink, "transceiver", &trans, NULL);
+  if (trans != NULL) {
+    g_autoptr (GstCaps) codec = publish_codec_caps (o, video);
+    g_object_set (trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+                  "codec-preferences", codec, NULL);
+    gst_object_unref (trans);
+  }
+  gst_object_unref (out);
+  gst_object_unref (sink);
+  if (ok)
+    return TRUE;
+missing:
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+               "cannot build the %s track (GStreamer elements x264enc/vp8enc, opusenc and the RTP "
+               "payloaders come with gstreamer1.0-plugins-ugly/good/bad)",
+               video ? "video" : "audio");
+  return FALSE;
+}
+
+/* ---- WHIP ---- */
+
+static void
+publish_on_answer_set (GstPromise *promise, gpointer data)
+{
+  Publish *p = data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GError *error = NULL;
+  if (reply != NULL && gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL))
+    publish_fail (p, error);
+  gst_promise_unref (promise);
+}
+
+static void
+publish_on_posted (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Publish *p = data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  GError *error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  if (body == NULL) {
+    publish_fail (p, error);
+    return;
+  }
+  gsize len = 0;
+  const char *text = g_bytes_get_data (body, &len);
+  g_autofree char *reply = g_strstrip (g_strndup (text, len));
+  guint status = soup_message_get_status (msg);
+  if (status != SOUP_STATUS_CREATED) {
+    publish_fail (p, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED,
+                                  "the server refused to publish (HTTP %u): %s", status, reply));
+    return;
+  }
+  const char *location
+      = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Location");
+  g_autoptr (GUri) resource
+      = location != NULL ? g_uri_parse_relative (p->endpoint, location, SOUP_HTTP_URI_FLAGS, NULL)
+                         : NULL;
+  GstSDPMessage *sdp = NULL;
+  gst_sdp_message_new (&sdp);
+  if (resource == NULL
+      || gst_sdp_message_parse_buffer ((const guint8 *)text, (guint)len, sdp) != GST_SDP_OK) {
+    gst_sdp_message_free (sdp);
+    publish_fail (p, g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                  "the server answered 201 without %s",
+                                  resource == NULL ? "a Location" : "an SDP answer"));
+    return;
+  }
+  p->resource = g_uri_to_string (resource);
+  GstWebRTCSessionDescription *answer
+      = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  g_signal_emit_by_name (p->webrtc, "set-remote-description", answer,
+                         gst_promise_new_with_change_func (publish_on_answer_set, p, NULL));
+  gst_webrtc_session_description_free (answer);
+  const CrPublishOptions *o = p->o;
+  printf ("publishing %s of user %s in room %s to %s\n", o->aux ? "aux" : "main", o->user, o->room,
+          p->resource);
+  fflush (stdout);
+}
+
+/* Runs on the main loop once the offer holds every candidate. */
+static gboolean
+publish_post_offer (gpointer data)
+{
+  Publish *p = data;
+  GstWebRTCSessionDescription *local = NULL;
+  g_object_get (p->webrtc, "local-description", &local, NULL);
+  if (local == NULL)
+    return G_SOURCE_REMOVE;
+  g_autofree char *offer = gst_sdp_message_as_text (local->sdp);
+  gst_webrtc_session_description_free (local);
+  SoupMessage *msg = soup_message_new_from_uri ("POST", p->endpoint);
+  g_autofree char *bearer = g_strdup_printf ("Bearer %s", p->o->usersig);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
+  g_autoptr (GBytes) body = g_bytes_new (offer, strlen (offer));
+  soup_message_set_request_body_from_bytes (msg, "application/sdp", body);
+  soup_session_send_and_read_async (p->http, msg, G_PRIORITY_DEFAULT, NULL, publish_on_posted, p);
+  g_object_unref (msg);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+publish_on_gathering (GObject *webrtc, GParamSpec *pspec, gpointer data)
+{
+  Publish *p = data;
+  GstWebRTCICEGatheringState state;
+  g_object_get (webrtc, "ice-gathering-state", &state, NULL);
+  if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE && p->offered)
+    g_idle_add (publish_post_offer, p);
+}
+
+static void
+publish_on_offer_set (GstPromise *promise, gpointer data)
+{
+  Publish *p = data;
+  gst_promise_unref (promise);
+  p->offered = TRUE;
+  publish_on_gathering (G_OBJECT (p->webrtc), NULL, p);
+}
+
+static void
+publish_on_offer (GstPromise *promise, gpointer data)
+{
+  Publish *p = data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *offer = NULL;
+  if (reply != NULL)
+    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL);
+  gst_promise_unref (promise);
+  if (offer == NULL) {
+    publish_fail (p, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "webrtcbin made no offer"));
+    return;
+  }
+  g_signal_emit_by_name (p->webrtc, "set-local-description", offer,
+                         gst_promise_new_with_change_func (publish_on_offer_set, p, NULL));
+  gst_webrtc_session_description_free (offer);
+}
+
+static void
+publish_on_negotiation_needed (GstElement *webrtc, gpointer data)
+{
+  Publish *p = data;
+  if (p->offered)
+    return;
+  g_signal_emit_by_name (webrtc, "create-offer", NULL,
+                         gst_promise_new_with_change_func (publish_on_offer, p, NULL));
+}
+
+static gboolean
+publish_connection_lost (gpointer data)
+{
+  Publish *p = data;
+  publish_fail (p, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                "the WebRTC connection to the server failed or closed"));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+publish_on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
+{
+  Publish *p = data;
+  GstWebRTCPeerConnectionState state;
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    p->connected = TRUE;
+  else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
+           || (state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED && p->connected))
+    g_idle_add (publish_connection_lost, p);
+}
+
+/* ---- lifetime ---- */
+
+static gboolean
+publish_connect_deadline (gpointer data)
+{
+  Publish *p = data;
+  p->timer = 0;
+  if (!p->connected)
+    publish_fail (p, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                  "no WebRTC connection to the server within %d s (ICE/DTLS)",
+                                  CONNECT_TIMEOUT_S));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+publish_stop (gpointer data)
+{
+  g_main_loop_quit (((Publish *)data)->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+publish_on_bus (GstBus *bus, GstMessage *message, gpointer data)
+{
+  Publish *p = data;
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+    GError *error = NULL;
+    gst_message_parse_error (message, &error, NULL);
+    publish_fail (p, error);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+publish_delete (Publish *p)
+{
+  if (p->resource == NULL)
+    return;
+  g_autoptr (SoupMessage) msg = soup_message_new ("DELETE", p->resource);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body
+      = msg != NULL ? soup_session_send_and_read (p->http, msg, NULL, &error) : NULL;
+  if (body == NULL)
+    g_printerr ("cloudrec publish: DELETE %s: %s\n", p->resource,
+                error != NULL ? error->message : "bad URL");
+}
+
+static char *
+publish_endpoint (const CrPublishOptions *o)
+{
+  g_autofree char *room = g_uri_escape_string (o->room, NULL, FALSE);
+  g_autofree char *user = g_uri_escape_string (o->user, NULL, FALSE);
+  const char *base = o->server;
+  gsize n = strlen (base);
+  return g_strdup_printf ("%.*s/whip/%" G_GUINT64_FORMAT "/%s/%s/%s/%s",
+                          (int)(n > 0 && base[n - 1] == '/' ? n - 1 : n), base, o->sdk_app_id,
+                          o->str_room ? "str-room" : "room", room, user, o->aux ? "aux" : "main");
+}
+
+int
+cr_publish_run (const CrPublishOptions *o, GError **error)
+{
+  if (!gst_init_check (NULL, NULL, error))
+    return 1;
+  g_autofree char *url = publish_endpoint (o);
+  Publish p = { .o = o };
+  p.endpoint = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, error);
+  if (p.endpoint == NULL)
+    return 1;
+  p.loop = g_main_loop_new (NULL, FALSE);
+  p.http = soup_session_new_with_options ("timeout", HTTP_TIMEOUT_S, "user-agent",
+                                          "cloudrec-publish/" CLOUDREC_VERSION, NULL);
+  p.pipeline = gst_pipeline_new ("publish");
+  p.webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
+  int rc = 1;
+  if (p.webrtc == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 "GStreamer's webrtcbin is missing (gstreamer1.0-plugins-bad, gstreamer1.0-nice)");
+    goto out;
+  }
+  gst_bin_add (GST_BIN (p.pipeline), p.webrtc);
+  g_object_set (p.webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+  cr_ice_configure (p.webrtc);
+  g_signal_connect (p.webrtc, "on-negotiation-needed", G_CALLBACK (publish_on_negotiation_needed),
+                    &p);
+  g_signal_connect (p.webrtc, "notify::ice-gathering-state", G_CALLBACK (publish_on_gathering), &p);
+  g_signal_connect (p.webrtc, "notify::connection-state", G_CALLBACK (publish_on_connection_state),
+                    &p);
+  if ((o->video && !publish_add_track (&p, TRUE, error))
+      || (o->audio && !publish_add_track (&p, FALSE, error)))
+    goto out;
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (p.pipeline));
+  guint bus_watch = gst_bus_add_watch (bus, publish_on_bus, &p);
+  gst_object_unref (bus);
+  guint sigint = g_unix_signal_add (SIGINT, publish_stop, &p);
+  guint sigterm = g_unix_signal_add (SIGTERM, publish_stop, &p);
+  p.timer
+      = g_timeout_add_seconds (CONNECT_TIMEOUT_S + HTTP_TIMEOUT_S, publish_connect_deadline, &p);
+  guint end
+      = o->duration_s > 0 ? g_timeout_add_seconds ((guint)o->duration_s, publish_stop, &p) : 0;
+  if (gst_element_set_state (p.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    publish_fail (&p, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "the pipeline cannot start"));
+  else
+    g_main_loop_run (p.loop);
+  g_source_remove (bus_watch);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  if (p.timer != 0)
+    g_source_remove (p.timer);
+  if (end != 0 && g_main_context_find_source_by_id (NULL, end) != NULL)
+    g_source_remove (end);
+  publish_delete (&p);
+  gst_element_set_state (p.pipeline, GST_STATE_NULL);
+  if (p.error != NULL)
+    g_propagate_error (error, g_steal_pointer (&p.error));
+  else
+    rc = 0;
+out:
+  gst_object_unref (p.pipeline);
+  g_object_unref (p.http);
+  g_main_loop_unref (p.loop);
+  g_uri_unref (p.endpoint);
+  g_free (p.resource);
+  return rc;
+}

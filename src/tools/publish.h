@@ -1,0 +1,33 @@
+/* `cloudrec publish`: a WHIP client that publishes the synthetic source into a room.
+ *
+ * Why in the binary: tests, demos and benches need publishers that are cheap, scriptable and
+ * measurable (the flash and the beep of synthetic.h), and the same webrtcbin as the server side
+ * makes both ends' quirks visible in one place. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *server; /* http://HOST:PORT */
+  guint64 sdk_app_id;
+  char *room; /* integer or string RoomId */
+  gboolean str_room;
+  char *user;
+  char *usersig;
+  gboolean aux;   /* stream aux instead of main */
+  int duration_s; /* 0: until interrupted */
+  int width, height, fps;
+  gboolean solid;
+  guint32 argb;
+  gboolean vp8; /* codec VP8 instead of H.264 */
+  gboolean audio, video;
+  int video_kbps; /* 0: from the picture size */
+} CrPublishOptions;
+
+/* Publishes until the duration ends, SIGINT/SIGTERM or a failure; leaves with DELETE. Returns 0
+ * on success, 1 with @error set otherwise. */
+int cr_publish_run (const CrPublishOptions *opts, GError **error);
+
+G_END_DECLS
