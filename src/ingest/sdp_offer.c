@@ -121,8 +121,9 @@ offer_check_media (CrSdpOffer *offer, guint index, GError **error)
   if (!is_video && g_strcmp0 (kind, "audio") != 0)
     return offer_fail (error, "m-line %u is \"%s\"; only audio and video can be published", index,
                        kind != NULL ? kind : "");
-  if (gst_sdp_media_get_port (media) == 0)
-    return TRUE; /* rejected by the offerer itself */
+  if (gst_sdp_media_get_port (media) == 0 &&
+      gst_sdp_media_get_attribute_val (media, "bundle-only") == NULL)
+    return TRUE; /* rejected by the offerer itself (port 0 without bundle-only, RFC 8843) */
   if ((is_video && offer->has_video) || (!is_video && offer->has_audio))
     return offer_fail (error,
                        "the offer has more than one %s m-line; a WHIP session publishes one "

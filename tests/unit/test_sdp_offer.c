@@ -89,6 +89,14 @@ test_refusals (void)
   /* A port-0 m-line is the offerer's own rejection: skipped, but something must remain. */
   expect_refused (HEAD "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\n" ICE "a=rtpmap:111 opus/48000/2\r\n",
                   "no active");
+  /* ...unless it is bundle-only: GStreamer's max-bundle offers put port 0 on all but the first. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrSdpOffer) bundled =
+      parse (HEAD "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=bundle-only\r\n" ICE
+                  "a=rtpmap:111 opus/48000/2\r\n",
+             &error);
+  g_assert_no_error (error);
+  g_assert_true (bundled->has_audio);
   g_autofree char *big = g_strnfill (70000, 'a');
   g_autofree char *text = g_strconcat (HEAD AUDIO "a=x:", big, "\r\n", NULL);
   expect_refused (text, "larger than");

@@ -1,0 +1,161 @@
+// `cloudrec publish` against the daemon: ten concurrent publishers in two rooms, each track
+// forwarded to two subscribers; the synthetic picture decodes to its colour with a white flash at
+// each second; the command-line contract (exit codes, messages, DELETE on exit).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { APP1, BIN, startDaemon, userSig, runCli } from './helpers.mjs';
+import { waitRoom, freeUdpPorts, subscribeWhenFlowing, internal, waitUdpBound } from './media.mjs';
+
+const T = { timeout: 90000 };
+
+function publish(port, { room, strRoom, user, args = [] }) {
+  const argv = ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId),
+    ...(strRoom ? ['--str-room', strRoom] : ['--room', String(room)]), '--user', user, '--usersig', userSig(APP1, user), ...args];
+  const proc = spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => { stdout += d; });
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { proc, exited, get stdout() { return stdout; } };
+}
+
+/** Counts RTP packets (version 2, payload type @pt) arriving on @port for @ms. */
+function countRtp(port, ms) {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    let n = 0;
+    s.on('message', (m) => { if (m.length >= 12 && (m[0] >> 6) === 2) n++; });
+    s.bind(port, '127.0.0.1', () => setTimeout(() => { s.close(); resolve(n); }, ms));
+  });
+}
+
+/** Decodes @frames frames of the forward on @rtpPort to raw I420 320x180 and returns [Y,U,V] of
+ * the centre pixel of each frame. */
+function decodeCentres(rtpPort, caps, frames) {
+  const pt = /payload=\(int\)(\d+)/.exec(caps)[1];
+  const args = ['-q', 'udpsrc', `port=${rtpPort}`, 'address=127.0.0.1',
+    `caps=application/x-rtp,media=video,clock-rate=90000,encoding-name=H264,payload=${pt}`, '!', 'rtpjitterbuffer', 'latency=100', '!',
+    'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'videoconvert', '!', 'video/x-raw,format=I420', '!',
+    'fdsink', 'fd=1'];
+  const proc = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const W = 320, H = 180, size = W * H * 3 / 2;
+  let buf = Buffer.alloc(0);
+  const centres = [];
+  const done = new Promise((resolve) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); resolve(centres); }, 20000);
+    proc.stdout.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= size && centres.length < frames) {
+        const f = buf.subarray(0, size);
+        const y = f[(H / 2) * W + W / 2];
+        const u = f[W * H + (H / 4) * (W / 2) + W / 4];
+        const v = f[W * H + (W * H) / 4 + (H / 4) * (W / 2) + W / 4];
+        centres.push([y, u, v]);
+        buf = buf.subarray(size);
+      }
+      if (centres.length >= frames) { clearTimeout(timer); proc.kill('SIGKILL'); resolve(centres); }
+    });
+  });
+  return { proc, done };
+}
+
+describe('cloudrec publish', () => {
+  let d;
+  before(async () => { d = await startDaemon({ apps: [APP1] }); });
+  after(async () => { await d.stop(); });
+
+  test('ten concurrent publishers in two rooms, every track forwarded to two subscribers', T, async () => {
+    const pubs = [];
+    for (let i = 0; i < 10; i++) {
+      const room = i < 5 ? 8101 : 8102;
+      pubs.push({ room, user: `pub${i}`, p: publish(d.port, { room, user: `pub${i}`, args: ['--size', '320x180', '--fps', '10', '--duration', '60'] }) });
+    }
+    for (const room of [8101, 8102]) {
+      const s = await waitRoom(d, APP1.sdkAppId, room, (st) => st.Streams.length === 5, { timeoutMs: 30000 });
+      assert.deepEqual(s.Streams.map((x) => x.UserId).sort(), pubs.filter((x) => x.room === room).map((x) => x.user).sort());
+      for (const st of s.Streams) assert.deepEqual([st.Stream, st.HasAudio, st.HasVideo], ['main', true, true]);
+    }
+    const ports = await freeUdpPorts(40);
+    const counts = [];
+    for (const { room, user } of pubs) {
+      for (const media of ['video', 'audio']) {
+        for (let sub = 0; sub < 2; sub++) {
+          const rtpPort = ports.pop();
+          const counting = countRtp(rtpPort, 3000);
+          await waitUdpBound(rtpPort);
+          await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room, user, media, rtpPort, rtcpPort: 0 });
+          counts.push({ user, media, sub, n: counting });
+        }
+      }
+    }
+    for (const c of counts) {
+      const n = await c.n;
+      // 3 s of 10 fps video (one packet or more per frame) or 50 Opus packets per second.
+      assert.ok(n >= (c.media === 'video' ? 15 : 100), `${c.user} ${c.media} subscriber ${c.sub}: only ${n} RTP packets in 3 s`);
+    }
+    for (const { p } of pubs) p.proc.kill('SIGINT');
+    for (const { user, p } of pubs) {
+      const r = await p.exited;
+      assert.equal(r.code, 0, `${user}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^publishing main of user ${user} in room 81\\d\\d to http://127\\.0\\.0\\.1:\\d+/whip/session/[0-9a-f]{32}\\n$`));
+    }
+    for (const room of [8101, 8102]) {
+      const s = await waitRoom(d, APP1.sdkAppId, room, (st) => st.Streams.length === 0);
+      assert.equal(s.Events.filter((e) => e.Type === 'unpublish' && e.Reason === 'left').length, 5, 'each publisher left with DELETE');
+    }
+  });
+
+  test('the synthetic picture: its colour, and a white flash on the first frame of each second', T, async () => {
+    const p = publish(d.port, { room: 8103, user: 'painter', args: ['--size', '320x180', '--fps', '10', '--color', 'red', '--no-audio', '--duration', '30'] });
+    await waitRoom(d, APP1.sdkAppId, 8103, (st) => st.Streams.length === 1, { timeoutMs: 20000 });
+    const [rtpPort] = await freeUdpPorts(1);
+    const probe = await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room: 8103, user: 'painter', media: 'video', rtpPort: (await freeUdpPorts(1))[0], rtcpPort: 0 });
+    await internal(d, 'DELETE', `/internal/forwards/${probe.forwardId}`);
+    const dec = decodeCentres(rtpPort, probe.caps, 40);
+    await waitUdpBound(rtpPort);
+    await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room: 8103, user: 'painter', media: 'video', rtpPort, rtcpPort: 0 });
+    const centres = await dec.done;
+    p.proc.kill('SIGTERM');
+    assert.equal((await p.exited).code, 0);
+    assert.equal(centres.length, 40, 'decoded 40 frames');
+    // Red in BT.601 limited range is about Y 81, U 90, V 240; white is Y 235, U = V = 128.
+    const isRed = ([y, u, v]) => Math.abs(y - 81) <= 12 && Math.abs(u - 90) <= 12 && Math.abs(v - 240) <= 12;
+    const isWhite = ([y, u, v]) => y >= 220 && Math.abs(u - 128) <= 8 && Math.abs(v - 128) <= 8;
+    const flashes = centres.map((c, i) => (isWhite(c) ? i : -1)).filter((i) => i >= 0);
+    assert.ok(centres.every((c) => isRed(c) || isWhite(c)), `every centre is red or white: ${JSON.stringify(centres)}`);
+    assert.ok(flashes.length >= 3 && flashes.length <= 5, `about one flash per 10 frames in 40: at ${flashes}`);
+    for (let i = 1; i < flashes.length; i++) assert.equal(flashes[i] - flashes[i - 1], 10, `flashes 1 s apart: ${flashes}`);
+  });
+
+  test('bad flags exit 2 with a message; an unreachable server or a refusal exits 1', T, async () => {
+    const cases = [
+      [['publish'], 2, /--server http:\/\/HOST:PORT is required/],
+      [['publish', '--server', 'http://127.0.0.1:1', '--sdkappid', '1400000001', '--room', '1', '--str-room', 'x', '--user', 'u', '--usersig', 's'], 2, /exactly one of --room/],
+      [['publish', '--server', 'http://127.0.0.1:1', '--sdkappid', '1400000001', '--room', '1', '--user', 'u', '--usersig', 's', '--size', '15x7'], 2, /--size must be WxH/],
+      [['publish', '--server', 'http://127.0.0.1:1', '--sdkappid', '1400000001', '--room', '1', '--user', 'u', '--usersig', 's', '--color', 'plaid'], 2, /--color must be/],
+      [['publish', '--server', 'http://127.0.0.1:1', '--sdkappid', '1400000001', '--room', '1', '--user', 'u', '--usersig', 's', '--codec', 'av1'], 2, /--codec must be h264 or vp8/],
+      [['publish', '--server', 'http://127.0.0.1:1', '--sdkappid', '1400000001', '--room', '1', '--user', 'u', '--usersig', 's', '--no-audio', '--no-video'], 2, /nothing to publish/],
+      [['publish', '--server', 'http://127.0.0.1:1', '--sdkappid', '1400000001', '--room', '1', '--user', 'u', '--usersig', 's', '--duration', '2'], 1, /cloudrec publish: .*(refused|connect)/i],
+      [['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', '1400000001', '--room', '1', '--user', 'u', '--usersig', 'bad', '--duration', '2'], 1, /refused to publish \(HTTP 401\): the UserSig is not valid/],
+    ];
+    for (const [args, code, re] of cases) {
+      const r = runCli(args, { timeoutMs: 30000 });
+      assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+  });
+
+  test('VP8 and a string room; aux stream', T, async () => {
+    const p = publish(d.port, { strRoom: 'lobby one', user: 'screen', args: ['--codec', 'vp8', '--stream', 'aux', '--size', '320x180', '--fps', '10', '--duration', '30'] });
+    const s = await waitRoom(d, APP1.sdkAppId, 'lobby one', (st) => st.Streams.length === 1, { str: true, timeoutMs: 20000 });
+    assert.equal(s.Streams[0].Stream, 'aux');
+    const [rtpPort] = await freeUdpPorts(1);
+    const f = await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room: 'lobby one', str: true, user: 'screen', stream: 'aux', media: 'video', rtpPort, rtcpPort: 0 });
+    assert.match(f.caps, /encoding-name=\(string\)VP8/);
+    p.proc.kill('SIGINT');
+    assert.equal((await p.exited).code, 0);
+  });
+});
