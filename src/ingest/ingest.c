@@ -82,14 +82,18 @@ ingest_on_ready (CrIngestSession *session, const char *answer, const GError *err
   g_autofree char *location = g_strdup_printf ("/whip/session/%s", pub->id);
   soup_message_headers_replace (h, "Location", location);
   soup_message_headers_replace (h, "Connection", "close");
-  soup_message_headers_replace (h, "Access-Control-Expose-Headers", "Location");
+  soup_message_headers_replace (h, "Access-Control-Expose-Headers", "Location, Server-Timing");
+  /* How long the answer took here (pipeline, negotiation, ICE gathering), for clients and bench/. */
+  double answer_ms = (g_get_monotonic_time () - cr_ingest_session_started_us (session)) / 1000.0;
+  g_autofree char *timing = g_strdup_printf ("answer;dur=%.2f", answer_ms);
+  soup_message_headers_replace (h, "Server-Timing", timing);
   soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
   soup_server_message_set_response (msg, "application/sdp", SOUP_MEMORY_COPY, answer,
                                     strlen (answer));
   soup_server_message_unpause (msg);
   g_object_unref (msg);
-  g_info ("whip: session %s: user %s publishes %s in room %s", pub->id, pub->user_id,
-          cr_stream_kind_name (pub->stream), pub->room_id);
+  g_info ("whip: session %s: user %s publishes %s in room %s (answered in %.1f ms)", pub->id,
+          pub->user_id, cr_stream_kind_name (pub->stream), pub->room_id, answer_ms);
   g_debug ("whip: session %s answer:\n%s", pub->id, answer);
 }
 
