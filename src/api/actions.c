@@ -11,6 +11,10 @@ static const CrAction actions[] = {
   { "DescribeCloudRecording", cr_action_describe_cloud_recording },
   { "ModifyCloudRecording", cr_action_modify_cloud_recording },
   { "DeleteCloudRecording", cr_action_delete_cloud_recording },
+  { "RemoveUser", cr_action_remove_user },
+  { "RemoveUserByStrRoomId", cr_action_remove_user_by_str_room_id },
+  { "DismissRoom", cr_action_dismiss_room },
+  { "DismissRoomByStrRoomId", cr_action_dismiss_room_by_str_room_id },
 };
 
 const CrAction *

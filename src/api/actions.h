@@ -31,6 +31,15 @@ gboolean cr_action_modify_cloud_recording (CrApi *api, const CrApp *app, JsonObj
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 
+gboolean cr_action_remove_user (CrApi *api, const CrApp *app, JsonObject *params,
+                                JsonObject *reply, GError **error);
+gboolean cr_action_remove_user_by_str_room_id (CrApi *api, const CrApp *app, JsonObject *params,
+                                               JsonObject *reply, GError **error);
+gboolean cr_action_dismiss_room (CrApi *api, const CrApp *app, JsonObject *params,
+                                 JsonObject *reply, GError **error);
+gboolean cr_action_dismiss_room_by_str_room_id (CrApi *api, const CrApp *app, JsonObject *params,
+                                                JsonObject *reply, GError **error);
+
 /* Shared by Describe/Modify/Delete: the live task (SdkAppId, TaskId) of @params, or NULL with
  * ResourceNotFound (unknown, another app's) or InvalidParameter.TaskId (past ResourceExpiredHour).
  */

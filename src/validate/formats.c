@@ -35,6 +35,28 @@ cr_format_user_pattern (const char *s)
   return NULL;
 }
 
+/* TRTC's string RoomId alphabet (the length is the field's rule). */
+const char *
+cr_format_string_room_id (const char *s)
+{
+  static const char extra[] = " !#$%&()+-:;<=.>?@[]^_{}|~,";
+  for (const char *p = s; *p; p++) {
+    if (!g_ascii_isalnum (*p) && strchr (extra, *p) == NULL)
+      return "letters, digits, space and !#$%&()+-:;<=.>?@[]^_{}|~, only (a TRTC string RoomId)";
+  }
+  return NULL;
+}
+
+/* An integer RoomId written as text: 1..4294967294 in decimal, no sign, no leading zero. */
+const char *
+cr_format_integer_room_id (const char *s)
+{
+  guint64 v = 0;
+  if (s[0] == '0' || !g_ascii_string_to_unsigned (s, 10, 1, 4294967294u, &v, NULL))
+    return "an integer RoomId in [1, 4294967294] written in decimal";
+  return NULL;
+}
+
 const char *
 cr_format_colour (const char *s)
 {

@@ -78,9 +78,15 @@ const char *cr_format_user_pattern (const char *s);
 const char *cr_format_colour (const char *s);
 const char *cr_format_image_url (const char *s);
 const char *cr_format_path_segment (const char *s);
+const char *cr_format_string_room_id (const char *s);
+const char *cr_format_integer_room_id (const char *s);
 
-/* The action schemas (schema_record.c, schema_task.c). */
+/* The action schemas (schema_record.c, schema_task.c, schema_room.c). */
 extern const CrSchema cr_schema_create;
+extern const CrSchema cr_schema_remove_user;
+extern const CrSchema cr_schema_remove_user_str;
+extern const CrSchema cr_schema_dismiss_room;
+extern const CrSchema cr_schema_dismiss_room_str;
 extern const CrSchema cr_schema_describe;
 extern const CrSchema cr_schema_modify;
 extern const CrSchema cr_schema_delete;

@@ -45,3 +45,10 @@
     .name = n, .kind = CR_FIELD_STRING_LIST, .min = 0, .max = hi, .item_max = item_hi,             \
     .format = fmt                                                                                  \
   }
+
+/* The SdkAppId of every action that addresses an existing task or room. */
+#define F_SDK_APP_ID                                                                               \
+  {                                                                                                \
+    .name = "SdkAppId", .kind = CR_FIELD_INT, .required = TRUE, .min = 1, .max = G_MAXUINT32,      \
+    .code = "InvalidParameter.SdkAppId"                                                            \
+  }

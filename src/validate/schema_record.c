@@ -152,8 +152,7 @@ create_check_room (JsonObject *o, GError **error)
   cr_json_get_int (o, "RoomIdType", &type);
   const char *room = cr_json_get_string (o, "RoomId");
   if (type == 1) {
-    guint64 v = 0;
-    if (room[0] == '0' || !g_ascii_string_to_unsigned (room, 10, 1, 4294967294u, &v, NULL)) {
+    if (cr_format_integer_room_id (room) != NULL) {
       cr_api_error_set (error, "InvalidParameter.RoomId",
                         "RoomId must be an integer in [1, 4294967294] written in decimal when "
                         "RoomIdType is 1, got \"%s\"; use RoomIdType 0 for a string room",
@@ -162,13 +161,10 @@ create_check_room (JsonObject *o, GError **error)
     }
     return TRUE;
   }
-  static const char extra[] = " !#$%&()+-:;<=.>?@[]^_{}|~,";
-  for (const char *p = room; *p; p++) {
-    if (!g_ascii_isalnum (*p) && strchr (extra, *p) == NULL) {
-      cr_api_error_set (error, "InvalidParameter.RoomId",
-                        "a string RoomId may use letters, digits, space and %s only", extra + 1);
-      return FALSE;
-    }
+  const char *want = cr_format_string_room_id (room);
+  if (want != NULL) {
+    cr_api_error_set (error, "InvalidParameter.RoomId", "a string RoomId must be made of %s", want);
+    return FALSE;
   }
   return TRUE;
 }

@@ -12,11 +12,6 @@ format_task_id (const char *s)
   return NULL;
 }
 
-#define F_SDK_APP_ID                                                                               \
-  {                                                                                                \
-    .name = "SdkAppId", .kind = CR_FIELD_INT, .required = TRUE, .min = 1, .max = G_MAXUINT32,      \
-    .code = "InvalidParameter.SdkAppId"                                                            \
-  }
 #define F_TASK_ID                                                                                  \
   {                                                                                                \
     .name = "TaskId", .kind = CR_FIELD_STRING, .required = TRUE, .min = 1, .max = 128,             \

@@ -337,6 +337,14 @@ validate_schema_for (const char *action)
     return &cr_schema_modify;
   if (g_strcmp0 (action, "DeleteCloudRecording") == 0)
     return &cr_schema_delete;
+  if (g_strcmp0 (action, "RemoveUser") == 0)
+    return &cr_schema_remove_user;
+  if (g_strcmp0 (action, "RemoveUserByStrRoomId") == 0)
+    return &cr_schema_remove_user_str;
+  if (g_strcmp0 (action, "DismissRoom") == 0)
+    return &cr_schema_dismiss_room;
+  if (g_strcmp0 (action, "DismissRoomByStrRoomId") == 0)
+    return &cr_schema_dismiss_room_str;
   return NULL;
 }
 

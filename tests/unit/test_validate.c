@@ -95,6 +95,11 @@ test_case (gconstpointer data)
 #define LAYOUT "MixLayoutParams.MixLayoutList"
 #define TILE "[{\"Top\":0,\"Left\":0,\"Width\":320,\"Height\":180}]"
 
+#define RM_INT "{\"SdkAppId\":1400000001,\"RoomId\":8888,\"UserIds\":[\"alice\",\"bob\"]}"
+#define RM_STR "{\"SdkAppId\":1400000001,\"RoomId\":\"lobby 1\",\"UserIds\":[\"alice\"]}"
+#define DI_INT "{\"SdkAppId\":1400000001,\"RoomId\":8888}"
+#define DI_STR "{\"SdkAppId\":1400000001,\"RoomId\":\"lobby 1\"}"
+
 static Case cases[] = {
   /* valid bases */
   { "valid/create", NULL, NULL, NULL, NULL, NULL, NULL },
@@ -362,6 +367,37 @@ static Case cases[] = {
     "cannot both be set" },
   { "modify/transcode", "ModifyCloudRecording", NULL, "MixTranscodeParams",
     "{\"AudioParams\":{\"SampleRate\":1,\"Channel\":1,\"BitRate\":1}}", RANGE, "BitRate" },
+  /* room administration (RemoveUser, DismissRoom and their string-room twins) */
+  { "room/remove-valid", "RemoveUser", RM_INT, NULL, NULL, NULL, NULL },
+  { "room/remove-str-valid", "RemoveUserByStrRoomId", RM_STR, NULL, NULL, NULL, NULL },
+  { "room/dismiss-valid", "DismissRoom", DI_INT, NULL, NULL, NULL, NULL },
+  { "room/dismiss-str-valid", "DismissRoomByStrRoomId", DI_STR, NULL, NULL, NULL, NULL },
+  { "room/remove-missing-userids", "RemoveUser", RM_INT, "UserIds", NULL, "MissingParameter",
+    "UserIds is required" },
+  { "room/remove-empty-userids", "RemoveUser", RM_INT, "UserIds", "[]", "InvalidParameter.UserId",
+    "UserIds must have 1 to 10 entries, got 0" },
+  { "room/remove-11-userids", "RemoveUser", RM_INT, "UserIds",
+    "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\"]",
+    "InvalidParameter.UserId", "UserIds must have 1 to 10 entries, got 11" },
+  { "room/remove-bad-userid", "RemoveUser", RM_INT, "UserIds", "[\"a b\"]",
+    "InvalidParameter.UserId", "UserIds[0] must be made of letters" },
+  { "room/remove-room-string-for-int", "RemoveUser", RM_INT, "RoomId", "\"8888\"",
+    "InvalidParameter.RoomId", "RoomId must be" },
+  { "room/remove-room-zero", "RemoveUser", RM_INT, "RoomId", "0", "InvalidParameter.RoomId",
+    "RoomId must be an integer in [1, 4294967294], got 0" },
+  { "room/remove-room-too-big", "RemoveUser", RM_INT, "RoomId", "4294967295",
+    "InvalidParameter.RoomId", "got 4294967295" },
+  { "room/remove-str-room-number", "RemoveUserByStrRoomId", RM_STR, "RoomId", "8888",
+    "InvalidParameter.RoomId", "RoomId must be" },
+  { "room/remove-str-room-chars", "RemoveUserByStrRoomId", RM_STR, "RoomId", "\"a/b\"",
+    "InvalidParameter.RoomId", "string RoomId" },
+  { "room/dismiss-str-room-long", "DismissRoomByStrRoomId", DI_STR, "RoomId",
+    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+    "InvalidParameter.RoomId", "1 to 64 bytes long, got 65" },
+  { "room/dismiss-missing-room", "DismissRoom", DI_INT, "RoomId", NULL, MISSING ("RoomId"),
+    "RoomId is required" },
+  { "room/dismiss-unknown-member", "DismissRoom", DI_INT, "UserIds", "[\"a\"]",
+    "UnknownParameter", "UserIds" },
 };
 
 static void
