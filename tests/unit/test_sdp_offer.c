@@ -4,12 +4,14 @@
 #include "ingest/forward.h"
 #include "ingest/sdp_offer.h"
 
-#define HEAD                                                                                      \
-  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"                                          \
-  "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:" \
+#define HEAD                                                                                       \
+  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"                                            \
+  "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:"    \
   "11:22:33:44:55:66:77:88:99\r\n"
 #define ICE "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
-#define AUDIO "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=sendonly\r\n" ICE "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
+#define AUDIO                                                                                      \
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\na=sendonly\r\n" ICE                                        \
+  "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n"
 
 static CrSdpOffer *
 parse (const char *text, GError **error)
@@ -75,7 +77,8 @@ test_refusals (void)
   expect_refused ("", "empty");
   expect_refused ("hello", "not an SDP offer");
   expect_refused (HEAD, "no m-line");
-  expect_refused (HEAD "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n", "only audio and video");
+  expect_refused (HEAD "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+                  "only audio and video");
   expect_refused (HEAD AUDIO AUDIO, "more than one audio");
   expect_refused (HEAD "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\n" ICE "a=rtpmap:0 PCMU/8000\r\n", "Opus");
   expect_refused (HEAD "m=video 9 UDP/TLS/RTP/SAVPF 98\r\n" ICE "a=rtpmap:98 VP9/90000\r\n",
@@ -91,10 +94,10 @@ test_refusals (void)
                   "no active");
   /* ...unless it is bundle-only: GStreamer's max-bundle offers put port 0 on all but the first. */
   g_autoptr (GError) error = NULL;
-  g_autoptr (CrSdpOffer) bundled =
-      parse (HEAD "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=bundle-only\r\n" ICE
-                  "a=rtpmap:111 opus/48000/2\r\n",
-             &error);
+  g_autoptr (CrSdpOffer) bundled
+      = parse (HEAD "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=bundle-only\r\n" ICE
+                    "a=rtpmap:111 opus/48000/2\r\n",
+               &error);
   g_assert_no_error (error);
   g_assert_true (bundled->has_audio);
   g_autofree char *big = g_strnfill (70000, 'a');

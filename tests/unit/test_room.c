@@ -1,0 +1,196 @@
+/* The room registry: events in order with the injected clock, stream ownership, kick and dismiss
+ * through the close hook (which may call back into the registry), the bounded log, idle rooms,
+ * and concurrent publishers. */
+#include "room/room.h"
+
+static gint64 fake_now = 1700000000000;
+
+static gint64
+clock_ms (void)
+{
+  return fake_now;
+}
+
+static const CrRoomKey ROOM = { 1400000001, FALSE, "8888" };
+static const CrRoomKey STR_ROOM = { 1400000001, TRUE, "8888" };
+
+static GString *
+event_trace (CrRoomRegistry *reg, const CrRoomKey *key, guint64 after)
+{
+  g_autoptr (GPtrArray) events = cr_room_events_since (reg, key, after, NULL);
+  GString *out = g_string_new (NULL);
+  for (guint i = 0; events != NULL && i < events->len; i++) {
+    const CrRoomEvent *e = g_ptr_array_index (events, i);
+    g_string_append_printf (out, "%s%s:%s", out->len ? " " : "", cr_room_event_type_name (e->type),
+                            e->user_id != NULL ? e->user_id : "");
+    if (e->type == CR_ROOM_EVENT_PUBLISH || e->type == CR_ROOM_EVENT_UNPUBLISH)
+      g_string_append_printf (out, ":%s", cr_stream_kind_name (e->stream));
+    if (e->reason != NULL)
+      g_string_append_printf (out, "(%s)", e->reason);
+  }
+  return out;
+}
+
+static void
+test_publish_unpublish (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  int p1, p2, p3;
+  g_assert_true (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &p1, NULL));
+  fake_now += 10;
+  g_assert_true (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_AUX, FALSE, TRUE, &p2, NULL));
+  g_autoptr (GError) error = NULL;
+  g_assert_false (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &p3, &error));
+  g_assert_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_STREAM_TAKEN);
+  g_assert_nonnull (strstr (error->message, "alice already publishes the main stream"));
+
+  g_autoptr (GPtrArray) streams = cr_room_list_streams (reg, &ROOM);
+  g_assert_cmpuint (streams->len, ==, 2);
+  g_assert_null (cr_room_list_streams (reg, &STR_ROOM)); /* "8888" as a string room is another */
+
+  /* A stale publisher pointer does not unpublish the stream someone else owns now. */
+  cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_MAIN, &p3, "left");
+  fake_now += 10;
+  cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_MAIN, &p1, "left");
+  cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_AUX, &p2, "timeout");
+  g_autoptr (GString) trace = event_trace (reg, &ROOM, 0);
+  g_assert_cmpstr (trace->str, ==,
+                   "join:alice publish:alice:main publish:alice:aux unpublish:alice:main(left) "
+                   "unpublish:alice:aux(timeout) leave:alice(timeout)");
+
+  guint64 last = 0;
+  g_autoptr (GPtrArray) all = cr_room_events_since (reg, &ROOM, 0, &last);
+  g_assert_cmpuint (all->len, ==, 6);
+  g_assert_cmpuint (last, ==, ((CrRoomEvent *)g_ptr_array_index (all, 5))->seq);
+  const CrRoomEvent *first = g_ptr_array_index (all, 0), *aux = g_ptr_array_index (all, 2);
+  g_assert_cmpint (first->time_ms, ==, 1700000000000);
+  g_assert_cmpint (aux->time_ms, ==, 1700000000010);
+  g_assert_false (aux->has_audio);
+  g_assert_true (aux->has_video);
+  g_autoptr (GPtrArray) newer = cr_room_events_since (reg, &ROOM, first->seq + 3, NULL);
+  g_assert_cmpuint (newer->len, ==, 2);
+  g_autoptr (GPtrArray) none = cr_room_events_since (reg, &ROOM, last, NULL);
+  g_assert_cmpuint (none->len, ==, 0);
+}
+
+typedef struct {
+  CrRoomRegistry *reg;
+  GPtrArray *closed;
+} Hook;
+
+/* What the ingest does: close the session, which unpublishes, from inside the hook. */
+static void
+close_hook (gpointer publisher, const char *reason, gpointer data)
+{
+  Hook *h = data;
+  const char *user = publisher;
+  g_ptr_array_add (h->closed, g_strdup_printf ("%s(%s)", user, reason));
+  cr_room_unpublish (h->reg, &ROOM, user, CR_STREAM_MAIN, publisher, reason);
+}
+
+static void
+test_kick_and_dismiss (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  g_autoptr (GPtrArray) closed = g_ptr_array_new_with_free_func (g_free);
+  Hook hook = { reg, closed };
+  cr_room_registry_set_close_hook (reg, close_hook, &hook);
+  char alice[] = "alice", bob[] = "bob", carol[] = "carol";
+  cr_room_publish (reg, &ROOM, alice, CR_STREAM_MAIN, TRUE, TRUE, alice, NULL);
+  cr_room_publish (reg, &ROOM, bob, CR_STREAM_MAIN, TRUE, TRUE, bob, NULL);
+  cr_room_publish (reg, &ROOM, carol, CR_STREAM_MAIN, TRUE, FALSE, carol, NULL);
+  guint64 mark = 0;
+  g_autoptr (GPtrArray) before = cr_room_events_since (reg, &ROOM, 0, &mark);
+
+  const char *const kick[] = { "alice", "nobody", "bob", NULL };
+  g_assert_cmpint (cr_room_remove_users (reg, &ROOM, kick, NULL), ==, 2);
+  g_assert_cmpuint (closed->len, ==, 2);
+  g_autoptr (GString) trace = event_trace (reg, &ROOM, mark);
+  g_assert_cmpstr (trace->str, ==,
+                   "kick:alice(kicked) kick:bob(kicked) unpublish:alice:main(kicked) "
+                   "leave:alice(kicked) unpublish:bob:main(kicked) leave:bob(kicked)");
+
+  g_autoptr (GError) error = NULL;
+  const CrRoomKey missing = { 1400000001, FALSE, "1" };
+  g_assert_cmpint (cr_room_remove_users (reg, &missing, kick, &error), ==, -1);
+  g_assert_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_NO_ROOM);
+  g_clear_error (&error);
+  g_assert_false (cr_room_dismiss (reg, &missing, &error));
+  g_assert_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_NO_ROOM);
+
+  g_autoptr (GPtrArray) mid = cr_room_events_since (reg, &ROOM, 0, &mark);
+  g_assert_true (cr_room_dismiss (reg, &ROOM, NULL));
+  g_autoptr (GString) end = event_trace (reg, &ROOM, mark);
+  g_assert_cmpstr (end->str, ==,
+                   "dismiss:(dismissed) unpublish:carol:main(dismissed) "
+                   "leave:carol(dismissed)");
+  g_autoptr (GPtrArray) streams = cr_room_list_streams (reg, &ROOM);
+  g_assert_cmpuint (streams->len, ==, 0);
+}
+
+static void
+test_idle_reap_and_log_bound (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  int pub;
+  for (int i = 0; i < CR_ROOM_EVENT_LOG; i++) {
+    cr_room_publish (reg, &ROOM, "u", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL);
+    cr_room_unpublish (reg, &ROOM, "u", CR_STREAM_MAIN, &pub, "left");
+  }
+  g_autoptr (GPtrArray) events = cr_room_events_since (reg, &ROOM, 0, NULL);
+  g_assert_cmpuint (events->len, ==, CR_ROOM_EVENT_LOG);
+  g_assert_cmpuint (((CrRoomEvent *)g_ptr_array_index (events, 0))->seq, >, 1);
+
+  g_assert_cmpuint (cr_room_count (reg), ==, 1);
+  fake_now += 299999;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0);
+  cr_room_publish (reg, &STR_ROOM, "v", CR_STREAM_AUX, TRUE, TRUE, &pub, NULL);
+  fake_now += 1;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1); /* the empty one; the string room lives */
+  g_assert_cmpuint (cr_room_count (reg), ==, 1);
+  g_assert_null (cr_room_events_since (reg, &ROOM, 0, NULL));
+  fake_now += 10 * 300000;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0); /* someone publishes: never reaped */
+}
+
+static gpointer
+publisher_thread (gpointer data)
+{
+  CrRoomRegistry *reg = data;
+  g_autofree char *user = g_strdup_printf ("t%p", (void *)g_thread_self ());
+  for (int i = 0; i < 2000; i++) {
+    CrStreamKind kind = i % 2 ? CR_STREAM_AUX : CR_STREAM_MAIN;
+    g_assert_true (cr_room_publish (reg, &ROOM, user, kind, TRUE, TRUE, user, NULL));
+    g_autoptr (GPtrArray) s = cr_room_list_streams (reg, &ROOM);
+    g_assert_nonnull (s);
+    cr_room_unpublish (reg, &ROOM, user, kind, user, "left");
+  }
+  return NULL;
+}
+
+static void
+test_threads (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  GThread *threads[4];
+  for (int i = 0; i < 4; i++)
+    threads[i] = g_thread_new ("pub", publisher_thread, reg);
+  for (int i = 0; i < 4; i++)
+    g_thread_join (threads[i]);
+  g_autoptr (GPtrArray) streams = cr_room_list_streams (reg, &ROOM);
+  g_assert_cmpuint (streams->len, ==, 0);
+  guint64 last = 0;
+  g_autoptr (GPtrArray) events = cr_room_events_since (reg, &ROOM, 0, &last);
+  g_assert_cmpuint (last, ==, 4 * 2000 * 4); /* join, publish, unpublish, leave per round */
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/room/publish-unpublish", test_publish_unpublish);
+  g_test_add_func ("/room/kick-dismiss", test_kick_and_dismiss);
+  g_test_add_func ("/room/idle-and-log", test_idle_reap_and_log_bound);
+  g_test_add_func ("/room/threads", test_threads);
+  return g_test_run ();
+}
