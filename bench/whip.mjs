@@ -7,6 +7,7 @@
 //    baseline is gst-launch receiving the same RTP from forwards (udpsrc ! fakesink), the floor of
 //    moving those packets through GStreamer at all.
 import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -96,6 +97,38 @@ async function benchLatency(d, offer) {
   return { first_ms: first, p50_ms: quantile(ok, 0.5), p99_ms: quantile(ok, 0.99), server_p50_ms: quantile(server, 0.5), server_p99_ms: quantile(server, 0.99), baseline_p50_ms: quantile(refused, 0.5), baseline_p99_ms: quantile(refused, 0.99) };
 }
 
+// An H.264 RTP payload that starts a keyframe: IDR or SPS, alone, in a STAP-A or a FU-A start.
+function isKeyframe(pkt) {
+  const cc = pkt[0] & 0x0f;
+  let off = 12 + cc * 4;
+  if (pkt[0] & 0x10) off += 4 + ((pkt[off + 2] << 8) | pkt[off + 3]) * 4; // header extension
+  const nal = pkt[off] & 0x1f;
+  if (nal === 5 || nal === 7) return true;
+  if (nal === 24) return [5, 7].includes(pkt[off + 3] & 0x1f);
+  if (nal === 28) return (pkt[off + 1] & 0x80) !== 0 && (pkt[off + 1] & 0x1f) === 5;
+  return false;
+}
+
+// For each publisher: subscribe its video to a fresh socket and time the first keyframe packet
+// (the forward asks the publisher for one; its own GOP is 2 s).
+async function keyframeDelays(d) {
+  const out = [];
+  for (let i = 0; i < STREAMS; i++) {
+    const sock = dgram.createSocket('udp4');
+    await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+    const got = new Promise((resolve) => sock.on('message', (m) => { if (isKeyframe(m)) resolve(performance.now()); }));
+    const t0 = performance.now();
+    const res = await fetch(`http://127.0.0.1:${d.port}/internal/forwards`, { method: 'POST', headers: { 'X-Cloudrec-Token': d.token() },
+      body: JSON.stringify({ SdkAppId: APP.sdkAppId, RoomId: '9100', UserId: `pub_${i}`, Stream: 'main', Media: 'video', RtpPort: sock.address().port, RtcpPort: 0 }) });
+    const { ForwardId } = await res.json();
+    const t1 = await Promise.race([got, sleep(5000).then(() => NaN)]);
+    out.push(t1 - t0);
+    await fetch(`http://127.0.0.1:${d.port}/internal/forwards/${ForwardId}`, { method: 'DELETE', headers: { 'X-Cloudrec-Token': d.token() } });
+    sock.close();
+  }
+  return out;
+}
+
 async function benchCpu(d) {
   // `cloudrec publish` at a set bitrate: Chromium's fake camera compresses to ~0.2 Mbit/s whatever
   // the bandwidth estimate allows, which would measure per-packet overhead, not a 1 Mbit/s stream.
@@ -121,6 +154,7 @@ async function benchCpu(d) {
         body: JSON.stringify({ SdkAppId: APP.sdkAppId, RoomId: '9100', UserId: `pub_${i}`, Stream: 'main', Media: media, RtpPort: rtp, RtcpPort: 0 }) });
     }
   }
+  const keyframeMs = await keyframeDelays(d);
   const b0 = bytes(await room());
   const c0 = cpuSeconds(d.proc.pid);
   const r0 = receivers.map((p) => cpuSeconds(p.pid));
@@ -138,7 +172,7 @@ async function benchCpu(d) {
   return {
     streams: STREAMS, seconds, mbps_total: mbps, mbps_per_stream: mbps / STREAMS,
     cpu_cores: cpu / seconds, cores_per_mbps: cpu / seconds / mbps, cores_per_stream: cpu / seconds / STREAMS,
-    baseline_cores_per_mbps: recvCpu / seconds / mbps, rss_mb: rss,
+    baseline_cores_per_mbps: recvCpu / seconds / mbps, rss_mb: rss, keyframe_ms: keyframeMs,
   };
 }
 
@@ -155,6 +189,7 @@ try {
   console.log(`  baseline (same POST refused at the UserSig check): p50 ${f(lat.baseline_p50_ms)} ms, p99 ${f(lat.baseline_p99_ms)} ms -> ratio p50 ${f(lat.p50_ms / lat.baseline_p50_ms, 1)}x`);
   console.log(`ingest CPU: ${cpu.streams} cloudrec-publish streams (640x360 15 fps H.264 at ${KBPS} kbit/s + Opus), ${f(cpu.mbps_total)} Mbit/s in total over ${f(cpu.seconds, 1)} s: ${f(cpu.cpu_cores, 3)} cores, ` +
     `${f(cpu.cores_per_mbps, 4)} cores per Mbit/s, ${f(cpu.cores_per_stream, 4)} cores per stream; RSS ${f(cpu.rss_mb, 1)} MB`);
+  console.log(`  a new subscriber's first keyframe after subscribing: ${cpu.keyframe_ms.map((x) => f(x, 0)).join(', ')} ms (goal < 1000 ms; publishers' GOP 2 s)`);
   console.log(`  baseline (gst-launch udpsrc ! fakesink receiving the same RTP): ${f(cpu.baseline_cores_per_mbps, 4)} cores per Mbit/s -> ratio ${f(cpu.cores_per_mbps / cpu.baseline_cores_per_mbps, 1)}x`);
   mkdirSync(path.join(REPO, 'bench', 'out'), { recursive: true });
   writeFileSync(path.join(REPO, 'bench', 'out', 'whip.json'), JSON.stringify({ latency: lat, cpu }, null, 2) + '\n');

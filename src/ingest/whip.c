@@ -167,6 +167,12 @@ whip_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTa
   }
   SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
   if (strcmp (method, "OPTIONS") == 0) {
+    /* On a session, OPTIONS also tells a client whether the session still exists: WHIP has no
+     * channel to say "you were kicked", so `cloudrec publish` asks every few seconds. */
+    if (is_session && g_hash_table_lookup (ingest->publishers, seg[1]) == NULL) {
+      cr_ingest_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no WHIP session %s (it ended)", seg[1]);
+      return;
+    }
     soup_message_headers_replace (out, "Allow", is_endpoint ? "POST, OPTIONS" : "DELETE, OPTIONS");
     if (is_endpoint)
       soup_message_headers_replace (out, "Accept-Post", "application/sdp");

@@ -26,6 +26,9 @@ typedef struct {
   gboolean connected;
   gboolean offered;
   guint timer;
+  guint liveness; /* the OPTIONS poll of the session */
+  gboolean polling;
+  GCancellable *cancel;
 } Publish;
 
 static void
@@ -293,6 +296,38 @@ publish_on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
 
 /* ---- lifetime ---- */
 
+/* The server can end a session (RemoveUser, DismissRoom, its watchdog) and WHIP has no way to
+ * say so; the session resource answering 404 to OPTIONS is how we learn it. */
+static void
+publish_on_liveness (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Publish *p = data;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, NULL);
+  p->polling = FALSE;
+  if (body != NULL && soup_message_get_status (msg) == SOUP_STATUS_NOT_FOUND) {
+    g_clear_pointer (&p->resource, g_free); /* nothing left to DELETE */
+    publish_fail (p, g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                  "the server ended the session (the user was removed, the room "
+                                  "dismissed, or the media timed out)"));
+  }
+}
+
+static gboolean
+publish_poll_liveness (gpointer data)
+{
+  Publish *p = data;
+  if (p->resource == NULL || p->polling)
+    return G_SOURCE_CONTINUE;
+  g_autoptr (SoupMessage) msg = soup_message_new ("OPTIONS", p->resource);
+  if (msg == NULL)
+    return G_SOURCE_CONTINUE;
+  p->polling = TRUE;
+  soup_session_send_and_read_async (p->http, msg, G_PRIORITY_DEFAULT, p->cancel,
+                                    publish_on_liveness, p);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 publish_connect_deadline (gpointer data)
 {
@@ -361,6 +396,7 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   if (p.endpoint == NULL)
     return 1;
   p.loop = g_main_loop_new (NULL, FALSE);
+  p.cancel = g_cancellable_new ();
   p.http = soup_session_new_with_options ("timeout", HTTP_TIMEOUT_S, "user-agent",
                                           "cloudrec-publish/" CLOUDREC_VERSION, NULL);
   p.pipeline = gst_pipeline_new ("publish");
@@ -389,6 +425,7 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   guint sigterm = g_unix_signal_add (SIGTERM, publish_stop, &p);
   p.timer
       = g_timeout_add_seconds (CONNECT_TIMEOUT_S + HTTP_TIMEOUT_S, publish_connect_deadline, &p);
+  p.liveness = g_timeout_add_seconds (2, publish_poll_liveness, &p);
   guint end
       = o->duration_s > 0 ? g_timeout_add_seconds ((guint)o->duration_s, publish_stop, &p) : 0;
   if (gst_element_set_state (p.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
@@ -400,6 +437,10 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   g_source_remove (sigterm);
   if (p.timer != 0)
     g_source_remove (p.timer);
+  g_source_remove (p.liveness);
+  g_cancellable_cancel (p.cancel);
+  while (p.polling) /* let the cancelled poll finish: it points at this frame */
+    g_main_context_iteration (NULL, TRUE);
   if (end != 0 && g_main_context_find_source_by_id (NULL, end) != NULL)
     g_source_remove (end);
   publish_delete (&p);
@@ -411,6 +452,7 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
 out:
   gst_object_unref (p.pipeline);
   g_object_unref (p.http);
+  g_object_unref (p.cancel);
   g_main_loop_unref (p.loop);
   g_uri_unref (p.endpoint);
   g_free (p.resource);

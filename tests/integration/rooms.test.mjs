@@ -12,7 +12,10 @@ const T = { timeout: 60000 };
 function publish(port, { room, strRoom, user }) {
   const proc = spawn(BIN, ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId),
     ...(strRoom ? ['--str-room', strRoom] : ['--room', String(room)]), '--user', user, '--usersig', userSig(APP1, user),
-    '--size', '160x90', '--fps', '5', '--duration', '60'], { stdio: 'ignore' });
+    '--size', '160x90', '--fps', '5', '--duration', '60'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.exited = new Promise((resolve) => proc.on('exit', (code) => resolve({ code, stderr })));
   return proc;
 }
 
@@ -30,14 +33,19 @@ describe('RemoveUser and DismissRoom', () => {
   });
 
   test('RemoveUser kicks the named users who are in the room; the others stay', T, async () => {
-    for (const user of ['alice', 'bob']) procs.push(publish(d.port, { room: 8201, user }));
+    const alice = publish(d.port, { room: 8201, user: 'alice' });
+    procs.push(alice, publish(d.port, { room: 8201, user: 'bob' }));
     await waitRoom(d, APP1.sdkAppId, 8201, (s) => s.Streams.length === 2, { timeoutMs: 20000 });
     const r = await c.RemoveUser({ SdkAppId: APP1.sdkAppId, RoomId: 8201, UserIds: ['alice', 'nobody'] });
     assert.match(r.RequestId, UUID_RE);
     const s = await waitRoom(d, APP1.sdkAppId, 8201, (st) => st.Streams.length === 1);
     assert.equal(s.Streams[0].UserId, 'bob');
-    const alice = s.Events.filter((e) => e.UserId === 'alice').map((e) => `${e.Type}:${e.Reason ?? ''}`);
-    assert.deepEqual(alice.slice(-3), ['kick:kicked', 'unpublish:kicked', 'leave:kicked']);
+    const aliceEvents = s.Events.filter((e) => e.UserId === 'alice').map((e) => `${e.Type}:${e.Reason ?? ''}`);
+    assert.deepEqual(aliceEvents.slice(-3), ['kick:kicked', 'unpublish:kicked', 'leave:kicked']);
+    // The kicked publisher learns it (its session resource is gone) and exits 1.
+    const exit = await alice.exited;
+    assert.equal(exit.code, 1, exit.stderr);
+    assert.match(exit.stderr, /cloudrec publish: the server ended the session/);
   });
 
   test('DismissRoom ends an integer room: everyone leaves', T, async () => {
