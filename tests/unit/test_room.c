@@ -101,6 +101,7 @@ test_kick_and_dismiss (void)
   cr_room_publish (reg, &ROOM, carol, CR_STREAM_MAIN, TRUE, FALSE, carol, NULL);
   guint64 mark = 0;
   g_autoptr (GPtrArray) before = cr_room_events_since (reg, &ROOM, 0, &mark);
+  g_assert_cmpuint (before->len, ==, 6); /* three joins, three publishes */
 
   const char *const kick[] = { "alice", "nobody", "bob", NULL };
   g_assert_cmpint (cr_room_remove_users (reg, &ROOM, kick, NULL), ==, 2);
@@ -119,6 +120,7 @@ test_kick_and_dismiss (void)
   g_assert_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_NO_ROOM);
 
   g_autoptr (GPtrArray) mid = cr_room_events_since (reg, &ROOM, 0, &mark);
+  g_assert_cmpuint (mid->len, ==, 12);
   g_assert_true (cr_room_dismiss (reg, &ROOM, NULL));
   g_autoptr (GString) end = event_trace (reg, &ROOM, mark);
   g_assert_cmpstr (end->str, ==,
@@ -182,6 +184,7 @@ test_threads (void)
   guint64 last = 0;
   g_autoptr (GPtrArray) events = cr_room_events_since (reg, &ROOM, 0, &last);
   g_assert_cmpuint (last, ==, 4 * 2000 * 4); /* join, publish, unpublish, leave per round */
+  g_assert_cmpuint (events->len, ==, CR_ROOM_EVENT_LOG);
 }
 
 int
