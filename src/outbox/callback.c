@@ -1,0 +1,34 @@
+/* Callback bodies and signatures; see callback.h. */
+#include "callback.h"
+
+#include <string.h>
+
+#include "auth/crypto_util.h"
+#include "common/json_util.h"
+
+char *
+cr_callback_sign (const char *key, const char *body, gsize len)
+{
+  guchar mac[32];
+  cr_hmac_sha256 ((const guchar *)key, strlen (key), (const guchar *)body, len, mac);
+  return g_base64_encode (mac, sizeof mac);
+}
+
+char *
+cr_callback_body (int event_type, const char *room_id, const char *robot_user_id,
+                  const char *task_id, JsonObject *payload, gint64 now_ms)
+{
+  g_autoptr (JsonObject) info = json_object_new ();
+  json_object_set_string_member (info, "RoomId", room_id);
+  json_object_set_int_member (info, "EventTs", now_ms / 1000);
+  json_object_set_int_member (info, "EventMsTs", now_ms);
+  json_object_set_string_member (info, "UserId", robot_user_id);
+  json_object_set_string_member (info, "TaskId", task_id);
+  json_object_set_object_member (info, "Payload", payload != NULL ? payload : json_object_new ());
+  g_autoptr (JsonObject) root = json_object_new ();
+  json_object_set_int_member (root, "EventGroupId", CR_CALLBACK_GROUP_RECORDING);
+  json_object_set_int_member (root, "EventType", event_type);
+  json_object_set_int_member (root, "CallbackTs", now_ms);
+  json_object_set_object_member (root, "EventInfo", json_object_ref (info));
+  return cr_json_object_to_string (root);
+}
