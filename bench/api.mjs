@@ -8,24 +8,21 @@
 // cloudrec/baseline and writes bench/out/api.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+
+import { APP, BUILD, REPO, appArg, cpuSeconds, memoryMb } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const TLSSigAPIv2 = require('tls-sig-api-v2');
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BUILD = process.env.BUILD ?? path.join(REPO, 'build');
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const APP = { sdkAppId: 1400000001, secretId: 'AKIDbench0000000000000000000000001', secretKey: 'BenchSecretKey000000000000000001', usersigKey: 'BenchUserSigKey0123456789abcdef' };
-const TICK = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100); // ms per clock tick
 
 const sha256hex = (s) => createHash('sha256').update(s).digest('hex');
 const hmac = (k, s) => createHmac('sha256', k).update(s).digest();
@@ -73,16 +70,6 @@ async function startServer(argv, readyRe) {
   return { proc, port };
 }
 
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK / 1000; // utime + stime
-}
-
-function peakRssMb(pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m[1]) / 1024;
-}
-
 // Open-loop paced load by bench/load (C, epoll): request i is due at start + i/rate and its latency
 // counts from then, so a server stall cannot hide behind a waiting client.
 function pacedLoad(port, body, seconds) {
@@ -115,13 +102,13 @@ async function measure(name, server, body) {
   const paced = pacedLoad(server.port, body, SECONDS);
   const cpu = cpuSeconds(server.proc.pid) - cpu0;
   const max = wrkMax(server.port, body, 5);
-  return { name, ...paced, cpu_s_per_1000: (cpu * 1000) / paced.requests, peak_rss_mb: peakRssMb(server.proc.pid), max_req_s: max };
+  return { name, ...paced, cpu_s_per_1000: (cpu * 1000) / paced.requests, peak_rss_mb: memoryMb(server.proc.pid).peak, max_req_s: max };
 }
 
 async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cloudrec-bench-'));
   const cloudrec = await startServer([path.join(BUILD, 'cloudrec'), 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
-    '--app', `${APP.sdkAppId}:${APP.secretId}:${APP.secretKey}:${APP.usersigKey}`, '--api-rate-limit', '1000000', '--log-level', 'warning'],
+    '--app', appArg(), '--api-rate-limit', '1000000', '--log-level', 'warning'],
   /serving the TRTC cloud-recording API at http:\/\/127\.0\.0\.1:(\d+)\//);
   const baseline = await startServer([path.join(BUILD, 'bench', 'baseline_server'), '0'], /listening on (\d+)/);
   try {

@@ -6,39 +6,31 @@
 //    daemon's CPU-seconds (/proc) are divided by the media seconds and the Mbit/s received. The
 //    baseline is gst-launch receiving the same RTP from forwards (udpsrc ! fakesink), the floor of
 //    moving those packets through GStreamer at all.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+
+import { APP, BUILD, REPO, appArg, cpuSeconds, memoryMb } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const TLSSigAPIv2 = require('tls-sig-api-v2');
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BUILD = process.env.BUILD ?? path.join(REPO, 'build');
 const POSTS = Number(process.env.BENCH_WHIP_POSTS ?? 100);
 const STREAMS = Number(process.env.BENCH_WHIP_STREAMS ?? 4);
 const SECONDS = Number(process.env.BENCH_WHIP_SECONDS ?? 20);
 const KBPS = Number(process.env.BENCH_WHIP_KBPS ?? 1000);
-const APP = { sdkAppId: 1400000001, secretId: 'AKIDbench0000000000000000000000001', secretKey: 'BenchSecretKey000000000000000001', usersigKey: 'BenchUserSigKey0123456789abcdef' };
-const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(user, 3600);
 
-function cpuSeconds(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * TICK_MS) / 1000;
-}
-const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 async function startDaemon(dataDir) {
   const proc = spawn(path.join(BUILD, 'cloudrec'), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
-    '--app', `${APP.sdkAppId}:${APP.secretId}:${APP.secretKey}:${APP.usersigKey}`, '--log-level', 'warning',
+    '--app', appArg(), '--log-level', 'warning',
     '--ingest-connect-timeout', '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise((resolve, reject) => {
@@ -164,7 +156,7 @@ async function benchCpu(d) {
   const cpu = cpuSeconds(d.proc.pid) - c0;
   const recvCpu = receivers.reduce((a, p, i) => a + cpuSeconds(p.pid) - r0[i], 0);
   const mbit = ((bytes(await room()) - b0) * 8) / 1e6;
-  const rss = rssMb(d.proc.pid);
+  const rss = memoryMb(d.proc.pid).rss;
   receivers.forEach((p) => p.kill());
   publishers.forEach((p) => p.kill('SIGINT'));
   await sleep(1000);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "tools/publish.h"
 #include "tools/synthetic.h"
 
@@ -47,20 +48,10 @@ cr_cmd_publish (int argc, char **argv)
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
     G_OPTION_ENTRY_NULL,
   };
-  g_autoptr (GOptionContext) ctx
-      = g_option_context_new ("- publish a synthetic stream into a room over WHIP");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autofree char **args = g_new0 (char *, argc + 2);
-  args[0] = "cloudrec publish";
-  for (int i = 0; i < argc; i++)
-    args[i + 1] = argv[i];
-  int n = argc + 1;
-  char **p = args;
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &n, &p, &error))
+  if (!cr_cli_parse ("cloudrec publish", "- publish a synthetic stream into a room over WHIP",
+                     entries, argc, argv, &error))
     return publish_usage_error ("%s", error->message);
-  if (n > 1)
-    return publish_usage_error ("unexpected argument \"%s\"", p[1]);
 
   CrPublishOptions o = { 0 };
   o.width = 640, o.height = 360, o.fps = fps, o.duration_s = duration, o.video_kbps = bitrate;

@@ -27,7 +27,7 @@ serve_write_internal_token (const CrConfig *config, GError **error)
 {
   guint8 raw[24];
   for (guint i = 0; i < sizeof raw; i++)
-    raw[i] = (guint8) g_random_int_range (0, 256);
+    raw[i] = (guint8)g_random_int_range (0, 256);
   g_autofree char *token = g_base64_encode (raw, sizeof raw);
   g_strdelimit (token, "+/=", '_');
   g_autofree char *path = g_build_filename (config->data_dir, "internal.token", NULL);
@@ -80,8 +80,8 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: %s\n", error->message);
     return 1;
   }
-  if (g_mkdir_with_parents (config->data_dir, 0700) != 0 ||
-      g_mkdir_with_parents (config->storage_dir, 0700) != 0) {
+  if (g_mkdir_with_parents (config->data_dir, 0700) != 0
+      || g_mkdir_with_parents (config->storage_dir, 0700) != 0) {
     fprintf (stderr, "cloudrec serve: cannot create %s: %s\n", config->storage_dir,
              g_strerror (errno));
     return 1;
@@ -96,8 +96,8 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: %s\n", error->message);
     return 1;
   }
-  g_autoptr (CrRoomRegistry) rooms =
-      cr_room_registry_new (serve_now_ms, config->room_idle_timeout * 1000);
+  g_autoptr (CrRoomRegistry) rooms
+      = cr_room_registry_new (serve_now_ms, config->room_idle_timeout * 1000);
   g_autoptr (CrApi) api = cr_api_new (config, store);
   api->rooms = rooms;
   g_autoptr (CrHttpServer) http = cr_http_server_new (api, config, config->listen, &error);
@@ -105,8 +105,7 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: cannot listen on %s: %s\n", config->listen, error->message);
     return 1;
   }
-  g_autoptr (CrIngest) ingest =
-      cr_ingest_new (config, rooms, http, token, &error);
+  g_autoptr (CrIngest) ingest = cr_ingest_new (config, rooms, http, token, &error);
   if (ingest == NULL) {
     fprintf (stderr, "cloudrec serve: WebRTC ingest: %s\n", error->message);
     return 1;

@@ -4,6 +4,7 @@
 
 #include "auth/usersig.h"
 #include "cli/commands.h"
+#include "cli/options.h"
 
 int
 cr_cmd_usersig (int argc, char **argv)
@@ -17,16 +18,8 @@ cr_cmd_usersig (int argc, char **argv)
     { "expire", 0, 0, G_OPTION_ARG_INT64, &expire, "validity in seconds (default 180 days)", "S" },
     G_OPTION_ENTRY_NULL,
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("- print a TRTC UserSig");
-  g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
-  g_autofree char **args = g_new0 (char *, argc + 2);
-  args[0] = "cloudrec usersig";
-  for (int i = 0; i < argc; i++)
-    args[i + 1] = argv[i];
-  int n = argc + 1;
-  char **p = args;
-  if (!g_option_context_parse (ctx, &n, &p, &error)) {
+  if (!cr_cli_parse ("cloudrec usersig", "- print a TRTC UserSig", entries, argc, argv, &error)) {
     fprintf (stderr, "cloudrec usersig: %s\n", error->message);
     return 2;
   }

@@ -1,0 +1,31 @@
+// What the benches share: where the build is, the bench app's credentials, and reading a
+// process's CPU time and memory from /proc.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const BUILD = process.env.BUILD ?? path.join(REPO, 'build');
+export const APP = Object.freeze({
+  sdkAppId: 1400000001,
+  secretId: 'AKIDbench0000000000000000000000001',
+  secretKey: 'BenchSecretKey000000000000000001',
+  usersigKey: 'BenchUserSigKey0123456789abcdef',
+});
+export const appArg = () => `${APP.sdkAppId}:${APP.secretId}:${APP.secretKey}:${APP.usersigKey}`;
+
+const TICK_MS = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+/** User + system CPU seconds of process @pid so far. */
+export function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * TICK_MS) / 1000;
+}
+
+/** Resident (VmRSS) and peak (VmHWM) memory of @pid in MB. */
+export function memoryMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)[1]);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
