@@ -115,6 +115,10 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
     return FALSE;
   g_info ("task %s created: SdkAppId %" G_GUINT64_FORMAT " room %s robot %s", task->task_id,
           task->sdk_app_id, task->room_id, task->user_id);
+  g_autoptr (GError) spawn_error = NULL;
+  if (api->workers != NULL
+      && !cr_supervisor_start (api->workers, task->sdk_app_id, task->task_id, &spawn_error))
+    g_warning ("task %s: cannot start its worker: %s", task->task_id, spawn_error->message);
   json_object_set_string_member (reply, "TaskId", task->task_id);
   return TRUE;
 }

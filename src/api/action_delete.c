@@ -15,6 +15,8 @@ cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
                                    api->now_ms (), error))
     return FALSE;
   g_info ("task %s stopped by DeleteCloudRecording", task->task_id);
+  if (api->workers != NULL)
+    cr_supervisor_stop (api->workers, task->task_id); /* it closes its files and exits */
   json_object_set_string_member (reply, "TaskId", task->task_id);
   return TRUE;
 }

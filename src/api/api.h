@@ -11,6 +11,7 @@
 #include "api/rate_limit.h"
 #include "config/config.h"
 #include "room/room.h"
+#include "task/supervisor.h"
 #include "store/task_store.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,7 @@ typedef struct {
   CrTaskStore *store;     /* borrowed */
   CrRateLimit *rate_limit;
   CrRoomRegistry *rooms;   /* borrowed; NULL when the daemon hosts no rooms (unit tests) */
+  CrSupervisor *workers;   /* borrowed; NULL: tasks get no worker (unit tests) */
   gint64 (*now_ms) (void); /* wall clock, replaceable in tests */
 } CrApi;
 

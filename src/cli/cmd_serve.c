@@ -14,6 +14,42 @@
 #include "room/room.h"
 #include "web/pages.h"
 
+/* Workers are this same binary: `cloudrec record ... --sdkappid N --task ID`. */
+static CrSupervisor *
+serve_new_supervisor (const CrConfig *config, CrHttpServer *http)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *server = g_strdup_printf ("http://127.0.0.1:%u", cr_http_server_port (http));
+  const char *argv[] = { self != NULL ? self : "cloudrec",
+                         "record",
+                         "--server",
+                         server,
+                         "--data-dir",
+                         config->data_dir,
+                         "--db-path",
+                         config->db_path,
+                         "--storage-dir",
+                         config->storage_dir,
+                         "--log-level",
+                         config->log_level,
+                         NULL };
+  return cr_supervisor_new (argv);
+}
+
+/* Tasks still live in the store after a restart get their worker again. */
+static void
+serve_resume_tasks (CrTaskStore *store, CrSupervisor *workers)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) active = store->vt->list_active (store, &error);
+  for (guint i = 0; active != NULL && i < active->len; i++) {
+    const CrTask *t = g_ptr_array_index (active, i);
+    g_autoptr (GError) spawn_error = NULL;
+    if (!cr_supervisor_start (workers, t->sdk_app_id, t->task_id, &spawn_error))
+      g_warning ("task %s: cannot resume: %s", t->task_id, spawn_error->message);
+  }
+}
+
 static gint64
 serve_now_ms (void)
 {
@@ -111,6 +147,11 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   cr_web_pages_register (http);
+  g_autoptr (CrSupervisor) workers
+      = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, http) : NULL;
+  api->workers = workers;
+  if (workers != NULL)
+    serve_resume_tasks (store, workers);
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, serve_quit, loop);
   g_unix_signal_add (SIGINT, serve_quit, loop);

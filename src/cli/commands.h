@@ -2,6 +2,7 @@
 #pragma once
 
 int cr_cmd_publish (int argc, char **argv);
+int cr_cmd_record (int argc, char **argv);
 int cr_cmd_serve (int argc, char **argv);
 int cr_cmd_usersig (int argc, char **argv);
 int cr_cmd_version (int argc, char **argv);

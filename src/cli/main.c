@@ -14,6 +14,7 @@ typedef struct {
 static const Command commands[] = {
   { "serve", cr_cmd_serve, "run the daemon: TRTC-compatible API (see `cloudrec serve --help`)" },
   { "usersig", cr_cmd_usersig, "print a TRTC UserSig for a user" },
+  { "record", cr_cmd_record, "record one task (the worker the daemon starts per task)" },
   { "publish", cr_cmd_publish, "publish a synthetic stream into a room over WHIP (for tests)" },
   { "version", cr_cmd_version, "print the version" },
 };

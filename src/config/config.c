@@ -50,6 +50,8 @@ static const Setting settings[] = {
     "seconds without RTP that end a WHIP session (a vanished publisher)" },
   { "ingest-jitter-latency", SETTING_INT, OFF (ingest_jitter_latency), "200", 0, 5000, NULL,
     "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
+  { "workers", SETTING_ENUM, OFF (workers), "on", 0, 0, "on|off",
+    "start a `cloudrec record` worker per task (off: tasks stay Idle, for API-only use)" },
 };
 
 static gboolean

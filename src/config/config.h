@@ -29,6 +29,7 @@ typedef struct {
   gint64 ingest_connect_timeout; /* seconds from the answer to a connected peer */
   gint64 ingest_media_timeout;   /* seconds of RTP silence that end a session */
   gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */
+  char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */
   CrApps *apps;
 } CrConfig;
 

@@ -71,6 +71,19 @@ internal_rx_bytes (CrPublisher *pub)
   return total;
 }
 
+/* The RTP caps of each track that has arrived ("AudioCaps", "VideoCaps"): a worker builds its
+ * receiving pipeline from them before it subscribes. */
+static void
+internal_add_caps (JsonObject *o, CrPublisher *pub)
+{
+  for (int video = 0; video < 2 && pub != NULL && pub->session != NULL; video++) {
+    CrForward *fwd = cr_ingest_session_forward (pub->session, video);
+    g_autofree char *caps = fwd != NULL ? cr_forward_caps_string (fwd) : NULL;
+    if (caps != NULL)
+      json_object_set_string_member (o, video ? "VideoCaps" : "AudioCaps", caps);
+  }
+}
+
 static void
 internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable *query)
 {
@@ -102,6 +115,7 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
     json_object_set_boolean_member (o, "HasVideo", rs->has_video);
     json_object_set_int_member (o, "Since", rs->since_ms);
     json_object_set_int_member (o, "RxBytes", (gint64) internal_rx_bytes (rs->publisher));
+    internal_add_caps (o, rs->publisher);
     json_array_add_object_element (sa, o);
   }
   json_object_set_array_member (reply, "Streams", sa);

@@ -340,11 +340,12 @@ publish_connect_deadline (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Also the handler of SIGINT/SIGTERM and of the duration timer; cr_publish_run removes them. */
 static gboolean
 publish_stop (gpointer data)
 {
   g_main_loop_quit (((Publish *)data)->loop);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean

@@ -105,7 +105,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
  * defaults: flags put before `args` (later flags win): a high rate limit so that tests which are
  * not about rate limiting are not throttled. Pass defaults: [] to run with the built-in ones.
  */
-export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000'], env } = {}) {
+export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000', '--workers', 'off'], env } = {}) {
   const dir = dataDir ?? makeTmpDir();
   const argv = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir];
   for (const app of apps ?? []) argv.push('--app', appArg(app));

@@ -1,0 +1,51 @@
+/* `cloudrec record --server URL --data-dir DIR --sdkappid N --task ID [--db-path F]
+ * [--storage-dir D] [--log-level L]`: the worker of one recording task, started by the daemon's
+ * supervisor (not meant to be run by hand, but it can be, to debug a task). */
+#include <glib.h>
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "common/log.h"
+#include "recorder/worker.h"
+
+int
+cr_cmd_record (int argc, char **argv)
+{
+  g_autofree char *server = NULL, *data_dir = NULL, *db_path = NULL, *storage_dir = NULL;
+  g_autofree char *task = NULL, *log_level = NULL;
+  gint64 sdk_app_id = 0;
+  GOptionEntry entries[] = {
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://127.0.0.1:PORT", "URL" },
+    { "data-dir", 0, 0, G_OPTION_ARG_STRING, &data_dir, "the daemon's data directory", "DIR" },
+    { "db-path", 0, 0, G_OPTION_ARG_STRING, &db_path, "task store (default DIR/cloudrec.db)", "F" },
+    { "storage-dir", 0, 0, G_OPTION_ARG_STRING, &storage_dir, "local storage (default DIR/storage)",
+      "D" },
+    { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId of the task", "N" },
+    { "task", 0, 0, G_OPTION_ARG_STRING, &task, "TaskId", "ID" },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "error|warning|info|debug", "L" },
+    G_OPTION_ENTRY_NULL,
+  };
+  g_autoptr (GError) error = NULL;
+  if (!cr_cli_parse ("cloudrec record", "- record one task (started by cloudrec serve)", entries,
+                     argc, argv, &error)) {
+    fprintf (stderr, "cloudrec record: %s\n", error->message);
+    return 2;
+  }
+  if (server == NULL || data_dir == NULL || task == NULL || sdk_app_id <= 0) {
+    fprintf (stderr, "cloudrec record: --server, --data-dir, --sdkappid and --task are required\n");
+    return 2;
+  }
+  cr_log_init (log_level != NULL ? log_level : "info");
+  g_autofree char *token = g_build_filename (data_dir, "internal.token", NULL);
+  g_autofree char *db
+      = db_path != NULL ? g_strdup (db_path) : g_build_filename (data_dir, "cloudrec.db", NULL);
+  g_autofree char *storage
+      = storage_dir != NULL ? g_strdup (storage_dir) : g_build_filename (data_dir, "storage", NULL);
+  CrWorkerOptions o = { server, token, db, storage, (guint64)sdk_app_id, task };
+  if (cr_worker_run (&o, &error) != 0) {
+    fprintf (stderr, "cloudrec record: task %s: %s\n", task, error->message);
+    return 1;
+  }
+  return 0;
+}

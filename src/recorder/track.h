@@ -1,0 +1,48 @@
+/* One recorded track: the RTP of one user's audio or video, received from an ingest forward and
+ * written as HLS (TS segments + a playlist with TRTC's tags).
+ *
+ * Why one pipeline per track: tracks come and go independently (a user stops the camera but keeps
+ * talking), and a broken stream must not stall the others. H.264 is remuxed without re-encoding;
+ * VP8 is transcoded to H.264 (TS cannot carry VP8); Opus becomes AAC. Segments are cut by
+ * splitmuxsink at keyframes every CR_TRACK_SEGMENT_S seconds; a segment enters the playlist only
+ * once it is closed and fsync'd, and the playlist is replaced atomically, so a crash loses at most
+ * the open segment. */
+#pragma once
+
+#include <gst/gst.h>
+
+#include "recorder/naming.h"
+#include "recorder/playlist.h"
+
+G_BEGIN_DECLS
+
+#define CR_TRACK_SEGMENT_S 10
+
+typedef struct _CrTrack CrTrack;
+
+typedef struct {
+  const char *dir;  /* local directory of the files (created) */
+  const char *stem; /* naming stem of the user and stream (naming.h) */
+  const char *user_id;
+  gboolean aux;
+  gboolean video;
+  const char *caps; /* the forward's RTP caps */
+} CrTrackOptions;
+
+/* Called on the main context when a segment is complete and listed (first: TRUE for the first). */
+typedef void (*CrTrackSegmentFunc) (CrTrack *track, const CrSegment *segment, gboolean first,
+                                    gpointer user_data);
+
+/* Builds and starts the pipeline; its RTP port is cr_track_rtp_port(). */
+CrTrack *cr_track_new (const CrTrackOptions *opts, CrTrackSegmentFunc on_segment,
+                       gpointer user_data, GError **error);
+guint16 cr_track_rtp_port (CrTrack *track);
+/* The playlist file name (the StorageFileList FileName) and when recording started (Unix ms). */
+const char *cr_track_playlist_name (CrTrack *track);
+gint64 cr_track_start_ms (CrTrack *track);
+/* Monotonic µs of the last RTP packet received, 0 before the first. */
+gint64 cr_track_last_packet_us (CrTrack *track);
+/* Ends the recording: EOS (bounded wait), the last segment listed, #EXT-X-ENDLIST; frees. */
+void cr_track_finish (CrTrack *track);
+
+G_END_DECLS

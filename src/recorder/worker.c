@@ -1,0 +1,379 @@
+/* The single-stream recording worker; see worker.h. */
+#include "worker.h"
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <gst/gst.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "common/json_util.h"
+#include "recorder/naming.h"
+#include "recorder/subscription.h"
+#include "recorder/track.h"
+#include "store/task_store.h"
+
+#define POLL_MS 500
+#define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
+
+typedef struct _Worker Worker;
+
+typedef struct {
+  Worker *w;
+  char *key; /* "user/main|aux/audio|video" */
+  char *user_id;
+  gboolean aux;
+  gboolean video;
+  CrTrack *track;
+  char *forward_id;
+} Rec;
+
+struct _Worker {
+  const CrWorkerOptions *o;
+  GMainLoop *loop;
+  SoupSession *http;
+  char *token;
+  CrTaskStore *store;
+  CrTask *task;
+  JsonObject *params;
+  gint64 revision;
+  CrSubscription *subscription;
+  int stream_type; /* 0 A+V, 1 audio, 2 video */
+  int media_id;    /* 0 main+aux, 1 main, 2 aux */
+  gint64 max_idle_s;
+  char *dir; /* local directory of the task's files */
+  const char **prefix;
+  GHashTable *recs; /* key -> Rec */
+  gint64 last_media_us;
+  CrTaskStatus status;
+  int leave_code; /* -1 while running */
+  GError *error;
+};
+
+static void
+rec_free (Rec *r)
+{
+  g_free (r->key);
+  g_free (r->user_id);
+  g_free (r->forward_id);
+  g_free (r);
+}
+
+/* ---- the daemon's internal API ---- */
+
+static JsonObject *
+worker_call (Worker *w, const char *method, const char *path, const char *body, guint *status)
+{
+  g_autofree char *url = g_strconcat (w->o->server, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  if (msg == NULL)
+    return NULL;
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Cloudrec-Token",
+                                w->token);
+  if (body != NULL) {
+    g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
+    soup_message_set_request_body_from_bytes (msg, "application/json", b);
+  }
+  g_autoptr (GBytes) reply = soup_session_send_and_read (w->http, msg, NULL, NULL);
+  *status = soup_message_get_status (msg);
+  if (reply == NULL)
+    return NULL;
+  gsize len = 0;
+  const char *text = g_bytes_get_data (reply, &len);
+  return len > 0 && text[0] == '{' ? cr_json_parse_object (text, len, NULL) : NULL;
+}
+
+/* ---- tracks ---- */
+
+/* A segment is on disk and listed: the file enters the StorageFileList with its first segment. */
+static void
+worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpointer data)
+{
+  Rec *r = data;
+  Worker *w = r->w;
+  w->last_media_us = g_get_monotonic_time ();
+  if (!first)
+    return;
+  CrTaskFile file = { w->task->task_id, (char *)cr_track_playlist_name (track), r->user_id,
+                      (char *)(r->video ? "video" : "audio"), cr_track_start_ms (track) };
+  g_autoptr (GError) error = NULL;
+  if (!w->store->vt->put_file (w->store, &file, &error))
+    g_warning ("task %s: %s", w->task->task_id, error->message);
+  g_info ("task %s: %s started (first segment %s)", w->task->task_id, file.file_name, segment->uri);
+}
+
+static void
+worker_end_rec (Worker *w, Rec *r)
+{
+  if (r->forward_id != NULL) {
+    g_autofree char *path = g_strdup_printf ("/internal/forwards/%s", r->forward_id);
+    guint status = 0;
+    g_autoptr (JsonObject) ignored = worker_call (w, "DELETE", path, NULL, &status);
+  }
+  cr_track_finish (r->track);
+  r->track = NULL;
+}
+
+static void
+worker_start_rec (Worker *w, const char *user_id, gboolean aux, gboolean video, const char *caps,
+                  const char *key)
+{
+  CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
+                          w->task->task_id,    w->prefix,        0 };
+  g_autofree char *stem = cr_naming_single_stem (&naming, user_id, aux);
+  Rec *r = g_new0 (Rec, 1);
+  r->w = w;
+  r->key = g_strdup (key);
+  r->user_id = g_strdup (user_id);
+  r->aux = aux;
+  r->video = video;
+  CrTrackOptions to = { w->dir, stem, user_id, aux, video, caps };
+  g_autoptr (GError) error = NULL;
+  r->track = cr_track_new (&to, worker_on_segment, r, &error);
+  if (r->track == NULL) {
+    g_warning ("task %s: cannot record %s: %s", w->task->task_id, key, error->message);
+    rec_free (r);
+    return;
+  }
+  g_autoptr (JsonObject) req = json_object_new ();
+  json_object_set_int_member (req, "SdkAppId", (gint64)w->task->sdk_app_id);
+  json_object_set_boolean_member (req, "StrRoom", w->task->room_id_type == 0);
+  json_object_set_string_member (req, "RoomId", w->task->room_id);
+  json_object_set_string_member (req, "UserId", user_id);
+  json_object_set_string_member (req, "Stream", aux ? "aux" : "main");
+  json_object_set_string_member (req, "Media", video ? "video" : "audio");
+  json_object_set_int_member (req, "RtpPort", cr_track_rtp_port (r->track));
+  json_object_set_int_member (req, "RtcpPort", 0);
+  g_autofree char *body = cr_json_object_to_string (req);
+  guint status = 0;
+  g_autoptr (JsonObject) reply = worker_call (w, "POST", "/internal/forwards", body, &status);
+  const char *forward = cr_json_get_string (reply, "ForwardId");
+  if (status != 201 || forward == NULL) {
+    g_info ("task %s: %s not forwarded yet (HTTP %u)", w->task->task_id, key, status);
+    cr_track_finish (r->track);
+    rec_free (r);
+    return;
+  }
+  r->forward_id = g_strdup (forward);
+  g_hash_table_insert (w->recs, r->key, r);
+  g_info ("task %s: recording %s", w->task->task_id, key);
+}
+
+static gboolean
+worker_wants (Worker *w, const char *user_id, gboolean aux, gboolean video)
+{
+  if (g_strcmp0 (user_id, w->task->user_id) == 0)
+    return FALSE; /* the robot itself */
+  if ((w->stream_type == 1 && video) || (w->stream_type == 2 && !video))
+    return FALSE;
+  if ((w->media_id == 1 && aux) || (w->media_id == 2 && !aux))
+    return FALSE;
+  return cr_subscription_wants (w->subscription, user_id, video);
+}
+
+/* ---- the task as the store has it now (Modify changes the subscription) ---- */
+
+static gboolean
+worker_load_task (Worker *w, GError **error)
+{
+  g_autoptr (CrTask) task = w->store->vt->lookup (w->store, w->o->sdk_app_id, w->o->task_id, error);
+  if (task == NULL) {
+    if (error != NULL && *error == NULL)
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "task %s does not exist",
+                   w->o->task_id);
+    return FALSE;
+  }
+  if (w->task != NULL && task->revision == w->revision) {
+    w->task->status = task->status;
+    return TRUE;
+  }
+  g_autoptr (JsonObject) params
+      = cr_json_parse_object (task->params_json, strlen (task->params_json), error);
+  if (params == NULL)
+    return FALSE;
+  JsonObject *record = cr_json_get_object (params, "RecordParams");
+  gint64 v = 0;
+  w->stream_type = cr_json_get_int (record, "StreamType", &v) ? (int)v : 0;
+  w->media_id = cr_json_get_int (record, "MediaId", &v) ? (int)v : 0;
+  w->max_idle_s = cr_json_get_int (record, "MaxIdleTime", &v) ? v : 30;
+  g_clear_pointer (&w->subscription, cr_subscription_free);
+  w->subscription = cr_subscription_new (cr_json_get_object (record, "SubscribeStreamUserIds"));
+  if (w->params != NULL)
+    json_object_unref (w->params);
+  w->params = g_steal_pointer (&params);
+  w->revision = task->revision;
+  if (w->task != NULL)
+    cr_task_free (w->task);
+  w->task = g_steal_pointer (&task);
+  return TRUE;
+}
+
+static void
+worker_set_status (Worker *w, CrTaskStatus status)
+{
+  if (w->status == status)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (w->store->vt->set_status (w->store, w->task->sdk_app_id, w->task->task_id, status, 0,
+                                g_get_real_time () / 1000, &error)) {
+    w->status = status;
+    g_info ("task %s: %s", w->task->task_id, status == CR_TASK_IN_PROGRESS ? "InProgress" : "Idle");
+  }
+}
+
+/* ---- the loop ---- */
+
+static gboolean
+worker_poll (gpointer data)
+{
+  Worker *w = data;
+  g_autoptr (GError) error = NULL;
+  if (!worker_load_task (w, &error)) {
+    w->error = g_steal_pointer (&error);
+    g_main_loop_quit (w->loop);
+    return G_SOURCE_REMOVE;
+  }
+  if (w->task->status == CR_TASK_EXITED) { /* deleted while we were busy */
+    g_main_loop_quit (w->loop);
+    return G_SOURCE_REMOVE;
+  }
+  g_autofree char *room = g_uri_escape_string (w->task->room_id, NULL, FALSE);
+  g_autofree char *path
+      = g_strdup_printf ("/internal/rooms/%" G_GUINT64_FORMAT "/%s/%s", w->task->sdk_app_id,
+                         w->task->room_id_type == 0 ? "str-room" : "room", room);
+  guint status = 0;
+  g_autoptr (JsonObject) state = worker_call (w, "GET", path, NULL, &status);
+  if (state == NULL)
+    return G_SOURCE_CONTINUE; /* the daemon is busy or restarting: try again */
+  g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  JsonArray *streams = json_object_get_array_member (state, "Streams");
+  for (guint i = 0; streams != NULL && i < json_array_get_length (streams); i++) {
+    JsonObject *s = json_array_get_object_element (streams, i);
+    const char *user = cr_json_get_string (s, "UserId");
+    gboolean aux = g_strcmp0 (cr_json_get_string (s, "Stream"), "aux") == 0;
+    for (int video = 0; video < 2 && user != NULL; video++) {
+      const char *caps = cr_json_get_string (s, video ? "VideoCaps" : "AudioCaps");
+      if (caps == NULL || !worker_wants (w, user, aux, video))
+        continue;
+      g_autofree char *key
+          = g_strdup_printf ("%s/%s/%s", user, aux ? "aux" : "main", video ? "video" : "audio");
+      g_hash_table_add (present, g_strdup (key));
+      if (!g_hash_table_contains (w->recs, key))
+        worker_start_rec (w, user, aux, video, caps, key);
+    }
+  }
+  /* Tracks whose stream went away, or that the subscription no longer wants, end. */
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, w->recs);
+  gint64 now = g_get_monotonic_time ();
+  gboolean flowing = FALSE;
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Rec *r = value;
+    if (!g_hash_table_contains (present, r->key)) {
+      g_info ("task %s: %s ended", w->task->task_id, r->key);
+      worker_end_rec (w, r);
+      g_hash_table_iter_remove (&it);
+      continue;
+    }
+    gint64 last = cr_track_last_packet_us (r->track);
+    if (last != 0 && now - last < INPROGRESS_WINDOW_US) {
+      flowing = TRUE;
+      w->last_media_us = MAX (w->last_media_us, last);
+    }
+  }
+  worker_set_status (w, flowing ? CR_TASK_IN_PROGRESS : CR_TASK_IDLE);
+  if (now - w->last_media_us > w->max_idle_s * G_USEC_PER_SEC) {
+    g_info ("task %s: no media for %" G_GINT64_FORMAT " s (MaxIdleTime); ending", w->task->task_id,
+            w->max_idle_s);
+    w->leave_code = 99;
+    g_main_loop_quit (w->loop);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+worker_on_signal (gpointer data)
+{
+  Worker *w = data;
+  w->leave_code = 0;
+  g_main_loop_quit (w->loop);
+  return G_SOURCE_CONTINUE; /* removed by cr_worker_run */
+}
+
+int
+cr_worker_run (const CrWorkerOptions *o, GError **error)
+{
+  if (!gst_init_check (NULL, NULL, error))
+    return 1;
+  Worker w = { .o = o, .leave_code = -1, .status = CR_TASK_IDLE };
+  if (!g_file_get_contents (o->token_path, &w.token, NULL, error))
+    return 1;
+  g_strstrip (w.token);
+  w.store = cr_sqlite_store_open (o->db_path, error);
+  if (w.store == NULL) {
+    g_free (w.token);
+    return 1;
+  }
+  int rc = 1;
+  w.recs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)rec_free);
+  w.http = soup_session_new_with_options ("timeout", 5, NULL);
+  w.loop = g_main_loop_new (NULL, FALSE);
+  if (!worker_load_task (&w, error))
+    goto out;
+  JsonObject *storage
+      = cr_json_get_object (cr_json_get_object (w.params, "StorageParams"), "CloudStorage");
+  JsonArray *prefix = storage != NULL && json_object_has_member (storage, "FileNamePrefix")
+                          ? json_object_get_array_member (storage, "FileNamePrefix")
+                          : NULL;
+  guint n = prefix != NULL ? json_array_get_length (prefix) : 0;
+  w.prefix = g_new0 (const char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    w.prefix[i] = json_array_get_string_element (prefix, i);
+  CrNamingTask naming = { w.task->sdk_app_id, w.task->room_id, w.task->room_id_type == 0,
+                          w.task->task_id,    w.prefix,        0 };
+  char *rel = cr_naming_dir (&naming);
+  w.dir = g_build_filename (o->storage_dir, rel, NULL);
+  g_free (rel);
+  w.last_media_us = g_get_monotonic_time ();
+  g_info ("task %s: recording room %s into %s", w.task->task_id, w.task->room_id, w.dir);
+  guint poll = g_timeout_add (POLL_MS, worker_poll, &w);
+  guint sigterm = g_unix_signal_add (SIGTERM, worker_on_signal, &w);
+  guint sigint = g_unix_signal_add (SIGINT, worker_on_signal, &w);
+  worker_poll (&w);
+  g_main_loop_run (w.loop);
+  if (g_main_context_find_source_by_id (NULL, poll) != NULL)
+    g_source_remove (poll);
+  g_source_remove (sigterm);
+  g_source_remove (sigint);
+  /* Close every track: last segments listed, playlists ended. */
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, w.recs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    worker_end_rec (&w, value);
+  if (w.error == NULL) {
+    g_autoptr (GError) ignored = NULL; /* already exited when DeleteCloudRecording stopped us */
+    w.store->vt->set_status (w.store, w.task->sdk_app_id, w.task->task_id, CR_TASK_EXITED,
+                             w.leave_code < 0 ? 0 : w.leave_code, g_get_real_time () / 1000,
+                             &ignored);
+    rc = 0;
+  } else {
+    g_propagate_error (error, g_steal_pointer (&w.error));
+  }
+out:
+  g_hash_table_unref (w.recs);
+  g_clear_pointer (&w.subscription, cr_subscription_free);
+  if (w.params != NULL)
+    json_object_unref (w.params);
+  if (w.task != NULL)
+    cr_task_free (w.task);
+  g_free (w.prefix);
+  g_free (w.dir);
+  g_free (w.token);
+  g_object_unref (w.http);
+  g_main_loop_unref (w.loop);
+  cr_task_store_close (w.store);
+  return rc;
+}

@@ -1,0 +1,27 @@
+/* `cloudrec record`: the worker process of one single-stream recording task.
+ *
+ * Why a loop over the room's state: the worker learns who publishes from the daemon's internal
+ * API, starts a track recorder for every subscribed user's audio and video (StreamType, MediaId,
+ * SubscribeStreamUserIds as the task says now, Modify included), ends tracks whose stream went
+ * away, and keeps the task's status (Idle / InProgress) and StorageFileList in the store. With no
+ * media for MaxIdleTime seconds it ends the task with LeaveCode 99; on SIGTERM
+ * (DeleteCloudRecording) it closes every track, so each playlist ends with #EXT-X-ENDLIST. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *server;     /* the daemon, http://127.0.0.1:PORT */
+  const char *token_path; /* <data-dir>/internal.token */
+  const char *db_path;
+  const char *storage_dir; /* local blob store root */
+  guint64 sdk_app_id;
+  const char *task_id;
+} CrWorkerOptions;
+
+/* Records until the task ends. 0 on success, 1 with @error. */
+int cr_worker_run (const CrWorkerOptions *opts, GError **error);
+
+G_END_DECLS
