@@ -1,0 +1,141 @@
+// Single-stream recording end to end (issue 5, first cut): `cloudrec publish` puts users in a
+// room, the official SDK creates a RecordMode 1 task, the worker writes HLS per user and track;
+// ffprobe checks every segment, the names follow reference §10 and the playlists carry TRTC's tags.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, userSig, sleep } from './helpers.mjs';
+
+const T = { timeout: 120000 };
+const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
+
+function publish(port, room, user, args = []) {
+  return spawn(BIN, ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
+    '--user', user, '--usersig', userSig(APP1, user), '--size', '320x180', '--fps', '10', '--duration', '90', ...args], { stdio: 'ignore' });
+}
+
+function probe(file) {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height,sample_rate,channels:format=duration',
+    '-of', 'json', file], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+async function until(what, fn, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(300);
+  }
+}
+
+function body(room, robot, overrides = {}) {
+  return {
+    SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: robot, UserSig: userSig(APP1, robot),
+    RecordParams: { RecordMode: 1, ...overrides },
+    StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['rec', 'day1'] } },
+  };
+}
+
+describe('single-stream recording', () => {
+  let d;
+  let c;
+  const procs = [];
+  before(async () => {
+    d = await startDaemon({ apps: [APP1], defaults: ['--api-rate-limit', '100000'] });
+    c = makeClient(d.port, APP1);
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d.stop();
+  });
+
+  test('two users (H.264 and VP8) recorded per user and track; Delete closes every playlist', T, async () => {
+    const room = 9301;
+    procs.push(publish(d.port, room, 'alice', ['--color', 'red']), publish(d.port, room, 'bob', ['--codec', 'vp8']));
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9301'));
+    assert.match(TaskId, TASK_ID_RE);
+    await until('InProgress', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'InProgress');
+    const listed = await until('four files in the StorageFileList', async () => {
+      const r = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      return r.StorageFileList.length === 4 ? r.StorageFileList : null;
+    });
+    const started = Date.now();
+    await sleep(3000);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
+    const m3u8s = listed.map((f) => path.join(dir, f.FileName));
+    await until('every playlist ended', () => m3u8s.every((f) => existsSync(f) && readFileSync(f, 'utf8').includes('#EXT-X-ENDLIST')), 20000);
+    const elapsed = (Date.now() - started) / 1000;
+
+    const final = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    assert.equal(final.Status, 'Exited');
+    const entries = final.StorageFileList.map((f) => `${f.UserId}/${f.TrackType}/${f.FileName}`).sort();
+    const stem = (u) => `1400000001_${room}__UserId_s_${b64name(u)}__UserId_e_main`;
+    assert.deepEqual(entries, [
+      `alice/audio/${stem('alice')}_audio.m3u8`, `alice/video/${stem('alice')}_video.m3u8`,
+      `bob/audio/${stem('bob')}_audio.m3u8`, `bob/video/${stem('bob')}_video.m3u8`,
+    ]);
+    for (const f of final.StorageFileList) assert.ok(Math.abs(f.BeginTimeStamp - Date.now()) < 120000, `BeginTimeStamp ${f.BeginTimeStamp} is Unix ms`);
+
+    for (const f of final.StorageFileList) {
+      const text = readFileSync(path.join(dir, f.FileName), 'utf8');
+      for (const tag of ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TRTC-START-REC-TIME:', '#EXT-X-TRTC-MEDIA-ID:main', `#EXT-X-TRTC-USER-ID:${f.UserId}`,
+        '#EXT-X-TRTC-MIX-STREAM:0', `#EXT-X-TRTC-STREAM-TYPE:${f.TrackType === 'video' ? 1 : 0}`, '#EXT-X-ENDLIST']) {
+        assert.ok(text.includes(tag), `${f.FileName} lacks ${tag}:\n${text}`);
+      }
+      if (f.TrackType === 'video') assert.ok(text.includes('#EXT-X-TRTC-VIDEO-METADATA:WIDTH:320 HEIGHT:180 Codec:27'), text);
+      const segs = [...text.matchAll(/#EXT-X-TRTC-FILE-ATTR:(\d+),(\d+)\n#EXTINF:([\d.]+),\n(.+)\n/g)];
+      assert.ok(segs.length >= 1, `${f.FileName} lists no segment`);
+      let total = 0;
+      let last = 0;
+      for (const [, startMs, bytes, extinf, uri] of segs) {
+        // <stem>_<type>_<UTC start, YYYYMMDDhhmmssSSS>.ts with the FILE-ATTR start time in it.
+        const utc = new Date(Number(startMs)).toISOString().replace(/[-:TZ.]/g, '');
+        assert.equal(uri, `${stem(f.UserId)}_${f.TrackType}_${utc}.ts`);
+        assert.ok(Number(startMs) > last, 'segment start times increase');
+        last = Number(startMs);
+        const file = path.join(dir, uri);
+        assert.equal(readFileSync(file).length, Number(bytes), `${uri}: FILE-ATTR size`);
+        const p = probe(file);
+        const s = p.streams[0];
+        if (f.TrackType === 'video') assert.deepEqual([s.codec_name, s.width, s.height], ['h264', 320, 180], uri);
+        else assert.deepEqual([s.codec_name, s.sample_rate, s.channels], ['aac', '48000', 2], uri);
+        assert.ok(Math.abs(Number(p.format.duration) - Number(extinf)) < 0.25, `${uri}: ffprobe ${p.format.duration} s vs EXTINF ${extinf}`);
+        total += Number(extinf);
+      }
+      // Recorded from the first segment (>= 10 s before `started`) to the Delete.
+      assert.ok(total >= 10 + elapsed - 4 && total <= 10 + elapsed + 12, `${f.FileName}: ${total} s recorded, ~${(10 + elapsed).toFixed(1)} s expected`);
+    }
+  });
+
+  test('MaxIdleTime: with no one publishing the task ends by itself', T, async () => {
+    const { TaskId } = await c.CreateCloudRecording(body(9302, 'recorder_9302', { MaxIdleTime: 5 }));
+    const first = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    assert.equal(first.Status, 'Idle');
+    await until('Exited after MaxIdleTime', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'Exited', 15000);
+  });
+
+  test('StreamType 1 records audio only; kill -9 of the worker keeps what was written playable', T, async () => {
+    const room = 9303;
+    procs.push(publish(d.port, room, 'carol'));
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9303', { StreamType: 1 }));
+    const listed = await until('the audio file', async () => {
+      const r = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      return r.StorageFileList.length >= 1 ? r.StorageFileList : null;
+    });
+    assert.deepEqual(listed.map((f) => f.TrackType), ['audio']);
+    const pids = spawnSync('pgrep', ['-f', `record .*--task ${TaskId}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    assert.equal(pids.length, 1, `one worker for the task: ${pids}`);
+    process.kill(Number(pids[0]), 'SIGKILL');
+    const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
+    const text = readFileSync(path.join(dir, listed[0].FileName), 'utf8');
+    const uris = [...text.matchAll(/^(.+\.ts)$/gm)].map((m) => m[1]);
+    assert.ok(uris.length >= 1);
+    for (const uri of uris) assert.equal(probe(path.join(dir, uri)).streams[0].codec_name, 'aac');
+    assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no half-written playlist');
+  });
+});
