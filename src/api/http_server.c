@@ -54,10 +54,10 @@ http_early_size_check (SoupServer *soup, SoupServerMessage *msg, const char *pat
     return;
   /* The API answers every error inside an HTTP 200 envelope; other paths (WHIP) use HTTP. */
   gboolean api = strcmp (path, "/") == 0;
-  g_autofree char *text =
-      api ? http_size_error (server->config)
-          : g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT " bytes\n",
-                             server->config->api_max_body);
+  g_autofree char *text
+      = api ? http_size_error (server->config)
+            : g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT " bytes\n",
+                               server->config->api_max_body);
   g_autofree char *reply = g_strdup_printf (
       "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
       api ? "200 OK" : "413 Payload Too Large",
@@ -191,6 +191,23 @@ cr_http_server_add_handler (CrHttpServer *server, const char *path, SoupServerCa
    * gets its own guard. */
   soup_server_add_early_handler (server->soup, path, http_early_size_check, server, NULL);
   soup_server_add_handler (server->soup, path, callback, user_data, NULL);
+}
+
+gboolean
+cr_http_internal_authorized (SoupServerMessage *msg, const char *token)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  gboolean local = remote != NULL && G_IS_INET_SOCKET_ADDRESS (remote)
+                   && g_inet_address_get_is_loopback (
+                       g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  const char *sent = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                   "X-Cloudrec-Token");
+  if (!local || sent == NULL || token == NULL || strlen (sent) != strlen (token))
+    return FALSE;
+  guint8 diff = 0;
+  for (gsize i = 0; token[i] != '\0'; i++)
+    diff |= (guint8)(sent[i] ^ token[i]);
+  return diff == 0;
 }
 
 void

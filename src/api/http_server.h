@@ -23,6 +23,10 @@ guint16 cr_http_server_port (CrHttpServer *server);
 void cr_http_server_add_handler (CrHttpServer *server, const char *path,
                                  SoupServerCallback callback, gpointer user_data);
 void cr_http_server_remove_handler (CrHttpServer *server, const char *path);
+
+/* The internal API (workers -> daemon) answers loopback callers that present @token in
+ * X-Cloudrec-Token, compared in constant time. */
+gboolean cr_http_internal_authorized (SoupServerMessage *msg, const char *token);
 void cr_http_server_free (CrHttpServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrHttpServer, cr_http_server_free)
 

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "config/demo_app.h"
 #include "ingest/ingest.h"
+#include "outbox/sender.h"
 #include "room/room.h"
 #include "web/pages.h"
 
@@ -147,6 +148,7 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   cr_web_pages_register (http);
+  g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, http, token);
   g_autoptr (CrSupervisor) workers
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, http) : NULL;
   api->workers = workers;

@@ -22,22 +22,6 @@ internal_reply_json (SoupServerMessage *msg, guint status, JsonObject *obj)
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
-static gboolean
-internal_authorized (CrIngest *ingest, SoupServerMessage *msg)
-{
-  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
-  gboolean local = remote != NULL && G_IS_INET_SOCKET_ADDRESS (remote)
-                   && g_inet_address_get_is_loopback (
-                       g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
-  const char *token = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                    "X-Cloudrec-Token");
-  gboolean match = token != NULL && strlen (token) == strlen (ingest->internal_token);
-  guint8 diff = 0;
-  for (gsize i = 0; match && token[i] != '\0'; i++)
-    diff |= (guint8)(token[i] ^ ingest->internal_token[i]);
-  return local && match && diff == 0;
-}
-
 static JsonObject *
 event_to_json (const CrRoomEvent *ev)
 {
@@ -114,7 +98,7 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
     json_object_set_boolean_member (o, "HasAudio", rs->has_audio);
     json_object_set_boolean_member (o, "HasVideo", rs->has_video);
     json_object_set_int_member (o, "Since", rs->since_ms);
-    json_object_set_int_member (o, "RxBytes", (gint64) internal_rx_bytes (rs->publisher));
+    json_object_set_int_member (o, "RxBytes", (gint64)internal_rx_bytes (rs->publisher));
     internal_add_caps (o, rs->publisher);
     json_array_add_object_element (sa, o);
   }
@@ -222,7 +206,7 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
   CrIngest *ingest = data;
   if (soup_server_message_get_status (msg) != 0)
     return;
-  if (!internal_authorized (ingest, msg)) {
+  if (!cr_http_internal_authorized (msg, ingest->internal_token)) {
     cr_ingest_reply_error (msg, SOUP_STATUS_FORBIDDEN,
                            "the internal API answers loopback calls with the daemon's token only");
     return;

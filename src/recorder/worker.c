@@ -83,6 +83,23 @@ worker_call (Worker *w, const char *method, const char *path, const char *body, 
   return len > 0 && text[0] == '{' ? cr_json_parse_object (text, len, NULL) : NULL;
 }
 
+/* A callback event for the daemon to sign and deliver (301 start, 302 stop, 304 file info, 307
+ * first segment). Takes @payload. */
+static void
+worker_emit (Worker *w, int event_type, JsonObject *payload)
+{
+  g_autoptr (JsonObject) req = json_object_new ();
+  json_object_set_int_member (req, "SdkAppId", (gint64)w->task->sdk_app_id);
+  json_object_set_string_member (req, "TaskId", w->task->task_id);
+  json_object_set_int_member (req, "EventType", event_type);
+  json_object_set_object_member (req, "Payload", payload);
+  g_autofree char *body = cr_json_object_to_string (req);
+  guint status = 0;
+  g_autoptr (JsonObject) ignored = worker_call (w, "POST", "/internal/callbacks", body, &status);
+  if (status != 202)
+    g_warning ("task %s: callback %d not queued (HTTP %u)", w->task->task_id, event_type, status);
+}
+
 /* ---- tracks ---- */
 
 /* A segment is on disk and listed: the file enters the StorageFileList with its first segment. */
@@ -100,6 +117,15 @@ worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpo
   if (!w->store->vt->put_file (w->store, &file, &error))
     g_warning ("task %s: %s", w->task->task_id, error->message);
   g_info ("task %s: %s started (first segment %s)", w->task->task_id, file.file_name, segment->uri);
+  JsonObject *slice = json_object_new ();
+  json_object_set_string_member (slice, "FileName", file.file_name);
+  json_object_set_string_member (slice, "UserId", file.user_id);
+  json_object_set_string_member (slice, "TrackType", file.track_type);
+  json_object_set_int_member (slice, "BeginTimeStamp", file.begin_ts_ms);
+  worker_emit (w, 307, slice);
+  JsonObject *info = json_object_new ();
+  json_object_set_string_member (info, "FileList", file.file_name);
+  worker_emit (w, 304, info);
 }
 
 static void
@@ -338,6 +364,9 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   g_free (rel);
   w.last_media_us = g_get_monotonic_time ();
   g_info ("task %s: recording room %s into %s", w.task->task_id, w.task->room_id, w.dir);
+  JsonObject *started = json_object_new ();
+  json_object_set_int_member (started, "Status", 0);
+  worker_emit (&w, 301, started);
   guint poll = g_timeout_add (POLL_MS, worker_poll, &w);
   guint sigterm = g_unix_signal_add (SIGTERM, worker_on_signal, &w);
   guint sigint = g_unix_signal_add (SIGINT, worker_on_signal, &w);
@@ -354,6 +383,9 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   while (g_hash_table_iter_next (&it, NULL, &value))
     worker_end_rec (&w, value);
   if (w.error == NULL) {
+    JsonObject *stopped = json_object_new ();
+    json_object_set_int_member (stopped, "LeaveCode", w.leave_code < 0 ? 0 : w.leave_code);
+    worker_emit (&w, 302, stopped);
     g_autoptr (GError) ignored = NULL; /* already exited when DeleteCloudRecording stopped us */
     w.store->vt->set_status (w.store, w.task->sdk_app_id, w.task->task_id, CR_TASK_EXITED,
                              w.leave_code < 0 ? 0 : w.leave_code, g_get_real_time () / 1000,

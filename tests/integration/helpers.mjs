@@ -52,7 +52,8 @@ export const APP2 = Object.freeze({
 });
 
 export function appArg(app) {
-  return `${app.sdkAppId}:${app.secretId}:${app.secretKey}:${app.usersigKey}`;
+  const base = `${app.sdkAppId}:${app.secretId}:${app.secretKey}:${app.usersigKey}`;
+  return app.callbackUrl ? `${base}:${app.callbackKey}:${app.callbackUrl}` : base;
 }
 
 // ---------------------------------------------------------------------------------------------

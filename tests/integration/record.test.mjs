@@ -4,6 +4,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, userSig, sleep } from './helpers.mjs';
@@ -40,17 +42,37 @@ function body(room, robot, overrides = {}) {
   };
 }
 
+// The application's callback endpoint: records every POST with its headers and raw body.
+function callbackServer() {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"code":0}');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received, port: server.address().port })));
+}
+
 describe('single-stream recording', () => {
   let d;
   let c;
+  let cb;
   const procs = [];
+  const CALLBACK_KEY = 'cbKey123';
   before(async () => {
-    d = await startDaemon({ apps: [APP1], defaults: ['--api-rate-limit', '100000'] });
+    cb = await callbackServer();
+    const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/trtc/callback` };
+    d = await startDaemon({ apps: [app], defaults: ['--api-rate-limit', '100000'] });
     c = makeClient(d.port, APP1);
   });
   after(async () => {
     for (const p of procs) p.kill('SIGKILL');
     await d.stop();
+    cb.server.close();
   });
 
   test('two users (H.264 and VP8) recorded per user and track; Delete closes every playlist', T, async () => {
@@ -110,6 +132,29 @@ describe('single-stream recording', () => {
       // Recorded from the first segment (>= 10 s before `started`) to the Delete.
       assert.ok(total >= 10 + elapsed - 4 && total <= 10 + elapsed + 12, `${f.FileName}: ${total} s recorded, ~${(10 + elapsed).toFixed(1)} s expected`);
     }
+
+    // Callbacks: 301, then 307 and 304 per file, then 302 LeaveCode 0; each signed over its raw body.
+    const mine = await until('the 302 callback', () => {
+      const list = cb.received.map((r) => ({ ...r, json: JSON.parse(r.raw) })).filter((r) => r.json.EventInfo.TaskId === TaskId);
+      return list.some((r) => r.json.EventType === 302) ? list : null;
+    }, 10000);
+    for (const r of mine) {
+      assert.equal(r.headers.sign, createHmac('sha256', CALLBACK_KEY).update(r.raw).digest('base64'), 'Sign = base64(HMAC-SHA256(key, body))');
+      assert.equal(r.headers.sdkappid, String(APP1.sdkAppId));
+      assert.match(r.headers['content-type'], /^application\/json/);
+      assert.equal(r.json.EventGroupId, 3);
+      assert.deepEqual([r.json.EventInfo.RoomId, r.json.EventInfo.UserId], [String(room), 'recorder_9301']);
+      assert.ok(Math.abs(r.json.CallbackTs - Date.now()) < 120000);
+    }
+    const types = mine.map((r) => r.json.EventType);
+    assert.equal(types[0], 301);
+    assert.deepEqual(mine[0].json.EventInfo.Payload, { Status: 0 });
+    assert.equal(types.filter((t) => t === 307).length, 4);
+    assert.equal(types.filter((t) => t === 304).length, 4);
+    assert.deepEqual(mine.find((r) => r.json.EventType === 302).json.EventInfo.Payload, { LeaveCode: 0 });
+    const slices = mine.filter((r) => r.json.EventType === 307).map((r) => r.json.EventInfo.Payload);
+    assert.deepEqual(slices.map((p) => `${p.UserId}/${p.TrackType}/${p.FileName}`).sort(), entries);
+    for (const p of slices) assert.equal(p.BeginTimeStamp, final.StorageFileList.find((f) => f.FileName === p.FileName).BeginTimeStamp);
   });
 
   test('MaxIdleTime: with no one publishing the task ends by itself', T, async () => {
@@ -117,6 +162,9 @@ describe('single-stream recording', () => {
     const first = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     assert.equal(first.Status, 'Idle');
     await until('Exited after MaxIdleTime', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'Exited', 15000);
+    const stop = await until('302 with LeaveCode 99', () => cb.received.map((r) => JSON.parse(r.raw))
+      .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 302), 5000);
+    assert.deepEqual(stop.EventInfo.Payload, { LeaveCode: 99 });
   });
 
   test('StreamType 1 records audio only; kill -9 of the worker keeps what was written playable', T, async () => {

@@ -1,0 +1,31 @@
+/* Delivering recording callbacks to an application's callback URL.
+ *
+ * Why in the daemon and not in the workers: the app's callback key stays in one process, every
+ * event of a task goes out in order from one place, and the durable outbox (step 6) replaces this
+ * sender without touching the workers. Today delivery follows TRTC's policy in memory: a 5 s
+ * timeout, one immediate retry, then every 10 s until the event is a minute old. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "api/http_server.h"
+#include "config/config.h"
+#include "store/task_store.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CrCallbackSender CrCallbackSender;
+
+/* Also serves POST /internal/callbacks {"SdkAppId","TaskId","EventType","Payload"} for workers
+ * (authenticated with @internal_token). */
+CrCallbackSender *cr_callback_sender_new (const CrConfig *config, CrTaskStore *store,
+                                          CrHttpServer *http, const char *internal_token);
+void cr_callback_sender_free (CrCallbackSender *sender);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrCallbackSender, cr_callback_sender_free)
+
+/* Sends event @event_type of task (@sdk_app_id, @task_id) if the app has a callback URL. Takes
+ * @payload. */
+void cr_callback_sender_emit (CrCallbackSender *sender, guint64 sdk_app_id, const char *task_id,
+                              int event_type, JsonObject *payload);
+
+G_END_DECLS
