@@ -14,8 +14,9 @@ struct _CrTrack {
   gboolean video;
   GstElement *pipeline;
   GstElement *udpsrc;
-  GstElement *sink; /* splitmuxsink */
-  CrPlaylist *playlist;
+  GstElement *sink;     /* splitmuxsink */
+  CrPlaylist *playlist; /* borrowed: it outlives the track when the user comes back */
+  gboolean resumed;     /* the first segment of this track follows a gap */
   char *playlist_name;
   char *playlist_path;
   gint64 start_ms;
@@ -84,7 +85,8 @@ track_fragment_closed (CrTrack *t, const char *location, GstClockTime running)
                         : (double)(g_get_real_time () / 1000 - f->start_ms) / 1000.0;
   gboolean first = t->playlist->segments->len == 0;
   if (bytes > 0) {
-    cr_playlist_add (t->playlist, f->name, f->start_ms, duration, bytes, FALSE);
+    cr_playlist_add (t->playlist, f->name, f->start_ms, duration, bytes, t->resumed);
+    t->resumed = FALSE;
     g_autoptr (GError) error = NULL;
     if (!track_write_playlist (t, &error))
       g_warning ("track %s: %s", t->stem, error->message);
@@ -249,11 +251,12 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer u
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)fragment_free);
   g_mutex_init (&t->lock);
   t->base_pts = GST_CLOCK_TIME_NONE;
-  t->start_ms = g_get_real_time () / 1000;
+  t->start_ms = o->playlist->start_rec_ms;
   t->playlist_name = cr_naming_m3u8 (o->stem, o->video ? CR_TRACK_VIDEO : CR_TRACK_AUDIO);
   t->playlist_path = g_build_filename (o->dir, t->playlist_name, NULL);
-  t->playlist
-      = cr_playlist_new (o->user_id, o->aux ? "aux" : "main", FALSE, o->video ? 1 : 0, t->start_ms);
+  t->playlist = o->playlist;
+  t->resumed = t->playlist->segments->len > 0;
+  t->playlist->ended = FALSE;
   if (!o->video) {
     t->playlist->audio_channels = 2;
     t->playlist->audio_rate = 48000;
@@ -347,7 +350,6 @@ cr_track_finish (CrTrack *t)
   gst_object_unref (t->udpsrc);
   gst_object_unref (t->sink);
   gst_object_unref (t->pipeline);
-  cr_playlist_free (t->playlist);
   g_hash_table_unref (t->pending);
   g_mutex_clear (&t->lock);
   g_free (t->playlist_name);

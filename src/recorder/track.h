@@ -27,6 +27,10 @@ typedef struct {
   gboolean aux;
   gboolean video;
   const char *caps; /* the forward's RTP caps */
+  /* The file's playlist, kept by the caller across the user's absences: a user who leaves and
+   * returns continues the same m3u8 after a discontinuity, as TRTC does (the merge tool finds the
+   * gap from the FILE-ATTR times). */
+  CrPlaylist *playlist;
 } CrTrackOptions;
 
 /* Called on the main context when a segment is complete and listed (first: TRUE for the first). */

@@ -43,7 +43,8 @@ struct _Worker {
   gint64 max_idle_s;
   char *dir; /* local directory of the task's files */
   const char **prefix;
-  GHashTable *recs; /* key -> Rec */
+  GHashTable *recs;      /* key -> Rec */
+  GHashTable *playlists; /* key -> CrPlaylist, for as long as the task runs */
   gint64 last_media_us;
   CrTaskStatus status;
   int leave_code; /* -1 while running */
@@ -153,7 +154,13 @@ worker_start_rec (Worker *w, const char *user_id, gboolean aux, gboolean video, 
   r->user_id = g_strdup (user_id);
   r->aux = aux;
   r->video = video;
-  CrTrackOptions to = { w->dir, stem, user_id, aux, video, caps };
+  CrPlaylist *playlist = g_hash_table_lookup (w->playlists, key);
+  if (playlist == NULL) {
+    playlist = cr_playlist_new (user_id, aux ? "aux" : "main", FALSE, video ? 1 : 0,
+                                g_get_real_time () / 1000);
+    g_hash_table_insert (w->playlists, g_strdup (key), playlist);
+  }
+  CrTrackOptions to = { w->dir, stem, user_id, aux, video, caps, playlist };
   g_autoptr (GError) error = NULL;
   r->track = cr_track_new (&to, worker_on_segment, r, &error);
   if (r->track == NULL) {
@@ -344,6 +351,8 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   }
   int rc = 1;
   w.recs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)rec_free);
+  w.playlists
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_playlist_free);
   w.http = soup_session_new_with_options ("timeout", 5, NULL);
   w.loop = g_main_loop_new (NULL, FALSE);
   if (!worker_load_task (&w, error))
@@ -396,6 +405,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   }
 out:
   g_hash_table_unref (w.recs);
+  g_hash_table_unref (w.playlists);
   g_clear_pointer (&w.subscription, cr_subscription_free);
   if (w.params != NULL)
     json_object_unref (w.params);

@@ -157,6 +157,29 @@ describe('single-stream recording', () => {
     for (const p of slices) assert.equal(p.BeginTimeStamp, final.StorageFileList.find((f) => f.FileName === p.FileName).BeginTimeStamp);
   });
 
+  test('a user who leaves and returns continues the same playlist after a discontinuity; Modify stops a track live', T, async () => {
+    const room = 9304;
+    const first = publish(d.port, room, 'erin', ['--no-audio', '--duration', '13']);
+    procs.push(first, publish(d.port, room, 'fred', ['--no-audio']));
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9304'));
+    const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
+    const erin = path.join(dir, `1400000001_${room}__UserId_s_${b64name('erin')}__UserId_e_main_video.m3u8`);
+    const fred = path.join(dir, `1400000001_${room}__UserId_s_${b64name('fred')}__UserId_e_main_video.m3u8`);
+    await until('erin left: her playlist ended', () => existsSync(erin) && readFileSync(erin, 'utf8').includes('#EXT-X-ENDLIST'), 40000);
+    procs.push(publish(d.port, room, 'erin', ['--no-audio']));
+    await until('erin back: her playlist grows past a discontinuity', () => {
+      const text = readFileSync(erin, 'utf8');
+      return text.includes('#EXT-X-DISCONTINUITY') && !text.includes('#EXT-X-ENDLIST');
+    }, 40000);
+    // Modify: no more video from fred; his track ends, erin's goes on.
+    await c.ModifyCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId, SubscribeStreamUserIds: { UnSubscribeVideoUserIds: ['fred'] } });
+    await until('fred\'s playlist ended after Modify', () => readFileSync(fred, 'utf8').includes('#EXT-X-ENDLIST'), 15000);
+    assert.ok(!readFileSync(erin, 'utf8').includes('#EXT-X-ENDLIST'));
+    const files = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
+    assert.deepEqual(files.map((f) => f.UserId).sort(), ['erin', 'fred'], 'one file per user and track, however often they come back');
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+  });
+
   test('MaxIdleTime: with no one publishing the task ends by itself', T, async () => {
     const { TaskId } = await c.CreateCloudRecording(body(9302, 'recorder_9302', { MaxIdleTime: 5 }));
     const first = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
