@@ -15,6 +15,7 @@ cr_cmd_record (int argc, char **argv)
   g_autofree char *server = NULL, *data_dir = NULL, *db_path = NULL, *storage_dir = NULL;
   g_autofree char *task = NULL, *log_level = NULL;
   gint64 sdk_app_id = 0;
+  int failover = 0;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://127.0.0.1:PORT", "URL" },
     { "data-dir", 0, 0, G_OPTION_ARG_STRING, &data_dir, "the daemon's data directory", "DIR" },
@@ -24,6 +25,7 @@ cr_cmd_record (int argc, char **argv)
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId of the task", "N" },
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "TaskId", "ID" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "error|warning|info|debug", "L" },
+    { "failover", 0, 0, G_OPTION_ARG_INT, &failover, "restart number after a crash (0..3)", "N" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
@@ -42,7 +44,11 @@ cr_cmd_record (int argc, char **argv)
       = db_path != NULL ? g_strdup (db_path) : g_build_filename (data_dir, "cloudrec.db", NULL);
   g_autofree char *storage
       = storage_dir != NULL ? g_strdup (storage_dir) : g_build_filename (data_dir, "storage", NULL);
-  CrWorkerOptions o = { server, token, db, storage, (guint64)sdk_app_id, task };
+  if (failover < 0 || failover > 3) {
+    fprintf (stderr, "cloudrec record: --failover must be 0..3\n");
+    return 2;
+  }
+  CrWorkerOptions o = { server, token, db, storage, (guint64)sdk_app_id, task, failover };
   if (cr_worker_run (&o, &error) != 0) {
     fprintf (stderr, "cloudrec record: task %s: %s\n", task, error->message);
     return 1;

@@ -146,7 +146,7 @@ worker_start_rec (Worker *w, const char *user_id, gboolean aux, gboolean video, 
                   const char *key)
 {
   CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
-                          w->task->task_id,    w->prefix,        0 };
+                          w->task->task_id,    w->prefix,        w->o->failover };
   g_autofree char *stem = cr_naming_single_stem (&naming, user_id, aux);
   Rec *r = g_new0 (Rec, 1);
   r->w = w;
@@ -376,6 +376,11 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   JsonObject *started = json_object_new ();
   json_object_set_int_member (started, "Status", 0);
   worker_emit (&w, 301, started);
+  if (o->failover > 0) { /* FAILOVER: this worker took over from one that died */
+    JsonObject *failover = json_object_new ();
+    json_object_set_int_member (failover, "Status", 0);
+    worker_emit (&w, 306, failover);
+  }
   guint poll = g_timeout_add (POLL_MS, worker_poll, &w);
   guint sigterm = g_unix_signal_add (SIGTERM, worker_on_signal, &w);
   guint sigint = g_unix_signal_add (SIGINT, worker_on_signal, &w);

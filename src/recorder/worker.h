@@ -19,6 +19,7 @@ typedef struct {
   const char *storage_dir; /* local blob store root */
   guint64 sdk_app_id;
   const char *task_id;
+  int failover; /* 0, or n after the n-th restart of a crashed worker: files get "ha<n>_" */
 } CrWorkerOptions;
 
 /* Records until the task ends. 0 on success, 1 with @error. */

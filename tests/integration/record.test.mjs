@@ -190,7 +190,7 @@ describe('single-stream recording', () => {
     assert.deepEqual(stop.EventInfo.Payload, { LeaveCode: 99 });
   });
 
-  test('StreamType 1 records audio only; kill -9 of the worker keeps what was written playable', T, async () => {
+  test('StreamType 1 records audio only; after kill -9 of the worker what was written stays playable and a restarted worker goes on in ha1_ files', T, async () => {
     const room = 9303;
     procs.push(publish(d.port, room, 'carol'));
     const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9303', { StreamType: 1 }));
@@ -208,5 +208,19 @@ describe('single-stream recording', () => {
     assert.ok(uris.length >= 1);
     for (const uri of uris) assert.equal(probe(path.join(dir, uri)).streams[0].codec_name, 'aac');
     assert.ok(!readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no half-written playlist');
+
+    // The supervisor restarts the worker; it goes on in "ha1_" files and says so with a 306.
+    const ha = await until('the ha1_ file after the failover', async () => {
+      const r = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      return r.StorageFileList.find((f) => f.FileName.startsWith('ha1_'));
+    }, 30000);
+    assert.equal(ha.FileName, `ha1_${listed[0].FileName}`);
+    const failover = await until('the 306 callback', () => cb.received.map((r) => JSON.parse(r.raw))
+      .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 306), 5000);
+    assert.deepEqual(failover.EventInfo.Payload, { Status: 0 });
+    const again = spawnSync('pgrep', ['-f', `record .*--task ${TaskId} --failover 1`], { encoding: 'utf8' }).stdout.trim();
+    assert.ok(again, 'the restarted worker runs with --failover 1');
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    await until('the ha1_ playlist ended', () => readFileSync(path.join(dir, ha.FileName), 'utf8').includes('#EXT-X-ENDLIST'), 20000);
   });
 });
