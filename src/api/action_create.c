@@ -109,6 +109,16 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   task->created_ms = task->updated_ms = now_ms;
   task->expires_ms = now_ms + hours * 3600 * 1000;
 
+  CrRoomKey room = { task->sdk_app_id, task->room_id_type == 0, task->room_id };
+  if (api->rooms != NULL && cr_room_has_user (api->rooms, &room, task->user_id)) {
+    /* The robot would share the identity of a real user: TRTC's best practice forbids it, and
+     * our recording would skip that user's streams as its own. */
+    cr_api_error_set (error, "InvalidParameter.UserId",
+                      "UserId %s is already in room %s as a user; give the recording robot a "
+                      "UserId of its own",
+                      task->user_id, task->room_id);
+    return FALSE;
+  }
   if (!create_replace_same_robot (api, task, now_ms, error))
     return FALSE;
   if (!api->store->vt->insert (api->store, task, api->config->api_max_tasks, error))

@@ -382,6 +382,16 @@ cr_room_reap_idle (CrRoomRegistry *reg)
   return reaped;
 }
 
+gboolean
+cr_room_has_user (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  gboolean present = room != NULL && g_hash_table_contains (room->users, user_id);
+  g_mutex_unlock (&reg->lock);
+  return present;
+}
+
 guint
 cr_room_count (CrRoomRegistry *reg)
 {

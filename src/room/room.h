@@ -108,6 +108,9 @@ GPtrArray *cr_room_events_since (CrRoomRegistry *reg, const CrRoomKey *key, guin
 /* Destroys rooms that have had no publisher for the TTL. Returns how many. */
 guint cr_room_reap_idle (CrRoomRegistry *reg);
 
+/* Whether @user_id is in the room now (publishing anything). */
+gboolean cr_room_has_user (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id);
+
 /* Number of rooms that exist now. */
 guint cr_room_count (CrRoomRegistry *reg);
 

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, userSig, sleep } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, userSig, sleep, expectCode } from './helpers.mjs';
 
 const T = { timeout: 120000 };
 const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
@@ -178,6 +178,16 @@ describe('single-stream recording', () => {
     const files = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
     assert.deepEqual(files.map((f) => f.UserId).sort(), ['erin', 'fred'], 'one file per user and track, however often they come back');
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+  });
+
+  test('a robot UserId that is already a user in the room is refused', T, async () => {
+    const room = 9305;
+    procs.push(publish(d.port, room, 'gina', ['--no-video']));
+    await until('gina in the room', async () => {
+      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/${room}`, { headers: { 'X-Cloudrec-Token': readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8') } });
+      return (await r.json()).Streams.length === 1;
+    });
+    await expectCode(c.CreateCloudRecording(body(room, 'gina')), 'InvalidParameter.UserId', /gina is already in room 9305/);
   });
 
   test('MaxIdleTime: with no one publishing the task ends by itself', T, async () => {
