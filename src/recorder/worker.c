@@ -5,6 +5,7 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 #include <libsoup/soup.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/json_util.h"
@@ -47,7 +48,9 @@ struct _Worker {
   GHashTable *playlists; /* key -> CrPlaylist, for as long as the task runs */
   gint64 last_media_us;
   CrTaskStatus status;
-  int leave_code; /* -1 while running */
+  int leave_code;     /* -1 while running */
+  int failover;       /* the "ha<n>_" of this worker's files; 0 for the first worker */
+  gboolean signalled; /* SIGTERM/SIGINT: Delete, or the daemon shutting down */
   GError *error;
 };
 
@@ -146,7 +149,7 @@ worker_start_rec (Worker *w, const char *user_id, gboolean aux, gboolean video, 
                   const char *key)
 {
   CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
-                          w->task->task_id,    w->prefix,        w->o->failover };
+                          w->task->task_id,    w->prefix,        w->failover };
   g_autofree char *stem = cr_naming_single_stem (&naming, user_id, aux);
   Rec *r = g_new0 (Rec, 1);
   r->w = w;
@@ -205,6 +208,28 @@ worker_wants (Worker *w, const char *user_id, gboolean aux, gboolean video)
 }
 
 /* ---- the task as the store has it now (Modify changes the subscription) ---- */
+
+/* The failover number of a worker starting in @dir: 0 when no worker wrote there yet, else one
+ * more than the highest "ha<n>_" on disk, so a restarted worker (after a crash or a daemon
+ * restart) never rewrites the playlists of an earlier one. */
+static int
+worker_pick_failover (const char *dir, int at_least)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return at_least;
+  int next = at_least;
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    if (!g_str_has_suffix (name, ".m3u8"))
+      continue;
+    int n = 0;
+    if (sscanf (name, "ha%d_", &n) != 1)
+      n = 0;
+    next = MAX (next, n + 1);
+  }
+  return next;
+}
 
 static gboolean
 worker_load_task (Worker *w, GError **error)
@@ -330,7 +355,7 @@ static gboolean
 worker_on_signal (gpointer data)
 {
   Worker *w = data;
-  w->leave_code = 0;
+  w->signalled = TRUE;
   g_main_loop_quit (w->loop);
   return G_SOURCE_CONTINUE; /* removed by cr_worker_run */
 }
@@ -371,12 +396,14 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   char *rel = cr_naming_dir (&naming);
   w.dir = g_build_filename (o->storage_dir, rel, NULL);
   g_free (rel);
+  w.failover = worker_pick_failover (w.dir, o->failover);
   w.last_media_us = g_get_monotonic_time ();
-  g_info ("task %s: recording room %s into %s", w.task->task_id, w.task->room_id, w.dir);
+  g_info ("task %s: recording room %s into %s (failover %d)", w.task->task_id, w.task->room_id,
+          w.dir, w.failover);
   JsonObject *started = json_object_new ();
   json_object_set_int_member (started, "Status", 0);
   worker_emit (&w, 301, started);
-  if (o->failover > 0) { /* FAILOVER: this worker took over from one that died */
+  if (w.failover > 0) { /* FAILOVER: this worker took over from one that died */
     JsonObject *failover = json_object_new ();
     json_object_set_int_member (failover, "Status", 0);
     worker_emit (&w, 306, failover);
@@ -396,7 +423,14 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   g_hash_table_iter_init (&it, w.recs);
   while (g_hash_table_iter_next (&it, NULL, &value))
     worker_end_rec (&w, value);
-  if (w.error == NULL) {
+  /* A signal with the task still live in the store is the daemon shutting down, not a Delete:
+   * leave the task live; the daemon's next start resumes it in the next "ha<n>_" files. */
+  g_autoptr (GError) reload_error = NULL;
+  if (w.error == NULL && w.signalled && worker_load_task (&w, &reload_error)
+      && w.task->status != CR_TASK_EXITED) {
+    g_info ("task %s: stopped with the daemon; the task stays live", w.task->task_id);
+    rc = 0;
+  } else if (w.error == NULL) {
     JsonObject *stopped = json_object_new ();
     json_object_set_int_member (stopped, "LeaveCode", w.leave_code < 0 ? 0 : w.leave_code);
     worker_emit (&w, 302, stopped);

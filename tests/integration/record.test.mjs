@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, userSig, sleep, expectCode } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode } from './helpers.mjs';
 
 const T = { timeout: 120000 };
 const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
@@ -232,5 +232,38 @@ describe('single-stream recording', () => {
     assert.ok(again, 'the restarted worker runs with --failover 1');
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     await until('the ha1_ playlist ended', () => readFileSync(path.join(dir, ha.FileName), 'utf8').includes('#EXT-X-ENDLIST'), 20000);
+  });
+});
+
+describe('a daemon restart', () => {
+  test('leaves the task live; the restarted daemon resumes it in ha1_ files', T, async () => {
+    const dataDir = makeTmpDir();
+    let d = await startDaemon({ apps: [APP1], dataDir, defaults: ['--api-rate-limit', '100000'] });
+    let c = makeClient(d.port, APP1);
+    const room = 9401;
+    let pub = publish(d.port, room, 'hank', ['--no-audio']);
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9401'));
+    const first = await until('the first file', async () => {
+      const r = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      return r.StorageFileList[0];
+    });
+    await d.stop(); // SIGTERM: the worker closes its tracks but the task stays live
+    pub.kill('SIGKILL');
+    d = await startDaemon({ apps: [APP1], dataDir, defaults: ['--api-rate-limit', '100000'] });
+    c = makeClient(d.port, APP1);
+    pub = publish(d.port, room, 'hank', ['--no-audio']);
+    try {
+      const resumed = await until('the ha1_ file', async () => {
+        const r = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+        return r.Status !== 'Exited' && r.StorageFileList.find((f) => f.FileName === `ha1_${first.FileName}`);
+      }, 40000);
+      assert.ok(resumed.BeginTimeStamp > first.BeginTimeStamp);
+      const dir = path.join(dataDir, 'storage', 'rec', 'day1', TaskId);
+      assert.ok(readFileSync(path.join(dir, first.FileName), 'utf8').includes('#EXT-X-ENDLIST'), 'the first worker ended its playlist');
+      await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    } finally {
+      pub.kill('SIGKILL');
+      await d.stop();
+    }
   });
 });
