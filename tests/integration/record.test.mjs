@@ -127,6 +127,12 @@ describe('single-stream recording', () => {
         if (f.TrackType === 'video') assert.deepEqual([s.codec_name, s.width, s.height], ['h264', 320, 180], uri);
         else assert.deepEqual([s.codec_name, s.sample_rate, s.channels], ['aac', '48000', 2], uri);
         assert.ok(Math.abs(Number(p.format.duration) - Number(extinf)) < 0.25, `${uri}: ffprobe ${p.format.duration} s vs EXTINF ${extinf}`);
+        // Every packet has a timestamp and they increase (no picture left without a PTS).
+        const pkts = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time,dts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' })
+          .trim().split('\n').filter((l) => l.trim() !== '').map((l) => l.split(','));
+        assert.ok(pkts.every(([pts]) => pts !== 'N/A' && pts !== ''), `${uri}: a packet without PTS`);
+        const dts = pkts.map(([pts, d]) => Number(d === 'N/A' ? pts : d));
+        for (let i = 1; i < dts.length; i++) assert.ok(dts[i] > dts[i - 1], `${uri}: DTS ${dts[i]} after ${dts[i - 1]}`);
         total += Number(extinf);
       }
       // Recorded from the first segment (>= 10 s before `started`) to the Delete.
