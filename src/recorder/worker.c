@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/json_util.h"
+#include "recorder/mp4.h"
 #include "recorder/naming.h"
 #include "recorder/subscription.h"
 #include "recorder/track.h"
@@ -279,6 +280,88 @@ worker_set_status (Worker *w, CrTaskStatus status)
   }
 }
 
+/* ---- MP4 (OutputFormat 1: hls+mp4) ---- */
+
+/* The segment paths of @playlist, or NULL when it has none (NULL-terminated). */
+static GStrv
+worker_segment_paths (Worker *w, CrPlaylist *playlist)
+{
+  if (playlist == NULL || playlist->segments->len == 0)
+    return NULL;
+  GStrv out = g_new0 (char *, playlist->segments->len + 1);
+  for (guint i = 0; i < playlist->segments->len; i++)
+    out[i] = g_build_filename (w->dir,
+                               ((CrSegment *)g_ptr_array_index (playlist->segments, i))->uri, NULL);
+  return out;
+}
+
+/* One MP4 per user and stream (main/aux), audio and video together, named like TRTC's
+ * "<stem>.mp4"; listed in the StorageFileList and reported with a 310 callback. */
+static void
+worker_write_mp4s (Worker *w)
+{
+  g_autoptr (GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  JsonArray *names = json_array_new ();
+  JsonArray *messages = json_array_new ();
+  gboolean failed = FALSE;
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, w->playlists);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    CrPlaylist *pl = value;
+    g_autofree char *who = g_strdup_printf ("%s/%s", pl->user_id, pl->media_id);
+    if (g_hash_table_contains (done, who))
+      continue;
+    g_hash_table_add (done, g_strdup (who));
+    g_autofree char *vkey = g_strdup_printf ("%s/video", who);
+    g_autofree char *akey = g_strdup_printf ("%s/audio", who);
+    CrPlaylist *video = g_hash_table_lookup (w->playlists, vkey);
+    CrPlaylist *audio = g_hash_table_lookup (w->playlists, akey);
+    g_auto (GStrv) vfiles = worker_segment_paths (w, video);
+    g_auto (GStrv) afiles = worker_segment_paths (w, audio);
+    if (vfiles == NULL && afiles == NULL)
+      continue;
+    CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
+                            w->task->task_id,    w->prefix,        w->failover };
+    g_autofree char *stem
+        = cr_naming_single_stem (&naming, pl->user_id, g_strcmp0 (pl->media_id, "aux") == 0);
+    g_autofree char *name = cr_naming_mp4 (stem, 0);
+    g_autofree char *path = g_build_filename (w->dir, name, NULL);
+    g_autoptr (GError) error = NULL;
+    if (!cr_mp4_remux ((const char *const *)vfiles, (const char *const *)afiles, path, &error)) {
+      g_warning ("task %s: %s: %s", w->task->task_id, name, error->message);
+      failed = TRUE;
+      continue;
+    }
+    CrPlaylist *any = video != NULL ? video : audio;
+    const CrSegment *last = g_ptr_array_index (any->segments, any->segments->len - 1);
+    gint64 start = ((CrSegment *)g_ptr_array_index (any->segments, 0))->start_ms;
+    gint64 end = last->start_ms + (gint64)(last->duration_s * 1000);
+    CrTaskFile file = { w->task->task_id, name, pl->user_id,
+                        (char *)(video != NULL && audio != NULL ? "audio_video"
+                                 : video != NULL                ? "video"
+                                                                : "audio"),
+                        start };
+    if (!w->store->vt->put_file (w->store, &file, &error))
+      g_warning ("task %s: %s", w->task->task_id, error->message);
+    json_array_add_string_element (names, name);
+    JsonObject *m = json_object_new ();
+    json_object_set_string_member (m, "FileName", name);
+    json_object_set_string_member (m, "UserId", pl->user_id);
+    json_object_set_string_member (m, "TrackType", file.track_type);
+    json_object_set_string_member (m, "MediaId", pl->media_id);
+    json_object_set_int_member (m, "StartTimeStamp", start);
+    json_object_set_int_member (m, "EndTimeStamp", end);
+    json_array_add_object_element (messages, m);
+    g_info ("task %s: %s written", w->task->task_id, name);
+  }
+  JsonObject *payload = json_object_new ();
+  json_object_set_int_member (payload, "Status", failed ? 2 : 0);
+  json_object_set_array_member (payload, "FileList", names);
+  json_object_set_array_member (payload, "FileMessage", messages);
+  worker_emit (w, 310, payload);
+}
+
 /* ---- the loop ---- */
 
 static gboolean
@@ -431,6 +514,10 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
     g_info ("task %s: stopped with the daemon; the task stays live", w.task->task_id);
     rc = 0;
   } else if (w.error == NULL) {
+    gint64 format = 0;
+    cr_json_get_int (cr_json_get_object (w.params, "RecordParams"), "OutputFormat", &format);
+    if (format == 1)
+      worker_write_mp4s (&w);
     JsonObject *stopped = json_object_new ();
     json_object_set_int_member (stopped, "LeaveCode", w.leave_code < 0 ? 0 : w.leave_code);
     worker_emit (&w, 302, stopped);

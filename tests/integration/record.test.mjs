@@ -186,6 +186,33 @@ describe('single-stream recording', () => {
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
   });
 
+  test('OutputFormat 1 adds one MP4 per user (audio and video together) and a 310 callback; unsupported modes are refused', T, async () => {
+    const room = 9306;
+    procs.push(publish(d.port, room, 'ivan', ['--color', 'blue']));
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9306', { OutputFormat: 1 }));
+    await until('two HLS files', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.length === 2);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    const mp4 = `1400000001_${room}__UserId_s_${b64name('ivan')}__UserId_e_main.mp4`;
+    const done = await until('the 310 callback', () => cb.received.map((r) => JSON.parse(r.raw))
+      .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 310), 20000);
+    assert.equal(done.EventInfo.Payload.Status, 0);
+    assert.deepEqual(done.EventInfo.Payload.FileList, [mp4]);
+    const msg = done.EventInfo.Payload.FileMessage[0];
+    assert.deepEqual([msg.FileName, msg.UserId, msg.TrackType, msg.MediaId], [mp4, 'ivan', 'audio_video', 'main']);
+    assert.ok(msg.EndTimeStamp - msg.StartTimeStamp >= 9000);
+    const file = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId, mp4);
+    const p = probe(file);
+    assert.deepEqual(p.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+    const hls = readFileSync(path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId, `1400000001_${room}__UserId_s_${b64name('ivan')}__UserId_e_main_video.m3u8`), 'utf8');
+    const hlsSeconds = [...hls.matchAll(/#EXTINF:([\d.]+),/g)].reduce((a, m) => a + Number(m[1]), 0);
+    assert.ok(Math.abs(Number(p.format.duration) - hlsSeconds) < 0.5, `mp4 ${p.format.duration} s vs HLS ${hlsSeconds} s`);
+    const listed = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.map((f) => f.FileName);
+    assert.ok(listed.includes(mp4), listed.join(' '));
+
+    await expectCode(c.CreateCloudRecording(body(room, 'recorder_x', { OutputFormat: 3 })), 'FailedOperation.CRUnsupportMethod', /OutputFormat 3/);
+    await expectCode(c.CreateCloudRecording({ ...body(room, 'recorder_y', { RecordMode: 2 }) }), 'FailedOperation.CRUnsupportMethod', /mixed/);
+  });
+
   test('a robot UserId that is already a user in the room is refused', T, async () => {
     const room = 9305;
     procs.push(publish(d.port, room, 'gina', ['--no-video']));
