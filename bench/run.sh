@@ -12,3 +12,9 @@ if unshare -n true 2>/dev/null; then
 else
   node bench/whip.mjs
 fi
+echo "== single-stream recording: CPU per stream and RSS per worker against gst-launch doing the same work"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node bench/record.mjs'
+else
+  node bench/record.mjs
+fi
