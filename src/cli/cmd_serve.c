@@ -149,6 +149,7 @@ cr_cmd_serve (int argc, char **argv)
   }
   cr_web_pages_register (http);
   g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, http, token);
+  (void)callbacks; /* serves /internal/callbacks until the daemon stops */
   g_autoptr (CrSupervisor) workers
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, http) : NULL;
   api->workers = workers;

@@ -100,7 +100,9 @@ worker_emit (Worker *w, int event_type, JsonObject *payload)
   json_object_set_object_member (req, "Payload", payload);
   g_autofree char *body = cr_json_object_to_string (req);
   guint status = 0;
-  g_autoptr (JsonObject) ignored = worker_call (w, "POST", "/internal/callbacks", body, &status);
+  JsonObject *reply = worker_call (w, "POST", "/internal/callbacks", body, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
   if (status != 202)
     g_warning ("task %s: callback %d not queued (HTTP %u)", w->task->task_id, event_type, status);
 }
@@ -139,7 +141,9 @@ worker_end_rec (Worker *w, Rec *r)
   if (r->forward_id != NULL) {
     g_autofree char *path = g_strdup_printf ("/internal/forwards/%s", r->forward_id);
     guint status = 0;
-    g_autoptr (JsonObject) ignored = worker_call (w, "DELETE", path, NULL, &status);
+    JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
+    if (reply != NULL)
+      json_object_unref (reply);
   }
   cr_track_finish (r->track);
   r->track = NULL;
@@ -508,8 +512,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
     worker_end_rec (&w, value);
   /* A signal with the task still live in the store is the daemon shutting down, not a Delete:
    * leave the task live; the daemon's next start resumes it in the next "ha<n>_" files. */
-  g_autoptr (GError) reload_error = NULL;
-  if (w.error == NULL && w.signalled && worker_load_task (&w, &reload_error)
+  if (w.error == NULL && w.signalled && worker_load_task (&w, NULL)
       && w.task->status != CR_TASK_EXITED) {
     g_info ("task %s: stopped with the daemon; the task stays live", w.task->task_id);
     rc = 0;
