@@ -6,6 +6,9 @@
  * refused with 403.
  *   GET    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}?after=SEQ
  *          -> {"Exists","LastSeq","Streams":[...],"Events":[...]}
+ *   PUT    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId} -> {"LastSeq"}
+ *          (a recording robot joins without publishing; 409 if that id publishes there)
+ *   DELETE /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId}
  *   POST   /internal/forwards  {"SdkAppId","StrRoom","RoomId","UserId","Stream","Media",
  *                               "RtpPort","RtcpPort"} -> 201 {"ForwardId","Caps","Ssrc"}
  *   DELETE /internal/forwards/{ForwardId} */
@@ -68,21 +71,34 @@ internal_add_caps (JsonObject *o, CrPublisher *pub)
   }
 }
 
+/* seg: rooms {SdkAppId} {room|str-room} {RoomId} ...; FALSE (and a 400 reply) if malformed. */
+static gboolean
+internal_room_key (SoupServerMessage *msg, char **seg, CrRoomKey *key)
+{
+  guint64 app = 0;
+  if (!g_ascii_string_to_unsigned (seg[1], 10, 1, G_MAXUINT32, &app, NULL)
+      || (strcmp (seg[2], "room") != 0 && strcmp (seg[2], "str-room") != 0)) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                           "expected /internal/rooms/{SdkAppId}/room|str-room/{RoomId}");
+    return FALSE;
+  }
+  *key = (CrRoomKey){ app, strcmp (seg[2], "str-room") == 0, seg[3] };
+  return TRUE;
+}
+
 static void
 internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable *query)
 {
-  /* seg: rooms {SdkAppId} {room|str-room} {RoomId} */
-  guint64 app = 0, after = 0;
+  guint64 after = 0;
   const char *after_text = query != NULL ? g_hash_table_lookup (query, "after") : NULL;
-  if (!g_ascii_string_to_unsigned (seg[1], 10, 1, G_MAXUINT32, &app, NULL)
-      || (strcmp (seg[2], "room") != 0 && strcmp (seg[2], "str-room") != 0)
-      || (after_text != NULL
-          && !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXUINT64, &after, NULL))) {
-    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                           "expected /internal/rooms/{SdkAppId}/room|str-room/{RoomId}?after=SEQ");
+  CrRoomKey key;
+  if (!internal_room_key (msg, seg, &key))
+    return;
+  if (after_text != NULL
+      && !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXUINT64, &after, NULL)) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "after= takes an event sequence number");
     return;
   }
-  CrRoomKey key = { app, strcmp (seg[2], "str-room") == 0, seg[3] };
   guint64 last = 0;
   g_autoptr (GPtrArray) events = cr_room_events_since (ingest->rooms, &key, after, &last);
   g_autoptr (GPtrArray) streams = cr_room_list_streams (ingest->rooms, &key);
@@ -107,6 +123,29 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
   for (guint i = 0; events != NULL && i < events->len; i++)
     json_array_add_object_element (ea, event_to_json (g_ptr_array_index (events, i)));
   json_object_set_array_member (reply, "Events", ea);
+  internal_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
+/* seg: rooms {SdkAppId} {room|str-room} {RoomId} members {UserId} */
+static void
+internal_member (CrIngest *ingest, SoupServerMessage *msg, char **seg, gboolean join)
+{
+  CrRoomKey key;
+  if (!internal_room_key (msg, seg, &key))
+    return;
+  if (!join) {
+    cr_room_leave (ingest->rooms, &key, seg[5]);
+    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+    return;
+  }
+  guint64 last = 0;
+  g_autoptr (GError) error = NULL;
+  if (!cr_room_join (ingest->rooms, &key, seg[5], &last, &error)) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_CONFLICT, "%s", error->message);
+    return;
+  }
+  g_autoptr (JsonObject) reply = json_object_new ();
+  json_object_set_int_member (reply, "LastSeq", (gint64)last);
   internal_reply_json (msg, SOUP_STATUS_OK, reply);
 }
 
@@ -220,8 +259,12 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
     *r = dec != NULL ? dec : g_strdup ("");
   }
   guint n = g_strv_length (raw);
-  if (n == 4 && strcmp (raw[0], "rooms") == 0 && strcmp (method, "GET") == 0)
+  gboolean rooms = n >= 4 && strcmp (raw[0], "rooms") == 0;
+  gboolean members = rooms && n == 6 && strcmp (raw[4], "members") == 0;
+  if (rooms && n == 4 && strcmp (method, "GET") == 0)
     internal_room (ingest, msg, raw, query);
+  else if (members && (strcmp (method, "PUT") == 0 || strcmp (method, "DELETE") == 0))
+    internal_member (ingest, msg, raw, strcmp (method, "PUT") == 0);
   else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "POST") == 0)
     internal_forward_add (ingest, msg);
   else if (n == 2 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "DELETE") == 0)

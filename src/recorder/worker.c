@@ -48,6 +48,8 @@ struct _Worker {
   GHashTable *recs;      /* key -> Rec */
   GHashTable *playlists; /* key -> CrPlaylist, for as long as the task runs */
   gint64 last_media_us;
+  gboolean joined;  /* the robot is a member of the room */
+  guint64 room_seq; /* the last room event seen */
   CrTaskStatus status;
   int leave_code;     /* -1 while running */
   int failover;       /* the "ha<n>_" of this worker's files; 0 for the first worker */
@@ -210,6 +212,89 @@ worker_wants (Worker *w, const char *user_id, gboolean aux, gboolean video)
   if ((w->media_id == 1 && aux) || (w->media_id == 2 && !aux))
     return FALSE;
   return cr_subscription_wants (w->subscription, user_id, video);
+}
+
+/* ---- the robot in the room ---- */
+
+/* "/internal/rooms/{app}/{room|str-room}/{room}" followed by @suffix. */
+static char *
+worker_room_path (Worker *w, const char *suffix)
+{
+  g_autofree char *room = g_uri_escape_string (w->task->room_id, NULL, FALSE);
+  return g_strdup_printf ("/internal/rooms/%" G_GUINT64_FORMAT "/%s/%s%s", w->task->sdk_app_id,
+                          w->task->room_id_type == 0 ? "str-room" : "room", room, suffix);
+}
+
+/* The robot joins the room as a member (it follows the room's events from here on). FALSE when
+ * the task must end: someone publishes with the robot's UserId (LeaveCode 101). */
+static gboolean
+worker_join_room (Worker *w)
+{
+  g_autofree char *user = g_uri_escape_string (w->task->user_id, NULL, FALSE);
+  g_autofree char *suffix = g_strconcat ("/members/", user, NULL);
+  g_autofree char *path = worker_room_path (w, suffix);
+  guint status = 0;
+  g_autoptr (JsonObject) reply = worker_call (w, "PUT", path, NULL, &status);
+  gint64 seq = 0;
+  if (status == 409) {
+    g_info ("task %s: user %s publishes in the room; the robot leaves", w->task->task_id,
+            w->task->user_id);
+    w->leave_code = 101;
+    return FALSE;
+  }
+  if (status == 200 && cr_json_get_int (reply, "LastSeq", &seq)) {
+    w->joined = TRUE;
+    w->room_seq = (guint64)seq;
+  }
+  return TRUE;
+}
+
+static void
+worker_leave_room (Worker *w)
+{
+  if (!w->joined)
+    return;
+  g_autofree char *user = g_uri_escape_string (w->task->user_id, NULL, FALSE);
+  g_autofree char *suffix = g_strconcat ("/members/", user, NULL);
+  g_autofree char *path = worker_room_path (w, suffix);
+  guint status = 0;
+  JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
+  w->joined = FALSE;
+}
+
+/* The room's events since the last poll: the robot kicked (LeaveCode 1) or the room dismissed
+ * (2) ends the task. A registry that went back in time is a restarted daemon: join again. */
+static void
+worker_follow_events (Worker *w, JsonObject *state)
+{
+  gint64 last = 0;
+  if (!cr_json_get_int (state, "LastSeq", &last))
+    return;
+  if ((guint64)last < w->room_seq) {
+    w->joined = FALSE;
+    w->room_seq = 0;
+    return;
+  }
+  JsonArray *events = json_object_has_member (state, "Events")
+                          ? json_object_get_array_member (state, "Events")
+                          : NULL;
+  for (guint i = 0; events != NULL && i < json_array_get_length (events); i++) {
+    JsonObject *ev = json_array_get_object_element (events, i);
+    const char *type = cr_json_get_string (ev, "Type");
+    if (g_strcmp0 (type, "dismiss") == 0)
+      w->leave_code = 2;
+    else if (g_strcmp0 (type, "kick") == 0
+             && g_strcmp0 (cr_json_get_string (ev, "UserId"), w->task->user_id) == 0)
+      w->leave_code = 1;
+  }
+  w->room_seq = (guint64)last;
+  if (w->leave_code >= 0) {
+    g_info ("task %s: the robot %s (LeaveCode %d)", w->task->task_id,
+            w->leave_code == 1 ? "was kicked" : "left a dismissed room", w->leave_code);
+    w->joined = FALSE; /* out of the room already */
+  }
 }
 
 /* ---- the task as the store has it now (Modify changes the subscription) ---- */
@@ -382,19 +467,33 @@ worker_poll (gpointer data)
     g_main_loop_quit (w->loop);
     return G_SOURCE_REMOVE;
   }
-  g_autofree char *room = g_uri_escape_string (w->task->room_id, NULL, FALSE);
-  g_autofree char *path
-      = g_strdup_printf ("/internal/rooms/%" G_GUINT64_FORMAT "/%s/%s", w->task->sdk_app_id,
-                         w->task->room_id_type == 0 ? "str-room" : "room", room);
+  if (!w->joined && !worker_join_room (w)) {
+    g_main_loop_quit (w->loop);
+    return G_SOURCE_REMOVE;
+  }
+  g_autofree char *query = g_strdup_printf ("?after=%" G_GUINT64_FORMAT, w->room_seq);
+  g_autofree char *path = worker_room_path (w, query);
   guint status = 0;
   g_autoptr (JsonObject) state = worker_call (w, "GET", path, NULL, &status);
   if (state == NULL)
     return G_SOURCE_CONTINUE; /* the daemon is busy or restarting: try again */
+  if (w->joined)
+    worker_follow_events (w, state);
+  if (w->leave_code >= 0) {
+    g_main_loop_quit (w->loop);
+    return G_SOURCE_REMOVE;
+  }
   g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   JsonArray *streams = json_object_get_array_member (state, "Streams");
   for (guint i = 0; streams != NULL && i < json_array_get_length (streams); i++) {
     JsonObject *s = json_array_get_object_element (streams, i);
     const char *user = cr_json_get_string (s, "UserId");
+    if (g_strcmp0 (user, w->task->user_id) == 0) { /* the robot's id entered the room */
+      g_info ("task %s: user %s publishes in the room; the robot leaves", w->task->task_id, user);
+      w->leave_code = 101;
+      g_main_loop_quit (w->loop);
+      return G_SOURCE_REMOVE;
+    }
     gboolean aux = g_strcmp0 (cr_json_get_string (s, "Stream"), "aux") == 0;
     for (int video = 0; video < 2 && user != NULL; video++) {
       const char *caps = cr_json_get_string (s, video ? "VideoCaps" : "AudioCaps");
@@ -517,6 +616,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
     g_info ("task %s: stopped with the daemon; the task stays live", w.task->task_id);
     rc = 0;
   } else if (w.error == NULL) {
+    worker_leave_room (&w);
     gint64 format = 0;
     cr_json_get_int (cr_json_get_object (w.params, "RecordParams"), "OutputFormat", &format);
     if (format == 1)

@@ -15,7 +15,8 @@ typedef struct {
 
 typedef struct {
   char *user_id;
-  Slot slots[2]; /* indexed by CrStreamKind */
+  Slot slots[2];   /* indexed by CrStreamKind */
+  gboolean member; /* joined without publishing (a recording robot); stays until it leaves */
 } User;
 
 typedef struct {
@@ -24,7 +25,7 @@ typedef struct {
   char *room_id;
   GHashTable *users;     /* user_id -> User */
   GQueue events;         /* CrRoomEvent, oldest first */
-  gint64 empty_since_ms; /* when the last stream stopped; 0 while something is published */
+  gint64 empty_since_ms; /* when it last became empty; 0 while something is published */
 } Room;
 
 struct _CrRoomRegistry {
@@ -156,12 +157,9 @@ room_has_streams (Room *room)
   return FALSE;
 }
 
-gboolean
-cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
-                 CrStreamKind stream, gboolean has_audio, gboolean has_video, gpointer publisher,
-                 GError **error)
+static Room *
+room_find_or_create (CrRoomRegistry *reg, const CrRoomKey *key)
 {
-  g_mutex_lock (&reg->lock);
   Room *room = room_find (reg, key);
   if (room == NULL) {
     room = g_new0 (Room, 1);
@@ -170,8 +168,76 @@ cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
     room->room_id = g_strdup (key->room_id);
     room->users = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)user_free);
     g_queue_init (&room->events);
+    room->empty_since_ms = reg->now_ms ();
     g_hash_table_insert (reg->rooms, room_key_string (key), room);
   }
+  return room;
+}
+
+static User *
+room_add_user (CrRoomRegistry *reg, Room *room, const char *user_id)
+{
+  User *user = g_new0 (User, 1);
+  user->user_id = g_strdup (user_id);
+  g_hash_table_insert (room->users, user->user_id, user);
+  room_log (reg, room, CR_ROOM_EVENT_JOIN, user_id, NULL);
+  return user;
+}
+
+/* A user with nothing published and no membership leaves the room. */
+static void
+room_drop_user_if_gone (CrRoomRegistry *reg, Room *room, User *user, const char *reason)
+{
+  if (user_has_streams (user) || user->member)
+    return;
+  room_log (reg, room, CR_ROOM_EVENT_LEAVE, user->user_id, reason);
+  g_hash_table_remove (room->users, user->user_id);
+  if (g_hash_table_size (room->users) == 0)
+    room->empty_since_ms = reg->now_ms ();
+}
+
+gboolean
+cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, guint64 *last_seq,
+              GError **error)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find_or_create (reg, key);
+  User *user = g_hash_table_lookup (room->users, user_id);
+  if (user != NULL && user_has_streams (user)) {
+    g_set_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_USER_PRESENT,
+                 "user %s already publishes in room %s", user_id, key->room_id);
+    g_mutex_unlock (&reg->lock);
+    return FALSE;
+  }
+  if (user == NULL)
+    user = room_add_user (reg, room, user_id);
+  user->member = TRUE;
+  if (last_seq != NULL)
+    *last_seq = reg->seq;
+  g_mutex_unlock (&reg->lock);
+  return TRUE;
+}
+
+void
+cr_room_leave (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  User *user = room != NULL ? g_hash_table_lookup (room->users, user_id) : NULL;
+  if (user != NULL && user->member) {
+    user->member = FALSE;
+    room_drop_user_if_gone (reg, room, user, "left");
+  }
+  g_mutex_unlock (&reg->lock);
+}
+
+gboolean
+cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                 CrStreamKind stream, gboolean has_audio, gboolean has_video, gpointer publisher,
+                 GError **error)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find_or_create (reg, key);
   User *user = g_hash_table_lookup (room->users, user_id);
   if (user != NULL && user->slots[stream].published) {
     g_set_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_STREAM_TAKEN,
@@ -180,12 +246,8 @@ cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
     g_mutex_unlock (&reg->lock);
     return FALSE;
   }
-  if (user == NULL) {
-    user = g_new0 (User, 1);
-    user->user_id = g_strdup (user_id);
-    g_hash_table_insert (room->users, user->user_id, user);
-    room_log (reg, room, CR_ROOM_EVENT_JOIN, user_id, NULL);
-  }
+  if (user == NULL)
+    user = room_add_user (reg, room, user_id);
   Slot *slot = &user->slots[stream];
   slot->published = TRUE;
   slot->has_audio = has_audio;
@@ -213,10 +275,7 @@ cr_room_unpublish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_i
     memset (slot, 0, sizeof *slot);
     CrRoomEvent *ev = room_log (reg, room, CR_ROOM_EVENT_UNPUBLISH, user_id, reason);
     ev->stream = stream;
-    if (!user_has_streams (user)) {
-      room_log (reg, room, CR_ROOM_EVENT_LEAVE, user_id, reason);
-      g_hash_table_remove (room->users, user_id);
-    }
+    room_drop_user_if_gone (reg, room, user, reason);
     if (!room_has_streams (room))
       room->empty_since_ms = reg->now_ms ();
   }
@@ -276,6 +335,9 @@ cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *con
     removed++;
     room_log (reg, room, CR_ROOM_EVENT_KICK, *id, "kicked");
     user_collect_publishers (user, "kicked", pending);
+    /* A member is out at once; a publisher leaves when the ingest closes its sessions. */
+    user->member = FALSE;
+    room_drop_user_if_gone (reg, room, user, "kicked");
   }
   g_mutex_unlock (&reg->lock);
   registry_close_pending (reg, pending);
@@ -373,7 +435,7 @@ cr_room_reap_idle (CrRoomRegistry *reg)
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     Room *room = value;
     if (room->empty_since_ms != 0 && now - room->empty_since_ms >= reg->ttl_ms
-        && !room_has_streams (room)) {
+        && g_hash_table_size (room->users) == 0) {
       g_hash_table_iter_remove (&it);
       reaped++;
     }

@@ -21,6 +21,7 @@ typedef enum {
   CR_ROOM_ERROR_STREAM_TAKEN, /* the user already publishes this stream */
   CR_ROOM_ERROR_NO_ROOM,      /* no such room */
   CR_ROOM_ERROR_NO_USER,      /* no such user in the room */
+  CR_ROOM_ERROR_USER_PRESENT, /* the user id already publishes in the room */
 } CrRoomError;
 
 typedef enum {
@@ -87,6 +88,15 @@ gboolean cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char 
 void cr_room_unpublish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
                         CrStreamKind stream, gpointer publisher, const char *reason);
 
+/* @user_id joins the room without publishing (a recording robot: a member until it leaves or is
+ * kicked; the room is not destroyed while it has one). The room is created if needed. Joining
+ * again is harmless (a restarted worker); CR_ROOM_ERROR_USER_PRESENT if that id publishes there.
+ * *@last_seq: the registry's newest seq, from which the member follows the room's events. */
+gboolean cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                       guint64 *last_seq, GError **error);
+/* The member leaves (LEAVE); nothing happens if @user_id is not a member. */
+void cr_room_leave (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id);
+
 /* Kicks each of @user_ids present in the room (KICK, then the close hook for its publishers).
  * Returns how many were in the room; CR_ROOM_ERROR_NO_ROOM if the room does not exist. */
 int cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *const *user_ids,
@@ -105,7 +115,7 @@ GPtrArray *cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key);
 GPtrArray *cr_room_events_since (CrRoomRegistry *reg, const CrRoomKey *key, guint64 after_seq,
                                  guint64 *last_seq);
 
-/* Destroys rooms that have had no publisher for the TTL. Returns how many. */
+/* Destroys rooms that have had nobody in them (no publisher, no member) for the TTL. */
 guint cr_room_reap_idle (CrRoomRegistry *reg);
 
 /* Whether @user_id is in the room now (publishing anything). */

@@ -223,6 +223,34 @@ describe('single-stream recording', () => {
     await expectCode(c.CreateCloudRecording(body(room, 'gina')), 'InvalidParameter.UserId', /gina is already in room 9305/);
   });
 
+  test('the robot is in the room: kicked (LeaveCode 1), room dismissed (2), its UserId publishing (101)', T, async () => {
+    const stopCode = (TaskId) => until(`302 of ${TaskId}`, () => cb.received.map((r) => JSON.parse(r.raw))
+      .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 302), 10000);
+    const kicked = await c.CreateCloudRecording(body(9306, 'recorder_9306'));
+    await until('the robot in the room', async () => {
+      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/9306`, { headers: { 'X-Cloudrec-Token': readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8') } });
+      return (await r.json()).Events.some((e) => e.Type === 'join' && e.UserId === 'recorder_9306');
+    });
+    await expectCode(c.CreateCloudRecording(body(9306, 'recorder_9306')), 'InvalidParameter.UserId', /recorder_9306 is already in room 9306/);
+    assert.deepEqual((await c.RemoveUser({ SdkAppId: APP1.sdkAppId, RoomId: 9306, UserIds: ['recorder_9306'] })).RequestId.length > 0, true);
+    assert.deepEqual((await stopCode(kicked.TaskId)).EventInfo.Payload, { LeaveCode: 1 });
+    assert.equal((await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: kicked.TaskId })).Status, 'Exited');
+
+    const dismissed = await c.CreateCloudRecording(body(9307, 'recorder_9307'));
+    await until('the dismiss reaches the robot', async () => {
+      try {
+        await c.DismissRoom({ SdkAppId: APP1.sdkAppId, RoomId: 9307 });
+        return true;
+      } catch { return false; } // the robot has not created the room yet
+    });
+    assert.deepEqual((await stopCode(dismissed.TaskId)).EventInfo.Payload, { LeaveCode: 2 });
+
+    const replaced = await c.CreateCloudRecording(body(9308, 'recorder_9308'));
+    await sleep(1000);
+    procs.push(publish(d.port, 9308, 'recorder_9308', ['--no-video']));
+    assert.deepEqual((await stopCode(replaced.TaskId)).EventInfo.Payload, { LeaveCode: 101 });
+  });
+
   test('MaxIdleTime: with no one publishing the task ends by itself', T, async () => {
     const { TaskId } = await c.CreateCloudRecording(body(9302, 'recorder_9302', { MaxIdleTime: 5 }));
     const first = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });

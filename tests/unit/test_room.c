@@ -155,6 +155,45 @@ test_idle_reap_and_log_bound (void)
   g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0); /* someone publishes: never reaped */
 }
 
+/* A recording robot joins without publishing: it is in the room, keeps the room alive, follows
+ * events from its join, and is kicked at once (no publisher to close). */
+static void
+test_member (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  int pub;
+  g_assert_true (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL));
+  guint64 seq = 0;
+  g_autoptr (GError) error = NULL;
+  g_assert_false (cr_room_join (reg, &ROOM, "alice", &seq, &error));
+  g_assert_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_USER_PRESENT);
+  g_assert_true (cr_room_join (reg, &ROOM, "robot", &seq, NULL));
+  g_assert_cmpuint (seq, ==, 3); /* join:alice publish:alice join:robot */
+  g_assert_true (cr_room_join (reg, &ROOM, "robot", NULL, NULL)); /* a restarted worker */
+  g_assert_true (cr_room_has_user (reg, &ROOM, "robot"));
+  g_autoptr (GPtrArray) streams = cr_room_list_streams (reg, &ROOM);
+  g_assert_cmpuint (streams->len, ==, 1);
+  cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, "left");
+  fake_now += 10 * 300000;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0); /* the robot is still in */
+  const char *const kick[] = { "robot", NULL };
+  g_assert_cmpint (cr_room_remove_users (reg, &ROOM, kick, NULL), ==, 1);
+  g_assert_false (cr_room_has_user (reg, &ROOM, "robot"));
+  g_autoptr (GString) trace = event_trace (reg, &ROOM, seq);
+  g_assert_cmpstr (
+      trace->str, ==,
+      "unpublish:alice:main(left) leave:alice(left) kick:robot(kicked) leave:robot(kicked)");
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0); /* empty only since now */
+  fake_now += 300000;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1);
+
+  g_assert_true (cr_room_join (reg, &STR_ROOM, "robot", &seq, NULL)); /* creates the room */
+  cr_room_leave (reg, &STR_ROOM, "robot");
+  cr_room_leave (reg, &STR_ROOM, "nobody");
+  g_autoptr (GString) trace2 = event_trace (reg, &STR_ROOM, 0);
+  g_assert_cmpstr (trace2->str, ==, "join:robot leave:robot(left)");
+}
+
 static gpointer
 publisher_thread (gpointer data)
 {
@@ -194,6 +233,7 @@ main (int argc, char **argv)
   g_test_add_func ("/room/publish-unpublish", test_publish_unpublish);
   g_test_add_func ("/room/kick-dismiss", test_kick_and_dismiss);
   g_test_add_func ("/room/idle-and-log", test_idle_reap_and_log_bound);
+  g_test_add_func ("/room/member", test_member);
   g_test_add_func ("/room/threads", test_threads);
   return g_test_run ();
 }
