@@ -63,25 +63,16 @@ create_check_private_map_key (const CrApp *app, JsonObject *params, const char *
 }
 
 /* What the recorder does not do yet is refused up front, rather than accepted and recorded
- * differently: mixed recording (step 4) and the MP4-only / AAC outputs. */
+ * differently: mixed recording (step 4). */
 static gboolean
 create_check_supported (JsonObject *params, GError **error)
 {
-  JsonObject *record = cr_json_get_object (params, "RecordParams");
-  gint64 mode = 1, format = 0;
-  cr_json_get_int (record, "RecordMode", &mode);
-  cr_json_get_int (record, "OutputFormat", &format);
+  gint64 mode = 1;
+  cr_json_get_int (cr_json_get_object (params, "RecordParams"), "RecordMode", &mode);
   if (mode != 1) {
     cr_api_error_set (error, "FailedOperation.CRUnsupportMethod",
                       "RecordParams.RecordMode 2 (mixed recording) is not supported by this server "
                       "yet; use RecordMode 1");
-    return FALSE;
-  }
-  if (format != 0 && format != 1) {
-    cr_api_error_set (error, "FailedOperation.CRUnsupportMethod",
-                      "RecordParams.OutputFormat %" G_GINT64_FORMAT
-                      " is not supported by this server yet; use 0 (hls) or 1 (hls+mp4)",
-                      format);
     return FALSE;
   }
   return TRUE;

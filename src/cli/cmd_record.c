@@ -16,6 +16,7 @@ cr_cmd_record (int argc, char **argv)
   g_autofree char *task = NULL, *log_level = NULL;
   gint64 sdk_app_id = 0;
   int failover = 0;
+  gint64 max_file_mb = 0;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://127.0.0.1:PORT", "URL" },
     { "data-dir", 0, 0, G_OPTION_ARG_STRING, &data_dir, "the daemon's data directory", "DIR" },
@@ -26,6 +27,8 @@ cr_cmd_record (int argc, char **argv)
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "TaskId", "ID" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "error|warning|info|debug", "L" },
     { "failover", 0, 0, G_OPTION_ARG_INT, &failover, "restart number after a crash (0..3)", "N" },
+    { "max-file-mb", 0, 0, G_OPTION_ARG_INT64, &max_file_mb,
+      "split MP4/AAC files beyond this many MiB (default 2048)", "N" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
@@ -48,7 +51,13 @@ cr_cmd_record (int argc, char **argv)
     fprintf (stderr, "cloudrec record: --failover must be 0..3\n");
     return 2;
   }
-  CrWorkerOptions o = { server, token, db, storage, (guint64)sdk_app_id, task, failover };
+  if (max_file_mb < 0 || max_file_mb > 2048) {
+    fprintf (stderr, "cloudrec record: --max-file-mb must be 1..2048\n");
+    return 2;
+  }
+  CrWorkerOptions o = {
+    server, token, db, storage, (guint64)sdk_app_id, task, failover, (guint64)max_file_mb << 20
+  };
   if (cr_worker_run (&o, &error) != 0) {
     fprintf (stderr, "cloudrec record: task %s: %s\n", task, error->message);
     return 1;

@@ -50,6 +50,8 @@ static const Setting settings[] = {
     "seconds without RTP that end a WHIP session (a vanished publisher)" },
   { "ingest-jitter-latency", SETTING_INT, OFF (ingest_jitter_latency), "200", 0, 5000, NULL,
     "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
+  { "record-max-file-mb", SETTING_INT, OFF (record_max_file_mb), "2048", 1, 2048, NULL,
+    "MiB beyond which an MP4 or AAC recording file is split (TRTC splits at 2 GB)" },
   { "workers", SETTING_ENUM, OFF (workers), "on", 0, 0, "on|off",
     "start a `cloudrec record` worker per task (off: tasks stay Idle, for API-only use)" },
 };

@@ -13,22 +13,23 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char *listen;           /* HOST:PORT of the HTTP API */
-  char *data_dir;         /* root of var state: database, storage, spool */
-  char *db_path;          /* SQLite file; "" = <data-dir>/cloudrec.db */
-  char *storage_dir;      /* local blob store; "" = <data-dir>/storage */
-  char *log_level;        /* error | warning | info | debug */
-  gint64 api_rate_limit;  /* requests per second per SdkAppId */
-  gint64 api_max_tasks;   /* concurrent non-exited tasks per SdkAppId */
-  gint64 api_max_streams; /* streams one task subscribes at most */
-  gint64 api_max_body;    /* bytes */
-  gint64 api_timeout;     /* seconds a request may take, idle connections included */
-  gint64 api_clock_skew;  /* seconds of TC3 timestamp tolerance */
+  char *listen;                  /* HOST:PORT of the HTTP API */
+  char *data_dir;                /* root of var state: database, storage, spool */
+  char *db_path;                 /* SQLite file; "" = <data-dir>/cloudrec.db */
+  char *storage_dir;             /* local blob store; "" = <data-dir>/storage */
+  char *log_level;               /* error | warning | info | debug */
+  gint64 api_rate_limit;         /* requests per second per SdkAppId */
+  gint64 api_max_tasks;          /* concurrent non-exited tasks per SdkAppId */
+  gint64 api_max_streams;        /* streams one task subscribes at most */
+  gint64 api_max_body;           /* bytes */
+  gint64 api_timeout;            /* seconds a request may take, idle connections included */
+  gint64 api_clock_skew;         /* seconds of TC3 timestamp tolerance */
   gint64 room_idle_timeout;      /* seconds a room without publisher lives on */
   gint64 ingest_max_sessions;    /* concurrent WHIP sessions */
   gint64 ingest_connect_timeout; /* seconds from the answer to a connected peer */
   gint64 ingest_media_timeout;   /* seconds of RTP silence that end a session */
   gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */
+  gint64 record_max_file_mb;     /* MP4/AAC split size */
   char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */
   CrApps *apps;
 } CrConfig;

@@ -1,4 +1,5 @@
-/* TS segments -> one MP4 with GStreamer (concat, tsdemux, parsers, mp4mux); see mp4.h. */
+/* TS segments -> one MP4 or ADTS file with GStreamer (concat, tsdemux, parsers, mp4mux); see
+ * mp4.h. */
 #include "mp4.h"
 
 #include <gio/gio.h>
@@ -23,18 +24,11 @@ append_branch (GString *desc, const char *const *files, const char *name, const 
   }
 }
 
-gboolean
-cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts, const char *out_path,
-              GError **error)
+/* Runs @desc, which writes @tmp, to the end; renames @tmp to @out_path on success. */
+static gboolean
+remux_run (const char *desc, const char *tmp, const char *out_path, GError **error)
 {
-  g_autofree char *tmp = g_strconcat (out_path, ".tmp", NULL);
-  g_autofree char *quoted = g_strescape (tmp, NULL);
-  g_autoptr (GString) desc = g_string_new (NULL);
-  g_string_append_printf (desc, "mp4mux name=mux faststart=true ! filesink location=\"%s\"",
-                          quoted);
-  append_branch (desc, video_ts, "vc", "h264parse", "video_0");
-  append_branch (desc, audio_ts, "ac", "aacparse", "audio_0");
-  GstElement *pipeline = gst_parse_launch (desc->str, error);
+  GstElement *pipeline = gst_parse_launch (desc, error);
   if (pipeline == NULL)
     return FALSE;
   gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
@@ -62,4 +56,32 @@ cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts, const ch
   if (!ok)
     g_remove (tmp);
   return ok;
+}
+
+gboolean
+cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts, const char *out_path,
+              GError **error)
+{
+  g_autofree char *tmp = g_strconcat (out_path, ".tmp", NULL);
+  g_autofree char *quoted = g_strescape (tmp, NULL);
+  g_autoptr (GString) desc = g_string_new (NULL);
+  g_string_append_printf (desc, "mp4mux name=mux faststart=true ! filesink location=\"%s\"",
+                          quoted);
+  append_branch (desc, video_ts, "vc", "h264parse", "video_0");
+  append_branch (desc, audio_ts, "ac", "aacparse", "audio_0");
+  return remux_run (desc->str, tmp, out_path, error);
+}
+
+gboolean
+cr_aac_extract (const char *const *audio_ts, const char *out_path, GError **error)
+{
+  g_autofree char *tmp = g_strconcat (out_path, ".tmp", NULL);
+  g_autofree char *quoted = g_strescape (tmp, NULL);
+  g_autoptr (GString) desc = g_string_new (NULL);
+  g_string_append_printf (desc,
+                          "identity name=mux ! audio/mpeg,stream-format=adts ! filesink "
+                          "location=\"%s\"",
+                          quoted);
+  append_branch (desc, audio_ts, "ac", "aacparse", "sink");
+  return remux_run (desc->str, tmp, out_path, error);
 }

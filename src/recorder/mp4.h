@@ -1,4 +1,4 @@
-/* MP4 files from recorded HLS segments (OutputFormat 1, hls+mp4).
+/* MP4 and AAC files from recorded HLS segments (OutputFormat 1-4; outputs.h plans them).
  *
  * Why remux afterwards instead of a second muxer while recording: the TS segments are already the
  * crash-safe record, and an MP4 is only valid once its index (moov) is written; building it from
@@ -15,5 +15,8 @@ G_BEGIN_DECLS
  * back to back. Blocks until done. */
 gboolean cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts,
                        const char *out_path, GError **error);
+
+/* Writes @out_path (raw AAC in ADTS frames, what a ".aac" file holds) from audio TS segments. */
+gboolean cr_aac_extract (const char *const *audio_ts, const char *out_path, GError **error);
 
 G_END_DECLS

@@ -3,13 +3,14 @@
 
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <libsoup/soup.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/json_util.h"
-#include "recorder/mp4.h"
+#include "recorder/outputs.h"
 #include "recorder/naming.h"
 #include "recorder/subscription.h"
 #include "recorder/track.h"
@@ -43,7 +44,10 @@ struct _Worker {
   int stream_type; /* 0 A+V, 1 audio, 2 video */
   int media_id;    /* 0 main+aux, 1 main, 2 aux */
   gint64 max_idle_s;
-  char *dir; /* local directory of the task's files */
+  int output_format;  /* OutputFormat 0..4 */
+  gint64 max_file_ms; /* MaxMediaFileDuration */
+  char *dir;          /* local directory of the task's files */
+  char *hls_dir;      /* where the HLS goes: dir, or a spool under it when no HLS is wanted */
   const char **prefix;
   GHashTable *recs;      /* key -> Rec */
   GHashTable *playlists; /* key -> CrPlaylist, for as long as the task runs */
@@ -111,6 +115,14 @@ worker_emit (Worker *w, int event_type, JsonObject *payload)
 
 /* ---- tracks ---- */
 
+/* Whether the HLS is part of the output (OutputFormat 0-2) or only the working record that the
+ * MP4/AAC files are made from (3, 4). */
+static gboolean
+worker_keeps_hls (Worker *w)
+{
+  return w->output_format <= 2;
+}
+
 /* A segment is on disk and listed: the file enters the StorageFileList with its first segment. */
 static void
 worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpointer data)
@@ -118,8 +130,8 @@ worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpo
   Rec *r = data;
   Worker *w = r->w;
   w->last_media_us = g_get_monotonic_time ();
-  if (!first)
-    return;
+  if (!first || !worker_keeps_hls (w))
+    return; /* with OutputFormat 3/4 only the MP4/AAC files are the recording's */
   CrTaskFile file = { w->task->task_id, (char *)cr_track_playlist_name (track), r->user_id,
                       (char *)(r->video ? "video" : "audio"), cr_track_start_ms (track) };
   g_autoptr (GError) error = NULL;
@@ -170,7 +182,7 @@ worker_start_rec (Worker *w, const char *user_id, gboolean aux, gboolean video, 
                                 g_get_real_time () / 1000);
     g_hash_table_insert (w->playlists, g_strdup (key), playlist);
   }
-  CrTrackOptions to = { w->dir, stem, user_id, aux, video, caps, playlist };
+  CrTrackOptions to = { w->hls_dir, stem, user_id, aux, video, caps, playlist };
   g_autoptr (GError) error = NULL;
   r->track = cr_track_new (&to, worker_on_segment, r, &error);
   if (r->track == NULL) {
@@ -344,6 +356,8 @@ worker_load_task (Worker *w, GError **error)
   w->stream_type = cr_json_get_int (record, "StreamType", &v) ? (int)v : 0;
   w->media_id = cr_json_get_int (record, "MediaId", &v) ? (int)v : 0;
   w->max_idle_s = cr_json_get_int (record, "MaxIdleTime", &v) ? v : 30;
+  w->output_format = cr_json_get_int (record, "OutputFormat", &v) ? (int)v : 0;
+  w->max_file_ms = (cr_json_get_int (record, "MaxMediaFileDuration", &v) ? v : 1440) * 60000;
   g_clear_pointer (&w->subscription, cr_subscription_free);
   w->subscription = cr_subscription_new (cr_json_get_object (record, "SubscribeStreamUserIds"));
   if (w->params != NULL)
@@ -369,86 +383,69 @@ worker_set_status (Worker *w, CrTaskStatus status)
   }
 }
 
-/* ---- MP4 (OutputFormat 1: hls+mp4) ---- */
+/* ---- MP4 / AAC (OutputFormat 1-4) ---- */
 
-/* The segment paths of @playlist, or NULL when it has none (NULL-terminated). */
-static GStrv
-worker_segment_paths (Worker *w, CrPlaylist *playlist)
+/* Removes the working HLS of OutputFormat 3/4 (its segments and playlists, then the directory). */
+static void
+worker_remove_spool (const char *dir)
 {
-  if (playlist == NULL || playlist->segments->len == 0)
-    return NULL;
-  GStrv out = g_new0 (char *, playlist->segments->len + 1);
-  for (guint i = 0; i < playlist->segments->len; i++)
-    out[i] = g_build_filename (w->dir,
-                               ((CrSegment *)g_ptr_array_index (playlist->segments, i))->uri, NULL);
-  return out;
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+    if (g_str_has_suffix (name, ".ts") || g_str_has_suffix (name, ".m3u8")) {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_remove (path);
+    }
+  }
+  g_rmdir (dir);
 }
 
-/* One MP4 per user and stream (main/aux), audio and video together, named like TRTC's
- * "<stem>.mp4"; listed in the StorageFileList and reported with a 310 callback. */
+/* Writes the MP4 or AAC files of the format, lists them and reports them with a 310 callback;
+ * with no HLS wanted (3, 4) the working HLS is removed once they are all written. */
 static void
-worker_write_mp4s (Worker *w)
+worker_write_outputs (Worker *w)
 {
-  g_autoptr (GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (w->output_format < 1)
+    return;
+  CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
+                          w->task->task_id,    w->prefix,        w->failover };
+  CrOutputOptions oo
+      = { w->hls_dir,     w->dir,
+          &naming,        w->output_format,
+          w->max_file_ms, w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
+          w->playlists };
+  g_autoptr (GPtrArray) files
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_output_file_free);
+  g_autoptr (GError) error = NULL;
+  gboolean ok = cr_outputs_write (&oo, files, &error);
+  if (!ok)
+    g_warning ("task %s: %s", w->task->task_id, error->message);
   JsonArray *names = json_array_new ();
   JsonArray *messages = json_array_new ();
-  gboolean failed = FALSE;
-  GHashTableIter it;
-  gpointer key, value;
-  g_hash_table_iter_init (&it, w->playlists);
-  while (g_hash_table_iter_next (&it, &key, &value)) {
-    CrPlaylist *pl = value;
-    g_autofree char *who = g_strdup_printf ("%s/%s", pl->user_id, pl->media_id);
-    if (g_hash_table_contains (done, who))
-      continue;
-    g_hash_table_add (done, g_strdup (who));
-    g_autofree char *vkey = g_strdup_printf ("%s/video", who);
-    g_autofree char *akey = g_strdup_printf ("%s/audio", who);
-    CrPlaylist *video = g_hash_table_lookup (w->playlists, vkey);
-    CrPlaylist *audio = g_hash_table_lookup (w->playlists, akey);
-    g_auto (GStrv) vfiles = worker_segment_paths (w, video);
-    g_auto (GStrv) afiles = worker_segment_paths (w, audio);
-    if (vfiles == NULL && afiles == NULL)
-      continue;
-    CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
-                            w->task->task_id,    w->prefix,        w->failover };
-    g_autofree char *stem
-        = cr_naming_single_stem (&naming, pl->user_id, g_strcmp0 (pl->media_id, "aux") == 0);
-    g_autofree char *name = cr_naming_mp4 (stem, 0);
-    g_autofree char *path = g_build_filename (w->dir, name, NULL);
-    g_autoptr (GError) error = NULL;
-    if (!cr_mp4_remux ((const char *const *)vfiles, (const char *const *)afiles, path, &error)) {
-      g_warning ("task %s: %s: %s", w->task->task_id, name, error->message);
-      failed = TRUE;
-      continue;
-    }
-    CrPlaylist *any = video != NULL ? video : audio;
-    const CrSegment *last = g_ptr_array_index (any->segments, any->segments->len - 1);
-    gint64 start = ((CrSegment *)g_ptr_array_index (any->segments, 0))->start_ms;
-    gint64 end = last->start_ms + (gint64)(last->duration_s * 1000);
-    CrTaskFile file = { w->task->task_id, name, pl->user_id,
-                        (char *)(video != NULL && audio != NULL ? "audio_video"
-                                 : video != NULL                ? "video"
-                                                                : "audio"),
-                        start };
-    if (!w->store->vt->put_file (w->store, &file, &error))
-      g_warning ("task %s: %s", w->task->task_id, error->message);
-    json_array_add_string_element (names, name);
+  for (guint i = 0; i < files->len; i++) {
+    const CrOutputFile *f = g_ptr_array_index (files, i);
+    CrTaskFile file = { w->task->task_id, f->name, f->user_id, f->track_type, f->start_ms };
+    g_autoptr (GError) put_error = NULL;
+    if (!w->store->vt->put_file (w->store, &file, &put_error))
+      g_warning ("task %s: %s", w->task->task_id, put_error->message);
+    json_array_add_string_element (names, f->name);
     JsonObject *m = json_object_new ();
-    json_object_set_string_member (m, "FileName", name);
-    json_object_set_string_member (m, "UserId", pl->user_id);
-    json_object_set_string_member (m, "TrackType", file.track_type);
-    json_object_set_string_member (m, "MediaId", pl->media_id);
-    json_object_set_int_member (m, "StartTimeStamp", start);
-    json_object_set_int_member (m, "EndTimeStamp", end);
+    json_object_set_string_member (m, "FileName", f->name);
+    json_object_set_string_member (m, "UserId", f->user_id);
+    json_object_set_string_member (m, "TrackType", f->track_type);
+    json_object_set_string_member (m, "MediaId", f->media_id);
+    json_object_set_int_member (m, "StartTimeStamp", f->start_ms);
+    json_object_set_int_member (m, "EndTimeStamp", f->end_ms);
     json_array_add_object_element (messages, m);
-    g_info ("task %s: %s written", w->task->task_id, name);
+    g_info ("task %s: %s written", w->task->task_id, f->name);
   }
   JsonObject *payload = json_object_new ();
-  json_object_set_int_member (payload, "Status", failed ? 2 : 0);
+  json_object_set_int_member (payload, "Status", ok ? 0 : 2);
   json_object_set_array_member (payload, "FileList", names);
   json_object_set_array_member (payload, "FileMessage", messages);
   worker_emit (w, 310, payload);
+  if (ok && !worker_keeps_hls (w))
+    worker_remove_spool (w->hls_dir);
 }
 
 /* ---- the loop ---- */
@@ -582,7 +579,8 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   char *rel = cr_naming_dir (&naming);
   w.dir = g_build_filename (o->storage_dir, rel, NULL);
   g_free (rel);
-  w.failover = worker_pick_failover (w.dir, o->failover);
+  w.hls_dir = worker_keeps_hls (&w) ? g_strdup (w.dir) : g_build_filename (w.dir, ".hls", NULL);
+  w.failover = worker_pick_failover (w.hls_dir, o->failover);
   w.last_media_us = g_get_monotonic_time ();
   g_info ("task %s: recording room %s into %s (failover %d)", w.task->task_id, w.task->room_id,
           w.dir, w.failover);
@@ -617,10 +615,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
     rc = 0;
   } else if (w.error == NULL) {
     worker_leave_room (&w);
-    gint64 format = 0;
-    cr_json_get_int (cr_json_get_object (w.params, "RecordParams"), "OutputFormat", &format);
-    if (format == 1)
-      worker_write_mp4s (&w);
+    worker_write_outputs (&w);
     JsonObject *stopped = json_object_new ();
     json_object_set_int_member (stopped, "LeaveCode", w.leave_code < 0 ? 0 : w.leave_code);
     worker_emit (&w, 302, stopped);
@@ -642,6 +637,7 @@ out:
     cr_task_free (w.task);
   g_free (w.prefix);
   g_free (w.dir);
+  g_free (w.hls_dir);
   g_free (w.token);
   g_object_unref (w.http);
   g_main_loop_unref (w.loop);

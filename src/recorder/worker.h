@@ -20,6 +20,7 @@ typedef struct {
   guint64 sdk_app_id;
   const char *task_id;
   int failover; /* 0, or n after the n-th restart of a crashed worker: files get "ha<n>_" */
+  guint64 max_file_bytes; /* MP4/AAC files are split beyond this (0: 2 GB) */
 } CrWorkerOptions;
 
 /* Records until the task ends. 0 on success, 1 with @error. */

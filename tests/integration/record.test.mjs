@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode } from './helpers.mjs';
 
@@ -209,7 +209,7 @@ describe('single-stream recording', () => {
     const listed = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.map((f) => f.FileName);
     assert.ok(listed.includes(mp4), listed.join(' '));
 
-    await expectCode(c.CreateCloudRecording(body(room, 'recorder_x', { OutputFormat: 3 })), 'FailedOperation.CRUnsupportMethod', /OutputFormat 3/);
+    await expectCode(c.CreateCloudRecording(body(room, 'recorder_x', { OutputFormat: 4, StreamType: 2 })), 'InvalidParameter', /audio-only/);
     await expectCode(c.CreateCloudRecording({ ...body(room, 'recorder_y', { RecordMode: 2 }) }), 'FailedOperation.CRUnsupportMethod', /mixed/);
   });
 
@@ -226,28 +226,28 @@ describe('single-stream recording', () => {
   test('the robot is in the room: kicked (LeaveCode 1), room dismissed (2), its UserId publishing (101)', T, async () => {
     const stopCode = (TaskId) => until(`302 of ${TaskId}`, () => cb.received.map((r) => JSON.parse(r.raw))
       .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 302), 10000);
-    const kicked = await c.CreateCloudRecording(body(9306, 'recorder_9306'));
+    const kicked = await c.CreateCloudRecording(body(9310, 'recorder_9310'));
     await until('the robot in the room', async () => {
-      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/9306`, { headers: { 'X-Cloudrec-Token': readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8') } });
-      return (await r.json()).Events.some((e) => e.Type === 'join' && e.UserId === 'recorder_9306');
+      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/9310`, { headers: { 'X-Cloudrec-Token': readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8') } });
+      return (await r.json()).Events.some((e) => e.Type === 'join' && e.UserId === 'recorder_9310');
     });
-    await expectCode(c.CreateCloudRecording(body(9306, 'recorder_9306')), 'InvalidParameter.UserId', /recorder_9306 is already in room 9306/);
-    assert.deepEqual((await c.RemoveUser({ SdkAppId: APP1.sdkAppId, RoomId: 9306, UserIds: ['recorder_9306'] })).RequestId.length > 0, true);
+    await expectCode(c.CreateCloudRecording(body(9310, 'recorder_9310')), 'InvalidParameter.UserId', /recorder_9310 is already in room 9310/);
+    assert.deepEqual((await c.RemoveUser({ SdkAppId: APP1.sdkAppId, RoomId: 9310, UserIds: ['recorder_9310'] })).RequestId.length > 0, true);
     assert.deepEqual((await stopCode(kicked.TaskId)).EventInfo.Payload, { LeaveCode: 1 });
     assert.equal((await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: kicked.TaskId })).Status, 'Exited');
 
-    const dismissed = await c.CreateCloudRecording(body(9307, 'recorder_9307'));
+    const dismissed = await c.CreateCloudRecording(body(9311, 'recorder_9311'));
     await until('the dismiss reaches the robot', async () => {
       try {
-        await c.DismissRoom({ SdkAppId: APP1.sdkAppId, RoomId: 9307 });
+        await c.DismissRoom({ SdkAppId: APP1.sdkAppId, RoomId: 9311 });
         return true;
       } catch { return false; } // the robot has not created the room yet
     });
     assert.deepEqual((await stopCode(dismissed.TaskId)).EventInfo.Payload, { LeaveCode: 2 });
 
-    const replaced = await c.CreateCloudRecording(body(9308, 'recorder_9308'));
+    const replaced = await c.CreateCloudRecording(body(9312, 'recorder_9312'));
     await sleep(1000);
-    procs.push(publish(d.port, 9308, 'recorder_9308', ['--no-video']));
+    procs.push(publish(d.port, 9312, 'recorder_9312', ['--no-video']));
     assert.deepEqual((await stopCode(replaced.TaskId)).EventInfo.Payload, { LeaveCode: 101 });
   });
 
@@ -293,6 +293,76 @@ describe('single-stream recording', () => {
     assert.ok(again, 'the restarted worker runs with --failover 1');
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     await until('the ha1_ playlist ended', () => readFileSync(path.join(dir, ha.FileName), 'utf8').includes('#EXT-X-ENDLIST'), 20000);
+  });
+});
+
+describe('MP4 and AAC outputs', () => {
+  let d;
+  let c;
+  let cb;
+  const procs = [];
+  before(async () => {
+    cb = await callbackServer();
+    const app = { ...APP1, callbackKey: 'k', callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
+    // Files split beyond 1 MiB, so that a short recording shows TRTC's "_<Index>" parts.
+    d = await startDaemon({ apps: [app], defaults: ['--api-rate-limit', '100000', '--record-max-file-mb', '1'] });
+    c = makeClient(d.port, APP1);
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d.stop();
+    cb.server.close();
+  });
+  const callback = (TaskId, type) => until(`callback ${type}`, () => cb.received.map((r) => JSON.parse(r.raw))
+    .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === type), 30000);
+
+  test('OutputFormat 3 (mp4): only MP4s, split by size into _1, _2, ... parts that follow each other; no HLS left', T, async () => {
+    const room = 9501;
+    procs.push(publish(d.port, room, 'judy', ['--bitrate', '1500']));
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9501', { OutputFormat: 3 }));
+    const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
+    await until('the working HLS has three video segments', () => existsSync(path.join(dir, '.hls'))
+      && readdirSync(path.join(dir, '.hls')).filter((f) => f.endsWith('_video.m3u8')).some((f) =>
+        (readFileSync(path.join(dir, '.hls', f), 'utf8').match(/#EXTINF/g) || []).length >= 3), 60000);
+    assert.deepEqual((await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList, [], 'no HLS listed');
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    const done = await callback(TaskId, 310);
+    const stem = `1400000001_${room}__UserId_s_${b64name('judy')}__UserId_e_main`;
+    const { Status, FileList, FileMessage } = done.EventInfo.Payload;
+    assert.equal(Status, 0);
+    assert.ok(FileList.length >= 2, FileList.join(' '));
+    assert.deepEqual(FileList, FileList.map((_, i) => `${stem}_${i + 1}.mp4`));
+    assert.deepEqual(readdirSync(dir).sort(), [...FileList].sort(), 'only the MP4s remain');
+    for (let i = 0; i < FileMessage.length; i++) {
+      const m = FileMessage[i];
+      assert.deepEqual([m.UserId, m.TrackType, m.MediaId], ['judy', 'audio_video', 'main']);
+      const p = probe(path.join(dir, m.FileName));
+      assert.deepEqual(p.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+      const span = (m.EndTimeStamp - m.StartTimeStamp) / 1000;
+      assert.ok(Math.abs(Number(p.format.duration) - span) < 1.0, `${m.FileName}: ${p.format.duration} s vs span ${span} s`);
+      assert.ok(statSync(path.join(dir, m.FileName)).size < 3 << 20);
+      if (i > 0) assert.ok(Math.abs(m.StartTimeStamp - FileMessage[i - 1].EndTimeStamp) < 1000, 'parts follow each other');
+    }
+    const listed = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
+    assert.deepEqual(listed.map((f) => f.FileName).sort(), [...FileList].sort());
+  });
+
+  test('OutputFormat 4 (aac, StreamType 1): one ADTS .aac file of the audio', T, async () => {
+    const room = 9502;
+    procs.push(publish(d.port, room, 'kate'));
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9502', { OutputFormat: 4, StreamType: 1 }));
+    const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
+    await until('InProgress', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'InProgress');
+    await sleep(6000);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    const done = await callback(TaskId, 310);
+    const name = `1400000001_${room}__UserId_s_${b64name('kate')}__UserId_e_main.aac`;
+    assert.deepEqual(done.EventInfo.Payload.FileList, [name]);
+    assert.equal(done.EventInfo.Payload.FileMessage[0].TrackType, 'audio');
+    assert.deepEqual(readdirSync(dir), [name]);
+    const p = probe(path.join(dir, name));
+    assert.deepEqual(p.streams.map((x) => [x.codec_name, x.sample_rate, x.channels]), [['aac', '48000', 2]]);
+    assert.equal(readFileSync(path.join(dir, name)).readUInt16BE(0) & 0xfff6, 0xfff0, 'ADTS sync word');
   });
 });
 
