@@ -129,7 +129,7 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   task->expires_ms = now_ms + hours * 3600 * 1000;
 
   CrRoomKey room = { task->sdk_app_id, task->room_id_type == 0, task->room_id };
-  if (api->rooms != NULL && cr_room_has_user (api->rooms, &room, task->user_id)) {
+  if (api->rooms != NULL && cr_room_user_publishes (api->rooms, &room, task->user_id)) {
     /* The robot would share the identity of a real user: TRTC's best practice forbids it, and
      * our recording would skip that user's streams as its own. */
     cr_api_error_set (error, "InvalidParameter.UserId",

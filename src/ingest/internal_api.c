@@ -6,9 +6,10 @@
  * refused with 403.
  *   GET    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}?after=SEQ
  *          -> {"Exists","LastSeq","Streams":[...],"Events":[...]}
- *   PUT    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId} -> {"LastSeq"}
- *          (a recording robot joins without publishing; 409 if that id publishes there)
- *   DELETE /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId}
+ *          (and "Members":[{"UserId","TaskId"}])
+ *   PUT    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId}?task=TaskId
+ *          -> {"LastSeq"} (a recording robot joins without publishing; 409 if that id publishes)
+ *   DELETE /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId}?task=TaskId
  *   POST   /internal/forwards  {"SdkAppId","StrRoom","RoomId","UserId","Stream","Media",
  *                               "RtpPort","RtcpPort"} -> 201 {"ForwardId","Caps","Ssrc"}
  *   DELETE /internal/forwards/{ForwardId} */
@@ -119,6 +120,15 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
     json_array_add_object_element (sa, o);
   }
   json_object_set_array_member (reply, "Streams", sa);
+  g_autoptr (GPtrArray) members = cr_room_list_members (ingest->rooms, &key);
+  JsonArray *ma = json_array_new ();
+  for (guint i = 0; members != NULL && i + 1 < members->len; i += 2) {
+    JsonObject *o = json_object_new ();
+    json_object_set_string_member (o, "UserId", g_ptr_array_index (members, i));
+    json_object_set_string_member (o, "TaskId", g_ptr_array_index (members, i + 1));
+    json_array_add_object_element (ma, o);
+  }
+  json_object_set_array_member (reply, "Members", ma);
   JsonArray *ea = json_array_new ();
   for (guint i = 0; events != NULL && i < events->len; i++)
     json_array_add_object_element (ea, event_to_json (g_ptr_array_index (events, i)));
@@ -128,19 +138,25 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
 
 /* seg: rooms {SdkAppId} {room|str-room} {RoomId} members {UserId} */
 static void
-internal_member (CrIngest *ingest, SoupServerMessage *msg, char **seg, gboolean join)
+internal_member (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable *query,
+                 gboolean join)
 {
   CrRoomKey key;
   if (!internal_room_key (msg, seg, &key))
     return;
+  const char *task = query != NULL ? g_hash_table_lookup (query, "task") : NULL;
+  if (task == NULL || task[0] == '\0') {
+    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "a member needs ?task=TaskId");
+    return;
+  }
   if (!join) {
-    cr_room_leave (ingest->rooms, &key, seg[5]);
+    cr_room_leave (ingest->rooms, &key, seg[5], task);
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
     return;
   }
   guint64 last = 0;
   g_autoptr (GError) error = NULL;
-  if (!cr_room_join (ingest->rooms, &key, seg[5], &last, &error)) {
+  if (!cr_room_join (ingest->rooms, &key, seg[5], task, &last, &error)) {
     cr_ingest_reply_error (msg, SOUP_STATUS_CONFLICT, "%s", error->message);
     return;
   }
@@ -264,7 +280,7 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
   if (rooms && n == 4 && strcmp (method, "GET") == 0)
     internal_room (ingest, msg, raw, query);
   else if (members && (strcmp (method, "PUT") == 0 || strcmp (method, "DELETE") == 0))
-    internal_member (ingest, msg, raw, strcmp (method, "PUT") == 0);
+    internal_member (ingest, msg, raw, query, strcmp (method, "PUT") == 0);
   else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "POST") == 0)
     internal_forward_add (ingest, msg);
   else if (n == 2 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "DELETE") == 0)

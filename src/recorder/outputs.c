@@ -27,6 +27,15 @@ segment_end_ms (const CrSegment *s)
   return s->start_ms + (gint64)(s->duration_s * 1000.0 + 0.5);
 }
 
+/* The other track's segments go with the part that holds most of them: their boundaries are not
+ * the primary's (audio is cut every 10 s, video at keyframes), so a start a few ms before the
+ * primary's cut must not drag a whole segment into the previous part. */
+static gint64
+segment_mid_ms (const CrSegment *s)
+{
+  return s->start_ms + (gint64)(s->duration_s * 500.0);
+}
+
 GArray *
 cr_output_plan (const CrPlaylist *primary, const CrPlaylist *other, gint64 max_ms,
                 guint64 max_bytes)
@@ -47,7 +56,7 @@ cr_output_plan (const CrPlaylist *primary, const CrPlaylist *other, gint64 max_m
       guint64 with_other = 0;
       guint j = o;
       gint64 next_start = i + 1 < n ? segment_at (primary, i + 1)->start_ms : G_MAXINT64;
-      for (; j < n_other && segment_at (other, j)->start_ms < next_start; j++)
+      for (; j < n_other && segment_mid_ms (segment_at (other, j)) < next_start; j++)
         with_other += segment_at (other, j)->bytes;
       gboolean too_long = segment_end_ms (s) - part.start_ms > max_ms;
       gboolean too_big = bytes + s->bytes + with_other > max_bytes;

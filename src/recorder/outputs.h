@@ -28,7 +28,7 @@ typedef struct {
 
 /* Cuts @primary (not empty) and @other (may be NULL) into parts of at most @max_ms of media and
  * @max_bytes of segments (a single bigger segment stays a part of its own). Segments of @other go
- * with the part in which they start. Array of CrOutputPart. */
+ * with the part in which their midpoint lies. Array of CrOutputPart. */
 GArray *cr_output_plan (const CrPlaylist *primary, const CrPlaylist *other, gint64 max_ms,
                         guint64 max_bytes);
 

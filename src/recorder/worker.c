@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blob/blob_store.h"
 #include "common/json_util.h"
 #include "recorder/outputs.h"
 #include "recorder/naming.h"
@@ -46,7 +47,9 @@ struct _Worker {
   gint64 max_idle_s;
   int output_format;  /* OutputFormat 0..4 */
   gint64 max_file_ms; /* MaxMediaFileDuration */
-  char *dir;          /* local directory of the task's files */
+  CrBlobStore *blobs; /* where the files go */
+  char *key_prefix;   /* "<Prefix>/<TaskId>": the objects' key prefix */
+  char *dir;          /* local working directory of the task's files (blobs->work_dir) */
   char *hls_dir;      /* where the HLS goes: dir, or a spool under it when no HLS is wanted */
   const char **prefix;
   GHashTable *recs;      /* key -> Rec */
@@ -123,15 +126,33 @@ worker_keeps_hls (Worker *w)
   return w->output_format <= 2;
 }
 
-/* A segment is on disk and listed: the file enters the StorageFileList with its first segment. */
+/* Hands the finished local file @name of the working directory to the blob store. */
+static gboolean
+worker_store_file (Worker *w, const char *name)
+{
+  g_autofree char *key = g_strconcat (w->key_prefix, "/", name, NULL);
+  g_autofree char *path = g_build_filename (w->dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!w->blobs->vt->put_file (w->blobs, key, path, &error)) {
+    g_warning ("task %s: %s", w->task->task_id, error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* A segment is on disk and listed: it goes to the blob store, then the playlist that lists it;
+ * the file enters the StorageFileList with its first segment. */
 static void
 worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpointer data)
 {
   Rec *r = data;
   Worker *w = r->w;
   w->last_media_us = g_get_monotonic_time ();
-  if (!first || !worker_keeps_hls (w))
+  if (!worker_keeps_hls (w))
     return; /* with OutputFormat 3/4 only the MP4/AAC files are the recording's */
+  if (!worker_store_file (w, segment->uri) || !worker_store_file (w, cr_track_playlist_name (track))
+      || !first)
+    return;
   CrTaskFile file = { w->task->task_id, (char *)cr_track_playlist_name (track), r->user_id,
                       (char *)(r->video ? "video" : "audio"), cr_track_start_ms (track) };
   g_autoptr (GError) error = NULL;
@@ -243,7 +264,7 @@ static gboolean
 worker_join_room (Worker *w)
 {
   g_autofree char *user = g_uri_escape_string (w->task->user_id, NULL, FALSE);
-  g_autofree char *suffix = g_strconcat ("/members/", user, NULL);
+  g_autofree char *suffix = g_strconcat ("/members/", user, "?task=", w->task->task_id, NULL);
   g_autofree char *path = worker_room_path (w, suffix);
   guint status = 0;
   g_autoptr (JsonObject) reply = worker_call (w, "PUT", path, NULL, &status);
@@ -267,7 +288,7 @@ worker_leave_room (Worker *w)
   if (!w->joined)
     return;
   g_autofree char *user = g_uri_escape_string (w->task->user_id, NULL, FALSE);
-  g_autofree char *suffix = g_strconcat ("/members/", user, NULL);
+  g_autofree char *suffix = g_strconcat ("/members/", user, "?task=", w->task->task_id, NULL);
   g_autofree char *path = worker_room_path (w, suffix);
   guint status = 0;
   JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
@@ -343,6 +364,9 @@ worker_load_task (Worker *w, GError **error)
                    w->o->task_id);
     return FALSE;
   }
+  /* Ended by the API: Delete (LeaveCode 0) or a new task with the same robot (101). */
+  if (task->status == CR_TASK_EXITED && w->leave_code < 0)
+    w->leave_code = MAX (task->leave_code, 0);
   if (w->task != NULL && task->revision == w->revision) {
     w->task->status = task->status;
     return TRUE;
@@ -424,6 +448,10 @@ worker_write_outputs (Worker *w)
   JsonArray *messages = json_array_new ();
   for (guint i = 0; i < files->len; i++) {
     const CrOutputFile *f = g_ptr_array_index (files, i);
+    if (!worker_store_file (w, f->name)) {
+      ok = FALSE;
+      continue;
+    }
     CrTaskFile file = { w->task->task_id, f->name, f->user_id, f->track_type, f->start_ms };
     g_autoptr (GError) put_error = NULL;
     if (!w->store->vt->put_file (w->store, &file, &put_error))
@@ -460,7 +488,7 @@ worker_poll (gpointer data)
     g_main_loop_quit (w->loop);
     return G_SOURCE_REMOVE;
   }
-  if (w->task->status == CR_TASK_EXITED) { /* deleted while we were busy */
+  if (w->task->status == CR_TASK_EXITED) { /* deleted, or replaced by a new task (101) */
     g_main_loop_quit (w->loop);
     return G_SOURCE_REMOVE;
   }
@@ -577,8 +605,12 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   CrNamingTask naming = { w.task->sdk_app_id, w.task->room_id, w.task->room_id_type == 0,
                           w.task->task_id,    w.prefix,        0 };
   char *rel = cr_naming_dir (&naming);
-  w.dir = g_build_filename (o->storage_dir, rel, NULL);
+  w.key_prefix = g_strndup (rel, strlen (rel) - 1); /* without the trailing "/" */
   g_free (rel);
+  w.blobs = cr_local_blob_store_new (o->storage_dir);
+  w.dir = w.blobs->vt->work_dir (w.blobs, w.key_prefix, error);
+  if (w.dir == NULL)
+    goto out;
   w.hls_dir = worker_keeps_hls (&w) ? g_strdup (w.dir) : g_build_filename (w.dir, ".hls", NULL);
   w.failover = worker_pick_failover (w.hls_dir, o->failover);
   w.last_media_us = g_get_monotonic_time ();
@@ -638,6 +670,8 @@ out:
   g_free (w.prefix);
   g_free (w.dir);
   g_free (w.hls_dir);
+  g_free (w.key_prefix);
+  cr_blob_store_close (w.blobs);
   g_free (w.token);
   g_object_unref (w.http);
   g_main_loop_unref (w.loop);

@@ -15,8 +15,8 @@ typedef struct {
 
 typedef struct {
   char *user_id;
-  Slot slots[2];   /* indexed by CrStreamKind */
-  gboolean member; /* joined without publishing (a recording robot); stays until it leaves */
+  Slot slots[2]; /* indexed by CrStreamKind */
+  char *member;  /* joined without publishing (a recording robot): its owner (a TaskId) */
 } User;
 
 typedef struct {
@@ -66,6 +66,7 @@ static void
 user_free (User *u)
 {
   g_free (u->user_id);
+  g_free (u->member);
   g_free (u);
 }
 
@@ -188,7 +189,7 @@ room_add_user (CrRoomRegistry *reg, Room *room, const char *user_id)
 static void
 room_drop_user_if_gone (CrRoomRegistry *reg, Room *room, User *user, const char *reason)
 {
-  if (user_has_streams (user) || user->member)
+  if (user_has_streams (user) || user->member != NULL)
     return;
   room_log (reg, room, CR_ROOM_EVENT_LEAVE, user->user_id, reason);
   g_hash_table_remove (room->users, user->user_id);
@@ -197,8 +198,8 @@ room_drop_user_if_gone (CrRoomRegistry *reg, Room *room, User *user, const char 
 }
 
 gboolean
-cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, guint64 *last_seq,
-              GError **error)
+cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, const char *owner,
+              guint64 *last_seq, GError **error)
 {
   g_mutex_lock (&reg->lock);
   Room *room = room_find_or_create (reg, key);
@@ -211,7 +212,8 @@ cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, gu
   }
   if (user == NULL)
     user = room_add_user (reg, room, user_id);
-  user->member = TRUE;
+  g_free (user->member);
+  user->member = g_strdup (owner);
   if (last_seq != NULL)
     *last_seq = reg->seq;
   g_mutex_unlock (&reg->lock);
@@ -219,13 +221,13 @@ cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, gu
 }
 
 void
-cr_room_leave (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id)
+cr_room_leave (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, const char *owner)
 {
   g_mutex_lock (&reg->lock);
   Room *room = room_find (reg, key);
   User *user = room != NULL ? g_hash_table_lookup (room->users, user_id) : NULL;
-  if (user != NULL && user->member) {
-    user->member = FALSE;
+  if (user != NULL && g_strcmp0 (user->member, owner) == 0) {
+    g_clear_pointer (&user->member, g_free);
     room_drop_user_if_gone (reg, room, user, "left");
   }
   g_mutex_unlock (&reg->lock);
@@ -336,7 +338,7 @@ cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *con
     room_log (reg, room, CR_ROOM_EVENT_KICK, *id, "kicked");
     user_collect_publishers (user, "kicked", pending);
     /* A member is out at once; a publisher leaves when the ingest closes its sessions. */
-    user->member = FALSE;
+    g_clear_pointer (&user->member, g_free);
     room_drop_user_if_gone (reg, room, user, "kicked");
   }
   g_mutex_unlock (&reg->lock);
@@ -442,6 +444,38 @@ cr_room_reap_idle (CrRoomRegistry *reg)
   }
   g_mutex_unlock (&reg->lock);
   return reaped;
+}
+
+gboolean
+cr_room_user_publishes (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  User *user = room != NULL ? g_hash_table_lookup (room->users, user_id) : NULL;
+  gboolean publishes = user != NULL && user_has_streams (user);
+  g_mutex_unlock (&reg->lock);
+  return publishes;
+}
+
+GPtrArray *
+cr_room_list_members (CrRoomRegistry *reg, const CrRoomKey *key)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  GPtrArray *out = room != NULL ? g_ptr_array_new_with_free_func (g_free) : NULL;
+  GHashTableIter it;
+  gpointer value;
+  if (room != NULL)
+    g_hash_table_iter_init (&it, room->users);
+  while (room != NULL && g_hash_table_iter_next (&it, NULL, &value)) {
+    const User *u = value;
+    if (u->member != NULL) {
+      g_ptr_array_add (out, g_strdup (u->user_id));
+      g_ptr_array_add (out, g_strdup (u->member));
+    }
+  }
+  g_mutex_unlock (&reg->lock);
+  return out;
 }
 
 gboolean

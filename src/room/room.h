@@ -88,14 +88,18 @@ gboolean cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char 
 void cr_room_unpublish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
                         CrStreamKind stream, gpointer publisher, const char *reason);
 
-/* @user_id joins the room without publishing (a recording robot: a member until it leaves or is
- * kicked; the room is not destroyed while it has one). The room is created if needed. Joining
- * again is harmless (a restarted worker); CR_ROOM_ERROR_USER_PRESENT if that id publishes there.
- * *@last_seq: the registry's newest seq, from which the member follows the room's events. */
+/* @user_id joins the room without publishing, on behalf of @owner (a recording robot of task
+ * @owner: a member until it leaves or is kicked; the room is not destroyed while it has one). The
+ * room is created if needed. Joining again is harmless (a restarted worker) and a new owner takes
+ * the membership over (a new task with the same robot); CR_ROOM_ERROR_USER_PRESENT if that id
+ * publishes there. *@last_seq: the registry's newest seq, from which the member follows events. */
 gboolean cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
-                       guint64 *last_seq, GError **error);
-/* The member leaves (LEAVE); nothing happens if @user_id is not a member. */
-void cr_room_leave (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id);
+                       const char *owner, guint64 *last_seq, GError **error);
+/* The member leaves (LEAVE) if @owner still holds the membership; otherwise nothing happens. */
+void cr_room_leave (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                    const char *owner);
+/* Members now: user id and owner, alternating (a flat array of strings), or NULL if no room. */
+GPtrArray *cr_room_list_members (CrRoomRegistry *reg, const CrRoomKey *key);
 
 /* Kicks each of @user_ids present in the room (KICK, then the close hook for its publishers).
  * Returns how many were in the room; CR_ROOM_ERROR_NO_ROOM if the room does not exist. */
@@ -118,8 +122,10 @@ GPtrArray *cr_room_events_since (CrRoomRegistry *reg, const CrRoomKey *key, guin
 /* Destroys rooms that have had nobody in them (no publisher, no member) for the TTL. */
 guint cr_room_reap_idle (CrRoomRegistry *reg);
 
-/* Whether @user_id is in the room now (publishing anything). */
+/* Whether @user_id is in the room now (publishing, or a member). */
 gboolean cr_room_has_user (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id);
+/* Whether @user_id publishes a stream in the room now. */
+gboolean cr_room_user_publishes (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id);
 
 /* Number of rooms that exist now. */
 guint cr_room_count (CrRoomRegistry *reg);

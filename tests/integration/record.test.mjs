@@ -223,30 +223,31 @@ describe('single-stream recording', () => {
     await expectCode(c.CreateCloudRecording(body(room, 'gina')), 'InvalidParameter.UserId', /gina is already in room 9305/);
   });
 
-  test('the robot is in the room: kicked (LeaveCode 1), room dismissed (2), its UserId publishing (101)', T, async () => {
+  test('the robot is in the room: the same robot again (LeaveCode 101), kicked (1), room dismissed (2), its UserId publishing (101)', T, async () => {
     const stopCode = (TaskId) => until(`302 of ${TaskId}`, () => cb.received.map((r) => JSON.parse(r.raw))
       .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 302), 10000);
-    const kicked = await c.CreateCloudRecording(body(9310, 'recorder_9310'));
-    await until('the robot in the room', async () => {
-      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/9310`, { headers: { 'X-Cloudrec-Token': readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8') } });
-      return (await r.json()).Events.some((e) => e.Type === 'join' && e.UserId === 'recorder_9310');
+    const token = readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8');
+    const memberOf = (room, TaskId) => until(`the robot of ${TaskId} in the room`, async () => {
+      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/${room}`, { headers: { 'X-Cloudrec-Token': token } });
+      return (await r.json()).Members.some((m) => m.UserId === `recorder_${room}` && m.TaskId === TaskId);
     });
-    await expectCode(c.CreateCloudRecording(body(9310, 'recorder_9310')), 'InvalidParameter.UserId', /recorder_9310 is already in room 9310/);
-    assert.deepEqual((await c.RemoveUser({ SdkAppId: APP1.sdkAppId, RoomId: 9310, UserIds: ['recorder_9310'] })).RequestId.length > 0, true);
-    assert.deepEqual((await stopCode(kicked.TaskId)).EventInfo.Payload, { LeaveCode: 1 });
-    assert.equal((await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: kicked.TaskId })).Status, 'Exited');
+    // TRTC: a robot entering a room where the same robot records ends the earlier task (101).
+    const first = await c.CreateCloudRecording(body(9310, 'recorder_9310'));
+    await memberOf(9310, first.TaskId);
+    const second = await c.CreateCloudRecording(body(9310, 'recorder_9310'));
+    assert.deepEqual((await stopCode(first.TaskId)).EventInfo.Payload, { LeaveCode: 101 });
+    await memberOf(9310, second.TaskId);
+    await c.RemoveUser({ SdkAppId: APP1.sdkAppId, RoomId: 9310, UserIds: ['recorder_9310'] });
+    assert.deepEqual((await stopCode(second.TaskId)).EventInfo.Payload, { LeaveCode: 1 });
+    assert.equal((await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: second.TaskId })).Status, 'Exited');
 
     const dismissed = await c.CreateCloudRecording(body(9311, 'recorder_9311'));
-    await until('the dismiss reaches the robot', async () => {
-      try {
-        await c.DismissRoom({ SdkAppId: APP1.sdkAppId, RoomId: 9311 });
-        return true;
-      } catch { return false; } // the robot has not created the room yet
-    });
+    await memberOf(9311, dismissed.TaskId);
+    await c.DismissRoom({ SdkAppId: APP1.sdkAppId, RoomId: 9311 });
     assert.deepEqual((await stopCode(dismissed.TaskId)).EventInfo.Payload, { LeaveCode: 2 });
 
     const replaced = await c.CreateCloudRecording(body(9312, 'recorder_9312'));
-    await sleep(1000);
+    await memberOf(9312, replaced.TaskId);
     procs.push(publish(d.port, 9312, 'recorder_9312', ['--no-video']));
     assert.deepEqual((await stopCode(replaced.TaskId)).EventInfo.Payload, { LeaveCode: 101 });
   });

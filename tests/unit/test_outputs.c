@@ -1,5 +1,5 @@
 /* The MP4/AAC split planner: parts cut on segment boundaries by MaxMediaFileDuration and by size,
- * the other track's segments following the part in which they start. */
+ * the other track's segments following the part that holds most of each. */
 #include "recorder/outputs.h"
 
 static const gint64 T0 = 1700000000000;
@@ -78,11 +78,30 @@ test_other_track_edges (void)
   g_autoptr (CrPlaylist) audio = playlist (6, T0 - 5000, 10, 10);
   g_autoptr (GArray) parts = cr_output_plan (video, audio, 20000, CR_OUTPUT_MAX_BYTES);
   g_autoptr (GString) d = describe (parts);
-  g_assert_cmpstr (d->str, ==, "[0,2)+[0,3) -5000..25000 [2,3)+[3,6) 20000..55000");
+  g_assert_cmpstr (d->str, ==, "[0,2)+[0,2) -5000..20000 [2,3)+[2,6) 15000..55000");
   /* Audio alone (an AAC file, or StreamType 1). */
   g_autoptr (GArray) only = cr_output_plan (audio, NULL, 30000, CR_OUTPUT_MAX_BYTES);
   g_autoptr (GString) d2 = describe (only);
   g_assert_cmpstr (d2->str, ==, "[0,3)+[0,0) -5000..25000 [3,6)+[0,0) 25000..55000");
+}
+
+/* Measured: the audio is cut ~85 ms before each video keyframe; each part keeps its own audio. */
+static void
+test_real_boundaries (void)
+{
+  g_autoptr (CrPlaylist) video = cr_playlist_new ("judy", "main", FALSE, 1, T0);
+  g_autoptr (CrPlaylist) audio = cr_playlist_new ("judy", "main", FALSE, 0, T0);
+  cr_playlist_add (video, "v0.ts", T0 + 23463, 9.997, 856716, FALSE);
+  cr_playlist_add (video, "v1.ts", T0 + 33459, 10.0, 855024, FALSE);
+  cr_playlist_add (video, "v2.ts", T0 + 43459, 8.0, 685072, FALSE);
+  cr_playlist_add (audio, "a0.ts", T0 + 23391, 9.984, 208304, FALSE);
+  cr_playlist_add (audio, "a1.ts", T0 + 33374, 9.984, 208304, FALSE);
+  cr_playlist_add (audio, "a2.ts", T0 + 43358, 9.984, 208116, FALSE);
+  g_autoptr (GArray) parts = cr_output_plan (video, audio, 1440 * 60000, 1 << 20);
+  g_autoptr (GString) d = describe (parts);
+  g_assert_cmpstr (d->str, ==,
+                   "[0,1)+[0,1) 23391..33460 [1,2)+[1,2) 33374..43459 "
+                   "[2,3)+[2,3) 43358..53342");
 }
 
 int
@@ -93,5 +112,6 @@ main (int argc, char **argv)
   g_test_add_func ("/outputs/split-by-duration", test_split_by_duration);
   g_test_add_func ("/outputs/split-by-size", test_split_by_size);
   g_test_add_func ("/outputs/other-track-edges", test_other_track_edges);
+  g_test_add_func ("/outputs/real-boundaries", test_real_boundaries);
   return g_test_run ();
 }

@@ -165,12 +165,20 @@ test_member (void)
   g_assert_true (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL));
   guint64 seq = 0;
   g_autoptr (GError) error = NULL;
-  g_assert_false (cr_room_join (reg, &ROOM, "alice", &seq, &error));
+  g_assert_false (cr_room_join (reg, &ROOM, "alice", "T1", &seq, &error));
   g_assert_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_USER_PRESENT);
-  g_assert_true (cr_room_join (reg, &ROOM, "robot", &seq, NULL));
+  g_assert_true (cr_room_join (reg, &ROOM, "robot", "T1", &seq, NULL));
   g_assert_cmpuint (seq, ==, 3); /* join:alice publish:alice join:robot */
-  g_assert_true (cr_room_join (reg, &ROOM, "robot", NULL, NULL)); /* a restarted worker */
+  g_assert_true (cr_room_join (reg, &ROOM, "robot", "T1", NULL, NULL)); /* a restarted worker */
+  g_assert_true (cr_room_join (reg, &ROOM, "robot", "T2", NULL, NULL)); /* a new task takes over */
+  cr_room_leave (reg, &ROOM, "robot", "T1");                            /* the old one cannot */
   g_assert_true (cr_room_has_user (reg, &ROOM, "robot"));
+  g_assert_false (cr_room_user_publishes (reg, &ROOM, "robot"));
+  g_assert_true (cr_room_user_publishes (reg, &ROOM, "alice"));
+  g_autoptr (GPtrArray) members = cr_room_list_members (reg, &ROOM);
+  g_assert_cmpuint (members->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (members, 0), ==, "robot");
+  g_assert_cmpstr (g_ptr_array_index (members, 1), ==, "T2");
   g_autoptr (GPtrArray) streams = cr_room_list_streams (reg, &ROOM);
   g_assert_cmpuint (streams->len, ==, 1);
   cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, "left");
@@ -187,9 +195,9 @@ test_member (void)
   fake_now += 300000;
   g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1);
 
-  g_assert_true (cr_room_join (reg, &STR_ROOM, "robot", &seq, NULL)); /* creates the room */
-  cr_room_leave (reg, &STR_ROOM, "robot");
-  cr_room_leave (reg, &STR_ROOM, "nobody");
+  g_assert_true (cr_room_join (reg, &STR_ROOM, "robot", "T3", &seq, NULL)); /* creates the room */
+  cr_room_leave (reg, &STR_ROOM, "robot", "T3");
+  cr_room_leave (reg, &STR_ROOM, "nobody", "T3");
   g_autoptr (GString) trace2 = event_trace (reg, &STR_ROOM, 0);
   g_assert_cmpstr (trace2->str, ==, "join:robot leave:robot(left)");
 }
