@@ -164,6 +164,14 @@ cr_json_get_string (JsonObject *obj, const char *member)
   return json_node_get_string (n);
 }
 
+gboolean
+cr_json_get_bool (JsonObject *obj, const char *member)
+{
+  JsonNode *n = obj != NULL ? json_object_get_member (obj, member) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN
+         && json_node_get_boolean (n);
+}
+
 JsonObject *
 cr_json_get_object (JsonObject *obj, const char *member)
 {

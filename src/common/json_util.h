@@ -24,6 +24,8 @@ char *cr_json_object_to_string (JsonObject *obj);
 gboolean cr_json_get_int (JsonObject *obj, const char *member, gint64 *out);
 /* Reads a string member; NULL if absent or not a string. The string belongs to @obj. */
 const char *cr_json_get_string (JsonObject *obj, const char *member);
+/* TRUE only for a boolean member that is true. */
+gboolean cr_json_get_bool (JsonObject *obj, const char *member);
 /* An object member or NULL. */
 JsonObject *cr_json_get_object (JsonObject *obj, const char *member);
 

@@ -24,13 +24,31 @@ append_branch (GString *desc, const char *const *files, const char *name, const 
   }
 }
 
+/* Delays the output of concat @name by @delay_ms (a pad offset on its running time). */
+static void
+remux_delay (GstElement *pipeline, const char *name, gint64 delay_ms)
+{
+  GstElement *concat = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  if (concat == NULL || delay_ms <= 0) {
+    g_clear_object (&concat);
+    return;
+  }
+  GstPad *src = gst_element_get_static_pad (concat, "src");
+  gst_pad_set_offset (src, delay_ms * GST_MSECOND);
+  gst_object_unref (src);
+  gst_object_unref (concat);
+}
+
 /* Runs @desc, which writes @tmp, to the end; renames @tmp to @out_path on success. */
 static gboolean
-remux_run (const char *desc, const char *tmp, const char *out_path, GError **error)
+remux_run (const char *desc, gint64 audio_delay_ms, const char *tmp, const char *out_path,
+           GError **error)
 {
   GstElement *pipeline = gst_parse_launch (desc, error);
   if (pipeline == NULL)
     return FALSE;
+  remux_delay (pipeline, "ac", audio_delay_ms);
+  remux_delay (pipeline, "vc", -audio_delay_ms);
   gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
   GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
   GstMessage *msg = ok ? gst_bus_timed_pop_filtered (bus, REMUX_TIMEOUT_S * GST_SECOND,
@@ -59,8 +77,8 @@ remux_run (const char *desc, const char *tmp, const char *out_path, GError **err
 }
 
 gboolean
-cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts, const char *out_path,
-              GError **error)
+cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts, gint64 audio_delay_ms,
+              const char *out_path, GError **error)
 {
   g_autofree char *tmp = g_strconcat (out_path, ".tmp", NULL);
   g_autofree char *quoted = g_strescape (tmp, NULL);
@@ -69,7 +87,8 @@ cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts, const ch
                           quoted);
   append_branch (desc, video_ts, "vc", "h264parse", "video_0");
   append_branch (desc, audio_ts, "ac", "aacparse", "audio_0");
-  return remux_run (desc->str, tmp, out_path, error);
+  return remux_run (desc->str, audio_ts != NULL && video_ts != NULL ? audio_delay_ms : 0, tmp,
+                    out_path, error);
 }
 
 gboolean
@@ -83,5 +102,5 @@ cr_aac_extract (const char *const *audio_ts, const char *out_path, GError **erro
                           "location=\"%s\"",
                           quoted);
   append_branch (desc, audio_ts, "ac", "aacparse", "sink");
-  return remux_run (desc->str, tmp, out_path, error);
+  return remux_run (desc->str, 0, tmp, out_path, error);
 }

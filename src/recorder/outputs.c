@@ -94,6 +94,21 @@ segment_paths (const char *dir, const CrPlaylist *pl, guint from, guint to)
   return out;
 }
 
+/* A copy of @pl with only the segments that hold @medium (an AvMerge playlist's video or audio;
+ * segments of unknown content are taken as holding both). */
+static CrPlaylist *
+playlist_filter (const CrPlaylist *pl, guint medium)
+{
+  CrPlaylist *out
+      = cr_playlist_new (pl->user_id, pl->media_id, pl->mixed, pl->stream_type, pl->start_rec_ms);
+  for (guint i = 0; i < pl->segments->len; i++) {
+    const CrSegment *s = segment_at (pl, i);
+    if (s->media == 0 || (s->media & medium) != 0)
+      cr_playlist_add (out, s->uri, s->start_ms, s->duration_s, s->bytes, s->discontinuity);
+  }
+  return out;
+}
+
 static gboolean
 has_segments (const CrPlaylist *pl)
 {
@@ -108,9 +123,18 @@ outputs_write_stream (const CrOutputOptions *o, const char *user, const char *me
   gboolean aac_only = o->output_format == 2 || o->output_format == 4;
   g_autofree char *vkey = g_strdup_printf ("%s/%s/video", user, media);
   g_autofree char *akey = g_strdup_printf ("%s/%s/audio", user, media);
-  const CrPlaylist *video = aac_only ? NULL : g_hash_table_lookup (o->playlists, vkey);
+  g_autofree char *avkey = g_strdup_printf ("%s/%s/av", user, media);
+  const CrPlaylist *merged = g_hash_table_lookup (o->playlists, avkey);
+  const CrPlaylist *video = g_hash_table_lookup (o->playlists, vkey);
   const CrPlaylist *audio = g_hash_table_lookup (o->playlists, akey);
-  if (!has_segments (video))
+  g_autoptr (CrPlaylist) merged_video = NULL, merged_audio = NULL;
+  if (has_segments (merged)) { /* AvMerge: the segments holding each medium */
+    merged_video = playlist_filter (merged, CR_SEGMENT_VIDEO);
+    merged_audio = playlist_filter (merged, CR_SEGMENT_AUDIO);
+    video = merged_video;
+    audio = merged_audio;
+  }
+  if (aac_only || !has_segments (video))
     video = NULL;
   if (!has_segments (audio))
     audio = NULL;
@@ -130,10 +154,16 @@ outputs_write_stream (const CrOutputOptions *o, const char *user, const char *me
         = segment_paths (o->segment_dir, primary, part->primary_from, part->primary_to);
     g_auto (GStrv) second = segment_paths (o->segment_dir, other, part->other_from, part->other_to);
     g_autoptr (GError) local = NULL;
-    gboolean done = aac_only        ? cr_aac_extract ((const char *const *)first, path, &local)
-                    : video != NULL ? cr_mp4_remux ((const char *const *)first,
-                                                    (const char *const *)second, path, &local)
-                                    : cr_mp4_remux (NULL, (const char *const *)first, path, &local);
+    /* The audio's head start or delay against the video in this part, kept in the MP4. */
+    gint64 audio_delay_ms = second != NULL
+                                ? segment_at (other, part->other_from)->start_ms
+                                      - segment_at (primary, part->primary_from)->start_ms
+                                : 0;
+    gboolean done = aac_only ? cr_aac_extract ((const char *const *)first, path, &local)
+                    : video != NULL
+                        ? cr_mp4_remux ((const char *const *)first, (const char *const *)second,
+                                        audio_delay_ms, path, &local)
+                        : cr_mp4_remux (NULL, (const char *const *)first, 0, path, &local);
     if (!done) {
       g_warning ("%s: %s", name, local->message);
       if (ok)

@@ -77,8 +77,9 @@ cr_playlist_render (const CrPlaylist *pl)
     g_string_append_printf (out, "#EXT-X-TRTC-MEDIA-ID:%s\n", pl->media_id);
   if (pl->user_id != NULL)
     g_string_append_printf (out, "#EXT-X-TRTC-USER-ID:%s\n", pl->user_id);
-  g_string_append_printf (out, "#EXT-X-TRTC-MIX-STREAM:%d\n#EXT-X-TRTC-STREAM-TYPE:%d\n",
-                          pl->mixed ? 1 : 0, pl->stream_type);
+  g_string_append_printf (out, "#EXT-X-TRTC-MIX-STREAM:%d\n", pl->mixed ? 1 : 0);
+  if (pl->stream_type >= 0) /* not for audio and video together */
+    g_string_append_printf (out, "#EXT-X-TRTC-STREAM-TYPE:%d\n", pl->stream_type);
   /* Codec numbers as TRTC writes them (FFmpeg's AVCodecID: 86018 AAC, 27 H.264). */
   if (pl->audio_rate > 0)
     g_string_append_printf (out,

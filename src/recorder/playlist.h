@@ -18,13 +18,17 @@ typedef struct {
   double duration_s;
   guint64 bytes;
   gboolean discontinuity; /* the stream stopped before it (a user left and came back) */
+  guint media;            /* CR_SEGMENT_AUDIO | CR_SEGMENT_VIDEO: what it holds (0: unknown) */
 } CrSegment;
+
+#define CR_SEGMENT_AUDIO 1u
+#define CR_SEGMENT_VIDEO 2u
 
 typedef struct {
   char *user_id;  /* the recorded user; NULL for a mixed recording */
   char *media_id; /* "main" or "aux"; NULL for mixed */
   gboolean mixed;
-  int stream_type;                /* 0 audio, 1 video (#EXT-X-TRTC-STREAM-TYPE) */
+  int stream_type;                /* 0 audio, 1 video (#EXT-X-TRTC-STREAM-TYPE), -1 both */
   gint64 start_rec_ms;            /* Unix ms when the recording of this stream started */
   int audio_channels, audio_rate; /* 0 when there is no audio */
   int video_width, video_height;  /* 0 when there is no video */

@@ -11,12 +11,12 @@
 struct _CrTrack {
   char *dir;
   char *stem;
-  gboolean video;
+  int type; /* CR_TRACK_AUDIO, CR_TRACK_VIDEO, or -1 for audio and video together */
   GstElement *pipeline;
-  GstElement *udpsrc;
-  GstElement *sink;     /* splitmuxsink */
-  CrPlaylist *playlist; /* borrowed: it outlives the track when the user comes back */
-  gboolean resumed;     /* the first segment of this track follows a gap */
+  GstElement *udpsrc[2]; /* audio, video; NULL when the track has no such medium */
+  GstElement *sink;      /* splitmuxsink */
+  CrPlaylist *playlist;  /* borrowed: it outlives the track when the user comes back */
+  gboolean resumed;      /* the first segment of this track follows a gap */
   char *playlist_name;
   char *playlist_path;
   gint64 start_ms;
@@ -86,6 +86,9 @@ track_fragment_closed (CrTrack *t, const char *location, GstClockTime running)
   gboolean first = t->playlist->segments->len == 0;
   if (bytes > 0) {
     cr_playlist_add (t->playlist, f->name, f->start_ms, duration, bytes, t->resumed);
+    CrSegment *added = g_ptr_array_index (t->playlist->segments, t->playlist->segments->len - 1);
+    added->media = (t->udpsrc[0] != NULL ? CR_SEGMENT_AUDIO : 0)
+                   | (t->udpsrc[1] != NULL ? CR_SEGMENT_VIDEO : 0);
     t->resumed = FALSE;
     g_autoptr (GError) error = NULL;
     if (!track_write_playlist (t, &error))
@@ -155,7 +158,7 @@ track_format_location (GstElement *sink, guint fragment, GstSample *first, gpoin
     f->start_ms = t->base_ms + (gint64)((pts - t->base_pts) / GST_MSECOND);
   }
   f->opened = GST_CLOCK_TIME_NONE;
-  f->name = cr_naming_ts (t->stem, t->video ? CR_TRACK_VIDEO : CR_TRACK_AUDIO, f->start_ms);
+  f->name = cr_naming_ts (t->stem, t->type, f->start_ms);
   char *path = g_build_filename (t->dir, f->name, NULL);
   g_mutex_lock (&t->lock);
   g_hash_table_replace (t->pending, g_strdup (path), f);
@@ -209,21 +212,14 @@ track_chain (const char *caps, gboolean video)
          "video/x-h264,stream-format=byte-stream,alignment=au";
 }
 
-CrTrack *
-cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer user_data,
-              GError **error)
+/* Only what depayloading needs: the forward's caps carry SDP extras (extmap, rtcp-fb). NULL if
+ * @caps does not parse. */
+static char *
+track_clean_caps (const char *caps)
 {
-  if (g_mkdir_with_parents (o->dir, 0755) != 0) {
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s", o->dir,
-                 g_strerror (errno));
+  g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (caps);
+  if (rtp_caps == NULL || gst_caps_is_empty (rtp_caps))
     return NULL;
-  }
-  g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (o->caps);
-  if (rtp_caps == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad RTP caps \"%s\"", o->caps);
-    return NULL;
-  }
-  /* Only what depayloading needs: the forward's caps carry SDP extras (extmap, rtcp-fb). */
   GstStructure *st = gst_caps_get_structure (rtp_caps, 0);
   g_autoptr (GstCaps) clean = gst_caps_new_simple (
       "application/x-rtp", "media", G_TYPE_STRING, gst_structure_get_string (st, "media"),
@@ -233,21 +229,59 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer u
   gst_structure_get_int (st, "payload", &payload);
   gst_caps_set_simple (clean, "clock-rate", G_TYPE_INT, clock_rate, "payload", G_TYPE_INT, payload,
                        NULL);
-  g_autofree char *caps_text = gst_caps_to_string (clean);
-  g_autofree char *desc = g_strdup_printf (
-      "udpsrc name=src address=127.0.0.1 port=0 caps=\"%s\" ! rtpjitterbuffer latency=200 ! %s ! "
+  return gst_caps_to_string (clean);
+}
+
+/* "udpsrc ! jitterbuffer ! chain ! sink.<pad>" for one medium. */
+static gboolean
+track_append_branch (GString *desc, const char *caps, gboolean video, const char *sink_pad,
+                     GError **error)
+{
+  g_autofree char *clean = track_clean_caps (caps);
+  if (clean == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad RTP caps \"%s\"", caps);
+    return FALSE;
+  }
+  g_string_append_printf (desc,
+                          " udpsrc name=%s address=127.0.0.1 port=0 caps=\"%s\" ! "
+                          "rtpjitterbuffer latency=200 ! %s ! queue ! sink.%s",
+                          video ? "vsrc" : "asrc", clean, track_chain (caps, video), sink_pad);
+  return TRUE;
+}
+
+CrTrack *
+cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer user_data,
+              GError **error)
+{
+  if (o->audio_caps == NULL && o->video_caps == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "a track needs audio or video");
+    return NULL;
+  }
+  if (g_mkdir_with_parents (o->dir, 0755) != 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s", o->dir,
+                 g_strerror (errno));
+    return NULL;
+  }
+  g_autoptr (GString) desc = g_string_new (NULL);
+  g_string_append_printf (
+      desc,
       "splitmuxsink name=sink muxer-factory=mpegtsmux max-size-time=%" G_GUINT64_FORMAT
       " send-keyframe-requests=false async-finalize=false",
-      caps_text, track_chain (o->caps, o->video), (guint64)CR_TRACK_SEGMENT_S * GST_SECOND);
-  GstElement *pipeline = gst_parse_launch (desc, error);
+      (guint64)CR_TRACK_SEGMENT_S * GST_SECOND);
+  if ((o->video_caps != NULL && !track_append_branch (desc, o->video_caps, TRUE, "video", error))
+      || (o->audio_caps != NULL
+          && !track_append_branch (desc, o->audio_caps, FALSE, "audio_0", error)))
+    return NULL;
+  GstElement *pipeline = gst_parse_launch (desc->str, error);
   if (pipeline == NULL)
     return NULL;
   CrTrack *t = g_new0 (CrTrack, 1);
   t->dir = g_strdup (o->dir);
   t->stem = g_strdup (o->stem);
-  t->video = o->video;
+  t->type = o->merged ? -1 : o->video_caps != NULL ? CR_TRACK_VIDEO : CR_TRACK_AUDIO;
   t->pipeline = pipeline;
-  t->udpsrc = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  t->udpsrc[0] = gst_bin_get_by_name (GST_BIN (pipeline), "asrc");
+  t->udpsrc[1] = gst_bin_get_by_name (GST_BIN (pipeline), "vsrc");
   t->sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   t->on_segment = on_segment;
   t->user_data = user_data;
@@ -256,12 +290,12 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer u
   g_mutex_init (&t->lock);
   t->base_pts = GST_CLOCK_TIME_NONE;
   t->start_ms = o->playlist->start_rec_ms;
-  t->playlist_name = cr_naming_m3u8 (o->stem, o->video ? CR_TRACK_VIDEO : CR_TRACK_AUDIO);
+  t->playlist_name = cr_naming_m3u8 (o->stem, t->type);
   t->playlist_path = g_build_filename (o->dir, t->playlist_name, NULL);
   t->playlist = o->playlist;
   t->resumed = t->playlist->segments->len > 0;
   t->playlist->ended = FALSE;
-  if (!o->video) {
+  if (o->audio_caps != NULL) {
     t->playlist->audio_channels = 2;
     t->playlist->audio_rate = 48000;
   }
@@ -273,9 +307,13 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer u
     gst_object_unref (out);
     gst_object_unref (parse);
   }
-  GstPad *src = gst_element_get_static_pad (t->udpsrc, "src");
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, track_count_packet, t, NULL);
-  gst_object_unref (src);
+  for (int m = 0; m < 2; m++) {
+    if (t->udpsrc[m] == NULL)
+      continue;
+    GstPad *src = gst_element_get_static_pad (t->udpsrc[m], "src");
+    gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER, track_count_packet, t, NULL);
+    gst_object_unref (src);
+  }
   GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
   t->bus_watch = gst_bus_add_watch (bus, track_on_bus, t);
   gst_object_unref (bus);
@@ -288,13 +326,16 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer u
 }
 
 guint16
-cr_track_rtp_port (CrTrack *t)
+cr_track_rtp_port (CrTrack *t, gboolean video)
 {
+  GstElement *udpsrc = t->udpsrc[video ? 1 : 0];
+  if (udpsrc == NULL)
+    return 0;
   int port = 0;
-  g_object_get (t->udpsrc, "port", &port, NULL);
+  g_object_get (udpsrc, "port", &port, NULL);
   if (port == 0) {
     GSocket *sock = NULL;
-    g_object_get (t->udpsrc, "used-socket", &sock, NULL);
+    g_object_get (udpsrc, "used-socket", &sock, NULL);
     if (sock != NULL) {
       g_autoptr (GSocketAddress) addr = g_socket_get_local_address (sock, NULL);
       if (addr != NULL)
@@ -351,7 +392,8 @@ cr_track_finish (CrTrack *t)
   g_autoptr (GError) error = NULL;
   if (t->playlist->segments->len > 0 && !track_write_playlist (t, &error))
     g_warning ("track %s: %s", t->stem, error->message);
-  gst_object_unref (t->udpsrc);
+  for (int m = 0; m < 2; m++)
+    g_clear_object (&t->udpsrc[m]);
   gst_object_unref (t->sink);
   gst_object_unref (t->pipeline);
   g_hash_table_unref (t->pending);

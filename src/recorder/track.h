@@ -1,5 +1,5 @@
-/* One recorded track: the RTP of one user's audio or video, received from an ingest forward and
- * written as HLS (TS segments + a playlist with TRTC's tags).
+/* One recorded track: the RTP of one user's audio or video (or both, with AvMerge), received
+ * from ingest forwards and written as HLS (TS segments + a playlist with TRTC's tags).
  *
  * Why one pipeline per track: tracks come and go independently (a user stops the camera but keeps
  * talking), and a broken stream must not stall the others. H.264 is remuxed without re-encoding;
@@ -25,8 +25,11 @@ typedef struct {
   const char *stem; /* naming stem of the user and stream (naming.h) */
   const char *user_id;
   gboolean aux;
-  gboolean video;
-  const char *caps; /* the forward's RTP caps */
+  /* The forwards' RTP caps; one of them NULL for a separate audio or video file, both set for
+   * an AvMerge file (audio and video in the same segments, cut at video keyframes). */
+  const char *audio_caps;
+  const char *video_caps;
+  gboolean merged; /* an AvMerge file: named without a track type even with one medium */
   /* The file's playlist, kept by the caller across the user's absences: a user who leaves and
    * returns continues the same m3u8 after a discontinuity, as TRTC does (the merge tool finds the
    * gap from the FILE-ATTR times). */
@@ -37,10 +40,11 @@ typedef struct {
 typedef void (*CrTrackSegmentFunc) (CrTrack *track, const CrSegment *segment, gboolean first,
                                     gpointer user_data);
 
-/* Builds and starts the pipeline; its RTP port is cr_track_rtp_port(). */
+/* Builds and starts the pipeline; its RTP ports are cr_track_rtp_port(). */
 CrTrack *cr_track_new (const CrTrackOptions *opts, CrTrackSegmentFunc on_segment,
                        gpointer user_data, GError **error);
-guint16 cr_track_rtp_port (CrTrack *track);
+/* The loopback port that receives the audio or the video RTP; 0 if the track has none. */
+guint16 cr_track_rtp_port (CrTrack *track, gboolean video);
 /* The playlist file name (the StorageFileList FileName) and when recording started (Unix ms). */
 const char *cr_track_playlist_name (CrTrack *track);
 gint64 cr_track_start_ms (CrTrack *track);

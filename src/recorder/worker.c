@@ -19,17 +19,18 @@
 
 #define POLL_MS 500
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
+#define AV_WAIT_US (3 * G_USEC_PER_SEC) /* AvMerge: how long to wait for an announced medium */
 
 typedef struct _Worker Worker;
 
 typedef struct {
   Worker *w;
-  char *key; /* "user/main|aux/audio|video" */
+  char *key; /* "user/main|aux/audio|video", or "user/main|aux/av" with AvMerge */
   char *user_id;
   gboolean aux;
-  gboolean video;
+  gboolean media[2]; /* audio, video: what the track records */
   CrTrack *track;
-  char *forward_id;
+  char *forward_ids[2];
 } Rec;
 
 struct _Worker {
@@ -42,8 +43,10 @@ struct _Worker {
   JsonObject *params;
   gint64 revision;
   CrSubscription *subscription;
-  int stream_type; /* 0 A+V, 1 audio, 2 video */
-  int media_id;    /* 0 main+aux, 1 main, 2 aux */
+  int stream_type;           /* 0 A+V, 1 audio, 2 video */
+  int media_id;              /* 0 main+aux, 1 main, 2 aux */
+  gboolean av_merge;         /* AvMerge: a user's audio and video in the same file */
+  GHashTable *waiting_since; /* AvMerge key -> monotonic µs since part of it is there */
   gint64 max_idle_s;
   int output_format;  /* OutputFormat 0..4 */
   gint64 max_file_ms; /* MaxMediaFileDuration */
@@ -69,7 +72,8 @@ rec_free (Rec *r)
 {
   g_free (r->key);
   g_free (r->user_id);
-  g_free (r->forward_id);
+  g_free (r->forward_ids[0]);
+  g_free (r->forward_ids[1]);
   g_free (r);
 }
 
@@ -140,6 +144,12 @@ worker_store_file (Worker *w, const char *name)
   return TRUE;
 }
 
+static const char *
+worker_track_type (const gboolean media[2])
+{
+  return media[0] && media[1] ? "audio_video" : media[1] ? "video" : "audio";
+}
+
 /* A segment is on disk and listed: it goes to the blob store, then the playlist that lists it;
  * the file enters the StorageFileList with its first segment. */
 static void
@@ -154,7 +164,7 @@ worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpo
       || !first)
     return;
   CrTaskFile file = { w->task->task_id, (char *)cr_track_playlist_name (track), r->user_id,
-                      (char *)(r->video ? "video" : "audio"), cr_track_start_ms (track) };
+                      (char *)worker_track_type (r->media), cr_track_start_ms (track) };
   g_autoptr (GError) error = NULL;
   if (!w->store->vt->put_file (w->store, &file, &error))
     g_warning ("task %s: %s", w->task->task_id, error->message);
@@ -171,22 +181,58 @@ worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpo
 }
 
 static void
-worker_end_rec (Worker *w, Rec *r)
+worker_remove_forwards (Worker *w, Rec *r)
 {
-  if (r->forward_id != NULL) {
-    g_autofree char *path = g_strdup_printf ("/internal/forwards/%s", r->forward_id);
+  for (int m = 0; m < 2; m++) {
+    if (r->forward_ids[m] == NULL)
+      continue;
+    g_autofree char *path = g_strdup_printf ("/internal/forwards/%s", r->forward_ids[m]);
     guint status = 0;
     JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
     if (reply != NULL)
       json_object_unref (reply);
+    g_clear_pointer (&r->forward_ids[m], g_free);
   }
+}
+
+static void
+worker_end_rec (Worker *w, Rec *r)
+{
+  worker_remove_forwards (w, r);
   cr_track_finish (r->track);
   r->track = NULL;
 }
 
+/* Asks the ingest to send medium @video of the user's stream to the track's port. */
+static gboolean
+worker_subscribe (Worker *w, Rec *r, gboolean video)
+{
+  g_autoptr (JsonObject) req = json_object_new ();
+  json_object_set_int_member (req, "SdkAppId", (gint64)w->task->sdk_app_id);
+  json_object_set_boolean_member (req, "StrRoom", w->task->room_id_type == 0);
+  json_object_set_string_member (req, "RoomId", w->task->room_id);
+  json_object_set_string_member (req, "UserId", r->user_id);
+  json_object_set_string_member (req, "Stream", r->aux ? "aux" : "main");
+  json_object_set_string_member (req, "Media", video ? "video" : "audio");
+  json_object_set_int_member (req, "RtpPort", cr_track_rtp_port (r->track, video));
+  json_object_set_int_member (req, "RtcpPort", 0);
+  g_autofree char *body = cr_json_object_to_string (req);
+  guint status = 0;
+  g_autoptr (JsonObject) reply = worker_call (w, "POST", "/internal/forwards", body, &status);
+  const char *forward = cr_json_get_string (reply, "ForwardId");
+  if (status != 201 || forward == NULL) {
+    g_info ("task %s: %s %s not forwarded yet (HTTP %u)", w->task->task_id, r->key,
+            video ? "video" : "audio", status);
+    return FALSE;
+  }
+  r->forward_ids[video ? 1 : 0] = g_strdup (forward);
+  return TRUE;
+}
+
+/* Starts recording @key: the audio and/or the video (caps non-NULL) of a user's stream. */
 static void
-worker_start_rec (Worker *w, const char *user_id, gboolean aux, gboolean video, const char *caps,
-                  const char *key)
+worker_start_rec (Worker *w, const char *user_id, gboolean aux, const char *audio_caps,
+                  const char *video_caps, const char *key)
 {
   CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
                           w->task->task_id,    w->prefix,        w->failover };
@@ -196,14 +242,17 @@ worker_start_rec (Worker *w, const char *user_id, gboolean aux, gboolean video, 
   r->key = g_strdup (key);
   r->user_id = g_strdup (user_id);
   r->aux = aux;
-  r->video = video;
+  r->media[0] = audio_caps != NULL;
+  r->media[1] = video_caps != NULL;
   CrPlaylist *playlist = g_hash_table_lookup (w->playlists, key);
   if (playlist == NULL) {
-    playlist = cr_playlist_new (user_id, aux ? "aux" : "main", FALSE, video ? 1 : 0,
+    int stream_type = r->media[0] && r->media[1] ? -1 : r->media[1] ? 1 : 0;
+    playlist = cr_playlist_new (user_id, aux ? "aux" : "main", FALSE, stream_type,
                                 g_get_real_time () / 1000);
     g_hash_table_insert (w->playlists, g_strdup (key), playlist);
   }
-  CrTrackOptions to = { w->hls_dir, stem, user_id, aux, video, caps, playlist };
+  CrTrackOptions to
+      = { w->hls_dir, stem, user_id, aux, audio_caps, video_caps, w->av_merge, playlist };
   g_autoptr (GError) error = NULL;
   r->track = cr_track_new (&to, worker_on_segment, r, &error);
   if (r->track == NULL) {
@@ -211,28 +260,48 @@ worker_start_rec (Worker *w, const char *user_id, gboolean aux, gboolean video, 
     rec_free (r);
     return;
   }
-  g_autoptr (JsonObject) req = json_object_new ();
-  json_object_set_int_member (req, "SdkAppId", (gint64)w->task->sdk_app_id);
-  json_object_set_boolean_member (req, "StrRoom", w->task->room_id_type == 0);
-  json_object_set_string_member (req, "RoomId", w->task->room_id);
-  json_object_set_string_member (req, "UserId", user_id);
-  json_object_set_string_member (req, "Stream", aux ? "aux" : "main");
-  json_object_set_string_member (req, "Media", video ? "video" : "audio");
-  json_object_set_int_member (req, "RtpPort", cr_track_rtp_port (r->track));
-  json_object_set_int_member (req, "RtcpPort", 0);
-  g_autofree char *body = cr_json_object_to_string (req);
-  guint status = 0;
-  g_autoptr (JsonObject) reply = worker_call (w, "POST", "/internal/forwards", body, &status);
-  const char *forward = cr_json_get_string (reply, "ForwardId");
-  if (status != 201 || forward == NULL) {
-    g_info ("task %s: %s not forwarded yet (HTTP %u)", w->task->task_id, key, status);
-    cr_track_finish (r->track);
+  if ((r->media[1] && !worker_subscribe (w, r, TRUE))
+      || (r->media[0] && !worker_subscribe (w, r, FALSE))) {
+    worker_end_rec (w, r);
     rec_free (r);
     return;
   }
-  r->forward_id = g_strdup (forward);
   g_hash_table_insert (w->recs, r->key, r);
   g_info ("task %s: recording %s", w->task->task_id, key);
+}
+
+/* AvMerge: one track per user's stream with the audio and video it has. It starts once every
+ * medium the publisher announced has arrived (or after AV_WAIT_US with what there is), and
+ * starts again (after a discontinuity) when the media change: a camera turned on or off. */
+static void
+worker_follow_merged (Worker *w, const char *user, gboolean aux, const char *caps[2],
+                      const gboolean announced[2], GHashTable *present)
+{
+  if (caps[0] == NULL && caps[1] == NULL)
+    return;
+  g_autofree char *key = g_strdup_printf ("%s/%s/av", user, aux ? "aux" : "main");
+  g_hash_table_add (present, g_strdup (key));
+  Rec *r = g_hash_table_lookup (w->recs, key);
+  if (r != NULL && r->media[0] == (caps[0] != NULL) && r->media[1] == (caps[1] != NULL))
+    return;
+  if (r != NULL) {
+    g_info ("task %s: %s changes media; its file goes on after a discontinuity", w->task->task_id,
+            key);
+    worker_end_rec (w, r);
+    g_hash_table_remove (w->recs, key);
+  }
+  gint64 now = g_get_monotonic_time ();
+  gint64 *since = g_hash_table_lookup (w->waiting_since, key);
+  if (since == NULL) {
+    since = g_new (gint64, 1);
+    *since = now;
+    g_hash_table_insert (w->waiting_since, g_strdup (key), since);
+  }
+  gboolean complete = (!announced[0] || caps[0] != NULL) && (!announced[1] || caps[1] != NULL);
+  if (!complete && now - *since < AV_WAIT_US)
+    return;
+  g_hash_table_remove (w->waiting_since, key);
+  worker_start_rec (w, user, aux, caps[0], caps[1], key);
 }
 
 static gboolean
@@ -381,6 +450,7 @@ worker_load_task (Worker *w, GError **error)
   w->media_id = cr_json_get_int (record, "MediaId", &v) ? (int)v : 0;
   w->max_idle_s = cr_json_get_int (record, "MaxIdleTime", &v) ? v : 30;
   w->output_format = cr_json_get_int (record, "OutputFormat", &v) ? (int)v : 0;
+  w->av_merge = cr_json_get_int (record, "AvMerge", &v) && v == 1;
   w->max_file_ms = (cr_json_get_int (record, "MaxMediaFileDuration", &v) ? v : 1440) * 60000;
   g_clear_pointer (&w->subscription, cr_subscription_free);
   w->subscription = cr_subscription_new (cr_json_get_object (record, "SubscribeStreamUserIds"));
@@ -520,15 +590,26 @@ worker_poll (gpointer data)
       return G_SOURCE_REMOVE;
     }
     gboolean aux = g_strcmp0 (cr_json_get_string (s, "Stream"), "aux") == 0;
+    const char *caps[2] = { NULL, NULL };
+    gboolean announced[2] = { FALSE, FALSE };
     for (int video = 0; video < 2 && user != NULL; video++) {
-      const char *caps = cr_json_get_string (s, video ? "VideoCaps" : "AudioCaps");
-      if (caps == NULL || !worker_wants (w, user, aux, video))
+      if (!worker_wants (w, user, aux, video))
+        continue;
+      caps[video] = cr_json_get_string (s, video ? "VideoCaps" : "AudioCaps");
+      announced[video] = cr_json_get_bool (s, video ? "HasVideo" : "HasAudio");
+    }
+    if (user != NULL && w->av_merge) {
+      worker_follow_merged (w, user, aux, caps, announced, present);
+      continue;
+    }
+    for (int video = 0; video < 2 && user != NULL; video++) {
+      if (caps[video] == NULL)
         continue;
       g_autofree char *key
           = g_strdup_printf ("%s/%s/%s", user, aux ? "aux" : "main", video ? "video" : "audio");
       g_hash_table_add (present, g_strdup (key));
       if (!g_hash_table_contains (w->recs, key))
-        worker_start_rec (w, user, aux, video, caps, key);
+        worker_start_rec (w, user, aux, video ? NULL : caps[0], video ? caps[1] : NULL, key);
     }
   }
   /* Tracks whose stream went away, or that the subscription no longer wants, end. */
@@ -589,6 +670,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.recs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)rec_free);
   w.playlists
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_playlist_free);
+  w.waiting_since = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   w.http = soup_session_new_with_options ("timeout", 5, NULL);
   w.loop = g_main_loop_new (NULL, FALSE);
   if (!worker_load_task (&w, error))
@@ -662,6 +744,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
 out:
   g_hash_table_unref (w.recs);
   g_hash_table_unref (w.playlists);
+  g_hash_table_unref (w.waiting_since);
   g_clear_pointer (&w.subscription, cr_subscription_free);
   if (w.params != NULL)
     json_object_unref (w.params);
