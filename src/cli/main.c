@@ -16,6 +16,7 @@ static const Command commands[] = {
   { "usersig", cr_cmd_usersig, "print a TRTC UserSig for a user" },
   { "record", cr_cmd_record, "record one task (the worker the daemon starts per task)" },
   { "publish", cr_cmd_publish, "publish a synthetic stream into a room over WHIP (for tests)" },
+  { "avsync", cr_cmd_avsync, "measure the A/V sync of recorded files (flashes and beeps)" },
   { "version", cr_cmd_version, "print the version" },
 };
 

@@ -12,6 +12,7 @@
 #include "blob/blob_store.h"
 #include "common/json_util.h"
 #include "recorder/outputs.h"
+#include "recorder/avsync.h"
 #include "recorder/naming.h"
 #include "recorder/subscription.h"
 #include "recorder/track.h"
@@ -546,6 +547,77 @@ worker_write_outputs (Worker *w)
     worker_remove_spool (w->hls_dir);
 }
 
+/* ---- the A/V sync report ---- */
+
+#define AVSYNC_MAX_S 120 /* seconds of each stream examined (decoding costs CPU) */
+
+/* The first segments of @pl covering AVSYNC_MAX_S (at least one), as CrAvsyncFile. */
+static GArray *
+worker_avsync_files (Worker *w, const CrPlaylist *pl, guint medium, GPtrArray *paths)
+{
+  GArray *files = g_array_new (FALSE, FALSE, sizeof (CrAvsyncFile));
+  gint64 begin = 0;
+  for (guint i = 0; pl != NULL && i < pl->segments->len; i++) {
+    const CrSegment *s = g_ptr_array_index (pl->segments, i);
+    if (s->media != 0 && (s->media & medium) == 0)
+      continue;
+    if (files->len == 0)
+      begin = s->start_ms;
+    else if (s->start_ms - begin > AVSYNC_MAX_S * 1000)
+      break;
+    char *path = g_build_filename (w->hls_dir, s->uri, NULL);
+    g_ptr_array_add (paths, path);
+    CrAvsyncFile f = { path, s->start_ms };
+    g_array_append_val (files, f);
+  }
+  return files;
+}
+
+/* "<stem>.avsync.json" beside each user's stream that has both audio and video. */
+static void
+worker_write_avsync (Worker *w)
+{
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, w->playlists);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    const CrPlaylist *pl = value;
+    const CrPlaylist *video = NULL, *audio = NULL;
+    if (g_str_has_suffix (key, "/av")) {
+      video = audio = pl;
+    } else if (g_str_has_suffix (key, "/video")) {
+      g_autofree char *akey = g_strdup_printf ("%s/%s/audio", pl->user_id, pl->media_id);
+      video = pl;
+      audio = g_hash_table_lookup (w->playlists, akey);
+    }
+    if (video == NULL || audio == NULL || video->segments->len == 0 || audio->segments->len == 0)
+      continue;
+    g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GArray) vfiles = worker_avsync_files (w, video, CR_SEGMENT_VIDEO, paths);
+    g_autoptr (GArray) afiles = worker_avsync_files (w, audio, CR_SEGMENT_AUDIO, paths);
+    CrAvsyncReport report;
+    g_autoptr (GError) error = NULL;
+    if (!cr_avsync_measure ((CrAvsyncFile *)vfiles->data, vfiles->len, (CrAvsyncFile *)afiles->data,
+                            afiles->len, &report, &error)) {
+      g_warning ("task %s: A/V sync of %s: %s", w->task->task_id, (char *)key, error->message);
+      continue;
+    }
+    CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
+                            w->task->task_id,    w->prefix,        w->failover };
+    g_autofree char *stem
+        = cr_naming_single_stem (&naming, pl->user_id, g_strcmp0 (pl->media_id, "aux") == 0);
+    g_autofree char *name = g_strconcat (stem, ".avsync.json", NULL);
+    g_autofree char *path = g_build_filename (w->dir, name, NULL);
+    g_autofree char *json = cr_avsync_report_to_json (&report);
+    if (!cr_file_replace_durably (path, json, strlen (json), &error)) {
+      g_warning ("task %s: %s", w->task->task_id, error->message);
+      continue;
+    }
+    worker_store_file (w, name);
+    g_info ("task %s: A/V sync of %s: %s", w->task->task_id, (char *)key, json);
+  }
+}
+
 /* ---- the loop ---- */
 
 static gboolean
@@ -729,6 +801,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
     rc = 0;
   } else if (w.error == NULL) {
     worker_leave_room (&w);
+    worker_write_avsync (&w); /* before the outputs: those may remove a working HLS */
     worker_write_outputs (&w);
     JsonObject *stopped = json_object_new ();
     json_object_set_int_member (stopped, "LeaveCode", w.leave_code < 0 ? 0 : w.leave_code);

@@ -88,6 +88,7 @@ describe('single-stream recording', () => {
     const started = Date.now();
     await sleep(3000);
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    for (const p of procs.splice(0)) p.kill('SIGKILL'); // no load left for the next tests
     const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
     const m3u8s = listed.map((f) => path.join(dir, f.FileName));
     await until('every playlist ended', () => m3u8s.every((f) => existsSync(f) && readFileSync(f, 'utf8').includes('#EXT-X-ENDLIST')), 20000);
@@ -137,6 +138,21 @@ describe('single-stream recording', () => {
       }
       // Recorded from the first segment (>= 10 s before `started`) to the Delete.
       assert.ok(total >= 10 + elapsed - 4 && total <= 10 + elapsed + 12, `${f.FileName}: ${total} s recorded, ~${(10 + elapsed).toFixed(1)} s expected`);
+    }
+
+    // The A/V sync report of each user (H.264 remuxed, VP8 transcoded): every flash paired with its
+    // beep. (The offset itself is asserted in the AvMerge test, with one publisher on the machine:
+    // two publishers starting with the recording on 2 cores measured -150..+95 ms, their own
+    // encoders' queueing, which the report is there to show.)
+    for (const user of ['alice', 'bob']) {
+      const report = JSON.parse(await until(`${user}'s A/V sync report`, () => {
+        const f = path.join(dir, `${stem(user)}.avsync.json`);
+        return existsSync(f) && readFileSync(f, 'utf8');
+      }, 10000));
+      console.log('AVSYNC', user, JSON.stringify(report));
+      assert.equal(report.Method, 'markers');
+      assert.ok(report.Pairs >= 8 && report.Pairs >= report.Flashes - 1, `${user}: ${JSON.stringify(report)}`);
+      assert.ok(report.MinMs <= report.OffsetMs && report.OffsetMs <= report.MaxMs);
     }
 
     // Callbacks: 301, then 307 and 304 per file, then 302 LeaveCode 0; each signed over its raw body.
@@ -281,6 +297,15 @@ describe('single-stream recording', () => {
       .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 310), 20000);
     assert.deepEqual(done.EventInfo.Payload.FileList, [`${stem}.mp4`]);
     assert.deepEqual(probe(path.join(dir, `${stem}.mp4`)).streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+    // The sync report beside the files, and the MP4 measured the same way: within ±40 ms.
+    const report = JSON.parse(readFileSync(path.join(dir, `${stem}.avsync.json`), 'utf8'));
+    console.log('AVSYNC hls', JSON.stringify(report));
+    assert.equal(report.Method, 'markers');
+    assert.ok(report.Pairs >= 5, JSON.stringify(report));
+    assert.ok(Math.abs(report.OffsetMs) <= 40, JSON.stringify(report));
+    const mp4 = JSON.parse(execFileSync(BIN, ['avsync', path.join(dir, `${stem}.mp4`)], { encoding: 'utf8' }));
+    console.log('AVSYNC mp4', JSON.stringify(mp4));
+    assert.ok(mp4.Pairs >= 5 && Math.abs(mp4.OffsetMs) <= 40, JSON.stringify(mp4));
   });
 
   test('MaxIdleTime: with no one publishing the task ends by itself', T, async () => {
@@ -364,7 +389,7 @@ describe('MP4 and AAC outputs', () => {
     assert.equal(Status, 0);
     assert.ok(FileList.length >= 2, FileList.join(' '));
     assert.deepEqual(FileList, FileList.map((_, i) => `${stem}_${i + 1}.mp4`));
-    assert.deepEqual(readdirSync(dir).sort(), [...FileList].sort(), 'only the MP4s remain');
+    assert.deepEqual(readdirSync(dir).sort(), [...FileList, `${stem}.avsync.json`].sort(), 'only the MP4s (and the sync report) remain');
     for (let i = 0; i < FileMessage.length; i++) {
       const m = FileMessage[i];
       assert.deepEqual([m.UserId, m.TrackType, m.MediaId], ['judy', 'audio_video', 'main']);

@@ -1,0 +1,184 @@
+/* Flash and beep detection in decoded media; see avsync.h. */
+#include "avsync.h"
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+#include <math.h>
+#include <stdlib.h>
+
+#define DECODE_TIMEOUT_S 120
+#define FLASH_LUMA 200      /* mean luma of a white frame (the picture around it is darker) */
+#define DARK_LUMA 180       /* ... and of the frame before a flash */
+#define LOUD_LEVEL 0.4      /* |sample| of the beep (0.8 full scale) vs the tone (0.1) */
+#define QUIET_BEFORE_MS 300 /* a beep starts after this much quiet */
+#define PAIR_WINDOW_MS 500
+
+typedef struct {
+  gboolean video;
+  gint64 start_ms;        /* the file's wall-clock start */
+  GstClockTime first_pts; /* of the first buffer decoded from the file */
+  double prev_luma;       /* video: the previous frame's mean */
+  double last_loud_ms;    /* audio: the last loud sample */
+  GArray *marks;          /* double: wall-clock ms of each flash or beep onset */
+  double last_ms;         /* the end of the last buffer */
+} Scan;
+
+static double
+scan_time_ms (Scan *s, GstClockTime pts)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (s->first_pts))
+    s->first_pts = pts;
+  return (double)s->start_ms + (double)GST_CLOCK_DIFF (s->first_pts, pts) / GST_MSECOND;
+}
+
+static void
+scan_video (Scan *s, const guint8 *data, gsize size, double t_ms)
+{
+  guint64 sum = 0;
+  for (gsize i = 0; i < size; i++)
+    sum += data[i];
+  double luma = size > 0 ? (double)sum / (double)size : 0;
+  if (luma > FLASH_LUMA && s->prev_luma < DARK_LUMA)
+    g_array_append_val (s->marks, t_ms);
+  s->prev_luma = luma;
+}
+
+static void
+scan_audio (Scan *s, const gint16 *samples, gsize n, double t_ms)
+{
+  const double loud = LOUD_LEVEL * 32767.0;
+  for (gsize i = 0; i < n; i++) {
+    double t = t_ms + (double)i * 1000.0 / 48000.0;
+    if (abs (samples[i]) < loud)
+      continue;
+    if (t - s->last_loud_ms > QUIET_BEFORE_MS)
+      g_array_append_val (s->marks, t);
+    s->last_loud_ms = t;
+  }
+}
+
+static void
+scan_on_handoff (GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer data)
+{
+  Scan *s = data;
+  if (!GST_BUFFER_PTS_IS_VALID (buf))
+    return;
+  double t = scan_time_ms (s, GST_BUFFER_PTS (buf));
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return;
+  if (s->video)
+    scan_video (s, map.data, map.size, t);
+  else
+    scan_audio (s, (const gint16 *)map.data, map.size / 2, t);
+  gst_buffer_unmap (buf, &map);
+  double duration
+      = GST_BUFFER_DURATION_IS_VALID (buf) ? (double)GST_BUFFER_DURATION (buf) / GST_MSECOND : 0;
+  s->last_ms = MAX (s->last_ms, t + duration);
+}
+
+/* Decodes the @video or audio stream of @path into @s. */
+static gboolean
+scan_file (Scan *s, const char *path, GError **error)
+{
+  g_autofree char *quoted = g_strescape (path, NULL);
+  g_autofree char *desc = g_strdup_printf (
+      "filesrc location=\"%s\" ! decodebin ! %s ! fakesink name=out sync=false "
+      "signal-handoffs=true",
+      quoted,
+      s->video ? "videoconvert ! video/x-raw,format=GRAY8"
+               : "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000");
+  GstElement *pipeline = gst_parse_launch (desc, error);
+  if (pipeline == NULL)
+    return FALSE;
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
+  g_signal_connect (sink, "handoff", G_CALLBACK (scan_on_handoff), s);
+  gst_object_unref (sink);
+  s->first_pts = GST_CLOCK_TIME_NONE;
+  gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
+  GstMessage *msg = ok ? gst_bus_timed_pop_filtered (bus, DECODE_TIMEOUT_S * GST_SECOND,
+                                                     GST_MESSAGE_EOS | GST_MESSAGE_ERROR)
+                       : NULL;
+  if (msg == NULL || GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) cause = NULL;
+    if (msg != NULL)
+      gst_message_parse_error (msg, &cause, NULL);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "cannot decode the %s of %s: %s",
+                 s->video ? "video" : "audio", path,
+                 cause != NULL ? cause->message : "no end within the time limit");
+    ok = FALSE;
+  }
+  g_clear_pointer (&msg, gst_message_unref);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  return ok;
+}
+
+static gboolean
+scan_files (Scan *s, const CrAvsyncFile *files, guint n, GError **error)
+{
+  for (guint i = 0; i < n; i++) {
+    s->start_ms = files[i].start_ms >= 0 ? files[i].start_ms : (gint64)s->last_ms;
+    if (!scan_file (s, files[i].path, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static int
+compare_doubles (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+gboolean
+cr_avsync_measure (const CrAvsyncFile *video, guint n_video, const CrAvsyncFile *audio,
+                   guint n_audio, CrAvsyncReport *out, GError **error)
+{
+  *out = (CrAvsyncReport){ 0 };
+  Scan v
+      = { .video = TRUE, .prev_luma = 255, .marks = g_array_new (FALSE, FALSE, sizeof (double)) };
+  Scan a = { .video = FALSE,
+             .last_loud_ms = -1e18,
+             .marks = g_array_new (FALSE, FALSE, sizeof (double)) };
+  gboolean ok = scan_files (&v, video, n_video, error) && scan_files (&a, audio, n_audio, error);
+  if (ok) {
+    out->flashes = v.marks->len;
+    out->beeps = a.marks->len;
+    out->measured_s = n_video > 0 ? (v.last_ms - (double)video[0].start_ms) / 1000.0 : 0;
+    g_autoptr (GArray) offsets = g_array_new (FALSE, FALSE, sizeof (double));
+    for (guint i = 0; i < v.marks->len; i++) {
+      double flash = g_array_index (v.marks, double, i), best = PAIR_WINDOW_MS;
+      for (guint j = 0; j < a.marks->len; j++) {
+        double d = g_array_index (a.marks, double, j) - flash;
+        if (fabs (d) < fabs (best))
+          best = d;
+      }
+      if (fabs (best) < PAIR_WINDOW_MS)
+        g_array_append_val (offsets, best);
+    }
+    out->pairs = offsets->len;
+    if (offsets->len > 0) {
+      g_array_sort (offsets, compare_doubles);
+      out->min_ms = g_array_index (offsets, double, 0);
+      out->max_ms = g_array_index (offsets, double, offsets->len - 1);
+      out->offset_ms = g_array_index (offsets, double, offsets->len / 2);
+    }
+  }
+  g_array_unref (v.marks);
+  g_array_unref (a.marks);
+  return ok;
+}
+
+char *
+cr_avsync_report_to_json (const CrAvsyncReport *r)
+{
+  return g_strdup_printf ("{\"Method\":\"%s\",\"Flashes\":%u,\"Beeps\":%u,\"Pairs\":%u,"
+                          "\"OffsetMs\":%.1f,\"MinMs\":%.1f,\"MaxMs\":%.1f,"
+                          "\"MeasuredSeconds\":%.1f}",
+                          r->pairs > 0 ? "markers" : "none", r->flashes, r->beeps, r->pairs,
+                          r->offset_ms, r->min_ms, r->max_ms, r->measured_s);
+}
