@@ -1,0 +1,133 @@
+/* The worker's side of the daemon's internal API: calls with the token, callback events for the
+ * daemon to sign and deliver, and the robot's membership of the room with the room's events (a
+ * kicked robot or a dismissed room ends the task). See worker_private.h. */
+#include <string.h>
+
+#include "common/json_util.h"
+#include "recorder/worker_private.h"
+
+/* ---- the daemon's internal API ---- */
+
+JsonObject *
+worker_call (Worker *w, const char *method, const char *path, const char *body, guint *status)
+{
+  g_autofree char *url = g_strconcat (w->o->server, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  if (msg == NULL)
+    return NULL;
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Cloudrec-Token",
+                                w->token);
+  if (body != NULL) {
+    g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
+    soup_message_set_request_body_from_bytes (msg, "application/json", b);
+  }
+  g_autoptr (GBytes) reply = soup_session_send_and_read (w->http, msg, NULL, NULL);
+  *status = soup_message_get_status (msg);
+  if (reply == NULL)
+    return NULL;
+  gsize len = 0;
+  const char *text = g_bytes_get_data (reply, &len);
+  return len > 0 && text[0] == '{' ? cr_json_parse_object (text, len, NULL) : NULL;
+}
+
+/* A callback event for the daemon to sign and deliver (301 start, 302 stop, 304 file info, 307
+ * first segment). Takes @payload. */
+void
+worker_emit (Worker *w, int event_type, JsonObject *payload)
+{
+  g_autoptr (JsonObject) req = json_object_new ();
+  json_object_set_int_member (req, "SdkAppId", (gint64)w->task->sdk_app_id);
+  json_object_set_string_member (req, "TaskId", w->task->task_id);
+  json_object_set_int_member (req, "EventType", event_type);
+  json_object_set_object_member (req, "Payload", payload);
+  g_autofree char *body = cr_json_object_to_string (req);
+  guint status = 0;
+  JsonObject *reply = worker_call (w, "POST", "/internal/callbacks", body, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
+  if (status != 202)
+    g_warning ("task %s: callback %d not queued (HTTP %u)", w->task->task_id, event_type, status);
+}
+
+/* ---- the robot in the room ---- */
+
+/* "/internal/rooms/{app}/{room|str-room}/{room}" followed by @suffix. */
+char *
+worker_room_path (Worker *w, const char *suffix)
+{
+  g_autofree char *room = g_uri_escape_string (w->task->room_id, NULL, FALSE);
+  return g_strdup_printf ("/internal/rooms/%" G_GUINT64_FORMAT "/%s/%s%s", w->task->sdk_app_id,
+                          w->task->room_id_type == 0 ? "str-room" : "room", room, suffix);
+}
+
+/* The robot joins the room as a member (it follows the room's events from here on). FALSE when
+ * the task must end: someone publishes with the robot's UserId (LeaveCode 101). */
+gboolean
+worker_join_room (Worker *w)
+{
+  g_autofree char *user = g_uri_escape_string (w->task->user_id, NULL, FALSE);
+  g_autofree char *suffix = g_strconcat ("/members/", user, "?task=", w->task->task_id, NULL);
+  g_autofree char *path = worker_room_path (w, suffix);
+  guint status = 0;
+  g_autoptr (JsonObject) reply = worker_call (w, "PUT", path, NULL, &status);
+  gint64 seq = 0;
+  if (status == 409) {
+    g_info ("task %s: user %s publishes in the room; the robot leaves", w->task->task_id,
+            w->task->user_id);
+    w->leave_code = 101;
+    return FALSE;
+  }
+  if (status == 200 && cr_json_get_int (reply, "LastSeq", &seq)) {
+    w->joined = TRUE;
+    w->room_seq = (guint64)seq;
+  }
+  return TRUE;
+}
+
+void
+worker_leave_room (Worker *w)
+{
+  if (!w->joined)
+    return;
+  g_autofree char *user = g_uri_escape_string (w->task->user_id, NULL, FALSE);
+  g_autofree char *suffix = g_strconcat ("/members/", user, "?task=", w->task->task_id, NULL);
+  g_autofree char *path = worker_room_path (w, suffix);
+  guint status = 0;
+  JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
+  w->joined = FALSE;
+}
+
+/* The room's events since the last poll: the robot kicked (LeaveCode 1) or the room dismissed
+ * (2) ends the task. A registry that went back in time is a restarted daemon: join again. */
+void
+worker_follow_events (Worker *w, JsonObject *state)
+{
+  gint64 last = 0;
+  if (!cr_json_get_int (state, "LastSeq", &last))
+    return;
+  if ((guint64)last < w->room_seq) {
+    w->joined = FALSE;
+    w->room_seq = 0;
+    return;
+  }
+  JsonArray *events = json_object_has_member (state, "Events")
+                          ? json_object_get_array_member (state, "Events")
+                          : NULL;
+  for (guint i = 0; events != NULL && i < json_array_get_length (events); i++) {
+    JsonObject *ev = json_array_get_object_element (events, i);
+    const char *type = cr_json_get_string (ev, "Type");
+    if (g_strcmp0 (type, "dismiss") == 0)
+      w->leave_code = 2;
+    else if (g_strcmp0 (type, "kick") == 0
+             && g_strcmp0 (cr_json_get_string (ev, "UserId"), w->task->user_id) == 0)
+      w->leave_code = 1;
+  }
+  w->room_seq = (guint64)last;
+  if (w->leave_code >= 0) {
+    g_info ("task %s: the robot %s (LeaveCode %d)", w->task->task_id,
+            w->leave_code == 1 ? "was kicked" : "left a dismissed room", w->leave_code);
+    w->joined = FALSE; /* out of the room already */
+  }
+}

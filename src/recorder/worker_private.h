@@ -1,0 +1,91 @@
+/* The worker's shared state and the functions its files give each other (worker.c: the task
+ * loop; worker_daemon.c: the daemon's internal API, room membership and events; worker_tracks.c:
+ * one recording per user's stream; worker_finish.c: what is written when the task ends). Private
+ * to src/recorder/worker*.c. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "blob/blob_store.h"
+#include "recorder/subscription.h"
+#include "recorder/track.h"
+#include "recorder/worker.h"
+#include "store/task_store.h"
+
+G_BEGIN_DECLS
+
+#define AV_WAIT_US (3 * G_USEC_PER_SEC) /* AvMerge: how long to wait for an announced medium */
+
+typedef struct _Worker Worker;
+
+typedef struct {
+  Worker *w;
+  char *key; /* "user/main|aux/audio|video", or "user/main|aux/av" with AvMerge */
+  char *user_id;
+  gboolean aux;
+  gboolean media[2]; /* audio, video: what the track records */
+  CrTrack *track;
+  char *forward_ids[2];
+} Rec;
+
+struct _Worker {
+  const CrWorkerOptions *o;
+  GMainLoop *loop;
+  SoupSession *http;
+  char *token;
+  CrTaskStore *store;
+  CrTask *task;
+  JsonObject *params;
+  gint64 revision;
+  CrSubscription *subscription;
+  int stream_type;           /* 0 A+V, 1 audio, 2 video */
+  int media_id;              /* 0 main+aux, 1 main, 2 aux */
+  gboolean av_merge;         /* AvMerge: a user's audio and video in the same file */
+  GHashTable *waiting_since; /* AvMerge key -> monotonic µs since part of it is there */
+  gint64 max_idle_s;
+  int output_format;  /* OutputFormat 0..4 */
+  gint64 max_file_ms; /* MaxMediaFileDuration */
+  CrBlobStore *blobs; /* where the files go */
+  char *key_prefix;   /* "<Prefix>/<TaskId>": the objects' key prefix */
+  char *dir;          /* local working directory of the task's files (blobs->work_dir) */
+  char *hls_dir;      /* where the HLS goes: dir, or a spool under it when no HLS is wanted */
+  const char **prefix;
+  GHashTable *recs;      /* key -> Rec */
+  GHashTable *playlists; /* key -> CrPlaylist, for as long as the task runs */
+  gint64 last_media_us;
+  gboolean joined;  /* the robot is a member of the room */
+  guint64 room_seq; /* the last room event seen */
+  CrTaskStatus status;
+  int leave_code;     /* -1 while running */
+  int failover;       /* the "ha<n>_" of this worker's files; 0 for the first worker */
+  gboolean signalled; /* SIGTERM/SIGINT: Delete, or the daemon shutting down */
+  GError *error;
+};
+
+void rec_free (Rec *r);
+
+/* worker_daemon.c */
+JsonObject *worker_call (Worker *w, const char *method, const char *path, const char *body,
+                         guint *status);
+void worker_emit (Worker *w, int event_type, JsonObject *payload);
+char *worker_room_path (Worker *w, const char *suffix);
+gboolean worker_join_room (Worker *w);
+void worker_leave_room (Worker *w);
+void worker_follow_events (Worker *w, JsonObject *state);
+
+/* worker_tracks.c */
+gboolean worker_keeps_hls (Worker *w);
+gboolean worker_store_file (Worker *w, const char *name);
+gboolean worker_wants (Worker *w, const char *user_id, gboolean aux, gboolean video);
+void worker_start_rec (Worker *w, const char *user_id, gboolean aux, const char *audio_caps,
+                       const char *video_caps, const char *key);
+void worker_end_rec (Worker *w, Rec *r);
+void worker_follow_merged (Worker *w, const char *user, gboolean aux, const char *caps[2],
+                           const gboolean announced[2], GHashTable *present);
+
+/* worker_finish.c */
+void worker_write_outputs (Worker *w);
+void worker_write_avsync (Worker *w);
+
+G_END_DECLS
