@@ -28,6 +28,7 @@ cr_cmd_publish (int argc, char **argv)
   gint64 sdk_app_id = 0;
   int duration = 0, fps = 15, bitrate = 0;
   gboolean no_audio = FALSE, no_video = FALSE;
+  g_autofree char *video_pause = NULL;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://HOST:PORT", "URL" },
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId", "N" },
@@ -46,6 +47,8 @@ cr_cmd_publish (int argc, char **argv)
     { "bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate, "video kbit/s (default from the size)", "KBPS" },
     { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "publish no audio", NULL },
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
+    { "video-pause", 0, 0, G_OPTION_ARG_STRING, &video_pause,
+      "turn the camera off AT seconds in, for SECONDS (the audio goes on)", "AT:SECONDS" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
@@ -88,6 +91,12 @@ cr_cmd_publish (int argc, char **argv)
                                 "yellow, cyan, magenta, gray, orange, purple) or #RRGGBB, not "
                                 "\"%s\"",
                                 color);
+  if (video_pause != NULL
+      && (sscanf (video_pause, "%d:%d", &o.video_pause_at_s, &o.video_pause_s) != 2
+          || o.video_pause_at_s < 1 || o.video_pause_s < 1 || o.video_pause_at_s > 86400
+          || o.video_pause_s > 86400))
+    return publish_usage_error ("--video-pause must be AT:SECONDS (whole seconds >= 1), not \"%s\"",
+                                video_pause);
   o.solid = color != NULL;
   o.server = server;
   o.sdk_app_id = (guint64)sdk_app_id;

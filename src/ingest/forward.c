@@ -182,13 +182,10 @@ forward_request_keyframe (CrForward *fwd, gint64 now_us)
                       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
 }
 
-guint
-cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port)
+void
+cr_forward_request_keyframe (CrForward *fwd)
 {
-  Subscriber s = { 0, loopback (rtp_port), rtcp_port != 0 ? loopback (rtcp_port) : NULL };
   g_mutex_lock (&fwd->lock);
-  s.id = ++fwd->next_id;
-  g_array_append_val (fwd->subscribers, s);
   gboolean ask = fwd->is_video;
   if (ask) {
     fwd->want_keyframe = TRUE;
@@ -197,6 +194,17 @@ cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port)
   g_mutex_unlock (&fwd->lock);
   if (ask)
     forward_request_keyframe (fwd, g_get_monotonic_time ());
+}
+
+guint
+cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port)
+{
+  Subscriber s = { 0, loopback (rtp_port), rtcp_port != 0 ? loopback (rtcp_port) : NULL };
+  g_mutex_lock (&fwd->lock);
+  s.id = ++fwd->next_id;
+  g_array_append_val (fwd->subscribers, s);
+  g_mutex_unlock (&fwd->lock);
+  cr_forward_request_keyframe (fwd);
   return s.id;
 }
 

@@ -25,6 +25,8 @@ void cr_forward_free (CrForward *fwd);
 /* Adds a subscriber; returns its id (> 0). @rtcp_port may be 0 (no sender reports). */
 guint cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port);
 gboolean cr_forward_remove (CrForward *fwd, guint id);
+/* Asks the publisher for a keyframe (PLI/FIR), repeated until one has passed (video only). */
+void cr_forward_request_keyframe (CrForward *fwd);
 guint cr_forward_subscriber_count (CrForward *fwd);
 
 /* Once a second: re-sends the publisher's newest sender report (from @rtp_session, the

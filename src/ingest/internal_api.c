@@ -12,7 +12,8 @@
  *   DELETE /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId}?task=TaskId
  *   POST   /internal/forwards  {"SdkAppId","StrRoom","RoomId","UserId","Stream","Media",
  *                               "RtpPort","RtcpPort"} -> 201 {"ForwardId","Caps","Ssrc"}
- *   DELETE /internal/forwards/{ForwardId} */
+ *   DELETE /internal/forwards/{ForwardId}
+ *   POST   /internal/forwards/{ForwardId}/keyframe -> 202 (asks the publisher for a keyframe) */
 #include <string.h>
 
 #include "common/json_util.h"
@@ -236,8 +237,9 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
   internal_reply_json (msg, SOUP_STATUS_CREATED, reply);
 }
 
-static void
-internal_forward_remove (CrIngest *ingest, SoupServerMessage *msg, const char *forward_id)
+/* The forward "<publisher>-<a|v>-<n>" and its subscriber number, or NULL. */
+static CrForward *
+internal_find_forward (CrIngest *ingest, const char *forward_id, guint *subscriber)
 {
   g_auto (GStrv) parts = g_strsplit (forward_id, "-", 3);
   guint64 n = 0;
@@ -246,12 +248,35 @@ internal_forward_remove (CrIngest *ingest, SoupServerMessage *msg, const char *f
   CrForward *fwd = pub != NULL && pub->session != NULL && (parts[1][0] == 'a' || parts[1][0] == 'v')
                        ? cr_ingest_session_forward (pub->session, parts[1][0] == 'v')
                        : NULL;
-  if (fwd == NULL || !g_ascii_string_to_unsigned (parts[2], 10, 1, G_MAXUINT, &n, NULL)
-      || !cr_forward_remove (fwd, (guint)n)) {
+  if (fwd == NULL || !g_ascii_string_to_unsigned (parts[2], 10, 1, G_MAXUINT, &n, NULL))
+    return NULL;
+  *subscriber = (guint)n;
+  return fwd;
+}
+
+static void
+internal_forward_remove (CrIngest *ingest, SoupServerMessage *msg, const char *forward_id)
+{
+  guint n = 0;
+  CrForward *fwd = internal_find_forward (ingest, forward_id, &n);
+  if (fwd == NULL || !cr_forward_remove (fwd, n)) {
     cr_ingest_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no forward %s", forward_id);
     return;
   }
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+static void
+internal_forward_keyframe (CrIngest *ingest, SoupServerMessage *msg, const char *forward_id)
+{
+  guint n = 0;
+  CrForward *fwd = internal_find_forward (ingest, forward_id, &n);
+  if (fwd == NULL) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no forward %s", forward_id);
+    return;
+  }
+  cr_forward_request_keyframe (fwd);
+  soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
 }
 
 static void
@@ -285,6 +310,9 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
     internal_forward_add (ingest, msg);
   else if (n == 2 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "DELETE") == 0)
     internal_forward_remove (ingest, msg, raw[1]);
+  else if (n == 3 && strcmp (raw[0], "forwards") == 0 && strcmp (raw[2], "keyframe") == 0
+           && strcmp (method, "POST") == 0)
+    internal_forward_keyframe (ingest, msg, raw[1]);
   else
     cr_ingest_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no internal resource %s %s", method, path);
 }

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "recorder/video_fill.h"
+
 #define EOS_TIMEOUT_S 5 /* splitmuxsink sometimes never posts EOS (media-notes) */
 
 struct _CrTrack {
@@ -28,7 +30,11 @@ struct _CrTrack {
   GstClockTime base_pts; /* its first buffer's PTS */
   GMutex lock;           /* pending */
   CrTrackSegmentFunc on_segment;
+  CrTrackKeyframeFunc on_keyframe;
   gpointer user_data;
+  gint64 last_video_us; /* atomic: monotonic µs of the last video packet */
+  CrVideoFill *fill;    /* FillType, or NULL */
+  guint fill_timer;
   guint bus_watch;
   gboolean eos;
 };
@@ -170,8 +176,41 @@ static GstPadProbeReturn
 track_count_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   CrTrack *t = data;
-  __atomic_store_n (&t->last_packet_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+  gint64 now = g_get_monotonic_time ();
+  __atomic_store_n (&t->last_packet_us, now, __ATOMIC_RELAXED);
+  if (t->udpsrc[1] != NULL && GST_PAD_PARENT (pad) == t->udpsrc[1])
+    __atomic_store_n (&t->last_video_us, now, __ATOMIC_RELAXED);
   return GST_PAD_PROBE_OK;
+}
+
+static void
+track_need_keyframe (gpointer data)
+{
+  CrTrack *t = data;
+  if (t->on_keyframe != NULL)
+    t->on_keyframe (t, t->user_data);
+}
+
+static gboolean
+track_fill_tick (gpointer data)
+{
+  CrTrack *t = data;
+  cr_video_fill_tick (t->fill, __atomic_load_n (&t->last_video_us, __ATOMIC_RELAXED));
+  return G_SOURCE_CONTINUE;
+}
+
+/* FillType: filler pictures go where the parsed live pictures go. */
+static void
+track_setup_fill (CrTrack *t, int fill_type)
+{
+  GstElement *parse = gst_bin_get_by_name (GST_BIN (t->pipeline), "vout");
+  if (parse != NULL) {
+    GstPad *live = gst_element_get_static_pad (parse, "src");
+    t->fill = cr_video_fill_new (t->pipeline, live, fill_type, track_need_keyframe, t);
+    gst_object_unref (live);
+    t->fill_timer = g_timeout_add (CR_FILL_INTERVAL_MS, track_fill_tick, t);
+  }
+  g_clear_object (&parse);
 }
 
 /* The picture size, for #EXT-X-TRTC-VIDEO-METADATA, from the parser's caps. */
@@ -232,7 +271,8 @@ track_clean_caps (const char *caps)
   return gst_caps_to_string (clean);
 }
 
-/* "udpsrc ! jitterbuffer ! chain ! sink.<pad>" for one medium. */
+/* "udpsrc ! jitterbuffer ! chain ! queue ! sink.<pad>" for one medium; the end of the video
+ * chain is named "vout" (FillType injects there). */
 static gboolean
 track_append_branch (GString *desc, const char *caps, gboolean video, const char *sink_pad,
                      GError **error)
@@ -244,14 +284,15 @@ track_append_branch (GString *desc, const char *caps, gboolean video, const char
   }
   g_string_append_printf (desc,
                           " udpsrc name=%s address=127.0.0.1 port=0 caps=\"%s\" ! "
-                          "rtpjitterbuffer latency=200 ! %s ! queue ! sink.%s",
-                          video ? "vsrc" : "asrc", clean, track_chain (caps, video), sink_pad);
+                          "rtpjitterbuffer latency=200 ! %s ! identity name=%s ! queue ! sink.%s",
+                          video ? "vsrc" : "asrc", clean, track_chain (caps, video),
+                          video ? "vout" : "aout", sink_pad);
   return TRUE;
 }
 
 CrTrack *
-cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer user_data,
-              GError **error)
+cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
+              CrTrackKeyframeFunc on_keyframe, gpointer user_data, GError **error)
 {
   if (o->audio_caps == NULL && o->video_caps == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "a track needs audio or video");
@@ -268,6 +309,7 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer u
       "splitmuxsink name=sink muxer-factory=mpegtsmux max-size-time=%" G_GUINT64_FORMAT
       " send-keyframe-requests=false async-finalize=false",
       (guint64)CR_TRACK_SEGMENT_S * GST_SECOND);
+  gboolean fill = o->fill_type == 0 || o->fill_type == 1;
   if ((o->video_caps != NULL && !track_append_branch (desc, o->video_caps, TRUE, "video", error))
       || (o->audio_caps != NULL
           && !track_append_branch (desc, o->audio_caps, FALSE, "audio_0", error)))
@@ -284,7 +326,10 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment, gpointer u
   t->udpsrc[1] = gst_bin_get_by_name (GST_BIN (pipeline), "vsrc");
   t->sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   t->on_segment = on_segment;
+  t->on_keyframe = on_keyframe;
   t->user_data = user_data;
+  if (fill && o->video_caps != NULL)
+    track_setup_fill (t, o->fill_type);
   t->pending
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)fragment_free);
   g_mutex_init (&t->lock);
@@ -346,6 +391,12 @@ cr_track_rtp_port (CrTrack *t, gboolean video)
   return (guint16)port;
 }
 
+guint
+cr_track_filled (CrTrack *t)
+{
+  return t->fill != NULL ? cr_video_fill_count (t->fill) : 0;
+}
+
 const char *
 cr_track_playlist_name (CrTrack *t)
 {
@@ -382,6 +433,8 @@ cr_track_finish (CrTrack *t)
   }
   gst_object_unref (bus);
   g_source_remove (t->bus_watch);
+  if (t->fill_timer != 0)
+    g_source_remove (t->fill_timer);
   gst_element_set_state (t->pipeline, GST_STATE_NULL);
   /* No fragment-closed came for what is still open (no EOS in time): list what is on disk. */
   g_autofree gpointer *open = g_hash_table_get_keys_as_array (t->pending, NULL);
@@ -395,6 +448,7 @@ cr_track_finish (CrTrack *t)
   for (int m = 0; m < 2; m++)
     g_clear_object (&t->udpsrc[m]);
   gst_object_unref (t->sink);
+  cr_video_fill_free (t->fill);
   gst_object_unref (t->pipeline);
   g_hash_table_unref (t->pending);
   g_mutex_clear (&t->lock);

@@ -30,6 +30,7 @@ typedef struct {
   const char *audio_caps;
   const char *video_caps;
   gboolean merged; /* an AvMerge file: named without a track type even with one medium */
+  int fill_type;   /* FillType while the video stops: 0 last picture, 1 black, -1 none */
   /* The file's playlist, kept by the caller across the user's absences: a user who leaves and
    * returns continues the same m3u8 after a discontinuity, as TRTC does (the merge tool finds the
    * gap from the FILE-ATTR times). */
@@ -40,9 +41,14 @@ typedef struct {
 typedef void (*CrTrackSegmentFunc) (CrTrack *track, const CrSegment *segment, gboolean first,
                                     gpointer user_data);
 
+/* Called on the main context when the video needs a keyframe from the publisher (after a fill). */
+typedef void (*CrTrackKeyframeFunc) (CrTrack *track, gpointer user_data);
+
 /* Builds and starts the pipeline; its RTP ports are cr_track_rtp_port(). */
 CrTrack *cr_track_new (const CrTrackOptions *opts, CrTrackSegmentFunc on_segment,
-                       gpointer user_data, GError **error);
+                       CrTrackKeyframeFunc on_keyframe, gpointer user_data, GError **error);
+/* Filler pictures inserted so far (FillType). */
+guint cr_track_filled (CrTrack *track);
 /* The loopback port that receives the audio or the video RTP; 0 if the track has none. */
 guint16 cr_track_rtp_port (CrTrack *track, gboolean video);
 /* The playlist file name (the StorageFileList FileName) and when recording started (Unix ms). */

@@ -70,6 +70,7 @@ worker_load_task (Worker *w, GError **error)
   w->max_idle_s = cr_json_get_int (record, "MaxIdleTime", &v) ? v : 30;
   w->output_format = cr_json_get_int (record, "OutputFormat", &v) ? (int)v : 0;
   w->av_merge = cr_json_get_int (record, "AvMerge", &v) && v == 1;
+  w->fill_type = cr_json_get_int (record, "FillType", &v) ? (int)v : 0;
   w->max_file_ms = (cr_json_get_int (record, "MaxMediaFileDuration", &v) ? v : 1440) * 60000;
   g_clear_pointer (&w->subscription, cr_subscription_free);
   w->subscription = cr_subscription_new (cr_json_get_object (record, "SubscribeStreamUserIds"));

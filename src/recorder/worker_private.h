@@ -42,6 +42,7 @@ struct _Worker {
   int stream_type;           /* 0 A+V, 1 audio, 2 video */
   int media_id;              /* 0 main+aux, 1 main, 2 aux */
   gboolean av_merge;         /* AvMerge: a user's audio and video in the same file */
+  int fill_type;             /* FillType: 0 last picture, 1 black while the video stops */
   GHashTable *waiting_since; /* AvMerge key -> monotonic µs since part of it is there */
   gint64 max_idle_s;
   int output_format;  /* OutputFormat 0..4 */

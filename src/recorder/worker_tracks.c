@@ -77,6 +77,20 @@ worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpo
   worker_emit (w, 304, info);
 }
 
+/* After a fill the recording waits for a keyframe: ask the publisher through the video forward. */
+static void
+worker_on_keyframe (CrTrack *track, gpointer data)
+{
+  Rec *r = data;
+  if (r->forward_ids[1] == NULL)
+    return;
+  g_autofree char *path = g_strdup_printf ("/internal/forwards/%s/keyframe", r->forward_ids[1]);
+  guint status = 0;
+  JsonObject *reply = worker_call (r->w, "POST", path, NULL, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
+}
+
 static void
 worker_remove_forwards (Worker *w, Rec *r)
 {
@@ -148,10 +162,11 @@ worker_start_rec (Worker *w, const char *user_id, gboolean aux, const char *audi
                                 g_get_real_time () / 1000);
     g_hash_table_insert (w->playlists, g_strdup (key), playlist);
   }
-  CrTrackOptions to
-      = { w->hls_dir, stem, user_id, aux, audio_caps, video_caps, w->av_merge, playlist };
+  CrTrackOptions to = { w->hls_dir, stem,       user_id,     aux,
+                        audio_caps, video_caps, w->av_merge, aux ? -1 : w->fill_type,
+                        playlist };
   g_autoptr (GError) error = NULL;
-  r->track = cr_track_new (&to, worker_on_segment, r, &error);
+  r->track = cr_track_new (&to, worker_on_segment, worker_on_keyframe, r, &error);
   if (r->track == NULL) {
     g_warning ("task %s: cannot record %s: %s", w->task->task_id, key, error->message);
     rec_free (r);

@@ -26,7 +26,9 @@ typedef struct {
   gboolean connected;
   gboolean offered;
   guint timer;
-  guint liveness; /* the OPTIONS poll of the session */
+  guint liveness;    /* the OPTIONS poll of the session */
+  GstElement *valve; /* the camera switch (video_pause_*) */
+  guint pause_timer;
   gboolean polling;
   GCancellable *cancel;
 } Publish;
@@ -69,13 +71,38 @@ publish_codec_caps (const CrPublishOptions *o, gboolean video)
                                "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true");
 }
 
+/* The camera goes off (first call) and on again (second). */
+static gboolean
+publish_toggle_camera (gpointer data)
+{
+  Publish *p = data;
+  gboolean drop = FALSE;
+  g_object_get (p->valve, "drop", &drop, NULL);
+  g_object_set (p->valve, "drop", !drop, NULL);
+  g_info ("camera %s", drop ? "on" : "off");
+  if (drop) {
+    p->pause_timer = 0;
+    return G_SOURCE_REMOVE;
+  }
+  p->pause_timer = g_timeout_add_seconds ((guint)p->o->video_pause_s, publish_toggle_camera, p);
+  return G_SOURCE_REMOVE;
+}
+
 /* source -> encoder -> payloader -> webrtcbin, the transceiver sendonly with our codec. */
 static gboolean
 publish_add_track (Publish *p, gboolean video, GError **error)
 {
   const CrPublishOptions *o = p->o;
   GstElement *src, *enc, *pay;
-  GstElement *convert = make (p->pipeline, video ? "queue" : "audioconvert");
+  /* Video: the camera's valve, then a queue; audio: a converter. */
+  GstElement *convert = make (p->pipeline, video ? "valve" : "audioconvert");
+  GstElement *into_enc = convert;
+  if (video && convert != NULL) {
+    into_enc = make (p->pipeline, "queue");
+    if (into_enc == NULL || !gst_element_link (convert, into_enc))
+      goto missing;
+    p->valve = convert;
+  }
   if (video) {
     CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb };
     src = cr_synthetic_video_new (&v);
@@ -119,7 +146,7 @@ publish_add_track (Publish *p, gboolean video, GError **error)
     goto missing;
 linked:
   g_object_set (pay, "pt", video ? 96u : 111u, NULL); /* as in publish_codec_caps */
-  if (convert == NULL || !gst_element_link_many (src, convert, enc, NULL))
+  if (convert == NULL || !gst_element_link (src, convert) || !gst_element_link (into_enc, enc))
     goto missing;
   GstPad *sink = gst_element_request_pad_simple (p->webrtc, "sink_%u");
   GstPad *out = gst_element_get_static_pad (pay, "src");
@@ -429,6 +456,8 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   p.liveness = g_timeout_add_seconds (2, publish_poll_liveness, &p);
   guint end
       = o->duration_s > 0 ? g_timeout_add_seconds ((guint)o->duration_s, publish_stop, &p) : 0;
+  if (p.valve != NULL && o->video_pause_at_s > 0 && o->video_pause_s > 0)
+    p.pause_timer = g_timeout_add_seconds ((guint)o->video_pause_at_s, publish_toggle_camera, &p);
   if (gst_element_set_state (p.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     publish_fail (&p, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "the pipeline cannot start"));
   else
@@ -444,6 +473,8 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
     g_main_context_iteration (NULL, TRUE);
   if (end != 0 && g_main_context_find_source_by_id (NULL, end) != NULL)
     g_source_remove (end);
+  if (p.pause_timer != 0)
+    g_source_remove (p.pause_timer);
   publish_delete (&p);
   gst_element_set_state (p.pipeline, GST_STATE_NULL);
   if (p.error != NULL)

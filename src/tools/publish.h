@@ -24,6 +24,9 @@ typedef struct {
   gboolean vp8; /* codec VP8 instead of H.264 */
   gboolean audio, video;
   int video_kbps; /* 0: from the picture size */
+  /* The camera stops for video_pause_s seconds from video_pause_at_s (0: never): no video RTP
+   * while the audio goes on, as when a user turns the camera off. */
+  int video_pause_at_s, video_pause_s;
 } CrPublishOptions;
 
 /* Publishes until the duration ends, SIGINT/SIGTERM or a failure; leaves with DELETE. Returns 0

@@ -271,6 +271,15 @@ describe('single-stream recording', () => {
   test('AvMerge 1: one TS per user with audio and video; the camera unsubscribed goes on audio-only after a discontinuity; the MP4 follows', T, async () => {
     const room = 9313;
     procs.push(publish(d.port, room, 'liam'));
+    // The recording starts once the publisher runs: the ±40 ms below is the recorder's part of the
+    // chain. (A publisher still starting its encoders while the recording starts measured up to
+    // +72 ms under CI load; the report shows that too, it is not asserted.)
+    await until('liam publishing', async () => {
+      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/${room}`, { headers: { 'X-Cloudrec-Token': readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8') } });
+      const s = (await r.json()).Streams;
+      return s.length === 1 && s[0].VideoCaps && s[0].AudioCaps;
+    });
+    await sleep(3000);
     const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9313', { AvMerge: 1, OutputFormat: 1 }));
     const stem = `1400000001_${room}__UserId_s_${b64name('liam')}__UserId_e_main`;
     const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
@@ -306,6 +315,52 @@ describe('single-stream recording', () => {
     const mp4 = JSON.parse(execFileSync(BIN, ['avsync', path.join(dir, `${stem}.mp4`)], { encoding: 'utf8' }));
     console.log('AVSYNC mp4', JSON.stringify(mp4));
     assert.ok(mp4.Pairs >= 5 && Math.abs(mp4.OffsetMs) <= 40, JSON.stringify(mp4));
+  });
+
+  test('FillType: a camera turned off for 5 s is filled with black (1) or the last picture (0) at 5 fps; the picture comes back after', T, async () => {
+    // Every decoded picture of the recorded video on the files' timeline, with its mean luma.
+    const pictures = (dir, m3u8) => {
+      const text = readFileSync(path.join(dir, m3u8), 'utf8');
+      const out = [];
+      for (const [, startMs, uri] of text.matchAll(/#EXT-X-TRTC-FILE-ATTR:(\d+),\d+\n#EXTINF:[\d.]+,\n(.+)\n/g)) {
+        const rows = execFileSync('ffprobe', ['-v', 'error', '-f', 'lavfi', '-i', `movie=${path.join(dir, uri)},signalstats`,
+          '-show_entries', 'frame=pts_time:frame_tags=lavfi.signalstats.YAVG', '-of', 'csv=p=0'], { encoding: 'utf8' })
+          .trim().split('\n').map((l) => l.split(',').map(Number));
+        const t0 = rows[0][0];
+        for (const [pts, y] of rows) out.push({ t: Number(startMs) / 1000 + (pts - t0), y });
+      }
+      return out;
+    };
+    const rooms = { 1: 9314, 0: 9315 };
+    const tasks = {};
+    for (const fill of [1, 0]) {
+      procs.push(publish(d.port, rooms[fill], `fill${fill}`, ['--color', 'red', '--video-pause', '5:5']));
+      tasks[fill] = (await c.CreateCloudRecording(body(rooms[fill], `recorder_${rooms[fill]}`, { FillType: fill, StreamType: 2 }))).TaskId;
+    }
+    await sleep(16000);
+    for (const fill of [1, 0]) await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: tasks[fill] });
+    for (const fill of [1, 0]) {
+      const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', tasks[fill]);
+      const m3u8 = `1400000001_${rooms[fill]}__UserId_s_${b64name(`fill${fill}`)}__UserId_e_main_video.m3u8`;
+      await until('the playlist ended', () => existsSync(path.join(dir, m3u8)) && readFileSync(path.join(dir, m3u8), 'utf8').includes('#EXT-X-ENDLIST'), 20000);
+      const pics = pictures(dir, m3u8);
+      let gap = 0;
+      for (let i = 1; i < pics.length; i++) gap = Math.max(gap, pics[i].t - pics[i - 1].t);
+      const black = pics.filter((p) => p.y < 30);
+      const red = (p) => p.y > 60 && p.y < 110;
+      console.log('FILL', fill, pics.length, 'pictures, longest gap', gap.toFixed(3), 's,', black.length, 'black');
+      // Filling starts after 1 s without video and lasts until the video's next keyframe.
+      assert.ok(gap <= 1.0, `FillType ${fill}: no hole longer than 1 s, found ${gap.toFixed(3)} s`);
+      if (fill === 1) {
+        assert.ok(black.length >= 12, `FillType 1: ${black.length} black pictures`);
+        const first = black[0].t, last = black[black.length - 1].t;
+        assert.ok(last - first >= 3 && last - first <= 5.5, `black from ${first} to ${last}`);
+        assert.ok(pics.some((p) => red(p) && p.t < first) && pics.some((p) => red(p) && p.t > last), 'red before and after');
+      } else {
+        assert.equal(black.length, 0, 'FillType 0 repeats a picture of the user, never black');
+        assert.ok(pics.filter((p) => red(p)).length > 30);
+      }
+    }
   });
 
   test('MaxIdleTime: with no one publishing the task ends by itself', T, async () => {
