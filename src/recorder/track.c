@@ -34,7 +34,9 @@ struct _CrTrack {
   gpointer user_data;
   gint64 last_video_us; /* atomic: monotonic µs of the last video packet */
   CrVideoFill *fill;    /* FillType, or NULL */
-  guint fill_timer;
+  gint64 last_key_us;   /* atomic: monotonic µs of the last live keyframe (0: none yet) */
+  gint64 key_asked_us;  /* when the worker was last asked to get one */
+  guint video_timer;    /* the filler and the keyframe watch */
   guint bus_watch;
   gboolean eos;
 };
@@ -191,26 +193,55 @@ track_need_keyframe (gpointer data)
     t->on_keyframe (t, t->user_data);
 }
 
-static gboolean
-track_fill_tick (gpointer data)
+static GstPadProbeReturn
+track_on_live_picture (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   CrTrack *t = data;
-  cr_video_fill_tick (t->fill, __atomic_load_n (&t->last_video_us, __ATOMIC_RELAXED));
+  if (!GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info), GST_BUFFER_FLAG_DELTA_UNIT))
+    __atomic_store_n (&t->last_key_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Segments are cut at keyframes, and a browser sends one only when asked (PLI): a second before
+ * a segment is due without one, the worker asks the publisher, so segments stay ~10 s long. */
+static void
+track_watch_keyframes (CrTrack *t)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 last_key = __atomic_load_n (&t->last_key_us, __ATOMIC_RELAXED);
+  gint64 last_video = __atomic_load_n (&t->last_video_us, __ATOMIC_RELAXED);
+  gboolean due = last_key != 0 && now - last_key > (CR_TRACK_SEGMENT_S - 1) * G_USEC_PER_SEC;
+  gboolean flowing = last_video != 0 && now - last_video < G_USEC_PER_SEC;
+  if (due && flowing && now - t->key_asked_us > G_USEC_PER_SEC) {
+    t->key_asked_us = now;
+    track_need_keyframe (t);
+  }
+}
+
+static gboolean
+track_video_tick (gpointer data)
+{
+  CrTrack *t = data;
+  if (t->fill != NULL)
+    cr_video_fill_tick (t->fill, __atomic_load_n (&t->last_video_us, __ATOMIC_RELAXED));
+  track_watch_keyframes (t);
   return G_SOURCE_CONTINUE;
 }
 
-/* FillType: filler pictures go where the parsed live pictures go. */
+/* The end of the video chain: keyframes watched, and with FillType filler pictures go there. */
 static void
-track_setup_fill (CrTrack *t, int fill_type)
+track_setup_video (CrTrack *t, int fill_type)
 {
-  GstElement *parse = gst_bin_get_by_name (GST_BIN (t->pipeline), "vout");
-  if (parse != NULL) {
-    GstPad *live = gst_element_get_static_pad (parse, "src");
+  GstElement *out = gst_bin_get_by_name (GST_BIN (t->pipeline), "vout");
+  if (out == NULL)
+    return;
+  GstPad *live = gst_element_get_static_pad (out, "src");
+  gst_pad_add_probe (live, GST_PAD_PROBE_TYPE_BUFFER, track_on_live_picture, t, NULL);
+  if (fill_type == 0 || fill_type == 1)
     t->fill = cr_video_fill_new (t->pipeline, live, fill_type, track_need_keyframe, t);
-    gst_object_unref (live);
-    t->fill_timer = g_timeout_add (CR_FILL_INTERVAL_MS, track_fill_tick, t);
-  }
-  g_clear_object (&parse);
+  gst_object_unref (live);
+  gst_object_unref (out);
+  t->video_timer = g_timeout_add (CR_FILL_INTERVAL_MS, track_video_tick, t);
 }
 
 /* The picture size, for #EXT-X-TRTC-VIDEO-METADATA, from the parser's caps. */
@@ -309,7 +340,6 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
       "splitmuxsink name=sink muxer-factory=mpegtsmux max-size-time=%" G_GUINT64_FORMAT
       " send-keyframe-requests=false async-finalize=false",
       (guint64)CR_TRACK_SEGMENT_S * GST_SECOND);
-  gboolean fill = o->fill_type == 0 || o->fill_type == 1;
   if ((o->video_caps != NULL && !track_append_branch (desc, o->video_caps, TRUE, "video", error))
       || (o->audio_caps != NULL
           && !track_append_branch (desc, o->audio_caps, FALSE, "audio_0", error)))
@@ -328,8 +358,8 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
   t->on_segment = on_segment;
   t->on_keyframe = on_keyframe;
   t->user_data = user_data;
-  if (fill && o->video_caps != NULL)
-    track_setup_fill (t, o->fill_type);
+  if (o->video_caps != NULL)
+    track_setup_video (t, o->fill_type);
   t->pending
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)fragment_free);
   g_mutex_init (&t->lock);
@@ -433,8 +463,8 @@ cr_track_finish (CrTrack *t)
   }
   gst_object_unref (bus);
   g_source_remove (t->bus_watch);
-  if (t->fill_timer != 0)
-    g_source_remove (t->fill_timer);
+  if (t->video_timer != 0)
+    g_source_remove (t->video_timer);
   gst_element_set_state (t->pipeline, GST_STATE_NULL);
   /* No fragment-closed came for what is still open (no EOS in time): list what is on disk. */
   g_autofree gpointer *open = g_hash_table_get_keys_as_array (t->pending, NULL);
