@@ -197,7 +197,6 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
   const char *user = cr_json_get_string (req, "UserId");
   const char *stream_name = cr_json_get_string (req, "Stream");
   const char *media = cr_json_get_string (req, "Media");
-  JsonNode *str_room = req != NULL ? json_object_get_member (req, "StrRoom") : NULL;
   CrStreamKind stream = CR_STREAM_MAIN;
   if (req == NULL || !cr_json_get_int (req, "SdkAppId", &app) || room == NULL || user == NULL
       || !cr_stream_kind_parse (stream_name, &stream)
@@ -210,9 +209,7 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
                            error != NULL ? ": " : "", error != NULL ? error->message : "");
     return;
   }
-  gboolean string_room = str_room != NULL && JSON_NODE_HOLDS_VALUE (str_room)
-                         && json_node_get_value_type (str_room) == G_TYPE_BOOLEAN
-                         && json_node_get_boolean (str_room);
+  gboolean string_room = cr_json_get_bool (req, "StrRoom");
   gboolean video = strcmp (media, "video") == 0;
   CrPublisher *pub
       = internal_find_publisher (ingest, (guint64)app, string_room, room, user, stream);

@@ -421,12 +421,6 @@ cr_track_rtp_port (CrTrack *t, gboolean video)
   return (guint16)port;
 }
 
-guint
-cr_track_filled (CrTrack *t)
-{
-  return t->fill != NULL ? cr_video_fill_count (t->fill) : 0;
-}
-
 const char *
 cr_track_playlist_name (CrTrack *t)
 {

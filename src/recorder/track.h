@@ -47,8 +47,7 @@ typedef void (*CrTrackKeyframeFunc) (CrTrack *track, gpointer user_data);
 /* Builds and starts the pipeline; its RTP ports are cr_track_rtp_port(). */
 CrTrack *cr_track_new (const CrTrackOptions *opts, CrTrackSegmentFunc on_segment,
                        CrTrackKeyframeFunc on_keyframe, gpointer user_data, GError **error);
-/* Filler pictures inserted so far (FillType). */
-guint cr_track_filled (CrTrack *track);
+
 /* The loopback port that receives the audio or the video RTP; 0 if the track has none. */
 guint16 cr_track_rtp_port (CrTrack *track, gboolean video);
 /* The playlist file name (the StorageFileList FileName) and when recording started (Unix ms). */

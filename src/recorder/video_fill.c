@@ -201,15 +201,6 @@ cr_video_fill_tick (CrVideoFill *f, gint64 last_packet_us)
     gst_buffer_unref (out);
 }
 
-guint
-cr_video_fill_count (CrVideoFill *f)
-{
-  g_mutex_lock (&f->lock);
-  guint n = f->pushed;
-  g_mutex_unlock (&f->lock);
-  return n;
-}
-
 void
 cr_video_fill_free (CrVideoFill *f)
 {

@@ -29,8 +29,6 @@ CrVideoFill *cr_video_fill_new (GstElement *pipeline, GstPad *live_pad, int fill
  * arrived (monotonic µs) more than CR_FILL_AFTER_US ago, or while the returning video waits for
  * its keyframe; asks for a keyframe if one is awaited. */
 void cr_video_fill_tick (CrVideoFill *fill, gint64 last_packet_us);
-/* Filler pictures pushed so far. */
-guint cr_video_fill_count (CrVideoFill *fill);
 void cr_video_fill_free (CrVideoFill *fill);
 
 G_END_DECLS

@@ -22,6 +22,17 @@ const tencentcloud = require('tencentcloud-sdk-nodejs');
 const TLSSigAPIv2 = require('tls-sig-api-v2');
 
 export { sleep };
+
+/** Polls @fn every 300 ms until it returns something truthy (returned), failing after @timeoutMs. */
+export async function until(what, fn, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(300);
+  }
+}
 export const TrtcClient = tencentcloud.trtc.v20190722.Client;
 export { TLSSigAPIv2 };
 

@@ -8,20 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { APP1, REPO, startDaemon, makeClient, userSig, sleep } from './helpers.mjs';
+import { APP1, REPO, startDaemon, makeClient, userSig, sleep, until } from './helpers.mjs';
 import { launchChromium, publishFromBrowser } from './media.mjs';
 
 const T = { timeout: 120000 };
-
-async function until(what, fn, timeoutMs) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
-}
 
 // Serves hls.js, a player page, and the recording's directory (file names only, no paths).
 function playerServer(dir) {

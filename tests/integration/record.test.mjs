@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode, until } from './helpers.mjs';
 
 const T = { timeout: 120000 };
 const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
@@ -22,16 +22,6 @@ function probe(file) {
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height,sample_rate,channels:format=duration',
     '-of', 'json', file], { encoding: 'utf8' });
   return JSON.parse(out);
-}
-
-async function until(what, fn, timeoutMs = 30000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await sleep(300);
-  }
 }
 
 function body(room, robot, overrides = {}) {
