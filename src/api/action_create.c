@@ -62,22 +62,6 @@ create_check_private_map_key (const CrApp *app, JsonObject *params, const char *
   return TRUE;
 }
 
-/* What the recorder does not do yet is refused up front, rather than accepted and recorded
- * differently: mixed recording (step 4). */
-static gboolean
-create_check_supported (JsonObject *params, GError **error)
-{
-  gint64 mode = 1;
-  cr_json_get_int (cr_json_get_object (params, "RecordParams"), "RecordMode", &mode);
-  if (mode != 1) {
-    cr_api_error_set (error, "FailedOperation.CRUnsupportMethod",
-                      "RecordParams.RecordMode 2 (mixed recording) is not supported by this server "
-                      "yet; use RecordMode 1");
-    return FALSE;
-  }
-  return TRUE;
-}
-
 /* TRTC: a second robot with the same UserId in the same room interrupts the earlier task. */
 static gboolean
 create_replace_same_robot (CrApi *api, const CrTask *task, gint64 now_ms, GError **error)
@@ -112,9 +96,6 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   if (!create_check_usersig (app, cr_json_get_string (params, "UserSig"), user_id, now_ms / 1000,
                              error)
       || !create_check_private_map_key (app, params, user_id, now_ms / 1000, error))
-    return FALSE;
-
-  if (api->workers != NULL && !create_check_supported (params, error))
     return FALSE;
 
   g_autoptr (CrTask) task = cr_task_new ();

@@ -27,7 +27,8 @@ cr_cmd_publish (int argc, char **argv)
   g_autofree char *stream = NULL, *size = NULL, *color = NULL, *codec = NULL;
   gint64 sdk_app_id = 0;
   int duration = 0, fps = 15, bitrate = 0;
-  gboolean no_audio = FALSE, no_video = FALSE;
+  gboolean no_audio = FALSE, no_video = FALSE, plain = FALSE;
+  int tone = 0;
   g_autofree char *video_pause = NULL;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://HOST:PORT", "URL" },
@@ -45,6 +46,10 @@ cr_cmd_publish (int argc, char **argv)
       "NAME|#RRGGBB" },
     { "codec", 0, 0, G_OPTION_ARG_STRING, &codec, "h264 (default) or vp8", "h264|vp8" },
     { "bitrate", 0, 0, G_OPTION_ARG_INT, &bitrate, "video kbit/s (default from the size)", "KBPS" },
+    { "plain", 0, 0, G_OPTION_ARG_NONE, &plain,
+      "no flashes, beeps or burnt-in time: a clean colour and a tone", NULL },
+    { "tone", 0, 0, G_OPTION_ARG_INT, &tone, "with --plain: the tone's frequency (default 440)",
+      "HZ" },
     { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "publish no audio", NULL },
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
     { "video-pause", 0, 0, G_OPTION_ARG_STRING, &video_pause,
@@ -97,7 +102,11 @@ cr_cmd_publish (int argc, char **argv)
           || o.video_pause_s > 86400))
     return publish_usage_error ("--video-pause must be AT:SECONDS (whole seconds >= 1), not \"%s\"",
                                 video_pause);
+  if (tone != 0 && (tone < 20 || tone > 20000 || !plain))
+    return publish_usage_error ("%s", "--tone must be 20..20000 Hz, with --plain");
   o.solid = color != NULL;
+  o.plain = plain;
+  o.tone_hz = tone != 0 ? tone : 440;
   o.server = server;
   o.sdk_app_id = (guint64)sdk_app_id;
   o.room = room != NULL ? room : str_room;

@@ -209,3 +209,32 @@ cr_layout_compute (const CrLayoutOptions *o, const CrLayoutStream *streams, guin
     layout_grid (o, list, tiles);
   return tiles;
 }
+
+void
+cr_layout_crop (int in_w, int in_h, int tile_w, int tile_h, int render_mode, int crop[4])
+{
+  memset (crop, 0, 4 * sizeof (int));
+  if ((render_mode != CR_RENDER_CROP && render_mode != CR_RENDER_SMART) || in_w <= 0 || in_h <= 0
+      || tile_w <= 0 || tile_h <= 0)
+    return;
+  /* Compare in_w/in_h with tile_w/tile_h without floating point. */
+  gint64 lhs = (gint64)in_w * tile_h, rhs = (gint64)tile_w * in_h;
+  if (lhs == rhs)
+    return;
+  gboolean too_wide = lhs > rhs;
+  int side = too_wide ? in_w : in_h;
+  int keep = too_wide ? (int)(rhs / tile_h) : (int)(((gint64)in_w * tile_h) / tile_w);
+  int cut = side - keep;
+  if (render_mode == CR_RENDER_SMART)
+    cut = MIN (cut, side / 5);
+  cut &= ~1; /* even, so 4:2:0 chroma stays aligned */
+  int *first = too_wide ? &crop[0] : &crop[2];
+  first[0] = (cut / 2) & ~1;
+  first[1] = cut - first[0];
+}
+
+gboolean
+cr_layout_keeps_aspect (int render_mode)
+{
+  return render_mode == CR_RENDER_LETTERBOX || render_mode == CR_RENDER_SMART;
+}

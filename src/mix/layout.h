@@ -75,4 +75,13 @@ typedef struct {
  * front). Streams beyond what the mode holds (25, screen-share 24) get no tile. */
 GArray *cr_layout_compute (const CrLayoutOptions *opts, const CrLayoutStream *streams, guint n);
 
+/* How much of a @in_w x @in_h picture to cut off (left, right, top, bottom) before scaling it into
+ * a @tile_w x @tile_h tile under @render_mode: crop cuts the overflow of the longer side
+ * (centred), smart cuts at most 20% of it, stretch and letterbox cut nothing. Whether what is left
+ * is stretched or letterboxed is cr_layout_keeps_aspect(). */
+void cr_layout_crop (int in_w, int in_h, int tile_w, int tile_h, int render_mode, int crop[4]);
+/* Whether the (cropped) picture keeps its aspect ratio in the tile, with bars (letterbox, smart).
+ */
+gboolean cr_layout_keeps_aspect (int render_mode);
+
 G_END_DECLS

@@ -65,6 +65,7 @@ worker_load_task (Worker *w, GError **error)
     return FALSE;
   JsonObject *record = cr_json_get_object (params, "RecordParams");
   gint64 v = 0;
+  w->record_mode = cr_json_get_int (record, "RecordMode", &v) ? (int)v : 1;
   w->stream_type = cr_json_get_int (record, "StreamType", &v) ? (int)v : 0;
   w->media_id = cr_json_get_int (record, "MediaId", &v) ? (int)v : 0;
   w->max_idle_s = cr_json_get_int (record, "MaxIdleTime", &v) ? v : 30;
@@ -140,6 +141,8 @@ worker_poll (gpointer data)
       g_main_loop_quit (w->loop);
       return G_SOURCE_REMOVE;
     }
+    if (w->record_mode == 2)
+      continue; /* worker_follow_mix */
     gboolean aux = g_strcmp0 (cr_json_get_string (s, "Stream"), "aux") == 0;
     const char *caps[2] = { NULL, NULL };
     gboolean announced[2] = { FALSE, FALSE };
@@ -163,6 +166,11 @@ worker_poll (gpointer data)
         worker_start_rec (w, user, aux, video ? NULL : caps[0], video ? caps[1] : NULL, key);
     }
   }
+  if (w->record_mode == 2 && !worker_follow_mix (w, streams)) {
+    w->error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "the mixing pipeline cannot start");
+    g_main_loop_quit (w->loop);
+    return G_SOURCE_REMOVE;
+  }
   /* Tracks whose stream went away, or that the subscription no longer wants, end. */
   GHashTableIter it;
   gpointer value;
@@ -182,6 +190,11 @@ worker_poll (gpointer data)
       flowing = TRUE;
       w->last_media_us = MAX (w->last_media_us, last);
     }
+  }
+  gint64 mixed = w->mix != NULL ? cr_mix_last_packet_us (w->mix) : 0;
+  if (mixed != 0 && now - mixed < INPROGRESS_WINDOW_US) {
+    flowing = TRUE;
+    w->last_media_us = MAX (w->last_media_us, mixed);
   }
   worker_set_status (w, flowing ? CR_TASK_IN_PROGRESS : CR_TASK_IDLE);
   if (now - w->last_media_us > w->max_idle_s * G_USEC_PER_SEC) {
@@ -222,6 +235,10 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.playlists
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_playlist_free);
   w.waiting_since = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  w.mix_forwards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  w.mix_order = g_ptr_array_new_with_free_func ((GDestroyNotify)mix_stream_free);
+  w.pictures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  w.image_failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   w.http = soup_session_new_with_options ("timeout", 5, NULL);
   w.loop = g_main_loop_new (NULL, FALSE);
   if (!worker_load_task (&w, error))
@@ -272,6 +289,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   g_hash_table_iter_init (&it, w.recs);
   while (g_hash_table_iter_next (&it, NULL, &value))
     worker_end_rec (&w, value);
+  worker_end_mix (&w);
   /* A signal with the task still live in the store is the daemon shutting down, not a Delete:
    * leave the task live; the daemon's next start resumes it in the next "ha<n>_" files. */
   if (w.error == NULL && w.signalled && worker_load_task (&w, NULL)
@@ -297,6 +315,11 @@ out:
   g_hash_table_unref (w.recs);
   g_hash_table_unref (w.playlists);
   g_hash_table_unref (w.waiting_since);
+  g_hash_table_unref (w.mix_forwards);
+  g_ptr_array_unref (w.mix_order);
+  g_hash_table_unref (w.pictures);
+  g_hash_table_unref (w.image_failures);
+  g_free (w.mix_signature);
   g_clear_pointer (&w.subscription, cr_subscription_free);
   if (w.params != NULL)
     json_object_unref (w.params);

@@ -7,7 +7,10 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
 #include "blob/blob_store.h"
+#include "recorder/mix_pipeline.h"
 #include "recorder/subscription.h"
 #include "recorder/track.h"
 #include "recorder/worker.h"
@@ -28,6 +31,13 @@ typedef struct {
   CrTrack *track;
   char *forward_ids[2];
 } Rec;
+
+/* A user's stream in the mix, in room-entry order. */
+typedef struct {
+  char *user_id;
+  gboolean aux;
+  gboolean has_video;
+} MixStream;
 
 struct _Worker {
   const CrWorkerOptions *o;
@@ -54,6 +64,16 @@ struct _Worker {
   const char **prefix;
   GHashTable *recs;      /* key -> Rec */
   GHashTable *playlists; /* key -> CrPlaylist, for as long as the task runs */
+  int record_mode;       /* 1 single-stream, 2 mixed */
+  /* Mixed recording (worker_mix.c) */
+  CrMix *mix;
+  CrPlaylist *mix_playlist;   /* in playlists as "mix" */
+  GHashTable *mix_forwards;   /* input key ("user/main/video") -> forward id */
+  GPtrArray *mix_order;       /* MixStream, room-entry order */
+  char *mix_signature;        /* what the picture was last laid out for */
+  int mix_width, mix_height;  /* the canvas */
+  GHashTable *pictures;       /* "url|WxH|mode" -> fitted GdkPixbuf */
+  GHashTable *image_failures; /* URLs reported with 309 */
   gint64 last_media_us;
   gboolean joined;  /* the robot is a member of the room */
   guint64 room_seq; /* the last room event seen */
@@ -76,6 +96,11 @@ void worker_leave_room (Worker *w);
 void worker_follow_events (Worker *w, JsonObject *state);
 
 /* worker_tracks.c */
+void worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
+                              const char *playlist_name, const char *user_id,
+                              const char *track_type, gint64 start_ms);
+char *worker_forward (Worker *w, const char *user_id, gboolean aux, gboolean video, guint16 port);
+void worker_unforward (Worker *w, const char *forward_id);
 gboolean worker_keeps_hls (Worker *w);
 gboolean worker_store_file (Worker *w, const char *name);
 gboolean worker_wants (Worker *w, const char *user_id, gboolean aux, gboolean video);
@@ -84,6 +109,14 @@ void worker_start_rec (Worker *w, const char *user_id, gboolean aux, const char 
 void worker_end_rec (Worker *w, Rec *r);
 void worker_follow_merged (Worker *w, const char *user, gboolean aux, const char *caps[2],
                            const gboolean announced[2], GHashTable *present);
+
+/* worker_mix.c */
+gboolean worker_follow_mix (Worker *w, JsonArray *streams);
+void worker_end_mix (Worker *w);
+void mix_stream_free (MixStream *s);
+
+/* worker_pictures.c: @url fitted to @width x @height (owned by the worker), or NULL (309 sent) */
+GdkPixbuf *worker_picture (Worker *w, const char *url, int width, int height, int render_mode);
 
 /* worker_finish.c */
 void worker_write_outputs (Worker *w);

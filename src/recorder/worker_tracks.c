@@ -48,20 +48,19 @@ worker_track_type (const gboolean media[2])
 }
 
 /* A segment is on disk and listed: it goes to the blob store, then the playlist that lists it;
- * the file enters the StorageFileList with its first segment. */
-static void
-worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpointer data)
+ * the file enters the StorageFileList with its first segment (307, 304). */
+void
+worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
+                         const char *playlist_name, const char *user_id, const char *track_type,
+                         gint64 start_ms)
 {
-  Rec *r = data;
-  Worker *w = r->w;
   w->last_media_us = g_get_monotonic_time ();
   if (!worker_keeps_hls (w))
     return; /* with OutputFormat 3/4 only the MP4/AAC files are the recording's */
-  if (!worker_store_file (w, segment->uri) || !worker_store_file (w, cr_track_playlist_name (track))
-      || !first)
+  if (!worker_store_file (w, segment->uri) || !worker_store_file (w, playlist_name) || !first)
     return;
-  CrTaskFile file = { w->task->task_id, (char *)cr_track_playlist_name (track), r->user_id,
-                      (char *)worker_track_type (r->media), cr_track_start_ms (track) };
+  CrTaskFile file
+      = { w->task->task_id, (char *)playlist_name, (char *)user_id, (char *)track_type, start_ms };
   g_autoptr (GError) error = NULL;
   if (!w->store->vt->put_file (w->store, &file, &error))
     g_warning ("task %s: %s", w->task->task_id, error->message);
@@ -75,6 +74,14 @@ worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpo
   JsonObject *info = json_object_new ();
   json_object_set_string_member (info, "FileList", file.file_name);
   worker_emit (w, 304, info);
+}
+
+static void
+worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpointer data)
+{
+  Rec *r = data;
+  worker_announce_segment (r->w, segment, first, cr_track_playlist_name (track), r->user_id,
+                           worker_track_type (r->media), cr_track_start_ms (track));
 }
 
 /* After a fill the recording waits for a keyframe: ask the publisher through the video forward. */
@@ -91,17 +98,22 @@ worker_on_keyframe (CrTrack *track, gpointer data)
     json_object_unref (reply);
 }
 
+void
+worker_unforward (Worker *w, const char *forward_id)
+{
+  g_autofree char *path = g_strdup_printf ("/internal/forwards/%s", forward_id);
+  guint status = 0;
+  JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
+}
+
 static void
 worker_remove_forwards (Worker *w, Rec *r)
 {
   for (int m = 0; m < 2; m++) {
-    if (r->forward_ids[m] == NULL)
-      continue;
-    g_autofree char *path = g_strdup_printf ("/internal/forwards/%s", r->forward_ids[m]);
-    guint status = 0;
-    JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
-    if (reply != NULL)
-      json_object_unref (reply);
+    if (r->forward_ids[m] != NULL)
+      worker_unforward (w, r->forward_ids[m]);
     g_clear_pointer (&r->forward_ids[m], g_free);
   }
 }
@@ -114,30 +126,30 @@ worker_end_rec (Worker *w, Rec *r)
   r->track = NULL;
 }
 
-/* Asks the ingest to send medium @video of the user's stream to the track's port. */
-static gboolean
-worker_subscribe (Worker *w, Rec *r, gboolean video)
+/* Asks the ingest to send medium @video of the user's stream to the loopback @port; the forward's
+ * id, or NULL. */
+char *
+worker_forward (Worker *w, const char *user_id, gboolean aux, gboolean video, guint16 port)
 {
   g_autoptr (JsonObject) req = json_object_new ();
   json_object_set_int_member (req, "SdkAppId", (gint64)w->task->sdk_app_id);
   json_object_set_boolean_member (req, "StrRoom", w->task->room_id_type == 0);
   json_object_set_string_member (req, "RoomId", w->task->room_id);
-  json_object_set_string_member (req, "UserId", r->user_id);
-  json_object_set_string_member (req, "Stream", r->aux ? "aux" : "main");
+  json_object_set_string_member (req, "UserId", user_id);
+  json_object_set_string_member (req, "Stream", aux ? "aux" : "main");
   json_object_set_string_member (req, "Media", video ? "video" : "audio");
-  json_object_set_int_member (req, "RtpPort", cr_track_rtp_port (r->track, video));
+  json_object_set_int_member (req, "RtpPort", port);
   json_object_set_int_member (req, "RtcpPort", 0);
   g_autofree char *body = cr_json_object_to_string (req);
   guint status = 0;
   g_autoptr (JsonObject) reply = worker_call (w, "POST", "/internal/forwards", body, &status);
   const char *forward = cr_json_get_string (reply, "ForwardId");
   if (status != 201 || forward == NULL) {
-    g_info ("task %s: %s %s not forwarded yet (HTTP %u)", w->task->task_id, r->key,
-            video ? "video" : "audio", status);
-    return FALSE;
+    g_info ("task %s: %s/%s %s not forwarded yet (HTTP %u)", w->task->task_id, user_id,
+            aux ? "aux" : "main", video ? "video" : "audio", status);
+    return NULL;
   }
-  r->forward_ids[video ? 1 : 0] = g_strdup (forward);
-  return TRUE;
+  return g_strdup (forward);
 }
 
 /* Starts recording @key: the audio and/or the video (caps non-NULL) of a user's stream. */
@@ -172,8 +184,12 @@ worker_start_rec (Worker *w, const char *user_id, gboolean aux, const char *audi
     rec_free (r);
     return;
   }
-  if ((r->media[1] && !worker_subscribe (w, r, TRUE))
-      || (r->media[0] && !worker_subscribe (w, r, FALSE))) {
+  for (int video = 1; video >= 0; video--) {
+    if (r->media[video])
+      r->forward_ids[video]
+          = worker_forward (w, user_id, aux, video, cr_track_rtp_port (r->track, video));
+  }
+  if ((r->media[1] && r->forward_ids[1] == NULL) || (r->media[0] && r->forward_ids[0] == NULL)) {
     worker_end_rec (w, r);
     rec_free (r);
     return;

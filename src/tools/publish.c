@@ -104,7 +104,7 @@ publish_add_track (Publish *p, gboolean video, GError **error)
     p->valve = convert;
   }
   if (video) {
-    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb };
+    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain };
     src = cr_synthetic_video_new (&v);
     gst_bin_add (GST_BIN (p->pipeline), src);
     int kbps = o->video_kbps > 0 ? o->video_kbps
@@ -137,7 +137,7 @@ publish_add_track (Publish *p, gboolean video, GError **error)
       goto linked;
     }
   } else {
-    src = cr_synthetic_audio_new ();
+    src = cr_synthetic_audio_new (o->plain ? o->tone_hz : 0);
     gst_bin_add (GST_BIN (p->pipeline), src);
     enc = make (p->pipeline, "opusenc");
     pay = make (p->pipeline, "rtpopuspay");

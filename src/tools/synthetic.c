@@ -103,7 +103,8 @@ cr_synthetic_video_new (const CrSyntheticVideo *o)
   GstElement *bin = gst_bin_new ("synthetic-video");
   GstElement *src = gst_element_factory_make ("videotestsrc", NULL);
   GstElement *caps = gst_element_factory_make ("capsfilter", NULL);
-  GstElement *clock = gst_element_factory_make ("timeoverlay", NULL);
+  GstElement *clock = gst_element_factory_make (o->plain ? "identity" : "timeoverlay", NULL);
+
   g_object_set (src, "is-live", TRUE, NULL);
   if (o->solid)
     g_object_set (src, "pattern", 17 /* solid-color */, "foreground-color", o->argb, NULL);
@@ -111,13 +112,15 @@ cr_synthetic_video_new (const CrSyntheticVideo *o)
       "video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, o->width, "height",
       G_TYPE_INT, o->height, "framerate", GST_TYPE_FRACTION, o->fps, 1, NULL);
   g_object_set (caps, "caps", want, NULL);
-  g_object_set (clock, "time-mode", 1 /* running-time */, "font-desc", "Sans 28", "halignment",
-                1 /* center */, "valignment", 1 /* bottom */, "shaded-background", TRUE, NULL);
+  if (!o->plain)
+    g_object_set (clock, "time-mode", 1 /* running-time */, "font-desc", "Sans 28", "halignment",
+                  1 /* center */, "valignment", 1 /* bottom */, "shaded-background", TRUE, NULL);
   gst_bin_add_many (GST_BIN (bin), src, caps, clock, NULL);
   gst_element_link_many (src, caps, clock, NULL);
   GstPad *out = gst_element_get_static_pad (clock, "src");
-  gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, video_flash_probe, GINT_TO_POINTER (o->fps),
-                     NULL);
+  if (!o->plain)
+    gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, video_flash_probe, GINT_TO_POINTER (o->fps),
+                       NULL);
   gst_object_unref (out);
   return bin_with_ghost_src (bin, clock);
 }
@@ -145,13 +148,14 @@ audio_beep_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 }
 
 GstElement *
-cr_synthetic_audio_new (void)
+cr_synthetic_audio_new (int plain_hz)
 {
   GstElement *bin = gst_bin_new ("synthetic-audio");
   GstElement *src = gst_element_factory_make ("audiotestsrc", NULL);
   GstElement *caps = gst_element_factory_make ("capsfilter", NULL);
   /* The source only paces and timestamps; the probe writes every sample. 10 ms buffers. */
-  g_object_set (src, "is-live", TRUE, "wave", 4 /* silence */, "samplesperbuffer",
+  g_object_set (src, "is-live", TRUE, "wave", plain_hz > 0 ? 0 /* sine */ : 4 /* silence */, "freq",
+                (double)MAX (plain_hz, 1), "volume", 0.3, "samplesperbuffer",
                 CR_SYNTHETIC_RATE / 100, NULL);
   g_autoptr (GstCaps) want = gst_caps_new_simple (
       "audio/x-raw", "format", G_TYPE_STRING, "S16LE", "rate", G_TYPE_INT, CR_SYNTHETIC_RATE,
@@ -160,7 +164,8 @@ cr_synthetic_audio_new (void)
   gst_bin_add_many (GST_BIN (bin), src, caps, NULL);
   gst_element_link (src, caps);
   GstPad *out = gst_element_get_static_pad (caps, "src");
-  gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, audio_beep_probe, NULL, NULL);
+  if (plain_hz <= 0)
+    gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, audio_beep_probe, NULL, NULL);
   gst_object_unref (out);
   return bin_with_ghost_src (bin, caps);
 }

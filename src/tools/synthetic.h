@@ -22,12 +22,14 @@ typedef struct {
   int width, height, fps;
   gboolean solid; /* a solid colour instead of the test pattern */
   guint32 argb;   /* the colour, 0xAARRGGBB */
+  gboolean plain; /* no flashes and no time burnt in: a picture whose pixels can be checked */
 } CrSyntheticVideo;
 
 /* A live bin with one "src" pad: raw I420 video at the given size and rate, flashing. */
 GstElement *cr_synthetic_video_new (const CrSyntheticVideo *opts);
-/* A live bin with one "src" pad: raw S16LE mono audio at CR_SYNTHETIC_RATE, beeping. */
-GstElement *cr_synthetic_audio_new (void);
+/* A live bin with one "src" pad: raw S16LE mono audio at CR_SYNTHETIC_RATE, beeping; with
+ * @plain_hz > 0 a plain sine of that frequency instead (for checking a mix's voices). */
+GstElement *cr_synthetic_audio_new (int plain_hz);
 
 /* Whether frame @index (counted from 0 at running time 0) of a @fps stream is a flash. */
 gboolean cr_synthetic_is_flash_frame (guint64 index, int fps);

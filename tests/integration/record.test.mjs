@@ -216,7 +216,6 @@ describe('single-stream recording', () => {
     assert.ok(listed.includes(mp4), listed.join(' '));
 
     await expectCode(c.CreateCloudRecording(body(room, 'recorder_x', { OutputFormat: 4, StreamType: 2 })), 'InvalidParameter', /audio-only/);
-    await expectCode(c.CreateCloudRecording({ ...body(room, 'recorder_y', { RecordMode: 2 }) }), 'FailedOperation.CRUnsupportMethod', /mixed/);
   });
 
   test('a robot UserId that is already a user in the room is refused', T, async () => {

@@ -217,6 +217,37 @@ test_custom (void)
   g_assert_cmpstr (tile (t, 3)->sub_background_image, ==, "http://x/p.png");
 }
 
+static void
+assert_crop (int in_w, int in_h, int tw, int th, int mode, int l, int r, int t, int b)
+{
+  int crop[4];
+  cr_layout_crop (in_w, in_h, tw, th, mode, crop);
+  g_assert_cmpint (crop[0], ==, l);
+  g_assert_cmpint (crop[1], ==, r);
+  g_assert_cmpint (crop[2], ==, t);
+  g_assert_cmpint (crop[3], ==, b);
+}
+
+static void
+test_render_crop (void)
+{
+  /* 16:9 into a square: crop keeps the middle 360 columns; smart cuts only 20% (128). */
+  assert_crop (640, 360, 320, 320, CR_RENDER_CROP, 140, 140, 0, 0);
+  assert_crop (640, 360, 320, 320, CR_RENDER_SMART, 64, 64, 0, 0);
+  /* Portrait into landscape: rows cut, even, centred. */
+  assert_crop (360, 640, 640, 360, CR_RENDER_CROP, 0, 0, 218, 220);
+  assert_crop (360, 640, 640, 360, CR_RENDER_SMART, 0, 0, 64, 64);
+  /* Same aspect, stretch and letterbox: nothing cut. */
+  assert_crop (1280, 720, 640, 360, CR_RENDER_CROP, 0, 0, 0, 0);
+  assert_crop (640, 360, 320, 320, CR_RENDER_STRETCH, 0, 0, 0, 0);
+  assert_crop (640, 360, 320, 320, CR_RENDER_LETTERBOX, 0, 0, 0, 0);
+  assert_crop (0, 0, 320, 320, CR_RENDER_CROP, 0, 0, 0, 0);
+  g_assert_true (cr_layout_keeps_aspect (CR_RENDER_LETTERBOX));
+  g_assert_true (cr_layout_keeps_aspect (CR_RENDER_SMART));
+  g_assert_false (cr_layout_keeps_aspect (CR_RENDER_CROP));
+  g_assert_false (cr_layout_keeps_aspect (CR_RENDER_STRETCH));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -227,5 +258,6 @@ main (int argc, char **argv)
   g_test_add_func ("/layout/screen-share", test_screen_share);
   g_test_add_func ("/layout/pure-audio", test_pure_audio);
   g_test_add_func ("/layout/custom", test_custom);
+  g_test_add_func ("/layout/render-crop", test_render_crop);
   return g_test_run ();
 }

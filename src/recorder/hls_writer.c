@@ -1,0 +1,239 @@
+/* TS fragments named, made durable and listed; see hls_writer.h. */
+#include "hls_writer.h"
+
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "recorder/naming.h"
+
+struct _CrHlsWriter {
+  GstElement *sink; /* splitmuxsink */
+  char *dir;
+  char *stem;
+  int type;
+  guint media;
+  CrPlaylist *playlist; /* borrowed */
+  gboolean resumed;     /* the first segment follows a gap */
+  char *playlist_name;
+  char *playlist_path;
+  /* Fragments named but not yet closed, by path: splitmuxsink names the next file before it
+   * reports the previous one closed. */
+  GHashTable *pending;   /* path -> Fragment */
+  gint64 base_ms;        /* wall clock of the first fragment */
+  GstClockTime base_pts; /* its first buffer's PTS */
+  GMutex lock;           /* pending, playlist */
+  CrHlsSegmentFunc on_segment;
+  gpointer user_data;
+  gboolean eos;
+};
+
+typedef struct {
+  char *name;
+  gint64 start_ms;
+  GstClockTime opened; /* running time, once opened */
+} Fragment;
+
+static void
+fragment_free (Fragment *f)
+{
+  g_free (f->name);
+  g_free (f);
+}
+
+static gboolean
+hls_write_playlist (CrHlsWriter *hw, GError **error)
+{
+  g_mutex_lock (&hw->lock);
+  g_autofree char *text = cr_playlist_render (hw->playlist);
+  g_mutex_unlock (&hw->lock);
+  return cr_file_replace_durably (hw->playlist_path, text, strlen (text), error);
+}
+
+static void
+fsync_path (const char *path)
+{
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd >= 0) {
+    fsync (fd);
+    close (fd);
+  }
+}
+
+/* A fragment is closed: make it durable, then list it. */
+static void
+hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running)
+{
+  g_autofree char *key = NULL;
+  Fragment *f = NULL;
+  g_mutex_lock (&hw->lock);
+  if (location != NULL)
+    g_hash_table_steal_extended (hw->pending, location, (gpointer *)&key, (gpointer *)&f);
+  g_mutex_unlock (&hw->lock);
+  if (f == NULL)
+    return;
+  fsync_path (location);
+  GStatBuf st;
+  guint64 bytes = g_stat (location, &st) == 0 ? (guint64)st.st_size : 0;
+  double duration = GST_CLOCK_TIME_IS_VALID (running) && GST_CLOCK_TIME_IS_VALID (f->opened)
+                        ? (double)(running - f->opened) / GST_SECOND
+                        : (double)(g_get_real_time () / 1000 - f->start_ms) / 1000.0;
+  gboolean first = hw->playlist->segments->len == 0;
+  if (bytes > 0) {
+    g_mutex_lock (&hw->lock);
+    cr_playlist_add (hw->playlist, f->name, f->start_ms, duration, bytes, hw->resumed);
+    CrSegment *added = g_ptr_array_index (hw->playlist->segments, hw->playlist->segments->len - 1);
+    added->media = hw->media;
+    g_mutex_unlock (&hw->lock);
+    hw->resumed = FALSE;
+    g_autoptr (GError) error = NULL;
+    if (!hls_write_playlist (hw, &error))
+      g_warning ("hls %s: %s", hw->stem, error->message);
+    if (hw->on_segment != NULL)
+      hw->on_segment (added, first, hw->user_data);
+  }
+  fragment_free (f);
+}
+
+gboolean
+cr_hls_writer_handle_message (CrHlsWriter *hw, GstMessage *msg)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+    hw->eos = TRUE;
+    return TRUE;
+  }
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT
+      || GST_MESSAGE_SRC (msg) != GST_OBJECT (hw->sink))
+    return FALSE;
+  const GstStructure *s = gst_message_get_structure (msg);
+  if (gst_structure_has_name (s, "splitmuxsink-fragment-opened")) {
+    const char *location = gst_structure_get_string (s, "location");
+    g_mutex_lock (&hw->lock);
+    Fragment *f = location != NULL ? g_hash_table_lookup (hw->pending, location) : NULL;
+    if (f != NULL)
+      gst_structure_get_clock_time (s, "running-time", &f->opened);
+    g_mutex_unlock (&hw->lock);
+  } else if (gst_structure_has_name (s, "splitmuxsink-fragment-closed")) {
+    GstClockTime running = GST_CLOCK_TIME_NONE;
+    gst_structure_get_clock_time (s, "running-time", &running);
+    hls_fragment_closed (hw, gst_structure_get_string (s, "location"), running);
+  }
+  return TRUE;
+}
+
+/* splitmuxsink asks for the next file name: named by the wall-clock start of the fragment. Called
+ * from a streaming thread; the bus handlers that read `pending` run on the main context. */
+static char *
+hls_format_location (GstElement *sink, guint fragment, GstSample *first, gpointer data)
+{
+  CrHlsWriter *hw = data;
+  Fragment *f = g_new0 (Fragment, 1);
+  /* The first fragment starts now; later ones at the first one's time plus the media time passed,
+   * so names do not drift with how late splitmuxsink asks (a keyframe wait, a busy thread). */
+  GstBuffer *buf = first != NULL ? gst_sample_get_buffer (first) : NULL;
+  GstClockTime pts = buf != NULL ? GST_BUFFER_PTS (buf) : GST_CLOCK_TIME_NONE;
+  if (hw->base_ms == 0 || !GST_CLOCK_TIME_IS_VALID (pts) || !GST_CLOCK_TIME_IS_VALID (hw->base_pts)
+      || pts < hw->base_pts) {
+    f->start_ms = g_get_real_time () / 1000;
+    if (hw->base_ms == 0 && GST_CLOCK_TIME_IS_VALID (pts)) {
+      hw->base_ms = f->start_ms;
+      hw->base_pts = pts;
+    }
+  } else {
+    f->start_ms = hw->base_ms + (gint64)((pts - hw->base_pts) / GST_MSECOND);
+  }
+  f->opened = GST_CLOCK_TIME_NONE;
+  f->name = cr_naming_ts (hw->stem, hw->type, f->start_ms);
+  char *path = g_build_filename (hw->dir, f->name, NULL);
+  g_mutex_lock (&hw->lock);
+  g_hash_table_replace (hw->pending, g_strdup (path), f);
+  g_mutex_unlock (&hw->lock);
+  return path;
+}
+
+CrHlsWriter *
+cr_hls_writer_new (GstElement *splitmuxsink, const char *dir, const char *stem, int type,
+                   guint media, CrPlaylist *playlist, CrHlsSegmentFunc on_segment,
+                   gpointer user_data)
+{
+  CrHlsWriter *hw = g_new0 (CrHlsWriter, 1);
+  hw->sink = gst_object_ref (splitmuxsink);
+  hw->dir = g_strdup (dir);
+  hw->stem = g_strdup (stem);
+  hw->type = type;
+  hw->media = media;
+  hw->playlist = playlist;
+  hw->resumed = playlist->segments->len > 0;
+  playlist->ended = FALSE;
+  hw->playlist_name = cr_naming_m3u8 (stem, type);
+  hw->playlist_path = g_build_filename (dir, hw->playlist_name, NULL);
+  hw->pending
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)fragment_free);
+  hw->base_pts = GST_CLOCK_TIME_NONE;
+  g_mutex_init (&hw->lock);
+  hw->on_segment = on_segment;
+  hw->user_data = user_data;
+  g_signal_connect (splitmuxsink, "format-location-full", G_CALLBACK (hls_format_location), hw);
+  return hw;
+}
+
+void
+cr_hls_writer_set_video_size (CrHlsWriter *hw, int width, int height)
+{
+  g_mutex_lock (&hw->lock);
+  hw->playlist->video_width = width;
+  hw->playlist->video_height = height;
+  g_mutex_unlock (&hw->lock);
+}
+
+const char *
+cr_hls_writer_playlist_name (CrHlsWriter *hw)
+{
+  return hw->playlist_name;
+}
+
+gboolean
+cr_hls_writer_stop_pipeline (CrHlsWriter *hw, GstElement *pipeline, GstBusFunc on_message,
+                             gpointer data)
+{
+  gst_element_send_event (pipeline, gst_event_new_eos ());
+  gint64 deadline = g_get_monotonic_time () + CR_HLS_EOS_TIMEOUT_S * G_USEC_PER_SEC;
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
+  while (!hw->eos && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop (bus, 100 * GST_MSECOND);
+    if (msg == NULL)
+      continue;
+    if (!cr_hls_writer_handle_message (hw, msg) && on_message != NULL)
+      on_message (bus, msg, data);
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  return hw->eos;
+}
+
+void
+cr_hls_writer_finish (CrHlsWriter *hw)
+{
+  if (hw == NULL)
+    return;
+  /* No fragment-closed came for what is still open (no EOS in time): list what is on disk. */
+  g_autofree gpointer *open = g_hash_table_get_keys_as_array (hw->pending, NULL);
+  g_auto (GStrv) paths = g_strdupv ((char **)open);
+  for (char **p = paths; *p != NULL; p++)
+    hls_fragment_closed (hw, *p, GST_CLOCK_TIME_NONE);
+  hw->playlist->ended = TRUE;
+  g_autoptr (GError) error = NULL;
+  if (hw->playlist->segments->len > 0 && !hls_write_playlist (hw, &error))
+    g_warning ("hls %s: %s", hw->stem, error->message);
+  g_signal_handlers_disconnect_by_data (hw->sink, hw);
+  gst_object_unref (hw->sink);
+  g_hash_table_unref (hw->pending);
+  g_mutex_clear (&hw->lock);
+  g_free (hw->playlist_name);
+  g_free (hw->playlist_path);
+  g_free (hw->dir);
+  g_free (hw->stem);
+  g_free (hw);
+}

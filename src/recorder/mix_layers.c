@@ -1,0 +1,325 @@
+/* What the mix draws and hears: decoded inputs from the ingest's forwards, still pictures, text
+ * boxes and solid rectangles, each a compositor (or audiomixer) pad; see mix_pipeline.h.
+ *
+ * Layers are added to and removed from the running pipeline: a new one is a bin linked to a
+ * request pad and brought to the pipeline's state; an old one's pad is released first (which
+ * unblocks its streaming thread), then its bin is stopped and dropped. A video input's crop for
+ * its tile's render mode is recomputed when its picture size or its tile changes. */
+#include <gio/gio.h>
+#include <gst/app/gstappsrc.h>
+#include <string.h>
+
+#include "recorder/mix_private.h"
+#include "recorder/rtp_in.h"
+
+struct _MixLayer {
+  CrMix *mix;
+  CrMixLayerKind kind;
+  char *id;
+  gboolean video; /* inputs: video (else audio) */
+  GstElement *bin;
+  GstPad *pad;      /* the compositor's or the audiomixer's */
+  GstElement *crop; /* video inputs: videocrop */
+  GMutex lock;      /* in_w, in_h, tile_w, tile_h, render_mode */
+  int in_w, in_h;   /* video inputs: the decoded picture, once known */
+  int tile_w, tile_h, render_mode;
+  gboolean listed; /* cr_mix_set_layers() bookkeeping */
+};
+
+void
+mix_layer_free (MixLayer *l)
+{
+  g_clear_object (&l->pad);
+  g_clear_object (&l->crop);
+  g_clear_object (&l->bin);
+  g_mutex_clear (&l->lock);
+  g_free (l->id);
+  g_free (l);
+}
+
+/* Takes @l out of the running pipeline. */
+static void
+mix_layer_detach (MixLayer *l)
+{
+  GstElement *agg = l->kind == CR_MIX_LAYER_INPUT && !l->video ? l->mix->amix : l->mix->comp;
+  gst_element_release_request_pad (agg, l->pad);
+  gst_element_set_state (l->bin, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (l->mix->pipeline), l->bin);
+}
+
+static void
+mix_layer_update_crop (MixLayer *l)
+{
+  int crop[4];
+  g_mutex_lock (&l->lock);
+  cr_layout_crop (l->in_w, l->in_h, l->tile_w, l->tile_h, l->render_mode, crop);
+  g_mutex_unlock (&l->lock);
+  int now[4];
+  g_object_get (l->crop, "left", &now[0], "right", &now[1], "top", &now[2], "bottom", &now[3],
+                NULL);
+  if (memcmp (now, crop, sizeof crop) != 0)
+    g_object_set (l->crop, "left", crop[0], "right", crop[1], "top", crop[2], "bottom", crop[3],
+                  NULL);
+}
+
+/* The decoded picture's size: known (or changed) when its caps reach the crop. */
+static GstPadProbeReturn
+mix_on_input_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  MixLayer *l = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  GstCaps *caps = NULL;
+  gst_event_parse_caps (event, &caps);
+  const GstStructure *st = gst_caps_get_structure (caps, 0);
+  int width = 0, height = 0;
+  if (gst_structure_get_int (st, "width", &width)
+      && gst_structure_get_int (st, "height", &height)) {
+    g_mutex_lock (&l->lock);
+    l->in_w = width;
+    l->in_h = height;
+    g_mutex_unlock (&l->lock);
+    mix_layer_update_crop (l);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+mix_count_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  CrMix *m = data;
+  __atomic_store_n (&m->last_packet_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Builds the bin of @desc (its last element named "out"), links it to a new pad of @agg and
+ * starts it. */
+static MixLayer *
+mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, const char *desc, GstElement *agg,
+                  GError **error)
+{
+  GstElement *bin = gst_parse_bin_from_description (desc, FALSE, error);
+  if (bin == NULL)
+    return NULL;
+  GstElement *out = gst_bin_get_by_name (GST_BIN (bin), "out");
+  GstPad *out_pad = gst_element_get_static_pad (out, "src");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("src", out_pad));
+  gst_object_unref (out_pad);
+  gst_object_unref (out);
+  MixLayer *l = g_new0 (MixLayer, 1);
+  l->mix = m;
+  l->kind = kind;
+  l->id = g_strdup (id);
+  g_mutex_init (&l->lock);
+  l->bin = gst_object_ref (bin);
+  gst_bin_add (GST_BIN (m->pipeline), bin);
+  l->pad = gst_element_request_pad_simple (agg, "sink_%u");
+  if (agg == m->comp)
+    g_object_set (l->pad, "alpha", 0.0, "zorder", (guint)MIX_Z_FIRST_LAYER, NULL);
+  GstPad *ghost = gst_element_get_static_pad (bin, "src");
+  GstPadLinkReturn linked = gst_pad_link (ghost, l->pad);
+  gst_object_unref (ghost);
+  if (linked != GST_PAD_LINK_OK || !gst_element_sync_state_with_parent (bin)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot add %s to the mix (link %d)", id,
+                 linked);
+    mix_layer_detach (l);
+    mix_layer_free (l);
+    return NULL;
+  }
+  return l;
+}
+
+guint16
+cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean video, GError **error)
+{
+  GstElement *agg = video ? m->comp : m->amix;
+  if (agg == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "the mix has no %s",
+                 video ? "video" : "audio");
+    return 0;
+  }
+  g_autofree char *clean = cr_rtp_clean_caps (rtp_caps);
+  if (clean == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad RTP caps \"%s\"", rtp_caps);
+    return 0;
+  }
+  g_autofree char *desc = g_strdup_printf (
+      "udpsrc name=src address=127.0.0.1 port=0 caps=\"%s\" ! rtpjitterbuffer latency=200 ! %s ! "
+      "%s",
+      clean, cr_rtp_decode_chain (rtp_caps, video),
+      video ? "videocrop name=crop ! queue name=out max-size-buffers=5"
+            : "audioconvert ! audioresample ! queue name=out");
+  MixLayer *l = mix_layer_attach (m, CR_MIX_LAYER_INPUT, key, desc, agg, error);
+  if (l == NULL)
+    return 0;
+  l->video = video;
+  GstElement *src = gst_bin_get_by_name (GST_BIN (l->bin), "src");
+  GstPad *src_pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_BUFFER, mix_count_packet, m, NULL);
+  gst_object_unref (src_pad);
+  guint16 port = cr_rtp_udpsrc_port (src);
+  gst_object_unref (src);
+  if (video) {
+    l->crop = gst_bin_get_by_name (GST_BIN (l->bin), "crop");
+    GstPad *crop_in = gst_element_get_static_pad (l->crop, "sink");
+    gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mix_on_input_caps, l, NULL);
+    gst_object_unref (crop_in);
+  }
+  g_hash_table_replace (m->layers, l->id, l);
+  return port;
+}
+
+void
+cr_mix_remove_input (CrMix *m, const char *key)
+{
+  MixLayer *l = g_hash_table_lookup (m->layers, key);
+  if (l == NULL || l->kind != CR_MIX_LAYER_INPUT)
+    return;
+  mix_layer_detach (l);
+  g_hash_table_remove (m->layers, key);
+}
+
+gboolean
+cr_mix_has_input (CrMix *m, const char *key)
+{
+  MixLayer *l = g_hash_table_lookup (m->layers, key);
+  return l != NULL && l->kind == CR_MIX_LAYER_INPUT;
+}
+
+/* ---- still layers ---- */
+
+static void
+mix_push_picture (MixLayer *l, GdkPixbuf *picture)
+{
+  int w = gdk_pixbuf_get_width (picture), h = gdk_pixbuf_get_height (picture);
+  int stride = gdk_pixbuf_get_rowstride (picture);
+  int channels = gdk_pixbuf_get_n_channels (picture);
+  const guint8 *pixels = gdk_pixbuf_read_pixels (picture);
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, (gsize)w * h * 4, NULL);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (int y = 0; y < h; y++) {
+    const guint8 *row = pixels + (gsize)y * stride;
+    guint8 *to = map.data + (gsize)y * w * 4;
+    for (int x = 0; x < w; x++) {
+      memcpy (to + x * 4, row + x * channels, 3);
+      to[x * 4 + 3] = channels == 4 ? row[x * channels + 3] : 255;
+    }
+  }
+  gst_buffer_unmap (buf, &map);
+  GST_BUFFER_PTS (buf) = 0;
+  GstElement *src = gst_bin_get_by_name (GST_BIN (l->bin), "src");
+  gst_app_src_push_buffer (GST_APP_SRC (src), buf);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_object_unref (src);
+}
+
+static MixLayer *
+mix_add_still (CrMix *m, const CrMixLayer *spec)
+{
+  g_autofree char *desc = NULL;
+  int w = MAX (spec->rect.width, 2), h = MAX (spec->rect.height, 2);
+  switch (spec->kind) {
+  case CR_MIX_LAYER_PICTURE:
+    if (spec->picture == NULL)
+      return NULL;
+    desc = g_strdup_printf (
+        "appsrc name=src format=time caps=\"video/x-raw,format=RGBA,width=%d,height=%d,"
+        "framerate=0/1\" ! imagefreeze is-live=true ! video/x-raw,framerate=%d/1 ! "
+        "queue name=out max-size-buffers=2",
+        gdk_pixbuf_get_width (spec->picture), gdk_pixbuf_get_height (spec->picture), m->o.fps);
+    break;
+  case CR_MIX_LAYER_TEXT:
+    desc = g_strdup_printf (
+        "videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x alpha=%.3f ! "
+        "video/x-raw,format=BGRA,width=%d,height=%d,framerate=%d/1 ! "
+        "textoverlay name=text halignment=left valignment=top xpad=0 ypad=0 "
+        "shaded-background=false ! queue name=out max-size-buffers=2",
+        spec->bg_argb | 0xff000000u, (double)(spec->bg_argb >> 24) / 255.0, w, h, m->o.fps);
+    break;
+  case CR_MIX_LAYER_COLOR:
+    desc = g_strdup_printf ("videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x "
+                            "! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
+                            "queue name=out max-size-buffers=2",
+                            spec->argb | 0xff000000u, w & ~1, h & ~1, m->o.fps);
+    break;
+  default:
+    return NULL;
+  }
+  g_autoptr (GError) error = NULL;
+  MixLayer *l = mix_layer_attach (m, spec->kind, spec->id, desc, m->comp, &error);
+  if (l == NULL) {
+    g_warning ("mix %s: %s", m->o.stem, error->message);
+    return NULL;
+  }
+  if (spec->kind == CR_MIX_LAYER_PICTURE)
+    mix_push_picture (l, spec->picture);
+  if (spec->kind == CR_MIX_LAYER_TEXT) {
+    GstElement *text = gst_bin_get_by_name (GST_BIN (l->bin), "text");
+    g_autofree char *font = g_strdup_printf ("%s %dpx", spec->font != NULL ? spec->font : "Sans",
+                                             MAX (spec->font_px, 1));
+    g_object_set (text, "text", spec->text != NULL ? spec->text : "", "font-desc", font, "color",
+                  spec->argb, NULL);
+    gst_object_unref (text);
+  }
+  g_hash_table_replace (m->layers, l->id, l);
+  return l;
+}
+
+/* ---- the picture ---- */
+
+static void
+mix_place (MixLayer *l, const CrMixLayer *spec, guint z)
+{
+  g_object_set (l->pad, "xpos", spec->rect.x, "ypos", spec->rect.y, "width", spec->rect.width,
+                "height", spec->rect.height, "zorder", z, "alpha",
+                1.0 - (double)CLAMP (spec->alpha, 0, 255) / 255.0, NULL);
+  if (l->kind != CR_MIX_LAYER_INPUT)
+    return;
+  g_object_set (l->pad, "sizing-policy", cr_layout_keeps_aspect (spec->render_mode) ? 1 : 0, NULL);
+  g_mutex_lock (&l->lock);
+  l->tile_w = spec->rect.width;
+  l->tile_h = spec->rect.height;
+  l->render_mode = spec->render_mode;
+  g_mutex_unlock (&l->lock);
+  mix_layer_update_crop (l);
+}
+
+static gboolean
+mix_drop_unlisted (gpointer key, gpointer value, gpointer data)
+{
+  MixLayer *l = value;
+  if (l->listed || l->kind == CR_MIX_LAYER_INPUT) {
+    if (!l->listed && l->video)
+      g_object_set (l->pad, "alpha", 0.0, NULL);
+    return FALSE;
+  }
+  mix_layer_detach (l);
+  return TRUE;
+}
+
+void
+cr_mix_set_layers (CrMix *m, const CrMixLayer *layers, guint n)
+{
+  if (m->comp == NULL)
+    return;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, m->layers);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    ((MixLayer *)value)->listed = FALSE;
+  for (guint i = 0; i < n; i++) {
+    const CrMixLayer *spec = &layers[i];
+    MixLayer *l = g_hash_table_lookup (m->layers, spec->id);
+    if (spec->kind == CR_MIX_LAYER_INPUT && (l == NULL || !l->video))
+      continue; /* not (yet) received */
+    if (l == NULL)
+      l = mix_add_still (m, spec);
+    if (l == NULL)
+      continue;
+    l->listed = TRUE;
+    mix_place (l, spec, MIX_Z_FIRST_LAYER + i);
+  }
+  g_hash_table_foreach_remove (m->layers, mix_drop_unlisted, NULL);
+}

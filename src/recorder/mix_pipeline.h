@@ -1,0 +1,74 @@
+/* The mixed recording's media: one picture and one sound made of the room's streams, encoded per
+ * MixTranscodeParams and written as HLS.
+ *
+ * Why one GStreamer pipeline with layers: the compositor blends every layer on the canvas in one
+ * pass (inputs decoded from the ingest's forwards, background image, placeholders, image and text
+ * watermarks), the audiomixer sums every voice, and a live background source keeps the clock
+ * running when no one publishes, so the output has no holes. Layers come and go while it runs:
+ * re-laying the picture is setting pad properties, which the compositor applies at its next
+ * frame. The layout itself (which rectangle for whom) is decided by the caller (mix/layout.h). */
+#pragma once
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <gst/gst.h>
+
+#include "mix/layout.h"
+#include "recorder/hls_writer.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CrMix CrMix;
+
+typedef struct {
+  const char *dir;  /* where the HLS goes */
+  const char *stem; /* naming.h: <SdkAppId>_<RoomId> (with "ha<n>_" after a failover) */
+  CrPlaylist *playlist;
+  gboolean audio, video; /* StreamType */
+  int width, height, fps, video_bitrate, gop_s;
+  int sample_rate, channels, audio_bitrate;
+  guint32 background_rgb; /* 0xRRGGBB */
+  int timestamp_pos;      /* WaterMarkTimestamp Pos 0..6, -1 for none */
+} CrMixOptions;
+
+typedef enum {
+  CR_MIX_LAYER_INPUT,   /* a decoded video input (id = its key) */
+  CR_MIX_LAYER_PICTURE, /* a still picture, already fitted to the rectangle */
+  CR_MIX_LAYER_TEXT,    /* a text box */
+  CR_MIX_LAYER_COLOR,   /* a solid rectangle */
+} CrMixLayerKind;
+
+typedef struct {
+  CrMixLayerKind kind;
+  const char *id; /* inputs: the key; others: the identity of the content (kept while equal) */
+  CrRect rect;
+  int alpha;       /* 0 opaque .. 255 transparent */
+  int render_mode; /* inputs: CrRenderMode */
+  GdkPixbuf *picture;
+  const char *text, *font;
+  int font_px;
+  guint32 argb;    /* text colour, or the rectangle's colour */
+  guint32 bg_argb; /* text: the box's colour (alpha 0: transparent) */
+} CrMixLayer;
+
+CrMix *cr_mix_new (const CrMixOptions *opts, CrHlsSegmentFunc on_segment, gpointer user_data,
+                   GError **error);
+
+/* Starts receiving the RTP of a user's audio or video (decoded, mixed); returns its UDP port. A
+ * video input is hidden until a layer shows it. */
+guint16 cr_mix_add_input (CrMix *mix, const char *key, const char *rtp_caps, gboolean video,
+                          GError **error);
+void cr_mix_remove_input (CrMix *mix, const char *key);
+gboolean cr_mix_has_input (CrMix *mix, const char *key);
+
+/* The picture from now on: @layers back to front. Video inputs not listed are hidden; other
+ * layers not listed are removed. */
+void cr_mix_set_layers (CrMix *mix, const CrMixLayer *layers, guint n);
+
+/* Monotonic µs of the last RTP packet of any input, 0 before the first. */
+gint64 cr_mix_last_packet_us (CrMix *mix);
+const char *cr_mix_playlist_name (CrMix *mix);
+
+/* Ends the recording: EOS (bounded wait), the last segment listed, #EXT-X-ENDLIST; frees. */
+void cr_mix_finish (CrMix *mix);
+
+G_END_DECLS

@@ -1,0 +1,27 @@
+/* The mix pipeline's state shared by mix_pipeline.c (canvas, encoders, files) and mix_layers.c
+ * (what is drawn and heard). Private to src/recorder/mix_*.c. */
+#pragma once
+
+#include "recorder/mix_pipeline.h"
+
+G_BEGIN_DECLS
+
+/* The compositor's z-order: the background colour at 0, then the layers in the caller's order. */
+#define MIX_Z_FIRST_LAYER 1
+
+typedef struct _MixLayer MixLayer;
+
+struct _CrMix {
+  CrMixOptions o;
+  GstElement *pipeline;
+  GstElement *comp; /* compositor, NULL without video */
+  GstElement *amix; /* audiomixer, NULL without audio */
+  CrHlsWriter *hls;
+  GHashTable *layers;    /* id -> MixLayer: inputs (video and audio) and still layers */
+  gint64 last_packet_us; /* atomic */
+  guint bus_watch;
+};
+
+void mix_layer_free (MixLayer *layer);
+
+G_END_DECLS

@@ -1,0 +1,51 @@
+/* RTP from the ingest's forwards; see rtp_in.h. */
+#include "rtp_in.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+char *
+cr_rtp_clean_caps (const char *caps)
+{
+  g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (caps);
+  if (rtp_caps == NULL || gst_caps_is_empty (rtp_caps))
+    return NULL;
+  GstStructure *st = gst_caps_get_structure (rtp_caps, 0);
+  g_autoptr (GstCaps) clean = gst_caps_new_simple (
+      "application/x-rtp", "media", G_TYPE_STRING, gst_structure_get_string (st, "media"),
+      "encoding-name", G_TYPE_STRING, gst_structure_get_string (st, "encoding-name"), NULL);
+  int clock_rate = 0, payload = 0;
+  gst_structure_get_int (st, "clock-rate", &clock_rate);
+  gst_structure_get_int (st, "payload", &payload);
+  gst_caps_set_simple (clean, "clock-rate", G_TYPE_INT, clock_rate, "payload", G_TYPE_INT, payload,
+                       NULL);
+  return gst_caps_to_string (clean);
+}
+
+guint16
+cr_rtp_udpsrc_port (GstElement *udpsrc)
+{
+  int port = 0;
+  g_object_get (udpsrc, "port", &port, NULL);
+  if (port == 0) {
+    GSocket *sock = NULL;
+    g_object_get (udpsrc, "used-socket", &sock, NULL);
+    if (sock != NULL) {
+      g_autoptr (GSocketAddress) addr = g_socket_get_local_address (sock, NULL);
+      if (addr != NULL)
+        port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (addr));
+      g_object_unref (sock);
+    }
+  }
+  return (guint16)port;
+}
+
+const char *
+cr_rtp_decode_chain (const char *caps, gboolean video)
+{
+  if (!video)
+    return "rtpopusdepay ! opusdec plc=true";
+  if (strstr (caps, "VP8") != NULL)
+    return "rtpvp8depay ! vp8dec";
+  return "rtph264depay ! h264parse ! avdec_h264";
+}

@@ -1,0 +1,95 @@
+/* The pictures a mixed task shows (background image, placeholders, image watermarks): each URL
+ * downloaded once into the daemon's image cache, each (URL, size, render mode) fitted once. A
+ * URL that cannot be downloaded or decoded is reported once with callback 309 and the recording
+ * goes on without it. See worker_private.h. */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "mix/picture.h"
+#include "recorder/worker_private.h"
+
+#define IMAGE_MAX_BYTES (5 * 1024 * 1024) /* the seeds: at most 5 MB */
+
+/* <data-dir>/cache/images: shared by the daemon's tasks, named by the URL's SHA-256. */
+static char *
+worker_image_cache_path (Worker *w, const char *url)
+{
+  g_autofree char *data_dir = g_path_get_dirname (w->o->token_path);
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, url, -1);
+  return g_build_filename (data_dir, "cache", "images", hash, NULL);
+}
+
+/* Downloads @url to @path (through a temporary file, at most IMAGE_MAX_BYTES). */
+static gboolean
+worker_download (Worker *w, const char *url, const char *path, GError **error)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  if (msg == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "not a URL");
+    return FALSE;
+  }
+  g_autoptr (GInputStream) in = soup_session_send (w->http, msg, NULL, error);
+  if (in == NULL)
+    return FALSE;
+  guint status = soup_message_get_status (msg);
+  if (status != 200) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "HTTP %u", status);
+    return FALSE;
+  }
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  guint8 chunk[16384];
+  for (;;) {
+    gssize n = g_input_stream_read (in, chunk, sizeof chunk, NULL, error);
+    if (n < 0)
+      return FALSE;
+    if (n == 0)
+      break;
+    if (data->len + (gsize)n > IMAGE_MAX_BYTES) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "larger than %d bytes",
+                   IMAGE_MAX_BYTES);
+      return FALSE;
+    }
+    g_byte_array_append (data, chunk, (guint)n);
+  }
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_mkdir_with_parents (dir, 0755);
+  return g_file_set_contents (path, (const char *)data->data, data->len, error);
+}
+
+static void
+worker_image_failed (Worker *w, const char *url, const char *why)
+{
+  if (!g_hash_table_add (w->image_failures, g_strdup (url)))
+    return; /* reported already */
+  g_warning ("task %s: image %s: %s", w->task->task_id, url, why);
+  JsonObject *payload = json_object_new ();
+  json_object_set_string_member (payload, "Url", url);
+  worker_emit (w, 309, payload);
+}
+
+GdkPixbuf *
+worker_picture (Worker *w, const char *url, int width, int height, int render_mode)
+{
+  if (url == NULL || *url == '\0' || width <= 0 || height <= 0
+      || g_hash_table_contains (w->image_failures, url))
+    return NULL;
+  g_autofree char *key = g_strdup_printf ("%s|%dx%d|%d", url, width, height, render_mode);
+  GdkPixbuf *fitted = g_hash_table_lookup (w->pictures, key);
+  if (fitted != NULL)
+    return fitted;
+  g_autofree char *path = worker_image_cache_path (w, url);
+  g_autoptr (GError) error = NULL;
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) && !worker_download (w, url, path, &error)) {
+    worker_image_failed (w, url, error->message);
+    return NULL;
+  }
+  fitted = cr_picture_fit (path, width, height, render_mode, &error);
+  if (fitted == NULL) {
+    g_remove (path); /* a broken file is fetched again by the next task */
+    worker_image_failed (w, url, error->message);
+    return NULL;
+  }
+  g_hash_table_insert (w->pictures, g_steal_pointer (&key), fitted);
+  return fitted;
+}
