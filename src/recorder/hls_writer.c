@@ -122,6 +122,23 @@ cr_hls_writer_handle_message (CrHlsWriter *hw, GstMessage *msg)
   return TRUE;
 }
 
+/* How long ago (ms) the first buffer of a fragment was live: the time it spent in queues, the
+ * jitter buffer or an encoder's look-ahead before the muxer, so the name is the wall clock of
+ * its first picture or sample, not of when the muxer got it. */
+static gint64
+hls_queued_ms (GstElement *sink, GstSample *first, GstClockTime pts)
+{
+  const GstSegment *segment = first != NULL ? gst_sample_get_segment (first) : NULL;
+  g_autoptr (GstClock) clock = gst_element_get_clock (sink);
+  if (segment == NULL || clock == NULL || !GST_CLOCK_TIME_IS_VALID (pts))
+    return 0;
+  GstClockTime running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+  GstClockTime now = gst_clock_get_time (clock) - gst_element_get_base_time (sink);
+  if (!GST_CLOCK_TIME_IS_VALID (running) || now < running || now - running > 10 * GST_SECOND)
+    return 0;
+  return (gint64)((now - running) / GST_MSECOND);
+}
+
 /* splitmuxsink asks for the next file name: named by the wall-clock start of the fragment. Called
  * from a streaming thread; the bus handlers that read `pending` run on the main context. */
 static char *
@@ -135,7 +152,7 @@ hls_format_location (GstElement *sink, guint fragment, GstSample *first, gpointe
   GstClockTime pts = buf != NULL ? GST_BUFFER_PTS (buf) : GST_CLOCK_TIME_NONE;
   if (hw->base_ms == 0 || !GST_CLOCK_TIME_IS_VALID (pts) || !GST_CLOCK_TIME_IS_VALID (hw->base_pts)
       || pts < hw->base_pts) {
-    f->start_ms = g_get_real_time () / 1000;
+    f->start_ms = g_get_real_time () / 1000 - hls_queued_ms (sink, first, pts);
     if (hw->base_ms == 0 && GST_CLOCK_TIME_IS_VALID (pts)) {
       hw->base_ms = f->start_ms;
       hw->base_pts = pts;

@@ -189,9 +189,12 @@ cr_mix_has_input (CrMix *m, const char *key)
 
 /* ---- still layers ---- */
 
+/* A picture under the tiles, made opaque on the background colour (the compositor takes no
+ * alpha inputs into an I420 canvas). */
 static void
-mix_push_picture (MixLayer *l, GdkPixbuf *picture)
+mix_push_picture (MixLayer *l, GdkPixbuf *picture, guint32 matte_rgb)
 {
+  const guint8 matte[3] = { matte_rgb >> 16, (matte_rgb >> 8) & 0xff, matte_rgb & 0xff };
   int w = gdk_pixbuf_get_width (picture), h = gdk_pixbuf_get_height (picture);
   int stride = gdk_pixbuf_get_rowstride (picture);
   int channels = gdk_pixbuf_get_n_channels (picture);
@@ -203,8 +206,11 @@ mix_push_picture (MixLayer *l, GdkPixbuf *picture)
     const guint8 *row = pixels + (gsize)y * stride;
     guint8 *to = map.data + (gsize)y * w * 4;
     for (int x = 0; x < w; x++) {
-      memcpy (to + x * 4, row + x * channels, 3);
-      to[x * 4 + 3] = channels == 4 ? row[x * channels + 3] : 255;
+      const guint8 *p = row + x * channels;
+      int a = channels == 4 ? p[3] : 255;
+      for (int c = 0; c < 3; c++)
+        to[x * 4 + c] = (guint8)((p[c] * a + matte[c] * (255 - a) + 127) / 255);
+      to[x * 4 + 3] = 255;
     }
   }
   gst_buffer_unmap (buf, &map);
@@ -226,17 +232,10 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
       return NULL;
     desc = g_strdup_printf (
         "appsrc name=src format=time caps=\"video/x-raw,format=RGBA,width=%d,height=%d,"
-        "framerate=0/1\" ! imagefreeze is-live=true ! video/x-raw,framerate=%d/1 ! "
+        "framerate=0/1\" ! videoconvert ! video/x-raw,format=I420 ! imagefreeze is-live=true ! "
+        "video/x-raw,framerate=%d/1 ! "
         "queue name=out max-size-buffers=2",
         gdk_pixbuf_get_width (spec->picture), gdk_pixbuf_get_height (spec->picture), m->o.fps);
-    break;
-  case CR_MIX_LAYER_TEXT:
-    desc = g_strdup_printf (
-        "videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x alpha=%.3f ! "
-        "video/x-raw,format=BGRA,width=%d,height=%d,framerate=%d/1 ! "
-        "textoverlay name=text halignment=left valignment=top xpad=0 ypad=0 "
-        "shaded-background=false ! queue name=out max-size-buffers=2",
-        spec->bg_argb | 0xff000000u, (double)(spec->bg_argb >> 24) / 255.0, w, h, m->o.fps);
     break;
   case CR_MIX_LAYER_COLOR:
     desc = g_strdup_printf ("videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x "
@@ -254,15 +253,7 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
     return NULL;
   }
   if (spec->kind == CR_MIX_LAYER_PICTURE)
-    mix_push_picture (l, spec->picture);
-  if (spec->kind == CR_MIX_LAYER_TEXT) {
-    GstElement *text = gst_bin_get_by_name (GST_BIN (l->bin), "text");
-    g_autofree char *font = g_strdup_printf ("%s %dpx", spec->font != NULL ? spec->font : "Sans",
-                                             MAX (spec->font_px, 1));
-    g_object_set (text, "text", spec->text != NULL ? spec->text : "", "font-desc", font, "color",
-                  spec->argb, NULL);
-    gst_object_unref (text);
-  }
+    mix_push_picture (l, spec->picture, m->o.background_rgb);
   g_hash_table_replace (m->layers, l->id, l);
   return l;
 }
@@ -309,8 +300,11 @@ cr_mix_set_layers (CrMix *m, const CrMixLayer *layers, guint n)
   g_hash_table_iter_init (&it, m->layers);
   while (g_hash_table_iter_next (&it, NULL, &value))
     ((MixLayer *)value)->listed = FALSE;
+  mix_marks_set (m, layers, n);
   for (guint i = 0; i < n; i++) {
     const CrMixLayer *spec = &layers[i];
+    if (spec->over || spec->kind == CR_MIX_LAYER_TEXT)
+      continue; /* a watermark: mix_marks.c */
     MixLayer *l = g_hash_table_lookup (m->layers, spec->id);
     if (spec->kind == CR_MIX_LAYER_INPUT && (l == NULL || !l->video))
       continue; /* not (yet) received */

@@ -62,7 +62,7 @@ mix_describe (const CrMixOptions *o)
         " compositor name=comp background=black latency=%" G_GUINT64_FORMAT " ! "
         "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
         "clockoverlay name=clock silent=true time-format=\"%%Y-%%m-%%d %%H:%%M:%%S\" "
-        "font-desc=\"Sans %dpx\" shaded-background=true ! queue ! "
+        "font-desc=\"Sans %dpx\" shaded-background=true ! overlaycomposition name=marks ! queue ! "
         "x264enc name=venc speed-preset=veryfast bitrate=%d key-int-max=%d ! "
         "video/x-h264,profile=high ! h264parse ! queue ! sink.video",
         0xff000000u | o->background_rgb, o->width, o->height, o->fps, (guint64)MIX_LATENCY_NS,
@@ -122,6 +122,9 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
     g_object_set (clock, "silent", FALSE, "halignment", halign, "valignment", valign, NULL);
   }
   g_clear_object (&clock);
+  GstElement *marks = gst_bin_get_by_name (GST_BIN (pipeline), "marks");
+  mix_marks_attach (m, marks);
+  g_clear_object (&marks);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   m->hls = cr_hls_writer_new (sink, o->dir, o->stem, -1,
                               (o->audio ? CR_SEGMENT_AUDIO : 0) | (o->video ? CR_SEGMENT_VIDEO : 0),
@@ -160,6 +163,7 @@ cr_mix_finish (CrMix *m)
   cr_hls_writer_finish (m->hls);
   m->hls = NULL;
   g_hash_table_unref (m->layers); /* the pipeline is stopped: layers go without unlinking */
+  mix_marks_clear (m);
   g_clear_object (&m->comp);
   g_clear_object (&m->amix);
   gst_object_unref (m->pipeline);

@@ -6,7 +6,8 @@
  * watermarks), the audiomixer sums every voice, and a live background source keeps the clock
  * running when no one publishes, so the output has no holes. Layers come and go while it runs:
  * re-laying the picture is setting pad properties, which the compositor applies at its next
- * frame. The layout itself (which rectangle for whom) is decided by the caller (mix/layout.h). */
+ * frame; watermarks are drawn over the finished picture. The layout itself (which rectangle for
+ * whom) is decided by the caller (mix/layout.h). */
 #pragma once
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
@@ -33,7 +34,7 @@ typedef struct {
 typedef enum {
   CR_MIX_LAYER_INPUT,   /* a decoded video input (id = its key) */
   CR_MIX_LAYER_PICTURE, /* a still picture, already fitted to the rectangle */
-  CR_MIX_LAYER_TEXT,    /* a text box */
+  CR_MIX_LAYER_TEXT,    /* a text box (always `over`) */
   CR_MIX_LAYER_COLOR,   /* a solid rectangle */
 } CrMixLayerKind;
 
@@ -43,6 +44,7 @@ typedef struct {
   CrRect rect;
   int alpha;       /* 0 opaque .. 255 transparent */
   int render_mode; /* inputs: CrRenderMode */
+  gboolean over;   /* a watermark: over the whole picture, with its own transparency */
   GdkPixbuf *picture;
   const char *text, *font;
   int font_px;

@@ -2,6 +2,8 @@
  * (what is drawn and heard). Private to src/recorder/mix_*.c. */
 #pragma once
 
+#include <gst/video/video.h>
+
 #include "recorder/mix_pipeline.h"
 
 G_BEGIN_DECLS
@@ -19,9 +21,18 @@ struct _CrMix {
   CrHlsWriter *hls;
   GHashTable *layers;    /* id -> MixLayer: inputs (video and audio) and still layers */
   gint64 last_packet_us; /* atomic */
+  /* Watermarks (mix_marks.c): drawn by the overlaycomposition element */
+  GMutex marks_lock;
+  GstVideoOverlayComposition *marks; /* NULL: none */
+  GHashTable *mark_cache;            /* layer id -> GstVideoOverlayRectangle */
   guint bus_watch;
 };
 
 void mix_layer_free (MixLayer *layer);
+
+/* mix_marks.c */
+void mix_marks_attach (CrMix *mix, GstElement *overlay);
+void mix_marks_set (CrMix *mix, const CrMixLayer *layers, guint n); /* the layers with `over` */
+void mix_marks_clear (CrMix *mix);
 
 G_END_DECLS

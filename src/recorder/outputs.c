@@ -117,16 +117,18 @@ has_segments (const CrPlaylist *pl)
 
 /* The files of one user's stream (@user, @media "main"|"aux"). */
 static gboolean
-outputs_write_stream (const CrOutputOptions *o, const char *user, const char *media,
-                      GPtrArray *written, GError **error)
+outputs_write_stream (const CrOutputOptions *o, const CrPlaylist *pl, GPtrArray *written,
+                      GError **error)
 {
   gboolean aac_only = o->output_format == 2 || o->output_format == 4;
+  /* A user's stream: its audio and video files, or its AvMerge file; the mix: one file. */
+  const char *user = pl->mixed ? "" : pl->user_id, *media = pl->mixed ? "main" : pl->media_id;
   g_autofree char *vkey = g_strdup_printf ("%s/%s/video", user, media);
   g_autofree char *akey = g_strdup_printf ("%s/%s/audio", user, media);
   g_autofree char *avkey = g_strdup_printf ("%s/%s/av", user, media);
-  const CrPlaylist *merged = g_hash_table_lookup (o->playlists, avkey);
-  const CrPlaylist *video = g_hash_table_lookup (o->playlists, vkey);
-  const CrPlaylist *audio = g_hash_table_lookup (o->playlists, akey);
+  const CrPlaylist *merged = pl->mixed ? pl : g_hash_table_lookup (o->playlists, avkey);
+  const CrPlaylist *video = pl->mixed ? NULL : g_hash_table_lookup (o->playlists, vkey);
+  const CrPlaylist *audio = pl->mixed ? NULL : g_hash_table_lookup (o->playlists, akey);
   g_autoptr (CrPlaylist) merged_video = NULL, merged_audio = NULL;
   if (has_segments (merged)) { /* AvMerge: the segments holding each medium */
     merged_video = playlist_filter (merged, CR_SEGMENT_VIDEO);
@@ -142,7 +144,9 @@ outputs_write_stream (const CrOutputOptions *o, const char *user, const char *me
     return TRUE;
   const CrPlaylist *primary = video != NULL ? video : audio;
   const CrPlaylist *other = video != NULL ? audio : NULL;
-  g_autofree char *stem = cr_naming_single_stem (o->naming, user, g_strcmp0 (media, "aux") == 0);
+  g_autofree char *stem
+      = pl->mixed ? cr_naming_mixed_stem (o->naming)
+                  : cr_naming_single_stem (o->naming, user, g_strcmp0 (media, "aux") == 0);
   g_autoptr (GArray) parts = cr_output_plan (primary, other, o->max_ms, o->max_bytes);
   gboolean ok = TRUE;
   for (guint p = 0; p < parts->len; p++) {
@@ -214,7 +218,7 @@ cr_outputs_write (const CrOutputOptions *o, GPtrArray *written, GError **error)
   gboolean ok = TRUE;
   for (guint i = 0; i < streams->len; i++) {
     const CrPlaylist *pl = g_ptr_array_index (streams, i);
-    if (!outputs_write_stream (o, pl->user_id, pl->media_id, written, ok ? error : NULL))
+    if (!outputs_write_stream (o, pl, written, ok ? error : NULL))
       ok = FALSE;
   }
   return ok;

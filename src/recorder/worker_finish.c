@@ -103,7 +103,8 @@ worker_avsync_files (Worker *w, const CrPlaylist *pl, guint medium, GPtrArray *p
   return files;
 }
 
-/* "<stem>.avsync.json" beside each user's stream that has both audio and video. */
+/* "<stem>.avsync.json" beside each user's stream that has both audio and video, and beside the
+ * mix (measured through it: a publisher's flashes and beeps in the mixed picture and sound). */
 void
 worker_write_avsync (Worker *w)
 {
@@ -113,7 +114,7 @@ worker_write_avsync (Worker *w)
   while (g_hash_table_iter_next (&it, &key, &value)) {
     const CrPlaylist *pl = value;
     const CrPlaylist *video = NULL, *audio = NULL;
-    if (g_str_has_suffix (key, "/av")) {
+    if (g_str_has_suffix (key, "/av") || pl->mixed) {
       video = audio = pl;
     } else if (g_str_has_suffix (key, "/video")) {
       g_autofree char *akey = g_strdup_printf ("%s/%s/audio", pl->user_id, pl->media_id);
@@ -135,7 +136,9 @@ worker_write_avsync (Worker *w)
     CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
                             w->task->task_id,    w->prefix,        w->failover };
     g_autofree char *stem
-        = cr_naming_single_stem (&naming, pl->user_id, g_strcmp0 (pl->media_id, "aux") == 0);
+        = pl->mixed
+              ? cr_naming_mixed_stem (&naming)
+              : cr_naming_single_stem (&naming, pl->user_id, g_strcmp0 (pl->media_id, "aux") == 0);
     g_autofree char *name = g_strconcat (stem, ".avsync.json", NULL);
     g_autofree char *path = g_build_filename (w->dir, name, NULL);
     g_autofree char *json = cr_avsync_report_to_json (&report);

@@ -157,7 +157,11 @@ add_picture (Worker *w, LayerList *list, const char *url, CrRect rect, int rende
   GdkPixbuf *picture = worker_picture (w, url, rect.width, rect.height, render_mode);
   if (picture == NULL)
     return;
-  CrMixLayer l = { .kind = CR_MIX_LAYER_PICTURE, .rect = rect, .alpha = alpha, .picture = picture };
+  CrMixLayer l = { .kind = CR_MIX_LAYER_PICTURE,
+                   .rect = rect,
+                   .alpha = alpha,
+                   .picture = picture,
+                   .over = g_str_has_prefix (what, "watermark") };
   add_layer (list, l,
              g_strdup_printf ("%s|%s|%d,%d,%dx%d|%d", what, url, rect.x, rect.y, rect.width,
                               rect.height, render_mode));
@@ -190,6 +194,7 @@ add_watermarks (Worker *w, LayerList *list, JsonObject *layout)
     const char *bg = cr_json_get_string (chars, "BackGroundColor");
     CrMixLayer l = {
       .kind = CR_MIX_LAYER_TEXT,
+      .over = TRUE,
       .rect = rect,
       .text = cr_json_get_string (chars, "Chars"),
       .font = font,
@@ -371,7 +376,12 @@ worker_follow_mix (Worker *w, JsonArray *streams)
       ms = g_new0 (MixStream, 1);
       ms->user_id = g_strdup (user);
       ms->aux = aux;
-      g_ptr_array_add (w->mix_order, ms);
+      ms->since_ms = int_or (s, "Since", 0);
+      guint at = w->mix_order->len; /* by entry, even when a stream's media come late */
+      while (at > 0
+             && ((MixStream *)g_ptr_array_index (w->mix_order, at - 1))->since_ms > ms->since_ms)
+        at--;
+      g_ptr_array_insert (w->mix_order, (gint)at, ms);
     }
     ms->has_video = caps[1] != NULL;
     g_ptr_array_add (seen, ms);

@@ -37,6 +37,7 @@ typedef struct {
   char *user_id;
   gboolean aux;
   gboolean has_video;
+  gint64 since_ms; /* when it was published: the room-entry order */
 } MixStream;
 
 struct _Worker {

@@ -368,6 +368,18 @@ cr_room_dismiss (CrRoomRegistry *reg, const CrRoomKey *key, GError **error)
   return TRUE;
 }
 
+/* Room-entry order (the mixed layouts place users by it): when the stream was published, then
+ * the user, main before aux. */
+static int
+compare_streams_by_entry (gconstpointer a, gconstpointer b)
+{
+  const CrRoomStream *x = *(const CrRoomStream *const *)a, *y = *(const CrRoomStream *const *)b;
+  if (x->since_ms != y->since_ms)
+    return x->since_ms < y->since_ms ? -1 : 1;
+  int c = g_strcmp0 (x->user_id, y->user_id);
+  return c != 0 ? c : (int)x->stream - (int)y->stream;
+}
+
 GPtrArray *
 cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key)
 {
@@ -397,6 +409,8 @@ cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key)
     }
   }
   g_mutex_unlock (&reg->lock);
+  if (out != NULL)
+    g_ptr_array_sort (out, compare_streams_by_entry);
   return out;
 }
 
