@@ -29,6 +29,7 @@ cr_cmd_publish (int argc, char **argv)
   int duration = 0, fps = 15, bitrate = 0;
   gboolean no_audio = FALSE, no_video = FALSE, plain = FALSE;
   int tone = 0;
+  g_autofree char *from = NULL;
   g_autofree char *video_pause = NULL;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://HOST:PORT", "URL" },
@@ -50,6 +51,8 @@ cr_cmd_publish (int argc, char **argv)
       "no flashes, beeps or burnt-in time: a clean colour and a tone", NULL },
     { "tone", 0, 0, G_OPTION_ARG_INT, &tone, "with --plain: the tone's frequency (default 440)",
       "HZ" },
+    { "from", 0, 0, G_OPTION_ARG_FILENAME, &from,
+      "publish the H.264 video of this file (TS or MP4, constrained baseline) as it is", "FILE" },
     { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "publish no audio", NULL },
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
     { "video-pause", 0, 0, G_OPTION_ARG_STRING, &video_pause,
@@ -104,6 +107,13 @@ cr_cmd_publish (int argc, char **argv)
                                 video_pause);
   if (tone != 0 && (tone < 20 || tone > 20000 || !plain))
     return publish_usage_error ("%s", "--tone must be 20..20000 Hz, with --plain");
+  if (from != NULL && !g_file_test (from, G_FILE_TEST_IS_REGULAR))
+    return publish_usage_error ("--from: no such file \"%s\"", from);
+  if (from != NULL
+      && (g_strcmp0 (codec, "vp8") == 0 || color != NULL || plain || video_pause != NULL))
+    return publish_usage_error ("%s", "--from goes without --codec vp8, --color, --plain and "
+                                      "--video-pause");
+  o.from_file = from;
   o.solid = color != NULL;
   o.plain = plain;
   o.tone_hz = tone != 0 ? tone : 440;

@@ -1,11 +1,12 @@
-/* `cloudrec record`: the worker process of one single-stream recording task.
+/* `cloudrec record`: the worker process of one recording task, single-stream or mixed.
  *
  * Why a loop over the room's state: the worker learns who publishes from the daemon's internal
- * API, starts a track recorder for every subscribed user's audio and video (StreamType, MediaId,
- * SubscribeStreamUserIds as the task says now, Modify included), ends tracks whose stream went
- * away, and keeps the task's status (Idle / InProgress) and StorageFileList in the store. With no
- * media for MaxIdleTime seconds it ends the task with LeaveCode 99; on SIGTERM
- * (DeleteCloudRecording) it closes every track, so each playlist ends with #EXT-X-ENDLIST. */
+ * API and, for a single-stream task, starts a track recorder for every subscribed user's audio and
+ * video (StreamType, MediaId, SubscribeStreamUserIds as the task says now, Modify included), or,
+ * for a mixed task, adds them to the one mix and re-lays its picture; streams that went away end.
+ * It keeps the task's status (Idle / InProgress) and StorageFileList in the store. With no media
+ * for MaxIdleTime seconds it ends the task with LeaveCode 99; on SIGTERM (DeleteCloudRecording) it
+ * closes every file, so each playlist ends with #EXT-X-ENDLIST. */
 #pragma once
 
 #include <glib.h>

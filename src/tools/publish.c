@@ -88,6 +88,23 @@ publish_toggle_camera (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* --from: the H.264 of a file, paced at its own timestamps, not re-encoded (a cheap publisher
+ * for benches, or a recording played back into a room). */
+static GstElement *
+publish_file_source (const char *file, GError **error)
+{
+  GstElement *src = gst_parse_bin_from_description (
+      "filesrc name=file ! parsebin ! h264parse config-interval=-1 ! "
+      "video/x-h264,stream-format=byte-stream,alignment=au ! identity sync=true",
+      TRUE, error);
+  if (src == NULL)
+    return NULL;
+  GstElement *filesrc = gst_bin_get_by_name (GST_BIN (src), "file");
+  g_object_set (filesrc, "location", file, NULL);
+  gst_object_unref (filesrc);
+  return src;
+}
+
 /* source -> encoder -> payloader -> webrtcbin, the transceiver sendonly with our codec. */
 static gboolean
 publish_add_track (Publish *p, gboolean video, GError **error)
@@ -102,6 +119,20 @@ publish_add_track (Publish *p, gboolean video, GError **error)
     if (into_enc == NULL || !gst_element_link (convert, into_enc))
       goto missing;
     p->valve = convert;
+  }
+  if (video && o->from_file != NULL) {
+    src = publish_file_source (o->from_file, error);
+    if (src == NULL)
+      return FALSE;
+    gst_bin_add (GST_BIN (p->pipeline), src);
+    pay = make (p->pipeline, "rtph264pay");
+    if (pay == NULL)
+      goto missing;
+    g_object_set (pay, "config-interval", -1, "aggregate-mode", 1 /* zero-latency */, NULL);
+    g_object_set (pay, "pt", 96u, NULL);
+    if (!gst_element_link (src, convert) || !gst_element_link (into_enc, pay))
+      goto missing;
+    goto payloaded;
   }
   if (video) {
     CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain };
@@ -148,6 +179,7 @@ linked:
   g_object_set (pay, "pt", video ? 96u : 111u, NULL); /* as in publish_codec_caps */
   if (convert == NULL || !gst_element_link (src, convert) || !gst_element_link (into_enc, enc))
     goto missing;
+payloaded:;
   GstPad *sink = gst_element_request_pad_simple (p->webrtc, "sink_%u");
   GstPad *out = gst_element_get_static_pad (pay, "src");
   gboolean ok = gst_pad_link (out, sink) == GST_PAD_LINK_OK;

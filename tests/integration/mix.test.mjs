@@ -112,8 +112,9 @@ describe('mixed recording', () => {
       for (; joined < n; joined++) users.push({ user: `g${String(joined).padStart(2, '0')}`, colour: colours[joined] });
       await join(room, users);
       await sleep(3000);
-      marks.push({ n, at: Date.now() - 400 });
+      marks.push({ n, at: Date.now() - 1000 });
     }
+    await sleep(2000);
     const m3u8 = await finish(TaskId, room);
     stopAll();
     const start = playlistStartMs(m3u8);
@@ -130,13 +131,13 @@ describe('mixed recording', () => {
     const { TaskId } = await c.CreateCloudRecording(mixBody(room, 'mixrobot_b', { MixLayoutMode: 1, MaxResolutionUserId: 'f2' }));
     await join(room, [{ user: 'f1', colour: RED }, { user: 'f2', colour: GREEN }, { user: 'f3', colour: BLUE }]);
     await sleep(3000);
-    const floatingAt = Date.now() - 400;
+    const floatingAt = Date.now() - 1000;
     // Screen share: f1 shares its screen (aux), which becomes the big picture.
     await join(room, [{ user: 'f1', colour: YELLOW, stream: 'aux', size: '128x72' }]);
     await c.ModifyCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId,
       MixLayoutParams: { MixLayoutMode: 2, MaxResolutionUserId: 'f1', MediaId: 1, BackGroundColor: '#404040' } });
     await sleep(3000);
-    const shareAt = Date.now() - 400;
+    const shareAt = Date.now() - 1000;
     const m3u8 = await finish(TaskId, room);
     stopAll();
     const start = playlistStartMs(m3u8);
@@ -163,7 +164,7 @@ describe('mixed recording', () => {
     const { TaskId } = await c.CreateCloudRecording(mixBody(room, 'mixrobot_c', { MixLayoutMode: 4, MixLayoutList: list }));
     await join(room, [{ user: 'c1', colour: RED }, { user: 'c2', colour: GREEN }, { user: 'c3', colour: BLUE }]);
     await sleep(3000);
-    const customAt = Date.now() - 400;
+    const customAt = Date.now() - 1000;
     // c3 goes underneath and opaque: it is hidden where the others are.
     const modifiedAt = Date.now();
     await c.ModifyCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId, MixLayoutParams: { MixLayoutMode: 4, BackGroundColor: '#404040',
@@ -202,8 +203,8 @@ describe('mixed recording', () => {
       ],
     }));
     await join(room, [{ user: 'w1', colour: GREEN }]);
-    await sleep(4000);
-    const at = Date.now() - 400;
+    await sleep(5000);
+    const at = Date.now() - 1000;
     const m3u8 = await finish(TaskId, room);
     stopAll();
     const frame = frameAt(m3u8, (at - playlistStartMs(m3u8)) / 1000, W, H);

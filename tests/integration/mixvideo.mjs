@@ -82,7 +82,8 @@ export function screenShareRects(W, H, n) {
 export function frameAt(file, seconds, W, H) {
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-ss', seconds.toFixed(2), '-i', file, '-frames:v', '1', '-f', 'rawvideo',
     '-pix_fmt', 'rgb24', '-'], { maxBuffer: W * H * 3 + 1024 });
-  assert.equal(raw.length, W * H * 3, `a ${W}x${H} frame at ${seconds} s of ${file}`);
+  const listed = [...readFileSync(file, 'utf8').matchAll(/#EXTINF:([\d.]+),/g)].reduce((a, m) => a + Number(m[1]), 0);
+  assert.equal(raw.length, W * H * 3, `a ${W}x${H} frame at ${seconds} s of ${file} (${listed.toFixed(1)} s listed)`);
   return { raw, W, H };
 }
 
