@@ -1,8 +1,8 @@
 // Mixed recording bench: N publishers send pre-encoded H.264 (`cloudrec publish --from`, so they
 // cost almost nothing) into one room; a RecordMode 2 task mixes them into a grid and encodes it
-// (x264 veryfast). Baseline in the same run, on forwards of the same streams: ffmpeg decoding the
-// same inputs, scaling them into the same grid with xstack and encoding with libx264 veryfast at
-// the same size, rate and bitrate. The two run one after the other, each alone on the machine.
+// (x264 veryfast). Baseline in the same run: ffmpeg decoding the same H.264 files at their rate
+// (-re; it skips the network reception that cloudrec does), scaling them into the same grid with
+// xstack and encoding with libx264 at the same settings. The two run one after the other, each alone on the machine.
 // Reported: CPU-seconds per media-second of each, the ratio, and the worker's RSS.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,16 +61,16 @@ async function measure(pid, seconds) {
 
 async function runCase(d, client, dataDir, { n, size, fps, kbps }, index) {
   const room = String(9910 + index);
-  const input = path.join(dataDir, `in_${size}_${fps}.ts`);
+  const input = path.join(dataDir, `in_${size}_${fps}.h264`);
   const [w, h] = size.split('x').map(Number);
   spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}`, '-t', String(SECONDS * 2 + 20),
-    '-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-g', String(fps * 2), '-b:v', `${kbps}k`, input]);
+    '-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-g', String(fps * 2), '-b:v', `${kbps}k`, '-f', 'h264', input]);
   const publishers = [];
   const baselineProcs = [];
   try {
     for (let i = 0; i < n; i++) {
       publishers.push(spawn(path.join(BUILD, 'cloudrec'), ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP.sdkAppId),
-        '--room', room, '--user', `p${i}`, '--usersig', sig(`p${i}`), '--from', input, '--no-audio'], { stdio: 'ignore' }));
+        '--room', room, '--user', `p${i}`, '--usersig', sig(`p${i}`), '--from', input, '--fps', String(fps), '--no-audio'], { stdio: 'ignore' }));
     }
     for (let t = 0; t < 150; t++) {
       const st = await (await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP.sdkAppId}/room/${room}`, { headers: { 'X-Cloudrec-Token': d.token } })).json();
@@ -91,26 +91,18 @@ async function runCase(d, client, dataDir, { n, size, fps, kbps }, index) {
     const rss = memoryMb(pid).peak;
     await client.DeleteCloudRecording({ SdkAppId: APP.sdkAppId, TaskId });
     await sleep(3000);
-    // ffmpeg: the same inputs from forwards, the same grid, the same encoder settings.
+    // ffmpeg: the same inputs (the files, at their rate), the same grid, the same encoder settings
+    // (x264 veryfast, no B-frames, CBR with a 600 ms buffer, the same GOP).
     const tiles = grid(n);
-    const args = ['-v', 'error', '-y', '-protocol_whitelist', 'file,udp,rtp'];
-    for (let i = 0; i < n; i++) {
-      const port = 46000 + index * 100 + i * 2;
-      const sdp = path.join(dataDir, `p${room}_${i}.sdp`);
-      writeFileSync(sdp, `v=0\no=- 0 0 IN IP4 127.0.0.1\ns=p${i}\nc=IN IP4 127.0.0.1\nt=0 0\nm=video ${port} RTP/AVP 96\na=rtpmap:96 H264/90000\na=fmtp:96 packetization-mode=1\n`);
-      args.push('-i', sdp);
-    }
+    const args = ['-v', 'error', '-y'];
+    for (let i = 0; i < n; i++) args.push('-re', '-i', input);
     const scaled = tiles.map((t, i) => `[${i}:v]scale=${t.w}:${t.h}[s${i}]`).join(';');
-    const stack = `${tiles.map((_, i) => `[s${i}]`).join('')}xstack=inputs=${n}:layout=${tiles.map((t) => `${t.x}_${t.y}`).join('|')}:fill=black,fps=${fps}[v]`;
-    args.push('-filter_complex', `${scaled};${stack}`, '-map', '[v]', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', `${OUT.kbps}k`,
-      '-g', String(fps * 2), '-f', 'mpegts', path.join(dataDir, `ffmpeg_${room}.ts`));
-    const ff = spawn('ffmpeg', args, { stdio: 'ignore' });
+    const stack = `${tiles.map((_, i) => `[s${i}]`).join('')}xstack=inputs=${n}:layout=${tiles.map((t) => `${t.x}_${t.y}`).join('|')}:fill=black[v]`;
+    args.push('-filter_complex', `${scaled};${stack}`, '-map', '[v]', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '0',
+      '-b:v', `${OUT.kbps}k`, '-maxrate', `${OUT.kbps}k`, '-bufsize', `${Math.round(OUT.kbps * 0.6)}k`, '-g', String(fps * 2),
+      '-f', 'mpegts', path.join(dataDir, `ffmpeg_${room}.ts`));
+    const ff = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     baselineProcs.push(ff);
-    await sleep(500);
-    for (let i = 0; i < n; i++) {
-      await fetch(`http://127.0.0.1:${d.port}/internal/forwards`, { method: 'POST', headers: { 'X-Cloudrec-Token': d.token },
-        body: JSON.stringify({ SdkAppId: APP.sdkAppId, RoomId: room, UserId: `p${i}`, Stream: 'main', Media: 'video', RtpPort: 46000 + index * 100 + i * 2, RtcpPort: 0 }) });
-    }
     await sleep(4000);
     const ffmpeg = await measure(ff.pid, SECONDS);
     const ffRss = memoryMb(ff.pid).peak;

@@ -52,7 +52,7 @@ cr_cmd_publish (int argc, char **argv)
     { "tone", 0, 0, G_OPTION_ARG_INT, &tone, "with --plain: the tone's frequency (default 440)",
       "HZ" },
     { "from", 0, 0, G_OPTION_ARG_FILENAME, &from,
-      "publish the H.264 video of this file (TS or MP4, constrained baseline) as it is", "FILE" },
+      "publish this raw H.264 file (Annex B, constrained baseline, no B-frames) at --fps", "FILE" },
     { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "publish no audio", NULL },
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
     { "video-pause", 0, 0, G_OPTION_ARG_STRING, &video_pause,

@@ -115,8 +115,19 @@ mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, const char *des
   l->bin = gst_object_ref (bin);
   gst_bin_add (GST_BIN (m->pipeline), bin);
   l->pad = gst_element_request_pad_simple (agg, "sink_%u");
-  if (agg == m->comp)
-    g_object_set (l->pad, "alpha", 0.0, "zorder", (guint)MIX_Z_FIRST_LAYER, NULL);
+  if (agg == m->comp) {
+    /* Linear scaling without dithering: a quarter cheaper than the default cubic scaler, and
+     * what a tile of a mixed picture needs (bench/mix.mjs). */
+    GstStructure *scaling = gst_structure_new (
+        "GstVideoConverter", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+        GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+        GST_VIDEO_CONVERTER_OPT_CHROMA_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
+        GST_VIDEO_RESAMPLER_METHOD_LINEAR, GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+        GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL);
+    g_object_set (l->pad, "alpha", 0.0, "zorder", (guint)MIX_Z_FIRST_LAYER, "converter-config",
+                  scaling, NULL);
+    gst_structure_free (scaling);
+  }
   GstPad *ghost = gst_element_get_static_pad (bin, "src");
   GstPadLinkReturn linked = gst_pad_link (ghost, l->pad);
   gst_object_unref (ghost);

@@ -47,5 +47,5 @@ cr_rtp_decode_chain (const char *caps, gboolean video)
     return "rtpopusdepay ! opusdec plc=true";
   if (strstr (caps, "VP8") != NULL)
     return "rtpvp8depay ! vp8dec";
-  return "rtph264depay ! h264parse ! avdec_h264";
+  return "rtph264depay ! h264parse ! avdec_h264 max-threads=1";
 }

@@ -88,20 +88,40 @@ publish_toggle_camera (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* --from: the H.264 of a file, paced at its own timestamps, not re-encoded (a cheap publisher
- * for benches, or a recording played back into a room). */
-static GstElement *
-publish_file_source (const char *file, GError **error)
+/* A raw H.264 stream has decode times only (at --fps); without B-frames, show them then too. */
+static GstPadProbeReturn
+publish_pts_from_dts (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  GstElement *src = gst_parse_bin_from_description (
-      "filesrc name=file ! parsebin ! h264parse config-interval=-1 ! "
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!GST_BUFFER_PTS_IS_VALID (buf) && GST_BUFFER_DTS_IS_VALID (buf)) {
+    buf = gst_buffer_make_writable (buf);
+    GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* --from: a raw H.264 (Annex B) file, paced at @fps, not re-encoded (a cheap publisher for
+ * benches, or a recording played back into a room). */
+static GstElement *
+publish_file_source (const char *file, int fps, GError **error)
+{
+  g_autofree char *desc = g_strdup_printf (
+      "filesrc name=file ! video/x-h264,stream-format=byte-stream,framerate=%d/1 ! "
+      "h264parse name=parse config-interval=-1 ! "
       "video/x-h264,stream-format=byte-stream,alignment=au ! identity sync=true",
-      TRUE, error);
+      fps);
+  GstElement *src = gst_parse_bin_from_description (desc, TRUE, error);
   if (src == NULL)
     return NULL;
   GstElement *filesrc = gst_bin_get_by_name (GST_BIN (src), "file");
   g_object_set (filesrc, "location", file, NULL);
   gst_object_unref (filesrc);
+  GstElement *parse = gst_bin_get_by_name (GST_BIN (src), "parse");
+  GstPad *out = gst_element_get_static_pad (parse, "src");
+  gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, publish_pts_from_dts, NULL, NULL);
+  gst_object_unref (out);
+  gst_object_unref (parse);
   return src;
 }
 
@@ -121,7 +141,7 @@ publish_add_track (Publish *p, gboolean video, GError **error)
     p->valve = convert;
   }
   if (video && o->from_file != NULL) {
-    src = publish_file_source (o->from_file, error);
+    src = publish_file_source (o->from_file, o->fps, error);
     if (src == NULL)
       return FALSE;
     gst_bin_add (GST_BIN (p->pipeline), src);

@@ -24,7 +24,7 @@ typedef struct {
   gboolean plain;        /* no flashes, beeps or burnt-in time: a clean colour and tone */
   int tone_hz;           /* with plain: the audio's frequency */
   gboolean vp8;          /* codec VP8 instead of H.264 */
-  const char *from_file; /* the H.264 video of this file (TS or MP4) instead of the synthetic one */
+  const char *from_file; /* a raw H.264 file sent as it is, at fps */
   gboolean audio, video;
   int video_kbps; /* 0: from the picture size */
   /* The camera stops for video_pause_s seconds from video_pause_at_s (0: never): no video RTP
