@@ -155,11 +155,14 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad RTP caps \"%s\"", rtp_caps);
     return 0;
   }
+  /* The forwards come from after the ingest's jitter buffer (ordered, losses retransmitted) over
+   * loopback: a video input is received, decoded and cropped on its socket's thread, stamped at
+   * arrival, with no second jitter buffer and no queue (two threads and a hand-off per input,
+   * bench/mix.mjs). The audio keeps a jitter buffer: its gaps become Opus concealment. */
   g_autofree char *desc = g_strdup_printf (
-      "udpsrc name=src address=127.0.0.1 port=0 caps=\"%s\" ! rtpjitterbuffer latency=200 ! %s ! "
-      "%s",
-      clean, cr_rtp_decode_chain (rtp_caps, video),
-      video ? "videocrop name=crop ! queue name=out max-size-buffers=5"
+      "udpsrc name=src address=127.0.0.1 port=0 caps=\"%s\" ! %s%s ! %s", clean,
+      video ? "" : "rtpjitterbuffer latency=200 ! ", cr_rtp_decode_chain (rtp_caps, video),
+      video ? "videocrop name=crop ! identity name=out"
             : "audioconvert ! audioresample ! queue name=out");
   MixLayer *l = mix_layer_attach (m, CR_MIX_LAYER_INPUT, key, desc, agg, error);
   if (l == NULL)
@@ -267,6 +270,21 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
     mix_push_picture (l, spec->picture, m->o.background_rgb);
   g_hash_table_replace (m->layers, l->id, l);
   return l;
+}
+
+/* Still pictures repeat their one frame (imagefreeze) and never end by themselves: their
+ * compositor pads get the EOS, so the mix can end. */
+void
+mix_layers_end_stills (CrMix *m)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, m->layers);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    MixLayer *l = value;
+    if (l->kind == CR_MIX_LAYER_PICTURE)
+      gst_pad_send_event (l->pad, gst_event_new_eos ());
+  }
 }
 
 /* ---- the picture ---- */

@@ -161,6 +161,15 @@ cr_mix_finish (CrMix *m)
   if (m == NULL)
     return;
   g_source_remove (m->bus_watch);
+  /* The background and the pictures repeat one frame forever: end them at the compositor. */
+  if (m->comp != NULL) {
+    GstPad *background = gst_element_get_static_pad (m->comp, "sink_0");
+    if (background != NULL) {
+      gst_pad_send_event (background, gst_event_new_eos ());
+      gst_object_unref (background);
+    }
+    mix_layers_end_stills (m);
+  }
   cr_hls_writer_stop_pipeline (m->hls, m->pipeline, mix_on_bus, m);
   cr_hls_writer_finish (m->hls);
   m->hls = NULL;

@@ -29,6 +29,7 @@ struct _CrMix {
 };
 
 void mix_layer_free (MixLayer *layer);
+void mix_layers_end_stills (CrMix *mix);
 
 /* mix_marks.c */
 void mix_marks_attach (CrMix *mix, GstElement *overlay);
