@@ -23,7 +23,8 @@ struct _MixLayer {
   GMutex lock;      /* in_w, in_h, tile_w, tile_h, render_mode */
   int in_w, in_h;   /* video inputs: the decoded picture, once known */
   int tile_w, tile_h, render_mode;
-  gboolean listed; /* cr_mix_set_layers() bookkeeping */
+  gboolean listed;       /* cr_mix_set_layers() bookkeeping */
+  gint64 last_packet_us; /* inputs, atomic: monotonic µs of the last RTP packet */
 };
 
 void
@@ -88,8 +89,28 @@ mix_on_input_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 static GstPadProbeReturn
 mix_count_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  CrMix *m = data;
-  __atomic_store_n (&m->last_packet_us, g_get_monotonic_time (), __ATOMIC_RELAXED);
+  MixLayer *l = data;
+  gint64 now = g_get_monotonic_time ();
+  __atomic_store_n (&l->last_packet_us, now, __ATOMIC_RELAXED);
+  __atomic_store_n (&l->mix->last_packet_us, now, __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A video input has no buffering element (decoded on its socket's thread), so it answers the
+ * latency query with no maximum, which the compositor cannot reconcile with the stills' one
+ * frame of minimum latency. The input does buffer: its packets wait in the socket (the kernel's
+ * receive buffer) while the compositor is busy; say so, up to a second. */
+static GstPadProbeReturn
+mix_input_latency (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return GST_PAD_PROBE_OK;
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+  gst_query_parse_latency (query, &live, &min, &max);
+  if (GST_CLOCK_TIME_IS_VALID (max) && max < min + GST_SECOND)
+    gst_query_set_latency (query, live, min, min + GST_SECOND);
   return GST_PAD_PROBE_OK;
 }
 
@@ -170,11 +191,13 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
   l->video = video;
   GstElement *src = gst_bin_get_by_name (GST_BIN (l->bin), "src");
   GstPad *src_pad = gst_element_get_static_pad (src, "src");
-  gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_BUFFER, mix_count_packet, m, NULL);
+  gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_BUFFER, mix_count_packet, l, NULL);
   gst_object_unref (src_pad);
   guint16 port = cr_rtp_udpsrc_port (src);
   gst_object_unref (src);
   if (video) {
+    gst_pad_add_probe (l->pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
+                       mix_input_latency, NULL, NULL);
     l->crop = gst_bin_get_by_name (GST_BIN (l->bin), "crop");
     GstPad *crop_in = gst_element_get_static_pad (l->crop, "sink");
     gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mix_on_input_caps, l, NULL);
@@ -192,6 +215,15 @@ cr_mix_remove_input (CrMix *m, const char *key)
     return;
   mix_layer_detach (l);
   g_hash_table_remove (m->layers, key);
+}
+
+gint64
+cr_mix_input_last_packet_us (CrMix *m, const char *key)
+{
+  MixLayer *l = g_hash_table_lookup (m->layers, key);
+  return l != NULL && l->kind == CR_MIX_LAYER_INPUT
+             ? __atomic_load_n (&l->last_packet_us, __ATOMIC_RELAXED)
+             : 0;
 }
 
 gboolean

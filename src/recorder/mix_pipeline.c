@@ -60,7 +60,7 @@ mix_describe (const CrMixOptions *o)
         d,
         " videotestsrc num-buffers=1 pattern=solid-color foreground-color=0x%08x ! "
         "video/x-raw,format=I420,width=%d,height=%d,framerate=0/1 ! imagefreeze is-live=true ! "
-        "video/x-raw,framerate=%d/1 ! comp.sink_0"
+        "video/x-raw,framerate=%d/1 ! queue max-size-buffers=2 ! comp.sink_0"
         " compositor name=comp background=black latency=%" G_GUINT64_FORMAT " ! "
         "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
         "clockoverlay name=clock silent=true time-format=\"%%Y-%%m-%%d %%H:%%M:%%S\" "

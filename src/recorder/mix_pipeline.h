@@ -61,6 +61,8 @@ guint16 cr_mix_add_input (CrMix *mix, const char *key, const char *rtp_caps, gbo
                           GError **error);
 void cr_mix_remove_input (CrMix *mix, const char *key);
 gboolean cr_mix_has_input (CrMix *mix, const char *key);
+/* Monotonic µs of the last RTP packet of input @key, 0 before the first (or no such input). */
+gint64 cr_mix_input_last_packet_us (CrMix *mix, const char *key);
 
 /* The picture from now on: @layers back to front. Video inputs not listed are hidden; other
  * layers not listed are removed. */

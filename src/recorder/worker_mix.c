@@ -9,7 +9,8 @@
 #include "recorder/naming.h"
 #include "recorder/worker_private.h"
 
-#define PLACEHOLDER_RGB 0x333333u /* PlaceHolderMode 1 with no picture: a dark tile */
+#define PLACEHOLDER_RGB 0x333333u      /* PlaceHolderMode 1 with no picture: a dark tile */
+#define CAMERA_OFF_US (G_USEC_PER_SEC) /* no picture for this long: the user's camera is off */
 
 static gint64
 int_or (JsonObject *o, const char *name, gint64 fallback)
@@ -331,6 +332,26 @@ find_stream (Worker *w, const char *user, gboolean aux)
   return NULL;
 }
 
+/* A camera turned off keeps its stream published with no pictures: its tile becomes a
+ * placeholder (as for a user with audio only) until pictures come back, which start from a
+ * keyframe asked of the publisher. */
+static void
+worker_watch_camera (Worker *w, MixStream *ms, const char *video_key)
+{
+  gint64 last = cr_mix_input_last_packet_us (w->mix, video_key);
+  gboolean flowing = last != 0 && g_get_monotonic_time () - last < CAMERA_OFF_US;
+  if (flowing && !ms->has_video && ms->had_video) {
+    const char *forward = g_hash_table_lookup (w->mix_forwards, video_key);
+    if (forward != NULL)
+      worker_ask_keyframe (w, forward);
+  }
+  if (flowing != ms->has_video)
+    g_info ("task %s: %s %s", w->task->task_id, video_key,
+            flowing ? "shows pictures" : "has no pictures (camera off)");
+  ms->has_video = flowing;
+  ms->had_video = ms->had_video || flowing;
+}
+
 /* Adds the input @key (a wanted medium of a user's stream) and its forward. */
 static void
 worker_start_input (Worker *w, const char *user, gboolean aux, gboolean video, const char *caps,
@@ -383,7 +404,6 @@ worker_follow_mix (Worker *w, JsonArray *streams)
         at--;
       g_ptr_array_insert (w->mix_order, (gint)at, ms);
     }
-    ms->has_video = caps[1] != NULL;
     g_ptr_array_add (seen, ms);
     for (int video = 0; video < 2; video++) {
       if (caps[video] == NULL)
@@ -392,8 +412,12 @@ worker_follow_mix (Worker *w, JsonArray *streams)
           = g_strdup_printf ("%s/%s/%s", user, aux ? "aux" : "main", video ? "video" : "audio");
       if (!cr_mix_has_input (w->mix, key))
         worker_start_input (w, user, aux, video, caps[video], key);
+      if (video)
+        worker_watch_camera (w, ms, key);
       g_hash_table_add (present, g_steal_pointer (&key));
     }
+    if (caps[1] == NULL)
+      ms->has_video = FALSE;
   }
   if (w->mix == NULL)
     return TRUE;
@@ -415,10 +439,7 @@ worker_follow_mix (Worker *w, JsonArray *streams)
   g_string_append_printf (signature, "%" G_GINT64_FORMAT, w->revision);
   for (guint i = 0; i < w->mix_order->len; i++) {
     MixStream *s = g_ptr_array_index (w->mix_order, i);
-    g_autofree char *video_key
-        = g_strdup_printf ("%s/%s/video", s->user_id, s->aux ? "aux" : "main");
-    g_string_append_printf (signature, "\n%s/%d/%d", s->user_id, s->aux,
-                            cr_mix_has_input (w->mix, video_key));
+    g_string_append_printf (signature, "\n%s/%d/%d", s->user_id, s->aux, s->has_video);
   }
   if (g_strcmp0 (signature->str, w->mix_signature) != 0) {
     g_free (w->mix_signature);

@@ -36,8 +36,9 @@ typedef struct {
 typedef struct {
   char *user_id;
   gboolean aux;
-  gboolean has_video;
-  gint64 since_ms; /* when it was published: the room-entry order */
+  gboolean has_video; /* its video is subscribed and pictures arrive (not a camera turned off) */
+  gboolean had_video; /* pictures arrived once: when they stop and come back, ask a keyframe */
+  gint64 since_ms;    /* when it was published: the room-entry order */
 } MixStream;
 
 struct _Worker {
@@ -102,6 +103,7 @@ void worker_announce_segment (Worker *w, const CrSegment *segment, gboolean firs
                               const char *track_type, gint64 start_ms);
 char *worker_forward (Worker *w, const char *user_id, gboolean aux, gboolean video, guint16 port);
 void worker_unforward (Worker *w, const char *forward_id);
+void worker_ask_keyframe (Worker *w, const char *forward_id);
 gboolean worker_keeps_hls (Worker *w);
 gboolean worker_store_file (Worker *w, const char *name);
 gboolean worker_wants (Worker *w, const char *user_id, gboolean aux, gboolean video);

@@ -84,18 +84,24 @@ worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpo
                            worker_track_type (r->media), cr_track_start_ms (track));
 }
 
+/* Asks the publisher of a video forward for a keyframe (PLI/FIR through the ingest). */
+void
+worker_ask_keyframe (Worker *w, const char *forward_id)
+{
+  g_autofree char *path = g_strdup_printf ("/internal/forwards/%s/keyframe", forward_id);
+  guint status = 0;
+  JsonObject *reply = worker_call (w, "POST", path, NULL, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
+}
+
 /* After a fill the recording waits for a keyframe: ask the publisher through the video forward. */
 static void
 worker_on_keyframe (CrTrack *track, gpointer data)
 {
   Rec *r = data;
-  if (r->forward_ids[1] == NULL)
-    return;
-  g_autofree char *path = g_strdup_printf ("/internal/forwards/%s/keyframe", r->forward_ids[1]);
-  guint status = 0;
-  JsonObject *reply = worker_call (r->w, "POST", path, NULL, &status);
-  if (reply != NULL)
-    json_object_unref (reply);
+  if (r->forward_ids[1] != NULL)
+    worker_ask_keyframe (r->w, r->forward_ids[1]);
 }
 
 void

@@ -233,6 +233,24 @@ describe('mixed recording', () => {
     assert.equal(s.received.slice(before309).filter((r) => JSON.parse(r.raw).EventType === 309).length, 1, 'one 309 per URL');
   });
 
+  test('a camera turned off: its custom tile shows the placeholder (PlaceHolderMode 1), then the pictures again', T, async () => {
+    const room = 9406;
+    const { TaskId } = await c.CreateCloudRecording(mixBody(room, 'mixrobot_f', { MixLayoutMode: 4, PlaceHolderMode: 1,
+      MixLayoutList: [{ Top: 90, Left: 160, Width: 320, Height: 180, UserId: 'cam' }] }));
+    const joined = Date.now();
+    // The camera goes off 6 s after publishing starts, for 6 s; the sound goes on.
+    await join(room, [{ user: 'cam', colour: RED, tone: 700, extra: ['--video-pause', '6:6'] }]);
+    await sleep(16000 - (Date.now() - joined));
+    const m3u8 = await finish(TaskId, room);
+    stopAll();
+    const start = playlistStartMs(m3u8);
+    const tile = { x: 160, y: 90, w: 320, h: 180 };
+    assertRect(frameAt(m3u8, (joined + 4500 - start) / 1000, W, H), tile, RED, 'camera on');
+    assertRect(frameAt(m3u8, (joined + 10500 - start) / 1000, W, H), tile, [51, 51, 51], 'camera off: the placeholder', 25);
+    assertColour(frameAt(m3u8, (joined + 10500 - start) / 1000, W, H), 20, 20, GREY, 'camera off: the background around');
+    assertRect(frameAt(m3u8, (joined + 15000 - start) / 1000, W, H), tile, RED, 'camera on again');
+  });
+
   test('audio: two publishers\' tones both in the mix; HLS+MP4 named after the room', T, async () => {
     const room = 9405;
     const { TaskId } = await c.CreateCloudRecording(mixBody(room, 'mixrobot_e', { MixLayoutMode: 3 }, { format: 1 }));

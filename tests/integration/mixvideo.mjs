@@ -8,10 +8,11 @@ import { deflateSync } from 'node:zlib';
 import { APP1, BIN, userSig } from './helpers.mjs';
 
 /** A publisher of one plain colour (and, with @tone, a plain sine). */
-export function publishPlain(port, room, user, colour, { size = '64x36', fps = 5, tone = 0, stream = 'main', seconds = 150 } = {}) {
+export function publishPlain(port, room, user, colour, { size = '64x36', fps = 5, tone = 0, stream = 'main', seconds = 150, extra = [] } = {}) {
   const args = ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
     '--user', user, '--usersig', userSig(APP1, user), '--size', size, '--fps', String(fps), '--bitrate', '80',
     '--duration', String(seconds), '--plain', '--color', hex(colour), '--stream', stream];
+  args.push(...extra);
   if (tone > 0) args.push('--tone', String(tone));
   else args.push('--no-audio');
   return spawn(BIN, args, { stdio: 'ignore' });
