@@ -129,7 +129,8 @@ describe('mixed recording', () => {
   test('floating with MaxResolutionUserId, then screen share with an aux stream as the big picture', T, async () => {
     const room = 9402;
     const { TaskId } = await c.CreateCloudRecording(mixBody(room, 'mixrobot_b', { MixLayoutMode: 1, MaxResolutionUserId: 'f2' }));
-    await join(room, [{ user: 'f1', colour: RED }, { user: 'f2', colour: GREEN }, { user: 'f3', colour: BLUE }]);
+    // f3 publishes VP8: the mix decodes both codecs.
+    await join(room, [{ user: 'f1', colour: RED }, { user: 'f2', colour: GREEN }, { user: 'f3', colour: BLUE, extra: ['--codec', 'vp8'] }]);
     await sleep(3000);
     const floatingAt = Date.now() - 1000;
     // Screen share: f1 shares its screen (aux), which becomes the big picture.
@@ -200,6 +201,7 @@ describe('mixed recording', () => {
       WaterMarkList: [
         { WaterMarkType: 0, WaterMarkImage: { WaterMarkUrl: `${base}/mark.png`, Top: 20, Left: 500, Width: 80, Height: 80 } },
         { WaterMarkType: 1, WaterMarkChar: { Top: 300, Left: 20, Width: 200, Height: 40, Chars: 'cloudrec', FontSize: 24, FontColor: '#FFFFFF', BackGroundColor: '#FF0000' } },
+        { WaterMarkType: 2, WaterMarkTimestamp: { Pos: 3, TimeZone: 8 } },
       ],
     }));
     await join(room, [{ user: 'w1', colour: GREEN }]);
@@ -223,6 +225,18 @@ describe('mixed recording', () => {
       if (frame.raw[i] > 200 && frame.raw[i + 1] > 200 && frame.raw[i + 2] > 200) white++;
     }
     assert.ok(white > 50, `white text pixels in the text watermark: ${white}`);
+    // The timestamp (bottom-right) changes from second to second; the rest of the corner does not.
+    const earlier = frameAt(m3u8, (at - 2000 - playlistStartMs(m3u8)) / 1000, W, H);
+    const changed = (x0, y0, x1, y1) => {
+      let n = 0;
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+        const i = (y * W + x) * 3;
+        if (Math.abs(frame.raw[i] - earlier.raw[i]) + Math.abs(frame.raw[i + 1] - earlier.raw[i + 1]) > 60) n++;
+      }
+      return n;
+    };
+    assert.ok(changed(W - 200, H - 40, W, H) > 20, `the timestamp watermark ticks: ${changed(W - 200, H - 40, W, H)} pixels changed`);
+    assert.ok(changed(W - 200, 200, W, 240) < 5, 'above it nothing moves');
     // 309 for the image that could not be downloaded, signed like every callback.
     await until('callback 309', () => s.received.slice(before309).some((r) => JSON.parse(r.raw).EventType === 309), 10000);
     const cb = s.received.slice(before309).find((r) => JSON.parse(r.raw).EventType === 309);
