@@ -16,6 +16,7 @@
 #include "store/task_store.h"
 
 #define POLL_MS 500
+#define MIX_POLL_MS 100 /* a mixed picture is re-laid when a stream comes or goes: look often */
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
 
 /* ---- the task as the store has it now (Modify changes the subscription) ---- */
@@ -274,7 +275,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
     json_object_set_int_member (failover, "Status", 0);
     worker_emit (&w, 306, failover);
   }
-  guint poll = g_timeout_add (POLL_MS, worker_poll, &w);
+  guint poll = g_timeout_add (w.record_mode == 2 ? MIX_POLL_MS : POLL_MS, worker_poll, &w);
   guint sigterm = g_unix_signal_add (SIGTERM, worker_on_signal, &w);
   guint sigint = g_unix_signal_add (SIGINT, worker_on_signal, &w);
   worker_poll (&w);
