@@ -18,3 +18,9 @@ if unshare -n true 2>/dev/null; then
 else
   node bench/record.mjs
 fi
+echo "== mixed recording: 4x720p30, 9x360p15, 16x360p15 into 1280x720 against ffmpeg xstack at the same x264 settings"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node bench/mix.mjs'
+else
+  node bench/mix.mjs
+fi

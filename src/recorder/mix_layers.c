@@ -238,26 +238,19 @@ cr_mix_has_input (CrMix *m, const char *key)
 /* A picture under the tiles, made opaque on the background colour (the compositor takes no
  * alpha inputs into an I420 canvas). */
 static void
-mix_push_picture (MixLayer *l, GdkPixbuf *picture, guint32 matte_rgb)
+mix_push_picture (MixLayer *l, const CrPicture *picture, guint32 matte_rgb)
 {
   const guint8 matte[3] = { matte_rgb >> 16, (matte_rgb >> 8) & 0xff, matte_rgb & 0xff };
-  int w = gdk_pixbuf_get_width (picture), h = gdk_pixbuf_get_height (picture);
-  int stride = gdk_pixbuf_get_rowstride (picture);
-  int channels = gdk_pixbuf_get_n_channels (picture);
-  const guint8 *pixels = gdk_pixbuf_read_pixels (picture);
-  GstBuffer *buf = gst_buffer_new_allocate (NULL, (gsize)w * h * 4, NULL);
+  gsize size = 0;
+  const guint8 *from = g_bytes_get_data (picture->rgba, &size);
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, size, NULL);
   GstMapInfo map;
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
-  for (int y = 0; y < h; y++) {
-    const guint8 *row = pixels + (gsize)y * stride;
-    guint8 *to = map.data + (gsize)y * w * 4;
-    for (int x = 0; x < w; x++) {
-      const guint8 *p = row + x * channels;
-      int a = channels == 4 ? p[3] : 255;
-      for (int c = 0; c < 3; c++)
-        to[x * 4 + c] = (guint8)((p[c] * a + matte[c] * (255 - a) + 127) / 255);
-      to[x * 4 + 3] = 255;
-    }
+  for (gsize i = 0; i + 3 < size; i += 4) {
+    int a = from[i + 3];
+    for (int c = 0; c < 3; c++)
+      map.data[i + c] = (guint8)((from[i + c] * a + matte[c] * (255 - a) + 127) / 255);
+    map.data[i + 3] = 255;
   }
   gst_buffer_unmap (buf, &map);
   GST_BUFFER_PTS (buf) = 0;
@@ -281,7 +274,7 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
         "framerate=0/1\" ! videoconvert ! video/x-raw,format=I420 ! imagefreeze is-live=true ! "
         "video/x-raw,framerate=%d/1 ! "
         "queue name=out max-size-buffers=2",
-        gdk_pixbuf_get_width (spec->picture), gdk_pixbuf_get_height (spec->picture), m->o.fps);
+        spec->picture->width, spec->picture->height, m->o.fps);
     break;
   case CR_MIX_LAYER_COLOR:
     desc = g_strdup_printf ("videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x "

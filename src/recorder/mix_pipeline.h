@@ -10,10 +10,10 @@
  * whom) is decided by the caller (mix/layout.h). */
 #pragma once
 
-#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gst/gst.h>
 
 #include "mix/layout.h"
+#include "mix/picture.h"
 #include "recorder/hls_writer.h"
 
 G_BEGIN_DECLS
@@ -42,10 +42,10 @@ typedef struct {
   CrMixLayerKind kind;
   const char *id; /* inputs: the key; others: the identity of the content (kept while equal) */
   CrRect rect;
-  int alpha;       /* 0 opaque .. 255 transparent */
-  int render_mode; /* inputs: CrRenderMode */
-  gboolean over;   /* a watermark: over the whole picture, with its own transparency */
-  GdkPixbuf *picture;
+  int alpha;                /* 0 opaque .. 255 transparent */
+  int render_mode;          /* inputs: CrRenderMode */
+  gboolean over;            /* a watermark: over the whole picture, with its own transparency */
+  const CrPicture *picture; /* straight-alpha RGBA, the rectangle's size */
   const char *text, *font;
   int font_px;
   guint32 argb;    /* text colour, or the rectangle's colour */

@@ -238,7 +238,8 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.waiting_since = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   w.mix_forwards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   w.mix_order = g_ptr_array_new_with_free_func ((GDestroyNotify)mix_stream_free);
-  w.pictures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  w.pictures
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_picture_free);
   w.image_failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   w.http = soup_session_new_with_options ("timeout", 5, NULL);
   w.loop = g_main_loop_new (NULL, FALSE);

@@ -155,7 +155,7 @@ static void
 add_picture (Worker *w, LayerList *list, const char *url, CrRect rect, int render_mode, int alpha,
              const char *what)
 {
-  GdkPixbuf *picture = worker_picture (w, url, rect.width, rect.height, render_mode);
+  const CrPicture *picture = worker_picture (w, url, rect.width, rect.height, render_mode);
   if (picture == NULL)
     return;
   CrMixLayer l = { .kind = CR_MIX_LAYER_PICTURE,

@@ -68,14 +68,14 @@ worker_image_failed (Worker *w, const char *url, const char *why)
   worker_emit (w, 309, payload);
 }
 
-GdkPixbuf *
+const CrPicture *
 worker_picture (Worker *w, const char *url, int width, int height, int render_mode)
 {
   if (url == NULL || *url == '\0' || width <= 0 || height <= 0
       || g_hash_table_contains (w->image_failures, url))
     return NULL;
   g_autofree char *key = g_strdup_printf ("%s|%dx%d|%d", url, width, height, render_mode);
-  GdkPixbuf *fitted = g_hash_table_lookup (w->pictures, key);
+  CrPicture *fitted = g_hash_table_lookup (w->pictures, key);
   if (fitted != NULL)
     return fitted;
   g_autofree char *path = worker_image_cache_path (w, url);

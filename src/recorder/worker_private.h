@@ -7,8 +7,6 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#include <gdk-pixbuf/gdk-pixbuf.h>
-
 #include "blob/blob_store.h"
 #include "recorder/mix_pipeline.h"
 #include "recorder/subscription.h"
@@ -74,7 +72,7 @@ struct _Worker {
   GPtrArray *mix_order;       /* MixStream, room-entry order */
   char *mix_signature;        /* what the picture was last laid out for */
   int mix_width, mix_height;  /* the canvas */
-  GHashTable *pictures;       /* "url|WxH|mode" -> fitted GdkPixbuf */
+  GHashTable *pictures;       /* "url|WxH|mode" -> fitted CrPicture */
   GHashTable *image_failures; /* URLs reported with 309 */
   gint64 last_media_us;
   gboolean joined;  /* the robot is a member of the room */
@@ -119,7 +117,8 @@ void worker_end_mix (Worker *w);
 void mix_stream_free (MixStream *s);
 
 /* worker_pictures.c: @url fitted to @width x @height (owned by the worker), or NULL (309 sent) */
-GdkPixbuf *worker_picture (Worker *w, const char *url, int width, int height, int render_mode);
+const CrPicture *worker_picture (Worker *w, const char *url, int width, int height,
+                                 int render_mode);
 
 /* worker_finish.c */
 void worker_write_outputs (Worker *w);
