@@ -1,6 +1,6 @@
 // What the benches share: where the build is, the bench app's credentials, and reading a
 // process's CPU time and memory from /proc.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,3 +29,18 @@ export function memoryMb(pid) {
   const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)[1]);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
+
+/** Starts `cloudrec serve` on a free loopback port with the bench app; resolves when it serves. */
+export async function startDaemon(dataDir) {
+  const proc = spawn(path.join(BUILD, 'cloudrec'), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--app', appArg(),
+    '--log-level', 'warning', '--api-rate-limit', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (s) => { out += s; const m = /at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out); if (m) resolve(Number(m[1])); });
+    proc.once('exit', (code) => reject(new Error(`cloudrec exited ${code}`)));
+  });
+  return { proc, port, token: readFileSync(path.join(dataDir, 'internal.token'), 'utf8') };
+}
+
+/** The pid of the worker (`cloudrec record`) of task @taskId. */
+export const workerPid = (taskId) => Number(spawnSync('pgrep', ['-f', `record .*--task ${taskId}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);

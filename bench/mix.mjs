@@ -5,13 +5,13 @@
 // xstack and encoding with libx264 at the same settings. The two run one after the other, each alone on the machine.
 // Reported: CPU-seconds per media-second of each, the ratio, and the worker's RSS.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { APP, BUILD, REPO, appArg, cpuSeconds, memoryMb } from './common.mjs';
+import { APP, BUILD, REPO, cpuSeconds, memoryMb, startDaemon, workerPid } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require('tencentcloud-sdk-nodejs');
@@ -26,19 +26,6 @@ const CASES = [
 const OUT = { w: 1280, h: 720, kbps: 2000 };
 const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(user, 3600);
 const f = (v, n = 3) => (Number.isFinite(v) ? v.toFixed(n) : 'n/a');
-
-async function startDaemon(dataDir) {
-  const proc = spawn(path.join(BUILD, 'cloudrec'), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--app', appArg(),
-    '--log-level', 'warning', '--api-rate-limit', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const port = await new Promise((resolve, reject) => {
-    proc.stdout.on('data', (s) => { out += s; const m = /at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out); if (m) resolve(Number(m[1])); });
-    proc.once('exit', (c) => reject(new Error(`cloudrec exited ${c}`)));
-  });
-  return { proc, port, token: readFileSync(path.join(dataDir, 'internal.token'), 'utf8') };
-}
-
-const workerPid = (taskId) => Number(spawnSync('pgrep', ['-f', `record .*--task ${taskId}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
 
 /** Grid tiles of the seeds for @n users on the output canvas (edges rounded one by one). */
 function grid(n) {

@@ -3,14 +3,14 @@
 // CPU-seconds per media-second per stream, their RSS, and the ingest's share (the daemon); next to
 // a baseline measured in the same run: one gst-launch per publisher doing the same media work from
 // the same forwards (H.264 remuxed into TS, Opus decoded and encoded to AAC into TS).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { APP, BUILD, REPO, appArg, cpuSeconds, memoryMb } from './common.mjs';
+import { APP, BUILD, REPO, cpuSeconds, memoryMb, startDaemon, workerPid } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require('tencentcloud-sdk-nodejs');
@@ -22,19 +22,6 @@ const KBPS = Number(process.env.BENCH_RECORD_KBPS ?? 500);
 const ROOM = '9900';
 const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(user, 3600);
 const f = (v, n = 4) => (Number.isFinite(v) ? v.toFixed(n) : 'n/a');
-
-async function startDaemon(dataDir) {
-  const proc = spawn(path.join(BUILD, 'cloudrec'), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--app', appArg(),
-    '--log-level', 'warning', '--api-rate-limit', '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const port = await new Promise((resolve, reject) => {
-    proc.stdout.on('data', (s) => { out += s; const m = /at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out); if (m) resolve(Number(m[1])); });
-    proc.once('exit', (c) => reject(new Error(`cloudrec exited ${c}`)));
-  });
-  return { proc, port, token: readFileSync(path.join(dataDir, 'internal.token'), 'utf8') };
-}
-
-const workerPid = (taskId) => Number(spawnSync('pgrep', ['-f', `record .*--task ${taskId}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
 
 async function roomCaps(d) {
   const r = await (await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP.sdkAppId}/room/${ROOM}`, { headers: { 'X-Cloudrec-Token': d.token } })).json();

@@ -84,15 +84,22 @@ worker_on_segment (CrTrack *track, const CrSegment *segment, gboolean first, gpo
                            worker_track_type (r->media), cr_track_start_ms (track));
 }
 
+/* @method on /internal/forwards/<id><suffix>; the reply does not matter. */
+static void
+worker_forward_call (Worker *w, const char *method, const char *forward_id, const char *suffix)
+{
+  g_autofree char *path = g_strdup_printf ("/internal/forwards/%s%s", forward_id, suffix);
+  guint status = 0;
+  JsonObject *reply = worker_call (w, method, path, NULL, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
+}
+
 /* Asks the publisher of a video forward for a keyframe (PLI/FIR through the ingest). */
 void
 worker_ask_keyframe (Worker *w, const char *forward_id)
 {
-  g_autofree char *path = g_strdup_printf ("/internal/forwards/%s/keyframe", forward_id);
-  guint status = 0;
-  JsonObject *reply = worker_call (w, "POST", path, NULL, &status);
-  if (reply != NULL)
-    json_object_unref (reply);
+  worker_forward_call (w, "POST", forward_id, "/keyframe");
 }
 
 /* After a fill the recording waits for a keyframe: ask the publisher through the video forward. */
@@ -107,11 +114,7 @@ worker_on_keyframe (CrTrack *track, gpointer data)
 void
 worker_unforward (Worker *w, const char *forward_id)
 {
-  g_autofree char *path = g_strdup_printf ("/internal/forwards/%s", forward_id);
-  guint status = 0;
-  JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
-  if (reply != NULL)
-    json_object_unref (reply);
+  worker_forward_call (w, "DELETE", forward_id, "");
 }
 
 static void
