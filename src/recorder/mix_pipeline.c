@@ -117,13 +117,8 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
     pl->video_width = o->width;
     pl->video_height = o->height;
   }
-  GstElement *clock = gst_bin_get_by_name (GST_BIN (pipeline), "clock");
-  if (clock != NULL && o->timestamp_pos >= 0) {
-    int halign, valign;
-    mix_clock_alignment (o->timestamp_pos, &halign, &valign);
-    g_object_set (clock, "silent", FALSE, "halignment", halign, "valignment", valign, NULL);
-  }
-  g_clear_object (&clock);
+  m->clock = gst_bin_get_by_name (GST_BIN (pipeline), "clock");
+  cr_mix_set_timestamp (m, o->timestamp_pos);
   GstElement *marks = gst_bin_get_by_name (GST_BIN (pipeline), "marks");
   mix_marks_attach (m, marks);
   g_clear_object (&marks);
@@ -141,6 +136,16 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
     return NULL;
   }
   return m;
+}
+
+void
+cr_mix_set_timestamp (CrMix *m, int pos)
+{
+  if (m->clock == NULL)
+    return;
+  int halign, valign;
+  mix_clock_alignment (pos, &halign, &valign);
+  g_object_set (m->clock, "silent", pos < 0, "halignment", halign, "valignment", valign, NULL);
 }
 
 gint64
@@ -176,6 +181,7 @@ cr_mix_finish (CrMix *m)
   g_hash_table_unref (m->layers); /* the pipeline is stopped: layers go without unlinking */
   mix_marks_clear (m);
   g_clear_object (&m->comp);
+  g_clear_object (&m->clock);
   g_clear_object (&m->amix);
   gst_object_unref (m->pipeline);
   g_free ((char *)m->o.dir);

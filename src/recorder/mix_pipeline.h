@@ -68,6 +68,9 @@ gint64 cr_mix_input_last_packet_us (CrMix *mix, const char *key);
  * layers not listed are removed. */
 void cr_mix_set_layers (CrMix *mix, const CrMixLayer *layers, guint n);
 
+/* The timestamp watermark at Pos @pos (0..6), or none (-1). */
+void cr_mix_set_timestamp (CrMix *mix, int pos);
+
 /* Monotonic µs of the last RTP packet of any input, 0 before the first. */
 gint64 cr_mix_last_packet_us (CrMix *mix);
 const char *cr_mix_playlist_name (CrMix *mix);

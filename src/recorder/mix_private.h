@@ -16,8 +16,9 @@ typedef struct _MixLayer MixLayer;
 struct _CrMix {
   CrMixOptions o;
   GstElement *pipeline;
-  GstElement *comp; /* compositor, NULL without video */
-  GstElement *amix; /* audiomixer, NULL without audio */
+  GstElement *comp;  /* compositor, NULL without video */
+  GstElement *amix;  /* audiomixer, NULL without audio */
+  GstElement *clock; /* clockoverlay (the timestamp watermark), NULL without video */
   CrHlsWriter *hls;
   GHashTable *layers;    /* id -> MixLayer: inputs (video and audio) and still layers */
   gint64 last_packet_us; /* atomic */

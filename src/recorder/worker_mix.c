@@ -43,9 +43,10 @@ worker_on_mix_segment (const CrSegment *segment, gboolean first, gpointer data)
                            w->mix_playlist->start_rec_ms);
 }
 
-/* The first timestamp watermark's position, or -1; its time zone goes to the process (TZ). */
+/* The first timestamp watermark's position, or -1. Its time zone goes to the process (TZ) when
+ * the mix starts (@set_zone), not later: other threads read it. */
 static int
-worker_timestamp_pos (Worker *w)
+worker_timestamp_pos (Worker *w, gboolean set_zone)
 {
   JsonObject *layout = worker_layout_params (w);
   JsonArray *marks = layout != NULL && json_object_has_member (layout, "WaterMarkList")
@@ -57,8 +58,10 @@ worker_timestamp_pos (Worker *w)
     if (ts == NULL)
       continue;
     g_autofree char *tz = g_strdup_printf ("UTC%+d", -(int)int_or (ts, "TimeZone", 8));
-    g_setenv ("TZ", tz, TRUE);
-    tzset ();
+    if (set_zone) {
+      g_setenv ("TZ", tz, TRUE);
+      tzset ();
+    }
     return (int)int_or (ts, "Pos", 0);
   }
   return -1;
@@ -95,7 +98,7 @@ worker_start_mix (Worker *w)
     .audio_bitrate = (int)int_or (audio, "BitRate", 64000),
     .background_rgb
     = colour_or (cr_json_get_string (worker_layout_params (w), "BackGroundColor"), 0),
-    .timestamp_pos = worker_timestamp_pos (w),
+    .timestamp_pos = worker_timestamp_pos (w, TRUE),
   };
   w->mix_width = o.width;
   w->mix_height = o.height;
@@ -305,6 +308,7 @@ worker_relayout (Worker *w)
     }
   }
   add_watermarks (w, &list, layout);
+  cr_mix_set_timestamp (w->mix, worker_timestamp_pos (w, FALSE));
   cr_mix_set_layers (w->mix, (const CrMixLayer *)list.layers->data, list.layers->len);
   g_info ("task %s: picture laid out: %u tiles, %u layers", w->task->task_id, tiles->len,
           list.layers->len);
