@@ -172,6 +172,13 @@ cr_json_get_bool (JsonObject *obj, const char *member)
          && json_node_get_boolean (n);
 }
 
+gint64
+cr_json_get_int_or (JsonObject *obj, const char *member, gint64 fallback)
+{
+  gint64 v = 0;
+  return cr_json_get_int (obj, member, &v) ? v : fallback;
+}
+
 JsonObject *
 cr_json_get_object (JsonObject *obj, const char *member)
 {

@@ -22,6 +22,8 @@ char *cr_json_object_to_string (JsonObject *obj);
 
 /* Reads an integer member; FALSE if absent or not an integer. */
 gboolean cr_json_get_int (JsonObject *obj, const char *member, gint64 *out);
+/* An integer member, or @fallback if absent or not an integer. */
+gint64 cr_json_get_int_or (JsonObject *obj, const char *member, gint64 fallback);
 /* Reads a string member; NULL if absent or not a string. The string belongs to @obj. */
 const char *cr_json_get_string (JsonObject *obj, const char *member);
 /* TRUE only for a boolean member that is true. */

@@ -65,15 +65,14 @@ worker_load_task (Worker *w, GError **error)
   if (params == NULL)
     return FALSE;
   JsonObject *record = cr_json_get_object (params, "RecordParams");
-  gint64 v = 0;
-  w->record_mode = cr_json_get_int (record, "RecordMode", &v) ? (int)v : 1;
-  w->stream_type = cr_json_get_int (record, "StreamType", &v) ? (int)v : 0;
-  w->media_id = cr_json_get_int (record, "MediaId", &v) ? (int)v : 0;
-  w->max_idle_s = cr_json_get_int (record, "MaxIdleTime", &v) ? v : 30;
-  w->output_format = cr_json_get_int (record, "OutputFormat", &v) ? (int)v : 0;
-  w->av_merge = cr_json_get_int (record, "AvMerge", &v) && v == 1;
-  w->fill_type = cr_json_get_int (record, "FillType", &v) ? (int)v : 0;
-  w->max_file_ms = (cr_json_get_int (record, "MaxMediaFileDuration", &v) ? v : 1440) * 60000;
+  w->record_mode = (int)cr_json_get_int_or (record, "RecordMode", 1);
+  w->stream_type = (int)cr_json_get_int_or (record, "StreamType", 0);
+  w->media_id = (int)cr_json_get_int_or (record, "MediaId", 0);
+  w->max_idle_s = cr_json_get_int_or (record, "MaxIdleTime", 30);
+  w->output_format = (int)cr_json_get_int_or (record, "OutputFormat", 0);
+  w->av_merge = cr_json_get_int_or (record, "AvMerge", 0) == 1;
+  w->fill_type = (int)cr_json_get_int_or (record, "FillType", 0);
+  w->max_file_ms = cr_json_get_int_or (record, "MaxMediaFileDuration", 1440) * 60000;
   g_clear_pointer (&w->subscription, cr_subscription_free);
   w->subscription = cr_subscription_new (cr_json_get_object (record, "SubscribeStreamUserIds"));
   if (w->params != NULL)

@@ -111,6 +111,11 @@ void worker_end_rec (Worker *w, Rec *r);
 void worker_follow_merged (Worker *w, const char *user, gboolean aux, const char *caps[2],
                            const gboolean announced[2], GHashTable *present);
 
+/* worker_mix_layout.c */
+void worker_relayout (Worker *w);
+int worker_timestamp_pos (Worker *w, gboolean set_zone);
+guint32 worker_colour (const char *text, guint32 fallback);
+
 /* worker_mix.c */
 gboolean worker_follow_mix (Worker *w, JsonArray *streams);
 void worker_end_mix (Worker *w);
