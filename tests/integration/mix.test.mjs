@@ -270,6 +270,14 @@ describe('mixed recording', () => {
     const { TaskId } = await c.CreateCloudRecording(mixBody(room, 'mixrobot_e', { MixLayoutMode: 3 }, { format: 1 }));
     await join(room, [{ user: 't1', colour: RED, tone: 500 }, { user: 't2', colour: BLUE, tone: 1300 }]);
     await sleep(8000);
+    // Describe: in progress, one mixed file with no UserId, listed with its first segment.
+    const described = await until('the mixed file listed', async () => {
+      const r = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      return r.StorageFileList.length > 0 && r;
+    }, 20000);
+    assert.equal(described.Status, 'InProgress');
+    assert.deepEqual(described.StorageFileList.map((f) => [f.FileName, f.UserId]), [[`1400000001_${room}.m3u8`, '']]);
+    assert.ok(Math.abs(described.StorageFileList[0].BeginTimeStamp - Date.now()) < 20000);
     const m3u8 = await finish(TaskId, room);
     stopAll();
     const samples = audioSamples(m3u8, 1, 5);

@@ -209,9 +209,15 @@ describe('single-stream recording', () => {
     const file = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId, mp4);
     const p = probe(file);
     assert.deepEqual(p.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
-    const hls = readFileSync(path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId, `1400000001_${room}__UserId_s_${b64name('ivan')}__UserId_e_main_video.m3u8`), 'utf8');
-    const hlsSeconds = [...hls.matchAll(/#EXTINF:([\d.]+),/g)].reduce((a, m) => a + Number(m[1]), 0);
-    assert.ok(Math.abs(Number(p.format.duration) - hlsSeconds) < 0.5, `mp4 ${p.format.duration} s vs HLS ${hlsSeconds} s`);
+    // The MP4 spans its audio and its video: from the earlier start to the later end of the two
+    // playlists (the audio usually starts first: the video waits for a keyframe).
+    const spans = ['audio', 'video'].map((t) => {
+      const hls = readFileSync(path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId, `1400000001_${room}__UserId_s_${b64name('ivan')}__UserId_e_main_${t}.m3u8`), 'utf8');
+      const start = Number(/#EXT-X-TRTC-FILE-ATTR:(\d+),/.exec(hls)[1]);
+      return { start, end: start + 1000 * [...hls.matchAll(/#EXTINF:([\d.]+),/g)].reduce((a, m) => a + Number(m[1]), 0) };
+    });
+    const hlsSeconds = (Math.max(...spans.map((x) => x.end)) - Math.min(...spans.map((x) => x.start))) / 1000;
+    assert.ok(Math.abs(Number(p.format.duration) - hlsSeconds) < 0.5, `mp4 ${p.format.duration} s vs HLS audio + video ${hlsSeconds} s`);
     const listed = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.map((f) => f.FileName);
     assert.ok(listed.includes(mp4), listed.join(' '));
 
