@@ -41,6 +41,33 @@ jpeg_size (const guint8 *d, gsize n, int *width, int *height)
   return FALSE;
 }
 
+const char *
+cr_picture_decoder_for (const guint8 *d, gsize n, int *width, int *height, GError **error)
+{
+  const char *decoder = NULL;
+  *width = *height = 0;
+  if (n >= 24 && memcmp (d, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp (d + 12, "IHDR", 4) == 0) {
+    *width = (int)MIN ((guint32)d[16] << 24 | (guint32)d[17] << 16 | (guint32)d[18] << 8 | d[19],
+                       (guint32)G_MAXINT);
+    *height = (int)MIN ((guint32)d[20] << 24 | (guint32)d[21] << 16 | (guint32)d[22] << 8 | d[23],
+                        (guint32)G_MAXINT);
+    decoder = "pngdec";
+  } else if (n >= 4 && d[0] == 0xff && d[1] == 0xd8 && jpeg_size (d, n, width, height)) {
+    decoder = "jpegdec";
+  } else {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "not a PNG or JPEG picture");
+    return NULL;
+  }
+  if (*width <= 0 || *height <= 0 || *width > CR_PICTURE_MAX_SIDE
+      || *height > CR_PICTURE_MAX_SIDE) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "a %dx%d picture: pictures are 1 to %d pixels a side", *width, *height,
+                 CR_PICTURE_MAX_SIDE);
+    return NULL;
+  }
+  return decoder;
+}
+
 /* Which decoder @path needs, after checking what it says of its size. */
 static const char *
 picture_decoder (const char *path, GError **error)
@@ -49,31 +76,16 @@ picture_decoder (const char *path, GError **error)
   gsize n = 0;
   if (!g_file_get_contents (path, &data, &n, error))
     return NULL;
-  const guint8 *d = (const guint8 *)data;
-  int width = 0, height = 0;
-  const char *decoder = NULL;
   if (n > PICTURE_MAX_FILE) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is larger than %d bytes", path,
                  PICTURE_MAX_FILE);
     return NULL;
   }
-  if (n >= 24 && memcmp (d, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp (d + 12, "IHDR", 4) == 0) {
-    width = (int)GUINT32_FROM_BE (*(const guint32 *)(d + 16));
-    height = (int)GUINT32_FROM_BE (*(const guint32 *)(d + 20));
-    decoder = "pngdec";
-  } else if (n >= 4 && d[0] == 0xff && d[1] == 0xd8 && jpeg_size (d, n, &width, &height)) {
-    decoder = "jpegdec";
-  } else {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "%s is not a PNG or JPEG picture",
-                 path);
-    return NULL;
-  }
-  if (width <= 0 || height <= 0 || width > CR_PICTURE_MAX_SIDE || height > CR_PICTURE_MAX_SIDE) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                 "%s is %dx%d: pictures are 1 to %d pixels a side", path, width, height,
-                 CR_PICTURE_MAX_SIDE);
-    return NULL;
-  }
+  int width = 0, height = 0;
+  GError *local = NULL;
+  const char *decoder = cr_picture_decoder_for ((const guint8 *)data, n, &width, &height, &local);
+  if (decoder == NULL)
+    g_propagate_prefixed_error (error, local, "%s: ", path);
   return decoder;
 }
 

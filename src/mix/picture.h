@@ -22,6 +22,12 @@ typedef struct {
 } CrPicture;
 
 void cr_picture_free (CrPicture *picture);
+
+/* Which decoder the bytes of an image file need ("pngdec" or "jpegdec") and the size they
+ * declare, read from the headers only; NULL with @error when they are neither PNG nor JPEG or
+ * declare a size out of limits. Hostile bytes are fine (fuzzed). */
+const char *cr_picture_decoder_for (const guint8 *data, gsize len, int *width, int *height,
+                                    GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrPicture, cr_picture_free)
 
 /* The PNG or JPEG file @path as a @width x @height picture: stretched, cropped or letterboxed

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs each fuzzer for a bounded time on a scratch copy of its seed corpus: the API request
-# parser + validator (corpus/) and the WHIP offer checks (corpus_sdp/).
+# parser + validator (corpus/), the WHIP offer checks (corpus_sdp/) and the image header checks
+# of downloaded pictures (corpus_picture/).
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS   (SECONDS per fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,3 +23,4 @@ run_fuzzer() {
 }
 run_fuzzer fuzz_request tests/fuzz/corpus 65536
 run_fuzzer fuzz_sdp_offer tests/fuzz/corpus_sdp 16384
+run_fuzzer fuzz_picture_header tests/fuzz/corpus_picture 4096
