@@ -179,6 +179,13 @@ cr_json_get_int_or (JsonObject *obj, const char *member, gint64 fallback)
   return cr_json_get_int (obj, member, &v) ? v : fallback;
 }
 
+JsonArray *
+cr_json_get_array (JsonObject *obj, const char *member)
+{
+  JsonNode *n = obj != NULL ? json_object_get_member (obj, member) : NULL;
+  return n != NULL && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
 JsonObject *
 cr_json_get_object (JsonObject *obj, const char *member)
 {

@@ -28,6 +28,8 @@ gint64 cr_json_get_int_or (JsonObject *obj, const char *member, gint64 fallback)
 const char *cr_json_get_string (JsonObject *obj, const char *member);
 /* TRUE only for a boolean member that is true. */
 gboolean cr_json_get_bool (JsonObject *obj, const char *member);
+/* An array member, or NULL if absent or not an array. */
+JsonArray *cr_json_get_array (JsonObject *obj, const char *member);
 /* An object member or NULL. */
 JsonObject *cr_json_get_object (JsonObject *obj, const char *member);
 

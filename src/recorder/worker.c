@@ -246,9 +246,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
     goto out;
   JsonObject *storage
       = cr_json_get_object (cr_json_get_object (w.params, "StorageParams"), "CloudStorage");
-  JsonArray *prefix = storage != NULL && json_object_has_member (storage, "FileNamePrefix")
-                          ? json_object_get_array_member (storage, "FileNamePrefix")
-                          : NULL;
+  JsonArray *prefix = cr_json_get_array (storage, "FileNamePrefix");
   guint n = prefix != NULL ? json_array_get_length (prefix) : 0;
   w.prefix = g_new0 (const char *, n + 1);
   for (guint i = 0; i < n; i++)

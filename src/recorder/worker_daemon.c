@@ -112,9 +112,7 @@ worker_follow_events (Worker *w, JsonObject *state)
     w->room_seq = 0;
     return;
   }
-  JsonArray *events = json_object_has_member (state, "Events")
-                          ? json_object_get_array_member (state, "Events")
-                          : NULL;
+  JsonArray *events = cr_json_get_array (state, "Events");
   for (guint i = 0; events != NULL && i < json_array_get_length (events); i++) {
     JsonObject *ev = json_array_get_object_element (events, i);
     const char *type = cr_json_get_string (ev, "Type");

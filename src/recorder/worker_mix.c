@@ -80,12 +80,11 @@ worker_end_mix (Worker *w)
 {
   if (w->mix == NULL)
     return;
-  g_autofree gpointer *keys = g_hash_table_get_keys_as_array (w->mix_forwards, NULL);
-  g_auto (GStrv) inputs = g_strdupv ((char **)keys);
-  for (char **k = inputs; *k != NULL; k++) {
-    char *forward = g_hash_table_lookup (w->mix_forwards, *k);
+  GHashTableIter it;
+  gpointer forward;
+  g_hash_table_iter_init (&it, w->mix_forwards);
+  while (g_hash_table_iter_next (&it, NULL, &forward))
     worker_unforward (w, forward);
-  }
   g_hash_table_remove_all (w->mix_forwards);
   cr_mix_finish (w->mix);
   w->mix = NULL;

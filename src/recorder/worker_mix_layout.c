@@ -31,9 +31,7 @@ int
 worker_timestamp_pos (Worker *w, gboolean set_zone)
 {
   JsonObject *layout = worker_layout_params (w);
-  JsonArray *marks = layout != NULL && json_object_has_member (layout, "WaterMarkList")
-                         ? json_object_get_array_member (layout, "WaterMarkList")
-                         : NULL;
+  JsonArray *marks = cr_json_get_array (layout, "WaterMarkList");
   for (guint i = 0; marks != NULL && i < json_array_get_length (marks); i++) {
     JsonObject *ts
         = cr_json_get_object (json_array_get_object_element (marks, i), "WaterMarkTimestamp");
@@ -62,29 +60,28 @@ add_layer (LayerList *list, CrMixLayer layer, char *id)
   g_array_append_val (list->layers, layer);
 }
 
-static void
+/* The picture of @url in @rect, under the tiles or (@over, a watermark) over everything; FALSE
+ * when there is none (no URL, or it could not be had: 309). */
+static gboolean
 add_picture (Worker *w, LayerList *list, const char *url, CrRect rect, int render_mode, int alpha,
-             const char *what)
+             gboolean over, const char *what)
 {
   const CrPicture *picture = worker_picture (w, url, rect.width, rect.height, render_mode);
   if (picture == NULL)
-    return;
-  CrMixLayer l = { .kind = CR_MIX_LAYER_PICTURE,
-                   .rect = rect,
-                   .alpha = alpha,
-                   .picture = picture,
-                   .over = g_str_has_prefix (what, "watermark") };
+    return FALSE;
+  CrMixLayer l = {
+    .kind = CR_MIX_LAYER_PICTURE, .rect = rect, .alpha = alpha, .picture = picture, .over = over
+  };
   add_layer (list, l,
              g_strdup_printf ("%s|%s|%d,%d,%dx%d|%d", what, url, rect.x, rect.y, rect.width,
                               rect.height, render_mode));
+  return TRUE;
 }
 
 static void
 add_watermarks (Worker *w, LayerList *list, JsonObject *layout)
 {
-  JsonArray *marks = json_object_has_member (layout, "WaterMarkList")
-                         ? json_object_get_array_member (layout, "WaterMarkList")
-                         : NULL;
+  JsonArray *marks = cr_json_get_array (layout, "WaterMarkList");
   for (guint i = 0; marks != NULL && i < json_array_get_length (marks); i++) {
     JsonObject *mark = json_array_get_object_element (marks, i);
     JsonObject *image = cr_json_get_object (mark, "WaterMarkImage");
@@ -98,7 +95,7 @@ add_watermarks (Worker *w, LayerList *list, JsonObject *layout)
     g_autofree char *what = g_strdup_printf ("watermark%u", i);
     if (image != NULL) {
       add_picture (w, list, cr_json_get_string (image, "WaterMarkUrl"), rect, CR_RENDER_STRETCH, 0,
-                   what);
+                   TRUE, what);
       continue;
     }
     const char *font = g_strcmp0 (cr_json_get_string (chars, "Font"), "SourceHanSans") == 0
@@ -126,9 +123,7 @@ static GArray *
 custom_tiles (JsonObject *layout)
 {
   GArray *tiles = g_array_new (FALSE, TRUE, sizeof (CrCustomTile));
-  JsonArray *list = json_object_has_member (layout, "MixLayoutList")
-                        ? json_object_get_array_member (layout, "MixLayoutList")
-                        : NULL;
+  JsonArray *list = cr_json_get_array (layout, "MixLayoutList");
   for (guint i = 0; list != NULL && i < json_array_get_length (list); i++) {
     JsonObject *t = json_array_get_object_element (list, i);
     CrCustomTile c = {
@@ -188,7 +183,7 @@ worker_relayout (Worker *w)
   CrRect canvas = { 0, 0, lo.width, lo.height };
   add_picture (w, &list, cr_json_get_string (layout, "BackgroundImageUrl"), canvas,
                (int)cr_json_get_int_or (layout, "BackgroundImageRenderMode", CR_RENDER_CROP), 0,
-               "background");
+               FALSE, "background");
   const char *default_sub = cr_json_get_string (layout, "DefaultSubBackgroundImage");
   gboolean placeholders = cr_json_get_int_or (layout, "PlaceHolderMode", 0) == 1;
   for (guint i = 0; i < tiles->len; i++) {
@@ -206,9 +201,8 @@ worker_relayout (Worker *w)
     }
     /* No picture for this tile: its placeholder image, else a dark tile (PlaceHolderMode). */
     const char *sub = t->sub_background_image != NULL ? t->sub_background_image : default_sub;
-    guint before = list.layers->len;
-    add_picture (w, &list, sub, t->rect, t->render_mode, t->alpha, what);
-    if (list.layers->len == before && placeholders && lo.mode == CR_LAYOUT_CUSTOM) {
+    if (!add_picture (w, &list, sub, t->rect, t->render_mode, t->alpha, FALSE, what) && placeholders
+        && lo.mode == CR_LAYOUT_CUSTOM) {
       CrMixLayer l = {
         .kind = CR_MIX_LAYER_COLOR, .rect = t->rect, .alpha = t->alpha, .argb = PLACEHOLDER_RGB
       };

@@ -139,9 +139,7 @@ layout_params_check (JsonObject *o, const char *path, GError **error)
 {
   gint64 mode = 0;
   cr_json_get_int (o, "MixLayoutMode", &mode);
-  JsonArray *list = json_object_has_member (o, "MixLayoutList")
-                        ? json_object_get_array_member (o, "MixLayoutList")
-                        : NULL;
+  JsonArray *list = cr_json_get_array (o, "MixLayoutList");
   if (mode == 4 && (list == NULL || json_array_get_length (list) == 0)) {
     cr_api_error_set (error, "MissingParameter",
                       "%s.MixLayoutList is required (1 to 25 tiles) when MixLayoutMode is 4", path);
@@ -190,18 +188,14 @@ gboolean
 cr_validate_layout_in_canvas (JsonObject *layout, gint64 canvas_width, gint64 canvas_height,
                               GError **error)
 {
-  JsonArray *tiles = json_object_has_member (layout, "MixLayoutList")
-                         ? json_object_get_array_member (layout, "MixLayoutList")
-                         : NULL;
+  JsonArray *tiles = cr_json_get_array (layout, "MixLayoutList");
   for (guint i = 0; tiles != NULL && i < json_array_get_length (tiles); i++) {
     g_autofree char *what = g_strdup_printf ("MixLayoutParams.MixLayoutList[%u]", i);
     if (!rect_in_canvas (json_array_get_object_element (tiles, i), what, canvas_width,
                          canvas_height, error))
       return FALSE;
   }
-  JsonArray *marks = json_object_has_member (layout, "WaterMarkList")
-                         ? json_object_get_array_member (layout, "WaterMarkList")
-                         : NULL;
+  JsonArray *marks = cr_json_get_array (layout, "WaterMarkList");
   for (guint i = 0; marks != NULL && i < json_array_get_length (marks); i++) {
     JsonObject *wm = json_array_get_object_element (marks, i);
     JsonObject *rect = cr_json_get_object (wm, "WaterMarkImage");
