@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "recorder/avsync.h"
+#include "media/avsync.h"
 
 int
 cr_cmd_avsync (int argc, char **argv)

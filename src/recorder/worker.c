@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "common/json_util.h"
-#include "recorder/naming.h"
-#include "recorder/subscription.h"
+#include "files/naming.h"
+#include "task/subscription.h"
 #include "recorder/worker_private.h"
 #include "store/task_store.h"
 

@@ -3,9 +3,9 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "recorder/avsync.h"
-#include "recorder/naming.h"
-#include "recorder/outputs.h"
+#include "media/avsync.h"
+#include "files/naming.h"
+#include "files/outputs.h"
 #include "recorder/worker_private.h"
 
 /* ---- MP4 / AAC (OutputFormat 1-4) ---- */

@@ -3,7 +3,7 @@
  * (worker_mix_layout.c) is re-laid whenever the streams, their pictures or the task's revision
  * (Modify) change. See worker_private.h. */
 #include "common/json_util.h"
-#include "recorder/naming.h"
+#include "files/naming.h"
 #include "recorder/worker_private.h"
 
 #define CAMERA_OFF_US (G_USEC_PER_SEC) /* no picture for this long: the user's camera is off */

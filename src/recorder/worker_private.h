@@ -8,9 +8,9 @@
 #include <libsoup/soup.h>
 
 #include "blob/blob_store.h"
-#include "recorder/mix_pipeline.h"
-#include "recorder/subscription.h"
-#include "recorder/track.h"
+#include "mix/mix_pipeline.h"
+#include "task/subscription.h"
+#include "media/track.h"
 #include "recorder/worker.h"
 #include "store/task_store.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/json_util.h"
-#include "recorder/naming.h"
+#include "files/naming.h"
 #include "recorder/worker_private.h"
 
 void

@@ -1,5 +1,5 @@
 /* File names against the worked examples of reference §10.2. */
-#include "recorder/naming.h"
+#include "files/naming.h"
 
 static void
 test_integer_room (void)

@@ -1,6 +1,6 @@
 /* The MP4/AAC split planner: parts cut on segment boundaries by MaxMediaFileDuration and by size,
  * the other track's segments following the part that holds most of each. */
-#include "recorder/outputs.h"
+#include "files/outputs.h"
 
 static const gint64 T0 = 1700000000000;
 

@@ -2,7 +2,7 @@
  * gap, ENDLIST only at the end; the durable replace leaves no temp file and survives rewrites. */
 #include <glib/gstdio.h>
 
-#include "recorder/playlist.h"
+#include "files/playlist.h"
 
 static void
 test_render (void)

@@ -1,6 +1,6 @@
 /* SubscribeStreamUserIds: absent lists mean everyone, allowlists and blocklists per medium, the
  * ".*$" prefix rule. */
-#include "recorder/subscription.h"
+#include "task/subscription.h"
 
 static CrSubscription *
 sub_from (const char *json)

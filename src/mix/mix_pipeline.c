@@ -3,8 +3,8 @@
 
 #include <gio/gio.h>
 
-#include "recorder/mix_private.h"
-#include "recorder/naming.h"
+#include "mix/mix_private.h"
+#include "files/naming.h"
 
 /* How long the compositor and the audiomixer wait for a late input before going on without it:
  * the ingest's jitter buffer (200 ms) and a decode. */

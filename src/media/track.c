@@ -3,9 +3,9 @@
 
 #include <gio/gio.h>
 
-#include "recorder/hls_writer.h"
-#include "recorder/rtp_in.h"
-#include "recorder/video_fill.h"
+#include "media/hls_writer.h"
+#include "media/rtp_in.h"
+#include "media/video_fill.h"
 
 struct _CrTrack {
   char *stem;

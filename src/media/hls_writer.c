@@ -6,7 +6,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
-#include "recorder/naming.h"
+#include "files/naming.h"
 
 struct _CrHlsWriter {
   GstElement *sink; /* splitmuxsink */

@@ -9,7 +9,7 @@
 
 #include <gst/gst.h>
 
-#include "recorder/playlist.h"
+#include "files/playlist.h"
 
 G_BEGIN_DECLS
 

@@ -9,8 +9,8 @@
 #include <gst/app/gstappsrc.h>
 #include <string.h>
 
-#include "recorder/mix_private.h"
-#include "recorder/rtp_in.h"
+#include "mix/mix_private.h"
+#include "media/rtp_in.h"
 
 struct _MixLayer {
   CrMix *mix;

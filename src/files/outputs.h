@@ -11,8 +11,8 @@
 
 #include <glib.h>
 
-#include "recorder/naming.h"
-#include "recorder/playlist.h"
+#include "files/naming.h"
+#include "files/playlist.h"
 
 G_BEGIN_DECLS
 

@@ -7,7 +7,7 @@
  * fitted by picture.c, text drawn by textrender) and kept by its id while it stays listed. */
 #include <string.h>
 
-#include "recorder/mix_private.h"
+#include "mix/mix_private.h"
 
 /* A straight-alpha RGBA picture as an overlay rectangle at @rect. */
 static GstVideoOverlayRectangle *

@@ -14,7 +14,7 @@
 
 #include "mix/layout.h"
 #include "mix/picture.h"
-#include "recorder/hls_writer.h"
+#include "media/hls_writer.h"
 
 G_BEGIN_DECLS
 

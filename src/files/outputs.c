@@ -1,7 +1,7 @@
 /* MP4 / AAC outputs of a single-stream task: the split plan and the writing; see outputs.h. */
 #include "outputs.h"
 
-#include "recorder/mp4.h"
+#include "media/mp4.h"
 
 void
 cr_output_file_free (CrOutputFile *f)

@@ -4,7 +4,7 @@
 
 #include <gst/video/video.h>
 
-#include "recorder/mix_pipeline.h"
+#include "mix/mix_pipeline.h"
 
 G_BEGIN_DECLS
 
