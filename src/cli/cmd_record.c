@@ -17,6 +17,7 @@ cr_cmd_record (int argc, char **argv)
   gint64 sdk_app_id = 0;
   int failover = 0;
   gint64 max_file_mb = 0;
+  int max_streams = 0;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://127.0.0.1:PORT", "URL" },
     { "data-dir", 0, 0, G_OPTION_ARG_STRING, &data_dir, "the daemon's data directory", "DIR" },
@@ -29,6 +30,8 @@ cr_cmd_record (int argc, char **argv)
     { "failover", 0, 0, G_OPTION_ARG_INT, &failover, "restart number after a crash (0..3)", "N" },
     { "max-file-mb", 0, 0, G_OPTION_ARG_INT64, &max_file_mb,
       "split MP4/AAC files beyond this many MiB (default 2048)", "N" },
+    { "max-streams", 0, 0, G_OPTION_ARG_INT, &max_streams,
+      "single-stream: record at most N streams at once (default: no limit)", "N" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
@@ -55,12 +58,14 @@ cr_cmd_record (int argc, char **argv)
     fprintf (stderr, "cloudrec record: --max-file-mb must be 1..2048\n");
     return 2;
   }
-  CrWorkerOptions o = {
-    server, token, db, storage, (guint64)sdk_app_id, task, failover, (guint64)max_file_mb << 20
-  };
-  if (cr_worker_run (&o, &error) != 0) {
-    fprintf (stderr, "cloudrec record: task %s: %s\n", task, error->message);
-    return 1;
+  if (max_streams < 0) {
+    fprintf (stderr, "cloudrec record: --max-streams must be positive\n");
+    return 2;
   }
-  return 0;
+  CrWorkerOptions o = { server, token,   db, storage, (guint64)sdk_app_id, task, failover,
+                        (guint64)max_file_mb << 20, (guint)max_streams };
+  int rc = cr_worker_run (&o, &error);
+  if (rc != 0)
+    fprintf (stderr, "cloudrec record: task %s: %s\n", task, error->message);
+  return rc;
 }

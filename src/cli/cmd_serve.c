@@ -22,6 +22,7 @@ serve_new_supervisor (const CrConfig *config, CrHttpServer *http)
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *server = g_strdup_printf ("http://127.0.0.1:%u", cr_http_server_port (http));
   g_autofree char *max_file_mb = g_strdup_printf ("%" G_GINT64_FORMAT, config->record_max_file_mb);
+  g_autofree char *max_streams = g_strdup_printf ("%" G_GINT64_FORMAT, config->api_max_streams);
   const char *argv[] = { self != NULL ? self : "cloudrec",
                          "record",
                          "--server",
@@ -36,6 +37,8 @@ serve_new_supervisor (const CrConfig *config, CrHttpServer *http)
                          config->log_level,
                          "--max-file-mb",
                          max_file_mb,
+                         "--max-streams",
+                         max_streams,
                          NULL };
   return cr_supervisor_new (argv);
 }

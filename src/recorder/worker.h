@@ -1,12 +1,12 @@
-/* `cloudrec record`: the worker process of one recording task, single-stream or mixed.
+/* `cloudrec record`: the worker process of one recording task.
  *
- * Why a loop over the room's state: the worker learns who publishes from the daemon's internal
- * API and, for a single-stream task, starts a track recorder for every subscribed user's audio and
- * video (StreamType, MediaId, SubscribeStreamUserIds as the task says now, Modify included), or,
- * for a mixed task, adds them to the one mix and re-lays its picture; streams that went away end.
- * It keeps the task's status (Idle / InProgress) and StorageFileList in the store. With no media
- * for MaxIdleTime seconds it ends the task with LeaveCode 99; on SIGTERM (DeleteCloudRecording) it
- * closes every file, so each playlist ends with #EXT-X-ENDLIST. */
+ * Why a process per task: a crash in one recording never touches the room, the API or other
+ * recordings; the daemon's supervisor starts a new worker, which goes on in "ha<n>_" files. The
+ * worker joins the room as the task's robot, follows the room's changes as the daemon pushes
+ * them, and hands the room to the recorder of the task's RecordMode (recorder.h). It keeps the
+ * task's status (Idle / InProgress) and StorageFileList in the store, ends the task with
+ * LeaveCode 99 once no anchor has been in the room for MaxIdleTime, and on SIGTERM
+ * (DeleteCloudRecording) closes every file, so each playlist ends with #EXT-X-ENDLIST. */
 #pragma once
 
 #include <glib.h>
@@ -22,9 +22,11 @@ typedef struct {
   const char *task_id;
   int failover; /* 0, or n after the n-th restart of a crashed worker: files get "ha<n>_" */
   guint64 max_file_bytes; /* MP4/AAC files are split beyond this (0: 2 GB) */
+  guint max_streams;      /* single-stream: streams recorded at once (0: no limit) */
 } CrWorkerOptions;
 
-/* Records until the task ends. 0 on success, 1 with @error. */
+/* Records until the task ends. A CrWorkerExit: 0 when done; CR_WORKER_EXIT_CANNOT_START or
+ * CR_WORKER_EXIT_FAILED with @error. */
 int cr_worker_run (const CrWorkerOptions *opts, GError **error);
 
 G_END_DECLS

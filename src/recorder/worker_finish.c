@@ -30,15 +30,15 @@ worker_remove_spool (const char *dir)
 void
 worker_write_outputs (Worker *w)
 {
-  if (w->output_format < 1)
+  if (w->spec->output_format == CR_OUTPUT_HLS)
     return;
-  CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
-                          w->task->task_id,    w->prefix,        w->failover };
-  CrOutputOptions oo
-      = { w->hls_dir,     w->dir,
-          &naming,        w->output_format,
-          w->max_file_ms, w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
-          w->playlists };
+  CrOutputOptions oo = { w->hls_dir,
+                         w->dir,
+                         &w->naming,
+                         w->spec->output_format,
+                         w->spec->max_file_ms,
+                         w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
+                         w->playlists };
   g_autoptr (GPtrArray) files
       = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_output_file_free);
   g_autoptr (GError) error = NULL;
@@ -72,8 +72,8 @@ worker_write_outputs (Worker *w)
   json_object_set_int_member (payload, "Status", ok ? 0 : 2);
   json_object_set_array_member (payload, "FileList", names);
   json_object_set_array_member (payload, "FileMessage", messages);
-  worker_emit (w, 310, payload);
-  if (ok && !worker_keeps_hls (w))
+  worker_emit (w, CR_EVENT_MP4_STOP, payload);
+  if (ok && !cr_task_spec_keeps_hls (w->spec))
     worker_remove_spool (w->hls_dir);
 }
 
@@ -133,12 +133,9 @@ worker_write_avsync (Worker *w)
       g_warning ("task %s: A/V sync of %s: %s", w->task->task_id, (char *)key, error->message);
       continue;
     }
-    CrNamingTask naming = { w->task->sdk_app_id, w->task->room_id, w->task->room_id_type == 0,
-                            w->task->task_id,    w->prefix,        w->failover };
-    g_autofree char *stem
-        = pl->mixed
-              ? cr_naming_mixed_stem (&naming)
-              : cr_naming_single_stem (&naming, pl->user_id, g_strcmp0 (pl->media_id, "aux") == 0);
+    g_autofree char *stem = pl->mixed ? cr_naming_mixed_stem (&w->naming)
+                                      : cr_naming_single_stem (&w->naming, pl->user_id,
+                                                               g_strcmp0 (pl->media_id, "aux") == 0);
     g_autofree char *name = g_strconcat (stem, ".avsync.json", NULL);
     g_autofree char *path = g_build_filename (w->dir, name, NULL);
     g_autofree char *json = cr_avsync_report_to_json (&report);

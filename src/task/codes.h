@@ -4,6 +4,8 @@
  * "LeaveCode 99"; naming them once keeps a literal from drifting (seed 000's tables). */
 #pragma once
 
+#include <glib.h>
+
 G_BEGIN_DECLS
 
 /* EventType of a cloud-recording callback (EventGroupId 3). */
@@ -37,5 +39,13 @@ typedef enum {
   CR_LEAVE_ROOM_TIMEOUT = 100,   /* the room was idle for room-idle-timeout and destroyed */
   CR_LEAVE_ROBOT_COLLISION = 101, /* the same UserId entered the same room again */
 } CrLeaveCode;
+
+/* The exit status of `cloudrec record` (the daemon's supervisor reads it). */
+typedef enum {
+  CR_WORKER_EXIT_DONE = 0,         /* the task ended, or the daemon stopped it to resume later */
+  CR_WORKER_EXIT_FAILED = 1,       /* the recording broke while running: a failover may resume */
+  CR_WORKER_EXIT_USAGE = 2,        /* bad arguments */
+  CR_WORKER_EXIT_CANNOT_START = 3, /* nothing was recorded: the task ends with 301 Status 1 */
+} CrWorkerExit;
 
 G_END_DECLS

@@ -1,19 +1,18 @@
 /* The pictures a mixed task shows (background image, placeholders, image watermarks): each URL
  * downloaded once into the daemon's image cache, each (URL, size, render mode) fitted once. A
  * URL that cannot be downloaded or decoded is reported once with callback 309 and the recording
- * goes on without it. See worker_private.h. */
+ * goes on without it. See mixed_private.h. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
-#include "mix/picture.h"
-#include "recorder/worker_private.h"
+#include "recorder/mixed_private.h"
 
 #define IMAGE_MAX_BYTES (5 * 1024 * 1024) /* the seeds: at most 5 MB */
 
 /* <data-dir>/cache/images: shared by the daemon's tasks, named by the URL's SHA-256. */
 static char *
-worker_image_cache_path (Worker *w, const char *url)
+mixed_image_cache_path (Worker *w, const char *url)
 {
   g_autofree char *data_dir = g_path_get_dirname (w->o->token_path);
   g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, url, -1);
@@ -22,7 +21,7 @@ worker_image_cache_path (Worker *w, const char *url)
 
 /* Downloads @url to @path (through a temporary file, at most IMAGE_MAX_BYTES). */
 static gboolean
-worker_download (Worker *w, const char *url, const char *path, GError **error)
+mixed_download (Worker *w, const char *url, const char *path, GError **error)
 {
   g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
   if (msg == NULL) {
@@ -58,38 +57,40 @@ worker_download (Worker *w, const char *url, const char *path, GError **error)
 }
 
 static void
-worker_image_failed (Worker *w, const char *url, const char *why)
+mixed_image_failed (Mixed *m, const char *url, const char *why)
 {
-  if (!g_hash_table_add (w->image_failures, g_strdup (url)))
+  Worker *w = m->base.w;
+  if (!g_hash_table_add (m->image_failures, g_strdup (url)))
     return; /* reported already */
   g_warning ("task %s: image %s: %s", w->task->task_id, url, why);
   JsonObject *payload = json_object_new ();
   json_object_set_string_member (payload, "Url", url);
-  worker_emit (w, 309, payload);
+  worker_emit (w, CR_EVENT_DOWNLOAD_IMAGE_ERROR, payload);
 }
 
 const CrPicture *
-worker_picture (Worker *w, const char *url, int width, int height, int render_mode)
+mixed_picture (Mixed *m, const char *url, int width, int height, int render_mode)
 {
+  Worker *w = m->base.w;
   if (url == NULL || *url == '\0' || width <= 0 || height <= 0
-      || g_hash_table_contains (w->image_failures, url))
+      || g_hash_table_contains (m->image_failures, url))
     return NULL;
   g_autofree char *key = g_strdup_printf ("%s|%dx%d|%d", url, width, height, render_mode);
-  CrPicture *fitted = g_hash_table_lookup (w->pictures, key);
+  CrPicture *fitted = g_hash_table_lookup (m->pictures, key);
   if (fitted != NULL)
     return fitted;
-  g_autofree char *path = worker_image_cache_path (w, url);
+  g_autofree char *path = mixed_image_cache_path (w, url);
   g_autoptr (GError) error = NULL;
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) && !worker_download (w, url, path, &error)) {
-    worker_image_failed (w, url, error->message);
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) && !mixed_download (w, url, path, &error)) {
+    mixed_image_failed (m, url, error->message);
     return NULL;
   }
   fitted = cr_picture_fit (path, width, height, render_mode, &error);
   if (fitted == NULL) {
     g_remove (path); /* a broken file is fetched again by the next task */
-    worker_image_failed (w, url, error->message);
+    mixed_image_failed (m, url, error->message);
     return NULL;
   }
-  g_hash_table_insert (w->pictures, g_steal_pointer (&key), fitted);
+  g_hash_table_insert (m->pictures, g_steal_pointer (&key), fitted);
   return fitted;
 }

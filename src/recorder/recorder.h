@@ -1,0 +1,38 @@
+/* A recorder: how one recording mode turns the room into files, behind one small interface.
+ *
+ * Why an interface: the worker's task loop (join the room, follow it, keep the status, end on
+ * MaxIdleTime, a kick or a Delete, write the end-of-task files) is the same for every mode;
+ * single-stream (single.c) and mixed (mixed.c) recording differ only in what they do with the
+ * room's streams. Web-page and board recording become further implementations of the same
+ * four calls. */
+#pragma once
+
+#include "recorder/room_view.h"
+#include "recorder/worker_private.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *name;
+  /* Ready to record the task (nothing is published yet). NULL with @error when it cannot. */
+  CrRecorder *(*start) (Worker *w, GError **error);
+  /* The room as it is now (called when it changes, and on every tick): record what is wanted
+   * and new, end what went away or is no longer wanted. FALSE when the recording cannot go on. */
+  gboolean (*follow) (CrRecorder *r, const CrRoomView *room);
+  /* A Modify: the worker's spec is new; @old is the one it replaced. */
+  void (*apply_spec) (CrRecorder *r, const CrTaskSpec *old);
+  /* Monotonic µs of the last media packet received, 0 if none. */
+  gint64 (*last_media_us) (CrRecorder *r);
+  /* Closes every file (last segments listed, playlists ended) and frees the recorder. */
+  void (*finish) (CrRecorder *r);
+} CrRecorderClass;
+
+struct _CrRecorder {
+  const CrRecorderClass *klass;
+  Worker *w;
+};
+
+extern const CrRecorderClass cr_single_recorder_class;
+extern const CrRecorderClass cr_mixed_recorder_class;
+
+G_END_DECLS

@@ -1,0 +1,44 @@
+/* A segment is written: it goes to the blob store before the playlist that lists it, and a
+ * file enters the StorageFileList with its first segment (307, 304). See worker_private.h. */
+#include "recorder/worker_private.h"
+
+/* Hands the finished local file @name of the working directory to the blob store. */
+gboolean
+worker_store_file (Worker *w, const char *name)
+{
+  g_autofree char *key = g_strconcat (w->key_prefix, "/", name, NULL);
+  g_autofree char *path = g_build_filename (w->dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!w->blobs->vt->put_file (w->blobs, key, path, &error)) {
+    g_warning ("task %s: %s", w->task->task_id, error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
+                         const char *playlist_name, const char *user_id, const char *track_type,
+                         gint64 start_ms)
+{
+  w->last_media_us = g_get_monotonic_time ();
+  if (!cr_task_spec_keeps_hls (w->spec))
+    return; /* with OutputFormat 3/4 only the MP4/AAC files are the recording's */
+  if (!worker_store_file (w, segment->uri) || !worker_store_file (w, playlist_name) || !first)
+    return;
+  CrTaskFile file
+      = { w->task->task_id, (char *)playlist_name, (char *)user_id, (char *)track_type, start_ms };
+  g_autoptr (GError) error = NULL;
+  if (!w->store->vt->put_file (w->store, &file, &error))
+    g_warning ("task %s: %s", w->task->task_id, error->message);
+  g_info ("task %s: %s started (first segment %s)", w->task->task_id, file.file_name, segment->uri);
+  JsonObject *slice = json_object_new ();
+  json_object_set_string_member (slice, "FileName", file.file_name);
+  json_object_set_string_member (slice, "UserId", file.user_id);
+  json_object_set_string_member (slice, "TrackType", file.track_type);
+  json_object_set_int_member (slice, "BeginTimeStamp", file.begin_ts_ms);
+  worker_emit (w, CR_EVENT_FILE_SLICE, slice);
+  JsonObject *info = json_object_new ();
+  json_object_set_string_member (info, "FileList", file.file_name);
+  worker_emit (w, CR_EVENT_FILE_INFO, info);
+}

@@ -1,0 +1,139 @@
+/* The task spec: one immutable, typed record of what a recording task asks for.
+ *
+ * Why: the validator fills every default into the normalised request once; the worker and the
+ * recorders then read this record, never the JSON, so no default is repeated and no member name
+ * is spelled twice. A Modify makes a new spec (from the request with the Modify applied) and the
+ * worker hands the old and the new one to its recorder, which applies the difference (compare
+ * LiveKit egress, whose PipelineConfig is built once with its defaults and replaced as a whole).
+ * Pure: json-glib only, no I/O. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "mix/layout.h"
+#include "task/subscription.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  CR_RECORD_SINGLE = 1, /* one file set per user's stream */
+  CR_RECORD_MIXED = 2,  /* one picture and one sound */
+} CrRecordMode;
+
+typedef enum {
+  CR_STREAMS_AUDIO_VIDEO = 0,
+  CR_STREAMS_AUDIO = 1,
+  CR_STREAMS_VIDEO = 2,
+} CrStreamType;
+
+/* RecordParams.MediaId: which of a user's streams are recorded. */
+typedef enum {
+  CR_MEDIA_MAIN_AND_AUX = 0,
+  CR_MEDIA_MAIN = 1,
+  CR_MEDIA_AUX = 2,
+} CrMediaSelect;
+
+typedef enum {
+  CR_OUTPUT_HLS = 0,
+  CR_OUTPUT_HLS_MP4 = 1,
+  CR_OUTPUT_HLS_AAC = 2,
+  CR_OUTPUT_MP4 = 3,
+  CR_OUTPUT_AAC = 4,
+} CrOutputFormat;
+
+typedef enum {
+  CR_FILL_LAST_PICTURE = 0,
+  CR_FILL_BLACK = 1,
+} CrFillType;
+
+typedef enum {
+  CR_WATERMARK_IMAGE = 0,
+  CR_WATERMARK_CHAR = 1,
+  CR_WATERMARK_TIMESTAMP = 2,
+} CrWatermarkType;
+
+typedef struct {
+  CrWatermarkType type;
+  CrRect rect; /* image and text: Left, Top, Width, Height */
+  char *url;   /* image */
+  char *chars; /* text */
+  int font_px;
+  guint32 font_rgb;
+  gboolean has_background;
+  guint32 background_rgb;
+  gboolean source_han_sans; /* Font "SourceHanSans" (else "Tencent") */
+  int pos;                  /* timestamp: Pos 0..6 */
+  int time_zone;            /* timestamp: hours east of UTC */
+} CrSpecWatermark;
+
+/* MixLayoutParams. */
+typedef struct {
+  CrLayoutMode mode;
+  GArray *tiles; /* CrCustomTile, strings owned by the spec */
+  guint32 background_rgb;
+  char *max_resolution_user;
+  gboolean max_resolution_aux;
+  char *background_image_url;
+  CrRenderMode background_image_render_mode;
+  gboolean placeholders; /* PlaceHolderMode 1 */
+  char *default_sub_background_image;
+  GArray *watermarks; /* CrSpecWatermark */
+  CrRenderMode render_mode;
+  gboolean big_on_right;       /* MaxResolutionUserAlign 1 */
+  gboolean pure_audio_disable; /* PureAudioDisableLayout */
+} CrSpecLayout;
+
+/* MixTranscodeParams. */
+typedef struct {
+  int width, height, fps, video_bitrate, gop_s;
+  int sample_rate, channels, audio_bitrate;
+} CrSpecTranscode;
+
+/* StorageParams.CloudStorage (or the VOD target). */
+typedef struct {
+  gboolean vod; /* CloudVod instead of CloudStorage */
+  int vendor;
+  char *region, *bucket, *access_key, *secret_key;
+  char **prefix; /* FileNamePrefix, NULL-terminated (empty: none) */
+} CrSpecStorage;
+
+typedef struct {
+  guint64 sdk_app_id;
+  char *room_id;
+  gboolean string_room; /* RoomIdType 0 */
+  char *user_id;        /* the robot */
+  CrRecordMode record_mode;
+  gint64 max_idle_s;
+  CrStreamType stream_type;
+  CrSubscription *subscription;
+  CrOutputFormat output_format;
+  gboolean av_merge;
+  gint64 max_file_ms; /* MaxMediaFileDuration */
+  CrMediaSelect media;
+  CrFillType fill_type;
+  CrSpecStorage storage;
+  CrSpecTranscode transcode; /* mixed only */
+  CrSpecLayout layout;       /* mixed only */
+} CrTaskSpec;
+
+/* The spec of a normalised CreateCloudRecording request (cr_validate_request's output, Modify
+ * applied). NULL with an error naming the member when @request is not one. */
+CrTaskSpec *cr_task_spec_new (JsonObject *request, GError **error);
+/* The same from the JSON text the store keeps. */
+CrTaskSpec *cr_task_spec_new_from_text (const char *json, GError **error);
+void cr_task_spec_free (CrTaskSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrTaskSpec, cr_task_spec_free)
+
+/* Whether the task keeps its HLS (OutputFormat 0-2) or uses it only as the working record that
+ * its MP4/AAC files are made from (3, 4). */
+gboolean cr_task_spec_keeps_hls (const CrTaskSpec *spec);
+/* Whether medium @video of @user_id's main or @aux stream is recorded: StreamType, MediaId and
+ * the subscription lists; never the robot itself. */
+gboolean cr_task_spec_wants (const CrTaskSpec *spec, const char *user_id, gboolean aux,
+                             gboolean video);
+/* Whether two specs lay out the same mixed picture. */
+gboolean cr_task_spec_same_layout (const CrSpecLayout *a, const CrSpecLayout *b);
+/* The first timestamp watermark, or NULL. */
+const CrSpecWatermark *cr_task_spec_timestamp (const CrTaskSpec *spec);
+
+G_END_DECLS
