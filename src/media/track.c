@@ -12,7 +12,7 @@ struct _CrTrack {
   GstElement *pipeline;
   GstElement *udpsrc[2]; /* audio, video; NULL when the track has no such medium */
   CrHlsWriter *hls;
-  gint64 start_ms;
+  CrPlaylist *playlist;  /* borrowed */
   gint64 last_packet_us; /* atomic */
   CrTrackSegmentFunc on_segment;
   CrTrackKeyframeFunc on_keyframe;
@@ -206,7 +206,7 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
   t->user_data = user_data;
   if (o->video_caps != NULL)
     track_setup_video (t, o->fill_type);
-  t->start_ms = o->playlist->start_rec_ms;
+  t->playlist = o->playlist;
   if (o->audio_caps != NULL) {
     o->playlist->audio_channels = 2;
     o->playlist->audio_rate = 48000;
@@ -258,7 +258,7 @@ cr_track_playlist_name (CrTrack *t)
 gint64
 cr_track_start_ms (CrTrack *t)
 {
-  return t->start_ms;
+  return t->playlist->start_rec_ms;
 }
 
 gint64
