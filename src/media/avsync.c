@@ -8,6 +8,11 @@
 
 #include "media/elements.h"
 
+GST_DEBUG_CATEGORY_STATIC (cr_avsync_debug);
+#define GST_CAT_DEFAULT cr_avsync_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_avsync_debug, "cloudrec-avsync", "cloudrec: flash and beep detection")
+
 #define DECODE_TIMEOUT_S 120
 #define FLASH_LUMA 200      /* mean luma of a white frame (the picture around it is darker) */
 #define DARK_LUMA 180       /* ... and of the frame before a flash */
@@ -126,6 +131,8 @@ scan_pipeline (Scan *s, const char *path, GError **error)
 static gboolean
 scan_file (Scan *s, const char *path, GError **error)
 {
+  DEBUG_INIT ();
+  GST_DEBUG ("scanning the %s of %s", s->video ? "video" : "audio", path);
   GstElement *pipeline = scan_pipeline (s, path, error);
   if (pipeline == NULL)
     return FALSE;

@@ -4,10 +4,19 @@
 #include <gio/gio.h>
 #include <stdarg.h>
 
+GST_DEBUG_CATEGORY_STATIC (cr_elements_debug);
+#define GST_CAT_DEFAULT cr_elements_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_elements_debug, "cloudrec-elements", "cloudrec: pipelines built from elements")
+
 GstElement *
 cr_element (const char *factory, const char *name, GError **error)
 {
+  DEBUG_INIT ();
   GstElement *e = gst_element_factory_make (factory, name);
+  if (e == NULL) {
+    GST_WARNING ("no element %s", factory);
+  }
   if (e == NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no GStreamer element %s", factory);
   return e;
@@ -33,6 +42,7 @@ cr_bin_chain (GstBin *bin, GError **error, GstElement *first, ...)
     if (GST_OBJECT_PARENT (e) == NULL)
       gst_bin_add (bin, e);
     if (prev != NULL && ok && !gst_element_link (prev, e)) {
+      GST_WARNING ("cannot link %" GST_PTR_FORMAT " to %" GST_PTR_FORMAT, prev, e);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link %s to %s",
                    GST_OBJECT_NAME (prev), GST_OBJECT_NAME (e));
       ok = FALSE;

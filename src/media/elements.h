@@ -11,6 +11,20 @@
 
 G_BEGIN_DECLS
 
+/* Registers the debug category @cat ("cloudrec-<module>") once, whichever thread comes first: each
+ * module calls it from its entry points, so `GST_DEBUG=cloudrec*:6` shows the recorder's own
+ * lines among GStreamer's. */
+#define CR_DEBUG_INIT(cat, name, description)                                                      \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    static gsize cr_debug_once_ = 0;                                                               \
+    if (g_once_init_enter (&cr_debug_once_)) {                                                     \
+      GST_DEBUG_CATEGORY_INIT (cat, name, 0, description);                                         \
+      g_once_init_leave (&cr_debug_once_, 1);                                                      \
+    }                                                                                              \
+  }                                                                                                \
+  G_STMT_END
+
 /* A new element of @factory named @name (NULL: GStreamer's name), or NULL with @error. */
 GstElement *cr_element (const char *factory, const char *name, GError **error);
 

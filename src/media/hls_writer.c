@@ -7,7 +7,13 @@
 #include <unistd.h>
 
 #include "files/naming.h"
+#include "media/elements.h"
 #include "media/ts_retime.h"
+
+GST_DEBUG_CATEGORY_STATIC (cr_hls_debug);
+#define GST_CAT_DEFAULT cr_hls_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_hls_debug, "cloudrec-hls", "cloudrec: HLS fragments named, retimed, listed")
 
 struct _CrHlsWriter {
   GstElement *sink; /* splitmuxsink */
@@ -94,6 +100,9 @@ hls_retime (CrHlsWriter *hw, const char *path, const Fragment *f)
     g_mutex_unlock (&hw->lock);
     hw->delta = since_ms * (CR_TS_CLOCK / 1000) - min_pts;
     hw->retimed = TRUE;
+    GST_INFO ("%s: first PTS %" G_GINT64_FORMAT " PCR %" G_GINT64_FORMAT
+              " (90 kHz); START-REC-TIME %" G_GINT64_FORMAT ", shift %" G_GINT64_FORMAT,
+              hw->stem, min_pts, min_pcr, hw->playlist->start_rec_ms, hw->delta);
   }
   if (!cr_ts_shift_file (path, hw->delta, &error))
     g_warning ("hls %s: %s", hw->stem, error->message);
@@ -120,6 +129,8 @@ hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running
                         ? (double)(running - f->opened) / GST_SECOND
                         : (double)(g_get_real_time () / 1000 - f->start_ms) / 1000.0;
   gboolean first = hw->playlist->segments->len == 0;
+  GST_INFO ("%s: %s closed, %.3f s, %" G_GUINT64_FORMAT " bytes", hw->stem, f->name, duration,
+            bytes);
   if (bytes > 0) {
     g_mutex_lock (&hw->lock);
     cr_playlist_add (hw->playlist, f->name, f->start_ms, duration, bytes, hw->resumed);
@@ -202,6 +213,8 @@ hls_format_location (GstElement *sink, guint fragment, GstSample *first, gpointe
   }
   f->opened = GST_CLOCK_TIME_NONE;
   f->name = cr_naming_ts (hw->stem, hw->type, f->start_ms);
+  GST_DEBUG ("%s: fragment %u is %s (first PTS %" GST_TIME_FORMAT ")", hw->stem, fragment, f->name,
+             GST_TIME_ARGS (pts));
   char *path = g_build_filename (hw->dir, f->name, NULL);
   g_mutex_lock (&hw->lock);
   g_hash_table_replace (hw->pending, g_strdup (path), f);
@@ -214,6 +227,7 @@ cr_hls_writer_new (GstElement *splitmuxsink, const char *dir, const char *stem, 
                    guint media, CrPlaylist *playlist, CrHlsSegmentFunc on_segment,
                    gpointer user_data)
 {
+  DEBUG_INIT ();
   CrHlsWriter *hw = g_new0 (CrHlsWriter, 1);
   hw->sink = gst_object_ref (splitmuxsink);
   hw->dir = g_strdup (dir);

@@ -9,6 +9,10 @@
 
 #include "media/elements.h"
 
+GST_DEBUG_CATEGORY_STATIC (cr_mp4_debug);
+#define GST_CAT_DEFAULT cr_mp4_debug
+#define DEBUG_INIT() CR_DEBUG_INIT (cr_mp4_debug, "cloudrec-mp4", "cloudrec: MP4 and AAC remux")
+
 #define REMUX_TIMEOUT_S 600
 
 /* tsdemux's pad of the medium @parser takes is linked to it; the other medium is left alone. */
@@ -80,6 +84,8 @@ static gboolean
 remux_run (GstElement *pipeline, gint64 audio_delay_ms, const char *tmp, const char *out_path,
            GError **error)
 {
+  DEBUG_INIT ();
+  GST_INFO ("remuxing %s (audio delay %" G_GINT64_FORMAT " ms)", out_path, audio_delay_ms);
   remux_delay (pipeline, "ac", audio_delay_ms);
   remux_delay (pipeline, "vc", -audio_delay_ms);
   gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;

@@ -8,6 +8,11 @@
 #include "media/elements.h"
 #include "media/video_fill.h"
 
+GST_DEBUG_CATEGORY_STATIC (cr_track_debug);
+#define GST_CAT_DEFAULT cr_track_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_track_debug, "cloudrec-track", "cloudrec: one recorded track")
+
 struct _CrTrack {
   char *stem;
   GstElement *pipeline;
@@ -88,6 +93,8 @@ track_watch_keyframes (CrTrack *t)
   gboolean flowing = last_video != 0 && now - last_video < G_USEC_PER_SEC;
   if (due && flowing && now - t->key_asked_us > G_USEC_PER_SEC) {
     t->key_asked_us = now;
+    GST_DEBUG ("%s: no keyframe for %" G_GINT64_FORMAT " ms: asking", t->stem,
+               (now - last_key) / 1000);
     track_need_keyframe (t);
   }
 }
@@ -213,6 +220,7 @@ CrTrack *
 cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
               CrTrackKeyframeFunc on_keyframe, gpointer user_data, GError **error)
 {
+  DEBUG_INIT ();
   if (o->audio_caps == NULL && o->video_caps == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "a track needs audio or video");
     return NULL;
@@ -268,6 +276,9 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
     cr_track_finish (t);
     return NULL;
   }
+  GST_INFO ("%s: recording (audio %s, video %s, fill %d)", t->stem,
+            o->audio_caps != NULL ? "yes" : "no", o->video_caps != NULL ? "yes" : "no",
+            o->fill_type);
   return t;
 }
 
@@ -301,6 +312,7 @@ cr_track_finish (CrTrack *t)
 {
   if (t == NULL)
     return;
+  GST_INFO ("%s: ending", t->stem);
   /* EOS closes the open fragment; wait for it, bounded, handling bus messages meanwhile. */
   g_source_remove (t->bus_watch);
   if (t->video_timer != 0)

@@ -3,6 +3,11 @@
 
 #include "media/elements.h"
 
+GST_DEBUG_CATEGORY_STATIC (cr_fill_debug);
+#define GST_CAT_DEFAULT cr_fill_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_fill_debug, "cloudrec-fill", "cloudrec: filler pictures for a stopped video")
+
 #define FILL_PTS_MARGIN                                                                            \
   (300 * GST_MSECOND) /* below the jitterbuffer's 200 ms: live stays later                         \
                        */
@@ -125,6 +130,7 @@ CrVideoFill *
 cr_video_fill_new (GstElement *pipeline, GstPad *live_pad, int fill_type,
                    CrVideoFillKeyframeFunc need_keyframe, gpointer user_data)
 {
+  DEBUG_INIT ();
   CrVideoFill *f = g_new0 (CrVideoFill, 1);
   g_mutex_init (&f->lock);
   f->pipeline = gst_object_ref (pipeline);
@@ -209,6 +215,7 @@ cr_video_fill_tick (CrVideoFill *f, gint64 last_packet_us)
     GST_BUFFER_FLAG_UNSET (out, GST_BUFFER_FLAG_DELTA_UNIT); /* decodes alone: a cut may follow */
     f->await_keyframe = TRUE;
     f->pushed++;
+    GST_LOG ("filler picture %u at %" GST_TIME_FORMAT, f->pushed, GST_TIME_ARGS (pts));
   }
   g_mutex_unlock (&f->lock);
   if (out == NULL)

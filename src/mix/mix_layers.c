@@ -243,6 +243,7 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
     gst_object_unref (crop_in);
   }
   g_hash_table_replace (m->layers, l->id, l);
+  GST_INFO ("%s: input %s (%s) on port %u", m->o.stem, key, video ? "video" : "audio", port);
   return port;
 }
 
@@ -252,6 +253,7 @@ cr_mix_remove_input (CrMix *m, const char *key)
   MixLayer *l = g_hash_table_lookup (m->layers, key);
   if (l == NULL || l->kind != CR_MIX_LAYER_INPUT)
     return;
+  GST_INFO ("%s: input %s removed", m->o.stem, key);
   mix_layer_detach (l);
   g_hash_table_remove (m->layers, key);
 }
@@ -435,4 +437,5 @@ cr_mix_set_layers (CrMix *m, const CrMixLayer *layers, guint n)
     mix_place (l, spec, MIX_Z_FIRST_LAYER + i);
   }
   g_hash_table_foreach_remove (m->layers, mix_drop_unlisted, NULL);
+  GST_DEBUG ("%s: %u layers, %u in the compositor", m->o.stem, n, g_hash_table_size (m->layers));
 }

@@ -7,6 +7,8 @@
 #include "files/naming.h"
 #include "media/elements.h"
 
+GST_DEBUG_CATEGORY (cr_mix_debug);
+
 /* How long the compositor and the audiomixer wait for a late input before going on without it:
  * the ingest's jitter buffer (200 ms) and a decode. */
 #define MIX_LATENCY_NS (400 * GST_MSECOND)
@@ -173,6 +175,7 @@ mix_pipeline_new (const CrMixOptions *o, GError **error)
 CrMix *
 cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_data, GError **error)
 {
+  CR_DEBUG_INIT (cr_mix_debug, "cloudrec-mix", "cloudrec: the mixed recording");
   if (!o->audio && !o->video) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "a mix needs audio or video");
     return NULL;
@@ -220,6 +223,8 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
     cr_mix_finish (m);
     return NULL;
   }
+  GST_INFO ("%s: mixing %dx%d at %d fps%s%s", m->o.stem, o->width, o->height, o->fps,
+            o->video ? ", video" : "", o->audio ? ", audio" : "");
   return m;
 }
 

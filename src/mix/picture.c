@@ -10,6 +10,11 @@
 #include "media/elements.h"
 #include "mix/layout.h"
 
+GST_DEBUG_CATEGORY_STATIC (cr_picture_debug);
+#define GST_CAT_DEFAULT cr_picture_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_picture_debug, "cloudrec-picture", "cloudrec: still pictures of the mix")
+
 #define PICTURE_TIMEOUT (5 * GST_SECOND)
 #define PICTURE_MAX_FILE (8 * 1024 * 1024)
 
@@ -169,9 +174,11 @@ cr_picture_fit (const char *path, int width, int height, int render_mode, GError
                  width, height);
     return NULL;
   }
+  DEBUG_INIT ();
   const char *decoder = picture_decoder (path, error);
   if (decoder == NULL)
     return NULL;
+  GST_DEBUG ("%s (%s) to %dx%d, render mode %d", path, decoder, width, height, render_mode);
   GstElement *pipeline = gst_pipeline_new (NULL);
   GstElement *src = cr_element ("filesrc", NULL, error);
   GstElement *decode = src != NULL ? cr_element (decoder, NULL, error) : NULL;
