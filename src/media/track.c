@@ -152,11 +152,11 @@ track_chain (const char *caps, gboolean video)
   if (strstr (caps, "VP8") != NULL)
     return "rtpvp8depay ! vp8dec ! videoconvert ! x264enc tune=zerolatency speed-preset=veryfast "
            "key-int-max=60 ! video/x-h264,profile=constrained-baseline ! h264parse name=parse ! "
-           "video/x-h264,stream-format=byte-stream,alignment=au";
+           "capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\"";
   /* The depayloader must hand over whole access units: NAL-aligned output lets a parameter-set
    * unit and its picture share one timestamp, and the picture leaves the muxer without a PTS. */
   return "rtph264depay ! video/x-h264,alignment=au ! h264parse name=parse config-interval=-1 ! "
-         "video/x-h264,stream-format=byte-stream,alignment=au";
+         "capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\"";
 }
 
 /* "udpsrc ! rtpjitterbuffer ! chain ! identity ! queue ! sink.<pad>" for one medium, in
