@@ -6,6 +6,13 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "media/elements.h"
+
+GST_DEBUG_CATEGORY_STATIC (cr_avsync_debug);
+#define GST_CAT_DEFAULT cr_avsync_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_avsync_debug, "cloudrec-avsync", "cloudrec: flash and beep detection")
+
 #define DECODE_TIMEOUT_S 120
 #define FLASH_LUMA 200      /* mean luma of a white frame (the picture around it is darker) */
 #define DARK_LUMA 180       /* ... and of the frame before a flash */
@@ -77,18 +84,56 @@ scan_on_handoff (GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer data)
   s->last_ms = MAX (s->last_ms, t + duration);
 }
 
+/* decodebin's pad of the wanted medium goes to the converter. */
+static void
+scan_on_decoded_pad (GstElement *decodebin, GstPad *pad, gpointer data)
+{
+  GstElement *convert = data;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (convert, "sink");
+  if (!gst_pad_is_linked (sink))
+    gst_pad_link (pad, sink);
+}
+
+/* filesrc location=@path ! decodebin ! convert ! raw caps ! fakesink name=out */
+static GstElement *
+scan_pipeline (Scan *s, const char *path, GError **error)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = cr_element ("filesrc", NULL, error);
+  GstElement *decode = src != NULL ? cr_element ("decodebin", NULL, error) : NULL;
+  GstElement *convert = decode != NULL
+                            ? cr_element (s->video ? "videoconvert" : "audioconvert", NULL, error)
+                            : NULL;
+  GstElement *resample = convert != NULL && !s->video ? cr_element ("audioresample", NULL, error)
+                                                      : gst_element_factory_make ("identity", NULL);
+  GstElement *sink = resample != NULL ? cr_element ("fakesink", "out", error) : NULL;
+  if (sink == NULL) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
+  g_object_set (src, "location", path, NULL);
+  g_object_set (sink, "sync", FALSE, "signal-handoffs", TRUE, NULL);
+  GstCaps *raw
+      = s->video ? gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "GRAY8", NULL)
+                 : gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "channels",
+                                        G_TYPE_INT, 1, "rate", G_TYPE_INT, 48000, NULL);
+  g_signal_connect (decode, "pad-added", G_CALLBACK (scan_on_decoded_pad), convert);
+  if (!cr_bin_chain (GST_BIN (pipeline), error, src, decode, NULL)
+      || !cr_bin_chain (GST_BIN (pipeline), error, convert, resample, cr_capsfilter (raw), sink,
+                        NULL)) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
+  return pipeline;
+}
+
 /* Decodes the @video or audio stream of @path into @s. */
 static gboolean
 scan_file (Scan *s, const char *path, GError **error)
 {
-  g_autofree char *quoted = g_strescape (path, NULL);
-  g_autofree char *desc = g_strdup_printf (
-      "filesrc location=\"%s\" ! decodebin ! %s ! fakesink name=out sync=false "
-      "signal-handoffs=true",
-      quoted,
-      s->video ? "videoconvert ! video/x-raw,format=GRAY8"
-               : "audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000");
-  GstElement *pipeline = gst_parse_launch (desc, error);
+  DEBUG_INIT ();
+  GST_DEBUG ("scanning the %s of %s", s->video ? "video" : "audio", path);
+  GstElement *pipeline = scan_pipeline (s, path, error);
   if (pipeline == NULL)
     return FALSE;
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");

@@ -7,6 +7,13 @@
 #include <unistd.h>
 
 #include "files/naming.h"
+#include "media/elements.h"
+#include "media/ts_retime.h"
+
+GST_DEBUG_CATEGORY_STATIC (cr_hls_debug);
+#define GST_CAT_DEFAULT cr_hls_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_hls_debug, "cloudrec-hls", "cloudrec: HLS fragments named, retimed, listed")
 
 struct _CrHlsWriter {
   GstElement *sink; /* splitmuxsink */
@@ -27,6 +34,8 @@ struct _CrHlsWriter {
   CrHlsSegmentFunc on_segment;
   gpointer user_data;
   gboolean eos;
+  gboolean retimed; /* delta is known (from the first fragment closed) */
+  gint64 delta;     /* 90 kHz ticks added to every timestamp of this writer's fragments */
 };
 
 typedef struct {
@@ -61,7 +70,45 @@ fsync_path (const char *path)
   }
 }
 
-/* A fragment is closed: make it durable, then list it. */
+/* Moves the timestamps of the closed fragment @path so that they count from the playlist's
+ * START-REC-TIME (ts_retime.h). One shift for all of a writer's fragments, taken from the first:
+ * the fragments of one pipeline stay continuous, and the first one starts at its FILE-ATTR time
+ * minus START-REC-TIME. A fresh playlist's START-REC-TIME is its first segment's start (less the
+ * muxer's clock lead), so its first segment starts near 0; a stream that comes back continues
+ * its playlist after the gap.
+ * Main context. */
+static void
+hls_retime (CrHlsWriter *hw, const char *path, const Fragment *f)
+{
+  g_autoptr (GError) error = NULL;
+  if (!hw->retimed) {
+    gint64 min_pts = -1, min_pcr = -1;
+    if (!cr_ts_scan_file (path, &min_pts, &min_pcr, &error) || min_pts < 0) {
+      g_warning ("hls %s: no timestamp in %s%s%s", hw->stem, path, error != NULL ? ": " : "",
+                 error != NULL ? error->message : "");
+      return;
+    }
+    /* mpegtsmux's clock reference runs a little (125 ms) ahead of the first sample: the
+     * recording begins with it, so that no timestamp is below 0. */
+    gint64 lead_ms = min_pcr >= 0 && min_pcr < min_pts
+                         ? (min_pts - min_pcr + CR_TS_CLOCK / 1000 - 1) / (CR_TS_CLOCK / 1000)
+                         : 0;
+    g_mutex_lock (&hw->lock);
+    if (hw->playlist->segments->len == 0)
+      hw->playlist->start_rec_ms = f->start_ms - lead_ms;
+    gint64 since_ms = MAX (f->start_ms - hw->playlist->start_rec_ms, lead_ms);
+    g_mutex_unlock (&hw->lock);
+    hw->delta = since_ms * (CR_TS_CLOCK / 1000) - min_pts;
+    hw->retimed = TRUE;
+    GST_INFO ("%s: first PTS %" G_GINT64_FORMAT " PCR %" G_GINT64_FORMAT
+              " (90 kHz); START-REC-TIME %" G_GINT64_FORMAT ", shift %" G_GINT64_FORMAT,
+              hw->stem, min_pts, min_pcr, hw->playlist->start_rec_ms, hw->delta);
+  }
+  if (!cr_ts_shift_file (path, hw->delta, &error))
+    g_warning ("hls %s: %s", hw->stem, error->message);
+}
+
+/* A fragment is closed: its timestamps moved, made durable, then listed. */
 static void
 hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running)
 {
@@ -73,13 +120,17 @@ hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running
   g_mutex_unlock (&hw->lock);
   if (f == NULL)
     return;
-  fsync_path (location);
   GStatBuf st;
   guint64 bytes = g_stat (location, &st) == 0 ? (guint64)st.st_size : 0;
+  if (bytes > 0)
+    hls_retime (hw, location, f);
+  fsync_path (location);
   double duration = GST_CLOCK_TIME_IS_VALID (running) && GST_CLOCK_TIME_IS_VALID (f->opened)
                         ? (double)(running - f->opened) / GST_SECOND
                         : (double)(g_get_real_time () / 1000 - f->start_ms) / 1000.0;
   gboolean first = hw->playlist->segments->len == 0;
+  GST_INFO ("%s: %s closed, %.3f s, %" G_GUINT64_FORMAT " bytes", hw->stem, f->name, duration,
+            bytes);
   if (bytes > 0) {
     g_mutex_lock (&hw->lock);
     cr_playlist_add (hw->playlist, f->name, f->start_ms, duration, bytes, hw->resumed);
@@ -162,6 +213,8 @@ hls_format_location (GstElement *sink, guint fragment, GstSample *first, gpointe
   }
   f->opened = GST_CLOCK_TIME_NONE;
   f->name = cr_naming_ts (hw->stem, hw->type, f->start_ms);
+  GST_DEBUG ("%s: fragment %u is %s (first PTS %" GST_TIME_FORMAT ")", hw->stem, fragment, f->name,
+             GST_TIME_ARGS (pts));
   char *path = g_build_filename (hw->dir, f->name, NULL);
   g_mutex_lock (&hw->lock);
   g_hash_table_replace (hw->pending, g_strdup (path), f);
@@ -174,6 +227,7 @@ cr_hls_writer_new (GstElement *splitmuxsink, const char *dir, const char *stem, 
                    guint media, CrPlaylist *playlist, CrHlsSegmentFunc on_segment,
                    gpointer user_data)
 {
+  DEBUG_INIT ();
   CrHlsWriter *hw = g_new0 (CrHlsWriter, 1);
   hw->sink = gst_object_ref (splitmuxsink);
   hw->dir = g_strdup (dir);

@@ -4,6 +4,13 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "media/elements.h"
+
+GST_DEBUG_CATEGORY_STATIC (cr_rtp_debug);
+#define GST_CAT_DEFAULT cr_rtp_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_rtp_debug, "cloudrec-rtp", "cloudrec: RTP from the ingest forwards")
+
 char *
 cr_rtp_clean_caps (const char *caps)
 {
@@ -37,6 +44,8 @@ cr_rtp_udpsrc_port (GstElement *udpsrc)
       g_object_unref (sock);
     }
   }
+  DEBUG_INIT ();
+  GST_DEBUG_OBJECT (udpsrc, "receiving RTP on 127.0.0.1:%d", port);
   return (guint16)port;
 }
 

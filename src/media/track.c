@@ -5,14 +5,20 @@
 
 #include "media/hls_writer.h"
 #include "media/rtp_in.h"
+#include "media/elements.h"
 #include "media/video_fill.h"
+
+GST_DEBUG_CATEGORY_STATIC (cr_track_debug);
+#define GST_CAT_DEFAULT cr_track_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_track_debug, "cloudrec-track", "cloudrec: one recorded track")
 
 struct _CrTrack {
   char *stem;
   GstElement *pipeline;
   GstElement *udpsrc[2]; /* audio, video; NULL when the track has no such medium */
   CrHlsWriter *hls;
-  gint64 start_ms;
+  CrPlaylist *playlist;  /* borrowed */
   gint64 last_packet_us; /* atomic */
   CrTrackSegmentFunc on_segment;
   CrTrackKeyframeFunc on_keyframe;
@@ -87,6 +93,8 @@ track_watch_keyframes (CrTrack *t)
   gboolean flowing = last_video != 0 && now - last_video < G_USEC_PER_SEC;
   if (due && flowing && now - t->key_asked_us > G_USEC_PER_SEC) {
     t->key_asked_us = now;
+    GST_DEBUG ("%s: no keyframe for %" G_GINT64_FORMAT " ms: asking", t->stem,
+               (now - last_key) / 1000);
     track_need_keyframe (t);
   }
 }
@@ -144,36 +152,75 @@ track_chain (const char *caps, gboolean video)
   if (strstr (caps, "VP8") != NULL)
     return "rtpvp8depay ! vp8dec ! videoconvert ! x264enc tune=zerolatency speed-preset=veryfast "
            "key-int-max=60 ! video/x-h264,profile=constrained-baseline ! h264parse name=parse ! "
-           "video/x-h264,stream-format=byte-stream,alignment=au";
+           "capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\"";
   /* The depayloader must hand over whole access units: NAL-aligned output lets a parameter-set
    * unit and its picture share one timestamp, and the picture leaves the muxer without a PTS. */
   return "rtph264depay ! video/x-h264,alignment=au ! h264parse name=parse config-interval=-1 ! "
-         "video/x-h264,stream-format=byte-stream,alignment=au";
+         "capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\"";
 }
 
-/* "udpsrc ! jitterbuffer ! chain ! queue ! sink.<pad>" for one medium; the end of the video
- * chain is named "vout" (FillType injects there). */
+/* "udpsrc ! rtpjitterbuffer ! chain ! identity ! queue ! sink.<pad>" for one medium, in
+ * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
+ * (FillType injects there). */
 static gboolean
-track_append_branch (GString *desc, const char *caps, gboolean video, const char *sink_pad,
-                     GError **error)
+track_add_branch (GstElement *pipeline, GstElement *sink, const char *caps, gboolean video,
+                  GError **error)
 {
   g_autofree char *clean = cr_rtp_clean_caps (caps);
   if (clean == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad RTP caps \"%s\"", caps);
     return FALSE;
   }
-  g_string_append_printf (desc,
-                          " udpsrc name=%s address=127.0.0.1 port=0 caps=\"%s\" ! "
-                          "rtpjitterbuffer latency=200 ! %s ! identity name=%s ! queue ! sink.%s",
-                          video ? "vsrc" : "asrc", clean, track_chain (caps, video),
-                          video ? "vout" : "aout", sink_pad);
+  GstElement *src = cr_element ("udpsrc", video ? "vsrc" : "asrc", error);
+  GstElement *jitter = src != NULL ? cr_element ("rtpjitterbuffer", NULL, error) : NULL;
+  GstElement *chain = jitter != NULL ? cr_chain_bin (track_chain (caps, video), error) : NULL;
+  GstElement *out = chain != NULL ? cr_element ("identity", video ? "vout" : "aout", error) : NULL;
+  GstElement *queue = out != NULL ? cr_element ("queue", NULL, error) : NULL;
+  if (queue == NULL)
+    return FALSE;
+  g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (clean);
+  g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", rtp_caps, NULL);
+  g_object_set (jitter, "latency", 200, NULL);
+  if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))
+    return FALSE;
+  g_autoptr (GstPad) from = gst_element_get_static_pad (queue, "src");
+  g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
+  if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
+                 video ? "video" : "audio");
+    return FALSE;
+  }
   return TRUE;
+}
+
+/* The pipeline: one branch per medium into a splitmuxsink named "sink" (TS fragments). */
+static GstElement *
+track_pipeline (const CrTrackOptions *o, GError **error)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *sink = cr_element ("splitmuxsink", "sink", error);
+  if (sink == NULL) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
+  g_object_set (sink, "muxer-factory", "mpegtsmux", "max-size-time",
+                (guint64)CR_TRACK_SEGMENT_S * GST_SECOND, "send-keyframe-requests", FALSE,
+                "async-finalize", FALSE, NULL);
+  gst_bin_add (GST_BIN (pipeline), sink);
+  if ((o->video_caps != NULL && !track_add_branch (pipeline, sink, o->video_caps, TRUE, error))
+      || (o->audio_caps != NULL
+          && !track_add_branch (pipeline, sink, o->audio_caps, FALSE, error))) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
+  return pipeline;
 }
 
 CrTrack *
 cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
               CrTrackKeyframeFunc on_keyframe, gpointer user_data, GError **error)
 {
+  DEBUG_INIT ();
   if (o->audio_caps == NULL && o->video_caps == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "a track needs audio or video");
     return NULL;
@@ -183,17 +230,7 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
                  g_strerror (errno));
     return NULL;
   }
-  g_autoptr (GString) desc = g_string_new (NULL);
-  g_string_append_printf (
-      desc,
-      "splitmuxsink name=sink muxer-factory=mpegtsmux max-size-time=%" G_GUINT64_FORMAT
-      " send-keyframe-requests=false async-finalize=false",
-      (guint64)CR_TRACK_SEGMENT_S * GST_SECOND);
-  if ((o->video_caps != NULL && !track_append_branch (desc, o->video_caps, TRUE, "video", error))
-      || (o->audio_caps != NULL
-          && !track_append_branch (desc, o->audio_caps, FALSE, "audio_0", error)))
-    return NULL;
-  GstElement *pipeline = gst_parse_launch (desc->str, error);
+  GstElement *pipeline = track_pipeline (o, error);
   if (pipeline == NULL)
     return NULL;
   CrTrack *t = g_new0 (CrTrack, 1);
@@ -206,7 +243,7 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
   t->user_data = user_data;
   if (o->video_caps != NULL)
     track_setup_video (t, o->fill_type);
-  t->start_ms = o->playlist->start_rec_ms;
+  t->playlist = o->playlist;
   if (o->audio_caps != NULL) {
     o->playlist->audio_channels = 2;
     o->playlist->audio_rate = 48000;
@@ -239,6 +276,9 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
     cr_track_finish (t);
     return NULL;
   }
+  GST_INFO ("%s: recording (audio %s, video %s, fill %d)", t->stem,
+            o->audio_caps != NULL ? "yes" : "no", o->video_caps != NULL ? "yes" : "no",
+            o->fill_type);
   return t;
 }
 
@@ -258,7 +298,7 @@ cr_track_playlist_name (CrTrack *t)
 gint64
 cr_track_start_ms (CrTrack *t)
 {
-  return t->start_ms;
+  return t->playlist->start_rec_ms;
 }
 
 gint64
@@ -272,6 +312,7 @@ cr_track_finish (CrTrack *t)
 {
   if (t == NULL)
     return;
+  GST_INFO ("%s: ending", t->stem);
   /* EOS closes the open fragment; wait for it, bounded, handling bus messages meanwhile. */
   g_source_remove (t->bus_watch);
   if (t->video_timer != 0)

@@ -50,7 +50,8 @@ CrTrack *cr_track_new (const CrTrackOptions *opts, CrTrackSegmentFunc on_segment
 
 /* The loopback port that receives the audio or the video RTP; 0 if the track has none. */
 guint16 cr_track_rtp_port (CrTrack *track, gboolean video);
-/* The playlist file name (the StorageFileList FileName) and when recording started (Unix ms). */
+/* The playlist file name (the StorageFileList FileName) and when recording started (Unix ms: the
+ * playlist's START-REC-TIME, which is its first segment's start once that segment is listed). */
 const char *cr_track_playlist_name (CrTrack *track);
 gint64 cr_track_start_ms (CrTrack *track);
 /* Monotonic µs of the last RTP packet received, 0 before the first. */

@@ -1,6 +1,13 @@
 /* Filler pictures for a stopped video; see video_fill.h. */
 #include "video_fill.h"
 
+#include "media/elements.h"
+
+GST_DEBUG_CATEGORY_STATIC (cr_fill_debug);
+#define GST_CAT_DEFAULT cr_fill_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_fill_debug, "cloudrec-fill", "cloudrec: filler pictures for a stopped video")
+
 #define FILL_PTS_MARGIN                                                                            \
   (300 * GST_MSECOND) /* below the jitterbuffer's 200 ms: live stays later                         \
                        */
@@ -77,15 +84,33 @@ video_fill_on_handoff (GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer d
 static GstBuffer *
 video_fill_encode_black (int width, int height)
 {
-  g_autofree char *desc = g_strdup_printf (
-      "videotestsrc pattern=black num-buffers=1 ! video/x-raw,format=I420,width=%d,height=%d,"
-      "framerate=5/1 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=1 ! "
-      "video/x-h264,profile=constrained-baseline,stream-format=byte-stream,alignment=au ! "
-      "fakesink name=out signal-handoffs=true",
-      width, height);
-  GstElement *pipeline = gst_parse_launch (desc, NULL);
-  if (pipeline == NULL)
+  GstElement *src = gst_element_factory_make ("videotestsrc", NULL);
+  GstElement *enc = gst_element_factory_make ("x264enc", NULL);
+  GstElement *out = gst_element_factory_make ("fakesink", "out");
+  if (src == NULL || enc == NULL || out == NULL) {
+    g_clear_object (&src);
+    g_clear_object (&enc);
+    g_clear_object (&out);
     return NULL;
+  }
+  cr_set (src, "pattern", "black");
+  g_object_set (src, "num-buffers", 1, NULL);
+  cr_set (enc, "tune", "zerolatency");
+  cr_set (enc, "speed-preset", "ultrafast");
+  g_object_set (enc, "key-int-max", 1, NULL);
+  g_object_set (out, "signal-handoffs", TRUE, NULL);
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstCaps *raw = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
+                                      G_TYPE_INT, width, "height", G_TYPE_INT, height, "framerate",
+                                      GST_TYPE_FRACTION, 5, 1, NULL);
+  GstCaps *h264 = gst_caps_new_simple ("video/x-h264", "profile", G_TYPE_STRING,
+                                       "constrained-baseline", "stream-format", G_TYPE_STRING,
+                                       "byte-stream", "alignment", G_TYPE_STRING, "au", NULL);
+  if (!cr_bin_chain (GST_BIN (pipeline), NULL, src, cr_capsfilter (raw), enc, cr_capsfilter (h264),
+                     out, NULL)) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
   GstBuffer *black = NULL;
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "out");
   g_signal_connect (sink, "handoff", G_CALLBACK (video_fill_on_handoff), &black);
@@ -105,6 +130,7 @@ CrVideoFill *
 cr_video_fill_new (GstElement *pipeline, GstPad *live_pad, int fill_type,
                    CrVideoFillKeyframeFunc need_keyframe, gpointer user_data)
 {
+  DEBUG_INIT ();
   CrVideoFill *f = g_new0 (CrVideoFill, 1);
   g_mutex_init (&f->lock);
   f->pipeline = gst_object_ref (pipeline);
@@ -189,6 +215,7 @@ cr_video_fill_tick (CrVideoFill *f, gint64 last_packet_us)
     GST_BUFFER_FLAG_UNSET (out, GST_BUFFER_FLAG_DELTA_UNIT); /* decodes alone: a cut may follow */
     f->await_keyframe = TRUE;
     f->pushed++;
+    GST_LOG ("filler picture %u at %" GST_TIME_FORMAT, f->pushed, GST_TIME_ARGS (pts));
   }
   g_mutex_unlock (&f->lock);
   if (out == NULL)

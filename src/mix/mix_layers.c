@@ -7,9 +7,11 @@
  * its tile's render mode is recomputed when its picture size or its tile changes. */
 #include <gio/gio.h>
 #include <gst/app/gstappsrc.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "mix/mix_private.h"
+#include "media/elements.h"
 #include "media/rtp_in.h"
 
 struct _MixLayer {
@@ -114,20 +116,43 @@ mix_input_latency (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Builds the bin of @desc (its last element named "out"), links it to a new pad of @agg and
- * starts it. */
-static MixLayer *
-mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, const char *desc, GstElement *agg,
-                  GError **error)
+/* A bin of the NULL-terminated elements linked in order (made by cr_element(); NULL if one of them
+ * is NULL); its last element is the bin's output. */
+static GstElement *
+mix_bin (GError **error, GstElement *first, ...)
 {
-  GstElement *bin = gst_parse_bin_from_description (desc, FALSE, error);
-  if (bin == NULL)
+  GstElement *bin = gst_bin_new (NULL);
+  va_list args;
+  va_start (args, first);
+  GstElement *prev = NULL;
+  gboolean ok = TRUE;
+  for (GstElement *e = first; e != NULL; e = va_arg (args, GstElement *)) {
+    gst_bin_add (GST_BIN (bin), e);
+    if (prev != NULL && ok && !gst_element_link (prev, e)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link %s to %s",
+                   GST_OBJECT_NAME (prev), GST_OBJECT_NAME (e));
+      ok = FALSE;
+    }
+    prev = e;
+  }
+  va_end (args);
+  if (!ok || prev == NULL) {
+    gst_object_unref (bin);
     return NULL;
-  GstElement *out = gst_bin_get_by_name (GST_BIN (bin), "out");
-  GstPad *out_pad = gst_element_get_static_pad (out, "src");
+  }
+  GstPad *out_pad = gst_element_get_static_pad (prev, "src");
   gst_element_add_pad (bin, gst_ghost_pad_new ("src", out_pad));
   gst_object_unref (out_pad);
-  gst_object_unref (out);
+  return bin;
+}
+
+/* Links @bin (from mix_bin(); NULL: fails with @error set) to a new pad of @agg and starts it. */
+static MixLayer *
+mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, GstElement *bin, GstElement *agg,
+                  GError **error)
+{
+  if (bin == NULL)
+    return NULL;
   MixLayer *l = g_new0 (MixLayer, 1);
   l->mix = m;
   l->kind = kind;
@@ -180,30 +205,45 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
    * loopback: a video input is received, decoded and cropped on its socket's thread, stamped at
    * arrival, with no second jitter buffer and no queue (two threads and a hand-off per input,
    * bench/mix.mjs). The audio keeps a jitter buffer: its gaps become Opus concealment. */
-  g_autofree char *desc = g_strdup_printf (
-      "udpsrc name=src address=127.0.0.1 port=0 caps=\"%s\" ! %s%s ! %s", clean,
-      video ? "" : "rtpjitterbuffer latency=200 ! ", cr_rtp_decode_chain (rtp_caps, video),
-      video ? "videocrop name=crop ! identity name=out"
-            : "audioconvert ! audioresample ! queue name=out");
-  MixLayer *l = mix_layer_attach (m, CR_MIX_LAYER_INPUT, key, desc, agg, error);
+  g_autoptr (GstCaps) caps = gst_caps_from_string (clean);
+  GError **e = error;
+  GstElement *src = cr_element ("udpsrc", "src", e);
+  GstElement *jitter = video || src == NULL ? NULL : cr_element ("rtpjitterbuffer", NULL, e);
+  GstElement *decode = src != NULL && (video || jitter != NULL)
+                           ? cr_chain_bin (cr_rtp_decode_chain (rtp_caps, video), e)
+                           : NULL;
+  GstElement *crop
+      = decode != NULL ? cr_element (video ? "videocrop" : "audioconvert", video ? "crop" : NULL, e)
+                       : NULL;
+  GstElement *out
+      = crop != NULL ? cr_element (video ? "identity" : "audioresample", NULL, e) : NULL;
+  GstElement *queue = out != NULL && !video ? cr_element ("queue", NULL, e) : NULL;
+  GstElement *bin = NULL;
+  if (out != NULL && (video || queue != NULL)) {
+    g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", caps, NULL);
+    if (jitter != NULL)
+      g_object_set (jitter, "latency", 200, NULL);
+    bin = video ? mix_bin (e, src, decode, crop, out, NULL)
+                : mix_bin (e, src, jitter, decode, crop, out, queue, NULL);
+  }
+  MixLayer *l = mix_layer_attach (m, CR_MIX_LAYER_INPUT, key, bin, agg, error);
   if (l == NULL)
     return 0;
   l->video = video;
-  GstElement *src = gst_bin_get_by_name (GST_BIN (l->bin), "src");
   GstPad *src_pad = gst_element_get_static_pad (src, "src");
   gst_pad_add_probe (src_pad, GST_PAD_PROBE_TYPE_BUFFER, mix_count_packet, l, NULL);
   gst_object_unref (src_pad);
   guint16 port = cr_rtp_udpsrc_port (src);
-  gst_object_unref (src);
   if (video) {
     gst_pad_add_probe (l->pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
                        mix_input_latency, NULL, NULL);
-    l->crop = gst_bin_get_by_name (GST_BIN (l->bin), "crop");
+    l->crop = gst_object_ref (crop);
     GstPad *crop_in = gst_element_get_static_pad (l->crop, "sink");
     gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mix_on_input_caps, l, NULL);
     gst_object_unref (crop_in);
   }
   g_hash_table_replace (m->layers, l->id, l);
+  GST_INFO ("%s: input %s (%s) on port %u", m->o.stem, key, video ? "video" : "audio", port);
   return port;
 }
 
@@ -213,6 +253,7 @@ cr_mix_remove_input (CrMix *m, const char *key)
   MixLayer *l = g_hash_table_lookup (m->layers, key);
   if (l == NULL || l->kind != CR_MIX_LAYER_INPUT)
     return;
+  GST_INFO ("%s: input %s removed", m->o.stem, key);
   mix_layer_detach (l);
   g_hash_table_remove (m->layers, key);
 }
@@ -263,30 +304,56 @@ mix_push_picture (MixLayer *l, const CrPicture *picture, guint32 matte_rgb)
 static MixLayer *
 mix_add_still (CrMix *m, const CrMixLayer *spec)
 {
-  g_autofree char *desc = NULL;
   int w = MAX (spec->rect.width, 2), h = MAX (spec->rect.height, 2);
-  switch (spec->kind) {
-  case CR_MIX_LAYER_PICTURE:
-    if (spec->picture == NULL)
-      return NULL;
-    desc = g_strdup_printf (
-        "appsrc name=src format=time caps=\"video/x-raw,format=RGBA,width=%d,height=%d,"
-        "framerate=0/1\" ! videoconvert ! video/x-raw,format=I420 ! imagefreeze is-live=true ! "
-        "video/x-raw,framerate=%d/1 ! "
-        "queue name=out max-size-buffers=2",
-        spec->picture->width, spec->picture->height, m->o.fps);
-    break;
-  case CR_MIX_LAYER_COLOR:
-    desc = g_strdup_printf ("videotestsrc is-live=true pattern=solid-color foreground-color=0x%08x "
-                            "! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
-                            "queue name=out max-size-buffers=2",
-                            spec->argb | 0xff000000u, w & ~1, h & ~1, m->o.fps);
-    break;
-  default:
-    return NULL;
-  }
   g_autoptr (GError) error = NULL;
-  MixLayer *l = mix_layer_attach (m, spec->kind, spec->id, desc, m->comp, &error);
+  GstElement *bin = NULL;
+  GstCaps *rate
+      = gst_caps_new_simple ("video/x-raw", "framerate", GST_TYPE_FRACTION, m->o.fps, 1, NULL);
+  switch (spec->kind) {
+  case CR_MIX_LAYER_PICTURE: {
+    if (spec->picture == NULL)
+      break;
+    GstElement *src = cr_element ("appsrc", "src", &error);
+    GstElement *convert = src != NULL ? cr_element ("videoconvert", NULL, &error) : NULL;
+    GstElement *freeze = convert != NULL ? cr_element ("imagefreeze", NULL, &error) : NULL;
+    GstElement *queue = freeze != NULL ? cr_element ("queue", NULL, &error) : NULL;
+    if (queue == NULL)
+      break;
+    GstCaps *rgba = gst_caps_new_simple (
+        "video/x-raw", "format", G_TYPE_STRING, "RGBA", "width", G_TYPE_INT, spec->picture->width,
+        "height", G_TYPE_INT, spec->picture->height, "framerate", GST_TYPE_FRACTION, 0, 1, NULL);
+    cr_set (src, "format", "time");
+    g_object_set (src, "caps", rgba, NULL);
+    gst_caps_unref (rgba);
+    g_object_set (freeze, "is-live", TRUE, NULL);
+    g_object_set (queue, "max-size-buffers", 2, NULL);
+    bin = mix_bin (
+        &error, src, convert,
+        cr_capsfilter (gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL)),
+        freeze, cr_capsfilter (gst_caps_ref (rate)), queue, NULL);
+    break;
+  }
+  case CR_MIX_LAYER_COLOR: {
+    GstElement *src = cr_element ("videotestsrc", NULL, &error);
+    GstElement *queue = src != NULL ? cr_element ("queue", NULL, &error) : NULL;
+    if (queue == NULL)
+      break;
+    cr_set (src, "pattern", "solid-color");
+    g_object_set (src, "is-live", TRUE, "foreground-color", spec->argb | 0xff000000u, NULL);
+    g_object_set (queue, "max-size-buffers", 2, NULL);
+    GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
+                                         G_TYPE_INT, w & ~1, "height", G_TYPE_INT, h & ~1,
+                                         "framerate", GST_TYPE_FRACTION, m->o.fps, 1, NULL);
+    bin = mix_bin (&error, src, cr_capsfilter (caps), queue, NULL);
+    break;
+  }
+  default:
+    break;
+  }
+  gst_caps_unref (rate);
+  if (bin == NULL && error == NULL)
+    return NULL; /* nothing to draw */
+  MixLayer *l = mix_layer_attach (m, spec->kind, spec->id, bin, m->comp, &error);
   if (l == NULL) {
     g_warning ("mix %s: %s", m->o.stem, error->message);
     return NULL;
@@ -370,4 +437,5 @@ cr_mix_set_layers (CrMix *m, const CrMixLayer *layers, guint n)
     mix_place (l, spec, MIX_Z_FIRST_LAYER + i);
   }
   g_hash_table_foreach_remove (m->layers, mix_drop_unlisted, NULL);
+  GST_DEBUG ("%s: %u layers, %u in the compositor", m->o.stem, n, g_hash_table_size (m->layers));
 }

@@ -42,6 +42,7 @@ mark_from_text (const CrMixLayer *spec)
       = cr_picture_text (spec->text, spec->font, spec->font_px, spec->argb, spec->bg_argb,
                          spec->rect.width, spec->rect.height, &error);
   if (picture == NULL) {
+    GST_WARNING ("text watermark \"%s\": %s", spec->text != NULL ? spec->text : "", error->message);
     g_warning ("text watermark \"%s\": %s", spec->text != NULL ? spec->text : "", error->message);
     return NULL;
   }

@@ -5,6 +5,9 @@
 
 #include "mix/mix_private.h"
 #include "files/naming.h"
+#include "media/elements.h"
+
+GST_DEBUG_CATEGORY (cr_mix_debug);
 
 /* How long the compositor and the audiomixer wait for a late input before going on without it:
  * the ingest's jitter buffer (200 ms) and a decode. */
@@ -44,49 +47,135 @@ mix_clock_alignment (int pos, int *halign, int *valign)
   *valign = v[pos];
 }
 
-static char *
-mix_describe (const CrMixOptions *o)
+static GstCaps *
+mix_video_caps (const CrMixOptions *o, int fps_n)
 {
-  GString *d = g_string_new (NULL);
-  g_string_append_printf (
-      d,
-      "splitmuxsink name=sink muxer-factory=mpegtsmux max-size-time=%" G_GUINT64_FORMAT
-      " send-keyframe-requests=true async-finalize=false",
-      (guint64)MIX_SEGMENT_S * GST_SECOND);
-  if (o->video) {
-    /* The background colour is a live source (one picture, repeated): it paces the canvas when
-     * no one publishes. B-frames off: as cheap as ffmpeg's libx264 with the same settings. */
-    g_string_append_printf (
-        d,
-        " videotestsrc num-buffers=1 pattern=solid-color foreground-color=0x%08x ! "
-        "video/x-raw,format=I420,width=%d,height=%d,framerate=0/1 ! imagefreeze is-live=true ! "
-        "video/x-raw,framerate=%d/1 ! queue max-size-buffers=2 ! comp.sink_0"
-        " compositor name=comp background=black latency=%" G_GUINT64_FORMAT " ! "
-        "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! "
-        "clockoverlay name=clock silent=true time-format=\"%%Y-%%m-%%d %%H:%%M:%%S\" "
-        "font-desc=\"Sans %dpx\" shaded-background=true ! overlaycomposition name=marks ! queue ! "
-        "x264enc name=venc speed-preset=veryfast bframes=0 bitrate=%d key-int-max=%d ! "
-        "video/x-h264,profile=high ! h264parse ! queue ! sink.video",
-        0xff000000u | o->background_rgb, o->width, o->height, o->fps, (guint64)MIX_LATENCY_NS,
-        o->width, o->height, o->fps, MAX (12, o->height / 30), MAX (1, o->video_bitrate / 1000),
-        MAX (1, o->gop_s * o->fps));
+  return gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT,
+                              o->width, "height", G_TYPE_INT, o->height, "framerate",
+                              GST_TYPE_FRACTION, fps_n, 1, NULL);
+}
+
+static GstCaps *
+mix_audio_caps (const CrMixOptions *o)
+{
+  return gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, o->sample_rate, "channels",
+                              G_TYPE_INT, o->channels, NULL);
+}
+
+/* Links @from's src pad to a new pad of @sink made from @template. */
+static gboolean
+mix_link_request (GstElement *from, GstElement *sink, const char *template, GError **error)
+{
+  g_autoptr (GstPad) src = gst_element_get_static_pad (from, "src");
+  g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, template);
+  if (to == NULL || gst_pad_link (src, to) != GST_PAD_LINK_OK) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link %s to %s",
+                 GST_OBJECT_NAME (from), GST_OBJECT_NAME (sink));
+    return FALSE;
   }
-  if (o->audio) {
-    g_string_append_printf (
-        d,
-        " audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=%d,channels=%d ! amix."
-        " audiomixer name=amix latency=%" G_GUINT64_FORMAT " ! "
-        "audio/x-raw,rate=%d,channels=%d ! audioconvert ! voaacenc bitrate=%d ! aacparse ! "
-        "queue ! sink.audio_0",
-        o->sample_rate, o->channels, (guint64)MIX_LATENCY_NS, o->sample_rate, o->channels,
-        o->audio_bitrate);
+  return TRUE;
+}
+
+#define MAKE(var, factory, name)                                                                   \
+  GstElement *var = cr_element (factory, name, error);                                             \
+  if (var == NULL)                                                                                 \
+    return FALSE;
+
+/* The canvas: the background colour (a live source: one picture, repeated) paces the compositor
+ * when no one publishes; the timestamp and the watermarks over it; H.264 into the files.
+ * B-frames off: as cheap as ffmpeg's libx264 with the same settings. */
+static gboolean
+mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, GError **error)
+{
+  MAKE (background, "videotestsrc", NULL);
+  MAKE (freeze, "imagefreeze", NULL);
+  MAKE (bg_queue, "queue", NULL);
+  MAKE (comp, "compositor", "comp");
+  MAKE (clock, "clockoverlay", "clock");
+  MAKE (marks, "overlaycomposition", "marks");
+  MAKE (enc_queue, "queue", NULL);
+  MAKE (enc, "x264enc", "venc");
+  MAKE (parse, "h264parse", NULL);
+  MAKE (out_queue, "queue", NULL);
+  cr_set (background, "pattern", "solid-color");
+  g_object_set (background, "num-buffers", 1, "foreground-color", 0xff000000u | o->background_rgb,
+                NULL);
+  g_object_set (freeze, "is-live", TRUE, NULL);
+  g_object_set (bg_queue, "max-size-buffers", 2, NULL);
+  cr_set (comp, "background", "black");
+  g_object_set (comp, "latency", (guint64)MIX_LATENCY_NS, NULL);
+  g_autofree char *font = g_strdup_printf ("Sans %dpx", MAX (12, o->height / 30));
+  g_object_set (clock, "silent", TRUE, "time-format", "%Y-%m-%d %H:%M:%S", "font-desc", font,
+                "shaded-background", TRUE, NULL);
+  cr_set (enc, "speed-preset", "veryfast");
+  g_object_set (enc, "bframes", 0, "bitrate", MAX (1, o->video_bitrate / 1000), "key-int-max",
+                MAX (1, o->gop_s * o->fps), NULL);
+  GstBin *bin = GST_BIN (pipeline);
+  if (!cr_bin_chain (bin, error, background, cr_capsfilter (mix_video_caps (o, 0)), freeze,
+                     cr_capsfilter (gst_caps_new_simple ("video/x-raw", "framerate",
+                                                         GST_TYPE_FRACTION, o->fps, 1, NULL)),
+                     bg_queue, NULL)
+      || !cr_bin_chain (bin, error, comp, cr_capsfilter (mix_video_caps (o, o->fps)), clock, marks,
+                        enc_queue, enc,
+                        cr_capsfilter (gst_caps_new_simple ("video/x-h264", "profile",
+                                                            G_TYPE_STRING, "high", NULL)),
+                        parse, out_queue, NULL))
+    return FALSE;
+  /* The background first: the compositor's sink_0, under every layer. */
+  return mix_link_request (bg_queue, comp, "sink_%u", error)
+         && mix_link_request (out_queue, sink, "video", error);
+}
+
+/* The sound: silence (a live source) keeps the mixer running; every voice is summed into it. */
+static gboolean
+mix_build_audio (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, GError **error)
+{
+  MAKE (silence, "audiotestsrc", NULL);
+  MAKE (amix, "audiomixer", "amix");
+  MAKE (convert, "audioconvert", NULL);
+  MAKE (enc, "voaacenc", NULL);
+  MAKE (parse, "aacparse", NULL);
+  MAKE (queue, "queue", NULL);
+  g_object_set (silence, "is-live", TRUE, NULL);
+  cr_set (silence, "wave", "silence");
+  g_object_set (amix, "latency", (guint64)MIX_LATENCY_NS, NULL);
+  g_object_set (enc, "bitrate", o->audio_bitrate, NULL);
+  GstBin *bin = GST_BIN (pipeline);
+  GstElement *silence_caps = cr_capsfilter (mix_audio_caps (o));
+  return cr_bin_chain (bin, error, silence, silence_caps, NULL)
+         && cr_bin_chain (bin, error, amix, cr_capsfilter (mix_audio_caps (o)), convert, enc, parse,
+                          queue, NULL)
+         && mix_link_request (silence_caps, amix, "sink_%u", error)
+         && mix_link_request (queue, sink, "audio_%u", error);
+}
+
+#undef MAKE
+
+static GstElement *
+mix_pipeline_new (const CrMixOptions *o, GError **error)
+{
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *sink = cr_element ("splitmuxsink", "sink", error);
+  if (sink == NULL) {
+    gst_object_unref (pipeline);
+    return NULL;
   }
-  return g_string_free (d, FALSE);
+  g_object_set (sink, "muxer-factory", "mpegtsmux", "max-size-time",
+                (guint64)MIX_SEGMENT_S * GST_SECOND, "send-keyframe-requests", TRUE,
+                "async-finalize", FALSE, NULL);
+  gst_bin_add (GST_BIN (pipeline), sink);
+  if ((o->video && !mix_build_video (pipeline, sink, o, error))
+      || (o->audio && !mix_build_audio (pipeline, sink, o, error))) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
+  return pipeline;
 }
 
 CrMix *
 cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_data, GError **error)
 {
+  CR_DEBUG_INIT (cr_mix_debug, "cloudrec-mix", "cloudrec: the mixed recording");
   if (!o->audio && !o->video) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "a mix needs audio or video");
     return NULL;
@@ -96,8 +185,7 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
                  g_strerror (errno));
     return NULL;
   }
-  g_autofree char *desc = mix_describe (o);
-  GstElement *pipeline = gst_parse_launch (desc, error);
+  GstElement *pipeline = mix_pipeline_new (o, error);
   if (pipeline == NULL)
     return NULL;
   CrMix *m = g_new0 (CrMix, 1);
@@ -135,6 +223,8 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
     cr_mix_finish (m);
     return NULL;
   }
+  GST_INFO ("%s: mixing %dx%d at %d fps%s%s", m->o.stem, o->width, o->height, o->fps,
+            o->video ? ", video" : "", o->audio ? ", audio" : "");
   return m;
 }
 

@@ -8,6 +8,10 @@
 
 G_BEGIN_DECLS
 
+/* "cloudrec-mix", registered by cr_mix_new() (mix_pipeline.c), before any layer exists. */
+GST_DEBUG_CATEGORY_EXTERN (cr_mix_debug);
+#define GST_CAT_DEFAULT cr_mix_debug
+
 /* The compositor's z-order: the background colour at 0, then the layers in the caller's order. */
 #define MIX_Z_FIRST_LAYER 1
 

@@ -7,7 +7,13 @@
 #include <gst/video/video.h>
 #include <string.h>
 
+#include "media/elements.h"
 #include "mix/layout.h"
+
+GST_DEBUG_CATEGORY_STATIC (cr_picture_debug);
+#define GST_CAT_DEFAULT cr_picture_debug
+#define DEBUG_INIT()                                                                               \
+  CR_DEBUG_INIT (cr_picture_debug, "cloudrec-picture", "cloudrec: still pictures of the mix")
 
 #define PICTURE_TIMEOUT (5 * GST_SECOND)
 #define PICTURE_MAX_FILE (8 * 1024 * 1024)
@@ -168,18 +174,28 @@ cr_picture_fit (const char *path, int width, int height, int render_mode, GError
                  width, height);
     return NULL;
   }
+  DEBUG_INIT ();
   const char *decoder = picture_decoder (path, error);
   if (decoder == NULL)
     return NULL;
-  g_autofree char *desc = g_strdup_printf (
-      "filesrc name=src ! %s ! videoconvert ! video/x-raw,format=RGBA ! appsink name=sink",
-      decoder);
-  GstElement *pipeline = gst_parse_launch (desc, error);
-  if (pipeline == NULL)
+  GST_DEBUG ("%s (%s) to %dx%d, render mode %d", path, decoder, width, height, render_mode);
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = cr_element ("filesrc", NULL, error);
+  GstElement *decode = src != NULL ? cr_element (decoder, NULL, error) : NULL;
+  GstElement *convert = decode != NULL ? cr_element ("videoconvert", NULL, error) : NULL;
+  GstElement *sink = convert != NULL ? cr_element ("appsink", "sink", error) : NULL;
+  if (sink == NULL) {
+    gst_object_unref (pipeline);
     return NULL;
-  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  }
   g_object_set (src, "location", path, NULL);
-  gst_object_unref (src);
+  if (!cr_bin_chain (GST_BIN (pipeline), error, src, decode, convert,
+                     cr_capsfilter (gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+                                                         "RGBA", NULL)),
+                     sink, NULL)) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
   GstSample *sample = picture_pull (pipeline, path, error);
   gst_object_unref (pipeline);
   if (sample == NULL)
@@ -213,15 +229,35 @@ cr_picture_text (const char *text, const char *font, int font_px, guint32 argb, 
                  height);
     return NULL;
   }
-  g_autofree char *desc = g_strdup_printf (
-      "appsrc name=src format=time caps=text/x-raw,format=pango-markup ! "
-      "textrender name=render halignment=left valignment=top line-alignment=left xpad=0 ypad=0 ! "
-      "video/x-raw,format=ARGB,width=%d,height=%d,framerate=1/1 ! videoconvert ! "
-      "video/x-raw,format=RGBA ! appsink name=sink",
-      width, height);
-  GstElement *pipeline = gst_parse_launch (desc, error);
-  if (pipeline == NULL)
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *text_src = cr_element ("appsrc", "src", error);
+  GstElement *text_render = text_src != NULL ? cr_element ("textrender", "render", error) : NULL;
+  GstElement *convert = text_render != NULL ? cr_element ("videoconvert", NULL, error) : NULL;
+  GstElement *sink = convert != NULL ? cr_element ("appsink", "sink", error) : NULL;
+  if (sink == NULL) {
+    gst_object_unref (pipeline);
     return NULL;
+  }
+  cr_set (text_src, "format", "time");
+  GstCaps *markup_caps
+      = gst_caps_new_simple ("text/x-raw", "format", G_TYPE_STRING, "pango-markup", NULL);
+  g_object_set (text_src, "caps", markup_caps, NULL);
+  gst_caps_unref (markup_caps);
+  cr_set (text_render, "halignment", "left");
+  cr_set (text_render, "valignment", "top");
+  cr_set (text_render, "line-alignment", "left");
+  g_object_set (text_render, "xpad", 0, "ypad", 0, NULL);
+  GstCaps *drawn = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "ARGB", "width",
+                                        G_TYPE_INT, width, "height", G_TYPE_INT, height,
+                                        "framerate", GST_TYPE_FRACTION, 1, 1, NULL);
+  if (!cr_bin_chain (GST_BIN (pipeline), error, text_src, text_render, cr_capsfilter (drawn),
+                     convert,
+                     cr_capsfilter (gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+                                                         "RGBA", NULL)),
+                     sink, NULL)) {
+    gst_object_unref (pipeline);
+    return NULL;
+  }
   GstElement *render = gst_bin_get_by_name (GST_BIN (pipeline), "render");
   g_autofree char *font_desc
       = g_strdup_printf ("%s %dpx", font != NULL ? font : "Sans", CLAMP (font_px, 1, 500));
