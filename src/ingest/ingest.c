@@ -1,10 +1,14 @@
 /* Ingest state: the publishers table, their sessions' lifecycle, the once-a-second watchdog.
  *
- * Why a watchdog: GStreamer 1.22 has no ICE consent freshness, so a publisher that vanishes
- * without DELETE is noticed only because its RTP stops. Every second each session is checked:
- * not connected within ingest-connect-timeout, or silent for ingest-media-timeout, ends it; the
- * room is updated and the resources freed. The same tick re-sends sender reports and keyframe
- * requests for the forwards, and destroys rooms idle for room-idle-timeout. */
+ * A session lives as long as its connection: it ends on DELETE, when the peer closes DTLS or ICE
+ * fails (session.c), or when nothing at all has come from the peer for ingest-liveness-timeout
+ * (default 30 s). Why a watchdog for the last: GStreamer 1.22 has no ICE consent freshness, so a
+ * publisher that vanishes without DELETE (killed, unplugged) is noticed only because its packets
+ * stop. RTP alone would not do: a publisher with camera and microphone off sends no RTP but stays
+ * in the room, its RTCP keeps it alive. Every second each session is checked: not connected within
+ * ingest-connect-timeout, or silent for ingest-liveness-timeout, ends it; the room is updated and
+ * the resources freed. The same tick re-sends sender reports and keyframe requests for the
+ * forwards, and destroys rooms idle for room-idle-timeout. */
 #include "ingest/ingest_private.h"
 
 #include <gst/gst.h>
@@ -188,7 +192,7 @@ ingest_tick (gpointer data)
   CrIngest *ingest = data;
   gint64 now = g_get_monotonic_time ();
   gint64 connect_us = ingest->config->ingest_connect_timeout * G_USEC_PER_SEC;
-  gint64 media_us = ingest->config->ingest_media_timeout * G_USEC_PER_SEC;
+  gint64 liveness_us = ingest->config->ingest_liveness_timeout * G_USEC_PER_SEC;
   g_autoptr (GPtrArray) ending = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) reasons = g_ptr_array_new ();
   GHashTableIter it;
@@ -199,14 +203,14 @@ ingest_tick (gpointer data)
     CrIngestSession *s = pub->session;
     if (s == NULL || pub->pending != NULL)
       continue;
-    gint64 last = cr_ingest_session_last_media_us (s);
+    gint64 last = MAX (cr_ingest_session_last_rx_us (s), cr_ingest_session_last_media_us (s));
     gint64 since = last != 0 ? last : cr_ingest_session_started_us (s);
     const char *reason = NULL;
-    if (!cr_ingest_session_connected (s) && last == 0
+    if (!cr_ingest_session_connected (s) && cr_ingest_session_last_media_us (s) == 0
         && now - cr_ingest_session_started_us (s) > connect_us)
       reason = "connect-timeout";
-    else if (now - since > media_us)
-      reason = "media-timeout";
+    else if (now - since > liveness_us)
+      reason = "liveness-timeout";
     if (reason != NULL) {
       g_ptr_array_add (ending, g_strdup (pub->id));
       g_ptr_array_add (reasons, (gpointer)reason);

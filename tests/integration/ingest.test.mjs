@@ -1,6 +1,6 @@
 // The WebRTC ingest (issue 4): headless Chromium publishes through the daemon's publish page over
 // WHIP; recorders' forwards deliver RTP that GStreamer decodes; every bad WHIP request gets a clear
-// HTTP error; a publisher that vanishes without DELETE is noticed by the watchdog.
+// HTTP error; a publisher that vanishes without DELETE is noticed by the liveness watchdog.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -54,7 +54,7 @@ describe('WHIP ingest with headless Chromium', () => {
   let d;
   let browser;
   before(async () => {
-    d = await startDaemon({ apps: [APP1, APP2], args: ['--ingest-media-timeout', '3'] });
+    d = await startDaemon({ apps: [APP1, APP2], args: ['--ingest-liveness-timeout', '3'] });
     browser = await launchChromium();
   });
   after(async () => {
@@ -130,7 +130,7 @@ describe('WHIP ingest with headless Chromium', () => {
     await page.close();
   });
 
-  test('a publisher that vanishes without DELETE is ended by the media watchdog (3 s here)', T, async () => {
+  test('a publisher that vanishes without DELETE is ended by the liveness watchdog (3 s here)', T, async () => {
     const room = 7004;
     const server = await launchChromiumServer();
     const other = await chromium.connect(server.wsEndpoint());
@@ -140,7 +140,7 @@ describe('WHIP ingest with headless Chromium', () => {
     const s = await waitRoom(d, APP1.sdkAppId, room, (st) => st.Streams.length === 0, { timeoutMs: 20000 });
     const last = s.Events.slice(-2);
     assert.equal(last[0].Type, 'unpublish');
-    assert.match(last[0].Reason, /^(media-timeout|connection-failed|closed)$/);
+    assert.match(last[0].Reason, /^(liveness-timeout|connection-failed|closed)$/);
     assert.equal(last[1].Type, 'leave');
   });
 });
