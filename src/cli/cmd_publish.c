@@ -108,10 +108,9 @@ cr_cmd_publish (int argc, char **argv)
     return publish_usage_error ("--video-pause must be AT:SECONDS (whole seconds >= 1), not \"%s\"",
                                 video_pause);
   if (mute != NULL
-      && (sscanf (mute, "%d:%d", &o.mute_at_s, &o.mute_s) != 2 || o.mute_at_s < 1
-          || o.mute_s < 1 || o.mute_at_s > 86400 || o.mute_s > 86400))
-    return publish_usage_error ("--mute must be AT:SECONDS (whole seconds >= 1), not \"%s\"",
-                                mute);
+      && (sscanf (mute, "%d:%d", &o.mute_at_s, &o.mute_s) != 2 || o.mute_at_s < 1 || o.mute_s < 1
+          || o.mute_at_s > 86400 || o.mute_s > 86400))
+    return publish_usage_error ("--mute must be AT:SECONDS (whole seconds >= 1), not \"%s\"", mute);
   if (tone != 0 && (tone < 20 || tone > 20000 || !plain))
     return publish_usage_error ("%s", "--tone must be 20..20000 Hz, with --plain");
   if (from != NULL && !g_file_test (from, G_FILE_TEST_IS_REGULAR))

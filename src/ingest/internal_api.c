@@ -44,6 +44,9 @@ event_to_json (const CrRoomEvent *ev)
   }
   if (ev->reason != NULL)
     json_object_set_string_member (o, "Reason", ev->reason);
+  if (ev->type == CR_ROOM_EVENT_KICK || ev->type == CR_ROOM_EVENT_DISMISS
+      || ev->type == CR_ROOM_EVENT_DESTROY)
+    json_object_set_string_member (o, "Origin", cr_room_origin_name (ev->origin));
   return o;
 }
 
@@ -105,7 +108,7 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
   g_autoptr (GPtrArray) events = cr_room_events_since (ingest->rooms, &key, after, &last);
   g_autoptr (GPtrArray) streams = cr_room_list_streams (ingest->rooms, &key);
   g_autoptr (JsonObject) reply = json_object_new ();
-  json_object_set_boolean_member (reply, "Exists", events != NULL);
+  json_object_set_boolean_member (reply, "Exists", cr_room_exists (ingest->rooms, &key));
   json_object_set_int_member (reply, "LastSeq", (gint64)last);
   JsonArray *sa = json_array_new ();
   for (guint i = 0; streams != NULL && i < streams->len; i++) {

@@ -25,7 +25,8 @@ typedef struct {
   char *room_id;
   GHashTable *users;     /* user_id -> User */
   GQueue events;         /* CrRoomEvent, oldest first */
-  gint64 empty_since_ms; /* when it last became empty; 0 while something is published */
+  gint64 empty_since_ms; /* when its last stream stopped; 0 while something is published */
+  gint64 destroyed_ms;   /* when it was destroyed (its log is kept a while), 0 while it exists */
 } Room;
 
 struct _CrRoomRegistry {
@@ -116,11 +117,20 @@ cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func, gpoi
   g_mutex_unlock (&reg->lock);
 }
 
+/* The room, destroyed or not. */
 static Room *
-room_find (CrRoomRegistry *reg, const CrRoomKey *key)
+room_find_any (CrRoomRegistry *reg, const CrRoomKey *key)
 {
   g_autofree char *k = room_key_string (key);
   return g_hash_table_lookup (reg->rooms, k);
+}
+
+/* The room if it exists now. */
+static Room *
+room_find (CrRoomRegistry *reg, const CrRoomKey *key)
+{
+  Room *room = room_find_any (reg, key);
+  return room != NULL && room->destroyed_ms == 0 ? room : NULL;
 }
 
 static CrRoomEvent *
@@ -161,7 +171,11 @@ room_has_streams (Room *room)
 static Room *
 room_find_or_create (CrRoomRegistry *reg, const CrRoomKey *key)
 {
-  Room *room = room_find (reg, key);
+  Room *room = room_find_any (reg, key);
+  if (room != NULL && room->destroyed_ms != 0) { /* made anew, its log goes on */
+    room->destroyed_ms = 0;
+    room->empty_since_ms = reg->now_ms ();
+  }
   if (room == NULL) {
     room = g_new0 (Room, 1);
     room->sdk_app_id = key->sdk_app_id;
@@ -193,8 +207,6 @@ room_drop_user_if_gone (CrRoomRegistry *reg, Room *room, User *user, const char 
     return;
   room_log (reg, room, CR_ROOM_EVENT_LEAVE, user->user_id, reason);
   g_hash_table_remove (room->users, user->user_id);
-  if (g_hash_table_size (room->users) == 0)
-    room->empty_since_ms = reg->now_ms ();
 }
 
 gboolean
@@ -321,6 +333,13 @@ int
 cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *const *user_ids,
                       GError **error)
 {
+  return cr_room_remove_users_by (reg, key, user_ids, CR_ROOM_ORIGIN_CLIENT, error);
+}
+
+int
+cr_room_remove_users_by (CrRoomRegistry *reg, const CrRoomKey *key, const char *const *user_ids,
+                         CrRoomOrigin origin, GError **error)
+{
   g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (PendingClose));
   int removed = 0;
   g_mutex_lock (&reg->lock);
@@ -335,7 +354,7 @@ cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *con
     if (user == NULL)
       continue;
     removed++;
-    room_log (reg, room, CR_ROOM_EVENT_KICK, *id, "kicked");
+    room_log (reg, room, CR_ROOM_EVENT_KICK, *id, "kicked")->origin = origin;
     user_collect_publishers (user, "kicked", pending);
     /* A member is out at once; a publisher leaves when the ingest closes its sessions. */
     g_clear_pointer (&user->member, g_free);
@@ -349,6 +368,12 @@ cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *con
 gboolean
 cr_room_dismiss (CrRoomRegistry *reg, const CrRoomKey *key, GError **error)
 {
+  return cr_room_dismiss_by (reg, key, CR_ROOM_ORIGIN_CLIENT, error);
+}
+
+gboolean
+cr_room_dismiss_by (CrRoomRegistry *reg, const CrRoomKey *key, CrRoomOrigin origin, GError **error)
+{
   g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (PendingClose));
   g_mutex_lock (&reg->lock);
   Room *room = room_find (reg, key);
@@ -357,7 +382,7 @@ cr_room_dismiss (CrRoomRegistry *reg, const CrRoomKey *key, GError **error)
     set_no_room (key, error);
     return FALSE;
   }
-  room_log (reg, room, CR_ROOM_EVENT_DISMISS, NULL, "dismissed");
+  room_log (reg, room, CR_ROOM_EVENT_DISMISS, NULL, "dismissed")->origin = origin;
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init (&it, room->users);
@@ -419,7 +444,7 @@ cr_room_events_since (CrRoomRegistry *reg, const CrRoomKey *key, guint64 after_s
                       guint64 *last_seq)
 {
   g_mutex_lock (&reg->lock);
-  Room *room = room_find (reg, key);
+  Room *room = room_find_any (reg, key);
   GPtrArray *out = NULL;
   if (room != NULL) {
     out = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_room_event_free);
@@ -447,17 +472,36 @@ cr_room_reap_idle (CrRoomRegistry *reg)
   gint64 now = reg->now_ms ();
   GHashTableIter it;
   gpointer value;
+  gint64 keep_ms = MAX (reg->ttl_ms, CR_ROOM_TOMBSTONE_MS);
   g_hash_table_iter_init (&it, reg->rooms);
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     Room *room = value;
+    if (room->destroyed_ms != 0) {
+      if (now - room->destroyed_ms >= keep_ms)
+        g_hash_table_iter_remove (&it);
+      continue;
+    }
+    /* Idle: no stream for the TTL. Members (recording robots) are in the room without keeping
+     * it: they are out with it, and learn it from the DESTROY event. */
     if (room->empty_since_ms != 0 && now - room->empty_since_ms >= reg->ttl_ms
-        && g_hash_table_size (room->users) == 0) {
-      g_hash_table_iter_remove (&it);
+        && !room_has_streams (room)) {
+      room_log (reg, room, CR_ROOM_EVENT_DESTROY, NULL, "idle")->origin = CR_ROOM_ORIGIN_SERVER;
+      g_hash_table_remove_all (room->users);
+      room->destroyed_ms = now;
       reaped++;
     }
   }
   g_mutex_unlock (&reg->lock);
   return reaped;
+}
+
+gboolean
+cr_room_exists (CrRoomRegistry *reg, const CrRoomKey *key)
+{
+  g_mutex_lock (&reg->lock);
+  gboolean exists = room_find (reg, key) != NULL;
+  g_mutex_unlock (&reg->lock);
+  return exists;
 }
 
 gboolean
@@ -506,7 +550,12 @@ guint
 cr_room_count (CrRoomRegistry *reg)
 {
   g_mutex_lock (&reg->lock);
-  guint n = g_hash_table_size (reg->rooms);
+  guint n = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, reg->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    n += ((Room *)value)->destroyed_ms == 0;
   g_mutex_unlock (&reg->lock);
   return n;
 }
@@ -532,6 +581,13 @@ cr_stream_kind_parse (const char *name, CrStreamKind *out)
 const char *
 cr_room_event_type_name (CrRoomEventType type)
 {
-  static const char *const names[] = { "join", "publish", "unpublish", "leave", "kick", "dismiss" };
+  static const char *const names[]
+      = { "join", "publish", "unpublish", "leave", "kick", "dismiss", "destroy" };
   return (guint)type < G_N_ELEMENTS (names) ? names[type] : "unknown";
+}
+
+const char *
+cr_room_origin_name (CrRoomOrigin origin)
+{
+  return origin == CR_ROOM_ORIGIN_SERVER ? "server" : "client";
 }

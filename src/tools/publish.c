@@ -103,8 +103,7 @@ publish_toggle_mute (gpointer data)
     }
   }
   g_info ("RTP %s", muted ? "on" : "off");
-  p->mute_timer = muted ? 0
-                        : g_timeout_add_seconds ((guint)p->o->mute_s, publish_toggle_mute, p);
+  p->mute_timer = muted ? 0 : g_timeout_add_seconds ((guint)p->o->mute_s, publish_toggle_mute, p);
   return G_SOURCE_REMOVE;
 }
 

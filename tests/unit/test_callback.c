@@ -46,9 +46,8 @@ test_room_id_is_string (void)
         = cr_callback_body (302, rooms[i], "recorder_1", "task-1", NULL, 1622186354806);
     g_autoptr (JsonParser) parser = json_parser_new ();
     g_assert_true (json_parser_load_from_data (parser, body, -1, NULL));
-    JsonObject *info
-        = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
-                                         "EventInfo");
+    JsonObject *info = json_object_get_object_member (
+        json_node_get_object (json_parser_get_root (parser)), "EventInfo");
     JsonNode *room = json_object_get_member (info, "RoomId");
     g_assert_nonnull (room);
     g_assert_cmpint (json_node_get_value_type (room), ==, G_TYPE_STRING);
