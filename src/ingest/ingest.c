@@ -150,8 +150,7 @@ cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *ke
   g_hash_table_insert (ingest->publishers, pub->id, pub);
   pub->pending = g_object_ref (msg);
   soup_server_message_pause (msg);
-  CrIngestSessionSettings settings
-      = { (guint)ingest->config->ingest_jitter_latency, ingest->socket };
+  CrIngestSessionSettings settings = { (guint)ingest->config->ingest_jitter_latency };
   pub->session = cr_ingest_session_start (pub->id, g_steal_pointer (&owned), &settings,
                                           ingest_on_ready, ingest_on_lost, pub);
 }
@@ -216,6 +215,14 @@ ingest_tick (gpointer data)
       g_ptr_array_add (reasons, (gpointer)reason);
     } else {
       cr_ingest_session_tick (s, now);
+      for (int video = 0; video < 2; video++) {
+        CrForward *fwd = cr_ingest_session_forward (s, video);
+        guint dropped = fwd != NULL ? cr_forward_take_dropped (fwd) : 0;
+        if (dropped > 0)
+          g_info ("forward: %u subscriber(s) of the %s of session %s dropped: their port refuses "
+                  "packets (the worker is gone)",
+                  dropped, video ? "video" : "audio", pub->id);
+      }
     }
   }
   for (guint i = 0; i < ending->len; i++)
@@ -255,17 +262,11 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http
                  "gstreamer1.0-nice)");
     return NULL;
   }
-  GSocket *sock
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
-  if (sock == NULL)
-    return NULL;
-  g_socket_set_blocking (sock, FALSE);
   CrIngest *ingest = g_new0 (CrIngest, 1);
   ingest->config = config;
   ingest->rooms = rooms;
   ingest->http = http;
   ingest->internal_token = g_strdup (internal_token);
-  ingest->socket = sock;
   ingest->publishers = g_hash_table_new (g_str_hash, g_str_equal);
   cr_room_registry_set_close_hook (rooms, ingest_close_hook, ingest);
   cr_whip_register (ingest);
@@ -290,7 +291,6 @@ cr_ingest_free (CrIngest *ingest)
   cr_http_server_remove_handler (ingest->http, "/whip");
   cr_http_server_remove_handler (ingest->http, "/internal");
   g_hash_table_unref (ingest->publishers);
-  g_object_unref (ingest->socket);
   g_free (ingest->internal_token);
   g_free (ingest);
 }
@@ -299,4 +299,23 @@ guint
 cr_ingest_session_count (CrIngest *ingest)
 {
   return g_hash_table_size (ingest->publishers);
+}
+
+void
+cr_ingest_end_task_forwards (CrIngest *ingest, const char *task_id)
+{
+  guint removed = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ingest->publishers);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    CrPublisher *pub = value;
+    for (int video = 0; video < 2 && pub->session != NULL; video++) {
+      CrForward *fwd = cr_ingest_session_forward (pub->session, video);
+      if (fwd != NULL)
+        removed += cr_forward_remove_task (fwd, task_id);
+    }
+  }
+  if (removed > 0)
+    g_info ("forward: %u forward(s) of task %s removed", removed, task_id);
 }

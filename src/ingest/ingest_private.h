@@ -25,7 +25,6 @@ struct _CrIngest {
   CrRoomRegistry *rooms;
   CrHttpServer *http;
   char *internal_token;
-  GSocket *socket;        /* UDP, shared by all forwards */
   GHashTable *publishers; /* id -> CrPublisher */
   guint tick_id;
   GThread *prewarm;

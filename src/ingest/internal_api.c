@@ -11,7 +11,9 @@
  *          -> {"LastSeq"} (a recording robot joins without publishing; 409 if that id publishes)
  *   DELETE /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId}?task=TaskId
  *   POST   /internal/forwards  {"SdkAppId","StrRoom","RoomId","UserId","Stream","Media",
- *                               "RtpPort","RtcpPort"} -> 201 {"ForwardId","Caps","Ssrc"}
+ *                               "RtpPort","RtcpPort","TaskId"} -> 201 {"ForwardId","Caps","Ssrc"}
+ *   GET    /internal/forwards -> {"Forwards":[{"ForwardId","TaskId","UserId","Stream","Media",
+ *                               "RtpPort","RtcpPort","Packets"}]} (introspection, for tests)
  *   DELETE /internal/forwards/{ForwardId}
  *   POST   /internal/forwards/{ForwardId}/keyframe -> 202 (asks the publisher for a keyframe) */
 #include <string.h>
@@ -214,6 +216,7 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
   }
   gboolean string_room = cr_json_get_bool (req, "StrRoom");
   gboolean video = strcmp (media, "video") == 0;
+  const char *task_id = cr_json_get_string (req, "TaskId"); /* the owner, optional */
   CrPublisher *pub
       = internal_find_publisher (ingest, (guint64)app, string_room, room, user, stream);
   CrForward *fwd = pub != NULL && pub->session != NULL
@@ -225,15 +228,21 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
                            media);
     return;
   }
-  guint id = cr_forward_add (fwd, (guint16)rtp, (guint16)rtcp);
+  guint id = cr_forward_add (fwd, (guint16)rtp, (guint16)rtcp, task_id, &error);
+  if (id == 0) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "cannot forward: %s",
+                           error->message);
+    return;
+  }
   g_autofree char *forward_id = g_strdup_printf ("%s-%c-%u", pub->id, video ? 'v' : 'a', id);
   g_autofree char *caps = cr_forward_caps_string (fwd);
   g_autoptr (JsonObject) reply = json_object_new ();
   json_object_set_string_member (reply, "ForwardId", forward_id);
   json_object_set_string_member (reply, "Caps", caps != NULL ? caps : "");
   json_object_set_int_member (reply, "Ssrc", cr_forward_ssrc (fwd));
-  g_info ("forward %s: %s %s of user %s to 127.0.0.1:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-          forward_id, stream_name, media, user, rtp, rtcp);
+  g_info ("forward %s: %s %s of user %s to 127.0.0.1:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+          " for task %s",
+          forward_id, stream_name, media, user, rtp, rtcp, task_id != NULL ? task_id : "-");
   internal_reply_json (msg, SOUP_STATUS_CREATED, reply);
 }
 
@@ -279,6 +288,41 @@ internal_forward_keyframe (CrIngest *ingest, SoupServerMessage *msg, const char 
   soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
 }
 
+/* Every forward subscriber now, with its task: what a worker holds, and what is gone. */
+static void
+internal_forward_list (CrIngest *ingest, SoupServerMessage *msg)
+{
+  JsonArray *list = json_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ingest->publishers);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    CrPublisher *pub = value;
+    for (int video = 0; video < 2 && pub->session != NULL; video++) {
+      CrForward *fwd = cr_ingest_session_forward (pub->session, video);
+      g_autoptr (GArray) subs = fwd != NULL ? cr_forward_list (fwd) : NULL;
+      for (guint i = 0; subs != NULL && i < subs->len; i++) {
+        const CrForwardSubscriber *sub = &g_array_index (subs, CrForwardSubscriber, i);
+        JsonObject *o = json_object_new ();
+        g_autofree char *id = g_strdup_printf ("%s-%c-%u", pub->id, video ? 'v' : 'a', sub->id);
+        json_object_set_string_member (o, "ForwardId", id);
+        if (sub->task_id != NULL)
+          json_object_set_string_member (o, "TaskId", sub->task_id);
+        json_object_set_string_member (o, "UserId", pub->user_id);
+        json_object_set_string_member (o, "Stream", cr_stream_kind_name (pub->stream));
+        json_object_set_string_member (o, "Media", video ? "video" : "audio");
+        json_object_set_int_member (o, "RtpPort", sub->rtp_port);
+        json_object_set_int_member (o, "RtcpPort", sub->rtcp_port);
+        json_object_set_int_member (o, "Packets", (gint64)sub->packets);
+        json_array_add_object_element (list, o);
+      }
+    }
+  }
+  g_autoptr (JsonObject) reply = json_object_new ();
+  json_object_set_array_member (reply, "Forwards", list);
+  internal_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
 static void
 internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
                  gpointer data)
@@ -308,6 +352,8 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
     internal_member (ingest, msg, raw, query, strcmp (method, "PUT") == 0);
   else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "POST") == 0)
     internal_forward_add (ingest, msg);
+  else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "GET") == 0)
+    internal_forward_list (ingest, msg);
   else if (n == 2 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "DELETE") == 0)
     internal_forward_remove (ingest, msg, raw[1]);
   else if (n == 3 && strcmp (raw[0], "forwards") == 0 && strcmp (raw[2], "keyframe") == 0

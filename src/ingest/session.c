@@ -15,7 +15,6 @@ struct _CrIngestSession {
   GMainContext *context;
   GstElement *pipeline;
   GstElement *webrtc;
-  GSocket *socket;
   CrSessionReadyFunc ready;
   CrSessionLostFunc lost;
   gpointer user_data;
@@ -47,7 +46,6 @@ session_unref (CrIngestSession *s)
   g_mutex_clear (&s->lock);
   if (s->pipeline != NULL)
     gst_object_unref (s->pipeline);
-  g_clear_object (&s->socket);
   g_main_context_unref (s->context);
   cr_sdp_offer_free (s->offer);
   g_free (s->id);
@@ -174,7 +172,7 @@ session_on_pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   gst_object_unref (sinkpad);
   g_mutex_lock (&s->lock);
   if (s->forwards[video] == NULL)
-    s->forwards[video] = cr_forward_new (pad, s->socket, encoding != NULL ? encoding : "", video);
+    s->forwards[video] = cr_forward_new (pad, encoding != NULL ? encoding : "", video);
   g_mutex_unlock (&s->lock);
   g_debug ("session %s: %s track %s arrived", s->id, video ? "video" : "audio", encoding);
 }
@@ -343,7 +341,6 @@ cr_ingest_session_start (const char *id, CrSdpOffer *offer, const CrIngestSessio
   s->id = g_strdup (id);
   s->offer = offer;
   s->context = g_main_context_ref_thread_default ();
-  s->socket = g_object_ref (settings->forward_socket);
   s->ready = ready;
   s->lost = lost;
   s->user_data = user_data;

@@ -18,7 +18,6 @@ typedef struct _CrIngestSession CrIngestSession;
 
 typedef struct {
   guint jitter_latency_ms; /* webrtcbin jitterbuffer latency */
-  GSocket *forward_socket; /* shared UDP socket for the forwards */
 } CrIngestSessionSettings;
 
 /* @answer is the SDP answer, or NULL with @error. */

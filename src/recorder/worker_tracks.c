@@ -149,6 +149,7 @@ worker_forward (Worker *w, const char *user_id, gboolean aux, gboolean video, gu
   json_object_set_string_member (req, "Media", video ? "video" : "audio");
   json_object_set_int_member (req, "RtpPort", port);
   json_object_set_int_member (req, "RtcpPort", 0);
+  json_object_set_string_member (req, "TaskId", w->task->task_id);
   g_autofree char *body = cr_json_object_to_string (req);
   guint status = 0;
   g_autoptr (JsonObject) reply = worker_call (w, "POST", "/internal/forwards", body, &status);
