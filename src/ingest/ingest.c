@@ -185,6 +185,24 @@ ingest_close_hook (gpointer publisher, const char *reason, gpointer data)
   g_idle_add (ingest_end_later, req);
 }
 
+/* A track is active while its RTP arrived within this window (a camera or microphone turned off
+ * sends none; the lowest frame rates send a packet at least every 1 s). */
+#define MEDIA_ACTIVE_US (2 * G_USEC_PER_SEC)
+
+/* Tells the room whether the publisher's audio and video arrive now (MEDIA events on changes). */
+static void
+ingest_update_media (CrIngest *ingest, CrPublisher *pub, gint64 now)
+{
+  gboolean active[2] = { FALSE, FALSE };
+  for (int video = 0; video < 2; video++) {
+    CrForward *fwd = cr_ingest_session_forward (pub->session, video);
+    gint64 last = fwd != NULL ? cr_forward_last_packet_us (fwd) : 0;
+    active[video] = last != 0 && now - last < MEDIA_ACTIVE_US;
+  }
+  CrRoomKey key = publisher_key (pub);
+  cr_room_set_media (ingest->rooms, &key, pub->user_id, pub->stream, pub, active[0], active[1]);
+}
+
 static gboolean
 ingest_tick (gpointer data)
 {
@@ -215,6 +233,7 @@ ingest_tick (gpointer data)
       g_ptr_array_add (reasons, (gpointer)reason);
     } else {
       cr_ingest_session_tick (s, now);
+      ingest_update_media (ingest, pub, now);
       for (int video = 0; video < 2; video++) {
         CrForward *fwd = cr_ingest_session_forward (s, video);
         guint dropped = fwd != NULL ? cr_forward_take_dropped (fwd) : 0;
@@ -284,6 +303,7 @@ cr_ingest_free (CrIngest *ingest)
   g_source_remove (ingest->tick_id);
   g_thread_join (ingest->prewarm); /* exiting under a thread that is loading plugins crashes */
   cr_room_registry_set_close_hook (ingest->rooms, NULL, NULL);
+  cr_internal_api_unregister (ingest);
   g_autofree gpointer *ids = g_hash_table_get_keys_as_array (ingest->publishers, NULL);
   g_auto (GStrv) copies = g_strdupv ((char **)ids);
   for (char **id = copies; *id != NULL; id++)

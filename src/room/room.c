@@ -9,6 +9,7 @@ G_DEFINE_QUARK (cr_room_error, cr_room_error)
 typedef struct {
   gboolean published;
   gboolean has_audio, has_video;
+  gboolean audio_active, video_active;
   gint64 since_ms;
   gpointer publisher;
 } Slot;
@@ -37,6 +38,9 @@ struct _CrRoomRegistry {
   guint64 seq;
   CrRoomCloseFunc close_func;
   gpointer close_data;
+  CrRoomChangeFunc change_func;
+  gpointer change_data;
+  gboolean changed; /* an event was logged under the lock */
 };
 
 typedef struct {
@@ -109,6 +113,28 @@ cr_room_registry_free (CrRoomRegistry *reg)
 }
 
 void
+cr_room_registry_set_change_hook (CrRoomRegistry *reg, CrRoomChangeFunc func, gpointer user_data)
+{
+  g_mutex_lock (&reg->lock);
+  reg->change_func = func;
+  reg->change_data = user_data;
+  g_mutex_unlock (&reg->lock);
+}
+
+/* Unlocks, then tells the change hook if an event was logged meanwhile. */
+static void
+registry_unlock (CrRoomRegistry *reg)
+{
+  gboolean changed = reg->changed;
+  reg->changed = FALSE;
+  CrRoomChangeFunc func = reg->change_func;
+  gpointer data = reg->change_data;
+  g_mutex_unlock (&reg->lock);
+  if (changed && func != NULL)
+    func (data);
+}
+
+void
 cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func, gpointer user_data)
 {
   g_mutex_lock (&reg->lock);
@@ -144,6 +170,7 @@ room_log (CrRoomRegistry *reg, Room *room, CrRoomEventType type, const char *use
   ev->user_id = g_strdup (user_id);
   ev->reason = g_strdup (reason);
   g_queue_push_tail (&room->events, ev);
+  reg->changed = TRUE;
   while (room->events.length > CR_ROOM_EVENT_LOG)
     cr_room_event_free (g_queue_pop_head (&room->events));
   return ev;
@@ -219,7 +246,7 @@ cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, co
   if (user != NULL && user_has_streams (user)) {
     g_set_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_USER_PRESENT,
                  "user %s already publishes in room %s", user_id, key->room_id);
-    g_mutex_unlock (&reg->lock);
+    registry_unlock (reg);
     return FALSE;
   }
   if (user == NULL)
@@ -228,7 +255,7 @@ cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, co
   user->member = g_strdup (owner);
   if (last_seq != NULL)
     *last_seq = reg->seq;
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   return TRUE;
 }
 
@@ -242,7 +269,7 @@ cr_room_leave (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, c
     g_clear_pointer (&user->member, g_free);
     room_drop_user_if_gone (reg, room, user, "left");
   }
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
 }
 
 gboolean
@@ -257,7 +284,7 @@ cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
     g_set_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_STREAM_TAKEN,
                  "user %s already publishes the %s stream in room %s", user_id,
                  cr_stream_kind_name (stream), key->room_id);
-    g_mutex_unlock (&reg->lock);
+    registry_unlock (reg);
     return FALSE;
   }
   if (user == NULL)
@@ -268,12 +295,13 @@ cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
   slot->has_video = has_video;
   slot->publisher = publisher;
   slot->since_ms = reg->now_ms ();
+  slot->audio_active = slot->video_active = FALSE;
   CrRoomEvent *ev = room_log (reg, room, CR_ROOM_EVENT_PUBLISH, user_id, NULL);
   ev->stream = stream;
   ev->has_audio = has_audio;
   ev->has_video = has_video;
   room->empty_since_ms = 0;
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   return TRUE;
 }
 
@@ -293,7 +321,31 @@ cr_room_unpublish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_i
     if (!room_has_streams (room))
       room->empty_since_ms = reg->now_ms ();
   }
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
+}
+
+gboolean
+cr_room_set_media (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                   CrStreamKind stream, gpointer publisher, gboolean audio_active,
+                   gboolean video_active)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  User *user = room != NULL ? g_hash_table_lookup (room->users, user_id) : NULL;
+  Slot *slot = user != NULL ? &user->slots[stream] : NULL;
+  gboolean logged = FALSE;
+  if (slot != NULL && slot->published && slot->publisher == publisher
+      && (slot->audio_active != !!audio_active || slot->video_active != !!video_active)) {
+    slot->audio_active = !!audio_active;
+    slot->video_active = !!video_active;
+    CrRoomEvent *ev = room_log (reg, room, CR_ROOM_EVENT_MEDIA, user_id, NULL);
+    ev->stream = stream;
+    ev->has_audio = slot->audio_active;
+    ev->has_video = slot->video_active;
+    logged = TRUE;
+  }
+  registry_unlock (reg);
+  return logged;
 }
 
 /* Collects the publishers of @user for closing outside the lock. */
@@ -345,7 +397,7 @@ cr_room_remove_users_by (CrRoomRegistry *reg, const CrRoomKey *key, const char *
   g_mutex_lock (&reg->lock);
   Room *room = room_find (reg, key);
   if (room == NULL) {
-    g_mutex_unlock (&reg->lock);
+    registry_unlock (reg);
     set_no_room (key, error);
     return -1;
   }
@@ -360,7 +412,7 @@ cr_room_remove_users_by (CrRoomRegistry *reg, const CrRoomKey *key, const char *
     g_clear_pointer (&user->member, g_free);
     room_drop_user_if_gone (reg, room, user, "kicked");
   }
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   registry_close_pending (reg, pending);
   return removed;
 }
@@ -378,7 +430,7 @@ cr_room_dismiss_by (CrRoomRegistry *reg, const CrRoomKey *key, CrRoomOrigin orig
   g_mutex_lock (&reg->lock);
   Room *room = room_find (reg, key);
   if (room == NULL) {
-    g_mutex_unlock (&reg->lock);
+    registry_unlock (reg);
     set_no_room (key, error);
     return FALSE;
   }
@@ -388,7 +440,7 @@ cr_room_dismiss_by (CrRoomRegistry *reg, const CrRoomKey *key, CrRoomOrigin orig
   g_hash_table_iter_init (&it, room->users);
   while (g_hash_table_iter_next (&it, NULL, &value))
     user_collect_publishers (value, "dismissed", pending);
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   registry_close_pending (reg, pending);
   return TRUE;
 }
@@ -429,6 +481,8 @@ cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key)
         rs->has_video = slot->has_video;
         rs->since_ms = slot->since_ms;
         rs->publisher = slot->publisher;
+        rs->audio_active = slot->audio_active;
+        rs->video_active = slot->video_active;
         g_ptr_array_add (out, rs);
       }
     }
@@ -491,7 +545,7 @@ cr_room_reap_idle (CrRoomRegistry *reg)
       reaped++;
     }
   }
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   return reaped;
 }
 
@@ -582,7 +636,7 @@ const char *
 cr_room_event_type_name (CrRoomEventType type)
 {
   static const char *const names[]
-      = { "join", "publish", "unpublish", "leave", "kick", "dismiss", "destroy" };
+      = { "join", "publish", "unpublish", "leave", "kick", "dismiss", "destroy", "media" };
   return (guint)type < G_N_ELEMENTS (names) ? names[type] : "unknown";
 }
 

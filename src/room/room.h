@@ -37,6 +37,7 @@ typedef enum {
   CR_ROOM_EVENT_KICK,
   CR_ROOM_EVENT_DISMISS,
   CR_ROOM_EVENT_DESTROY, /* idle for the TTL: the room is gone, its members with it */
+  CR_ROOM_EVENT_MEDIA,   /* a stream's media started or stopped (camera, microphone on/off) */
 } CrRoomEventType;
 
 /* Who caused a KICK or DISMISS: a client of the TRTC API (RemoveUser, DismissRoom), or the
@@ -59,9 +60,9 @@ typedef struct {
   gint64 time_ms; /* Unix milliseconds */
   CrRoomEventType type;
   char *user_id;       /* NULL for DISMISS */
-  CrStreamKind stream; /* PUBLISH, UNPUBLISH */
-  gboolean has_audio;  /* PUBLISH */
-  gboolean has_video;  /* PUBLISH */
+  CrStreamKind stream; /* PUBLISH, UNPUBLISH, MEDIA */
+  gboolean has_audio;  /* PUBLISH: announced; MEDIA: audio arrives now */
+  gboolean has_video;  /* PUBLISH: announced; MEDIA: video arrives now */
   char *reason;        /* UNPUBLISH, LEAVE, KICK, DISMISS, DESTROY: "left", "kicked", "idle", ... */
   CrRoomOrigin origin; /* KICK, DISMISS (DESTROY: always the server) */
 } CrRoomEvent;
@@ -74,18 +75,24 @@ typedef struct {
   gboolean has_video;
   gint64 since_ms;
   gpointer publisher;
+  gboolean audio_active, video_active; /* media arriving now (cr_room_set_media) */
 } CrRoomStream;
 
 typedef struct _CrRoomRegistry CrRoomRegistry;
 
 /* Called without the registry lock held, once per publisher to close (kick, dismiss). */
 typedef void (*CrRoomCloseFunc) (gpointer publisher, const char *reason, gpointer user_data);
+/* Called without the registry lock held, from the thread that changed a room, after one or more
+ * events were logged (any room): waiters look again. */
+typedef void (*CrRoomChangeFunc) (gpointer user_data);
 
 CrRoomRegistry *cr_room_registry_new (gint64 (*now_ms) (void), gint64 empty_room_ttl_ms);
 void cr_room_registry_free (CrRoomRegistry *reg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrRoomRegistry, cr_room_registry_free)
 void cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func,
                                       gpointer user_data);
+void cr_room_registry_set_change_hook (CrRoomRegistry *reg, CrRoomChangeFunc func,
+                                       gpointer user_data);
 
 /* @user_id starts publishing @stream of the room (created if needed; JOIN first if the user was
  * not in it). CR_ROOM_ERROR_STREAM_TAKEN if that user already publishes that stream. */
@@ -97,6 +104,13 @@ gboolean cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char 
  * @publisher no longer owns that stream (it was kicked and the slot reused). */
 void cr_room_unpublish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
                         CrStreamKind stream, gpointer publisher, const char *reason);
+
+/* Whether audio and video of the stream arrive now (a publisher turned its camera or microphone
+ * off or on): a MEDIA event when that changed for @publisher's stream. Both start FALSE at
+ * PUBLISH. Returns TRUE if an event was logged. */
+gboolean cr_room_set_media (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                            CrStreamKind stream, gpointer publisher, gboolean audio_active,
+                            gboolean video_active);
 
 /* @user_id joins the room without publishing, on behalf of @owner (a recording robot of task
  * @owner: a member until it leaves or is kicked; the room is not destroyed while it has one). The

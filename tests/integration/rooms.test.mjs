@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { APP1, APP2, BIN, UUID_RE, TASK_ID_RE, startDaemon, makeClient, expectCode, userSig, until } from './helpers.mjs';
-import { roomState, waitRoom } from './media.mjs';
+import { internal, roomState, waitRoom } from './media.mjs';
 
 const T = { timeout: 60000 };
 
-function publish(port, { room, strRoom, user, duration = 60 }) {
+function publish(port, { room, strRoom, user, duration = 60, args = [] }) {
   const proc = spawn(BIN, ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId),
     ...(strRoom ? ['--str-room', strRoom] : ['--room', String(room)]), '--user', user, '--usersig', userSig(APP1, user),
-    '--size', '160x90', '--fps', '5', '--duration', String(duration)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--size', '160x90', '--fps', '5', '--duration', String(duration), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   proc.exited = new Promise((resolve) => proc.on('exit', (code) => resolve({ code, stderr })));
@@ -171,5 +171,76 @@ describe('idle rooms', () => {
     const s = await waitRoom(d, APP1.sdkAppId, room, (st) => st.Events.some((e) => e.Type === 'dismiss'));
     const origins = s.Events.filter((e) => e.Type === 'kick' || e.Type === 'dismiss').map((e) => `${e.Type}:${e.Origin}`);
     assert.deepEqual(origins, ['kick:client', 'dismiss:client']);
+  });
+});
+
+describe('room changes pushed to a waiting request (?wait=MS)', () => {
+  let d;
+  const procs = [];
+  before(async () => { d = await startDaemon({ apps: [APP1] }); });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d.stop();
+  });
+  const roomPath = (room, after, wait) => `/internal/rooms/${APP1.sdkAppId}/room/${room}?after=${after}${wait !== undefined ? `&wait=${wait}` : ''}`;
+  const held = async (room, after, wait) => {
+    const start = Date.now();
+    const r = await internal(d, 'GET', roomPath(room, after, wait));
+    assert.equal(r.status, 200, r.text);
+    return { ...r.json, ms: Date.now() - start, at: Date.now() };
+  };
+
+  test('a request waiting on a room returns when someone publishes there, not before', { timeout: 60000 }, async () => {
+    const room = 8401;
+    const { LastSeq } = await roomState(d, APP1.sdkAppId, room);
+    // Client 1 waits (up to 25 s) for anything after LastSeq; client 2 publishes.
+    const waiting = held(room, LastSeq, 25000);
+    await new Promise((r) => setTimeout(r, 1500));
+    // Meanwhile the daemon answers other requests: the held one does not block the main loop.
+    const quick = await held(room, LastSeq);
+    assert.deepEqual(quick.Events, []);
+    assert.ok(quick.ms < 5000, `an unheld request took ${quick.ms} ms while another was held`);
+    procs.push(publish(d.port, { room, user: 'frank' }));
+    const r = await waiting;
+    const pub = r.Events.find((e) => e.Type === 'publish' && e.UserId === 'frank');
+    assert.ok(pub, `the held request returned without the publish: ${JSON.stringify(r.Events)}`);
+    assert.ok(r.ms < 25000, 'the held request ran to its timeout');
+    assert.ok(r.ms >= 1400, `the held request returned after ${r.ms} ms, before anything happened`);
+    console.log(`# the held request returned ${r.at - pub.Time} ms after the publish event (held ${r.ms} ms)`);
+    assert.equal(r.Exists, true);
+    assert.equal(r.LastSeq >= pub.Seq, true);
+  });
+
+  test('a camera turned off and on: the held request returns with the media event', { timeout: 60000 }, async () => {
+    const room = 8402;
+    procs.push(publish(d.port, { room, user: 'gina', args: ['--video-pause', '5:6'] }));
+    const s = await waitRoom(d, APP1.sdkAppId, room, (st) => st.Streams.some((x) => x.VideoActive && x.AudioActive), { timeoutMs: 20000 });
+    const off = await held(room, s.LastSeq, 25000);
+    const ev = off.Events.find((e) => e.Type === 'media');
+    assert.ok(ev, JSON.stringify(off.Events));
+    assert.deepEqual([ev.UserId, ev.Stream, ev.AudioActive, ev.VideoActive], ['gina', 'main', true, false]);
+    assert.deepEqual(off.Streams.map((x) => [x.AudioActive, x.VideoActive]), [[true, false]]);
+    const on = await held(room, off.LastSeq, 25000);
+    const back = on.Events.find((e) => e.Type === 'media');
+    assert.ok(back, JSON.stringify(on.Events));
+    assert.deepEqual([back.AudioActive, back.VideoActive], [true, true]);
+  });
+
+  test('with nothing happening the request is answered after the wait (longer than api-timeout)', { timeout: 60000 }, async () => {
+    const room = 8403;
+    const { LastSeq } = await roomState(d, APP1.sdkAppId, room);
+    const r = await held(room, LastSeq, 8000);
+    assert.deepEqual(r.Events, []);
+    assert.equal(r.Exists, false);
+    assert.ok(r.ms >= 7500, `returned after ${r.ms} ms`);
+    const bad = await internal(d, 'GET', roomPath(room, LastSeq, 'soon'));
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /wait= takes milliseconds/);
+    // Something already after SEQ (a robot joined): answered at once, whatever the wait.
+    const join = await internal(d, 'PUT', `/internal/rooms/${APP1.sdkAppId}/room/${room}/members/recorder_8403?task=T8403`);
+    assert.equal(join.status, 200, join.text);
+    const now = await held(room, LastSeq, 30000);
+    assert.deepEqual(now.Events.map((e) => `${e.Type}:${e.UserId}`), ['join:recorder_8403']);
+    assert.ok(now.ms < 5000, `answered after ${now.ms} ms`);
   });
 });

@@ -309,6 +309,57 @@ test_origin (void)
   g_assert_cmpstr (cr_room_event_type_name (CR_ROOM_EVENT_DESTROY), ==, "destroy");
 }
 
+static void
+count_change (gpointer data)
+{
+  (*(guint *)data)++;
+}
+
+/* Every logged event tells the change hook (once per call that logged); MEDIA events say when a
+ * publisher's audio or video starts or stops arriving, only on a change, only for the owner. */
+static void
+test_change_hook_and_media (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  guint changes = 0;
+  cr_room_registry_set_change_hook (reg, count_change, &changes);
+  int pub, other;
+  g_assert_true (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL));
+  g_assert_cmpuint (changes, ==, 1); /* join + publish, one call */
+  g_assert_false (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL));
+  g_assert_cmpuint (changes, ==, 1); /* refused: nothing logged */
+  g_autoptr (GPtrArray) before = cr_room_list_streams (reg, &ROOM);
+  const CrRoomStream *st = g_ptr_array_index (before, 0);
+  g_assert_false (st->audio_active || st->video_active);
+
+  guint64 mark = 0;
+  g_autoptr (GPtrArray) seen = cr_room_events_since (reg, &ROOM, 0, &mark);
+  g_assert_true (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, TRUE, TRUE));
+  g_assert_false (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, TRUE, TRUE));
+  g_assert_false (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &other, TRUE, FALSE));
+  g_assert_false (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_AUX, &pub, TRUE, FALSE));
+  g_assert_true (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, TRUE, FALSE));
+  g_assert_cmpuint (changes, ==, 3);
+  g_autoptr (GPtrArray) media = cr_room_events_since (reg, &ROOM, mark, NULL);
+  g_assert_cmpuint (media->len, ==, 2);
+  const CrRoomEvent *on = g_ptr_array_index (media, 0), *off = g_ptr_array_index (media, 1);
+  g_assert_cmpint (on->type, ==, CR_ROOM_EVENT_MEDIA);
+  g_assert_cmpstr (cr_room_event_type_name (on->type), ==, "media");
+  g_assert_true (on->has_audio && on->has_video);
+  g_assert_true (off->has_audio && !off->has_video);
+  g_autoptr (GPtrArray) after = cr_room_list_streams (reg, &ROOM);
+  st = g_ptr_array_index (after, 0);
+  g_assert_true (st->audio_active && !st->video_active);
+
+  cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, "left");
+  g_assert_cmpuint (changes, ==, 4);
+  fake_now += 300000;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1);
+  g_assert_cmpuint (changes, ==, 5); /* destroy */
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0);
+  g_assert_cmpuint (changes, ==, 5);
+}
+
 static gpointer
 publisher_thread (gpointer data)
 {
@@ -351,6 +402,7 @@ main (int argc, char **argv)
   g_test_add_func ("/room/member", test_member);
   g_test_add_func ("/room/destroy-idle", test_destroy_idle_room);
   g_test_add_func ("/room/origin", test_origin);
+  g_test_add_func ("/room/change-hook-and-media", test_change_hook_and_media);
   g_test_add_func ("/room/threads", test_threads);
   return g_test_run ();
 }
