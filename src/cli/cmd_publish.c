@@ -30,7 +30,7 @@ cr_cmd_publish (int argc, char **argv)
   gboolean no_audio = FALSE, no_video = FALSE, plain = FALSE;
   int tone = 0;
   g_autofree char *from = NULL;
-  g_autofree char *video_pause = NULL;
+  g_autofree char *video_pause = NULL, *mute = NULL;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://HOST:PORT", "URL" },
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId", "N" },
@@ -57,6 +57,8 @@ cr_cmd_publish (int argc, char **argv)
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
     { "video-pause", 0, 0, G_OPTION_ARG_STRING, &video_pause,
       "turn the camera off AT seconds in, for SECONDS (the audio goes on)", "AT:SECONDS" },
+    { "mute", 0, 0, G_OPTION_ARG_STRING, &mute,
+      "send no RTP at all AT seconds in, for SECONDS (the connection stays up)", "AT:SECONDS" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
@@ -105,6 +107,10 @@ cr_cmd_publish (int argc, char **argv)
           || o.video_pause_s > 86400))
     return publish_usage_error ("--video-pause must be AT:SECONDS (whole seconds >= 1), not \"%s\"",
                                 video_pause);
+  if (mute != NULL
+      && (sscanf (mute, "%d:%d", &o.mute_at_s, &o.mute_s) != 2 || o.mute_at_s < 1 || o.mute_s < 1
+          || o.mute_at_s > 86400 || o.mute_s > 86400))
+    return publish_usage_error ("--mute must be AT:SECONDS (whole seconds >= 1), not \"%s\"", mute);
   if (tone != 0 && (tone < 20 || tone > 20000 || !plain))
     return publish_usage_error ("%s", "--tone must be 20..20000 Hz, with --plain");
   if (from != NULL && !g_file_test (from, G_FILE_TEST_IS_REGULAR))

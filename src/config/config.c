@@ -46,8 +46,8 @@ static const Setting settings[] = {
     "concurrent WHIP publishing sessions (503 beyond)" },
   { "ingest-connect-timeout", SETTING_INT, OFF (ingest_connect_timeout), "10", 1, 600, NULL,
     "seconds a WHIP peer has after the answer to connect (ICE + DTLS)" },
-  { "ingest-media-timeout", SETTING_INT, OFF (ingest_media_timeout), "10", 1, 600, NULL,
-    "seconds without RTP that end a WHIP session (a vanished publisher)" },
+  { "ingest-liveness-timeout", SETTING_INT, OFF (ingest_liveness_timeout), "30", 1, 600, NULL,
+    "seconds without any packet from a WHIP peer (RTP, RTCP, DTLS) that end its session" },
   { "ingest-jitter-latency", SETTING_INT, OFF (ingest_jitter_latency), "200", 0, 5000, NULL,
     "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
   { "record-max-file-mb", SETTING_INT, OFF (record_max_file_mb), "2048", 1, 2048, NULL,
@@ -87,9 +87,21 @@ setting_apply (CrConfig *config, const Setting *s, const char *value, const char
   return TRUE;
 }
 
+/* Old names still accepted (flag, file key, CLOUDREC_ variable); the new name wins over an old
+ * one given in the same source. */
+static const struct {
+  const char *old_name, *name;
+} aliases[] = {
+  { "ingest-media-timeout", "ingest-liveness-timeout" }, /* before sessions lived by liveness */
+};
+
 static const Setting *
 setting_find (const char *name)
 {
+  for (guint i = 0; i < G_N_ELEMENTS (aliases); i++) {
+    if (strcmp (aliases[i].old_name, name) == 0)
+      name = aliases[i].name;
+  }
   for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
     if (strcmp (settings[i].name, name) == 0)
       return &settings[i];
@@ -202,6 +214,12 @@ cr_config_load_env (CrConfig *config, char **envp, GError **error)
 {
   g_auto (GStrv) own = envp == NULL ? g_get_environ () : NULL;
   char **env = envp != NULL ? envp : own;
+  for (guint i = 0; i < G_N_ELEMENTS (aliases); i++) {
+    g_autofree char *var = setting_env_name (aliases[i].old_name);
+    const char *v = g_environ_getenv (env, var);
+    if (v != NULL && !setting_apply (config, setting_find (aliases[i].name), v, var, error))
+      return FALSE;
+  }
   for (guint i = 0; i < G_N_ELEMENTS (settings); i++) {
     g_autofree char *var = setting_env_name (settings[i].name);
     const char *v = g_environ_getenv (env, var);

@@ -27,7 +27,7 @@ typedef struct {
   gint64 room_idle_timeout;      /* seconds a room without publisher lives on */
   gint64 ingest_max_sessions;    /* concurrent WHIP sessions */
   gint64 ingest_connect_timeout; /* seconds from the answer to a connected peer */
-  gint64 ingest_media_timeout;   /* seconds of RTP silence that end a session */
+  gint64 ingest_liveness_timeout; /* seconds without a packet from the peer that end a session */
   gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */
   gint64 record_max_file_mb;     /* MP4/AAC split size */
   char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */

@@ -10,19 +10,27 @@
 
 typedef struct {
   guint id;
-  GSocketAddress *rtp;
-  GSocketAddress *rtcp;
+  char *task_id;
+  guint16 rtp_port, rtcp_port;
+  GSocket *rtp;  /* connected to 127.0.0.1:rtp_port */
+  GSocket *rtcp; /* connected to 127.0.0.1:rtcp_port, or NULL */
+  guint64 packets;
+  gint64 refused_since_us; /* first ECONNREFUSED of the current run, 0 if none */
+  gint64 refused_last_us;
+  gboolean unreachable; /* refused for CR_FORWARD_REFUSED_US: nothing more is sent */
 } Subscriber;
+
+#define REFUSED_RUN_GAP_US G_USEC_PER_SEC /* a refusal-free second ends a run of refusals */
 
 struct _CrForward {
   GstPad *pad;
-  GSocket *socket;
   char *encoding;
   gboolean is_video;
   gulong probe_id;
   GMutex lock;
   GArray *subscribers; /* Subscriber */
   guint next_id;
+  guint dropped; /* unreachable subscribers removed since cr_forward_take_dropped */
   guint32 ssrc;
   gint64 last_packet_us;
   guint64 bytes;
@@ -79,6 +87,14 @@ cr_rtp_payload_is_keyframe (const char *encoding, const guint8 *p, gsize len)
 }
 
 static void
+subscriber_clear (Subscriber *s)
+{
+  g_clear_object (&s->rtp);
+  g_clear_object (&s->rtcp);
+  g_clear_pointer (&s->task_id, g_free);
+}
+
+static void
 forward_send (CrForward *fwd, GstBuffer *buf)
 {
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
@@ -100,10 +116,34 @@ forward_send (CrForward *fwd, GstBuffer *buf)
   fwd->packets++;
   if (key)
     fwd->want_keyframe = FALSE;
+  gint64 now = fwd->last_packet_us;
   for (guint i = 0; i < fwd->subscribers->len; i++) {
     Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
+    if (s->unreachable)
+      continue;
     /* Non-blocking: a full socket buffer drops the packet for that subscriber only. */
-    g_socket_send_to (fwd->socket, s->rtp, (const char *)map.data, map.size, NULL, NULL);
+    GError *error = NULL;
+    if (g_socket_send (s->rtp, (const char *)map.data, map.size, NULL, &error) >= 0) {
+      s->packets++;
+      continue;
+    }
+    /* Refused: the ICMP answer to an earlier packet (this one was not sent). */
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)) {
+      if (s->refused_since_us == 0 || now - s->refused_last_us > REFUSED_RUN_GAP_US)
+        s->refused_since_us = now;
+      s->refused_last_us = now;
+      s->unreachable = now - s->refused_since_us > CR_FORWARD_REFUSED_US;
+    }
+    g_error_free (error);
+  }
+  /* Dropped here and now: the forward stops at once, the tick only reports it. */
+  for (guint i = fwd->subscribers->len; i-- > 0;) {
+    Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
+    if (s->unreachable) {
+      subscriber_clear (s);
+      g_array_remove_index (fwd->subscribers, i);
+      fwd->dropped++;
+    }
   }
   g_mutex_unlock (&fwd->lock);
   gst_buffer_unmap (buf, &map);
@@ -128,11 +168,10 @@ forward_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 CrForward *
-cr_forward_new (GstPad *pad, GSocket *socket, const char *encoding, gboolean is_video)
+cr_forward_new (GstPad *pad, const char *encoding, gboolean is_video)
 {
   CrForward *fwd = g_new0 (CrForward, 1);
   fwd->pad = gst_object_ref (pad);
-  fwd->socket = g_object_ref (socket);
   fwd->encoding = g_strdup (encoding);
   fwd->is_video = is_video;
   g_mutex_init (&fwd->lock);
@@ -140,13 +179,6 @@ cr_forward_new (GstPad *pad, GSocket *socket, const char *encoding, gboolean is_
   fwd->probe_id = gst_pad_add_probe (
       pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST, forward_probe, fwd, NULL);
   return fwd;
-}
-
-static void
-subscriber_clear (Subscriber *s)
-{
-  g_clear_object (&s->rtp);
-  g_clear_object (&s->rtcp);
 }
 
 void
@@ -160,16 +192,24 @@ cr_forward_free (CrForward *fwd)
   g_array_unref (fwd->subscribers);
   g_mutex_clear (&fwd->lock);
   gst_object_unref (fwd->pad);
-  g_object_unref (fwd->socket);
   g_free (fwd->encoding);
   g_free (fwd);
 }
 
-static GSocketAddress *
-loopback (guint16 port)
+/* A non-blocking UDP socket connected to 127.0.0.1:@port. */
+static GSocket *
+loopback_socket (guint16 port, GError **error)
 {
+  g_autoptr (GSocket) sock
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
+  if (sock == NULL)
+    return NULL;
+  g_socket_set_blocking (sock, FALSE);
   g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  return g_inet_socket_address_new (lo, port);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, port);
+  if (!g_socket_connect (sock, addr, NULL, error))
+    return NULL;
+  return g_steal_pointer (&sock);
 }
 
 static void
@@ -197,9 +237,19 @@ cr_forward_request_keyframe (CrForward *fwd)
 }
 
 guint
-cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port)
+cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port, const char *task_id,
+                GError **error)
 {
-  Subscriber s = { 0, loopback (rtp_port), rtcp_port != 0 ? loopback (rtcp_port) : NULL };
+  Subscriber s = { 0 };
+  s.rtp = loopback_socket (rtp_port, error);
+  s.rtcp = s.rtp != NULL && rtcp_port != 0 ? loopback_socket (rtcp_port, error) : NULL;
+  if (s.rtp == NULL || (rtcp_port != 0 && s.rtcp == NULL)) {
+    subscriber_clear (&s);
+    return 0;
+  }
+  s.task_id = g_strdup (task_id);
+  s.rtp_port = rtp_port;
+  s.rtcp_port = rtcp_port;
   g_mutex_lock (&fwd->lock);
   s.id = ++fwd->next_id;
   g_array_append_val (fwd->subscribers, s);
@@ -224,6 +274,69 @@ cr_forward_remove (CrForward *fwd, guint id)
   }
   g_mutex_unlock (&fwd->lock);
   return found;
+}
+
+/* Removes the subscribers for which @pred holds (under the lock); returns how many. */
+static guint
+forward_remove_where (CrForward *fwd, gboolean (*pred) (const Subscriber *, gconstpointer),
+                      gconstpointer data)
+{
+  guint removed = 0;
+  g_mutex_lock (&fwd->lock);
+  for (guint i = fwd->subscribers->len; i-- > 0;) {
+    Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
+    if (pred (s, data)) {
+      subscriber_clear (s);
+      g_array_remove_index (fwd->subscribers, i);
+      removed++;
+    }
+  }
+  g_mutex_unlock (&fwd->lock);
+  return removed;
+}
+
+static gboolean
+subscriber_of_task (const Subscriber *s, gconstpointer task_id)
+{
+  return s->task_id != NULL && g_strcmp0 (s->task_id, task_id) == 0;
+}
+
+guint
+cr_forward_remove_task (CrForward *fwd, const char *task_id)
+{
+  return task_id != NULL ? forward_remove_where (fwd, subscriber_of_task, task_id) : 0;
+}
+
+guint
+cr_forward_take_dropped (CrForward *fwd)
+{
+  g_mutex_lock (&fwd->lock);
+  guint n = fwd->dropped;
+  fwd->dropped = 0;
+  g_mutex_unlock (&fwd->lock);
+  return n;
+}
+
+static void
+forward_subscriber_info_clear (gpointer data)
+{
+  g_free (((CrForwardSubscriber *)data)->task_id);
+}
+
+GArray *
+cr_forward_list (CrForward *fwd)
+{
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (CrForwardSubscriber));
+  g_array_set_clear_func (out, forward_subscriber_info_clear);
+  g_mutex_lock (&fwd->lock);
+  for (guint i = 0; i < fwd->subscribers->len; i++) {
+    const Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
+    CrForwardSubscriber info
+        = { s->id, g_strdup (s->task_id), s->rtp_port, s->rtcp_port, s->packets };
+    g_array_append_val (out, info);
+  }
+  g_mutex_unlock (&fwd->lock);
+  return out;
 }
 
 guint
@@ -293,8 +406,8 @@ cr_forward_tick (CrForward *fwd, GObject *rtp_session, gint64 now_us)
   g_mutex_lock (&fwd->lock);
   for (guint i = 0; i < fwd->subscribers->len; i++) {
     Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
-    if (s->rtcp != NULL)
-      g_socket_send_to (fwd->socket, s->rtcp, data, len, NULL, NULL);
+    if (s->rtcp != NULL && !s->unreachable)
+      g_socket_send (s->rtcp, data, len, NULL, NULL);
   }
   g_mutex_unlock (&fwd->lock);
 }

@@ -7,7 +7,14 @@
  * of the publisher are re-sent to each subscriber's RTCP port (same SSRC and timestamps, since
  * packets are forwarded unchanged), so a recorder can map RTP time to wall-clock time and
  * lip-sync audio with video. A new subscriber triggers keyframe requests (PLI/FIR upstream)
- * until a keyframe has passed. */
+ * until a keyframe has passed.
+ *
+ * Each subscriber belongs to a task (the recording that asked for it) and has its own UDP socket
+ * connected to its port: on loopback a port nobody listens on answers ICMP port unreachable, which
+ * a connected socket reports as ECONNREFUSED on a following send (an unconnected, shared socket
+ * never would, and with IP_RECVERR its pending error would fail the next send to *another*
+ * subscriber). A subscriber refused for more than CR_FORWARD_REFUSED_US is dropped: the forwards
+ * of a worker that died stop within that time, whoever tells the ingest. */
 #pragma once
 
 #include <gio/gio.h>
@@ -17,14 +24,33 @@ G_BEGIN_DECLS
 
 typedef struct _CrForward CrForward;
 
-/* A forward for the RTP leaving @pad (a webrtcbin src pad), sending with @socket (an unbound UDP
- * socket shared by all forwards). @encoding: "H264", "VP8" or "OPUS". */
-CrForward *cr_forward_new (GstPad *pad, GSocket *socket, const char *encoding, gboolean is_video);
+/* A forward for the RTP leaving @pad (a webrtcbin src pad). @encoding: "H264", "VP8" or "OPUS". */
+CrForward *cr_forward_new (GstPad *pad, const char *encoding, gboolean is_video);
 void cr_forward_free (CrForward *fwd);
 
-/* Adds a subscriber; returns its id (> 0). @rtcp_port may be 0 (no sender reports). */
-guint cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port);
+/* Refusals (ECONNREFUSED) for this long, with no refusal-free second between, drop a subscriber
+ * (from the packet path, at once). */
+#define CR_FORWARD_REFUSED_US (3 * G_USEC_PER_SEC / 2)
+
+/* Adds a subscriber of task @task_id (NULL: of no task) on 127.0.0.1; returns its id (> 0), or
+ * 0 with @error if its sockets cannot be made. @rtcp_port may be 0 (no sender reports). */
+guint cr_forward_add (CrForward *fwd, guint16 rtp_port, guint16 rtcp_port, const char *task_id,
+                      GError **error);
 gboolean cr_forward_remove (CrForward *fwd, guint id);
+/* Removes every subscriber of task @task_id; returns how many. */
+guint cr_forward_remove_task (CrForward *fwd, const char *task_id);
+/* How many subscribers were dropped as unreachable (see above) since the last call. */
+guint cr_forward_take_dropped (CrForward *fwd);
+
+/* A subscriber as listed by cr_forward_list. */
+typedef struct {
+  guint id;
+  char *task_id; /* NULL if none */
+  guint16 rtp_port, rtcp_port;
+  guint64 packets; /* RTP packets sent to it */
+} CrForwardSubscriber;
+/* The subscribers now (a copy): array of CrForwardSubscriber, freed with g_array_unref. */
+GArray *cr_forward_list (CrForward *fwd);
 /* Asks the publisher for a keyframe (PLI/FIR), repeated until one has passed (video only). */
 void cr_forward_request_keyframe (CrForward *fwd);
 guint cr_forward_subscriber_count (CrForward *fwd);

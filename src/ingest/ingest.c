@@ -1,10 +1,14 @@
 /* Ingest state: the publishers table, their sessions' lifecycle, the once-a-second watchdog.
  *
- * Why a watchdog: GStreamer 1.22 has no ICE consent freshness, so a publisher that vanishes
- * without DELETE is noticed only because its RTP stops. Every second each session is checked:
- * not connected within ingest-connect-timeout, or silent for ingest-media-timeout, ends it; the
- * room is updated and the resources freed. The same tick re-sends sender reports and keyframe
- * requests for the forwards, and destroys rooms idle for room-idle-timeout. */
+ * A session lives as long as its connection: it ends on DELETE, when the peer closes DTLS or ICE
+ * fails (session.c), or when nothing at all has come from the peer for ingest-liveness-timeout
+ * (default 30 s). Why a watchdog for the last: GStreamer 1.22 has no ICE consent freshness, so a
+ * publisher that vanishes without DELETE (killed, unplugged) is noticed only because its packets
+ * stop. RTP alone would not do: a publisher with camera and microphone off sends no RTP but stays
+ * in the room, its RTCP keeps it alive. Every second each session is checked: not connected within
+ * ingest-connect-timeout, or silent for ingest-liveness-timeout, ends it; the room is updated and
+ * the resources freed. The same tick re-sends sender reports and keyframe requests for the
+ * forwards, and destroys rooms idle for room-idle-timeout. */
 #include "ingest/ingest_private.h"
 
 #include <gst/gst.h>
@@ -146,8 +150,7 @@ cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *ke
   g_hash_table_insert (ingest->publishers, pub->id, pub);
   pub->pending = g_object_ref (msg);
   soup_server_message_pause (msg);
-  CrIngestSessionSettings settings
-      = { (guint)ingest->config->ingest_jitter_latency, ingest->socket };
+  CrIngestSessionSettings settings = { (guint)ingest->config->ingest_jitter_latency };
   pub->session = cr_ingest_session_start (pub->id, g_steal_pointer (&owned), &settings,
                                           ingest_on_ready, ingest_on_lost, pub);
 }
@@ -182,13 +185,31 @@ ingest_close_hook (gpointer publisher, const char *reason, gpointer data)
   g_idle_add (ingest_end_later, req);
 }
 
+/* A track is active while its RTP arrived within this window (a camera or microphone turned off
+ * sends none; the lowest frame rates send a packet at least every 1 s). */
+#define MEDIA_ACTIVE_US (2 * G_USEC_PER_SEC)
+
+/* Tells the room whether the publisher's audio and video arrive now (MEDIA events on changes). */
+static void
+ingest_update_media (CrIngest *ingest, CrPublisher *pub, gint64 now)
+{
+  gboolean active[2] = { FALSE, FALSE };
+  for (int video = 0; video < 2; video++) {
+    CrForward *fwd = cr_ingest_session_forward (pub->session, video);
+    gint64 last = fwd != NULL ? cr_forward_last_packet_us (fwd) : 0;
+    active[video] = last != 0 && now - last < MEDIA_ACTIVE_US;
+  }
+  CrRoomKey key = publisher_key (pub);
+  cr_room_set_media (ingest->rooms, &key, pub->user_id, pub->stream, pub, active[0], active[1]);
+}
+
 static gboolean
 ingest_tick (gpointer data)
 {
   CrIngest *ingest = data;
   gint64 now = g_get_monotonic_time ();
   gint64 connect_us = ingest->config->ingest_connect_timeout * G_USEC_PER_SEC;
-  gint64 media_us = ingest->config->ingest_media_timeout * G_USEC_PER_SEC;
+  gint64 liveness_us = ingest->config->ingest_liveness_timeout * G_USEC_PER_SEC;
   g_autoptr (GPtrArray) ending = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) reasons = g_ptr_array_new ();
   GHashTableIter it;
@@ -199,19 +220,28 @@ ingest_tick (gpointer data)
     CrIngestSession *s = pub->session;
     if (s == NULL || pub->pending != NULL)
       continue;
-    gint64 last = cr_ingest_session_last_media_us (s);
+    gint64 last = MAX (cr_ingest_session_last_rx_us (s), cr_ingest_session_last_media_us (s));
     gint64 since = last != 0 ? last : cr_ingest_session_started_us (s);
     const char *reason = NULL;
-    if (!cr_ingest_session_connected (s) && last == 0
+    if (!cr_ingest_session_connected (s) && cr_ingest_session_last_media_us (s) == 0
         && now - cr_ingest_session_started_us (s) > connect_us)
       reason = "connect-timeout";
-    else if (now - since > media_us)
-      reason = "media-timeout";
+    else if (now - since > liveness_us)
+      reason = "liveness-timeout";
     if (reason != NULL) {
       g_ptr_array_add (ending, g_strdup (pub->id));
       g_ptr_array_add (reasons, (gpointer)reason);
     } else {
       cr_ingest_session_tick (s, now);
+      ingest_update_media (ingest, pub, now);
+      for (int video = 0; video < 2; video++) {
+        CrForward *fwd = cr_ingest_session_forward (s, video);
+        guint dropped = fwd != NULL ? cr_forward_take_dropped (fwd) : 0;
+        if (dropped > 0)
+          g_info ("forward: %u subscriber(s) of the %s of session %s dropped: their port refuses "
+                  "packets (the worker is gone)",
+                  dropped, video ? "video" : "audio", pub->id);
+      }
     }
   }
   for (guint i = 0; i < ending->len; i++)
@@ -251,17 +281,11 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http
                  "gstreamer1.0-nice)");
     return NULL;
   }
-  GSocket *sock
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
-  if (sock == NULL)
-    return NULL;
-  g_socket_set_blocking (sock, FALSE);
   CrIngest *ingest = g_new0 (CrIngest, 1);
   ingest->config = config;
   ingest->rooms = rooms;
   ingest->http = http;
   ingest->internal_token = g_strdup (internal_token);
-  ingest->socket = sock;
   ingest->publishers = g_hash_table_new (g_str_hash, g_str_equal);
   cr_room_registry_set_close_hook (rooms, ingest_close_hook, ingest);
   cr_whip_register (ingest);
@@ -279,6 +303,7 @@ cr_ingest_free (CrIngest *ingest)
   g_source_remove (ingest->tick_id);
   g_thread_join (ingest->prewarm); /* exiting under a thread that is loading plugins crashes */
   cr_room_registry_set_close_hook (ingest->rooms, NULL, NULL);
+  cr_internal_api_unregister (ingest);
   g_autofree gpointer *ids = g_hash_table_get_keys_as_array (ingest->publishers, NULL);
   g_auto (GStrv) copies = g_strdupv ((char **)ids);
   for (char **id = copies; *id != NULL; id++)
@@ -286,7 +311,6 @@ cr_ingest_free (CrIngest *ingest)
   cr_http_server_remove_handler (ingest->http, "/whip");
   cr_http_server_remove_handler (ingest->http, "/internal");
   g_hash_table_unref (ingest->publishers);
-  g_object_unref (ingest->socket);
   g_free (ingest->internal_token);
   g_free (ingest);
 }
@@ -295,4 +319,23 @@ guint
 cr_ingest_session_count (CrIngest *ingest)
 {
   return g_hash_table_size (ingest->publishers);
+}
+
+void
+cr_ingest_end_task_forwards (CrIngest *ingest, const char *task_id)
+{
+  guint removed = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ingest->publishers);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    CrPublisher *pub = value;
+    for (int video = 0; video < 2 && pub->session != NULL; video++) {
+      CrForward *fwd = cr_ingest_session_forward (pub->session, video);
+      if (fwd != NULL)
+        removed += cr_forward_remove_task (fwd, task_id);
+    }
+  }
+  if (removed > 0)
+    g_info ("forward: %u forward(s) of task %s removed", removed, task_id);
 }

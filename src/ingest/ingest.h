@@ -26,4 +26,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrIngest, cr_ingest_free)
 
 guint cr_ingest_session_count (CrIngest *ingest);
 
+/* Removes every forward that task @task_id asked for (its worker exited). Forwards of a worker
+ * that died also stop by themselves once their ports refuse packets (forward.h). */
+void cr_ingest_end_task_forwards (CrIngest *ingest, const char *task_id);
+
 G_END_DECLS

@@ -25,10 +25,12 @@ struct _CrIngest {
   CrRoomRegistry *rooms;
   CrHttpServer *http;
   char *internal_token;
-  GSocket *socket;        /* UDP, shared by all forwards */
   GHashTable *publishers; /* id -> CrPublisher */
   guint tick_id;
   GThread *prewarm;
+  GPtrArray *room_waiters; /* held GET /internal/rooms/...?wait= requests (internal_api.c) */
+  gint wake_queued;        /* atomic: a look at the waiters is scheduled */
+  guint wake_id;
 };
 
 /* Starts a session for an authenticated, parsed offer; replies to @msg when answered. */
@@ -39,6 +41,8 @@ gboolean cr_ingest_end (CrIngest *ingest, const char *id, const char *reason);
 
 void cr_whip_register (CrIngest *ingest);
 void cr_internal_api_register (CrIngest *ingest);
+/* Answers the held requests (503) and stops following the rooms. */
+void cr_internal_api_unregister (CrIngest *ingest);
 
 /* A text/plain HTTP error, with Connection: close (libsoup 3.2 keeps sockets of idle WHIP
  * clients otherwise). */

@@ -4,14 +4,19 @@
  * the room), and loopback HTTP with a per-daemon token (data-dir/internal.token, mode 0600) is
  * the simplest channel both sides already speak. Calls from other hosts or without the token are
  * refused with 403.
- *   GET    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}?after=SEQ
+ *   GET    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}?after=SEQ[&wait=MS]
  *          -> {"Exists","LastSeq","Streams":[...],"Events":[...]}
- *          (and "Members":[{"UserId","TaskId"}])
+ *          (and "Members":[{"UserId","TaskId"}]). With wait=MS (at most 30000) the request is held
+ *          until the room has an event after SEQ or MS passed: room changes are pushed, not
+ *          polled. The message is paused, so the main loop goes on; the registry's change hook
+ *          makes the held requests look again.
  *   PUT    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId}?task=TaskId
  *          -> {"LastSeq"} (a recording robot joins without publishing; 409 if that id publishes)
  *   DELETE /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}/members/{UserId}?task=TaskId
  *   POST   /internal/forwards  {"SdkAppId","StrRoom","RoomId","UserId","Stream","Media",
- *                               "RtpPort","RtcpPort"} -> 201 {"ForwardId","Caps","Ssrc"}
+ *                               "RtpPort","RtcpPort","TaskId"} -> 201 {"ForwardId","Caps","Ssrc"}
+ *   GET    /internal/forwards -> {"Forwards":[{"ForwardId","TaskId","UserId","Stream","Media",
+ *                               "RtpPort","RtcpPort","Packets"}]} (introspection, for tests)
  *   DELETE /internal/forwards/{ForwardId}
  *   POST   /internal/forwards/{ForwardId}/keyframe -> 202 (asks the publisher for a keyframe) */
 #include <string.h>
@@ -36,14 +41,22 @@ event_to_json (const CrRoomEvent *ev)
   json_object_set_string_member (o, "Type", cr_room_event_type_name (ev->type));
   if (ev->user_id != NULL)
     json_object_set_string_member (o, "UserId", ev->user_id);
-  if (ev->type == CR_ROOM_EVENT_PUBLISH || ev->type == CR_ROOM_EVENT_UNPUBLISH)
+  if (ev->type == CR_ROOM_EVENT_PUBLISH || ev->type == CR_ROOM_EVENT_UNPUBLISH
+      || ev->type == CR_ROOM_EVENT_MEDIA)
     json_object_set_string_member (o, "Stream", cr_stream_kind_name (ev->stream));
   if (ev->type == CR_ROOM_EVENT_PUBLISH) {
     json_object_set_boolean_member (o, "HasAudio", ev->has_audio);
     json_object_set_boolean_member (o, "HasVideo", ev->has_video);
   }
+  if (ev->type == CR_ROOM_EVENT_MEDIA) {
+    json_object_set_boolean_member (o, "AudioActive", ev->has_audio);
+    json_object_set_boolean_member (o, "VideoActive", ev->has_video);
+  }
   if (ev->reason != NULL)
     json_object_set_string_member (o, "Reason", ev->reason);
+  if (ev->type == CR_ROOM_EVENT_KICK || ev->type == CR_ROOM_EVENT_DISMISS
+      || ev->type == CR_ROOM_EVENT_DESTROY)
+    json_object_set_string_member (o, "Origin", cr_room_origin_name (ev->origin));
   return o;
 }
 
@@ -88,24 +101,15 @@ internal_room_key (SoupServerMessage *msg, char **seg, CrRoomKey *key)
   return TRUE;
 }
 
+/* The room's state and its events after @after. */
 static void
-internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable *query)
+internal_room_reply (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *key, guint64 after)
 {
-  guint64 after = 0;
-  const char *after_text = query != NULL ? g_hash_table_lookup (query, "after") : NULL;
-  CrRoomKey key;
-  if (!internal_room_key (msg, seg, &key))
-    return;
-  if (after_text != NULL
-      && !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXUINT64, &after, NULL)) {
-    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "after= takes an event sequence number");
-    return;
-  }
   guint64 last = 0;
-  g_autoptr (GPtrArray) events = cr_room_events_since (ingest->rooms, &key, after, &last);
-  g_autoptr (GPtrArray) streams = cr_room_list_streams (ingest->rooms, &key);
+  g_autoptr (GPtrArray) events = cr_room_events_since (ingest->rooms, key, after, &last);
+  g_autoptr (GPtrArray) streams = cr_room_list_streams (ingest->rooms, key);
   g_autoptr (JsonObject) reply = json_object_new ();
-  json_object_set_boolean_member (reply, "Exists", events != NULL);
+  json_object_set_boolean_member (reply, "Exists", cr_room_exists (ingest->rooms, key));
   json_object_set_int_member (reply, "LastSeq", (gint64)last);
   JsonArray *sa = json_array_new ();
   for (guint i = 0; streams != NULL && i < streams->len; i++) {
@@ -116,12 +120,14 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
     json_object_set_boolean_member (o, "HasAudio", rs->has_audio);
     json_object_set_boolean_member (o, "HasVideo", rs->has_video);
     json_object_set_int_member (o, "Since", rs->since_ms);
+    json_object_set_boolean_member (o, "AudioActive", rs->audio_active);
+    json_object_set_boolean_member (o, "VideoActive", rs->video_active);
     json_object_set_int_member (o, "RxBytes", (gint64)internal_rx_bytes (rs->publisher));
     internal_add_caps (o, rs->publisher);
     json_array_add_object_element (sa, o);
   }
   json_object_set_array_member (reply, "Streams", sa);
-  g_autoptr (GPtrArray) members = cr_room_list_members (ingest->rooms, &key);
+  g_autoptr (GPtrArray) members = cr_room_list_members (ingest->rooms, key);
   JsonArray *ma = json_array_new ();
   for (guint i = 0; members != NULL && i + 1 < members->len; i += 2) {
     JsonObject *o = json_object_new ();
@@ -135,6 +141,148 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
     json_array_add_object_element (ea, event_to_json (g_ptr_array_index (events, i)));
   json_object_set_array_member (reply, "Events", ea);
   internal_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
+/* ---- held requests (?wait=MS) ---- */
+
+#define WAIT_MAX_MS 30000
+
+typedef struct {
+  CrIngest *ingest;
+  SoupServerMessage *msg;
+  guint64 sdk_app_id;
+  gboolean string_room;
+  char *room_id;
+  guint64 after;
+  guint timeout_id;
+  gulong finished_id;
+} Waiter;
+
+static CrRoomKey
+waiter_key (const Waiter *w)
+{
+  return (CrRoomKey){ w->sdk_app_id, w->string_room, w->room_id };
+}
+
+static gboolean
+waiter_has_news (Waiter *w)
+{
+  CrRoomKey key = waiter_key (w);
+  g_autoptr (GPtrArray) events = cr_room_events_since (w->ingest->rooms, &key, w->after, NULL);
+  return events != NULL && events->len > 0;
+}
+
+/* Forgets @w (removed from the list by the caller or here) without touching its message's I/O. */
+static void
+waiter_free (Waiter *w)
+{
+  if (w->timeout_id != 0)
+    g_source_remove (w->timeout_id);
+  g_signal_handler_disconnect (w->msg, w->finished_id);
+  g_object_unref (w->msg);
+  g_free (w->room_id);
+  g_free (w);
+}
+
+/* Answers @w as an unheld request would be answered now, and lets the message go. */
+static void
+waiter_answer (Waiter *w)
+{
+  g_ptr_array_remove_fast (w->ingest->room_waiters, w);
+  CrRoomKey key = waiter_key (w);
+  internal_room_reply (w->ingest, w->msg, &key, w->after);
+  soup_server_message_unpause (w->msg);
+  waiter_free (w);
+}
+
+static gboolean
+waiter_on_timeout (gpointer data)
+{
+  Waiter *w = data;
+  w->timeout_id = 0;
+  waiter_answer (w);
+  return G_SOURCE_REMOVE;
+}
+
+/* The message ended without our answer (the server is closing it): forget it. */
+static void
+waiter_on_finished (SoupServerMessage *msg, gpointer data)
+{
+  Waiter *w = data;
+  g_ptr_array_remove_fast (w->ingest->room_waiters, w);
+  waiter_free (w);
+}
+
+static gboolean
+internal_wake_waiters (gpointer data)
+{
+  CrIngest *ingest = data;
+  ingest->wake_id = 0;
+  g_atomic_int_set (&ingest->wake_queued, 0);
+  g_autoptr (GPtrArray) ready = g_ptr_array_new ();
+  for (guint i = 0; i < ingest->room_waiters->len; i++) {
+    Waiter *w = g_ptr_array_index (ingest->room_waiters, i);
+    if (waiter_has_news (w))
+      g_ptr_array_add (ready, w);
+  }
+  for (guint i = 0; i < ready->len; i++)
+    waiter_answer (g_ptr_array_index (ready, i));
+  return G_SOURCE_REMOVE;
+}
+
+/* The registry's change hook (any thread): look at the held requests from the main loop, once
+ * for however many changes came meanwhile. */
+static void
+internal_on_room_change (gpointer data)
+{
+  CrIngest *ingest = data;
+  if (ingest->room_waiters->len > 0
+      && g_atomic_int_compare_and_exchange (&ingest->wake_queued, 0, 1))
+    ingest->wake_id = g_idle_add_full (G_PRIORITY_DEFAULT, internal_wake_waiters, ingest, NULL);
+}
+
+static void
+internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable *query)
+{
+  guint64 after = 0, wait_ms = 0;
+  const char *after_text = query != NULL ? g_hash_table_lookup (query, "after") : NULL;
+  const char *wait_text = query != NULL ? g_hash_table_lookup (query, "wait") : NULL;
+  CrRoomKey key;
+  if (!internal_room_key (msg, seg, &key))
+    return;
+  if (after_text != NULL
+      && !g_ascii_string_to_unsigned (after_text, 10, 0, G_MAXUINT64, &after, NULL)) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "after= takes an event sequence number");
+    return;
+  }
+  if (wait_text != NULL
+      && !g_ascii_string_to_unsigned (wait_text, 10, 0, G_MAXUINT64, &wait_ms, NULL)) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "wait= takes milliseconds");
+    return;
+  }
+  wait_ms = MIN (wait_ms, WAIT_MAX_MS);
+  Waiter probe = { .ingest = ingest,
+                   .msg = msg,
+                   .sdk_app_id = key.sdk_app_id,
+                   .string_room = key.string_room,
+                   .room_id = (char *)key.room_id,
+                   .after = after };
+  if (wait_ms == 0 || waiter_has_news (&probe)) {
+    internal_room_reply (ingest, msg, &key, after);
+    return;
+  }
+  Waiter *w = g_new0 (Waiter, 1);
+  *w = probe;
+  w->msg = g_object_ref (msg);
+  w->room_id = g_strdup (key.room_id);
+  w->timeout_id = g_timeout_add ((guint)wait_ms, waiter_on_timeout, w);
+  w->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (waiter_on_finished), w);
+  /* The API's idle timeout (api-timeout) would cut a held request short. */
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock != NULL)
+    g_socket_set_timeout (sock, 0);
+  g_ptr_array_add (ingest->room_waiters, w);
+  soup_server_message_pause (msg);
 }
 
 /* seg: rooms {SdkAppId} {room|str-room} {RoomId} members {UserId} */
@@ -211,6 +359,7 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
   }
   gboolean string_room = cr_json_get_bool (req, "StrRoom");
   gboolean video = strcmp (media, "video") == 0;
+  const char *task_id = cr_json_get_string (req, "TaskId"); /* the owner, optional */
   CrPublisher *pub
       = internal_find_publisher (ingest, (guint64)app, string_room, room, user, stream);
   CrForward *fwd = pub != NULL && pub->session != NULL
@@ -222,15 +371,21 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
                            media);
     return;
   }
-  guint id = cr_forward_add (fwd, (guint16)rtp, (guint16)rtcp);
+  guint id = cr_forward_add (fwd, (guint16)rtp, (guint16)rtcp, task_id, &error);
+  if (id == 0) {
+    cr_ingest_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "cannot forward: %s",
+                           error->message);
+    return;
+  }
   g_autofree char *forward_id = g_strdup_printf ("%s-%c-%u", pub->id, video ? 'v' : 'a', id);
   g_autofree char *caps = cr_forward_caps_string (fwd);
   g_autoptr (JsonObject) reply = json_object_new ();
   json_object_set_string_member (reply, "ForwardId", forward_id);
   json_object_set_string_member (reply, "Caps", caps != NULL ? caps : "");
   json_object_set_int_member (reply, "Ssrc", cr_forward_ssrc (fwd));
-  g_info ("forward %s: %s %s of user %s to 127.0.0.1:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
-          forward_id, stream_name, media, user, rtp, rtcp);
+  g_info ("forward %s: %s %s of user %s to 127.0.0.1:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+          " for task %s",
+          forward_id, stream_name, media, user, rtp, rtcp, task_id != NULL ? task_id : "-");
   internal_reply_json (msg, SOUP_STATUS_CREATED, reply);
 }
 
@@ -276,6 +431,41 @@ internal_forward_keyframe (CrIngest *ingest, SoupServerMessage *msg, const char 
   soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
 }
 
+/* Every forward subscriber now, with its task: what a worker holds, and what is gone. */
+static void
+internal_forward_list (CrIngest *ingest, SoupServerMessage *msg)
+{
+  JsonArray *list = json_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ingest->publishers);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    CrPublisher *pub = value;
+    for (int video = 0; video < 2 && pub->session != NULL; video++) {
+      CrForward *fwd = cr_ingest_session_forward (pub->session, video);
+      g_autoptr (GArray) subs = fwd != NULL ? cr_forward_list (fwd) : NULL;
+      for (guint i = 0; subs != NULL && i < subs->len; i++) {
+        const CrForwardSubscriber *sub = &g_array_index (subs, CrForwardSubscriber, i);
+        JsonObject *o = json_object_new ();
+        g_autofree char *id = g_strdup_printf ("%s-%c-%u", pub->id, video ? 'v' : 'a', sub->id);
+        json_object_set_string_member (o, "ForwardId", id);
+        if (sub->task_id != NULL)
+          json_object_set_string_member (o, "TaskId", sub->task_id);
+        json_object_set_string_member (o, "UserId", pub->user_id);
+        json_object_set_string_member (o, "Stream", cr_stream_kind_name (pub->stream));
+        json_object_set_string_member (o, "Media", video ? "video" : "audio");
+        json_object_set_int_member (o, "RtpPort", sub->rtp_port);
+        json_object_set_int_member (o, "RtcpPort", sub->rtcp_port);
+        json_object_set_int_member (o, "Packets", (gint64)sub->packets);
+        json_array_add_object_element (list, o);
+      }
+    }
+  }
+  g_autoptr (JsonObject) reply = json_object_new ();
+  json_object_set_array_member (reply, "Forwards", list);
+  internal_reply_json (msg, SOUP_STATUS_OK, reply);
+}
+
 static void
 internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
                  gpointer data)
@@ -305,6 +495,8 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
     internal_member (ingest, msg, raw, query, strcmp (method, "PUT") == 0);
   else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "POST") == 0)
     internal_forward_add (ingest, msg);
+  else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "GET") == 0)
+    internal_forward_list (ingest, msg);
   else if (n == 2 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "DELETE") == 0)
     internal_forward_remove (ingest, msg, raw[1]);
   else if (n == 3 && strcmp (raw[0], "forwards") == 0 && strcmp (raw[2], "keyframe") == 0
@@ -317,5 +509,23 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
 void
 cr_internal_api_register (CrIngest *ingest)
 {
+  ingest->room_waiters = g_ptr_array_new ();
+  cr_room_registry_set_change_hook (ingest->rooms, internal_on_room_change, ingest);
   cr_http_server_add_handler (ingest->http, "/internal", internal_handle, ingest);
+}
+
+void
+cr_internal_api_unregister (CrIngest *ingest)
+{
+  cr_room_registry_set_change_hook (ingest->rooms, NULL, NULL);
+  if (ingest->wake_id != 0)
+    g_source_remove (ingest->wake_id);
+  ingest->wake_id = 0;
+  while (ingest->room_waiters->len > 0) {
+    Waiter *w = g_ptr_array_steal_index_fast (ingest->room_waiters, 0);
+    cr_ingest_reply_error (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the server is stopping");
+    soup_server_message_unpause (w->msg);
+    waiter_free (w);
+  }
+  g_ptr_array_unref (ingest->room_waiters);
 }

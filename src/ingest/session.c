@@ -15,7 +15,6 @@ struct _CrIngestSession {
   GMainContext *context;
   GstElement *pipeline;
   GstElement *webrtc;
-  GSocket *socket;
   CrSessionReadyFunc ready;
   CrSessionLostFunc lost;
   gpointer user_data;
@@ -23,7 +22,9 @@ struct _CrIngestSession {
   gboolean answered; /* ready was called */
   gboolean stopping;
   gint connected;         /* atomic */
-  GMutex lock;            /* forwards */
+  gint peer_closed;       /* atomic: a DTLS alert came after the handshake */
+  GMutex lock;            /* forwards, last_rx_us */
+  gint64 last_rx_us;      /* newest packet of any kind from the peer but STUN, 0 before */
   CrForward *forwards[2]; /* [0] audio, [1] video */
   gint refs;              /* the session + pending main-context calls */
 };
@@ -45,7 +46,6 @@ session_unref (CrIngestSession *s)
   g_mutex_clear (&s->lock);
   if (s->pipeline != NULL)
     gst_object_unref (s->pipeline);
-  g_clear_object (&s->socket);
   g_main_context_unref (s->context);
   cr_sdp_offer_free (s->offer);
   g_free (s->id);
@@ -172,7 +172,7 @@ session_on_pad_added (GstElement *webrtc, GstPad *pad, gpointer data)
   gst_object_unref (sinkpad);
   g_mutex_lock (&s->lock);
   if (s->forwards[video] == NULL)
-    s->forwards[video] = cr_forward_new (pad, s->socket, encoding != NULL ? encoding : "", video);
+    s->forwards[video] = cr_forward_new (pad, encoding != NULL ? encoding : "", video);
   g_mutex_unlock (&s->lock);
   g_debug ("session %s: %s track %s arrived", s->id, video ? "video" : "audio", encoding);
 }
@@ -199,6 +199,63 @@ session_on_ice_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
   g_object_get (webrtc, "ice-connection-state", &state, NULL);
   if (state == GST_WEBRTC_ICE_CONNECTION_STATE_FAILED)
     session_hop (s, NULL, NULL, "ice-failed");
+}
+
+/* ---- liveness: every packet the peer sends ----
+ *
+ * GStreamer 1.22's webrtcbin creates its libnice agent without RFC 7675 consent freshness (a
+ * construct-only agent option), and libnice answers STUN checks inside the agent without telling
+ * anyone. What the peer sends besides STUN reaches the nicesrc of the ICE transport: DTLS records
+ * and SRTP/SRTCP (RFC 7983 demultiplexing: first byte 20..63 DTLS, 128..191 RTP/RTCP). A live
+ * WebRTC endpoint sends RTCP every few seconds even with camera and microphone off (RFC 3550
+ * reports; browsers every 1-5 s), so "nothing arrived at nicesrc for ingest-liveness-timeout"
+ * means the peer is gone. A DTLS alert record (content type 21) after the handshake is the peer
+ * closing the connection (close_notify) or failing it: the session ends at once. */
+
+static void
+session_on_rx (CrIngestSession *s, GstBuffer *buf)
+{
+  guint8 first = 0;
+  gboolean have = gst_buffer_extract (buf, 0, &first, 1) == 1;
+  g_mutex_lock (&s->lock);
+  s->last_rx_us = g_get_monotonic_time ();
+  g_mutex_unlock (&s->lock);
+  if (have && first == 21 && g_atomic_int_get (&s->connected)
+      && g_atomic_int_compare_and_exchange (&s->peer_closed, 0, 1))
+    session_hop (s, NULL, NULL, "closed");
+}
+
+static gboolean
+session_rx_list_item (GstBuffer **buf, guint idx, gpointer s)
+{
+  session_on_rx (s, *buf);
+  return TRUE;
+}
+
+static GstPadProbeReturn
+session_rx_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+    session_on_rx (data, GST_PAD_PROBE_INFO_BUFFER (info));
+  else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    gst_buffer_list_foreach (GST_PAD_PROBE_INFO_BUFFER_LIST (info), session_rx_list_item, data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* webrtcbin adds a nicesrc per ICE transport (one with max-bundle); the probe lives as long as
+ * the pipeline, which stops (state NULL) before the session is freed. */
+static void
+session_on_element_added (GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer data)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (factory == NULL || g_strcmp0 (GST_OBJECT_NAME (factory), "nicesrc") != 0)
+    return;
+  GstPad *src = gst_element_get_static_pad (element, "src");
+  if (src == NULL)
+    return;
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     session_rx_probe, data, NULL);
+  gst_object_unref (src);
 }
 
 /* ---- the answer ---- */
@@ -284,7 +341,6 @@ cr_ingest_session_start (const char *id, CrSdpOffer *offer, const CrIngestSessio
   s->id = g_strdup (id);
   s->offer = offer;
   s->context = g_main_context_ref_thread_default ();
-  s->socket = g_object_ref (settings->forward_socket);
   s->ready = ready;
   s->lost = lost;
   s->user_data = user_data;
@@ -297,6 +353,7 @@ cr_ingest_session_start (const char *id, CrSdpOffer *offer, const CrIngestSessio
     session_fail (s, "%s", "the GStreamer webrtcbin element is missing (gstreamer1.0-plugins-bad)");
     return s;
   }
+  g_signal_connect (s->pipeline, "deep-element-added", G_CALLBACK (session_on_element_added), s);
   gst_bin_add (GST_BIN (s->pipeline), s->webrtc);
   g_object_set (s->webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency",
                 settings->jitter_latency_ms, NULL);
@@ -330,6 +387,7 @@ cr_ingest_session_stop (CrIngestSession *s)
   s->stopping = TRUE;
   if (s->webrtc != NULL)
     g_signal_handlers_disconnect_by_data (s->webrtc, s);
+  g_signal_handlers_disconnect_by_data (s->pipeline, s);
   /* Streaming threads stop first, so no forward probe runs while the forwards are freed. */
   gst_element_set_state (s->pipeline, GST_STATE_NULL);
   g_mutex_lock (&s->lock);
@@ -368,6 +426,15 @@ cr_ingest_session_last_media_us (CrIngestSession *s)
     if (s->forwards[i] != NULL)
       last = MAX (last, cr_forward_last_packet_us (s->forwards[i]));
   }
+  g_mutex_unlock (&s->lock);
+  return last;
+}
+
+gint64
+cr_ingest_session_last_rx_us (CrIngestSession *s)
+{
+  g_mutex_lock (&s->lock);
+  gint64 last = s->last_rx_us;
   g_mutex_unlock (&s->lock);
   return last;
 }

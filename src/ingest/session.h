@@ -18,13 +18,13 @@ typedef struct _CrIngestSession CrIngestSession;
 
 typedef struct {
   guint jitter_latency_ms; /* webrtcbin jitterbuffer latency */
-  GSocket *forward_socket; /* shared UDP socket for the forwards */
 } CrIngestSessionSettings;
 
 /* @answer is the SDP answer, or NULL with @error. */
 typedef void (*CrSessionReadyFunc) (CrIngestSession *session, const char *answer,
                                     const GError *error, gpointer user_data);
-/* The peer's connection failed or closed (@reason: "ice-failed", "closed", ...). */
+/* The peer's connection failed or closed (@reason: "ice-failed", "connection-failed", "closed":
+ * a DTLS alert such as close_notify from the peer). */
 typedef void (*CrSessionLostFunc) (CrIngestSession *session, const char *reason,
                                    gpointer user_data);
 
@@ -41,6 +41,9 @@ gboolean cr_ingest_session_connected (CrIngestSession *session);
 gint64 cr_ingest_session_started_us (CrIngestSession *session);
 /* Monotonic microseconds of the newest media packet of any track, 0 before the first. */
 gint64 cr_ingest_session_last_media_us (CrIngestSession *session);
+/* Monotonic microseconds of the newest packet of any kind the peer sent (DTLS, RTP, RTCP; STUN
+ * is answered inside libnice, unseen), 0 before the first. See session.c "liveness". */
+gint64 cr_ingest_session_last_rx_us (CrIngestSession *session);
 /* The forward of the audio or video track, or NULL while that track has not arrived. */
 CrForward *cr_ingest_session_forward (CrIngestSession *session, gboolean video);
 /* Once a second: sender reports and keyframe retries of the forwards. */

@@ -6,6 +6,7 @@
 
 #include "common/json_util.h"
 #include "recorder/worker_private.h"
+#include "task/codes.h"
 
 /* ---- the daemon's internal API ---- */
 
@@ -100,8 +101,9 @@ worker_leave_room (Worker *w)
   w->joined = FALSE;
 }
 
-/* The room's events since the last poll: the robot kicked (LeaveCode 1) or the room dismissed
- * (2) ends the task. A registry that went back in time is a restarted daemon: join again. */
+/* The room's events since the last poll: the robot kicked (LeaveCode 1, or 3 by the server) or
+ * the room dismissed (2, or 4 by the server) or destroyed for idleness (100) ends the task. A
+ * registry that went back in time is a restarted daemon: join again. */
 void
 worker_follow_events (Worker *w, JsonObject *state)
 {
@@ -117,16 +119,25 @@ worker_follow_events (Worker *w, JsonObject *state)
   for (guint i = 0; events != NULL && i < json_array_get_length (events); i++) {
     JsonObject *ev = json_array_get_object_element (events, i);
     const char *type = cr_json_get_string (ev, "Type");
+    gboolean server = g_strcmp0 (cr_json_get_string (ev, "Origin"), "server") == 0;
+    if (w->leave_code >= 0)
+      break; /* the first reason stands */
     if (g_strcmp0 (type, "dismiss") == 0)
-      w->leave_code = CR_LEAVE_DISMISSED;
+      w->leave_code = server ? CR_LEAVE_SERVER_DISMISSED : CR_LEAVE_DISMISSED;
+    else if (g_strcmp0 (type, "destroy") == 0)
+      w->leave_code = CR_LEAVE_ROOM_TIMEOUT;
     else if (g_strcmp0 (type, "kick") == 0
              && g_strcmp0 (cr_json_get_string (ev, "UserId"), w->task->user_id) == 0)
-      w->leave_code = CR_LEAVE_KICKED;
+      w->leave_code = server ? CR_LEAVE_SERVER_KICKED : CR_LEAVE_KICKED;
   }
   w->room_seq = (guint64)last;
   if (w->leave_code >= 0) {
     g_info ("task %s: the robot %s (LeaveCode %d)", w->task->task_id,
-            w->leave_code == CR_LEAVE_KICKED ? "was kicked" : "left a dismissed room", w->leave_code);
+            w->leave_code == CR_LEAVE_KICKED || w->leave_code == CR_LEAVE_SERVER_KICKED
+                ? "was kicked"
+            : w->leave_code == CR_LEAVE_ROOM_TIMEOUT ? "left a room destroyed for idleness"
+                                                     : "left a dismissed room",
+            w->leave_code);
     w->joined = FALSE; /* out of the room already */
   }
 }

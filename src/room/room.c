@@ -9,6 +9,7 @@ G_DEFINE_QUARK (cr_room_error, cr_room_error)
 typedef struct {
   gboolean published;
   gboolean has_audio, has_video;
+  gboolean audio_active, video_active;
   gint64 since_ms;
   gpointer publisher;
 } Slot;
@@ -25,7 +26,8 @@ typedef struct {
   char *room_id;
   GHashTable *users;     /* user_id -> User */
   GQueue events;         /* CrRoomEvent, oldest first */
-  gint64 empty_since_ms; /* when it last became empty; 0 while something is published */
+  gint64 empty_since_ms; /* when its last stream stopped; 0 while something is published */
+  gint64 destroyed_ms;   /* when it was destroyed (its log is kept a while), 0 while it exists */
 } Room;
 
 struct _CrRoomRegistry {
@@ -36,6 +38,9 @@ struct _CrRoomRegistry {
   guint64 seq;
   CrRoomCloseFunc close_func;
   gpointer close_data;
+  CrRoomChangeFunc change_func;
+  gpointer change_data;
+  gboolean changed; /* an event was logged under the lock */
 };
 
 typedef struct {
@@ -108,6 +113,28 @@ cr_room_registry_free (CrRoomRegistry *reg)
 }
 
 void
+cr_room_registry_set_change_hook (CrRoomRegistry *reg, CrRoomChangeFunc func, gpointer user_data)
+{
+  g_mutex_lock (&reg->lock);
+  reg->change_func = func;
+  reg->change_data = user_data;
+  g_mutex_unlock (&reg->lock);
+}
+
+/* Unlocks, then tells the change hook if an event was logged meanwhile. */
+static void
+registry_unlock (CrRoomRegistry *reg)
+{
+  gboolean changed = reg->changed;
+  reg->changed = FALSE;
+  CrRoomChangeFunc func = reg->change_func;
+  gpointer data = reg->change_data;
+  g_mutex_unlock (&reg->lock);
+  if (changed && func != NULL)
+    func (data);
+}
+
+void
 cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func, gpointer user_data)
 {
   g_mutex_lock (&reg->lock);
@@ -116,11 +143,20 @@ cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func, gpoi
   g_mutex_unlock (&reg->lock);
 }
 
+/* The room, destroyed or not. */
 static Room *
-room_find (CrRoomRegistry *reg, const CrRoomKey *key)
+room_find_any (CrRoomRegistry *reg, const CrRoomKey *key)
 {
   g_autofree char *k = room_key_string (key);
   return g_hash_table_lookup (reg->rooms, k);
+}
+
+/* The room if it exists now. */
+static Room *
+room_find (CrRoomRegistry *reg, const CrRoomKey *key)
+{
+  Room *room = room_find_any (reg, key);
+  return room != NULL && room->destroyed_ms == 0 ? room : NULL;
 }
 
 static CrRoomEvent *
@@ -134,6 +170,7 @@ room_log (CrRoomRegistry *reg, Room *room, CrRoomEventType type, const char *use
   ev->user_id = g_strdup (user_id);
   ev->reason = g_strdup (reason);
   g_queue_push_tail (&room->events, ev);
+  reg->changed = TRUE;
   while (room->events.length > CR_ROOM_EVENT_LOG)
     cr_room_event_free (g_queue_pop_head (&room->events));
   return ev;
@@ -161,7 +198,11 @@ room_has_streams (Room *room)
 static Room *
 room_find_or_create (CrRoomRegistry *reg, const CrRoomKey *key)
 {
-  Room *room = room_find (reg, key);
+  Room *room = room_find_any (reg, key);
+  if (room != NULL && room->destroyed_ms != 0) { /* made anew, its log goes on */
+    room->destroyed_ms = 0;
+    room->empty_since_ms = reg->now_ms ();
+  }
   if (room == NULL) {
     room = g_new0 (Room, 1);
     room->sdk_app_id = key->sdk_app_id;
@@ -193,8 +234,6 @@ room_drop_user_if_gone (CrRoomRegistry *reg, Room *room, User *user, const char 
     return;
   room_log (reg, room, CR_ROOM_EVENT_LEAVE, user->user_id, reason);
   g_hash_table_remove (room->users, user->user_id);
-  if (g_hash_table_size (room->users) == 0)
-    room->empty_since_ms = reg->now_ms ();
 }
 
 gboolean
@@ -207,7 +246,7 @@ cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, co
   if (user != NULL && user_has_streams (user)) {
     g_set_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_USER_PRESENT,
                  "user %s already publishes in room %s", user_id, key->room_id);
-    g_mutex_unlock (&reg->lock);
+    registry_unlock (reg);
     return FALSE;
   }
   if (user == NULL)
@@ -216,7 +255,7 @@ cr_room_join (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, co
   user->member = g_strdup (owner);
   if (last_seq != NULL)
     *last_seq = reg->seq;
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   return TRUE;
 }
 
@@ -230,7 +269,7 @@ cr_room_leave (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id, c
     g_clear_pointer (&user->member, g_free);
     room_drop_user_if_gone (reg, room, user, "left");
   }
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
 }
 
 gboolean
@@ -245,7 +284,7 @@ cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
     g_set_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_STREAM_TAKEN,
                  "user %s already publishes the %s stream in room %s", user_id,
                  cr_stream_kind_name (stream), key->room_id);
-    g_mutex_unlock (&reg->lock);
+    registry_unlock (reg);
     return FALSE;
   }
   if (user == NULL)
@@ -256,12 +295,13 @@ cr_room_publish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
   slot->has_video = has_video;
   slot->publisher = publisher;
   slot->since_ms = reg->now_ms ();
+  slot->audio_active = slot->video_active = FALSE;
   CrRoomEvent *ev = room_log (reg, room, CR_ROOM_EVENT_PUBLISH, user_id, NULL);
   ev->stream = stream;
   ev->has_audio = has_audio;
   ev->has_video = has_video;
   room->empty_since_ms = 0;
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   return TRUE;
 }
 
@@ -281,7 +321,31 @@ cr_room_unpublish (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_i
     if (!room_has_streams (room))
       room->empty_since_ms = reg->now_ms ();
   }
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
+}
+
+gboolean
+cr_room_set_media (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id,
+                   CrStreamKind stream, gpointer publisher, gboolean audio_active,
+                   gboolean video_active)
+{
+  g_mutex_lock (&reg->lock);
+  Room *room = room_find (reg, key);
+  User *user = room != NULL ? g_hash_table_lookup (room->users, user_id) : NULL;
+  Slot *slot = user != NULL ? &user->slots[stream] : NULL;
+  gboolean logged = FALSE;
+  if (slot != NULL && slot->published && slot->publisher == publisher
+      && (slot->audio_active != !!audio_active || slot->video_active != !!video_active)) {
+    slot->audio_active = !!audio_active;
+    slot->video_active = !!video_active;
+    CrRoomEvent *ev = room_log (reg, room, CR_ROOM_EVENT_MEDIA, user_id, NULL);
+    ev->stream = stream;
+    ev->has_audio = slot->audio_active;
+    ev->has_video = slot->video_active;
+    logged = TRUE;
+  }
+  registry_unlock (reg);
+  return logged;
 }
 
 /* Collects the publishers of @user for closing outside the lock. */
@@ -321,12 +385,19 @@ int
 cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *const *user_ids,
                       GError **error)
 {
+  return cr_room_remove_users_by (reg, key, user_ids, CR_ROOM_ORIGIN_CLIENT, error);
+}
+
+int
+cr_room_remove_users_by (CrRoomRegistry *reg, const CrRoomKey *key, const char *const *user_ids,
+                         CrRoomOrigin origin, GError **error)
+{
   g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (PendingClose));
   int removed = 0;
   g_mutex_lock (&reg->lock);
   Room *room = room_find (reg, key);
   if (room == NULL) {
-    g_mutex_unlock (&reg->lock);
+    registry_unlock (reg);
     set_no_room (key, error);
     return -1;
   }
@@ -335,13 +406,13 @@ cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *con
     if (user == NULL)
       continue;
     removed++;
-    room_log (reg, room, CR_ROOM_EVENT_KICK, *id, "kicked");
+    room_log (reg, room, CR_ROOM_EVENT_KICK, *id, "kicked")->origin = origin;
     user_collect_publishers (user, "kicked", pending);
     /* A member is out at once; a publisher leaves when the ingest closes its sessions. */
     g_clear_pointer (&user->member, g_free);
     room_drop_user_if_gone (reg, room, user, "kicked");
   }
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   registry_close_pending (reg, pending);
   return removed;
 }
@@ -349,21 +420,27 @@ cr_room_remove_users (CrRoomRegistry *reg, const CrRoomKey *key, const char *con
 gboolean
 cr_room_dismiss (CrRoomRegistry *reg, const CrRoomKey *key, GError **error)
 {
+  return cr_room_dismiss_by (reg, key, CR_ROOM_ORIGIN_CLIENT, error);
+}
+
+gboolean
+cr_room_dismiss_by (CrRoomRegistry *reg, const CrRoomKey *key, CrRoomOrigin origin, GError **error)
+{
   g_autoptr (GArray) pending = g_array_new (FALSE, FALSE, sizeof (PendingClose));
   g_mutex_lock (&reg->lock);
   Room *room = room_find (reg, key);
   if (room == NULL) {
-    g_mutex_unlock (&reg->lock);
+    registry_unlock (reg);
     set_no_room (key, error);
     return FALSE;
   }
-  room_log (reg, room, CR_ROOM_EVENT_DISMISS, NULL, "dismissed");
+  room_log (reg, room, CR_ROOM_EVENT_DISMISS, NULL, "dismissed")->origin = origin;
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init (&it, room->users);
   while (g_hash_table_iter_next (&it, NULL, &value))
     user_collect_publishers (value, "dismissed", pending);
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   registry_close_pending (reg, pending);
   return TRUE;
 }
@@ -404,6 +481,8 @@ cr_room_list_streams (CrRoomRegistry *reg, const CrRoomKey *key)
         rs->has_video = slot->has_video;
         rs->since_ms = slot->since_ms;
         rs->publisher = slot->publisher;
+        rs->audio_active = slot->audio_active;
+        rs->video_active = slot->video_active;
         g_ptr_array_add (out, rs);
       }
     }
@@ -419,7 +498,7 @@ cr_room_events_since (CrRoomRegistry *reg, const CrRoomKey *key, guint64 after_s
                       guint64 *last_seq)
 {
   g_mutex_lock (&reg->lock);
-  Room *room = room_find (reg, key);
+  Room *room = room_find_any (reg, key);
   GPtrArray *out = NULL;
   if (room != NULL) {
     out = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_room_event_free);
@@ -447,17 +526,36 @@ cr_room_reap_idle (CrRoomRegistry *reg)
   gint64 now = reg->now_ms ();
   GHashTableIter it;
   gpointer value;
+  gint64 keep_ms = MAX (reg->ttl_ms, CR_ROOM_TOMBSTONE_MS);
   g_hash_table_iter_init (&it, reg->rooms);
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     Room *room = value;
+    if (room->destroyed_ms != 0) {
+      if (now - room->destroyed_ms >= keep_ms)
+        g_hash_table_iter_remove (&it);
+      continue;
+    }
+    /* Idle: no stream for the TTL. Members (recording robots) are in the room without keeping
+     * it: they are out with it, and learn it from the DESTROY event. */
     if (room->empty_since_ms != 0 && now - room->empty_since_ms >= reg->ttl_ms
-        && g_hash_table_size (room->users) == 0) {
-      g_hash_table_iter_remove (&it);
+        && !room_has_streams (room)) {
+      room_log (reg, room, CR_ROOM_EVENT_DESTROY, NULL, "idle")->origin = CR_ROOM_ORIGIN_SERVER;
+      g_hash_table_remove_all (room->users);
+      room->destroyed_ms = now;
       reaped++;
     }
   }
-  g_mutex_unlock (&reg->lock);
+  registry_unlock (reg);
   return reaped;
+}
+
+gboolean
+cr_room_exists (CrRoomRegistry *reg, const CrRoomKey *key)
+{
+  g_mutex_lock (&reg->lock);
+  gboolean exists = room_find (reg, key) != NULL;
+  g_mutex_unlock (&reg->lock);
+  return exists;
 }
 
 gboolean
@@ -506,7 +604,12 @@ guint
 cr_room_count (CrRoomRegistry *reg)
 {
   g_mutex_lock (&reg->lock);
-  guint n = g_hash_table_size (reg->rooms);
+  guint n = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, reg->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    n += ((Room *)value)->destroyed_ms == 0;
   g_mutex_unlock (&reg->lock);
   return n;
 }
@@ -532,6 +635,13 @@ cr_stream_kind_parse (const char *name, CrStreamKind *out)
 const char *
 cr_room_event_type_name (CrRoomEventType type)
 {
-  static const char *const names[] = { "join", "publish", "unpublish", "leave", "kick", "dismiss" };
+  static const char *const names[]
+      = { "join", "publish", "unpublish", "leave", "kick", "dismiss", "destroy", "media" };
   return (guint)type < G_N_ELEMENTS (names) ? names[type] : "unknown";
+}
+
+const char *
+cr_room_origin_name (CrRoomOrigin origin)
+{
+  return origin == CR_ROOM_ORIGIN_SERVER ? "server" : "client";
 }

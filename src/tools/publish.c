@@ -29,6 +29,8 @@ typedef struct {
   guint liveness;    /* the OPTIONS poll of the session */
   GstElement *valve; /* the camera switch (video_pause_*) */
   guint pause_timer;
+  GstElement *mute[2]; /* RTP switches before webrtcbin, [0] audio, [1] video (mute_*) */
+  guint mute_timer;
   gboolean polling;
   GCancellable *cancel;
 } Publish;
@@ -85,6 +87,23 @@ publish_toggle_camera (gpointer data)
     return G_SOURCE_REMOVE;
   }
   p->pause_timer = g_timeout_add_seconds ((guint)p->o->video_pause_s, publish_toggle_camera, p);
+  return G_SOURCE_REMOVE;
+}
+
+/* Both RTP streams stop (first call) and go on again (second); RTCP and ICE go on. */
+static gboolean
+publish_toggle_mute (gpointer data)
+{
+  Publish *p = data;
+  gboolean muted = FALSE;
+  for (int i = 0; i < 2; i++) {
+    if (p->mute[i] != NULL) {
+      g_object_get (p->mute[i], "drop", &muted, NULL);
+      g_object_set (p->mute[i], "drop", !muted, NULL);
+    }
+  }
+  g_info ("RTP %s", muted ? "on" : "off");
+  p->mute_timer = muted ? 0 : g_timeout_add_seconds ((guint)p->o->mute_s, publish_toggle_mute, p);
   return G_SOURCE_REMOVE;
 }
 
@@ -200,8 +219,13 @@ linked:
   if (convert == NULL || !gst_element_link (src, convert) || !gst_element_link (into_enc, enc))
     goto missing;
 payloaded:;
+  /* The RTP switch of --mute: after the payloader, so webrtcbin's RTCP goes on without RTP. */
+  GstElement *mute = make (p->pipeline, "valve");
+  if (mute == NULL || !gst_element_link (pay, mute))
+    goto missing;
+  p->mute[video ? 1 : 0] = mute;
   GstPad *sink = gst_element_request_pad_simple (p->webrtc, "sink_%u");
-  GstPad *out = gst_element_get_static_pad (pay, "src");
+  GstPad *out = gst_element_get_static_pad (mute, "src");
   gboolean ok = gst_pad_link (out, sink) == GST_PAD_LINK_OK;
   GstWebRTCRTPTransceiver *trans = NULL;
   g_object_get (sink, "transceiver", &trans, NULL);
@@ -510,6 +534,8 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
       = o->duration_s > 0 ? g_timeout_add_seconds ((guint)o->duration_s, publish_stop, &p) : 0;
   if (p.valve != NULL && o->video_pause_at_s > 0 && o->video_pause_s > 0)
     p.pause_timer = g_timeout_add_seconds ((guint)o->video_pause_at_s, publish_toggle_camera, &p);
+  if (o->mute_at_s > 0 && o->mute_s > 0)
+    p.mute_timer = g_timeout_add_seconds ((guint)o->mute_at_s, publish_toggle_mute, &p);
   if (gst_element_set_state (p.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     publish_fail (&p, g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "the pipeline cannot start"));
   else
@@ -527,6 +553,8 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
     g_source_remove (end);
   if (p.pause_timer != 0)
     g_source_remove (p.pause_timer);
+  if (p.mute_timer != 0)
+    g_source_remove (p.mute_timer);
   publish_delete (&p);
   gst_element_set_state (p.pipeline, GST_STATE_NULL);
   if (p.error != NULL)

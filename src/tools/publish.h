@@ -30,6 +30,9 @@ typedef struct {
   /* The camera stops for video_pause_s seconds from video_pause_at_s (0: never): no video RTP
    * while the audio goes on, as when a user turns the camera off. */
   int video_pause_at_s, video_pause_s;
+  /* No RTP at all (audio and video) for mute_s seconds from mute_at_s (0: never), while the
+   * connection stays up (ICE, DTLS, RTCP): a user with camera and microphone off. */
+  int mute_at_s, mute_s;
 } CrPublishOptions;
 
 /* Publishes until the duration ends, SIGINT/SIGTERM or a failure; leaves with DELETE. Returns 0

@@ -1,10 +1,11 @@
 // The WebRTC ingest (issue 4): headless Chromium publishes through the daemon's publish page over
 // WHIP; recorders' forwards deliver RTP that GStreamer decodes; every bad WHIP request gets a clear
-// HTTP error; a publisher that vanishes without DELETE is noticed by the watchdog.
+// HTTP error; a publisher that vanishes without DELETE is noticed by the liveness watchdog.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { APP1, APP2, startDaemon, userSig, userSigAt } from './helpers.mjs';
+import { APP1, APP2, BIN, startDaemon, makeClient, userSig, userSigAt, until } from './helpers.mjs';
 import {
   chromium, launchChromium, launchChromiumServer, publishFromBrowser, roomState, waitRoom, freeUdpPorts, subscribeWhenFlowing, decodeForward,
   countSenderReports, internal,
@@ -54,7 +55,7 @@ describe('WHIP ingest with headless Chromium', () => {
   let d;
   let browser;
   before(async () => {
-    d = await startDaemon({ apps: [APP1, APP2], args: ['--ingest-media-timeout', '3'] });
+    d = await startDaemon({ apps: [APP1, APP2], args: ['--ingest-liveness-timeout', '3'] });
     browser = await launchChromium();
   });
   after(async () => {
@@ -68,7 +69,8 @@ describe('WHIP ingest with headless Chromium', () => {
     const state = await waitRoom(d, APP1.sdkAppId, room, (s) => s.Streams.length === 1);
     assert.deepEqual(state.Streams.map(({ UserId, Stream, HasAudio, HasVideo }) => ({ UserId, Stream, HasAudio, HasVideo })),
       [{ UserId: 'alice', Stream: 'main', HasAudio: true, HasVideo: true }]);
-    assert.deepEqual(state.Events.map((e) => `${e.Type}:${e.UserId}${e.Stream ? ':' + e.Stream : ''}`), ['join:alice', 'publish:alice:main']);
+    // (media events follow once the RTP arrives: not counted here)
+    assert.deepEqual(state.Events.filter((e) => e.Type !== 'media').map((e) => `${e.Type}:${e.UserId}${e.Stream ? ':' + e.Stream : ''}`), ['join:alice', 'publish:alice:main']);
     for (const e of state.Events) assert.ok(Math.abs(e.Time - Date.now()) < 60000, `event time ${e.Time} is a Unix ms timestamp`);
 
     // Learn the negotiated codecs with a first forward, then let the receivers bind their ports
@@ -130,7 +132,7 @@ describe('WHIP ingest with headless Chromium', () => {
     await page.close();
   });
 
-  test('a publisher that vanishes without DELETE is ended by the media watchdog (3 s here)', T, async () => {
+  test('a publisher that vanishes without DELETE is ended by the liveness watchdog (3 s here)', T, async () => {
     const room = 7004;
     const server = await launchChromiumServer();
     const other = await chromium.connect(server.wsEndpoint());
@@ -140,7 +142,7 @@ describe('WHIP ingest with headless Chromium', () => {
     const s = await waitRoom(d, APP1.sdkAppId, room, (st) => st.Streams.length === 0, { timeoutMs: 20000 });
     const last = s.Events.slice(-2);
     assert.equal(last[0].Type, 'unpublish');
-    assert.match(last[0].Reason, /^(media-timeout|connection-failed|closed)$/);
+    assert.match(last[0].Reason, /^(liveness-timeout|connection-failed|closed)$/);
     assert.equal(last[1].Type, 'leave');
   });
 });
@@ -205,5 +207,50 @@ describe('WHIP requests that are refused', () => {
     const none = await internal(d, 'POST', '/internal/forwards', { SdkAppId: APP1.sdkAppId, RoomId: '7100', UserId: 'eve', Stream: 'main', Media: 'video', RtpPort: 40000 });
     assert.equal(none.status, 404);
     assert.match(none.text, /publishes no main video/);
+  });
+});
+
+describe('forwards belong to their task', () => {
+  let d;
+  const procs = [];
+  before(async () => {
+    d = await startDaemon({ apps: [APP1], defaults: ['--api-rate-limit', '100000'] }); // workers on
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d.stop();
+  });
+
+  test('a worker killed with SIGKILL: its forwards stop by themselves (its ports refuse packets)', { timeout: 90000 }, async () => {
+    const room = 7201;
+    const robot = 'recorder_7201';
+    procs.push(spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
+      '--user', 'erin', '--usersig', userSig(APP1, 'erin'), '--size', '160x90', '--fps', '10', '--duration', '80'], { stdio: 'ignore' }));
+    await waitRoom(d, APP1.sdkAppId, room, (s) => s.Streams.length === 1, { timeoutMs: 20000 });
+    const c = makeClient(d.port, APP1);
+    const { TaskId } = await c.CreateCloudRecording({
+      SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: robot, UserSig: userSig(APP1, robot),
+      RecordParams: { RecordMode: 1, MaxIdleTime: 600 },
+      StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk' } },
+    });
+    const listForwards = async () => {
+      const r = await internal(d, 'GET', '/internal/forwards');
+      assert.equal(r.status, 200, r.text);
+      return r.json.Forwards;
+    };
+    // The worker subscribes audio and video of erin, each forward marked with the task.
+    const mine = await until('the task\'s two forwards', async () => {
+      const f = (await listForwards()).filter((x) => x.TaskId === TaskId && x.Packets > 0);
+      return f.length === 2 ? f : null;
+    }, 30000);
+    assert.deepEqual(mine.map((x) => `${x.UserId}/${x.Stream}/${x.Media}`).sort(), ['erin/main/audio', 'erin/main/video']);
+    const pid = Number(spawnSync('pgrep', ['-f', `record .*--task ${TaskId}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+    assert.ok(pid > 0, 'no worker process');
+    process.kill(pid, 'SIGKILL');
+    const killed = Date.now();
+    const old = new Set(mine.map((x) => x.ForwardId));
+    await until('the dead worker\'s forwards gone', async () => !(await listForwards()).some((x) => old.has(x.ForwardId)), 20000);
+    console.log(`# the dead worker's forwards were gone ${((Date.now() - killed) / 1000).toFixed(2)} s after SIGKILL`);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId }).catch(() => {});
   });
 });

@@ -35,11 +35,34 @@ test_body (void)
                    "{\"LeaveCode\":99}}}");
 }
 
+/* RoomId stays a JSON string for integer rooms too, as real TRTC callbacks and seed 000's example
+ * ("RoomId": "xx") carry it: a receiver that compares strings must not meet a number. */
+static void
+test_room_id_is_string (void)
+{
+  static const char *const rooms[] = { "8888", "4294967294", "1", "hall 7", "007" };
+  for (guint i = 0; i < G_N_ELEMENTS (rooms); i++) {
+    g_autofree char *body
+        = cr_callback_body (302, rooms[i], "recorder_1", "task-1", NULL, 1622186354806);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    g_assert_true (json_parser_load_from_data (parser, body, -1, NULL));
+    JsonObject *info = json_object_get_object_member (
+        json_node_get_object (json_parser_get_root (parser)), "EventInfo");
+    JsonNode *room = json_object_get_member (info, "RoomId");
+    g_assert_nonnull (room);
+    g_assert_cmpint (json_node_get_value_type (room), ==, G_TYPE_STRING);
+    g_assert_cmpstr (json_node_get_string (room), ==, rooms[i]);
+    g_autofree char *quoted = g_strdup_printf ("\"RoomId\":\"%s\"", rooms[i]);
+    g_assert_nonnull (strstr (body, quoted));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/callback/sign-vectors", test_sign_vectors);
   g_test_add_func ("/callback/body", test_body);
+  g_test_add_func ("/callback/room-id-is-string", test_room_id_is_string);
   return g_test_run ();
 }

@@ -89,6 +89,29 @@ test_errors (void)
   }
 }
 
+/* ingest-media-timeout is the old name of ingest-liveness-timeout: still a flag, a file key and
+ * a variable. */
+static void
+test_old_names (void)
+{
+  g_autoptr (CrConfig) c = cr_config_new_defaults ();
+  g_assert_cmpint (c->ingest_liveness_timeout, ==, 30);
+  char *argv[] = { "--ingest-media-timeout", "7", NULL };
+  gboolean help = FALSE;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (cr_config_load_args (c, 2, argv, &help, &error));
+  g_assert_cmpint (c->ingest_liveness_timeout, ==, 7);
+  char *env[] = { "CLOUDREC_INGEST_MEDIA_TIMEOUT=9", NULL };
+  g_assert_true (cr_config_load_env (c, env, &error));
+  g_assert_cmpint (c->ingest_liveness_timeout, ==, 9);
+  char *both[] = { "CLOUDREC_INGEST_LIVENESS_TIMEOUT=11", "CLOUDREC_INGEST_MEDIA_TIMEOUT=9", NULL };
+  g_assert_true (cr_config_load_env (c, both, &error));
+  g_assert_cmpint (c->ingest_liveness_timeout, ==, 11);
+  char *bad[] = { "--ingest-media-timeout", "0", NULL };
+  g_assert_false (cr_config_load_args (c, 2, bad, &help, &error));
+  g_assert_nonnull (strstr (error->message, "ingest-liveness-timeout"));
+}
+
 static void
 test_help_lists_every_setting (void)
 {
@@ -112,5 +135,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/precedence", test_precedence);
   g_test_add_func ("/config/errors", test_errors);
   g_test_add_func ("/config/help-lists-every-setting", test_help_lists_every_setting);
+  g_test_add_func ("/config/old-names", test_old_names);
   return g_test_run ();
 }

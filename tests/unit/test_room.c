@@ -150,9 +150,14 @@ test_idle_reap_and_log_bound (void)
   fake_now += 1;
   g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1); /* the empty one; the string room lives */
   g_assert_cmpuint (cr_room_count (reg), ==, 1);
-  g_assert_null (cr_room_events_since (reg, &ROOM, 0, NULL));
+  g_assert_false (cr_room_exists (reg, &ROOM));
+  g_assert_true (cr_room_exists (reg, &STR_ROOM));
+  g_autoptr (GPtrArray) kept = cr_room_events_since (reg, &ROOM, 0, NULL); /* a while */
+  g_assert_cmpint (((CrRoomEvent *)g_ptr_array_index (kept, kept->len - 1))->type, ==,
+                   CR_ROOM_EVENT_DESTROY);
   fake_now += 10 * 300000;
-  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0); /* someone publishes: never reaped */
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0);          /* someone publishes: never reaped */
+  g_assert_null (cr_room_events_since (reg, &ROOM, 0, NULL)); /* the destroyed one forgotten */
 }
 
 /* A recording robot joins without publishing: it is in the room, keeps the room alive, follows
@@ -182,8 +187,8 @@ test_member (void)
   g_autoptr (GPtrArray) streams = cr_room_list_streams (reg, &ROOM);
   g_assert_cmpuint (streams->len, ==, 1);
   cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, "left");
-  fake_now += 10 * 300000;
-  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0); /* the robot is still in */
+  fake_now += 299999;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0);
   const char *const kick[] = { "robot", NULL };
   g_assert_cmpint (cr_room_remove_users (reg, &ROOM, kick, NULL), ==, 1);
   g_assert_false (cr_room_has_user (reg, &ROOM, "robot"));
@@ -191,8 +196,7 @@ test_member (void)
   g_assert_cmpstr (
       trace->str, ==,
       "unpublish:alice:main(left) leave:alice(left) kick:robot(kicked) leave:robot(kicked)");
-  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0); /* empty only since now */
-  fake_now += 300000;
+  fake_now += 1; /* idle since alice left: members coming and going do not matter */
   g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1);
 
   g_assert_true (cr_room_join (reg, &STR_ROOM, "robot", "T3", &seq, NULL)); /* creates the room */
@@ -200,6 +204,160 @@ test_member (void)
   cr_room_leave (reg, &STR_ROOM, "nobody", "T3");
   g_autoptr (GString) trace2 = event_trace (reg, &STR_ROOM, 0);
   g_assert_cmpstr (trace2->str, ==, "join:robot leave:robot(left)");
+}
+
+static const CrRoomEvent *
+last_event (GPtrArray *events)
+{
+  g_assert_nonnull (events);
+  g_assert_cmpuint (events->len, >, 0);
+  return g_ptr_array_index (events, events->len - 1);
+}
+
+/* A room is idle while nobody publishes, a recording robot in it or not: after the TTL it is
+ * destroyed (DESTROY, origin server, members out), its log is kept a while for those who follow
+ * it, and publishing there makes it anew with the log going on. */
+static void
+test_destroy_idle_room (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  int pub;
+  g_assert_true (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL));
+  guint64 seq = 0;
+  g_assert_true (cr_room_join (reg, &ROOM, "robot", "T1", &seq, NULL));
+  fake_now += 10 * 300000;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0); /* alice publishes */
+  cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, "left");
+  fake_now += 299999;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0);
+  fake_now += 1;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1); /* the robot does not keep it */
+  g_assert_false (cr_room_exists (reg, &ROOM));
+  g_assert_cmpuint (cr_room_count (reg), ==, 0);
+  g_assert_false (cr_room_has_user (reg, &ROOM, "robot"));
+  g_assert_null (cr_room_list_streams (reg, &ROOM));
+  g_assert_null (cr_room_list_members (reg, &ROOM));
+  g_autoptr (GString) trace = event_trace (reg, &ROOM, seq);
+  g_assert_cmpstr (trace->str, ==, "unpublish:alice:main(left) leave:alice(left) destroy:(idle)");
+  g_autoptr (GPtrArray) events = cr_room_events_since (reg, &ROOM, seq, NULL);
+  g_assert_cmpint (last_event (events)->origin, ==, CR_ROOM_ORIGIN_SERVER);
+  g_autoptr (GError) error = NULL;
+  const char *const kick[] = { "robot", NULL };
+  g_assert_cmpint (cr_room_remove_users (reg, &ROOM, kick, &error), ==, -1);
+  g_assert_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_NO_ROOM);
+  g_clear_error (&error);
+  g_assert_false (cr_room_dismiss (reg, &ROOM, &error));
+  g_assert_error (error, CR_ROOM_ERROR, CR_ROOM_ERROR_NO_ROOM);
+  fake_now += 299999;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0);
+  g_assert_nonnull (cr_room_events_since (reg, &ROOM, seq, NULL)); /* still kept */
+
+  /* Made anew: the log goes on after the DESTROY; a second idle spell destroys it again. */
+  g_assert_true (cr_room_publish (reg, &ROOM, "bob", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL));
+  g_assert_true (cr_room_exists (reg, &ROOM));
+  g_autoptr (GString) again = event_trace (reg, &ROOM, seq);
+  g_assert_cmpstr (again->str, ==,
+                   "unpublish:alice:main(left) leave:alice(left) destroy:(idle) join:bob "
+                   "publish:bob:main");
+  cr_room_unpublish (reg, &ROOM, "bob", CR_STREAM_MAIN, &pub, "left");
+  fake_now += 300000;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1);
+  fake_now += 300000; /* kept max(TTL, CR_ROOM_TOMBSTONE_MS), then forgotten */
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0);
+  g_assert_null (cr_room_events_since (reg, &ROOM, 0, NULL));
+
+  /* A short TTL still keeps the log of a destroyed room CR_ROOM_TOMBSTONE_MS. */
+  g_autoptr (CrRoomRegistry) quick = cr_room_registry_new (clock_ms, 3000);
+  g_assert_true (cr_room_join (quick, &ROOM, "robot", "T9", NULL, NULL));
+  fake_now += 3000;
+  g_assert_cmpuint (cr_room_reap_idle (quick), ==, 1); /* nobody ever published */
+  fake_now += CR_ROOM_TOMBSTONE_MS - 1;
+  cr_room_reap_idle (quick);
+  g_autoptr (GPtrArray) still = cr_room_events_since (quick, &ROOM, 0, NULL);
+  g_assert_cmpint (last_event (still)->type, ==, CR_ROOM_EVENT_DESTROY);
+  fake_now += 1;
+  cr_room_reap_idle (quick);
+  g_assert_null (cr_room_events_since (quick, &ROOM, 0, NULL));
+}
+
+/* KICK and DISMISS say who asked: a client of the API (RemoveUser, DismissRoom) or the server. */
+static void
+test_origin (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  int a, b;
+  cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &a, NULL);
+  cr_room_publish (reg, &ROOM, "bob", CR_STREAM_MAIN, TRUE, TRUE, &b, NULL);
+  const char *const alice[] = { "alice", NULL }, *const bob[] = { "bob", NULL };
+  g_assert_cmpint (cr_room_remove_users_by (reg, &ROOM, alice, CR_ROOM_ORIGIN_SERVER, NULL), ==, 1);
+  g_autoptr (GPtrArray) e1 = cr_room_events_since (reg, &ROOM, 0, NULL);
+  g_assert_cmpint (last_event (e1)->type, ==, CR_ROOM_EVENT_KICK);
+  g_assert_cmpint (last_event (e1)->origin, ==, CR_ROOM_ORIGIN_SERVER);
+  g_assert_cmpint (cr_room_remove_users (reg, &ROOM, bob, NULL), ==, 1);
+  g_autoptr (GPtrArray) e2 = cr_room_events_since (reg, &ROOM, 0, NULL);
+  g_assert_cmpstr (last_event (e2)->user_id, ==, "bob");
+  g_assert_cmpint (last_event (e2)->origin, ==, CR_ROOM_ORIGIN_CLIENT);
+  g_assert_true (cr_room_dismiss_by (reg, &ROOM, CR_ROOM_ORIGIN_SERVER, NULL));
+  g_autoptr (GPtrArray) e3 = cr_room_events_since (reg, &ROOM, 0, NULL);
+  g_assert_cmpint (last_event (e3)->type, ==, CR_ROOM_EVENT_DISMISS);
+  g_assert_cmpint (last_event (e3)->origin, ==, CR_ROOM_ORIGIN_SERVER);
+  g_assert_true (cr_room_dismiss (reg, &ROOM, NULL));
+  g_autoptr (GPtrArray) e4 = cr_room_events_since (reg, &ROOM, 0, NULL);
+  g_assert_cmpint (last_event (e4)->origin, ==, CR_ROOM_ORIGIN_CLIENT);
+  g_assert_cmpstr (cr_room_origin_name (CR_ROOM_ORIGIN_SERVER), ==, "server");
+  g_assert_cmpstr (cr_room_origin_name (CR_ROOM_ORIGIN_CLIENT), ==, "client");
+  g_assert_cmpstr (cr_room_event_type_name (CR_ROOM_EVENT_DESTROY), ==, "destroy");
+}
+
+static void
+count_change (gpointer data)
+{
+  (*(guint *)data)++;
+}
+
+/* Every logged event tells the change hook (once per call that logged); MEDIA events say when a
+ * publisher's audio or video starts or stops arriving, only on a change, only for the owner. */
+static void
+test_change_hook_and_media (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  guint changes = 0;
+  cr_room_registry_set_change_hook (reg, count_change, &changes);
+  int pub, other;
+  g_assert_true (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL));
+  g_assert_cmpuint (changes, ==, 1); /* join + publish, one call */
+  g_assert_false (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_MAIN, TRUE, TRUE, &pub, NULL));
+  g_assert_cmpuint (changes, ==, 1); /* refused: nothing logged */
+  g_autoptr (GPtrArray) before = cr_room_list_streams (reg, &ROOM);
+  const CrRoomStream *st = g_ptr_array_index (before, 0);
+  g_assert_false (st->audio_active || st->video_active);
+
+  guint64 mark = 0;
+  g_autoptr (GPtrArray) seen = cr_room_events_since (reg, &ROOM, 0, &mark);
+  g_assert_true (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, TRUE, TRUE));
+  g_assert_false (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, TRUE, TRUE));
+  g_assert_false (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &other, TRUE, FALSE));
+  g_assert_false (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_AUX, &pub, TRUE, FALSE));
+  g_assert_true (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, TRUE, FALSE));
+  g_assert_cmpuint (changes, ==, 3);
+  g_autoptr (GPtrArray) media = cr_room_events_since (reg, &ROOM, mark, NULL);
+  g_assert_cmpuint (media->len, ==, 2);
+  const CrRoomEvent *on = g_ptr_array_index (media, 0), *off = g_ptr_array_index (media, 1);
+  g_assert_cmpint (on->type, ==, CR_ROOM_EVENT_MEDIA);
+  g_assert_cmpstr (cr_room_event_type_name (on->type), ==, "media");
+  g_assert_true (on->has_audio && on->has_video);
+  g_assert_true (off->has_audio && !off->has_video);
+  g_autoptr (GPtrArray) after = cr_room_list_streams (reg, &ROOM);
+  st = g_ptr_array_index (after, 0);
+  g_assert_true (st->audio_active && !st->video_active);
+
+  cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, "left");
+  g_assert_cmpuint (changes, ==, 4);
+  fake_now += 300000;
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 1);
+  g_assert_cmpuint (changes, ==, 5); /* destroy */
+  g_assert_cmpuint (cr_room_reap_idle (reg), ==, 0);
+  g_assert_cmpuint (changes, ==, 5);
 }
 
 static gpointer
@@ -242,6 +400,9 @@ main (int argc, char **argv)
   g_test_add_func ("/room/kick-dismiss", test_kick_and_dismiss);
   g_test_add_func ("/room/idle-and-log", test_idle_reap_and_log_bound);
   g_test_add_func ("/room/member", test_member);
+  g_test_add_func ("/room/destroy-idle", test_destroy_idle_room);
+  g_test_add_func ("/room/origin", test_origin);
+  g_test_add_func ("/room/change-hook-and-media", test_change_hook_and_media);
   g_test_add_func ("/room/threads", test_threads);
   return g_test_run ();
 }

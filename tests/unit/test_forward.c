@@ -1,0 +1,186 @@
+/* RTP forwards without a WebRTC peer: a pad pushes RTP packets, subscribers on loopback receive
+ * them; subscribers belong to tasks and go with them; a subscriber whose port refuses packets
+ * (nobody listens: its worker died) is dropped after CR_FORWARD_REFUSED_US, the others go on. */
+#include <gst/gst.h>
+#include <gst/rtp/rtp.h>
+
+#include "ingest/forward.h"
+
+static GstFlowReturn
+sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+{
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
+}
+
+typedef struct {
+  GstPad *src, *sink;
+  guint16 seq;
+} Source;
+
+static void
+source_init (Source *s)
+{
+  s->src = gst_pad_new ("src", GST_PAD_SRC);
+  s->sink = gst_pad_new ("sink", GST_PAD_SINK);
+  gst_pad_set_chain_function (s->sink, sink_chain);
+  g_assert_true (gst_pad_set_active (s->src, TRUE));
+  g_assert_true (gst_pad_set_active (s->sink, TRUE));
+  g_assert_cmpint (gst_pad_link (s->src, s->sink), ==, GST_PAD_LINK_OK);
+  gst_pad_push_event (s->src, gst_event_new_stream_start ("rtp"));
+  gst_pad_push_event (s->src, gst_event_new_caps (gst_caps_from_string (
+                                  "application/x-rtp,media=audio,encoding-name=OPUS,"
+                                  "clock-rate=48000,payload=111")));
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  gst_pad_push_event (s->src, gst_event_new_segment (&seg));
+}
+
+static void
+source_clear (Source *s)
+{
+  gst_pad_set_active (s->src, FALSE);
+  gst_pad_set_active (s->sink, FALSE);
+  gst_object_unref (s->src);
+  gst_object_unref (s->sink);
+}
+
+static void
+source_push (Source *s)
+{
+  GstBuffer *buf = gst_rtp_buffer_new_allocate (20, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gst_rtp_buffer_map (buf, GST_MAP_WRITE, &rtp);
+  gst_rtp_buffer_set_payload_type (&rtp, 111);
+  gst_rtp_buffer_set_seq (&rtp, s->seq++);
+  gst_rtp_buffer_set_ssrc (&rtp, 0x1234);
+  gst_rtp_buffer_unmap (&rtp);
+  g_assert_cmpint (gst_pad_push (s->src, buf), ==, GST_FLOW_OK);
+}
+
+/* A UDP socket bound on loopback (a subscriber that listens). */
+static GSocket *
+bound_socket (guint16 *port)
+{
+  g_autoptr (GError) error = NULL;
+  GSocket *sock
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_assert_true (g_socket_bind (sock, any, FALSE, &error));
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (sock, &error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_socket_set_blocking (sock, FALSE);
+  return sock;
+}
+
+static guint
+drain (GSocket *sock)
+{
+  guint n = 0;
+  char buf[2048];
+  while (g_socket_receive (sock, buf, sizeof buf, NULL, NULL) > 0)
+    n++;
+  return n;
+}
+
+static guint
+count_task (CrForward *fwd, const char *task)
+{
+  g_autoptr (GArray) list = cr_forward_list (fwd);
+  guint n = 0;
+  for (guint i = 0; i < list->len; i++)
+    n += g_strcmp0 (g_array_index (list, CrForwardSubscriber, i).task_id, task) == 0;
+  return n;
+}
+
+static void
+test_task_forwards (void)
+{
+  Source src = { 0 };
+  source_init (&src);
+  CrForward *fwd = cr_forward_new (src.src, "OPUS", FALSE);
+  guint16 pa = 0, pb = 0;
+  g_autoptr (GSocket) a = bound_socket (&pa);
+  g_autoptr (GSocket) b = bound_socket (&pb);
+  g_autoptr (GError) error = NULL;
+  guint a1 = cr_forward_add (fwd, pa, 0, "TA", &error);
+  g_assert_no_error (error);
+  guint a2 = cr_forward_add (fwd, pa, 0, "TA", NULL);
+  guint b1 = cr_forward_add (fwd, pb, 0, "TB", NULL);
+  guint none = cr_forward_add (fwd, pb, 0, NULL, NULL);
+  g_assert_cmpuint (a1 * a2 * b1 * none, >, 0);
+  g_assert_cmpuint (cr_forward_subscriber_count (fwd), ==, 4);
+  source_push (&src);
+  g_usleep (50000);
+  g_assert_cmpuint (drain (a), ==, 2);
+  g_assert_cmpuint (drain (b), ==, 2);
+
+  g_assert_cmpuint (cr_forward_remove_task (fwd, "TA"), ==, 2);
+  g_assert_cmpuint (cr_forward_remove_task (fwd, "TA"), ==, 0);
+  g_assert_cmpuint (cr_forward_remove_task (fwd, "nobody"), ==, 0);
+  g_assert_cmpuint (count_task (fwd, "TB"), ==, 1);
+  g_assert_cmpuint (cr_forward_subscriber_count (fwd), ==, 2); /* TB's and the task-less one */
+  source_push (&src);
+  g_usleep (50000);
+  g_assert_cmpuint (drain (a), ==, 0);
+  g_assert_cmpuint (drain (b), ==, 2);
+  g_assert_false (cr_forward_remove (fwd, a1));
+  g_assert_true (cr_forward_remove (fwd, none));
+  g_autoptr (GArray) list = cr_forward_list (fwd);
+  g_assert_cmpuint (list->len, ==, 1);
+  const CrForwardSubscriber *left = &g_array_index (list, CrForwardSubscriber, 0);
+  g_assert_cmpuint (left->id, ==, b1);
+  g_assert_cmpuint (left->rtp_port, ==, pb);
+  g_assert_cmpuint (left->packets, ==, 2);
+  cr_forward_free (fwd);
+  source_clear (&src);
+}
+
+static void
+test_unreachable_dropped (void)
+{
+  Source src = { 0 };
+  source_init (&src);
+  CrForward *fwd = cr_forward_new (src.src, "OPUS", FALSE);
+  guint16 live_port = 0, dead_port = 0;
+  g_autoptr (GSocket) live = bound_socket (&live_port);
+  GSocket *dead = bound_socket (&dead_port);
+  cr_forward_add (fwd, live_port, 0, "live", NULL);
+  cr_forward_add (fwd, dead_port, 0, "dead", NULL);
+  source_push (&src);
+  g_usleep (20000);
+  g_assert_cmpuint (drain (dead), ==, 1);
+  g_object_unref (dead); /* the worker dies: its port refuses from now on */
+
+  /* 50 packets a second, as an audio track sends. */
+  gint64 start = g_get_monotonic_time ();
+  gint64 dropped_after = 0;
+  guint received = 0;
+  while (g_get_monotonic_time () - start < 4 * G_USEC_PER_SEC) {
+    source_push (&src);
+    g_usleep (20000);
+    received += drain (live);
+    if (dropped_after == 0 && count_task (fwd, "dead") == 0)
+      dropped_after = g_get_monotonic_time () - start;
+  }
+  g_test_message ("the refused subscriber was dropped after %.2f s", dropped_after / 1e6);
+  g_assert_cmpint (dropped_after, >, CR_FORWARD_REFUSED_US);
+  g_assert_cmpuint (count_task (fwd, "live"), ==, 1); /* the listening one stays */
+  g_assert_cmpuint (cr_forward_take_dropped (fwd), ==, 1);
+  g_assert_cmpuint (cr_forward_take_dropped (fwd), ==, 0);
+  g_assert_cmpuint (received, >, 150); /* and lost nothing to the other's errors */
+  cr_forward_free (fwd);
+  source_clear (&src);
+}
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/forward/task", test_task_forwards);
+  g_test_add_func ("/forward/unreachable", test_unreachable_dropped);
+  return g_test_run ();
+}
