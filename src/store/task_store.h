@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-#define CR_TASK_STORE_VERSION 1
+#define CR_TASK_STORE_VERSION 2 /* 2: add_failover */
 
 typedef struct CrTaskStore CrTaskStore;
 
@@ -58,6 +58,12 @@ typedef struct {
 
   /* The StorageFileList of a task, ordered by begin_ts_ms then file_name. Empty array if none. */
   GPtrArray *(*list_files) (CrTaskStore *store, const char *task_id, GError **error);
+
+  /* Counts one failover of a non-exited task (a new worker replaces one that stopped without
+   * finishing) and returns the new count, atomically. -1 with "ResourceNotFound" when the task
+   * does not exist or has exited. */
+  int (*add_failover) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                       GError **error);
 
   void (*close) (CrTaskStore *store);
 } CrTaskStoreVtable;

@@ -32,6 +32,7 @@ typedef struct {
   gint64 updated_ms;
   gint64 expires_ms; /* created + ResourceExpiredHour; API calls fail after it */
   gint64 ended_ms;   /* 0 until exited */
+  int failovers;     /* workers started after an earlier one stopped unfinished (0..3, 4 ends it) */
 } CrTask;
 
 /* One entry of DescribeCloudRecording.StorageFileList. */
