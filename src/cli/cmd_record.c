@@ -8,6 +8,7 @@
 #include "cli/options.h"
 #include "common/log.h"
 #include "recorder/worker.h"
+#include "task/supervisor.h"
 
 int
 cr_cmd_record (int argc, char **argv)
@@ -58,9 +59,14 @@ cr_cmd_record (int argc, char **argv)
   CrWorkerOptions o = {
     server, token, db, storage, (guint64)sdk_app_id, task, failover, (guint64)max_file_mb << 20
   };
-  if (cr_worker_run (&o, &error) != 0) {
-    fprintf (stderr, "cloudrec record: task %s: %s\n", task, error->message);
-    return 1;
+  /* CR_WORKER_EXIT_CANNOT_START: the worker could not start recording (before its 301 Status 0);
+   * the daemon then ends the task with a 301 Status 1 instead of starting a failover. Any other
+   * failure after the start is a crash (exit 1). */
+  int rc = cr_worker_run (&o, &error);
+  if (rc != 0) {
+    fprintf (stderr, "cloudrec record: task %s: %s\n", task,
+             error != NULL ? error->message : "failed");
+    return rc == CR_WORKER_EXIT_CANNOT_START ? CR_WORKER_EXIT_CANNOT_START : 1;
   }
   return 0;
 }
