@@ -306,6 +306,9 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
     w.store->vt->set_status (w.store, w.task->sdk_app_id, w.task->task_id, CR_TASK_EXITED,
                              w.leave_code < 0 ? 0 : w.leave_code, g_get_real_time () / 1000,
                              &ignored);
+    /* Files written and stored, 302 (and 310) queued: Describe now answers ResourceNotFound. */
+    w.store->vt->finish (w.store, w.task->sdk_app_id, w.task->task_id, g_get_real_time () / 1000,
+                         NULL);
     rc = 0;
   } else {
     g_propagate_error (error, g_steal_pointer (&w.error));

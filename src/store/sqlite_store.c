@@ -57,11 +57,14 @@ static const char *const migrations[] = {
   /* 2: failovers, the number of workers started for the task after an earlier one stopped
    * without finishing (a crash or a daemon restart); TRTC allows three (ha1_..ha3_). */
   "ALTER TABLE tasks ADD COLUMN failovers INTEGER NOT NULL DEFAULT 0;",
+  /* 3: finished_ms, when the exited task's last worker had written and stored its files and
+   * queued its last callbacks (0 until then): Describe answers ResourceNotFound after it. */
+  "ALTER TABLE tasks ADD COLUMN finished_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define TASK_COLUMNS                                                                               \
   "task_id, sdk_app_id, room_id, room_id_type, user_id, status, leave_code, params_json, "         \
-  "revision, created_ms, updated_ms, expires_ms, ended_ms, failovers"
+  "revision, created_ms, updated_ms, expires_ms, ended_ms, failovers, finished_ms"
 
 typedef enum {
   STMT_BEGIN_IMMEDIATE,
@@ -77,6 +80,7 @@ typedef enum {
   STMT_LIST_FILES,
   STMT_ADD_FAILOVER,
   STMT_GET_FAILOVERS,
+  STMT_FINISH,
   N_STMTS
 } StmtId;
 
@@ -87,7 +91,7 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_COUNT_ACTIVE] = "SELECT count(*) FROM tasks WHERE sdk_app_id = ?1 AND status <> 2",
   [STMT_INSERT] = "INSERT INTO tasks (" TASK_COLUMNS ") "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
   [STMT_LOOKUP] = "SELECT " TASK_COLUMNS " FROM tasks WHERE task_id = ?2 AND sdk_app_id = ?1",
   [STMT_UPDATE_PARAMS] = "UPDATE tasks SET params_json = ?3, revision = revision + 1, "
                          "updated_ms = ?4 WHERE task_id = ?2 AND sdk_app_id = ?1 AND status <> 2",
@@ -106,6 +110,9 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_ADD_FAILOVER] = "UPDATE tasks SET failovers = failovers + 1 "
                         "WHERE task_id = ?2 AND sdk_app_id = ?1 AND status <> 2",
   [STMT_GET_FAILOVERS] = "SELECT failovers FROM tasks WHERE task_id = ?2 AND sdk_app_id = ?1",
+  /* Only an exited task finishes; the first time counts (a fallback may come after). */
+  [STMT_FINISH] = "UPDATE tasks SET finished_ms = CASE WHEN finished_ms = 0 THEN ?3 "
+                  "ELSE finished_ms END WHERE task_id = ?2 AND sdk_app_id = ?1 AND status = 2",
 };
 
 typedef struct {
@@ -194,6 +201,7 @@ task_from_row (Stmt *stmt)
   task->expires_ms = sqlite3_column_int64 (stmt, 11);
   task->ended_ms = sqlite3_column_int64 (stmt, 12);
   task->failovers = sqlite3_column_int (stmt, 13);
+  task->finished_ms = sqlite3_column_int64 (stmt, 14);
   return task;
 }
 
@@ -245,6 +253,7 @@ sqlite_insert (CrTaskStore *store, const CrTask *task, gint64 max_active, GError
   sqlite3_bind_int64 (ins, 12, task->expires_ms);
   sqlite3_bind_int64 (ins, 13, task->ended_ms);
   sqlite3_bind_int (ins, 14, task->failovers);
+  sqlite3_bind_int64 (ins, 15, task->finished_ms);
   if (!step_done (self, ins, "inserting the task", error))
     goto out;
 
@@ -335,6 +344,26 @@ out:
   return count;
 }
 
+static gboolean
+sqlite_finish (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, gint64 now_ms,
+               GError **error)
+{
+  SqliteStore *self = (SqliteStore *)store;
+  Stmt *stmt = self->stmt[STMT_FINISH];
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
+  bind_text (stmt, 2, task_id);
+  sqlite3_bind_int64 (stmt, 3, now_ms);
+  if (!step_done (self, stmt, "finishing the task", error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0) {
+    cr_api_error_set (error, "ResourceNotFound",
+                      "Task %s of SdkAppId %" G_GUINT64_FORMAT " does not exist or has not exited",
+                      task_id, sdk_app_id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gint64
 sqlite_count_active (CrTaskStore *store, guint64 sdk_app_id, GError **error)
 {
@@ -416,6 +445,7 @@ static const CrTaskStoreVtable sqlite_vtable = {
   .put_file = sqlite_put_file,
   .list_files = sqlite_list_files,
   .add_failover = sqlite_add_failover,
+  .finish = sqlite_finish,
   .close = sqlite_close,
 };
 

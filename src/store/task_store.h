@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-#define CR_TASK_STORE_VERSION 2 /* 2: add_failover */
+#define CR_TASK_STORE_VERSION 3 /* 2: add_failover; 3: finish */
 
 typedef struct CrTaskStore CrTaskStore;
 
@@ -64,6 +64,12 @@ typedef struct {
    * does not exist or has exited. */
   int (*add_failover) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
                        GError **error);
+
+  /* Marks an exited task finished (finished_ms = @now_ms): its last worker wrote and stored its
+   * files and queued its 302 (and 310). Finishing again keeps the first time and succeeds.
+   * Errors: "ResourceNotFound" when the task does not exist or has not exited. */
+  gboolean (*finish) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, gint64 now_ms,
+                      GError **error);
 
   void (*close) (CrTaskStore *store);
 } CrTaskStoreVtable;

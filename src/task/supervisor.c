@@ -63,7 +63,17 @@ supervisor_emit (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, int
     json_object_unref (payload);
 }
 
-/* Ends a live task that no worker records any more; the caller queues its callback after. */
+/* Marks an exited task finished: no worker will write anything for it any more. */
+static void
+supervisor_finish (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id)
+{
+  g_autoptr (GError) error = NULL;
+  if (!sup->store->vt->finish (sup->store, sdk_app_id, task_id, g_get_real_time () / 1000, &error))
+    g_warning ("task %s: cannot mark it finished: %s", task_id, error->message);
+}
+
+/* Ends a live task that no worker records any more, finished at once (there is nothing left to
+ * write); the caller queues its callback after. */
 static gboolean
 supervisor_end_task (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, int leave_code)
 {
@@ -75,6 +85,7 @@ supervisor_end_task (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id,
     g_warning ("task %s: cannot end it: %s", task_id, error->message);
     return FALSE;
   }
+  supervisor_finish (sup, sdk_app_id, task_id);
   return TRUE;
 }
 
@@ -120,10 +131,12 @@ typedef struct {
   guint64 sdk_app_id;
 } Exit;
 
-/* A worker ended. Asked to stop, done by itself (exit 0), or the daemon closing: nothing to do
- * (the task ended, or stays live for the next start). Otherwise, with the task still live: it
- * could not start (exit CR_WORKER_EXIT_CANNOT_START, or a failure exit before its 301), or it
- * died: a failover. */
+/* A worker ended. The daemon closing: nothing to do (the task stays live for the next start).
+ * The task exited (Delete, MaxIdleTime, ...): its worker is the last one, so the task is finished
+ * now if the worker did not say so itself (it does at its very end; this is the fallback for an
+ * older or crashed one). The task still live and the worker not asked to stop, after a failure
+ * exit or a signal: it could not start (exit CR_WORKER_EXIT_CANNOT_START, or a failure exit before
+ * its 301), or it died: a failover. */
 static void
 supervisor_on_exit (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -144,14 +157,17 @@ supervisor_on_exit (GObject *source, GAsyncResult *res, gpointer data)
     stopping = g_hash_table_remove (sup->stopping, e->task_id);
     g_hash_table_remove (sup->workers, e->task_id);
   }
-  if (current && !sup->closing && !stopping && (signaled || status != 0) && sup->store != NULL) {
+  if (current && !sup->closing && sup->store != NULL) {
     g_autoptr (GError) error = NULL;
     g_autoptr (CrTask) task
         = sup->store->vt->lookup (sup->store, e->sdk_app_id, e->task_id, &error);
     if (task == NULL)
       g_warning ("task %s: %s", e->task_id, error != NULL ? error->message : "gone from the store");
-    else if (task->status == CR_TASK_EXITED)
-      g_info ("task %s already ended; no new worker", e->task_id);
+    else if (task->status == CR_TASK_EXITED) {
+      if (task->finished_ms == 0)
+        supervisor_finish (sup, e->sdk_app_id, e->task_id);
+    } else if (stopping || (!signaled && status == 0))
+      ; /* asked to stop before the task exited, or done: nothing to start */
     else if (!signaled && (status == CR_WORKER_EXIT_CANNOT_START || !started)) {
       g_autofree char *why = g_strdup_printf ("exit status %d before its 301", status);
       supervisor_cannot_start (sup, e->sdk_app_id, e->task_id, why);

@@ -106,14 +106,18 @@ describe('task life cycle', () => {
       assert.deepEqual(stop.EventInfo.Payload, { LeaveCode: 0 });
       assert.equal(events(cb, TaskId).filter((j) => j.EventType === 306).length, 3, 'no fourth 306');
       assert.equal(workerPids(d, TaskId).length, 4, 'no fifth worker');
-      // No longer InProgress: Exited while it finishes, then gone (as TRTC does).
-      let status;
-      try {
-        status = (await describeTask(c, TaskId)).Status;
-      } catch (err) {
-        status = err.code;
+      // No longer InProgress: the task is over and finished, so Describe says ResourceNotFound
+      // (as TRTC does); the extension still describes it.
+      await expectCode(describeTask(c, TaskId), 'ResourceNotFound');
+      const ext = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId });
+      assert.equal(ext.Status, 'Exited');
+      assert.equal(ext.LeaveCode, 0);
+      assert.equal(ext.Failovers, 3);
+      assert.equal(ext.Finished, true);
+      assert.ok(ext.EndTime >= ext.CreateTime && ext.FinishTime >= ext.EndTime, JSON.stringify(ext));
+      for (const p of ['', 'ha1_', 'ha2_', 'ha3_']) {
+        assert.ok(ext.StorageFileList.some((f) => (p ? f.FileName.startsWith(p) : !/^ha\d_/.test(f.FileName))), `a ${p || 'first'} file kept`);
       }
-      assert.ok(status === 'Exited' || status === 'ResourceNotFound', `Describe after the 302: ${status}`);
     } finally {
       await d.stop();
     }
@@ -143,6 +147,10 @@ describe('task life cycle', () => {
       const f = await fileWithPrefix(c, TaskId, 'ha1_');
       assert.match(f.FileName, /^ha1_/);
       assert.notEqual((await describeTask(c, TaskId)).Status, 'Exited');
+      const ext = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId });
+      assert.equal(ext.Failovers, 1);
+      assert.equal(ext.Finished, false);
+      assert.equal(ext.LeaveCode, -1);
     } finally {
       await d.stop();
     }
@@ -152,6 +160,44 @@ describe('task life cycle', () => {
       await until('the second 306', () => events(cb, TaskId).filter((j) => j.EventType === 306).length === 2, 60000);
       assert.match(d.stderr, new RegExp(`task ${TaskId}: starting a new worker \\(failover 2\\)`));
       await makeClient(d.port, APP1).DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test('Delete: Describe answers Exited while the worker finishes, then ResourceNotFound; CloudrecDescribeTask keeps the files', T, async () => {
+    const d = await startDaemon({ apps: [app()], defaults: ['--api-rate-limit', '100000'] });
+    try {
+      const c = makeClient(d.port, APP1);
+      const room = 9505;
+      procs.push(publish(d.port, room, 'dave'));
+      const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9505'));
+      const first = await fileWithPrefix(c, TaskId, '');
+      await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      // Right after the Delete the worker is still closing its files: Exited (or, on a fast
+      // machine, already finished). Every answer until the 302 is one of the two.
+      const seen = new Set();
+      await until('ResourceNotFound after the finish', async () => {
+        try {
+          seen.add((await describeTask(c, TaskId)).Status);
+          return false;
+        } catch (err) {
+          assert.equal(err.code, 'ResourceNotFound');
+          return true;
+        }
+      }, 60000);
+      for (const s of seen) assert.equal(s, 'Exited', `Describe between Delete and the finish: ${[...seen]}`);
+      const stop = events(cb, TaskId).find((j) => j.EventType === 302);
+      assert.ok(stop, 'the 302 was queued before the task finished');
+      assert.deepEqual(stop.EventInfo.Payload, { LeaveCode: 0 });
+      const ext = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId });
+      assert.equal(ext.TaskId, TaskId);
+      assert.equal(ext.Status, 'Exited');
+      assert.equal(ext.Finished, true);
+      assert.equal(ext.Failovers, 0);
+      assert.ok(ext.StorageFileList.some((f) => f.FileName === first.FileName));
+      // An unknown TaskId is not found by the extension either.
+      await expectCode(c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId: 'x'.repeat(32) }), 'ResourceNotFound');
     } finally {
       await d.stop();
     }
@@ -175,6 +221,11 @@ describe('task life cycle', () => {
       assert.match(next.TaskId, TASK_ID_RE);
       await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: next.TaskId });
       await expectCode(c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId }), 'ResourceNotFound');
+      await expectCode(describeTask(c, TaskId), 'ResourceNotFound');
+      const ext = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId });
+      assert.equal(ext.Status, 'Exited');
+      assert.equal(ext.Failovers, 0);
+      assert.deepEqual(ext.StorageFileList, []);
     } finally {
       await d.stop();
     }

@@ -63,6 +63,7 @@ assert_task_equal (const CrTask *got, const CrTask *want)
   g_assert_cmpint (got->expires_ms, ==, want->expires_ms);
   g_assert_cmpint (got->ended_ms, ==, want->ended_ms);
   g_assert_cmpint (got->failovers, ==, want->failovers);
+  g_assert_cmpint (got->finished_ms, ==, want->finished_ms);
 }
 
 static void
@@ -586,6 +587,34 @@ case_failovers (CrTaskStore *store)
   assert_api_error (error, "ResourceNotFound");
 }
 
+/* Only an exited task finishes; the first finish time stays. */
+static void
+case_finish (CrTaskStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrTask) task = make_task ("T-fin", APP_A, T0);
+  insert_ok (store, task, 100);
+  g_assert_false (store->vt->finish (store, APP_A, "T-fin", T0 + 1, &error));
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  set_status_ok (store, APP_A, "T-fin", CR_TASK_EXITED, 99, T0 + 10);
+  g_assert_false (store->vt->finish (store, APP_B, "T-fin", T0 + 11, &error));
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  g_assert_true (store->vt->finish (store, APP_A, "T-fin", T0 + 20, &error));
+  g_assert_no_error (error);
+  g_assert_true (store->vt->finish (store, APP_A, "T-fin", T0 + 30, &error));
+  g_assert_no_error (error);
+  task->status = CR_TASK_EXITED;
+  task->leave_code = 99;
+  task->ended_ms = T0 + 10;
+  task->finished_ms = T0 + 20;
+  g_autoptr (CrTask) got = lookup_ok (store, APP_A, "T-fin");
+  assert_task_equal (got, task);
+  g_assert_false (store->vt->finish (store, APP_A, "T-none", T0 + 40, &error));
+  assert_api_error (error, "ResourceNotFound");
+}
+
 /* ---- registration -------------------------------------------------------------------------- */
 
 static void
@@ -619,6 +648,7 @@ static const struct {
   { "files-empty", case_files_empty },
   { "files-isolated", case_files_isolated },
   { "failovers", case_failovers },
+  { "finish", case_finish },
 };
 
 void

@@ -12,7 +12,7 @@
 
 #define APP G_GUINT64_CONSTANT (1400000001)
 #define T0 G_GINT64_CONSTANT (1700000000000)
-#define LATEST_VERSION "2" /* PRAGMA user_version of a store this code creates */
+#define LATEST_VERSION "3" /* PRAGMA user_version of a store this code creates */
 
 /* The schema of cloudrec 0.1.0 (commit 0a71f3e), user_version 1, exactly as that release wrote
  * it: a data directory of that release must open with this code and keep its tasks. */
@@ -463,6 +463,7 @@ test_migrate_from_v1 (gconstpointer data)
   g_autoptr (CrTaskStore) store = open_ok (path);
   g_autofree char *version = raw_query (path, "PRAGMA user_version");
   g_assert_cmpstr (version, ==, LATEST_VERSION);
+  g_autoptr (GError) error = NULL;
 
   g_autoptr (CrTask) got = lookup_ok (store, "T-old");
   g_assert_nonnull (got);
@@ -478,13 +479,16 @@ test_migrate_from_v1 (gconstpointer data)
   g_assert_cmpint (got->expires_ms, ==, T0 + 3600000);
   g_assert_cmpint (got->ended_ms, ==, 0);
   g_assert_cmpint (got->failovers, ==, 0);
+  g_assert_cmpint (got->finished_ms, ==, 0);
   g_autoptr (CrTask) done = lookup_ok (store, "T-old-done");
   g_assert_nonnull (done);
   g_assert_cmpint (done->status, ==, CR_TASK_EXITED);
   g_assert_cmpint (done->leave_code, ==, 99);
   g_assert_cmpint (done->ended_ms, ==, T0 + 900);
+  g_assert_cmpint (done->finished_ms, ==, 0);
+  g_assert_true (store->vt->finish (store, APP, "T-old-done", T0 + 1000, &error));
+  g_assert_no_error (error);
 
-  g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) files = store->vt->list_files (store, "T-old", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (files->len, ==, 2);

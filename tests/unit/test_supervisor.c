@@ -120,6 +120,7 @@ test_failovers_then_end (void)
   g_assert_cmpint (task->status, ==, CR_TASK_EXITED);
   g_assert_cmpint (task->leave_code, ==, CR_LEAVE_STOPPED);
   g_assert_cmpint (task->failovers, ==, CR_SUPERVISOR_MAX_FAILOVERS);
+  g_assert_cmpint (task->finished_ms, >, 0); /* nothing more will be written */
   g_assert_cmpuint (cr_supervisor_count (sup), ==, 0);
 
   g_autofree char *text = NULL;
@@ -163,6 +164,7 @@ check_cannot_start (const char *script)
   g_autoptr (CrTask) task = lookup (store, "T-cs");
   g_assert_cmpint (task->status, ==, CR_TASK_EXITED);
   g_assert_cmpint (task->failovers, ==, 0);
+  g_assert_cmpint (task->finished_ms, >, 0);
   g_assert_cmpuint (cr_supervisor_count (sup), ==, 0);
   /* The slot is free: the app's only slot (quota 1) takes a new task. */
   g_autoptr (CrTask) next = lookup (store, "T-cs");
@@ -230,9 +232,45 @@ test_exit_zero_is_quiet (void)
   g_autoptr (CrTask) task = lookup (store, "T-ok");
   g_assert_cmpint (task->status, ==, CR_TASK_IDLE);
   g_assert_cmpint (task->failovers, ==, 0);
+  g_assert_cmpint (task->finished_ms, ==, 0);
   cr_supervisor_free (sup);
   g_ptr_array_unref (seen.events);
   g_ptr_array_unref (seen.exits);
+}
+
+/* A worker that exits 0 after its task exited (here: before it could say so itself) leaves the
+ * task finished; one that dies then starts no failover. */
+static void
+check_exit_after_exited (const char *script)
+{
+  const char *argv[] = { "/bin/sh", "-c", script, "sh", NULL };
+  g_autoptr (CrTaskStore) store = store_with_task ("T-end");
+  Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify)event_free),
+                g_ptr_array_new_with_free_func (g_free) };
+  CrSupervisor *sup = cr_supervisor_new (argv, store);
+  cr_supervisor_set_emit_func (sup, on_emit, &seen);
+  cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
+  g_assert_true (cr_supervisor_start (sup, APP, "T-end", NULL));
+  g_assert_true (store->vt->set_status (store, APP, "T-end", CR_TASK_EXITED, CR_LEAVE_IDLE, 5, NULL));
+  cr_supervisor_note_started (sup, "T-end");
+  spin_until (one_exit, &seen);
+  g_assert_cmpuint (seen.events->len, ==, 0);
+  g_autoptr (CrTask) task = lookup (store, "T-end");
+  g_assert_cmpint (task->status, ==, CR_TASK_EXITED);
+  g_assert_cmpint (task->leave_code, ==, CR_LEAVE_IDLE);
+  g_assert_cmpint (task->finished_ms, >, 0);
+  g_assert_cmpint (task->failovers, ==, 0);
+  g_assert_cmpuint (cr_supervisor_count (sup), ==, 0);
+  cr_supervisor_free (sup);
+  g_ptr_array_unref (seen.events);
+  g_ptr_array_unref (seen.exits);
+}
+
+static void
+test_exit_after_exited_finishes (void)
+{
+  check_exit_after_exited ("sleep 0.2; exit 0");
+  check_exit_after_exited ("sleep 0.2; kill -9 $$");
 }
 
 /* At the daemon's start a live task's new worker is a failover: counted, --failover 1. */
@@ -275,5 +313,6 @@ main (int argc, char **argv)
   g_test_add_func ("/supervisor/spawn-fails", test_spawn_fails);
   g_test_add_func ("/supervisor/exit-zero-is-quiet", test_exit_zero_is_quiet);
   g_test_add_func ("/supervisor/resume-counts", test_resume_counts);
+  g_test_add_func ("/supervisor/exit-after-exited-finishes", test_exit_after_exited_finishes);
   return g_test_run ();
 }
