@@ -64,6 +64,17 @@ serve_emit_callback (gpointer sender, guint64 sdk_app_id, const char *task_id, i
   cr_callback_sender_emit (sender, sdk_app_id, task_id, event_type, payload);
 }
 
+/* A worker of the task is gone (crashed, finished, or stopped): the RTP forwards the ingest runs
+ * for it would otherwise keep sending to its dead ports. MERGE: the lead connects this to
+ * cr_ingest_end_task_forwards (ingest, task_id) from src/ingest/ingest.h, which another branch
+ * adds; until then it only logs. */
+static void
+serve_on_worker_exit (gpointer ingest, guint64 sdk_app_id, const char *task_id)
+{
+  (void)ingest;
+  g_debug ("task %s: its worker is gone; its forwards end", task_id);
+}
+
 /* A worker's 301 with Status 0 tells the supervisor it started: a later failure is a crash. */
 static void
 serve_on_worker_event (gpointer workers, guint64 sdk_app_id, const char *task_id, int event_type,
@@ -179,6 +190,7 @@ cr_cmd_serve (int argc, char **argv)
   api->workers = workers;
   if (workers != NULL) {
     cr_supervisor_set_emit_func (workers, serve_emit_callback, callbacks);
+    cr_supervisor_set_exit_func (workers, serve_on_worker_exit, ingest);
     cr_callback_sender_set_observer (callbacks, serve_on_worker_event, workers);
     serve_resume_tasks (store, workers);
   }
