@@ -59,8 +59,8 @@ gboolean cr_action_cloudrec_describe_task (CrApi *api, const CrApp *app, JsonObj
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 
-gboolean cr_action_remove_user (CrApi *api, const CrApp *app, JsonObject *params,
-                                JsonObject *reply, GError **error);
+gboolean cr_action_remove_user (CrApi *api, const CrApp *app, JsonObject *params, JsonObject *reply,
+                                GError **error);
 gboolean cr_action_remove_user_by_str_room_id (CrApi *api, const CrApp *app, JsonObject *params,
                                                JsonObject *reply, GError **error);
 gboolean cr_action_dismiss_room (CrApi *api, const CrApp *app, JsonObject *params,

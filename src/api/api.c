@@ -219,8 +219,9 @@ api_run (CrApi *api, const CrApiRequest *req, GError **error)
       action->schema != NULL ? action->schema : action->name, raw, flags, error);
   if (params == NULL)
     return NULL;
-  const CrApp *app
-      = action->app_from == CR_APP_FROM_SIGNER ? signer : api_check_app (api, signer, params, error);
+  const CrApp *app = action->app_from == CR_APP_FROM_SIGNER
+                         ? signer
+                         : api_check_app (api, signer, params, error);
   if (app == NULL)
     return NULL;
   g_autoptr (JsonObject) reply = json_object_new ();

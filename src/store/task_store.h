@@ -62,8 +62,7 @@ typedef struct {
   /* Counts one failover of a non-exited task (a new worker replaces one that stopped without
    * finishing) and returns the new count, atomically. -1 with "ResourceNotFound" when the task
    * does not exist or has exited. */
-  int (*add_failover) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
-                       GError **error);
+  int (*add_failover) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, GError **error);
 
   /* Marks an exited task finished (finished_ms = @now_ms): its last worker wrote and stored its
    * files and queued its 302 (and 310). Finishing again keeps the first time and succeeds.

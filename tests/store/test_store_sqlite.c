@@ -442,8 +442,7 @@ test_migrate_from_v1 (gconstpointer data)
   sqlite3 *db = NULL;
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
                    ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), ==,
-                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, old_schema_v1, NULL, NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (
       sqlite3_exec (db,
@@ -528,9 +527,9 @@ test_failed_migration_rolls_back (gconstpointer data)
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
                    ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, old_schema_v1, NULL, NULL, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "ALTER TABLE tasks ADD COLUMN failovers TEXT", NULL, NULL,
-                                 NULL),
-                   ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db, "ALTER TABLE tasks ADD COLUMN failovers TEXT", NULL, NULL, NULL), ==,
+      SQLITE_OK);
   sqlite3_close (db);
 
   g_autoptr (GError) error = NULL;

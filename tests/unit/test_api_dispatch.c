@@ -26,10 +26,11 @@ static void
 test_trtc_actions (void)
 {
   const CrApiVersion *trtc = cr_api_version_find ("2019-07-22");
-  static const char *const names[]
-      = { "CreateCloudRecording", "DescribeCloudRecording", "ModifyCloudRecording",
-          "DeleteCloudRecording", "RemoveUser",             "RemoveUserByStrRoomId",
-          "DismissRoom",          "DismissRoomByStrRoomId", "CloudrecDescribeTask" };
+  static const char *const names[] = { "CreateCloudRecording", "DescribeCloudRecording",
+                                       "ModifyCloudRecording", "DeleteCloudRecording",
+                                       "RemoveUser",           "RemoveUserByStrRoomId",
+                                       "DismissRoom",          "DismissRoomByStrRoomId",
+                                       "CloudrecDescribeTask" };
   g_assert_cmpuint (trtc->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (trtc, names[i]);
@@ -49,8 +50,8 @@ test_trtc_actions (void)
 static void
 test_extension_schema (void)
 {
-  const CrAction *a = cr_api_version_action (cr_api_version_find ("2019-07-22"),
-                                             "CloudrecDescribeTask");
+  const CrAction *a
+      = cr_api_version_action (cr_api_version_find ("2019-07-22"), "CloudrecDescribeTask");
   g_assert_cmpstr (a->schema, ==, "DescribeCloudRecording");
   g_assert_true (g_str_has_prefix (a->name, "Cloudrec"));
   g_autoptr (GError) error = NULL;

@@ -251,7 +251,8 @@ check_exit_after_exited (const char *script)
   cr_supervisor_set_emit_func (sup, on_emit, &seen);
   cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
   g_assert_true (cr_supervisor_start (sup, APP, "T-end", NULL));
-  g_assert_true (store->vt->set_status (store, APP, "T-end", CR_TASK_EXITED, CR_LEAVE_IDLE, 5, NULL));
+  g_assert_true (
+      store->vt->set_status (store, APP, "T-end", CR_TASK_EXITED, CR_LEAVE_IDLE, 5, NULL));
   cr_supervisor_note_started (sup, "T-end");
   spin_until (one_exit, &seen);
   g_assert_cmpuint (seen.events->len, ==, 0);
