@@ -6,25 +6,53 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 
-static const CrAction actions[] = {
-  { "CreateCloudRecording", cr_action_create_cloud_recording },
-  { "DescribeCloudRecording", cr_action_describe_cloud_recording },
-  { "ModifyCloudRecording", cr_action_modify_cloud_recording },
-  { "DeleteCloudRecording", cr_action_delete_cloud_recording },
-  { "RemoveUser", cr_action_remove_user },
-  { "RemoveUserByStrRoomId", cr_action_remove_user_by_str_room_id },
-  { "DismissRoom", cr_action_dismiss_room },
-  { "DismissRoomByStrRoomId", cr_action_dismiss_room_by_str_room_id },
+static const CrAction trtc_2019_07_22[] = {
+  { "CreateCloudRecording", cr_action_create_cloud_recording, CR_APP_FROM_BODY, NULL },
+  { "DescribeCloudRecording", cr_action_describe_cloud_recording, CR_APP_FROM_BODY, NULL },
+  { "ModifyCloudRecording", cr_action_modify_cloud_recording, CR_APP_FROM_BODY, NULL },
+  { "DeleteCloudRecording", cr_action_delete_cloud_recording, CR_APP_FROM_BODY, NULL },
+  { "RemoveUser", cr_action_remove_user, CR_APP_FROM_BODY, NULL },
+  { "RemoveUserByStrRoomId", cr_action_remove_user_by_str_room_id, CR_APP_FROM_BODY, NULL },
+  { "DismissRoom", cr_action_dismiss_room, CR_APP_FROM_BODY, NULL },
+  { "DismissRoomByStrRoomId", cr_action_dismiss_room_by_str_room_id, CR_APP_FROM_BODY, NULL },
+  /* cloudrec's extensions, named "Cloudrec..." so they never collide with a TRTC action. */
+  { "CloudrecDescribeTask", cr_action_cloudrec_describe_task, CR_APP_FROM_BODY,
+    "DescribeCloudRecording" },
 };
 
-const CrAction *
-cr_action_find (const char *name)
+/* TIW (whiteboard push/recording, 2019-09-19) joins here with its own action table. */
+static const CrApiVersion versions[] = {
+  { "trtc", "2019-07-22", trtc_2019_07_22, G_N_ELEMENTS (trtc_2019_07_22) },
+};
+
+const CrApiVersion *
+cr_api_version_find (const char *version)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (actions); i++) {
-    if (strcmp (actions[i].name, name) == 0)
-      return &actions[i];
+  for (guint i = 0; version != NULL && i < G_N_ELEMENTS (versions); i++) {
+    if (strcmp (versions[i].version, version) == 0)
+      return &versions[i];
   }
   return NULL;
+}
+
+const CrAction *
+cr_api_version_action (const CrApiVersion *version, const char *name)
+{
+  for (guint i = 0; name != NULL && i < version->n_actions; i++) {
+    if (strcmp (version->actions[i].name, name) == 0)
+      return &version->actions[i];
+  }
+  return NULL;
+}
+
+char *
+cr_api_versions_text (void)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (versions); i++)
+    g_string_append_printf (s, "%s%s (%s)", i > 0 ? ", " : "", versions[i].version,
+                            versions[i].service);
+  return g_string_free (s, FALSE);
 }
 
 CrTask *

@@ -14,13 +14,38 @@ G_BEGIN_DECLS
 typedef gboolean (*CrActionFunc) (CrApi *api, const CrApp *app, JsonObject *params,
                                   JsonObject *reply, GError **error);
 
+/* How an action finds the app it acts on. */
+typedef enum {
+  /* The body's SdkAppId, which must be the app whose key signed the request (TRTC's rule:
+   * MissingParameter.SdkAppId, InvalidParameter.SdkAppId, AuthFailure.UnauthorizedOperation). */
+  CR_APP_FROM_BODY,
+  /* The app whose key signed the request (actions such as TIW's StopWebRecord carry no
+   * SdkAppId). */
+  CR_APP_FROM_SIGNER,
+} CrAppSource;
+
 typedef struct {
   const char *name;
   CrActionFunc func;
+  CrAppSource app_from;
+  const char *schema; /* the request schema (cr_validate_request); NULL: the action's name */
 } CrAction;
 
-/* The action named @name, or NULL. */
-const CrAction *cr_action_find (const char *name);
+/* One API version of one service and its actions: the X-TC-Version header selects it (versions
+ * are distinct across services: trtc 2019-07-22, later tiw 2019-09-19). */
+typedef struct {
+  const char *service; /* "trtc" */
+  const char *version; /* "2019-07-22" */
+  const CrAction *actions;
+  guint n_actions;
+} CrApiVersion;
+
+/* The version @version (X-TC-Version, exact), or NULL (NoSuchVersion). */
+const CrApiVersion *cr_api_version_find (const char *version);
+/* The action @name (X-TC-Action, exact case) of @version, or NULL (InvalidAction). */
+const CrAction *cr_api_version_action (const CrApiVersion *version, const char *name);
+/* "2019-07-22 (trtc)": every supported version, comma-separated, for error messages. */
+char *cr_api_versions_text (void);
 
 gboolean cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
@@ -28,11 +53,14 @@ gboolean cr_action_describe_cloud_recording (CrApi *api, const CrApp *app, JsonO
                                              JsonObject *reply, GError **error);
 gboolean cr_action_modify_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
+/* Extension: Describe's request; answers even after the task finished, until it expires. */
+gboolean cr_action_cloudrec_describe_task (CrApi *api, const CrApp *app, JsonObject *params,
+                                           JsonObject *reply, GError **error);
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 
-gboolean cr_action_remove_user (CrApi *api, const CrApp *app, JsonObject *params,
-                                JsonObject *reply, GError **error);
+gboolean cr_action_remove_user (CrApi *api, const CrApp *app, JsonObject *params, JsonObject *reply,
+                                GError **error);
 gboolean cr_action_remove_user_by_str_room_id (CrApi *api, const CrApp *app, JsonObject *params,
                                                JsonObject *reply, GError **error);
 gboolean cr_action_dismiss_room (CrApi *api, const CrApp *app, JsonObject *params,

@@ -1,8 +1,10 @@
 /* The request pipeline of the control API; api.h says why it is transport-free.
  *
  * Order of checks, each failing with the TRTC code an SDK expects:
- * action/version headers -> TC3 signature -> request size -> rate limit (per app) -> body or
- * query parsing -> action lookup -> schema validation -> SdkAppId ownership -> the action. */
+ * action/version headers (the version selects a service's action table) -> TC3 signature ->
+ * request size -> rate limit (per app) -> action lookup in that table -> body or query parsing ->
+ * schema validation -> the app (the body's SdkAppId owned by the signer, or the signer's app, as
+ * the action says) -> the action. */
 #include "api.h"
 
 #include <string.h>
@@ -147,7 +149,8 @@ api_check_app (CrApi *api, const CrApp *signer, JsonObject *params, GError **err
 }
 
 static gboolean
-api_check_headers (const CrApiRequest *req, const char **out_action, GError **error)
+api_check_headers (const CrApiRequest *req, const char **out_action,
+                   const CrApiVersion **out_version, GError **error)
 {
   const char *action = req->header ("x-tc-action", req->header_data);
   const char *version = req->header ("x-tc-version", req->header_data);
@@ -159,9 +162,11 @@ api_check_headers (const CrApiRequest *req, const char **out_action, GError **er
     cr_api_error_set (error, "MissingParameter", "the X-TC-Version header is required");
     return FALSE;
   }
-  if (strcmp (version, CR_API_VERSION) != 0) {
-    cr_api_error_set (error, "NoSuchVersion",
-                      "API version %s is not supported; use " CR_API_VERSION, version);
+  *out_version = cr_api_version_find (version);
+  if (*out_version == NULL) {
+    g_autofree char *known = cr_api_versions_text ();
+    cr_api_error_set (error, "NoSuchVersion", "API version %s is not supported; use %s", version,
+                      known);
     return FALSE;
   }
   *out_action = action;
@@ -172,7 +177,8 @@ static JsonObject *
 api_run (CrApi *api, const CrApiRequest *req, GError **error)
 {
   const char *action_name = NULL;
-  if (!api_check_headers (req, &action_name, error))
+  const CrApiVersion *version = NULL;
+  if (!api_check_headers (req, &action_name, &version, error))
     return NULL;
 
   g_autofree char *secret_id = NULL;
@@ -199,19 +205,23 @@ api_run (CrApi *api, const CrApiRequest *req, GError **error)
                       signer->sdk_app_id, config->api_rate_limit);
     return NULL;
   }
-  const CrAction *action = cr_action_find (action_name);
+  const CrAction *action = cr_api_version_action (version, action_name);
   if (action == NULL) {
-    cr_api_error_set (error, "InvalidAction", "action %s does not exist", action_name);
+    cr_api_error_set (error, "InvalidAction", "action %s does not exist in %s %s", action_name,
+                      version->service, version->version);
     return NULL;
   }
   CrValidateFlags flags = CR_VALIDATE_JSON;
   g_autoptr (JsonObject) raw = api_read_params (req, &flags, error);
   if (raw == NULL)
     return NULL;
-  g_autoptr (JsonObject) params = cr_validate_request (action_name, raw, flags, error);
+  g_autoptr (JsonObject) params = cr_validate_request (
+      action->schema != NULL ? action->schema : action->name, raw, flags, error);
   if (params == NULL)
     return NULL;
-  const CrApp *app = api_check_app (api, signer, params, error);
+  const CrApp *app = action->app_from == CR_APP_FROM_SIGNER
+                         ? signer
+                         : api_check_app (api, signer, params, error);
   if (app == NULL)
     return NULL;
   g_autoptr (JsonObject) reply = json_object_new ();

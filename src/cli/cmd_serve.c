@@ -8,16 +8,18 @@
 
 #include "api/http_server.h"
 #include "cli/commands.h"
+#include "common/json_util.h"
 #include "common/log.h"
 #include "config/demo_app.h"
 #include "ingest/ingest.h"
 #include "outbox/sender.h"
 #include "room/room.h"
+#include "task/codes.h"
 #include "web/pages.h"
 
 /* Workers are this same binary: `cloudrec record ... --sdkappid N --task ID`. */
 static CrSupervisor *
-serve_new_supervisor (const CrConfig *config, CrHttpServer *http)
+serve_new_supervisor (const CrConfig *config, CrHttpServer *http, CrTaskStore *store)
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *server = g_strdup_printf ("http://127.0.0.1:%u", cr_http_server_port (http));
@@ -40,21 +42,49 @@ serve_new_supervisor (const CrConfig *config, CrHttpServer *http)
                          "--max-streams",
                          max_streams,
                          NULL };
-  return cr_supervisor_new (argv);
+  return cr_supervisor_new (argv, store);
 }
 
-/* Tasks still live in the store after a restart get their worker again. */
+/* Tasks still live in the store after a restart get a worker again: their previous worker
+ * stopped with the previous daemon without finishing, so each new one is a failover (counted in
+ * the store; past the third the task ends with a 302). */
 static void
 serve_resume_tasks (CrTaskStore *store, CrSupervisor *workers)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) active = store->vt->list_active (store, &error);
-  for (guint i = 0; active != NULL && i < active->len; i++) {
-    const CrTask *t = g_ptr_array_index (active, i);
-    g_autoptr (GError) spawn_error = NULL;
-    if (!cr_supervisor_start (workers, t->sdk_app_id, t->task_id, &spawn_error))
-      g_warning ("task %s: cannot resume: %s", t->task_id, spawn_error->message);
-  }
+  if (active == NULL)
+    g_warning ("cannot list the live tasks to resume: %s", error->message);
+  for (guint i = 0; active != NULL && i < active->len; i++)
+    cr_supervisor_resume (workers, g_ptr_array_index (active, i));
+}
+
+/* The supervisor's callbacks go out like the workers' (signed, retried). */
+static void
+serve_emit_callback (gpointer sender, guint64 sdk_app_id, const char *task_id, int event_type,
+                     JsonObject *payload)
+{
+  cr_callback_sender_emit (sender, sdk_app_id, task_id, event_type, payload);
+}
+
+/* A worker of the task is gone (crashed, finished, or stopped): the RTP forwards the ingest runs
+ * for it would otherwise keep sending to its dead ports. */
+static void
+serve_on_worker_exit (gpointer ingest, guint64 sdk_app_id, const char *task_id)
+{
+  (void)sdk_app_id;
+  cr_ingest_end_task_forwards (ingest, task_id);
+}
+
+/* A worker's 301 with Status 0 tells the supervisor it started: a later failure is a crash. */
+static void
+serve_on_worker_event (gpointer workers, guint64 sdk_app_id, const char *task_id, int event_type,
+                       JsonObject *payload)
+{
+  gint64 status = -1;
+  if (event_type == CR_EVENT_RECORDER_START && cr_json_get_int (payload, "Status", &status)
+      && status == 0)
+    cr_supervisor_note_started (workers, task_id);
 }
 
 static gint64
@@ -154,13 +184,17 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   cr_web_pages_register (http);
+  /* Serves /internal/callbacks until the daemon stops. */
   g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, http, token);
-  (void)callbacks; /* serves /internal/callbacks until the daemon stops */
   g_autoptr (CrSupervisor) workers
-      = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, http) : NULL;
+      = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, http, store) : NULL;
   api->workers = workers;
-  if (workers != NULL)
+  if (workers != NULL) {
+    cr_supervisor_set_emit_func (workers, serve_emit_callback, callbacks);
+    cr_supervisor_set_exit_func (workers, serve_on_worker_exit, ingest);
+    cr_callback_sender_set_observer (callbacks, serve_on_worker_event, workers);
     serve_resume_tasks (store, workers);
+  }
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, serve_quit, loop);
   g_unix_signal_add (SIGINT, serve_quit, loop);
@@ -172,6 +206,11 @@ cr_cmd_serve (int argc, char **argv)
   serve_print_apps (config, url);
   g_info ("listening on %s (store %s, storage %s)", url, config->db_path, config->storage_dir);
   g_main_loop_run (loop);
+  /* Workers first (they may still queue callbacks while they close their files), then nothing
+   * may reach the supervisor any more. */
+  api->workers = NULL;
+  g_clear_pointer (&workers, cr_supervisor_free);
+  cr_callback_sender_set_observer (callbacks, NULL, NULL);
   g_info ("stopped");
   return 0;
 }

@@ -18,6 +18,8 @@ struct _CrCallbackSender {
   char *token;
   SoupSession *session;
   GCancellable *cancel;
+  CrCallbackObserver observer;
+  gpointer observer_data;
 };
 
 typedef struct {
@@ -155,6 +157,8 @@ sender_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
     return;
   }
+  if (sender->observer != NULL)
+    sender->observer (sender->observer_data, (guint64)app, task, (int)type, payload);
   cr_callback_sender_emit (sender, (guint64)app, task, (int)type, json_object_ref (payload));
   soup_server_message_set_status (msg, SOUP_STATUS_ACCEPTED, NULL);
 }
@@ -173,6 +177,13 @@ cr_callback_sender_new (const CrConfig *config, CrTaskStore *store, CrHttpServer
   sender->cancel = g_cancellable_new ();
   cr_http_server_add_handler (http, "/internal/callbacks", sender_handle, sender);
   return sender;
+}
+
+void
+cr_callback_sender_set_observer (CrCallbackSender *sender, CrCallbackObserver func, gpointer data)
+{
+  sender->observer = func;
+  sender->observer_data = data;
 }
 
 void

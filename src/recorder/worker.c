@@ -238,6 +238,9 @@ worker_end_task (Worker *w)
   g_autoptr (GError) ignored = NULL; /* already exited when DeleteCloudRecording stopped us */
   w->store->vt->set_status (w->store, w->task->sdk_app_id, w->task->task_id, CR_TASK_EXITED, code,
                             g_get_real_time () / 1000, &ignored);
+  /* Files written and stored, 302 (and 310) queued: Describe now answers ResourceNotFound. */
+  w->store->vt->finish (w->store, w->task->sdk_app_id, w->task->task_id,
+                        g_get_real_time () / 1000, NULL);
 }
 
 /* Records from the first tick to the end of the task. */

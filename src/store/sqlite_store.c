@@ -12,7 +12,9 @@
  * statements, so it must be used from one thread at a time (in the daemon: the main loop). A
  * thread that needs the database opens its own store on the same file. Nothing here is global.
  *
- * Schema changes: append a step to `migrations`; PRAGMA user_version counts the applied steps. */
+ * Schema changes: append a step to `migrations`; PRAGMA user_version counts the applied steps.
+ * Each step runs in its own transaction, so a data directory of any earlier cloudrec is brought
+ * up to date step by step, and a crash between steps leaves a consistent older version. */
 #include "store/task_store.h"
 
 #include <errno.h>
@@ -52,11 +54,17 @@ static const char *const migrations[] = {
   "  track_type TEXT NOT NULL,"
   "  begin_ts_ms INTEGER NOT NULL,"
   "  PRIMARY KEY (task_id, file_name));",
+  /* 2: failovers, the number of workers started for the task after an earlier one stopped
+   * without finishing (a crash or a daemon restart); TRTC allows three (ha1_..ha3_). */
+  "ALTER TABLE tasks ADD COLUMN failovers INTEGER NOT NULL DEFAULT 0;",
+  /* 3: finished_ms, when the exited task's last worker had written and stored its files and
+   * queued its last callbacks (0 until then): Describe answers ResourceNotFound after it. */
+  "ALTER TABLE tasks ADD COLUMN finished_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define TASK_COLUMNS                                                                               \
   "task_id, sdk_app_id, room_id, room_id_type, user_id, status, leave_code, params_json, "         \
-  "revision, created_ms, updated_ms, expires_ms, ended_ms"
+  "revision, created_ms, updated_ms, expires_ms, ended_ms, failovers, finished_ms"
 
 typedef enum {
   STMT_BEGIN_IMMEDIATE,
@@ -70,6 +78,9 @@ typedef enum {
   STMT_LIST_ACTIVE,
   STMT_PUT_FILE,
   STMT_LIST_FILES,
+  STMT_ADD_FAILOVER,
+  STMT_GET_FAILOVERS,
+  STMT_FINISH,
   N_STMTS
 } StmtId;
 
@@ -80,7 +91,7 @@ static const char *const stmt_sql[N_STMTS] = {
   [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_COUNT_ACTIVE] = "SELECT count(*) FROM tasks WHERE sdk_app_id = ?1 AND status <> 2",
   [STMT_INSERT] = "INSERT INTO tasks (" TASK_COLUMNS ") "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
   [STMT_LOOKUP] = "SELECT " TASK_COLUMNS " FROM tasks WHERE task_id = ?2 AND sdk_app_id = ?1",
   [STMT_UPDATE_PARAMS] = "UPDATE tasks SET params_json = ?3, revision = revision + 1, "
                          "updated_ms = ?4 WHERE task_id = ?2 AND sdk_app_id = ?1 AND status <> 2",
@@ -96,6 +107,12 @@ static const char *const stmt_sql[N_STMTS] = {
                     "begin_ts_ms = excluded.begin_ts_ms",
   [STMT_LIST_FILES] = "SELECT task_id, file_name, user_id, track_type, begin_ts_ms FROM task_files "
                       "WHERE task_id = ?1 ORDER BY begin_ts_ms, file_name",
+  [STMT_ADD_FAILOVER] = "UPDATE tasks SET failovers = failovers + 1 "
+                        "WHERE task_id = ?2 AND sdk_app_id = ?1 AND status <> 2",
+  [STMT_GET_FAILOVERS] = "SELECT failovers FROM tasks WHERE task_id = ?2 AND sdk_app_id = ?1",
+  /* Only an exited task finishes; the first time counts (a fallback may come after). */
+  [STMT_FINISH] = "UPDATE tasks SET finished_ms = CASE WHEN finished_ms = 0 THEN ?3 "
+                  "ELSE finished_ms END WHERE task_id = ?2 AND sdk_app_id = ?1 AND status = 2",
 };
 
 typedef struct {
@@ -183,6 +200,8 @@ task_from_row (Stmt *stmt)
   task->updated_ms = sqlite3_column_int64 (stmt, 10);
   task->expires_ms = sqlite3_column_int64 (stmt, 11);
   task->ended_ms = sqlite3_column_int64 (stmt, 12);
+  task->failovers = sqlite3_column_int (stmt, 13);
+  task->finished_ms = sqlite3_column_int64 (stmt, 14);
   return task;
 }
 
@@ -233,6 +252,8 @@ sqlite_insert (CrTaskStore *store, const CrTask *task, gint64 max_active, GError
   sqlite3_bind_int64 (ins, 11, task->updated_ms);
   sqlite3_bind_int64 (ins, 12, task->expires_ms);
   sqlite3_bind_int64 (ins, 13, task->ended_ms);
+  sqlite3_bind_int (ins, 14, task->failovers);
+  sqlite3_bind_int64 (ins, 15, task->finished_ms);
   if (!step_done (self, ins, "inserting the task", error))
     goto out;
 
@@ -290,6 +311,57 @@ sqlite_set_status (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, 
   sqlite3_bind_int (stmt, 4, leave_code);
   sqlite3_bind_int64 (stmt, 5, now_ms);
   return step_changed (self, stmt, "setting the task status", sdk_app_id, task_id, error);
+}
+
+static int
+sqlite_add_failover (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, GError **error)
+{
+  SqliteStore *self = (SqliteStore *)store;
+  int count = -1;
+  if (!step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], "starting the failover transaction",
+                  error))
+    return -1;
+  Stmt *add = self->stmt[STMT_ADD_FAILOVER];
+  sqlite3_bind_int64 (add, 1, (sqlite3_int64)sdk_app_id);
+  bind_text (add, 2, task_id);
+  if (!step_changed (self, add, "counting a failover", sdk_app_id, task_id, error))
+    goto out;
+  {
+    g_autoptr (Stmt) get = self->stmt[STMT_GET_FAILOVERS];
+    sqlite3_bind_int64 (get, 1, (sqlite3_int64)sdk_app_id);
+    bind_text (get, 2, task_id);
+    if (sqlite3_step (get) != SQLITE_ROW) {
+      db_fail (self, error, "reading the failover count");
+      goto out;
+    }
+    count = sqlite3_column_int (get, 0);
+  }
+  if (!step_done (self, self->stmt[STMT_COMMIT], "committing the failover", error))
+    count = -1;
+out:
+  if (count < 0 && !sqlite3_get_autocommit (self->db))
+    step_done (self, self->stmt[STMT_ROLLBACK], "rolling back", NULL);
+  return count;
+}
+
+static gboolean
+sqlite_finish (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, gint64 now_ms,
+               GError **error)
+{
+  SqliteStore *self = (SqliteStore *)store;
+  Stmt *stmt = self->stmt[STMT_FINISH];
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
+  bind_text (stmt, 2, task_id);
+  sqlite3_bind_int64 (stmt, 3, now_ms);
+  if (!step_done (self, stmt, "finishing the task", error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0) {
+    cr_api_error_set (error, "ResourceNotFound",
+                      "Task %s of SdkAppId %" G_GUINT64_FORMAT " does not exist or has not exited",
+                      task_id, sdk_app_id);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static gint64
@@ -372,6 +444,8 @@ static const CrTaskStoreVtable sqlite_vtable = {
   .list_active = sqlite_list_active,
   .put_file = sqlite_put_file,
   .list_files = sqlite_list_files,
+  .add_failover = sqlite_add_failover,
+  .finish = sqlite_finish,
   .close = sqlite_close,
 };
 
@@ -398,40 +472,52 @@ exec (SqliteStore *self, const char *sql, const char *what, GError **error)
   return TRUE;
 }
 
-/* Brings the schema to the newest version under the write lock, so two processes opening a new
- * file at once do not both create the tables. */
+/* Reads PRAGMA user_version; -1 on error. */
+static gint64
+schema_version (SqliteStore *self, GError **error)
+{
+  g_autofree char *text = query_text (self, "PRAGMA user_version", error);
+  return text != NULL ? g_ascii_strtoll (text, NULL, 10) : -1;
+}
+
+/* Brings the schema to the newest version, one step per transaction, each under the write lock
+ * (BEGIN IMMEDIATE) and re-reading the version inside it, so two processes opening an old or a
+ * new file at once neither run a step twice nor create the tables twice. A file newer than this
+ * code is refused before anything is written. */
 static gboolean
 migrate (SqliteStore *self, const char *path, GError **error)
 {
   const guint latest = G_N_ELEMENTS (migrations);
-  g_autofree char *text = NULL;
-  g_autofree char *set_version = NULL;
-
-  if (!exec (self, "BEGIN IMMEDIATE", "starting the schema migration", error))
-    return FALSE;
-  text = query_text (self, "PRAGMA user_version", error);
-  if (text == NULL)
-    goto fail;
-  gint64 version = g_ascii_strtoll (text, NULL, 10);
-  if (version < 0 || version > (gint64)latest) {
-    cr_api_error_set (error, DB_ERROR,
-                      "task store %s has schema version %" G_GINT64_FORMAT
-                      ", but this cloudrec knows versions up to %u; refusing to use it",
-                      path, version, latest);
-    goto fail;
-  }
-  if (version == (gint64)latest)
-    return exec (self, "COMMIT", "finishing the schema check", error);
-
-  for (guint step = (guint)version; step < latest; step++) {
-    if (!exec (self, migrations[step], "migrating the schema", error))
+  gint64 first = -1; /* the version found on open */
+  for (;;) {
+    if (!exec (self, "BEGIN IMMEDIATE", "starting the schema migration", error))
+      return FALSE;
+    gint64 version = schema_version (self, error);
+    if (version < 0 && error != NULL && *error != NULL)
+      goto fail;
+    if (version < 0 || version > (gint64)latest) {
+      cr_api_error_set (error, DB_ERROR,
+                        "task store %s has schema version %" G_GINT64_FORMAT
+                        ", but this cloudrec knows versions up to %u; refusing to use it",
+                        path, version, latest);
+      goto fail;
+    }
+    if (first < 0)
+      first = version;
+    if (version == (gint64)latest) {
+      if (first > 0 && first < (gint64)latest)
+        g_info ("task store %s: schema migrated from version %" G_GINT64_FORMAT " to %u", path,
+                first, latest);
+      return exec (self, "COMMIT", "finishing the schema check", error);
+    }
+    g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %u", (guint)version + 1);
+    g_autofree char *what
+        = g_strdup_printf ("migrating the schema to version %u", (guint)version + 1);
+    if (!exec (self, migrations[version], what, error)
+        || !exec (self, set_version, "recording the schema version", error)
+        || !exec (self, "COMMIT", "committing the schema migration", error))
       goto fail;
   }
-  set_version = g_strdup_printf ("PRAGMA user_version = %u", latest);
-  if (!exec (self, set_version, "recording the schema version", error)
-      || !exec (self, "COMMIT", "committing the schema migration", error))
-    goto fail;
-  return TRUE;
 
 fail:
   if (!sqlite3_get_autocommit (self->db))

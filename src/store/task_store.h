@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-#define CR_TASK_STORE_VERSION 1
+#define CR_TASK_STORE_VERSION 3 /* 2: add_failover; 3: finish */
 
 typedef struct CrTaskStore CrTaskStore;
 
@@ -58,6 +58,17 @@ typedef struct {
 
   /* The StorageFileList of a task, ordered by begin_ts_ms then file_name. Empty array if none. */
   GPtrArray *(*list_files) (CrTaskStore *store, const char *task_id, GError **error);
+
+  /* Counts one failover of a non-exited task (a new worker replaces one that stopped without
+   * finishing) and returns the new count, atomically. -1 with "ResourceNotFound" when the task
+   * does not exist or has exited. */
+  int (*add_failover) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, GError **error);
+
+  /* Marks an exited task finished (finished_ms = @now_ms): its last worker wrote and stored its
+   * files and queued its 302 (and 310). Finishing again keeps the first time and succeeds.
+   * Errors: "ResourceNotFound" when the task does not exist or has not exited. */
+  gboolean (*finish) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, gint64 now_ms,
+                      GError **error);
 
   void (*close) (CrTaskStore *store);
 } CrTaskStoreVtable;

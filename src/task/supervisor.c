@@ -1,18 +1,24 @@
-/* Worker processes per task; see supervisor.h. */
+/* Worker processes per task and what happens when one is gone; see supervisor.h. */
 #include "supervisor.h"
 
 #include <gio/gio.h>
 #include <signal.h>
+#include <stdlib.h>
+
+#include "task/codes.h"
 
 #define STOP_WAIT_S 15 /* a worker closes its last segments and playlists within this */
 
-#define MAX_FAILOVERS 3 /* TRTC's ha1_..ha3_ */
-
 struct _CrSupervisor {
   GStrv argv_prefix;
-  GHashTable *workers;   /* task_id -> GSubprocess */
-  GHashTable *failovers; /* task_id -> GINT (restarts so far) */
-  GHashTable *stopping;  /* task_ids asked to stop */
+  CrTaskStore *store;
+  GHashTable *workers;  /* task_id -> GSubprocess */
+  GHashTable *stopping; /* task_ids asked to stop */
+  GHashTable *started;  /* task_ids whose current worker queued its 301 Status 0 */
+  CrSupervisorEmitFunc emit;
+  gpointer emit_data;
+  CrSupervisorExitFunc on_exit;
+  gpointer on_exit_data;
   gboolean closing;
 };
 
@@ -20,14 +26,103 @@ static gboolean supervisor_spawn (CrSupervisor *sup, guint64 sdk_app_id, const c
                                   int failover, GError **error);
 
 CrSupervisor *
-cr_supervisor_new (const char *const *argv_prefix)
+cr_supervisor_new (const char *const *argv_prefix, CrTaskStore *store)
 {
   CrSupervisor *sup = g_new0 (CrSupervisor, 1);
   sup->argv_prefix = argv_prefix != NULL ? g_strdupv ((char **)argv_prefix) : NULL;
+  sup->store = store;
   sup->workers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  sup->failovers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   sup->stopping = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sup->started = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return sup;
+}
+
+void
+cr_supervisor_set_emit_func (CrSupervisor *sup, CrSupervisorEmitFunc func, gpointer data)
+{
+  sup->emit = func;
+  sup->emit_data = data;
+}
+
+void
+cr_supervisor_set_exit_func (CrSupervisor *sup, CrSupervisorExitFunc func, gpointer data)
+{
+  sup->on_exit = func;
+  sup->on_exit_data = data;
+}
+
+static void
+supervisor_emit (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, int event_type,
+                 const char *member, int value)
+{
+  JsonObject *payload = json_object_new ();
+  json_object_set_int_member (payload, member, value);
+  if (sup->emit != NULL)
+    sup->emit (sup->emit_data, sdk_app_id, task_id, event_type, payload);
+  else
+    json_object_unref (payload);
+}
+
+/* Marks an exited task finished: no worker will write anything for it any more. */
+static void
+supervisor_finish (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id)
+{
+  g_autoptr (GError) error = NULL;
+  if (!sup->store->vt->finish (sup->store, sdk_app_id, task_id, g_get_real_time () / 1000, &error))
+    g_warning ("task %s: cannot mark it finished: %s", task_id, error->message);
+}
+
+/* Ends a live task that no worker records any more, finished at once (there is nothing left to
+ * write); the caller queues its callback after. */
+static gboolean
+supervisor_end_task (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, int leave_code)
+{
+  g_autoptr (GError) error = NULL;
+  if (sup->store == NULL)
+    return FALSE;
+  if (!sup->store->vt->set_status (sup->store, sdk_app_id, task_id, CR_TASK_EXITED, leave_code,
+                                   g_get_real_time () / 1000, &error)) {
+    g_warning ("task %s: cannot end it: %s", task_id, error->message);
+    return FALSE;
+  }
+  supervisor_finish (sup, sdk_app_id, task_id);
+  return TRUE;
+}
+
+/* No worker can record the task: it ends at once with a 301 Status 1, freeing its slot. */
+static void
+supervisor_cannot_start (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id,
+                         const char *why)
+{
+  g_warning ("task %s: its worker cannot start (%s); the task ends (301 Status 1)", task_id, why);
+  if (supervisor_end_task (sup, sdk_app_id, task_id, CR_LEAVE_STOPPED))
+    supervisor_emit (sup, sdk_app_id, task_id, CR_EVENT_RECORDER_START, "Status", 1);
+}
+
+/* A new worker for a live task whose previous worker stopped without finishing: failover number
+ * failovers + 1, counted in the store, or, past CR_SUPERVISOR_MAX_FAILOVERS, the end of the task
+ * with the 302 the worker could not send. */
+static void
+supervisor_failover (CrSupervisor *sup, const CrTask *task)
+{
+  g_autoptr (GError) error = NULL;
+  if (task->failovers >= CR_SUPERVISOR_MAX_FAILOVERS) {
+    g_warning ("task %s: its worker stopped unfinished after %d failovers; the task ends "
+               "(302 LeaveCode %d)",
+               task->task_id, task->failovers, CR_LEAVE_STOPPED);
+    if (supervisor_end_task (sup, task->sdk_app_id, task->task_id, CR_LEAVE_STOPPED))
+      supervisor_emit (sup, task->sdk_app_id, task->task_id, CR_EVENT_RECORDER_STOP, "LeaveCode",
+                       CR_LEAVE_STOPPED);
+    return;
+  }
+  int n = sup->store->vt->add_failover (sup->store, task->sdk_app_id, task->task_id, &error);
+  if (n < 0) {
+    g_warning ("task %s: cannot count its failover: %s", task->task_id, error->message);
+    return;
+  }
+  g_warning ("task %s: starting a new worker (failover %d)", task->task_id, n);
+  if (!supervisor_spawn (sup, task->sdk_app_id, task->task_id, n, &error))
+    supervisor_cannot_start (sup, task->sdk_app_id, task->task_id, error->message);
 }
 
 typedef struct {
@@ -36,9 +131,12 @@ typedef struct {
   guint64 sdk_app_id;
 } Exit;
 
-/* A worker ended. Asked to stop, or done by itself (exit 0: the task ended): forget it. Died
- * (a signal, or a failure exit) while its task was live: start it again with the next "ha<n>_"
- * file prefix, up to 3 times, as TRTC's failover does. */
+/* A worker ended. The daemon closing: nothing to do (the task stays live for the next start).
+ * The task exited (Delete, MaxIdleTime, ...): its worker is the last one, so the task is finished
+ * now if the worker did not say so itself (it does at its very end; this is the fallback for an
+ * older or crashed one). The task still live and the worker not asked to stop, after a failure
+ * exit or a signal: it could not start (exit CR_WORKER_EXIT_CANNOT_START, or a failure exit before
+ * its 301), or it died: a failover. */
 static void
 supervisor_on_exit (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -46,27 +144,38 @@ supervisor_on_exit (GObject *source, GAsyncResult *res, gpointer data)
   CrSupervisor *sup = e->sup;
   GSubprocess *proc = G_SUBPROCESS (source);
   g_subprocess_wait_finish (proc, res, NULL);
-  gboolean crashed
-      = g_subprocess_get_if_signaled (proc)
-        || (g_subprocess_get_if_exited (proc) && g_subprocess_get_exit_status (proc) != 0);
-  if (g_subprocess_get_if_signaled (proc))
+  const gboolean signaled = g_subprocess_get_if_signaled (proc);
+  const int status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+  if (signaled)
     g_warning ("worker of task %s died of signal %d", e->task_id, g_subprocess_get_term_sig (proc));
   else
-    g_info ("worker of task %s exited with status %d", e->task_id,
-            g_subprocess_get_exit_status (proc));
-  if (g_hash_table_lookup (sup->workers, e->task_id) == proc)
+    g_info ("worker of task %s exited with status %d", e->task_id, status);
+  gboolean current = g_hash_table_lookup (sup->workers, e->task_id) == proc;
+  gboolean started = FALSE, stopping = FALSE;
+  if (current) {
+    started = g_hash_table_remove (sup->started, e->task_id);
+    stopping = g_hash_table_remove (sup->stopping, e->task_id);
     g_hash_table_remove (sup->workers, e->task_id);
-  int done = GPOINTER_TO_INT (g_hash_table_lookup (sup->failovers, e->task_id));
-  if (crashed && !sup->closing && !g_hash_table_contains (sup->stopping, e->task_id)
-      && done < MAX_FAILOVERS) {
-    g_autoptr (GError) error = NULL;
-    g_hash_table_insert (sup->failovers, g_strdup (e->task_id), GINT_TO_POINTER (done + 1));
-    g_warning ("task %s: restarting its worker (failover %d)", e->task_id, done + 1);
-    if (!supervisor_spawn (sup, e->sdk_app_id, e->task_id, done + 1, &error))
-      g_warning ("task %s: cannot restart its worker: %s", e->task_id, error->message);
-  } else {
-    g_hash_table_remove (sup->stopping, e->task_id);
   }
+  if (current && !sup->closing && sup->store != NULL) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CrTask) task
+        = sup->store->vt->lookup (sup->store, e->sdk_app_id, e->task_id, &error);
+    if (task == NULL)
+      g_warning ("task %s: %s", e->task_id, error != NULL ? error->message : "gone from the store");
+    else if (task->status == CR_TASK_EXITED) {
+      if (task->finished_ms == 0)
+        supervisor_finish (sup, e->sdk_app_id, e->task_id);
+    } else if (stopping || (!signaled && status == 0))
+      ; /* asked to stop before the task exited, or done: nothing to start */
+    else if (!signaled && (status == CR_WORKER_EXIT_CANNOT_START || !started)) {
+      g_autofree char *why = g_strdup_printf ("exit status %d before its 301", status);
+      supervisor_cannot_start (sup, e->sdk_app_id, e->task_id, why);
+    } else
+      supervisor_failover (sup, task);
+  }
+  if (sup->on_exit != NULL && !sup->closing)
+    sup->on_exit (sup->on_exit_data, e->sdk_app_id, e->task_id);
   g_free (e->task_id);
   g_free (e);
 }
@@ -92,6 +201,8 @@ supervisor_spawn (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, in
   if (proc == NULL)
     return FALSE;
   g_hash_table_insert (sup->workers, g_strdup (task_id), proc);
+  g_hash_table_remove (sup->started, task_id);
+  g_hash_table_remove (sup->stopping, task_id);
   Exit *e = g_new0 (Exit, 1);
   e->sup = sup;
   e->task_id = g_strdup (task_id);
@@ -106,7 +217,26 @@ cr_supervisor_start (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id,
 {
   if (sup->argv_prefix == NULL || g_hash_table_contains (sup->workers, task_id))
     return TRUE;
-  return supervisor_spawn (sup, sdk_app_id, task_id, 0, error);
+  if (supervisor_spawn (sup, sdk_app_id, task_id, 0, error))
+    return TRUE;
+  supervisor_cannot_start (sup, sdk_app_id, task_id, (*error)->message);
+  return FALSE;
+}
+
+void
+cr_supervisor_resume (CrSupervisor *sup, const CrTask *task)
+{
+  if (sup->argv_prefix == NULL || sup->store == NULL
+      || g_hash_table_contains (sup->workers, task->task_id) || task->status == CR_TASK_EXITED)
+    return;
+  supervisor_failover (sup, task);
+}
+
+void
+cr_supervisor_note_started (CrSupervisor *sup, const char *task_id)
+{
+  if (g_hash_table_contains (sup->workers, task_id))
+    g_hash_table_add (sup->started, g_strdup (task_id));
 }
 
 void
@@ -123,6 +253,14 @@ guint
 cr_supervisor_count (CrSupervisor *sup)
 {
   return g_hash_table_size (sup->workers);
+}
+
+int
+cr_supervisor_pid (CrSupervisor *sup, const char *task_id)
+{
+  GSubprocess *proc = g_hash_table_lookup (sup->workers, task_id);
+  const char *id = proc != NULL ? g_subprocess_get_identifier (proc) : NULL;
+  return id != NULL ? atoi (id) : 0;
 }
 
 void
@@ -145,8 +283,8 @@ cr_supervisor_free (CrSupervisor *sup)
   while (g_hash_table_iter_next (&it, NULL, &value))
     g_subprocess_force_exit (value);
   g_hash_table_unref (sup->workers);
-  g_hash_table_unref (sup->failovers);
   g_hash_table_unref (sup->stopping);
+  g_hash_table_unref (sup->started);
   g_strfreev (sup->argv_prefix);
   g_free (sup);
 }

@@ -30,8 +30,10 @@ typedef struct {
   gint64 revision;   /* bumped by every successful Modify */
   gint64 created_ms; /* Unix ms */
   gint64 updated_ms;
-  gint64 expires_ms; /* created + ResourceExpiredHour; API calls fail after it */
-  gint64 ended_ms;   /* 0 until exited */
+  gint64 expires_ms;  /* created + ResourceExpiredHour; API calls fail after it */
+  gint64 ended_ms;    /* 0 until exited */
+  int failovers;      /* workers started after an earlier one stopped unfinished (0..3) */
+  gint64 finished_ms; /* 0 until the exited task's files and last callbacks are done */
 } CrTask;
 
 /* One entry of DescribeCloudRecording.StorageFileList. */

@@ -62,6 +62,8 @@ assert_task_equal (const CrTask *got, const CrTask *want)
   g_assert_cmpint (got->updated_ms, ==, want->updated_ms);
   g_assert_cmpint (got->expires_ms, ==, want->expires_ms);
   g_assert_cmpint (got->ended_ms, ==, want->ended_ms);
+  g_assert_cmpint (got->failovers, ==, want->failovers);
+  g_assert_cmpint (got->finished_ms, ==, want->finished_ms);
 }
 
 static void
@@ -552,6 +554,67 @@ case_files_isolated (CrTaskStore *store)
   assert_file (g_ptr_array_index (fb, 1), "T-fb", "other.m3u8", "u3", "audio_video", T0 + 3);
 }
 
+/* Failovers are counted per live task, persist, and stop counting once the task exited. */
+static void
+case_failovers (CrTaskStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrTask) task = make_task ("T-ha", APP_A, T0);
+  g_autoptr (CrTask) other = make_task ("T-ha-other", APP_A, T0 + 1);
+  insert_ok (store, task, 100);
+  insert_ok (store, other, 100);
+  g_autoptr (CrTask) fresh = lookup_ok (store, APP_A, "T-ha");
+  g_assert_cmpint (fresh->failovers, ==, 0);
+  for (int n = 1; n <= 4; n++) {
+    g_assert_cmpint (store->vt->add_failover (store, APP_A, "T-ha", &error), ==, n);
+    g_assert_no_error (error);
+  }
+  task->failovers = 4;
+  g_autoptr (CrTask) got = lookup_ok (store, APP_A, "T-ha");
+  assert_task_equal (got, task);
+  g_autoptr (CrTask) untouched = lookup_ok (store, APP_A, "T-ha-other");
+  assert_task_equal (untouched, other);
+
+  /* Another app's task does not exist; an exited task takes no more workers. */
+  g_assert_cmpint (store->vt->add_failover (store, APP_B, "T-ha", &error), ==, -1);
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  set_status_ok (store, APP_A, "T-ha", CR_TASK_EXITED, 0, T0 + 5);
+  g_assert_cmpint (store->vt->add_failover (store, APP_A, "T-ha", &error), ==, -1);
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  g_assert_cmpint (store->vt->add_failover (store, APP_A, "T-nope", &error), ==, -1);
+  assert_api_error (error, "ResourceNotFound");
+}
+
+/* Only an exited task finishes; the first finish time stays. */
+static void
+case_finish (CrTaskStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrTask) task = make_task ("T-fin", APP_A, T0);
+  insert_ok (store, task, 100);
+  g_assert_false (store->vt->finish (store, APP_A, "T-fin", T0 + 1, &error));
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  set_status_ok (store, APP_A, "T-fin", CR_TASK_EXITED, 99, T0 + 10);
+  g_assert_false (store->vt->finish (store, APP_B, "T-fin", T0 + 11, &error));
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  g_assert_true (store->vt->finish (store, APP_A, "T-fin", T0 + 20, &error));
+  g_assert_no_error (error);
+  g_assert_true (store->vt->finish (store, APP_A, "T-fin", T0 + 30, &error));
+  g_assert_no_error (error);
+  task->status = CR_TASK_EXITED;
+  task->leave_code = 99;
+  task->ended_ms = T0 + 10;
+  task->finished_ms = T0 + 20;
+  g_autoptr (CrTask) got = lookup_ok (store, APP_A, "T-fin");
+  assert_task_equal (got, task);
+  g_assert_false (store->vt->finish (store, APP_A, "T-none", T0 + 40, &error));
+  assert_api_error (error, "ResourceNotFound");
+}
+
 /* ---- registration -------------------------------------------------------------------------- */
 
 static void
@@ -584,6 +647,8 @@ static const struct {
   { "files-put-and-list", case_files_put_and_list },
   { "files-empty", case_files_empty },
   { "files-isolated", case_files_isolated },
+  { "failovers", case_failovers },
+  { "finish", case_finish },
 };
 
 void

@@ -12,6 +12,34 @@
 
 #define APP G_GUINT64_CONSTANT (1400000001)
 #define T0 G_GINT64_CONSTANT (1700000000000)
+#define LATEST_VERSION "3" /* PRAGMA user_version of a store this code creates */
+
+/* The schema of cloudrec 0.1.0 (commit 0a71f3e), user_version 1, exactly as that release wrote
+ * it: a data directory of that release must open with this code and keep its tasks. */
+static const char old_schema_v1[]
+    = "CREATE TABLE tasks ("
+      "  task_id TEXT PRIMARY KEY NOT NULL,"
+      "  sdk_app_id INTEGER NOT NULL,"
+      "  room_id TEXT NOT NULL,"
+      "  room_id_type INTEGER NOT NULL CHECK (room_id_type IN (0, 1)),"
+      "  user_id TEXT NOT NULL,"
+      "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2)),"
+      "  leave_code INTEGER NOT NULL,"
+      "  params_json TEXT NOT NULL,"
+      "  revision INTEGER NOT NULL,"
+      "  created_ms INTEGER NOT NULL,"
+      "  updated_ms INTEGER NOT NULL,"
+      "  expires_ms INTEGER NOT NULL,"
+      "  ended_ms INTEGER NOT NULL);"
+      "CREATE INDEX tasks_active_by_app ON tasks (sdk_app_id) WHERE status <> 2;"
+      "CREATE TABLE task_files ("
+      "  task_id TEXT NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,"
+      "  file_name TEXT NOT NULL,"
+      "  user_id TEXT NOT NULL,"
+      "  track_type TEXT NOT NULL,"
+      "  begin_ts_ms INTEGER NOT NULL,"
+      "  PRIMARY KEY (task_id, file_name));"
+      "PRAGMA user_version = 1;";
 
 typedef struct {
   char *dir;     /* the g_dir_make_tmp() directory */
@@ -162,7 +190,7 @@ test_wal_and_schema (gconstpointer data)
   g_autofree char *wal = g_strconcat (path, "-wal", NULL);
   g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
   g_autofree char *version = raw_query (path, "PRAGMA user_version");
-  g_assert_cmpstr (version, ==, "1");
+  g_assert_cmpstr (version, ==, LATEST_VERSION);
   g_autofree char *objects
       = raw_query (path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                          "WHERE name NOT LIKE 'sqlite_%' ORDER BY name)");
@@ -402,6 +430,117 @@ test_newer_schema_refused (gconstpointer data)
   g_assert_cmpstr (version, ==, "99");
 }
 
+/* A database of the previous release (schema version 1, written with its own statements, WAL as
+ * that release used) opens with this code: it is migrated to the latest version and its tasks and
+ * files read back unchanged, with the new columns at their defaults. */
+static void
+test_migrate_from_v1 (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *)data, "v1");
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, old_schema_v1, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db,
+                    "INSERT INTO tasks VALUES ('T-old', 1400000001, '房间-1', 0, 'robot_1', 1, -1, "
+                    "'{\"RoomId\":\"房间-1\"}', 2, 1700000000000, 1700000000500, "
+                    "1700003600000, 0);"
+                    "INSERT INTO tasks VALUES ('T-old-done', 1400000001, '8', 1, 'robot_2', 2, 99, "
+                    "'{}', 0, 1700000000001, 1700000000001, 1700003600001, 1700000000900);"
+                    "INSERT INTO task_files VALUES ('T-old', 'a.m3u8', 'alice', 'audio', "
+                    "1700000000100);"
+                    "INSERT INTO task_files VALUES ('T-old', 'b.m3u8', 'alice', 'video', "
+                    "1700000000200);",
+                    NULL, NULL, NULL),
+      ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  g_autoptr (CrTaskStore) store = open_ok (path);
+  g_autofree char *version = raw_query (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, LATEST_VERSION);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (CrTask) got = lookup_ok (store, "T-old");
+  g_assert_nonnull (got);
+  g_assert_cmpstr (got->room_id, ==, "房间-1");
+  g_assert_cmpint (got->room_id_type, ==, 0);
+  g_assert_cmpstr (got->user_id, ==, "robot_1");
+  g_assert_cmpint (got->status, ==, CR_TASK_IN_PROGRESS);
+  g_assert_cmpint (got->leave_code, ==, -1);
+  g_assert_cmpstr (got->params_json, ==, "{\"RoomId\":\"房间-1\"}");
+  g_assert_cmpint (got->revision, ==, 2);
+  g_assert_cmpint (got->created_ms, ==, T0);
+  g_assert_cmpint (got->updated_ms, ==, T0 + 500);
+  g_assert_cmpint (got->expires_ms, ==, T0 + 3600000);
+  g_assert_cmpint (got->ended_ms, ==, 0);
+  g_assert_cmpint (got->failovers, ==, 0);
+  g_assert_cmpint (got->finished_ms, ==, 0);
+  g_autoptr (CrTask) done = lookup_ok (store, "T-old-done");
+  g_assert_nonnull (done);
+  g_assert_cmpint (done->status, ==, CR_TASK_EXITED);
+  g_assert_cmpint (done->leave_code, ==, 99);
+  g_assert_cmpint (done->ended_ms, ==, T0 + 900);
+  g_assert_cmpint (done->finished_ms, ==, 0);
+  g_assert_true (store->vt->finish (store, APP, "T-old-done", T0 + 1000, &error));
+  g_assert_no_error (error);
+
+  g_autoptr (GPtrArray) files = store->vt->list_files (store, "T-old", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (files->len, ==, 2);
+  const CrTaskFile *a = g_ptr_array_index (files, 0), *b = g_ptr_array_index (files, 1);
+  g_assert_cmpstr (a->file_name, ==, "a.m3u8");
+  g_assert_cmpstr (a->user_id, ==, "alice");
+  g_assert_cmpstr (a->track_type, ==, "audio");
+  g_assert_cmpint (a->begin_ts_ms, ==, T0 + 100);
+  g_assert_cmpstr (b->file_name, ==, "b.m3u8");
+  g_assert_cmpstr (b->track_type, ==, "video");
+
+  /* The migrated store works as a new one: the live task is resumed and counted. */
+  g_autoptr (GPtrArray) active = store->vt->list_active (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (active->len, ==, 1);
+  g_assert_cmpint (store->vt->add_failover (store, APP, "T-old", &error), ==, 1);
+  g_assert_no_error (error);
+  cr_task_store_close (g_steal_pointer (&store));
+
+  /* Opening again migrates nothing more. */
+  g_autoptr (CrTaskStore) again = open_ok (path);
+  g_autoptr (CrTask) reread = lookup_ok (again, "T-old");
+  g_assert_cmpint (reread->failovers, ==, 1);
+  g_autofree char *version2 = raw_query (path, "PRAGMA user_version");
+  g_assert_cmpstr (version2, ==, LATEST_VERSION);
+}
+
+/* A version-1 file whose migration cannot apply (a column of the same name already there) is left
+ * at version 1, untouched, with an error naming the step. */
+static void
+test_failed_migration_rolls_back (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *)data, "v1bad");
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  sqlite3 *db = NULL;
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                   ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, old_schema_v1, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (
+      sqlite3_exec (db, "ALTER TABLE tasks ADD COLUMN failovers TEXT", NULL, NULL, NULL), ==,
+      SQLITE_OK);
+  sqlite3_close (db);
+
+  g_autoptr (GError) error = NULL;
+  CrTaskStore *store = cr_sqlite_store_open (path, &error);
+  g_assert_null (store);
+  g_assert_true (cr_api_error_is (error, "InternalError.DBError"));
+  g_assert_nonnull (strstr (error->message, "migrating the schema to version 2"));
+  g_autofree char *version = raw_query (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, "1");
+}
+
 static void
 test_file_permissions (gconstpointer data)
 {
@@ -478,6 +617,9 @@ main (int argc, char **argv)
   g_test_add_data_func ("/store/sqlite/corrupt-file", &env, test_corrupt_file);
   g_test_add_data_func ("/store/sqlite/unwritable-path", &env, test_unwritable_path);
   g_test_add_data_func ("/store/sqlite/newer-schema-refused", &env, test_newer_schema_refused);
+  g_test_add_data_func ("/store/sqlite/migrate-from-v1", &env, test_migrate_from_v1);
+  g_test_add_data_func ("/store/sqlite/failed-migration-rolls-back", &env,
+                        test_failed_migration_rolls_back);
   g_test_add_data_func ("/store/sqlite/file-permissions", &env, test_file_permissions);
   g_test_add_data_func ("/store/sqlite/file-needs-task", &env, test_file_needs_task);
   g_test_add_func ("/store/sqlite/in-memory", test_in_memory);
