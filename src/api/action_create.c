@@ -8,6 +8,7 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "task/task_id.h"
+#include "task/spec.h"
 
 /* The robot's UserSig: a plain ticket for its UserId, without a room grant. */
 static gboolean
@@ -98,6 +99,11 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
       || !create_check_private_map_key (app, params, user_id, now_ms / 1000, error))
     return FALSE;
 
+  /* The typed spec the worker will read: a request it cannot be built from never becomes a task
+   * (the validator should have refused it; this keeps the two from drifting apart). */
+  g_autoptr (CrTaskSpec) spec = cr_task_spec_new (params, error);
+  if (spec == NULL)
+    return FALSE;
   g_autoptr (CrTask) task = cr_task_new ();
   task->task_id = cr_task_id_new ();
   task->sdk_app_id = app->sdk_app_id;

@@ -10,6 +10,8 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "validate/validate.h"
+#include "task/codes.h"
+#include "task/spec.h"
 
 static JsonObject *
 modify_load_params (const CrTask *task, GError **error)
@@ -74,7 +76,7 @@ cr_action_modify_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   g_autoptr (JsonObject) layout = NULL;
   if (cr_json_get_object (params, "MixLayoutParams") != NULL)
     layout = json_object_ref (cr_json_get_object (params, "MixLayoutParams"));
-  else if (mode == 2 && (layout = modify_default_layout (params, error)) == NULL)
+  else if (mode == CR_RECORD_MIXED && (layout = modify_default_layout (params, error)) == NULL)
     return FALSE;
   modify_replace (stored, "MixLayoutParams", layout);
 
@@ -87,6 +89,11 @@ cr_action_modify_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
     if (!cr_validate_layout_in_canvas (layout, width, height, error))
       return FALSE;
   }
+  /* The new revision's spec, as the worker will read it: built here so a Modify the worker
+   * could not apply is refused now, not found by the running recorder. */
+  g_autoptr (CrTaskSpec) spec = cr_task_spec_new (stored, error);
+  if (spec == NULL)
+    return FALSE;
   g_autofree char *text = cr_json_object_to_string (stored);
   if (!api->store->vt->update_params (api->store, task->sdk_app_id, task->task_id, text,
                                       api->now_ms (), error))

@@ -65,8 +65,15 @@ cr_cmd_record (int argc, char **argv)
   }
   /* The exit status is a CrWorkerExit: CR_WORKER_EXIT_CANNOT_START (before its 301 Status 0)
    * makes the daemon end the task with 301 Status 1 instead of starting a failover. */
-  CrWorkerOptions o = { server, token,   db, storage, (guint64)sdk_app_id, task, failover,
-                        (guint64)max_file_mb << 20, (guint)max_streams };
+  CrWorkerOptions o = { server,
+                        token,
+                        db,
+                        storage,
+                        (guint64)sdk_app_id,
+                        task,
+                        failover,
+                        (guint64)max_file_mb << 20,
+                        (guint)max_streams };
   int rc = cr_worker_run (&o, &error);
   if (rc != 0)
     fprintf (stderr, "cloudrec record: task %s: %s\n", task,

@@ -2,6 +2,7 @@
 #include "outputs.h"
 
 #include "media/mp4.h"
+#include "task/codes.h"
 
 void
 cr_output_file_free (CrOutputFile *f)
@@ -120,7 +121,7 @@ static gboolean
 outputs_write_stream (const CrOutputOptions *o, const CrPlaylist *pl, GPtrArray *written,
                       GError **error)
 {
-  gboolean aac_only = o->output_format == 2 || o->output_format == 4;
+  gboolean aac_only = CR_OUTPUT_IS_AAC (o->output_format);
   /* A user's stream: its audio and video files, or its AvMerge file; the mix: one file. */
   const char *user = pl->mixed ? "" : pl->user_id, *media = pl->mixed ? "main" : pl->media_id;
   g_autofree char *vkey = g_strdup_printf ("%s/%s/video", user, media);
@@ -200,7 +201,7 @@ compare_streams (gconstpointer a, gconstpointer b)
 gboolean
 cr_outputs_write (const CrOutputOptions *o, GPtrArray *written, GError **error)
 {
-  if (o->output_format < 1 || o->output_format > 4)
+  if (o->output_format < CR_OUTPUT_HLS_MP4 || o->output_format > CR_OUTPUT_AAC)
     return TRUE;
   /* Each user's stream once, in a stable order. */
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

@@ -7,6 +7,7 @@
 #include "media/rtp_in.h"
 #include "media/elements.h"
 #include "media/video_fill.h"
+#include "task/codes.h"
 
 GST_DEBUG_CATEGORY_STATIC (cr_track_debug);
 #define GST_CAT_DEFAULT cr_track_debug
@@ -118,7 +119,7 @@ track_setup_video (CrTrack *t, int fill_type)
     return;
   GstPad *live = gst_element_get_static_pad (out, "src");
   gst_pad_add_probe (live, GST_PAD_PROBE_TYPE_BUFFER, track_on_live_picture, t, NULL);
-  if (fill_type == 0 || fill_type == 1)
+  if (fill_type == CR_FILL_LAST_PICTURE || fill_type == CR_FILL_BLACK)
     t->fill = cr_video_fill_new (t->pipeline, live, fill_type, track_need_keyframe, t);
   gst_object_unref (live);
   gst_object_unref (out);

@@ -2,6 +2,7 @@
 #include "video_fill.h"
 
 #include "media/elements.h"
+#include "task/codes.h"
 
 GST_DEBUG_CATEGORY_STATIC (cr_fill_debug);
 #define GST_CAT_DEFAULT cr_fill_debug
@@ -63,7 +64,7 @@ video_fill_on_live (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     if (GST_BUFFER_PTS_IS_VALID (buf))
       f->last_pts = GST_BUFFER_PTS (buf);
     f->live_dts = GST_BUFFER_DTS_IS_VALID (buf);
-    if (key && f->fill_type == 0)
+    if (key && f->fill_type == CR_FILL_LAST_PICTURE)
       gst_buffer_replace (&f->picture, buf);
     if (f->caps == NULL)
       f->caps = gst_pad_get_current_caps (pad);
@@ -181,7 +182,7 @@ cr_video_fill_tick (CrVideoFill *f, gint64 last_packet_us)
     f->need_keyframe (f->user_data);
   if (!silent || !ready)
     return;
-  if (f->fill_type == 1 && f->picture == NULL) {
+  if (f->fill_type == CR_FILL_BLACK && f->picture == NULL) {
     const GstStructure *st = gst_caps_get_structure (caps, 0);
     int width = 0, height = 0;
     if (!gst_structure_get_int (st, "width", &width)

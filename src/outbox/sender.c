@@ -6,6 +6,7 @@
 
 #include "common/json_util.h"
 #include "outbox/callback.h"
+#include "task/codes.h"
 
 #define TIMEOUT_S 5
 #define RETRY_S 10
@@ -153,7 +154,7 @@ sender_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   JsonObject *payload = cr_json_get_object (req, "Payload");
   if (strcmp (soup_server_message_get_method (msg), "POST") != 0 || req == NULL
       || !cr_json_get_int (req, "SdkAppId", &app) || !cr_json_get_int (req, "EventType", &type)
-      || task == NULL || payload == NULL || type < 301 || type > 312) {
+      || task == NULL || payload == NULL || type < CR_EVENT_FIRST || type > CR_EVENT_LAST) {
     soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
     return;
   }

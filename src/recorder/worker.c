@@ -15,7 +15,7 @@
 #include "recorder/recorder.h"
 
 #define TICK_MS 250
-#define ROOM_WAIT_MS 25000 /* the room watch: the daemon answers at once on a change */
+#define ROOM_WAIT_MS 25000            /* the room watch: the daemon answers at once on a change */
 #define WATCH_MIN_GAP_US (100 * 1000) /* a daemon that answers at once is asked at most 10/s */
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
 
@@ -60,9 +60,12 @@ worker_pick_failover (const char *dir, int at_least)
 static void
 worker_name_task (Worker *w)
 {
-  w->naming = (CrNamingTask){ w->spec->sdk_app_id, w->spec->room_id,
-                              w->spec->string_room, w->o->task_id,
-                              (const char *const *)w->spec->storage.prefix, w->failover };
+  w->naming = (CrNamingTask){ w->spec->sdk_app_id,
+                              w->spec->room_id,
+                              w->spec->string_room,
+                              w->o->task_id,
+                              (const char *const *)w->spec->storage.prefix,
+                              w->failover };
 }
 
 /* Reads the task's row; a new revision (Modify) brings a new spec, which the recorder applies. */
@@ -239,8 +242,8 @@ worker_end_task (Worker *w)
   w->store->vt->set_status (w->store, w->task->sdk_app_id, w->task->task_id, CR_TASK_EXITED, code,
                             g_get_real_time () / 1000, &ignored);
   /* Files written and stored, 302 (and 310) queued: Describe now answers ResourceNotFound. */
-  w->store->vt->finish (w->store, w->task->sdk_app_id, w->task->task_id,
-                        g_get_real_time () / 1000, NULL);
+  w->store->vt->finish (w->store, w->task->sdk_app_id, w->task->task_id, g_get_real_time () / 1000,
+                        NULL);
 }
 
 /* Records from the first tick to the end of the task. */
@@ -324,9 +327,8 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.store = cr_sqlite_store_open (o->db_path, error);
   if (w.store == NULL || !worker_load_task (&w, error) || !worker_open_storage (&w, error))
     goto out;
-  const CrRecorderClass *klass = w.spec->record_mode == CR_RECORD_MIXED
-                                     ? &cr_mixed_recorder_class
-                                     : &cr_single_recorder_class;
+  const CrRecorderClass *klass = w.spec->record_mode == CR_RECORD_MIXED ? &cr_mixed_recorder_class
+                                                                        : &cr_single_recorder_class;
   w.recorder = klass->start (&w, error);
   if (w.recorder == NULL)
     goto out;

@@ -11,40 +11,10 @@
 #include <json-glib/json-glib.h>
 
 #include "mix/layout.h"
+#include "task/codes.h"
 #include "task/subscription.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  CR_RECORD_SINGLE = 1, /* one file set per user's stream */
-  CR_RECORD_MIXED = 2,  /* one picture and one sound */
-} CrRecordMode;
-
-typedef enum {
-  CR_STREAMS_AUDIO_VIDEO = 0,
-  CR_STREAMS_AUDIO = 1,
-  CR_STREAMS_VIDEO = 2,
-} CrStreamType;
-
-/* RecordParams.MediaId: which of a user's streams are recorded. */
-typedef enum {
-  CR_MEDIA_MAIN_AND_AUX = 0,
-  CR_MEDIA_MAIN = 1,
-  CR_MEDIA_AUX = 2,
-} CrMediaSelect;
-
-typedef enum {
-  CR_OUTPUT_HLS = 0,
-  CR_OUTPUT_HLS_MP4 = 1,
-  CR_OUTPUT_HLS_AAC = 2,
-  CR_OUTPUT_MP4 = 3,
-  CR_OUTPUT_AAC = 4,
-} CrOutputFormat;
-
-typedef enum {
-  CR_FILL_LAST_PICTURE = 0,
-  CR_FILL_BLACK = 1,
-} CrFillType;
 
 typedef enum {
   CR_WATERMARK_IMAGE = 0,

@@ -166,7 +166,7 @@ supervisor_on_exit (GObject *source, GAsyncResult *res, gpointer data)
     else if (task->status == CR_TASK_EXITED) {
       if (task->finished_ms == 0)
         supervisor_finish (sup, e->sdk_app_id, e->task_id);
-    } else if (stopping || (!signaled && status == 0))
+    } else if (stopping || (!signaled && status == CR_WORKER_EXIT_DONE))
       ; /* asked to stop before the task exited, or done: nothing to start */
     else if (!signaled && (status == CR_WORKER_EXIT_CANNOT_START || !started)) {
       g_autofree char *why = g_strdup_printf ("exit status %d before its 301", status);

@@ -6,6 +6,7 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "validate/schema_macros.h"
+#include "mix/layout.h"
 
 #define RENDER_MODES CR_ALLOW (0, 1, 2, 3)
 
@@ -140,7 +141,7 @@ layout_params_check (JsonObject *o, const char *path, GError **error)
   gint64 mode = 0;
   cr_json_get_int (o, "MixLayoutMode", &mode);
   JsonArray *list = cr_json_get_array (o, "MixLayoutList");
-  if (mode == 4 && (list == NULL || json_array_get_length (list) == 0)) {
+  if (mode == CR_LAYOUT_CUSTOM && (list == NULL || json_array_get_length (list) == 0)) {
     cr_api_error_set (error, "MissingParameter",
                       "%s.MixLayoutList is required (1 to 25 tiles) when MixLayoutMode is 4", path);
     return FALSE;

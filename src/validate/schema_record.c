@@ -12,6 +12,7 @@
 #include "common/json_util.h"
 #include "validate/schema_layout.h"
 #include "validate/schema_macros.h"
+#include "task/codes.h"
 
 static gboolean
 subscribe_check (JsonObject *o, const char *path, GError **error)
@@ -219,21 +220,21 @@ create_check (JsonObject *o, const char *path, GError **error)
   JsonObject *vod = cr_json_get_object (
       cr_json_get_object (cr_json_get_object (o, "StorageParams"), "CloudVod"), "TencentVod");
   cr_json_get_int (vod, "MediaType", &vod_media);
-  if (stream_type != 1 && (format == 2 || format == 4)) {
+  if (stream_type != CR_STREAMS_AUDIO && CR_OUTPUT_IS_AAC (format)) {
     cr_api_error_set (error, "InvalidParameter",
                       "RecordParams.OutputFormat %" G_GINT64_FORMAT
                       " (AAC) needs an audio-only recording (RecordParams.StreamType 1)",
                       format);
     return FALSE;
   }
-  if (vod != NULL && stream_type != 1 && (vod_media == 2 || vod_media == 4)) {
+  if (vod != NULL && stream_type != CR_STREAMS_AUDIO && CR_OUTPUT_IS_AAC (vod_media)) {
     cr_api_error_set (error, "InvalidParameter",
                       "StorageParams.CloudVod.TencentVod.MediaType %" G_GINT64_FORMAT
                       " (AAC) needs an audio-only recording (RecordParams.StreamType 1)",
                       vod_media);
     return FALSE;
   }
-  if (mode != 2)
+  if (mode != CR_RECORD_MIXED)
     return TRUE;
   if (!create_fill_mix_defaults (o, error))
     return FALSE;
