@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= var
 
-.PHONY: all deps build run test unit asan fuzz bench format clean
+.PHONY: all deps build run test unit asan fuzz bench bench-compare format clean
 
 all: build
 
@@ -39,6 +39,10 @@ fuzz:
 
 bench: deps build
 	bench/run.sh $(BUILD)
+
+# Before/after in one run: make bench-compare BEFORE=<git revision>
+bench-compare: deps build
+	bench/compare.sh $(BEFORE)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
