@@ -1,12 +1,7 @@
 /* HLS playlists with TRTC tags, replaced atomically; see playlist.h. */
 #include "playlist.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <math.h>
-#include <unistd.h>
 
 #define TRTC_VERSION_TAG "0x1" /* cloudrec's writer; real TRTC files carry their own hex */
 
@@ -101,39 +96,4 @@ cr_playlist_render (const CrPlaylist *pl)
   if (pl->ended)
     g_string_append (out, "#EXT-X-ENDLIST\n");
   return g_string_free (out, FALSE);
-}
-
-gboolean
-cr_file_replace_durably (const char *path, const char *contents, gsize len, GError **error)
-{
-  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
-  g_autofree char *dir = g_path_get_dirname (path);
-  int fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    goto fail;
-  for (gsize done = 0; done < len;) {
-    ssize_t n = write (fd, contents + done, len - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      int saved = errno;
-      close (fd);
-      errno = saved;
-      goto fail;
-    }
-    done += (gsize)n;
-  }
-  if (fsync (fd) != 0 || close (fd) != 0 || g_rename (tmp, path) != 0)
-    goto fail;
-  int dfd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (dfd >= 0) {
-    fsync (dfd);
-    close (dfd);
-  }
-  return TRUE;
-fail:
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write %s: %s", path,
-               g_strerror (errno));
-  g_unlink (tmp);
-  return FALSE;
 }

@@ -10,6 +10,8 @@
 
 #include <glib.h>
 
+#include "common/file_util.h" /* cr_file_replace_durably, for the playlist's writers */
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -46,10 +48,5 @@ void cr_playlist_add (CrPlaylist *pl, const char *uri, gint64 start_ms, double d
 
 /* The playlist as text. */
 char *cr_playlist_render (const CrPlaylist *pl);
-
-/* Writes @contents to @path atomically and durably: @path.tmp, fsync, rename, fsync of the
- * directory. */
-gboolean cr_file_replace_durably (const char *path, const char *contents, gsize len,
-                                  GError **error);
 
 G_END_DECLS

@@ -222,6 +222,20 @@ hls_format_location (GstElement *sink, guint fragment, GstSample *first, gpointe
   return path;
 }
 
+GstElement *
+cr_hls_sink_new (GstElement *pipeline, guint segment_s, gboolean keyframe_requests,
+                 GError **error)
+{
+  GstElement *sink = cr_element ("splitmuxsink", "sink", error);
+  if (sink == NULL)
+    return NULL;
+  g_object_set (sink, "muxer-factory", "mpegtsmux", "max-size-time",
+                (guint64)segment_s * GST_SECOND, "send-keyframe-requests", keyframe_requests,
+                "async-finalize", FALSE, NULL);
+  gst_bin_add (GST_BIN (pipeline), sink);
+  return sink;
+}
+
 CrHlsWriter *
 cr_hls_writer_new (GstElement *splitmuxsink, const char *dir, const char *stem, int type,
                    guint media, CrPlaylist *playlist, CrHlsSegmentFunc on_segment,

@@ -20,6 +20,12 @@ typedef struct _CrHlsWriter CrHlsWriter;
 /* Called on the main context when a segment is complete and listed (first: TRUE for the first). */
 typedef void (*CrHlsSegmentFunc) (const CrSegment *segment, gboolean first, gpointer user_data);
 
+/* A pipeline of @pipeline's kind ends in a splitmuxsink named "sink" cutting MPEG-TS fragments
+ * of @segment_s seconds at keyframes (asking upstream for one when @keyframe_requests); it is
+ * added to @pipeline. NULL with @error when the element is missing. */
+GstElement *cr_hls_sink_new (GstElement *pipeline, guint segment_s, gboolean keyframe_requests,
+                             GError **error);
+
 /* Takes over @splitmuxsink's file naming. @type is the naming type (CR_TRACK_AUDIO/VIDEO, or -1:
  * no track type in the names); @media the CR_SEGMENT_* bits every segment holds. @playlist is
  * borrowed: a stream that comes back continues it after a discontinuity. */

@@ -199,15 +199,11 @@ static GstElement *
 track_pipeline (const CrTrackOptions *o, GError **error)
 {
   GstElement *pipeline = gst_pipeline_new (NULL);
-  GstElement *sink = cr_element ("splitmuxsink", "sink", error);
+  GstElement *sink = cr_hls_sink_new (pipeline, CR_TRACK_SEGMENT_S, FALSE, error);
   if (sink == NULL) {
     gst_object_unref (pipeline);
     return NULL;
   }
-  g_object_set (sink, "muxer-factory", "mpegtsmux", "max-size-time",
-                (guint64)CR_TRACK_SEGMENT_S * GST_SECOND, "send-keyframe-requests", FALSE,
-                "async-finalize", FALSE, NULL);
-  gst_bin_add (GST_BIN (pipeline), sink);
   if ((o->video_caps != NULL && !track_add_branch (pipeline, sink, o->video_caps, TRUE, error))
       || (o->audio_caps != NULL
           && !track_add_branch (pipeline, sink, o->audio_caps, FALSE, error))) {

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "common/file_util.h"
+
 #define TS_SYNC 0x47
 
 /* One timestamp of a packet: where it is and what kind. */
@@ -162,17 +164,11 @@ cr_ts_shift_file (const char *path, gint64 delta, GError **error)
   int fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
   if (fd < 0)
     goto fail;
-  for (gsize done = 0; done < len;) {
-    ssize_t n = pwrite (fd, data + done, len - done, (off_t)done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      int saved = errno;
-      close (fd);
-      errno = saved;
-      goto fail;
-    }
-    done += (gsize)n;
+  if (!cr_write_all (fd, data, len)) {
+    int saved = errno;
+    close (fd);
+    errno = saved;
+    goto fail;
   }
   if (close (fd) != 0)
     goto fail;

@@ -155,15 +155,11 @@ static GstElement *
 mix_pipeline_new (const CrMixOptions *o, GError **error)
 {
   GstElement *pipeline = gst_pipeline_new (NULL);
-  GstElement *sink = cr_element ("splitmuxsink", "sink", error);
+  GstElement *sink = cr_hls_sink_new (pipeline, MIX_SEGMENT_S, TRUE, error);
   if (sink == NULL) {
     gst_object_unref (pipeline);
     return NULL;
   }
-  g_object_set (sink, "muxer-factory", "mpegtsmux", "max-size-time",
-                (guint64)MIX_SEGMENT_S * GST_SECOND, "send-keyframe-requests", TRUE,
-                "async-finalize", FALSE, NULL);
-  gst_bin_add (GST_BIN (pipeline), sink);
   if ((o->video && !mix_build_video (pipeline, sink, o, error))
       || (o->audio && !mix_build_audio (pipeline, sink, o, error))) {
     gst_object_unref (pipeline);

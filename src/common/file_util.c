@@ -1,0 +1,55 @@
+/* Whole, durable file writes; see file_util.h. */
+#include "file_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+gboolean
+cr_write_all (int fd, const void *data, gsize len)
+{
+  const char *p = data;
+  for (gsize done = 0; done < len;) {
+    ssize_t n = write (fd, p + done, len - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = EIO;
+      return FALSE;
+    }
+    done += (gsize)n;
+  }
+  return TRUE;
+}
+
+gboolean
+cr_file_replace_durably (const char *path, const char *contents, gsize len, GError **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  int fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    goto fail;
+  if (!cr_write_all (fd, contents, len)) {
+    int saved = errno;
+    close (fd);
+    errno = saved;
+    goto fail;
+  }
+  if (fsync (fd) != 0 || close (fd) != 0 || g_rename (tmp, path) != 0)
+    goto fail;
+  int dfd = g_open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dfd >= 0) {
+    fsync (dfd);
+    close (dfd);
+  }
+  return TRUE;
+fail:
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write %s: %s", path,
+               g_strerror (errno));
+  g_unlink (tmp);
+  return FALSE;
+}
