@@ -64,7 +64,7 @@ cr_ingest_end (CrIngest *ingest, const char *id, const char *reason)
     g_object_unref (pub->pending);
   }
   if (pub->session != NULL)
-    cr_ingest_session_stop (pub->session);
+    cr_ingest_session_stop (pub->session, ingest->reaper);
   publisher_free (pub);
   return TRUE;
 }
@@ -87,7 +87,8 @@ ingest_on_ready (CrIngestSession *session, const char *answer, const GError *err
   soup_message_headers_replace (h, "Location", location);
   soup_message_headers_replace (h, "Connection", "close");
   soup_message_headers_replace (h, "Access-Control-Expose-Headers", "Location, Server-Timing");
-  /* How long the answer took here (pipeline, negotiation, ICE gathering), for clients and bench/. */
+  /* How long the answer took here (pipeline, negotiation, ICE gathering), for clients and bench/.
+   */
   double answer_ms = (g_get_monotonic_time () - cr_ingest_session_started_us (session)) / 1000.0;
   g_autofree char *timing = g_strdup_printf ("answer;dur=%.2f", answer_ms);
   soup_message_headers_replace (h, "Server-Timing", timing);
@@ -258,8 +259,8 @@ ingest_tick (gpointer data)
 static gpointer
 ingest_prewarm (gpointer data)
 {
-  static const char *const elements[] = { "webrtcbin", "dtlsdec", "dtlsenc", "srtpdec", "nicesrc",
-                                           "rtpbin", "rtph264depay", "rtpopusdepay" };
+  static const char *const elements[] = { "webrtcbin", "dtlsdec", "dtlsenc",      "srtpdec",
+                                          "nicesrc",   "rtpbin",  "rtph264depay", "rtpopusdepay" };
   for (guint i = 0; i < G_N_ELEMENTS (elements); i++) {
     GstElement *e = gst_element_factory_make (elements[i], NULL);
     if (e != NULL)
@@ -291,6 +292,7 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http
   cr_whip_register (ingest);
   cr_internal_api_register (ingest);
   ingest->tick_id = g_timeout_add_seconds (1, ingest_tick, ingest);
+  ingest->reaper = g_thread_pool_new (cr_ingest_session_teardown, NULL, 1, TRUE, NULL);
   ingest->prewarm = g_thread_new ("ingest-prewarm", ingest_prewarm, NULL);
   return ingest;
 }
@@ -308,6 +310,7 @@ cr_ingest_free (CrIngest *ingest)
   g_auto (GStrv) copies = g_strdupv ((char **)ids);
   for (char **id = copies; *id != NULL; id++)
     cr_ingest_end (ingest, *id, "shutdown");
+  g_thread_pool_free (ingest->reaper, FALSE, TRUE); /* every pipeline stopped before exit */
   cr_http_server_remove_handler (ingest->http, "/whip");
   cr_http_server_remove_handler (ingest->http, "/internal");
   g_hash_table_unref (ingest->publishers);

@@ -28,6 +28,7 @@ struct _CrIngest {
   GHashTable *publishers; /* id -> CrPublisher */
   guint tick_id;
   GThread *prewarm;
+  GThreadPool *reaper;     /* stops ended sessions' pipelines off the main loop (session.h) */
   GPtrArray *room_waiters; /* held GET /internal/rooms/...?wait= requests (internal_api.c) */
   gint wake_queued;        /* atomic: a look at the waiters is scheduled */
   guint wake_id;

@@ -382,12 +382,10 @@ cr_ingest_session_start (const char *id, CrSdpOffer *offer, const CrIngestSessio
 }
 
 void
-cr_ingest_session_stop (CrIngestSession *s)
+cr_ingest_session_teardown (gpointer session, gpointer unused)
 {
-  s->stopping = TRUE;
-  if (s->webrtc != NULL)
-    g_signal_handlers_disconnect_by_data (s->webrtc, s);
-  g_signal_handlers_disconnect_by_data (s->pipeline, s);
+  CrIngestSession *s = session;
+  (void)unused;
   /* Streaming threads stop first, so no forward probe runs while the forwards are freed. */
   gst_element_set_state (s->pipeline, GST_STATE_NULL);
   g_mutex_lock (&s->lock);
@@ -397,6 +395,17 @@ cr_ingest_session_stop (CrIngestSession *s)
   }
   g_mutex_unlock (&s->lock);
   session_unref (s);
+}
+
+void
+cr_ingest_session_stop (CrIngestSession *s, GThreadPool *reaper)
+{
+  s->stopping = TRUE;
+  if (s->webrtc != NULL)
+    g_signal_handlers_disconnect_by_data (s->webrtc, s);
+  g_signal_handlers_disconnect_by_data (s->pipeline, s);
+  if (reaper == NULL || !g_thread_pool_push (reaper, s, NULL))
+    cr_ingest_session_teardown (s, NULL);
 }
 
 const char *

@@ -33,8 +33,14 @@ CrIngestSession *cr_ingest_session_start (const char *id, CrSdpOffer *offer,
                                           const CrIngestSessionSettings *settings,
                                           CrSessionReadyFunc ready, CrSessionLostFunc lost,
                                           gpointer user_data);
-/* Stops the pipeline and frees the session (main context). */
-void cr_ingest_session_stop (CrIngestSession *session);
+/* Ends the session (main context): no more callbacks; the pipeline is stopped and the session
+ * freed by @reaper (a GThreadPool running cr_ingest_session_teardown), or here when NULL.
+ * Why a thread: a webrtcbin going to NULL joins its threads and closes its ICE agent, tens of
+ * ms each and more on a busy machine; 25 publishers leaving at once stalled the daemon's API for
+ * seconds when that ran on the main loop. */
+void cr_ingest_session_stop (CrIngestSession *session, GThreadPool *reaper);
+/* The reaper's work: stops @session's pipeline, frees its forwards and the session. */
+void cr_ingest_session_teardown (gpointer session, gpointer unused);
 
 const char *cr_ingest_session_id (CrIngestSession *session);
 gboolean cr_ingest_session_connected (CrIngestSession *session);
