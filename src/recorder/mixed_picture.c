@@ -4,6 +4,8 @@
  * watermarks. See mixed_private.h. */
 #include "recorder/mixed_private.h"
 
+#define GST_CAT_DEFAULT cr_recorder_debug
+
 #define PLACEHOLDER_RGB 0x333333u /* PlaceHolderMode 1 with no picture: a dark tile */
 
 int
@@ -117,14 +119,19 @@ mixed_relayout (Mixed *m)
   LayerList list
       = { g_array_new (FALSE, TRUE, sizeof (CrMixLayer)), g_ptr_array_new_with_free_func (g_free) };
   CrRect canvas = { 0, 0, lo.width, lo.height };
-  add_picture (m, &list, layout->background_image_url, canvas,
-               layout->background_image_render_mode, 0, FALSE, "background");
+  add_picture (m, &list, layout->background_image_url, canvas, layout->background_image_render_mode,
+               0, FALSE, "background");
   const char *default_sub = layout->default_sub_background_image;
   for (guint i = 0; i < tiles->len; i++) {
     const CrTile *t = &g_array_index (tiles, CrTile, i);
     const CrLayoutStream *s
         = t->stream >= 0 ? &g_array_index (streams, CrLayoutStream, t->stream) : NULL;
     g_autofree char *what = g_strdup_printf ("tile%u", i);
+    GST_DEBUG ("task %s: tile %u at %d,%d %dx%d: %s", w->o->task_id, i, t->rect.x, t->rect.y,
+               t->rect.width, t->rect.height,
+               s == NULL      ? "empty"
+               : s->has_video ? s->user_id
+                              : "no picture");
     if (s != NULL && s->has_video) {
       CrMixLayer l = { .kind = CR_MIX_LAYER_INPUT,
                        .rect = t->rect,
@@ -136,8 +143,7 @@ mixed_relayout (Mixed *m)
     /* No picture for this tile: its placeholder image, else a dark tile (PlaceHolderMode). */
     const char *sub = t->sub_background_image != NULL ? t->sub_background_image : default_sub;
     if (!add_picture (m, &list, sub, t->rect, t->render_mode, t->alpha, FALSE, what)
-        && layout->placeholders
-        && lo.mode == CR_LAYOUT_CUSTOM) {
+        && layout->placeholders && lo.mode == CR_LAYOUT_CUSTOM) {
       CrMixLayer l = {
         .kind = CR_MIX_LAYER_COLOR, .rect = t->rect, .alpha = t->alpha, .argb = PLACEHOLDER_RGB
       };

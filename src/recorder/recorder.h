@@ -7,10 +7,16 @@
  * four calls. */
 #pragma once
 
+#include <gst/gst.h>
+
 #include "recorder/room_view.h"
 #include "recorder/worker_private.h"
 
 G_BEGIN_DECLS
+
+/* "cloudrec-recorder": the recorders' and the task loop's decisions (GST_DEBUG=cloudrec*:6),
+ * registered by cr_worker_run once GStreamer is up. */
+GST_DEBUG_CATEGORY_EXTERN (cr_recorder_debug);
 
 typedef struct {
   const char *name;

@@ -11,6 +11,8 @@
 #include "media/track.h"
 #include "recorder/recorder.h"
 
+#define GST_CAT_DEFAULT cr_recorder_debug
+
 #define AV_WAIT_US (3 * G_USEC_PER_SEC) /* AvMerge: how long to wait for an announced medium */
 
 typedef struct {
@@ -165,8 +167,10 @@ single_follow_merged (Single *s, const CrRoomStream *st, const char *caps[2], GH
   for (int m = 0; m < 2; m++)
     announced[m] = st->announced[m] && cr_task_spec_wants (w->spec, st->user_id, st->aux, m);
   gboolean complete = (!announced[0] || caps[0] != NULL) && (!announced[1] || caps[1] != NULL);
-  if (!complete && now - *since < AV_WAIT_US)
+  if (!complete && now - *since < AV_WAIT_US) {
+    GST_DEBUG ("task %s: %s waits for its announced media", w->task->task_id, key);
     return;
+  }
   g_hash_table_remove (s->waiting_since, key);
   single_start_rec (s, st->user_id, st->aux, caps[0], caps[1], key);
 }
@@ -197,9 +201,13 @@ single_pick_streams (Single *s, const CrRoomView *room)
     const CrRoomStream *st = g_ptr_array_index (room->streams, i);
     gboolean wanted = FALSE;
     for (int m = 0; m < 2; m++)
-      wanted = wanted || (st->caps[m] != NULL && cr_task_spec_wants (w->spec, st->user_id, st->aux, m));
-    if (!wanted)
+      wanted = wanted
+               || (st->caps[m] != NULL && cr_task_spec_wants (w->spec, st->user_id, st->aux, m));
+    if (!wanted) {
+      GST_LOG ("task %s: %s/%s: nothing the task wants is published", w->o->task_id, st->user_id,
+               st->aux ? "aux" : "main");
       continue;
+    }
     g_ptr_array_add (single_records (s, st) ? picked : candidates, (gpointer)st);
   }
   guint limit = w->o->max_streams > 0 ? w->o->max_streams : G_MAXUINT;
@@ -207,6 +215,8 @@ single_pick_streams (Single *s, const CrRoomView *room)
     const CrRoomStream *st = g_ptr_array_index (candidates, i);
     g_autofree char *id = g_strdup_printf ("%s/%s", st->user_id, st->aux ? "aux" : "main");
     if (picked->len >= limit) {
+      GST_DEBUG ("task %s: %s left out: %u streams recorded (limit %u)", w->o->task_id, id,
+                 picked->len, limit);
       if (g_hash_table_add (s->left_out, g_steal_pointer (&id)))
         g_info ("task %s: %s/%s is not recorded: the task records at most %u streams at once "
                 "(api-max-streams); it starts when a recorded one leaves",
@@ -243,8 +253,8 @@ single_follow (CrRecorder *base, const CrRoomView *room)
                                               video ? "video" : "audio");
       g_hash_table_add (present, g_strdup (key));
       if (!g_hash_table_contains (s->recs, key))
-        single_start_rec (s, st->user_id, st->aux, video ? NULL : caps[0],
-                          video ? caps[1] : NULL, key);
+        single_start_rec (s, st->user_id, st->aux, video ? NULL : caps[0], video ? caps[1] : NULL,
+                          key);
     }
   }
   /* Tracks whose stream went away, or that the subscription no longer wants, end. */
@@ -309,6 +319,6 @@ single_start (Worker *w, GError **error)
 }
 
 const CrRecorderClass cr_single_recorder_class = {
-  "single-stream", single_start, single_follow, single_apply_spec, single_last_media_us,
-  single_finish,
+  "single-stream",   single_start,         single_follow,
+  single_apply_spec, single_last_media_us, single_finish,
 };

@@ -13,6 +13,10 @@
 #include <string.h>
 
 #include "recorder/recorder.h"
+#include "media/elements.h" /* CR_DEBUG_INIT */
+
+GST_DEBUG_CATEGORY (cr_recorder_debug);
+#define GST_CAT_DEFAULT cr_recorder_debug
 
 #define TICK_MS 250
 #define ROOM_WAIT_MS 25000            /* the room watch: the daemon answers at once on a change */
@@ -157,6 +161,8 @@ worker_on_room (Worker *w, JsonObject *state)
         return;
       }
     }
+    GST_DEBUG ("task %s: the room changed (seq %" G_GUINT64_FORMAT ", %u streams)", w->o->task_id,
+               w->room_seq, room->streams->len);
     g_clear_pointer (&w->room, cr_room_view_free);
     w->room = g_steal_pointer (&room);
     worker_follow (w);
@@ -250,6 +256,9 @@ worker_end_task (Worker *w)
 static int
 worker_record (Worker *w, GError **error)
 {
+  CR_DEBUG_INIT (cr_recorder_debug, "cloudrec-recorder", "cloudrec: the recorders' decisions");
+  GST_INFO ("task %s: %s recorder, spec revision %" G_GINT64_FORMAT, w->o->task_id,
+            w->recorder->klass->name, w->revision);
   g_info ("task %s: %s recording of room %s into %s (failover %d)", w->task->task_id,
           w->recorder->klass->name, w->spec->room_id, w->dir, w->failover);
   JsonObject *started = json_object_new ();
