@@ -374,8 +374,11 @@ mix_layers_end_stills (CrMix *m)
   g_hash_table_iter_init (&it, m->layers);
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     MixLayer *l = value;
-    if (l->kind == CR_MIX_LAYER_PICTURE)
+    if (l->kind == CR_MIX_LAYER_PICTURE) {
+      /* Still drawn in the last pictures, like the background (cr_mix_finish). */
+      g_object_set (l->pad, "repeat-after-eos", TRUE, NULL);
       gst_pad_send_event (l->pad, gst_event_new_eos ());
+    }
   }
 }
 

@@ -256,6 +256,9 @@ cr_mix_finish (CrMix *m)
   if (m->comp != NULL) {
     GstPad *background = gst_element_get_static_pad (m->comp, "sink_0");
     if (background != NULL) {
+      /* Ended first, the background would leave the last pictures (while the inputs drain) on
+       * the compositor's black: keep drawing its last frame until every pad has ended. */
+      g_object_set (background, "repeat-after-eos", TRUE, NULL);
       gst_pad_send_event (background, gst_event_new_eos ());
       gst_object_unref (background);
     }
