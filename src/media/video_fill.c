@@ -177,12 +177,13 @@ cr_video_fill_tick (CrVideoFill *f, gint64 last_packet_us)
                     || (f->await_keyframe && f->pushed > 0);
   gboolean ready = f->caps != NULL && GST_CLOCK_TIME_IS_VALID (f->last_pts);
   g_autoptr (GstCaps) caps = ready ? gst_caps_ref (f->caps) : NULL;
+  gboolean need_black = f->fill_type == CR_FILL_BLACK && f->picture == NULL;
   g_mutex_unlock (&f->lock);
   if (ask && f->need_keyframe != NULL)
     f->need_keyframe (f->user_data);
   if (!silent || !ready)
     return;
-  if (f->fill_type == CR_FILL_BLACK && f->picture == NULL) {
+  if (need_black) {
     const GstStructure *st = gst_caps_get_structure (caps, 0);
     int width = 0, height = 0;
     if (!gst_structure_get_int (st, "width", &width)
