@@ -87,7 +87,8 @@ ingest_on_ready (CrIngestSession *session, const char *answer, const GError *err
   soup_message_headers_replace (h, "Location", location);
   soup_message_headers_replace (h, "Connection", "close");
   soup_message_headers_replace (h, "Access-Control-Expose-Headers", "Location, Server-Timing");
-  /* How long the answer took here (pipeline, negotiation, ICE gathering), for clients and bench/. */
+  /* How long the answer took here (pipeline, negotiation, ICE gathering), for clients and bench/.
+   */
   double answer_ms = (g_get_monotonic_time () - cr_ingest_session_started_us (session)) / 1000.0;
   g_autofree char *timing = g_strdup_printf ("answer;dur=%.2f", answer_ms);
   soup_message_headers_replace (h, "Server-Timing", timing);
@@ -258,8 +259,8 @@ ingest_tick (gpointer data)
 static gpointer
 ingest_prewarm (gpointer data)
 {
-  static const char *const elements[] = { "webrtcbin", "dtlsdec", "dtlsenc", "srtpdec", "nicesrc",
-                                           "rtpbin", "rtph264depay", "rtpopusdepay" };
+  static const char *const elements[] = { "webrtcbin", "dtlsdec", "dtlsenc",      "srtpdec",
+                                          "nicesrc",   "rtpbin",  "rtph264depay", "rtpopusdepay" };
   for (guint i = 0; i < G_N_ELEMENTS (elements); i++) {
     GstElement *e = gst_element_factory_make (elements[i], NULL);
     if (e != NULL)
@@ -270,7 +271,7 @@ ingest_prewarm (gpointer data)
 
 CrIngest *
 cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http,
-               const char *internal_token, GError **error)
+               CrLinkServer *link, GError **error)
 {
   if (!gst_init_check (NULL, NULL, error))
     return NULL;
@@ -285,7 +286,7 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http
   ingest->config = config;
   ingest->rooms = rooms;
   ingest->http = http;
-  ingest->internal_token = g_strdup (internal_token);
+  ingest->link = link;
   ingest->publishers = g_hash_table_new (g_str_hash, g_str_equal);
   cr_room_registry_set_close_hook (rooms, ingest_close_hook, ingest);
   cr_whip_register (ingest);
@@ -309,9 +310,7 @@ cr_ingest_free (CrIngest *ingest)
   for (char **id = copies; *id != NULL; id++)
     cr_ingest_end (ingest, *id, "shutdown");
   cr_http_server_remove_handler (ingest->http, "/whip");
-  cr_http_server_remove_handler (ingest->http, "/internal");
   g_hash_table_unref (ingest->publishers);
-  g_free (ingest->internal_token);
   g_free (ingest);
 }
 

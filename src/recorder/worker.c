@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "link/link_client.h"
+#include "link/link_store.h"
 #include "recorder/recorder.h"
 
 #define TICK_MS 250
-#define ROOM_WAIT_MS 25000 /* the room watch: the daemon answers at once on a change */
+#define ROOM_WAIT_MS 25000            /* the room watch: the daemon answers at once on a change */
 #define WATCH_MIN_GAP_US (100 * 1000) /* a daemon that answers at once is asked at most 10/s */
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
 
@@ -60,9 +62,12 @@ worker_pick_failover (const char *dir, int at_least)
 static void
 worker_name_task (Worker *w)
 {
-  w->naming = (CrNamingTask){ w->spec->sdk_app_id, w->spec->room_id,
-                              w->spec->string_room, w->o->task_id,
-                              (const char *const *)w->spec->storage.prefix, w->failover };
+  w->naming = (CrNamingTask){ w->spec->sdk_app_id,
+                              w->spec->room_id,
+                              w->spec->string_room,
+                              w->o->task_id,
+                              (const char *const *)w->spec->storage.prefix,
+                              w->failover };
 }
 
 /* Reads the task's row; a new revision (Modify) brings a new spec, which the recorder applies. */
@@ -239,8 +244,8 @@ worker_end_task (Worker *w)
   w->store->vt->set_status (w->store, w->task->sdk_app_id, w->task->task_id, CR_TASK_EXITED, code,
                             g_get_real_time () / 1000, &ignored);
   /* Files written and stored, 302 (and 310) queued: Describe now answers ResourceNotFound. */
-  w->store->vt->finish (w->store, w->task->sdk_app_id, w->task->task_id,
-                        g_get_real_time () / 1000, NULL);
+  w->store->vt->finish (w->store, w->task->sdk_app_id, w->task->task_id, g_get_real_time () / 1000,
+                        NULL);
 }
 
 /* Records from the first tick to the end of the task. */
@@ -300,8 +305,8 @@ worker_clear (Worker *w)
   g_free (w->hls_dir);
   g_free (w->key_prefix);
   cr_blob_store_close (w->blobs);
-  g_free (w->token);
   g_clear_object (&w->http);
+  g_clear_object (&w->http_link);
   g_clear_object (&w->watch_http);
   g_clear_pointer (&w->loop, g_main_loop_unref);
   cr_task_store_close (w->store);
@@ -314,19 +319,17 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.playlists
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_playlist_free);
   w.http = soup_session_new_with_options ("timeout", 5, NULL);
-  w.watch_http = soup_session_new_with_options ("timeout", ROOM_WAIT_MS / 1000 + 10, NULL);
+  w.http_link = cr_link_session_new (o->link_path, 5);
+  w.watch_http = cr_link_session_new (o->link_path, ROOM_WAIT_MS / 1000 + 10);
   w.loop = g_main_loop_new (NULL, FALSE);
   int rc = CR_WORKER_EXIT_CANNOT_START;
-  if (!gst_init_check (NULL, NULL, error)
-      || !g_file_get_contents (o->token_path, &w.token, NULL, error))
+  if (!gst_init_check (NULL, NULL, error))
     goto out;
-  g_strstrip (w.token);
-  w.store = cr_sqlite_store_open (o->db_path, error);
-  if (w.store == NULL || !worker_load_task (&w, error) || !worker_open_storage (&w, error))
+  w.store = cr_link_store_new (w.http_link, o->sdk_app_id);
+  if (!worker_load_task (&w, error) || !worker_open_storage (&w, error))
     goto out;
-  const CrRecorderClass *klass = w.spec->record_mode == CR_RECORD_MIXED
-                                     ? &cr_mixed_recorder_class
-                                     : &cr_single_recorder_class;
+  const CrRecorderClass *klass = w.spec->record_mode == CR_RECORD_MIXED ? &cr_mixed_recorder_class
+                                                                        : &cr_single_recorder_class;
   w.recorder = klass->start (&w, error);
   if (w.recorder == NULL)
     goto out;
