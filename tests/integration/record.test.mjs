@@ -51,6 +51,8 @@ describe('single-stream recording', () => {
   let d;
   let c;
   let cb;
+  // Describe as TRTC answers ResourceNotFound once a task finished; the extension keeps answering.
+  const describeTask = (req) => c.request('CloudrecDescribeTask', req);
   const procs = [];
   const CALLBACK_KEY = 'cbKey123';
   before(async () => {
@@ -84,7 +86,7 @@ describe('single-stream recording', () => {
     await until('every playlist ended', () => m3u8s.every((f) => existsSync(f) && readFileSync(f, 'utf8').includes('#EXT-X-ENDLIST')), 20000);
     const elapsed = (Date.now() - started) / 1000;
 
-    const final = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    const final = await describeTask({ SdkAppId: APP1.sdkAppId, TaskId });
     assert.equal(final.Status, 'Exited');
     const entries = final.StorageFileList.map((f) => `${f.UserId}/${f.TrackType}/${f.FileName}`).sort();
     const stem = (u) => `1400000001_${room}__UserId_s_${b64name(u)}__UserId_e_main`;
@@ -218,7 +220,7 @@ describe('single-stream recording', () => {
     });
     const hlsSeconds = (Math.max(...spans.map((x) => x.end)) - Math.min(...spans.map((x) => x.start))) / 1000;
     assert.ok(Math.abs(Number(p.format.duration) - hlsSeconds) < 0.5, `mp4 ${p.format.duration} s vs HLS audio + video ${hlsSeconds} s`);
-    const listed = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.map((f) => f.FileName);
+    const listed = (await describeTask({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.map((f) => f.FileName);
     assert.ok(listed.includes(mp4), listed.join(' '));
 
     await expectCode(c.CreateCloudRecording(body(room, 'recorder_x', { OutputFormat: 4, StreamType: 2 })), 'InvalidParameter', /audio-only/);
@@ -249,7 +251,7 @@ describe('single-stream recording', () => {
     await memberOf(9310, second.TaskId);
     await c.RemoveUser({ SdkAppId: APP1.sdkAppId, RoomId: 9310, UserIds: ['recorder_9310'] });
     assert.deepEqual((await stopCode(second.TaskId)).EventInfo.Payload, { LeaveCode: 1 });
-    assert.equal((await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: second.TaskId })).Status, 'Exited');
+    assert.equal((await describeTask({ SdkAppId: APP1.sdkAppId, TaskId: second.TaskId })).Status, 'Exited');
 
     const dismissed = await c.CreateCloudRecording(body(9311, 'recorder_9311'));
     await memberOf(9311, dismissed.TaskId);
@@ -361,7 +363,7 @@ describe('single-stream recording', () => {
     const { TaskId } = await c.CreateCloudRecording(body(9302, 'recorder_9302', { MaxIdleTime: 5 }));
     const first = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     assert.equal(first.Status, 'Idle');
-    await until('Exited after MaxIdleTime', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'Exited', 15000);
+    await until('Exited after MaxIdleTime', async () => (await describeTask({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'Exited', 15000);
     const stop = await until('302 with LeaveCode 99', () => cb.received.map((r) => JSON.parse(r.raw))
       .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 302), 5000);
     assert.deepEqual(stop.EventInfo.Payload, { LeaveCode: 99 });
@@ -406,6 +408,8 @@ describe('MP4 and AAC outputs', () => {
   let d;
   let c;
   let cb;
+  // Describe as TRTC answers ResourceNotFound once a task finished; the extension keeps answering.
+  const describeTask = (req) => c.request('CloudrecDescribeTask', req);
   const procs = [];
   before(async () => {
     cb = await callbackServer();
@@ -454,7 +458,7 @@ describe('MP4 and AAC outputs', () => {
         assert.ok(gap < 1000 && gap > -5500, `parts follow each other: ${JSON.stringify(FileMessage)}`);
       }
     }
-    const listed = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
+    const listed = (await describeTask({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
     assert.deepEqual(listed.map((f) => f.FileName).sort(), [...FileList].sort());
   });
 
