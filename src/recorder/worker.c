@@ -130,8 +130,11 @@ static gboolean
 worker_watch_again (gpointer data)
 {
   Worker *w = data;
+  /* Just joined: the room as it is now, at once (its streams may predate the join, and a held
+   * watch would only answer on the next change); then held watches. */
+  gboolean joining = !w->joined;
   if (w->joined || worker_join_room (w))
-    worker_watch_room (w, ROOM_WAIT_MS, worker_on_room);
+    worker_watch_room (w, joining ? 0 : ROOM_WAIT_MS, worker_on_room);
   else
     worker_stop (w, CR_LEAVE_NONE, NULL); /* the robot's UserId publishes: 101 */
   return G_SOURCE_REMOVE;
