@@ -203,7 +203,7 @@ export function linkRequest(daemon, method, urlPath, body, { timeoutMs = 40000 }
   const payload = body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = http.request({
-      socketPath: path.join(daemon.dataDir, 'worker.sock'), method, path: urlPath, host: 'cloudrec',
+      socketPath: path.join(daemon.dataDir, 'worker.sock'), method, path: urlPath, host: 'cloudrec', agent: false,
       headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
       timeout: timeoutMs,
     }, (res) => {
