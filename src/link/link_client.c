@@ -7,6 +7,8 @@
 #include "common/json_util.h"
 #include "link/link.h"
 
+G_DEFINE_QUARK (cr - link - error - quark, cr_link_error)
+
 SoupSession *
 cr_link_session_new (const char *socket_path, guint timeout_s)
 {

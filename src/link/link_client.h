@@ -10,6 +10,14 @@
 
 G_BEGIN_DECLS
 
+/* Calls that got no answer at all (the daemon busy, stopping or gone), as opposed to an answer
+ * that refuses: a caller may ask again later. */
+#define CR_LINK_ERROR (cr_link_error_quark ())
+GQuark cr_link_error_quark (void);
+typedef enum {
+  CR_LINK_ERROR_NO_ANSWER,
+} CrLinkError;
+
 /* A session whose every request goes to the Unix socket @socket_path; @timeout_s as soup's
  * "timeout" (0: none). */
 SoupSession *cr_link_session_new (const char *socket_path, guint timeout_s);

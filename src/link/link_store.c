@@ -21,7 +21,7 @@ link_task_path (guint64 sdk_app_id, const char *task_id, const char *what)
 }
 
 /* One call; TRUE on 200 with @reply set (when non-NULL). A refusal becomes the store's GError
- * again ({Code, Message}); no answer at all keeps the transport's error. */
+ * again ({Code, Message}); no answer at all is CR_LINK_ERROR_NO_ANSWER. */
 static gboolean
 link_store_call (CrTaskStore *store, const char *method, const char *path, JsonObject *body,
                  JsonObject **reply, GError **error)
@@ -32,7 +32,8 @@ link_store_call (CrTaskStore *store, const char *method, const char *path, JsonO
   g_autoptr (GError) sent = NULL;
   g_autoptr (JsonObject) obj = cr_link_call (ls->session, method, path, text, &status, &sent);
   if (status == 0) {
-    g_set_error (error, sent->domain, sent->code, "the daemon (%s): %s", path, sent->message);
+    g_set_error (error, CR_LINK_ERROR, CR_LINK_ERROR_NO_ANSWER,
+                 "no answer from the daemon (%s): %s", path, sent->message);
     return FALSE;
   }
   if (status != SOUP_STATUS_OK || obj == NULL) {

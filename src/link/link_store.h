@@ -3,7 +3,8 @@
  * Why a CrTaskStore: the worker keeps calling lookup / set_status / finish / put_file exactly as
  * before, with the same results and the same TRTC error codes, while only the daemon opens the
  * store (link_tasks.h serves these). The other methods are not the worker's business and fail
- * with "InternalError". */
+ * with "InternalError". A call that got no answer fails with CR_LINK_ERROR_NO_ANSWER
+ * (link_client.h). */
 #pragma once
 
 #include <libsoup/soup.h>

@@ -20,6 +20,7 @@
 #define ROOM_WAIT_MS 25000            /* the room watch: the daemon answers at once on a change */
 #define WATCH_MIN_GAP_US (100 * 1000) /* a daemon that answers at once is asked at most 10/s */
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
+#define LINK_PATIENCE_US (30 * G_USEC_PER_SEC)    /* the task unread this long ends the worker */
 
 static void worker_on_room (Worker *w, JsonObject *state);
 
@@ -176,16 +177,25 @@ worker_tick (gpointer data)
 {
   Worker *w = data;
   g_autoptr (GError) error = NULL;
+  gint64 now = g_get_monotonic_time ();
   if (!worker_load_task (w, &error)) {
+    /* No answer on the link (the daemon busy for a moment) is not the task's end: the next tick
+     * asks again, for up to LINK_PATIENCE_US. An answer (no such task, a store error) is. */
+    if (g_error_matches (error, CR_LINK_ERROR, CR_LINK_ERROR_NO_ANSWER)
+        && now - w->link_ok_us < LINK_PATIENCE_US) {
+      g_info ("task %s: %s; asking again", w->o->task_id, error->message);
+      return G_SOURCE_CONTINUE;
+    }
     worker_stop (w, CR_LEAVE_NONE, g_steal_pointer (&error));
     return G_SOURCE_REMOVE;
   }
+  w->link_ok_us = now;
   if (w->task->status == CR_TASK_EXITED) { /* deleted, or replaced by a new task (101) */
     worker_stop (w, CR_LEAVE_STOPPED, NULL);
     return G_SOURCE_REMOVE;
   }
   worker_follow (w);
-  gint64 now = g_get_monotonic_time ();
+  now = g_get_monotonic_time ();
   gint64 last = w->recorder->klass->last_media_us (w->recorder);
   gboolean flowing = last != 0 && now - last < INPROGRESS_WINDOW_US;
   if (flowing)
@@ -265,7 +275,7 @@ worker_record (Worker *w, GError **error)
     json_object_set_int_member (failover, "Status", 0);
     worker_emit (w, CR_EVENT_FAILOVER, failover);
   }
-  w->last_media_us = w->last_anchor_us = g_get_monotonic_time ();
+  w->last_media_us = w->last_anchor_us = w->link_ok_us = g_get_monotonic_time ();
   guint tick = g_timeout_add (TICK_MS, worker_tick, w);
   guint sigterm = g_unix_signal_add (SIGTERM, worker_on_signal, w);
   guint sigint = g_unix_signal_add (SIGINT, worker_on_signal, w);

@@ -46,6 +46,7 @@ typedef struct _Worker {
   guint64 room_seq;      /* the last room event seen */
   GCancellable *watch;   /* the room watch in flight */
   gint64 watch_asked_us; /* when the last room watch went out */
+  gint64 link_ok_us;     /* monotonic µs of the last task read through the link */
   CrTaskStatus status;
   CrLeaveCode leave_code;
   int failover;       /* the "ha<n>_" of this worker's files; 0 for the first worker */
