@@ -194,20 +194,9 @@ cr_http_server_add_handler (CrHttpServer *server, const char *path, SoupServerCa
 }
 
 gboolean
-cr_http_internal_authorized (SoupServerMessage *msg, const char *token)
+cr_http_server_listen_socket (CrHttpServer *server, GSocket *sock, GError **error)
 {
-  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
-  gboolean local = remote != NULL && G_IS_INET_SOCKET_ADDRESS (remote)
-                   && g_inet_address_get_is_loopback (
-                       g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
-  const char *sent = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                   "X-Cloudrec-Token");
-  if (!local || sent == NULL || token == NULL || strlen (sent) != strlen (token))
-    return FALSE;
-  guint8 diff = 0;
-  for (gsize i = 0; token[i] != '\0'; i++)
-    diff |= (guint8)(sent[i] ^ token[i]);
-  return diff == 0;
+  return soup_server_listen_socket (server->soup, sock, 0, error);
 }
 
 void

@@ -24,9 +24,9 @@ void cr_http_server_add_handler (CrHttpServer *server, const char *path,
                                  SoupServerCallback callback, gpointer user_data);
 void cr_http_server_remove_handler (CrHttpServer *server, const char *path);
 
-/* The internal API (workers -> daemon) answers loopback callers that present @token in
- * X-Cloudrec-Token, compared in constant time. */
-gboolean cr_http_internal_authorized (SoupServerMessage *msg, const char *token);
+/* Serves the same handlers on @sock too (bound and listening; the server keeps a reference).
+ * The daemon-worker link listens on a Unix socket this way (link/link_server.h). */
+gboolean cr_http_server_listen_socket (CrHttpServer *server, GSocket *sock, GError **error);
 void cr_http_server_free (CrHttpServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrHttpServer, cr_http_server_free)
 

@@ -1,28 +1,30 @@
-/* `cloudrec record --server URL --data-dir DIR --sdkappid N --task ID [--db-path F]
- * [--storage-dir D] [--log-level L]`: the worker of one recording task, started by the daemon's
- * supervisor (not meant to be run by hand, but it can be, to debug a task). */
+/* `cloudrec record --data-dir DIR --sdkappid N --task ID [--link SOCK] [--storage-dir D]
+ * [--log-level L]`: the worker of one recording task, started by the daemon's supervisor (not
+ * meant to be run by hand, but it can be, to debug a task). Everything it needs from the daemon
+ * goes over the daemon-worker link's socket (link/link.h). */
 #include <glib.h>
 #include <stdio.h>
 
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "common/log.h"
+#include "link/link.h"
 #include "recorder/worker.h"
 #include "task/supervisor.h"
 
 int
 cr_cmd_record (int argc, char **argv)
 {
-  g_autofree char *server = NULL, *data_dir = NULL, *db_path = NULL, *storage_dir = NULL;
+  g_autofree char *link = NULL, *data_dir = NULL, *storage_dir = NULL;
   g_autofree char *task = NULL, *log_level = NULL;
   gint64 sdk_app_id = 0;
   int failover = 0;
   gint64 max_file_mb = 0;
   int max_streams = 0;
   GOptionEntry entries[] = {
-    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://127.0.0.1:PORT", "URL" },
+    { "link", 0, 0, G_OPTION_ARG_STRING, &link,
+      "the daemon's socket (default DIR/" CR_LINK_SOCKET_NAME ")", "SOCK" },
     { "data-dir", 0, 0, G_OPTION_ARG_STRING, &data_dir, "the daemon's data directory", "DIR" },
-    { "db-path", 0, 0, G_OPTION_ARG_STRING, &db_path, "task store (default DIR/cloudrec.db)", "F" },
     { "storage-dir", 0, 0, G_OPTION_ARG_STRING, &storage_dir, "local storage (default DIR/storage)",
       "D" },
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId of the task", "N" },
@@ -41,14 +43,13 @@ cr_cmd_record (int argc, char **argv)
     fprintf (stderr, "cloudrec record: %s\n", error->message);
     return 2;
   }
-  if (server == NULL || data_dir == NULL || task == NULL || sdk_app_id <= 0) {
-    fprintf (stderr, "cloudrec record: --server, --data-dir, --sdkappid and --task are required\n");
+  if (data_dir == NULL || task == NULL || sdk_app_id <= 0) {
+    fprintf (stderr, "cloudrec record: --data-dir, --sdkappid and --task are required\n");
     return 2;
   }
   cr_log_init (log_level != NULL ? log_level : "info");
-  g_autofree char *token = g_build_filename (data_dir, "internal.token", NULL);
-  g_autofree char *db
-      = db_path != NULL ? g_strdup (db_path) : g_build_filename (data_dir, "cloudrec.db", NULL);
+  g_autofree char *sock
+      = link != NULL ? g_strdup (link) : g_build_filename (data_dir, CR_LINK_SOCKET_NAME, NULL);
   g_autofree char *storage
       = storage_dir != NULL ? g_strdup (storage_dir) : g_build_filename (data_dir, "storage", NULL);
   if (failover < 0 || failover > 3) {
@@ -65,9 +66,8 @@ cr_cmd_record (int argc, char **argv)
   }
   /* The exit status is a CrWorkerExit: CR_WORKER_EXIT_CANNOT_START (before its 301 Status 0)
    * makes the daemon end the task with 301 Status 1 instead of starting a failover. */
-  CrWorkerOptions o = { server,
-                        token,
-                        db,
+  CrWorkerOptions o = { sock,
+                        data_dir,
                         storage,
                         (guint64)sdk_app_id,
                         task,

@@ -12,27 +12,28 @@
 #include "common/log.h"
 #include "config/demo_app.h"
 #include "ingest/ingest.h"
+#include "link/link.h"
+#include "link/link_server.h"
+#include "link/link_tasks.h"
 #include "outbox/sender.h"
 #include "room/room.h"
 #include "task/codes.h"
 #include "web/pages.h"
 
-/* Workers are this same binary: `cloudrec record ... --sdkappid N --task ID`. */
+/* Workers are this same binary: `cloudrec record ... --sdkappid N --task ID`; all they get of the
+ * daemon is the link's socket. */
 static CrSupervisor *
-serve_new_supervisor (const CrConfig *config, CrHttpServer *http, CrTaskStore *store)
+serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *store)
 {
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *server = g_strdup_printf ("http://127.0.0.1:%u", cr_http_server_port (http));
   g_autofree char *max_file_mb = g_strdup_printf ("%" G_GINT64_FORMAT, config->record_max_file_mb);
   g_autofree char *max_streams = g_strdup_printf ("%" G_GINT64_FORMAT, config->api_max_streams);
   const char *argv[] = { self != NULL ? self : "cloudrec",
                          "record",
-                         "--server",
-                         server,
+                         "--link",
+                         cr_link_server_path (link),
                          "--data-dir",
                          config->data_dir,
-                         "--db-path",
-                         config->db_path,
                          "--storage-dir",
                          config->storage_dir,
                          "--log-level",
@@ -93,22 +94,6 @@ serve_now_ms (void)
   return g_get_real_time () / 1000;
 }
 
-/* A fresh token for the internal API, written to <data-dir>/internal.token (0600) where workers
- * started by this daemon read it. */
-static char *
-serve_write_internal_token (const CrConfig *config, GError **error)
-{
-  guint8 raw[24];
-  for (guint i = 0; i < sizeof raw; i++)
-    raw[i] = (guint8)g_random_int_range (0, 256);
-  g_autofree char *token = g_base64_encode (raw, sizeof raw);
-  g_strdelimit (token, "+/=", '_');
-  g_autofree char *path = g_build_filename (config->data_dir, "internal.token", NULL);
-  if (!g_file_set_contents_full (path, token, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
-    return NULL;
-  return g_steal_pointer (&token);
-}
-
 static gboolean
 serve_quit (gpointer loop)
 {
@@ -164,11 +149,6 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: task store %s: %s\n", config->db_path, error->message);
     return 1;
   }
-  g_autofree char *token = serve_write_internal_token (config, &error);
-  if (token == NULL) {
-    fprintf (stderr, "cloudrec serve: %s\n", error->message);
-    return 1;
-  }
   g_autoptr (CrRoomRegistry) rooms
       = cr_room_registry_new (serve_now_ms, config->room_idle_timeout * 1000);
   g_autoptr (CrApi) api = cr_api_new (config, store);
@@ -178,16 +158,24 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: cannot listen on %s: %s\n", config->listen, error->message);
     return 1;
   }
-  g_autoptr (CrIngest) ingest = cr_ingest_new (config, rooms, http, token, &error);
+  /* The daemon-worker link: /internal/... on <data-dir>/worker.sock only. */
+  g_autofree char *link_path = g_build_filename (config->data_dir, CR_LINK_SOCKET_NAME, NULL);
+  g_autoptr (CrLinkServer) link = cr_link_server_new (http, link_path, &error);
+  if (link == NULL) {
+    fprintf (stderr, "cloudrec serve: %s\n", error->message);
+    return 1;
+  }
+  cr_link_tasks_register (link, store);
+  g_autoptr (CrIngest) ingest = cr_ingest_new (config, rooms, http, link, &error);
   if (ingest == NULL) {
     fprintf (stderr, "cloudrec serve: WebRTC ingest: %s\n", error->message);
     return 1;
   }
   cr_web_pages_register (http);
-  /* Serves /internal/callbacks until the daemon stops. */
-  g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, http, token);
+  /* Serves the workers' callbacks (on the link) until the daemon stops. */
+  g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, link);
   g_autoptr (CrSupervisor) workers
-      = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, http, store) : NULL;
+      = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;
   if (workers != NULL) {
     cr_supervisor_set_emit_func (workers, serve_emit_callback, callbacks);

@@ -271,7 +271,7 @@ ingest_prewarm (gpointer data)
 
 CrIngest *
 cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http,
-               const char *internal_token, GError **error)
+               CrLinkServer *link, GError **error)
 {
   if (!gst_init_check (NULL, NULL, error))
     return NULL;
@@ -286,7 +286,7 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http
   ingest->config = config;
   ingest->rooms = rooms;
   ingest->http = http;
-  ingest->internal_token = g_strdup (internal_token);
+  ingest->link = link;
   ingest->publishers = g_hash_table_new (g_str_hash, g_str_equal);
   cr_room_registry_set_close_hook (rooms, ingest_close_hook, ingest);
   cr_whip_register (ingest);
@@ -312,9 +312,7 @@ cr_ingest_free (CrIngest *ingest)
     cr_ingest_end (ingest, *id, "shutdown");
   g_thread_pool_free (ingest->reaper, FALSE, TRUE); /* every pipeline stopped before exit */
   cr_http_server_remove_handler (ingest->http, "/whip");
-  cr_http_server_remove_handler (ingest->http, "/internal");
   g_hash_table_unref (ingest->publishers);
-  g_free (ingest->internal_token);
   g_free (ingest);
 }
 

@@ -5,21 +5,22 @@
  *   POST   /whip/{SdkAppId}/room/{RoomId}/{UserId}/{main|aux}      integer room
  *   POST   /whip/{SdkAppId}/str-room/{RoomId}/{UserId}/{main|aux}  string room
  *   DELETE /whip/session/{id}                                        leave
- *   /internal/...                                                    recorder workers, see
- *                                                                    internal_api.c */
+ *   /internal/rooms/..., /internal/forwards/...   recorder workers, on the daemon-worker link
+ *                                                 only (link.h); see internal_api.c */
 #pragma once
 
 #include "api/http_server.h"
 #include "config/config.h"
+#include "link/link_server.h"
 #include "room/room.h"
 
 G_BEGIN_DECLS
 
 typedef struct _CrIngest CrIngest;
 
-/* Registers the handlers on @http. @internal_token authenticates /internal/ calls. */
+/* Registers the WHIP handlers on @http and the workers' rooms and forwards on @link. */
 CrIngest *cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http,
-                         const char *internal_token, GError **error);
+                         CrLinkServer *link, GError **error);
 /* Ends every session (publishers leave with reason "shutdown"). */
 void cr_ingest_free (CrIngest *ingest);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrIngest, cr_ingest_free)

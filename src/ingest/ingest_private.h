@@ -24,7 +24,7 @@ struct _CrIngest {
   const CrConfig *config;
   CrRoomRegistry *rooms;
   CrHttpServer *http;
-  char *internal_token;
+  CrLinkServer *link;     /* serves internal_api.c to the workers */
   GHashTable *publishers; /* id -> CrPublisher */
   guint tick_id;
   GThread *prewarm;

@@ -1,9 +1,8 @@
 /* The ingest's face to recorder workers: room state and events, and RTP forwards.
  *
- * Why HTTP on the daemon: a worker is a separate process (a crash in a recording must not touch
- * the room), and loopback HTTP with a per-daemon token (data-dir/internal.token, mode 0600) is
- * the simplest channel both sides already speak. Calls from other hosts or without the token are
- * refused with 403.
+ * Why on the daemon-worker link (link.h): a worker is a separate process (a crash in a recording
+ * must not touch the room); these routes are registered on the link server, so they answer on
+ * the daemon's Unix socket only and 404 on the public TCP port. Paths and members are link.h's.
  *   GET    /internal/rooms/{SdkAppId}/{room|str-room}/{RoomId}?after=SEQ[&wait=MS]
  *          -> {"Exists","LastSeq","Streams":[...],"Events":[...]}
  *          (and "Members":[{"UserId","TaskId"}]). With wait=MS (at most 30000) the request is held
@@ -22,6 +21,7 @@
 #include <string.h>
 
 #include "common/json_util.h"
+#include "link/link.h"
 #include "ingest/ingest_private.h"
 
 static void
@@ -36,27 +36,27 @@ static JsonObject *
 event_to_json (const CrRoomEvent *ev)
 {
   JsonObject *o = json_object_new ();
-  json_object_set_int_member (o, "Seq", (gint64)ev->seq);
-  json_object_set_int_member (o, "Time", ev->time_ms);
-  json_object_set_string_member (o, "Type", cr_room_event_type_name (ev->type));
+  json_object_set_int_member (o, CR_LINK_SEQ, (gint64)ev->seq);
+  json_object_set_int_member (o, CR_LINK_TIME, ev->time_ms);
+  json_object_set_string_member (o, CR_LINK_TYPE, cr_room_event_type_name (ev->type));
   if (ev->user_id != NULL)
-    json_object_set_string_member (o, "UserId", ev->user_id);
+    json_object_set_string_member (o, CR_LINK_USER_ID, ev->user_id);
   if (ev->type == CR_ROOM_EVENT_PUBLISH || ev->type == CR_ROOM_EVENT_UNPUBLISH
       || ev->type == CR_ROOM_EVENT_MEDIA)
-    json_object_set_string_member (o, "Stream", cr_stream_kind_name (ev->stream));
+    json_object_set_string_member (o, CR_LINK_STREAM, cr_stream_kind_name (ev->stream));
   if (ev->type == CR_ROOM_EVENT_PUBLISH) {
-    json_object_set_boolean_member (o, "HasAudio", ev->has_audio);
-    json_object_set_boolean_member (o, "HasVideo", ev->has_video);
+    json_object_set_boolean_member (o, CR_LINK_HAS_AUDIO, ev->has_audio);
+    json_object_set_boolean_member (o, CR_LINK_HAS_VIDEO, ev->has_video);
   }
   if (ev->type == CR_ROOM_EVENT_MEDIA) {
-    json_object_set_boolean_member (o, "AudioActive", ev->has_audio);
-    json_object_set_boolean_member (o, "VideoActive", ev->has_video);
+    json_object_set_boolean_member (o, CR_LINK_AUDIO_ACTIVE, ev->has_audio);
+    json_object_set_boolean_member (o, CR_LINK_VIDEO_ACTIVE, ev->has_video);
   }
   if (ev->reason != NULL)
-    json_object_set_string_member (o, "Reason", ev->reason);
+    json_object_set_string_member (o, CR_LINK_REASON, ev->reason);
   if (ev->type == CR_ROOM_EVENT_KICK || ev->type == CR_ROOM_EVENT_DISMISS
       || ev->type == CR_ROOM_EVENT_DESTROY)
-    json_object_set_string_member (o, "Origin", cr_room_origin_name (ev->origin));
+    json_object_set_string_member (o, CR_LINK_ORIGIN, cr_room_origin_name (ev->origin));
   return o;
 }
 
@@ -92,12 +92,12 @@ internal_room_key (SoupServerMessage *msg, char **seg, CrRoomKey *key)
 {
   guint64 app = 0;
   if (!g_ascii_string_to_unsigned (seg[1], 10, 1, G_MAXUINT32, &app, NULL)
-      || (strcmp (seg[2], "room") != 0 && strcmp (seg[2], "str-room") != 0)) {
+      || (strcmp (seg[2], CR_LINK_SEG_ROOM) != 0 && strcmp (seg[2], CR_LINK_SEG_STR_ROOM) != 0)) {
     cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                           "expected /internal/rooms/{SdkAppId}/room|str-room/{RoomId}");
+                           "expected " CR_LINK_PATH_ROOMS "/{SdkAppId}/room|str-room/{RoomId}");
     return FALSE;
   }
-  *key = (CrRoomKey){ app, strcmp (seg[2], "str-room") == 0, seg[3] };
+  *key = (CrRoomKey){ app, strcmp (seg[2], CR_LINK_SEG_STR_ROOM) == 0, seg[3] };
   return TRUE;
 }
 
@@ -109,37 +109,37 @@ internal_room_reply (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *
   g_autoptr (GPtrArray) events = cr_room_events_since (ingest->rooms, key, after, &last);
   g_autoptr (GPtrArray) streams = cr_room_list_streams (ingest->rooms, key);
   g_autoptr (JsonObject) reply = json_object_new ();
-  json_object_set_boolean_member (reply, "Exists", cr_room_exists (ingest->rooms, key));
-  json_object_set_int_member (reply, "LastSeq", (gint64)last);
+  json_object_set_boolean_member (reply, CR_LINK_EXISTS, cr_room_exists (ingest->rooms, key));
+  json_object_set_int_member (reply, CR_LINK_LAST_SEQ, (gint64)last);
   JsonArray *sa = json_array_new ();
   for (guint i = 0; streams != NULL && i < streams->len; i++) {
     const CrRoomStream *rs = g_ptr_array_index (streams, i);
     JsonObject *o = json_object_new ();
-    json_object_set_string_member (o, "UserId", rs->user_id);
-    json_object_set_string_member (o, "Stream", cr_stream_kind_name (rs->stream));
-    json_object_set_boolean_member (o, "HasAudio", rs->has_audio);
-    json_object_set_boolean_member (o, "HasVideo", rs->has_video);
-    json_object_set_int_member (o, "Since", rs->since_ms);
-    json_object_set_boolean_member (o, "AudioActive", rs->audio_active);
-    json_object_set_boolean_member (o, "VideoActive", rs->video_active);
-    json_object_set_int_member (o, "RxBytes", (gint64)internal_rx_bytes (rs->publisher));
+    json_object_set_string_member (o, CR_LINK_USER_ID, rs->user_id);
+    json_object_set_string_member (o, CR_LINK_STREAM, cr_stream_kind_name (rs->stream));
+    json_object_set_boolean_member (o, CR_LINK_HAS_AUDIO, rs->has_audio);
+    json_object_set_boolean_member (o, CR_LINK_HAS_VIDEO, rs->has_video);
+    json_object_set_int_member (o, CR_LINK_SINCE, rs->since_ms);
+    json_object_set_boolean_member (o, CR_LINK_AUDIO_ACTIVE, rs->audio_active);
+    json_object_set_boolean_member (o, CR_LINK_VIDEO_ACTIVE, rs->video_active);
+    json_object_set_int_member (o, CR_LINK_RX_BYTES, (gint64)internal_rx_bytes (rs->publisher));
     internal_add_caps (o, rs->publisher);
     json_array_add_object_element (sa, o);
   }
-  json_object_set_array_member (reply, "Streams", sa);
+  json_object_set_array_member (reply, CR_LINK_STREAMS, sa);
   g_autoptr (GPtrArray) members = cr_room_list_members (ingest->rooms, key);
   JsonArray *ma = json_array_new ();
   for (guint i = 0; members != NULL && i + 1 < members->len; i += 2) {
     JsonObject *o = json_object_new ();
-    json_object_set_string_member (o, "UserId", g_ptr_array_index (members, i));
-    json_object_set_string_member (o, "TaskId", g_ptr_array_index (members, i + 1));
+    json_object_set_string_member (o, CR_LINK_USER_ID, g_ptr_array_index (members, i));
+    json_object_set_string_member (o, CR_LINK_TASK_ID, g_ptr_array_index (members, i + 1));
     json_array_add_object_element (ma, o);
   }
-  json_object_set_array_member (reply, "Members", ma);
+  json_object_set_array_member (reply, CR_LINK_MEMBERS, ma);
   JsonArray *ea = json_array_new ();
   for (guint i = 0; events != NULL && i < events->len; i++)
     json_array_add_object_element (ea, event_to_json (g_ptr_array_index (events, i)));
-  json_object_set_array_member (reply, "Events", ea);
+  json_object_set_array_member (reply, CR_LINK_EVENTS, ea);
   internal_reply_json (msg, SOUP_STATUS_OK, reply);
 }
 
@@ -245,8 +245,8 @@ static void
 internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable *query)
 {
   guint64 after = 0, wait_ms = 0;
-  const char *after_text = query != NULL ? g_hash_table_lookup (query, "after") : NULL;
-  const char *wait_text = query != NULL ? g_hash_table_lookup (query, "wait") : NULL;
+  const char *after_text = query != NULL ? g_hash_table_lookup (query, CR_LINK_Q_AFTER) : NULL;
+  const char *wait_text = query != NULL ? g_hash_table_lookup (query, CR_LINK_Q_WAIT) : NULL;
   CrRoomKey key;
   if (!internal_room_key (msg, seg, &key))
     return;
@@ -293,7 +293,7 @@ internal_member (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTabl
   CrRoomKey key;
   if (!internal_room_key (msg, seg, &key))
     return;
-  const char *task = query != NULL ? g_hash_table_lookup (query, "task") : NULL;
+  const char *task = query != NULL ? g_hash_table_lookup (query, CR_LINK_Q_TASK) : NULL;
   if (task == NULL || task[0] == '\0') {
     cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "a member needs ?task=TaskId");
     return;
@@ -310,7 +310,7 @@ internal_member (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTabl
     return;
   }
   g_autoptr (JsonObject) reply = json_object_new ();
-  json_object_set_int_member (reply, "LastSeq", (gint64)last);
+  json_object_set_int_member (reply, CR_LINK_LAST_SEQ, (gint64)last);
   internal_reply_json (msg, SOUP_STATUS_OK, reply);
 }
 
@@ -341,25 +341,25 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) req = cr_json_parse_object (data, len, &error);
   gint64 app = 0, rtp = 0, rtcp = 0;
-  const char *room = cr_json_get_string (req, "RoomId");
-  const char *user = cr_json_get_string (req, "UserId");
-  const char *stream_name = cr_json_get_string (req, "Stream");
-  const char *media = cr_json_get_string (req, "Media");
+  const char *room = cr_json_get_string (req, CR_LINK_ROOM_ID);
+  const char *user = cr_json_get_string (req, CR_LINK_USER_ID);
+  const char *stream_name = cr_json_get_string (req, CR_LINK_STREAM);
+  const char *media = cr_json_get_string (req, CR_LINK_MEDIA);
   CrStreamKind stream = CR_STREAM_MAIN;
-  if (req == NULL || !cr_json_get_int (req, "SdkAppId", &app) || room == NULL || user == NULL
-      || !cr_stream_kind_parse (stream_name, &stream)
+  if (req == NULL || !cr_json_get_int (req, CR_LINK_SDK_APP_ID, &app) || room == NULL
+      || user == NULL || !cr_stream_kind_parse (stream_name, &stream)
       || (g_strcmp0 (media, "audio") != 0 && g_strcmp0 (media, "video") != 0)
-      || !cr_json_get_int (req, "RtpPort", &rtp) || rtp < 1 || rtp > 65535
-      || (cr_json_get_int (req, "RtcpPort", &rtcp) && (rtcp < 0 || rtcp > 65535))) {
+      || !cr_json_get_int (req, CR_LINK_RTP_PORT, &rtp) || rtp < 1 || rtp > 65535
+      || (cr_json_get_int (req, CR_LINK_RTCP_PORT, &rtcp) && (rtcp < 0 || rtcp > 65535))) {
     cr_ingest_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
                            "expected {\"SdkAppId\",\"StrRoom\",\"RoomId\",\"UserId\",\"Stream\":"
                            "\"main|aux\",\"Media\":\"audio|video\",\"RtpPort\",\"RtcpPort\"}%s%s",
                            error != NULL ? ": " : "", error != NULL ? error->message : "");
     return;
   }
-  gboolean string_room = cr_json_get_bool (req, "StrRoom");
+  gboolean string_room = cr_json_get_bool (req, CR_LINK_STR_ROOM);
   gboolean video = strcmp (media, "video") == 0;
-  const char *task_id = cr_json_get_string (req, "TaskId"); /* the owner, optional */
+  const char *task_id = cr_json_get_string (req, CR_LINK_TASK_ID); /* the owner, optional */
   CrPublisher *pub
       = internal_find_publisher (ingest, (guint64)app, string_room, room, user, stream);
   CrForward *fwd = pub != NULL && pub->session != NULL
@@ -380,9 +380,9 @@ internal_forward_add (CrIngest *ingest, SoupServerMessage *msg)
   g_autofree char *forward_id = g_strdup_printf ("%s-%c-%u", pub->id, video ? 'v' : 'a', id);
   g_autofree char *caps = cr_forward_caps_string (fwd);
   g_autoptr (JsonObject) reply = json_object_new ();
-  json_object_set_string_member (reply, "ForwardId", forward_id);
-  json_object_set_string_member (reply, "Caps", caps != NULL ? caps : "");
-  json_object_set_int_member (reply, "Ssrc", cr_forward_ssrc (fwd));
+  json_object_set_string_member (reply, CR_LINK_FORWARD_ID, forward_id);
+  json_object_set_string_member (reply, CR_LINK_CAPS, caps != NULL ? caps : "");
+  json_object_set_int_member (reply, CR_LINK_SSRC, cr_forward_ssrc (fwd));
   g_info ("forward %s: %s %s of user %s to 127.0.0.1:%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
           " for task %s",
           forward_id, stream_name, media, user, rtp, rtcp, task_id != NULL ? task_id : "-");
@@ -448,21 +448,21 @@ internal_forward_list (CrIngest *ingest, SoupServerMessage *msg)
         const CrForwardSubscriber *sub = &g_array_index (subs, CrForwardSubscriber, i);
         JsonObject *o = json_object_new ();
         g_autofree char *id = g_strdup_printf ("%s-%c-%u", pub->id, video ? 'v' : 'a', sub->id);
-        json_object_set_string_member (o, "ForwardId", id);
+        json_object_set_string_member (o, CR_LINK_FORWARD_ID, id);
         if (sub->task_id != NULL)
-          json_object_set_string_member (o, "TaskId", sub->task_id);
-        json_object_set_string_member (o, "UserId", pub->user_id);
-        json_object_set_string_member (o, "Stream", cr_stream_kind_name (pub->stream));
-        json_object_set_string_member (o, "Media", video ? "video" : "audio");
-        json_object_set_int_member (o, "RtpPort", sub->rtp_port);
-        json_object_set_int_member (o, "RtcpPort", sub->rtcp_port);
-        json_object_set_int_member (o, "Packets", (gint64)sub->packets);
+          json_object_set_string_member (o, CR_LINK_TASK_ID, sub->task_id);
+        json_object_set_string_member (o, CR_LINK_USER_ID, pub->user_id);
+        json_object_set_string_member (o, CR_LINK_STREAM, cr_stream_kind_name (pub->stream));
+        json_object_set_string_member (o, CR_LINK_MEDIA, video ? "video" : "audio");
+        json_object_set_int_member (o, CR_LINK_RTP_PORT, sub->rtp_port);
+        json_object_set_int_member (o, CR_LINK_RTCP_PORT, sub->rtcp_port);
+        json_object_set_int_member (o, CR_LINK_PACKETS, (gint64)sub->packets);
         json_array_add_object_element (list, o);
       }
     }
   }
   g_autoptr (JsonObject) reply = json_object_new ();
-  json_object_set_array_member (reply, "Forwards", list);
+  json_object_set_array_member (reply, CR_LINK_FORWARDS, list);
   internal_reply_json (msg, SOUP_STATUS_OK, reply);
 }
 
@@ -473,33 +473,29 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
   CrIngest *ingest = data;
   if (soup_server_message_get_status (msg) != 0)
     return;
-  if (!cr_http_internal_authorized (msg, ingest->internal_token)) {
-    cr_ingest_reply_error (msg, SOUP_STATUS_FORBIDDEN,
-                           "the internal API answers loopback calls with the daemon's token only");
-    return;
-  }
   const char *method = soup_server_message_get_method (msg);
   g_auto (GStrv) raw = g_strsplit (
-      g_uri_get_path (soup_server_message_get_uri (msg)) + strlen ("/internal/"), "/", 0);
+      g_uri_get_path (soup_server_message_get_uri (msg)) + strlen (CR_LINK_PATH_ROOT "/"), "/", 0);
   for (char **r = raw; *r != NULL; r++) {
     char *dec = g_uri_unescape_string (*r, "/");
     g_free (*r);
     *r = dec != NULL ? dec : g_strdup ("");
   }
   guint n = g_strv_length (raw);
-  gboolean rooms = n >= 4 && strcmp (raw[0], "rooms") == 0;
-  gboolean members = rooms && n == 6 && strcmp (raw[4], "members") == 0;
+  gboolean rooms = n >= 4 && strcmp (raw[0], CR_LINK_SEG_ROOMS) == 0;
+  gboolean forwards = strcmp (raw[0], CR_LINK_SEG_FORWARDS) == 0;
+  gboolean members = rooms && n == 6 && strcmp (raw[4], CR_LINK_SEG_MEMBERS) == 0;
   if (rooms && n == 4 && strcmp (method, "GET") == 0)
     internal_room (ingest, msg, raw, query);
   else if (members && (strcmp (method, "PUT") == 0 || strcmp (method, "DELETE") == 0))
     internal_member (ingest, msg, raw, query, strcmp (method, "PUT") == 0);
-  else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "POST") == 0)
+  else if (n == 1 && forwards && strcmp (method, "POST") == 0)
     internal_forward_add (ingest, msg);
-  else if (n == 1 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "GET") == 0)
+  else if (n == 1 && forwards && strcmp (method, "GET") == 0)
     internal_forward_list (ingest, msg);
-  else if (n == 2 && strcmp (raw[0], "forwards") == 0 && strcmp (method, "DELETE") == 0)
+  else if (n == 2 && forwards && strcmp (method, "DELETE") == 0)
     internal_forward_remove (ingest, msg, raw[1]);
-  else if (n == 3 && strcmp (raw[0], "forwards") == 0 && strcmp (raw[2], "keyframe") == 0
+  else if (n == 3 && forwards && strcmp (raw[2], CR_LINK_SEG_KEYFRAME) == 0
            && strcmp (method, "POST") == 0)
     internal_forward_keyframe (ingest, msg, raw[1]);
   else
@@ -511,13 +507,16 @@ cr_internal_api_register (CrIngest *ingest)
 {
   ingest->room_waiters = g_ptr_array_new ();
   cr_room_registry_set_change_hook (ingest->rooms, internal_on_room_change, ingest);
-  cr_http_server_add_handler (ingest->http, "/internal", internal_handle, ingest);
+  cr_link_server_add_handler (ingest->link, CR_LINK_PATH_ROOMS, internal_handle, ingest);
+  cr_link_server_add_handler (ingest->link, CR_LINK_PATH_FORWARDS, internal_handle, ingest);
 }
 
 void
 cr_internal_api_unregister (CrIngest *ingest)
 {
   cr_room_registry_set_change_hook (ingest->rooms, NULL, NULL);
+  cr_link_server_remove_handler (ingest->link, CR_LINK_PATH_ROOMS);
+  cr_link_server_remove_handler (ingest->link, CR_LINK_PATH_FORWARDS);
   if (ingest->wake_id != 0)
     g_source_remove (ingest->wake_id);
   ingest->wake_id = 0;

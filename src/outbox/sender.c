@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/json_util.h"
+#include "link/link.h"
 #include "outbox/callback.h"
 #include "task/codes.h"
 
@@ -15,8 +16,7 @@
 struct _CrCallbackSender {
   const CrConfig *config;
   CrTaskStore *store;
-  CrHttpServer *http;
-  char *token;
+  CrLinkServer *link;
   SoupSession *session;
   GCancellable *cancel;
   CrCallbackObserver observer;
@@ -140,21 +140,18 @@ sender_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   CrCallbackSender *sender = data;
   if (soup_server_message_get_status (msg) != 0)
     return;
-  if (!cr_http_internal_authorized (msg, sender->token)) {
-    soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, NULL);
-    return;
-  }
   SoupMessageBody *b = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) bytes = soup_message_body_flatten (b);
   gsize len = 0;
   const char *text = g_bytes_get_data (bytes, &len);
   g_autoptr (JsonObject) req = cr_json_parse_object (text, len, NULL);
   gint64 app = 0, type = 0;
-  const char *task = cr_json_get_string (req, "TaskId");
-  JsonObject *payload = cr_json_get_object (req, "Payload");
+  const char *task = cr_json_get_string (req, CR_LINK_TASK_ID);
+  JsonObject *payload = cr_json_get_object (req, CR_LINK_PAYLOAD);
   if (strcmp (soup_server_message_get_method (msg), "POST") != 0 || req == NULL
-      || !cr_json_get_int (req, "SdkAppId", &app) || !cr_json_get_int (req, "EventType", &type)
-      || task == NULL || payload == NULL || type < CR_EVENT_FIRST || type > CR_EVENT_LAST) {
+      || !cr_json_get_int (req, CR_LINK_SDK_APP_ID, &app)
+      || !cr_json_get_int (req, CR_LINK_EVENT_TYPE, &type) || task == NULL || payload == NULL
+      || type < CR_EVENT_FIRST || type > CR_EVENT_LAST) {
     soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
     return;
   }
@@ -165,18 +162,16 @@ sender_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
 }
 
 CrCallbackSender *
-cr_callback_sender_new (const CrConfig *config, CrTaskStore *store, CrHttpServer *http,
-                        const char *internal_token)
+cr_callback_sender_new (const CrConfig *config, CrTaskStore *store, CrLinkServer *link)
 {
   CrCallbackSender *sender = g_new0 (CrCallbackSender, 1);
   sender->config = config;
   sender->store = store;
-  sender->http = http;
-  sender->token = g_strdup (internal_token);
+  sender->link = link;
   sender->session = soup_session_new_with_options ("timeout", TIMEOUT_S, "user-agent",
                                                    "cloudrec/" CLOUDREC_VERSION, NULL);
   sender->cancel = g_cancellable_new ();
-  cr_http_server_add_handler (http, "/internal/callbacks", sender_handle, sender);
+  cr_link_server_add_handler (link, CR_LINK_PATH_CALLBACKS, sender_handle, sender);
   return sender;
 }
 
@@ -192,10 +187,9 @@ cr_callback_sender_free (CrCallbackSender *sender)
 {
   if (sender == NULL)
     return;
-  cr_http_server_remove_handler (sender->http, "/internal/callbacks");
+  cr_link_server_remove_handler (sender->link, CR_LINK_PATH_CALLBACKS);
   g_cancellable_cancel (sender->cancel);
   g_object_unref (sender->cancel);
   g_object_unref (sender->session);
-  g_free (sender->token);
   g_free (sender);
 }

@@ -8,7 +8,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "api/http_server.h"
+#include "link/link_server.h"
 #include "config/config.h"
 #include "store/task_store.h"
 
@@ -17,9 +17,9 @@ G_BEGIN_DECLS
 typedef struct _CrCallbackSender CrCallbackSender;
 
 /* Also serves POST /internal/callbacks {"SdkAppId","TaskId","EventType","Payload"} for workers
- * (authenticated with @internal_token). */
+ * on the daemon-worker link (link.h). */
 CrCallbackSender *cr_callback_sender_new (const CrConfig *config, CrTaskStore *store,
-                                          CrHttpServer *http, const char *internal_token);
+                                          CrLinkServer *link);
 void cr_callback_sender_free (CrCallbackSender *sender);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrCallbackSender, cr_callback_sender_free)
 

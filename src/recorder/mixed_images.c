@@ -14,9 +14,8 @@
 static char *
 mixed_image_cache_path (Worker *w, const char *url)
 {
-  g_autofree char *data_dir = g_path_get_dirname (w->o->token_path);
   g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, url, -1);
-  return g_build_filename (data_dir, "cache", "images", hash, NULL);
+  return g_build_filename (w->o->data_dir, "cache", "images", hash, NULL);
 }
 
 /* Downloads @url to @path (through a temporary file, at most IMAGE_MAX_BYTES). */

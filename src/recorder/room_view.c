@@ -2,6 +2,7 @@
 #include "room_view.h"
 
 #include "common/json_util.h"
+#include "link/link.h"
 
 static void
 room_stream_free (CrRoomStream *s)
@@ -24,20 +25,20 @@ cr_room_view_new (JsonObject *state)
 {
   CrRoomView *view = g_new0 (CrRoomView, 1);
   view->streams = g_ptr_array_new_with_free_func ((GDestroyNotify)room_stream_free);
-  JsonArray *streams = cr_json_get_array (state, "Streams");
+  JsonArray *streams = cr_json_get_array (state, CR_LINK_STREAMS);
   for (guint i = 0; streams != NULL && i < json_array_get_length (streams); i++) {
     JsonObject *o = json_array_get_object_element (streams, i);
-    const char *user = cr_json_get_string (o, "UserId");
+    const char *user = cr_json_get_string (o, CR_LINK_USER_ID);
     if (user == NULL)
       continue;
     CrRoomStream *s = g_new0 (CrRoomStream, 1);
     s->user_id = g_strdup (user);
-    s->aux = g_strcmp0 (cr_json_get_string (o, "Stream"), "aux") == 0;
-    s->caps[0] = g_strdup (cr_json_get_string (o, "AudioCaps"));
-    s->caps[1] = g_strdup (cr_json_get_string (o, "VideoCaps"));
-    s->announced[0] = cr_json_get_bool (o, "HasAudio");
-    s->announced[1] = cr_json_get_bool (o, "HasVideo");
-    s->since_ms = cr_json_get_int_or (o, "Since", 0);
+    s->aux = g_strcmp0 (cr_json_get_string (o, CR_LINK_STREAM), "aux") == 0;
+    s->caps[0] = g_strdup (cr_json_get_string (o, CR_LINK_AUDIO_CAPS));
+    s->caps[1] = g_strdup (cr_json_get_string (o, CR_LINK_VIDEO_CAPS));
+    s->announced[0] = cr_json_get_bool (o, CR_LINK_HAS_AUDIO);
+    s->announced[1] = cr_json_get_bool (o, CR_LINK_HAS_VIDEO);
+    s->since_ms = cr_json_get_int_or (o, CR_LINK_SINCE, 0);
     g_ptr_array_add (view->streams, s);
   }
   g_ptr_array_sort (view->streams, by_entry); /* stable: equal times keep the daemon's order */

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "link/link_client.h"
+#include "link/link_store.h"
 #include "recorder/recorder.h"
 #include "media/elements.h" /* CR_DEBUG_INIT */
 
@@ -22,6 +24,7 @@ GST_DEBUG_CATEGORY (cr_recorder_debug);
 #define ROOM_WAIT_MS 25000            /* the room watch: the daemon answers at once on a change */
 #define WATCH_MIN_GAP_US (100 * 1000) /* a daemon that answers at once is asked at most 10/s */
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
+#define LINK_PATIENCE_US (30 * G_USEC_PER_SEC)    /* the task unread this long ends the worker */
 
 static void worker_on_room (Worker *w, JsonObject *state);
 
@@ -132,8 +135,11 @@ static gboolean
 worker_watch_again (gpointer data)
 {
   Worker *w = data;
+  /* Just joined: the room as it is now, at once (its streams may predate the join, and a held
+   * watch would only answer on the next change); then held watches. */
+  gboolean joining = !w->joined;
   if (w->joined || worker_join_room (w))
-    worker_watch_room (w, ROOM_WAIT_MS, worker_on_room);
+    worker_watch_room (w, joining ? 0 : ROOM_WAIT_MS, worker_on_room);
   else
     worker_stop (w, CR_LEAVE_NONE, NULL); /* the robot's UserId publishes: 101 */
   return G_SOURCE_REMOVE;
@@ -177,16 +183,25 @@ worker_tick (gpointer data)
 {
   Worker *w = data;
   g_autoptr (GError) error = NULL;
+  gint64 now = g_get_monotonic_time ();
   if (!worker_load_task (w, &error)) {
+    /* No answer on the link (the daemon busy for a moment) is not the task's end: the next tick
+     * asks again, for up to LINK_PATIENCE_US. An answer (no such task, a store error) is. */
+    if (g_error_matches (error, CR_LINK_ERROR, CR_LINK_ERROR_NO_ANSWER)
+        && now - w->link_ok_us < LINK_PATIENCE_US) {
+      g_info ("task %s: %s; asking again", w->o->task_id, error->message);
+      return G_SOURCE_CONTINUE;
+    }
     worker_stop (w, CR_LEAVE_NONE, g_steal_pointer (&error));
     return G_SOURCE_REMOVE;
   }
+  w->link_ok_us = now;
   if (w->task->status == CR_TASK_EXITED) { /* deleted, or replaced by a new task (101) */
     worker_stop (w, CR_LEAVE_STOPPED, NULL);
     return G_SOURCE_REMOVE;
   }
   worker_follow (w);
-  gint64 now = g_get_monotonic_time ();
+  now = g_get_monotonic_time ();
   gint64 last = w->recorder->klass->last_media_us (w->recorder);
   gboolean flowing = last != 0 && now - last < INPROGRESS_WINDOW_US;
   if (flowing)
@@ -269,7 +284,7 @@ worker_record (Worker *w, GError **error)
     json_object_set_int_member (failover, "Status", 0);
     worker_emit (w, CR_EVENT_FAILOVER, failover);
   }
-  w->last_media_us = w->last_anchor_us = g_get_monotonic_time ();
+  w->last_media_us = w->last_anchor_us = w->link_ok_us = g_get_monotonic_time ();
   guint tick = g_timeout_add (TICK_MS, worker_tick, w);
   guint sigterm = g_unix_signal_add (SIGTERM, worker_on_signal, w);
   guint sigint = g_unix_signal_add (SIGINT, worker_on_signal, w);
@@ -312,8 +327,8 @@ worker_clear (Worker *w)
   g_free (w->hls_dir);
   g_free (w->key_prefix);
   cr_blob_store_close (w->blobs);
-  g_free (w->token);
   g_clear_object (&w->http);
+  g_clear_object (&w->http_link);
   g_clear_object (&w->watch_http);
   g_clear_pointer (&w->loop, g_main_loop_unref);
   cr_task_store_close (w->store);
@@ -326,15 +341,14 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.playlists
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_playlist_free);
   w.http = soup_session_new_with_options ("timeout", 5, NULL);
-  w.watch_http = soup_session_new_with_options ("timeout", ROOM_WAIT_MS / 1000 + 10, NULL);
+  w.http_link = cr_link_session_new (o->link_path, 5);
+  w.watch_http = cr_link_session_new (o->link_path, ROOM_WAIT_MS / 1000 + 10);
   w.loop = g_main_loop_new (NULL, FALSE);
   int rc = CR_WORKER_EXIT_CANNOT_START;
-  if (!gst_init_check (NULL, NULL, error)
-      || !g_file_get_contents (o->token_path, &w.token, NULL, error))
+  if (!gst_init_check (NULL, NULL, error))
     goto out;
-  g_strstrip (w.token);
-  w.store = cr_sqlite_store_open (o->db_path, error);
-  if (w.store == NULL || !worker_load_task (&w, error) || !worker_open_storage (&w, error))
+  w.store = cr_link_store_new (w.http_link, o->sdk_app_id);
+  if (!worker_load_task (&w, error) || !worker_open_storage (&w, error))
     goto out;
   const CrRecorderClass *klass = w.spec->record_mode == CR_RECORD_MIXED ? &cr_mixed_recorder_class
                                                                         : &cr_single_recorder_class;

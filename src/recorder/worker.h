@@ -4,8 +4,8 @@
  * recordings; the daemon's supervisor starts a new worker, which goes on in "ha<n>_" files. The
  * worker joins the room as the task's robot, follows the room's changes as the daemon pushes
  * them, and hands the room to the recorder of the task's RecordMode (recorder.h). It keeps the
- * task's status (Idle / InProgress) and StorageFileList in the store, ends the task with
- * LeaveCode 99 once no anchor has been in the room for MaxIdleTime, and on SIGTERM
+ * task's status (Idle / InProgress) and StorageFileList in the store (through the daemon), ends the
+ * task with LeaveCode 99 once no anchor has been in the room for MaxIdleTime, and on SIGTERM
  * (DeleteCloudRecording) closes every file, so each playlist ends with #EXT-X-ENDLIST. */
 #pragma once
 
@@ -14,9 +14,8 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  const char *server;     /* the daemon, http://127.0.0.1:PORT */
-  const char *token_path; /* <data-dir>/internal.token */
-  const char *db_path;
+  const char *link_path;   /* the daemon-worker link's socket, <data-dir>/worker.sock */
+  const char *data_dir;    /* the daemon's data directory (the shared image cache) */
   const char *storage_dir; /* local blob store root */
   guint64 sdk_app_id;
   const char *task_id;

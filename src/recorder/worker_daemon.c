@@ -1,10 +1,12 @@
-/* The worker's side of the daemon's internal API: calls with the token, callback events for the
+/* The worker's side of the daemon-worker link (link.h): calls, callback events for the
  * daemon to sign and deliver, the robot's membership of the room with the room's events (a
  * kicked robot or a dismissed room ends the task), the room watch, and the forwards that bring
  * the publishers' RTP. See worker_private.h. */
 #include <string.h>
 
 #include "common/json_util.h"
+#include "link/link.h"
+#include "link/link_client.h"
 #include "recorder/worker_private.h"
 #include "task/codes.h"
 
@@ -13,23 +15,7 @@
 JsonObject *
 worker_call (Worker *w, const char *method, const char *path, const char *body, guint *status)
 {
-  g_autofree char *url = g_strconcat (w->o->server, path, NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
-  if (msg == NULL)
-    return NULL;
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Cloudrec-Token",
-                                w->token);
-  if (body != NULL) {
-    g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
-    soup_message_set_request_body_from_bytes (msg, "application/json", b);
-  }
-  g_autoptr (GBytes) reply = soup_session_send_and_read (w->http, msg, NULL, NULL);
-  *status = soup_message_get_status (msg);
-  if (reply == NULL)
-    return NULL;
-  gsize len = 0;
-  const char *text = g_bytes_get_data (reply, &len);
-  return len > 0 && text[0] == '{' ? cr_json_parse_object (text, len, NULL) : NULL;
+  return cr_link_call (w->http_link, method, path, body, status, NULL);
 }
 
 /* A callback event for the daemon to sign and deliver (301 start, 302 stop, 304 file info, 307
@@ -38,13 +24,13 @@ void
 worker_emit (Worker *w, CrEventType event_type, JsonObject *payload)
 {
   g_autoptr (JsonObject) req = json_object_new ();
-  json_object_set_int_member (req, "SdkAppId", (gint64)w->task->sdk_app_id);
-  json_object_set_string_member (req, "TaskId", w->task->task_id);
-  json_object_set_int_member (req, "EventType", event_type);
-  json_object_set_object_member (req, "Payload", payload);
+  json_object_set_int_member (req, CR_LINK_SDK_APP_ID, (gint64)w->task->sdk_app_id);
+  json_object_set_string_member (req, CR_LINK_TASK_ID, w->task->task_id);
+  json_object_set_int_member (req, CR_LINK_EVENT_TYPE, event_type);
+  json_object_set_object_member (req, CR_LINK_PAYLOAD, payload);
   g_autofree char *body = cr_json_object_to_string (req);
   guint status = 0;
-  JsonObject *reply = worker_call (w, "POST", "/internal/callbacks", body, &status);
+  JsonObject *reply = worker_call (w, "POST", CR_LINK_PATH_CALLBACKS, body, &status);
   if (reply != NULL)
     json_object_unref (reply);
   if (status != 202)
@@ -53,13 +39,14 @@ worker_emit (Worker *w, CrEventType event_type, JsonObject *payload)
 
 /* ---- the robot in the room ---- */
 
-/* "/internal/rooms/{app}/{room|str-room}/{room}" followed by @suffix. */
+/* CR_LINK_PATH_ROOMS "/{app}/{room|str-room}/{room}" followed by @suffix. */
 static char *
 worker_room_path (Worker *w, const char *suffix)
 {
   g_autofree char *room = g_uri_escape_string (w->spec->room_id, NULL, FALSE);
-  return g_strdup_printf ("/internal/rooms/%" G_GUINT64_FORMAT "/%s/%s%s", w->spec->sdk_app_id,
-                          w->spec->string_room ? "str-room" : "room", room, suffix);
+  return g_strdup_printf (CR_LINK_PATH_ROOMS "/%" G_GUINT64_FORMAT "/%s/%s%s", w->spec->sdk_app_id,
+                          w->spec->string_room ? CR_LINK_SEG_STR_ROOM : CR_LINK_SEG_ROOM, room,
+                          suffix);
 }
 
 /* The robot joins the room as a member (it follows the room's events from here on). FALSE when
@@ -68,7 +55,8 @@ gboolean
 worker_join_room (Worker *w)
 {
   g_autofree char *user = g_uri_escape_string (w->task->user_id, NULL, FALSE);
-  g_autofree char *suffix = g_strconcat ("/members/", user, "?task=", w->task->task_id, NULL);
+  g_autofree char *suffix = g_strconcat ("/" CR_LINK_SEG_MEMBERS "/", user, "?" CR_LINK_Q_TASK "=",
+                                         w->task->task_id, NULL);
   g_autofree char *path = worker_room_path (w, suffix);
   guint status = 0;
   g_autoptr (JsonObject) reply = worker_call (w, "PUT", path, NULL, &status);
@@ -79,7 +67,7 @@ worker_join_room (Worker *w)
     w->leave_code = CR_LEAVE_ROBOT_COLLISION;
     return FALSE;
   }
-  if (status == 200 && cr_json_get_int (reply, "LastSeq", &seq)) {
+  if (status == 200 && cr_json_get_int (reply, CR_LINK_LAST_SEQ, &seq)) {
     w->joined = TRUE;
     w->room_seq = (guint64)seq;
   }
@@ -92,7 +80,8 @@ worker_leave_room (Worker *w)
   if (!w->joined)
     return;
   g_autofree char *user = g_uri_escape_string (w->task->user_id, NULL, FALSE);
-  g_autofree char *suffix = g_strconcat ("/members/", user, "?task=", w->task->task_id, NULL);
+  g_autofree char *suffix = g_strconcat ("/" CR_LINK_SEG_MEMBERS "/", user, "?" CR_LINK_Q_TASK "=",
+                                         w->task->task_id, NULL);
   g_autofree char *path = worker_room_path (w, suffix);
   guint status = 0;
   JsonObject *reply = worker_call (w, "DELETE", path, NULL, &status);
@@ -108,18 +97,18 @@ void
 worker_follow_events (Worker *w, JsonObject *state)
 {
   gint64 last = 0;
-  if (!cr_json_get_int (state, "LastSeq", &last))
+  if (!cr_json_get_int (state, CR_LINK_LAST_SEQ, &last))
     return;
   if ((guint64)last < w->room_seq) {
     w->joined = FALSE;
     w->room_seq = 0;
     return;
   }
-  JsonArray *events = cr_json_get_array (state, "Events");
+  JsonArray *events = cr_json_get_array (state, CR_LINK_EVENTS);
   for (guint i = 0; events != NULL && i < json_array_get_length (events); i++) {
     JsonObject *ev = json_array_get_object_element (events, i);
-    const char *type = cr_json_get_string (ev, "Type");
-    gboolean server = g_strcmp0 (cr_json_get_string (ev, "Origin"), "server") == 0;
+    const char *type = cr_json_get_string (ev, CR_LINK_TYPE);
+    gboolean server = g_strcmp0 (cr_json_get_string (ev, CR_LINK_ORIGIN), "server") == 0;
     if (w->leave_code >= 0)
       break; /* the first reason stands */
     if (g_strcmp0 (type, "dismiss") == 0)
@@ -127,7 +116,7 @@ worker_follow_events (Worker *w, JsonObject *state)
     else if (g_strcmp0 (type, "destroy") == 0)
       w->leave_code = CR_LEAVE_ROOM_TIMEOUT;
     else if (g_strcmp0 (type, "kick") == 0
-             && g_strcmp0 (cr_json_get_string (ev, "UserId"), w->task->user_id) == 0)
+             && g_strcmp0 (cr_json_get_string (ev, CR_LINK_USER_ID), w->task->user_id) == 0)
       w->leave_code = server ? CR_LEAVE_SERVER_KICKED : CR_LEAVE_KICKED;
   }
   w->room_seq = (guint64)last;
@@ -182,29 +171,27 @@ worker_watch_room (Worker *w, guint wait_ms, void (*done) (Worker *w, JsonObject
 {
   if (w->watch != NULL)
     return;
-  g_autofree char *query = g_strdup_printf ("?after=%" G_GUINT64_FORMAT "&wait=%u", w->room_seq,
-                                            wait_ms);
+  g_autofree char *query = g_strdup_printf (
+      "?" CR_LINK_Q_AFTER "=%" G_GUINT64_FORMAT "&" CR_LINK_Q_WAIT "=%u", w->room_seq, wait_ms);
   g_autofree char *path = worker_room_path (w, query);
-  g_autofree char *url = g_strconcat (w->o->server, path, NULL);
-  SoupMessage *msg = soup_message_new ("GET", url);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "X-Cloudrec-Token",
-                                w->token);
+  SoupMessage *msg = cr_link_message_new ("GET", path, NULL);
   Watch *watch = g_new0 (Watch, 1);
   watch->w = w;
   watch->msg = msg;
   watch->done = done;
   w->watch = g_cancellable_new ();
-  soup_session_send_and_read_async (w->watch_http, msg, G_PRIORITY_DEFAULT, w->watch, worker_on_watch,
-                                    watch);
+  soup_session_send_and_read_async (w->watch_http, msg, G_PRIORITY_DEFAULT, w->watch,
+                                    worker_on_watch, watch);
 }
 
 /* ---- forwards ---- */
 
-/* @method on /internal/forwards/<id><suffix>; the reply does not matter. */
+/* @method on CR_LINK_PATH_FORWARDS/<id><suffix>; the reply does not matter. */
 static void
 worker_forward_call (Worker *w, const char *method, const char *forward_id, const char *suffix)
 {
-  g_autofree char *path = g_strdup_printf ("/internal/forwards/%s%s", forward_id, suffix);
+  g_autofree char *escaped = g_uri_escape_string (forward_id, NULL, FALSE);
+  g_autofree char *path = g_strdup_printf (CR_LINK_PATH_FORWARDS "/%s%s", escaped, suffix);
   guint status = 0;
   JsonObject *reply = worker_call (w, method, path, NULL, &status);
   if (reply != NULL)
@@ -215,7 +202,7 @@ worker_forward_call (Worker *w, const char *method, const char *forward_id, cons
 void
 worker_ask_keyframe (Worker *w, const char *forward_id)
 {
-  worker_forward_call (w, "POST", forward_id, "/keyframe");
+  worker_forward_call (w, "POST", forward_id, "/" CR_LINK_SEG_KEYFRAME);
 }
 
 void
@@ -230,19 +217,19 @@ char *
 worker_forward (Worker *w, const char *user_id, gboolean aux, gboolean video, guint16 port)
 {
   g_autoptr (JsonObject) req = json_object_new ();
-  json_object_set_int_member (req, "SdkAppId", (gint64)w->spec->sdk_app_id);
-  json_object_set_boolean_member (req, "StrRoom", w->spec->string_room);
-  json_object_set_string_member (req, "RoomId", w->spec->room_id);
-  json_object_set_string_member (req, "UserId", user_id);
-  json_object_set_string_member (req, "Stream", aux ? "aux" : "main");
-  json_object_set_string_member (req, "Media", video ? "video" : "audio");
-  json_object_set_int_member (req, "RtpPort", port);
-  json_object_set_int_member (req, "RtcpPort", 0);
-  json_object_set_string_member (req, "TaskId", w->task->task_id);
+  json_object_set_int_member (req, CR_LINK_SDK_APP_ID, (gint64)w->spec->sdk_app_id);
+  json_object_set_boolean_member (req, CR_LINK_STR_ROOM, w->spec->string_room);
+  json_object_set_string_member (req, CR_LINK_ROOM_ID, w->spec->room_id);
+  json_object_set_string_member (req, CR_LINK_USER_ID, user_id);
+  json_object_set_string_member (req, CR_LINK_STREAM, aux ? "aux" : "main");
+  json_object_set_string_member (req, CR_LINK_MEDIA, video ? "video" : "audio");
+  json_object_set_int_member (req, CR_LINK_RTP_PORT, port);
+  json_object_set_int_member (req, CR_LINK_RTCP_PORT, 0);
+  json_object_set_string_member (req, CR_LINK_TASK_ID, w->task->task_id);
   g_autofree char *body = cr_json_object_to_string (req);
   guint status = 0;
-  g_autoptr (JsonObject) reply = worker_call (w, "POST", "/internal/forwards", body, &status);
-  const char *forward = cr_json_get_string (reply, "ForwardId");
+  g_autoptr (JsonObject) reply = worker_call (w, "POST", CR_LINK_PATH_FORWARDS, body, &status);
+  const char *forward = cr_json_get_string (reply, CR_LINK_FORWARD_ID);
   if (status != 201 || forward == NULL) {
     g_info ("task %s: %s/%s %s not forwarded yet (HTTP %u)", w->task->task_id, user_id,
             aux ? "aux" : "main", video ? "video" : "audio", status);

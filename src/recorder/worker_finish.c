@@ -32,13 +32,11 @@ worker_write_outputs (Worker *w)
 {
   if (w->spec->output_format == CR_OUTPUT_HLS)
     return;
-  CrOutputOptions oo = { w->hls_dir,
-                         w->dir,
-                         &w->naming,
-                         w->spec->output_format,
-                         w->spec->max_file_ms,
-                         w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
-                         w->playlists };
+  CrOutputOptions oo
+      = { w->hls_dir,           w->dir,
+          &w->naming,           w->spec->output_format,
+          w->spec->max_file_ms, w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
+          w->playlists };
   g_autoptr (GPtrArray) files
       = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_output_file_free);
   g_autoptr (GError) error = NULL;
@@ -133,9 +131,10 @@ worker_write_avsync (Worker *w)
       g_warning ("task %s: A/V sync of %s: %s", w->task->task_id, (char *)key, error->message);
       continue;
     }
-    g_autofree char *stem = pl->mixed ? cr_naming_mixed_stem (&w->naming)
-                                      : cr_naming_single_stem (&w->naming, pl->user_id,
-                                                               g_strcmp0 (pl->media_id, "aux") == 0);
+    g_autofree char *stem = pl->mixed
+                                ? cr_naming_mixed_stem (&w->naming)
+                                : cr_naming_single_stem (&w->naming, pl->user_id,
+                                                         g_strcmp0 (pl->media_id, "aux") == 0);
     g_autofree char *name = g_strconcat (stem, ".avsync.json", NULL);
     g_autofree char *path = g_build_filename (w->dir, name, NULL);
     g_autofree char *json = cr_avsync_report_to_json (&report);

@@ -1,6 +1,6 @@
 /* The worker's state and what it offers its recorder. Private to src/recorder/.
  *
- * worker.c runs the task loop; worker_link.c talks to the daemon (calls, callback events, the
+ * worker.c runs the task loop; worker_daemon.c talks to the daemon (calls, callback events, the
  * robot in the room, forwards); worker_segments.c stores segments and announces files;
  * worker_finish.c writes what the task leaves at its end (MP4/AAC, A/V sync reports). The
  * recording itself is a CrRecorder (recorder.h): single.c or mixed.c, chosen by RecordMode. */
@@ -25,13 +25,13 @@ typedef struct _CrRecorder CrRecorder;
 typedef struct _Worker {
   const CrWorkerOptions *o;
   GMainLoop *loop;
-  SoupSession *http;       /* calls to the daemon, downloads */
-  SoupSession *watch_http; /* the room watch (answers after up to ROOM_WAIT_MS) */
-  char *token;
-  CrTaskStore *store;
-  CrTask *task;       /* the task's row as last read */
-  CrTaskSpec *spec;   /* what the task asks for now (Modify included) */
-  gint64 revision;    /* of @spec */
+  SoupSession *http;       /* downloads (images) */
+  SoupSession *http_link;  /* calls to the daemon over the link's socket (link_client.h) */
+  SoupSession *watch_http; /* the room watch, over the link (answers after up to ROOM_WAIT_MS) */
+  CrTaskStore *store;      /* the task through the daemon (link_store.h); never opened here */
+  CrTask *task;            /* the task's row as last read */
+  CrTaskSpec *spec;        /* what the task asks for now (Modify included) */
+  gint64 revision;         /* of @spec */
   CrRecorder *recorder;
   CrBlobStore *blobs; /* where the files go */
   char *key_prefix;   /* "<Prefix>/<TaskId>": the objects' key prefix */
@@ -46,6 +46,7 @@ typedef struct _Worker {
   guint64 room_seq;      /* the last room event seen */
   GCancellable *watch;   /* the room watch in flight */
   gint64 watch_asked_us; /* when the last room watch went out */
+  gint64 link_ok_us;     /* monotonic µs of the last task read through the link */
   CrTaskStatus status;
   CrLeaveCode leave_code;
   int failover;       /* the "ha<n>_" of this worker's files; 0 for the first worker */
@@ -56,7 +57,7 @@ typedef struct _Worker {
 /* worker.c: ends the task loop with @code (the 302's LeaveCode), or with @error when non-NULL. */
 void worker_stop (Worker *w, CrLeaveCode code, GError *error);
 
-/* worker_link.c: the daemon's internal API */
+/* worker_daemon.c: the daemon-worker link */
 JsonObject *worker_call (Worker *w, const char *method, const char *path, const char *body,
                          guint *status);
 void worker_emit (Worker *w, CrEventType event_type, JsonObject *payload);

@@ -195,6 +195,34 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
   return daemon;
 }
 
+/**
+ * A request on the daemon-worker link: HTTP over the Unix socket <data-dir>/worker.sock, where the
+ * daemon serves /internal/* (the TCP port answers 404 there). Resolves { status, text, json }.
+ */
+export function linkRequest(daemon, method, urlPath, body, { timeoutMs = 40000 } = {}) {
+  const payload = body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      socketPath: path.join(daemon.dataDir, 'worker.sock'), method, path: urlPath, host: 'cloudrec', agent: false,
+      headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+      timeout: timeoutMs,
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        resolve({ status: res.statusCode, text, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} on the link: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 function tail(text, n = 40) {
   return text.split('\n').slice(-n).join('\n');
 }

@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { linkRequest } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -46,18 +47,9 @@ export async function publishFromBrowser(browser, port, { sdkAppId, room, roomTy
   return page;
 }
 
-export function internalToken(daemon) {
-  return readFileSync(path.join(daemon.dataDir, 'internal.token'), 'utf8');
-}
-
+/** A call to the daemon's /internal/* API, which it serves on the worker link's Unix socket only. */
 export async function internal(daemon, method, urlPath, body) {
-  const res = await fetch(`http://127.0.0.1:${daemon.port}${urlPath}`, {
-    method, headers: { 'X-Cloudrec-Token': internalToken(daemon) }, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, text, json };
+  return linkRequest(daemon, method, urlPath, body);
 }
 
 export async function roomState(daemon, sdkAppId, room, { str = false, after = 0 } = {}) {

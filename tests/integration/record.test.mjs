@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode, until } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, linkRequest, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode, until } from './helpers.mjs';
 
 const T = { timeout: 120000 };
 const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
@@ -230,8 +230,8 @@ describe('single-stream recording', () => {
     const room = 9305;
     procs.push(publish(d.port, room, 'gina', ['--no-video']));
     await until('gina in the room', async () => {
-      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/${room}`, { headers: { 'X-Cloudrec-Token': readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8') } });
-      return (await r.json()).Streams.length === 1;
+      const r = await linkRequest(d, 'GET', `/internal/rooms/${APP1.sdkAppId}/room/${room}`);
+      return r.json.Streams.length === 1;
     });
     await expectCode(c.CreateCloudRecording(body(room, 'gina')), 'InvalidParameter.UserId', /gina is already in room 9305/);
   });
@@ -239,10 +239,9 @@ describe('single-stream recording', () => {
   test('the robot is in the room: the same robot again (LeaveCode 101), kicked (1), room dismissed (2), its UserId publishing (101)', T, async () => {
     const stopCode = (TaskId) => until(`302 of ${TaskId}`, () => cb.received.map((r) => JSON.parse(r.raw))
       .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 302), 10000);
-    const token = readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8');
     const memberOf = (room, TaskId) => until(`the robot of ${TaskId} in the room`, async () => {
-      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/${room}`, { headers: { 'X-Cloudrec-Token': token } });
-      return (await r.json()).Members.some((m) => m.UserId === `recorder_${room}` && m.TaskId === TaskId);
+      const r = await linkRequest(d, 'GET', `/internal/rooms/${APP1.sdkAppId}/room/${room}`);
+      return r.json.Members.some((m) => m.UserId === `recorder_${room}` && m.TaskId === TaskId);
     });
     // TRTC: a robot entering a room where the same robot records ends the earlier task (101).
     const first = await c.CreateCloudRecording(body(9310, 'recorder_9310'));
@@ -272,8 +271,8 @@ describe('single-stream recording', () => {
     // chain. (A publisher still starting its encoders while the recording starts measured up to
     // +72 ms under CI load; the report shows that too, it is not asserted.)
     await until('liam publishing', async () => {
-      const r = await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP1.sdkAppId}/room/${room}`, { headers: { 'X-Cloudrec-Token': readFileSync(path.join(d.dataDir, 'internal.token'), 'utf8') } });
-      const s = (await r.json()).Streams;
+      const r = await linkRequest(d, 'GET', `/internal/rooms/${APP1.sdkAppId}/room/${room}`);
+      const s = r.json.Streams;
       return s.length === 1 && s[0].VideoCaps && s[0].AudioCaps;
     });
     await sleep(3000);
