@@ -1,6 +1,7 @@
 // What the benches share: where the build is, the bench app's credentials, and reading a
 // process's CPU time and memory from /proc.
 import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,8 +40,25 @@ export async function startDaemon(dataDir) {
     proc.stdout.on('data', (s) => { out += s; const m = /at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out); if (m) resolve(Number(m[1])); });
     proc.once('exit', (code) => reject(new Error(`cloudrec exited ${code}`)));
   });
-  return { proc, port, token: readFileSync(path.join(dataDir, 'internal.token'), 'utf8') };
+  return { proc, port, dataDir };
 }
 
 /** The pid of the worker (`cloudrec record`) of task @taskId. */
 export const workerPid = (taskId) => Number(spawnSync('pgrep', ['-f', `record .*--task ${taskId}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+
+/** A call to the daemon's /internal/* API over the daemon-worker link (the Unix socket
+ * <data-dir>/worker.sock; the TCP port does not serve it). Resolves to the parsed JSON, or null. */
+export function link(daemon, method, urlPath, body) {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: path.join(daemon.dataDir, 'worker.sock'), method, path: urlPath, host: 'cloudrec', agent: false,
+      headers: payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => { try { resolve(JSON.parse(text)); } catch { resolve(null); } });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { APP, BUILD, REPO, cpuSeconds, memoryMb, startDaemon, workerPid } from './common.mjs';
+import { APP, BUILD, REPO, cpuSeconds, link, memoryMb, startDaemon, workerPid } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require('tencentcloud-sdk-nodejs');
@@ -60,7 +60,7 @@ async function runCase(d, client, dataDir, { n, size, fps, kbps }, index) {
         '--room', room, '--user', `p${i}`, '--usersig', sig(`p${i}`), '--from', input, '--fps', String(fps), '--no-audio'], { stdio: 'ignore' }));
     }
     for (let t = 0; t < 150; t++) {
-      const st = await (await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP.sdkAppId}/room/${room}`, { headers: { 'X-Cloudrec-Token': d.token } })).json();
+      const st = await link(d, 'GET', `/internal/rooms/${APP.sdkAppId}/room/${room}`);
       if (st.Streams.filter((s) => s.VideoCaps).length >= n) break;
       await sleep(200);
     }

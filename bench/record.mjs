@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { APP, BUILD, REPO, cpuSeconds, memoryMb, startDaemon, workerPid } from './common.mjs';
+import { APP, BUILD, REPO, cpuSeconds, link, memoryMb, startDaemon, workerPid } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require('tencentcloud-sdk-nodejs');
@@ -24,7 +24,7 @@ const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(u
 const f = (v, n = 4) => (Number.isFinite(v) ? v.toFixed(n) : 'n/a');
 
 async function roomCaps(d) {
-  const r = await (await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP.sdkAppId}/room/${ROOM}`, { headers: { 'X-Cloudrec-Token': d.token } })).json();
+  const r = await link(d, 'GET', `/internal/rooms/${APP.sdkAppId}/room/${ROOM}`);
   return r.Streams;
 }
 
@@ -63,8 +63,8 @@ try {
       const p = port++;
       baselines.push(baseline(p, video, dataDir, i));
       await sleep(200);
-      await fetch(`http://127.0.0.1:${d.port}/internal/forwards`, { method: 'POST', headers: { 'X-Cloudrec-Token': d.token },
-        body: JSON.stringify({ SdkAppId: APP.sdkAppId, RoomId: ROOM, UserId: `pub_${i}`, Stream: 'main', Media: video ? 'video' : 'audio', RtpPort: p, RtcpPort: 0 }) });
+      await link(d, 'POST', '/internal/forwards',
+        { SdkAppId: APP.sdkAppId, RoomId: ROOM, UserId: `pub_${i}`, Stream: 'main', Media: video ? 'video' : 'audio', RtpPort: p, RtcpPort: 0 });
     }
   }
   await sleep(3000);

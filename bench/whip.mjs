@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { APP, BUILD, REPO, appArg, cpuSeconds, memoryMb } from './common.mjs';
+import { APP, BUILD, REPO, appArg, cpuSeconds, link, memoryMb } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -37,7 +37,7 @@ async function startDaemon(dataDir) {
     proc.stdout.on('data', (s) => { out += s; const m = /at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out); if (m) resolve(Number(m[1])); });
     proc.once('exit', (c) => reject(new Error(`cloudrec exited ${c}`)));
   });
-  return { proc, port, token: () => readFileSync(path.join(dataDir, 'internal.token'), 'utf8') };
+  return { proc, port, dataDir };
 }
 
 async function launch() {
@@ -110,12 +110,12 @@ async function keyframeDelays(d) {
     await new Promise((r) => sock.bind(0, '127.0.0.1', r));
     const got = new Promise((resolve) => sock.on('message', (m) => { if (isKeyframe(m)) resolve(performance.now()); }));
     const t0 = performance.now();
-    const res = await fetch(`http://127.0.0.1:${d.port}/internal/forwards`, { method: 'POST', headers: { 'X-Cloudrec-Token': d.token() },
-      body: JSON.stringify({ SdkAppId: APP.sdkAppId, RoomId: '9100', UserId: `pub_${i}`, Stream: 'main', Media: 'video', RtpPort: sock.address().port, RtcpPort: 0 }) });
-    const { ForwardId } = await res.json();
+    const res = await link(d, 'POST', '/internal/forwards',
+      { SdkAppId: APP.sdkAppId, RoomId: '9100', UserId: `pub_${i}`, Stream: 'main', Media: 'video', RtpPort: sock.address().port, RtcpPort: 0 });
+    const { ForwardId } = res;
     const t1 = await Promise.race([got, sleep(5000).then(() => NaN)]);
     out.push(t1 - t0);
-    await fetch(`http://127.0.0.1:${d.port}/internal/forwards/${ForwardId}`, { method: 'DELETE', headers: { 'X-Cloudrec-Token': d.token() } });
+    await link(d, 'DELETE', `/internal/forwards/${ForwardId}`);
     sock.close();
   }
   return out;
@@ -131,7 +131,7 @@ async function benchCpu(d) {
       '--room', '9100', '--user', user, '--usersig', sig(user), '--size', '640x360', '--fps', '15', '--bitrate', String(KBPS)], { stdio: 'ignore' }));
   }
   await sleep(5000); // connected and at rate
-  const room = async () => (await (await fetch(`http://127.0.0.1:${d.port}/internal/rooms/${APP.sdkAppId}/room/9100`, { headers: { 'X-Cloudrec-Token': d.token() } })).json());
+  const room = async () => (await link(d, 'GET', `/internal/rooms/${APP.sdkAppId}/room/9100`));
   const bytes = (r) => r.Streams.reduce((a, s) => a + s.RxBytes, 0);
   // Baseline receivers: every track forwarded to a gst-launch udpsrc ! fakesink.
   const receivers = [];
@@ -142,8 +142,8 @@ async function benchCpu(d) {
       const p = spawn('gst-launch-1.0', ['-q', 'udpsrc', `port=${rtp}`, 'address=127.0.0.1', '!', 'fakesink', 'sync=false'], { stdio: 'ignore' });
       receivers.push(p);
       await sleep(300);
-      await fetch(`http://127.0.0.1:${d.port}/internal/forwards`, { method: 'POST', headers: { 'X-Cloudrec-Token': d.token() },
-        body: JSON.stringify({ SdkAppId: APP.sdkAppId, RoomId: '9100', UserId: `pub_${i}`, Stream: 'main', Media: media, RtpPort: rtp, RtcpPort: 0 }) });
+      await link(d, 'POST', '/internal/forwards',
+        { SdkAppId: APP.sdkAppId, RoomId: '9100', UserId: `pub_${i}`, Stream: 'main', Media: media, RtpPort: rtp, RtcpPort: 0 });
     }
   }
   const keyframeMs = await keyframeDelays(d);
