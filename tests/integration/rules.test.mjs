@@ -94,10 +94,23 @@ describe('recording rules', () => {
     const listed = async () => (await describeTask(TaskId)).StorageFileList.map((f) => `${f.UserId}/${f.TrackType}/${f.FileName}`).sort();
     const entries = (users) => users.flatMap((u) => ['audio', 'video'].map((t) => `${u}/${t}/${stem(room, u)}_${t}.m3u8`)).sort();
 
+    // On a timeout, what the task and its worker did (a busy machine can be slow; say how slow).
+    const explain = async (p) => {
+      try {
+        return await p;
+      } catch (err) {
+        const status = await describeTask(TaskId).then((r) => r.Status, (e) => e.code);
+        const files = existsSync(dir) ? readdirSync(dir).join(' ') : '(no directory)';
+        const log = d.stderr.split('\n').filter((l) => l.includes(TaskId) || l.includes(`room ${room}`)).slice(-30).join('\n');
+        err.message += `\nstatus ${status}; files: ${files}\nlog:\n${log}`;
+        throw err;
+      }
+    };
+
     // u1 and u2 are recorded; u3 is left out, and the worker says so once.
-    await until('u1 and u2 listed', async () => (await listed()).length >= 4, 60000);
-    await until('u1 and u2 have three video segments each',
-      () => ['u1', 'u2'].every((u) => playlistState(m3u8(u, 'video')).segments >= 3), 60000);
+    await explain(until('u1 and u2 listed', async () => (await listed()).length >= 4, 90000));
+    await explain(until('u1 and u2 have three video segments each',
+      () => ['u1', 'u2'].every((u) => playlistState(m3u8(u, 'video')).segments >= 3), 60000));
     assert.deepEqual(await listed(), entries(['u1', 'u2']), 'only the first two users by room entry');
     assert.ok(!readdirSync(dir).some((f) => f.includes(b64name('u3'))), `no file of u3: ${readdirSync(dir).join(' ')}`);
     const capLine = new RegExp(`task ${TaskId}: u3/main is not recorded: the task records at most 2 streams at once \\(api-max-streams\\)`);
@@ -110,8 +123,8 @@ describe('recording rules', () => {
     pubs.u1.kill('SIGTERM');
     await exited(pubs.u1);
     await until('u1\'s playlists ended', () => playlistState(m3u8('u1', 'audio')).ended && playlistState(m3u8('u1', 'video')).ended, 60000);
-    await until('u3\'s audio and video are recorded',
-      () => playlistState(m3u8('u3', 'audio')).segments >= 1 && playlistState(m3u8('u3', 'video')).segments >= 1, 60000);
+    await explain(until('u3\'s audio and video are recorded',
+      () => playlistState(m3u8('u3', 'audio')).segments >= 1 && playlistState(m3u8('u3', 'video')).segments >= 1, 60000));
     assert.deepEqual(await listed(), entries(['u1', 'u2', 'u3']), 'u1\'s files stay listed; u3\'s are added');
     const u2 = playlistState(m3u8('u2', 'video'));
     assert.ok(!u2.ended && u2.segments > u2Before, `u2's recording goes on: ${u2Before} -> ${u2.segments} segments`);
