@@ -362,7 +362,9 @@ describe('single-stream recording', () => {
     const { TaskId } = await c.CreateCloudRecording(body(9302, 'recorder_9302', { MaxIdleTime: 5 }));
     const first = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     assert.equal(first.Status, 'Idle');
-    await until('Exited after MaxIdleTime', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'Exited', 15000);
+    // Exited, then (files finished) ResourceNotFound: either says the task ended.
+    await until('Exited after MaxIdleTime', () => c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })
+      .then((r) => r.Status === 'Exited', (err) => err.code === 'ResourceNotFound'), 15000);
     const stop = await until('302 with LeaveCode 99', () => cb.received.map((r) => JSON.parse(r.raw))
       .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 302), 5000);
     assert.deepEqual(stop.EventInfo.Payload, { LeaveCode: 99 });
