@@ -135,11 +135,13 @@ static gboolean
 worker_watch_again (gpointer data)
 {
   Worker *w = data;
-  /* Just joined: the room as it is now, at once (its streams may predate the join, and a held
-   * watch would only answer on the next change); then held watches. */
-  gboolean joining = !w->joined;
+  /* Right after a join the room is asked for at once: the watch waits for an event after the
+   * join's LastSeq, and a room where nothing happens (publishers in it already, steady) would
+   * leave the worker without a view of it for ROOM_WAIT_MS: nothing recorded, and MaxIdleTime
+   * counting as if no anchor were there (a MaxIdleTime of 5 s ended such tasks). */
+  gboolean fresh = !w->joined || w->room == NULL;
   if (w->joined || worker_join_room (w))
-    worker_watch_room (w, joining ? 0 : ROOM_WAIT_MS, worker_on_room);
+    worker_watch_room (w, fresh ? 0 : ROOM_WAIT_MS, worker_on_room);
   else
     worker_stop (w, CR_LEAVE_NONE, NULL); /* the robot's UserId publishes: 101 */
   return G_SOURCE_REMOVE;

@@ -141,7 +141,9 @@ read_layout (Reader *rd, JsonObject *o, CrSpecLayout *l)
     read_watermark (rd, json_array_get_object_element (marks, i), l->watermarks);
   l->render_mode = (CrRenderMode)need_int (rd, o, "RenderMode");
   l->big_on_right = need_int (rd, o, "MaxResolutionUserAlign") == 1;
-  if (!json_object_has_member (o, "PureAudioDisableLayout") && rd->missing == NULL)
+  /* @o is NULL when a mixed request lacks MixLayoutParams (need_obj has named it already): the
+   * other readers take NULL, json_object_has_member does not (a critical, fatal in the tests). */
+  if ((o == NULL || !json_object_has_member (o, "PureAudioDisableLayout")) && rd->missing == NULL)
     rd->missing = "PureAudioDisableLayout";
   l->pure_audio_disable = cr_json_get_bool (o, "PureAudioDisableLayout");
 }
