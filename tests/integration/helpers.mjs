@@ -505,3 +505,22 @@ export function connectRaw(port) {
     s.once('error', reject);
   });
 }
+
+/** The application's callback endpoint on loopback: every POST as { at (ms), headers, raw, json }
+ * in order of arrival, answered 200 {"code":0}. */
+export function callbackServer() {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let json;
+      try { json = JSON.parse(raw); } catch { json = undefined; }
+      received.push({ at: Date.now(), headers: req.headers, raw, json });
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"code":0}');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received, port: server.address().port })));
+}

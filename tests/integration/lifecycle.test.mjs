@@ -6,10 +6,9 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, until, expectCode } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, until, expectCode, callbackServer } from './helpers.mjs';
 
 const T = { timeout: 240000 };
 const CALLBACK_KEY = 'lifecycleKey';
@@ -25,21 +24,6 @@ function body(room, robot, prefix = ['life']) {
     RecordParams: { RecordMode: 1, StreamType: 1, MaxIdleTime: 300 },
     StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: prefix } },
   };
-}
-
-// The application's callback endpoint: every POST with its headers and raw body.
-function callbackServer() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"code":0}');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received, port: server.address().port })));
 }
 
 // The callbacks of one task, each checked against its Sign header.

@@ -5,10 +5,9 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, linkRequest, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode, until } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, linkRequest, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode, until, callbackServer } from './helpers.mjs';
 
 const T = { timeout: 120000 };
 const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
@@ -30,21 +29,6 @@ function body(room, robot, overrides = {}) {
     RecordParams: { RecordMode: 1, ...overrides },
     StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['rec', 'day1'] } },
   };
-}
-
-// The application's callback endpoint: records every POST with its headers and raw body.
-function callbackServer() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"code":0}');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received, port: server.address().port })));
 }
 
 describe('single-stream recording', () => {

@@ -5,8 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import http from 'node:http';
-import { APP1, APP2, BIN, UUID_RE, TASK_ID_RE, startDaemon, makeClient, expectCode, userSig, until } from './helpers.mjs';
+import { APP1, APP2, BIN, UUID_RE, TASK_ID_RE, startDaemon, makeClient, expectCode, userSig, until, callbackServer } from './helpers.mjs';
 import { internal, roomState, waitRoom } from './media.mjs';
 
 const T = { timeout: 60000 };
@@ -96,21 +95,6 @@ describe('RemoveUser and DismissRoom', () => {
   });
 });
 
-// The application's callback endpoint: every POST body, parsed.
-function callbackServer() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"code":0}');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received, port: server.address().port })));
-}
-
 describe('idle rooms', () => {
   let d;
   let c;
@@ -147,7 +131,7 @@ describe('idle rooms', () => {
     await waitRoom(d, APP1.sdkAppId, room, (s) => s.Members.some((m) => m.UserId === robot && m.TaskId === TaskId));
     alice.kill('SIGTERM'); // DELETE: alice leaves
     const left = Date.now();
-    const stop = await until('the 302 callback', () => cb.received.find((b) => b.EventType === 302 && b.EventInfo.TaskId === TaskId), 30000);
+    const stop = await until('the 302 callback', () => cb.received.map((r) => r.json).find((b) => b.EventType === 302 && b.EventInfo.TaskId === TaskId), 30000);
     console.log(`# the task ended ${((Date.now() - left) / 1000).toFixed(1)} s after the last publisher left (room-idle-timeout 3 s)`);
     assert.deepEqual(stop.EventInfo.Payload, { LeaveCode: 100 });
     assert.equal(stop.EventInfo.RoomId, String(room));

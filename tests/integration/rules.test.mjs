@@ -6,10 +6,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import http from 'node:http';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, startDaemon, makeClient, userSig, freshRoom, until } from './helpers.mjs';
+import { APP1, BIN, startDaemon, makeClient, userSig, freshRoom, until, callbackServer } from './helpers.mjs';
 import { waitRoom } from './media.mjs';
 import { publishPlain, gridRects, hex } from './mixvideo.mjs';
 
@@ -34,21 +33,6 @@ function singleBody(room, robot, record = {}) {
     RecordParams: { RecordMode: 1, MaxIdleTime: 60, StreamType: 0, OutputFormat: 0, ...record },
     StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['rules'] } },
   };
-}
-
-// The application's callback endpoint: every POST's parsed body, in order of arrival.
-function callbackServer() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      received.push({ at: Date.now(), json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"code":0}');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, received, port: server.address().port })));
 }
 
 /** The number of segments a playlist lists (0 when it is not there yet) and whether it ended. */
