@@ -334,6 +334,7 @@ test_change_hook_and_media (void)
 
   guint64 mark = 0;
   g_autoptr (GPtrArray) seen = cr_room_events_since (reg, &ROOM, 0, &mark);
+  g_assert_nonnull (seen); /* the mark: media events below come after it */
   g_assert_true (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, TRUE, TRUE));
   g_assert_false (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &pub, TRUE, TRUE));
   g_assert_false (cr_room_set_media (reg, &ROOM, "alice", CR_STREAM_MAIN, &other, TRUE, FALSE));
