@@ -2,7 +2,7 @@
  * ("<Prefix>/<TaskId>/<file name>", reference §10).
  *
  * Why a vtable: recordings go to a local directory by default and to S3-compatible object
- * storage or a VOD-style upload later (step 5); the recorder only ever talks to this interface.
+ * storage through the spool (link/link_blobs.c); the recorder only ever talks to this interface.
  * A recorder writes its files into a local working directory (work_dir) and hands each finished
  * file to put_file, in an order that keeps a reader consistent (a segment before the playlist
  * that lists it). For the local store the working directory IS the store, so put_file only makes
@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define CR_BLOB_STORE_VERSION 1
+#define CR_BLOB_STORE_VERSION 2 /* 2: finish */
 
 typedef struct CrBlobStore CrBlobStore;
 
@@ -31,6 +31,10 @@ typedef struct {
 
   /* Removes object @key; a missing object is not an error. */
   gboolean (*remove) (CrBlobStore *store, const char *key, GError **error);
+
+  /* Every file of the task was put: an object store reports the end once they are all stored
+   * (305). NULL when there is nothing to do. */
+  gboolean (*finish) (CrBlobStore *store, GError **error);
 
   void (*close) (CrBlobStore *store);
 } CrBlobStoreVtable;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "blob/blob_store.h"
+#include "common/file_util.h"
 
 typedef struct {
   CrBlobStore base;
@@ -36,22 +37,6 @@ key_check (const char *key, GError **error)
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "invalid object key \"%s\"",
                key != NULL ? key : "");
   return FALSE;
-}
-
-static gboolean
-fsync_path (const char *path, int flags, GError **error)
-{
-  int fd = g_open (path, flags | O_CLOEXEC, 0);
-  if (fd < 0 || fsync (fd) != 0) {
-    int saved = errno;
-    if (fd >= 0)
-      close (fd);
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot sync %s: %s", path,
-                 g_strerror (saved));
-    return FALSE;
-  }
-  close (fd);
-  return TRUE;
 }
 
 static char *
@@ -85,8 +70,7 @@ local_put_file (CrBlobStore *store, const char *key, const char *path, GError **
       return FALSE;
     }
   }
-  g_autofree char *dir = g_path_get_dirname (target);
-  return fsync_path (target, O_RDONLY, error) && fsync_path (dir, O_RDONLY | O_DIRECTORY, error);
+  return cr_file_sync (target, error);
 }
 
 static gboolean

@@ -16,7 +16,7 @@ int
 cr_cmd_record (int argc, char **argv)
 {
   g_autofree char *link = NULL, *data_dir = NULL, *storage_dir = NULL;
-  g_autofree char *task = NULL, *log_level = NULL;
+  g_autofree char *task = NULL, *log_level = NULL, *storage_endpoint = NULL;
   gint64 sdk_app_id = 0;
   int failover = 0;
   gint64 max_file_mb = 0;
@@ -27,6 +27,8 @@ cr_cmd_record (int argc, char **argv)
     { "data-dir", 0, 0, G_OPTION_ARG_STRING, &data_dir, "the daemon's data directory", "DIR" },
     { "storage-dir", 0, 0, G_OPTION_ARG_STRING, &storage_dir, "local storage (default DIR/storage)",
       "D" },
+    { "storage-endpoint", 0, 0, G_OPTION_ARG_STRING, &storage_endpoint,
+      "the daemon's storage-endpoint setting (VENDOR=URL|local,...)", "E" },
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId of the task", "N" },
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "TaskId", "ID" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "error|warning|info|debug", "L" },
@@ -73,7 +75,8 @@ cr_cmd_record (int argc, char **argv)
                         task,
                         failover,
                         (guint64)max_file_mb << 20,
-                        (guint)max_streams };
+                        (guint)max_streams,
+                        storage_endpoint != NULL ? storage_endpoint : "" };
   int rc = cr_worker_run (&o, &error);
   if (rc != 0)
     fprintf (stderr, "cloudrec record: task %s: %s\n", task,

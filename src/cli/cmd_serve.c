@@ -18,6 +18,7 @@
 #include "outbox/sender.h"
 #include "room/room.h"
 #include "task/codes.h"
+#include "upload/uploader.h"
 #include "web/pages.h"
 
 /* Workers are this same binary: `cloudrec record ... --sdkappid N --task ID`; all they get of the
@@ -42,6 +43,8 @@ serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *s
                          max_file_mb,
                          "--max-streams",
                          max_streams,
+                         "--storage-endpoint",
+                         config->storage_endpoint,
                          NULL };
   return cr_supervisor_new (argv, store);
 }
@@ -174,6 +177,14 @@ cr_cmd_serve (int argc, char **argv)
   cr_web_pages_register (http);
   /* Serves the workers' callbacks (on the link) until the daemon stops. */
   g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, link);
+  /* Files in the spool go to their object stores, resuming what an earlier run left. */
+  CrUploadQueue *queue = cr_sqlite_upload_queue_open (config->db_path, &error);
+  g_autoptr (CrUploader) uploader
+      = queue != NULL ? cr_uploader_new (config, store, queue, callbacks, link, &error) : NULL;
+  if (uploader == NULL) {
+    fprintf (stderr, "cloudrec serve: uploads: %s\n", error->message);
+    return 1;
+  }
   g_autoptr (CrSupervisor) workers
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;

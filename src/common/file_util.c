@@ -53,3 +53,26 @@ fail:
   g_unlink (tmp);
   return FALSE;
 }
+
+static gboolean
+fsync_path (const char *path, int flags, GError **error)
+{
+  int fd = g_open (path, flags | O_CLOEXEC, 0);
+  if (fd < 0 || fsync (fd) != 0) {
+    int saved = errno;
+    if (fd >= 0)
+      close (fd);
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot sync %s: %s", path,
+                 g_strerror (saved));
+    return FALSE;
+  }
+  close (fd);
+  return TRUE;
+}
+
+gboolean
+cr_file_sync (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  return fsync_path (path, O_RDONLY, error) && fsync_path (dir, O_RDONLY | O_DIRECTORY, error);
+}

@@ -17,4 +17,7 @@ gboolean cr_write_all (int fd, const void *data, gsize len);
 gboolean cr_file_replace_durably (const char *path, const char *contents, gsize len,
                                   GError **error);
 
+/* Makes the finished file @path durable: fsync of the file, then of its directory. */
+gboolean cr_file_sync (const char *path, GError **error);
+
 G_END_DECLS

@@ -52,6 +52,21 @@ static const Setting settings[] = {
     "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
   { "record-max-file-mb", SETTING_INT, OFF (record_max_file_mb), "2048", 1, 2048, NULL,
     "MiB beyond which an MP4 or AAC recording file is split (TRTC splits at 2 GB)" },
+  { "storage-endpoint", SETTING_STRING, OFF (storage_endpoint), "", 0, 0, NULL,
+    "VENDOR=URL|local: CloudStorage Vendor 0 (COS) or 1 (AWS S3) at an S3-compatible server "
+    "(path-style), or kept in the local store; repeatable (or ','-separated); default: the "
+    "vendor's public endpoint" },
+  { "spool-max-mb", SETTING_INT, OFF (spool_max_mb), "10240", 1, 16777216, NULL,
+    "MiB of recorded files that may wait in the spool for storage (files beyond wait in the "
+    "worker, and the task reports SpoolFull)" },
+  { "upload-threads", SETTING_INT, OFF (upload_threads), "4", 1, 64, NULL,
+    "uploads running at once (one per task at a time)" },
+  { "upload-timeout", SETTING_INT, OFF (upload_timeout), "30", 1, 3600, NULL,
+    "seconds a storage request may stall (no byte moving) before it is retried" },
+  { "upload-retry-max", SETTING_INT, OFF (upload_retry_max), "60", 1, 3600, NULL,
+    "longest wait in seconds between two attempts of a failing upload (backoff doubles from 1 s)" },
+  { "upload-part-mb", SETTING_INT, OFF (upload_part_mb), "16", 1, 5120, NULL,
+    "files larger than this go as multipart uploads in parts of this many MiB (S3 needs >= 5)" },
   { "workers", SETTING_ENUM, OFF (workers), "on", 0, 0, "on|off",
     "start a `cloudrec record` worker per task (off: tasks stay Idle, for API-only use)" },
 };
@@ -278,6 +293,7 @@ cr_config_load_args (CrConfig *config, int argc, char **argv, gboolean *want_hel
   }
   if (!cr_config_load_env (config, NULL, error))
     return FALSE;
+  gboolean seen_endpoint = FALSE;
   for (int i = 0; i < argc; i++) {
     if (!g_str_has_prefix (argv[i], "--")) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "unexpected argument \"%s\"",
@@ -302,6 +318,11 @@ cr_config_load_args (CrConfig *config, int argc, char **argv, gboolean *want_hel
       return FALSE;
     }
     g_autofree char *source = g_strconcat ("--", name, NULL);
+    g_autofree char *joined = NULL;
+    if (s->offset == OFF (storage_endpoint) && seen_endpoint) /* repeatable: joined with ',' */
+      value = joined = g_strconcat (config->storage_endpoint, ",", value, NULL);
+    if (s->offset == OFF (storage_endpoint))
+      seen_endpoint = TRUE;
     if (!setting_apply (config, s, value, source, error))
       return FALSE;
   }

@@ -30,6 +30,12 @@ typedef struct {
   gint64 ingest_liveness_timeout; /* seconds without a packet from the peer that end a session */
   gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */
   gint64 record_max_file_mb;     /* MP4/AAC split size */
+  char *storage_endpoint;        /* "VENDOR=URL|local[,...]" (upload/storage_target.h) */
+  gint64 spool_max_mb;           /* MiB waiting in the spool at most */
+  gint64 upload_threads;         /* transfers at once */
+  gint64 upload_timeout;         /* seconds a storage request may stall */
+  gint64 upload_retry_max;       /* seconds, the backoff's cap */
+  gint64 upload_part_mb;         /* multipart beyond, parts of this size */
   char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */
   CrApps *apps;
 } CrConfig;

@@ -20,6 +20,7 @@
  *   PUT    /internal/tasks/{app}/{task}/status
  *   POST   /internal/tasks/{app}/{task}/finish
  *   POST   /internal/tasks/{app}/{task}/files
+ *   POST   /internal/uploads                                    upload/upload_link.c
  * The worker's side is link_client.h (calls) and link_store.h (its task in the store). */
 #pragma once
 
@@ -38,10 +39,12 @@ G_BEGIN_DECLS
 #define CR_LINK_SEG_ROOMS "rooms"
 #define CR_LINK_SEG_FORWARDS "forwards"
 #define CR_LINK_SEG_TASKS "tasks"
+#define CR_LINK_SEG_UPLOADS "uploads"
 #define CR_LINK_PATH_CALLBACKS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_CALLBACKS
 #define CR_LINK_PATH_ROOMS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_ROOMS
 #define CR_LINK_PATH_FORWARDS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_FORWARDS
 #define CR_LINK_PATH_TASKS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_TASKS
+#define CR_LINK_PATH_UPLOADS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_UPLOADS
 /* Segments under the paths above. */
 #define CR_LINK_SEG_ROOM "room"
 #define CR_LINK_SEG_STR_ROOM "str-room"
@@ -113,6 +116,17 @@ G_BEGIN_DECLS
 #define CR_LINK_FAILOVERS "Failovers"
 #define CR_LINK_FINISHED_MS "FinishedMs"
 #define CR_LINK_FILE_NAME "FileName"
+/* Uploads: {SdkAppId, TaskId, Key, Kind, Path (file), Content (playlist)}; a refused file gets
+ * 507 with the code below. */
+#define CR_LINK_KEY "Key"
+#define CR_LINK_KIND "Kind"
+#define CR_LINK_PATH "Path"
+#define CR_LINK_CONTENT "Content"
+#define CR_LINK_FORCE "Force" /* a file queued past spool-max-mb (the worker's last offer) */
+#define CR_LINK_KIND_FILE "file"
+#define CR_LINK_KIND_PLAYLIST "playlist"
+#define CR_LINK_KIND_END "end"
+#define CR_LINK_SPOOL_FULL "FailedOperation.SpoolFull"
 #define CR_LINK_TRACK_TYPE "TrackType"
 #define CR_LINK_BEGIN_TIME_STAMP "BeginTimeStamp"
 #define CR_LINK_CODE "Code"

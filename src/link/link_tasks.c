@@ -6,57 +6,8 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "link/link.h"
+#include "link/link_reply.h"
 
-static void
-tasks_reply (SoupServerMessage *msg, guint status, JsonObject *obj)
-{
-  char *text = cr_json_object_to_string (obj);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
-}
-
-static void
-tasks_reply_error (SoupServerMessage *msg, guint status, const char *code, const char *message)
-{
-  g_autoptr (JsonObject) o = json_object_new ();
-  json_object_set_string_member (o, CR_LINK_CODE, code);
-  json_object_set_string_member (o, CR_LINK_MESSAGE, message);
-  g_info ("link: %u %s %s", status, code, message);
-  tasks_reply (msg, status, o);
-}
-
-/* A store error: "ResourceNotFound" is 404, anything else 500. */
-static void
-tasks_reply_store_error (SoupServerMessage *msg, const GError *error)
-{
-  const char *code = cr_api_error_code (error);
-  tasks_reply_error (msg,
-                     strcmp (code, "ResourceNotFound") == 0 ? SOUP_STATUS_NOT_FOUND
-                                                            : SOUP_STATUS_INTERNAL_SERVER_ERROR,
-                     code, error->message);
-}
-
-static void
-tasks_reply_ok (SoupServerMessage *msg)
-{
-  g_autoptr (JsonObject) o = json_object_new ();
-  tasks_reply (msg, SOUP_STATUS_OK, o);
-}
-
-/* The request's body as a JSON object; NULL (and a 400) when it is not one. */
-static JsonObject *
-tasks_body (SoupServerMessage *msg)
-{
-  g_autoptr (GBytes) bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  gsize len = 0;
-  const char *data = g_bytes_get_data (bytes, &len);
-  g_autoptr (GError) error = NULL;
-  JsonObject *obj = cr_json_parse_object (data, len, &error);
-  if (obj == NULL)
-    tasks_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
-                       error != NULL ? error->message : "the body must be a JSON object");
-  return obj;
-}
 
 static JsonObject *
 task_to_json (const CrTask *t)
@@ -86,15 +37,15 @@ tasks_get (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const char *
   g_autoptr (GError) error = NULL;
   g_autoptr (CrTask) task = store->vt->lookup (store, app, task_id, &error);
   if (task == NULL && error != NULL) {
-    tasks_reply_store_error (msg, error);
+    cr_link_reply_store_error (msg, error);
     return;
   }
   if (task == NULL) {
-    tasks_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
+    cr_link_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
     return;
   }
   g_autoptr (JsonObject) o = task_to_json (task);
-  tasks_reply (msg, SOUP_STATUS_OK, o);
+  cr_link_reply (msg, SOUP_STATUS_OK, o);
 }
 
 /* Time (Unix ms) of the request, or now. */
@@ -106,7 +57,7 @@ tasks_time (SoupServerMessage *msg, JsonObject *req, gint64 *now_ms)
     return TRUE;
   if (cr_json_get_int (req, CR_LINK_TIME, now_ms) && *now_ms >= 0)
     return TRUE;
-  tasks_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+  cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                      CR_LINK_TIME " must be Unix milliseconds");
   return FALSE;
 }
@@ -114,7 +65,7 @@ tasks_time (SoupServerMessage *msg, JsonObject *req, gint64 *now_ms)
 static void
 tasks_set_status (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const char *task_id)
 {
-  g_autoptr (JsonObject) req = tasks_body (msg);
+  g_autoptr (JsonObject) req = cr_link_request_object (msg);
   if (req == NULL)
     return;
   CrTaskStatus status = CR_TASK_IDLE;
@@ -123,7 +74,7 @@ tasks_set_status (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const
       || (json_object_has_member (req, CR_LINK_LEAVE_CODE)
           && (!cr_json_get_int (req, CR_LINK_LEAVE_CODE, &leave_code) || leave_code < 0
               || leave_code > G_MAXINT))) {
-    tasks_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                        "expected {\"" CR_LINK_STATUS
                        "\":\"Idle|InProgress|Exited\",\"" CR_LINK_LEAVE_CODE "\":N,\"" CR_LINK_TIME
                        "\":ms}");
@@ -133,30 +84,30 @@ tasks_set_status (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const
     return;
   g_autoptr (GError) error = NULL;
   if (!store->vt->set_status (store, app, task_id, status, (int)leave_code, now_ms, &error))
-    tasks_reply_store_error (msg, error);
+    cr_link_reply_store_error (msg, error);
   else
-    tasks_reply_ok (msg);
+    cr_link_reply_ok (msg);
 }
 
 static void
 tasks_finish (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const char *task_id)
 {
-  g_autoptr (JsonObject) req = tasks_body (msg);
+  g_autoptr (JsonObject) req = cr_link_request_object (msg);
   gint64 now_ms = 0;
   if (req == NULL || !tasks_time (msg, req, &now_ms))
     return;
   g_autoptr (GError) error = NULL;
   if (!store->vt->finish (store, app, task_id, now_ms, &error))
-    tasks_reply_store_error (msg, error);
+    cr_link_reply_store_error (msg, error);
   else
-    tasks_reply_ok (msg);
+    cr_link_reply_ok (msg);
 }
 
 /* A StorageFileList entry; the task must be the app's (files are keyed by task id alone). */
 static void
 tasks_put_file (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const char *task_id)
 {
-  g_autoptr (JsonObject) req = tasks_body (msg);
+  g_autoptr (JsonObject) req = cr_link_request_object (msg);
   if (req == NULL)
     return;
   const char *name = cr_json_get_string (req, CR_LINK_FILE_NAME);
@@ -165,7 +116,7 @@ tasks_put_file (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const c
   gint64 begin = 0;
   if (name == NULL || name[0] == '\0' || strchr (name, '/') != NULL || user == NULL || track == NULL
       || !cr_json_get_int (req, CR_LINK_BEGIN_TIME_STAMP, &begin) || begin < 0) {
-    tasks_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                        "expected {\"" CR_LINK_FILE_NAME "\",\"" CR_LINK_USER_ID
                        "\",\"" CR_LINK_TRACK_TYPE "\",\"" CR_LINK_BEGIN_TIME_STAMP "\"}");
     return;
@@ -174,16 +125,16 @@ tasks_put_file (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const c
   g_autoptr (CrTask) task = store->vt->lookup (store, app, task_id, &error);
   if (task == NULL) {
     if (error != NULL)
-      tasks_reply_store_error (msg, error);
+      cr_link_reply_store_error (msg, error);
     else
-      tasks_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
+      cr_link_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
     return;
   }
   CrTaskFile file = { (char *)task_id, (char *)name, (char *)user, (char *)track, begin };
   if (!store->vt->put_file (store, &file, &error))
-    tasks_reply_store_error (msg, error);
+    cr_link_reply_store_error (msg, error);
   else
-    tasks_reply_ok (msg);
+    cr_link_reply_ok (msg);
 }
 
 /* /internal/tasks/{SdkAppId}/{TaskId}[/{what}] */
@@ -205,7 +156,7 @@ tasks_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
   guint64 app = 0;
   if (n < 2 || n > 3 || !g_ascii_string_to_unsigned (seg[0], 10, 1, G_MAXUINT32, &app, NULL)
       || seg[1][0] == '\0') {
-    tasks_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                        "expected " CR_LINK_PATH_TASKS "/{SdkAppId}/{TaskId}[/" CR_LINK_SEG_STATUS
                        "|/" CR_LINK_SEG_FINISH "|/" CR_LINK_SEG_FILES "]");
     return;
@@ -221,7 +172,7 @@ tasks_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
     tasks_put_file (store, msg, app, seg[1]);
   else {
     g_autofree char *text = g_strdup_printf ("no internal resource %s %s", method, path);
-    tasks_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", text);
+    cr_link_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", text);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "link/link_blobs.h"
 #include "link/link_client.h"
 #include "link/link_store.h"
 #include "recorder/recorder.h"
@@ -239,7 +240,16 @@ worker_open_storage (Worker *w, GError **error)
   char *rel = cr_naming_dir (&w->naming);
   w->key_prefix = g_strndup (rel, strlen (rel) - 1); /* without the trailing "/" */
   g_free (rel);
-  w->blobs = cr_local_blob_store_new (w->o->storage_dir);
+  if (!cr_storage_endpoints_parse (w->o->storage_endpoint, &w->endpoints, error))
+    return FALSE;
+  w->target = cr_storage_target_kind (&w->spec->storage, &w->endpoints);
+  g_autofree char *spool = cr_storage_spool_root (w->o->data_dir);
+  if (w->target == CR_TARGET_LOCAL)
+    w->blobs = cr_local_blob_store_new (w->o->storage_dir);
+  else if (w->target == CR_TARGET_S3)
+    w->blobs = cr_link_blob_store_new (w->http_link, w->task->sdk_app_id, w->task->task_id, spool);
+  else /* the VOD library takes the finished files when the task ends */
+    w->blobs = cr_local_blob_store_new (spool);
   w->dir = w->blobs->vt->work_dir (w->blobs, w->key_prefix, error);
   if (w->dir == NULL)
     return FALSE;
@@ -258,6 +268,7 @@ worker_end_task (Worker *w)
   worker_leave_room (w);
   worker_write_avsync (w); /* before the outputs: those may remove a working HLS */
   worker_write_outputs (w);
+  worker_finish_storage (w);
   JsonObject *stopped = json_object_new ();
   json_object_set_int_member (stopped, "LeaveCode", code);
   worker_emit (w, CR_EVENT_RECORDER_STOP, stopped);
@@ -329,6 +340,7 @@ worker_clear (Worker *w)
   g_free (w->hls_dir);
   g_free (w->key_prefix);
   cr_blob_store_close (w->blobs);
+  cr_storage_endpoints_clear (&w->endpoints);
   g_clear_object (&w->http);
   g_clear_object (&w->http_link);
   g_clear_object (&w->watch_http);

@@ -22,6 +22,7 @@ typedef struct {
   int failover; /* 0, or n after the n-th restart of a crashed worker: files get "ha<n>_" */
   guint64 max_file_bytes; /* MP4/AAC files are split beyond this (0: 2 GB) */
   guint max_streams;      /* single-stream: streams recorded at once (0: no limit) */
+  const char *storage_endpoint; /* the daemon's storage-endpoint setting (storage_target.h) */
 } CrWorkerOptions;
 
 /* Records until the task ends. A CrWorkerExit: 0 when done; CR_WORKER_EXIT_CANNOT_START or

@@ -146,3 +146,16 @@ worker_write_avsync (Worker *w)
     g_info ("task %s: A/V sync of %s: %s", w->task->task_id, (char *)key, json);
   }
 }
+
+/* ---- the storage's end ---- */
+
+void
+worker_finish_storage (Worker *w)
+{
+  if (w->blobs->vt->finish == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (!w->blobs->vt->finish (w->blobs, &error))
+    g_warning ("task %s: the end of its files was not queued for upload: %s", w->task->task_id,
+               error->message);
+}

@@ -17,6 +17,7 @@
 #include "store/task_store.h"
 #include "task/codes.h"
 #include "task/spec.h"
+#include "upload/storage_target.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +35,8 @@ typedef struct _Worker {
   gint64 revision;         /* of @spec */
   CrRecorder *recorder;
   CrBlobStore *blobs; /* where the files go */
+  CrStorageEndpoints endpoints; /* the daemon's storage-endpoint setting */
+  CrTargetKind target;          /* local store, object store (spool + uploader) or VOD */
   char *key_prefix;   /* "<Prefix>/<TaskId>": the objects' key prefix */
   char *dir;          /* local working directory of the task's files (blobs->work_dir) */
   char *hls_dir;      /* where the HLS goes: dir, or a spool under it when no HLS is wanted */
@@ -78,5 +81,8 @@ void worker_announce_segment (Worker *w, const CrSegment *segment, gboolean firs
 /* worker_finish.c */
 void worker_write_outputs (Worker *w);
 void worker_write_avsync (Worker *w);
+/* The task's last file is written: the object store is told (305 follows once all are stored),
+ * or the files go into the VOD library (311 each, then 312). */
+void worker_finish_storage (Worker *w);
 
 G_END_DECLS

@@ -60,6 +60,23 @@ static const char *const migrations[] = {
   /* 3: finished_ms, when the exited task's last worker had written and stored its files and
    * queued its last callbacks (0 until then): Describe answers ResourceNotFound after it. */
   "ALTER TABLE tasks ADD COLUMN finished_ms INTEGER NOT NULL DEFAULT 0;",
+  /* 4: the upload queue (src/upload/upload_queue.h): files in the spool waiting for the
+   * task's storage, in order. */
+  "CREATE TABLE uploads ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  sdk_app_id INTEGER NOT NULL,"
+  "  task_id TEXT NOT NULL,"
+  "  object_key TEXT NOT NULL,"
+  "  kind INTEGER NOT NULL CHECK (kind IN (0, 1, 2)),"
+  "  path TEXT,"
+  "  content BLOB,"
+  "  size INTEGER NOT NULL,"
+  "  multipart_id TEXT,"
+  "  attempts INTEGER NOT NULL,"
+  "  next_ms INTEGER NOT NULL,"
+  "  last_error TEXT,"
+  "  created_ms INTEGER NOT NULL);"
+  "CREATE INDEX uploads_by_task ON uploads (task_id, id);",
 };
 
 #define TASK_COLUMNS                                                                               \

@@ -116,11 +116,15 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
  * apps: the --app entries (default [APP1]); null for none (the daemon then makes a demo app).
  * defaults: flags put before `args` (later flags win): a high rate limit so that tests which are
  * not about rate limiting are not throttled. Pass defaults: [] to run with the built-in ones.
+ * localStorage: both CloudStorage vendors kept in the local store (`--storage-endpoint
+ * 0=local,1=local`, as `make run` does), so that tests about recording need no object store; a
+ * later --storage-endpoint in args wins for its vendor.
  */
-export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000', '--workers', 'off'], env } = {}) {
+export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000', '--workers', 'off'], env, localStorage = true } = {}) {
   const dir = dataDir ?? makeTmpDir();
   const argv = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir];
   for (const app of apps ?? []) argv.push('--app', appArg(app));
+  if (localStorage) argv.push('--storage-endpoint', '0=local,1=local');
   argv.push(...defaults, ...args);
   const childEnv = { ...process.env, ...env };
   for (const k of Object.keys(childEnv)) {

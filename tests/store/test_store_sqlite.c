@@ -9,10 +9,11 @@
 #include "common/api_error.h"
 #include "conformance.h"
 #include "store/task_store.h"
+#include "upload/upload_queue.h"
 
 #define APP G_GUINT64_CONSTANT (1400000001)
 #define T0 G_GINT64_CONSTANT (1700000000000)
-#define LATEST_VERSION "3" /* PRAGMA user_version of a store this code creates */
+#define LATEST_VERSION "4" /* PRAGMA user_version of a store this code creates */
 
 /* The schema of cloudrec 0.1.0 (commit 0a71f3e), user_version 1, exactly as that release wrote
  * it: a data directory of that release must open with this code and keep its tasks. */
@@ -194,7 +195,7 @@ test_wal_and_schema (gconstpointer data)
   g_autofree char *objects
       = raw_query (path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                          "WHERE name NOT LIKE 'sqlite_%' ORDER BY name)");
-  g_assert_cmpstr (objects, ==, "task_files,tasks,tasks_active_by_app");
+  g_assert_cmpstr (objects, ==, "task_files,tasks,tasks_active_by_app,uploads,uploads_by_task");
 
   /* Counting an app's active tasks (the quota check) uses the partial index. */
   sqlite3 *db = NULL;
@@ -599,6 +600,79 @@ rm_rf (const char *path)
   }
 }
 
+
+/* The upload queue (upload_queue.h) on the store's file: order, a playlist queued again replaces
+ * the waiting copy and moves behind, updates and removals, the spool's size, and all of it after
+ * a reopen (a restart). */
+static void
+test_upload_queue (gconstpointer data)
+{
+  TestEnv *env = (TestEnv *)data;
+  g_autofree char *path = new_db_path (env, "uploads");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrTaskStore) store = open_ok (path);
+  CrUploadQueue *q = cr_sqlite_upload_queue_open (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) v1 = g_bytes_new_static ("#EXTM3U v1", 10);
+  g_autoptr (GBytes) v2 = g_bytes_new_static ("#EXTM3U v2", 10);
+  CrUpload seg1 = { .sdk_app_id = 1, .task_id = "t1", .object_key = "p/t1/a_1.ts",
+                    .kind = CR_UPLOAD_FILE, .path = "/spool/p/t1/a_1.ts", .size = 1000 };
+  CrUpload pl = { .sdk_app_id = 1, .task_id = "t1", .object_key = "p/t1/a.m3u8",
+                  .kind = CR_UPLOAD_PLAYLIST, .content = v1, .size = 10 };
+  CrUpload seg2 = seg1;
+  seg2.object_key = "p/t1/a_2.ts";
+  seg2.path = "/spool/p/t1/a_2.ts";
+  seg2.size = 500;
+  CrUpload other = seg1;
+  other.task_id = "t2";
+  other.object_key = "t2/x.ts";
+  gint64 id1 = q->vt->add (q, &seg1, &error);
+  gint64 idp = q->vt->add (q, &pl, &error);
+  gint64 id2 = q->vt->add (q, &seg2, &error);
+  q->vt->add (q, &other, &error);
+  pl.content = v2;
+  gint64 idp2 = q->vt->add (q, &pl, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id1, <, idp);
+  g_assert_cmpint (idp, <, id2);
+  g_assert_cmpint (id2, <, idp2);
+  g_assert_cmpint (q->vt->spooled_bytes (q, &error), ==, 2500);
+
+  g_autoptr (GPtrArray) rows = q->vt->list (q, "t1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 3); /* the first playlist copy is gone */
+  CrUpload *r0 = g_ptr_array_index (rows, 0), *r2 = g_ptr_array_index (rows, 2);
+  g_assert_cmpstr (r0->object_key, ==, "p/t1/a_1.ts");
+  g_assert_cmpstr (r0->path, ==, "/spool/p/t1/a_1.ts");
+  g_assert_null (r0->content);
+  g_assert_cmpint (r2->id, ==, idp2);
+  g_assert_cmpint (r2->kind, ==, CR_UPLOAD_PLAYLIST);
+  g_assert_cmpmem (g_bytes_get_data (r2->content, NULL), 10, "#EXTM3U v2", 10);
+
+  r0->attempts = 3;
+  r0->next_ms = 12345;
+  r0->multipart_id = g_strdup ("upload-1");
+  r0->last_error = g_strdup ("SlowDown: reduce your request rate");
+  g_assert_true (q->vt->update (q, r0, &error));
+  g_assert_true (q->vt->remove (q, id2, &error));
+  g_assert_true (q->vt->remove (q, id2, &error)); /* already gone: fine */
+  g_assert_no_error (error);
+  cr_upload_queue_close (q);
+
+  q = cr_sqlite_upload_queue_open (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) all = q->vt->list (q, NULL, &error);
+  g_assert_cmpuint (all->len, ==, 3);
+  CrUpload *a0 = g_ptr_array_index (all, 0);
+  g_assert_cmpint (a0->attempts, ==, 3);
+  g_assert_cmpint (a0->next_ms, ==, 12345);
+  g_assert_cmpstr (a0->multipart_id, ==, "upload-1");
+  g_assert_cmpstr (a0->last_error, ==, "SlowDown: reduce your request rate");
+  g_assert_cmpstr (((CrUpload *)g_ptr_array_index (all, 1))->task_id, ==, "t2");
+  g_assert_cmpint (q->vt->spooled_bytes (q, &error), ==, 2000);
+  cr_upload_queue_close (q);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -623,6 +697,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/store/sqlite/file-permissions", &env, test_file_permissions);
   g_test_add_data_func ("/store/sqlite/file-needs-task", &env, test_file_needs_task);
   g_test_add_func ("/store/sqlite/in-memory", test_in_memory);
+  g_test_add_data_func ("/store/sqlite/upload-queue", &env, test_upload_queue);
 
   int rc = g_test_run ();
   rm_rf (env.dir);

@@ -1,0 +1,54 @@
+/* The uploader's state, shared by uploader.c (the queue logic) and upload_link.c (the
+ * worker-facing endpoint). Private to src/upload/. */
+#pragma once
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "upload/storage_target.h"
+#include "upload/uploader.h"
+
+G_BEGIN_DECLS
+
+/* One task's queue as the uploader holds it: the rows in order, at most one in flight (the
+ * head). */
+typedef struct {
+  guint64 app;
+  char *task_id;
+  GQueue rows;         /* CrUpload*, queue order */
+  gboolean busy;       /* the head is being sent */
+  gboolean started;    /* 303 was sent (or the rows came from an earlier run) */
+  gboolean failing;    /* the last attempt failed (308 sent for this streak) */
+  gboolean spool_full; /* a file was refused (308 SpoolFull sent) */
+  gboolean ended;      /* the worker's END was reached: forgotten once nothing is left */
+  char *last_error;
+  gint64 expires_ms; /* the task's ResourceExpiredHour, once read */
+} TaskUploads;
+
+struct _CrUploader {
+  const CrConfig *config;
+  CrTaskStore *store;
+  CrUploadQueue *queue;
+  CrCallbackSender *callbacks;
+  CrLinkServer *link;
+  CrStorageEndpoints endpoints;
+  GMainContext *context;
+  GThreadPool *pool;
+  GHashTable *tasks; /* task_id -> TaskUploads */
+  guint wake_id;
+  gboolean closing;
+  gint64 stored_bytes;
+};
+
+CrUploader *uploader_ref (CrUploader *up);
+void uploader_unref (CrUploader *up);
+TaskUploads *uploader_task (CrUploader *up, guint64 app, const char *task_id, gboolean create);
+/* Queues @row (its id and times are set); 303 for a task's first row. */
+gboolean uploader_add (CrUploader *up, CrUpload *row, GError **error);
+void uploader_emit_error (CrUploader *up, TaskUploads *t, const char *code, const char *message);
+
+void upload_link_register (CrUploader *up);
+void upload_link_unregister (CrUploader *up);
+
+G_END_DECLS
