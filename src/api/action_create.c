@@ -9,6 +9,10 @@
 #include "common/json_util.h"
 #include "task/task_id.h"
 #include "task/spec.h"
+#include "upload/storage_check.h"
+
+/* seconds the bucket check may take (it runs on the API's thread) */
+#define STORAGE_CHECK_TIMEOUT_S 3
 
 /* The robot's UserSig: a plain ticket for its UserId, without a room grant. */
 static gboolean
@@ -103,6 +107,15 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
    * (the validator should have refused it; this keeps the two from drifting apart). */
   g_autoptr (CrTaskSpec) spec = cr_task_spec_new (params, error);
   if (spec == NULL)
+    return FALSE;
+  /* A bucket that does not exist, wrong keys or a dead endpoint: refused now rather than
+   * reported by 308 while the spool fills. */
+  CrStorageEndpoints endpoints;
+  if (!cr_storage_endpoints_parse (api->config->storage_endpoint, &endpoints, error))
+    return FALSE;
+  gboolean storage_ok = cr_storage_check (&spec->storage, &endpoints, STORAGE_CHECK_TIMEOUT_S, error);
+  cr_storage_endpoints_clear (&endpoints);
+  if (!storage_ok)
     return FALSE;
   g_autoptr (CrTask) task = cr_task_new ();
   task->task_id = cr_task_id_new ();

@@ -23,6 +23,7 @@ typedef struct {
   guint64 app;
   char *task_id;
   char *root;
+  char *dir; /* the task's directory in the spool (work_dir) */
   GQueue backlog; /* Offer*, oldest first */
 } LinkBlobs;
 
@@ -51,6 +52,8 @@ link_blobs_work_dir (CrBlobStore *store, const char *key_prefix, GError **error)
     g_free (dir);
     return NULL;
   }
+  g_free (self->dir);
+  self->dir = g_strdup (dir);
   return dir;
 }
 
@@ -72,6 +75,8 @@ link_blobs_offer (LinkBlobs *self, const Offer *o, gboolean force, GError **erro
     json_object_set_string_member (req, CR_LINK_CONTENT, o->content);
   } else {
     json_object_set_string_member (req, CR_LINK_KIND, CR_LINK_KIND_END);
+    if (self->dir != NULL) /* removed once everything before is stored */
+      json_object_set_string_member (req, CR_LINK_PATH, self->dir);
   }
   g_autofree char *body = cr_json_object_to_string (req);
   guint status = 0;
@@ -192,6 +197,7 @@ link_blobs_close (CrBlobStore *store)
   g_object_unref (self->link);
   g_free (self->task_id);
   g_free (self->root);
+  g_free (self->dir);
   g_free (self);
 }
 

@@ -266,8 +266,13 @@ worker_end_task (Worker *w)
 {
   CrLeaveCode code = MAX (w->leave_code, CR_LEAVE_STOPPED);
   worker_leave_room (w);
-  worker_write_avsync (w); /* before the outputs: those may remove a working HLS */
-  worker_write_outputs (w);
+  /* The segments the end reads: everything for MP4/AAC, the first minutes for the sync report. */
+  g_autoptr (GError) gather_error = NULL;
+  gint64 span = w->spec->output_format == CR_OUTPUT_HLS ? CR_AVSYNC_SPAN_MS : G_MAXINT64;
+  g_autofree char *segments = worker_gather_segments (w, span, &gather_error);
+  worker_write_avsync (w, segments); /* before the outputs: those may remove a working HLS */
+  worker_write_outputs (w, segments, gather_error);
+  worker_release_segments (w, segments);
   worker_finish_storage (w);
   JsonObject *stopped = json_object_new ();
   json_object_set_int_member (stopped, "LeaveCode", code);

@@ -28,12 +28,21 @@ worker_remove_spool (const char *dir)
 /* Writes the MP4 or AAC files of the format, lists them and reports them with a 310 callback;
  * with no HLS wanted (3, 4) the working HLS is removed once they are all written. */
 void
-worker_write_outputs (Worker *w)
+worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_error)
 {
   if (w->spec->output_format == CR_OUTPUT_HLS)
     return;
+  if (segment_dir == NULL) { /* the stored HLS could not be pulled back: 310 Status 2 */
+    g_warning ("task %s: no MP4/AAC: %s", w->task->task_id, gather_error->message);
+    JsonObject *payload = json_object_new ();
+    json_object_set_int_member (payload, "Status", 2);
+    json_object_set_array_member (payload, "FileList", json_array_new ());
+    json_object_set_array_member (payload, "FileMessage", json_array_new ());
+    worker_emit (w, CR_EVENT_MP4_STOP, payload);
+    return;
+  }
   CrOutputOptions oo
-      = { w->hls_dir,           w->dir,
+      = { segment_dir,           w->dir,
           &w->naming,           w->spec->output_format,
           w->spec->max_file_ms, w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
           w->playlists };
@@ -77,11 +86,9 @@ worker_write_outputs (Worker *w)
 
 /* ---- the A/V sync report ---- */
 
-#define AVSYNC_MAX_S 120 /* seconds of each stream examined (decoding costs CPU) */
-
-/* The first segments of @pl covering AVSYNC_MAX_S (at least one), as CrAvsyncFile. */
+/* The first segments of @pl covering CR_AVSYNC_SPAN_MS (at least one), as CrAvsyncFile. */
 static GArray *
-worker_avsync_files (Worker *w, const CrPlaylist *pl, guint medium, GPtrArray *paths)
+worker_avsync_files (const char *dir, const CrPlaylist *pl, guint medium, GPtrArray *paths)
 {
   GArray *files = g_array_new (FALSE, FALSE, sizeof (CrAvsyncFile));
   gint64 begin = 0;
@@ -91,9 +98,9 @@ worker_avsync_files (Worker *w, const CrPlaylist *pl, guint medium, GPtrArray *p
       continue;
     if (files->len == 0)
       begin = s->start_ms;
-    else if (s->start_ms - begin > AVSYNC_MAX_S * 1000)
+    else if (s->start_ms - begin > CR_AVSYNC_SPAN_MS)
       break;
-    char *path = g_build_filename (w->hls_dir, s->uri, NULL);
+    char *path = g_build_filename (dir, s->uri, NULL);
     g_ptr_array_add (paths, path);
     CrAvsyncFile f = { path, s->start_ms };
     g_array_append_val (files, f);
@@ -104,8 +111,10 @@ worker_avsync_files (Worker *w, const CrPlaylist *pl, guint medium, GPtrArray *p
 /* "<stem>.avsync.json" beside each user's stream that has both audio and video, and beside the
  * mix (measured through it: a publisher's flashes and beeps in the mixed picture and sound). */
 void
-worker_write_avsync (Worker *w)
+worker_write_avsync (Worker *w, const char *segment_dir)
 {
+  if (segment_dir == NULL)
+    return;
   GHashTableIter it;
   gpointer key, value;
   g_hash_table_iter_init (&it, w->playlists);
@@ -122,8 +131,8 @@ worker_write_avsync (Worker *w)
     if (video == NULL || audio == NULL || video->segments->len == 0 || audio->segments->len == 0)
       continue;
     g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
-    g_autoptr (GArray) vfiles = worker_avsync_files (w, video, CR_SEGMENT_VIDEO, paths);
-    g_autoptr (GArray) afiles = worker_avsync_files (w, audio, CR_SEGMENT_AUDIO, paths);
+    g_autoptr (GArray) vfiles = worker_avsync_files (segment_dir, video, CR_SEGMENT_VIDEO, paths);
+    g_autoptr (GArray) afiles = worker_avsync_files (segment_dir, audio, CR_SEGMENT_AUDIO, paths);
     CrAvsyncReport report;
     g_autoptr (GError) error = NULL;
     if (!cr_avsync_measure ((CrAvsyncFile *)vfiles->data, vfiles->len, (CrAvsyncFile *)afiles->data,
@@ -149,13 +158,38 @@ worker_write_avsync (Worker *w)
 
 /* ---- the storage's end ---- */
 
+/* The playlists as they ended (#EXT-X-ENDLIST is written when the recorder finishes, after the
+ * last segment was announced). */
+static GPtrArray *
+worker_playlist_names (Worker *w)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) d = cr_task_spec_keeps_hls (w->spec) ? g_dir_open (w->dir, 0, NULL) : NULL;
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+    if (g_str_has_suffix (name, ".m3u8"))
+      g_ptr_array_add (names, g_strdup (name));
+  }
+  return names;
+}
+
 void
 worker_finish_storage (Worker *w)
 {
   if (w->blobs->vt->finish == NULL)
     return;
+  g_autoptr (GPtrArray) playlists = worker_playlist_names (w);
+  for (guint i = 0; i < playlists->len; i++)
+    worker_store_file (w, g_ptr_array_index (playlists, i));
   g_autoptr (GError) error = NULL;
-  if (!w->blobs->vt->finish (w->blobs, &error))
+  if (!w->blobs->vt->finish (w->blobs, &error)) {
     g_warning ("task %s: the end of its files was not queued for upload: %s", w->task->task_id,
                error->message);
+    return;
+  }
+  /* The queue holds the playlists' text: the spool copies are no longer needed. */
+  for (guint i = 0; i < playlists->len; i++) {
+    g_autofree char *path = g_build_filename (w->dir, g_ptr_array_index (playlists, i), NULL);
+    g_remove (path);
+  }
 }

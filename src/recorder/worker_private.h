@@ -78,9 +78,17 @@ void worker_announce_segment (Worker *w, const CrSegment *segment, gboolean firs
                               const char *playlist_name, const char *user_id,
                               const char *track_type, gint64 start_ms);
 
-/* worker_finish.c */
-void worker_write_outputs (Worker *w);
-void worker_write_avsync (Worker *w);
+/* worker_gather.c: the directory holding the first @span_ms of every playlist's segments
+ * (G_MAXINT64: all) for the task's end to read; NULL with @error naming a segment that is
+ * nowhere. worker_release_segments removes it (unless it is the working directory). */
+char *worker_gather_segments (Worker *w, gint64 span_ms, GError **error);
+void worker_release_segments (Worker *w, const char *dir);
+
+/* worker_finish.c: what the task's end makes from the segments in @segment_dir (NULL:
+ * @gather_error says why they could not be gathered). */
+void worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_error);
+void worker_write_avsync (Worker *w, const char *segment_dir);
+#define CR_AVSYNC_SPAN_MS (120 * 1000) /* of each stream examined (decoding costs CPU) */
 /* The task's last file is written: the object store is told (305 follows once all are stored),
  * or the files go into the VOD library (311 each, then 312). */
 void worker_finish_storage (Worker *w);

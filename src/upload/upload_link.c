@@ -98,6 +98,13 @@ upload_link_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, 
       cr_link_reply_error (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, CR_LINK_SPOOL_FULL, text);
       return;
     }
+  } else if (row.kind == CR_UPLOAD_END && file != NULL) {
+    if (!link_path_in_spool (up, file)) {
+      cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+                           "Path must be the task's directory in the spool");
+      return;
+    }
+    row.path = (char *)file;
   } else if (row.kind == CR_UPLOAD_PLAYLIST) {
     bytes = g_bytes_new (content, strlen (content));
     row.content = bytes;

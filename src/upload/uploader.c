@@ -21,7 +21,7 @@ now_ms (void)
 static void
 task_uploads_free (TaskUploads *t)
 {
-  g_queue_free_full (&t->rows, (GDestroyNotify)cr_upload_free);
+  g_queue_clear_full (&t->rows, (GDestroyNotify)cr_upload_free);
   g_free (t->task_id);
   g_free (t->last_error);
   g_free (t);
@@ -317,6 +317,19 @@ uploader_give_up (CrUploader *up, TaskUploads *t, const char *why)
   task_uploads_clear_rows (t);
 }
 
+/* Removes the task's directory in the spool and its parents (FileNamePrefix) once empty. */
+static void
+uploader_remove_spool_dirs (CrUploader *up, const char *dir)
+{
+  g_autofree char *root = cr_storage_spool_root (up->config->data_dir);
+  g_autofree char *d = g_strdup (dir);
+  while (g_str_has_prefix (d, root) && strlen (d) > strlen (root) && g_rmdir (d) == 0) {
+    char *parent = g_path_get_dirname (d);
+    g_free (d);
+    d = parent;
+  }
+}
+
 /* Starts the head of @t if it is due; returns when it will be (G_MAXINT64: nothing to wait
  * for). */
 static gint64
@@ -329,6 +342,8 @@ uploader_run_task (CrUploader *up, TaskUploads *t, gint64 now)
     if (head->kind == CR_UPLOAD_END) {
       /* everything before is stored */
       t->ended = TRUE;
+      if (head->path != NULL)
+        uploader_remove_spool_dirs (up, head->path);
       uploader_emit_status (up, t, CR_EVENT_UPLOAD_STOP, head->attempts > 0 ? 2 : 0);
       g_autoptr (GError) error = NULL;
       if (!up->queue->vt->remove (up->queue, head->id, &error))

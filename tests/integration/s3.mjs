@@ -5,7 +5,6 @@
 import { after } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import http from 'node:http';
 import path from 'node:path';
 import { REPO, until } from './helpers.mjs';
 
@@ -25,25 +24,34 @@ async function freePort() {
   return port;
 }
 
-function answers(port) {
+// A TCP connect only: an HTTP request would use up one of moto's unauthenticated actions.
+function listening(port) {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 2000 }, (res) => { res.resume(); resolve(true); });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => { req.destroy(); resolve(false); });
+    const sock = net.connect({ host: '127.0.0.1', port }, () => { sock.destroy(); resolve(true); });
+    sock.on('error', () => resolve(false));
   });
 }
 
-/** Starts moto_server with buckets; resolves { endpoint, port, accessKey, secretKey, tool(), stop(), pause(), resume() }. */
-export async function startMoto(buckets, { port } = {}) {
+/**
+ * Starts moto_server with buckets; resolves { endpoint, port, accessKey, secretKey, list(), get(),
+ * uploads(), kill(), pause(), resume() }.
+ * checked: signatures checked (from the fourth action on). moto 5 checks a signature over the
+ * path as werkzeug re-quotes it ("a+b", "prefix=a/b") while S3 and botocore sign it as sent
+ * ("a%2Bb", "prefix=a%2Fb"), so with checks on even boto3 is refused for keys with '+' and for
+ * listings with a '/' in the prefix: those run on an unchecked server (checked: false), and the
+ * listing here filters client-side.
+ */
+export async function startMoto(buckets, { port, checked = true } = {}) {
   port ??= await freePort();
+  const env = { ...process.env, S3_UPLOAD_PART_MIN_SIZE: '1048576' };
   // Three unauthenticated actions set the IAM user up (moto_setup.py); every later one is signed.
-  const proc = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: 'ignore', env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '3', S3_UPLOAD_PART_MIN_SIZE: '1048576' },
-  });
+  if (checked) env.INITIAL_NO_AUTH_ACTION_COUNT = '3';
+  else delete env.INITIAL_NO_AUTH_ACTION_COUNT;
+  const proc = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env });
   const s = { proc, port, endpoint: `http://127.0.0.1:${port}` };
   s.kill = () => { try { proc.kill('SIGKILL'); } catch { /* gone */ } servers.delete(s); };
   servers.add(s);
-  await until('moto_server answering', () => answers(port), 30000);
+  await until('moto_server listening', () => listening(port), 30000);
   const setup = spawnSync('python3', [path.join(REPO, 'tests', 'integration', 'moto_setup.py'), s.endpoint, ...buckets], { encoding: 'utf8', timeout: 60000 });
   if (setup.status !== 0) throw new Error(`moto_setup.py failed: ${setup.stderr}`);
   const keys = JSON.parse(setup.stdout);
@@ -57,7 +65,7 @@ export async function startMoto(buckets, { port } = {}) {
     if (r.status !== 0) throw new Error(`s3_tool.py ${args.join(' ')}: ${r.stderr}`);
     return JSON.parse(r.stdout);
   };
-  s.list = (bucket, prefix = '') => s.tool('list', bucket, prefix);
+  s.list = (bucket, prefix = '') => s.tool('list', bucket).filter((o) => o.Key.startsWith(prefix));
   s.get = (bucket, key) => Buffer.from(s.tool('get', bucket, key).Base64, 'base64');
   s.uploads = (bucket) => s.tool('uploads', bucket);
   s.pause = () => proc.kill('SIGSTOP');

@@ -1,0 +1,152 @@
+// Step 6: recordings reach the user's object store through the spool and the uploader, and are
+// never lost on the way. A real S3-compatible server (moto_server, signature checks on) stands
+// in for COS / AWS S3 through `--storage-endpoint VENDOR=URL`; boto3 looks at what landed.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { APP1, BIN, startDaemon, makeClient, userSig, sleep, until, callbackServer, expectCode } from './helpers.mjs';
+import { startMoto, motoAvailable } from './s3.mjs';
+
+const T = { timeout: 240000 };
+const CALLBACK_KEY = 'storageKey1';
+const BUCKET = 'rec-bucket-1250000000';
+const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
+const skip = !motoAvailable() && 'moto_server is not installed';
+
+function publish(port, { room, strRoom, user, seconds = 120, args = [] }) {
+  const where = strRoom !== undefined ? ['--str-room', strRoom] : ['--room', String(room)];
+  return spawn(BIN, ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId), ...where,
+    '--user', user, '--usersig', userSig(APP1, user), '--size', '320x180', '--fps', '10', '--duration', String(seconds), ...args], { stdio: 'ignore' });
+}
+
+/** Files left under @dir (recursively). */
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The segments a stored playlist lists, with their FILE-ATTR sizes. */
+function listedSegments(text) {
+  return [...text.matchAll(/#EXT-X-TRTC-FILE-ATTR:(\d+),(\d+)\n#EXTINF:([\d.]+),\n(.+)\n/g)]
+    .map(([, start, bytes, extinf, uri]) => ({ start: Number(start), bytes: Number(bytes), extinf: Number(extinf), uri }));
+}
+
+function events(cb, taskId) {
+  return cb.received.filter((r) => r.json?.EventInfo?.TaskId === taskId);
+}
+
+describe('recordings in an S3-compatible store', { skip }, () => {
+  let s3; // Vendor 1, signatures checked
+  let open; // Vendor 0, signatures not checked (keys with '+': see s3.mjs)
+  let d;
+  let c;
+  let cb;
+  const procs = [];
+  const storage = (overrides = {}, server = s3) => ({
+    CloudStorage: { Vendor: server === s3 ? 1 : 0, Region: 'us-east-1', Bucket: BUCKET, AccessKey: server.accessKey, SecretKey: server.secretKey, FileNamePrefix: ['rec', 's3'], ...overrides },
+  });
+  before(async () => {
+    [s3, open] = await Promise.all([startMoto([BUCKET]), startMoto([BUCKET], { checked: false })]);
+    cb = await callbackServer();
+    const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
+    d = await startDaemon({
+      apps: [app],
+      defaults: ['--api-rate-limit', '100000', '--upload-timeout', '3', '--upload-retry-max', '2'],
+      args: ['--storage-endpoint', `1=${s3.endpoint}`, '--storage-endpoint', `0=${open.endpoint}`],
+    });
+    c = makeClient(d.port, APP1);
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    s3?.resume();
+    if (process.env.CLOUDREC_TEST_DEBUG) (await import('node:fs')).writeFileSync(process.env.CLOUDREC_TEST_DEBUG, d?.stderr ?? '');
+    await d?.stop();
+    cb?.server.close();
+  });
+
+  test('a single-stream recording lands under its keys, every listed segment stored, the spool empty', T, async () => {
+    const room = 8701;
+    procs.push(publish(d.port, { room, user: 'alice' }));
+    const { TaskId } = await c.CreateCloudRecording({
+      SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'robot_s3', UserSig: userSig(APP1, 'robot_s3'),
+      RecordParams: { RecordMode: 1 }, StorageParams: storage(),
+    });
+    const prefix = `rec/s3/${TaskId}/`;
+    await until('segments in the bucket', () => s3.list(BUCKET, prefix).filter((o) => o.Key.endsWith('.ts')).length >= 4, 60000);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    await until('305 (upload stopped)', () => events(cb, TaskId).some((r) => r.json.EventType === 305), 60000);
+    for (const p of procs.splice(0)) p.kill('SIGKILL');
+
+    const objects = new Map(s3.list(BUCKET, prefix).map((o) => [o.Key.slice(prefix.length), o]));
+    const stem = `${APP1.sdkAppId}_${room}__UserId_s_${b64name('alice')}__UserId_e_main`;
+    for (const type of ['audio', 'video']) {
+      const name = `${stem}_${type}.m3u8`;
+      assert.ok(objects.has(name), `${name} stored; have ${[...objects.keys()].join(', ')}`);
+      const text = s3.get(BUCKET, prefix + name).toString('utf8');
+      assert.ok(text.includes('#EXT-X-ENDLIST'), `${name} ended:\n${text}`);
+      const segs = listedSegments(text);
+      assert.ok(segs.length >= 2, `${name} lists ${segs.length} segments`);
+      for (const s of segs) {
+        assert.ok(objects.has(s.uri), `${s.uri}, listed in ${name}, is in the bucket`);
+        assert.equal(objects.get(s.uri).Size, s.bytes, `${s.uri}: stored size = FILE-ATTR size`);
+      }
+      // A segment's bytes are the recording's: a TS file (sync bytes every 188).
+      const first = s3.get(BUCKET, prefix + segs[0].uri);
+      assert.equal(first.length, segs[0].bytes);
+      for (let i = 0; i < first.length; i += 188) assert.equal(first[i], 0x47, `${segs[0].uri}: TS sync byte at ${i}`);
+    }
+    assert.ok(objects.has(`${stem}.avsync.json`), 'the A/V sync report is stored too');
+    // Nothing stays behind: the spool is empty and the local store never saw the task.
+    await until('the spool emptied', () => filesUnder(path.join(d.dataDir, 'spool')).length === 0, 20000);
+    assert.deepEqual(filesUnder(path.join(d.dataDir, 'storage', 'rec', 's3', TaskId)), []);
+
+    // 303 before 305 Status 0, no 308; each signed over its raw body.
+    const mine = events(cb, TaskId);
+    const types = mine.map((r) => r.json.EventType);
+    assert.ok(types.indexOf(303) >= 0 && types.indexOf(303) < types.indexOf(305), `303 then 305: ${types}`);
+    assert.equal(mine.find((r) => r.json.EventType === 303).json.EventInfo.Payload.Status, 0);
+    assert.equal(mine.find((r) => r.json.EventType === 305).json.EventInfo.Payload.Status, 0);
+    assert.ok(!types.includes(308), `no upload error: ${types}`);
+    for (const r of mine) assert.equal(r.headers.sign, createHmac('sha256', CALLBACK_KEY).update(r.raw).digest('base64'));
+  });
+
+  test('wrong keys or no such bucket: Create is refused with the store\'s answer, nothing stored', T, async () => {
+    const base = {
+      SdkAppId: APP1.sdkAppId, RoomId: '8801', UserId: 'robot_bad', UserSig: userSig(APP1, 'robot_bad'), RecordParams: { RecordMode: 1 },
+    };
+    // (a HEAD has no body: a refused signature reads as AccessDenied)
+    await expectCode(c.CreateCloudRecording({ ...base, StorageParams: storage({ SecretKey: 'not-the-secret' }) }), 'FailedOperation', /AccessDenied|SignatureDoesNotMatch/);
+    await expectCode(c.CreateCloudRecording({ ...base, StorageParams: storage({ AccessKey: 'AKIANOSUCHKEY0000000' }) }), 'FailedOperation', /InvalidAccessKeyId|AccessDenied|403/);
+    await expectCode(c.CreateCloudRecording({ ...base, StorageParams: storage({ Bucket: 'no-such-bucket-1250000000' }) }), 'FailedOperation', /NoSuchBucket/);
+    assert.deepEqual(s3.list(BUCKET, 'rec/s3/').filter((o) => !o.Key.includes('/ha') && o.Key.includes('8801')), []);
+  });
+
+  test('a string room whose keys hold \'+\': stored under exactly those keys', T, async () => {
+    const room = 'st>~1'; // base64 "c3Q+fjE="
+    procs.push(publish(d.port, { strRoom: room, user: 'bob' }));
+    const { TaskId } = await c.CreateCloudRecording({
+      SdkAppId: APP1.sdkAppId, RoomId: room, RoomIdType: 0, UserId: 'robot_plus', UserSig: userSig(APP1, 'robot_plus'),
+      RecordParams: { RecordMode: 1, StreamType: 1 }, StorageParams: storage({ FileNamePrefix: ['plus'] }, open),
+    });
+    const prefix = `plus/${TaskId}/`;
+    await until('segments in the bucket', () => open.list(BUCKET, prefix).filter((o) => o.Key.endsWith('.ts')).length >= 2, 60000);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    await until('305', () => events(cb, TaskId).some((r) => r.json.EventType === 305), 60000);
+    for (const p of procs.splice(0)) p.kill('SIGKILL');
+    const stem = `${APP1.sdkAppId}_c3Q+fjE.__UserId_s_${b64name('bob')}__UserId_e_main`;
+    const keys = open.list(BUCKET, prefix).map((o) => o.Key.slice(prefix.length));
+    assert.ok(keys.includes(`${stem}_audio.m3u8`), `${stem}_audio.m3u8 in ${keys.join(', ')}`);
+    const text = open.get(BUCKET, `${prefix}${stem}_audio.m3u8`).toString('utf8');
+    for (const s of listedSegments(text)) assert.ok(keys.includes(s.uri), `${s.uri} stored`);
+    assert.ok(keys.every((k) => k.startsWith(`${stem}`)), `every key is the room's: ${keys.join(', ')}`);
+  });
+});
