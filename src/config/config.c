@@ -54,6 +54,13 @@ static const Setting settings[] = {
     "MiB beyond which an MP4 or AAC recording file is split (TRTC splits at 2 GB)" },
   { "workers", SETTING_ENUM, OFF (workers), "on", 0, 0, "on|off",
     "start a `cloudrec record` worker per task (off: tasks stay Idle, for API-only use)" },
+  { "public-url", SETTING_STRING, OFF (public_url), "", 0, 0, NULL,
+    "base of the VOD library's VideoUrls, e.g. https://vod.example.com (default http://<listen>)" },
+  { "vod-url-key", SETTING_STRING, OFF (vod_url_key), "", 0, 0, NULL,
+    "VOD URL signing key, 8-64 letters or digits (default: generated once into "
+    "<data-dir>/vod-url.key)" },
+  { "vod-url-ttl", SETTING_INT, OFF (vod_url_ttl), "86400", 60, 31536000, NULL,
+    "seconds a signed VOD URL (VideoUrl) stays valid" },
 };
 
 static gboolean

@@ -31,6 +31,9 @@ typedef struct {
   gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */
   gint64 record_max_file_mb;     /* MP4/AAC split size */
   char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */
+  char *public_url;              /* base of VOD VideoUrls; "" = http://<listen> */
+  char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
+  gint64 vod_url_ttl;            /* seconds a signed VOD URL is valid */
   CrApps *apps;
 } CrConfig;
 
