@@ -12,7 +12,7 @@
  * Not thread-safe: the daemon uses it from its main loop. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
