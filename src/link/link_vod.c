@@ -52,7 +52,8 @@ vod_source_path (CrLinkVod *vod, SoupServerMessage *msg, const char *path)
   }
   g_autofree char *real = realpath (path, NULL);
   if (real == NULL) {
-    g_autofree char *text = g_strdup_printf (CR_LINK_LOCAL_PATH " %s: %s", path, g_strerror (errno));
+    g_autofree char *text
+        = g_strdup_printf (CR_LINK_LOCAL_PATH " %s: %s", path, g_strerror (errno));
     vod_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter", text);
     return NULL;
   }
@@ -90,7 +91,8 @@ vod_commit (CrLinkVod *vod, SoupServerMessage *msg, guint64 app, const char *tas
                      "\":\"mp4|hls|aac\",\"" CR_LINK_NAME "\",\"" CR_LINK_TENCENT_VOD "\":{...}}");
     return;
   }
-  g_autofree char *source = vod_source_path (vod, msg, cr_json_get_string (req, CR_LINK_LOCAL_PATH));
+  g_autofree char *source
+      = vod_source_path (vod, msg, cr_json_get_string (req, CR_LINK_LOCAL_PATH));
   if (source == NULL)
     return;
   g_autoptr (CrTask) task = vod->store->vt->lookup (vod->store, app, task_id, &error);
@@ -148,7 +150,8 @@ vod_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
     *s = dec != NULL ? dec : g_strdup ("");
   }
   guint64 app = 0;
-  if (g_strv_length (seg) != 2 || !g_ascii_string_to_unsigned (seg[0], 10, 1, G_MAXUINT32, &app, NULL)
+  if (g_strv_length (seg) != 2
+      || !g_ascii_string_to_unsigned (seg[0], 10, 1, G_MAXUINT32, &app, NULL)
       || seg[1][0] == '\0') {
     vod_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                      "expected " CR_LINK_PATH_VOD "/{SdkAppId}/{TaskId}");

@@ -42,8 +42,8 @@ vod_send_bytes (SoupServerMessage *msg, GBytes *bytes, const char *content_type)
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
   gint64 size = (gint64)g_bytes_get_size (bytes);
   gint64 start = 0, end = 0;
-  CrVodRange range = cr_vod_parse_range (soup_message_headers_get_one (req, "Range"), size,
-                                         &start, &end);
+  CrVodRange range
+      = cr_vod_parse_range (soup_message_headers_get_one (req, "Range"), size, &start, &end);
   soup_message_headers_replace (resp, "Accept-Ranges", "bytes");
   soup_message_headers_replace (resp, "Cache-Control", "private");
   soup_message_body_set_accumulate (body, FALSE);
@@ -88,8 +88,8 @@ vod_handle (SoupServer *soup, SoupServerMessage *msg, const char *decoded_path, 
   }
   g_auto (GStrv) seg = g_strsplit (raw + strlen (CR_VOD_HTTP_PATH "/"), "/", 0);
   /* An encoded '/' or NUL in the name is refused by the unescape itself. */
-  g_autofree char *name = g_strv_length (seg) == 2 ? g_uri_unescape_segment (seg[1], NULL, "/")
-                                                   : NULL;
+  g_autofree char *name
+      = g_strv_length (seg) == 2 ? g_uri_unescape_segment (seg[1], NULL, "/") : NULL;
   if (name == NULL || !cr_vod_file_id_valid (seg[0]) || !cr_vod_name_valid (name)) {
     vod_reply_text (msg, SOUP_STATUS_BAD_REQUEST, "bad path: expected /vod/<FileId>/<name>");
     return;

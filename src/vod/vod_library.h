@@ -43,7 +43,7 @@ typedef struct {
   gint64 class_id;
   const char *session_context;
   const char *source_context;
-  gint64 media_type; /* TencentVod.MediaType as requested, stored for reference */
+  gint64 media_type;                 /* TencentVod.MediaType as requested, stored for reference */
   const char *user_define_record_id; /* ≤ 64 of [A-Za-z0-9_-], or NULL/"" */
   const char *user_id;
   const char *track_type;

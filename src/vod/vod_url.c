@@ -220,9 +220,9 @@ cr_vod_content_type (const char *name)
   static const struct {
     const char *ext, *type;
   } types[] = {
-    { ".mp4", "video/mp4" },  { ".m3u8", "application/vnd.apple.mpegurl" },
-    { ".ts", "video/mp2t" },  { ".aac", "audio/aac" },
-    { ".m4a", "audio/mp4" },  { ".mp3", "audio/mpeg" },
+    { ".mp4", "video/mp4" },   { ".m3u8", "application/vnd.apple.mpegurl" },
+    { ".ts", "video/mp2t" },   { ".aac", "audio/aac" },
+    { ".m4a", "audio/mp4" },   { ".mp3", "audio/mpeg" },
     { ".webm", "video/webm" },
   };
   const char *dot = strrchr (name, '.');

@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 /* What a URL check found. */
 typedef enum {
   CR_VOD_URL_OK,
-  CR_VOD_URL_MISSING,  /* no t or no sign */
+  CR_VOD_URL_MISSING,   /* no t or no sign */
   CR_VOD_URL_MALFORMED, /* t not lowercase hex, sign not 32 hex digits */
   CR_VOD_URL_BAD_SIGN,
   CR_VOD_URL_EXPIRED,

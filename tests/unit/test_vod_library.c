@@ -61,10 +61,17 @@ test_commit_mp4 (Fixture *f, gconstpointer data)
 {
   put (f->src, "a.mp4", "0123456789");
   g_autofree char *path = g_build_filename (f->src, "a.mp4", NULL);
-  CrVodCommit in = { .sdk_app_id = 1400000001, .task_id = "T1", .source_path = path,
-                     .kind = CR_VOD_KIND_MP4, .name = "rec.mp4", .procedure = "p",
-                     .session_context = "sc", .user_define_record_id = "rid",
-                     .user_id = "u", .track_type = "audio_video", .media_id = "main" };
+  CrVodCommit in = { .sdk_app_id = 1400000001,
+                     .task_id = "T1",
+                     .source_path = path,
+                     .kind = CR_VOD_KIND_MP4,
+                     .name = "rec.mp4",
+                     .procedure = "p",
+                     .session_context = "sc",
+                     .user_define_record_id = "rid",
+                     .user_id = "u",
+                     .track_type = "audio_video",
+                     .media_id = "main" };
   g_auto (CrVodEntry) e = { 0 };
   g_autoptr (GError) error = NULL;
   g_assert_true (cr_vod_library_commit (f->lib, &in, &e, &error));
@@ -74,13 +81,14 @@ test_commit_mp4 (Fixture *f, gconstpointer data)
   g_assert_cmpstr (e.name, ==, "rid__UserDefine_u_rec.mp4");
   g_assert_cmpint (e.size, ==, 10);
   g_assert_cmpint (e.expire_at_s, ==, 0);
-  g_autofree char *prefix = g_strdup_printf ("http://h:1/vod/%s/rid__UserDefine_u_rec.mp4?t=", e.file_id);
+  g_autofree char *prefix
+      = g_strdup_printf ("http://h:1/vod/%s/rid__UserDefine_u_rec.mp4?t=", e.file_id);
   g_assert_true (g_str_has_prefix (e.video_url, prefix));
   /* The source may go: the library has its own copy. */
   g_unlink (path);
   g_auto (CrVodEntry) got = { 0 };
-  g_assert_true (cr_vod_library_lookup (f->lib, e.file_id, g_get_real_time () / G_USEC_PER_SEC,
-                                        &got, &error));
+  g_assert_true (
+      cr_vod_library_lookup (f->lib, e.file_id, g_get_real_time () / G_USEC_PER_SEC, &got, &error));
   g_assert_cmpstr (got.task_id, ==, "T1");
   g_assert_cmpuint (got.sdk_app_id, ==, 1400000001);
   g_assert_cmpstr (got.procedure, ==, "p");
@@ -113,8 +121,8 @@ test_commit_hls (Fixture *f, gconstpointer data)
   put (f->src, "seg_1.ts", "BB");
   put (f->src, "unlisted.ts", "C");
   g_autofree char *path = g_build_filename (f->src, "p.m3u8", NULL);
-  CrVodCommit in = { .source_path = path, .kind = CR_VOD_KIND_HLS, .name = "rec.m3u8",
-                     .expire_time_s = 100 };
+  CrVodCommit in
+      = { .source_path = path, .kind = CR_VOD_KIND_HLS, .name = "rec.m3u8", .expire_time_s = 100 };
   g_auto (CrVodEntry) e = { 0 };
   g_autoptr (GError) error = NULL;
   g_assert_true (cr_vod_library_commit (f->lib, &in, &e, &error));
@@ -151,17 +159,19 @@ test_refusals (Fixture *f, gconstpointer data)
     const char *path, *name, *record_id;
     CrVodKind kind;
   } cases[] = {
-    { "a.mp4", "x.mp4", NULL, CR_VOD_KIND_MP4 },        /* relative */
-    { mp4, "../x.mp4", NULL, CR_VOD_KIND_MP4 },         /* name */
-    { mp4, "meta.json", NULL, CR_VOD_KIND_MP4 },        /* name */
-    { mp4, "x.mp4", "a/b", CR_VOD_KIND_MP4 },           /* record id */
-    { link, "x.mp4", NULL, CR_VOD_KIND_MP4 },           /* symlink */
-    { f->src, "x.mp4", NULL, CR_VOD_KIND_MP4 },         /* a directory */
-    { bad, "x.m3u8", NULL, CR_VOD_KIND_HLS },           /* segment name */
-    { missing, "x.m3u8", NULL, CR_VOD_KIND_HLS },       /* missing segment */
+    { "a.mp4", "x.mp4", NULL, CR_VOD_KIND_MP4 },  /* relative */
+    { mp4, "../x.mp4", NULL, CR_VOD_KIND_MP4 },   /* name */
+    { mp4, "meta.json", NULL, CR_VOD_KIND_MP4 },  /* name */
+    { mp4, "x.mp4", "a/b", CR_VOD_KIND_MP4 },     /* record id */
+    { link, "x.mp4", NULL, CR_VOD_KIND_MP4 },     /* symlink */
+    { f->src, "x.mp4", NULL, CR_VOD_KIND_MP4 },   /* a directory */
+    { bad, "x.m3u8", NULL, CR_VOD_KIND_HLS },     /* segment name */
+    { missing, "x.m3u8", NULL, CR_VOD_KIND_HLS }, /* missing segment */
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    CrVodCommit in = { .source_path = cases[i].path, .kind = cases[i].kind, .name = cases[i].name,
+    CrVodCommit in = { .source_path = cases[i].path,
+                       .kind = cases[i].kind,
+                       .name = cases[i].name,
                        .user_define_record_id = cases[i].record_id };
     g_auto (CrVodEntry) e = { 0 };
     g_autoptr (GError) error = NULL;

@@ -64,9 +64,9 @@ test_round_trip_and_tamper (void)
   g_autofree char *bad = g_strdup (sign);
   bad[31] = bad[31] == '0' ? '1' : '0';
   g_assert_cmpint (cr_vod_url_verify (KEY, path, t, us, bad, 1700000000), ==, CR_VOD_URL_BAD_SIGN);
-  g_assert_cmpint (cr_vod_url_verify (KEY, "/vod/5170000000012345679/rec.mp4", t, us, sign,
-                                      1700000000),
-                   ==, CR_VOD_URL_BAD_SIGN);
+  g_assert_cmpint (
+      cr_vod_url_verify (KEY, "/vod/5170000000012345679/rec.mp4", t, us, sign, 1700000000), ==,
+      CR_VOD_URL_BAD_SIGN);
   /* Missing or malformed parts. */
   g_assert_cmpint (cr_vod_url_verify (KEY, path, NULL, us, sign, 0), ==, CR_VOD_URL_MISSING);
   g_assert_cmpint (cr_vod_url_verify (KEY, path, t, us, NULL, 0), ==, CR_VOD_URL_MISSING);
@@ -134,8 +134,8 @@ test_names (void)
 {
   g_assert_true (cr_vod_name_valid ("rec.mp4"));
   g_assert_true (cr_vod_name_valid ("abc__UserDefine_u_1400_x.m3u8"));
-  const char *bad[] = { "", ".", "..", "../x", "a/b", "a\\b", ".hidden", "meta.json", "a\tb",
-                        "a\x7f" };
+  const char *bad[]
+      = { "", ".", "..", "../x", "a/b", "a\\b", ".hidden", "meta.json", "a\tb", "a\x7f" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     g_assert_false (cr_vod_name_valid (bad[i]));
   g_assert_false (cr_vod_name_valid (NULL));
@@ -172,12 +172,11 @@ test_ranges (void)
   g_assert_cmpint (cr_vod_parse_range ("bytes=50-1000", 100, &s, &e), ==, CR_VOD_RANGE_OK);
   g_assert_cmpint (e, ==, 99);
   g_assert_cmpint (cr_vod_parse_range ("bytes=99-99", 100, &s, &e), ==, CR_VOD_RANGE_OK);
-  g_assert_cmpint (cr_vod_parse_range ("bytes=100-", 100, &s, &e), ==,
-                   CR_VOD_RANGE_UNSATISFIABLE);
+  g_assert_cmpint (cr_vod_parse_range ("bytes=100-", 100, &s, &e), ==, CR_VOD_RANGE_UNSATISFIABLE);
   g_assert_cmpint (cr_vod_parse_range ("bytes=-0", 100, &s, &e), ==, CR_VOD_RANGE_UNSATISFIABLE);
   g_assert_cmpint (cr_vod_parse_range ("bytes=0-", 0, &s, &e), ==, CR_VOD_RANGE_UNSATISFIABLE);
-  const char *ignored[] = { "bytes=5-2", "bytes=a-b", "items=0-1", "bytes=0-1,5-6", "bytes=",
-                            "bytes=-", "bytes=1" };
+  const char *ignored[]
+      = { "bytes=5-2", "bytes=a-b", "items=0-1", "bytes=0-1,5-6", "bytes=", "bytes=-", "bytes=1" };
   for (guint i = 0; i < G_N_ELEMENTS (ignored); i++)
     g_assert_cmpint (cr_vod_parse_range (ignored[i], 100, &s, &e), ==, CR_VOD_RANGE_NONE);
 }
