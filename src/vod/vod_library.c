@@ -1,4 +1,5 @@
 /* The VOD library on disk; see vod_library.h. */
+#define _GNU_SOURCE /* copy_file_range */
 #include "vod_library.h"
 
 #include <errno.h>
@@ -232,9 +233,24 @@ copy_file (const char *src, const char *dst, GError **error)
     close (in);
     return set_errno_error (error, saved, "cannot create", dst);
   }
-  g_autofree char *buf = g_malloc (1 << 20);
-  gboolean ok = TRUE;
+  /* copy_file_range: an in-kernel copy (a reflink where the file system offers one); plain
+   * read/write when the kernel or file system refuses it. */
+  gboolean ok = TRUE, fallback = FALSE;
   for (;;) {
+    ssize_t n = copy_file_range (in, NULL, out, NULL, 1 << 30, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      fallback = errno == ENOSYS || errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP;
+      if (!fallback)
+        ok = set_errno_error (error, errno, "cannot copy to", dst);
+      break;
+    }
+    if (n == 0)
+      break;
+  }
+  g_autofree char *buf = fallback ? g_malloc (1 << 20) : NULL;
+  while (ok && fallback) {
     ssize_t n = read (in, buf, 1 << 20);
     if (n < 0 && errno == EINTR)
       continue;
@@ -256,8 +272,9 @@ copy_file (const char *src, const char *dst, GError **error)
   return ok;
 }
 
-/* The library's own link to @src at @dst: a hard link (same file system, no copy) or a copy;
- * fsync'd either way. Returns the size in *@size. */
+/* The library's own copy of @src at @dst, fsync'd. Returns the size in *@size. Not a hard link:
+ * the daemon maps the files it serves, and a worker truncating or rewriting its file in place
+ * would then crash it (SIGBUS) or change a published recording. */
 static gboolean
 place_file (const char *src, const char *dst, gint64 *size, GError **error)
 {
@@ -267,8 +284,6 @@ place_file (const char *src, const char *dst, gint64 *size, GError **error)
     return FALSE;
   }
   *size = (gint64)st.st_size;
-  if (link (src, dst) == 0)
-    return fsync_path (dst, FALSE, error);
   return copy_file (src, dst, error);
 }
 

@@ -30,8 +30,8 @@ typedef struct {
   guint64 sdk_app_id;
   const char *task_id;
   /* A local file: the MP4/AAC, or the HLS playlist whose segments (URI lines naming files in the
-   * same directory) are stored with it. The library keeps its own copy (a hard link when the
-   * source is on the same file system, else a copy), fsync'd; the caller may delete the source. */
+   * same directory) are stored with it. The library keeps its own copy, fsync'd; the caller may
+   * delete the source. */
   const char *source_path;
   CrVodKind kind;
   /* The file name to expose (cr_vod_name_valid); with @user_define_record_id set it becomes

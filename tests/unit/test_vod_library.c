@@ -1,6 +1,7 @@
 /* The VOD library on disk (vod_library.h): commits (MP4 and HLS with its segments), metadata,
  * lookups, expiry and the sweeper, and the inputs it refuses. */
 #include <glib/gstdio.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -84,7 +85,12 @@ test_commit_mp4 (Fixture *f, gconstpointer data)
   g_autofree char *prefix
       = g_strdup_printf ("http://h:1/vod/%s/rid__UserDefine_u_rec.mp4?t=", e.file_id);
   g_assert_true (g_str_has_prefix (e.video_url, prefix));
-  /* The source may go: the library has its own copy. */
+  /* The library has its own copy: the source rewritten in place (same inode) or removed does not
+   * touch it. */
+  FILE *fp = fopen (path, "w");
+  g_assert_nonnull (fp);
+  fputs ("zz", fp);
+  fclose (fp);
   g_unlink (path);
   g_auto (CrVodEntry) got = { 0 };
   g_assert_true (
