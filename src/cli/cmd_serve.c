@@ -15,10 +15,13 @@
 #include "link/link.h"
 #include "link/link_server.h"
 #include "link/link_tasks.h"
+#include "link/link_vod.h"
 #include "outbox/sender.h"
 #include "room/room.h"
 #include "task/codes.h"
 #include "upload/uploader.h"
+#include "vod/vod_http.h"
+#include "vod/vod_library.h"
 #include "web/pages.h"
 
 /* Workers are this same binary: `cloudrec record ... --sdkappid N --task ID`; all they get of the
@@ -97,6 +100,35 @@ serve_now_ms (void)
   return g_get_real_time () / 1000;
 }
 
+/* Entries whose TencentVod.ExpireTime passed are removed once a minute (they answer 404 from
+ * the moment they expire). */
+static gboolean
+serve_sweep_vod (gpointer lib)
+{
+  cr_vod_library_sweep (lib, g_get_real_time () / G_USEC_PER_SEC);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The VOD library under <data-dir>/vod, its URLs signed with vod-url-key (or the generated
+ * <data-dir>/vod-url.key) and rooted at public-url (or this daemon's own address). */
+static CrVodLibrary *
+serve_open_vod (const CrConfig *config, guint16 port, GError **error)
+{
+  g_autofree char *key_path = g_build_filename (config->data_dir, "vod-url.key", NULL);
+  g_autofree char *key = cr_vod_key_load (config->vod_url_key, key_path, error);
+  if (key == NULL)
+    return NULL;
+  g_autofree char *root = g_build_filename (config->data_dir, "vod", NULL);
+  g_autofree char *host = g_strdup (config->listen);
+  char *colon = strrchr (host, ':');
+  if (colon != NULL)
+    *colon = '\0';
+  g_autofree char *base = *config->public_url != '\0'
+                              ? g_strdup (config->public_url)
+                              : g_strdup_printf ("http://%s:%u", host, port);
+  return cr_vod_library_open (root, key, base, config->vod_url_ttl, error);
+}
+
 static gboolean
 serve_quit (gpointer loop)
 {
@@ -169,6 +201,13 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   cr_link_tasks_register (link, store);
+  g_autoptr (CrVodLibrary) vod = serve_open_vod (config, cr_http_server_port (http), &error);
+  if (vod == NULL) {
+    fprintf (stderr, "cloudrec serve: VOD library: %s\n", error->message);
+    return 1;
+  }
+  cr_vod_http_register (http, vod);
+  CrLinkVod *link_vod = cr_link_vod_register (link, store, vod, config->data_dir);
   g_autoptr (CrIngest) ingest = cr_ingest_new (config, rooms, http, link, &error);
   if (ingest == NULL) {
     fprintf (stderr, "cloudrec serve: WebRTC ingest: %s\n", error->message);
@@ -197,6 +236,8 @@ cr_cmd_serve (int argc, char **argv)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, serve_quit, loop);
   g_unix_signal_add (SIGINT, serve_quit, loop);
+  guint vod_sweeper = g_timeout_add_seconds (60, serve_sweep_vod, vod);
+  serve_sweep_vod (vod);
   g_autofree char *host = g_strdup (config->listen);
   char *colon = strrchr (host, ':');
   if (colon != NULL)
@@ -210,6 +251,9 @@ cr_cmd_serve (int argc, char **argv)
   api->workers = NULL;
   g_clear_pointer (&workers, cr_supervisor_free);
   cr_callback_sender_set_observer (callbacks, NULL, NULL);
+  g_source_remove (vod_sweeper);
+  cr_link_vod_unregister (link, link_vod);
+  cr_vod_http_unregister (http);
   g_info ("stopped");
   return 0;
 }

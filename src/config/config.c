@@ -69,6 +69,13 @@ static const Setting settings[] = {
     "files larger than this go as multipart uploads in parts of this many MiB (S3 needs >= 5)" },
   { "workers", SETTING_ENUM, OFF (workers), "on", 0, 0, "on|off",
     "start a `cloudrec record` worker per task (off: tasks stay Idle, for API-only use)" },
+  { "public-url", SETTING_STRING, OFF (public_url), "", 0, 0, NULL,
+    "base of the VOD library's VideoUrls, e.g. https://vod.example.com (default http://<listen>)" },
+  { "vod-url-key", SETTING_STRING, OFF (vod_url_key), "", 0, 0, NULL,
+    "VOD URL signing key, 8-64 letters or digits (default: generated once into "
+    "<data-dir>/vod-url.key)" },
+  { "vod-url-ttl", SETTING_INT, OFF (vod_url_ttl), "86400", 60, 31536000, NULL,
+    "seconds a signed VOD URL (VideoUrl) stays valid" },
 };
 
 static gboolean

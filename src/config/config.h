@@ -37,6 +37,9 @@ typedef struct {
   gint64 upload_retry_max;       /* seconds, the backoff's cap */
   gint64 upload_part_mb;         /* multipart beyond, parts of this size */
   char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */
+  char *public_url;              /* base of VOD VideoUrls; "" = http://<listen> */
+  char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
+  gint64 vod_url_ttl;            /* seconds a signed VOD URL is valid */
   CrApps *apps;
 } CrConfig;
 

@@ -21,6 +21,7 @@
  *   POST   /internal/tasks/{app}/{task}/finish
  *   POST   /internal/tasks/{app}/{task}/files
  *   POST   /internal/uploads                                    upload/upload_link.c
+ *   POST   /internal/vod/{app}/{task}                           link/link_vod.c
  * The worker's side is link_client.h (calls) and link_store.h (its task in the store). */
 #pragma once
 
@@ -40,11 +41,13 @@ G_BEGIN_DECLS
 #define CR_LINK_SEG_FORWARDS "forwards"
 #define CR_LINK_SEG_TASKS "tasks"
 #define CR_LINK_SEG_UPLOADS "uploads"
+#define CR_LINK_SEG_VOD "vod"
 #define CR_LINK_PATH_CALLBACKS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_CALLBACKS
 #define CR_LINK_PATH_ROOMS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_ROOMS
 #define CR_LINK_PATH_FORWARDS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_FORWARDS
 #define CR_LINK_PATH_TASKS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_TASKS
 #define CR_LINK_PATH_UPLOADS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_UPLOADS
+#define CR_LINK_PATH_VOD CR_LINK_PATH_ROOT "/" CR_LINK_SEG_VOD
 /* Segments under the paths above. */
 #define CR_LINK_SEG_ROOM "room"
 #define CR_LINK_SEG_STR_ROOM "str-room"
@@ -129,6 +132,19 @@ G_BEGIN_DECLS
 #define CR_LINK_SPOOL_FULL "FailedOperation.SpoolFull"
 #define CR_LINK_TRACK_TYPE "TrackType"
 #define CR_LINK_BEGIN_TIME_STAMP "BeginTimeStamp"
+/* VOD commits (POST /internal/vod/{app}/{task}): {Path, Kind "mp4"|"hls"|"aac", Name, UserId,
+ * TrackType, MediaId, TencentVod: the request's TencentVod object} -> {FileId, VideoUrl,
+ * CacheFile, Size, ExpireAt}; see link_vod.h. */
+#define CR_LINK_LOCAL_PATH "Path"
+#define CR_LINK_KIND "Kind"
+#define CR_LINK_NAME "Name"
+#define CR_LINK_MEDIA_ID "MediaId"
+#define CR_LINK_TENCENT_VOD "TencentVod"
+#define CR_LINK_FILE_ID "FileId"
+#define CR_LINK_VIDEO_URL "VideoUrl"
+#define CR_LINK_CACHE_FILE "CacheFile"
+#define CR_LINK_SIZE "Size"
+#define CR_LINK_EXPIRE_AT "ExpireAt"
 #define CR_LINK_CODE "Code"
 #define CR_LINK_MESSAGE "Message"
 
