@@ -6,6 +6,8 @@
 #include "media/avsync.h"
 #include "files/naming.h"
 #include "files/outputs.h"
+#include "common/json_util.h"
+#include "link/link.h"
 #include "recorder/worker_private.h"
 
 /* ---- MP4 / AAC (OutputFormat 1-4) ---- */
@@ -56,14 +58,12 @@ worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_e
   JsonArray *messages = json_array_new ();
   for (guint i = 0; i < files->len; i++) {
     const CrOutputFile *f = g_ptr_array_index (files, i);
-    if (!worker_store_file (w, f->name)) {
+    if (w->target != CR_TARGET_VOD && !worker_store_file (w, f->name)) {
       ok = FALSE;
       continue;
     }
-    CrTaskFile file = { w->task->task_id, f->name, f->user_id, f->track_type, f->start_ms };
-    g_autoptr (GError) put_error = NULL;
-    if (!w->store->vt->put_file (w->store, &file, &put_error))
-      g_warning ("task %s: %s", w->task->task_id, put_error->message);
+    worker_add_file (w, f->name, f->user_id, f->track_type, f->media_id,
+                     g_str_has_suffix (f->name, ".mp4") ? "mp4" : "aac", f->start_ms);
     json_array_add_string_element (names, f->name);
     JsonObject *m = json_object_new ();
     json_object_set_string_member (m, "FileName", f->name);
@@ -79,7 +79,10 @@ worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_e
   json_object_set_int_member (payload, "Status", ok ? 0 : 2);
   json_object_set_array_member (payload, "FileList", names);
   json_object_set_array_member (payload, "FileMessage", messages);
-  worker_emit (w, CR_EVENT_MP4_STOP, payload);
+  if (w->target != CR_TARGET_VOD) /* VOD reports each file with 311 instead */
+    worker_emit (w, CR_EVENT_MP4_STOP, payload);
+  else
+    json_object_unref (payload);
   if (ok && !cr_task_spec_keeps_hls (w->spec))
     worker_remove_spool (w->hls_dir);
 }
@@ -173,9 +176,108 @@ worker_playlist_names (Worker *w)
   return names;
 }
 
+/* The request's TencentVod members a VOD callback echoes (SubAppId, Procedure,
+ * UserDefineRecordId, SessionContext), where given. */
+static void
+worker_vod_echo (Worker *w, JsonObject *into)
+{
+  g_autoptr (JsonObject) vod = cr_json_parse_object (w->spec->storage.vod_json,
+                                                     strlen (w->spec->storage.vod_json), NULL);
+  static const char *const echoed[] = { "SubAppId", "Procedure", "UserDefineRecordId",
+                                        "SessionContext" };
+  for (guint i = 0; vod != NULL && i < G_N_ELEMENTS (echoed); i++) {
+    JsonNode *n = json_object_get_member (vod, echoed[i]);
+    if (n != NULL && !JSON_NODE_HOLDS_NULL (n))
+      json_object_set_member (into, echoed[i], json_node_copy (n));
+  }
+}
+
+/* Hands one file to the VOD library through the daemon and reports it (311). */
+static gboolean
+worker_commit_vod_file (Worker *w, const CrWorkerFile *f)
+{
+  g_autoptr (JsonObject) req = json_object_new ();
+  g_autofree char *path = g_build_filename (w->dir, f->name, NULL);
+  json_object_set_string_member (req, CR_LINK_LOCAL_PATH, path);
+  json_object_set_string_member (req, CR_LINK_KIND, f->kind);
+  json_object_set_string_member (req, CR_LINK_NAME, f->name);
+  json_object_set_string_member (req, CR_LINK_USER_ID, f->user_id);
+  json_object_set_string_member (req, CR_LINK_TRACK_TYPE, f->track_type);
+  json_object_set_string_member (req, CR_LINK_MEDIA_ID, f->media_id);
+  JsonObject *vod = cr_json_parse_object (w->spec->storage.vod_json,
+                                          strlen (w->spec->storage.vod_json), NULL);
+  if (vod != NULL)
+    json_object_set_object_member (req, CR_LINK_TENCENT_VOD, vod);
+  g_autofree char *body = cr_json_object_to_string (req);
+  g_autofree char *url = g_strdup_printf (CR_LINK_PATH_VOD "/%" G_GUINT64_FORMAT "/%s",
+                                          w->task->sdk_app_id, w->task->task_id);
+  guint status = 0;
+  g_autoptr (JsonObject) reply = worker_call (w, "POST", url, body, &status);
+  gboolean ok = status == SOUP_STATUS_OK && reply != NULL;
+  JsonObject *info = json_object_new ();
+  json_object_set_string_member (info, "UserId", f->user_id);
+  json_object_set_string_member (info, "TrackType", f->track_type);
+  json_object_set_string_member (info, "MediaId", f->media_id);
+  json_object_set_string_member (info, "FileId", ok ? cr_json_get_string (reply, CR_LINK_FILE_ID) : "");
+  json_object_set_string_member (info, "VideoUrl",
+                                 ok ? cr_json_get_string (reply, CR_LINK_VIDEO_URL) : "");
+  json_object_set_string_member (info, "CacheFile",
+                                 ok ? cr_json_get_string (reply, CR_LINK_CACHE_FILE) : f->name);
+  worker_vod_echo (w, info);
+  JsonObject *payload = json_object_new ();
+  json_object_set_int_member (payload, "Status", ok ? 0 : 2);
+  const char *message = reply != NULL ? cr_json_get_string (reply, CR_LINK_MESSAGE) : NULL;
+  json_object_set_string_member (payload, "Errmsg",
+                                 ok ? "" : (message != NULL ? message : "the VOD library is unreachable"));
+  json_object_set_object_member (payload, "TencentVod", info);
+  worker_emit (w, CR_EVENT_VOD_COMMIT, payload);
+  if (!ok)
+    g_warning ("task %s: %s not committed to the VOD library (%u)", w->task->task_id, f->name,
+               status);
+  return ok;
+}
+
+/* Removes the task's directory in the spool (its files are in the library now). */
+static void
+worker_remove_dir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+    if (g_file_test (path, G_FILE_TEST_IS_DIR))
+      worker_remove_dir (path);
+    else
+      g_remove (path);
+  }
+  g_rmdir (dir);
+}
+
+/* CloudVod: every playlist and MP4/AAC file into the library (311 each), then 312. Files that
+ * could not be committed stay in the spool. */
+static void
+worker_commit_vod (Worker *w)
+{
+  gboolean ok = TRUE;
+  for (guint i = 0; i < w->files->len; i++)
+    ok = worker_commit_vod_file (w, g_ptr_array_index (w->files, i)) && ok;
+  JsonObject *payload = json_object_new ();
+  json_object_set_int_member (payload, "Status", ok ? 0 : 1);
+  JsonObject *echo = json_object_new ();
+  worker_vod_echo (w, echo);
+  json_object_set_object_member (payload, "TencentVod", echo);
+  worker_emit (w, CR_EVENT_VOD_STOP, payload);
+  if (ok)
+    worker_remove_dir (w->dir);
+}
+
 void
 worker_finish_storage (Worker *w)
 {
+  if (w->target == CR_TARGET_VOD) {
+    worker_commit_vod (w);
+    return;
+  }
   if (w->blobs->vt->finish == NULL)
     return;
   g_autoptr (GPtrArray) playlists = worker_playlist_names (w);

@@ -23,6 +23,17 @@ G_BEGIN_DECLS
 
 typedef struct _CrRecorder CrRecorder;
 
+/* A file of the recording as the storage's end needs it (the VOD library's commit, 311). */
+typedef struct {
+  char *name;
+  char *user_id;    /* "" for a mixed recording */
+  char *track_type; /* "audio", "video", "audio_video" */
+  char *media_id;   /* "main", "aux" ("main" for a mixed recording) */
+  char *kind;       /* "hls", "mp4", "aac" */
+} CrWorkerFile;
+
+void cr_worker_file_free (CrWorkerFile *f);
+
 typedef struct _Worker {
   const CrWorkerOptions *o;
   GMainLoop *loop;
@@ -42,6 +53,7 @@ typedef struct _Worker {
   char *hls_dir;      /* where the HLS goes: dir, or a spool under it when no HLS is wanted */
   CrNamingTask naming;
   GHashTable *playlists; /* key -> CrPlaylist, for as long as the task runs */
+  GPtrArray *files;      /* CrWorkerFile: every playlist and output file this worker made */
   CrRoomView *room;      /* the room as last seen */
   gint64 last_media_us;  /* monotonic µs of the last media recorded */
   gint64 last_anchor_us; /* monotonic µs when an anchor was last in the room (MaxIdleTime) */
@@ -73,6 +85,10 @@ void worker_unforward (Worker *w, const char *forward_id);
 void worker_ask_keyframe (Worker *w, const char *forward_id);
 
 /* worker_segments.c */
+/* Notes a finished file of the recording; into the StorageFileList unless the task's storage is
+ * the VOD library (Describe lists nothing then, as TRTC does). */
+void worker_add_file (Worker *w, const char *name, const char *user_id, const char *track_type,
+                      const char *media_id, const char *kind, gint64 start_ms);
 gboolean worker_store_file (Worker *w, const char *name);
 void worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
                               const char *playlist_name, const char *user_id,

@@ -1,5 +1,7 @@
 /* A segment is written: it goes to the blob store before the playlist that lists it, and a
  * file enters the StorageFileList with its first segment (307, 304). See worker_private.h. */
+#include <string.h>
+
 #include "recorder/worker_private.h"
 
 /* Hands the finished local file @name of the working directory to the blob store. */
@@ -17,6 +19,36 @@ worker_store_file (Worker *w, const char *name)
 }
 
 void
+cr_worker_file_free (CrWorkerFile *f)
+{
+  g_free (f->name);
+  g_free (f->user_id);
+  g_free (f->track_type);
+  g_free (f->media_id);
+  g_free (f->kind);
+  g_free (f);
+}
+
+void
+worker_add_file (Worker *w, const char *name, const char *user_id, const char *track_type,
+                 const char *media_id, const char *kind, gint64 start_ms)
+{
+  CrWorkerFile *f = g_new0 (CrWorkerFile, 1);
+  f->name = g_strdup (name);
+  f->user_id = g_strdup (user_id != NULL ? user_id : "");
+  f->track_type = g_strdup (track_type);
+  f->media_id = g_strdup (media_id);
+  f->kind = g_strdup (kind);
+  g_ptr_array_add (w->files, f);
+  if (w->target == CR_TARGET_VOD)
+    return;
+  CrTaskFile file = { w->task->task_id, (char *)name, (char *)user_id, (char *)track_type, start_ms };
+  g_autoptr (GError) error = NULL;
+  if (!w->store->vt->put_file (w->store, &file, &error))
+    g_warning ("task %s: %s", w->task->task_id, error->message);
+}
+
+void
 worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
                          const char *playlist_name, const char *user_id, const char *track_type,
                          gint64 start_ms)
@@ -28,9 +60,9 @@ worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
     return;
   CrTaskFile file
       = { w->task->task_id, (char *)playlist_name, (char *)user_id, (char *)track_type, start_ms };
-  g_autoptr (GError) error = NULL;
-  if (!w->store->vt->put_file (w->store, &file, &error))
-    g_warning ("task %s: %s", w->task->task_id, error->message);
+  worker_add_file (w, playlist_name, user_id, track_type,
+                   strstr (playlist_name, "__UserId_e_aux_") != NULL ? "aux" : "main", "hls",
+                   start_ms);
   g_info ("task %s: %s started (first segment %s)", w->task->task_id, file.file_name, segment->uri);
   JsonObject *slice = json_object_new ();
   json_object_set_string_member (slice, "FileName", file.file_name);

@@ -175,8 +175,14 @@ read_storage (Reader *rd, JsonObject *o, CrSpecStorage *s)
   for (guint i = 0; i < n; i++)
     s->prefix[i] = g_strdup (json_array_get_string_element (prefix, i));
   if (cloud == NULL) {
-    if (cr_json_get_object (o, "CloudVod") == NULL && rd->missing == NULL)
+    JsonObject *vod = cr_json_get_object (o, "CloudVod");
+    if (vod == NULL && rd->missing == NULL)
       rd->missing = "CloudStorage";
+    JsonObject *tencent = cr_json_get_object (vod, "TencentVod");
+    gint64 media_type = 0;
+    cr_json_get_int (tencent, "MediaType", &media_type);
+    s->vod_media_type = (int)CLAMP (media_type, 0, 4);
+    s->vod_json = tencent != NULL ? cr_json_object_to_string (tencent) : g_strdup ("{}");
     return;
   }
   s->vendor = (int)need_int (rd, cloud, "Vendor");
@@ -217,6 +223,12 @@ cr_task_spec_new (JsonObject *request, GError **error)
   spec->media = (CrMediaSelect)need_int (&rd, record, "MediaId");
   spec->fill_type = (CrFillType)need_int (&rd, record, "FillType");
   read_storage (&rd, need_obj (&rd, request, "StorageParams"), &spec->storage);
+  if (spec->storage.vod) {
+    /* TencentVod.MediaType decides what the library gets, in OutputFormat's terms. */
+    static const CrOutputFormat by_media_type[] = { CR_OUTPUT_MP4, CR_OUTPUT_HLS, CR_OUTPUT_AAC,
+                                                    CR_OUTPUT_HLS_MP4, CR_OUTPUT_HLS_AAC };
+    spec->output_format = by_media_type[spec->storage.vod_media_type];
+  }
   if (spec->record_mode == CR_RECORD_MIXED) {
     read_transcode (&rd, need_obj (&rd, request, "MixTranscodeParams"), &spec->transcode);
     read_layout (&rd, need_obj (&rd, request, "MixLayoutParams"), &spec->layout);
@@ -250,6 +262,7 @@ cr_task_spec_free (CrTaskSpec *spec)
   g_free (spec->storage.access_key);
   g_free (spec->storage.secret_key);
   g_strfreev (spec->storage.prefix);
+  g_free (spec->storage.vod_json);
   g_array_unref (spec->layout.tiles);
   g_free (spec->layout.max_resolution_user);
   g_free (spec->layout.background_image_url);

@@ -65,6 +65,8 @@ typedef struct {
   int vendor;
   char *region, *bucket, *access_key, *secret_key;
   char **prefix; /* FileNamePrefix, NULL-terminated (empty: none) */
+  int vod_media_type; /* CloudVod.TencentVod.MediaType: 0 mp4, 1 hls, 2 aac, 3 hls+mp4, 4 hls+aac */
+  char *vod_json;     /* CloudVod.TencentVod as JSON text ("{}" when absent), kept for the library */
 } CrSpecStorage;
 
 typedef struct {

@@ -150,3 +150,65 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     assert.ok(keys.every((k) => k.startsWith(`${stem}`)), `every key is the room's: ${keys.join(', ')}`);
   });
 });
+
+describe('recordings in the VOD library (CloudVod)', () => {
+  let d;
+  let c;
+  let cb;
+  const procs = [];
+  before(async () => {
+    cb = await callbackServer();
+    const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
+    d = await startDaemon({ apps: [app], defaults: ['--api-rate-limit', '100000'] });
+    c = makeClient(d.port, APP1);
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d?.stop();
+    cb?.server.close();
+  });
+
+  test('hls+mp4 into the library: 311 per file with FileId and a signed VideoUrl that plays, 312, StorageFileList empty, the spool emptied', T, async () => {
+    const room = 8702;
+    procs.push(publish(d.port, { room, user: 'alice' }));
+    const vod = { MediaType: 3, SubAppId: 12345, Procedure: 'proc1', SessionContext: 'ctx-1', UserDefineRecordId: 'rec_01' };
+    const { TaskId } = await c.CreateCloudRecording({
+      SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'robot_vod', UserSig: userSig(APP1, 'robot_vod'),
+      RecordParams: { RecordMode: 1 }, StorageParams: { CloudVod: { TencentVod: vod } },
+    });
+    await until('both tracks sliced (307)', () => events(cb, TaskId).filter((r) => r.json.EventType === 307).length >= 2, 60000);
+    assert.deepEqual((await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList, [], 'a VOD task lists no files');
+    await sleep(3000);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    await until('312', () => events(cb, TaskId).some((r) => r.json.EventType === 312), 60000);
+    for (const p of procs.splice(0)) p.kill('SIGKILL');
+
+    const mine = events(cb, TaskId);
+    const commits = mine.filter((r) => r.json.EventType === 311).map((r) => r.json.EventInfo.Payload);
+    const names = commits.map((p) => p.TencentVod.CacheFile).sort();
+    const stem = `${APP1.sdkAppId}_${room}__UserId_s_${b64name('alice')}__UserId_e_main`;
+    assert.deepEqual(names, [`rec_01__UserDefine_u_${stem}.mp4`, `rec_01__UserDefine_u_${stem}_audio.m3u8`, `rec_01__UserDefine_u_${stem}_video.m3u8`]);
+    for (const p of commits) {
+      assert.equal(p.Status, 0, JSON.stringify(p));
+      assert.match(p.TencentVod.FileId, /^\d{19}$/);
+      assert.equal(p.TencentVod.UserId, 'alice');
+      assert.equal(p.TencentVod.MediaId, 'main');
+      for (const [k, v] of Object.entries({ SubAppId: 12345, Procedure: 'proc1', SessionContext: 'ctx-1', UserDefineRecordId: 'rec_01' })) assert.equal(p.TencentVod[k], v, k);
+      assert.match(p.TencentVod.VideoUrl, /^http:\/\/127\.0\.0\.1:\d+\/vod\/\d{19}\/.+\?t=[0-9a-f]+&us=\w+&sign=[0-9a-f]{32}$/);
+    }
+    const mp4 = commits.find((p) => p.TencentVod.CacheFile.endsWith('.mp4')).TencentVod.VideoUrl;
+    const full = await fetch(mp4);
+    assert.equal(full.status, 200);
+    const bytes = Buffer.from(await full.arrayBuffer());
+    assert.equal(bytes.subarray(4, 8).toString('latin1'), 'ftyp', 'an MP4');
+    const part = await fetch(mp4, { headers: { Range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), bytes.subarray(100, 200));
+    assert.equal((await fetch(mp4.replace(/sign=[0-9a-f]+/, 'sign=00000000000000000000000000000000'))).status, 403, 'never public by accident');
+    const stop = mine.find((r) => r.json.EventType === 312).json.EventInfo.Payload;
+    assert.equal(stop.Status, 0);
+    assert.equal(stop.TencentVod.SessionContext, 'ctx-1');
+    assert.ok(!mine.some((r) => r.json.EventType === 310), 'no 310 for a VOD task');
+    assert.deepEqual(filesUnder(path.join(d.dataDir, 'spool')), []);
+  });
+});
