@@ -14,7 +14,10 @@
 #include "blob/sigv4.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define MIN_PART_SIZE (5 * 1024 * 1024)
+/* S3 and COS refuse parts under 5 MiB (but the last) when the upload completes; self-hosted
+ * stores may allow less (moto: S3_UPLOAD_PART_MIN_SIZE), so the floor here is 1 MiB and the
+ * operator's upload-part-mb says what the store takes. */
+#define MIN_PART_SIZE (1024 * 1024)
 #define MAX_PARTS 10000
 #define SMALL_BODY (1024 * 1024)     /* bodies up to this get the whole-request timeout */
 #define MAX_ERROR_BODY (256 * 1024)  /* error / XML answers kept in memory up to this */
@@ -906,7 +909,7 @@ cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *path, gsiz
   g_return_val_if_fail (upload_id != NULL, FALSE);
   if (part_size < MIN_PART_SIZE) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "a part size of %" G_GSIZE_FORMAT " is below S3's 5 MiB", part_size);
+                 "a part size of %" G_GSIZE_FORMAT " is below 1 MiB", part_size);
     return FALSE;
   }
   gint64 size;

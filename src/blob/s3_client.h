@@ -80,7 +80,7 @@ gboolean cr_s3_multipart_complete (CrS3Client *c, const char *key, const char *u
                                    const CrS3Part *parts, guint n, GError **error);
 gboolean cr_s3_multipart_abort (CrS3Client *c, const char *key, const char *upload_id,
                                 GError **error);
-/* Uploads @path as @key in parts of @part_size (>= 5 MiB except the last), resuming @*upload_id
+/* Uploads @path as @key in parts of @part_size (>= 1 MiB; S3 itself needs >= 5 MiB but for the last), resuming @*upload_id
  * when non-NULL (list parts, keep those whose size and ETag match the local part's length and
  * MD5, send the rest), then completes. *upload_id is set as soon as it is created (also when the
  * upload to resume no longer exists and a new one is started), so the caller can persist it
