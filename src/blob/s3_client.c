@@ -859,7 +859,7 @@ cr_s3_multipart_complete (CrS3Client *c, const char *key, const char *upload_id,
   gboolean ok = s3_request (c, &q, &r, "NoSuchUpload", error);
   if (ok) {
     const char *text = resp_text (&r);
-    if (strstr (text, "<Error>") || !strstr (text, "CompleteMultipartUploadResult")) {
+    if (strstr (text, "<Error>")) {
       /* "a 200 OK response can contain either a success or an error" (S3 docs). */
       g_autofree char *code = xml_text (text, "Code", NULL);
       g_autofree char *msg = xml_text (text, "Message", NULL);
