@@ -295,8 +295,8 @@ test_put_get_special_keys (void)
     "a+b=c.ts",
     "x~y/z+=.m3u8",
     "space and \xc3\xa9/\xed\x95\x9c\xea\xb8\x80 \xe4\xb8\xad.mp4",
-    "p1/p2/TASKID-example./1400000001_cm9vbT8-__UserId_s_dXNlcj8+fg..__UserId_e_aux_audio_"
-    "20231114221320123.ts",
+    ("p1/p2/TASKID-example./1400000001_cm9vbT8-__UserId_s_dXNlcj8+fg..__UserId_e_aux_audio_"
+     "20231114221320123.ts"),
   };
   g_autoptr (CrS3Client) c = client_with (fx.open_endpoint, BUCKET, fx.secret_key, 0);
   put_get_keys (c, keys, G_N_ELEMENTS (keys));
