@@ -18,7 +18,7 @@
 #define MIB (1024 * 1024)
 
 static struct {
-  GSubprocess *moto; /* signatures checked */
+  GSubprocess *moto;      /* signatures checked */
   GSubprocess *open_moto; /* signatures not checked: see test_put_get_keys */
   char *open_endpoint;
   char *endpoint;
@@ -80,8 +80,8 @@ spawn_moto (const char *moto, gboolean checked, GSubprocess **proc, char **ak, c
 {
   int port = free_port ();
   g_autofree char *port_s = g_strdup_printf ("%d", port);
-  g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE
-                                                                 | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
   /* Signature checks from the 5th action on: moto_setup.py makes exactly four. */
   if (checked)
@@ -102,8 +102,8 @@ spawn_moto (const char *moto, gboolean checked, GSubprocess **proc, char **ak, c
 
   g_autofree char *script
       = g_build_filename (g_getenv ("CLOUDREC_TEST_STORE_DIR"), "moto_setup.py", NULL);
-  g_autoptr (GSubprocess) setup = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err,
-                                                    "python3", script, endpoint, BUCKET, NULL);
+  g_autoptr (GSubprocess) setup = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err, "python3",
+                                                    script, endpoint, BUCKET, NULL);
   g_autofree char *out = NULL;
   if (!setup || !g_subprocess_communicate_utf8 (setup, NULL, NULL, &out, NULL, &err)
       || !g_subprocess_get_successful (setup)) {
@@ -135,9 +135,12 @@ start_moto (void)
 static CrS3Client *
 client_with (const char *endpoint, const char *bucket, const char *secret, long timeout_s)
 {
-  CrS3Config cfg = { .endpoint = endpoint, .region = "us-east-1", .bucket = bucket,
+  CrS3Config cfg = { .endpoint = endpoint,
+                     .region = "us-east-1",
+                     .bucket = bucket,
                      .access_key = fx.access_key ? fx.access_key : "AKID",
-                     .secret_key = secret, .timeout_s = timeout_s };
+                     .secret_key = secret,
+                     .timeout_s = timeout_s };
   return cr_s3_client_new (&cfg);
 }
 
@@ -176,8 +179,8 @@ write_tmp (const char *name, GBytes *b)
 {
   char *p = tmp_path (name);
   g_autoptr (GError) err = NULL;
-  g_assert_true (g_file_set_contents (p, g_bytes_get_data (b, NULL), (gssize)g_bytes_get_size (b),
-                                      &err));
+  g_assert_true (
+      g_file_set_contents (p, g_bytes_get_data (b, NULL), (gssize)g_bytes_get_size (b), &err));
   return p;
 }
 
@@ -375,7 +378,8 @@ multipart_resume (gboolean corrupt)
   if (corrupt) {
     g_autoptr (GBytes) other = random_bytes (5 * MIB, 99);
     g_autofree char *opath = write_tmp ("other", other);
-    g_assert_true (cr_s3_multipart_put_part (c, key, upload_id, 1, opath, 0, 5 * MIB, &etag1, &err));
+    g_assert_true (
+        cr_s3_multipart_put_part (c, key, upload_id, 1, opath, 0, 5 * MIB, &etag1, &err));
   } else {
     g_assert_true (cr_s3_multipart_put_part (c, key, upload_id, 1, path, 0, 5 * MIB, &etag1, &err));
   }
@@ -423,7 +427,8 @@ test_multipart_fresh_and_gone (void)
   /* Fresh: the id is reported as soon as it exists. */
   IdSeen seen = { 0 };
   char *id = NULL;
-  g_assert_true (cr_s3_put_file_multipart (c, "mp/fresh.mp4", path, 5 * MIB, &id, on_id, &seen, &err));
+  g_assert_true (
+      cr_s3_put_file_multipart (c, "mp/fresh.mp4", path, 5 * MIB, &id, on_id, &seen, &err));
   g_assert_no_error (err);
   g_assert_cmpint (seen.calls, ==, 1);
   g_assert_cmpstr (seen.last, ==, id);
@@ -431,7 +436,8 @@ test_multipart_fresh_and_gone (void)
 
   /* Resuming an upload that no longer exists (completed above) starts a new one. */
   char *old = g_strdup (id);
-  g_assert_true (cr_s3_put_file_multipart (c, "mp/fresh.mp4", path, 5 * MIB, &id, on_id, &seen, &err));
+  g_assert_true (
+      cr_s3_put_file_multipart (c, "mp/fresh.mp4", path, 5 * MIB, &id, on_id, &seen, &err));
   g_assert_no_error (err);
   g_assert_cmpint (seen.calls, ==, 2);
   g_assert_cmpstr (id, !=, old);
