@@ -19,11 +19,11 @@
  * operator's upload-part-mb says what the store takes. */
 #define MIN_PART_SIZE (1024 * 1024)
 #define MAX_PARTS 10000
-#define SMALL_BODY (1024 * 1024)     /* bodies up to this get the whole-request timeout */
-#define MAX_ERROR_BODY (256 * 1024)  /* error / XML answers kept in memory up to this */
-#define MAX_TEXT 512                 /* an XML field taken into a message */
+#define SMALL_BODY (1024 * 1024)    /* bodies up to this get the whole-request timeout */
+#define MAX_ERROR_BODY (256 * 1024) /* error / XML answers kept in memory up to this */
+#define MAX_TEXT 512                /* an XML field taken into a message */
 
-G_DEFINE_QUARK (cr-s3-error-quark, cr_s3_error)
+G_DEFINE_QUARK (cr - s3 - error - quark, cr_s3_error)
 
 struct CrS3Client {
   CURL *curl;
@@ -50,8 +50,7 @@ CrS3Client *
 cr_s3_client_new (const CrS3Config *config)
 {
   static GOnce once = G_ONCE_INIT;
-  g_return_val_if_fail (config && config->bucket && config->access_key && config->secret_key,
-                        NULL);
+  g_return_val_if_fail (config && config->bucket && config->access_key && config->secret_key, NULL);
   g_once (&once, global_init, NULL);
 
   CrS3Client *c = g_new0 (CrS3Client, 1);
@@ -190,7 +189,8 @@ resp_write (char *ptr, size_t size, size_t nmemb, void *data)
     return n;
   }
   if (r->body->len < MAX_ERROR_BODY)
-    g_byte_array_append (r->body, (const guint8 *)ptr, (guint)MIN (n, MAX_ERROR_BODY - r->body->len));
+    g_byte_array_append (r->body, (const guint8 *)ptr,
+                         (guint)MIN (n, MAX_ERROR_BODY - r->body->len));
   return n;
 }
 
@@ -201,8 +201,9 @@ unquote (const char *v, gsize len)
     v++;
     len--;
   }
-  while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '"'
-                     || v[len - 1] == '\r' || v[len - 1] == '\n'))
+  while (len > 0
+         && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '"' || v[len - 1] == '\r'
+             || v[len - 1] == '\n'))
     len--;
   return g_strndup (v, len);
 }
@@ -250,7 +251,7 @@ xml_text (const char *xml, const char *tag, const char **from)
     static const struct {
       const char *ent;
       char c;
-    } ents[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
+    } ents[] = { { "&amp;", '&' },   { "&lt;", '<' },  { "&gt;", '>' },  { "&quot;", '"' },
                  { "&apos;", '\'' }, { "&#34;", '"' }, { "&#39;", '\'' } };
     gboolean done = FALSE;
     if (*p == '&') {
@@ -358,8 +359,7 @@ s3_perform (CrS3Client *c, const Req *q, Resp *r, long *status, GError **error)
       = q->key ? g_strconcat (c->base_path, "/", q->key, NULL) : g_strdup (c->base_path);
   g_autofree char *path = cr_sigv4_encode_path (raw_path);
   g_autofree char *query = cr_sigv4_canonical_query (q->query, q->n_query);
-  g_autofree char *url
-      = g_strconcat (c->origin, path, q->n_query > 0 ? "?" : "", query, NULL);
+  g_autofree char *url = g_strconcat (c->origin, path, q->n_query > 0 ? "?" : "", query, NULL);
   g_autofree char *amz_date = cr_sigv4_amz_date (g_get_real_time () / G_USEC_PER_SEC);
   const char *payload_hash = q->payload_hash ? q->payload_hash : EMPTY_SHA256;
 
@@ -372,10 +372,17 @@ s3_perform (CrS3Client *c, const Req *q, Resp *r, long *status, GError **error)
     h[nh++] = (CrSigv4Pair){ "content-type", q->content_type };
   if (q->content_md5)
     h[nh++] = (CrSigv4Pair){ "content-md5", q->content_md5 };
-  CrSigv4Request sreq = { .method = q->method, .path = path, .query = q->query,
-                          .n_query = q->n_query, .headers = h, .n_headers = nh,
-                          .payload_hash = payload_hash, .amz_date = amz_date,
-                          .region = c->region, .service = "s3", .access_key = c->access_key,
+  CrSigv4Request sreq = { .method = q->method,
+                          .path = path,
+                          .query = q->query,
+                          .n_query = q->n_query,
+                          .headers = h,
+                          .n_headers = nh,
+                          .payload_hash = payload_hash,
+                          .amz_date = amz_date,
+                          .region = c->region,
+                          .service = "s3",
+                          .access_key = c->access_key,
                           .secret_key = c->secret_key };
   CrSigv4Result sig;
   if (!cr_sigv4_sign (&sreq, &sig)) {
@@ -445,8 +452,7 @@ s3_perform (CrS3Client *c, const Req *q, Resp *r, long *status, GError **error)
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (b->read_errno),
                    "reading the upload: %s", g_strerror (b->read_errno));
     } else {
-      g_set_error (error, CR_S3_ERROR, 0, "%s",
-                   c->errbuf[0] ? c->errbuf : curl_easy_strerror (rc));
+      g_set_error (error, CR_S3_ERROR, 0, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror (rc));
     }
     return FALSE;
   }
@@ -540,8 +546,7 @@ open_file (const char *path, gint64 *size, GError **error)
   struct stat st;
   if (fd < 0 || fstat (fd, &st) != 0) {
     int err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path,
-                 g_strerror (err));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path, g_strerror (err));
     if (fd >= 0)
       close (fd);
     return -1;
@@ -569,9 +574,15 @@ put_body (CrS3Client *c, const char *key, const CrSigv4Pair *query, gsize nq, Bo
 {
   Resp r;
   resp_init (&r, -1);
-  Req q = { .method = "PUT", .key = key, .query = query, .n_query = nq, .body = body,
-            .payload_hash = d->sha256, .content_type = content_type,
-            .content_md5 = d->md5_b64, .long_transfer = body->len > SMALL_BODY };
+  Req q = { .method = "PUT",
+            .key = key,
+            .query = query,
+            .n_query = nq,
+            .body = body,
+            .payload_hash = d->sha256,
+            .content_type = content_type,
+            .content_md5 = d->md5_b64,
+            .long_transfer = body->len > SMALL_BODY };
   gboolean ok = s3_request (c, &q, &r, NULL, error);
   if (ok && etag)
     *etag = g_strdup (r.etag ? r.etag : "");
@@ -632,8 +643,7 @@ cr_s3_get_file (CrS3Client *c, const char *key, const char *path, GError **error
   int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, 0644);
   if (fd < 0) {
     int err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path,
-                 g_strerror (err));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path, g_strerror (err));
     return FALSE;
   }
   Resp r;
@@ -642,20 +652,17 @@ cr_s3_get_file (CrS3Client *c, const char *key, const char *path, GError **error
   gboolean ok = s3_request (c, &q, &r, "NoSuchKey", error);
   if (ok && fsync (fd) != 0) {
     int err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path,
-                 g_strerror (err));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path, g_strerror (err));
     ok = FALSE;
   }
   if (close (fd) != 0 && ok) {
     int err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path,
-                 g_strerror (err));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path, g_strerror (err));
     ok = FALSE;
   }
   if (ok && g_rename (tmp, path) != 0) {
     int err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path,
-                 g_strerror (err));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path, g_strerror (err));
     ok = FALSE;
   }
   if (ok)
@@ -697,14 +704,14 @@ cr_s3_delete (CrS3Client *c, const char *key, GError **error)
 /* ---- multipart ---- */
 
 char *
-cr_s3_multipart_create (CrS3Client *c, const char *key, const char *content_type,
-                        GError **error)
+cr_s3_multipart_create (CrS3Client *c, const char *key, const char *content_type, GError **error)
 {
   Resp r;
   resp_init (&r, -1);
   CrSigv4Pair query[] = { { "uploads", "" } };
-  Req q = { .method = "POST", .key = key, .query = query, .n_query = 1,
-            .content_type = content_type };
+  Req q = {
+    .method = "POST", .key = key, .query = query, .n_query = 1, .content_type = content_type
+  };
   char *id = NULL;
   if (s3_request (c, &q, &r, NULL, error)) {
     id = xml_text (resp_text (&r), "UploadId", NULL);
@@ -728,9 +735,8 @@ put_part_fd (CrS3Client *c, const char *key, const char *upload_id, int part_num
 }
 
 gboolean
-cr_s3_multipart_put_part (CrS3Client *c, const char *key, const char *upload_id,
-                          int part_number, const char *path, goffset offset, gsize len,
-                          char **etag, GError **error)
+cr_s3_multipart_put_part (CrS3Client *c, const char *key, const char *upload_id, int part_number,
+                          const char *path, goffset offset, gsize len, char **etag, GError **error)
 {
   gint64 size;
   int fd = open_file (path, &size, error);
@@ -772,8 +778,7 @@ part_cmp (gconstpointer a, gconstpointer b)
 }
 
 GArray *
-cr_s3_multipart_list_parts (CrS3Client *c, const char *key, const char *upload_id,
-                            GError **error)
+cr_s3_multipart_list_parts (CrS3Client *c, const char *key, const char *upload_id, GError **error)
 {
   GArray *parts = g_array_new (FALSE, TRUE, sizeof (CrS3Part));
   g_array_set_clear_func (parts, part_clear);
@@ -853,8 +858,13 @@ cr_s3_multipart_complete (CrS3Client *c, const char *key, const char *upload_id,
   g_autofree char *sha = cr_sha256_hex ((const guchar *)xml->str, xml->len);
   CrSigv4Pair query[] = { { "uploadId", upload_id } };
   Body b = { .mem = (const guchar *)xml->str, .fd = -1, .len = xml->len };
-  Req q = { .method = "POST", .key = key, .query = query, .n_query = 1, .body = &b,
-            .payload_hash = sha, .content_type = "application/xml" };
+  Req q = { .method = "POST",
+            .key = key,
+            .query = query,
+            .n_query = 1,
+            .body = &b,
+            .payload_hash = sha,
+            .content_type = "application/xml" };
   Resp r;
   resp_init (&r, -1);
   /* S3 may take long to assemble a big object: only the stall bound applies. */
@@ -862,7 +872,7 @@ cr_s3_multipart_complete (CrS3Client *c, const char *key, const char *upload_id,
   gboolean ok = s3_request (c, &q, &r, "NoSuchUpload", error);
   if (ok) {
     const char *text = resp_text (&r);
-    if (strstr (text, "<Error>") || !strstr (text, "CompleteMultipartUploadResult")) {
+    if (strstr (text, "<Error>")) {
       /* "a 200 OK response can contain either a success or an error" (S3 docs). */
       g_autofree char *code = xml_text (text, "Code", NULL);
       g_autofree char *msg = xml_text (text, "Message", NULL);
@@ -976,8 +986,7 @@ cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *path, gsiz
   close (fd);
   cr_s3_parts_free (have);
   if (ok)
-    ok = cr_s3_multipart_complete (c, key, *upload_id, (CrS3Part *)parts->data, parts->len,
-                                   error);
+    ok = cr_s3_multipart_complete (c, key, *upload_id, (CrS3Part *)parts->data, parts->len, error);
   g_array_unref (parts);
   return ok;
 }

@@ -48,8 +48,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrS3Client, cr_s3_client_free)
  * 403 -> "AccessDenied"). */
 gboolean cr_s3_head_bucket (CrS3Client *c, GError **error);
 /* ETags are returned without their quotes. */
-gboolean cr_s3_put_file (CrS3Client *c, const char *key, const char *path,
-                         const char *content_type, char **etag, GError **error);
+gboolean cr_s3_put_file (CrS3Client *c, const char *key, const char *path, const char *content_type,
+                         char **etag, GError **error);
 gboolean cr_s3_put_bytes (CrS3Client *c, const char *key, const void *data, gsize len,
                           const char *content_type, char **etag, GError **error);
 /* Writes @path durably (temp + fsync + rename); @path is untouched on failure. */

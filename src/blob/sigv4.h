@@ -36,20 +36,20 @@ char *cr_sigv4_encode_path (const char *raw);
 char *cr_sigv4_canonical_query (const CrSigv4Pair *params, gsize n);
 
 typedef struct {
-  const char *method;         /* "GET", "PUT", ... */
-  const char *path;           /* as on the request line, already encoded (cr_sigv4_encode_path) */
-  const CrSigv4Pair *query;   /* raw (decoded) parameters, any order */
+  const char *method;       /* "GET", "PUT", ... */
+  const char *path;         /* as on the request line, already encoded (cr_sigv4_encode_path) */
+  const CrSigv4Pair *query; /* raw (decoded) parameters, any order */
   gsize n_query;
   const CrSigv4Pair *headers; /* every header to sign, host and x-amz-date included; names in
                                * any case, repeated names are joined with ',' in order */
   gsize n_headers;
-  const char *payload_hash;   /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
-  const char *amz_date;       /* "YYYYMMDDTHHMMSSZ" */
+  const char *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
+  const char *amz_date;     /* "YYYYMMDDTHHMMSSZ" */
   const char *region;
-  const char *service;        /* "s3" */
+  const char *service; /* "s3" */
   const char *access_key;
   const char *secret_key;
-  gboolean double_encode;     /* non-S3 services: encode the path once more */
+  gboolean double_encode; /* non-S3 services: encode the path once more */
 } CrSigv4Request;
 
 typedef struct {

@@ -15,7 +15,8 @@
 #include "blob/sigv4.h"
 
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define SUITE_AUTHZ "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+#define SUITE_AUTHZ                                                                                \
+  "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
 #define SUITE_HOST "example.amazonaws.com"
 #define SUITE_DATE "20150830T123600Z"
 #define UNRESERVED "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -32,62 +33,114 @@ typedef struct {
 } SuiteCase;
 
 static const SuiteCase suite[] = {
-  { "get-vanilla", "GET", "/", { { NULL } }, { { NULL } }, "",
-    "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" EMPTY_SHA,
+  { "get-vanilla",
+    "GET",
+    "/",
+    { { NULL, NULL } },
+    { { NULL, NULL } },
+    "",
+    "GET\n/"
+    "\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
                 "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31" },
-  { "get-vanilla-query-order-key-case", "GET", "/", { { "Param2", "value2" }, { "Param1", "value1" } },
-    { { NULL } }, "",
-    "GET\n/\nParam1=value1&Param2=value2\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
+  { "get-vanilla-query-order-key-case",
+    "GET",
+    "/",
+    { { "Param2", "value2" }, { "Param1", "value1" } },
+    { { NULL, NULL } },
+    "",
+    "GET\n/"
+    "\nParam1=value1&Param2=value2\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
     "host;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
                 "Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500" },
-  { "get-vanilla-query-order-value", "GET", "/", { { "Param1", "value2" }, { "Param1", "value1" } },
-    { { NULL } }, "",
-    "GET\n/\nParam1=value1&Param1=value2\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
+  { "get-vanilla-query-order-value",
+    "GET",
+    "/",
+    { { "Param1", "value2" }, { "Param1", "value1" } },
+    { { NULL, NULL } },
+    "",
+    "GET\n/"
+    "\nParam1=value1&Param1=value2\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
     "host;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
                 "Signature=5772eed61e12b33fae39ee5e7012498b51d56abc0abb7c60486157bd471c4694" },
-  { "get-vanilla-query-unreserved", "GET", "/", { { UNRESERVED, UNRESERVED } }, { { NULL } }, "",
+  { "get-vanilla-query-unreserved",
+    "GET",
+    "/",
+    { { UNRESERVED, UNRESERVED } },
+    { { NULL, NULL } },
+    "",
     "GET\n/\n" UNRESERVED "=" UNRESERVED
     "\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
                 "Signature=9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197" },
-  { "get-vanilla-utf8-query", "GET", "/", { { "\xe1\x88\xb4", "bar" } }, { { NULL } }, "",
+  { "get-vanilla-utf8-query",
+    "GET",
+    "/",
+    { { "\xe1\x88\xb4", "bar" } },
+    { { NULL, NULL } },
+    "",
     "GET\n/\n%E1%88%B4=bar\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
     "host;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
                 "Signature=2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04" },
-  { "get-vanilla-query-order-encoded", "GET", "/",
-    { { "Param-3", "Value3" }, { "Param", "Value2" }, { "\xe1\x88\xb4", "Value1" } }, { { NULL } }, "",
+  { "get-vanilla-query-order-encoded",
+    "GET",
+    "/",
+    { { "Param-3", "Value3" }, { "Param", "Value2" }, { "\xe1\x88\xb4", "Value1" } },
+    { { NULL, NULL } },
+    "",
     "GET\n/\n%E1%88%B4=Value1&Param=Value2&Param-3=Value3\nhost:example.amazonaws.com\n"
     "x-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
                 "Signature=371d3713e185cc334048618a97f809c9ffe339c62934c032af5a0e595648fcac" },
-  { "get-unreserved", "GET", "/" UNRESERVED, { { NULL } }, { { NULL } }, "",
+  { "get-unreserved",
+    "GET",
+    "/" UNRESERVED,
+    { { NULL, NULL } },
+    { { NULL, NULL } },
+    "",
     "GET\n/" UNRESERVED "\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
     "host;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
                 "Signature=07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f" },
-  { "get-header-value-trim", "GET", "/", { { NULL } },
-    { { "My-Header1", " value1" }, { "My-Header2", " \"a   b   c\"" } }, "",
+  { "get-header-value-trim",
+    "GET",
+    "/",
+    { { NULL, NULL } },
+    { { "My-Header1", " value1" }, { "My-Header2", " \"a   b   c\"" } },
+    "",
     "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value1\nmy-header2:\"a b c\"\n"
     "x-amz-date:20150830T123600Z\n\nhost;my-header1;my-header2;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;my-header1;my-header2;x-amz-date, "
                 "Signature=acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736" },
-  { "get-header-key-duplicate", "GET", "/", { { NULL } },
-    { { "My-Header1", "value2" }, { "My-Header1", "value2" }, { "My-Header1", "value1" } }, "",
+  { "get-header-key-duplicate",
+    "GET",
+    "/",
+    { { NULL, NULL } },
+    { { "My-Header1", "value2" }, { "My-Header1", "value2" }, { "My-Header1", "value1" } },
+    "",
     "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value2,value2,value1\n"
     "x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;my-header1;x-amz-date, "
                 "Signature=c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea" },
-  { "post-header-value-case", "POST", "/", { { NULL } }, { { "My-Header1", "VALUE1" } }, "",
+  { "post-header-value-case",
+    "POST",
+    "/",
+    { { NULL, NULL } },
+    { { "My-Header1", "VALUE1" } },
+    "",
     "POST\n/\n\nhost:example.amazonaws.com\nmy-header1:VALUE1\nx-amz-date:20150830T123600Z\n\n"
     "host;my-header1;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;my-header1;x-amz-date, "
                 "Signature=cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d" },
-  { "post-x-www-form-urlencoded", "POST", "/", { { NULL } },
-    { { "Content-Type", "application/x-www-form-urlencoded" } }, "Param1=value1",
+  { "post-x-www-form-urlencoded",
+    "POST",
+    "/",
+    { { NULL, NULL } },
+    { { "Content-Type", "application/x-www-form-urlencoded" } },
+    "Param1=value1",
     "POST\n/\n\ncontent-type:application/x-www-form-urlencoded\nhost:example.amazonaws.com\n"
     "x-amz-date:20150830T123600Z\n\ncontent-type;host;x-amz-date\n"
     "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e",
@@ -95,12 +148,22 @@ static const SuiteCase suite[] = {
                 "Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a" },
   /* The request lines of these two carry raw bytes (a space, UTF-8); their published canonical
    * URI is that path encoded once, i.e. what cr_sigv4_encode_path sends. */
-  { "get-utf8", "GET", "/\xe1\x88\xb4", { { NULL } }, { { NULL } }, "",
+  { "get-utf8",
+    "GET",
+    "/\xe1\x88\xb4",
+    { { NULL, NULL } },
+    { { NULL, NULL } },
+    "",
     "GET\n/%E1%88%B4\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
     "host;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
                 "Signature=8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85" },
-  { "get-space", "GET", "/example space/", { { NULL } }, { { NULL } }, "",
+  { "get-space",
+    "GET",
+    "/example space/",
+    { { NULL, NULL } },
+    { { NULL, NULL } },
+    "",
     "GET\n/example%20space/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
     "host;x-amz-date\n" EMPTY_SHA,
     SUITE_AUTHZ "SignedHeaders=host;x-amz-date, "
@@ -165,10 +228,17 @@ test_double_encode (void)
       run_suite_case (&suite[i], TRUE);
   }
   CrSigv4Pair headers[] = { { "host", SUITE_HOST }, { "x-amz-date", SUITE_DATE } };
-  CrSigv4Request req = { .method = "GET", .path = "/example%20space/a%2Fb", .headers = headers,
-                         .n_headers = 2, .payload_hash = EMPTY_SHA, .amz_date = SUITE_DATE,
-                         .region = "us-east-1", .service = "service", .access_key = "AKIDEXAMPLE",
-                         .secret_key = "x", .double_encode = TRUE };
+  CrSigv4Request req = { .method = "GET",
+                         .path = "/example%20space/a%2Fb",
+                         .headers = headers,
+                         .n_headers = 2,
+                         .payload_hash = EMPTY_SHA,
+                         .amz_date = SUITE_DATE,
+                         .region = "us-east-1",
+                         .service = "service",
+                         .access_key = "AKIDEXAMPLE",
+                         .secret_key = "x",
+                         .double_encode = TRUE };
   CrSigv4Result r;
   g_assert_true (cr_sigv4_sign (&req, &r));
   g_assert_true (g_str_has_prefix (r.canonical_request, "GET\n/example%2520space/a%252Fb\n\n"));
@@ -195,10 +265,17 @@ s3_sign (const char *method, const char *raw_path, const CrSigv4Pair *query, gsi
                          { "x-amz-content-sha256", payload_hash } };
   g_array_append_vals (h, base, 3);
   g_array_append_vals (h, extra, (guint)ne);
-  CrSigv4Request req = { .method = method, .path = path, .query = query, .n_query = nq,
-                         .headers = (CrSigv4Pair *)h->data, .n_headers = h->len,
-                         .payload_hash = payload_hash, .amz_date = S3_DATE,
-                         .region = "us-east-1", .service = "s3", .access_key = S3_AK,
+  CrSigv4Request req = { .method = method,
+                         .path = path,
+                         .query = query,
+                         .n_query = nq,
+                         .headers = (CrSigv4Pair *)h->data,
+                         .n_headers = h->len,
+                         .payload_hash = payload_hash,
+                         .amz_date = S3_DATE,
+                         .region = "us-east-1",
+                         .service = "s3",
+                         .access_key = S3_AK,
                          .secret_key = S3_SK };
   g_assert_true (cr_sigv4_sign (&req, r));
 }
@@ -291,8 +368,8 @@ test_key_encoding (void)
   g_assert_cmpstr (cq, ==, "partNumber=2&uploadId=x%2By%3D&uploads=");
   CrSigv4Result r;
   s3_sign ("PUT", "/bkt/a+b=c \xc3\xa9.ts", q, 2, NULL, 0, EMPTY_SHA, &r);
-  g_assert_true (g_str_has_prefix (r.canonical_request,
-                                   "PUT\n/bkt/a%2Bb%3Dc%20%C3%A9.ts\npartNumber=2&uploadId=x%2By%3D\n"));
+  g_assert_true (g_str_has_prefix (
+      r.canonical_request, "PUT\n/bkt/a%2Bb%3Dc%20%C3%A9.ts\npartNumber=2&uploadId=x%2By%3D\n"));
   cr_sigv4_result_clear (&r);
 }
 
@@ -300,9 +377,16 @@ static void
 test_rejects_bad_input (void)
 {
   CrSigv4Pair headers[] = { { "host", "h" } };
-  CrSigv4Request req = { .method = "GET", .path = "/", .headers = headers, .n_headers = 1,
-                         .payload_hash = EMPTY_SHA, .amz_date = "2015-08-30T12:36:00Z",
-                         .region = "r", .service = "s3", .access_key = "a", .secret_key = "s" };
+  CrSigv4Request req = { .method = "GET",
+                         .path = "/",
+                         .headers = headers,
+                         .n_headers = 1,
+                         .payload_hash = EMPTY_SHA,
+                         .amz_date = "2015-08-30T12:36:00Z",
+                         .region = "r",
+                         .service = "s3",
+                         .access_key = "a",
+                         .secret_key = "s" };
   CrSigv4Result r;
   g_assert_false (cr_sigv4_sign (&req, &r));
   g_assert_null (r.authorization);
