@@ -85,13 +85,54 @@ http_got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
   }
 }
 
+/* Idle keep-alive connections. libsoup 3 has no idle timeout of its own, and the GSocket
+ * timeout below only bounds a read in progress: a connection idle past it stayed open without
+ * being served, so a client's next request on it hung until the kernel gave up. Each connection
+ * therefore gets a timer, armed when a request is done and disarmed when the next one starts;
+ * when it fires the socket is shut down, and the client sees the close at once and reconnects. */
+#define IDLE_TIMER_KEY "cloudrec-idle-timer"
+
+static gboolean
+http_idle_close (gpointer data)
+{
+  GSocket *sock = data;
+  g_object_set_data (G_OBJECT (sock), IDLE_TIMER_KEY, NULL);
+  g_socket_shutdown (sock, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+http_idle_disarm (GSocket *sock)
+{
+  guint id = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (sock), IDLE_TIMER_KEY));
+  if (id != 0) {
+    g_object_set_data (G_OBJECT (sock), IDLE_TIMER_KEY, NULL);
+    g_source_remove (id);
+  }
+}
+
+static void
+http_request_done (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  CrHttpServer *server = user_data;
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock == NULL || g_socket_get_family (sock) == G_SOCKET_FAMILY_UNIX)
+    return; /* the link's workers keep their connections */
+  http_idle_disarm (sock);
+  guint id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, (guint)server->config->api_timeout,
+                                         http_idle_close, g_object_ref (sock), g_object_unref);
+  g_object_set_data (G_OBJECT (sock), IDLE_TIMER_KEY, GUINT_TO_POINTER (id));
+}
+
 static void
 http_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
   CrHttpServer *server = user_data;
   GSocket *sock = soup_server_message_get_socket (msg);
-  if (sock != NULL)
+  if (sock != NULL) {
+    http_idle_disarm (sock);
     g_socket_set_timeout (sock, (guint)server->config->api_timeout);
+  }
   g_signal_connect (msg, "got-chunk", G_CALLBACK (http_got_chunk), server);
 }
 
@@ -156,6 +197,7 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
   server->config = config;
   server->soup = soup_server_new ("server-header", "cloudrec/" CLOUDREC_VERSION, NULL);
   g_signal_connect (server->soup, "request-started", G_CALLBACK (http_request_started), server);
+  g_signal_connect (server->soup, "request-finished", G_CALLBACK (http_request_done), server);
   soup_server_add_early_handler (server->soup, "/", http_early_size_check, server, NULL);
   soup_server_add_handler (server->soup, "/", http_handle_api, server, NULL);
   /* Our own socket, for a listen backlog that absorbs bursts: with the default of 10 a burst of

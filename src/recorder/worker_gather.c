@@ -15,10 +15,11 @@
 #include "recorder/worker_private.h"
 
 #define GATHER_DIR ".end"
-#define GATHER_TIMEOUT_S 60
+#define GATHER_TIMEOUT_S 60      /* per request, for the MP4/AAC files */
+#define GATHER_SYNC_TIMEOUT_S 10 /* for the sync report alone (the store may be down) */
 
 static CrS3Client *
-worker_s3_client (Worker *w)
+worker_s3_client (Worker *w, long timeout_s)
 {
   const CrSpecStorage *s = &w->spec->storage;
   CrS3Config config = { cr_storage_endpoint_url (s, &w->endpoints),
@@ -27,13 +28,13 @@ worker_s3_client (Worker *w)
                         s->bucket,
                         s->access_key,
                         s->secret_key,
-                        GATHER_TIMEOUT_S };
+                        timeout_s };
   return cr_s3_client_new (&config);
 }
 
 static gboolean
-worker_gather_one (Worker *w, CrS3Client **client, const char *dir, const char *uri,
-                   GError **error)
+worker_gather_one (Worker *w, CrS3Client **client, long timeout_s, const char *dir,
+                   const char *uri, GError **error)
 {
   g_autofree char *from = g_build_filename (w->hls_dir, uri, NULL);
   g_autofree char *to = g_build_filename (dir, uri, NULL);
@@ -45,7 +46,7 @@ worker_gather_one (Worker *w, CrS3Client **client, const char *dir, const char *
     return FALSE;
   }
   if (*client == NULL)
-    *client = worker_s3_client (w);
+    *client = worker_s3_client (w, timeout_s);
   g_autofree char *key = g_strconcat (w->key_prefix, "/", uri, NULL);
   g_autoptr (GError) local = NULL;
   if (!cr_s3_get_file (*client, key, to, &local)) {
@@ -68,6 +69,7 @@ worker_gather_segments (Worker *w, gint64 span_ms, GError **error)
     return NULL;
   }
   CrS3Client *client = NULL;
+  long timeout_s = span_ms == G_MAXINT64 ? GATHER_TIMEOUT_S : GATHER_SYNC_TIMEOUT_S;
   gboolean ok = TRUE;
   GHashTableIter it;
   gpointer value;
@@ -81,7 +83,7 @@ worker_gather_segments (Worker *w, gint64 span_ms, GError **error)
         begin = s->start_ms;
       else if (s->start_ms - begin > span_ms)
         break;
-      ok = worker_gather_one (w, &client, dir, s->uri, error);
+      ok = worker_gather_one (w, &client, timeout_s, dir, s->uri, error);
     }
   }
   cr_s3_client_free (client);

@@ -3,9 +3,9 @@
 // in for COS / AWS S3 through `--storage-endpoint VENDOR=URL`; boto3 looks at what landed.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { APP1, BIN, startDaemon, makeClient, userSig, sleep, until, callbackServer, expectCode } from './helpers.mjs';
 import { startMoto, motoAvailable } from './s3.mjs';
@@ -73,12 +73,12 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     cb?.server.close();
   });
 
-  test('a single-stream recording lands under its keys, every listed segment stored, the spool empty', T, async () => {
+  test('a single-stream hls+mp4 recording lands under its keys, every listed segment stored, the MP4 made from the stored HLS, the spool empty', T, async () => {
     const room = 8701;
     procs.push(publish(d.port, { room, user: 'alice' }));
     const { TaskId } = await c.CreateCloudRecording({
       SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'robot_s3', UserSig: userSig(APP1, 'robot_s3'),
-      RecordParams: { RecordMode: 1 }, StorageParams: storage(),
+      RecordParams: { RecordMode: 1, OutputFormat: 1 }, StorageParams: storage(),
     });
     const prefix = `rec/s3/${TaskId}/`;
     await until('segments in the bucket', () => s3.list(BUCKET, prefix).filter((o) => o.Key.endsWith('.ts')).length >= 4, 60000);
@@ -105,6 +105,18 @@ describe('recordings in an S3-compatible store', { skip }, () => {
       for (let i = 0; i < first.length; i += 188) assert.equal(first[i], 0x47, `${segs[0].uri}: TS sync byte at ${i}`);
     }
     assert.ok(objects.has(`${stem}.avsync.json`), 'the A/V sync report is stored too');
+    // The MP4, made from segments pulled back from the store (the spool had let them go), covers
+    // the stored HLS: its duration is the playlists' span.
+    assert.ok(objects.has(`${stem}.mp4`), `${stem}.mp4 stored`);
+    const mp4 = path.join(d.dataDir, 'check.mp4');
+    writeFileSync(mp4, s3.get(BUCKET, `${prefix}${stem}.mp4`));
+    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name:format=duration', '-of', 'json', mp4], { encoding: 'utf8' }));
+    assert.deepEqual(probe.streams.map((st) => st.codec_name).sort(), ['aac', 'h264']);
+    const span = listedSegments(s3.get(BUCKET, `${prefix}${stem}_video.m3u8`).toString('utf8')).reduce((a, sg) => a + sg.extinf, 0);
+    assert.ok(Math.abs(Number(probe.format.duration) - span) < 1.5, `MP4 ${probe.format.duration} s vs HLS ${span} s`);
+    rmSync(mp4);
+    const mp4Stop = events(cb, TaskId).find((r) => r.json.EventType === 310);
+    assert.equal(mp4Stop?.json.EventInfo.Payload.Status, 0, '310 Status 0');
     // Nothing stays behind: the spool is empty and the local store never saw the task.
     await until('the spool emptied', () => filesUnder(path.join(d.dataDir, 'spool')).length === 0, 20000);
     assert.deepEqual(filesUnder(path.join(d.dataDir, 'storage', 'rec', 's3', TaskId)), []);
@@ -128,6 +140,87 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     await expectCode(c.CreateCloudRecording({ ...base, StorageParams: storage({ AccessKey: 'AKIANOSUCHKEY0000000' }) }), 'FailedOperation', /InvalidAccessKeyId|AccessDenied|403/);
     await expectCode(c.CreateCloudRecording({ ...base, StorageParams: storage({ Bucket: 'no-such-bucket-1250000000' }) }), 'FailedOperation', /NoSuchBucket/);
     assert.deepEqual(s3.list(BUCKET, 'rec/s3/').filter((o) => !o.Key.includes('/ha') && o.Key.includes('8801')), []);
+  });
+
+  test('the store hangs (SIGSTOP) mid-recording: 308, 305 Status 1 at the end, then every segment arrives and 305 Status 2', T, async () => {
+    const room = 8703;
+    procs.push(publish(d.port, { room, user: 'carol' }));
+    const { TaskId } = await c.CreateCloudRecording({
+      SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'robot_hang', UserSig: userSig(APP1, 'robot_hang'),
+      RecordParams: { RecordMode: 1, StreamType: 1 }, StorageParams: storage({ FileNamePrefix: ['hang'] }),
+    });
+    const prefix = `hang/${TaskId}/`;
+    await until('a first segment stored', () => s3.list(BUCKET, prefix).some((o) => o.Key.endsWith('.ts')), 60000);
+    s3.pause();
+    try {
+      await until('308 while the store hangs', () => events(cb, TaskId).some((r) => r.json.EventType === 308), 60000);
+      await sleep(12000); // more segments are written into the spool meanwhile
+      await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      await until('305 Status 1 (kept back)', () => events(cb, TaskId).some((r) => r.json.EventType === 305), 60000);
+    } finally {
+      s3.resume();
+    }
+    for (const p of procs.splice(0)) p.kill('SIGKILL');
+    await until('305 Status 2 (stored since)', () => events(cb, TaskId).filter((r) => r.json.EventType === 305).length >= 2, 120000);
+    const stops = events(cb, TaskId).filter((r) => r.json.EventType === 305).map((r) => r.json.EventInfo.Payload.Status);
+    assert.deepEqual(stops, [1, 2]);
+    const err = events(cb, TaskId).find((r) => r.json.EventType === 308).json.EventInfo.Payload;
+    assert.ok(err.Code && err.Message, `308 carries the store's Code and Message: ${JSON.stringify(err)}`);
+    const keys = new Set(s3.list(BUCKET, prefix).map((o) => o.Key.slice(prefix.length)));
+    const stem = `${APP1.sdkAppId}_${room}__UserId_s_${b64name('carol')}__UserId_e_main`;
+    const text = s3.get(BUCKET, `${prefix}${stem}_audio.m3u8`).toString('utf8');
+    assert.ok(text.includes('#EXT-X-ENDLIST'), text);
+    const segs = listedSegments(text);
+    assert.ok(segs.length >= 2);
+    for (const sg of segs) assert.ok(keys.has(sg.uri), `${sg.uri} arrived`);
+    await until('the spool emptied', () => filesUnder(path.join(d.dataDir, 'spool')).length === 0, 20000);
+  });
+
+  test('the daemon is killed during a multipart upload and restarted: the upload completes once, byte for byte', T, async () => {
+    const room = 8704;
+    const d2 = await startDaemon({
+      apps: [APP1],
+      defaults: ['--api-rate-limit', '100000', '--upload-timeout', '3', '--upload-retry-max', '2', '--upload-part-mb', '1'],
+      args: ['--storage-endpoint', `1=${s3.endpoint}`],
+    });
+    const c2 = makeClient(d2.port, APP1);
+    const pub = publish(d2.port, { room, user: 'dave', args: ['--bitrate', '2500'] });
+    procs.push(pub);
+    const { TaskId } = await c2.CreateCloudRecording({
+      SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'robot_mp', UserSig: userSig(APP1, 'robot_mp'),
+      RecordParams: { RecordMode: 1, OutputFormat: 3, AvMerge: 1 }, StorageParams: storage({ FileNamePrefix: ['mp'] }),
+    });
+    await until('InProgress', async () => (await c2.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'InProgress', 60000);
+    await sleep(25000); // 25 s at 2.5 Mbit/s: an MP4 of several 1 MiB parts
+    await c2.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    pub.kill('SIGKILL');
+    const spoolDir = path.join(d2.dataDir, 'spool', 'mp', TaskId);
+    const mp4Name = `${APP1.sdkAppId}_${room}__UserId_s_${b64name('dave')}__UserId_e_main.mp4`;
+    // The moment the multipart upload exists, the store is frozen and the daemon killed.
+    await until('the multipart upload started', () => s3.uploads(BUCKET).some((u) => u.Key === `mp/${TaskId}/${mp4Name}`), 120000);
+    s3.pause();
+    const spooled = readFileSync(path.join(spoolDir, mp4Name));
+    assert.ok(spooled.length > 2 * 1024 * 1024, `an MP4 of ${spooled.length} bytes needs several parts`);
+    d2.proc.kill('SIGKILL');
+    await d2.exited;
+    s3.resume();
+    const d3 = await startDaemon({
+      apps: [APP1], dataDir: d2.dataDir,
+      defaults: ['--api-rate-limit', '100000', '--upload-timeout', '3', '--upload-retry-max', '2', '--upload-part-mb', '1'],
+      args: ['--storage-endpoint', `1=${s3.endpoint}`],
+    });
+    try {
+      await until('the MP4 stored', () => s3.list(BUCKET, `mp/${TaskId}/`).some((o) => o.Key.endsWith(mp4Name)), 120000);
+      await until('no multipart upload left open', () => !s3.uploads(BUCKET).some((u) => u.Key.startsWith(`mp/${TaskId}/`)), 30000);
+      const stored = s3.get(BUCKET, `mp/${TaskId}/${mp4Name}`);
+      assert.equal(stored.length, spooled.length);
+      assert.ok(stored.equals(spooled), 'the stored MP4 is the spooled one, byte for byte');
+      assert.equal(s3.list(BUCKET, `mp/${TaskId}/`).filter((o) => o.Key.endsWith('.mp4')).length, 1, 'stored once');
+      await until('the spool emptied', () => filesUnder(path.join(d2.dataDir, 'spool')).length === 0, 30000);
+      assert.match(d3.stderr, /uploads: \d+ files and playlists of \d+ tasks resume/);
+    } finally {
+      await d3.stop();
+    }
   });
 
   test('a string room whose keys hold \'+\': stored under exactly those keys', T, async () => {
