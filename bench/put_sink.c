@@ -3,7 +3,8 @@
  * (ours and curl), not the server (moto is Python and costs far more than either client).
  *
  * Answers: PUT -> 200 with an ETag; POST ?uploads -> an UploadId; POST ?uploadId=.. -> a
- * CompleteMultipartUploadResult; DELETE -> 204; anything else -> 200 with no body. Honours
+ * CompleteMultipartUploadResult; DELETE -> 204; GET /_received -> the PUT body bytes received so far
+ * (the bench checks that every byte arrived); anything else -> 200 with no body. Honours
  * "Expect: 100-continue"; bodies need a Content-Length (no chunked uploads). No signature check.
  * One thread per connection, keep-alive. Prints the port it listens on, then serves until killed.
  * Usage: put_sink [PORT] */
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #define HEAD_MAX 16384
+
+static unsigned long long received; /* body bytes, for GET /_received (the bench's check) */
 
 static int
 send_all (int fd, const char *p, size_t n)
@@ -90,16 +93,19 @@ serve (void *arg)
         && got == 0 && body > 0)
       if (send_all (fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
         goto done;
-    /* The body, discarded (what arrived with the head first). */
+    /* The body, discarded (what arrived with the head first); PUT bodies are counted. */
+    unsigned long long *count = strncmp (head, "PUT ", 4) == 0 ? &received : &(unsigned long long){ 0 };
     size_t take = got < body ? got : (size_t)body;
     memmove (buf, buf + take, got - take);
     got -= take;
     body -= take;
+    __atomic_add_fetch (count, take, __ATOMIC_RELAXED);
     while (body > 0) {
       ssize_t r = recv (fd, buf, body < sizeof buf ? (size_t)body : sizeof buf, 0);
       if (r <= 0)
         goto done;
       body -= (unsigned long long)r;
+      __atomic_add_fetch (count, (unsigned long long)r, __ATOMIC_RELAXED);
     }
     char *line_end = strstr (head, "\r\n");
     *line_end = '\0';
@@ -118,7 +124,11 @@ serve (void *arg)
                   "</ETag></CompleteMultipartUploadResult>");
     else if (strncmp (head, "DELETE ", 7) == 0)
       rc = reply (fd, 204, NULL, NULL);
-    else
+    else if (strncmp (head, "GET /_received ", 15) == 0) {
+      char count[32];
+      snprintf (count, sizeof count, "%llu", __atomic_load_n (&received, __ATOMIC_RELAXED));
+      rc = reply (fd, 200, NULL, count);
+    } else
       rc = reply (fd, 200, NULL, NULL);
     if (rc != 0)
       break;
