@@ -3,8 +3,8 @@
  * (ours and curl), not the server (moto is Python and costs far more than either client).
  *
  * Answers: PUT -> 200 with an ETag; POST ?uploads -> an UploadId; POST ?uploadId=.. -> a
- * CompleteMultipartUploadResult; DELETE -> 204; GET /_received -> the PUT body bytes received so far
- * (the bench checks that every byte arrived); anything else -> 200 with no body. Honours
+ * CompleteMultipartUploadResult; DELETE -> 204; GET /_received -> the PUT body bytes received so
+ * far (the bench checks that every byte arrived); anything else -> 200 with no body. Honours
  * "Expect: 100-continue"; bodies need a Content-Length (no chunked uploads). No signature check.
  * One thread per connection, keep-alive. Prints the port it listens on, then serves until killed.
  * Usage: put_sink [PORT] */
@@ -43,8 +43,7 @@ reply (int fd, int status, const char *extra, const char *body)
 {
   char buf[2048];
   size_t len = body != NULL ? strlen (body) : 0;
-  int n = snprintf (buf, sizeof buf,
-                    "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n%s", status,
+  int n = snprintf (buf, sizeof buf, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s\r\n%s", status,
                     status == 204 ? "No Content" : "OK", len, extra ? extra : "",
                     len ? "Content-Type: application/xml\r\n" : "", body ? body : "");
   return send_all (fd, buf, (size_t)n);
@@ -94,7 +93,8 @@ serve (void *arg)
       if (send_all (fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
         goto done;
     /* The body, discarded (what arrived with the head first); PUT bodies are counted. */
-    unsigned long long *count = strncmp (head, "PUT ", 4) == 0 ? &received : &(unsigned long long){ 0 };
+    unsigned long long *count
+        = strncmp (head, "PUT ", 4) == 0 ? &received : &(unsigned long long){ 0 };
     size_t take = got < body ? got : (size_t)body;
     memmove (buf, buf + take, got - take);
     got -= take;
@@ -145,8 +145,8 @@ main (int argc, char **argv)
   int ls = socket (AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt (ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in addr = { .sin_family = AF_INET,
-                              .sin_port = htons ((uint16_t)(argc > 1 ? atoi (argv[1]) : 0)) };
+  struct sockaddr_in addr
+      = { .sin_family = AF_INET, .sin_port = htons ((uint16_t)(argc > 1 ? atoi (argv[1]) : 0)) };
   addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
   if (bind (ls, (struct sockaddr *)&addr, sizeof addr) != 0 || listen (ls, 64) != 0

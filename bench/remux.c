@@ -105,8 +105,9 @@ main (int argc, char **argv)
   double wall = now_s () - w0, cpu = cpu_s () - c0;
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
-  printf ("{\"ok\":%s,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"max_rss_kb\":%ld,\"segments\":%u,\"files\":[",
-          ok ? "true" : "false", wall, cpu, ru.ru_maxrss, pl->segments->len);
+  printf (
+      "{\"ok\":%s,\"wall_s\":%.3f,\"cpu_s\":%.3f,\"max_rss_kb\":%ld,\"segments\":%u,\"files\":[",
+      ok ? "true" : "false", wall, cpu, ru.ru_maxrss, pl->segments->len);
   for (guint i = 0; i < written->len; i++) {
     const CrOutputFile *f = g_ptr_array_index (written, i);
     printf ("%s{\"name\":\"%s\",\"start_ms\":%" G_GINT64_FORMAT ",\"end_ms\":%" G_GINT64_FORMAT "}",

@@ -71,9 +71,8 @@ main (int argc, char **argv)
     files = 1;
   } else {
     for (int i = 6; ok && i < argc; i++) {
-      g_autofree char *key = g_strdup_printf ("bench/%s", strrchr (argv[i], '/') != NULL
-                                                             ? strrchr (argv[i], '/') + 1
-                                                             : argv[i]);
+      g_autofree char *key = g_strdup_printf (
+          "bench/%s", strrchr (argv[i], '/') != NULL ? strrchr (argv[i], '/') + 1 : argv[i]);
       g_autofree char *etag = NULL;
       ok = cr_s3_put_file (client, key, argv[i], "video/MP2T", &etag, &error);
       bytes += file_size (argv[i]);
