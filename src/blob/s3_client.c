@@ -35,6 +35,7 @@ struct CrS3Client {
   char *access_key;
   char *secret_key;
   long timeout_s;
+  gint64 max_send; /* bytes per second, 0: unlimited */
   int list_max_parts;
   char errbuf[CURL_ERROR_SIZE];
 };
@@ -60,6 +61,7 @@ cr_s3_client_new (const CrS3Config *config)
   c->access_key = g_strdup (config->access_key);
   c->secret_key = g_strdup (config->secret_key);
   c->timeout_s = config->timeout_s > 0 ? config->timeout_s : 30;
+  c->max_send = config->max_send_bytes_per_s > 0 ? config->max_send_bytes_per_s : 0;
   if (config->endpoint && *config->endpoint) {
     /* An S3-compatible server: path-style, <endpoint>/<bucket>/<key>. */
     const char *ep = config->endpoint;
@@ -416,6 +418,8 @@ s3_perform (CrS3Client *c, const Req *q, Resp *r, long *status, GError **error)
   curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME, c->timeout_s);
   if (!q->long_transfer)
     curl_easy_setopt (e, CURLOPT_TIMEOUT, c->timeout_s);
+  if (c->max_send > 0)
+    curl_easy_setopt (e, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t)c->max_send);
   curl_easy_setopt (e, CURLOPT_ERRORBUFFER, c->errbuf);
   curl_easy_setopt (e, CURLOPT_WRITEFUNCTION, resp_write);
   curl_easy_setopt (e, CURLOPT_WRITEDATA, r);

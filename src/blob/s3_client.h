@@ -37,6 +37,7 @@ typedef struct {
   const char *access_key;
   const char *secret_key;
   long timeout_s; /* whole-request bound for small requests; 0 = 30 */
+  gint64 max_send_bytes_per_s; /* upload bandwidth per request; 0 = unlimited */
 } CrS3Config;
 
 typedef struct CrS3Client CrS3Client; /* one per thread; keeps its curl handle (connection reuse) */

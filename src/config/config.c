@@ -65,6 +65,8 @@ static const Setting settings[] = {
     "seconds a storage request may stall (no byte moving) before it is retried" },
   { "upload-retry-max", SETTING_INT, OFF (upload_retry_max), "60", 1, 3600, NULL,
     "longest wait in seconds between two attempts of a failing upload (backoff doubles from 1 s)" },
+  { "upload-rate-limit-kbps", SETTING_INT, OFF (upload_rate_limit_kbps), "0", 0, 100000000, NULL,
+    "upload bandwidth of each transfer in KiB/s, to spare the uplink (0: unlimited)" },
   { "upload-part-mb", SETTING_INT, OFF (upload_part_mb), "16", 1, 5120, NULL,
     "files larger than this go as multipart uploads in parts of this many MiB (S3 needs >= 5)" },
   { "workers", SETTING_ENUM, OFF (workers), "on", 0, 0, "on|off",

@@ -36,6 +36,7 @@ typedef struct {
   gint64 upload_timeout;         /* seconds a storage request may stall */
   gint64 upload_retry_max;       /* seconds, the backoff's cap */
   gint64 upload_part_mb;         /* multipart beyond, parts of this size */
+  gint64 upload_rate_limit_kbps; /* per transfer; 0 unlimited */
   char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */
   char *public_url;              /* base of VOD VideoUrls; "" = http://<listen> */
   char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */

@@ -28,7 +28,8 @@ worker_s3_client (Worker *w, long timeout_s)
                         s->bucket,
                         s->access_key,
                         s->secret_key,
-                        timeout_s };
+                        timeout_s,
+                        0 };
   return cr_s3_client_new (&config);
 }
 

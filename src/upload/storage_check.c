@@ -67,7 +67,7 @@ cr_storage_check (const CrSpecStorage *storage, const CrStorageEndpoints *endpoi
   if (!hit) {
     CrS3Config config = { endpoint,           storage->vendor,     storage->region,
                           storage->bucket,    storage->access_key, storage->secret_key,
-                          timeout_s };
+                          timeout_s,          0 };
     g_autoptr (CrS3Client) client = cr_s3_client_new (&config);
     g_autoptr (GError) head_error = NULL;
     if (!cr_s3_head_bucket (client, &head_error) && check_is_about_request (head_error))

@@ -35,9 +35,10 @@ job_client (const CrUploadJob *job)
   }
   /* Secrets are part of the identity of a client, but only as a digest in memory. */
   g_autofree char *id_text
-      = g_strdup_printf ("%s\n%d\n%s\n%s\n%s\n%s\n%ld", job->endpoint != NULL ? job->endpoint : "",
-                         job->vendor, job->region, job->bucket, job->access_key, job->secret_key,
-                         job->timeout_s);
+      = g_strdup_printf ("%s\n%d\n%s\n%s\n%s\n%s\n%ld\n%" G_GINT64_FORMAT,
+                         job->endpoint != NULL ? job->endpoint : "", job->vendor, job->region,
+                         job->bucket, job->access_key, job->secret_key, job->timeout_s,
+                         job->max_send_bytes_per_s);
   char *id = g_compute_checksum_for_string (G_CHECKSUM_SHA256, id_text, -1);
   memset (id_text, 0, strlen (id_text));
   CrS3Client *client = g_hash_table_lookup (clients, id);
@@ -45,8 +46,8 @@ job_client (const CrUploadJob *job)
     g_free (id);
     return client;
   }
-  CrS3Config config = { job->endpoint, job->vendor,     job->region,   job->bucket,
-                        job->access_key, job->secret_key, job->timeout_s };
+  CrS3Config config = { job->endpoint,   job->vendor,     job->region,    job->bucket,
+                        job->access_key, job->secret_key, job->timeout_s, job->max_send_bytes_per_s };
   client = cr_s3_client_new (&config);
   g_hash_table_insert (clients, id, client);
   return client;

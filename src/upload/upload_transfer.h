@@ -18,6 +18,7 @@ typedef struct {
   int vendor;
   char *region, *bucket, *access_key, *secret_key;
   long timeout_s;
+  gint64 max_send_bytes_per_s; /* 0: unlimited */
   gsize part_size;  /* files larger than this go as multipart uploads in parts of this size */
   /* called (on the pool thread) as soon as a multipart UploadId exists, to be kept */
   void (*on_multipart_id) (gint64 row_id, const char *upload_id, gpointer data);

@@ -153,6 +153,7 @@ uploader_task_target (CrUploader *up, TaskUploads *t, CrUploadJob *job, GError *
   job->access_key = g_strdup (spec->storage.access_key);
   job->secret_key = g_strdup (spec->storage.secret_key);
   job->timeout_s = (long)up->config->upload_timeout;
+  job->max_send_bytes_per_s = up->config->upload_rate_limit_kbps * 1024;
   job->part_size = (gsize)up->config->upload_part_mb * 1024 * 1024;
   return TRUE;
 }
@@ -179,6 +180,7 @@ uploader_keep_multipart_id (gpointer data)
       if (head != NULL && head->id == m->row_id) {
         g_free (head->multipart_id);
         head->multipart_id = g_strdup (m->upload_id);
+        g_info ("task %s: multipart upload of %s started", head->task_id, head->object_key);
         probe = *head;
         g_autoptr (GError) error = NULL;
         if (!m->up->queue->vt->update (m->up->queue, &probe, &error))

@@ -3,11 +3,13 @@
 // and an S3 client (boto3, through s3_tool.py) to look at what landed. Every server started here
 // is killed by the test file's `after` hook.
 import { after } from 'node:test';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import net from 'node:net';
 import path from 'node:path';
 import { REPO, until } from './helpers.mjs';
 
+const execFileAsync = promisify(execFile);
 const TOOL = path.join(REPO, 'tests', 'integration', 's3_tool.py');
 const servers = new Set();
 after(() => { for (const s of servers) s.kill(); });
@@ -57,16 +59,22 @@ export async function startMoto(buckets, { port, checked = true } = {}) {
   const keys = JSON.parse(setup.stdout);
   s.accessKey = keys.AccessKey;
   s.secretKey = keys.SecretKey;
-  /** Runs s3_tool.py (boto3 with the IAM key) and returns its JSON output. */
-  s.tool = (...args) => {
-    const r = spawnSync('python3', [TOOL, s.endpoint, ...args], {
-      encoding: 'utf8', timeout: 60000, env: { ...process.env, AWS_ACCESS_KEY_ID: s.accessKey, AWS_SECRET_ACCESS_KEY: s.secretKey },
-    });
-    if (r.status !== 0) throw new Error(`s3_tool.py ${args.join(' ')}: ${r.stderr}`);
-    return JSON.parse(r.stdout);
+  /** Runs s3_tool.py (boto3 with the IAM key) and resolves its JSON output. Asynchronous: a
+   * test's event loop must keep running (a blocked one reuses keep-alive sockets the daemon
+   * closed meanwhile). */
+  s.tool = async (...args) => {
+    try {
+      const { stdout } = await execFileAsync('python3', [TOOL, s.endpoint, ...args], {
+        encoding: 'utf8', timeout: 60000, maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, AWS_ACCESS_KEY_ID: s.accessKey, AWS_SECRET_ACCESS_KEY: s.secretKey },
+      });
+      return JSON.parse(stdout);
+    } catch (e) {
+      throw new Error(`s3_tool.py ${args.join(' ')}: ${e.stderr ?? e.message}`);
+    }
   };
-  s.list = (bucket, prefix = '') => s.tool('list', bucket).filter((o) => o.Key.startsWith(prefix));
-  s.get = (bucket, key) => Buffer.from(s.tool('get', bucket, key).Base64, 'base64');
+  s.list = async (bucket, prefix = '') => (await s.tool('list', bucket)).filter((o) => o.Key.startsWith(prefix));
+  s.get = async (bucket, key) => Buffer.from((await s.tool('get', bucket, key)).Base64, 'base64');
   s.uploads = (bucket) => s.tool('uploads', bucket);
   s.pause = () => proc.kill('SIGSTOP');
   s.resume = () => proc.kill('SIGCONT');

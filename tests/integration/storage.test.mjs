@@ -81,17 +81,17 @@ describe('recordings in an S3-compatible store', { skip }, () => {
       RecordParams: { RecordMode: 1, OutputFormat: 1 }, StorageParams: storage(),
     });
     const prefix = `rec/s3/${TaskId}/`;
-    await until('segments in the bucket', () => s3.list(BUCKET, prefix).filter((o) => o.Key.endsWith('.ts')).length >= 4, 60000);
+    await until('segments in the bucket', async () => (await s3.list(BUCKET, prefix)).filter((o) => o.Key.endsWith('.ts')).length >= 4, 60000);
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     await until('305 (upload stopped)', () => events(cb, TaskId).some((r) => r.json.EventType === 305), 60000);
     for (const p of procs.splice(0)) p.kill('SIGKILL');
 
-    const objects = new Map(s3.list(BUCKET, prefix).map((o) => [o.Key.slice(prefix.length), o]));
+    const objects = new Map((await s3.list(BUCKET, prefix)).map((o) => [o.Key.slice(prefix.length), o]));
     const stem = `${APP1.sdkAppId}_${room}__UserId_s_${b64name('alice')}__UserId_e_main`;
     for (const type of ['audio', 'video']) {
       const name = `${stem}_${type}.m3u8`;
       assert.ok(objects.has(name), `${name} stored; have ${[...objects.keys()].join(', ')}`);
-      const text = s3.get(BUCKET, prefix + name).toString('utf8');
+      const text = (await s3.get(BUCKET, prefix + name)).toString('utf8');
       assert.ok(text.includes('#EXT-X-ENDLIST'), `${name} ended:\n${text}`);
       const segs = listedSegments(text);
       assert.ok(segs.length >= 2, `${name} lists ${segs.length} segments`);
@@ -100,7 +100,7 @@ describe('recordings in an S3-compatible store', { skip }, () => {
         assert.equal(objects.get(s.uri).Size, s.bytes, `${s.uri}: stored size = FILE-ATTR size`);
       }
       // A segment's bytes are the recording's: a TS file (sync bytes every 188).
-      const first = s3.get(BUCKET, prefix + segs[0].uri);
+      const first = (await s3.get(BUCKET, prefix + segs[0].uri));
       assert.equal(first.length, segs[0].bytes);
       for (let i = 0; i < first.length; i += 188) assert.equal(first[i], 0x47, `${segs[0].uri}: TS sync byte at ${i}`);
     }
@@ -109,10 +109,10 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     // the stored HLS: its duration is the playlists' span.
     assert.ok(objects.has(`${stem}.mp4`), `${stem}.mp4 stored`);
     const mp4 = path.join(d.dataDir, 'check.mp4');
-    writeFileSync(mp4, s3.get(BUCKET, `${prefix}${stem}.mp4`));
+    writeFileSync(mp4, (await s3.get(BUCKET, `${prefix}${stem}.mp4`)));
     const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name:format=duration', '-of', 'json', mp4], { encoding: 'utf8' }));
     assert.deepEqual(probe.streams.map((st) => st.codec_name).sort(), ['aac', 'h264']);
-    const span = listedSegments(s3.get(BUCKET, `${prefix}${stem}_video.m3u8`).toString('utf8')).reduce((a, sg) => a + sg.extinf, 0);
+    const span = listedSegments((await s3.get(BUCKET, `${prefix}${stem}_video.m3u8`)).toString('utf8')).reduce((a, sg) => a + sg.extinf, 0);
     assert.ok(Math.abs(Number(probe.format.duration) - span) < 1.5, `MP4 ${probe.format.duration} s vs HLS ${span} s`);
     rmSync(mp4);
     const mp4Stop = events(cb, TaskId).find((r) => r.json.EventType === 310);
@@ -139,7 +139,7 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     await expectCode(c.CreateCloudRecording({ ...base, StorageParams: storage({ SecretKey: 'not-the-secret' }) }), 'FailedOperation', /AccessDenied|SignatureDoesNotMatch/);
     await expectCode(c.CreateCloudRecording({ ...base, StorageParams: storage({ AccessKey: 'AKIANOSUCHKEY0000000' }) }), 'FailedOperation', /InvalidAccessKeyId|AccessDenied|403/);
     await expectCode(c.CreateCloudRecording({ ...base, StorageParams: storage({ Bucket: 'no-such-bucket-1250000000' }) }), 'FailedOperation', /NoSuchBucket/);
-    assert.deepEqual(s3.list(BUCKET, 'rec/s3/').filter((o) => !o.Key.includes('/ha') && o.Key.includes('8801')), []);
+    assert.deepEqual((await s3.list(BUCKET, 'rec/s3/')).filter((o) => !o.Key.includes('/ha') && o.Key.includes('8801')), []);
   });
 
   test('the store hangs (SIGSTOP) mid-recording: 308, 305 Status 1 at the end, then every segment arrives and 305 Status 2', T, async () => {
@@ -150,7 +150,7 @@ describe('recordings in an S3-compatible store', { skip }, () => {
       RecordParams: { RecordMode: 1, StreamType: 1 }, StorageParams: storage({ FileNamePrefix: ['hang'] }),
     });
     const prefix = `hang/${TaskId}/`;
-    await until('a first segment stored', () => s3.list(BUCKET, prefix).some((o) => o.Key.endsWith('.ts')), 60000);
+    await until('a first segment stored', async () => (await s3.list(BUCKET, prefix)).some((o) => o.Key.endsWith('.ts')), 60000);
     s3.pause();
     try {
       await until('308 while the store hangs', () => events(cb, TaskId).some((r) => r.json.EventType === 308), 60000);
@@ -166,9 +166,9 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     assert.deepEqual(stops, [1, 2]);
     const err = events(cb, TaskId).find((r) => r.json.EventType === 308).json.EventInfo.Payload;
     assert.ok(err.Code && err.Message, `308 carries the store's Code and Message: ${JSON.stringify(err)}`);
-    const keys = new Set(s3.list(BUCKET, prefix).map((o) => o.Key.slice(prefix.length)));
+    const keys = new Set((await s3.list(BUCKET, prefix)).map((o) => o.Key.slice(prefix.length)));
     const stem = `${APP1.sdkAppId}_${room}__UserId_s_${b64name('carol')}__UserId_e_main`;
-    const text = s3.get(BUCKET, `${prefix}${stem}_audio.m3u8`).toString('utf8');
+    const text = (await s3.get(BUCKET, `${prefix}${stem}_audio.m3u8`)).toString('utf8');
     assert.ok(text.includes('#EXT-X-ENDLIST'), text);
     const segs = listedSegments(text);
     assert.ok(segs.length >= 2);
@@ -180,7 +180,8 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     const room = 8704;
     const d2 = await startDaemon({
       apps: [APP1],
-      defaults: ['--api-rate-limit', '100000', '--upload-timeout', '3', '--upload-retry-max', '2', '--upload-part-mb', '1'],
+      // 512 KiB/s: the MP4's parts go slowly enough for the kill to land mid-upload.
+      defaults: ['--api-rate-limit', '100000', '--upload-timeout', '3', '--upload-retry-max', '2', '--upload-part-mb', '1', '--upload-rate-limit-kbps', '512'],
       args: ['--storage-endpoint', `1=${s3.endpoint}`],
     });
     const c2 = makeClient(d2.port, APP1);
@@ -196,8 +197,9 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     pub.kill('SIGKILL');
     const spoolDir = path.join(d2.dataDir, 'spool', 'mp', TaskId);
     const mp4Name = `${APP1.sdkAppId}_${room}__UserId_s_${b64name('dave')}__UserId_e_main.mp4`;
-    // The moment the multipart upload exists, the store is frozen and the daemon killed.
-    await until('the multipart upload started', () => s3.uploads(BUCKET).some((u) => u.Key === `mp/${TaskId}/${mp4Name}`), 120000);
+    // The moment the multipart upload has its UploadId (kept in the queue), the store is frozen
+    // and the daemon killed.
+    await until('the multipart upload started', () => d2.stderr.includes(`multipart upload of mp/${TaskId}/${mp4Name} started`), 120000);
     s3.pause();
     const spooled = readFileSync(path.join(spoolDir, mp4Name));
     assert.ok(spooled.length > 2 * 1024 * 1024, `an MP4 of ${spooled.length} bytes needs several parts`);
@@ -210,12 +212,12 @@ describe('recordings in an S3-compatible store', { skip }, () => {
       args: ['--storage-endpoint', `1=${s3.endpoint}`],
     });
     try {
-      await until('the MP4 stored', () => s3.list(BUCKET, `mp/${TaskId}/`).some((o) => o.Key.endsWith(mp4Name)), 120000);
-      await until('no multipart upload left open', () => !s3.uploads(BUCKET).some((u) => u.Key.startsWith(`mp/${TaskId}/`)), 30000);
-      const stored = s3.get(BUCKET, `mp/${TaskId}/${mp4Name}`);
+      await until('the MP4 stored', async () => (await s3.list(BUCKET, `mp/${TaskId}/`)).some((o) => o.Key.endsWith(mp4Name)), 120000);
+      await until('no multipart upload left open', async () => !(await s3.uploads(BUCKET)).some((u) => u.Key.startsWith(`mp/${TaskId}/`)), 30000);
+      const stored = (await s3.get(BUCKET, `mp/${TaskId}/${mp4Name}`));
       assert.equal(stored.length, spooled.length);
       assert.ok(stored.equals(spooled), 'the stored MP4 is the spooled one, byte for byte');
-      assert.equal(s3.list(BUCKET, `mp/${TaskId}/`).filter((o) => o.Key.endsWith('.mp4')).length, 1, 'stored once');
+      assert.equal((await s3.list(BUCKET, `mp/${TaskId}/`)).filter((o) => o.Key.endsWith('.mp4')).length, 1, 'stored once');
       await until('the spool emptied', () => filesUnder(path.join(d2.dataDir, 'spool')).length === 0, 30000);
       assert.match(d3.stderr, /uploads: \d+ files and playlists of \d+ tasks resume/);
     } finally {
@@ -231,14 +233,14 @@ describe('recordings in an S3-compatible store', { skip }, () => {
       RecordParams: { RecordMode: 1, StreamType: 1 }, StorageParams: storage({ FileNamePrefix: ['plus'] }, open),
     });
     const prefix = `plus/${TaskId}/`;
-    await until('segments in the bucket', () => open.list(BUCKET, prefix).filter((o) => o.Key.endsWith('.ts')).length >= 2, 60000);
+    await until('segments in the bucket', async () => (await open.list(BUCKET, prefix)).filter((o) => o.Key.endsWith('.ts')).length >= 2, 60000);
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     await until('305', () => events(cb, TaskId).some((r) => r.json.EventType === 305), 60000);
     for (const p of procs.splice(0)) p.kill('SIGKILL');
     const stem = `${APP1.sdkAppId}_c3Q+fjE.__UserId_s_${b64name('bob')}__UserId_e_main`;
-    const keys = open.list(BUCKET, prefix).map((o) => o.Key.slice(prefix.length));
+    const keys = (await open.list(BUCKET, prefix)).map((o) => o.Key.slice(prefix.length));
     assert.ok(keys.includes(`${stem}_audio.m3u8`), `${stem}_audio.m3u8 in ${keys.join(', ')}`);
-    const text = open.get(BUCKET, `${prefix}${stem}_audio.m3u8`).toString('utf8');
+    const text = (await open.get(BUCKET, `${prefix}${stem}_audio.m3u8`)).toString('utf8');
     for (const s of listedSegments(text)) assert.ok(keys.includes(s.uri), `${s.uri} stored`);
     assert.ok(keys.every((k) => k.startsWith(`${stem}`)), `every key is the room's: ${keys.join(', ')}`);
   });
