@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/http_server.h"
+#include "auth/secret_box.h"
 #include "cli/commands.h"
 #include "common/json_util.h"
 #include "common/log.h"
@@ -177,6 +178,11 @@ cr_cmd_serve (int argc, char **argv)
       || g_mkdir_with_parents (config->storage_dir, 0700) != 0) {
     fprintf (stderr, "cloudrec serve: cannot create %s: %s\n", config->storage_dir,
              g_strerror (errno));
+    return 1;
+  }
+  /* The key that seals the tasks' storage secrets: created once, read by the workers too. */
+  if (!cr_secret_box_init (config->data_dir, TRUE, &error)) {
+    fprintf (stderr, "cloudrec serve: secret key: %s\n", error->message);
     return 1;
   }
   g_autoptr (CrTaskStore) store = cr_sqlite_store_open (config->db_path, &error);
