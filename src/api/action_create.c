@@ -10,6 +10,7 @@
 #include "common/json_util.h"
 #include "task/task_id.h"
 #include "task/spec.h"
+#include "upload/disk_guard.h"
 #include "upload/storage_check.h"
 
 /* seconds the bucket check may take (it runs on the API's thread) */
@@ -130,6 +131,10 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
       || !create_check_private_map_key (app, params, user_id, now_ms / 1000, error))
     return FALSE;
 
+  /* The spool and the database under the data dir, local recordings under the storage dir. */
+  const char *const disks[] = { api->config->data_dir, api->config->storage_dir, NULL };
+  if (!cr_disk_guard_check (disks, api->config->disk_min_free_mb, error))
+    return FALSE;
   if (!create_seal_secret (params, error))
     return FALSE;
   /* The typed spec the worker will read: a request it cannot be built from never becomes a task
