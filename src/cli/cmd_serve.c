@@ -20,6 +20,7 @@
 #include "outbox/sender.h"
 #include "room/room.h"
 #include "task/codes.h"
+#include "upload/retention.h"
 #include "upload/uploader.h"
 #include "vod/vod_http.h"
 #include "vod/vod_library.h"
@@ -128,6 +129,15 @@ serve_open_vod (const CrConfig *config, guint16 port, GError **error)
                               ? g_strdup (config->public_url)
                               : g_strdup_printf ("http://%s:%u", host, port);
   return cr_vod_library_open (root, key, base, config->vod_url_ttl, error);
+}
+
+/* Local recordings past storage-retention-days are removed at start and then hourly (or, with
+ * a shortened retention unit, four times per retention period). */
+static gboolean
+serve_sweep_retention (gpointer retention)
+{
+  cr_retention_sweep (retention, g_get_real_time () / 1000);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -244,6 +254,15 @@ cr_cmd_serve (int argc, char **argv)
   g_unix_signal_add (SIGINT, serve_quit, loop);
   guint vod_sweeper = g_timeout_add_seconds (60, serve_sweep_vod, vod);
   serve_sweep_vod (vod);
+  gint64 keep_s = config->storage_retention_days * config->storage_retention_unit_s;
+  g_autoptr (CrRetention) retention
+      = keep_s > 0 ? cr_retention_new (store, config->storage_dir, keep_s * 1000) : NULL;
+  guint retention_sweeper = 0;
+  if (retention != NULL) {
+    retention_sweeper = g_timeout_add_seconds ((guint)CLAMP (keep_s / 4, 1, 3600),
+                                               serve_sweep_retention, retention);
+    serve_sweep_retention (retention);
+  }
   g_autofree char *host = g_strdup (config->listen);
   char *colon = strrchr (host, ':');
   if (colon != NULL)
@@ -258,6 +277,8 @@ cr_cmd_serve (int argc, char **argv)
   g_clear_pointer (&workers, cr_supervisor_free);
   cr_callback_sender_set_observer (callbacks, NULL, NULL);
   g_source_remove (vod_sweeper);
+  if (retention_sweeper != 0)
+    g_source_remove (retention_sweeper);
   cr_link_vod_unregister (link, link_vod);
   cr_vod_http_unregister (http);
   g_info ("stopped");
