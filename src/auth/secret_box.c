@@ -105,8 +105,7 @@ cr_secret_box_open (const guchar *key, const char *text, GError **error)
         && EVP_DecryptUpdate (ctx, NULL, &n, aad, sizeof aad - 1) == 1
         && EVP_DecryptUpdate (ctx, (guchar *)plain, &n, box + NONCE_LEN, (int)ct_len) == 1
         && EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, box + NONCE_LEN + ct_len) == 1
-        && EVP_DecryptFinal_ex (ctx, (guchar *)plain + n, &fin) == 1
-        && (gsize)(n + fin) == ct_len;
+        && EVP_DecryptFinal_ex (ctx, (guchar *)plain + n, &fin) == 1 && (gsize)(n + fin) == ct_len;
   EVP_CIPHER_CTX_free (ctx);
   if (!ok || memchr (plain, '\0', ct_len) != NULL) {
     memset (plain, 0, ct_len);
@@ -148,8 +147,8 @@ key_create (const char *path, GError **error)
   }
   g_autofree char *tmp = g_strdup_printf ("%s.%d.tmp", path, (int)getpid ());
   int fd = g_open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  gboolean ok = fd >= 0 && fchmod (fd, 0600) == 0 && cr_write_all (fd, key, sizeof key)
-                && fsync (fd) == 0;
+  gboolean ok
+      = fd >= 0 && fchmod (fd, 0600) == 0 && cr_write_all (fd, key, sizeof key) && fsync (fd) == 0;
   int saved = errno;
   memset (key, 0, sizeof key);
   if (fd >= 0 && close (fd) != 0 && ok) {

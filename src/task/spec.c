@@ -192,8 +192,8 @@ read_storage (Reader *rd, JsonObject *o, CrSpecStorage *s)
       && (s->secret_key = cr_secret_box_open (cr_secret_box_default (), stored, &open_error))
              == NULL
       && rd->unreadable == NULL)
-    rd->unreadable = g_strdup_printf ("StorageParams.CloudStorage.SecretKey: %s",
-                                      open_error->message);
+    rd->unreadable
+        = g_strdup_printf ("StorageParams.CloudStorage.SecretKey: %s", open_error->message);
 }
 
 static CrTaskSpec *

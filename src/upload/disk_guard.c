@@ -13,8 +13,8 @@ cr_disk_free_mb (const char *path, GError **error)
   struct statvfs st;
   if (statvfs (path, &st) != 0) {
     int saved = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot read the free space of %s: %s",
-                 path, g_strerror (saved));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                 "cannot read the free space of %s: %s", path, g_strerror (saved));
     return -1;
   }
   return (gint64)(((guint64)st.f_bavail * (guint64)st.f_frsize) >> 20);

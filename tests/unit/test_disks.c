@@ -82,9 +82,9 @@ test_retention (void)
   const gint64 t0 = 1700000000000;
   struct {
     const char *id, *prefix;
-  } rows[] = { { "T-old", "[\"p\",\"q\"]" },  { "T-new", "[\"p\",\"q\"]" },
-               { "T-live", "[\"p\",\"q\"]" }, { "T-unfinished", "[]" },
-               { "T-link", "[\"l\"]" },       { "T-bad", "[\"..\"]" } };
+  } rows[]
+      = { { "T-old", "[\"p\",\"q\"]" }, { "T-new", "[\"p\",\"q\"]" }, { "T-live", "[\"p\",\"q\"]" },
+          { "T-unfinished", "[]" },     { "T-link", "[\"l\"]" },      { "T-bad", "[\"..\"]" } };
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++) {
     g_autoptr (CrTask) t = task_with (rows[i].id, rows[i].prefix, t0);
     g_assert_true (store->vt->insert (store, t, 100, &error));

@@ -160,10 +160,10 @@ test_key_file (void)
 }
 
 #define SPEC_HEAD                                                                                  \
-  "{\"SdkAppId\":1400000001,\"RoomId\":\"r\",\"RoomIdType\":1,\"UserId\":\"rec\","               \
-  "\"RecordParams\":{\"RecordMode\":1,\"MaxIdleTime\":30,\"StreamType\":0,\"OutputFormat\":0,"   \
-  "\"AvMerge\":0,\"MaxMediaFileDuration\":1440,\"MediaId\":0,\"FillType\":0},"                    \
-  "\"StorageParams\":{\"CloudStorage\":{\"Vendor\":0,\"Region\":\"ap-x\",\"Bucket\":\"b-1\","     \
+  "{\"SdkAppId\":1400000001,\"RoomId\":\"r\",\"RoomIdType\":1,\"UserId\":\"rec\","                 \
+  "\"RecordParams\":{\"RecordMode\":1,\"MaxIdleTime\":30,\"StreamType\":0,\"OutputFormat\":0,"     \
+  "\"AvMerge\":0,\"MaxMediaFileDuration\":1440,\"MediaId\":0,\"FillType\":0},"                     \
+  "\"StorageParams\":{\"CloudStorage\":{\"Vendor\":0,\"Region\":\"ap-x\",\"Bucket\":\"b-1\","      \
   "\"AccessKey\":\"ak\",\"SecretKey\":\""
 
 static CrTaskSpec *
