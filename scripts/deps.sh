@@ -12,7 +12,7 @@ DEB_PACKAGES=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core
   ffmpeg chromium iproute2 util-linux
   clang libclang-rt-14-dev
-  curl wrk libcurl4-openssl-dev
+  curl wrk libcurl4-openssl-dev libssl-dev
 )
 
 missing=()

@@ -4,11 +4,13 @@
 #include "actions.h"
 
 #include "auth/private_map_key.h"
+#include "auth/secret_box.h"
 #include "auth/usersig.h"
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "task/task_id.h"
 #include "task/spec.h"
+#include "upload/disk_guard.h"
 #include "upload/storage_check.h"
 
 /* seconds the bucket check may take (it runs on the API's thread) */
@@ -89,6 +91,32 @@ create_replace_same_robot (CrApi *api, const CrTask *task, gint64 now_ms, GError
   return TRUE;
 }
 
+/* The storage SecretKey is kept sealed (auth/secret_box.h) in the request the store keeps and
+ * the worker reads: a copy of the database does not give the bucket away. The spec below is
+ * built from the sealed request, exactly as the worker will build it. */
+static gboolean
+create_seal_secret (JsonObject *params, GError **error)
+{
+  JsonObject *cloud
+      = cr_json_get_object (cr_json_get_object (params, "StorageParams"), "CloudStorage");
+  const char *plain = cr_json_get_string (cloud, "SecretKey");
+  if (plain == NULL)
+    return TRUE;
+  const guchar *key = cr_secret_box_default ();
+  if (key == NULL) {
+    cr_api_error_set (error, "InternalError", "no secret key is loaded to seal SecretKey with");
+    return FALSE;
+  }
+  g_autoptr (GError) seal_error = NULL;
+  g_autofree char *sealed = cr_secret_box_seal (key, plain, &seal_error);
+  if (sealed == NULL) {
+    cr_api_error_set (error, "InternalError", "%s", seal_error->message);
+    return FALSE;
+  }
+  json_object_set_string_member (cloud, "SecretKey", sealed);
+  return TRUE;
+}
+
 gboolean
 cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                   JsonObject *reply, GError **error)
@@ -103,6 +131,12 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
       || !create_check_private_map_key (app, params, user_id, now_ms / 1000, error))
     return FALSE;
 
+  /* The spool and the database under the data dir, local recordings under the storage dir. */
+  const char *const disks[] = { api->config->data_dir, api->config->storage_dir, NULL };
+  if (!cr_disk_guard_check (disks, api->config->disk_min_free_mb, error))
+    return FALSE;
+  if (!create_seal_secret (params, error))
+    return FALSE;
   /* The typed spec the worker will read: a request it cannot be built from never becomes a task
    * (the validator should have refused it; this keeps the two from drifting apart). */
   g_autoptr (CrTaskSpec) spec = cr_task_spec_new (params, error);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "auth/secret_box.h"
 #include "cli/options.h"
 #include "common/log.h"
 #include "link/link.h"
@@ -54,6 +55,11 @@ cr_cmd_record (int argc, char **argv)
       = link != NULL ? g_strdup (link) : g_build_filename (data_dir, CR_LINK_SOCKET_NAME, NULL);
   g_autofree char *storage
       = storage_dir != NULL ? g_strdup (storage_dir) : g_build_filename (data_dir, "storage", NULL);
+  /* The daemon's key, which opens the task's sealed SecretKey (none yet: plain secrets only). */
+  if (!cr_secret_box_init (data_dir, FALSE, &error)) {
+    fprintf (stderr, "cloudrec record: secret key: %s\n", error->message);
+    return 1;
+  }
   if (failover < 0 || failover > 3) {
     fprintf (stderr, "cloudrec record: --failover must be 0..3\n");
     return 2;

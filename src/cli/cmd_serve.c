@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api/http_server.h"
+#include "auth/secret_box.h"
 #include "cli/commands.h"
 #include "common/json_util.h"
 #include "common/log.h"
@@ -19,6 +20,7 @@
 #include "outbox/sender.h"
 #include "room/room.h"
 #include "task/codes.h"
+#include "upload/retention.h"
 #include "upload/uploader.h"
 #include "vod/vod_http.h"
 #include "vod/vod_library.h"
@@ -129,6 +131,15 @@ serve_open_vod (const CrConfig *config, guint16 port, GError **error)
   return cr_vod_library_open (root, key, base, config->vod_url_ttl, error);
 }
 
+/* Local recordings past storage-retention-days are removed at start and then hourly (or, with
+ * a shortened retention unit, four times per retention period). */
+static gboolean
+serve_sweep_retention (gpointer retention)
+{
+  cr_retention_sweep (retention, g_get_real_time () / 1000);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 serve_quit (gpointer loop)
 {
@@ -177,6 +188,11 @@ cr_cmd_serve (int argc, char **argv)
       || g_mkdir_with_parents (config->storage_dir, 0700) != 0) {
     fprintf (stderr, "cloudrec serve: cannot create %s: %s\n", config->storage_dir,
              g_strerror (errno));
+    return 1;
+  }
+  /* The key that seals the tasks' storage secrets: created once, read by the workers too. */
+  if (!cr_secret_box_init (config->data_dir, TRUE, &error)) {
+    fprintf (stderr, "cloudrec serve: secret key: %s\n", error->message);
     return 1;
   }
   g_autoptr (CrTaskStore) store = cr_sqlite_store_open (config->db_path, &error);
@@ -238,6 +254,15 @@ cr_cmd_serve (int argc, char **argv)
   g_unix_signal_add (SIGINT, serve_quit, loop);
   guint vod_sweeper = g_timeout_add_seconds (60, serve_sweep_vod, vod);
   serve_sweep_vod (vod);
+  gint64 keep_s = config->storage_retention_days * config->storage_retention_unit_s;
+  g_autoptr (CrRetention) retention
+      = keep_s > 0 ? cr_retention_new (store, config->storage_dir, keep_s * 1000) : NULL;
+  guint retention_sweeper = 0;
+  if (retention != NULL) {
+    retention_sweeper = g_timeout_add_seconds ((guint)CLAMP (keep_s / 4, 1, 3600),
+                                               serve_sweep_retention, retention);
+    serve_sweep_retention (retention);
+  }
   g_autofree char *host = g_strdup (config->listen);
   char *colon = strrchr (host, ':');
   if (colon != NULL)
@@ -252,6 +277,8 @@ cr_cmd_serve (int argc, char **argv)
   g_clear_pointer (&workers, cr_supervisor_free);
   cr_callback_sender_set_observer (callbacks, NULL, NULL);
   g_source_remove (vod_sweeper);
+  if (retention_sweeper != 0)
+    g_source_remove (retention_sweeper);
   cr_link_vod_unregister (link, link_vod);
   cr_vod_http_unregister (http);
   g_info ("stopped");

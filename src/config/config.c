@@ -69,6 +69,14 @@ static const Setting settings[] = {
     "upload bandwidth of each transfer in KiB/s, to spare the uplink (0: unlimited)" },
   { "upload-part-mb", SETTING_INT, OFF (upload_part_mb), "16", 1, 5120, NULL,
     "files larger than this go as multipart uploads in parts of this many MiB (S3 needs >= 5)" },
+  { "disk-min-free-mb", SETTING_INT, OFF (disk_min_free_mb), "512", 0, 16777216, NULL,
+    "MiB that must stay free on the disks of data-dir (spool, database) and storage-dir: "
+    "CreateCloudRecording is refused with FailedOperation below (0: no check)" },
+  { "storage-retention-days", SETTING_INT, OFF (storage_retention_days), "0", 0, 36500, NULL,
+    "days after a task finished that its local recording (storage-dir/<prefix>/<TaskId>) is "
+    "removed; checked at start and hourly (0: kept forever)" },
+  { "storage-retention-unit-s", SETTING_INT, OFF (storage_retention_unit_s), "86400", 1, 86400,
+    NULL, "seconds in one storage-retention day (for tests; leave at 86400)" },
   { "workers", SETTING_ENUM, OFF (workers), "on", 0, 0, "on|off",
     "start a `cloudrec record` worker per task (off: tasks stay Idle, for API-only use)" },
   { "public-url", SETTING_STRING, OFF (public_url), "", 0, 0, NULL,

@@ -37,6 +37,9 @@ typedef struct {
   gint64 upload_retry_max;       /* seconds, the backoff's cap */
   gint64 upload_part_mb;         /* multipart beyond, parts of this size */
   gint64 upload_rate_limit_kbps; /* per transfer; 0 unlimited */
+  gint64 disk_min_free_mb;       /* Create refused below this free space; 0 = off */
+  gint64 storage_retention_days; /* local recordings removed after; 0 = kept */
+  gint64 storage_retention_unit_s; /* seconds in a retention "day" (tests shorten it) */
   char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */
   char *public_url;              /* base of VOD VideoUrls; "" = http://<listen> */
   char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */

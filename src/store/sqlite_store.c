@@ -98,6 +98,7 @@ typedef enum {
   STMT_ADD_FAILOVER,
   STMT_GET_FAILOVERS,
   STMT_FINISH,
+  STMT_LIST_FINISHED,
   N_STMTS
 } StmtId;
 
@@ -130,6 +131,8 @@ static const char *const stmt_sql[N_STMTS] = {
   /* Only an exited task finishes; the first time counts (a fallback may come after). */
   [STMT_FINISH] = "UPDATE tasks SET finished_ms = CASE WHEN finished_ms = 0 THEN ?3 "
                   "ELSE finished_ms END WHERE task_id = ?2 AND sdk_app_id = ?1 AND status = 2",
+  [STMT_LIST_FINISHED] = "SELECT " TASK_COLUMNS " FROM tasks WHERE status = 2 "
+                         "AND finished_ms > ?1 AND finished_ms <= ?2 ORDER BY finished_ms, task_id",
 };
 
 typedef struct {
@@ -440,6 +443,24 @@ sqlite_list_files (CrTaskStore *store, const char *task_id, GError **error)
   return g_steal_pointer (&files);
 }
 
+static GPtrArray *
+sqlite_list_finished (CrTaskStore *store, gint64 after_ms, gint64 before_ms, GError **error)
+{
+  SqliteStore *self = (SqliteStore *)store;
+  g_autoptr (Stmt) stmt = self->stmt[STMT_LIST_FINISHED];
+  g_autoptr (GPtrArray) tasks = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_task_free);
+  sqlite3_bind_int64 (stmt, 1, after_ms);
+  sqlite3_bind_int64 (stmt, 2, before_ms);
+  int rc;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (tasks, task_from_row (stmt));
+  if (rc != SQLITE_DONE) {
+    db_fail (self, error, "listing finished tasks");
+    return NULL;
+  }
+  return g_steal_pointer (&tasks);
+}
+
 static void
 sqlite_close (CrTaskStore *store)
 {
@@ -463,6 +484,7 @@ static const CrTaskStoreVtable sqlite_vtable = {
   .list_files = sqlite_list_files,
   .add_failover = sqlite_add_failover,
   .finish = sqlite_finish,
+  .list_finished = sqlite_list_finished,
   .close = sqlite_close,
 };
 

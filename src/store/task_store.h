@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-#define CR_TASK_STORE_VERSION 3 /* 2: add_failover; 3: finish */
+#define CR_TASK_STORE_VERSION 4 /* 2: add_failover; 3: finish; 4: list_finished */
 
 typedef struct CrTaskStore CrTaskStore;
 
@@ -69,6 +69,12 @@ typedef struct {
    * Errors: "ResourceNotFound" when the task does not exist or has not exited. */
   gboolean (*finish) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, gint64 now_ms,
                       GError **error);
+
+  /* Every finished task (any app) with @after_ms < finished_ms <= @before_ms, ordered by
+   * finished_ms then task_id: the local recordings past their retention (storage-retention-days).
+   * NULL in a store that keeps no finished tasks (the worker's link store). */
+  GPtrArray *(*list_finished) (CrTaskStore *store, gint64 after_ms, gint64 before_ms,
+                               GError **error);
 
   void (*close) (CrTaskStore *store);
 } CrTaskStoreVtable;

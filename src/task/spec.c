@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/secret_box.h"
 #include "common/json_util.h"
 
 /* Reads members of a validated object; the first one missing is remembered. */
 typedef struct {
   const char *missing;
+  char *unreadable; /* a member present but not readable (a sealed value that does not open) */
 } Reader;
 
 static gint64
@@ -189,7 +191,15 @@ read_storage (Reader *rd, JsonObject *o, CrSpecStorage *s)
   s->region = need_str (rd, cloud, "Region");
   s->bucket = need_str (rd, cloud, "Bucket");
   s->access_key = need_str (rd, cloud, "AccessKey");
-  s->secret_key = need_str (rd, cloud, "SecretKey");
+  /* Sealed at Create (auth/secret_box.h); a plain value is from before sealing. */
+  g_autofree char *stored = need_str (rd, cloud, "SecretKey");
+  g_autoptr (GError) open_error = NULL;
+  if (stored != NULL
+      && (s->secret_key = cr_secret_box_open (cr_secret_box_default (), stored, &open_error))
+             == NULL
+      && rd->unreadable == NULL)
+    rd->unreadable
+        = g_strdup_printf ("StorageParams.CloudStorage.SecretKey: %s", open_error->message);
 }
 
 static CrTaskSpec *
@@ -237,6 +247,12 @@ cr_task_spec_new (JsonObject *request, GError **error)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                  "the task's request is not a normalised CreateCloudRecording: %s is missing",
                  rd.missing);
+    g_free (rd.unreadable);
+    return NULL;
+  }
+  if (rd.unreadable != NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the task's %s", rd.unreadable);
+    g_free (rd.unreadable);
     return NULL;
   }
   return g_steal_pointer (&spec);

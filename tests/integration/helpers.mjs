@@ -119,8 +119,10 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
  * localStorage: both CloudStorage vendors kept in the local store (`--storage-endpoint
  * 0=local,1=local`, as `make run` does), so that tests about recording need no object store; a
  * later --storage-endpoint in args wins for its vendor.
+ * wrap: a command that runs the daemon (its argv follows), which must exec it (e.g. a shell that
+ * mounts a small tmpfs in a mount namespace first).
  */
-export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000', '--workers', 'off'], env, localStorage = true } = {}) {
+export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000', '--workers', 'off'], env, localStorage = true, wrap = [] } = {}) {
   const dir = dataDir ?? makeTmpDir();
   const argv = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir];
   for (const app of apps ?? []) argv.push('--app', appArg(app));
@@ -131,7 +133,9 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
     // A CLOUDREC_* variable from the caller's shell would change the daemon under test.
     if (k.startsWith('CLOUDREC_') && !(env && k in env)) delete childEnv[k];
   }
-  const proc = spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+  const proc = wrap.length > 0
+    ? spawn(wrap[0], [...wrap.slice(1), BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv })
+    : spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8');

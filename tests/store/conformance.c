@@ -615,6 +615,43 @@ case_finish (CrTaskStore *store)
   assert_api_error (error, "ResourceNotFound");
 }
 
+/* Finished tasks by finish time, in a half-open window; live and unfinished ones never. */
+static void
+case_list_finished (CrTaskStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  const char *ids[] = { "T-lf-b", "T-lf-a", "T-lf-live", "T-lf-exited", "T-lf-late" };
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++) {
+    g_autoptr (CrTask) t = make_task (ids[i], i == 1 ? APP_B : APP_A, T0 + i);
+    insert_ok (store, t, 100);
+  }
+  set_status_ok (store, APP_A, "T-lf-b", CR_TASK_EXITED, 0, T0 + 10);
+  set_status_ok (store, APP_B, "T-lf-a", CR_TASK_EXITED, 0, T0 + 11);
+  set_status_ok (store, APP_A, "T-lf-exited", CR_TASK_EXITED, 0, T0 + 12); /* never finished */
+  set_status_ok (store, APP_A, "T-lf-late", CR_TASK_EXITED, 0, T0 + 13);
+  g_assert_true (store->vt->finish (store, APP_A, "T-lf-b", T0 + 20, &error));
+  g_assert_true (store->vt->finish (store, APP_B, "T-lf-a", T0 + 20, &error));
+  g_assert_true (store->vt->finish (store, APP_A, "T-lf-late", T0 + 40, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) all = store->vt->list_finished (store, 0, T0 + 40, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 3);
+  /* same finish time: by task_id */
+  g_assert_cmpstr (((CrTask *)all->pdata[0])->task_id, ==, "T-lf-a");
+  g_assert_cmpuint (((CrTask *)all->pdata[0])->sdk_app_id, ==, APP_B);
+  g_assert_cmpstr (((CrTask *)all->pdata[1])->task_id, ==, "T-lf-b");
+  g_assert_cmpstr (((CrTask *)all->pdata[2])->task_id, ==, "T-lf-late");
+  g_assert_cmpint (((CrTask *)all->pdata[2])->finished_ms, ==, T0 + 40);
+  g_autoptr (GPtrArray) early = store->vt->list_finished (store, 0, T0 + 39, &error);
+  g_assert_cmpuint (early->len, ==, 2);
+  g_autoptr (GPtrArray) later = store->vt->list_finished (store, T0 + 20, T0 + 100, &error);
+  g_assert_cmpuint (later->len, ==, 1);
+  g_assert_cmpstr (((CrTask *)later->pdata[0])->task_id, ==, "T-lf-late");
+  g_autoptr (GPtrArray) none = store->vt->list_finished (store, T0 + 40, T0 + 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (none->len, ==, 0);
+}
+
 /* ---- registration -------------------------------------------------------------------------- */
 
 static void
@@ -649,6 +686,7 @@ static const struct {
   { "files-isolated", case_files_isolated },
   { "failovers", case_failovers },
   { "finish", case_finish },
+  { "list-finished", case_list_finished },
 };
 
 void
