@@ -18,8 +18,10 @@ $(BUILD)/build.ninja:
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+# The demo keeps both CloudStorage vendors' recordings in the local store (it says so when it
+# starts); point a vendor at a real store with --storage-endpoint VENDOR=URL (docs/storage.md).
 run: deps build
-	$(BUILD)/cloudrec serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+	$(BUILD)/cloudrec serve --listen $(LISTEN) --data-dir $(DATA_DIR) --storage-endpoint 0=local,1=local
 
 test: deps build
 	tests/run.sh $(BUILD)

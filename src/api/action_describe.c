@@ -4,6 +4,7 @@
  * keeps answering for a finished task until its ResourceExpiredHour: status, LeaveCode, file
  * list, times and failover count. */
 #include "actions.h"
+#include "upload/uploader.h"
 
 #include "common/api_error.h"
 #include "common/json_util.h"
@@ -76,5 +77,16 @@ cr_action_cloudrec_describe_task (CrApi *api, const CrApp *app, JsonObject *para
   json_object_set_int_member (reply, "FinishTime", task->finished_ms);
   json_object_set_int_member (reply, "ExpireTime", task->expires_ms);
   json_object_set_int_member (reply, "Failovers", task->failovers);
+  /* What still waits in the spool for the task's object store (upload/uploader.h). */
+  CrUploadState up = { 0 };
+  cr_uploader_task_state (api->uploads, task->task_id, &up);
+  JsonObject *uploads = json_object_new ();
+  json_object_set_int_member (uploads, "Pending", up.pending);
+  json_object_set_int_member (uploads, "PendingBytes", up.pending_bytes);
+  json_object_set_boolean_member (uploads, "Failing", up.failing);
+  json_object_set_boolean_member (uploads, "SpoolFull", up.spool_full);
+  json_object_set_string_member (uploads, "LastError", up.last_error != NULL ? up.last_error : "");
+  json_object_set_object_member (reply, "Uploads", uploads);
+  cr_upload_state_clear (&up);
   return TRUE;
 }

@@ -21,6 +21,7 @@
 #include "room/room.h"
 #include "task/codes.h"
 #include "upload/retention.h"
+#include "upload/storage_target.h"
 #include "upload/uploader.h"
 #include "vod/vod_http.h"
 #include "vod/vod_library.h"
@@ -158,6 +159,21 @@ serve_print_apps (const CrConfig *config, const char *listen_url)
     printf ("  SdkAppId %" G_GUINT64_FORMAT "  SecretId %s  SecretKey %s  UserSig key %s\n",
             app->sdk_app_id, s->secret_id, s->secret_key, app->usersig_key);
   }
+  /* Where CloudStorage recordings go (storage-endpoint), so that a demo's files are found. */
+  CrStorageEndpoints endpoints;
+  if (cr_storage_endpoints_parse (config->storage_endpoint, &endpoints, NULL)) {
+    static const char *const vendors[CR_STORAGE_VENDORS] = { "0 (COS)", "1 (AWS S3)" };
+    for (int v = 0; v < CR_STORAGE_VENDORS; v++) {
+      const char *e = endpoints.endpoint[v];
+      if (g_strcmp0 (e, "local") == 0)
+        printf ("  CloudStorage Vendor %s -> the local store %s\n", vendors[v], config->storage_dir);
+      else if (e != NULL)
+        printf ("  CloudStorage Vendor %s -> %s (path-style)\n", vendors[v], e);
+      else
+        printf ("  CloudStorage Vendor %s -> its public endpoint\n", vendors[v]);
+    }
+    cr_storage_endpoints_clear (&endpoints);
+  }
   fflush (stdout);
 }
 
@@ -240,6 +256,7 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: uploads: %s\n", error->message);
     return 1;
   }
+  api->uploads = uploader;
   g_autoptr (CrSupervisor) workers
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;
@@ -274,6 +291,7 @@ cr_cmd_serve (int argc, char **argv)
   /* Workers first (they may still queue callbacks while they close their files), then nothing
    * may reach the supervisor any more. */
   api->workers = NULL;
+  api->uploads = NULL;
   g_clear_pointer (&workers, cr_supervisor_free);
   cr_callback_sender_set_observer (callbacks, NULL, NULL);
   g_source_remove (vod_sweeper);

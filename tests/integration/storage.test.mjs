@@ -155,6 +155,10 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     try {
       await until('308 while the store hangs', () => events(cb, TaskId).some((r) => r.json.EventType === 308), 60000);
       await sleep(12000); // more segments are written into the spool meanwhile
+      const state = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId });
+      assert.equal(state.Uploads.Failing, true, JSON.stringify(state.Uploads));
+      assert.ok(state.Uploads.Pending >= 1 && state.Uploads.PendingBytes > 0, JSON.stringify(state.Uploads));
+      assert.ok(state.Uploads.LastError.length > 0);
       await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
       await until('305 Status 1 (kept back)', () => events(cb, TaskId).some((r) => r.json.EventType === 305), 60000);
     } finally {
