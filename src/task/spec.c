@@ -217,7 +217,7 @@ CrTaskSpec *
 cr_task_spec_new (JsonObject *request, GError **error)
 {
   g_autoptr (CrTaskSpec) spec = spec_alloc ();
-  Reader rd = { NULL };
+  Reader rd = { NULL, NULL };
   spec->sdk_app_id = (guint64)need_int (&rd, request, "SdkAppId");
   spec->room_id = need_str (&rd, request, "RoomId");
   spec->string_room = need_int (&rd, request, "RoomIdType") == 0;

@@ -610,7 +610,8 @@ test_upload_queue (gconstpointer data)
   TestEnv *env = (TestEnv *)data;
   g_autofree char *path = new_db_path (env, "uploads");
   g_autoptr (GError) error = NULL;
-  g_autoptr (CrTaskStore) store = open_ok (path);
+  g_autoptr (CrTaskStore) store = open_ok (path); /* creates and migrates the file */
+  g_assert_nonnull (store);
   CrUploadQueue *q = cr_sqlite_upload_queue_open (path, &error);
   g_assert_no_error (error);
   g_autoptr (GBytes) v1 = g_bytes_new_static ("#EXTM3U v1", 10);
