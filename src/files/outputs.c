@@ -83,16 +83,111 @@ cr_output_plan (const CrPlaylist *primary, const CrPlaylist *other, gint64 max_m
   return parts;
 }
 
-/* Paths of segments [from, to) of @pl, NULL-terminated; NULL when empty. */
-static GStrv
-segment_paths (const char *dir, const CrPlaylist *pl, guint from, guint to)
+/* One run in the making: its segments' paths and wall-clock span. */
+typedef struct {
+  GPtrArray *files; /* char*, NULL-terminated once done */
+  guint media;
+  gint64 start_ms, end_ms;
+} RunBuild;
+
+/* Appends to @runs (RunBuild) the segments [from, to) of @pl holding @medium (taken with the
+ * medium of each segment when @pl is an AvMerge playlist: @medium 0), one run per stretch without
+ * a discontinuity or a change of what the segments hold. */
+static void
+runs_add (GArray *runs, const char *dir, const CrPlaylist *pl, guint from, guint to, guint medium)
 {
-  if (pl == NULL || to <= from)
-    return NULL;
-  GStrv out = g_new0 (char *, to - from + 1);
-  for (guint i = from; i < to; i++)
-    out[i - from] = g_build_filename (dir, segment_at (pl, i)->uri, NULL);
+  RunBuild *cur = NULL;
+  for (guint i = from; pl != NULL && i < to; i++) {
+    const CrSegment *s = segment_at (pl, i);
+    guint media = medium != 0     ? medium
+                  : s->media != 0 ? s->media
+                                  : CR_SEGMENT_AUDIO | CR_SEGMENT_VIDEO;
+    if (cur == NULL || s->discontinuity || media != cur->media) {
+      RunBuild rb = { g_ptr_array_new_with_free_func (g_free), media, s->start_ms, 0 };
+      g_array_append_val (runs, rb);
+      cur = &g_array_index (runs, RunBuild, runs->len - 1);
+    }
+    g_ptr_array_add (cur->files, g_build_filename (dir, s->uri, NULL));
+    cur->end_ms = MAX (cur->end_ms, segment_end_ms (s));
+  }
+}
+
+/* The AvMerge case: the segments of @merged that the part takes for its video ([vfrom, vto) of
+ * @video) or its audio ([afrom, ato) of @audio), both filtered from @merged, as runs taking from
+ * each segment what the part takes (one demuxer reads both tracks of a run). */
+static void
+runs_add_merged (GArray *runs, const char *dir, const CrPlaylist *merged, const CrPlaylist *video,
+                 guint vfrom, guint vto, const CrPlaylist *audio, guint afrom, guint ato)
+{
+  g_autoptr (GHashTable) take = g_hash_table_new (g_str_hash, g_str_equal);
+  for (int m = 0; m < 2; m++) {
+    const CrPlaylist *pl = m ? video : audio;
+    guint from = m ? vfrom : afrom, to = m ? vto : ato;
+    for (guint i = from; pl != NULL && i < to; i++) {
+      const char *uri = segment_at (pl, i)->uri;
+      guint had = GPOINTER_TO_UINT (g_hash_table_lookup (take, uri));
+      g_hash_table_insert (take, (gpointer)uri,
+                           GUINT_TO_POINTER (had | (m ? CR_SEGMENT_VIDEO : CR_SEGMENT_AUDIO)));
+    }
+  }
+  g_autoptr (CrPlaylist) part = cr_playlist_new (merged->user_id, merged->media_id, merged->mixed,
+                                                 merged->stream_type, merged->start_rec_ms);
+  for (guint i = 0; i < merged->segments->len; i++) {
+    const CrSegment *s = segment_at (merged, i);
+    guint media = GPOINTER_TO_UINT (g_hash_table_lookup (take, s->uri));
+    if (media == 0)
+      continue;
+    /* A discontinuity before a segment the part leaves out still separates the runs. */
+    gboolean disc = s->discontinuity;
+    for (guint k = i; !disc && k > 0 && part->segments->len > 0; k--) {
+      const CrSegment *before = segment_at (merged, k - 1);
+      if (g_hash_table_contains (take, before->uri))
+        break;
+      disc = before->discontinuity;
+    }
+    cr_playlist_add (part, s->uri, s->start_ms, s->duration_s, s->bytes, disc);
+    ((CrSegment *)g_ptr_array_index (part->segments, part->segments->len - 1))->media = media;
+  }
+  runs_add (runs, dir, part, 0, part->segments->len, 0);
+}
+
+static int
+compare_runs (gconstpointer a, gconstpointer b)
+{
+  const RunBuild *x = a, *y = b;
+  return x->start_ms < y->start_ms ? -1 : x->start_ms > y->start_ms;
+}
+
+/* @runs (RunBuild) as CrRemuxRun in wall-clock order, placed in the output file: the file starts
+ * with the earliest run, and a time when no track had anything (the user was away) is left out,
+ * so runs after it come at once. The tracks keep their offsets against each other. The runs'
+ * file arrays are NULL-terminated and owned by @runs. */
+static GArray *
+runs_place (GArray *runs)
+{
+  g_array_sort (runs, compare_runs);
+  GArray *out = g_array_new (FALSE, TRUE, sizeof (CrRemuxRun));
+  gint64 covered_ms = G_MININT64; /* the latest end of the runs so far (wall clock) */
+  gint64 cut_ms = 0;              /* wall-clock time left out so far */
+  gint64 origin_ms = runs->len > 0 ? g_array_index (runs, RunBuild, 0).start_ms : 0;
+  for (guint i = 0; i < runs->len; i++) {
+    RunBuild *rb = &g_array_index (runs, RunBuild, i);
+    if (i > 0 && rb->start_ms > covered_ms)
+      cut_ms += rb->start_ms - covered_ms;
+    covered_ms = MAX (covered_ms, rb->end_ms);
+    g_ptr_array_add (rb->files, NULL);
+    CrRemuxRun run
+        = { (const char *const *)rb->files->pdata, rb->media, rb->start_ms - origin_ms - cut_ms };
+    g_array_append_val (out, run);
+  }
   return out;
+}
+
+static void
+run_build_clear (gpointer data)
+{
+  RunBuild *rb = data;
+  g_ptr_array_unref (rb->files);
 }
 
 /* A copy of @pl with only the segments that hold @medium (an AvMerge playlist's video or audio;
@@ -155,20 +250,21 @@ outputs_write_stream (const CrOutputOptions *o, const CrPlaylist *pl, GPtrArray 
     int index = parts->len > 1 ? (int)p + 1 : 0;
     g_autofree char *name = aac_only ? cr_naming_aac (stem, index) : cr_naming_mp4 (stem, index);
     g_autofree char *path = g_build_filename (o->out_dir, name, NULL);
-    g_auto (GStrv) first
-        = segment_paths (o->segment_dir, primary, part->primary_from, part->primary_to);
-    g_auto (GStrv) second = segment_paths (o->segment_dir, other, part->other_from, part->other_to);
+    g_autoptr (GArray) builds = g_array_new (FALSE, TRUE, sizeof (RunBuild));
+    g_array_set_clear_func (builds, run_build_clear);
+    if (has_segments (merged) && !aac_only && video != NULL)
+      runs_add_merged (builds, o->segment_dir, merged, video, part->primary_from, part->primary_to,
+                       audio, part->other_from, part->other_to);
+    else {
+      runs_add (builds, o->segment_dir, primary, part->primary_from, part->primary_to,
+                video != NULL ? CR_SEGMENT_VIDEO : CR_SEGMENT_AUDIO);
+      runs_add (builds, o->segment_dir, other, part->other_from, part->other_to, CR_SEGMENT_AUDIO);
+    }
+    g_autoptr (GArray) runs = runs_place (builds);
     g_autoptr (GError) local = NULL;
-    /* The audio's head start or delay against the video in this part, kept in the MP4. */
-    gint64 audio_delay_ms = second != NULL
-                                ? segment_at (other, part->other_from)->start_ms
-                                      - segment_at (primary, part->primary_from)->start_ms
-                                : 0;
-    gboolean done = aac_only ? cr_aac_extract ((const char *const *)first, path, &local)
-                    : video != NULL
-                        ? cr_mp4_remux ((const char *const *)first, (const char *const *)second,
-                                        audio_delay_ms, path, &local)
-                        : cr_mp4_remux (NULL, (const char *const *)first, 0, path, &local);
+    const CrRemuxRun *r = (const CrRemuxRun *)(gpointer)runs->data;
+    gboolean done = aac_only ? cr_aac_extract (r, runs->len, path, &local)
+                             : cr_mp4_remux (r, runs->len, path, &local);
     if (!done) {
       g_warning ("%s: %s", name, local->message);
       if (ok)

@@ -1,11 +1,22 @@
-/* TS segments -> one MP4 or ADTS file with GStreamer (concat, tsdemux, parsers, mp4mux); see
- * mp4.h. */
+/* TS segments -> one MP4 or ADTS file with GStreamer; see mp4.h.
+ *
+ * Per run: appsrc (the run's files back to back, read in 256 KB chunks on its streaming thread)
+ * ! tsdemux ! h264parse / aacparse ! concat (one per track: the runs in order) ! mp4mux. One
+ * demuxer per run rather than per file: the segments were cut from one mux, so their bytes
+ * concatenate into valid TS with continuous timestamps, the audio keeps its place against the
+ * video across segment boundaries (a branch per file glued each file's audio end to end, ~8 ms
+ * of drift per segment), and a 1-hour recording is a handful of elements and threads instead of
+ * thousands. No queues: the demuxer's thread pushes both tracks straight into mp4mux, whose
+ * inputs may each hold MUX_LATENCY of media so one track can run ahead of the other. */
 #include "mp4.h"
 
 #include <gio/gio.h>
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <fcntl.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
+#include <unistd.h>
 
 #include "media/elements.h"
 
@@ -15,79 +26,307 @@ GST_DEBUG_CATEGORY_STATIC (cr_mp4_debug);
 
 #define REMUX_TIMEOUT_S 600
 
-/* tsdemux's pad of the medium @parser takes is linked to it; the other medium is left alone. */
+#define FEED_CHUNK (256 * 1024) /* bytes per buffer pushed into the demuxer */
+/* How much media each input of mp4mux may hold before its pusher waits: a run's video and audio
+ * come out of one demuxer thread, so one track must be able to get ahead of the other by what
+ * the TS interleaves (well under a second) without a queue and its thread in between. */
+#define MUX_LATENCY (10 * GST_SECOND)
+
+/* The files of a run, fed to an appsrc in order as one byte stream. */
+typedef struct {
+  char **files;
+  guint next; /* index of the file to open after @fd */
+  int fd;     /* the file being read, or -1 */
+} Feed;
+
+static void
+feed_free (gpointer data)
+{
+  Feed *feed = data;
+  if (feed->fd >= 0)
+    close (feed->fd);
+  g_strfreev (feed->files);
+  g_free (feed);
+}
+
+static void
+feed_fail (GstAppSrc *src, const char *path, int err)
+{
+  GError *error = g_error_new (G_IO_ERROR, g_io_error_from_errno (err), "cannot read %s: %s", path,
+                               g_strerror (err));
+  gst_element_post_message (GST_ELEMENT (src),
+                            gst_message_new_error (GST_OBJECT (src), error, NULL));
+  g_error_free (error);
+  gst_app_src_end_of_stream (src);
+}
+
+/* appsrc wants data: the next chunk of the current file, the next file, or the end. Runs on the
+ * appsrc's streaming thread, which then pushes it through the demuxer and parsers. */
+static void
+feed_need_data (GstAppSrc *src, guint length, gpointer data)
+{
+  (void)length;
+  Feed *feed = data;
+  for (;;) {
+    if (feed->fd < 0) {
+      const char *path = feed->files[feed->next];
+      if (path == NULL) {
+        gst_app_src_end_of_stream (src);
+        return;
+      }
+      feed->fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+      if (feed->fd < 0) {
+        feed_fail (src, path, errno);
+        return;
+      }
+      feed->next++;
+    }
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, FEED_CHUNK, NULL);
+    GstMapInfo map;
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    ssize_t got;
+    do
+      got = read (feed->fd, map.data, map.size);
+    while (got < 0 && errno == EINTR);
+    int err = errno;
+    gst_buffer_unmap (buf, &map);
+    if (got > 0) {
+      gst_buffer_set_size (buf, got);
+      gst_app_src_push_buffer (src, buf);
+      return;
+    }
+    gst_buffer_unref (buf);
+    if (got < 0) {
+      feed_fail (src, feed->files[feed->next - 1], err);
+      return;
+    }
+    close (feed->fd); /* end of this file: on to the next */
+    feed->fd = -1;
+  }
+}
+
+/* An appsrc that plays @files back to back as one MPEG-TS byte stream. */
+static GstElement *
+feed_source (const char *const *files, GError **error)
+{
+  GstElement *src = cr_element ("appsrc", NULL, error);
+  if (src == NULL)
+    return NULL;
+  g_autoptr (GstCaps) caps = gst_caps_new_simple ("video/mpegts", "systemstream", G_TYPE_BOOLEAN,
+                                                  TRUE, "packetsize", G_TYPE_INT, 188, NULL);
+  g_object_set (src, "caps", caps, "format", GST_FORMAT_BYTES, "stream-type",
+                GST_APP_STREAM_TYPE_STREAM, NULL);
+  Feed *feed = g_new0 (Feed, 1);
+  feed->files = g_strdupv ((char **)files);
+  feed->fd = -1;
+  GstAppSrcCallbacks callbacks = { .need_data = feed_need_data };
+  gst_app_src_set_callbacks (GST_APP_SRC (src), &callbacks, feed, feed_free);
+  return src;
+}
+
+/* The parsers of one run's demuxer: [0] audio, [1] video (NULL when not taken). */
+typedef struct {
+  GstElement *parser[2];
+} Demuxed;
+
+/* tsdemux's pad of a medium the run takes is linked to its parser; the others are left alone. */
 static void
 remux_on_demux_pad (GstElement *demux, GstPad *pad, gpointer data)
 {
-  GstElement *parser = data;
-  g_autoptr (GstPad) sink = gst_element_get_static_pad (parser, "sink");
+  (void)demux;
+  Demuxed *d = data;
+  g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
+  const char *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  int m = g_str_has_prefix (name, "video/") ? 1 : g_str_has_prefix (name, "audio/") ? 0 : -1;
+  if (m < 0 || d->parser[m] == NULL)
+    return;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (d->parser[m], "sink");
   if (!gst_pad_is_linked (sink))
     gst_pad_link (pad, sink);
 }
 
-/* One branch per file into a concat element named @name that feeds the muxer's @mux_pad:
- * filesrc ! tsdemux ! @parser ! concat ! queue ! mux. */
-static gboolean
-append_branch (GstElement *pipeline, GstElement *mux, const char *const *files, const char *name,
-               const char *parser, const char *mux_pad, GError **error)
+/* A medium the run was to have but its TS does not: that parser ends at once, so that its track
+ * goes on with the next run instead of waiting for it. */
+static void
+remux_on_no_more_pads (GstElement *demux, gpointer data)
 {
-  if (files == NULL || files[0] == NULL)
-    return TRUE;
-  GstBin *bin = GST_BIN (pipeline);
-  GstElement *concat = cr_element ("concat", name, error);
-  GstElement *queue = concat != NULL ? cr_element ("queue", NULL, error) : NULL;
-  if (queue == NULL || !cr_bin_chain (bin, error, concat, queue, NULL))
-    return FALSE;
-  GstPad *to_mux = gst_element_get_static_pad (mux, mux_pad); /* identity's "sink" */
-  if (to_mux == NULL)
-    to_mux = gst_element_request_pad_simple (mux, mux_pad);
-  g_autoptr (GstPad) from_queue = gst_element_get_static_pad (queue, "src");
-  if (to_mux == NULL || gst_pad_link (from_queue, to_mux) != GST_PAD_LINK_OK) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link %s to the muxer", name);
-    g_clear_object (&to_mux);
-    return FALSE;
+  Demuxed *d = data;
+  for (int m = 0; m < 2; m++) {
+    if (d->parser[m] == NULL)
+      continue;
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (d->parser[m], "sink");
+    if (!gst_pad_is_linked (sink)) {
+      GST_WARNING_OBJECT (demux, "no %s in this run", m ? "video" : "audio");
+      gst_pad_send_event (sink, gst_event_new_stream_start ("cloudrec-remux-missing"));
+      gst_pad_send_event (sink, gst_event_new_eos ());
+    }
   }
-  gst_object_unref (to_mux);
-  for (const char *const *f = files; *f != NULL; f++) {
-    GstElement *src = cr_element ("filesrc", NULL, error);
-    GstElement *demux = src != NULL ? cr_element ("tsdemux", NULL, error) : NULL;
-    GstElement *parse = demux != NULL ? cr_element (parser, NULL, error) : NULL;
-    if (parse == NULL)
-      return FALSE;
-    g_object_set (src, "location", *f, NULL);
-    g_signal_connect (demux, "pad-added", G_CALLBACK (remux_on_demux_pad), parse);
-    if (!cr_bin_chain (bin, error, src, demux, NULL)
-        || !cr_bin_chain (bin, error, parse, concat, NULL))
-      return FALSE;
-  }
-  return TRUE;
 }
 
-/* Delays the output of concat @name by @delay_ms (a pad offset on its running time). */
-static void
-remux_delay (GstElement *pipeline, const char *name, gint64 delay_ms)
+/* Every run's media is placed at (its run's start in the file + LEAD): the demuxer's segment
+ * starts at the earliest timestamp it has seen when it starts pushing, which may be a frame after
+ * a track's first one (an AAC priming frame ahead of the first video frame), and the parser would
+ * drop what lies before it. Opening each segment LEAD earlier keeps those frames; mp4mux starts
+ * the file at the earliest timestamp of all tracks, so the lead itself does not show. */
+#define LEAD GST_SECOND
+
+/* A run's track, seen at its parser's input: the segment opened LEAD early and based so that the
+ * run's first timestamp falls at the run's start in the file (+ LEAD). */
+typedef struct {
+  GstClockTime at; /* the run's start in the file */
+} Placement;
+
+static GstPadProbeReturn
+remux_place_segment (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  GstElement *concat = gst_bin_get_by_name (GST_BIN (pipeline), name);
-  if (concat == NULL || delay_ms <= 0) {
-    g_clear_object (&concat);
-    return;
+  (void)pad;
+  const Placement *place = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  GstSegment seg;
+  gst_event_copy_segment (event, &seg);
+  if (seg.format != GST_FORMAT_TIME || seg.rate < 0)
+    return GST_PAD_PROBE_OK;
+  guint64 lead = MIN (seg.start, (guint64)LEAD);
+  seg.start -= lead;
+  seg.time = seg.time >= lead ? seg.time - lead : 0;
+  if (GST_CLOCK_TIME_IS_VALID (seg.position))
+    seg.position = seg.start;
+  seg.base = place->at + (LEAD - lead);
+  GstEvent *out = gst_event_new_segment (&seg);
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = out;
+  return GST_PAD_PROBE_OK;
+}
+
+/* A track after its concat: where its last buffer ended (running time), so that a run placed
+ * a little before the previous one ended (the playlist's durations are rounded) is moved after
+ * it instead of making the muxer's timestamps go back. */
+typedef struct {
+  GstSegment seg;
+  GstClockTime end; /* running time */
+} TrackEnd;
+
+static GstPadProbeReturn
+remux_keep_order (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  (void)pad;
+  TrackEnd *te = data;
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime ts = GST_BUFFER_DTS_OR_PTS (buf);
+    if (te->seg.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (ts)) {
+      GstClockTime rt = gst_segment_to_running_time (&te->seg, GST_FORMAT_TIME, ts);
+      if (GST_CLOCK_TIME_IS_VALID (rt)) {
+        if (GST_BUFFER_DURATION_IS_VALID (buf))
+          rt += GST_BUFFER_DURATION (buf);
+        te->end = GST_CLOCK_TIME_IS_VALID (te->end) ? MAX (te->end, rt) : rt;
+      }
+    }
+    return GST_PAD_PROBE_OK;
   }
-  GstPad *src = gst_element_get_static_pad (concat, "src");
-  gst_pad_set_offset (src, delay_ms * GST_MSECOND);
-  gst_object_unref (src);
-  gst_object_unref (concat);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  gst_event_copy_segment (event, &te->seg);
+  if (te->seg.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (te->end))
+    return GST_PAD_PROBE_OK;
+  GstClockTime first = gst_segment_to_running_time (&te->seg, GST_FORMAT_TIME, te->seg.start);
+  if (GST_CLOCK_TIME_IS_VALID (first) && first + LEAD < te->end) {
+    GST_DEBUG_OBJECT (pad, "run moved %" GST_TIME_FORMAT " later, after the previous one",
+                      GST_TIME_ARGS (te->end - first - LEAD));
+    te->seg.base += te->end - first - LEAD;
+    GstEvent *out = gst_event_new_segment (&te->seg);
+    gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+    gst_event_unref (event);
+    GST_PAD_PROBE_INFO_DATA (info) = out;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* concat for the track @m (0 audio, 1 video) feeding the muxer's pad (a request pad
+ * "audio_%u"/"video_%u" of mp4mux, or identity's "sink"); made on first use. */
+static GstElement *
+track_concat (GstElement *pipeline, GstElement *mux, GstElement **concat, int m, GError **error)
+{
+  if (*concat != NULL)
+    return *concat;
+  GstElement *c = cr_element ("concat", NULL, error);
+  if (c == NULL || !cr_bin_chain (GST_BIN (pipeline), error, c, NULL))
+    return NULL;
+  g_object_set (c, "adjust-base", FALSE, NULL); /* each run is placed by remux_place_segment */
+  GstPad *to_mux = gst_element_get_static_pad (mux, "sink");
+  if (to_mux == NULL)
+    to_mux = gst_element_request_pad_simple (mux, m ? "video_%u" : "audio_%u");
+  g_autoptr (GstPad) from = gst_element_get_static_pad (c, "src");
+  TrackEnd *te = g_new0 (TrackEnd, 1);
+  te->end = GST_CLOCK_TIME_NONE;
+  gst_pad_add_probe (from, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                     remux_keep_order, te, g_free);
+  if (to_mux == NULL || gst_pad_link (from, to_mux) != GST_PAD_LINK_OK) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the muxer",
+                 m ? "video" : "audio");
+    g_clear_object (&to_mux);
+    return NULL;
+  }
+  gst_object_unref (to_mux);
+  return *concat = c;
+}
+
+/* Per run of @runs that has a medium of @want: appsrc ! tsdemux, and per medium taken a parser
+ * into that track's concat, which feeds @mux. A run that starts after its track's previous run
+ * ended (a gap, or the track's first run starting late) gets the gap as a pad offset. */
+static gboolean
+remux_build (GstElement *pipeline, GstElement *mux, const CrRemuxRun *runs, guint n, guint want,
+             GError **error)
+{
+  static const char *const parsers[2] = { "aacparse", "h264parse" };
+  static const guint flags[2] = { CR_REMUX_AUDIO, CR_REMUX_VIDEO };
+  GstBin *bin = GST_BIN (pipeline);
+  GstElement *concat[2] = { NULL, NULL };
+  gboolean any = FALSE;
+  for (guint r = 0; r < n; r++) {
+    const CrRemuxRun *run = &runs[r];
+    if ((run->media & want) == 0 || run->files == NULL || run->files[0] == NULL)
+      continue;
+    GstElement *src = feed_source (run->files, error);
+    GstElement *demux = src != NULL ? cr_element ("tsdemux", NULL, error) : NULL;
+    if (demux == NULL || !cr_bin_chain (bin, error, src, demux, NULL))
+      return FALSE;
+    Demuxed *d = g_new0 (Demuxed, 1);
+    g_object_set_data_full (G_OBJECT (demux), "cloudrec-demuxed", d, g_free);
+    g_signal_connect (demux, "pad-added", G_CALLBACK (remux_on_demux_pad), d);
+    g_signal_connect (demux, "no-more-pads", G_CALLBACK (remux_on_no_more_pads), d);
+    for (int m = 0; m < 2; m++) {
+      if ((run->media & want & flags[m]) == 0)
+        continue;
+      GstElement *c = track_concat (pipeline, mux, &concat[m], m, error);
+      GstElement *parse = c != NULL ? cr_element (parsers[m], NULL, error) : NULL;
+      if (parse == NULL || !cr_bin_chain (bin, error, parse, c, NULL))
+        return FALSE;
+      d->parser[m] = parse;
+      Placement *place = g_new (Placement, 1);
+      place->at = (GstClockTime)MAX (run->start_ms, 0) * GST_MSECOND;
+      g_autoptr (GstPad) in = gst_element_get_static_pad (parse, "sink");
+      gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, remux_place_segment, place,
+                         g_free);
+      GST_DEBUG ("run %u %s: at %" G_GINT64_FORMAT " ms", r, m ? "video" : "audio", run->start_ms);
+      any = TRUE;
+    }
+  }
+  if (!any)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "no segments to remux");
+  return any;
 }
 
 /* Runs @pipeline, which writes @tmp, to the end; renames @tmp to @out_path on success. Takes
  * @pipeline. */
 static gboolean
-remux_run (GstElement *pipeline, gint64 audio_delay_ms, const char *tmp, const char *out_path,
-           GError **error)
+remux_run (GstElement *pipeline, const char *tmp, const char *out_path, GError **error)
 {
-  DEBUG_INIT ();
-  GST_INFO ("remuxing %s (audio delay %" G_GINT64_FORMAT " ms)", out_path, audio_delay_ms);
-  remux_delay (pipeline, "ac", audio_delay_ms);
-  remux_delay (pipeline, "vc", -audio_delay_ms);
+  GST_INFO ("remuxing %s", out_path);
   gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
   GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
   GstMessage *msg = ok ? gst_bus_timed_pop_filtered (bus, REMUX_TIMEOUT_S * GST_SECOND,
@@ -140,27 +379,26 @@ remux_pipeline (const char *mux_factory, GstCaps *caps, const char *path, GstEle
 }
 
 gboolean
-cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts, gint64 audio_delay_ms,
-              const char *out_path, GError **error)
+cr_mp4_remux (const CrRemuxRun *runs, guint n, const char *out_path, GError **error)
 {
+  DEBUG_INIT ();
   g_autofree char *tmp = g_strconcat (out_path, ".tmp", NULL);
   GstElement *mux = NULL;
   GstElement *pipeline = remux_pipeline ("mp4mux", NULL, tmp, &mux, error);
   if (pipeline == NULL)
     return FALSE;
-  g_object_set (mux, "faststart", TRUE, NULL);
-  if (!append_branch (pipeline, mux, video_ts, "vc", "h264parse", "video_%u", error)
-      || !append_branch (pipeline, mux, audio_ts, "ac", "aacparse", "audio_%u", error)) {
+  g_object_set (mux, "faststart", TRUE, "latency", (guint64)MUX_LATENCY, NULL);
+  if (!remux_build (pipeline, mux, runs, n, CR_REMUX_AUDIO | CR_REMUX_VIDEO, error)) {
     gst_object_unref (pipeline);
     return FALSE;
   }
-  return remux_run (pipeline, audio_ts != NULL && video_ts != NULL ? audio_delay_ms : 0, tmp,
-                    out_path, error);
+  return remux_run (pipeline, tmp, out_path, error);
 }
 
 gboolean
-cr_aac_extract (const char *const *audio_ts, const char *out_path, GError **error)
+cr_aac_extract (const CrRemuxRun *runs, guint n, const char *out_path, GError **error)
 {
+  DEBUG_INIT ();
   g_autofree char *tmp = g_strconcat (out_path, ".tmp", NULL);
   GstElement *mux = NULL;
   GstElement *pipeline = remux_pipeline (
@@ -168,9 +406,9 @@ cr_aac_extract (const char *const *audio_ts, const char *out_path, GError **erro
       tmp, &mux, error);
   if (pipeline == NULL)
     return FALSE;
-  if (!append_branch (pipeline, mux, audio_ts, "ac", "aacparse", "sink", error)) {
+  if (!remux_build (pipeline, mux, runs, n, CR_REMUX_AUDIO, error)) {
     gst_object_unref (pipeline);
     return FALSE;
   }
-  return remux_run (pipeline, 0, tmp, out_path, error);
+  return remux_run (pipeline, tmp, out_path, error);
 }

@@ -10,14 +10,27 @@
 
 G_BEGIN_DECLS
 
-/* Writes @out_path (faststart MP4) from the TS segments of one user's video and/or audio, each list
- * in playback order and NULL-terminated (either may be NULL or empty, not both). Runs are glued
- * back to back. The audio starts @audio_delay_ms after the video (negative: before), so that
- * tracks whose first segments began at different times stay in sync. Blocks until done. */
-gboolean cr_mp4_remux (const char *const *video_ts, const char *const *audio_ts,
-                       gint64 audio_delay_ms, const char *out_path, GError **error);
+#define CR_REMUX_AUDIO 1u /* = CR_SEGMENT_AUDIO */
+#define CR_REMUX_VIDEO 2u /* = CR_SEGMENT_VIDEO */
 
-/* Writes @out_path (raw AAC in ADTS frames, what a ".aac" file holds) from audio TS segments. */
-gboolean cr_aac_extract (const char *const *audio_ts, const char *out_path, GError **error);
+/* A run of TS segments cut from one continuous mux (no discontinuity inside): read as one byte
+ * stream by one demuxer, so its timestamps, and its audio against its video, are kept as they
+ * are. */
+typedef struct {
+  const char *const *files; /* in playback order, NULL-terminated, not empty */
+  guint media;              /* CR_REMUX_AUDIO | CR_REMUX_VIDEO: the tracks taken from it */
+  gint64 start_ms;          /* where its first sample goes in the output file */
+} CrRemuxRun;
+
+/* Writes @out_path (faststart MP4) from @n runs in playback order. Each track holds the runs
+ * that have it, one after the other, each from @start_ms into the file (a gap before it in its
+ * track is kept; if the previous run of its track is still playing then, it comes right after
+ * it instead). Within a run the tracks keep the timestamps they were muxed with. Blocks until
+ * done. */
+gboolean cr_mp4_remux (const CrRemuxRun *runs, guint n, const char *out_path, GError **error);
+
+/* Writes @out_path (raw AAC in ADTS frames, what a ".aac" file holds) from the audio of @n runs
+ * (those with CR_REMUX_AUDIO), one after the other. */
+gboolean cr_aac_extract (const CrRemuxRun *runs, guint n, const char *out_path, GError **error);
 
 G_END_DECLS

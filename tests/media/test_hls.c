@@ -44,10 +44,11 @@ static char *
 make_ts (const char *dir)
 {
   char *path = g_build_filename (dir, "plain.ts", NULL);
-  GstElement *p = gst_parse_launch ("videotestsrc num-buffers=30 ! video/x-raw,width=64,height=36,"
-                                    "framerate=10/1 ! x264enc key-int-max=10 bframes=0 ! h264parse ! "
-                                    "mpegtsmux ! filesink name=out",
-                                    NULL);
+  GstElement *p
+      = gst_parse_launch ("videotestsrc num-buffers=30 ! video/x-raw,width=64,height=36,"
+                          "framerate=10/1 ! x264enc key-int-max=10 bframes=0 ! h264parse ! "
+                          "mpegtsmux ! filesink name=out",
+                          NULL);
   GstElement *out = gst_bin_get_by_name (GST_BIN (p), "out");
   g_object_set (out, "location", path, NULL);
   gst_object_unref (out);
@@ -113,7 +114,8 @@ record_hls (const char *dir, Seen *seen)
 {
   GstElement *p = gst_parse_launch (
       "videotestsrc num-buffers=35 ! video/x-raw,width=64,height=36,framerate=10/1 ! "
-      "x264enc key-int-max=10 bframes=0 ! h264parse ! splitmuxsink name=sink muxer-factory=mpegtsmux "
+      "x264enc key-int-max=10 bframes=0 ! h264parse ! splitmuxsink name=sink "
+      "muxer-factory=mpegtsmux "
       "max-size-time=1000000000 async-finalize=false",
       NULL);
   g_assert_nonnull (p);
@@ -182,7 +184,8 @@ test_hls_writer (void)
   g_ptr_array_add (files, NULL);
   g_autofree char *mp4 = g_build_filename (dir, "out 'a\" b.mp4", NULL);
   GError *error = NULL;
-  g_assert_true (cr_mp4_remux ((const char *const *)files->pdata, NULL, 0, mp4, &error));
+  CrRemuxRun run = { (const char *const *)files->pdata, CR_REMUX_VIDEO, 0 };
+  g_assert_true (cr_mp4_remux (&run, 1, mp4, &error));
   g_assert_no_error (error);
   GStatBuf st;
   g_assert_cmpint (g_stat (mp4, &st), ==, 0);
