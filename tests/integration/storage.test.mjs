@@ -229,6 +229,56 @@ describe('recordings in an S3-compatible store', { skip }, () => {
     }
   });
 
+  test('the spool reaches spool-max-mb while the store hangs: SpoolFull in status and a 308, nothing dropped, everything stored later', T, async () => {
+    const room = 8705;
+    const d4 = await startDaemon({
+      apps: [{ ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` }],
+      defaults: ['--api-rate-limit', '100000', '--upload-timeout', '3', '--upload-retry-max', '2', '--spool-max-mb', '1'],
+      args: ['--storage-endpoint', `1=${s3.endpoint}`],
+    });
+    const c4 = makeClient(d4.port, APP1);
+    try {
+      procs.push(publish(d4.port, { room, user: 'erin', args: ['--bitrate', '1000'] }));
+      const { TaskId } = await c4.CreateCloudRecording({
+        SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'robot_full', UserSig: userSig(APP1, 'robot_full'),
+        RecordParams: { RecordMode: 1 }, StorageParams: storage({ FileNamePrefix: ['full'] }),
+      });
+      const prefix = `full/${TaskId}/`;
+      let deleteAt = 0;
+      await until('a first segment stored', async () => (await s3.list(BUCKET, prefix)).some((o) => o.Key.endsWith('.ts')), 60000);
+      s3.pause();
+      try {
+        await until('308 SpoolFull', () => events(cb, TaskId).some((r) => r.json.EventType === 308 && r.json.EventInfo.Payload.Code === 'FailedOperation.SpoolFull'), 90000);
+        const state = await c4.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId });
+        assert.equal(state.Uploads.SpoolFull, true, JSON.stringify(state.Uploads));
+        await sleep(6000); // recording goes on into the spool, kept back
+        deleteAt = Date.now();
+        await c4.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+        await until('305 Status 1', () => events(cb, TaskId).some((r) => r.json.EventType === 305), 60000);
+      } finally {
+        s3.resume();
+      }
+      for (const p of procs.splice(0)) p.kill('SIGKILL');
+      await until('305 Status 2', () => events(cb, TaskId).filter((r) => r.json.EventType === 305).length >= 2, 120000);
+      const keys = new Set((await s3.list(BUCKET, prefix)).map((o) => o.Key.slice(prefix.length)));
+      const stem = `${APP1.sdkAppId}_${room}__UserId_s_${b64name('erin')}__UserId_e_main`;
+      for (const type of ['audio', 'video']) {
+        const text = (await s3.get(BUCKET, `${prefix}${stem}_${type}.m3u8`)).toString('utf8');
+        assert.ok(text.includes('#EXT-X-ENDLIST'), text);
+        const segs = listedSegments(text);
+        // Recorded through the whole outage: the segments kept back were offered again, not
+        // dropped, so the stored playlist reaches the Delete.
+        const last = segs[segs.length - 1];
+        assert.ok(last.start + last.extinf * 1000 >= deleteAt - 3000,
+          `${type}: the stored recording ends ${(deleteAt - last.start - last.extinf * 1000) / 1000} s before the Delete`);
+        for (const sg of segs) assert.ok(keys.has(sg.uri), `${sg.uri} arrived`);
+      }
+      await until('the spool emptied', () => filesUnder(path.join(d4.dataDir, 'spool')).length === 0, 30000);
+    } finally {
+      await d4.stop();
+    }
+  });
+
   test('a string room whose keys hold \'+\': stored under exactly those keys', T, async () => {
     const room = 'st>~1'; // base64 "c3Q+fjE="
     procs.push(publish(d.port, { strRoom: room, user: 'bob' }));
