@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -496,11 +497,19 @@ s3_request (CrS3Client *c, const Req *q, Resp *r, const char *no_body_404, GErro
 
 /* ---- hashing local data ---- */
 
+/* SHA-256 (x-amz-content-sha256) and MD5 (Content-MD5) of every body, both fed from one read,
+ * with OpenSSL's EVP: its SHA-NI/AVX2 code is several times faster than GChecksum's portable C,
+ * which was ~70% of an upload's CPU. */
 typedef struct {
   char sha256[65];
   char md5_hex[33];
   char *md5_b64;
 } Digests;
+
+typedef struct {
+  EVP_MD_CTX *sha;
+  EVP_MD_CTX *md5;
+} Hasher;
 
 static void
 digests_clear (Digests *d)
@@ -509,38 +518,82 @@ digests_clear (Digests *d)
 }
 
 static void
-digests_finish (Digests *d, GChecksum *sha, GChecksum *md5)
+hasher_clear (Hasher *h)
 {
-  g_strlcpy (d->sha256, g_checksum_get_string (sha), sizeof d->sha256);
-  g_strlcpy (d->md5_hex, g_checksum_get_string (md5), sizeof d->md5_hex);
-  guint8 raw[16];
-  gsize raw_len = sizeof raw;
-  g_checksum_get_digest (md5, raw, &raw_len);
-  d->md5_b64 = g_base64_encode (raw, raw_len);
+  g_clear_pointer (&h->sha, EVP_MD_CTX_free);
+  g_clear_pointer (&h->md5, EVP_MD_CTX_free);
 }
+
+static gboolean
+hasher_fail (Hasher *h, const char *what, GError **error)
+{
+  hasher_clear (h);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "hashing the body: %s failed", what);
+  return FALSE;
+}
+
+static gboolean
+hasher_init (Hasher *h, GError **error)
+{
+  h->sha = EVP_MD_CTX_new ();
+  h->md5 = EVP_MD_CTX_new ();
+  if (h->sha == NULL || h->md5 == NULL || EVP_DigestInit_ex (h->sha, EVP_sha256 (), NULL) != 1
+      || EVP_DigestInit_ex (h->md5, EVP_md5 (), NULL) != 1)
+    return hasher_fail (h, "EVP_DigestInit_ex", error);
+  return TRUE;
+}
+
+static gboolean
+hasher_update (Hasher *h, const void *data, gsize len, GError **error)
+{
+  if (EVP_DigestUpdate (h->sha, data, len) != 1 || EVP_DigestUpdate (h->md5, data, len) != 1)
+    return hasher_fail (h, "EVP_DigestUpdate", error);
+  return TRUE;
+}
+
+/* Fills @d from @h and frees @h's contexts, on success and on failure. */
+static gboolean
+hasher_finish (Hasher *h, Digests *d, GError **error)
+{
+  guchar sha[EVP_MAX_MD_SIZE], md5[EVP_MAX_MD_SIZE];
+  unsigned sha_len = 0, md5_len = 0;
+  if (EVP_DigestFinal_ex (h->sha, sha, &sha_len) != 1
+      || EVP_DigestFinal_ex (h->md5, md5, &md5_len) != 1 || sha_len != 32 || md5_len != 16)
+    return hasher_fail (h, "EVP_DigestFinal_ex", error);
+  hasher_clear (h);
+  g_autofree char *sha_hex = cr_hex_encode (sha, sha_len);
+  g_autofree char *md5_hex = cr_hex_encode (md5, md5_len);
+  g_strlcpy (d->sha256, sha_hex, sizeof d->sha256);
+  g_strlcpy (d->md5_hex, md5_hex, sizeof d->md5_hex);
+  d->md5_b64 = g_base64_encode (md5, md5_len);
+  return TRUE;
+}
+
+#define HASH_BUF_SIZE (256 * 1024)
 
 static gboolean
 hash_fd_range (int fd, goffset offset, gsize len, Digests *d, GError **error)
 {
-  g_autoptr (GChecksum) sha = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autoptr (GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
-  g_autofree guchar *buf = g_malloc (256 * 1024);
+  Hasher h = { 0 };
+  if (!hasher_init (&h, error))
+    return FALSE;
+  g_autofree guchar *buf = g_malloc (HASH_BUF_SIZE);
   for (gsize done = 0; done < len;) {
-    ssize_t n = pread (fd, buf, MIN (256 * 1024, len - done), offset + (goffset)done);
+    ssize_t n = pread (fd, buf, MIN (HASH_BUF_SIZE, len - done), offset + (goffset)done);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
       int err = n < 0 ? errno : EIO;
+      hasher_clear (&h);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "reading the file: %s",
                    n < 0 ? g_strerror (err) : "shorter than expected");
       return FALSE;
     }
-    g_checksum_update (sha, buf, n);
-    g_checksum_update (md5, buf, n);
+    if (!hasher_update (&h, buf, (gsize)n, error))
+      return FALSE;
     done += (gsize)n;
   }
-  digests_finish (d, sha, md5);
-  return TRUE;
+  return hasher_finish (&h, d, error);
 }
 
 static int
@@ -598,12 +651,11 @@ gboolean
 cr_s3_put_bytes (CrS3Client *c, const char *key, const void *data, gsize len,
                  const char *content_type, char **etag, GError **error)
 {
-  g_autoptr (GChecksum) sha = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autoptr (GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
-  g_checksum_update (sha, data, (gssize)len);
-  g_checksum_update (md5, data, (gssize)len);
+  Hasher h = { 0 };
   Digests d = { 0 };
-  digests_finish (&d, sha, md5);
+  if (!hasher_init (&h, error) || !hasher_update (&h, data, len, error)
+      || !hasher_finish (&h, &d, error))
+    return FALSE;
   Body b = { .mem = len ? data : (const guchar *)"", .fd = -1, .len = len };
   gboolean ok = put_body (c, key, NULL, 0, &b, &d, content_type, etag, error);
   digests_clear (&d);
