@@ -135,7 +135,6 @@ G_BEGIN_DECLS
 /* VOD commits (POST /internal/vod/{app}/{task}): {Path, Kind "mp4"|"hls"|"aac", Name, UserId,
  * TrackType, MediaId, TencentVod: the request's TencentVod object} -> {FileId, VideoUrl,
  * CacheFile, Size, ExpireAt}; see link_vod.h. */
-#define CR_LINK_LOCAL_PATH "Path"
 #define CR_LINK_KIND "Kind"
 #define CR_LINK_NAME "Name"
 #define CR_LINK_MEDIA_ID "MediaId"

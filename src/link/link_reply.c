@@ -6,6 +6,7 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "link/link.h"
+#include "store/task_store.h"
 
 void
 cr_link_reply (SoupServerMessage *msg, guint status, JsonObject *obj)
@@ -56,4 +57,19 @@ cr_link_request_object (SoupServerMessage *msg)
     cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                        error != NULL ? error->message : "the body must be a JSON object");
   return obj;
+}
+
+CrTask *
+cr_link_lookup_task (SoupServerMessage *msg, CrTaskStore *store, guint64 app,
+                     const char *task_id)
+{
+  g_autoptr (GError) error = NULL;
+  CrTask *task = store->vt->lookup (store, app, task_id, &error);
+  if (task == NULL) {
+    if (error != NULL)
+      cr_link_reply_store_error (msg, error);
+    else
+      cr_link_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
+  }
+  return task;
 }

@@ -34,16 +34,9 @@ task_to_json (const CrTask *t)
 static void
 tasks_get (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const char *task_id)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (CrTask) task = store->vt->lookup (store, app, task_id, &error);
-  if (task == NULL && error != NULL) {
-    cr_link_reply_store_error (msg, error);
+  g_autoptr (CrTask) task = cr_link_lookup_task (msg, store, app, task_id);
+  if (task == NULL)
     return;
-  }
-  if (task == NULL) {
-    cr_link_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
-    return;
-  }
   g_autoptr (JsonObject) o = task_to_json (task);
   cr_link_reply (msg, SOUP_STATUS_OK, o);
 }
@@ -121,15 +114,10 @@ tasks_put_file (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const c
                        "\",\"" CR_LINK_TRACK_TYPE "\",\"" CR_LINK_BEGIN_TIME_STAMP "\"}");
     return;
   }
-  g_autoptr (GError) error = NULL;
-  g_autoptr (CrTask) task = store->vt->lookup (store, app, task_id, &error);
-  if (task == NULL) {
-    if (error != NULL)
-      cr_link_reply_store_error (msg, error);
-    else
-      cr_link_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
+  g_autoptr (CrTask) task = cr_link_lookup_task (msg, store, app, task_id);
+  if (task == NULL)
     return;
-  }
+  g_autoptr (GError) error = NULL;
   CrTaskFile file = { (char *)task_id, (char *)name, (char *)user, (char *)track, begin };
   if (!store->vt->put_file (store, &file, &error))
     cr_link_reply_store_error (msg, error);

@@ -7,30 +7,13 @@
 
 #include "common/json_util.h"
 #include "link/link.h"
+#include "link/link_reply.h"
 
 struct CrLinkVod {
   CrTaskStore *store;
   CrVodLibrary *lib;
   char *data_dir; /* canonical */
 };
-
-static void
-vod_reply (SoupServerMessage *msg, guint status, JsonObject *obj)
-{
-  char *text = cr_json_object_to_string (obj);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
-}
-
-static void
-vod_reply_error (SoupServerMessage *msg, guint status, const char *code, const char *message)
-{
-  g_autoptr (JsonObject) o = json_object_new ();
-  json_object_set_string_member (o, CR_LINK_CODE, code);
-  json_object_set_string_member (o, CR_LINK_MESSAGE, message);
-  g_info ("link: %u %s %s", status, code, message);
-  vod_reply (msg, status, o);
-}
 
 /* @p canonical and strictly below @dir (canonical). */
 static gboolean
@@ -46,23 +29,23 @@ static char *
 vod_source_path (CrLinkVod *vod, SoupServerMessage *msg, const char *path)
 {
   if (path == NULL || !g_path_is_absolute (path)) {
-    vod_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
-                     CR_LINK_LOCAL_PATH " must be an absolute path");
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+                     CR_LINK_PATH " must be an absolute path");
     return NULL;
   }
   g_autofree char *real = realpath (path, NULL);
   if (real == NULL) {
     g_autofree char *text
-        = g_strdup_printf (CR_LINK_LOCAL_PATH " %s: %s", path, g_strerror (errno));
-    vod_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter", text);
+        = g_strdup_printf (CR_LINK_PATH " %s: %s", path, g_strerror (errno));
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter", text);
     return NULL;
   }
   g_autofree char *lib_root = realpath (cr_vod_library_root (vod->lib), NULL);
   g_autofree char *key_file = g_build_filename (vod->data_dir, "vod-url.key", NULL);
   if (!path_below (real, vod->data_dir) || (lib_root != NULL && path_below (real, lib_root))
       || strcmp (real, key_file) == 0) {
-    vod_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
-                     CR_LINK_LOCAL_PATH " must name a recording inside the data directory");
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+                     CR_LINK_PATH " must name a recording inside the data directory");
     return NULL;
   }
   return g_steal_pointer (&real);
@@ -77,7 +60,7 @@ vod_commit (CrLinkVod *vod, SoupServerMessage *msg, guint64 app, const char *tas
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) req = cr_json_parse_object (data, len, &error);
   if (req == NULL) {
-    vod_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                      error != NULL ? error->message : "the body must be a JSON object");
     return;
   }
@@ -86,23 +69,18 @@ vod_commit (CrLinkVod *vod, SoupServerMessage *msg, guint64 app, const char *tas
   if (!cr_vod_kind_from_string (cr_json_get_string (req, CR_LINK_KIND), &in.kind)
       || cr_json_get_string (req, CR_LINK_NAME) == NULL
       || (json_object_has_member (req, CR_LINK_TENCENT_VOD) && tv == NULL)) {
-    vod_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
-                     "expected {\"" CR_LINK_LOCAL_PATH "\",\"" CR_LINK_KIND
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+                     "expected {\"" CR_LINK_PATH "\",\"" CR_LINK_KIND
                      "\":\"mp4|hls|aac\",\"" CR_LINK_NAME "\",\"" CR_LINK_TENCENT_VOD "\":{...}}");
     return;
   }
   g_autofree char *source
-      = vod_source_path (vod, msg, cr_json_get_string (req, CR_LINK_LOCAL_PATH));
+      = vod_source_path (vod, msg, cr_json_get_string (req, CR_LINK_PATH));
   if (source == NULL)
     return;
-  g_autoptr (CrTask) task = vod->store->vt->lookup (vod->store, app, task_id, &error);
-  if (task == NULL) {
-    if (error != NULL)
-      vod_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "InternalError", error->message);
-    else
-      vod_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
+  g_autoptr (CrTask) task = cr_link_lookup_task (msg, vod->store, app, task_id);
+  if (task == NULL)
     return;
-  }
   in.sdk_app_id = app;
   in.task_id = task_id;
   in.source_path = source;
@@ -123,7 +101,7 @@ vod_commit (CrLinkVod *vod, SoupServerMessage *msg, guint64 app, const char *tas
   g_auto (CrVodEntry) entry = { 0 };
   if (!cr_vod_library_commit (vod->lib, &in, &entry, &error)) {
     gboolean bad = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-    vod_reply_error (msg, bad ? SOUP_STATUS_BAD_REQUEST : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+    cr_link_reply_error (msg, bad ? SOUP_STATUS_BAD_REQUEST : SOUP_STATUS_INTERNAL_SERVER_ERROR,
                      bad ? "InvalidParameter" : "InternalError", error->message);
     return;
   }
@@ -133,7 +111,7 @@ vod_commit (CrLinkVod *vod, SoupServerMessage *msg, guint64 app, const char *tas
   json_object_set_string_member (o, CR_LINK_CACHE_FILE, entry.name);
   json_object_set_int_member (o, CR_LINK_SIZE, entry.size);
   json_object_set_int_member (o, CR_LINK_EXPIRE_AT, entry.expire_at_s);
-  vod_reply (msg, SOUP_STATUS_OK, o);
+  cr_link_reply (msg, SOUP_STATUS_OK, o);
 }
 
 /* /internal/vod/{SdkAppId}/{TaskId} */
@@ -153,12 +131,12 @@ vod_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTab
   if (g_strv_length (seg) != 2
       || !g_ascii_string_to_unsigned (seg[0], 10, 1, G_MAXUINT32, &app, NULL)
       || seg[1][0] == '\0') {
-    vod_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                      "expected " CR_LINK_PATH_VOD "/{SdkAppId}/{TaskId}");
     return;
   }
   if (strcmp (soup_server_message_get_method (msg), "POST") != 0) {
-    vod_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "UnsupportedOperation",
+    cr_link_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "UnsupportedOperation",
                      "only POST " CR_LINK_PATH_VOD "/{SdkAppId}/{TaskId}");
     return;
   }

@@ -198,7 +198,7 @@ worker_commit_vod_file (Worker *w, const CrWorkerFile *f)
 {
   g_autoptr (JsonObject) req = json_object_new ();
   g_autofree char *path = g_build_filename (w->dir, f->name, NULL);
-  json_object_set_string_member (req, CR_LINK_LOCAL_PATH, path);
+  json_object_set_string_member (req, CR_LINK_PATH, path);
   json_object_set_string_member (req, CR_LINK_KIND, f->kind);
   json_object_set_string_member (req, CR_LINK_NAME, f->name);
   json_object_set_string_member (req, CR_LINK_USER_ID, f->user_id);

@@ -56,15 +56,10 @@ upload_link_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, 
                          "(with Content) | end}");
     return;
   }
-  g_autoptr (GError) error = NULL;
-  g_autoptr (CrTask) task = up->store->vt->lookup (up->store, (guint64)app, task_id, &error);
-  if (task == NULL) {
-    if (error != NULL)
-      cr_link_reply_store_error (msg, error);
-    else
-      cr_link_reply_error (msg, SOUP_STATUS_NOT_FOUND, "ResourceNotFound", "no such task");
+  g_autoptr (CrTask) task = cr_link_lookup_task (msg, up->store, (guint64)app, task_id);
+  if (task == NULL)
     return;
-  }
+  g_autoptr (GError) error = NULL;
   row.sdk_app_id = (guint64)app;
   row.task_id = (char *)task_id;
   row.object_key = (char *)key;
