@@ -20,7 +20,7 @@ cr_cmd_record (int argc, char **argv)
   g_autofree char *task = NULL, *log_level = NULL, *storage_endpoint = NULL;
   gint64 sdk_app_id = 0;
   int failover = 0;
-  gint64 max_file_mb = 0;
+  gint64 max_file_mb = 0, disk_min_free_mb = 0;
   int max_streams = 0;
   GOptionEntry entries[] = {
     { "link", 0, 0, G_OPTION_ARG_STRING, &link,
@@ -28,6 +28,8 @@ cr_cmd_record (int argc, char **argv)
     { "data-dir", 0, 0, G_OPTION_ARG_STRING, &data_dir, "the daemon's data directory", "DIR" },
     { "storage-dir", 0, 0, G_OPTION_ARG_STRING, &storage_dir, "local storage (default DIR/storage)",
       "D" },
+    { "disk-min-free-mb", 0, 0, G_OPTION_ARG_INT64, &disk_min_free_mb,
+      "report (308 DiskFull) when the disk under the files has less free (0: not watched)", "N" },
     { "storage-endpoint", 0, 0, G_OPTION_ARG_STRING, &storage_endpoint,
       "the daemon's storage-endpoint setting (VENDOR=URL|local,...)", "E" },
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId of the task", "N" },
@@ -82,7 +84,8 @@ cr_cmd_record (int argc, char **argv)
                         failover,
                         (guint64)max_file_mb << 20,
                         (guint)max_streams,
-                        storage_endpoint != NULL ? storage_endpoint : "" };
+                        storage_endpoint != NULL ? storage_endpoint : "",
+                        disk_min_free_mb };
   int rc = cr_worker_run (&o, &error);
   if (rc != 0)
     fprintf (stderr, "cloudrec record: task %s: %s\n", task,

@@ -35,6 +35,8 @@ serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *s
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *max_file_mb = g_strdup_printf ("%" G_GINT64_FORMAT, config->record_max_file_mb);
   g_autofree char *max_streams = g_strdup_printf ("%" G_GINT64_FORMAT, config->api_max_streams);
+  g_autofree char *disk_min_free_mb
+      = g_strdup_printf ("%" G_GINT64_FORMAT, config->disk_min_free_mb);
   const char *argv[] = { self != NULL ? self : "cloudrec",
                          "record",
                          "--link",
@@ -51,6 +53,8 @@ serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *s
                          max_streams,
                          "--storage-endpoint",
                          config->storage_endpoint,
+                         "--disk-min-free-mb",
+                         disk_min_free_mb,
                          NULL };
   return cr_supervisor_new (argv, store);
 }

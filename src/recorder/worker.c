@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "link/link_blobs.h"
+#include "upload/disk_guard.h"
 #include "link/link_client.h"
 #include "link/link_store.h"
 #include "recorder/recorder.h"
@@ -22,6 +23,7 @@ GST_DEBUG_CATEGORY (cr_recorder_debug);
 #define GST_CAT_DEFAULT cr_recorder_debug
 
 #define TICK_MS 250
+#define DISK_CHECK_US (5 * G_USEC_PER_SEC) /* how often the free disk space is looked at */
 #define ROOM_WAIT_MS 25000            /* the room watch: the daemon answers at once on a change */
 #define WATCH_MIN_GAP_US (100 * 1000) /* a daemon that answers at once is asked at most 10/s */
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
@@ -181,6 +183,36 @@ worker_on_room (Worker *w, JsonObject *state)
   g_timeout_add ((guint)(MAX (gap, 0) / 1000), worker_watch_again, w);
 }
 
+/* The disk the files go to: when it falls below disk-min-free-mb the task says so (308, once
+ * per episode) and goes on recording as long as it can: nothing written is given up. */
+static void
+worker_watch_disk (Worker *w)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (w->o->disk_min_free_mb <= 0 || now - w->disk_checked_us < DISK_CHECK_US)
+    return;
+  w->disk_checked_us = now;
+  gint64 free_mb = cr_disk_free_mb (w->dir, NULL);
+  if (free_mb < 0)
+    return;
+  gboolean low = free_mb < w->o->disk_min_free_mb;
+  if (low == w->disk_low)
+    return;
+  w->disk_low = low;
+  g_autofree char *text = g_strdup_printf (
+      "the disk of %s has %" G_GINT64_FORMAT " MiB free, disk-min-free-mb is %" G_GINT64_FORMAT,
+      w->dir, free_mb, w->o->disk_min_free_mb);
+  if (!low) {
+    g_info ("task %s: %s again", w->task->task_id, text);
+    return;
+  }
+  g_warning ("task %s: %s", w->task->task_id, text);
+  JsonObject *payload = json_object_new ();
+  json_object_set_string_member (payload, "Code", "FailedOperation.DiskFull");
+  json_object_set_string_member (payload, "Message", text);
+  worker_emit (w, CR_EVENT_UPLOAD_ERROR, payload);
+}
+
 static gboolean
 worker_tick (gpointer data)
 {
@@ -204,6 +236,7 @@ worker_tick (gpointer data)
     return G_SOURCE_REMOVE;
   }
   worker_follow (w);
+  worker_watch_disk (w);
   now = g_get_monotonic_time ();
   gint64 last = w->recorder->klass->last_media_us (w->recorder);
   gboolean flowing = last != 0 && now - last < INPROGRESS_WINDOW_US;

@@ -23,6 +23,7 @@ typedef struct {
   guint64 max_file_bytes; /* MP4/AAC files are split beyond this (0: 2 GB) */
   guint max_streams;      /* single-stream: streams recorded at once (0: no limit) */
   const char *storage_endpoint; /* the daemon's storage-endpoint setting (storage_target.h) */
+  gint64 disk_min_free_mb;      /* below, the task says so (308 DiskFull); 0: not watched */
 } CrWorkerOptions;
 
 /* Records until the task ends. A CrWorkerExit: 0 when done; CR_WORKER_EXIT_CANNOT_START or

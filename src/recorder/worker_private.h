@@ -48,6 +48,8 @@ typedef struct _Worker {
   CrBlobStore *blobs; /* where the files go */
   CrStorageEndpoints endpoints; /* the daemon's storage-endpoint setting */
   CrTargetKind target;          /* local store, object store (spool + uploader) or VOD */
+  gint64 disk_checked_us;       /* monotonic µs of the last free-space check */
+  gboolean disk_low;            /* the disk under the files is below disk-min-free-mb */
   char *key_prefix;   /* "<Prefix>/<TaskId>": the objects' key prefix */
   char *dir;          /* local working directory of the task's files (blobs->work_dir) */
   char *hls_dir;      /* where the HLS goes: dir, or a spool under it when no HLS is wanted */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, startDaemon, makeClient, makeTmpDir, createBodyCos, userSig, until, expectCode } from './helpers.mjs';
+import { APP1, BIN, startDaemon, makeClient, makeTmpDir, createBodyCos, userSig, until, expectCode, callbackServer } from './helpers.mjs';
 
 const T = { timeout: 150000 };
 
@@ -92,6 +92,41 @@ describe('disks', () => {
     } finally {
       for (const p of procs.splice(0)) p.kill('SIGKILL');
       await d.stop();
+    }
+  });
+
+  test('a running task whose disk falls below disk-min-free-mb says so (308 DiskFull) and keeps what it wrote', { ...T, skip: !canMount && 'no tmpfs mount (needs root and unshare -m)' }, async () => {
+    const storage = makeTmpDir('cloudrec-tmpfs-');
+    const wrap = ['unshare', '-m', 'sh', '-c', `mount -t tmpfs -o size=32m tmpfs '${storage}' && exec "$@"`, 'x'];
+    const cb = await callbackServer();
+    const app = { ...APP1, callbackKey: 'diskKey1', callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
+    const d = await startDaemon({ wrap, apps: [app], defaults: ['--api-rate-limit', '100000'], args: ['--storage-dir', storage, '--disk-min-free-mb', '8'] });
+    try {
+      const c = makeClient(d.port);
+      const room = 9882;
+      procs.push(spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
+        '--user', 'alice', '--usersig', userSig(APP1, 'alice'), '--size', '320x180', '--fps', '10', '--duration', '120'], { stdio: 'ignore' }));
+      const { TaskId } = await c.CreateCloudRecording({
+        SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'recorder_9882', UserSig: userSig(APP1, 'recorder_9882'),
+        RecordParams: { RecordMode: 1, StreamType: 1 },
+        StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk' } },
+      });
+      const events = () => cb.received.filter((r) => r.json?.EventInfo?.TaskId === TaskId);
+      await until('the first segment (307)', () => events().some((r) => r.json.EventType === 307), 60000);
+      // The daemon's own mount namespace holds the tmpfs: fill it from there, down to ~4 MiB free.
+      const fill = spawnSync('nsenter', ['-t', String(d.proc.pid), '-m', 'dd', 'if=/dev/zero', `of=${storage}/fill`, 'bs=1M', 'count=27', 'status=none']);
+      assert.equal(fill.status, 0, String(fill.stderr));
+      const low = await until('308 DiskFull', () => events().find((r) => r.json.EventType === 308), 30000);
+      assert.equal(low.json.EventInfo.Payload.Code, 'FailedOperation.DiskFull');
+      assert.match(low.json.EventInfo.Payload.Message, /has \d MiB free, disk-min-free-mb is 8/);
+      await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      await until('302', () => events().some((r) => r.json.EventType === 302), 30000);
+      const playlist = spawnSync('nsenter', ['-t', String(d.proc.pid), '-m', 'sh', '-c', `cat '${storage}'/${TaskId}/*_audio.m3u8`], { encoding: 'utf8' });
+      assert.ok(playlist.stdout.includes('#EXT-X-ENDLIST'), `the recording was kept and ended:\n${playlist.stdout}${playlist.stderr}`);
+    } finally {
+      for (const p of procs.splice(0)) p.kill('SIGKILL');
+      await d.stop();
+      cb.server.close();
     }
   });
 });
