@@ -127,7 +127,15 @@ feed_source (const char *const *files, GError **error)
 /* The parsers of one run's demuxer: [0] audio, [1] video (NULL when not taken). */
 typedef struct {
   GstElement *parser[2];
+  gboolean ended[2];     /* given up as missing: ended with EOS, never linked */
+  GstClockTime first_ts; /* of the run's first buffer on a linked pad, while one is missing */
 } Demuxed;
+
+/* How much of a run's media is waited for before a medium its playlist promised but its TS
+ * does not carry is given up. tsdemux may announce a stream late (a first PMT written before
+ * the audio joined the mux), so "no more pads" is not the end of the question; mp4mux holds
+ * about 10 s per input without queues, so the wait must stay well below that. */
+#define MISSING_GRACE (2 * GST_SECOND)
 
 /* tsdemux's pad of a medium the run takes is linked to its parser; the others are left alone. */
 static void
@@ -138,29 +146,87 @@ remux_on_demux_pad (GstElement *demux, GstPad *pad, gpointer data)
   g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
   const char *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
   int m = g_str_has_prefix (name, "video/") ? 1 : g_str_has_prefix (name, "audio/") ? 0 : -1;
-  if (m < 0 || d->parser[m] == NULL)
+  if (m < 0 || d->parser[m] == NULL || d->ended[m])
     return;
   g_autoptr (GstPad) sink = gst_element_get_static_pad (d->parser[m], "sink");
   if (!gst_pad_is_linked (sink))
     gst_pad_link (pad, sink);
 }
 
-/* A medium the run was to have but its TS does not: that parser ends at once, so that its track
- * goes on with the next run instead of waiting for it. */
+/* Ends the parsers of the media the run was to have but its TS has not shown: their tracks go on
+ * with the next run instead of waiting for them. */
 static void
-remux_on_no_more_pads (GstElement *demux, gpointer data)
+remux_end_missing (GstElement *demux, Demuxed *d)
 {
-  Demuxed *d = data;
   for (int m = 0; m < 2; m++) {
-    if (d->parser[m] == NULL)
+    if (d->parser[m] == NULL || d->ended[m])
       continue;
     g_autoptr (GstPad) sink = gst_element_get_static_pad (d->parser[m], "sink");
     if (!gst_pad_is_linked (sink)) {
       GST_WARNING_OBJECT (demux, "no %s in this run", m ? "video" : "audio");
+      d->ended[m] = TRUE;
       gst_pad_send_event (sink, gst_event_new_stream_start ("cloudrec-remux-missing"));
       gst_pad_send_event (sink, gst_event_new_eos ());
     }
   }
+}
+
+/* On a linked demuxer pad while a medium is missing: after MISSING_GRACE of media, or at the
+ * run's end, the missing one is given up. */
+static GstPadProbeReturn
+remux_watch_missing (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  Demuxed *d = data;
+  GstElement *demux = GST_ELEMENT (gst_pad_get_parent (pad));
+  GstPadProbeReturn ret = GST_PAD_PROBE_OK;
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstClockTime ts = GST_BUFFER_DTS_OR_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+    if (GST_CLOCK_TIME_IS_VALID (ts)) {
+      if (!GST_CLOCK_TIME_IS_VALID (d->first_ts))
+        d->first_ts = ts;
+      else if (ts >= d->first_ts + MISSING_GRACE) {
+        remux_end_missing (demux, d);
+        ret = GST_PAD_PROBE_REMOVE;
+      }
+    }
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS) {
+    remux_end_missing (demux, d);
+    ret = GST_PAD_PROBE_REMOVE;
+  }
+  if (demux != NULL)
+    gst_object_unref (demux);
+  return ret;
+}
+
+/* The demuxer has announced the streams of its first program: a medium the run was to have and
+ * that is not among them is watched for a little longer (remux_watch_missing). */
+static void
+remux_on_no_more_pads (GstElement *demux, gpointer data)
+{
+  Demuxed *d = data;
+  gboolean missing = FALSE;
+  GstPad *linked = NULL;
+  for (int m = 0; m < 2; m++) {
+    if (d->parser[m] == NULL || d->ended[m])
+      continue;
+    g_autoptr (GstPad) sink = gst_element_get_static_pad (d->parser[m], "sink");
+    GstPad *peer = gst_pad_get_peer (sink);
+    if (peer == NULL)
+      missing = TRUE;
+    else if (linked == NULL)
+      linked = peer;
+    else
+      gst_object_unref (peer);
+  }
+  if (missing && linked == NULL)
+    remux_end_missing (demux, d); /* nothing of it flows: nothing to wait with */
+  else if (missing) {
+    d->first_ts = GST_CLOCK_TIME_NONE;
+    gst_pad_add_probe (linked, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                       remux_watch_missing, d, NULL);
+  }
+  if (linked != NULL)
+    gst_object_unref (linked);
 }
 
 /* Every run's media is placed at (its run's start in the file + LEAD): the demuxer's segment
