@@ -86,11 +86,14 @@ http_got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 }
 
 /* Idle keep-alive connections. libsoup 3 has no idle timeout of its own, and the GSocket
- * timeout below only bounds a read in progress: a connection idle past it stayed open without
- * being served, so a client's next request on it hung until the kernel gave up. Each connection
- * therefore gets a timer, armed when a request is done and disarmed when the next one starts;
- * when it fires the socket is shut down, and the client sees the close at once and reconnects. */
+ * timeout below (a slow sender's bound) left an idle connection open but no longer served once
+ * it passed: a client's next request on it hung until the kernel gave up. So between requests a
+ * connection has no socket timeout and a timer of its own instead (IDLE_S, longer than clients
+ * keep idle sockets: Node's agent drops them after 5 s), armed when a request is done and
+ * disarmed when the next one starts; when it fires the socket is shut down, and a client that
+ * still held it sees the close at once and reconnects. */
 #define IDLE_TIMER_KEY "cloudrec-idle-timer"
+#define IDLE_S 60
 
 static gboolean
 http_idle_close (gpointer data)
@@ -114,13 +117,13 @@ http_idle_disarm (GSocket *sock)
 static void
 http_request_done (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
-  CrHttpServer *server = user_data;
   GSocket *sock = soup_server_message_get_socket (msg);
   if (sock == NULL || g_socket_get_family (sock) == G_SOCKET_FAMILY_UNIX)
     return; /* the link's workers keep their connections */
   http_idle_disarm (sock);
-  guint id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, (guint)server->config->api_timeout,
-                                         http_idle_close, g_object_ref (sock), g_object_unref);
+  g_socket_set_timeout (sock, 0);
+  guint id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, IDLE_S, http_idle_close,
+                                         g_object_ref (sock), g_object_unref);
   g_object_set_data (G_OBJECT (sock), IDLE_TIMER_KEY, GUINT_TO_POINTER (id));
 }
 
