@@ -15,25 +15,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "files/outputs.h"
 #include "task/codes.h"
 
-static double
-now_s (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_s (void)
-{
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
-         + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 /* The segments of @dir/index.m3u8 as one AvMerge playlist starting at @t0. */
 static CrPlaylist *
@@ -100,9 +86,9 @@ main (int argc, char **argv)
                         .playlists = playlists };
   g_autoptr (GPtrArray) written
       = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_output_file_free);
-  double w0 = now_s (), c0 = cpu_s ();
+  double w0 = bench_now_s (), c0 = bench_cpu_s ();
   gboolean ok = cr_outputs_write (&o, written, &error);
-  double wall = now_s () - w0, cpu = cpu_s () - c0;
+  double wall = bench_now_s () - w0, cpu = bench_cpu_s () - c0;
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
   printf (

@@ -14,24 +14,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #include "blob/s3_client.h"
 
-static double
-now_s (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_s (void)
-{
-  struct rusage ru;
-  getrusage (RUSAGE_SELF, &ru);
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
-         + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 static guint64
 file_size (const char *path)
@@ -61,7 +47,7 @@ main (int argc, char **argv)
   guint64 bytes = 0;
   guint files = 0;
   gboolean ok = TRUE;
-  double w0 = now_s (), c0 = cpu_s ();
+  double w0 = bench_now_s (), c0 = bench_cpu_s ();
   if (multipart) {
     g_autofree char *upload_id = NULL;
     gsize part = (gsize)strtoul (argv[7], NULL, 10) << 20;
@@ -79,7 +65,7 @@ main (int argc, char **argv)
       files++;
     }
   }
-  double wall = now_s () - w0, cpu = cpu_s () - c0;
+  double wall = bench_now_s () - w0, cpu = bench_cpu_s () - c0;
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
   printf ("{\"ok\":%s,\"files\":%u,\"bytes\":%" G_GUINT64_FORMAT
