@@ -37,7 +37,7 @@ asan:
 fuzz:
 	[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C $(FUZZ_BUILD)
-	tests/fuzz/run.sh $(FUZZ_BUILD) 45
+	tests/fuzz/run.sh $(FUZZ_BUILD) 30
 
 bench: deps build
 	bench/run.sh $(BUILD)
