@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth/crypto_util.h"
+#include "blob/s3_digest.h"
 #include "blob/sigv4.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -495,123 +496,6 @@ s3_request (CrS3Client *c, const Req *q, Resp *r, const char *no_body_404, GErro
   return TRUE;
 }
 
-/* ---- hashing local data ---- */
-
-/* SHA-256 (x-amz-content-sha256) and MD5 (Content-MD5) of every body, both fed from one read,
- * with OpenSSL's EVP: its SHA-NI/AVX2 code is several times faster than GChecksum's portable C,
- * which was ~70% of an upload's CPU. */
-typedef struct {
-  char sha256[65];
-  char md5_hex[33];
-  char *md5_b64;
-} Digests;
-
-typedef struct {
-  EVP_MD_CTX *sha;
-  EVP_MD_CTX *md5;
-} Hasher;
-
-static void
-digests_clear (Digests *d)
-{
-  g_clear_pointer (&d->md5_b64, g_free);
-}
-
-static void
-hasher_clear (Hasher *h)
-{
-  g_clear_pointer (&h->sha, EVP_MD_CTX_free);
-  g_clear_pointer (&h->md5, EVP_MD_CTX_free);
-}
-
-static gboolean
-hasher_fail (Hasher *h, const char *what, GError **error)
-{
-  hasher_clear (h);
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "hashing the body: %s failed", what);
-  return FALSE;
-}
-
-static gboolean
-hasher_init (Hasher *h, GError **error)
-{
-  h->sha = EVP_MD_CTX_new ();
-  h->md5 = EVP_MD_CTX_new ();
-  if (h->sha == NULL || h->md5 == NULL || EVP_DigestInit_ex (h->sha, EVP_sha256 (), NULL) != 1
-      || EVP_DigestInit_ex (h->md5, EVP_md5 (), NULL) != 1)
-    return hasher_fail (h, "EVP_DigestInit_ex", error);
-  return TRUE;
-}
-
-static gboolean
-hasher_update (Hasher *h, const void *data, gsize len, GError **error)
-{
-  if (EVP_DigestUpdate (h->sha, data, len) != 1 || EVP_DigestUpdate (h->md5, data, len) != 1)
-    return hasher_fail (h, "EVP_DigestUpdate", error);
-  return TRUE;
-}
-
-/* Fills @d from @h and frees @h's contexts, on success and on failure. */
-static gboolean
-hasher_finish (Hasher *h, Digests *d, GError **error)
-{
-  guchar sha[EVP_MAX_MD_SIZE], md5[EVP_MAX_MD_SIZE];
-  unsigned sha_len = 0, md5_len = 0;
-  if (EVP_DigestFinal_ex (h->sha, sha, &sha_len) != 1
-      || EVP_DigestFinal_ex (h->md5, md5, &md5_len) != 1 || sha_len != 32 || md5_len != 16)
-    return hasher_fail (h, "EVP_DigestFinal_ex", error);
-  hasher_clear (h);
-  g_autofree char *sha_hex = cr_hex_encode (sha, sha_len);
-  g_autofree char *md5_hex = cr_hex_encode (md5, md5_len);
-  g_strlcpy (d->sha256, sha_hex, sizeof d->sha256);
-  g_strlcpy (d->md5_hex, md5_hex, sizeof d->md5_hex);
-  d->md5_b64 = g_base64_encode (md5, md5_len);
-  return TRUE;
-}
-
-#define HASH_BUF_SIZE (256 * 1024)
-
-static gboolean
-hash_fd_range (int fd, goffset offset, gsize len, Digests *d, GError **error)
-{
-  Hasher h = { 0 };
-  if (!hasher_init (&h, error))
-    return FALSE;
-  g_autofree guchar *buf = g_malloc (HASH_BUF_SIZE);
-  for (gsize done = 0; done < len;) {
-    ssize_t n = pread (fd, buf, MIN (HASH_BUF_SIZE, len - done), offset + (goffset)done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      hasher_clear (&h);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "reading the file: %s",
-                   n < 0 ? g_strerror (err) : "shorter than expected");
-      return FALSE;
-    }
-    if (!hasher_update (&h, buf, (gsize)n, error))
-      return FALSE;
-    done += (gsize)n;
-  }
-  return hasher_finish (&h, d, error);
-}
-
-static int
-open_file (const char *path, gint64 *size, GError **error)
-{
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  struct stat st;
-  if (fd < 0 || fstat (fd, &st) != 0) {
-    int err = errno;
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err), "%s: %s", path, g_strerror (err));
-    if (fd >= 0)
-      close (fd);
-    return -1;
-  }
-  *size = st.st_size;
-  return fd;
-}
-
 /* ---- object operations ---- */
 
 gboolean
@@ -653,12 +537,12 @@ cr_s3_put_bytes (CrS3Client *c, const char *key, const void *data, gsize len,
 {
   Hasher h = { 0 };
   Digests d = { 0 };
-  if (!hasher_init (&h, error) || !hasher_update (&h, data, len, error)
-      || !hasher_finish (&h, &d, error))
+  if (!cr_s3_hasher_init (&h, error) || !cr_s3_hasher_update (&h, data, len, error)
+      || !cr_s3_hasher_finish (&h, &d, error))
     return FALSE;
   Body b = { .mem = len ? data : (const guchar *)"", .fd = -1, .len = len };
   gboolean ok = put_body (c, key, NULL, 0, &b, &d, content_type, etag, error);
-  digests_clear (&d);
+  cr_s3_digests_clear (&d);
   return ok;
 }
 
@@ -667,16 +551,16 @@ cr_s3_put_file (CrS3Client *c, const char *key, const char *path, const char *co
                 char **etag, GError **error)
 {
   gint64 size;
-  int fd = open_file (path, &size, error);
+  int fd = cr_s3_open_file (path, &size, error);
   if (fd < 0)
     return FALSE;
   Digests d = { 0 };
-  gboolean ok = hash_fd_range (fd, 0, (gsize)size, &d, error);
+  gboolean ok = cr_s3_hash_fd_range (fd, 0, (gsize)size, &d, error);
   if (ok) {
     Body b = { .fd = fd, .len = (gsize)size };
     ok = put_body (c, key, NULL, 0, &b, &d, content_type, etag, error);
   }
-  digests_clear (&d);
+  cr_s3_digests_clear (&d);
   close (fd);
   return ok;
 }
@@ -795,7 +679,7 @@ cr_s3_multipart_put_part (CrS3Client *c, const char *key, const char *upload_id,
                           const char *path, goffset offset, gsize len, char **etag, GError **error)
 {
   gint64 size;
-  int fd = open_file (path, &size, error);
+  int fd = cr_s3_open_file (path, &size, error);
   if (fd < 0)
     return FALSE;
   Digests d = { 0 };
@@ -805,10 +689,10 @@ cr_s3_multipart_put_part (CrS3Client *c, const char *key, const char *upload_id,
                  "%s: part %d lies beyond the end of the file", path, part_number);
     ok = FALSE;
   } else {
-    ok = hash_fd_range (fd, offset, len, &d, error)
+    ok = cr_s3_hash_fd_range (fd, offset, len, &d, error)
          && put_part_fd (c, key, upload_id, part_number, fd, offset, len, &d, etag, error);
   }
-  digests_clear (&d);
+  cr_s3_digests_clear (&d);
   close (fd);
   return ok;
 }
@@ -979,7 +863,7 @@ cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *path, gsiz
     return FALSE;
   }
   gint64 size;
-  int fd = open_file (path, &size, error);
+  int fd = cr_s3_open_file (path, &size, error);
   if (fd < 0)
     return FALSE;
   gint64 n_parts = size == 0 ? 1 : (size + (gint64)part_size - 1) / (gint64)part_size;
@@ -1024,7 +908,7 @@ cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *path, gsiz
     goffset off = i * (gint64)part_size;
     gsize len = (gsize)MIN ((gint64)part_size, size - off);
     Digests d = { 0 };
-    ok = hash_fd_range (fd, off, len, &d, error);
+    ok = cr_s3_hash_fd_range (fd, off, len, &d, error);
     if (!ok)
       break;
     CrS3Part part = { (int)(i + 1), NULL, (gint64)len };
@@ -1035,7 +919,7 @@ cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *path, gsiz
     } else {
       ok = put_part_fd (c, key, *upload_id, part.number, fd, off, len, &d, &part.etag, error);
     }
-    digests_clear (&d);
+    cr_s3_digests_clear (&d);
     if (ok)
       g_array_append_val (parts, part);
   }
