@@ -111,4 +111,3 @@ cr_s3_open_file (const char *path, gint64 *size, GError **error)
   *size = st.st_size;
   return fd;
 }
-
