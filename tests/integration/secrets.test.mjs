@@ -15,7 +15,12 @@ const T = { timeout: 120000 };
 /** Every regular file under @dir (the data directory), recursively. */
 function filesUnder(dir) {
   const out = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
+  let entries;
+  try { entries = readdirSync(dir, { withFileTypes: true }); } catch (e) {
+    if (e.code === 'ENOENT') return out; // a spool directory removed meanwhile
+    throw e;
+  }
+  for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...filesUnder(p));
     else if (e.isFile()) out.push(p);
@@ -27,7 +32,11 @@ function filesUnder(dir) {
 function filesContaining(dir, needle) {
   const forms = [Buffer.from(needle, 'utf8'), Buffer.from(needle, 'utf16le')];
   return filesUnder(dir).filter((f) => {
-    const bytes = readFileSync(f);
+    let bytes;
+    try { bytes = readFileSync(f); } catch (e) {
+      if (e.code === 'ENOENT') return false; // a temporary file renamed into place meanwhile
+      throw e;
+    }
     return forms.some((n) => bytes.includes(n));
   });
 }
