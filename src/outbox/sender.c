@@ -21,6 +21,7 @@ struct _CrCallbackSender {
   GCancellable *cancel;
   CrCallbackObserver observer;
   gpointer observer_data;
+  guint pending;
 };
 
 typedef struct {
@@ -38,6 +39,7 @@ typedef struct {
 static void
 delivery_free (Delivery *d)
 {
+  d->sender->pending--;
   g_free (d->url);
   g_free (d->body);
   g_free (d->sign);
@@ -130,6 +132,7 @@ cr_callback_sender_emit (CrCallbackSender *sender, guint64 sdk_app_id, const cha
   d->sdk_app_id = sdk_app_id;
   d->event_type = event_type;
   d->task_id = g_strdup (task_id);
+  sender->pending++;
   delivery_send (d);
 }
 
@@ -180,6 +183,12 @@ cr_callback_sender_set_observer (CrCallbackSender *sender, CrCallbackObserver fu
 {
   sender->observer = func;
   sender->observer_data = data;
+}
+
+guint
+cr_callback_sender_pending (CrCallbackSender *sender)
+{
+  return sender->pending;
 }
 
 void

@@ -28,6 +28,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrCallbackSender, cr_callback_sender_free)
 void cr_callback_sender_emit (CrCallbackSender *sender, guint64 sdk_app_id, const char *task_id,
                               int event_type, JsonObject *payload);
 
+/* The number of events not yet delivered and not given up (a graceful stop waits for 0). */
+guint cr_callback_sender_pending (CrCallbackSender *sender);
+
 /* Told of every event a worker queues through /internal/callbacks, before it is sent (the
  * supervisor learns there that a worker started: its 301 with Status 0). @payload is borrowed. */
 typedef void (*CrCallbackObserver) (gpointer data, guint64 sdk_app_id, const char *task_id,
