@@ -84,7 +84,7 @@ create_replace_same_robot (CrApi *api, const CrTask *task, gint64 now_ms, GError
       g_info ("task %s: robot %s entered room %s again; ending the earlier task %s (LeaveCode 101)",
               task->task_id, task->user_id, task->room_id, other->task_id);
       if (!api->store->vt->set_status (api->store, other->sdk_app_id, other->task_id,
-                                       CR_TASK_EXITED, 101, now_ms, error))
+                                       CR_TASK_EXITED, 101, now_ms, NULL, error))
         return FALSE;
     }
   }

@@ -12,7 +12,7 @@ cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   if (task == NULL)
     return FALSE;
   if (!api->store->vt->set_status (api->store, task->sdk_app_id, task->task_id, CR_TASK_EXITED, 0,
-                                   api->now_ms (), error))
+                                   api->now_ms (), NULL, error))
     return FALSE;
   g_info ("task %s stopped by DeleteCloudRecording", task->task_id);
   if (api->workers != NULL)

@@ -73,12 +73,11 @@ serve_resume_tasks (CrTaskStore *store, CrSupervisor *workers)
     cr_supervisor_resume (workers, g_ptr_array_index (active, i));
 }
 
-/* The supervisor's callbacks go out like the workers' (signed, retried). */
+/* The supervisor queued a callback with a state change: the outbox sends it now. */
 static void
-serve_emit_callback (gpointer sender, guint64 sdk_app_id, const char *task_id, int event_type,
-                     JsonObject *payload)
+serve_on_event_queued (gpointer sender)
 {
-  cr_callback_sender_emit (sender, sdk_app_id, task_id, event_type, payload);
+  cr_callback_sender_kick (sender);
 }
 
 /* A worker of the task is gone (crashed, finished, or stopped): the RTP forwards the ingest runs
@@ -265,7 +264,7 @@ cr_cmd_serve (int argc, char **argv)
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;
   if (workers != NULL) {
-    cr_supervisor_set_emit_func (workers, serve_emit_callback, callbacks);
+    cr_supervisor_set_queued_func (workers, serve_on_event_queued, callbacks);
     cr_supervisor_set_exit_func (workers, serve_on_worker_exit, ingest);
     cr_callback_sender_set_observer (callbacks, serve_on_worker_event, workers);
     serve_resume_tasks (store, workers);

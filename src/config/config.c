@@ -61,6 +61,12 @@ static const Setting settings[] = {
     "worker, and the task reports SpoolFull)" },
   { "upload-threads", SETTING_INT, OFF (upload_threads), "4", 1, 64, NULL,
     "uploads running at once (one per task at a time)" },
+  { "callback-retry-window", SETTING_INT, OFF (callback_retry_window), "86400", 1, 31536000, NULL,
+    "seconds a callback event is retried before it is given up (default a day; 60 with "
+    "callback-retry-max 10 is TRTC's policy)" },
+  { "callback-retry-max", SETTING_INT, OFF (callback_retry_max), "300", 1, 86400, NULL,
+    "longest wait in seconds between two attempts of a callback (after one immediate retry, the "
+    "wait doubles from 1 s)" },
   { "upload-timeout", SETTING_INT, OFF (upload_timeout), "30", 1, 3600, NULL,
     "seconds a storage request may stall (no byte moving) before it is retried" },
   { "upload-retry-max", SETTING_INT, OFF (upload_retry_max), "60", 1, 3600, NULL,

@@ -34,6 +34,8 @@ typedef struct {
   gint64 spool_max_mb;           /* MiB waiting in the spool at most */
   gint64 upload_threads;         /* transfers at once */
   gint64 upload_timeout;         /* seconds a storage request may stall */
+  gint64 callback_retry_window; /* seconds; 60: TRTC's one minute */
+  gint64 callback_retry_max;   /* seconds, the backoff's cap */
   gint64 upload_retry_max;       /* seconds, the backoff's cap */
   gint64 upload_part_mb;         /* multipart beyond, parts of this size */
   gint64 upload_rate_limit_kbps; /* per transfer; 0 unlimited */

@@ -66,6 +66,8 @@ G_BEGIN_DECLS
 #define CR_LINK_TASK_ID "TaskId"
 #define CR_LINK_EVENT_TYPE "EventType"
 #define CR_LINK_PAYLOAD "Payload"
+/* {"EventType":N,"Payload":{..}}: the callback event queued with a status change or a finish */
+#define CR_LINK_EVENT "Event"
 /* Rooms: {Exists, LastSeq, Streams, Members, Events}; an event {Seq, Time, Type, UserId, Stream,
  * HasAudio, HasVideo, AudioActive, VideoActive, Reason, Origin}; a stream {UserId, Stream,
  * HasAudio, HasVideo, Since, AudioActive, VideoActive, RxBytes, AudioCaps, VideoCaps}. */

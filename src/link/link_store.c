@@ -1,6 +1,8 @@
 /* A CrTaskStore whose calls go to the daemon over the link; see link_store.h. */
 #include "link_store.h"
 
+#include <string.h>
+
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "link/link.h"
@@ -94,25 +96,43 @@ link_store_lookup (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, 
   return task;
 }
 
+/* Adds @event as {"Event":{"EventType":N,"Payload":{..}}} to a request @body. */
+static void
+link_store_add_event (JsonObject *body, const CrEventNew *event)
+{
+  if (event == NULL || event->event_type == 0)
+    return;
+  JsonObject *o = json_object_new ();
+  json_object_set_int_member (o, CR_LINK_EVENT_TYPE, event->event_type);
+  JsonObject *payload
+      = cr_json_parse_object (event->payload_json, strlen (event->payload_json), NULL);
+  json_object_set_object_member (o, CR_LINK_PAYLOAD,
+                                 payload != NULL ? payload : json_object_new ());
+  json_object_set_object_member (body, CR_LINK_EVENT, o);
+}
+
 static gboolean
 link_store_set_status (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
-                       CrTaskStatus status, int leave_code, gint64 now_ms, GError **error)
+                       CrTaskStatus status, int leave_code, gint64 now_ms, const CrEventNew *event,
+                       GError **error)
 {
   g_autofree char *path = link_task_path (sdk_app_id, task_id, CR_LINK_SEG_STATUS);
   g_autoptr (JsonObject) body = json_object_new ();
   json_object_set_string_member (body, CR_LINK_STATUS, cr_task_status_to_string (status));
   json_object_set_int_member (body, CR_LINK_LEAVE_CODE, leave_code);
   json_object_set_int_member (body, CR_LINK_TIME, now_ms);
+  link_store_add_event (body, event);
   return link_store_call (store, "PUT", path, body, NULL, error);
 }
 
 static gboolean
 link_store_finish (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, gint64 now_ms,
-                   GError **error)
+                   const CrEventNew *event, GError **error)
 {
   g_autofree char *path = link_task_path (sdk_app_id, task_id, CR_LINK_SEG_FINISH);
   g_autoptr (JsonObject) body = json_object_new ();
   json_object_set_int_member (body, CR_LINK_TIME, now_ms);
+  link_store_add_event (body, event);
   return link_store_call (store, "POST", path, body, NULL, error);
 }
 

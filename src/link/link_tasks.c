@@ -7,7 +7,7 @@
 #include "common/json_util.h"
 #include "link/link.h"
 #include "link/link_reply.h"
-
+#include "task/codes.h"
 
 static JsonObject *
 task_to_json (const CrTask *t)
@@ -51,8 +51,31 @@ tasks_time (SoupServerMessage *msg, JsonObject *req, gint64 *now_ms)
   if (cr_json_get_int (req, CR_LINK_TIME, now_ms) && *now_ms >= 0)
     return TRUE;
   cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
-                     CR_LINK_TIME " must be Unix milliseconds");
+                       CR_LINK_TIME " must be Unix milliseconds");
   return FALSE;
+}
+
+/* The optional {"Event":{"EventType":301..312,"Payload":{..}}} of a request into @event (its
+ * payload text in @payload_out). FALSE (replied 400) when present but malformed. */
+static gboolean
+tasks_event (SoupServerMessage *msg, JsonObject *req, CrEventNew *event, char **payload_out)
+{
+  *event = (CrEventNew){ 0, NULL };
+  if (!json_object_has_member (req, CR_LINK_EVENT))
+    return TRUE;
+  JsonObject *o = cr_json_get_object (req, CR_LINK_EVENT);
+  JsonObject *payload = cr_json_get_object (o, CR_LINK_PAYLOAD);
+  gint64 type = 0;
+  if (payload == NULL || !cr_json_get_int (o, CR_LINK_EVENT_TYPE, &type) || type < CR_EVENT_FIRST
+      || type > CR_EVENT_LAST) {
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+                         "expected " CR_LINK_EVENT " {\"" CR_LINK_EVENT_TYPE
+                         "\":301..312,\"" CR_LINK_PAYLOAD "\":{..}}");
+    return FALSE;
+  }
+  *payload_out = cr_json_object_to_string (payload);
+  *event = (CrEventNew){ (int)type, *payload_out };
+  return TRUE;
 }
 
 static void
@@ -68,15 +91,17 @@ tasks_set_status (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const
           && (!cr_json_get_int (req, CR_LINK_LEAVE_CODE, &leave_code) || leave_code < 0
               || leave_code > G_MAXINT))) {
     cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
-                       "expected {\"" CR_LINK_STATUS
-                       "\":\"Idle|InProgress|Exited\",\"" CR_LINK_LEAVE_CODE "\":N,\"" CR_LINK_TIME
-                       "\":ms}");
+                         "expected {\"" CR_LINK_STATUS
+                         "\":\"Idle|InProgress|Exited\",\"" CR_LINK_LEAVE_CODE
+                         "\":N,\"" CR_LINK_TIME "\":ms}");
     return;
   }
-  if (!tasks_time (msg, req, &now_ms))
+  g_autofree char *payload = NULL;
+  CrEventNew event;
+  if (!tasks_time (msg, req, &now_ms) || !tasks_event (msg, req, &event, &payload))
     return;
   g_autoptr (GError) error = NULL;
-  if (!store->vt->set_status (store, app, task_id, status, (int)leave_code, now_ms, &error))
+  if (!store->vt->set_status (store, app, task_id, status, (int)leave_code, now_ms, &event, &error))
     cr_link_reply_store_error (msg, error);
   else
     cr_link_reply_ok (msg);
@@ -87,10 +112,12 @@ tasks_finish (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const cha
 {
   g_autoptr (JsonObject) req = cr_link_request_object (msg);
   gint64 now_ms = 0;
-  if (req == NULL || !tasks_time (msg, req, &now_ms))
+  g_autofree char *payload = NULL;
+  CrEventNew event;
+  if (req == NULL || !tasks_time (msg, req, &now_ms) || !tasks_event (msg, req, &event, &payload))
     return;
   g_autoptr (GError) error = NULL;
-  if (!store->vt->finish (store, app, task_id, now_ms, &error))
+  if (!store->vt->finish (store, app, task_id, now_ms, &event, &error))
     cr_link_reply_store_error (msg, error);
   else
     cr_link_reply_ok (msg);
@@ -110,8 +137,8 @@ tasks_put_file (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const c
   if (name == NULL || name[0] == '\0' || strchr (name, '/') != NULL || user == NULL || track == NULL
       || !cr_json_get_int (req, CR_LINK_BEGIN_TIME_STAMP, &begin) || begin < 0) {
     cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
-                       "expected {\"" CR_LINK_FILE_NAME "\",\"" CR_LINK_USER_ID
-                       "\",\"" CR_LINK_TRACK_TYPE "\",\"" CR_LINK_BEGIN_TIME_STAMP "\"}");
+                         "expected {\"" CR_LINK_FILE_NAME "\",\"" CR_LINK_USER_ID
+                         "\",\"" CR_LINK_TRACK_TYPE "\",\"" CR_LINK_BEGIN_TIME_STAMP "\"}");
     return;
   }
   g_autoptr (CrTask) task = cr_link_lookup_task (msg, store, app, task_id);
@@ -145,8 +172,8 @@ tasks_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
   if (n < 2 || n > 3 || !g_ascii_string_to_unsigned (seg[0], 10, 1, G_MAXUINT32, &app, NULL)
       || seg[1][0] == '\0') {
     cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
-                       "expected " CR_LINK_PATH_TASKS "/{SdkAppId}/{TaskId}[/" CR_LINK_SEG_STATUS
-                       "|/" CR_LINK_SEG_FINISH "|/" CR_LINK_SEG_FILES "]");
+                         "expected " CR_LINK_PATH_TASKS "/{SdkAppId}/{TaskId}[/" CR_LINK_SEG_STATUS
+                         "|/" CR_LINK_SEG_FINISH "|/" CR_LINK_SEG_FILES "]");
     return;
   }
   const char *what = n == 3 ? seg[2] : NULL;

@@ -32,3 +32,11 @@ cr_callback_body (int event_type, const char *room_id, const char *robot_user_id
   json_object_set_object_member (root, "EventInfo", json_object_ref (info));
   return cr_json_object_to_string (root);
 }
+
+char *
+cr_callback_body_of (const CrEventRecord *e)
+{
+  JsonObject *payload = cr_json_parse_object (e->payload_json, strlen (e->payload_json), NULL);
+  return cr_callback_body (e->event_type, e->room_id, e->user_id, e->task_id, payload,
+                           e->created_ms);
+}

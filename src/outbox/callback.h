@@ -7,6 +7,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "task/event.h"
+
 G_BEGIN_DECLS
 
 #define CR_CALLBACK_GROUP_RECORDING 3
@@ -21,5 +23,8 @@ char *cr_callback_sign (const char *key, const char *body, gsize len);
  * @payload. */
 char *cr_callback_body (int event_type, const char *room_id, const char *robot_user_id,
                         const char *task_id, JsonObject *payload, gint64 now_ms);
+
+/* The body of a stored event: the same bytes at every attempt (CallbackTs is the event's time). */
+char *cr_callback_body_of (const CrEventRecord *event);
 
 G_END_DECLS

@@ -1,9 +1,14 @@
-/* Delivering recording callbacks to an application's callback URL.
+/* The outbox: recording callbacks delivered from the task store, never lost.
  *
- * Why in the daemon and not in the workers: the app's callback key stays in one process, every
- * event of a task goes out in order from one place, and the durable outbox (step 6) replaces this
- * sender without touching the workers. Today delivery follows TRTC's policy in memory: a 5 s
- * timeout, one immediate retry, then every 10 s until the event is a minute old. */
+ * Why durable and in the daemon: every event (301-312) is a row of the task store, written in the
+ * same transaction as the state change that caused it (or alone, when a worker reports it over
+ * the link, before the worker is told it is queued), so neither a daemon crash nor a callback
+ * receiver that is down loses one. Delivery runs on the main loop: per task in order (a task's
+ * next event waits for the one before to be delivered or given up), a 5 s timeout, one immediate
+ * retry, then a backoff doubling from 1 s to `callback-retry-max`, for `callback-retry-window`
+ * seconds from the event (a day by default; 60 s with a 10 s cap is TRTC's policy). Events stay
+ * in the store after their task ends: the Cloudrec*Events actions list them and send them again.
+ * Delivery is at least once: an attempt in flight when the daemon dies is made again. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -16,19 +21,24 @@ G_BEGIN_DECLS
 
 typedef struct _CrCallbackSender CrCallbackSender;
 
-/* Also serves POST /internal/callbacks {"SdkAppId","TaskId","EventType","Payload"} for workers
- * on the daemon-worker link (link.h). */
+/* Starts delivering the pending events of @store (those left by an earlier run first). Also
+ * serves POST /internal/callbacks {"SdkAppId","TaskId","EventType","Payload"} for workers on the
+ * daemon-worker link (link.h): 202 once the event is stored. */
 CrCallbackSender *cr_callback_sender_new (const CrConfig *config, CrTaskStore *store,
                                           CrLinkServer *link);
 void cr_callback_sender_free (CrCallbackSender *sender);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrCallbackSender, cr_callback_sender_free)
 
-/* Sends event @event_type of task (@sdk_app_id, @task_id) if the app has a callback URL. Takes
- * @payload. */
-void cr_callback_sender_emit (CrCallbackSender *sender, guint64 sdk_app_id, const char *task_id,
-                              int event_type, JsonObject *payload);
+/* Queues event @event_type of task (@sdk_app_id, @task_id) in the store and sends it. Takes
+ * @payload. FALSE (logged) when the store cannot take it. */
+gboolean cr_callback_sender_emit (CrCallbackSender *sender, guint64 sdk_app_id,
+                                  const char *task_id, int event_type, JsonObject *payload);
 
-/* The number of events not yet delivered and not given up (a graceful stop waits for 0). */
+/* Someone else queued events in the store (a state change with its event): look now rather than
+ * at the next tick. */
+void cr_callback_sender_kick (CrCallbackSender *sender);
+
+/* The number of events still to deliver (a graceful stop waits for 0). */
 guint cr_callback_sender_pending (CrCallbackSender *sender);
 
 /* Told of every event a worker queues through /internal/callbacks, before it is sent (the

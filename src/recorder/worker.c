@@ -118,7 +118,7 @@ worker_set_status (Worker *w, CrTaskStatus status)
     return;
   g_autoptr (GError) error = NULL;
   if (w->store->vt->set_status (w->store, w->task->sdk_app_id, w->task->task_id, status, 0,
-                                g_get_real_time () / 1000, &error)) {
+                                g_get_real_time () / 1000, NULL, &error)) {
     w->status = status;
     g_info ("task %s: %s", w->task->task_id, cr_task_status_to_string (status));
   }
@@ -307,15 +307,18 @@ worker_end_task (Worker *w)
   worker_write_outputs (w, segments, gather_error);
   worker_release_segments (w, segments);
   worker_finish_storage (w);
-  JsonObject *stopped = json_object_new ();
-  json_object_set_int_member (stopped, "LeaveCode", code);
-  worker_emit (w, CR_EVENT_RECORDER_STOP, stopped);
   g_autoptr (GError) ignored = NULL; /* already exited when DeleteCloudRecording stopped us */
   w->store->vt->set_status (w->store, w->task->sdk_app_id, w->task->task_id, CR_TASK_EXITED, code,
-                            g_get_real_time () / 1000, &ignored);
-  /* Files written and stored, 302 (and 310) queued: Describe now answers ResourceNotFound. */
-  w->store->vt->finish (w->store, w->task->sdk_app_id, w->task->task_id, g_get_real_time () / 1000,
-                        NULL);
+                            g_get_real_time () / 1000, NULL, &ignored);
+  /* Files written and stored: the task is finished (Describe now answers ResourceNotFound) and
+   * its 302 queued, in one transaction of the daemon's store. */
+  g_autofree char *stopped = g_strdup_printf ("{\"LeaveCode\":%d}", (int)code);
+  CrEventNew event = { CR_EVENT_RECORDER_STOP, stopped };
+  g_autoptr (GError) error = NULL;
+  if (!w->store->vt->finish (w->store, w->task->sdk_app_id, w->task->task_id,
+                             g_get_real_time () / 1000, &event, &error))
+    g_warning ("task %s: cannot finish it (302 not queued): %s", w->task->task_id,
+               error->message);
 }
 
 /* Records from the first tick to the end of the task. */

@@ -2,9 +2,10 @@
  *
  * Why SQLite, and why this shape: a single-node deployment needs durable task state with no
  * extra service to run. WAL mode lets readers (the console, a second `cloudrec` process) run while
- * the daemon writes, synchronous=NORMAL keeps the WAL durable enough for task records (a power
- * cut can lose the last commits, never corrupt the file), and the 5 s busy timeout makes a second
- * process wait instead of failing. The quota check and the insert share one BEGIN IMMEDIATE
+ * the daemon writes; synchronous=FULL syncs the WAL at every commit, so what a commit recorded (a
+ * task, a state change and the callback event queued with it, an upload) survives a power cut,
+ * at the cost of one fsync per commit (a few per second at most); and the 5 s busy timeout makes a
+ * second process wait instead of failing. The quota check and the insert share one BEGIN IMMEDIATE
  * transaction: the write lock is taken before counting, so two processes sharing the file cannot
  * both see "99 of 100" and both insert.
  *
@@ -22,11 +23,9 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <sqlite3.h>
-
 #include "common/api_error.h"
+#include "store/sqlite_private.h"
 
-#define DB_ERROR "InternalError.DBError"
 #define BUSY_TIMEOUT_MS 5000
 
 /* Step i brings the schema from user_version i to i + 1. Never edit a released step. */
@@ -77,6 +76,26 @@ static const char *const migrations[] = {
   "  last_error TEXT,"
   "  created_ms INTEGER NOT NULL);"
   "CREATE INDEX uploads_by_task ON uploads (task_id, id);",
+  /* 5: the outbox (sqlite_events.c): every callback event of every task, kept after delivery
+   * so that it can be listed and sent again. room_id and user_id are the task's when queued. */
+  "CREATE TABLE events ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  sdk_app_id INTEGER NOT NULL,"
+  "  task_id TEXT NOT NULL,"
+  "  room_id TEXT NOT NULL,"
+  "  user_id TEXT NOT NULL,"
+  "  event_type INTEGER NOT NULL,"
+  "  payload_json TEXT NOT NULL,"
+  "  created_ms INTEGER NOT NULL,"
+  "  window_ms INTEGER NOT NULL,"
+  "  state INTEGER NOT NULL CHECK (state IN (0, 1, 2, 3)),"
+  "  attempts INTEGER NOT NULL,"
+  "  next_ms INTEGER NOT NULL,"
+  "  delivered_ms INTEGER NOT NULL,"
+  "  last_status INTEGER NOT NULL,"
+  "  last_error TEXT);"
+  "CREATE INDEX events_by_task ON events (task_id, id);"
+  "CREATE INDEX events_pending ON events (task_id, id) WHERE state = 0;",
 };
 
 #define TASK_COLUMNS                                                                               \
@@ -98,6 +117,7 @@ typedef enum {
   STMT_ADD_FAILOVER,
   STMT_GET_FAILOVERS,
   STMT_FINISH,
+  STMT_GET_FINISHED,
   STMT_LIST_FINISHED,
   N_STMTS
 } StmtId;
@@ -131,53 +151,36 @@ static const char *const stmt_sql[N_STMTS] = {
   /* Only an exited task finishes; the first time counts (a fallback may come after). */
   [STMT_FINISH] = "UPDATE tasks SET finished_ms = CASE WHEN finished_ms = 0 THEN ?3 "
                   "ELSE finished_ms END WHERE task_id = ?2 AND sdk_app_id = ?1 AND status = 2",
+  [STMT_GET_FINISHED] = "SELECT finished_ms FROM tasks WHERE task_id = ?2 AND sdk_app_id = ?1 "
+                        "AND status = 2",
   [STMT_LIST_FINISHED] = "SELECT " TASK_COLUMNS " FROM tasks WHERE status = 2 "
                          "AND finished_ms > ?1 AND finished_ms <= ?2 ORDER BY finished_ms, task_id",
 };
 
-typedef struct {
-  CrTaskStore parent;
-  sqlite3 *db;
-  sqlite3_stmt *stmt[N_STMTS];
-} SqliteStore;
-
-/* A borrowed prepared statement. Text is bound with SQLITE_STATIC, so a statement is released
- * (reset, bindings dropped) before the caller's strings go away: by step_done for statements
- * without rows, by g_autoptr (Stmt) at scope exit for queries. */
-typedef sqlite3_stmt Stmt;
-
-static void
-stmt_release (Stmt *stmt)
-{
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stmt, stmt_release)
-
-static gboolean
-db_fail (SqliteStore *self, GError **error, const char *what)
+gboolean
+store_fail (SqliteStore *self, GError **error, const char *what)
 {
   cr_api_error_set (error, DB_ERROR, "task store: %s failed: %s", what, sqlite3_errmsg (self->db));
   return FALSE;
 }
 
 /* Runs a statement that returns no rows and releases it (sqlite3_changes stays valid). */
-static gboolean
-step_done (SqliteStore *self, Stmt *stmt, const char *what, GError **error)
+gboolean
+store_step_done (SqliteStore *self, Stmt *stmt, const char *what, GError **error)
 {
   gboolean ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    db_fail (self, error, what); /* before the reset, which may change the message */
+    store_fail (self, error, what); /* before the reset, which may change the message */
   stmt_release (stmt);
   return ok;
 }
 
 /* Runs an UPDATE of one task; no row changed means the task is unknown, another app's or exited. */
-static gboolean
-step_changed (SqliteStore *self, Stmt *stmt, const char *what, guint64 sdk_app_id,
-              const char *task_id, GError **error)
+gboolean
+store_step_changed (SqliteStore *self, Stmt *stmt, const char *what, guint64 sdk_app_id,
+                    const char *task_id, GError **error)
 {
-  if (!step_done (self, stmt, what, error))
+  if (!store_step_done (self, stmt, what, error))
     return FALSE;
   if (sqlite3_changes (self->db) == 0) {
     cr_api_error_set (error, "ResourceNotFound",
@@ -188,14 +191,14 @@ step_changed (SqliteStore *self, Stmt *stmt, const char *what, guint64 sdk_app_i
   return TRUE;
 }
 
-static void
-bind_text (Stmt *stmt, int idx, const char *text)
+void
+store_bind_text (Stmt *stmt, int idx, const char *text)
 {
   sqlite3_bind_text (stmt, idx, text, -1, SQLITE_STATIC);
 }
 
-static char *
-column_text (Stmt *stmt, int col)
+char *
+store_column_text (Stmt *stmt, int col)
 {
   const unsigned char *text = sqlite3_column_text (stmt, col);
   if (text == NULL)
@@ -203,18 +206,38 @@ column_text (Stmt *stmt, int col)
   return g_strndup ((const char *)text, (gsize)sqlite3_column_bytes (stmt, col));
 }
 
+gboolean
+store_begin (SqliteStore *self, const char *what, GError **error)
+{
+  return store_step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], what, error);
+}
+
+gboolean
+store_commit (SqliteStore *self, const char *what, GError **error)
+{
+  return store_step_done (self, self->stmt[STMT_COMMIT], what, error);
+}
+
+/* Some errors (disk full, I/O) already rolled back; ROLLBACK then would fail. */
+void
+store_rollback (SqliteStore *self)
+{
+  if (!sqlite3_get_autocommit (self->db))
+    store_step_done (self, self->stmt[STMT_ROLLBACK], "rolling back", NULL);
+}
+
 static CrTask *
 task_from_row (Stmt *stmt)
 {
   CrTask *task = g_new0 (CrTask, 1);
-  task->task_id = column_text (stmt, 0);
+  task->task_id = store_column_text (stmt, 0);
   task->sdk_app_id = (guint64)sqlite3_column_int64 (stmt, 1);
-  task->room_id = column_text (stmt, 2);
+  task->room_id = store_column_text (stmt, 2);
   task->room_id_type = sqlite3_column_int (stmt, 3);
-  task->user_id = column_text (stmt, 4);
+  task->user_id = store_column_text (stmt, 4);
   task->status = (CrTaskStatus)sqlite3_column_int (stmt, 5);
   task->leave_code = sqlite3_column_int (stmt, 6);
-  task->params_json = column_text (stmt, 7);
+  task->params_json = store_column_text (stmt, 7);
   task->revision = sqlite3_column_int64 (stmt, 8);
   task->created_ms = sqlite3_column_int64 (stmt, 9);
   task->updated_ms = sqlite3_column_int64 (stmt, 10);
@@ -232,7 +255,7 @@ count_active_locked (SqliteStore *self, guint64 sdk_app_id, GError **error)
   g_autoptr (Stmt) stmt = self->stmt[STMT_COUNT_ACTIVE];
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
   if (sqlite3_step (stmt) != SQLITE_ROW) {
-    db_fail (self, error, "counting active tasks");
+    store_fail (self, error, "counting active tasks");
     return -1;
   }
   return sqlite3_column_int64 (stmt, 0);
@@ -244,7 +267,8 @@ sqlite_insert (CrTaskStore *store, const CrTask *task, gint64 max_active, GError
   SqliteStore *self = (SqliteStore *)store;
   gboolean ok = FALSE;
 
-  if (!step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], "starting the insert transaction", error))
+  if (!store_step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], "starting the insert transaction",
+                        error))
     return FALSE;
 
   gint64 active = count_active_locked (self, task->sdk_app_id, error);
@@ -259,14 +283,14 @@ sqlite_insert (CrTaskStore *store, const CrTask *task, gint64 max_active, GError
   }
 
   Stmt *ins = self->stmt[STMT_INSERT];
-  bind_text (ins, 1, task->task_id);
+  store_bind_text (ins, 1, task->task_id);
   sqlite3_bind_int64 (ins, 2, (sqlite3_int64)task->sdk_app_id);
-  bind_text (ins, 3, task->room_id);
+  store_bind_text (ins, 3, task->room_id);
   sqlite3_bind_int (ins, 4, task->room_id_type);
-  bind_text (ins, 5, task->user_id);
+  store_bind_text (ins, 5, task->user_id);
   sqlite3_bind_int (ins, 6, (int)task->status);
   sqlite3_bind_int (ins, 7, task->leave_code);
-  bind_text (ins, 8, task->params_json);
+  store_bind_text (ins, 8, task->params_json);
   sqlite3_bind_int64 (ins, 9, task->revision);
   sqlite3_bind_int64 (ins, 10, task->created_ms);
   sqlite3_bind_int64 (ins, 11, task->updated_ms);
@@ -274,15 +298,15 @@ sqlite_insert (CrTaskStore *store, const CrTask *task, gint64 max_active, GError
   sqlite3_bind_int64 (ins, 13, task->ended_ms);
   sqlite3_bind_int (ins, 14, task->failovers);
   sqlite3_bind_int64 (ins, 15, task->finished_ms);
-  if (!step_done (self, ins, "inserting the task", error))
+  if (!store_step_done (self, ins, "inserting the task", error))
     goto out;
 
-  ok = step_done (self, self->stmt[STMT_COMMIT], "committing the task", error);
+  ok = store_step_done (self, self->stmt[STMT_COMMIT], "committing the task", error);
 
 out:
   /* Some errors (disk full, I/O) already rolled back; ROLLBACK then would fail. */
   if (!ok && !sqlite3_get_autocommit (self->db))
-    step_done (self, self->stmt[STMT_ROLLBACK], "rolling back", NULL);
+    store_step_done (self, self->stmt[STMT_ROLLBACK], "rolling back", NULL);
   return ok;
 }
 
@@ -292,14 +316,14 @@ sqlite_lookup (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, GErr
   SqliteStore *self = (SqliteStore *)store;
   g_autoptr (Stmt) stmt = self->stmt[STMT_LOOKUP];
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
-  bind_text (stmt, 2, task_id);
+  store_bind_text (stmt, 2, task_id);
   switch (sqlite3_step (stmt)) {
   case SQLITE_ROW:
     return task_from_row (stmt);
   case SQLITE_DONE:
     return NULL;
   default:
-    db_fail (self, error, "looking up the task");
+    store_fail (self, error, "looking up the task");
     return NULL;
   }
 }
@@ -311,26 +335,38 @@ sqlite_update_params (CrTaskStore *store, guint64 sdk_app_id, const char *task_i
   SqliteStore *self = (SqliteStore *)store;
   Stmt *stmt = self->stmt[STMT_UPDATE_PARAMS];
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
-  bind_text (stmt, 2, task_id);
-  bind_text (stmt, 3, params_json);
+  store_bind_text (stmt, 2, task_id);
+  store_bind_text (stmt, 3, params_json);
   sqlite3_bind_int64 (stmt, 4, now_ms);
-  return step_changed (self, stmt, "updating the task parameters", sdk_app_id, task_id, error);
+  return store_step_changed (self, stmt, "updating the task parameters", sdk_app_id, task_id,
+                             error);
 }
 
 static gboolean
 sqlite_set_status (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, CrTaskStatus status,
-                   int leave_code, gint64 now_ms, GError **error)
+                   int leave_code, gint64 now_ms, const CrEventNew *event, GError **error)
 {
   SqliteStore *self = (SqliteStore *)store;
   g_return_val_if_fail (status <= CR_TASK_EXITED, FALSE);
+  const gboolean with_event = event != NULL && event->event_type != 0;
 
+  if (with_event && !store_begin (self, "starting the status transaction", error))
+    return FALSE;
   Stmt *stmt = self->stmt[STMT_SET_STATUS];
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
-  bind_text (stmt, 2, task_id);
+  store_bind_text (stmt, 2, task_id);
   sqlite3_bind_int (stmt, 3, (int)status);
   sqlite3_bind_int (stmt, 4, leave_code);
   sqlite3_bind_int64 (stmt, 5, now_ms);
-  return step_changed (self, stmt, "setting the task status", sdk_app_id, task_id, error);
+  gboolean ok
+      = store_step_changed (self, stmt, "setting the task status", sdk_app_id, task_id, error);
+  if (!with_event)
+    return ok;
+  ok = ok && sqlite_events_insert (self, sdk_app_id, task_id, event, now_ms, error) > 0
+       && store_commit (self, "committing the status", error);
+  if (!ok)
+    store_rollback (self);
+  return ok;
 }
 
 static int
@@ -338,50 +374,76 @@ sqlite_add_failover (CrTaskStore *store, guint64 sdk_app_id, const char *task_id
 {
   SqliteStore *self = (SqliteStore *)store;
   int count = -1;
-  if (!step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], "starting the failover transaction",
-                  error))
+  if (!store_step_done (self, self->stmt[STMT_BEGIN_IMMEDIATE], "starting the failover transaction",
+                        error))
     return -1;
   Stmt *add = self->stmt[STMT_ADD_FAILOVER];
   sqlite3_bind_int64 (add, 1, (sqlite3_int64)sdk_app_id);
-  bind_text (add, 2, task_id);
-  if (!step_changed (self, add, "counting a failover", sdk_app_id, task_id, error))
+  store_bind_text (add, 2, task_id);
+  if (!store_step_changed (self, add, "counting a failover", sdk_app_id, task_id, error))
     goto out;
   {
     g_autoptr (Stmt) get = self->stmt[STMT_GET_FAILOVERS];
     sqlite3_bind_int64 (get, 1, (sqlite3_int64)sdk_app_id);
-    bind_text (get, 2, task_id);
+    store_bind_text (get, 2, task_id);
     if (sqlite3_step (get) != SQLITE_ROW) {
-      db_fail (self, error, "reading the failover count");
+      store_fail (self, error, "reading the failover count");
       goto out;
     }
     count = sqlite3_column_int (get, 0);
   }
-  if (!step_done (self, self->stmt[STMT_COMMIT], "committing the failover", error))
+  if (!store_step_done (self, self->stmt[STMT_COMMIT], "committing the failover", error))
     count = -1;
 out:
   if (count < 0 && !sqlite3_get_autocommit (self->db))
-    step_done (self, self->stmt[STMT_ROLLBACK], "rolling back", NULL);
+    store_step_done (self, self->stmt[STMT_ROLLBACK], "rolling back", NULL);
   return count;
+}
+
+/* The task's finished_ms (0: not yet), or -1 with "ResourceNotFound" when it does not exist or
+ * has not exited. */
+static gint64
+finished_ms_locked (SqliteStore *self, guint64 sdk_app_id, const char *task_id, GError **error)
+{
+  g_autoptr (Stmt) stmt = self->stmt[STMT_GET_FINISHED];
+  sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
+  store_bind_text (stmt, 2, task_id);
+  int rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return sqlite3_column_int64 (stmt, 0);
+  if (rc != SQLITE_DONE)
+    store_fail (self, error, "reading the task's end");
+  else
+    cr_api_error_set (error, "ResourceNotFound",
+                      "Task %s of SdkAppId %" G_GUINT64_FORMAT " does not exist or has not exited",
+                      task_id, sdk_app_id);
+  return -1;
 }
 
 static gboolean
 sqlite_finish (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, gint64 now_ms,
-               GError **error)
+               const CrEventNew *event, GError **error)
 {
   SqliteStore *self = (SqliteStore *)store;
+  gboolean ok = FALSE;
+  if (!store_begin (self, "starting the finish transaction", error))
+    return FALSE;
+  gint64 finished = finished_ms_locked (self, sdk_app_id, task_id, error);
+  if (finished < 0)
+    goto out;
+  if (finished == 0 && event != NULL && event->event_type != 0
+      && sqlite_events_insert (self, sdk_app_id, task_id, event, now_ms, error) < 0)
+    goto out;
   Stmt *stmt = self->stmt[STMT_FINISH];
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);
-  bind_text (stmt, 2, task_id);
+  store_bind_text (stmt, 2, task_id);
   sqlite3_bind_int64 (stmt, 3, now_ms);
-  if (!step_done (self, stmt, "finishing the task", error))
-    return FALSE;
-  if (sqlite3_changes (self->db) == 0) {
-    cr_api_error_set (error, "ResourceNotFound",
-                      "Task %s of SdkAppId %" G_GUINT64_FORMAT " does not exist or has not exited",
-                      task_id, sdk_app_id);
-    return FALSE;
-  }
-  return TRUE;
+  ok = store_step_done (self, stmt, "finishing the task", error)
+       && store_commit (self, "committing the finish", error);
+out:
+  if (!ok)
+    store_rollback (self);
+  return ok;
 }
 
 static gint64
@@ -400,7 +462,7 @@ sqlite_list_active (CrTaskStore *store, GError **error)
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (tasks, task_from_row (stmt));
   if (rc != SQLITE_DONE) {
-    db_fail (self, error, "listing active tasks");
+    store_fail (self, error, "listing active tasks");
     return NULL;
   }
   return g_steal_pointer (&tasks);
@@ -411,12 +473,12 @@ sqlite_put_file (CrTaskStore *store, const CrTaskFile *file, GError **error)
 {
   SqliteStore *self = (SqliteStore *)store;
   Stmt *stmt = self->stmt[STMT_PUT_FILE];
-  bind_text (stmt, 1, file->task_id);
-  bind_text (stmt, 2, file->file_name);
-  bind_text (stmt, 3, file->user_id != NULL ? file->user_id : "");
-  bind_text (stmt, 4, file->track_type);
+  store_bind_text (stmt, 1, file->task_id);
+  store_bind_text (stmt, 2, file->file_name);
+  store_bind_text (stmt, 3, file->user_id != NULL ? file->user_id : "");
+  store_bind_text (stmt, 4, file->track_type);
   sqlite3_bind_int64 (stmt, 5, file->begin_ts_ms);
-  return step_done (self, stmt, "storing the file entry", error);
+  return store_step_done (self, stmt, "storing the file entry", error);
 }
 
 static GPtrArray *
@@ -425,19 +487,19 @@ sqlite_list_files (CrTaskStore *store, const char *task_id, GError **error)
   SqliteStore *self = (SqliteStore *)store;
   g_autoptr (Stmt) stmt = self->stmt[STMT_LIST_FILES];
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_task_file_free);
-  bind_text (stmt, 1, task_id);
+  store_bind_text (stmt, 1, task_id);
   int rc;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
     CrTaskFile *file = g_new0 (CrTaskFile, 1);
-    file->task_id = column_text (stmt, 0);
-    file->file_name = column_text (stmt, 1);
-    file->user_id = column_text (stmt, 2);
-    file->track_type = column_text (stmt, 3);
+    file->task_id = store_column_text (stmt, 0);
+    file->file_name = store_column_text (stmt, 1);
+    file->user_id = store_column_text (stmt, 2);
+    file->track_type = store_column_text (stmt, 3);
     file->begin_ts_ms = sqlite3_column_int64 (stmt, 4);
     g_ptr_array_add (files, file);
   }
   if (rc != SQLITE_DONE) {
-    db_fail (self, error, "listing the task files");
+    store_fail (self, error, "listing the task files");
     return NULL;
   }
   return g_steal_pointer (&files);
@@ -455,7 +517,7 @@ sqlite_list_finished (CrTaskStore *store, gint64 after_ms, gint64 before_ms, GEr
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (tasks, task_from_row (stmt));
   if (rc != SQLITE_DONE) {
-    db_fail (self, error, "listing finished tasks");
+    store_fail (self, error, "listing finished tasks");
     return NULL;
   }
   return g_steal_pointer (&tasks);
@@ -465,8 +527,10 @@ static void
 sqlite_close (CrTaskStore *store)
 {
   SqliteStore *self = (SqliteStore *)store;
+  sqlite_events_free (self->events);
   for (guint i = 0; i < N_STMTS; i++)
     sqlite3_finalize (self->stmt[i]);
+  g_free (self->stmt);
   sqlite3_close (self->db); /* checkpoints and removes the WAL when it is the last connection */
   g_free (self);
 }
@@ -485,6 +549,12 @@ static const CrTaskStoreVtable sqlite_vtable = {
   .add_failover = sqlite_add_failover,
   .finish = sqlite_finish,
   .list_finished = sqlite_list_finished,
+  .add_event = sqlite_add_event,
+  .list_events = sqlite_list_events,
+  .due_events = sqlite_due_events,
+  .update_event = sqlite_update_event,
+  .resend_events = sqlite_resend_events,
+  .count_pending_events = sqlite_count_pending_events,
   .close = sqlite_close,
 };
 
@@ -496,9 +566,9 @@ query_text (SqliteStore *self, const char *sql, GError **error)
   char *value = NULL;
   if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK
       || sqlite3_step (stmt) != SQLITE_ROW)
-    db_fail (self, error, sql);
+    store_fail (self, error, sql);
   else
-    value = column_text (stmt, 0);
+    value = store_column_text (stmt, 0);
   sqlite3_finalize (stmt);
   return value;
 }
@@ -507,7 +577,7 @@ static gboolean
 exec (SqliteStore *self, const char *sql, const char *what, GError **error)
 {
   if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-    return db_fail (self, error, what);
+    return store_fail (self, error, what);
   return TRUE;
 }
 
@@ -604,6 +674,7 @@ cr_sqlite_store_open (const char *path, GError **error)
 
   self = g_new0 (SqliteStore, 1);
   self->parent.vt = &sqlite_vtable;
+  self->stmt = g_new0 (sqlite3_stmt *, N_STMTS);
   int rc = sqlite3_open_v2 (path, &self->db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
@@ -625,8 +696,7 @@ cr_sqlite_store_open (const char *path, GError **error)
                       path, mode);
     goto fail;
   }
-  if (!exec (self, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", "setting pragmas",
-             error)
+  if (!exec (self, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "setting pragmas", error)
       || !migrate (self, path, error))
     goto fail;
 
@@ -634,10 +704,13 @@ cr_sqlite_store_open (const char *path, GError **error)
     if (sqlite3_prepare_v3 (self->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &self->stmt[i],
                             NULL)
         != SQLITE_OK) {
-      db_fail (self, error, "preparing statements");
+      store_fail (self, error, "preparing statements");
       goto fail;
     }
   }
+  self->events = sqlite_events_new (self, error);
+  if (self->events == NULL)
+    goto fail;
   return &self->parent;
 
 fail:

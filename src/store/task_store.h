@@ -15,11 +15,12 @@
  * - Files are addressed by task_id alone: callers look the task up (with its app) first. */
 #pragma once
 
+#include "task/event.h"
 #include "task/task.h"
 
 G_BEGIN_DECLS
 
-#define CR_TASK_STORE_VERSION 4 /* 2: add_failover; 3: finish; 4: list_finished */
+#define CR_TASK_STORE_VERSION 5 /* 2: add_failover; 3: finish; 4: list_finished; 5: events */
 
 typedef struct CrTaskStore CrTaskStore;
 
@@ -42,9 +43,11 @@ typedef struct {
 
   /* Sets the status (setting the current one again is allowed). Moving to CR_TASK_EXITED records
    * @leave_code and ended_ms = @now_ms; @leave_code is ignored otherwise and updated_ms is left
-   * alone. An exited task never changes again (FALSE with "ResourceNotFound"). */
+   * alone. An exited task never changes again (FALSE with "ResourceNotFound"). @event (NULL or
+   * type 0: none) is queued in the same transaction, only when the status changed. */
   gboolean (*set_status) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
-                          CrTaskStatus status, int leave_code, gint64 now_ms, GError **error);
+                          CrTaskStatus status, int leave_code, gint64 now_ms,
+                          const CrEventNew *event, GError **error);
 
   /* Number of non-exited tasks of @sdk_app_id. -1 on error. */
   gint64 (*count_active) (CrTaskStore *store, guint64 sdk_app_id, GError **error);
@@ -66,15 +69,46 @@ typedef struct {
 
   /* Marks an exited task finished (finished_ms = @now_ms): its last worker wrote and stored its
    * files and queued its 302 (and 310). Finishing again keeps the first time and succeeds.
-   * Errors: "ResourceNotFound" when the task does not exist or has not exited. */
+   * Errors: "ResourceNotFound" when the task does not exist or has not exited. @event (NULL or
+   * type 0: none) is queued in the same transaction, only by the first finish. */
   gboolean (*finish) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, gint64 now_ms,
-                      GError **error);
+                      const CrEventNew *event, GError **error);
 
   /* Every finished task (any app) with @after_ms < finished_ms <= @before_ms, ordered by
    * finished_ms then task_id: the local recordings past their retention (storage-retention-days).
    * NULL in a store that keeps no finished tasks (the worker's link store). */
   GPtrArray *(*list_finished) (CrTaskStore *store, gint64 after_ms, gint64 before_ms,
                                GError **error);
+
+  /* ---- the outbox: callback events, kept after their task ends (NULL in the worker's link
+   * store except add_event). ---- */
+
+  /* Queues @event of the task (state Pending, due at @now_ms) and returns its id; -1 with
+   * "ResourceNotFound" when the task does not exist (any status is fine). */
+  gint64 (*add_event) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                       const CrEventNew *event, gint64 now_ms, GError **error);
+
+  /* The events of a task, oldest first (CrEventRecord). Empty array if none. */
+  GPtrArray *(*list_events) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                             GError **error);
+
+  /* At most @limit events to send now: of each task with pending events, its oldest pending one,
+   * if due (next_ms <= @now_ms); ordered by next_ms then id. Tasks in @skip (task_id set, may be
+   * NULL) are left out: their head is in flight. */
+  GPtrArray *(*due_events) (CrTaskStore *store, gint64 now_ms, guint limit, GHashTable *skip,
+                            GError **error);
+
+  /* Stores the delivery fields of @event (state, attempts, next_ms, delivered_ms, last_status,
+   * last_error) by its id. */
+  gboolean (*update_event) (CrTaskStore *store, const CrEventRecord *event, GError **error);
+
+  /* Makes events of the task pending again, due at @now_ms with a new retry window and no
+   * attempts: @event_id, or every event when it is 0. Returns how many; -1 on error. */
+  gint64 (*resend_events) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                           gint64 event_id, gint64 now_ms, GError **error);
+
+  /* The number of pending events of every task; -1 on error. */
+  gint64 (*count_pending_events) (CrTaskStore *store, GError **error);
 
   void (*close) (CrTaskStore *store);
 } CrTaskStoreVtable;

@@ -15,8 +15,8 @@ struct _CrSupervisor {
   GHashTable *workers;  /* task_id -> GSubprocess */
   GHashTable *stopping; /* task_ids asked to stop */
   GHashTable *started;  /* task_ids whose current worker queued its 301 Status 0 */
-  CrSupervisorEmitFunc emit;
-  gpointer emit_data;
+  CrSupervisorQueuedFunc queued;
+  gpointer queued_data;
   CrSupervisorExitFunc on_exit;
   gpointer on_exit_data;
   gboolean closing;
@@ -38,10 +38,10 @@ cr_supervisor_new (const char *const *argv_prefix, CrTaskStore *store)
 }
 
 void
-cr_supervisor_set_emit_func (CrSupervisor *sup, CrSupervisorEmitFunc func, gpointer data)
+cr_supervisor_set_queued_func (CrSupervisor *sup, CrSupervisorQueuedFunc func, gpointer data)
 {
-  sup->emit = func;
-  sup->emit_data = data;
+  sup->queued = func;
+  sup->queued_data = data;
 }
 
 void
@@ -51,40 +51,34 @@ cr_supervisor_set_exit_func (CrSupervisor *sup, CrSupervisorExitFunc func, gpoin
   sup->on_exit_data = data;
 }
 
-static void
-supervisor_emit (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, int event_type,
-                 const char *member, int value)
-{
-  JsonObject *payload = json_object_new ();
-  json_object_set_int_member (payload, member, value);
-  if (sup->emit != NULL)
-    sup->emit (sup->emit_data, sdk_app_id, task_id, event_type, payload);
-  else
-    json_object_unref (payload);
-}
-
 /* Marks an exited task finished: no worker will write anything for it any more. */
 static void
 supervisor_finish (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id)
 {
   g_autoptr (GError) error = NULL;
-  if (!sup->store->vt->finish (sup->store, sdk_app_id, task_id, g_get_real_time () / 1000, &error))
+  if (!sup->store->vt->finish (sup->store, sdk_app_id, task_id, g_get_real_time () / 1000, NULL,
+                               &error))
     g_warning ("task %s: cannot mark it finished: %s", task_id, error->message);
 }
 
 /* Ends a live task that no worker records any more, finished at once (there is nothing left to
- * write); the caller queues its callback after. */
+ * write), with its callback @event_type {"@member": @value} queued in the same transaction. */
 static gboolean
-supervisor_end_task (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, int leave_code)
+supervisor_end_task (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, int leave_code,
+                     int event_type, const char *member, int value)
 {
   g_autoptr (GError) error = NULL;
   if (sup->store == NULL)
     return FALSE;
+  g_autofree char *payload = g_strdup_printf ("{\"%s\":%d}", member, value);
+  CrEventNew event = { event_type, payload };
   if (!sup->store->vt->set_status (sup->store, sdk_app_id, task_id, CR_TASK_EXITED, leave_code,
-                                   g_get_real_time () / 1000, &error)) {
+                                   g_get_real_time () / 1000, &event, &error)) {
     g_warning ("task %s: cannot end it: %s", task_id, error->message);
     return FALSE;
   }
+  if (sup->queued != NULL)
+    sup->queued (sup->queued_data);
   supervisor_finish (sup, sdk_app_id, task_id);
   return TRUE;
 }
@@ -95,8 +89,8 @@ supervisor_cannot_start (CrSupervisor *sup, guint64 sdk_app_id, const char *task
                          const char *why)
 {
   g_warning ("task %s: its worker cannot start (%s); the task ends (301 Status 1)", task_id, why);
-  if (supervisor_end_task (sup, sdk_app_id, task_id, CR_LEAVE_STOPPED))
-    supervisor_emit (sup, sdk_app_id, task_id, CR_EVENT_RECORDER_START, "Status", 1);
+  supervisor_end_task (sup, sdk_app_id, task_id, CR_LEAVE_STOPPED, CR_EVENT_RECORDER_START,
+                       "Status", 1);
 }
 
 /* A new worker for a live task whose previous worker stopped without finishing: failover number
@@ -110,9 +104,8 @@ supervisor_failover (CrSupervisor *sup, const CrTask *task)
     g_warning ("task %s: its worker stopped unfinished after %d failovers; the task ends "
                "(302 LeaveCode %d)",
                task->task_id, task->failovers, CR_LEAVE_STOPPED);
-    if (supervisor_end_task (sup, task->sdk_app_id, task->task_id, CR_LEAVE_STOPPED))
-      supervisor_emit (sup, task->sdk_app_id, task->task_id, CR_EVENT_RECORDER_STOP, "LeaveCode",
-                       CR_LEAVE_STOPPED);
+    supervisor_end_task (sup, task->sdk_app_id, task->task_id, CR_LEAVE_STOPPED,
+                         CR_EVENT_RECORDER_STOP, "LeaveCode", CR_LEAVE_STOPPED);
     return;
   }
   int n = sup->store->vt->add_failover (sup->store, task->sdk_app_id, task->task_id, &error);

@@ -28,9 +28,9 @@ G_BEGIN_DECLS
 
 typedef struct _CrSupervisor CrSupervisor;
 
-/* Queues callback @event_type of a task; takes @payload (cr_callback_sender_emit's shape). */
-typedef void (*CrSupervisorEmitFunc) (gpointer data, guint64 sdk_app_id, const char *task_id,
-                                      int event_type, JsonObject *payload);
+/* Told that the supervisor queued a callback event in the store (with the state change that
+ * caused it): the outbox sends it. */
+typedef void (*CrSupervisorQueuedFunc) (gpointer data);
 /* A worker of the task is gone (whatever the reason; a new one may already run). */
 typedef void (*CrSupervisorExitFunc) (gpointer data, guint64 sdk_app_id, const char *task_id);
 
@@ -42,7 +42,8 @@ CrSupervisor *cr_supervisor_new (const char *const *argv_prefix, CrTaskStore *st
 void cr_supervisor_free (CrSupervisor *sup);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrSupervisor, cr_supervisor_free)
 
-void cr_supervisor_set_emit_func (CrSupervisor *sup, CrSupervisorEmitFunc func, gpointer data);
+void cr_supervisor_set_queued_func (CrSupervisor *sup, CrSupervisorQueuedFunc func,
+                                    gpointer data);
 void cr_supervisor_set_exit_func (CrSupervisor *sup, CrSupervisorExitFunc func, gpointer data);
 
 /* Starts the first worker of a new task. A spawn failure ends the task (301 Status 1) and returns

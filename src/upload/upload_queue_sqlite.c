@@ -265,7 +265,7 @@ cr_sqlite_upload_queue_open (const char *path, GError **error)
     return NULL;
   }
   sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
-  if (!queue_exec (self, "PRAGMA synchronous = NORMAL", "setting pragmas", error)
+  if (!queue_exec (self, "PRAGMA synchronous = FULL", "setting pragmas", error)
       || !queue_exec (self, "SELECT 1 FROM uploads LIMIT 0", "finding the uploads table", error)) {
     queue_close (&self->parent);
     return NULL;

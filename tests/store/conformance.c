@@ -101,7 +101,7 @@ set_status_ok (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, CrTa
 {
   g_autoptr (GError) error = NULL;
   g_assert_true (
-      store->vt->set_status (store, sdk_app_id, task_id, status, leave_code, now_ms, &error));
+      store->vt->set_status (store, sdk_app_id, task_id, status, leave_code, now_ms, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -362,10 +362,11 @@ case_unknown_task_not_found (CrTaskStore *store)
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
   g_assert_false (
-      store->vt->set_status (store, APP_A, "T-ghost", CR_TASK_IN_PROGRESS, -1, T0, &error));
+      store->vt->set_status (store, APP_A, "T-ghost", CR_TASK_IN_PROGRESS, -1, T0, NULL, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
-  g_assert_false (store->vt->set_status (store, APP_A, "T-ghost", CR_TASK_EXITED, 0, T0, &error));
+  g_assert_false (
+      store->vt->set_status (store, APP_A, "T-ghost", CR_TASK_EXITED, 0, T0, NULL, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
 
@@ -378,7 +379,7 @@ case_unknown_task_not_found (CrTaskStore *store)
   g_autoptr (CrTask) task = make_task ("T-other-app", APP_B, T0);
   insert_ok (store, task, 100);
   g_assert_false (
-      store->vt->set_status (store, APP_A, "T-other-app", CR_TASK_EXITED, 1, T0 + 1, &error));
+      store->vt->set_status (store, APP_A, "T-other-app", CR_TASK_EXITED, 1, T0 + 1, NULL, &error));
   assert_api_error (error, "ResourceNotFound");
   g_autoptr (CrTask) got = lookup_ok (store, APP_B, "T-other-app");
   assert_task_equal (got, task);
@@ -426,15 +427,15 @@ case_exited_is_final (CrTaskStore *store)
 
   g_autoptr (GError) error = NULL;
   g_assert_false (
-      store->vt->set_status (store, APP_A, "T-final", CR_TASK_EXITED, 5, T0 + 20, &error));
+      store->vt->set_status (store, APP_A, "T-final", CR_TASK_EXITED, 5, T0 + 20, NULL, &error));
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  g_assert_false (store->vt->set_status (store, APP_A, "T-final", CR_TASK_IN_PROGRESS, -1, T0 + 30,
+                                         NULL, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
   g_assert_false (
-      store->vt->set_status (store, APP_A, "T-final", CR_TASK_IN_PROGRESS, -1, T0 + 30, &error));
-  assert_api_error (error, "ResourceNotFound");
-  g_clear_error (&error);
-  g_assert_false (
-      store->vt->set_status (store, APP_A, "T-final", CR_TASK_IDLE, -1, T0 + 40, &error));
+      store->vt->set_status (store, APP_A, "T-final", CR_TASK_IDLE, -1, T0 + 40, NULL, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
   g_assert_false (
@@ -594,16 +595,16 @@ case_finish (CrTaskStore *store)
   g_autoptr (GError) error = NULL;
   g_autoptr (CrTask) task = make_task ("T-fin", APP_A, T0);
   insert_ok (store, task, 100);
-  g_assert_false (store->vt->finish (store, APP_A, "T-fin", T0 + 1, &error));
+  g_assert_false (store->vt->finish (store, APP_A, "T-fin", T0 + 1, NULL, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
   set_status_ok (store, APP_A, "T-fin", CR_TASK_EXITED, 99, T0 + 10);
-  g_assert_false (store->vt->finish (store, APP_B, "T-fin", T0 + 11, &error));
+  g_assert_false (store->vt->finish (store, APP_B, "T-fin", T0 + 11, NULL, &error));
   assert_api_error (error, "ResourceNotFound");
   g_clear_error (&error);
-  g_assert_true (store->vt->finish (store, APP_A, "T-fin", T0 + 20, &error));
+  g_assert_true (store->vt->finish (store, APP_A, "T-fin", T0 + 20, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (store->vt->finish (store, APP_A, "T-fin", T0 + 30, &error));
+  g_assert_true (store->vt->finish (store, APP_A, "T-fin", T0 + 30, NULL, &error));
   g_assert_no_error (error);
   task->status = CR_TASK_EXITED;
   task->leave_code = 99;
@@ -611,7 +612,7 @@ case_finish (CrTaskStore *store)
   task->finished_ms = T0 + 20;
   g_autoptr (CrTask) got = lookup_ok (store, APP_A, "T-fin");
   assert_task_equal (got, task);
-  g_assert_false (store->vt->finish (store, APP_A, "T-none", T0 + 40, &error));
+  g_assert_false (store->vt->finish (store, APP_A, "T-none", T0 + 40, NULL, &error));
   assert_api_error (error, "ResourceNotFound");
 }
 
@@ -629,9 +630,9 @@ case_list_finished (CrTaskStore *store)
   set_status_ok (store, APP_B, "T-lf-a", CR_TASK_EXITED, 0, T0 + 11);
   set_status_ok (store, APP_A, "T-lf-exited", CR_TASK_EXITED, 0, T0 + 12); /* never finished */
   set_status_ok (store, APP_A, "T-lf-late", CR_TASK_EXITED, 0, T0 + 13);
-  g_assert_true (store->vt->finish (store, APP_A, "T-lf-b", T0 + 20, &error));
-  g_assert_true (store->vt->finish (store, APP_B, "T-lf-a", T0 + 20, &error));
-  g_assert_true (store->vt->finish (store, APP_A, "T-lf-late", T0 + 40, &error));
+  g_assert_true (store->vt->finish (store, APP_A, "T-lf-b", T0 + 20, NULL, &error));
+  g_assert_true (store->vt->finish (store, APP_B, "T-lf-a", T0 + 20, NULL, &error));
+  g_assert_true (store->vt->finish (store, APP_A, "T-lf-late", T0 + 40, NULL, &error));
   g_assert_no_error (error);
   g_autoptr (GPtrArray) all = store->vt->list_finished (store, 0, T0 + 40, &error);
   g_assert_no_error (error);
@@ -650,6 +651,177 @@ case_list_finished (CrTaskStore *store)
   g_autoptr (GPtrArray) none = store->vt->list_finished (store, T0 + 40, T0 + 100, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (none->len, ==, 0);
+}
+
+/* ---- the outbox's events ---------------------------------------------------------------------- */
+
+static GPtrArray *
+events_ok (CrTaskStore *store, guint64 sdk_app_id, const char *task_id)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *events = store->vt->list_events (store, sdk_app_id, task_id, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (events);
+  return events;
+}
+
+static gint64
+add_event_ok (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, int type,
+              const char *payload, gint64 now_ms)
+{
+  g_autoptr (GError) error = NULL;
+  CrEventNew e = { type, payload };
+  gint64 id = store->vt->add_event (store, sdk_app_id, task_id, &e, now_ms, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+/* An event keeps every field, takes the task's room and robot, starts pending and due at once;
+ * an unknown task or another app's refuses it. */
+static void
+case_events_add_and_list (CrTaskStore *store)
+{
+  g_autoptr (CrTask) task = make_task ("T-ev", APP_A, T0);
+  insert_ok (store, task, 10);
+  gint64 a = add_event_ok (store, APP_A, "T-ev", 301, "{\"Status\":0}", T0 + 1);
+  gint64 b = add_event_ok (store, APP_A, "T-ev", 307, "{}", T0 + 2);
+  g_assert_cmpint (b, >, a);
+  g_autoptr (GPtrArray) events = events_ok (store, APP_A, "T-ev");
+  g_assert_cmpuint (events->len, ==, 2);
+  const CrEventRecord *e = g_ptr_array_index (events, 0);
+  g_assert_cmpint (e->id, ==, a);
+  g_assert_cmpuint (e->sdk_app_id, ==, APP_A);
+  g_assert_cmpstr (e->task_id, ==, "T-ev");
+  g_assert_cmpstr (e->room_id, ==, "room-T-ev");
+  g_assert_cmpstr (e->user_id, ==, "robot_T-ev");
+  g_assert_cmpint (e->event_type, ==, 301);
+  g_assert_cmpstr (e->payload_json, ==, "{\"Status\":0}");
+  g_assert_cmpint (e->created_ms, ==, T0 + 1);
+  g_assert_cmpint (e->window_ms, ==, T0 + 1);
+  g_assert_cmpint (e->state, ==, CR_EVENT_STATE_PENDING);
+  g_assert_cmpint (e->attempts, ==, 0);
+  g_assert_cmpint (e->next_ms, ==, T0 + 1);
+  g_assert_cmpint (e->delivered_ms, ==, 0);
+  g_assert_null (e->last_error);
+  g_autoptr (GPtrArray) none = events_ok (store, APP_B, "T-ev");
+  g_assert_cmpuint (none->len, ==, 0);
+
+  g_autoptr (GError) error = NULL;
+  CrEventNew ev = { 302, "{}" };
+  g_assert_cmpint (store->vt->add_event (store, APP_B, "T-ev", &ev, T0, &error), ==, -1);
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  g_assert_cmpint (store->vt->add_event (store, APP_A, "T-none", &ev, T0, &error), ==, -1);
+  assert_api_error (error, "ResourceNotFound");
+  g_assert_cmpint (store->vt->count_pending_events (store, NULL), ==, 2);
+}
+
+/* A status change queues its event with it, only when the status changed; a finish only the
+ * first time. */
+static void
+case_events_with_state_changes (CrTaskStore *store)
+{
+  g_autoptr (CrTask) task = make_task ("T-sc", APP_A, T0);
+  insert_ok (store, task, 10);
+  g_autoptr (GError) error = NULL;
+  CrEventNew start = { 301, "{\"Status\":1}" };
+  g_assert_true (
+      store->vt->set_status (store, APP_A, "T-sc", CR_TASK_EXITED, 0, T0 + 5, &start, &error));
+  g_assert_no_error (error);
+  g_assert_false (
+      store->vt->set_status (store, APP_A, "T-sc", CR_TASK_EXITED, 0, T0 + 6, &start, &error));
+  assert_api_error (error, "ResourceNotFound");
+  g_clear_error (&error);
+  CrEventNew stop = { 302, "{\"LeaveCode\":0}" };
+  g_assert_true (store->vt->finish (store, APP_A, "T-sc", T0 + 7, &stop, &error));
+  g_assert_true (store->vt->finish (store, APP_A, "T-sc", T0 + 8, &stop, &error));
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) events = events_ok (store, APP_A, "T-sc");
+  g_assert_cmpuint (events->len, ==, 2);
+  const CrEventRecord *e0 = g_ptr_array_index (events, 0), *e1 = g_ptr_array_index (events, 1);
+  g_assert_cmpint (e0->event_type, ==, 301);
+  g_assert_cmpint (e0->created_ms, ==, T0 + 5);
+  g_assert_cmpint (e1->event_type, ==, 302);
+  g_assert_cmpstr (e1->payload_json, ==, "{\"LeaveCode\":0}");
+  g_assert_cmpint (e1->created_ms, ==, T0 + 7);
+  /* A failed finish (not exited) queues nothing. */
+  g_autoptr (CrTask) live = make_task ("T-live", APP_A, T0);
+  insert_ok (store, live, 10);
+  g_assert_false (store->vt->finish (store, APP_A, "T-live", T0 + 9, &stop, &error));
+  assert_api_error (error, "ResourceNotFound");
+  g_autoptr (GPtrArray) none = events_ok (store, APP_A, "T-live");
+  g_assert_cmpuint (none->len, ==, 0);
+}
+
+/* Due: each task's oldest pending event when its time has come, tasks in flight left out; a
+ * delivered head lets the next one through; a resend makes events pending again. */
+static void
+case_events_due_update_resend (CrTaskStore *store)
+{
+  g_autoptr (CrTask) a = make_task ("T-a", APP_A, T0);
+  g_autoptr (CrTask) b = make_task ("T-b", APP_A, T0);
+  insert_ok (store, a, 10);
+  insert_ok (store, b, 10);
+  gint64 a1 = add_event_ok (store, APP_A, "T-a", 301, "{}", T0 + 1);
+  gint64 a2 = add_event_ok (store, APP_A, "T-a", 302, "{}", T0 + 2);
+  gint64 b1 = add_event_ok (store, APP_A, "T-b", 301, "{}", T0 + 3);
+  g_autoptr (GError) error = NULL;
+
+  g_autoptr (GPtrArray) none = store->vt->due_events (store, T0, 10, NULL, &error);
+  g_assert_cmpuint (none->len, ==, 0);
+  g_autoptr (GPtrArray) due = store->vt->due_events (store, T0 + 10, 10, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (due->len, ==, 2);
+  g_assert_cmpint (((CrEventRecord *)g_ptr_array_index (due, 0))->id, ==, a1);
+  g_assert_cmpint (((CrEventRecord *)g_ptr_array_index (due, 1))->id, ==, b1);
+  g_autoptr (GHashTable) skip = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_add (skip, (gpointer) "T-a");
+  g_autoptr (GPtrArray) skipped = store->vt->due_events (store, T0 + 10, 1, skip, &error);
+  g_assert_cmpuint (skipped->len, ==, 1);
+  g_assert_cmpint (((CrEventRecord *)g_ptr_array_index (skipped, 0))->id, ==, b1);
+
+  /* a1 failed once: retried later; a2 waits behind it. */
+  CrEventRecord *head = g_ptr_array_index (due, 0);
+  head->attempts = 1;
+  head->next_ms = T0 + 100;
+  head->last_status = 500;
+  head->last_error = g_strdup ("HTTP 500");
+  g_assert_true (store->vt->update_event (store, head, &error));
+  g_autoptr (GPtrArray) later = store->vt->due_events (store, T0 + 50, 10, NULL, &error);
+  g_assert_cmpuint (later->len, ==, 1);
+  g_assert_cmpint (((CrEventRecord *)g_ptr_array_index (later, 0))->id, ==, b1);
+  head->state = CR_EVENT_STATE_DELIVERED;
+  head->attempts = 2;
+  head->delivered_ms = T0 + 101;
+  head->last_status = 200;
+  g_clear_pointer (&head->last_error, g_free);
+  g_assert_true (store->vt->update_event (store, head, &error));
+  g_autoptr (GPtrArray) next = store->vt->due_events (store, T0 + 101, 10, NULL, &error);
+  g_assert_cmpuint (next->len, ==, 2);
+  g_assert_cmpint (((CrEventRecord *)g_ptr_array_index (next, 0))->id, ==, a2);
+  g_autoptr (GPtrArray) listed = events_ok (store, APP_A, "T-a");
+  const CrEventRecord *got = g_ptr_array_index (listed, 0);
+  g_assert_cmpint (got->state, ==, CR_EVENT_STATE_DELIVERED);
+  g_assert_cmpint (got->attempts, ==, 2);
+  g_assert_cmpint (got->delivered_ms, ==, T0 + 101);
+  g_assert_cmpint (got->last_status, ==, 200);
+  g_assert_null (got->last_error);
+  g_assert_cmpint (store->vt->count_pending_events (store, NULL), ==, 2);
+
+  /* Resend one, then all; another app's task resends nothing. */
+  g_assert_cmpint (store->vt->resend_events (store, APP_A, "T-a", a1, T0 + 500, &error), ==, 1);
+  g_assert_cmpint (store->vt->count_pending_events (store, NULL), ==, 3);
+  g_autoptr (GPtrArray) again = events_ok (store, APP_A, "T-a");
+  got = g_ptr_array_index (again, 0);
+  g_assert_cmpint (got->state, ==, CR_EVENT_STATE_PENDING);
+  g_assert_cmpint (got->attempts, ==, 0);
+  g_assert_cmpint (got->next_ms, ==, T0 + 500);
+  g_assert_cmpint (got->window_ms, ==, T0 + 500);
+  g_assert_cmpint (got->created_ms, ==, T0 + 1);
+  g_assert_cmpint (store->vt->resend_events (store, APP_A, "T-a", 0, T0 + 600, &error), ==, 2);
+  g_assert_cmpint (store->vt->resend_events (store, APP_B, "T-a", 0, T0 + 600, &error), ==, 0);
+  g_assert_no_error (error);
 }
 
 /* ---- registration -------------------------------------------------------------------------- */
@@ -687,6 +859,9 @@ static const struct {
   { "failovers", case_failovers },
   { "finish", case_finish },
   { "list-finished", case_list_finished },
+  { "events-add-and-list", case_events_add_and_list },
+  { "events-with-state-changes", case_events_with_state_changes },
+  { "events-due-update-resend", case_events_due_update_resend },
 };
 
 void

@@ -13,7 +13,7 @@
 
 #define APP G_GUINT64_CONSTANT (1400000001)
 #define T0 G_GINT64_CONSTANT (1700000000000)
-#define LATEST_VERSION "4" /* PRAGMA user_version of a store this code creates */
+#define LATEST_VERSION "5" /* PRAGMA user_version of a store this code creates */
 
 /* The schema of cloudrec 0.1.0 (commit 0a71f3e), user_version 1, exactly as that release wrote
  * it: a data directory of that release must open with this code and keep its tasks. */
@@ -142,7 +142,8 @@ test_persistence (gconstpointer data)
   insert_ok (store, live, 10);
   insert_ok (store, done, 10);
   g_assert_true (store->vt->update_params (store, APP, "T-live", "{\"v\":2}", T0 + 5, &error));
-  g_assert_true (store->vt->set_status (store, APP, "T-done", CR_TASK_EXITED, 4, T0 + 6, &error));
+  g_assert_true (
+      store->vt->set_status (store, APP, "T-done", CR_TASK_EXITED, 4, T0 + 6, NULL, &error));
   g_autoptr (CrTaskFile) file = cr_task_file_new ("T-live", "x.m3u8", "u", "audio", T0 + 3);
   g_assert_true (store->vt->put_file (store, file, &error));
   g_assert_no_error (error);
@@ -195,7 +196,9 @@ test_wal_and_schema (gconstpointer data)
   g_autofree char *objects
       = raw_query (path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                          "WHERE name NOT LIKE 'sqlite_%' ORDER BY name)");
-  g_assert_cmpstr (objects, ==, "task_files,tasks,tasks_active_by_app,uploads,uploads_by_task");
+  g_assert_cmpstr (objects, ==,
+                   "events,events_by_task,events_pending,task_files,tasks,tasks_active_by_app,"
+                   "uploads,uploads_by_task");
 
   /* Counting an app's active tasks (the quota check) uses the partial index. */
   sqlite3 *db = NULL;
@@ -227,7 +230,8 @@ test_two_handles (gconstpointer data)
   g_assert_nonnull (seen);
   g_assert_cmpstr (seen->params_json, ==, task->params_json);
 
-  g_assert_true (b->vt->set_status (b, APP, "T-shared", CR_TASK_IN_PROGRESS, -1, T0 + 1, &error));
+  g_assert_true (
+      b->vt->set_status (b, APP, "T-shared", CR_TASK_IN_PROGRESS, -1, T0 + 1, NULL, &error));
   g_assert_no_error (error);
   g_autoptr (CrTask) seen_by_a = lookup_ok (a, "T-shared");
   g_assert_cmpint (seen_by_a->status, ==, CR_TASK_IN_PROGRESS);
@@ -323,8 +327,8 @@ racer_thread (gpointer data)
     g_free (id);
     g_autofree char *oldest = g_queue_pop_head (mine);
     if (oldest != NULL) {
-      g_assert_true (
-          store->vt->set_status (store, APP, oldest, CR_TASK_EXITED, 0, T0 + 1000 + i, &error));
+      g_assert_true (store->vt->set_status (store, APP, oldest, CR_TASK_EXITED, 0, T0 + 1000 + i,
+                                            NULL, &error));
       g_assert_no_error (error);
     }
   }
@@ -486,7 +490,7 @@ test_migrate_from_v1 (gconstpointer data)
   g_assert_cmpint (done->leave_code, ==, 99);
   g_assert_cmpint (done->ended_ms, ==, T0 + 900);
   g_assert_cmpint (done->finished_ms, ==, 0);
-  g_assert_true (store->vt->finish (store, APP, "T-old-done", T0 + 1000, &error));
+  g_assert_true (store->vt->finish (store, APP, "T-old-done", T0 + 1000, NULL, &error));
   g_assert_no_error (error);
 
   g_autoptr (GPtrArray) files = store->vt->list_files (store, "T-old", &error);
@@ -600,7 +604,6 @@ rm_rf (const char *path)
   }
 }
 
-
 /* The upload queue (upload_queue.h) on the store's file: order, a playlist queued again replaces
  * the waiting copy and moves behind, updates and removals, the spool's size, and all of it after
  * a reopen (a restart). */
@@ -616,10 +619,18 @@ test_upload_queue (gconstpointer data)
   g_assert_no_error (error);
   g_autoptr (GBytes) v1 = g_bytes_new_static ("#EXTM3U v1", 10);
   g_autoptr (GBytes) v2 = g_bytes_new_static ("#EXTM3U v2", 10);
-  CrUpload seg1 = { .sdk_app_id = 1, .task_id = "t1", .object_key = "p/t1/a_1.ts",
-                    .kind = CR_UPLOAD_FILE, .path = "/spool/p/t1/a_1.ts", .size = 1000 };
-  CrUpload pl = { .sdk_app_id = 1, .task_id = "t1", .object_key = "p/t1/a.m3u8",
-                  .kind = CR_UPLOAD_PLAYLIST, .content = v1, .size = 10 };
+  CrUpload seg1 = { .sdk_app_id = 1,
+                    .task_id = "t1",
+                    .object_key = "p/t1/a_1.ts",
+                    .kind = CR_UPLOAD_FILE,
+                    .path = "/spool/p/t1/a_1.ts",
+                    .size = 1000 };
+  CrUpload pl = { .sdk_app_id = 1,
+                  .task_id = "t1",
+                  .object_key = "p/t1/a.m3u8",
+                  .kind = CR_UPLOAD_PLAYLIST,
+                  .content = v1,
+                  .size = 10 };
   CrUpload seg2 = seg1;
   seg2.object_key = "p/t1/a_2.ts";
   seg2.path = "/spool/p/t1/a_2.ts";

@@ -102,11 +102,11 @@ test_retention (void)
     if (strcmp (rows[i].id, "T-live") == 0)
       continue;
     g_assert_true (store->vt->set_status (store, 1400000001, rows[i].id, CR_TASK_EXITED, 0,
-                                          t0 + 1000, &error));
+                                          t0 + 1000, NULL, &error));
     if (strcmp (rows[i].id, "T-unfinished") != 0)
       g_assert_true (store->vt->finish (store, 1400000001, rows[i].id,
                                         strcmp (rows[i].id, "T-new") == 0 ? t0 + 50000 : t0 + 2000,
-                                        &error));
+                                        NULL, &error));
   }
   g_assert_no_error (error);
   CrTask probe = { .task_id = (char *)"T-bad",

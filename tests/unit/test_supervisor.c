@@ -18,8 +18,10 @@ typedef struct {
 } Event;
 
 typedef struct {
-  GPtrArray *events; /* Event */
+  GPtrArray *events; /* Event: the task's events in the store, read when one is queued */
   GPtrArray *exits;  /* task ids */
+  CrTaskStore *store;
+  const char *task_id;
 } Seen;
 
 static void
@@ -29,16 +31,22 @@ event_free (Event *e)
   g_free (e);
 }
 
+/* The supervisor queued an event with a state change: it must be in the store already. */
 static void
-on_emit (gpointer data, guint64 app, const char *task_id, int event_type, JsonObject *payload)
+on_queued (gpointer data)
 {
   Seen *seen = data;
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (node, payload);
-  Event *e = g_new0 (Event, 1);
-  e->event_type = event_type;
-  e->payload = json_to_string (node, FALSE);
-  g_ptr_array_add (seen->events, e);
+  g_autoptr (GPtrArray) stored
+      = seen->store->vt->list_events (seen->store, APP, seen->task_id, NULL);
+  g_assert_nonnull (stored);
+  g_ptr_array_set_size (seen->events, 0);
+  for (guint i = 0; i < stored->len; i++) {
+    const CrEventRecord *r = g_ptr_array_index (stored, i);
+    Event *e = g_new0 (Event, 1);
+    e->event_type = r->event_type;
+    e->payload = g_strdup (r->payload_json);
+    g_ptr_array_add (seen->events, e);
+  }
 }
 
 static void
@@ -102,9 +110,9 @@ test_failovers_then_end (void)
   const char *argv[] = { "/bin/sh", "-c", script, "sh", NULL };
   g_autoptr (CrTaskStore) store = store_with_task ("T-ha");
   Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify)event_free),
-                g_ptr_array_new_with_free_func (g_free) };
+                g_ptr_array_new_with_free_func (g_free), store, "T-ha" };
   CrSupervisor *sup = cr_supervisor_new (argv, store);
-  cr_supervisor_set_emit_func (sup, on_emit, &seen);
+  cr_supervisor_set_queued_func (sup, on_queued, &seen);
   cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
   g_autoptr (GError) error = NULL;
   g_assert_true (cr_supervisor_start (sup, APP, "T-ha", &error));
@@ -151,9 +159,9 @@ check_cannot_start (const char *script)
   const char *argv[] = { "/bin/sh", "-c", script, "sh", NULL };
   g_autoptr (CrTaskStore) store = store_with_task ("T-cs");
   Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify)event_free),
-                g_ptr_array_new_with_free_func (g_free) };
+                g_ptr_array_new_with_free_func (g_free), store, "T-cs" };
   CrSupervisor *sup = cr_supervisor_new (argv, store);
-  cr_supervisor_set_emit_func (sup, on_emit, &seen);
+  cr_supervisor_set_queued_func (sup, on_queued, &seen);
   cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
   g_assert_true (cr_supervisor_start (sup, APP, "T-cs", NULL));
   spin_until (one_exit, &seen);
@@ -198,9 +206,9 @@ test_spawn_fails (void)
   const char *argv[] = { "/nonexistent/cloudrec", "record", NULL };
   g_autoptr (CrTaskStore) store = store_with_task ("T-sp");
   Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify)event_free),
-                g_ptr_array_new_with_free_func (g_free) };
+                g_ptr_array_new_with_free_func (g_free), store, "T-sp" };
   CrSupervisor *sup = cr_supervisor_new (argv, store);
-  cr_supervisor_set_emit_func (sup, on_emit, &seen);
+  cr_supervisor_set_queued_func (sup, on_queued, &seen);
   g_autoptr (GError) error = NULL;
   g_assert_false (cr_supervisor_start (sup, APP, "T-sp", &error));
   g_assert_nonnull (error);
@@ -222,9 +230,9 @@ test_exit_zero_is_quiet (void)
   const char *argv[] = { "/bin/sh", "-c", "exit 0", "sh", NULL };
   g_autoptr (CrTaskStore) store = store_with_task ("T-ok");
   Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify)event_free),
-                g_ptr_array_new_with_free_func (g_free) };
+                g_ptr_array_new_with_free_func (g_free), store, "T-ok" };
   CrSupervisor *sup = cr_supervisor_new (argv, store);
-  cr_supervisor_set_emit_func (sup, on_emit, &seen);
+  cr_supervisor_set_queued_func (sup, on_queued, &seen);
   cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
   g_assert_true (cr_supervisor_start (sup, APP, "T-ok", NULL));
   spin_until (one_exit, &seen);
@@ -246,13 +254,13 @@ check_exit_after_exited (const char *script)
   const char *argv[] = { "/bin/sh", "-c", script, "sh", NULL };
   g_autoptr (CrTaskStore) store = store_with_task ("T-end");
   Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify)event_free),
-                g_ptr_array_new_with_free_func (g_free) };
+                g_ptr_array_new_with_free_func (g_free), store, "T-end" };
   CrSupervisor *sup = cr_supervisor_new (argv, store);
-  cr_supervisor_set_emit_func (sup, on_emit, &seen);
+  cr_supervisor_set_queued_func (sup, on_queued, &seen);
   cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
   g_assert_true (cr_supervisor_start (sup, APP, "T-end", NULL));
   g_assert_true (
-      store->vt->set_status (store, APP, "T-end", CR_TASK_EXITED, CR_LEAVE_IDLE, 5, NULL));
+      store->vt->set_status (store, APP, "T-end", CR_TASK_EXITED, CR_LEAVE_IDLE, 5, NULL, NULL));
   cr_supervisor_note_started (sup, "T-end");
   spin_until (one_exit, &seen);
   g_assert_cmpuint (seen.events->len, ==, 0);
@@ -284,7 +292,7 @@ test_resume_counts (void)
   const char *argv[] = { "/bin/sh", "-c", script, "sh", NULL };
   g_autoptr (CrTaskStore) store = store_with_task ("T-re");
   Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify)event_free),
-                g_ptr_array_new_with_free_func (g_free) };
+                g_ptr_array_new_with_free_func (g_free), store, "T-re" };
   CrSupervisor *sup = cr_supervisor_new (argv, store);
   cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
   g_autoptr (CrTask) task = lookup (store, "T-re");
