@@ -18,6 +18,8 @@ static const CrAction trtc_2019_07_22[] = {
   /* cloudrec's extensions, named "Cloudrec..." so they never collide with a TRTC action. */
   { "CloudrecDescribeTask", cr_action_cloudrec_describe_task, CR_APP_FROM_BODY,
     "DescribeCloudRecording" },
+  { "CloudrecDescribeEvents", cr_action_cloudrec_describe_events, CR_APP_FROM_BODY, NULL },
+  { "CloudrecResendEvents", cr_action_cloudrec_resend_events, CR_APP_FROM_BODY, NULL },
 };
 
 /* TIW (whiteboard push/recording, 2019-09-19) joins here with its own action table. */

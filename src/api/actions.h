@@ -56,6 +56,12 @@ gboolean cr_action_modify_cloud_recording (CrApi *api, const CrApp *app, JsonObj
 /* Extension: Describe's request; answers even after the task finished, until it expires. */
 gboolean cr_action_cloudrec_describe_task (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
+/* Extensions: a task's callback events (outbox/sender.h), listed and sent again; both answer
+ * for any task the store still has, ended or not. */
+gboolean cr_action_cloudrec_describe_events (CrApi *api, const CrApp *app, JsonObject *params,
+                                             JsonObject *reply, GError **error);
+gboolean cr_action_cloudrec_resend_events (CrApi *api, const CrApp *app, JsonObject *params,
+                                           JsonObject *reply, GError **error);
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 

@@ -25,6 +25,7 @@ typedef struct {
   CrRoomRegistry *rooms;   /* borrowed; NULL when the daemon hosts no rooms (unit tests) */
   CrSupervisor *workers;   /* borrowed; NULL: tasks get no worker (unit tests) */
   struct _CrUploader *uploads; /* borrowed; NULL: no uploader (unit tests) */
+  struct _CrCallbackSender *callbacks; /* borrowed; NULL: no outbox delivery (unit tests) */
   gint64 (*now_ms) (void); /* wall clock, replaceable in tests */
 } CrApi;
 

@@ -260,6 +260,7 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   api->uploads = uploader;
+  api->callbacks = callbacks;
   g_autoptr (CrSupervisor) workers
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;
@@ -295,6 +296,7 @@ cr_cmd_serve (int argc, char **argv)
    * may reach the supervisor any more. */
   api->workers = NULL;
   api->uploads = NULL;
+  api->callbacks = NULL;
   g_clear_pointer (&workers, cr_supervisor_free);
   cr_callback_sender_set_observer (callbacks, NULL, NULL);
   g_source_remove (vod_sweeper);

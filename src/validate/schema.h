@@ -90,6 +90,8 @@ extern const CrSchema cr_schema_dismiss_room_str;
 extern const CrSchema cr_schema_describe;
 extern const CrSchema cr_schema_modify;
 extern const CrSchema cr_schema_delete;
+extern const CrSchema cr_schema_events;
+extern const CrSchema cr_schema_resend_events;
 
 /* Joins "@path.@name" (or @name at the top). */
 char *cr_schema_path (const char *path, const char *name);

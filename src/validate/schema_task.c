@@ -28,6 +28,17 @@ const CrSchema cr_schema_describe = CR_SCHEMA (describe_fields, NULL);
 static const CrField delete_fields[] = { F_SDK_APP_ID, F_TASK_ID };
 const CrSchema cr_schema_delete = CR_SCHEMA (delete_fields, NULL);
 
+/* Extensions: the outbox's events of a task (CloudrecDescribeEvents, CloudrecResendEvents). */
+static const CrField events_fields[] = { F_SDK_APP_ID, F_TASK_ID };
+const CrSchema cr_schema_events = CR_SCHEMA (events_fields, NULL);
+
+static const CrField resend_fields[] = {
+  F_SDK_APP_ID,
+  F_TASK_ID,
+  F_INT ("EventId", FALSE, 1, G_MAXINT64),
+};
+const CrSchema cr_schema_resend_events = CR_SCHEMA (resend_fields, NULL);
+
 static const CrField modify_fields[] = {
   F_SDK_APP_ID,
   F_TASK_ID,

@@ -337,6 +337,10 @@ validate_schema_for (const char *action)
     return &cr_schema_modify;
   if (g_strcmp0 (action, "DeleteCloudRecording") == 0)
     return &cr_schema_delete;
+  if (g_strcmp0 (action, "CloudrecDescribeEvents") == 0)
+    return &cr_schema_events;
+  if (g_strcmp0 (action, "CloudrecResendEvents") == 0)
+    return &cr_schema_resend_events;
   if (g_strcmp0 (action, "RemoveUser") == 0)
     return &cr_schema_remove_user;
   if (g_strcmp0 (action, "RemoveUserByStrRoomId") == 0)
