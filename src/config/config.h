@@ -44,6 +44,7 @@ typedef struct {
   char *public_url;              /* base of VOD VideoUrls; "" = http://<listen> */
   char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
   gint64 vod_url_ttl;            /* seconds a signed VOD URL is valid */
+  char *fetch_deny;              /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
   CrApps *apps;
 } CrConfig;
 
