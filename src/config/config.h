@@ -26,6 +26,7 @@ typedef struct {
   gint64 api_clock_skew;         /* seconds of TC3 timestamp tolerance */
   gint64 room_idle_timeout;      /* seconds a room without publisher lives on */
   gint64 ingest_max_sessions;    /* concurrent WHIP sessions */
+  gint64 whip_max_sessions_per_ip; /* concurrent WHIP sessions from one address; 0 = no limit */
   gint64 ingest_connect_timeout; /* seconds from the answer to a connected peer */
   gint64 ingest_liveness_timeout; /* seconds without a packet from the peer that end a session */
   gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */

@@ -14,6 +14,7 @@ test_defaults (void)
   g_assert_cmpint (c->api_max_streams, ==, 25);
   g_assert_cmpint (c->api_timeout, ==, 6);
   g_assert_cmpstr (c->fetch_deny, ==, "169.254.0.0/16,fe80::/10");
+  g_assert_cmpint (c->whip_max_sessions_per_ip, ==, 100);
   cr_config_finish (c);
   g_assert_cmpstr (c->db_path, ==, "var/cloudrec.db");
   g_assert_cmpstr (c->storage_dir, ==, "var/storage");
