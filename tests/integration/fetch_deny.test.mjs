@@ -37,6 +37,12 @@ function imageServer(host) {
         return;
       }
       requests.push(req.url);
+      const to = new URL(req.url, 'http://x').searchParams.get('to');
+      if (to) { // a redirect elsewhere
+        res.writeHead(302, { Location: to });
+        res.end();
+        return;
+      }
       res.writeHead(200, { 'Content-Type': 'image/png' });
       res.end(png(32, 18, () => [...ORANGE, 255]));
     });
@@ -74,6 +80,8 @@ describe('fetch-deny: pictures from a denied address range', () => {
     const room = 9501;
     const deniedUrl = `http://127.0.0.2:${denied.port}/metadata.png`;
     const allowedUrl = `http://127.0.0.1:${allowed.port}/bg.png`;
+    // An allowed host that redirects to the denied one: the redirect's connection is checked too.
+    const redirectUrl = `http://127.0.0.1:${allowed.port}/r.png?to=${encodeURIComponent(`http://127.0.0.2:${denied.port}/via-redirect.png`)}`;
     const { TaskId } = await c.CreateCloudRecording({
       SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'denyrobot', UserSig: userSig(APP1, 'denyrobot'),
       RecordParams: { RecordMode: 2, MaxIdleTime: 60, StreamType: 0, OutputFormat: 0 },
@@ -85,12 +93,13 @@ describe('fetch-deny: pictures from a denied address range', () => {
           { Top: 0, Left: 0, Width: 160, Height: 90, UserId: 'p1' },
           { Top: 90, Left: 0, Width: 160, Height: 90, UserId: 'nobody1', SubBackgroundImage: allowedUrl },
           { Top: 90, Left: 160, Width: 160, Height: 90, UserId: 'nobody2', SubBackgroundImage: deniedUrl },
+          { Top: 0, Left: 160, Width: 160, Height: 90, UserId: 'nobody3', SubBackgroundImage: redirectUrl },
         ],
       },
     });
     publisher = publishPlain(d.port, room, 'p1', GREEN);
     await waitRoom(d, APP1.sdkAppId, room, (st) => st.Streams.some((x) => x.UserId === 'p1' && x.VideoCaps), { timeoutMs: 30000 });
-    await until('callback 309', () => allowed.received.some((e) => e.EventType === 309), 60000);
+    await until('two callbacks 309', () => allowed.received.filter((e) => e.EventType === 309).length >= 2, 60000);
     await sleep(4000);
     const at = Date.now() - 1000;
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
@@ -100,9 +109,8 @@ describe('fetch-deny: pictures from a denied address range', () => {
     assert.deepEqual(denied.requests, [], 'a request reached the server at the denied address');
     assert.ok(allowed.requests.includes('/bg.png'), `the allowed picture was fetched (${JSON.stringify(allowed.requests)})`);
     const events = allowed.received.filter((e) => e.EventType === 309);
-    assert.equal(events.length, 1, `one 309: ${JSON.stringify(events)}`);
-    assert.equal(events[0].EventInfo.Payload.Url, deniedUrl);
-    assert.equal(events[0].EventInfo.TaskId, TaskId);
+    assert.deepEqual(events.map((e) => e.EventInfo.Payload.Url).sort(), [deniedUrl, redirectUrl].sort(), `one 309 per refused URL: ${JSON.stringify(events)}`);
+    for (const e of events) assert.equal(e.EventInfo.TaskId, TaskId);
     assert.match(d.stderr, /connecting to 127\.0\.0\.2 is refused \(fetch-deny 127\.0\.0\.2\/32\)/);
 
     // The recording went on: the publisher, the allowed picture, and the background where the
@@ -111,5 +119,6 @@ describe('fetch-deny: pictures from a denied address range', () => {
     assertRect(frame, { x: 0, y: 0, w: 160, h: 90 }, GREEN, 'the publisher');
     assertRect(frame, { x: 0, y: 90, w: 160, h: 90 }, ORANGE, 'the allowed picture');
     assertColour(frame, 240, 135, GREY, 'the background instead of the denied picture');
+    assertColour(frame, 240, 45, GREY, 'the background instead of the picture behind the redirect');
   });
 });
