@@ -46,8 +46,7 @@ static const Setting settings[] = {
     "seconds a room with no publisher is kept before it is destroyed" },
   { "ingest-max-sessions", SETTING_INT, OFF (ingest_max_sessions), "500", 1, 100000, NULL,
     "concurrent WHIP publishing sessions (503 beyond)" },
-  { "whip-max-sessions-per-ip", SETTING_INT, OFF (whip_max_sessions_per_ip), "100", 0, 100000,
-    NULL,
+  { "whip-max-sessions-per-ip", SETTING_INT, OFF (whip_max_sessions_per_ip), "100", 0, 100000, NULL,
     "concurrent WHIP publishing sessions (answered or not) from one client IP address (429 "
     "beyond; 0: no limit)" },
   { "ingest-connect-timeout", SETTING_INT, OFF (ingest_connect_timeout), "10", 1, 600, NULL,
