@@ -1,7 +1,7 @@
 /* `cloudrec record --data-dir DIR --sdkappid N --task ID [--link SOCK] [--storage-dir D]
- * [--log-level L]`: the worker of one recording task, started by the daemon's supervisor (not
- * meant to be run by hand, but it can be, to debug a task). Everything it needs from the daemon
- * goes over the daemon-worker link's socket (link/link.h). */
+ * [--log-level L] [--fetch-deny CIDRS]`: the worker of one recording task, started by the daemon's
+ * supervisor (not meant to be run by hand, but it can be, to debug a task). Everything it needs
+ * from the daemon goes over the daemon-worker link's socket (link/link.h). */
 #include <glib.h>
 #include <stdio.h>
 
@@ -9,6 +9,7 @@
 #include "auth/secret_box.h"
 #include "cli/options.h"
 #include "common/log.h"
+#include "common/net_filter.h"
 #include "link/link.h"
 #include "recorder/worker.h"
 #include "task/supervisor.h"
@@ -17,7 +18,7 @@ int
 cr_cmd_record (int argc, char **argv)
 {
   g_autofree char *link = NULL, *data_dir = NULL, *storage_dir = NULL;
-  g_autofree char *task = NULL, *log_level = NULL, *storage_endpoint = NULL;
+  g_autofree char *task = NULL, *log_level = NULL, *storage_endpoint = NULL, *fetch_deny = NULL;
   gint64 sdk_app_id = 0;
   int failover = 0;
   gint64 max_file_mb = 0, disk_min_free_mb = 0;
@@ -32,6 +33,10 @@ cr_cmd_record (int argc, char **argv)
       "report (308 DiskFull) when the disk under the files has less free (0: not watched)", "N" },
     { "storage-endpoint", 0, 0, G_OPTION_ARG_STRING, &storage_endpoint,
       "the daemon's storage-endpoint setting (VENDOR=URL|local,...)", "E" },
+    { "fetch-deny", 0, 0, G_OPTION_ARG_STRING, &fetch_deny,
+      "the daemon's fetch-deny setting: address ranges pictures are never fetched from "
+      "(default " CR_NET_FILTER_DEFAULT ")",
+      "CIDRS" },
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId of the task", "N" },
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "TaskId", "ID" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "error|warning|info|debug", "L" },
@@ -62,6 +67,11 @@ cr_cmd_record (int argc, char **argv)
     fprintf (stderr, "cloudrec record: secret key: %s\n", error->message);
     return 1;
   }
+  g_autoptr (CrNetFilter) deny = cr_net_filter_new (fetch_deny, &error);
+  if (deny == NULL) {
+    fprintf (stderr, "cloudrec record: --fetch-deny: %s\n", error->message);
+    return 2;
+  }
   if (failover < 0 || failover > 3) {
     fprintf (stderr, "cloudrec record: --failover must be 0..3\n");
     return 2;
@@ -85,7 +95,8 @@ cr_cmd_record (int argc, char **argv)
                         (guint64)max_file_mb << 20,
                         (guint)max_streams,
                         storage_endpoint != NULL ? storage_endpoint : "",
-                        disk_min_free_mb };
+                        disk_min_free_mb,
+                        fetch_deny != NULL ? fetch_deny : CR_NET_FILTER_DEFAULT };
   int rc = cr_worker_run (&o, &error);
   if (rc != 0)
     fprintf (stderr, "cloudrec record: task %s: %s\n", task,

@@ -55,6 +55,8 @@ serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *s
                          config->storage_endpoint,
                          "--disk-min-free-mb",
                          disk_min_free_mb,
+                         "--fetch-deny",
+                         config->fetch_deny,
                          NULL };
   return cr_supervisor_new (argv, store);
 }

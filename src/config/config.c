@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/net_filter.h"
+
 typedef enum { SETTING_STRING, SETTING_INT, SETTING_ENUM } SettingType;
 
 typedef struct {
@@ -44,6 +46,9 @@ static const Setting settings[] = {
     "seconds a room with no publisher is kept before it is destroyed" },
   { "ingest-max-sessions", SETTING_INT, OFF (ingest_max_sessions), "500", 1, 100000, NULL,
     "concurrent WHIP publishing sessions (503 beyond)" },
+  { "whip-max-sessions-per-ip", SETTING_INT, OFF (whip_max_sessions_per_ip), "100", 0, 100000, NULL,
+    "concurrent WHIP publishing sessions (answered or not) from one client IP address (429 "
+    "beyond; 0: no limit)" },
   { "ingest-connect-timeout", SETTING_INT, OFF (ingest_connect_timeout), "10", 1, 600, NULL,
     "seconds a WHIP peer has after the answer to connect (ICE + DTLS)" },
   { "ingest-liveness-timeout", SETTING_INT, OFF (ingest_liveness_timeout), "30", 1, 600, NULL,
@@ -92,6 +97,24 @@ static const Setting settings[] = {
     "<data-dir>/vod-url.key)" },
   { "vod-url-ttl", SETTING_INT, OFF (vod_url_ttl), "86400", 60, 31536000, NULL,
     "seconds a signed VOD URL (VideoUrl) stays valid" },
+  { "fetch-deny", SETTING_STRING, OFF (fetch_deny), CR_NET_FILTER_DEFAULT, 0, 0, NULL,
+    "','-separated address ranges (CIDR) never connected to when fetching or posting to a URL a "
+    "user gave (pictures, callbacks), checked on the resolved address; \"\" for none" },
+};
+
+/* String settings with a syntax of their own, checked when read. */
+static gboolean
+check_fetch_deny (const char *value, GError **error)
+{
+  g_autoptr (CrNetFilter) f = cr_net_filter_new (value, error);
+  return f != NULL;
+}
+
+static const struct {
+  const char *name;
+  gboolean (*check) (const char *value, GError **error);
+} checks[] = {
+  { "fetch-deny", check_fetch_deny },
 };
 
 static gboolean
@@ -116,6 +139,14 @@ setting_apply (CrConfig *config, const Setting *s, const char *value, const char
     if (!g_strv_contains ((const char *const *)choices, value)) {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s must be one of %s",
                    source, s->name, s->choices);
+      return FALSE;
+    }
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (checks); i++) {
+    g_autoptr (GError) why = NULL;
+    if (strcmp (checks[i].name, s->name) == 0 && !checks[i].check (value, &why)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s: %s", source, s->name,
+                   why->message);
       return FALSE;
     }
   }

@@ -26,6 +26,7 @@ typedef struct {
   gint64 api_clock_skew;         /* seconds of TC3 timestamp tolerance */
   gint64 room_idle_timeout;      /* seconds a room without publisher lives on */
   gint64 ingest_max_sessions;    /* concurrent WHIP sessions */
+  gint64 whip_max_sessions_per_ip; /* concurrent WHIP sessions from one address; 0 = no limit */
   gint64 ingest_connect_timeout; /* seconds from the answer to a connected peer */
   gint64 ingest_liveness_timeout; /* seconds without a packet from the peer that end a session */
   gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */
@@ -46,6 +47,7 @@ typedef struct {
   char *public_url;              /* base of VOD VideoUrls; "" = http://<listen> */
   char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
   gint64 vod_url_ttl;            /* seconds a signed VOD URL is valid */
+  char *fetch_deny;              /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
   CrApps *apps;
 } CrConfig;
 

@@ -19,6 +19,7 @@ publisher_free (CrPublisher *pub)
   g_free (pub->id);
   g_free (pub->room_id);
   g_free (pub->user_id);
+  g_free (pub->remote_ip);
   g_free (pub);
 }
 
@@ -34,7 +35,7 @@ cr_ingest_reply_error (SoupServerMessage *msg, guint status, const char *fmt, ..
   g_free (text);
   SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
   soup_message_headers_replace (h, "Connection", "close");
-  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_status (msg, status, status == 429 ? "Too Many Requests" : NULL);
   soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_TAKE, body,
                                     strlen (body));
 }
@@ -121,6 +122,19 @@ ingest_new_id (void)
   return g_string_free (id, FALSE);
 }
 
+/* Sessions of the client at @ip, answered or still negotiating. */
+static guint
+ingest_sessions_from (CrIngest *ingest, const char *ip)
+{
+  guint n = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ingest->publishers);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    n += g_strcmp0 (((CrPublisher *)value)->remote_ip, ip) == 0;
+  return n;
+}
+
 void
 cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *key,
                    const char *user_id, CrStreamKind stream, CrSdpOffer *offer)
@@ -133,6 +147,18 @@ cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *ke
                            ingest->config->ingest_max_sessions);
     return;
   }
+  /* One address must not take every session (nor every pipeline: each offer costs one, until it
+   * connects or its ingest-connect-timeout passes). Over the link's socket there is no address. */
+  const char *ip = soup_server_message_get_remote_host (msg);
+  gint64 per_ip = ingest->config->whip_max_sessions_per_ip;
+  if (ip != NULL && per_ip > 0 && ingest_sessions_from (ingest, ip) >= (guint)per_ip) {
+    cr_ingest_reply_error (msg, 429 /* Too Many Requests: not in libsoup 3.2 */,
+                           "address %s already has %" G_GINT64_FORMAT
+                           " publishing sessions on this server (whip-max-sessions-per-ip); end "
+                           "one (DELETE its session) or wait until an unconnected one times out",
+                           ip, per_ip);
+    return;
+  }
   CrPublisher *pub = g_new0 (CrPublisher, 1);
   pub->ingest = ingest;
   pub->id = ingest_new_id ();
@@ -141,6 +167,7 @@ cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *ke
   pub->room_id = g_strdup (key->room_id);
   pub->user_id = g_strdup (user_id);
   pub->stream = stream;
+  pub->remote_ip = g_strdup (ip);
   g_autoptr (GError) error = NULL;
   if (!cr_room_publish (ingest->rooms, key, user_id, stream, owned->has_audio, owned->has_video,
                         pub, &error)) {

@@ -18,6 +18,7 @@ typedef struct {
   CrStreamKind stream;
   CrIngestSession *session;
   SoupServerMessage *pending; /* the POST waiting for its answer, or NULL */
+  char *remote_ip;            /* the client's address (whip-max-sessions-per-ip), or NULL */
 } CrPublisher;
 
 struct _CrIngest {

@@ -7,6 +7,9 @@
 G_DEFINE_QUARK (cr_sdp_offer_error, cr_sdp_offer_error)
 
 #define OFFER_MAX_BYTES (64 * 1024)
+/* m-lines looked at, rejected ones (port 0) included: a session publishes one audio and one
+ * video track, and each m-line would cost webrtcbin a transceiver. */
+#define OFFER_MAX_MEDIA 16
 
 void
 cr_sdp_offer_free (CrSdpOffer *offer)
@@ -121,8 +124,8 @@ offer_check_media (CrSdpOffer *offer, guint index, GError **error)
   if (!is_video && g_strcmp0 (kind, "audio") != 0)
     return offer_fail (error, "m-line %u is \"%s\"; only audio and video can be published", index,
                        kind != NULL ? kind : "");
-  if (gst_sdp_media_get_port (media) == 0 &&
-      gst_sdp_media_get_attribute_val (media, "bundle-only") == NULL)
+  if (gst_sdp_media_get_port (media) == 0
+      && gst_sdp_media_get_attribute_val (media, "bundle-only") == NULL)
     return TRUE; /* rejected by the offerer itself (port 0 without bundle-only, RFC 8843) */
   if ((is_video && offer->has_video) || (!is_video && offer->has_audio))
     return offer_fail (error,
@@ -168,8 +171,8 @@ cr_sdp_offer_parse (const char *text, gsize len, GError **error)
     offer_fail (error, "the SDP offer is larger than %d bytes", OFFER_MAX_BYTES);
     return NULL;
   }
-  if (memchr (text, '\0', len) != NULL || !g_utf8_validate_len (text, len, NULL)
-      || len < 3 || memcmp (text, "v=0", 3) != 0) {
+  if (memchr (text, '\0', len) != NULL || !g_utf8_validate_len (text, len, NULL) || len < 3
+      || memcmp (text, "v=0", 3) != 0) {
     offer_fail (error, "the request body is not an SDP offer (it must start with \"v=0\")");
     return NULL;
   }
@@ -184,6 +187,13 @@ cr_sdp_offer_parse (const char *text, gsize len, GError **error)
   guint n = gst_sdp_message_medias_len (offer->sdp);
   if (n == 0) {
     offer_fail (error, "the SDP offer has no m-line: nothing to publish");
+    return NULL;
+  }
+  if (n > OFFER_MAX_MEDIA) {
+    offer_fail (error,
+                "the SDP offer has %u m-lines; a WHIP session publishes one audio and one video "
+                "track (at most %d m-lines are read)",
+                n, OFFER_MAX_MEDIA);
     return NULL;
   }
   for (guint i = 0; i < n; i++) {

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "common/net_filter.h"
 #include "recorder/mixed_private.h"
 
 #define IMAGE_MAX_BYTES (5 * 1024 * 1024) /* the seeds: at most 5 MB */
@@ -18,7 +19,8 @@ mixed_image_cache_path (Worker *w, const char *url)
   return g_build_filename (w->o->data_dir, "cache", "images", hash, NULL);
 }
 
-/* Downloads @url to @path (through a temporary file, at most IMAGE_MAX_BYTES). */
+/* Downloads @url to @path (through a temporary file, at most IMAGE_MAX_BYTES). Never from an
+ * address in fetch-deny: checked on each connection's resolved address (net_filter.h). */
 static gboolean
 mixed_download (Worker *w, const char *url, const char *path, GError **error)
 {
@@ -27,9 +29,21 @@ mixed_download (Worker *w, const char *url, const char *path, GError **error)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "not a URL");
     return FALSE;
   }
-  g_autoptr (GInputStream) in = soup_session_send (w->http, msg, NULL, error);
-  if (in == NULL)
+  g_autoptr (CrNetFilter) deny = cr_net_filter_new (
+      w->o->fetch_deny != NULL ? w->o->fetch_deny : CR_NET_FILTER_DEFAULT, error);
+  if (deny == NULL)
     return FALSE;
+  cr_net_filter_guard_soup_message (deny, msg);
+  g_autoptr (GError) send_error = NULL;
+  g_autoptr (GInputStream) in = soup_session_send (w->http, msg, NULL, &send_error);
+  if (in == NULL) {
+    const char *refused = cr_net_filter_soup_refusal (msg);
+    if (refused != NULL)
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s", refused);
+    else
+      g_propagate_error (error, g_steal_pointer (&send_error));
+    return FALSE;
+  }
   guint status = soup_message_get_status (msg);
   if (status != 200) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "HTTP %u", status);

@@ -24,6 +24,8 @@ typedef struct {
   guint max_streams;      /* single-stream: streams recorded at once (0: no limit) */
   const char *storage_endpoint; /* the daemon's storage-endpoint setting (storage_target.h) */
   gint64 disk_min_free_mb;      /* below, the task says so (308 DiskFull); 0: not watched */
+  const char *fetch_deny; /* the daemon's fetch-deny setting: ranges pictures are never fetched
+                           * from (common/net_filter.h); NULL: the default */
 } CrWorkerOptions;
 
 /* Records until the task ends. A CrWorkerExit: 0 when done; CR_WORKER_EXIT_CANNOT_START or

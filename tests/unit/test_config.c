@@ -13,6 +13,8 @@ test_defaults (void)
   g_assert_cmpint (c->api_max_tasks, ==, 100);
   g_assert_cmpint (c->api_max_streams, ==, 25);
   g_assert_cmpint (c->api_timeout, ==, 6);
+  g_assert_cmpstr (c->fetch_deny, ==, "169.254.0.0/16,fe80::/10");
+  g_assert_cmpint (c->whip_max_sessions_per_ip, ==, 100);
   cr_config_finish (c);
   g_assert_cmpstr (c->db_path, ==, "var/cloudrec.db");
   g_assert_cmpstr (c->storage_dir, ==, "var/storage");
@@ -76,6 +78,8 @@ test_errors (void)
     { { "--app", "0:a:b:c" }, "must be SDKAPPID:SECRETID" },
     { { "--listen" }, "--listen needs a value" },
     { { "stray" }, "unexpected argument" },
+    { { "--fetch-deny", "10.0.0.0/33" }, "fetch-deny: \"10.0.0.0/33\" is not an address range" },
+    { { "--fetch-deny", "metadata.internal" }, "is not an IPv4 or IPv6 address" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autoptr (CrConfig) c = cr_config_new_defaults ();

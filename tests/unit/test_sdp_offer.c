@@ -103,6 +103,20 @@ test_refusals (void)
   g_autofree char *big = g_strnfill (70000, 'a');
   g_autofree char *text = g_strconcat (HEAD AUDIO "a=x:", big, "\r\n", NULL);
   expect_refused (text, "larger than");
+  /* 1000 m-lines, all rejected by the offerer but one: refused before webrtcbin sees them (each
+   * would cost a transceiver); 16 are still read. */
+  GString *many = g_string_new (HEAD AUDIO);
+  for (int i = 0; i < 999; i++)
+    g_string_append (many, "m=video 0 RTP/AVP 96\r\n");
+  expect_refused (many->str, "1000 m-lines");
+  g_string_free (many, TRUE);
+  GString *sixteen = g_string_new (HEAD AUDIO);
+  for (int i = 0; i < 15; i++)
+    g_string_append (sixteen, "m=video 0 UDP/TLS/RTP/SAVPF 96\r\n" ICE "a=rtpmap:96 VP8/90000\r\n");
+  g_autoptr (CrSdpOffer) ok16 = parse (sixteen->str, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok16->has_audio && !ok16->has_video);
+  g_string_free (sixteen, TRUE);
 }
 
 static void
