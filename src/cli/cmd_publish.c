@@ -1,6 +1,7 @@
 /* `cloudrec publish --server URL --sdkappid N (--room INT | --str-room STR) --user U --usersig SIG
  * [--stream main|aux] [--duration S] [--size WxH] [--fps N] [--color NAME|#RRGGBB]
- * [--codec h264|vp8] [--no-audio] [--no-video] [--bitrate KBPS] [--reconnect SECONDS]`: publishes the synthetic source.
+ * [--codec h264|vp8] [--no-audio] [--no-video] [--bitrate KBPS] [--reconnect SECONDS]`: publishes
+ * the synthetic source.
  */
 #include <glib.h>
 #include <stdio.h>
