@@ -210,39 +210,6 @@ async function drill(t, d, cb, c, index, procs) {
   }
 }
 
-describe('worker crash drills (kill -9 of the worker)', () => {
-  let cb;
-  const procs = [];
-  before(async () => { cb = await callbackServer(); });
-  after(() => {
-    for (const p of procs) p.kill('SIGKILL');
-    cb.server.close();
-  });
-
-  test(`${DRILLS} drills: three kills with failovers (ha1_..ha3_, signed 306, at most the open segment lost), a fourth ending the task`,
-    { timeout: 120000 + Math.ceil(DRILLS / PARALLEL) * 150000 }, async (t) => {
-      const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
-      const d = await startDaemon({ apps: [app], defaults: ['--api-rate-limit', '100000'] });
-      try {
-        const c = makeClient(d.port, APP1);
-        for (let i = 0; i < DRILLS; i += PARALLEL) {
-          const batch = [];
-          for (let j = i; j < Math.min(DRILLS, i + PARALLEL); j++) batch.push(drill(t, d, cb, c, j + 1, procs));
-          await Promise.all(batch);
-        }
-        summary(t, 'restart delay (kill -9 to the new worker spawned)', stats.map((s) => s.restartMs));
-        summary(t, 'media lost per kill (playlist timestamps)', stats.map((s) => s.gap));
-        summary(t, 'media lost per kill (TS PTS)', stats.filter((s) => s.ptsGap !== null).map((s) => s.ptsGap));
-        summary(t, 'of which the open segment', stats.map((s) => s.before));
-        summary(t, 'of which the recovery (kill to the first new frame)', stats.map((s) => s.recovery));
-        summary(t, '306 received after the kill', stats.map((s) => s.notice));
-        assert.equal(stats.length, 3 * DRILLS);
-      } finally {
-        await d.stop();
-      }
-    });
-});
-
 // Processes of this daemon's workers: `cloudrec record --link <data-dir>/worker.sock ...`.
 function workerProcesses(dataDir) {
   const sock = path.join(dataDir, 'worker.sock');
@@ -262,103 +229,140 @@ function integrityCheck(dataDir) {
   return r.stdout.trim();
 }
 
-describe('daemon crash drill (kill -9 of the daemon and its workers)', () => {
-  let cb;
-  const procs = [];
-  before(async () => { cb = await callbackServer(); });
-  after(() => {
-    for (const p of procs) p.kill('SIGKILL');
-    cb.server.close();
+// The two drills run side by side (each with its own daemon, data directory and callback
+// receiver): the CI version of this file then takes about as long as the worker drills alone.
+describe('crash drills', { concurrency: 2 }, () => {
+  describe('worker crash drills (kill -9 of the worker)', () => {
+    let cb;
+    const procs = [];
+    before(async () => { cb = await callbackServer(); });
+    after(() => {
+      for (const p of procs) p.kill('SIGKILL');
+      cb.server.close();
+    });
+
+    test(`${DRILLS} drills: three kills with failovers (ha1_..ha3_, signed 306, at most the open segment lost), a fourth ending the task`,
+      { timeout: 120000 + Math.ceil(DRILLS / PARALLEL) * 150000 }, async (t) => {
+        const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
+        const d = await startDaemon({ apps: [app], defaults: ['--api-rate-limit', '100000'] });
+        try {
+          const c = makeClient(d.port, APP1);
+          for (let i = 0; i < DRILLS; i += PARALLEL) {
+            const batch = [];
+            for (let j = i; j < Math.min(DRILLS, i + PARALLEL); j++) batch.push(drill(t, d, cb, c, j + 1, procs));
+            await Promise.all(batch);
+          }
+          summary(t, 'restart delay (kill -9 to the new worker spawned)', stats.map((s) => s.restartMs));
+          summary(t, 'media lost per kill (playlist timestamps)', stats.map((s) => s.gap));
+          summary(t, 'media lost per kill (TS PTS)', stats.filter((s) => s.ptsGap !== null).map((s) => s.ptsGap));
+          summary(t, 'of which the open segment', stats.map((s) => s.before));
+          summary(t, 'of which the recovery (kill to the first new frame)', stats.map((s) => s.recovery));
+          summary(t, '306 received after the kill', stats.map((s) => s.notice));
+          assert.equal(stats.length, 3 * DRILLS);
+        } finally {
+          await d.stop();
+        }
+      });
   });
 
-  test('live tasks wait for their publishers, MaxIdleTime counted from the restart; a reconnecting publisher is recorded again (ha1_)', { timeout: 240000 }, async (t) => {
-    const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
-    const dataDir = makeTmpDir();
-    let d = await startDaemon({ apps: [app], dataDir, defaults: ['--api-rate-limit', '100000'] });
-    const port = d.port;
-    let c = makeClient(port, APP1);
-    const MAX_IDLE = 10;
-    // Task A: its publisher dies with the daemon and does not come back.
-    const a = freshRoom();
-    const pubA = publisher(port, a.roomId, `anchor_${a.roomId}`);
-    procs.push(pubA);
-    const { TaskId: taskA } = await c.CreateCloudRecording(body(a.roomId, a.userId, MAX_IDLE));
-    // Task B: its publisher reconnects (cloudrec publish --reconnect).
-    const b = freshRoom();
-    const pubB = publisher(port, b.roomId, `anchor_${b.roomId}`, ['--reconnect', '120']);
-    procs.push(pubB);
-    const { TaskId: taskB } = await c.CreateCloudRecording(body(b.roomId, b.userId, 300));
-    await segmentsOf(d, taskA, '');
-    const prevB = await segmentsOf(d, taskB, '');
-    await sleep(randomInt(0, 3000));
+  describe('daemon crash drill (kill -9 of the daemon and its workers)', () => {
+    let cb;
+    const procs = [];
+    before(async () => { cb = await callbackServer(); });
+    after(() => {
+      for (const p of procs) p.kill('SIGKILL');
+      cb.server.close();
+    });
 
-    const workers = workerProcesses(dataDir);
-    assert.equal(workers.length, 2, `two workers run: ${workers}`);
-    const killedAt = Date.now();
-    process.kill(d.proc.pid, 'SIGKILL');
-    for (const pid of workers) process.kill(pid, 'SIGKILL');
-    pubA.kill('SIGKILL');
-    await d.exited;
-    await until('no worker left', () => workerProcesses(dataDir).length === 0, 10000);
-    const downAt = Date.now();
-    await sleep(1000);
+    test('live tasks wait for their publishers, MaxIdleTime counted from the restart; a reconnecting publisher is recorded again (ha1_)', { timeout: 240000 }, async (t) => {
+      const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
+      const dataDir = makeTmpDir();
+      let d = await startDaemon({ apps: [app], dataDir, defaults: ['--api-rate-limit', '100000'] });
+      const port = d.port;
+      let c = makeClient(port, APP1);
+      const MAX_IDLE = 10;
+      // Task A: its publisher dies with the daemon and does not come back.
+      const a = freshRoom();
+      const pubA = publisher(port, a.roomId, `anchor_${a.roomId}`);
+      procs.push(pubA);
+      const { TaskId: taskA } = await c.CreateCloudRecording(body(a.roomId, a.userId, MAX_IDLE));
+      // Task B: its publisher reconnects (cloudrec publish --reconnect).
+      const b = freshRoom();
+      const pubB = publisher(port, b.roomId, `anchor_${b.roomId}`, ['--reconnect', '120']);
+      procs.push(pubB);
+      const { TaskId: taskB } = await c.CreateCloudRecording(body(b.roomId, b.userId, 300));
+      await segmentsOf(d, taskA, '');
+      const prevB = await segmentsOf(d, taskB, '');
+      await sleep(randomInt(0, 3000));
 
-    d = await startDaemon({ apps: [app], dataDir, defaults: ['--api-rate-limit', '100000'], args: ['--listen', `127.0.0.1:${port}`] });
-    const restartAt = Date.now();
-    try {
-      c = makeClient(port, APP1);
-      assert.equal(integrityCheck(dataDir), 'ok', 'the store after kill -9');
-      report(t, `daemon: killed with its 2 workers; down ${restartAt - killedAt} ms (everything gone after ${downAt - killedAt} ms); store integrity_check ok after the restart`);
-      // Both tasks are resumed by a new worker (failover 1).
-      for (const id of [taskA, taskB]) {
-        assert.match(d.stderr, new RegExp(`task ${id}: starting a new worker \\(failover 1\\)`));
+      const workers = workerProcesses(dataDir);
+      assert.equal(workers.length, 2, `two workers run: ${workers}`);
+      const killedAt = Date.now();
+      process.kill(d.proc.pid, 'SIGKILL');
+      for (const pid of workers) process.kill(pid, 'SIGKILL');
+      pubA.kill('SIGKILL');
+      await d.exited;
+      await until('no worker left', () => workerProcesses(dataDir).length === 0, 10000);
+      const downAt = Date.now();
+      await sleep(1000);
+
+      d = await startDaemon({ apps: [app], dataDir, defaults: ['--api-rate-limit', '100000'], args: ['--listen', `127.0.0.1:${port}`] });
+      const restartAt = Date.now();
+      try {
+        c = makeClient(port, APP1);
+        assert.equal(integrityCheck(dataDir), 'ok', 'the store after kill -9');
+        report(t, `daemon: killed with its 2 workers; down ${restartAt - killedAt} ms (everything gone after ${downAt - killedAt} ms); store integrity_check ok after the restart`);
+        // Both tasks are resumed by a new worker (failover 1).
+        for (const id of [taskA, taskB]) {
+          assert.match(d.stderr, new RegExp(`task ${id}: starting a new worker \\(failover 1\\)`));
+        }
+        // While it waits for its publisher, task A is live but not InProgress: nothing records it.
+        await sleep(3000);
+        const waiting = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskA });
+        assert.equal(waiting.Status, 'Idle', 'a resumed task without publisher is Idle');
+
+        // B: the publisher reconnected and the new worker records it in ha1_ files.
+        const nextB = await segmentsOf(d, taskB, 'ha1_', 90000);
+        assert.ok((pubB.out.match(/^publishing /gm) ?? []).length >= 2, `the publisher published again: ${pubB.out}\n${pubB.err}`);
+        const g = mediaGap(prevB, nextB);
+        report(t, `daemon: reconnecting publisher recorded again in ${path.basename(nextB.file)}: media lost ${g.gap} ms (playlist) / ${g.ptsGap ?? 'n/a'} ms (TS PTS), `
+          + `first new frame ${g.start - restartAt} ms after the restart; publisher log: ${JSON.stringify(pubB.err.trim().split('\n').slice(-2))}`);
+        assert.ok(g.gap > 0 && killedAt - g.end <= OPEN_SEGMENT_MAX_MS, `at most the open segment lost before the kill: ${killedAt - g.end} ms`);
+        const failB = await until('a 306 for B', () => events(cb, taskB).find((j) => j.EventType === 306 && j.at >= restartAt - 1000), 30000);
+        assert.deepEqual(failB.EventInfo.Payload, { Status: 0 });
+
+        // A: ends with LeaveCode 99 about MaxIdleTime after the restart, not before.
+        const stopA = await until('the 302 of A', () => events(cb, taskA).find((j) => j.EventType === 302), 90000);
+        assert.deepEqual(stopA.EventInfo.Payload, { LeaveCode: 99 });
+        const idleEnd = stopA.at - restartAt;
+        report(t, `daemon: task without publisher ended (302 LeaveCode 99) ${idleEnd} ms after the restart (MaxIdleTime ${MAX_IDLE} s)`);
+        assert.ok(idleEnd >= MAX_IDLE * 1000, `not before MaxIdleTime from the restart: ${idleEnd} ms`);
+        assert.ok(idleEnd <= (MAX_IDLE + 30) * 1000, `about MaxIdleTime after the restart: ${idleEnd} ms`);
+        const extA = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId: taskA });
+        assert.equal(extA.Status, 'Exited');
+        assert.equal(extA.LeaveCode, 99);
+        assert.equal(extA.Failovers, 1);
+
+        // B records on; a Delete ends it normally. No task stays live.
+        const live = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskB });
+        assert.equal(live.Status, 'InProgress');
+        await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskB });
+        const stopB = await until('the 302 of B', () => events(cb, taskB).find((j) => j.EventType === 302), 60000);
+        assert.deepEqual(stopB.EventInfo.Payload, { LeaveCode: 0 });
+        for (const id of [taskA, taskB]) {
+          const ext = await until(`task ${id} finished`, async () => {
+            const e = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId: id });
+            return e.Finished ? e : null;
+          }, 30000);
+          assert.equal(ext.Status, 'Exited');
+        }
+        assertIntact(playlist(d, taskB, ''));
+        assertIntact(playlist(d, taskB, 'ha1_'));
+      } finally {
+        pubB.kill('SIGTERM');
+        await d.stop();
       }
-      // While it waits for its publisher, task A is live but not InProgress: nothing records it.
-      await sleep(3000);
-      const waiting = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskA });
-      assert.equal(waiting.Status, 'Idle', 'a resumed task without publisher is Idle');
-
-      // B: the publisher reconnected and the new worker records it in ha1_ files.
-      const nextB = await segmentsOf(d, taskB, 'ha1_', 90000);
-      assert.ok((pubB.out.match(/^publishing /gm) ?? []).length >= 2, `the publisher published again: ${pubB.out}\n${pubB.err}`);
-      const g = mediaGap(prevB, nextB);
-      report(t, `daemon: reconnecting publisher recorded again in ${path.basename(nextB.file)}: media lost ${g.gap} ms (playlist) / ${g.ptsGap ?? 'n/a'} ms (TS PTS), `
-        + `first new frame ${g.start - restartAt} ms after the restart; publisher log: ${JSON.stringify(pubB.err.trim().split('\n').slice(-2))}`);
-      assert.ok(g.gap > 0 && killedAt - g.end <= OPEN_SEGMENT_MAX_MS, `at most the open segment lost before the kill: ${killedAt - g.end} ms`);
-      const failB = await until('a 306 for B', () => events(cb, taskB).find((j) => j.EventType === 306 && j.at >= restartAt - 1000), 30000);
-      assert.deepEqual(failB.EventInfo.Payload, { Status: 0 });
-
-      // A: ends with LeaveCode 99 about MaxIdleTime after the restart, not before.
-      const stopA = await until('the 302 of A', () => events(cb, taskA).find((j) => j.EventType === 302), 90000);
-      assert.deepEqual(stopA.EventInfo.Payload, { LeaveCode: 99 });
-      const idleEnd = stopA.at - restartAt;
-      report(t, `daemon: task without publisher ended (302 LeaveCode 99) ${idleEnd} ms after the restart (MaxIdleTime ${MAX_IDLE} s)`);
-      assert.ok(idleEnd >= MAX_IDLE * 1000, `not before MaxIdleTime from the restart: ${idleEnd} ms`);
-      assert.ok(idleEnd <= (MAX_IDLE + 30) * 1000, `about MaxIdleTime after the restart: ${idleEnd} ms`);
-      const extA = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId: taskA });
-      assert.equal(extA.Status, 'Exited');
-      assert.equal(extA.LeaveCode, 99);
-      assert.equal(extA.Failovers, 1);
-
-      // B records on; a Delete ends it normally. No task stays live.
-      const live = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskB });
-      assert.equal(live.Status, 'InProgress');
-      await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskB });
-      const stopB = await until('the 302 of B', () => events(cb, taskB).find((j) => j.EventType === 302), 60000);
-      assert.deepEqual(stopB.EventInfo.Payload, { LeaveCode: 0 });
-      for (const id of [taskA, taskB]) {
-        const ext = await until(`task ${id} finished`, async () => {
-          const e = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId: id });
-          return e.Finished ? e : null;
-        }, 30000);
-        assert.equal(ext.Status, 'Exited');
-      }
-      assertIntact(playlist(d, taskB, ''));
-      assertIntact(playlist(d, taskB, 'ha1_'));
-    } finally {
-      pubB.kill('SIGTERM');
-      await d.stop();
-    }
-    assert.equal(integrityCheck(dataDir), 'ok', 'the store after the clean stop');
+      assert.equal(integrityCheck(dataDir), 'ok', 'the store after the clean stop');
+    });
   });
 });
