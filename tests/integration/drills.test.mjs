@@ -344,8 +344,7 @@ describe('crash drills', { concurrency: 2 }, () => {
         assert.equal(extA.Failovers, 1);
 
         // B records on; a Delete ends it normally. No task stays live.
-        const live = await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskB });
-        assert.equal(live.Status, 'InProgress');
+        await until('B InProgress', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskB })).Status === 'InProgress', 30000);
         await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskB });
         const stopB = await until('the 302 of B', () => events(cb, taskB).find((j) => j.EventType === 302), 60000);
         assert.deepEqual(stopB.EventInfo.Payload, { LeaveCode: 0 });
