@@ -283,7 +283,9 @@ describe('crash drills', { concurrency: 2 }, () => {
       const MAX_IDLE = 10;
       // Task A: its publisher dies with the daemon and does not come back.
       const a = freshRoom();
-      const pubA = publisher(port, a.roomId, `anchor_${a.roomId}`);
+      // (--reconnect too, so a connection refused on a loaded machine is retried; it is killed
+      // with the daemon and never comes back.)
+      const pubA = publisher(port, a.roomId, `anchor_${a.roomId}`, ['--reconnect', '60']);
       procs.push(pubA);
       const { TaskId: taskA } = await c.CreateCloudRecording(body(a.roomId, a.userId, MAX_IDLE));
       // Task B: its publisher reconnects (cloudrec publish --reconnect).
@@ -291,8 +293,8 @@ describe('crash drills', { concurrency: 2 }, () => {
       const pubB = publisher(port, b.roomId, `anchor_${b.roomId}`, ['--reconnect', '120']);
       procs.push(pubB);
       const { TaskId: taskB } = await c.CreateCloudRecording(body(b.roomId, b.userId, 300));
-      await segmentsOf(d, taskA, '');
-      const prevB = await segmentsOf(d, taskB, '');
+      await segmentsOf(d, taskA, '', 120000);
+      const prevB = await segmentsOf(d, taskB, '', 120000);
       await sleep(randomInt(0, 3000));
 
       const workers = workerProcesses(dataDir);
