@@ -5,7 +5,7 @@ FUZZ_BUILD ?= build-fuzz
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= var
 
-.PHONY: all deps build run test unit asan fuzz bench bench-compare format clean
+.PHONY: all deps build run test unit drills asan fuzz bench bench-compare format clean
 
 all: build
 
@@ -28,6 +28,14 @@ test: deps build
 
 unit: build
 	meson test -C $(BUILD) --print-errorlogs
+
+# The crash drills of docs/reliability.md at full length: ten worker drills (three kill -9 each)
+# and the daemon drill, in a network namespace of their own as in `make test` (which runs 2).
+DRILLS ?= 10
+drills: deps build
+	CLOUDREC_BIN=$(CURDIR)/$(BUILD)/cloudrec CLOUDREC_DRILLS=$(DRILLS) \
+	  unshare -n sh -c 'ip link set lo up && exec "$$@"' drills \
+	  node --test --test-concurrency=1 tests/integration/drills.test.mjs
 
 asan:
 	[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false

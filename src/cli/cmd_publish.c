@@ -1,6 +1,7 @@
 /* `cloudrec publish --server URL --sdkappid N (--room INT | --str-room STR) --user U --usersig SIG
  * [--stream main|aux] [--duration S] [--size WxH] [--fps N] [--color NAME|#RRGGBB]
- * [--codec h264|vp8] [--no-audio] [--no-video] [--bitrate KBPS]`: publishes the synthetic source.
+ * [--codec h264|vp8] [--no-audio] [--no-video] [--bitrate KBPS] [--reconnect SECONDS]`: publishes
+ * the synthetic source.
  */
 #include <glib.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ cr_cmd_publish (int argc, char **argv)
   gint64 sdk_app_id = 0;
   int duration = 0, fps = 15, bitrate = 0;
   gboolean no_audio = FALSE, no_video = FALSE, plain = FALSE;
-  int tone = 0;
+  int tone = 0, reconnect = 0;
   g_autofree char *from = NULL;
   g_autofree char *video_pause = NULL, *mute = NULL;
   GOptionEntry entries[] = {
@@ -59,6 +60,10 @@ cr_cmd_publish (int argc, char **argv)
       "turn the camera off AT seconds in, for SECONDS (the audio goes on)", "AT:SECONDS" },
     { "mute", 0, 0, G_OPTION_ARG_STRING, &mute,
       "send no RTP at all AT seconds in, for SECONDS (the connection stays up)", "AT:SECONDS" },
+    { "reconnect", 0, 0, G_OPTION_ARG_INT, &reconnect,
+      "when the session fails (the server went away or restarted), publish again with a backoff "
+      "for up to SECONDS (default 0: exit)",
+      "SECONDS" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
@@ -111,6 +116,8 @@ cr_cmd_publish (int argc, char **argv)
       && (sscanf (mute, "%d:%d", &o.mute_at_s, &o.mute_s) != 2 || o.mute_at_s < 1 || o.mute_s < 1
           || o.mute_at_s > 86400 || o.mute_s > 86400))
     return publish_usage_error ("--mute must be AT:SECONDS (whole seconds >= 1), not \"%s\"", mute);
+  if (reconnect < 0 || reconnect > 86400)
+    return publish_usage_error ("%s", "--reconnect must be 0..86400 seconds");
   if (tone != 0 && (tone < 20 || tone > 20000 || !plain))
     return publish_usage_error ("%s", "--tone must be 20..20000 Hz, with --plain");
   if (from != NULL && !g_file_test (from, G_FILE_TEST_IS_REGULAR))
@@ -120,6 +127,7 @@ cr_cmd_publish (int argc, char **argv)
     return publish_usage_error ("%s", "--from goes without --codec vp8, --color, --plain and "
                                       "--video-pause");
   o.from_file = from;
+  o.reconnect_s = reconnect;
   o.solid = color != NULL;
   o.plain = plain;
   o.tone_hz = tone != 0 ? tone : 440;

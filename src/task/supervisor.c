@@ -113,6 +113,14 @@ supervisor_failover (CrSupervisor *sup, const CrTask *task)
     g_warning ("task %s: cannot count its failover: %s", task->task_id, error->message);
     return;
   }
+  /* Nothing records the task until the new worker has media again (after a daemon restart, not
+   * before its publishers come back): Idle, not the InProgress the dead worker left. */
+  if (task->status == CR_TASK_IN_PROGRESS
+      && !sup->store->vt->set_status (sup->store, task->sdk_app_id, task->task_id, CR_TASK_IDLE, 0,
+                                      g_get_real_time () / 1000, &error)) {
+    g_warning ("task %s: cannot mark it Idle: %s", task->task_id, error->message);
+    g_clear_error (&error);
+  }
   g_warning ("task %s: starting a new worker (failover %d)", task->task_id, n);
   if (!supervisor_spawn (sup, task->sdk_app_id, task->task_id, n, &error))
     supervisor_cannot_start (sup, task->sdk_app_id, task->task_id, error->message);

@@ -13,6 +13,8 @@
 
 #define CONNECT_TIMEOUT_S 10
 #define HTTP_TIMEOUT_S 10
+#define RECONNECT_FIRST_MS 250
+#define RECONNECT_MAX_MS 4000
 
 typedef struct {
   const CrPublishOptions *o;
@@ -443,11 +445,20 @@ publish_connect_deadline (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Also the handler of SIGINT/SIGTERM and of the duration timer; cr_publish_run removes them. */
+/* What outlives one WHIP session: the main loop, and whether the run is over (SIGINT/SIGTERM or
+ * the duration), so that --reconnect does not start another session. */
+typedef struct {
+  GMainLoop *loop;
+  gboolean stopped;
+} Run;
+
+/* The handler of SIGINT/SIGTERM and of the duration timer; cr_publish_run removes them. */
 static gboolean
 publish_stop (gpointer data)
 {
-  g_main_loop_quit (((Publish *)data)->loop);
+  Run *run = data;
+  run->stopped = TRUE;
+  g_main_loop_quit (run->loop);
   return G_SOURCE_CONTINUE;
 }
 
@@ -489,17 +500,13 @@ publish_endpoint (const CrPublishOptions *o)
                           o->str_room ? "str-room" : "room", room, user, o->aux ? "aux" : "main");
 }
 
-int
-cr_publish_run (const CrPublishOptions *o, GError **error)
+/* One WHIP session: POST, run until the run stops (rc 0) or the session fails (rc 1, @error
+ * set), DELETE. @connected: whether the WebRTC connection was up at some point. */
+static int
+publish_session (const CrPublishOptions *o, GUri *endpoint, GMainLoop *loop, gboolean *connected,
+                 GError **error)
 {
-  if (!gst_init_check (NULL, NULL, error))
-    return 1;
-  g_autofree char *url = publish_endpoint (o);
-  Publish p = { .o = o };
-  p.endpoint = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, error);
-  if (p.endpoint == NULL)
-    return 1;
-  p.loop = g_main_loop_new (NULL, FALSE);
+  Publish p = { .o = o, .loop = loop, .endpoint = endpoint };
   p.cancel = g_cancellable_new ();
   p.http = soup_session_new_with_options ("timeout", HTTP_TIMEOUT_S, "user-agent",
                                           "cloudrec-publish/" CLOUDREC_VERSION, NULL);
@@ -525,13 +532,9 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (p.pipeline));
   guint bus_watch = gst_bus_add_watch (bus, publish_on_bus, &p);
   gst_object_unref (bus);
-  guint sigint = g_unix_signal_add (SIGINT, publish_stop, &p);
-  guint sigterm = g_unix_signal_add (SIGTERM, publish_stop, &p);
   p.timer
       = g_timeout_add_seconds (CONNECT_TIMEOUT_S + HTTP_TIMEOUT_S, publish_connect_deadline, &p);
   p.liveness = g_timeout_add_seconds (2, publish_poll_liveness, &p);
-  guint end
-      = o->duration_s > 0 ? g_timeout_add_seconds ((guint)o->duration_s, publish_stop, &p) : 0;
   if (p.valve != NULL && o->video_pause_at_s > 0 && o->video_pause_s > 0)
     p.pause_timer = g_timeout_add_seconds ((guint)o->video_pause_at_s, publish_toggle_camera, &p);
   if (o->mute_at_s > 0 && o->mute_s > 0)
@@ -541,16 +544,12 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   else
     g_main_loop_run (p.loop);
   g_source_remove (bus_watch);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
   if (p.timer != 0)
     g_source_remove (p.timer);
   g_source_remove (p.liveness);
   g_cancellable_cancel (p.cancel);
   while (p.polling) /* let the cancelled poll finish: it points at this frame */
     g_main_context_iteration (NULL, TRUE);
-  if (end != 0 && g_main_context_find_source_by_id (NULL, end) != NULL)
-    g_source_remove (end);
   if (p.pause_timer != 0)
     g_source_remove (p.pause_timer);
   if (p.mute_timer != 0)
@@ -562,11 +561,80 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   else
     rc = 0;
 out:
+  *connected = p.connected;
   gst_object_unref (p.pipeline);
   g_object_unref (p.http);
   g_object_unref (p.cancel);
-  g_main_loop_unref (p.loop);
-  g_uri_unref (p.endpoint);
   g_free (p.resource);
+  return rc;
+}
+
+static gboolean
+publish_backoff_done (gpointer data)
+{
+  guint *timer = data;
+  *timer = 0;
+  return G_SOURCE_REMOVE;
+}
+
+int
+cr_publish_run (const CrPublishOptions *o, GError **error)
+{
+  if (!gst_init_check (NULL, NULL, error))
+    return 1;
+  g_autofree char *url = publish_endpoint (o);
+  g_autoptr (GUri) endpoint = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, error);
+  if (endpoint == NULL)
+    return 1;
+  Run run = { g_main_loop_new (NULL, FALSE), FALSE };
+  guint sigint = g_unix_signal_add (SIGINT, publish_stop, &run);
+  guint sigterm = g_unix_signal_add (SIGTERM, publish_stop, &run);
+  guint end
+      = o->duration_s > 0 ? g_timeout_add_seconds ((guint)o->duration_s, publish_stop, &run) : 0;
+  /* --reconnect: a failed session (the server restarted or went away, the POST refused) is
+   * followed by a new one after a backoff (RECONNECT_FIRST_MS doubling up to RECONNECT_MAX_MS),
+   * for up to reconnect_s seconds from the last loss of a working session. */
+  gint64 lost_us = 0;
+  guint backoff_ms = RECONNECT_FIRST_MS;
+  int rc;
+  for (;;) {
+    gboolean connected = FALSE;
+    GError *session_error = NULL;
+    rc = publish_session (o, endpoint, run.loop, &connected, &session_error);
+    if (rc == 0 || run.stopped || o->reconnect_s <= 0) {
+      if (session_error != NULL)
+        g_propagate_error (error, session_error);
+      break;
+    }
+    gint64 now = g_get_monotonic_time ();
+    if (connected || lost_us == 0) {
+      lost_us = now;
+      backoff_ms = RECONNECT_FIRST_MS;
+    }
+    if (now - lost_us >= (gint64)o->reconnect_s * G_USEC_PER_SEC) {
+      g_propagate_prefixed_error (error, session_error,
+                                  "no session again within --reconnect %d s: ", o->reconnect_s);
+      break;
+    }
+    gint64 left_ms = (lost_us + (gint64)o->reconnect_s * G_USEC_PER_SEC - now) / 1000;
+    guint wait_ms = (guint)MIN ((gint64)backoff_ms, MAX (left_ms, 1));
+    g_printerr ("cloudrec publish: %s; reconnecting in %u ms\n", session_error->message, wait_ms);
+    g_error_free (session_error);
+    guint timer = g_timeout_add (wait_ms, publish_backoff_done, &timer);
+    while (timer != 0 && !run.stopped)
+      g_main_context_iteration (NULL, TRUE);
+    if (timer != 0)
+      g_source_remove (timer);
+    if (run.stopped) {
+      rc = 0;
+      break;
+    }
+    backoff_ms = MIN (backoff_ms * 2, RECONNECT_MAX_MS);
+  }
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  if (end != 0 && g_main_context_find_source_by_id (NULL, end) != NULL)
+    g_source_remove (end);
+  g_main_loop_unref (run.loop);
   return rc;
 }

@@ -33,9 +33,13 @@ typedef struct {
   /* No RTP at all (audio and video) for mute_s seconds from mute_at_s (0: never), while the
    * connection stays up (ICE, DTLS, RTCP): a user with camera and microphone off. */
   int mute_at_s, mute_s;
+  /* A session that fails (the server went away or restarted, the POST refused) is started again
+   * with a backoff for up to reconnect_s seconds from the loss (0: fail at once). */
+  int reconnect_s;
 } CrPublishOptions;
 
-/* Publishes until the duration ends, SIGINT/SIGTERM or a failure; leaves with DELETE. Returns 0
+/* Publishes until the duration ends, SIGINT/SIGTERM or a failure (past reconnect_s); leaves with
+ * DELETE. Returns 0
  * on success, 1 with @error set otherwise. */
 int cr_publish_run (const CrPublishOptions *opts, GError **error);
 
