@@ -117,7 +117,7 @@ supervisor_failover (CrSupervisor *sup, const CrTask *task)
    * before its publishers come back): Idle, not the InProgress the dead worker left. */
   if (task->status == CR_TASK_IN_PROGRESS
       && !sup->store->vt->set_status (sup->store, task->sdk_app_id, task->task_id, CR_TASK_IDLE, 0,
-                                      g_get_real_time () / 1000, &error)) {
+                                      g_get_real_time () / 1000, NULL, &error)) {
     g_warning ("task %s: cannot mark it Idle: %s", task->task_id, error->message);
     g_clear_error (&error);
   }

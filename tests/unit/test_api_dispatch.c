@@ -30,7 +30,8 @@ test_trtc_actions (void)
                                        "ModifyCloudRecording", "DeleteCloudRecording",
                                        "RemoveUser",           "RemoveUserByStrRoomId",
                                        "DismissRoom",          "DismissRoomByStrRoomId",
-                                       "CloudrecDescribeTask" };
+                                       "CloudrecDescribeTask", "CloudrecDescribeEvents",
+                                       "CloudrecResendEvents" };
   g_assert_cmpuint (trtc->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (trtc, names[i]);
