@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/json_util.h"
+#include "common/net_filter.h"
 #include "link/link.h"
 #include "outbox/callback.h"
 #include "task/codes.h"
@@ -20,6 +21,7 @@ struct _CrCallbackSender {
   SoupSession *session;
   GCancellable *cancel;
   GHashTable *in_flight; /* task_id -> NULL: the task's head event is being posted */
+  CrNetFilter *deny;     /* fetch-deny: addresses a callback URL never reaches */
   guint tick;
   guint kick;
   CrCallbackObserver observer;
@@ -101,9 +103,11 @@ delivery_done (GObject *source, GAsyncResult *res, gpointer data)
   }
   CrCallbackSender *sender = d->sender;
   guint status = reply != NULL ? soup_message_get_status (msg) : 0;
+  const char *refused = cr_net_filter_soup_refusal (msg);
   g_autofree char *why
-      = error != NULL ? g_strdup (error->message)
-                      : g_strdup_printf ("HTTP %u %s", status, soup_status_get_phrase (status));
+      = refused != NULL ? g_strdup (refused)
+        : error != NULL ? g_strdup (error->message)
+                        : g_strdup_printf ("HTTP %u %s", status, soup_status_get_phrase (status));
   g_hash_table_remove (sender->in_flight, d->event->task_id);
   sender_record_attempt (sender, d->event, status, why);
   delivery_free (d);
@@ -129,6 +133,7 @@ sender_deliver (CrCallbackSender *sender, CrEventRecord *e)
     cr_callback_sender_kick (sender);
     return;
   }
+  cr_net_filter_guard_soup_message (sender->deny, msg);
   g_autofree char *body = cr_callback_body_of (e);
   g_autofree char *sign
       = cr_callback_sign (app->callback_key != NULL ? app->callback_key : "", body, strlen (body));
@@ -212,12 +217,13 @@ guint
 cr_callback_sender_pending (CrCallbackSender *sender)
 {
   g_autoptr (GError) error = NULL;
-  gint64 n = sender->store->vt->count_pending_events (sender->store, &error);
-  if (n < 0) {
-    g_warning ("outbox: cannot count the pending events: %s", error->message);
+  g_autoptr (GPtrArray) due = sender->store->vt->due_events (
+      sender->store, g_get_real_time () / 1000, G_MAXINT, sender->in_flight, &error);
+  if (due == NULL) {
+    g_warning ("outbox: cannot read the due events: %s", error->message);
     return 1; /* unknown: not drained */
   }
-  return (guint)MIN (n, G_MAXUINT);
+  return g_hash_table_size (sender->in_flight) + due->len;
 }
 
 /* POST /internal/callbacks from a worker: 202 once stored, 500 when the store refused it (the
@@ -263,6 +269,10 @@ cr_callback_sender_new (const CrConfig *config, CrTaskStore *store, CrLinkServer
                                                    "cloudrec/" CLOUDREC_VERSION, NULL);
   sender->cancel = g_cancellable_new ();
   sender->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GError) error = NULL;
+  sender->deny = cr_net_filter_new (config->fetch_deny, &error); /* checked at startup */
+  if (sender->deny == NULL)
+    g_error ("fetch-deny: %s", error->message);
   cr_link_server_add_handler (link, CR_LINK_PATH_CALLBACKS, sender_handle, sender);
   sender->tick = g_timeout_add (TICK_MS, sender_on_tick, sender);
   cr_callback_sender_kick (sender); /* what an earlier run left pending */
@@ -289,5 +299,6 @@ cr_callback_sender_free (CrCallbackSender *sender)
   g_object_unref (sender->cancel);
   g_object_unref (sender->session);
   g_hash_table_unref (sender->in_flight);
+  cr_net_filter_free (sender->deny);
   g_free (sender);
 }

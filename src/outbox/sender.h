@@ -38,7 +38,9 @@ gboolean cr_callback_sender_emit (CrCallbackSender *sender, guint64 sdk_app_id,
  * at the next tick. */
 void cr_callback_sender_kick (CrCallbackSender *sender);
 
-/* The number of events still to deliver (a graceful stop waits for 0). */
+/* The number of events being posted or due now (a graceful stop waits for 0). Events waiting
+ * out a backoff do not count: their receiver failed, and they stay in the store for the next
+ * start. */
 guint cr_callback_sender_pending (CrCallbackSender *sender);
 
 /* Told of every event a worker queues through /internal/callbacks, before it is sent (the

@@ -199,6 +199,26 @@ describe('durable callbacks (outbox)', () => {
     }
   });
 
+  test('a callback URL in a fetch-deny range is never connected to; the event says why', T, async () => {
+    const rx = await flakyReceiver();
+    receivers.push(rx);
+    const d = await startDaemon({ apps: [app(rx)], args: [...FAST_RETRY, '--callback-retry-window', '2', '--fetch-deny', '127.0.0.1/32'] });
+    try {
+      const c = makeClient(d.port, APP1);
+      const TaskId = await createTask(c);
+      await queue(d, TaskId, 301, 0);
+      const r = await until('given up', async () => {
+        const x = await c.request('CloudrecDescribeEvents', { SdkAppId: APP1.sdkAppId, TaskId });
+        return x.Events[0].State === 'GaveUp' && x;
+      }, 20000);
+      assert.match(r.Events[0].LastError, /connecting to 127\.0\.0\.1 is refused \(fetch-deny 127\.0\.0\.1\/32\)/);
+      assert.equal(r.Events[0].LastHttpStatus, 0);
+      assert.equal(rx.received.length, 0, 'the receiver saw no request');
+    } finally {
+      await d.stop();
+    }
+  });
+
   test('CloudrecDescribeEvents / CloudrecResendEvents: clear errors for unknown tasks, other apps, bad EventIds; no URL keeps events', T, async () => {
     const d = await startDaemon({ apps: [APP1, APP2] });
     try {
