@@ -86,6 +86,9 @@ static const Setting settings[] = {
     "<data-dir>/vod-url.key)" },
   { "vod-url-ttl", SETTING_INT, OFF (vod_url_ttl), "86400", 60, 31536000, NULL,
     "seconds a signed VOD URL (VideoUrl) stays valid" },
+  { "stop-timeout", SETTING_INT, OFF (stop_timeout), "30", 1, 3600, NULL,
+    "seconds a SIGTERM/SIGINT waits for workers to close their files, uploads and callbacks "
+    "before the daemon exits anyway (a second signal exits at once)" },
 };
 
 static gboolean

@@ -44,6 +44,7 @@ typedef struct {
   char *public_url;              /* base of VOD VideoUrls; "" = http://<listen> */
   char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
   gint64 vod_url_ttl;            /* seconds a signed VOD URL is valid */
+  gint64 stop_timeout;           /* seconds a graceful stop waits at most */
   CrApps *apps;
 } CrConfig;
 

@@ -42,6 +42,10 @@ typedef struct {
 } CrUploadState;
 
 void cr_uploader_task_state (CrUploader *up, const char *task_id, CrUploadState *out);
+
+/* Rows waiting or in flight over every task: files, playlists and the ends whose 305 is still
+ * to be sent (a graceful stop waits for 0; what is left stays queued for the next start). */
+guint cr_uploader_pending (CrUploader *up);
 void cr_upload_state_clear (CrUploadState *s);
 
 G_END_DECLS
