@@ -514,8 +514,11 @@ cr_uploader_pending (CrUploader *up)
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init (&it, up->tasks);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    n += g_queue_get_length (&((TaskUploads *)value)->rows);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    const TaskUploads *t = value;
+    if (!t->failing)
+      n += g_queue_get_length ((GQueue *)&t->rows);
+  }
   return n;
 }
 
