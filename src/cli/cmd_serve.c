@@ -218,8 +218,8 @@ serve_on_signal (gpointer data)
   st->api->stopping = TRUE;
   cr_ingest_stop_accepting (st->ingest);
   guint asked = st->workers != NULL ? cr_supervisor_stop_all (st->workers) : 0;
-  g_info ("signal received: stopping (%u workers asked to close their files; at most %" G_GINT64_FORMAT
-          " s, stop-timeout; a second signal stops at once)",
+  g_info ("signal received: stopping (%u workers asked to close their files; stop-timeout "
+          "%" G_GINT64_FORMAT " s; a second signal stops at once)",
           asked, st->timeout_s);
   st->poll_id = g_timeout_add (STOP_POLL_MS, serve_stop_poll, st);
   return G_SOURCE_CONTINUE;

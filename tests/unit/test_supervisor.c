@@ -317,7 +317,7 @@ check_stop_all (const char *script, gboolean kill)
   cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
   g_assert_true (cr_supervisor_start (sup, APP, "T-stop", NULL));
   cr_supervisor_note_started (sup, "T-stop"); /* its death would be a failover */
-  g_usleep (200 * 1000);                       /* the shell set its trap */
+  g_usleep (200 * 1000);                      /* the shell set its trap */
   g_assert_cmpuint (cr_supervisor_stop_all (sup), ==, 1);
   if (kill) {
     g_usleep (300 * 1000);
@@ -343,9 +343,9 @@ check_stop_all (const char *script, gboolean kill)
 static void
 test_stop_all_leaves_tasks_live (void)
 {
-  check_stop_all ("sleep 30", FALSE);                /* dies of the SIGTERM */
+  check_stop_all ("sleep 30", FALSE); /* dies of the SIGTERM */
   check_stop_all ("trap 'exit 0' TERM; while :; do sleep 0.05; done", FALSE);
-  check_stop_all ("trap '' TERM; sleep 30", TRUE);   /* needs the SIGKILL */
+  check_stop_all ("trap '' TERM; sleep 30", TRUE); /* needs the SIGKILL */
 }
 
 int
