@@ -121,6 +121,14 @@ gboolean
 cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                   JsonObject *reply, GError **error)
 {
+  /* A stopping daemon starts nothing it would have to stop again at once; the client retries
+   * on the restarted daemon (or another instance). docs/reliability.md "Graceful stop". */
+  if (api->stopping) {
+    cr_api_error_set (error, "FailedOperation",
+                      "the recording service is stopping (SIGTERM); no new task is accepted: "
+                      "retry once it has restarted");
+    return FALSE;
+  }
   gint64 now_ms = api->now_ms ();
   gint64 room_type = 1, hours = 72;
   cr_json_get_int (params, "RoomIdType", &room_type);

@@ -22,11 +22,12 @@ typedef struct {
   const CrConfig *config; /* settings and apps, borrowed */
   CrTaskStore *store;     /* borrowed */
   CrRateLimit *rate_limit;
-  CrRoomRegistry *rooms;   /* borrowed; NULL when the daemon hosts no rooms (unit tests) */
-  CrSupervisor *workers;   /* borrowed; NULL: tasks get no worker (unit tests) */
+  CrRoomRegistry *rooms;       /* borrowed; NULL when the daemon hosts no rooms (unit tests) */
+  CrSupervisor *workers;       /* borrowed; NULL: tasks get no worker (unit tests) */
   struct _CrUploader *uploads; /* borrowed; NULL: no uploader (unit tests) */
   struct _CrCallbackSender *callbacks; /* borrowed; NULL: no outbox delivery (unit tests) */
   gint64 (*now_ms) (void); /* wall clock, replaceable in tests */
+  gboolean stopping; /* the daemon is stopping (SIGTERM): Create is refused */
 } CrApi;
 
 typedef struct {

@@ -1,10 +1,12 @@
 /* `cloudrec serve`: the daemon. Reads the settings table, opens the task store and serves the
- * control API until SIGTERM or SIGINT, then closes everything in order. */
+ * control API until SIGTERM or SIGINT, then stops gracefully (below) and closes everything in
+ * order. */
 #include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/http_server.h"
 #include "auth/secret_box.h"
@@ -146,12 +148,82 @@ serve_sweep_retention (gpointer retention)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- the graceful stop (docs/reliability.md "Graceful stop") ----
+ *
+ * The first SIGTERM/SIGINT refuses new work (Create answers FailedOperation, a WHIP POST 503)
+ * and asks every worker to close its open segments and playlists and exit, leaving its task live
+ * for the next start; the daemon keeps serving them (the link: files, status, callbacks) and
+ * waits, for at most stop-timeout seconds, until no worker is left, the upload queue is empty
+ * and every callback is delivered; then it exits 0. Past the bound the workers left are killed
+ * and what remains queued (uploads: in the store, resumed at the next start) stays behind. A
+ * second signal exits at once with CR_SERVE_EXIT_FORCED. */
+
+#define STOP_POLL_MS 100
+#define CR_SERVE_EXIT_FORCED 3 /* a second signal cut the graceful stop short */
+
+typedef struct {
+  GMainLoop *loop;
+  CrApi *api;
+  CrIngest *ingest;
+  CrSupervisor *workers; /* NULL with workers=off */
+  CrUploader *uploader;
+  CrCallbackSender *callbacks;
+  gint64 timeout_s;
+  gint64 deadline_us; /* monotonic; 0 while serving */
+  guint poll_id;
+} ServeStop;
+
 static gboolean
-serve_quit (gpointer loop)
+serve_stop_poll (gpointer data)
 {
-  g_info ("signal received; shutting down");
-  g_main_loop_quit (loop);
+  ServeStop *st = data;
+  guint workers = st->workers != NULL ? cr_supervisor_count (st->workers) : 0;
+  guint uploads = cr_uploader_pending (st->uploader);
+  guint callbacks = cr_callback_sender_pending (st->callbacks);
+  if (workers == 0 && uploads == 0 && callbacks == 0) {
+    g_info ("graceful stop done: files closed, uploads stored, callbacks delivered");
+  } else if (g_get_monotonic_time () >= st->deadline_us) {
+    g_warning ("stop-timeout (%" G_GINT64_FORMAT " s) reached: %u workers killed (their tasks "
+               "stay live), %u uploads left queued for the next start, %u callbacks not "
+               "delivered",
+               st->timeout_s, workers, uploads, callbacks);
+    if (st->workers != NULL)
+      cr_supervisor_kill_all (st->workers);
+  } else {
+    return G_SOURCE_CONTINUE;
+  }
+  st->poll_id = 0;
+  g_main_loop_quit (st->loop);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+serve_on_signal (gpointer data)
+{
+  ServeStop *st = data;
+  if (st->deadline_us != 0) {
+    guint workers = st->workers != NULL ? cr_supervisor_count (st->workers) : 0;
+    g_warning ("second signal: stopping at once (%u workers killed, %u uploads left queued, %u "
+               "callbacks not delivered); exit status %d",
+               workers, cr_uploader_pending (st->uploader),
+               cr_callback_sender_pending (st->callbacks), CR_SERVE_EXIT_FORCED);
+    if (st->workers != NULL)
+      cr_supervisor_kill_all (st->workers);
+    /* No store transaction is open on this thread between two main-loop callbacks, and an
+     * interrupted one is rolled back by SQLite's WAL: nothing is left half-written. */
+    fflush (stdout);
+    fflush (stderr);
+    _exit (CR_SERVE_EXIT_FORCED);
+  }
+  st->deadline_us = g_get_monotonic_time () + st->timeout_s * G_USEC_PER_SEC;
+  st->api->stopping = TRUE;
+  cr_ingest_stop_accepting (st->ingest);
+  guint asked = st->workers != NULL ? cr_supervisor_stop_all (st->workers) : 0;
+  g_info ("signal received: stopping (%u workers asked to close their files; stop-timeout "
+          "%" G_GINT64_FORMAT " s; a second signal stops at once)",
+          asked, st->timeout_s);
+  st->poll_id = g_timeout_add (STOP_POLL_MS, serve_stop_poll, st);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -273,8 +345,11 @@ cr_cmd_serve (int argc, char **argv)
     serve_resume_tasks (store, workers);
   }
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, serve_quit, loop);
-  g_unix_signal_add (SIGINT, serve_quit, loop);
+  ServeStop stop = { loop, api, ingest, workers, uploader, callbacks, config->stop_timeout, 0, 0 };
+  /* Kept to the end: a signal during the teardown below (which waits for the workers) is a
+   * second one. */
+  g_unix_signal_add (SIGTERM, serve_on_signal, &stop);
+  g_unix_signal_add (SIGINT, serve_on_signal, &stop);
   guint vod_sweeper = g_timeout_add_seconds (60, serve_sweep_vod, vod);
   serve_sweep_vod (vod);
   gint64 keep_s = config->storage_retention_days * config->storage_retention_unit_s;
@@ -294,12 +369,15 @@ cr_cmd_serve (int argc, char **argv)
   serve_print_apps (config, url);
   g_info ("listening on %s (store %s, storage %s)", url, config->db_path, config->storage_dir);
   g_main_loop_run (loop);
+  if (stop.poll_id != 0)
+    g_source_remove (stop.poll_id);
   /* Workers first (they may still queue callbacks while they close their files), then nothing
    * may reach the supervisor any more. */
   api->workers = NULL;
   api->uploads = NULL;
   api->callbacks = NULL;
   g_clear_pointer (&workers, cr_supervisor_free);
+  stop.workers = NULL;
   cr_callback_sender_set_observer (callbacks, NULL, NULL);
   g_source_remove (vod_sweeper);
   if (retention_sweeper != 0)

@@ -100,6 +100,9 @@ static const Setting settings[] = {
   { "fetch-deny", SETTING_STRING, OFF (fetch_deny), CR_NET_FILTER_DEFAULT, 0, 0, NULL,
     "','-separated address ranges (CIDR) never connected to when fetching or posting to a URL a "
     "user gave (pictures, callbacks), checked on the resolved address; \"\" for none" },
+  { "stop-timeout", SETTING_INT, OFF (stop_timeout), "30", 1, 3600, NULL,
+    "seconds a SIGTERM/SIGINT waits for workers to close their files, uploads and callbacks "
+    "before the daemon exits anyway (a second signal exits at once)" },
 };
 
 /* String settings with a syntax of their own, checked when read. */

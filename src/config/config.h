@@ -48,6 +48,7 @@ typedef struct {
   char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
   gint64 vod_url_ttl;            /* seconds a signed VOD URL is valid */
   char *fetch_deny;              /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
+  gint64 stop_timeout;           /* seconds a graceful stop waits at most */
   CrApps *apps;
 } CrConfig;
 

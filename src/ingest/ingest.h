@@ -27,6 +27,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrIngest, cr_ingest_free)
 
 guint cr_ingest_session_count (CrIngest *ingest);
 
+/* The daemon is stopping: a new WHIP POST is answered 503 with Retry-After (sessions under way
+ * go on until the daemon closes them). */
+void cr_ingest_stop_accepting (CrIngest *ingest);
+
 /* Removes every forward that task @task_id asked for (its worker exited). Forwards of a worker
  * that died also stop by themselves once their ports refuse packets (forward.h). */
 void cr_ingest_end_task_forwards (CrIngest *ingest, const char *task_id);

@@ -33,6 +33,7 @@ struct _CrIngest {
   GPtrArray *room_waiters; /* held GET /internal/rooms/...?wait= requests (internal_api.c) */
   gint wake_queued;        /* atomic: a look at the waiters is scheduled */
   guint wake_id;
+  gboolean stopping; /* the daemon is stopping: no new session (whip.c) */
 };
 
 /* Starts a session for an authenticated, parsed offer; replies to @msg when answered. */

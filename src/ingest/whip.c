@@ -9,6 +9,7 @@
 #include "ingest/ingest_private.h"
 
 #define WHIP_ALLOW "POST, DELETE, OPTIONS"
+#define WHIP_RETRY_AFTER_S "10" /* a stopping daemon: about the time a restart takes */
 
 /* RoomId rules shared with CreateCloudRecording: integer rooms 1..4294967294 in plain decimal;
  * string rooms up to 64 bytes of letters, digits, space and TRTC's punctuation. */
@@ -180,6 +181,12 @@ whip_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTa
     soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
     return;
   }
+  if (is_endpoint && strcmp (method, "POST") == 0 && ingest->stopping) {
+    soup_message_headers_replace (out, "Retry-After", WHIP_RETRY_AFTER_S);
+    cr_ingest_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "the server is stopping; publish again once it has restarted");
+    return;
+  }
   if (is_endpoint && strcmp (method, "POST") == 0) {
     whip_post (ingest, msg, seg);
     return;
@@ -202,6 +209,12 @@ whip_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTa
   else
     cr_ingest_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
                            "method %s is not allowed on this WHIP resource", method);
+}
+
+void
+cr_ingest_stop_accepting (CrIngest *ingest)
+{
+  ingest->stopping = TRUE;
 }
 
 void

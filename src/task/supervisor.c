@@ -19,6 +19,7 @@ struct _CrSupervisor {
   gpointer queued_data;
   CrSupervisorExitFunc on_exit;
   gpointer on_exit_data;
+  gboolean draining; /* a graceful stop: every worker was asked to stop; none starts again */
   gboolean closing;
 };
 
@@ -159,6 +160,10 @@ supervisor_on_exit (GObject *source, GAsyncResult *res, gpointer data)
     g_hash_table_remove (sup->workers, e->task_id);
   }
   if (current && !sup->closing && sup->store != NULL) {
+    /* While the daemon stops, an end without finishing leaves the task live for the next
+     * start (which resumes it as a failover), as a Delete's end finishes it. */
+    if (sup->draining)
+      stopping = TRUE;
     g_autoptr (GError) error = NULL;
     g_autoptr (CrTask) task
         = sup->store->vt->lookup (sup->store, e->sdk_app_id, e->task_id, &error);
@@ -218,6 +223,8 @@ cr_supervisor_start (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id,
 {
   if (sup->argv_prefix == NULL || g_hash_table_contains (sup->workers, task_id))
     return TRUE;
+  if (sup->draining) /* the task stays live: the next start resumes it */
+    return TRUE;
   if (supervisor_spawn (sup, sdk_app_id, task_id, 0, error))
     return TRUE;
   supervisor_cannot_start (sup, sdk_app_id, task_id, (*error)->message);
@@ -227,7 +234,7 @@ cr_supervisor_start (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id,
 void
 cr_supervisor_resume (CrSupervisor *sup, const CrTask *task)
 {
-  if (sup->argv_prefix == NULL || sup->store == NULL
+  if (sup->argv_prefix == NULL || sup->store == NULL || sup->draining
       || g_hash_table_contains (sup->workers, task->task_id) || task->status == CR_TASK_EXITED)
     return;
   supervisor_failover (sup, task);
@@ -244,10 +251,41 @@ void
 cr_supervisor_stop (CrSupervisor *sup, const char *task_id)
 {
   GSubprocess *proc = g_hash_table_lookup (sup->workers, task_id);
-  if (proc != NULL) {
+  if (proc != NULL && !g_hash_table_contains (sup->stopping, task_id)) {
     g_hash_table_add (sup->stopping, g_strdup (task_id));
-    g_subprocess_send_signal (proc, SIGTERM);
+    /* While draining the worker has its SIGTERM already; a second would kill it. */
+    if (!sup->draining)
+      g_subprocess_send_signal (proc, SIGTERM);
   }
+}
+
+guint
+cr_supervisor_stop_all (CrSupervisor *sup)
+{
+  sup->draining = TRUE;
+  guint n = 0;
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, sup->workers);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    /* One asked already (Delete) is ending its task; a second SIGTERM would kill it. */
+    if (g_hash_table_contains (sup->stopping, key))
+      continue;
+    g_subprocess_send_signal (value, SIGTERM);
+    n++;
+  }
+  return n;
+}
+
+void
+cr_supervisor_kill_all (CrSupervisor *sup)
+{
+  sup->draining = TRUE;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sup->workers);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_subprocess_force_exit (value);
 }
 
 guint
@@ -269,12 +307,11 @@ cr_supervisor_free (CrSupervisor *sup)
 {
   if (sup == NULL)
     return;
+  if (!sup->draining)
+    cr_supervisor_stop_all (sup);
   sup->closing = TRUE;
   GHashTableIter it;
   gpointer value;
-  g_hash_table_iter_init (&it, sup->workers);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    g_subprocess_send_signal (value, SIGTERM);
   gint64 deadline = g_get_monotonic_time () + STOP_WAIT_S * G_USEC_PER_SEC;
   while (g_hash_table_size (sup->workers) > 0 && g_get_monotonic_time () < deadline) {
     if (!g_main_context_iteration (NULL, FALSE))

@@ -58,6 +58,14 @@ void cr_supervisor_resume (CrSupervisor *sup, const CrTask *task);
 void cr_supervisor_note_started (CrSupervisor *sup, const char *task_id);
 /* Asks the task's worker to finish (SIGTERM). */
 void cr_supervisor_stop (CrSupervisor *sup, const char *task_id);
+/* A graceful stop: asks every worker to close its files and exit (SIGTERM; one already asked
+ * by a Delete is left to finish), and from now on starts none (Create, failovers). A worker
+ * that ends now leaves its live task live for the next start. Returns the workers signalled;
+ * cr_supervisor_count() tells when all are gone. */
+guint cr_supervisor_stop_all (CrSupervisor *sup);
+/* The stop's bound passed, or a second signal: every worker left is killed (SIGKILL); their
+ * tasks stay live, their open segments are lost as in a crash. */
+void cr_supervisor_kill_all (CrSupervisor *sup);
 guint cr_supervisor_count (CrSupervisor *sup);
 /* The worker process id of the task, or 0. */
 int cr_supervisor_pid (CrSupervisor *sup, const char *task_id);

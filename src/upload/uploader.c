@@ -507,6 +507,21 @@ cr_uploader_task_state (CrUploader *up, const char *task_id, CrUploadState *out)
   out->last_error = g_strdup (t->failing ? t->last_error : NULL);
 }
 
+guint
+cr_uploader_pending (CrUploader *up)
+{
+  guint n = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, up->tasks);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    const TaskUploads *t = value;
+    if (!t->failing)
+      n += g_queue_get_length ((GQueue *)&t->rows);
+  }
+  return n;
+}
+
 void
 cr_upload_state_clear (CrUploadState *s)
 {

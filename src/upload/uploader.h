@@ -42,6 +42,12 @@ typedef struct {
 } CrUploadState;
 
 void cr_uploader_task_state (CrUploader *up, const char *task_id, CrUploadState *out);
+
+/* Rows waiting or in flight over every task whose store answers: files, playlists and the ends
+ * whose 305 is still to be sent. A graceful stop waits for 0. The rows of a task whose last
+ * attempt failed (in backoff) are not counted: waiting for a store that is down would only
+ * spend the stop's time; they stay queued and resume at the next start. */
+guint cr_uploader_pending (CrUploader *up);
 void cr_upload_state_clear (CrUploadState *s);
 
 G_END_DECLS

@@ -310,6 +310,52 @@ test_resume_counts (void)
   g_ptr_array_unref (seen.exits);
 }
 
+/* A graceful stop: every worker gets SIGTERM, and one that dies of it (or, ignoring it, of the
+ * SIGKILL that follows when the stop's bound passes) leaves its task live with no failover
+ * counted, no callback and no new worker (resumed at the next start instead). */
+static void
+check_stop_all (const char *script, gboolean kill)
+{
+  const char *argv[] = { "/bin/sh", "-c", script, "sh", NULL };
+  g_autoptr (CrTaskStore) store = store_with_task ("T-stop");
+  Seen seen = { g_ptr_array_new_with_free_func ((GDestroyNotify)event_free),
+                g_ptr_array_new_with_free_func (g_free), store, "T-stop" };
+  CrSupervisor *sup = cr_supervisor_new (argv, store);
+  cr_supervisor_set_queued_func (sup, on_queued, &seen);
+  cr_supervisor_set_exit_func (sup, on_worker_exit, &seen);
+  g_assert_true (cr_supervisor_start (sup, APP, "T-stop", NULL));
+  cr_supervisor_note_started (sup, "T-stop"); /* its death would be a failover */
+  g_usleep (200 * 1000);                      /* the shell set its trap */
+  g_assert_cmpuint (cr_supervisor_stop_all (sup), ==, 1);
+  if (kill) {
+    g_usleep (300 * 1000);
+    g_assert_cmpuint (cr_supervisor_count (sup), ==, 1); /* it ignores SIGTERM */
+    cr_supervisor_kill_all (sup);
+  }
+  spin_until (one_exit, &seen);
+  g_assert_cmpuint (cr_supervisor_count (sup), ==, 0);
+  g_assert_cmpuint (seen.events->len, ==, 0);
+  g_autoptr (CrTask) task = lookup (store, "T-stop");
+  g_assert_cmpint (task->status, ==, CR_TASK_IDLE);
+  g_assert_cmpint (task->failovers, ==, 0);
+  g_assert_cmpint (task->finished_ms, ==, 0);
+  /* Draining: neither a start nor a resume spawns a worker. */
+  g_assert_true (cr_supervisor_start (sup, APP, "T-stop", NULL));
+  cr_supervisor_resume (sup, task);
+  g_assert_cmpuint (cr_supervisor_count (sup), ==, 0);
+  cr_supervisor_free (sup);
+  g_ptr_array_unref (seen.events);
+  g_ptr_array_unref (seen.exits);
+}
+
+static void
+test_stop_all_leaves_tasks_live (void)
+{
+  check_stop_all ("sleep 30", FALSE); /* dies of the SIGTERM */
+  check_stop_all ("trap 'exit 0' TERM; while :; do sleep 0.05; done", FALSE);
+  check_stop_all ("trap '' TERM; sleep 30", TRUE); /* needs the SIGKILL */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -323,5 +369,6 @@ main (int argc, char **argv)
   g_test_add_func ("/supervisor/exit-zero-is-quiet", test_exit_zero_is_quiet);
   g_test_add_func ("/supervisor/resume-counts", test_resume_counts);
   g_test_add_func ("/supervisor/exit-after-exited-finishes", test_exit_after_exited_finishes);
+  g_test_add_func ("/supervisor/stop-all-leaves-tasks-live", test_stop_all_leaves_tasks_live);
   return g_test_run ();
 }
