@@ -155,23 +155,55 @@ describe('graceful stop', () => {
     }
   });
 
-  test('a callback receiver that is down: the stop waits stop-timeout, then exits 0', T, async () => {
-    // A port that refuses: every delivery fails and is retried for a minute.
+  test('a callback receiver that hangs: the stop waits stop-timeout, then exits 0', T, async () => {
+    const cb = await holdingReceiver(); // never released: every attempt is in flight until its 5 s timeout
+    try {
+      const d = await startDaemon({ apps: [appWith(cb.port)], defaults: ['--api-rate-limit', '100000'], args: ['--stop-timeout', '3'] });
+      try {
+        await recording(d, 9721, 'recorder_9721');
+        await until('a callback held', () => cb.held.length > 0, 30000);
+        d.proc.kill('SIGTERM');
+        const res = await exitWithin(d, 3000 + 20000);
+        assert.deepEqual(res, { code: 0, signal: null }, d.stderr.split('\n').slice(-20).join('\n'));
+        const m = /stop-timeout \(3 s\) reached: (\d+) workers killed \(their tasks stay live\), (\d+) uploads left queued for the next start, (\d+) callbacks not delivered/.exec(d.stderr);
+        assert.ok(m, `the stop ran into its bound:\n${d.stderr.split('\n').slice(-20).join('\n')}`);
+        assert.ok(Number(m[3]) >= 1, m[0]);
+      } finally {
+        for (const p of procs.splice(0)) p.kill('SIGKILL');
+      }
+    } finally {
+      cb.close();
+    }
+  });
+
+  test('a callback receiver that is down is not waited for: its events stay in the outbox and go out after the restart', T, async () => {
+    // A port that refuses: every delivery fails at once and waits out a backoff.
     const gone = http.createServer();
     await new Promise((resolve) => gone.listen(0, '127.0.0.1', resolve));
     const port = gone.address().port;
     await new Promise((resolve) => gone.close(resolve));
-    const d = await startDaemon({ apps: [appWith(port)], defaults: ['--api-rate-limit', '100000'], args: ['--stop-timeout', '3'] });
+    const dataDir = makeTmpDir();
+    const d = await startDaemon({ apps: [appWith(port)], dataDir, defaults: ['--api-rate-limit', '100000'], args: ['--stop-timeout', '20'] });
+    let TaskId;
     try {
-      await recording(d, 9721, 'recorder_9721'); // its worker's 301 cannot be delivered
+      ({ TaskId } = await recording(d, 9722, 'recorder_9722')); // its worker's 301 cannot be delivered
+      const t0 = Date.now();
       d.proc.kill('SIGTERM');
-      const res = await exitWithin(d, 3000 + 20000);
+      const res = await exitWithin(d, 20000);
       assert.deepEqual(res, { code: 0, signal: null }, d.stderr.split('\n').slice(-20).join('\n'));
-      const m = /stop-timeout \(3 s\) reached: (\d+) workers killed \(their tasks stay live\), (\d+) uploads left queued for the next start, (\d+) callbacks not delivered/.exec(d.stderr);
-      assert.ok(m, `the stop ran into its bound:\n${d.stderr.split('\n').slice(-20).join('\n')}`);
-      assert.ok(Number(m[3]) >= 1, m[0]);
+      assert.doesNotMatch(d.stderr, /stop-timeout \(20 s\) reached/, `exited after ${Date.now() - t0} ms without waiting out the receiver`);
     } finally {
       for (const p of procs.splice(0)) p.kill('SIGKILL');
+    }
+    const cb = await holdingReceiver();
+    cb.release();
+    const again = await startDaemon({ apps: [appWith(cb.port)], dataDir, defaults: ['--api-rate-limit', '100000'], args: ['--stop-timeout', '3'] });
+    try {
+      await until('the first run\'s 301 delivered after the restart', () => cb.received.some((j) => j.EventType === 301 && j.EventInfo.TaskId === TaskId && j.EventInfo.Payload.Status === 0), 30000);
+    } finally {
+      again.proc.kill('SIGTERM');
+      await exitWithin(again, 20000);
+      cb.close();
     }
   });
 
