@@ -31,7 +31,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm test dependencies (pinned in package-lock.json).
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# A node_modules that is a symlink is shared with another checkout (a git worktree): npm ci would
+# empty the tree it points to, so it is left to its owner.
+if [ -L node_modules ]; then
+  echo "deps: node_modules is a symlink; not reinstalling it"
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "deps: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
