@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "task/codes.h"
@@ -22,6 +24,18 @@ struct _CrSupervisor {
   gboolean draining; /* a graceful stop: every worker was asked to stop; none starts again */
   gboolean closing;
 };
+
+/* In the worker, before exec: it dies with the daemon. A worker left behind by a daemon killed
+ * with SIGKILL would go on talking to the next daemon next to the worker that one starts for
+ * the same task; the task is resumed as a failover instead (docs/reliability.md). The daemon
+ * forks from its main thread, whose end is the process's end. */
+static void
+supervisor_child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != (pid_t)GPOINTER_TO_INT (data)) /* the daemon died before the prctl */
+    _exit (CR_WORKER_EXIT_CANNOT_START);
+}
 
 static gboolean supervisor_spawn (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id,
                                   int failover, GError **error);
@@ -202,8 +216,11 @@ supervisor_spawn (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, in
     g_ptr_array_add (argv, g_strdup_printf ("%d", failover));
   }
   g_ptr_array_add (argv, NULL);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_child_setup (launcher, supervisor_child_setup,
+                                         GINT_TO_POINTER ((int)getpid ()), NULL);
   GSubprocess *proc
-      = g_subprocess_newv ((const char *const *)argv->pdata, G_SUBPROCESS_FLAGS_NONE, error);
+      = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, error);
   if (proc == NULL)
     return FALSE;
   g_hash_table_insert (sup->workers, g_strdup (task_id), proc);

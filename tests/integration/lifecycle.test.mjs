@@ -149,6 +149,19 @@ describe('task life cycle', () => {
     }
   });
 
+  test('a worker dies with its daemon (kill -9 of the daemon alone leaves no worker behind)', T, async () => {
+    const d = await startDaemon({ apps: [app()], defaults: ['--api-rate-limit', '100000'] });
+    const c = makeClient(d.port, APP1);
+    const room = 9506;
+    procs.push(publish(d.port, room, 'erin'));
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9506'));
+    const [pid] = await until('the worker started', () => workerPids(d, TaskId).length > 0 && workerPids(d, TaskId), 30000);
+    process.kill(pid, 0); // alive
+    d.proc.kill('SIGKILL');
+    await d.exited;
+    await until('the worker gone with its daemon', () => { try { process.kill(pid, 0); return false; } catch { return true; } }, 10000);
+  });
+
   test('Delete: Describe answers Exited while the worker finishes, then ResourceNotFound; CloudrecDescribeTask keeps the files', T, async () => {
     const d = await startDaemon({ apps: [app()], defaults: ['--api-rate-limit', '100000'] });
     try {
