@@ -68,6 +68,16 @@ export const TOL = Object.freeze({
   threadSlack: 2,      // GLib's thread pools start and retire threads on demand
 });
 
+// Children still running (publishers, the daemon), killed when this process is stopped by a signal.
+const live = new Set();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    for (const p of live) { try { p.kill('SIGKILL'); } catch { /* gone */ } }
+    process.kill(process.pid, signal);
+  });
+}
+const track = (p) => { live.add(p); p.once('exit', () => live.delete(p)); return p; };
+
 const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(user, 86400);
 const f = (v, n = 2) => (Number.isFinite(v) ? v.toFixed(n) : 'n/a');
 const TICK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
@@ -189,11 +199,11 @@ function linkGet(dataDir, urlPath) {
 
 async function startDaemon(bin, dataDir, tasks, cbPort, log) {
   const logFile = path.join(dataDir, 'daemon.log');
-  const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
+  const proc = track(spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir,
     '--app', `${APP.sdkAppId}:${APP.secretId}:${APP.secretKey}:${APP.usersigKey}:${APP.callbackKey}:http://127.0.0.1:${cbPort}/cb`,
     '--storage-endpoint', '0=local,1=local', '--api-rate-limit', '100000', '--api-max-tasks', String(Math.max(100, tasks)),
     '--ingest-max-sessions', String(Math.max(500, tasks * 2)), '--log-level', 'warning'],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLOUDREC_'))) });
+  { stdio: ['ignore', 'pipe', 'pipe'], env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLOUDREC_'))) }));
   const logStream = createWriteStream(logFile);
   proc.stderr.pipe(logStream);
   let out = '';
@@ -307,49 +317,71 @@ export async function runSoak({ tasks = 10, seconds = 120, warmup, interval, bin
     const client = new tencentcloud.trtc.v20190722.Client({ credential: { secretId: APP.secretId, secretKey: APP.secretKey }, region: 'ap-guangzhou',
       profile: { httpProfile: { endpoint: `127.0.0.1:${d.port}`, protocol: 'http://', reqTimeout: 60 } } });
 
-    // Publishers, in batches so that 100 GStreamer start-ups do not all land at once.
+    // Publishers, in batches of 5 so that start-ups (GStreamer, a DTLS key, ICE) do not all land at
+    // once; one that cannot connect while the machine is busy starting the others is started again
+    // (up to 3 times; the ramp is not what is soaked).
     const inRoom = async (i) => ((await linkGet(dataDir, `/internal/rooms/${APP.sdkAppId}/room/${ROOM0 + i}`))?.Streams ?? []).some((s) => s.VideoCaps);
-    for (let i = 0; i < tasks; i++) {
-      const p = spawn(bin, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP.sdkAppId), '--room', String(ROOM0 + i),
-        '--user', 'pub', '--usersig', sig('pub'), '--from', clip, '--fps', String(FPS), '--no-audio'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const startPublisher = (i) => {
+      const p = track(spawn(bin, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP.sdkAppId), '--room', String(ROOM0 + i),
+        '--user', 'pub', '--usersig', sig('pub'), '--from', clip, '--fps', String(FPS), '--no-audio'], { stdio: ['ignore', 'ignore', 'pipe'] }));
       p.errText = '';
       p.stderr.setEncoding('utf8');
       p.stderr.on('data', (s) => { if (p.errText.length < 4000) p.errText += s; });
-      publishers.push(p);
-      if (i % 10 === 9 || i === tasks - 1) {
-        const end = Date.now() + 120000;
-        for (let j = i - (i % 10); j <= i; j++) {
-          while (!(await inRoom(j))) {
-            if (publishers[j].exitCode !== null) throw new Error(`publisher ${j} exited ${publishers[j].exitCode}: ${publishers[j].errText}`);
-            if (Date.now() > end) throw new Error(`publisher ${j} not in its room after 120 s`);
-            await sleep(250);
+      publishers[i] = p;
+    };
+    report.publisher_restarts = 0;
+    for (let b = 0; b < tasks; b += 5) {
+      const batch = [];
+      for (let i = b; i < Math.min(tasks, b + 5); i++) { startPublisher(i); batch.push(i); }
+      const end = Date.now() + 120000;
+      const tries = new Map(batch.map((i) => [i, 1]));
+      for (const j of batch) {
+        while (!(await inRoom(j))) {
+          if (publishers[j].exitCode !== null) {
+            if (tries.get(j) >= 3) throw new Error(`publisher ${j} exited ${publishers[j].exitCode} (3 tries): ${publishers[j].errText}`);
+            log(`publisher ${j} exited during the ramp (${publishers[j].errText.trim().split('\n').pop()}); starting it again`);
+            tries.set(j, tries.get(j) + 1);
+            report.publisher_restarts++;
+            startPublisher(j);
           }
+          if (Date.now() > end) throw new Error(`publisher ${j} not in its room after 120 s`);
+          await sleep(250);
         }
       }
     }
     log(`${tasks} publishers in their rooms`);
 
-    // Tasks.
+    // Tasks, in batches of 5, each batch's 301s awaited: a worker's start (GStreamer, its first
+    // link calls with a 5 s timeout) starved by 50 others starting at once gives up, and its task
+    // ends with 301 Status 1 (seen at 60 tasks created back to back; docs/reliability.md).
     const ids = [];
     const created = [];
-    for (let i = 0; i < tasks; i++) {
-      const robot = `rec_${i}`;
-      const { TaskId } = await client.CreateCloudRecording({ SdkAppId: APP.sdkAppId, RoomId: String(ROOM0 + i), UserId: robot, UserSig: sig(robot),
-        RecordParams: { RecordMode: 1, StreamType: 2 },
-        StorageParams: { CloudStorage: { Vendor: 0, Region: 'r', Bucket: 'b', AccessKey: 'a', SecretKey: 's', FileNamePrefix: [PREFIX] } } });
-      ids.push(TaskId);
-      created.push(Date.now());
-    }
-    const ramp = Date.now() + 120000 + tasks * 1000;
+    const started = () => new Set(cb.received.filter((r) => r.json?.EventType === 301).map((r) => r.json.EventInfo.TaskId));
+    const tRamp = Date.now();
     let workers;
-    for (;;) {
-      workers = workerPids(d.proc.pid);
-      const started = new Set(cb.received.filter((r) => r.json?.EventType === 301).map((r) => r.json.EventInfo.TaskId));
-      if (ids.every((id) => workers.has(id) && started.has(id))) break;
-      if (Date.now() > ramp) throw new Error(`only ${ids.filter((id) => started.has(id)).length} of ${tasks} tasks sent their 301 and ${workers.size} workers run`);
-      await sleep(500);
+    for (let b = 0; b < tasks; b += 5) {
+      for (let i = b; i < Math.min(tasks, b + 5); i++) {
+        const robot = `rec_${i}`;
+        const { TaskId } = await client.CreateCloudRecording({ SdkAppId: APP.sdkAppId, RoomId: String(ROOM0 + i), UserId: robot, UserSig: sig(robot),
+          RecordParams: { RecordMode: 1, StreamType: 2 },
+          StorageParams: { CloudStorage: { Vendor: 0, Region: 'r', Bucket: 'b', AccessKey: 'a', SecretKey: 's', FileNamePrefix: [PREFIX] } } });
+        ids.push(TaskId);
+        created.push(Date.now());
+      }
+      const end = Date.now() + 120000;
+      for (;;) {
+        const s = started();
+        if (ids.every((id) => s.has(id))) break;
+        if (Date.now() > end) throw new Error(`only ${ids.filter((id) => s.has(id)).length} of ${ids.length} tasks sent their 301 within 120 s`);
+        await sleep(250);
+      }
     }
-    log(`${tasks} tasks recording (workers ${[...workers.values()].slice(0, 5).join(', ')}${tasks > 5 ? ', ...' : ''}); warm-up ${warmup} s`);
+    const bad = cb.received.filter((r) => r.json?.EventType === 301 && r.json.EventInfo.Payload?.Status !== 0);
+    if (bad.length) throw new Error(`${bad.length} tasks could not start (301 Status ${bad[0].json.EventInfo.Payload?.Status})`);
+    workers = workerPids(d.proc.pid);
+    if (!ids.every((id) => workers.has(id))) throw new Error(`${ids.filter((id) => !workers.has(id)).length} tasks have no worker`);
+    report.ramp_s = (Date.now() - tRamp) / 1000;
+    log(`${tasks} tasks recording after a ${f(report.ramp_s, 0)} s ramp (workers ${[...workers.values()].slice(0, 5).join(', ')}${tasks > 5 ? ', ...' : ''}); warm-up ${warmup} s`);
     await sleep(warmup * 1000);
 
     // The measured window.
