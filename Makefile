@@ -47,8 +47,9 @@ bench-compare: deps build
 	bench/compare.sh $(BEFORE)
 
 # The soak (docs/reliability.md): concurrent single-stream tasks, flat RSS/fds/threads, every file
-# playable, every task ended by its Delete. SOAK_TASKS is the most this 2-core machine holds.
-SOAK_TASKS ?= 100
+# playable, every task ended by its Delete. SOAK_TASKS is the most this 2-core machine holds with
+# the publishers on it too (100 is the goal; 40 saturates the daemon's ingest: docs/reliability.md).
+SOAK_TASKS ?= 30
 soak: deps build
 	CLOUDREC_SOAK_TASKS=$(SOAK_TASKS) CLOUDREC_SOAK_SECONDS=3600 bench/soak.sh $(BUILD)
 

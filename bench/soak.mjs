@@ -278,8 +278,16 @@ async function checkFiles(dir, taskId, lifeS) {
     // A sample decoded: first, middle and last segment.
     const sample = [...new Set([0, Math.floor(segs.length / 2), segs.length - 1])].map((i) => segs[i]);
     for (const s of sample) {
-      const dr = await run('ffmpeg', ['-v', 'error', '-nostdin', '-i', path.join(dir, s.uri), '-f', 'null', '-']);
+      // Decoded (every frame as it comes: no frame-rate conversion in the way).
+      const dr = await run('ffmpeg', ['-v', 'error', '-nostdin', '-i', path.join(dir, s.uri), '-fps_mode', 'passthrough', '-f', 'null', '-']);
       if (dr.code !== 0 || dr.stderr.trim() !== '') failures.push(`${s.uri}: decode: ${dr.code} ${dr.stderr.trim().slice(0, 300)}`);
+      // Every packet has a PTS and the DTS increase (as tests/integration/record.test.mjs checks).
+      const pk = await run('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time,dts_time', '-of', 'csv=p=0', path.join(dir, s.uri)]);
+      const rows = pk.stdout.trim().split('\n').filter((l) => l.trim() !== '').map((l) => l.split(','));
+      if (rows.some(([pts]) => pts === 'N/A' || pts === '')) failures.push(`${s.uri}: a packet without PTS`);
+      const dts = rows.map(([pts, dt]) => Number(dt === 'N/A' ? pts : dt));
+      const back = dts.findIndex((v, i) => i > 0 && !(v > dts[i - 1]));
+      if (back > 0) failures.push(`${s.uri}: DTS ${dts[back]} after ${dts[back - 1]} (packet ${back})`);
     }
   }
   return { failures, media_s: media, segments: count };
@@ -533,6 +541,11 @@ export async function runSoak({ tasks = 10, seconds = 120, warmup, interval, bin
       if ((await Promise.race([d.exited, sleep(10000, 'timeout')])) === 'timeout') d.proc.kill('SIGKILL');
     }
     if (cb) cb.server.close();
+    // Workers left by a daemon that had to be killed: every process naming our data dir is ours.
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try { if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(dataDir)) process.kill(Number(name), 'SIGKILL'); } catch { /* gone */ }
+    }
     if (!keep) rmSync(dir, { recursive: true, force: true });
     else log(`kept ${dir}`);
   }
