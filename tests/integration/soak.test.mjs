@@ -1,5 +1,5 @@
-// The CI version of the soak (issue 13; bench/soak.mjs, docs/reliability.md): 10 single-stream
-// tasks, each recording a pre-encoded publisher, for 90 s after a 15 s warm-up (about 2.5
+// The CI version of the soak (issue 13; bench/soak.mjs, docs/reliability.md): 8 single-stream
+// tasks, each recording a pre-encoded publisher, for 60 s after a 10 s warm-up (about 2
 // minutes with the ramp and the file checks). It fails when the daemon's or a worker's RSS grows
 // beyond the tolerances of bench/soak.mjs between the first and the last third of the window,
 // when fds or threads grow, a worker restarts, a task does not end with its 302 after the Delete,
