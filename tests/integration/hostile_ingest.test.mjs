@@ -10,7 +10,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { APP1, BIN, startDaemon, makeClient, userSig, sleep, until, connectRaw, linkRequest } from './helpers.mjs';
+import { APP1, BIN, startDaemon, makeClient, userSig, sleep, until, connectRaw, linkRequest, TEST_OFFER } from './helpers.mjs';
 import { roomState, waitRoom } from './media.mjs';
 
 const T = { timeout: 60000 };
@@ -20,16 +20,7 @@ const PER_IP = 4;
 const REC_ROOM = 9601;
 const HOSTILE_ROOM = 9602;
 
-// A syntactically complete offer (ICE credentials, a fingerprint, Opus and H.264): answered by
-// the daemon, but nobody behind it ever connects.
-const OFFER = [
-  'v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0 1',
-  'a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99',
-  'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=sendonly', 'a=ice-ufrag:abcd', 'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-  'a=setup:actpass', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2',
-  'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:1', 'a=sendonly', 'a=ice-ufrag:abcd', 'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-  'a=setup:actpass', 'a=rtcp-mux', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1;profile-level-id=42e01f', '',
-].join('\r\n');
+const OFFER = TEST_OFFER;
 
 const endpoint = (user, room = HOSTILE_ROOM) => `/whip/${APP1.sdkAppId}/room/${room}/${user}/main`;
 

@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { APP1, APP2, BIN, startDaemon, makeClient, userSig, userSigAt, until } from './helpers.mjs';
+import { APP1, APP2, BIN, startDaemon, makeClient, userSig, userSigAt, until, TEST_OFFER } from './helpers.mjs';
 import {
   chromium, launchChromium, launchChromiumServer, publishFromBrowser, roomState, waitRoom, freeUdpPorts, subscribeWhenFlowing, decodeForward,
   countSenderReports, internal,
@@ -13,16 +13,7 @@ import {
 
 const T = { timeout: 60000 };
 
-// A syntactically complete offer (ICE credentials, a fingerprint, Opus and H.264), enough to pass
-// the checks that come before WebRTC machinery; tests derive broken variants from it.
-const OFFER = [
-  'v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0 1',
-  'a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99',
-  'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=sendonly', 'a=ice-ufrag:abcd', 'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-  'a=setup:actpass', 'a=rtcp-mux', 'a=rtpmap:111 opus/48000/2',
-  'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:1', 'a=sendonly', 'a=ice-ufrag:abcd', 'a=ice-pwd:abcdefghijklmnopqrstuvwx',
-  'a=setup:actpass', 'a=rtcp-mux', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1;profile-level-id=42e01f', '',
-].join('\r\n');
+const OFFER = TEST_OFFER;
 
 // Headers only, announcing @length bytes: the reply must come without the body being sent.
 function rawPost(port, urlPath, length) {
