@@ -124,7 +124,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
  */
 export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000', '--workers', 'off'], env, localStorage = true, wrap = [] } = {}) {
   const dir = dataDir ?? makeTmpDir();
-  const argv = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir];
+  // A graceful stop waits for workers to close their files (up to stop-timeout): 10 s here, and
+  // stop() below allows twice that; a test's own --stop-timeout comes later and wins.
+  const argv = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, '--stop-timeout', '10'];
   for (const app of apps ?? []) argv.push('--app', appArg(app));
   if (localStorage) argv.push('--storage-endpoint', '0=local,1=local');
   argv.push(...defaults, ...args);
@@ -155,12 +157,12 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
       live.delete(daemon);
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       let timer;
-      const timeout = new Promise((resolve) => { timer = setTimeout(resolve, 5000, 'timeout'); });
+      const timeout = new Promise((resolve) => { timer = setTimeout(resolve, 20000, 'timeout'); });
       const res = await Promise.race([exited, timeout]);
       clearTimeout(timer);
       if (res === 'timeout') {
         proc.kill('SIGKILL');
-        assert.fail(`cloudrec did not exit within 5 s of SIGTERM\nstderr:\n${tail(stderr)}`);
+        assert.fail(`cloudrec did not exit within 20 s of SIGTERM\nstderr:\n${tail(stderr)}`);
       }
       assert.deepEqual(res, { code: 0, signal: null },
         `cloudrec exited with ${JSON.stringify(res)} after SIGTERM\nstderr:\n${tail(stderr)}`);
