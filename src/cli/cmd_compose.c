@@ -85,7 +85,7 @@ cr_cmd_compose (int argc, char **argv)
     return 2;
   }
   g_autofree char *text = compose_params_text (params != NULL ? params : "{}", &error);
-  g_autoptr (JsonObject) obj = text != NULL ? cr_json_parse_object (text, -1, &error) : NULL;
+  g_autoptr (JsonObject) obj = text != NULL ? cr_json_parse_object (text, strlen (text), &error) : NULL;
   if (obj == NULL) {
     fprintf (stderr, "cloudrec compose: --params: %s\n", error->message);
     return 2;

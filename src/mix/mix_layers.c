@@ -351,7 +351,7 @@ mix_still_frames (CrMix *m)
 {
   if (!m->o.offline)
     return -1;
-  return (int)MAX (1, (m->o.duration_ns * (guint64)m->o.fps + GST_SECOND - 1) / GST_SECOND);
+  return (int)MAX (1, (m->o.duration_ns * (guint64)m->o.fps + GST_SECOND / 2) / GST_SECOND);
 }
 
 static MixLayer *

@@ -49,13 +49,13 @@ mix_clock_alignment (int pos, int *halign, int *valign)
   *valign = v[pos];
 }
 
-/* Offline: the frames of the output's duration (rounded up); live: -1, no end. */
+/* Offline: the frames of the output's duration (rounded); live: -1, no end. */
 static int
 mix_offline_frames (const CrMixOptions *o)
 {
   if (!o->offline)
     return -1;
-  return (int)MAX (1, (o->duration_ns * (guint64)o->fps + GST_SECOND - 1) / GST_SECOND);
+  return (int)MAX (1, (o->duration_ns * (guint64)o->fps + GST_SECOND / 2) / GST_SECOND);
 }
 
 static GstCaps *

@@ -36,11 +36,11 @@ cr_compose_spec_new (JsonObject *params, GError **error)
     }
   }
   /* A mixed Create around them: the very schemas and defaults of a mixed task. */
-  g_autoptr (JsonObject) req = cr_json_parse_object (
+  static const char base[] =
       "{\"SdkAppId\":1,\"RoomId\":\"1\",\"UserId\":\"compose\",\"UserSig\":\"-\","
       "\"RecordParams\":{\"RecordMode\":2},\"StorageParams\":{\"CloudStorage\":{\"Vendor\":0,"
-      "\"Region\":\"r\",\"Bucket\":\"b\",\"AccessKey\":\"a\",\"SecretKey\":\"s\"}}}",
-      -1, NULL);
+      "\"Region\":\"r\",\"Bucket\":\"b\",\"AccessKey\":\"a\",\"SecretKey\":\"s\"}}}";
+  g_autoptr (JsonObject) req = cr_json_parse_object (base, strlen (base), NULL);
   for (guint i = 0; i < G_N_ELEMENTS (allowed); i++) {
     JsonNode *n = json_object_get_member (params, allowed[i]);
     if (n != NULL)
@@ -219,7 +219,12 @@ source_no_more_pads (GstElement *demux, gpointer data)
   }
 }
 
-/* The run's first timestamp (the demuxer's segment start) at @data ns of the output. */
+typedef struct {
+  guint64 at_ns, end_ns; /* on the output: where the run starts, where the output ends */
+} Place;
+
+/* The run's first timestamp (the demuxer's segment start) at its place on the output, and
+ * nothing past the output's end (a last segment a little longer than its #EXTINF says). */
 static GstPadProbeReturn
 source_place (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -230,7 +235,10 @@ source_place (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   gst_event_copy_segment (event, &seg);
   if (seg.format != GST_FORMAT_TIME)
     return GST_PAD_PROBE_OK;
-  seg.base = *(guint64 *)data;
+  const Place *place = data;
+  seg.base = place->at_ns;
+  if (seg.rate > 0 && place->end_ns > place->at_ns)
+    seg.stop = seg.start + (place->end_ns - place->at_ns);
   GstEvent *out = gst_event_new_segment (&seg);
   gst_event_set_seqnum (out, gst_event_get_seqnum (event));
   gst_event_unref (event);
@@ -240,7 +248,7 @@ source_place (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 
 /* appsrc (the run's files) ! tsdemux ! parser ! decoder, its output the bin's "src". */
 static GstElement *
-run_source (const ComposeRun *r, gboolean video, guint64 at_ns, GError **error)
+run_source (const ComposeRun *r, gboolean video, guint64 at_ns, guint64 end_ns, GError **error)
 {
   GstElement *src = cr_ts_feed_source ((const char *const *)r->files->pdata, error);
   GstElement *demux = src != NULL ? cr_element ("tsdemux", NULL, error) : NULL;
@@ -268,10 +276,11 @@ run_source (const ComposeRun *r, gboolean video, guint64 at_ns, GError **error)
   g_object_set_data_full (G_OBJECT (demux), "compose-link", rl, g_free);
   g_signal_connect (demux, "pad-added", G_CALLBACK (source_on_pad), rl);
   g_signal_connect (demux, "no-more-pads", G_CALLBACK (source_no_more_pads), rl);
-  guint64 *at = g_new (guint64, 1);
-  *at = at_ns;
+  Place *place = g_new (Place, 1);
+  place->at_ns = at_ns;
+  place->end_ns = end_ns;
   g_autoptr (GstPad) in = gst_element_get_static_pad (parse, "sink");
-  gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_place, at, g_free);
+  gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_place, place, g_free);
   g_autoptr (GstPad) out = gst_element_get_static_pad (dec, "src");
   gst_element_add_pad (bin, gst_ghost_pad_new ("src", out));
   return bin;
@@ -392,7 +401,7 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
     for (int video = 0; video < 2; video++) {
       if (!(r->media & (video ? COMPOSE_VIDEO : COMPOSE_AUDIO)))
         continue;
-      GstElement *src = run_source (r, video, at, error);
+      GstElement *src = run_source (r, video, at, duration_ns, error);
       g_autofree char *key = g_strdup_printf ("%s/%s", r->key, video ? "video" : "audio");
       if (src == NULL || !cr_mix_add_source (c.mix, key, video, src, error))
         goto out;
