@@ -71,7 +71,7 @@ describe('compose', () => {
         StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['rec'] } },
       });
       taskId = TaskId;
-      await until('four playlists', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.length === 4, 40000);
+      await until('four playlists', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.length === 4, 60000);
       await sleep(5000);
       await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     } finally {
@@ -122,5 +122,43 @@ describe('compose', () => {
     const empty = spawnSync(BIN, ['compose', '--in', makeTmpDir(), '--out', '/tmp/x.mp4'], { encoding: 'utf8' });
     assert.equal(empty.status, 1);
     assert.match(empty.stderr, /no single-stream recording/);
+  });
+
+  test('API: CloudrecCreateCompose refuses bad params and unknown tasks with TRTC errors', T, async () => {
+    const ask = (extra) => c.request('CloudrecCreateCompose', { SdkAppId: APP1.sdkAppId, TaskId: taskId, ...extra });
+    await expectCode(ask({ MixLayoutParams: { MixLayoutMode: 9 } }), 'InvalidParameter.OutOfRange', /MixLayoutParams\.MixLayoutMode/);
+    await expectCode(ask({ MixTranscodeParams: { VideoParams: { Width: 'wide' } } }), 'InvalidParameter', /MixTranscodeParams\.VideoParams\.Width/);
+    // A tile outside the canvas, as Create refuses it.
+    await expectCode(ask({ ...PARAMS, MixLayoutParams: { MixLayoutMode: 4, MixLayoutList: [{ UserId: 'alice', Top: 0, Left: 300, Width: 100, Height: 100 }] } }),
+      'InvalidParameter.OutOfRange', /MixLayoutList/);
+    await expectCode(c.request('CloudrecCreateCompose', { SdkAppId: APP1.sdkAppId, TaskId: 'no-such-task', ...PARAMS }), 'ResourceNotFound', /no-such-task/);
+    await expectCode(c.request('CloudrecDescribeCompose', { SdkAppId: APP1.sdkAppId, ComposeId: 'compose-nope' }), 'ResourceNotFound', /compose-nope/);
+  });
+
+  test('API: a compose job runs to Done, stores its MP4 with the task and calls back, signed', T, async () => {
+    const started = await c.request('CloudrecCreateCompose', { SdkAppId: APP1.sdkAppId, TaskId: taskId, ...PARAMS });
+    assert.match(started.ComposeId, /^compose-[0-9a-f]{12}$/);
+    assert.match(started.FileName, /^1400000001_9801_compose_\d{17}\.mp4$/);
+    const progress = [];
+    const done = await until('the job is Done', async () => {
+      const r = await c.request('CloudrecDescribeCompose', { SdkAppId: APP1.sdkAppId, ComposeId: started.ComposeId });
+      progress.push(r.Progress);
+      assert.notEqual(r.Status, 'Failed', r.Error);
+      assert.ok(r.Progress >= 0 && r.Progress <= 100);
+      return r.Status === 'Done' ? r : null;
+    }, 60000);
+    assert.equal(done.Progress, 100);
+    assert.equal(done.FileName, started.FileName);
+    assert.equal(done.TaskId, taskId);
+    for (let i = 1; i < progress.length; i++) assert.ok(progress[i] >= progress[i - 1], `progress never goes back: ${progress}`);
+    const file = path.join(dir, done.FileName);
+    assert.ok(existsSync(file), `${file} stored with the task's files`);
+    checkComposed(file, span(dir));
+    const cbk = await until('callback 350', () => cb.received.find((r) => r.json?.EventType === 350), 20000);
+    assert.equal(cbk.headers.sign, createHmac('sha256', CALLBACK_KEY).update(cbk.raw).digest('base64'), 'signed like every callback');
+    assert.equal(cbk.json.EventInfo.TaskId, taskId);
+    assert.deepEqual(cbk.json.EventInfo.Payload, { ComposeId: started.ComposeId, Status: 'Done', FileName: started.FileName, Error: '' });
+    // Another app cannot see the job.
+    await expectCode(c.request('CloudrecDescribeCompose', { SdkAppId: APP1.sdkAppId + 1, ComposeId: started.ComposeId }), 'InvalidParameter.SdkAppId');
   });
 });
