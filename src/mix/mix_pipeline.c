@@ -154,8 +154,9 @@ mix_build_audio (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
     buffers = (int)((o->duration_ns * (guint64)o->sample_rate / GST_SECOND + (guint64)per_buffer
                      - 1)
                     / (guint64)per_buffer);
-  g_object_set (silence, "is-live", !o->offline, "samplesperbuffer", per_buffer, "num-buffers",
-                buffers, NULL);
+  g_object_set (silence, "is-live", !o->offline, "num-buffers", buffers, NULL);
+  if (o->offline) /* live: the default buffer size, as before */
+    g_object_set (silence, "samplesperbuffer", per_buffer, NULL);
   cr_set (silence, "wave", "silence");
   g_object_set (amix, "latency", (guint64)MIX_LATENCY_NS, NULL);
   g_object_set (enc, "bitrate", o->audio_bitrate, NULL);
