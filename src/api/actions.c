@@ -20,6 +20,8 @@ static const CrAction trtc_2019_07_22[] = {
     "DescribeCloudRecording" },
   { "CloudrecDescribeEvents", cr_action_cloudrec_describe_events, CR_APP_FROM_BODY, NULL },
   { "CloudrecResendEvents", cr_action_cloudrec_resend_events, CR_APP_FROM_BODY, NULL },
+  { "CloudrecCreateCompose", cr_action_cloudrec_create_compose, CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeCompose", cr_action_cloudrec_describe_compose, CR_APP_FROM_BODY, NULL },
 };
 
 /* TIW (whiteboard push/recording, 2019-09-19) joins here with its own action table. */

@@ -62,6 +62,12 @@ gboolean cr_action_cloudrec_describe_events (CrApi *api, const CrApp *app, JsonO
                                              JsonObject *reply, GError **error);
 gboolean cr_action_cloudrec_resend_events (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
+/* Extensions: a new mixed MP4 from a finished single-stream task, as a job (tools/compose_jobs.h).
+ */
+gboolean cr_action_cloudrec_create_compose (CrApi *api, const CrApp *app, JsonObject *params,
+                                            JsonObject *reply, GError **error);
+gboolean cr_action_cloudrec_describe_compose (CrApi *api, const CrApp *app, JsonObject *params,
+                                              JsonObject *reply, GError **error);
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 

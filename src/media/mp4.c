@@ -105,9 +105,9 @@ feed_need_data (GstAppSrc *src, guint length, gpointer data)
   }
 }
 
-/* An appsrc that plays @files back to back as one MPEG-TS byte stream. */
-static GstElement *
-feed_source (const char *const *files, GError **error)
+/* An appsrc that plays @files back to back as one MPEG-TS byte stream (mp4.h). */
+gpointer
+cr_ts_feed_source (const char *const *files, GError **error)
 {
   GstElement *src = cr_element ("appsrc", NULL, error);
   if (src == NULL)
@@ -357,7 +357,7 @@ remux_build (GstElement *pipeline, GstElement *mux, const CrRemuxRun *runs, guin
     const CrRemuxRun *run = &runs[r];
     if ((run->media & want) == 0 || run->files == NULL || run->files[0] == NULL)
       continue;
-    GstElement *src = feed_source (run->files, error);
+    GstElement *src = cr_ts_feed_source (run->files, error);
     GstElement *demux = src != NULL ? cr_element ("tsdemux", NULL, error) : NULL;
     if (demux == NULL || !cr_bin_chain (bin, error, src, demux, NULL))
       return FALSE;

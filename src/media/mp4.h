@@ -33,4 +33,8 @@ gboolean cr_mp4_remux (const CrRemuxRun *runs, guint n, const char *out_path, GE
  * (those with CR_REMUX_AUDIO), one after the other. */
 gboolean cr_aac_extract (const CrRemuxRun *runs, guint n, const char *out_path, GError **error);
 
+/* An appsrc (GstElement *) that plays @files back to back as one MPEG-TS byte stream, read in
+ * chunks on its streaming thread (also used by cloudrec compose, tools/compose.c). */
+gpointer cr_ts_feed_source (const char *const *files, GError **error);
+
 G_END_DECLS

@@ -247,6 +247,49 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
   return port;
 }
 
+gboolean
+cr_mix_add_source (CrMix *m, const char *key, gboolean video, GstElement *source, GError **error)
+{
+  GstElement *agg = video ? m->comp : m->amix;
+  if (agg == NULL) {
+    gst_object_unref (gst_object_ref_sink (source));
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "the mix has no %s",
+                 video ? "video" : "audio");
+    return FALSE;
+  }
+  /* A queue per input: a run's audio and video may come out of one demuxer, whose thread must not
+   * wait on one aggregator while the other needs its other medium. */
+  GError **e = error;
+  GstElement *crop
+      = cr_element (video ? "videocrop" : "audioconvert", video ? "crop" : NULL, e);
+  GstElement *out
+      = crop != NULL ? cr_element (video ? "identity" : "audioresample", NULL, e) : NULL;
+  GstElement *queue = out != NULL ? cr_element ("queue", NULL, e) : NULL;
+  GstElement *bin = NULL;
+  if (queue != NULL) {
+    g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time",
+                  (guint64)(3 * GST_SECOND), NULL);
+    bin = mix_bin (e, source, crop, out, queue, NULL);
+  } else {
+    gst_object_unref (gst_object_ref_sink (source));
+    g_clear_pointer (&crop, gst_object_unref);
+    g_clear_pointer (&out, gst_object_unref);
+  }
+  MixLayer *l = mix_layer_attach (m, CR_MIX_LAYER_INPUT, key, bin, agg, error);
+  if (l == NULL)
+    return FALSE;
+  l->video = video;
+  if (video) {
+    l->crop = gst_object_ref (crop);
+    GstPad *crop_in = gst_element_get_static_pad (l->crop, "sink");
+    gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mix_on_input_caps, l, NULL);
+    gst_object_unref (crop_in);
+  }
+  g_hash_table_replace (m->layers, l->id, l);
+  GST_INFO ("%s: source %s (%s)", m->o.stem, key, video ? "video" : "audio");
+  return TRUE;
+}
+
 void
 cr_mix_remove_input (CrMix *m, const char *key)
 {
@@ -301,6 +344,16 @@ mix_push_picture (MixLayer *l, const CrPicture *picture, guint32 matte_rgb)
   gst_object_unref (src);
 }
 
+/* Offline, a still lasts as long as the output (its pad's end lets the compositor end); live,
+ * until cr_mix_finish(). */
+static int
+mix_still_frames (CrMix *m)
+{
+  if (!m->o.offline)
+    return -1;
+  return (int)MAX (1, (m->o.duration_ns * (guint64)m->o.fps + GST_SECOND / 2) / GST_SECOND);
+}
+
 static MixLayer *
 mix_add_still (CrMix *m, const CrMixLayer *spec)
 {
@@ -325,7 +378,7 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
     cr_set (src, "format", "time");
     g_object_set (src, "caps", rgba, NULL);
     gst_caps_unref (rgba);
-    g_object_set (freeze, "is-live", TRUE, NULL);
+    g_object_set (freeze, "is-live", !m->o.offline, "num-buffers", mix_still_frames (m), NULL);
     g_object_set (queue, "max-size-buffers", 2, NULL);
     bin = mix_bin (
         &error, src, convert,
@@ -339,7 +392,8 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
     if (queue == NULL)
       break;
     cr_set (src, "pattern", "solid-color");
-    g_object_set (src, "is-live", TRUE, "foreground-color", spec->argb | 0xff000000u, NULL);
+    g_object_set (src, "is-live", !m->o.offline, "num-buffers", mix_still_frames (m),
+                  "foreground-color", spec->argb | 0xff000000u, NULL);
     g_object_set (queue, "max-size-buffers", 2, NULL);
     GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
                                          G_TYPE_INT, w & ~1, "height", G_TYPE_INT, h & ~1,
@@ -405,7 +459,9 @@ static gboolean
 mix_drop_unlisted (gpointer key, gpointer value, gpointer data)
 {
   MixLayer *l = value;
-  if (l->listed || l->kind == CR_MIX_LAYER_INPUT) {
+  if (l->listed || l->kind == CR_MIX_LAYER_INPUT || l->mix->o.offline) {
+    if (!l->listed && l->mix->o.offline && l->kind != CR_MIX_LAYER_INPUT)
+      g_object_set (l->pad, "alpha", 0.0, NULL); /* offline: hidden, kept for later */
     if (!l->listed && l->video)
       g_object_set (l->pad, "alpha", 0.0, NULL);
     return FALSE;
@@ -432,7 +488,7 @@ cr_mix_set_layers (CrMix *m, const CrMixLayer *layers, guint n)
     MixLayer *l = g_hash_table_lookup (m->layers, spec->id);
     if (spec->kind == CR_MIX_LAYER_INPUT && (l == NULL || !l->video))
       continue; /* not (yet) received */
-    if (l == NULL)
+    if (l == NULL && !m->o.offline) /* offline: cr_mix_prepare_layers() made them */
       l = mix_add_still (m, spec);
     if (l == NULL)
       continue;
@@ -441,4 +497,16 @@ cr_mix_set_layers (CrMix *m, const CrMixLayer *layers, guint n)
   }
   g_hash_table_foreach_remove (m->layers, mix_drop_unlisted, NULL);
   GST_DEBUG ("%s: %u layers, %u in the compositor", m->o.stem, n, g_hash_table_size (m->layers));
+}
+
+void
+cr_mix_prepare_layers (CrMix *m, const CrMixLayer *layers, guint n)
+{
+  for (guint i = 0; m->comp != NULL && i < n; i++) {
+    const CrMixLayer *spec = &layers[i];
+    if (spec->over || spec->kind == CR_MIX_LAYER_TEXT || spec->kind == CR_MIX_LAYER_INPUT
+        || g_hash_table_contains (m->layers, spec->id))
+      continue;
+    mix_add_still (m, spec); /* hidden (alpha 0) until listed */
+  }
 }

@@ -1,7 +1,9 @@
 /* The mixed recording's canvas, encoders and files; see mix_pipeline.h. Layers: mix_layers.c. */
 #include "mix_pipeline.h"
 
+#include <errno.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "mix/mix_private.h"
 #include "files/naming.h"
@@ -45,6 +47,15 @@ mix_clock_alignment (int pos, int *halign, int *valign)
   pos = CLAMP (pos, 0, 6);
   *halign = h[pos];
   *valign = v[pos];
+}
+
+/* Offline: the frames of the output's duration (rounded); live: -1, no end. */
+static int
+mix_offline_frames (const CrMixOptions *o)
+{
+  if (!o->offline)
+    return -1;
+  return (int)MAX (1, (o->duration_ns * (guint64)o->fps + GST_SECOND / 2) / GST_SECOND);
 }
 
 static GstCaps *
@@ -100,7 +111,8 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
   cr_set (background, "pattern", "solid-color");
   g_object_set (background, "num-buffers", 1, "foreground-color", 0xff000000u | o->background_rgb,
                 NULL);
-  g_object_set (freeze, "is-live", TRUE, NULL);
+  /* Offline, the background is the output's length: as many frames as its duration holds. */
+  g_object_set (freeze, "is-live", !o->offline, "num-buffers", mix_offline_frames (o), NULL);
   g_object_set (bg_queue, "max-size-buffers", 2, NULL);
   cr_set (comp, "background", "black");
   g_object_set (comp, "latency", (guint64)MIX_LATENCY_NS, NULL);
@@ -123,7 +135,7 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
     return FALSE;
   /* The background first: the compositor's sink_0, under every layer. */
   return mix_link_request (bg_queue, comp, "sink_%u", error)
-         && mix_link_request (out_queue, sink, "video", error);
+         && mix_link_request (out_queue, sink, o->offline ? "video_%u" : "video", error);
 }
 
 /* The sound: silence (a live source) keeps the mixer running; every voice is summed into it. */
@@ -136,7 +148,15 @@ mix_build_audio (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
   MAKE (enc, "voaacenc", NULL);
   MAKE (parse, "aacparse", NULL);
   MAKE (queue, "queue", NULL);
-  g_object_set (silence, "is-live", TRUE, NULL);
+  int per_buffer = MAX (1, o->sample_rate / 50); /* 20 ms */
+  int buffers = -1;
+  if (o->offline)
+    buffers = (int)((o->duration_ns * (guint64)o->sample_rate / GST_SECOND + (guint64)per_buffer
+                     - 1)
+                    / (guint64)per_buffer);
+  g_object_set (silence, "is-live", !o->offline, "num-buffers", buffers, NULL);
+  if (o->offline) /* live: the default buffer size, as before */
+    g_object_set (silence, "samplesperbuffer", per_buffer, NULL);
   cr_set (silence, "wave", "silence");
   g_object_set (amix, "latency", (guint64)MIX_LATENCY_NS, NULL);
   g_object_set (enc, "bitrate", o->audio_bitrate, NULL);
@@ -151,11 +171,31 @@ mix_build_audio (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
 
 #undef MAKE
 
+/* Offline: mp4mux (named "sink", an index at the front) ! filesink of @o->mp4_path + ".part". */
+static GstElement *
+mix_mp4_sink_new (GstElement *pipeline, const CrMixOptions *o, GError **error)
+{
+  GstElement *mux = cr_element ("mp4mux", "sink", error);
+  GstElement *file = mux != NULL ? cr_element ("filesink", NULL, error) : NULL;
+  if (file == NULL) {
+    if (mux != NULL)
+      gst_object_unref (mux);
+    return NULL;
+  }
+  g_autofree char *part = g_strconcat (o->mp4_path, ".part", NULL);
+  g_object_set (mux, "faststart", TRUE, NULL);
+  g_object_set (file, "location", part, NULL);
+  if (!cr_bin_chain (GST_BIN (pipeline), error, mux, file, NULL))
+    return NULL;
+  return mux;
+}
+
 static GstElement *
 mix_pipeline_new (const CrMixOptions *o, GError **error)
 {
   GstElement *pipeline = gst_pipeline_new (NULL);
-  GstElement *sink = cr_hls_sink_new (pipeline, MIX_SEGMENT_S, TRUE, error);
+  GstElement *sink = o->offline ? mix_mp4_sink_new (pipeline, o, error)
+                                : cr_hls_sink_new (pipeline, MIX_SEGMENT_S, TRUE, error);
   if (sink == NULL) {
     gst_object_unref (pipeline);
     return NULL;
@@ -176,7 +216,7 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "a mix needs audio or video");
     return NULL;
   }
-  if (g_mkdir_with_parents (o->dir, 0755) != 0) {
+  if (!o->offline && g_mkdir_with_parents (o->dir, 0755) != 0) {
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s", o->dir,
                  g_strerror (errno));
     return NULL;
@@ -187,11 +227,19 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
   CrMix *m = g_new0 (CrMix, 1);
   m->o = *o;
   m->o.dir = g_strdup (o->dir);
-  m->o.stem = g_strdup (o->stem);
+  m->o.stem = g_strdup (o->stem != NULL ? o->stem : "compose");
+  m->o.mp4_path = g_strdup (o->mp4_path);
   m->pipeline = pipeline;
   m->comp = gst_bin_get_by_name (GST_BIN (pipeline), "comp");
   m->amix = gst_bin_get_by_name (GST_BIN (pipeline), "amix");
   m->layers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)mix_layer_free);
+  m->clock = gst_bin_get_by_name (GST_BIN (pipeline), "clock");
+  cr_mix_set_timestamp (m, o->timestamp_pos);
+  GstElement *marks = gst_bin_get_by_name (GST_BIN (pipeline), "marks");
+  mix_marks_attach (m, marks);
+  g_clear_object (&marks);
+  if (o->offline)
+    return m; /* inputs first, then cr_mix_run() */
   CrPlaylist *pl = o->playlist;
   if (o->audio) {
     pl->audio_channels = o->channels;
@@ -201,11 +249,6 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
     pl->video_width = o->width;
     pl->video_height = o->height;
   }
-  m->clock = gst_bin_get_by_name (GST_BIN (pipeline), "clock");
-  cr_mix_set_timestamp (m, o->timestamp_pos);
-  GstElement *marks = gst_bin_get_by_name (GST_BIN (pipeline), "marks");
-  mix_marks_attach (m, marks);
-  g_clear_object (&marks);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   m->hls = cr_hls_writer_new (sink, o->dir, o->stem, -1,
                               (o->audio ? CR_SEGMENT_AUDIO : 0) | (o->video ? CR_SEGMENT_VIDEO : 0),
@@ -243,7 +286,70 @@ cr_mix_last_packet_us (CrMix *m)
 const char *
 cr_mix_playlist_name (CrMix *m)
 {
-  return cr_hls_writer_playlist_name (m->hls);
+  return m->hls != NULL ? cr_hls_writer_playlist_name (m->hls) : NULL;
+}
+
+static void
+mix_on_samples_selected (GstElement *agg, GstSegment *segment, guint64 pts, guint64 dts,
+                         guint64 duration, GstStructure *info, gpointer data)
+{
+  CrMix *m = data;
+  if (m->on_frame != NULL && GST_CLOCK_TIME_IS_VALID (pts))
+    m->on_frame (gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts), m->on_frame_data);
+}
+
+gboolean
+cr_mix_run (CrMix *m, CrMixFrameFunc on_frame, gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (m->o.offline, FALSE);
+  m->on_frame = on_frame;
+  m->on_frame_data = user_data;
+  GstElement *paced = m->comp != NULL ? m->comp : m->amix;
+  g_object_set (paced, "emit-signals", TRUE, NULL);
+  g_signal_connect (paced, "samples-selected", G_CALLBACK (mix_on_samples_selected), m);
+  if (gst_element_set_state (m->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "the compose pipeline cannot start");
+    gst_element_set_state (m->pipeline, GST_STATE_NULL);
+    return FALSE;
+  }
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (m->pipeline));
+  gboolean ok = FALSE;
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (
+        bus, GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    GstMessageType type = GST_MESSAGE_TYPE (msg);
+    if (type == GST_MESSAGE_EOS) {
+      ok = TRUE;
+      gst_message_unref (msg);
+      break;
+    }
+    g_autoptr (GError) e = NULL;
+    g_autofree char *debug = NULL;
+    if (type == GST_MESSAGE_ERROR)
+      gst_message_parse_error (msg, &e, &debug);
+    else
+      gst_message_parse_warning (msg, &e, &debug);
+    GST_WARNING ("%s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), e->message,
+                 debug != NULL ? debug : "");
+    if (type == GST_MESSAGE_ERROR)
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s",
+                   GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), e->message);
+    gst_message_unref (msg);
+    if (type == GST_MESSAGE_ERROR)
+      break;
+  }
+  gst_object_unref (bus);
+  gst_element_set_state (m->pipeline, GST_STATE_NULL);
+  g_signal_handlers_disconnect_by_data (paced, m);
+  g_autofree char *part = g_strconcat (m->o.mp4_path, ".part", NULL);
+  if (ok && g_rename (part, m->o.mp4_path) != 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write %s: %s",
+                 m->o.mp4_path, g_strerror (errno));
+    ok = FALSE;
+  }
+  if (!ok)
+    g_unlink (part);
+  return ok;
 }
 
 void
@@ -251,6 +357,20 @@ cr_mix_finish (CrMix *m)
 {
   if (m == NULL)
     return;
+  if (m->o.offline) { /* cr_mix_run() has stopped it, or it never ran */
+    gst_element_set_state (m->pipeline, GST_STATE_NULL);
+    g_hash_table_unref (m->layers);
+    mix_marks_clear (m);
+    g_clear_object (&m->comp);
+    g_clear_object (&m->clock);
+    g_clear_object (&m->amix);
+    gst_object_unref (m->pipeline);
+    g_free ((char *)m->o.dir);
+    g_free ((char *)m->o.stem);
+    g_free ((char *)m->o.mp4_path);
+    g_free (m);
+    return;
+  }
   g_source_remove (m->bus_watch);
   /* The background and the pictures repeat one frame forever: end them at the compositor. */
   if (m->comp != NULL) {
@@ -275,5 +395,6 @@ cr_mix_finish (CrMix *m)
   gst_object_unref (m->pipeline);
   g_free ((char *)m->o.dir);
   g_free ((char *)m->o.stem);
+  g_free ((char *)m->o.mp4_path);
   g_free (m);
 }

@@ -29,7 +29,18 @@ typedef struct {
   int sample_rate, channels, audio_bitrate;
   guint32 background_rgb; /* 0xRRGGBB */
   int timestamp_pos;      /* WaterMarkTimestamp Pos 0..6, -1 for none */
+  /* Offline (cloudrec compose): no live source, the pipeline runs as fast as it can from
+   * cr_mix_run(), @duration_ns of output into the MP4 @mp4_path (dir, stem and playlist unused);
+   * inputs are decoded sources (cr_mix_add_source), still layers are made by
+   * cr_mix_prepare_layers() before the run and only shown or hidden by cr_mix_set_layers(). */
+  gboolean offline;
+  guint64 duration_ns;
+  const char *mp4_path;
 } CrMixOptions;
+
+/* Offline: called on the compositor's thread before each output frame is drawn, with its
+ * running time; may call cr_mix_set_layers() (which then only moves, shows and hides). */
+typedef void (*CrMixFrameFunc) (guint64 pts_ns, gpointer user_data);
 
 typedef enum {
   CR_MIX_LAYER_INPUT,   /* a decoded video input (id = its key) */
@@ -63,6 +74,16 @@ void cr_mix_remove_input (CrMix *mix, const char *key);
 gboolean cr_mix_has_input (CrMix *mix, const char *key);
 /* Monotonic µs of the last RTP packet of input @key, 0 before the first (or no such input). */
 gint64 cr_mix_input_last_packet_us (CrMix *mix, const char *key);
+
+/* Offline: adds @source (a bin with one "src" pad of decoded raw video or audio, timed on the
+ * output's running time) as input @key. Hidden until a layer shows it. */
+gboolean cr_mix_add_source (CrMix *mix, const char *key, gboolean video, GstElement *source,
+                            GError **error);
+/* Offline: makes the still layers of @layers (hidden), so that cr_mix_set_layers() can show them
+ * from the compositor's thread without adding pads there. */
+void cr_mix_prepare_layers (CrMix *mix, const CrMixLayer *layers, guint n);
+/* Offline: runs the pipeline to its end (@on_frame before each frame), writes the MP4. */
+gboolean cr_mix_run (CrMix *mix, CrMixFrameFunc on_frame, gpointer user_data, GError **error);
 
 /* The picture from now on: @layers back to front. Video inputs not listed are hidden; other
  * layers not listed are removed. */

@@ -31,6 +31,8 @@ struct _CrMix {
   GstVideoOverlayComposition *marks; /* NULL: none */
   GHashTable *mark_cache;            /* layer id -> GstVideoOverlayRectangle */
   guint bus_watch;
+  CrMixFrameFunc on_frame; /* offline */
+  gpointer on_frame_data;
 };
 
 void mix_layer_free (MixLayer *layer);

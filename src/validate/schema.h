@@ -92,6 +92,8 @@ extern const CrSchema cr_schema_modify;
 extern const CrSchema cr_schema_delete;
 extern const CrSchema cr_schema_events;
 extern const CrSchema cr_schema_resend_events;
+extern const CrSchema cr_schema_compose_create;   /* schema_compose.c */
+extern const CrSchema cr_schema_compose_describe;
 
 /* Joins "@path.@name" (or @name at the top). */
 char *cr_schema_path (const char *path, const char *name);

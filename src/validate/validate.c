@@ -341,6 +341,10 @@ validate_schema_for (const char *action)
     return &cr_schema_events;
   if (g_strcmp0 (action, "CloudrecResendEvents") == 0)
     return &cr_schema_resend_events;
+  if (g_strcmp0 (action, "CloudrecCreateCompose") == 0)
+    return &cr_schema_compose_create;
+  if (g_strcmp0 (action, "CloudrecDescribeCompose") == 0)
+    return &cr_schema_compose_describe;
   if (g_strcmp0 (action, "RemoveUser") == 0)
     return &cr_schema_remove_user;
   if (g_strcmp0 (action, "RemoveUserByStrRoomId") == 0)

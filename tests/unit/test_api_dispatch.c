@@ -31,7 +31,8 @@ test_trtc_actions (void)
                                        "RemoveUser",           "RemoveUserByStrRoomId",
                                        "DismissRoom",          "DismissRoomByStrRoomId",
                                        "CloudrecDescribeTask", "CloudrecDescribeEvents",
-                                       "CloudrecResendEvents" };
+                                       "CloudrecResendEvents", "CloudrecCreateCompose",
+                                       "CloudrecDescribeCompose" };
   g_assert_cmpuint (trtc->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (trtc, names[i]);

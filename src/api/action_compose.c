@@ -1,0 +1,121 @@
+/* CloudrecCreateCompose and CloudrecDescribeCompose, extensions: a new mixed MP4 from a finished
+ * single-stream task, made by a compose job (tools/compose_jobs.h) from the task's files in the
+ * local storage and written next to them; its end is told by callback 350 (an extension event).
+ */
+#include "actions.h"
+
+#include "common/api_error.h"
+#include "common/json_util.h"
+#include "files/naming.h"
+#include "outbox/sender.h"
+#include "task/spec.h"
+#include "tools/compose.h"
+#include "tools/compose_jobs.h"
+
+static void
+compose_done (const CrComposeJob *job, gpointer data)
+{
+  CrApi *api = data;
+  if (api->callbacks == NULL)
+    return;
+  JsonObject *payload = json_object_new ();
+  json_object_set_string_member (payload, "ComposeId", job->compose_id);
+  json_object_set_string_member (payload, "Status", cr_compose_status_to_string (job->status));
+  json_object_set_string_member (payload, "FileName",
+                                 job->status == CR_COMPOSE_DONE ? job->file_name : "");
+  json_object_set_string_member (payload, "Error", job->error != NULL ? job->error : "");
+  cr_callback_sender_emit (api->callbacks, job->sdk_app_id, job->task_id, CR_EVENT_COMPOSE_DONE,
+                           payload);
+}
+
+gboolean
+cr_action_cloudrec_create_compose (CrApi *api, const CrApp *app, JsonObject *params,
+                                   JsonObject *reply, GError **error)
+{
+  g_autoptr (CrTask) task = cr_action_lookup_task (api, params, error);
+  if (task == NULL)
+    return FALSE;
+  g_autoptr (JsonObject) mixed = json_object_new ();
+  for (const char *const *m = (const char *const[]){ "MixLayoutParams", "MixTranscodeParams", NULL };
+       *m != NULL; m++) {
+    JsonNode *n = json_object_get_member (params, *m);
+    if (n != NULL)
+      json_object_set_member (mixed, *m, json_node_copy (n));
+  }
+  g_autoptr (CrTaskSpec) compose_spec = cr_compose_spec_new (mixed, error);
+  if (compose_spec == NULL)
+    return FALSE;
+  g_autoptr (CrTaskSpec) spec = cr_task_spec_new_from_text (task->params_json, error);
+  if (spec == NULL)
+    return FALSE;
+  if (spec->record_mode != CR_RECORD_SINGLE) {
+    cr_api_error_set (error, "InvalidParameter.TaskId",
+                      "TaskId %s is a mixed recording; compose takes a single-stream task "
+                      "(RecordMode 1)",
+                      task->task_id);
+    return FALSE;
+  }
+  if (task->finished_ms == 0) {
+    cr_api_error_set (error, "FailedOperation",
+                      "TaskId %s has not finished its files yet; compose it once "
+                      "CloudrecDescribeTask says Finished",
+                      task->task_id);
+    return FALSE;
+  }
+  CrNamingTask naming = { .sdk_app_id = spec->sdk_app_id,
+                          .room_id = spec->room_id,
+                          .string_room = spec->string_room,
+                          .task_id = task->task_id,
+                          .prefix = (const char *const *)spec->storage.prefix };
+  g_autofree char *rel = cr_naming_dir (&naming);
+  g_autofree char *dir = g_build_filename (api->config->storage_dir, rel, NULL);
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+    cr_api_error_set (error, "FailedOperation",
+                      "the files of TaskId %s are not in this server's local storage (compose "
+                      "reads the local storage only)",
+                      task->task_id);
+    return FALSE;
+  }
+  g_autofree char *stem = cr_naming_mixed_stem (&naming);
+  g_autofree char *stamp = cr_naming_utc_stamp (api->now_ms ());
+  g_autofree char *file_name = g_strdup_printf ("%s_compose_%s.mp4", stem, stamp);
+  g_autofree char *params_json = cr_json_object_to_string (mixed);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *id = cr_compose_jobs_start (task->sdk_app_id, task->task_id, dir, file_name,
+                                               params_json, compose_done, api, &local);
+  if (id == NULL) {
+    cr_api_error_set (error, "InternalError", "cannot start the compose job: %s",
+                      local->message);
+    return FALSE;
+  }
+  json_object_set_string_member (reply, "ComposeId", id);
+  json_object_set_string_member (reply, "TaskId", task->task_id);
+  json_object_set_string_member (reply, "FileName", file_name);
+  return TRUE;
+}
+
+gboolean
+cr_action_cloudrec_describe_compose (CrApi *api, const CrApp *app, JsonObject *params,
+                                     JsonObject *reply, GError **error)
+{
+  gint64 sdk_app_id = 0;
+  cr_json_get_int (params, "SdkAppId", &sdk_app_id);
+  const char *id = cr_json_get_string (params, "ComposeId");
+  g_autoptr (CrComposeJob) job = cr_compose_jobs_lookup ((guint64)sdk_app_id, id);
+  if (job == NULL) {
+    cr_api_error_set (error, "ResourceNotFound",
+                      "ComposeId %s does not exist for SdkAppId %" G_GINT64_FORMAT
+                      " (jobs are forgotten when the daemon restarts)",
+                      id, sdk_app_id);
+    return FALSE;
+  }
+  json_object_set_string_member (reply, "ComposeId", job->compose_id);
+  json_object_set_string_member (reply, "TaskId", job->task_id);
+  json_object_set_string_member (reply, "Status", cr_compose_status_to_string (job->status));
+  json_object_set_int_member (reply, "Progress", job->progress);
+  json_object_set_string_member (reply, "FileName", job->file_name);
+  json_object_set_string_member (reply, "Error", job->error != NULL ? job->error : "");
+  json_object_set_int_member (reply, "CreateTime", job->created_ms);
+  json_object_set_int_member (reply, "FinishTime", job->finished_ms);
+  return TRUE;
+}

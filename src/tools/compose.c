@@ -1,0 +1,431 @@
+/* The compose engine: the recording's runs as decoded inputs of an offline mix, and the layout
+ * of each interval applied on the compositor's thread when the output reaches it. See
+ * compose.h. */
+#include "tools/compose_private.h"
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+#include <string.h>
+
+#include "common/api_error.h"
+#include "common/json_util.h"
+#include "media/elements.h"
+#include "media/mp4.h"
+#include "mix/mix_pipeline.h"
+#include "validate/validate.h"
+
+#define PLACEHOLDER_RGB 0x333333u /* as mixed_picture.c: PlaceHolderMode 1, no picture */
+
+/* ---- the parameters ---- */
+
+CrTaskSpec *
+cr_compose_spec_new (JsonObject *params, GError **error)
+{
+  static const char *const allowed[] = { "MixLayoutParams", "MixTranscodeParams" };
+  g_autoptr (GList) members = json_object_get_members (params);
+  for (GList *l = members; l != NULL; l = l->next) {
+    gboolean ok = FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS (allowed); i++)
+      ok = ok || strcmp (l->data, allowed[i]) == 0;
+    if (!ok) {
+      cr_api_error_set (error, "UnknownParameter",
+                        "compose takes MixLayoutParams (watermarks in its WaterMarkList, as in "
+                        "CreateCloudRecording) and MixTranscodeParams, not %s",
+                        (const char *)l->data);
+      return NULL;
+    }
+  }
+  /* A mixed Create around them: the very schemas and defaults of a mixed task. */
+  static const char base[] =
+      "{\"SdkAppId\":1,\"RoomId\":\"1\",\"UserId\":\"compose\",\"UserSig\":\"-\","
+      "\"RecordParams\":{\"RecordMode\":2},\"StorageParams\":{\"CloudStorage\":{\"Vendor\":0,"
+      "\"Region\":\"r\",\"Bucket\":\"b\",\"AccessKey\":\"a\",\"SecretKey\":\"s\"}}}";
+  g_autoptr (JsonObject) req = cr_json_parse_object (base, strlen (base), NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (allowed); i++) {
+    JsonNode *n = json_object_get_member (params, allowed[i]);
+    if (n != NULL)
+      json_object_set_member (req, allowed[i], json_node_copy (n));
+  }
+  g_autoptr (JsonObject) norm
+      = cr_validate_request ("CreateCloudRecording", req, CR_VALIDATE_JSON, error);
+  if (norm == NULL)
+    return NULL;
+  return cr_task_spec_new (norm, error);
+}
+
+/* ---- the timeline ---- */
+
+typedef struct {
+  char *user_id;
+  gboolean aux;
+  gint64 first_ms;
+} Stream;
+
+typedef struct {
+  guint64 start_ns; /* on the output */
+  GArray *layers;   /* CrMixLayer */
+  GPtrArray *ids;   /* owns the layers' ids */
+} Interval;
+
+typedef struct {
+  CrMix *mix;
+  GPtrArray *intervals; /* Interval, by start */
+  guint current;
+  guint64 duration_ns;
+  int percent;
+  CrComposeProgressFunc progress;
+  gpointer progress_data;
+} Compose;
+
+static void
+interval_free (Interval *iv)
+{
+  g_array_unref (iv->layers);
+  g_ptr_array_unref (iv->ids);
+  g_free (iv);
+}
+
+static void
+add_layer (Interval *iv, CrMixLayer layer, char *id)
+{
+  g_ptr_array_add (iv->ids, id);
+  layer.id = id;
+  g_array_append_val (iv->layers, layer);
+}
+
+/* The run of stream @s with @medium playing at @at_ms, or NULL. */
+static const ComposeRun *
+run_at (GPtrArray *runs, const Stream *s, guint medium, gint64 at_ms)
+{
+  for (guint i = 0; i < runs->len; i++) {
+    const ComposeRun *r = g_ptr_array_index (runs, i);
+    if ((r->media & medium) && r->aux == s->aux && strcmp (r->user_id, s->user_id) == 0
+        && r->start_ms <= at_ms && at_ms < r->end_ms)
+      return r;
+  }
+  return NULL;
+}
+
+/* The layers at @at_ms: the layout engine's tiles for the streams present then, in entry order,
+ * as mixed_picture.c turns them into layers (pictures by URL are not fetched: docs/compose.md). */
+static Interval *
+interval_new (const CrTaskSpec *spec, GPtrArray *streams, GPtrArray *runs, gint64 at_ms,
+              guint64 start_ns)
+{
+  const CrSpecLayout *layout = &spec->layout;
+  Interval *iv = g_new0 (Interval, 1);
+  iv->start_ns = start_ns;
+  iv->layers = g_array_new (FALSE, TRUE, sizeof (CrMixLayer));
+  iv->ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) present = g_array_new (FALSE, TRUE, sizeof (CrLayoutStream));
+  g_autoptr (GPtrArray) video_runs = g_ptr_array_new ();
+  for (guint i = 0; i < streams->len; i++) {
+    const Stream *s = g_ptr_array_index (streams, i);
+    const ComposeRun *video = run_at (runs, s, COMPOSE_VIDEO, at_ms);
+    if (video == NULL && run_at (runs, s, COMPOSE_AUDIO, at_ms) == NULL)
+      continue; /* not in the room then */
+    CrLayoutStream ls = { s->user_id, s->aux, video != NULL };
+    g_array_append_val (present, ls);
+    g_ptr_array_add (video_runs, (gpointer)video);
+  }
+  CrLayoutOptions lo = {
+    .width = spec->transcode.width,
+    .height = spec->transcode.height,
+    .mode = layout->mode,
+    .max_resolution_user = layout->max_resolution_user,
+    .max_resolution_aux = layout->max_resolution_aux,
+    .big_on_right = layout->big_on_right,
+    .pure_audio_disable = layout->pure_audio_disable,
+    .render_mode = layout->render_mode,
+    .custom = (const CrCustomTile *)layout->tiles->data,
+    .n_custom = layout->tiles->len,
+  };
+  g_autoptr (GArray) tiles
+      = cr_layout_compute (&lo, (const CrLayoutStream *)present->data, present->len);
+  for (guint i = 0; i < tiles->len; i++) {
+    const CrTile *t = &g_array_index (tiles, CrTile, i);
+    const ComposeRun *video = t->stream >= 0 ? g_ptr_array_index (video_runs, t->stream) : NULL;
+    if (video != NULL) {
+      CrMixLayer l = { .kind = CR_MIX_LAYER_INPUT,
+                       .rect = t->rect,
+                       .alpha = t->alpha,
+                       .render_mode = t->render_mode };
+      add_layer (iv, l, g_strdup_printf ("%s/video", video->key));
+    } else if (layout->placeholders && lo.mode == CR_LAYOUT_CUSTOM) {
+      CrMixLayer l = {
+        .kind = CR_MIX_LAYER_COLOR, .rect = t->rect, .alpha = t->alpha, .argb = PLACEHOLDER_RGB
+      };
+      add_layer (iv, l,
+                 g_strdup_printf ("tile%u|placeholder|%d,%d,%dx%d", i, t->rect.x, t->rect.y,
+                                  t->rect.width, t->rect.height));
+    }
+  }
+  for (guint i = 0; i < layout->watermarks->len; i++) {
+    const CrSpecWatermark *mark = &g_array_index (layout->watermarks, CrSpecWatermark, i);
+    if (mark->type != CR_WATERMARK_CHAR)
+      continue;
+    const char *font = mark->source_han_sans ? "Source Han Sans,Sans" : "Sans";
+    CrMixLayer l = {
+      .kind = CR_MIX_LAYER_TEXT,
+      .over = TRUE,
+      .rect = mark->rect,
+      .text = mark->chars,
+      .font = font,
+      .font_px = mark->font_px,
+      .argb = 0xff000000u | mark->font_rgb,
+      .bg_argb = mark->has_background ? 0xff000000u | mark->background_rgb : 0,
+    };
+    add_layer (iv, l, g_strdup_printf ("watermark%u", i));
+  }
+  return iv;
+}
+
+/* ---- the inputs ---- */
+
+typedef struct {
+  GstElement *parse;
+  gboolean video;
+} RunLink;
+
+static void
+source_on_pad (GstElement *demux, GstPad *pad, gpointer data)
+{
+  RunLink *rl = data;
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  if (caps == NULL)
+    caps = gst_pad_query_caps (pad, NULL);
+  const char *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  if (!g_str_has_prefix (name, rl->video ? "video/" : "audio/"))
+    return;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (rl->parse, "sink");
+  if (!gst_pad_is_linked (sink))
+    gst_pad_link (pad, sink);
+}
+
+/* The demuxer showed its streams without our medium: our branch ends at once, so that the mix
+ * does not wait for it. */
+static void
+source_no_more_pads (GstElement *demux, gpointer data)
+{
+  RunLink *rl = data;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (rl->parse, "sink");
+  if (!gst_pad_is_linked (sink)) {
+    GST_WARNING ("a run has no %s", rl->video ? "video" : "audio");
+    gst_pad_send_event (sink, gst_event_new_stream_start ("compose-missing"));
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    gst_pad_send_event (sink, gst_event_new_segment (&seg));
+    gst_pad_send_event (sink, gst_event_new_eos ());
+  }
+}
+
+typedef struct {
+  guint64 at_ns, end_ns; /* on the output: where the run starts, where the output ends */
+} Place;
+
+/* The run's first timestamp (the demuxer's segment start) at its place on the output, and
+ * nothing past the output's end (a last segment a little longer than its #EXTINF says). */
+static GstPadProbeReturn
+source_place (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_SEGMENT)
+    return GST_PAD_PROBE_OK;
+  GstSegment seg;
+  gst_event_copy_segment (event, &seg);
+  if (seg.format != GST_FORMAT_TIME)
+    return GST_PAD_PROBE_OK;
+  const Place *place = data;
+  seg.base = place->at_ns;
+  if (seg.rate > 0 && place->end_ns > place->at_ns)
+    seg.stop = seg.start + (place->end_ns - place->at_ns);
+  GstEvent *out = gst_event_new_segment (&seg);
+  gst_event_set_seqnum (out, gst_event_get_seqnum (event));
+  gst_event_unref (event);
+  GST_PAD_PROBE_INFO_DATA (info) = out;
+  return GST_PAD_PROBE_OK;
+}
+
+/* appsrc (the run's files) ! tsdemux ! parser ! decoder, its output the bin's "src". */
+static GstElement *
+run_source (const ComposeRun *r, gboolean video, guint64 at_ns, guint64 end_ns, GError **error)
+{
+  GstElement *src = cr_ts_feed_source ((const char *const *)r->files->pdata, error);
+  GstElement *demux = src != NULL ? cr_element ("tsdemux", NULL, error) : NULL;
+  GstElement *parse
+      = demux != NULL ? cr_element (video ? "h264parse" : "aacparse", NULL, error) : NULL;
+  GstElement *dec
+      = parse != NULL ? cr_element (video ? "avdec_h264" : "avdec_aac", NULL, error) : NULL;
+  if (dec == NULL) {
+    GstElement *made[] = { src, demux, parse };
+    for (guint i = 0; i < G_N_ELEMENTS (made); i++)
+      if (made[i] != NULL)
+        gst_object_unref (gst_object_ref_sink (made[i]));
+    return NULL;
+  }
+  GstElement *bin = gst_bin_new (NULL);
+  gst_bin_add_many (GST_BIN (bin), src, demux, parse, dec, NULL);
+  if (!gst_element_link (src, demux) || !gst_element_link (parse, dec)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the decoder of %s", r->key);
+    gst_object_unref (gst_object_ref_sink (bin));
+    return NULL;
+  }
+  RunLink *rl = g_new0 (RunLink, 1);
+  rl->parse = parse;
+  rl->video = video;
+  g_object_set_data_full (G_OBJECT (demux), "compose-link", rl, g_free);
+  g_signal_connect (demux, "pad-added", G_CALLBACK (source_on_pad), rl);
+  g_signal_connect (demux, "no-more-pads", G_CALLBACK (source_no_more_pads), rl);
+  Place *place = g_new (Place, 1);
+  place->at_ns = at_ns;
+  place->end_ns = end_ns;
+  g_autoptr (GstPad) in = gst_element_get_static_pad (parse, "sink");
+  gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_place, place, g_free);
+  g_autoptr (GstPad) out = gst_element_get_static_pad (dec, "src");
+  gst_element_add_pad (bin, gst_ghost_pad_new ("src", out));
+  return bin;
+}
+
+/* ---- the run ---- */
+
+static void
+compose_on_frame (guint64 pts_ns, gpointer data)
+{
+  Compose *c = data;
+  guint next = c->current;
+  while (next + 1 < c->intervals->len
+         && pts_ns >= ((Interval *)g_ptr_array_index (c->intervals, next + 1))->start_ns)
+    next++;
+  if (next != c->current) {
+    c->current = next;
+    Interval *iv = g_ptr_array_index (c->intervals, next);
+    cr_mix_set_layers (c->mix, (const CrMixLayer *)iv->layers->data, iv->layers->len);
+  }
+  int percent = c->duration_ns > 0 ? (int)MIN (100, pts_ns * 100 / c->duration_ns) : 100;
+  if (percent > c->percent && c->progress != NULL)
+    c->progress (percent, c->progress_data);
+  c->percent = MAX (c->percent, percent);
+}
+
+static int
+stream_by_entry (gconstpointer a, gconstpointer b)
+{
+  const Stream *x = *(Stream **)a, *y = *(Stream **)b;
+  return x->first_ms < y->first_ms ? -1 : x->first_ms > y->first_ms;
+}
+
+static void
+stream_free (Stream *s)
+{
+  g_free (s->user_id);
+  g_free (s);
+}
+
+static int
+gint64_cmp (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+  return x < y ? -1 : x > y;
+}
+
+gboolean
+cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **error)
+{
+  g_autoptr (GPtrArray) runs = compose_read_runs (o->in_dir, error);
+  if (runs == NULL)
+    return FALSE;
+  gint64 start_ms = G_MAXINT64, end_ms = 0;
+  g_autoptr (GPtrArray) streams = g_ptr_array_new_with_free_func ((GDestroyNotify)stream_free);
+  g_autoptr (GArray) bounds = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint i = 0; i < runs->len; i++) {
+    const ComposeRun *r = g_ptr_array_index (runs, i);
+    start_ms = MIN (start_ms, r->start_ms);
+    end_ms = MAX (end_ms, r->end_ms);
+    g_array_append_val (bounds, r->start_ms);
+    g_array_append_val (bounds, r->end_ms);
+    Stream *s = NULL;
+    for (guint j = 0; j < streams->len && s == NULL; j++) {
+      Stream *t = g_ptr_array_index (streams, j);
+      if (t->aux == r->aux && strcmp (t->user_id, r->user_id) == 0)
+        s = t;
+    }
+    if (s == NULL) {
+      s = g_new0 (Stream, 1);
+      s->user_id = g_strdup (r->user_id);
+      s->aux = r->aux;
+      s->first_ms = r->start_ms;
+      g_ptr_array_add (streams, s);
+    }
+    s->first_ms = MIN (s->first_ms, r->start_ms);
+  }
+  g_ptr_array_sort (streams, stream_by_entry);
+  g_array_sort (bounds, gint64_cmp);
+  guint64 duration_ns = (guint64)(end_ms - start_ms) * GST_MSECOND;
+
+  Compose c = { .duration_ns = duration_ns, .percent = -1, .progress = o->progress,
+                .progress_data = o->progress_data };
+  c.intervals = g_ptr_array_new_with_free_func ((GDestroyNotify)interval_free);
+  for (guint i = 0; i + 1 < bounds->len; i++) {
+    gint64 a = g_array_index (bounds, gint64, i), b = g_array_index (bounds, gint64, i + 1);
+    if (b <= a)
+      continue;
+    g_ptr_array_add (c.intervals, interval_new (o->spec, streams, runs, a + (b - a) / 2,
+                                                (guint64)(a - start_ms) * GST_MSECOND));
+  }
+  const CrSpecTranscode *t = &o->spec->transcode;
+  CrMixOptions mo = {
+    .stem = "compose",
+    .audio = TRUE,
+    .video = TRUE,
+    .width = t->width,
+    .height = t->height,
+    .fps = t->fps,
+    .video_bitrate = t->video_bitrate,
+    .gop_s = t->gop_s,
+    .sample_rate = t->sample_rate,
+    .channels = t->channels,
+    .audio_bitrate = t->audio_bitrate,
+    .background_rgb = o->spec->layout.background_rgb,
+    .timestamp_pos = -1, /* the recording's wall clock is not drawn offline: docs/compose.md */
+    .offline = TRUE,
+    .duration_ns = duration_ns,
+    .mp4_path = o->out_path,
+  };
+  gboolean ok = FALSE;
+  c.mix = cr_mix_new (&mo, NULL, NULL, error);
+  if (c.mix == NULL)
+    goto out;
+  for (guint i = 0; i < runs->len; i++) {
+    const ComposeRun *r = g_ptr_array_index (runs, i);
+    guint64 at = (guint64)(r->start_ms - start_ms) * GST_MSECOND;
+    for (int video = 0; video < 2; video++) {
+      if (!(r->media & (video ? COMPOSE_VIDEO : COMPOSE_AUDIO)))
+        continue;
+      GstElement *src = run_source (r, video, at, duration_ns, error);
+      g_autofree char *key = g_strdup_printf ("%s/%s", r->key, video ? "video" : "audio");
+      if (src == NULL || !cr_mix_add_source (c.mix, key, video, src, error))
+        goto out;
+    }
+  }
+  for (guint i = 0; i < c.intervals->len; i++) {
+    Interval *iv = g_ptr_array_index (c.intervals, i);
+    cr_mix_prepare_layers (c.mix, (const CrMixLayer *)iv->layers->data, iv->layers->len);
+  }
+  if (c.intervals->len > 0) {
+    Interval *first = g_ptr_array_index (c.intervals, 0);
+    cr_mix_set_layers (c.mix, (const CrMixLayer *)first->layers->data, first->layers->len);
+  }
+  ok = cr_mix_run (c.mix, compose_on_frame, &c, error);
+  if (ok && c.progress != NULL && c.percent < 100)
+    c.progress (100, c.progress_data);
+out:
+  cr_mix_finish (c.mix);
+  if (ok && result != NULL) {
+    result->start_ms = start_ms;
+    result->end_ms = end_ms;
+    result->streams = streams->len;
+    result->runs = runs->len;
+  }
+  g_ptr_array_unref (c.intervals);
+  return ok;
+}
