@@ -58,7 +58,7 @@ cr_cmd_compose (int argc, char **argv)
       "JSON|@FILE" },
     { "progress-lines", 0, 0, G_OPTION_ARG_NONE, &lines, "print \"progress N\" lines on stdout",
       NULL },
-    { NULL },
+    G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- a new mixed MP4 from a recording");
   g_option_context_set_summary (
