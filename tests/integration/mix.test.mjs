@@ -97,7 +97,7 @@ describe('mixed recording', () => {
   async function finish(taskId, room) {
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskId });
     const m3u8 = mixedPlaylist(taskId, room);
-    await until('the mixed playlist ends', () => existsSync(m3u8) && readFileSync(m3u8, 'utf8').includes('#EXT-X-ENDLIST'), 30000);
+    await until('the mixed playlist ends', () => existsSync(m3u8) && readFileSync(m3u8, 'utf8').includes('#EXT-X-ENDLIST'), 60000);
     return m3u8;
   }
 
