@@ -151,10 +151,17 @@ feed (Run *r, gboolean video)
   GstBuffer *last = NULL; /* the last picture (encoded video) */
   GstClockTime last_end = 0;
   GstCaps *first_caps = NULL;
-  if (video && decode && pieces->len > 0
-      && ((CrMergePiece *)g_ptr_array_index (pieces, 0))->out_ms * (gint64)GST_MSECOND
-             >= (gint64)frame)
-    push_at (src, black_frame (o->width, o->height), 0, frame); /* nothing before the first */
+  if (video && decode && pieces->len > 0) {
+    /* Nothing before the first picture: black, up to just before it (videorate repeats the
+     * nearest buffer, so a gap's filler is pushed at both of its ends). */
+    GstClockTime place0
+        = (GstClockTime)((CrMergePiece *)g_ptr_array_index (pieces, 0))->out_ms * GST_MSECOND;
+    if (place0 >= frame) {
+      push_at (src, black_frame (o->width, o->height), 0, frame);
+      if (place0 >= 2 * frame)
+        push_at (src, black_frame (o->width, o->height), place0 - frame, frame);
+    }
+  }
   for (guint i = 0; i < pieces->len && !run_failed (r); i++) {
     const CrMergePiece *p = g_ptr_array_index (pieces, i);
     GError *e = NULL;
@@ -168,8 +175,15 @@ feed (Run *r, gboolean video)
     guint samples = 0;
     GstClockTime place = (GstClockTime)p->out_ms * GST_MSECOND;
     /* -b: black from where the previous slice ended. */
-    if (video && decode && o->black && last_end > 0 && place > last_end + 2 * frame)
-      push_at (src, black_frame (o->width, o->height), last_end, frame);
+    if (video && decode && last_end > 0 && place > last_end + 2 * frame) {
+      /* A gap: the last picture (or black with -b) at both of its ends, videorate fills between. */
+      if (o->black)
+        push_at (src, black_frame (o->width, o->height), last_end, frame);
+      push_at (src,
+               o->black || last == NULL ? black_frame (o->width, o->height)
+                                        : gst_buffer_copy (last),
+               place - frame, frame);
+    }
     GstSample *s;
     while ((s = reader_pull (reader, p, video, &e)) != NULL) {
       GstBuffer *b = gst_sample_get_buffer (s);
@@ -305,13 +319,14 @@ run_once (Run *r, const char *path, CrMergeProgressFunc progress, gpointer user_
   g_string_append_printf (d, "mp4mux name=mux ! filesink location=\"%s\" ", loc);
   if (o->video->len > 0) {
     if (r->video_encode)
-      g_string_append_printf (d,
-                              "appsrc name=vsrc format=time block=true max-bytes=8000000 "
-                              "caps=video/x-raw,format=I420,width=%d,height=%d,"
-                              "pixel-aspect-ratio=1/1,framerate=0/1 ! videorate ! "
-                              "video/x-raw,framerate=%d/1 ! x264enc speed-preset=veryfast "
-                              "key-int-max=%d ! h264parse ! queue ! mux. ",
-                              o->width, o->height, o->fps, o->fps * 2);
+      g_string_append_printf (
+          d,
+          "appsrc name=vsrc format=time block=true max-bytes=8000000 "
+          "caps=video/x-raw,format=I420,width=%d,height=%d,"
+          "pixel-aspect-ratio=1/1,framerate=0/1 ! videorate ! "
+          "video/x-raw,framerate=%d/1 ! x264enc speed-preset=veryfast bframes=0 "
+          "key-int-max=%d ! h264parse ! queue ! mux. ",
+          o->width, o->height, o->fps, o->fps * 2);
     else
       g_string_append (d, "appsrc name=vsrc format=time block=true max-bytes=4000000 ! "
                           "h264parse ! queue ! mux. ");
