@@ -372,6 +372,7 @@ static void
 decide (CrMergeOutput *o, const CrMergeOptions *opt)
 {
   o->fps = opt->fps;
+  o->fixed_rate = opt->fps_given;
   o->black = opt->black;
   gint64 end = o->duration_ms;
   if (o->video->len > 0) {

@@ -52,6 +52,8 @@ typedef struct {
   const char *video_why; /* why the video is encoded ("gap", "size", "-r", "-p", "overlap") */
   const char *audio_why;
   int width, height, fps; /* of the encoded video */
+  gboolean fixed_rate;    /* -p: encoded at exactly fps; else pictures keep their times, holes
+                           * are filled at fps */
   gboolean black;
 } CrMergeOutput;
 

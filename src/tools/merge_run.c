@@ -20,6 +20,7 @@ typedef struct {
   gboolean changed; /* a remuxed track changed format: encode it */
   gboolean changed_video;
   gint vpos_ms, apos_ms; /* fed so far */
+  GstClockTime total;    /* the output's length */
 } Run;
 
 static void
@@ -123,17 +124,62 @@ push_at (GstAppSrc *src, GstBuffer *b, GstClockTime t, GstClockTime duration)
   gst_app_src_push_buffer (src, b);
 }
 
+/* Encoded audio, on the output's timeline. voaacenc puts ENC_DELAY_SAMPLES of priming before the
+ * sound and mp4mux writes no edit list for it, so a decoder would play everything that much late:
+ * the first ENC_DELAY_SAMPLES of the timeline are not given to the encoder (its priming stands in
+ * for them). It also emits whole 1024-sample frames only, dropping a partial last one. */
+#define ENC_DELAY_SAMPLES 1600 /* measured: a tone's onset decodes 1600 samples late at 48 kHz */
+#define AAC_FRAME 1024
+
+typedef struct {
+  GstAppSrc *src;
+  gint64 written; /* samples of the output's timeline written */
+} Pcm;
+
+/* @n samples of @data (silence if NULL) at the end of the timeline. */
 static void
-push_silence (GstAppSrc *src, gint64 *written, gint64 upto)
+pcm_write (Pcm *p, const guint8 *data, gint64 n)
 {
-  while (*written < upto) {
-    gint64 n = MIN (upto - *written, RATE);
-    GstBuffer *b = gst_buffer_new_allocate (NULL, (gsize)n * 4, NULL);
-    gst_buffer_memset (b, 0, 0, (gsize)n * 4);
-    push_at (src, b, gst_util_uint64_scale (*written, GST_SECOND, RATE),
-             gst_util_uint64_scale (n, GST_SECOND, RATE));
-    *written += n;
+  gint64 drop = CLAMP (ENC_DELAY_SAMPLES - p->written, 0, n);
+  if (n > drop) {
+    gint64 k = n - drop;
+    GstBuffer *b;
+    if (data != NULL)
+      b = gst_buffer_new_memdup (data + drop * 4, (gsize)k * 4);
+    else {
+      b = gst_buffer_new_allocate (NULL, (gsize)k * 4, NULL);
+      gst_buffer_memset (b, 0, 0, (gsize)k * 4);
+    }
+    push_at (p->src, b,
+             gst_util_uint64_scale (p->written + drop - ENC_DELAY_SAMPLES, GST_SECOND, RATE),
+             gst_util_uint64_scale (k, GST_SECOND, RATE));
   }
+  p->written += n;
+}
+
+static void
+pcm_silence (Pcm *p, gint64 upto)
+{
+  while (p->written < upto)
+    pcm_write (p, NULL, MIN (upto - p->written, RATE));
+}
+
+/* Pictures from @from to @to: @pic (taken) repeated. At a fixed rate (-p), videorate repeats
+ * the nearest buffer, so the filler is pushed at both ends of the hole (@at_from: also at its
+ * start); otherwise the pictures keep their own times and the hole gets one every @frame. */
+static void
+fill_video (GstAppSrc *src, GstBuffer *pic, GstClockTime from, GstClockTime to, GstClockTime frame,
+            gboolean fixed_rate, gboolean at_from)
+{
+  if (fixed_rate) {
+    if (at_from)
+      push_at (src, gst_buffer_ref (pic), from, frame);
+    if (to >= from + 2 * frame || !at_from)
+      push_at (src, gst_buffer_ref (pic), to - frame, frame);
+  } else
+    for (GstClockTime t = from; t + frame / 2 < to; t += frame)
+      push_at (src, gst_buffer_ref (pic), t, MIN (frame, to - t));
+  gst_buffer_unref (pic);
 }
 
 /* Feeds one track (video or audio) of the output, slice after slice. */
@@ -147,20 +193,16 @@ feed (Run *r, gboolean video)
   GstClockTime frame = GST_SECOND / (o->fps > 0 ? o->fps : 15);
   GstClockTime total = (GstClockTime)o->duration_ms * GST_MSECOND;
   gint64 offset = 0;      /* ns added to a slice's PTS */
-  gint64 written = 0;     /* audio samples pushed (encoded audio) */
+  Pcm pcm = { src, 0 };   /* encoded audio */
   GstBuffer *last = NULL; /* the last picture (encoded video) */
   GstClockTime last_end = 0;
   GstCaps *first_caps = NULL;
   if (video && decode && pieces->len > 0) {
-    /* Nothing before the first picture: black, up to just before it (videorate repeats the
-     * nearest buffer, so a gap's filler is pushed at both of its ends). */
+    /* Nothing before the first picture: black, up to it. */
     GstClockTime place0
         = (GstClockTime)((CrMergePiece *)g_ptr_array_index (pieces, 0))->out_ms * GST_MSECOND;
-    if (place0 >= frame) {
-      push_at (src, black_frame (o->width, o->height), 0, frame);
-      if (place0 >= 2 * frame)
-        push_at (src, black_frame (o->width, o->height), place0 - frame, frame);
-    }
+    if (place0 >= frame)
+      fill_video (src, black_frame (o->width, o->height), 0, place0, frame, o->fixed_rate, TRUE);
   }
   for (guint i = 0; i < pieces->len && !run_failed (r); i++) {
     const CrMergePiece *p = g_ptr_array_index (pieces, i);
@@ -175,15 +217,12 @@ feed (Run *r, gboolean video)
     guint samples = 0;
     GstClockTime place = (GstClockTime)p->out_ms * GST_MSECOND;
     /* -b: black from where the previous slice ended. */
-    if (video && decode && last_end > 0 && place > last_end + 2 * frame) {
-      /* A gap: the last picture (or black with -b) at both of its ends, videorate fills between. */
-      if (o->black)
-        push_at (src, black_frame (o->width, o->height), last_end, frame);
-      push_at (src,
-               o->black || last == NULL ? black_frame (o->width, o->height)
-                                        : gst_buffer_copy (last),
-               place - frame, frame);
-    }
+    if (video && decode && last_end > 0 && place > last_end + 2 * frame)
+      /* A gap: the last picture, or black with -b. */
+      fill_video (src,
+                  o->black || last == NULL ? black_frame (o->width, o->height)
+                                           : gst_buffer_copy (last),
+                  last_end, place, frame, o->fixed_rate, o->black);
     GstSample *s;
     while ((s = reader_pull (reader, p, video, &e)) != NULL) {
       GstBuffer *b = gst_sample_get_buffer (s);
@@ -241,18 +280,14 @@ feed (Run *r, gboolean video)
         GstMapInfo m;
         gst_buffer_map (b, &m, GST_MAP_READ);
         gint64 n = (gint64)m.size / 4, skip = 0;
-        if (target > written + SLOP_SAMPLES)
-          push_silence (src, &written, target);
-        else if (target < written - SLOP_SAMPLES)
-          skip = MIN (written - target, n);
-        if (skip < n) {
-          GstBuffer *out = gst_buffer_new_memdup (m.data + skip * 4, (gsize)(n - skip) * 4);
-          push_at (src, out, gst_util_uint64_scale (written, GST_SECOND, RATE),
-                   gst_util_uint64_scale (n - skip, GST_SECOND, RATE));
-          written += n - skip;
-        }
+        if (target > pcm.written + SLOP_SAMPLES)
+          pcm_silence (&pcm, target);
+        else if (target < pcm.written - SLOP_SAMPLES)
+          skip = MIN (pcm.written - target, n);
+        if (skip < n)
+          pcm_write (&pcm, m.data + skip * 4, n - skip);
         gst_buffer_unmap (b, &m);
-        g_atomic_int_set (&r->apos_ms, (gint)(written * 1000 / RATE));
+        g_atomic_int_set (&r->apos_ms, (gint)(pcm.written * 1000 / RATE));
       } else {
         GstBuffer *out = gst_buffer_copy (b);
         GST_BUFFER_PTS (out) = MAX (t, 0);
@@ -279,14 +314,16 @@ feed (Run *r, gboolean video)
   }
   if (!run_failed (r)) {
     /* Up to the end of the output: the last picture (or black), or silence. */
-    if (video && decode && total > last_end + frame) {
-      GstBuffer *b
-          = o->black || last == NULL ? black_frame (o->width, o->height) : gst_buffer_copy (last);
-      if (o->black)
-        push_at (src, gst_buffer_ref (b), last_end, frame);
-      push_at (src, b, total - frame, frame);
-    } else if (!video && decode)
-      push_silence (src, &written, gst_util_uint64_scale (total, RATE, GST_SECOND));
+    if (video && decode && total > last_end + frame)
+      fill_video (src,
+                  o->black || last == NULL ? black_frame (o->width, o->height)
+                                           : gst_buffer_copy (last),
+                  last_end, total, frame, o->fixed_rate, o->black);
+    else if (!video && decode) {
+      /* Whole frames past the priming, up to the end or just past it. */
+      gint64 end = gst_util_uint64_scale (total, RATE, GST_SECOND);
+      pcm_silence (&pcm, ENC_DELAY_SAMPLES + (end + AAC_FRAME - 1) / AAC_FRAME * AAC_FRAME);
+    }
   }
   if (last != NULL)
     gst_buffer_unref (last);
@@ -309,6 +346,25 @@ feed_audio (gpointer data)
   return NULL;
 }
 
+/* The playlists' EXTINF ends a segment at its last picture's start: that picture lasts to the
+ * output's end, not a frame past it (h264parse sets each picture's duration from the frame rate,
+ * so the clip is done after it). */
+static GstPadProbeReturn
+clip_at_end (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  (void)pad;
+  GstClockTime total = *(GstClockTime *)data;
+  GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (GST_BUFFER_PTS_IS_VALID (b) && GST_BUFFER_DURATION_IS_VALID (b)
+      && GST_BUFFER_PTS (b) + GST_BUFFER_DURATION (b) > total) {
+    b = gst_buffer_make_writable (b);
+    GST_BUFFER_DURATION (b)
+        = GST_BUFFER_PTS (b) + GST_MSECOND < total ? total - GST_BUFFER_PTS (b) : GST_MSECOND;
+    GST_PAD_PROBE_INFO_DATA (info) = b;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 static gboolean
 run_once (Run *r, const char *path, CrMergeProgressFunc progress, gpointer user_data,
           GError **error)
@@ -317,19 +373,22 @@ run_once (Run *r, const char *path, CrMergeProgressFunc progress, gpointer user_
   GString *d = g_string_new (NULL);
   g_autofree char *loc = g_strescape (path, NULL);
   g_string_append_printf (d, "mp4mux name=mux ! filesink location=\"%s\" ", loc);
+  /* -p: exactly that rate; otherwise the pictures keep their times (no rounding to a grid). */
+  g_autofree char *rate = o->fixed_rate
+                              ? g_strdup_printf ("videorate ! video/x-raw,framerate=%d/1", o->fps)
+                              : g_strdup ("identity");
   if (o->video->len > 0) {
     if (r->video_encode)
       g_string_append_printf (
           d,
           "appsrc name=vsrc format=time block=true max-bytes=8000000 "
           "caps=video/x-raw,format=I420,width=%d,height=%d,"
-          "pixel-aspect-ratio=1/1,framerate=0/1 ! videorate ! "
-          "video/x-raw,framerate=%d/1 ! x264enc speed-preset=veryfast bframes=0 "
+          "pixel-aspect-ratio=1/1,framerate=0/1 ! %s ! x264enc speed-preset=veryfast bframes=0 "
           "key-int-max=%d ! h264parse ! queue ! mux. ",
-          o->width, o->height, o->fps, o->fps * 2);
+          o->width, o->height, rate, o->fps * 2);
     else
       g_string_append (d, "appsrc name=vsrc format=time block=true max-bytes=4000000 ! "
-                          "h264parse ! queue ! mux. ");
+                          "h264parse name=vparse ! queue ! mux. ");
   }
   if (o->audio->len > 0) {
     if (r->audio_encode)
@@ -351,6 +410,13 @@ run_once (Run *r, const char *path, CrMergeProgressFunc progress, gpointer user_
                               : NULL;
   r->asrc = o->audio->len > 0 ? GST_APP_SRC (gst_bin_get_by_name (GST_BIN (r->pipeline), "asrc"))
                               : NULL;
+  GstElement *vparse = gst_bin_get_by_name (GST_BIN (r->pipeline), "vparse");
+  if (vparse != NULL) {
+    GstPad *pad = gst_element_get_static_pad (vparse, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, clip_at_end, &r->total, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (vparse);
+  }
   gst_element_set_state (r->pipeline, GST_STATE_PLAYING);
   GThread *vt = r->vsrc != NULL ? g_thread_new ("merge-video", feed_video, r) : NULL;
   GThread *at = r->asrc != NULL ? g_thread_new ("merge-audio", feed_audio, r) : NULL;
@@ -404,7 +470,11 @@ gboolean
 cr_merge_run_output (const char *dir, const CrMergeOutput *o, const char *path,
                      CrMergeProgressFunc progress, gpointer user_data, GError **error)
 {
-  Run r = { .dir = dir, .o = o, .video_encode = o->video_encode, .audio_encode = o->audio_encode };
+  Run r = { .dir = dir,
+            .o = o,
+            .video_encode = o->video_encode,
+            .audio_encode = o->audio_encode,
+            .total = (GstClockTime)o->duration_ms * GST_MSECOND };
   g_mutex_init (&r.lock);
   gboolean ok = FALSE;
   for (int attempt = 0; attempt < 3; attempt++) {

@@ -124,6 +124,16 @@ describe('cloudrec merge', () => {
       assert.ok(p.audio, `${e.name} has audio`);
       assert.equal(Boolean(p.video), e.u !== 'carol');
     }
+    // Placement: alice's remuxed file keeps her first video slice where FILE-ATTR puts it, after
+    // her first audio slice (an MP4 edit list), not moved to the file's start.
+    {
+      const [e] = expected.filter((x) => x.u === 'alice');
+      const pl = (k) => readPlaylist(path.join(work, readdirSync(work).find((n) => n.endsWith(`${b64('alice')}__UserId_e_main_${k}.m3u8`)))).segments[0].start;
+      const st = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path.join(work, e.name)], { encoding: 'utf8' })).streams;
+      const at = (t) => Number(st.find((x) => x.codec_type === t).start_time) * 1000;
+      console.log('MERGE start', e.name, { video: at('video'), audio: at('audio'), fileAttr: pl('video') - pl('audio') });
+      assert.ok(Math.abs(at('video') - at('audio') - (pl('video') - pl('audio'))) <= 2, `${e.name}: video starts ${at('video') - at('audio')} ms after the audio`);
+    }
     // Sync: each merged file's A/V offset within 40 ms of the recording's own (its playlists'
     // segments at their FILE-ATTR times, the same measurement): merging keeps the sync it finds.
     for (const u of ['alice', 'bob']) {
