@@ -24,11 +24,13 @@ if unshare -n true 2>/dev/null; then
 else
   node bench/mix.mjs
 fi
-# The last two report a wrong output (remux) or a failed upload as a failure of `make bench` after
+# The last three report a wrong output (remux, merge) or a failed upload as a failure of `make bench` after
 # the other benches have run.
 status=0
 echo "== MP4 of a 1-hour recording: cr_outputs_write against ffmpeg -c copy (outputs checked by ffprobe)"
 node bench/remux.mjs || status=1
+echo "== cloudrec merge of a 1-hour 4-user single-stream recording against ffmpeg -c copy (outputs checked by ffprobe)"
+node bench/merge.mjs || status=1
 echo "== uploads: our S3 client against curl, to a C sink and to moto_server on loopback"
 node bench/upload.mjs || status=1
 exit $status

@@ -17,6 +17,7 @@ static const Command commands[] = {
   { "record", cr_cmd_record, "record one task (the worker the daemon starts per task)" },
   { "publish", cr_cmd_publish, "publish a synthetic stream into a room over WHIP (for tests)" },
   { "avsync", cr_cmd_avsync, "measure the A/V sync of recorded files (flashes and beeps)" },
+  { "merge", cr_cmd_merge, "merge a single-stream recording into one file per user or segment" },
   { "events", cr_cmd_events, "list or resend a task's callback events (through the signed API)" },
   { "compose", cr_cmd_compose, "a new mixed MP4 from a finished single-stream recording" },
   { "version", cr_cmd_version, "print the version" },

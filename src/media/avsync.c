@@ -23,6 +23,7 @@ GST_DEBUG_CATEGORY_STATIC (cr_avsync_debug);
 typedef struct {
   gboolean video;
   gint64 start_ms;        /* the file's wall-clock start */
+  gboolean own_timeline;  /* no wall-clock start: the file's own stream time (both tracks') */
   GstClockTime first_pts; /* of the first buffer decoded from the file */
   double prev_luma;       /* video: the previous frame's mean */
   double last_loud_ms;    /* audio: the last loud sample */
@@ -30,9 +31,24 @@ typedef struct {
   double last_ms;         /* the end of the last buffer */
 } Scan;
 
+/* A file with a wall-clock start: its first buffer is at that start (a segment's FILE-ATTR).
+ * Without: the buffer's stream time, which the file's audio and video share (an MP4's tracks may
+ * start apart, e.g. an edit list delaying the video: measuring each from its own first buffer
+ * would hide that). */
 static double
-scan_time_ms (Scan *s, GstClockTime pts)
+scan_time_ms (Scan *s, GstPad *pad, GstClockTime pts)
 {
+  if (s->own_timeline) {
+    g_autoptr (GstEvent) ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+    const GstSegment *seg = NULL;
+    if (ev != NULL)
+      gst_event_parse_segment (ev, &seg);
+    guint64 st = seg != NULL && seg->format == GST_FORMAT_TIME
+                     ? gst_segment_to_stream_time (seg, GST_FORMAT_TIME, pts)
+                     : GST_CLOCK_TIME_NONE;
+    if (GST_CLOCK_TIME_IS_VALID (st))
+      return (double)s->start_ms + (double)st / GST_MSECOND;
+  }
   if (!GST_CLOCK_TIME_IS_VALID (s->first_pts))
     s->first_pts = pts;
   return (double)s->start_ms + (double)GST_CLOCK_DIFF (s->first_pts, pts) / GST_MSECOND;
@@ -70,7 +86,7 @@ scan_on_handoff (GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer data)
   Scan *s = data;
   if (!GST_BUFFER_PTS_IS_VALID (buf))
     return;
-  double t = scan_time_ms (s, GST_BUFFER_PTS (buf));
+  double t = scan_time_ms (s, pad, GST_BUFFER_PTS (buf));
   GstMapInfo map;
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return;
@@ -165,6 +181,7 @@ static gboolean
 scan_files (Scan *s, const CrAvsyncFile *files, guint n, GError **error)
 {
   for (guint i = 0; i < n; i++) {
+    s->own_timeline = files[i].start_ms < 0;
     s->start_ms = files[i].start_ms >= 0 ? files[i].start_ms : (gint64)s->last_ms;
     if (!scan_file (s, files[i].path, error))
       return FALSE;

@@ -6,7 +6,9 @@
  * recorder's timestamps and file start times) the way a viewer would notice it. Times come from
  * the files alone: a decoded buffer's wall-clock time is its segment's start (the FILE-ATTR time)
  * plus its PTS since the segment's first buffer, which is exactly what a player or the merge tool
- * aligns on. A recording without markers (a real publisher) reports method "none". */
+ * aligns on. A file without a FILE-ATTR time (an MP4, or TS segments measured back to back) is
+ * measured on its own timeline (stream time), shared by its tracks. A recording without markers (a
+ * real publisher) reports method "none". */
 #pragma once
 
 #include <glib.h>
@@ -15,7 +17,8 @@ G_BEGIN_DECLS
 
 typedef struct {
   const char *path; /* a TS segment or an MP4 (anything decodebin reads) */
-  gint64 start_ms;  /* wall-clock time of its first buffer; -1: where the previous file ended */
+  gint64 start_ms;  /* wall-clock time of its first buffer; -1: its own timeline, from where the
+                     * previous file ended */
 } CrAvsyncFile;
 
 typedef struct {

@@ -1,0 +1,243 @@
+// `cloudrec merge` on a real single-stream recording made here: alice leaves and comes back after
+// more than 15 s (two files), bob after less (one file, the gap filled), bob's aux stream, carol
+// with audio only (.m4a). Checks the outputs' count, names, durations (±100 ms of the playlists'
+// spans), A/V sync (±40 ms, the publisher's flashes and beeps), what -m 1, -s, -a, -p, -r, -b
+// change, and the errors a user can act on.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, cpSync, writeFileSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import { APP1, BIN, startDaemon, makeClient, makeTmpDir, userSig, sleep, until } from './helpers.mjs';
+
+const T = { timeout: 120000 };
+const b64 = (u) => Buffer.from(u).toString('base64').replace(/\//g, '-').replace(/=/g, '.');
+
+function publish(port, room, user, seconds, extra = []) {
+  return spawn(BIN, ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
+    '--user', user, '--usersig', userSig(APP1, user), '--size', '160x90', '--fps', '10', '--duration', String(seconds), ...extra], { stdio: 'ignore' });
+}
+
+function readPlaylist(file) {
+  const text = readFileSync(file, 'utf8');
+  const segments = [...text.matchAll(/#EXT-X-TRTC-FILE-ATTR:(\d+),\d+\n#EXTINF:([\d.]+),\n(.+)\n/g)]
+    .map(([, startMs, extinf, uri]) => ({ uri, start: Number(startMs), end: Number(startMs) + Math.round(Number(extinf) * 1000) }));
+  return { segments, ended: text.includes('#EXT-X-ENDLIST') };
+}
+
+/** A user's spans (the union of main audio and main video, cut at gaps over 15 s), from the playlists. */
+function spans(dir, user, kinds = ['main_audio', 'main_video']) {
+  const segs = [];
+  for (const k of kinds) {
+    const f = readdirSync(dir).find((n) => n.endsWith(`__UserId_s_${b64(user)}__UserId_e_${k}.m3u8`));
+    if (f) segs.push(...readPlaylist(path.join(dir, f)).segments);
+  }
+  segs.sort((a, b) => a.start - b.start);
+  const out = [];
+  for (const s of segs) {
+    const cur = out[out.length - 1];
+    if (cur && s.start - cur.end <= 15000) cur.end = Math.max(cur.end, s.end);
+    else out.push({ start: s.start, end: s.end, first: s.uri });
+  }
+  return out;
+}
+
+function probe(file) {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,width,height,avg_frame_rate,nb_frames',
+    '-of', 'json', file], { encoding: 'utf8' });
+  const j = JSON.parse(out);
+  const v = j.streams.find((s) => s.codec_type === 'video');
+  const a = j.streams.find((s) => s.codec_type === 'audio');
+  return { duration: Number(j.format.duration), video: v, audio: a };
+}
+
+function merge(dir, args = []) {
+  const r = spawnSync(BIN, ['merge', '-f', dir, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr, files: r.stdout.trim().split('\n').filter(Boolean).map((p) => path.basename(p)) };
+}
+
+/** Mean luma of the frame at @t seconds. */
+function luma(file, t) {
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-ss', String(t), '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 24 });
+  let sum = 0;
+  for (const b of raw) sum += b;
+  return sum / raw.length;
+}
+
+function copyRecording(src) {
+  const dst = makeTmpDir('cloudrec-merge-');
+  for (const n of readdirSync(src)) if (n.endsWith('.ts') || n.endsWith('.m3u8')) cpSync(path.join(src, n), path.join(dst, n));
+  return dst;
+}
+
+describe('cloudrec merge', () => {
+  let d;
+  let dir;
+  const procs = [];
+  before(async () => {
+    d = await startDaemon({ defaults: ['--api-rate-limit', '100000'] });
+    const c = makeClient(d.port, APP1);
+    const room = 9601;
+    const robot = 'recorder_merge';
+    const { TaskId } = await c.CreateCloudRecording({
+      SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: robot, UserSig: userSig(APP1, robot),
+      RecordParams: { RecordMode: 1, MaxIdleTime: 60, StreamType: 0 },
+      StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['m'] } },
+    });
+    procs.push(publish(d.port, room, 'alice', 6));
+    procs.push(publish(d.port, room, 'bob', 5));
+    procs.push(publish(d.port, room, 'bob', 5, ['--stream', 'aux', '--no-audio', '--size', '192x108']));
+    procs.push(publish(d.port, room, 'carol', 6, ['--no-video', '--plain']));
+    await sleep(11000);
+    procs.push(publish(d.port, room, 'bob', 4)); // back after ~5 s
+    await sleep(16000);
+    procs.push(publish(d.port, room, 'alice', 5)); // back after ~20 s
+    await sleep(7000);
+    const files = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    dir = path.join(d.dataDir, 'storage', 'm', TaskId);
+    await until('every playlist ended', () => files.every((f) => existsSync(path.join(dir, f.FileName)) && readPlaylist(path.join(dir, f.FileName)).ended), 30000);
+    // CLOUDREC_MERGE_KEEP=DIR keeps the recording (to compare other merge tools on it).
+    if (process.env.CLOUDREC_MERGE_KEEP) cpSync(dir, process.env.CLOUDREC_MERGE_KEEP, { recursive: true });
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d?.stop();
+  });
+
+  test('-m 0: a file per segment, named and as long as the playlists say, in sync', T, () => {
+    const work = copyRecording(dir);
+    const r = merge(work);
+    assert.equal(r.code, 0, r.err);
+    const expected = [];
+    for (const u of ['alice', 'bob']) for (const s of spans(work, u)) expected.push({ u, s, name: `${b64(u)}_${s.first.match(/_(\d{17})\.ts$/)[1]}_av.mp4` });
+    for (const s of spans(work, 'carol', ['main_audio'])) expected.push({ u: 'carol', s, name: `${b64('carol')}_${s.first.match(/_(\d{17})\.ts$/)[1]}.m4a` });
+    console.log('MERGE', JSON.stringify({ files: r.files, expected: expected.map((e) => ({ name: e.name, span: (e.s.end - e.s.start) / 1000 })) }));
+    assert.equal(expected.filter((e) => e.u === 'alice').length, 2, 'alice came back after more than 15 s');
+    assert.equal(expected.filter((e) => e.u === 'bob').length, 1, 'bob came back within 15 s');
+    assert.deepEqual([...r.files].sort(), expected.map((e) => e.name).sort());
+    for (const e of expected) {
+      const p = probe(path.join(work, e.name));
+      const span = (e.s.end - e.s.start) / 1000;
+      console.log('MERGE duration', e.name, p.duration, span);
+      assert.ok(Math.abs(p.duration - span) <= 0.1, `${e.name}: ${p.duration} s, the playlists span ${span} s`);
+      assert.ok(p.audio, `${e.name} has audio`);
+      assert.equal(Boolean(p.video), e.u !== 'carol');
+    }
+    // Placement: alice's remuxed file keeps her first video slice where FILE-ATTR puts it, after
+    // her first audio slice (an MP4 edit list), not moved to the file's start.
+    {
+      const [e] = expected.filter((x) => x.u === 'alice');
+      const pl = (k) => readPlaylist(path.join(work, readdirSync(work).find((n) => n.endsWith(`${b64('alice')}__UserId_e_main_${k}.m3u8`)))).segments[0].start;
+      const st = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path.join(work, e.name)], { encoding: 'utf8' })).streams;
+      const at = (t) => Number(st.find((x) => x.codec_type === t).start_time) * 1000;
+      console.log('MERGE start', e.name, { video: at('video'), audio: at('audio'), fileAttr: pl('video') - pl('audio') });
+      assert.ok(Math.abs(at('video') - at('audio') - (pl('video') - pl('audio'))) <= 2, `${e.name}: video starts ${at('video') - at('audio')} ms after the audio`);
+    }
+    // Sync: each merged file's A/V offset within 40 ms of the recording's own (its playlists'
+    // segments at their FILE-ATTR times, the same measurement): merging keeps the sync it finds.
+    for (const u of ['alice', 'bob']) {
+      const pl = (k) => path.join(work, readdirSync(work).find((n) => n.endsWith(`${b64(u)}__UserId_e_main_${k}.m3u8`)));
+      const src = JSON.parse(execFileSync(BIN, ['avsync', '--playlists', pl('video'), pl('audio')], { encoding: 'utf8' }));
+      for (const e of expected.filter((x) => x.u === u)) {
+        const got = JSON.parse(execFileSync(BIN, ['avsync', path.join(work, e.name)], { encoding: 'utf8' }));
+        console.log('MERGE avsync', e.name, JSON.stringify({ merged: got, recording: src }));
+        assert.ok(got.Pairs >= 2, `flashes and beeps found in ${e.name}: ${JSON.stringify(got)}`);
+        assert.ok(got.OffsetMs >= src.MinMs - 40 && got.OffsetMs <= src.MaxMs + 40,
+          `${e.name}: A/V offset ${got.OffsetMs} ms, the recording's ${src.MinMs}..${src.MaxMs} ms`);
+      }
+    }
+  });
+
+  test('--dry-run tells what is copied and what encoded', T, () => {
+    const r = merge(dir, ['--dry-run']);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n');
+    const alice = lines.filter((l) => l.startsWith(b64('alice')));
+    assert.ok(alice.every((l) => l.includes('video:') && /video:\d+:copy/.test(l)), r.out);
+    assert.ok(lines.some((l) => l.startsWith(b64('bob')) && /video:\d+:gap/.test(l)), r.out);
+  });
+
+  test('-m 1 fills the gaps, -s drops them', T, () => {
+    const sp = spans(dir, 'alice');
+    const whole = (sp[sp.length - 1].end - sp[0].start) / 1000;
+    const sum = sp.reduce((a, s) => a + (s.end - s.start), 0) / 1000;
+    const w1 = copyRecording(dir);
+    const r1 = merge(w1, ['-m', '1']);
+    assert.equal(r1.code, 0, r1.err);
+    const a1 = r1.files.filter((f) => f.startsWith(b64('alice')));
+    assert.equal(a1.length, 1);
+    const d1 = probe(path.join(w1, a1[0])).duration;
+    const w2 = copyRecording(dir);
+    const r2 = merge(w2, ['-m', '1', '-s']);
+    const a2 = r2.files.filter((f) => f.startsWith(b64('alice')));
+    assert.equal(a2.length, 1);
+    const d2 = probe(path.join(w2, a2[0])).duration;
+    console.log('MERGE -m 1', { d1, whole, d2, sum });
+    assert.ok(Math.abs(d1 - whole) <= 0.1, `-m 1: ${d1} s, want ${whole}`);
+    assert.ok(Math.abs(d2 - sum) <= 0.1, `-m 1 -s: ${d2} s, want ${sum}`);
+  });
+
+  test('-a picks the aux video, -p the rate, -r the size', T, () => {
+    const bobFile = (w) => readdirSync(w).find((f) => f.startsWith(b64('bob')) && f.endsWith('_av.mp4'));
+    const w0 = copyRecording(dir);
+    merge(w0);
+    assert.equal(probe(path.join(w0, bobFile(w0))).video.width, 160);
+    const w2 = copyRecording(dir);
+    assert.equal(merge(w2, ['-a', '2']).code, 0);
+    assert.equal(probe(path.join(w2, bobFile(w2))).video.width, 192, '-a 2: the aux picture');
+    const wp = copyRecording(dir);
+    assert.equal(merge(wp, ['-p', '24', '-r', '320', '180']).code, 0);
+    const p = probe(path.join(wp, bobFile(wp)));
+    console.log('MERGE -p -r', JSON.stringify(p.video));
+    assert.equal(p.video.width, 320);
+    assert.equal(p.video.height, 180);
+    const [n, dd] = p.video.avg_frame_rate.split('/').map(Number);
+    assert.ok(Math.abs(n / dd - 24) < 0.5, `-p 24: ${p.video.avg_frame_rate}`);
+    const wq = copyRecording(dir);
+    assert.equal(merge(wq, ['-p', '1000']).code, 0);
+    const q = probe(path.join(wq, bobFile(wq)));
+    const [qn, qd] = q.video.avg_frame_rate.split('/').map(Number);
+    assert.ok(Math.abs(qn / qd - 120) < 1, `-p 1000 is clamped to 120: ${q.video.avg_frame_rate}`);
+  });
+
+  test('-b: black where bob was away, not his last picture', T, () => {
+    const sp = spans(dir, 'bob', ['main_video']);
+    const vs = readPlaylist(path.join(dir, readdirSync(dir).find((n) => n.endsWith(`${b64('bob')}__UserId_e_main_video.m3u8`)))).segments;
+    // The middle of the longest hole between bob's video segments, in output seconds.
+    let hole = null;
+    for (let i = 1; i < vs.length; i++) if (!hole || vs[i].start - vs[i - 1].end > hole.len) hole = { len: vs[i].start - vs[i - 1].end, at: (vs[i - 1].end + vs[i].start) / 2 };
+    assert.ok(hole && hole.len > 2000, `bob's video has a gap: ${JSON.stringify(vs)}`);
+    const start = spans(dir, 'bob')[0].start;
+    const t = (hole.at - start) / 1000;
+    const wl = copyRecording(dir);
+    merge(wl);
+    const wb = copyRecording(dir);
+    merge(wb, ['-b']);
+    const f = readdirSync(wl).find((n) => n.startsWith(b64('bob')) && n.endsWith('_av.mp4'));
+    const last = luma(path.join(wl, f), t);
+    const black = luma(path.join(wb, f), t);
+    console.log('MERGE -b luma', { t, last, black, sp });
+    assert.ok(black < 20, `-b: luma ${black} in the gap`);
+    assert.ok(last > black + 10, `the last picture in the gap: luma ${last}`);
+  });
+
+  test('errors name what to fix, with a non-zero exit', T, () => {
+    const empty = makeTmpDir('cloudrec-merge-empty-');
+    const e = merge(empty);
+    assert.equal(e.code, 1);
+    assert.match(e.err, /no single-stream recording/);
+    const w = copyRecording(dir);
+    const ts = readdirSync(w).filter((n) => n.includes(b64('alice')) && n.endsWith('.ts')).sort().pop();
+    truncateSync(path.join(w, ts), 100);
+    const t = merge(w);
+    assert.equal(t.code, 1);
+    assert.ok(t.err.includes(ts) && t.err.includes('truncated'), t.err);
+    const pl = readdirSync(w).find((n) => n.endsWith('main_audio.m3u8'));
+    writeFileSync(path.join(w, pl), 'garbage\n');
+    const b = merge(w);
+    assert.equal(b.code, 1);
+    assert.ok(b.err.includes(pl), b.err);
+    assert.equal(merge(w, ['-m', '7']).code, 2);
+  });
+});
