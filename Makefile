@@ -2,6 +2,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= var
 
@@ -45,7 +46,7 @@ asan:
 fuzz:
 	[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
 	ninja -C $(FUZZ_BUILD)
-	tests/fuzz/run.sh $(FUZZ_BUILD) 30
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: deps build
 	bench/run.sh $(BUILD)
