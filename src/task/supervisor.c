@@ -66,14 +66,18 @@ cr_supervisor_set_exit_func (CrSupervisor *sup, CrSupervisorExitFunc func, gpoin
   sup->on_exit_data = data;
 }
 
-/* Marks an exited task finished: no worker will write anything for it any more. */
+/* Marks an exited task finished: no worker will write anything for it any more. @event (NULL:
+ * none) is queued with it if this is the first finish. */
 static void
-supervisor_finish (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id)
+supervisor_finish (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id,
+                   const CrEventNew *event)
 {
   g_autoptr (GError) error = NULL;
-  if (!sup->store->vt->finish (sup->store, sdk_app_id, task_id, g_get_real_time () / 1000, NULL,
+  if (!sup->store->vt->finish (sup->store, sdk_app_id, task_id, g_get_real_time () / 1000, event,
                                &error))
     g_warning ("task %s: cannot mark it finished: %s", task_id, error->message);
+  else if (event != NULL && sup->queued != NULL)
+    sup->queued (sup->queued_data);
 }
 
 /* Ends a live task that no worker records any more, finished at once (there is nothing left to
@@ -94,7 +98,7 @@ supervisor_end_task (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id,
   }
   if (sup->queued != NULL)
     sup->queued (sup->queued_data);
-  supervisor_finish (sup, sdk_app_id, task_id);
+  supervisor_finish (sup, sdk_app_id, task_id, NULL);
   return TRUE;
 }
 
@@ -184,8 +188,13 @@ supervisor_on_exit (GObject *source, GAsyncResult *res, gpointer data)
     if (task == NULL)
       g_warning ("task %s: %s", e->task_id, error != NULL ? error->message : "gone from the store");
     else if (task->status == CR_TASK_EXITED) {
+      /* The worker did not finish the task (it died, or its finish went unanswered on a busy
+       * link): finish it here with the 302 it would have queued (queued only if no finish came
+       * first, so never twice). */
+      g_autofree char *payload = g_strdup_printf ("{\"LeaveCode\":%d}", MAX (task->leave_code, 0));
+      CrEventNew stop = { CR_EVENT_RECORDER_STOP, payload };
       if (task->finished_ms == 0)
-        supervisor_finish (sup, e->sdk_app_id, e->task_id);
+        supervisor_finish (sup, e->sdk_app_id, e->task_id, &stop);
     } else if (stopping || (!signaled && status == CR_WORKER_EXIT_DONE))
       ; /* asked to stop before the task exited, or done: nothing to start */
     else if (!signaled && (status == CR_WORKER_EXIT_CANNOT_START || !started)) {

@@ -246,8 +246,9 @@ test_exit_zero_is_quiet (void)
   g_ptr_array_unref (seen.exits);
 }
 
-/* A worker that exits 0 after its task exited (here: before it could say so itself) leaves the
- * task finished; one that dies then starts no failover. */
+/* A worker that exits 0 after its task exited without finishing it (it died, or its finish went
+ * unanswered) leaves the task finished with the 302 it would have queued; one that dies then
+ * starts no failover. */
 static void
 check_exit_after_exited (const char *script)
 {
@@ -263,7 +264,10 @@ check_exit_after_exited (const char *script)
       store->vt->set_status (store, APP, "T-end", CR_TASK_EXITED, CR_LEAVE_IDLE, 5, NULL, NULL));
   cr_supervisor_note_started (sup, "T-end");
   spin_until (one_exit, &seen);
-  g_assert_cmpuint (seen.events->len, ==, 0);
+  g_assert_cmpuint (seen.events->len, ==, 1);
+  const Event *e = g_ptr_array_index (seen.events, 0);
+  g_assert_cmpint (e->event_type, ==, CR_EVENT_RECORDER_STOP);
+  g_assert_cmpstr (e->payload, ==, "{\"LeaveCode\":99}");
   g_autoptr (CrTask) task = lookup (store, "T-end");
   g_assert_cmpint (task->status, ==, CR_TASK_EXITED);
   g_assert_cmpint (task->leave_code, ==, CR_LEAVE_IDLE);
