@@ -284,7 +284,8 @@ async function checkFiles(dir, taskId, lifeS) {
       // The null muxer's complaint about two decoded pictures with one PTS is counted, not failed:
       // the first segment of every task has one (its packets' DTS do increase; docs/reliability.md).
       const lines = dr.stderr.split('\n').filter((l) => l.trim() !== '');
-      const repeats = lines.filter((l) => /non monotonically increasing dts to muxer/.test(l));
+      // ("Last message repeated N times" is ffmpeg folding more of the same complaint.)
+      const repeats = lines.filter((l) => /non monotonically increasing dts to muxer|Last message repeated \d+ times/.test(l));
       ptsRepeats.push(...repeats.map(() => s.uri));
       const errors = lines.filter((l) => !repeats.includes(l));
       if (dr.code !== 0 || errors.length) failures.push(`${s.uri}: decode: ${dr.code} ${errors.join(' ').slice(0, 300)}`);
