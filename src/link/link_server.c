@@ -58,6 +58,14 @@ link_dispatch (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
     link_not_found (msg, path);
     return;
   }
+  /* A worker keeps its connections for its life, idle between calls for as long as it likes.
+   * The HTTP server bounds each request with api-timeout as a socket timeout, and a connection
+   * left idle past it was neither served nor closed again: its fd and objects kept for good, and
+   * the worker's next call on it unanswered (a 5 s timeout, then a new connection). The body is
+   * read by now: no timeout from here on for the link's local peers. */
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock != NULL)
+    g_socket_set_timeout (sock, 0);
   r->callback (soup, msg, path, query, r->user_data);
 }
 

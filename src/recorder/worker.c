@@ -264,6 +264,31 @@ worker_on_signal (gpointer data)
   return G_SOURCE_CONTINUE; /* removed by worker_record */
 }
 
+/* The worker's first read of its task. A daemon busy starting many workers at once (each one a
+ * fork of it) may leave a call unanswered past the link's timeout: no answer is not the task's
+ * end, so the read is asked again, for up to LINK_PATIENCE_US as the tick does; the supervisor
+ * counts a worker as failed only when it exits. An answer (no such task, a store error) ends it
+ * at once. */
+static gboolean
+worker_load_first (Worker *w, GError **error)
+{
+  gint64 since = g_get_monotonic_time ();
+  gulong pause_ms = 100;
+  for (;;) {
+    g_autoptr (GError) local = NULL;
+    if (worker_load_task (w, &local))
+      return TRUE;
+    if (!g_error_matches (local, CR_LINK_ERROR, CR_LINK_ERROR_NO_ANSWER)
+        || g_get_monotonic_time () - since >= LINK_PATIENCE_US) {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+    g_info ("task %s: %s; asking again", w->o->task_id, local->message);
+    g_usleep (pause_ms * 1000);
+    pause_ms = MIN (pause_ms * 2, 2000);
+  }
+}
+
 /* Where the task's files go, and the failover number of this worker's files. */
 static gboolean
 worker_open_storage (Worker *w, GError **error)
@@ -405,7 +430,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   if (!gst_init_check (NULL, NULL, error))
     goto out;
   w.store = cr_link_store_new (w.http_link, o->sdk_app_id);
-  if (!worker_load_task (&w, error) || !worker_open_storage (&w, error))
+  if (!worker_load_first (&w, error) || !worker_open_storage (&w, error))
     goto out;
   const CrRecorderClass *klass = w.spec->record_mode == CR_RECORD_MIXED ? &cr_mixed_recorder_class
                                                                         : &cr_single_recorder_class;

@@ -155,6 +155,35 @@ describe('task life cycle', () => {
     }
   });
 
+  test('a worker whose first link calls go unanswered keeps asking: its task starts (301 Status 0)', T, async () => {
+    // The daemon stopped (SIGSTOP) right after the Create: the new worker's first read of its
+    // task gets no answer within the link's 5 s timeout, as when the daemon is busy forking many
+    // workers at once. It asks again (for up to 30 s) instead of ending the task with 301 Status 1.
+    const d = await startDaemon({ apps: [app()], defaults: ['--api-rate-limit', '100000'] });
+    let stopped = false;
+    try {
+      const c = makeClient(d.port, APP1);
+      const { TaskId } = await c.CreateCloudRecording(body(9505, 'recorder_9505'));
+      d.proc.kill('SIGSTOP');
+      stopped = true;
+      await new Promise((resolve) => setTimeout(resolve, 9000));
+      d.proc.kill('SIGCONT');
+      stopped = false;
+      const start = await until('the 301', () => events(cb, TaskId).find((j) => j.EventType === 301), 60000);
+      assert.deepEqual(start.EventInfo.Payload, { Status: 0 }, `301 of a worker that waited for the daemon\n${d.stderr.slice(-3000)}`);
+      assert.match(d.stderr, new RegExp(`task ${TaskId}: no answer from the daemon .*; asking again`), 'the worker was left unanswered and asked again');
+      assert.equal(workerPids(d, TaskId).length, 1, 'one worker, no failover');
+      const ext = await c.request('CloudrecDescribeTask', { SdkAppId: APP1.sdkAppId, TaskId });
+      assert.notEqual(ext.Status, 'Exited');
+      await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      const stop = await until('the 302', () => events(cb, TaskId).find((j) => j.EventType === 302), 60000);
+      assert.deepEqual(stop.EventInfo.Payload, { LeaveCode: 0 });
+    } finally {
+      if (stopped) d.proc.kill('SIGCONT');
+      await d.stop();
+    }
+  });
+
   test('a worker that cannot start ends its task with a signed 301 Status 1 and frees the slot', T, async () => {
     // The task's storage directory would be under a regular file: the worker cannot create it.
     const dataDir = makeTmpDir();

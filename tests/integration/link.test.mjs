@@ -5,6 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { APP1, startDaemon, makeClient, createTask, expectCode, linkRequest } from './helpers.mjs';
 
@@ -128,6 +129,30 @@ describe('the daemon-worker link', () => {
     // The daemon is still fine, the task untouched.
     const got = await linkRequest(d, 'GET', base);
     assert.equal(got.json.Status, 'Idle');
+  });
+});
+
+describe('a worker\'s idle link connection', () => {
+  test('is still served after an idle time past api-timeout (it was neither served nor closed again)', T, async () => {
+    const d = await startDaemon({ args: ['--api-timeout', '2'] });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () => new Promise((resolve) => {
+      const req = http.request({ socketPath: path.join(d.dataDir, 'worker.sock'), path: '/internal/forwards', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, reused: req.reusedSocket }));
+      });
+      req.setTimeout(10000, () => { req.destroy(); resolve({ status: 0, reused: req.reusedSocket }); });
+      req.on('error', () => resolve({ status: -1, reused: req.reusedSocket }));
+      req.end();
+    });
+    try {
+      assert.deepEqual(await get(), { status: 200, reused: false });
+      await new Promise((resolve) => setTimeout(resolve, 4500)); // idle past the 2 s api-timeout
+      assert.deepEqual(await get(), { status: 200, reused: true }, 'the same connection answers');
+    } finally {
+      agent.destroy();
+      await d.stop();
+    }
   });
 });
 
