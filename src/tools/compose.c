@@ -302,6 +302,10 @@ run_source (const ComposeRun *r, gboolean video, guint64 at_ns, guint64 end_ns, 
         gst_object_unref (gst_object_ref_sink (made[i]));
     return NULL;
   }
+  /* One decoding thread per run, as the live mix's inputs (media/rtp_in.c): the runs decode in
+   * parallel already, and frame threads only add hand-offs and latency (bench/compose.mjs). */
+  if (video)
+    g_object_set (dec, "max-threads", 1, NULL);
   GstElement *bin = gst_bin_new (NULL);
   gst_bin_add_many (GST_BIN (bin), src, demux, parse, dec, NULL);
   if (!gst_element_link (src, demux) || !gst_element_link (parse, dec)) {
@@ -419,6 +423,9 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
     }
     s->first_ms = MIN (s->first_ms, r->start_ms);
   }
+  gboolean has_audio = FALSE;
+  for (guint i = 0; i < runs->len; i++)
+    has_audio = has_audio || (((const ComposeRun *)g_ptr_array_index (runs, i))->media & COMPOSE_AUDIO);
   g_ptr_array_sort (streams, stream_by_entry);
   g_array_sort (bounds, gint64_cmp);
   guint64 duration_ns = (guint64)(end_ms - start_ms) * GST_MSECOND;
@@ -449,7 +456,7 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
   const CrSpecTranscode *t = &o->spec->transcode;
   CrMixOptions mo = {
     .stem = "compose",
-    .audio = TRUE,
+    .audio = has_audio, /* a recording without sound: no silent AAC track */
     .video = TRUE,
     .width = t->width,
     .height = t->height,
