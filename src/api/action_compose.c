@@ -12,6 +12,16 @@
 #include "tools/compose.h"
 #include "tools/compose_jobs.h"
 
+/* What the job left out (pictures that could not be had), as a JSON array of strings. */
+static JsonArray *
+compose_warnings (const CrComposeJob *job)
+{
+  JsonArray *a = json_array_new ();
+  for (guint i = 0; job->warnings != NULL && i < job->warnings->len; i++)
+    json_array_add_string_element (a, g_ptr_array_index (job->warnings, i));
+  return a;
+}
+
 static void
 compose_done (const CrComposeJob *job, gpointer data)
 {
@@ -24,6 +34,7 @@ compose_done (const CrComposeJob *job, gpointer data)
   json_object_set_string_member (payload, "FileName",
                                  job->status == CR_COMPOSE_DONE ? job->file_name : "");
   json_object_set_string_member (payload, "Error", job->error != NULL ? job->error : "");
+  json_object_set_array_member (payload, "Warnings", compose_warnings (job));
   cr_callback_sender_emit (api->callbacks, job->sdk_app_id, job->task_id, CR_EVENT_COMPOSE_DONE,
                            payload);
 }
@@ -81,8 +92,11 @@ cr_action_cloudrec_create_compose (CrApi *api, const CrApp *app, JsonObject *par
   g_autofree char *file_name = g_strdup_printf ("%s_compose_%s.mp4", stem, stamp);
   g_autofree char *params_json = cr_json_object_to_string (mixed);
   g_autoptr (GError) local = NULL;
-  g_autofree char *id = cr_compose_jobs_start (task->sdk_app_id, task->task_id, dir, file_name,
-                                               params_json, compose_done, api, &local);
+  /* Pictures by URL: the live mix's cache and fetch-deny (mix/image_cache.h). */
+  g_autofree char *images = g_build_filename (api->config->data_dir, "cache", "images", NULL);
+  g_autofree char *id
+      = cr_compose_jobs_start (task->sdk_app_id, task->task_id, dir, file_name, params_json,
+                               images, api->config->fetch_deny, compose_done, api, &local);
   if (id == NULL) {
     cr_api_error_set (error, "InternalError", "cannot start the compose job: %s",
                       local->message);
@@ -115,6 +129,7 @@ cr_action_cloudrec_describe_compose (CrApi *api, const CrApp *app, JsonObject *p
   json_object_set_int_member (reply, "Progress", job->progress);
   json_object_set_string_member (reply, "FileName", job->file_name);
   json_object_set_string_member (reply, "Error", job->error != NULL ? job->error : "");
+  json_object_set_array_member (reply, "Warnings", compose_warnings (job));
   json_object_set_int_member (reply, "CreateTime", job->created_ms);
   json_object_set_int_member (reply, "FinishTime", job->finished_ms);
   return TRUE;

@@ -2,6 +2,7 @@
  * finished single-stream recording (tools/compose.h). The daemon's CloudrecCreateCompose runs
  * this command as its job, with --progress-lines: "progress <0..100>" lines on stdout. */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gst/gst.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -33,6 +34,33 @@ compose_progress (int percent, gpointer data)
   }
 }
 
+/* A picture left out: on stderr, and as a "warning <text>" line for the daemon's job. */
+static void
+compose_warning (const char *text, gpointer data)
+{
+  const Progress *p = data;
+  if (p->tty)
+    fputc ('\n', stderr);
+  fprintf (stderr, "cloudrec compose: warning: %s\n", text);
+  if (p->lines) {
+    printf ("warning %s\n", text);
+    fflush (stdout);
+  }
+}
+
+/* Removes the files of the temporary image cache @dir, then @dir. */
+static void
+compose_remove_dir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+    g_remove (path);
+  }
+  g_rmdir (dir);
+}
+
 /* @text, or the contents of the file after "@". */
 static char *
 compose_params_text (const char *arg, GError **error)
@@ -46,7 +74,7 @@ compose_params_text (const char *arg, GError **error)
 int
 cr_cmd_compose (int argc, char **argv)
 {
-  char *in = NULL, *out = NULL, *params = NULL;
+  char *in = NULL, *out = NULL, *params = NULL, *image_cache = NULL, *fetch_deny = NULL;
   gboolean lines = FALSE;
   GOptionEntry entries[] = {
     { "in", 0, 0, G_OPTION_ARG_FILENAME, &in, "the finished task's directory (single-stream HLS)",
@@ -56,8 +84,14 @@ cr_cmd_compose (int argc, char **argv)
       "{\"MixLayoutParams\":{...},\"MixTranscodeParams\":{...}} as in CreateCloudRecording "
       "(watermarks: MixLayoutParams.WaterMarkList), or @file",
       "JSON|@FILE" },
-    { "progress-lines", 0, 0, G_OPTION_ARG_NONE, &lines, "print \"progress N\" lines on stdout",
-      NULL },
+    { "progress-lines", 0, 0, G_OPTION_ARG_NONE, &lines,
+      "print \"progress N\" (and \"warning TEXT\") lines on stdout", NULL },
+    { "image-cache", 0, 0, G_OPTION_ARG_FILENAME, &image_cache,
+      "where pictures by URL are downloaded once (default: a temporary directory)", "DIR" },
+    { "fetch-deny", 0, 0, G_OPTION_ARG_STRING, &fetch_deny,
+      "address ranges pictures are never fetched from, as the daemon's fetch-deny "
+      "(default: link-local)",
+      "CIDR,..." },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- a new mixed MP4 from a recording");
@@ -97,10 +131,23 @@ cr_cmd_compose (int argc, char **argv)
   }
   gst_init (NULL, NULL);
   Progress p = { lines, isatty (2) };
-  CrComposeOptions o = { in, out, spec, compose_progress, &p };
+  g_autofree char *tmp_cache = image_cache == NULL ? g_dir_make_tmp ("cloudrec-images-XXXXXX", NULL)
+                                                    : NULL;
+  CrComposeOptions o = { .in_dir = in,
+                         .out_path = out,
+                         .spec = spec,
+                         .progress = compose_progress,
+                         .progress_data = &p,
+                         .image_dir = image_cache != NULL ? image_cache : tmp_cache,
+                         .fetch_deny = fetch_deny,
+                         .warning = compose_warning,
+                         .warning_data = &p };
   CrComposeResult r = { 0 };
   gint64 t0 = g_get_monotonic_time ();
-  if (!cr_compose_run (&o, &r, &error)) {
+  gboolean ok = cr_compose_run (&o, &r, &error);
+  if (tmp_cache != NULL)
+    compose_remove_dir (tmp_cache);
+  if (!ok) {
     fprintf (stderr, "cloudrec compose: %s\n", error->message);
     return 1;
   }
@@ -111,5 +158,7 @@ cr_cmd_compose (int argc, char **argv)
   g_free (in);
   g_free (out);
   g_free (params);
+  g_free (image_cache);
+  g_free (fetch_deny);
   return 0;
 }

@@ -89,8 +89,12 @@ gboolean cr_mix_run (CrMix *mix, CrMixFrameFunc on_frame, gpointer user_data, GE
  * layers not listed are removed. */
 void cr_mix_set_layers (CrMix *mix, const CrMixLayer *layers, guint n);
 
-/* The timestamp watermark at Pos @pos (0..6), or none (-1). */
+/* The timestamp watermark at Pos @pos (0..6), or none (-1). Live, it shows the wall clock (in the
+ * process's TZ); offline, the text of cr_mix_set_clock_text(). */
 void cr_mix_set_timestamp (CrMix *mix, int pos);
+/* Offline: the timestamp watermark's text from the next frame on (from a CrMixFrameFunc: the
+ * recording's time of that frame). */
+void cr_mix_set_clock_text (CrMix *mix, const char *text);
 
 /* Monotonic µs of the last RTP packet of any input, 0 before the first. */
 gint64 cr_mix_last_packet_us (CrMix *mix);

@@ -22,7 +22,9 @@ struct _CrMix {
   GstElement *pipeline;
   GstElement *comp;  /* compositor, NULL without video */
   GstElement *amix;  /* audiomixer, NULL without audio */
-  GstElement *clock; /* clockoverlay (the timestamp watermark), NULL without video */
+  GstElement *clock; /* the timestamp watermark, NULL without video: clockoverlay (live),
+                        textoverlay (offline: cr_mix_set_clock_text) */
+  char *clock_text;  /* offline: the text shown */
   CrHlsWriter *hls;
   GHashTable *layers;    /* id -> MixLayer: inputs (video and audio) and still layers */
   gint64 last_packet_us; /* atomic */

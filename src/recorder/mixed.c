@@ -245,8 +245,7 @@ mixed_finish (CrRecorder *base)
   }
   g_hash_table_unref (m->forwards);
   g_ptr_array_unref (m->order);
-  g_hash_table_unref (m->pictures);
-  g_hash_table_unref (m->image_failures);
+  cr_image_cache_free (m->images);
   g_free (m->signature);
   g_free (m);
 }
@@ -259,9 +258,6 @@ mixed_start (Worker *w, GError **error)
   m->base.w = w;
   m->forwards = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   m->order = g_ptr_array_new_with_free_func ((GDestroyNotify)mix_stream_free);
-  m->pictures
-      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_picture_free);
-  m->image_failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return &m->base;
 }
 

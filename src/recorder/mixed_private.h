@@ -2,6 +2,7 @@
  * the mix's layers) and mixed_images.c (pictures fetched once). Private to src/recorder/. */
 #pragma once
 
+#include "mix/image_cache.h"
 #include "mix/mix_pipeline.h"
 #include "mix/picture.h"
 #include "recorder/recorder.h"
@@ -26,8 +27,7 @@ typedef struct {
   GPtrArray *order;           /* MixStream, room-entry order */
   char *signature;            /* what the picture was last laid out for */
   guint layout_generation;    /* bumped by each Modify that changes the layout */
-  GHashTable *pictures;       /* "url|WxH|mode" -> fitted CrPicture */
-  GHashTable *image_failures; /* URLs reported with 309 */
+  CrImageCache *images;       /* pictures by URL (made by the first one), failures sent as 309 */
 } Mixed;
 
 /* mixed_picture.c: lays the picture out again for the streams and the spec as they are now. */

@@ -11,6 +11,7 @@
 #include "common/json_util.h"
 #include "media/elements.h"
 #include "media/mp4.h"
+#include "mix/image_cache.h"
 #include "mix/mix_pipeline.h"
 #include "validate/validate.h"
 
@@ -75,6 +76,9 @@ typedef struct {
   int percent;
   CrComposeProgressFunc progress;
   gpointer progress_data;
+  gint64 start_ms;    /* the recording's time (Unix ms) at the output's start */
+  GTimeZone *clock_tz; /* the timestamp watermark's TimeZone; NULL: no timestamp */
+  gint64 clock_s;      /* the second shown */
 } Compose;
 
 static void
@@ -106,11 +110,32 @@ run_at (GPtrArray *runs, const Stream *s, guint medium, gint64 at_ms)
   return NULL;
 }
 
+/* The picture of @url in @rect as a layer (under the tiles, or @over them: a watermark); FALSE
+ * when there is none (no URL, or it failed: a warning). As mixed_picture.c. */
+static gboolean
+add_picture (Interval *iv, CrImageCache *images, const char *url, CrRect rect, int render_mode,
+             int alpha, gboolean over, const char *what)
+{
+  const CrPicture *picture
+      = images != NULL ? cr_image_cache_get (images, url, rect.width, rect.height, render_mode)
+                       : NULL;
+  if (picture == NULL)
+    return FALSE;
+  CrMixLayer l = {
+    .kind = CR_MIX_LAYER_PICTURE, .rect = rect, .alpha = alpha, .picture = picture, .over = over
+  };
+  add_layer (iv, l,
+             g_strdup_printf ("%s|%s|%d,%d,%dx%d|%d", what, url, rect.x, rect.y, rect.width,
+                              rect.height, render_mode));
+  return TRUE;
+}
+
 /* The layers at @at_ms: the layout engine's tiles for the streams present then, in entry order,
- * as mixed_picture.c turns them into layers (pictures by URL are not fetched: docs/compose.md). */
+ * as mixed_picture.c turns them into layers: the background image, the users' pictures, the
+ * placeholders (a sub-background image, else a dark tile) and the watermarks. */
 static Interval *
-interval_new (const CrTaskSpec *spec, GPtrArray *streams, GPtrArray *runs, gint64 at_ms,
-              guint64 start_ns)
+interval_new (const CrTaskSpec *spec, CrImageCache *images, GPtrArray *streams, GPtrArray *runs,
+              gint64 at_ms, guint64 start_ns)
 {
   const CrSpecLayout *layout = &spec->layout;
   Interval *iv = g_new0 (Interval, 1);
@@ -142,6 +167,9 @@ interval_new (const CrTaskSpec *spec, GPtrArray *streams, GPtrArray *runs, gint6
   };
   g_autoptr (GArray) tiles
       = cr_layout_compute (&lo, (const CrLayoutStream *)present->data, present->len);
+  CrRect canvas = { 0, 0, lo.width, lo.height };
+  add_picture (iv, images, layout->background_image_url, canvas,
+               layout->background_image_render_mode, 0, FALSE, "background");
   for (guint i = 0; i < tiles->len; i++) {
     const CrTile *t = &g_array_index (tiles, CrTile, i);
     const ComposeRun *video = t->stream >= 0 ? g_ptr_array_index (video_runs, t->stream) : NULL;
@@ -151,7 +179,13 @@ interval_new (const CrTaskSpec *spec, GPtrArray *streams, GPtrArray *runs, gint6
                        .alpha = t->alpha,
                        .render_mode = t->render_mode };
       add_layer (iv, l, g_strdup_printf ("%s/video", video->key));
-    } else if (layout->placeholders && lo.mode == CR_LAYOUT_CUSTOM) {
+      continue;
+    }
+    const char *sub = t->sub_background_image != NULL ? t->sub_background_image
+                                                       : layout->default_sub_background_image;
+    g_autofree char *what = g_strdup_printf ("tile%u", i);
+    if (!add_picture (iv, images, sub, t->rect, t->render_mode, t->alpha, FALSE, what)
+        && layout->placeholders && lo.mode == CR_LAYOUT_CUSTOM) {
       CrMixLayer l = {
         .kind = CR_MIX_LAYER_COLOR, .rect = t->rect, .alpha = t->alpha, .argb = PLACEHOLDER_RGB
       };
@@ -162,8 +196,13 @@ interval_new (const CrTaskSpec *spec, GPtrArray *streams, GPtrArray *runs, gint6
   }
   for (guint i = 0; i < layout->watermarks->len; i++) {
     const CrSpecWatermark *mark = &g_array_index (layout->watermarks, CrSpecWatermark, i);
-    if (mark->type != CR_WATERMARK_CHAR)
+    g_autofree char *what = g_strdup_printf ("watermark%u", i);
+    if (mark->type == CR_WATERMARK_IMAGE) {
+      add_picture (iv, images, mark->url, mark->rect, CR_RENDER_STRETCH, 0, TRUE, what);
       continue;
+    }
+    if (mark->type != CR_WATERMARK_CHAR)
+      continue; /* the timestamp: the mix's clock */
     const char *font = mark->source_han_sans ? "Source Han Sans,Sans" : "Sans";
     CrMixLayer l = {
       .kind = CR_MIX_LAYER_TEXT,
@@ -175,7 +214,7 @@ interval_new (const CrTaskSpec *spec, GPtrArray *streams, GPtrArray *runs, gint6
       .argb = 0xff000000u | mark->font_rgb,
       .bg_argb = mark->has_background ? 0xff000000u | mark->background_rgb : 0,
     };
-    add_layer (iv, l, g_strdup_printf ("watermark%u", i));
+    add_layer (iv, l, g_strdup_printf ("%s|text", what));
   }
   return iv;
 }
@@ -263,6 +302,10 @@ run_source (const ComposeRun *r, gboolean video, guint64 at_ns, guint64 end_ns, 
         gst_object_unref (gst_object_ref_sink (made[i]));
     return NULL;
   }
+  /* One decoding thread per run, as the live mix's inputs (media/rtp_in.c): the runs decode in
+   * parallel already, and frame threads only add hand-offs and latency (bench/compose.mjs). */
+  if (video)
+    g_object_set (dec, "max-threads", 1, NULL);
   GstElement *bin = gst_bin_new (NULL);
   gst_bin_add_many (GST_BIN (bin), src, demux, parse, dec, NULL);
   if (!gst_element_link (src, demux) || !gst_element_link (parse, dec)) {
@@ -301,10 +344,32 @@ compose_on_frame (guint64 pts_ns, gpointer data)
     Interval *iv = g_ptr_array_index (c->intervals, next);
     cr_mix_set_layers (c->mix, (const CrMixLayer *)iv->layers->data, iv->layers->len);
   }
+  if (c->clock_tz != NULL) {
+    /* The timestamp watermark: the recording's time of this frame, as the live mix drew it. */
+    gint64 at_s = (c->start_ms + (gint64)(pts_ns / GST_MSECOND)) / 1000;
+    if (at_s != c->clock_s) {
+      c->clock_s = at_s;
+      g_autoptr (GDateTime) utc = g_date_time_new_from_unix_utc (at_s);
+      g_autoptr (GDateTime) local = utc != NULL ? g_date_time_to_timezone (utc, c->clock_tz) : NULL;
+      g_autofree char *text
+          = local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : NULL;
+      cr_mix_set_clock_text (c->mix, text != NULL ? text : "");
+    }
+  }
   int percent = c->duration_ns > 0 ? (int)MIN (100, pts_ns * 100 / c->duration_ns) : 100;
   if (percent > c->percent && c->progress != NULL)
     c->progress (percent, c->progress_data);
   c->percent = MAX (c->percent, percent);
+}
+
+/* A picture that cannot be had is left out, as a live task leaves it out (309 there). */
+static void
+compose_image_failed (const char *url, const char *why, gpointer data)
+{
+  const CrComposeOptions *o = data;
+  g_autofree char *text = g_strdup_printf ("image %s left out: %s", url, why);
+  if (o->warning != NULL)
+    o->warning (text, o->warning_data);
 }
 
 static int
@@ -358,24 +423,40 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
     }
     s->first_ms = MIN (s->first_ms, r->start_ms);
   }
+  gboolean has_audio = FALSE;
+  for (guint i = 0; i < runs->len; i++)
+    has_audio = has_audio || (((const ComposeRun *)g_ptr_array_index (runs, i))->media & COMPOSE_AUDIO);
   g_ptr_array_sort (streams, stream_by_entry);
   g_array_sort (bounds, gint64_cmp);
   guint64 duration_ns = (guint64)(end_ms - start_ms) * GST_MSECOND;
 
-  Compose c = { .duration_ns = duration_ns, .percent = -1, .progress = o->progress,
-                .progress_data = o->progress_data };
+  g_autoptr (CrImageCache) images = NULL;
+  if (o->image_dir != NULL) {
+    images = cr_image_cache_new (o->image_dir, o->fetch_deny, compose_image_failed, (gpointer)o,
+                                 error);
+    if (images == NULL)
+      return FALSE;
+  }
+  const CrSpecWatermark *ts = cr_task_spec_timestamp (o->spec);
+  Compose c = { .duration_ns = duration_ns,
+                .percent = -1,
+                .progress = o->progress,
+                .progress_data = o->progress_data,
+                .start_ms = start_ms,
+                .clock_tz = ts != NULL ? g_time_zone_new_offset (ts->time_zone * 3600) : NULL,
+                .clock_s = G_MININT64 };
   c.intervals = g_ptr_array_new_with_free_func ((GDestroyNotify)interval_free);
   for (guint i = 0; i + 1 < bounds->len; i++) {
     gint64 a = g_array_index (bounds, gint64, i), b = g_array_index (bounds, gint64, i + 1);
     if (b <= a)
       continue;
-    g_ptr_array_add (c.intervals, interval_new (o->spec, streams, runs, a + (b - a) / 2,
+    g_ptr_array_add (c.intervals, interval_new (o->spec, images, streams, runs, a + (b - a) / 2,
                                                 (guint64)(a - start_ms) * GST_MSECOND));
   }
   const CrSpecTranscode *t = &o->spec->transcode;
   CrMixOptions mo = {
     .stem = "compose",
-    .audio = TRUE,
+    .audio = has_audio, /* a recording without sound: no silent AAC track */
     .video = TRUE,
     .width = t->width,
     .height = t->height,
@@ -386,7 +467,7 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
     .channels = t->channels,
     .audio_bitrate = t->audio_bitrate,
     .background_rgb = o->spec->layout.background_rgb,
-    .timestamp_pos = -1, /* the recording's wall clock is not drawn offline: docs/compose.md */
+    .timestamp_pos = ts != NULL ? ts->pos : -1, /* its text: compose_on_frame() */
     .offline = TRUE,
     .duration_ns = duration_ns,
     .mp4_path = o->out_path,
@@ -427,5 +508,6 @@ out:
     result->runs = runs->len;
   }
   g_ptr_array_unref (c.intervals);
+  g_clear_pointer (&c.clock_tz, g_time_zone_unref);
   return ok;
 }

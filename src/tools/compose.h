@@ -22,6 +22,8 @@ G_BEGIN_DECLS
 
 /* Called from a streaming thread with the share done, 0..100, at most once per percent. */
 typedef void (*CrComposeProgressFunc) (int percent, gpointer user_data);
+/* Called on the calling thread with what was left out ("image URL: HTTP 404"), once each. */
+typedef void (*CrComposeWarningFunc) (const char *text, gpointer user_data);
 
 typedef struct {
   const char *in_dir;   /* the task's directory: its single-stream .m3u8 and .ts */
@@ -29,6 +31,12 @@ typedef struct {
   const CrTaskSpec *spec; /* from cr_compose_spec_new() */
   CrComposeProgressFunc progress;
   gpointer progress_data;
+  /* Pictures by URL (mix/image_cache.h): cached in @image_dir, never fetched from @fetch_deny
+   * (NULL: the default ranges); one that fails is left out with a @warning. */
+  const char *image_dir;
+  const char *fetch_deny;
+  CrComposeWarningFunc warning;
+  gpointer warning_data;
 } CrComposeOptions;
 
 typedef struct {

@@ -42,6 +42,7 @@ cr_compose_job_free (CrComposeJob *job)
   g_free (job->task_id);
   g_free (job->file_name);
   g_free (job->error);
+  g_clear_pointer (&job->warnings, g_ptr_array_unref);
   g_free (job);
 }
 
@@ -84,6 +85,8 @@ job_on_line (GObject *source, GAsyncResult *res, gpointer data)
   }
   if (g_str_has_prefix (line, "progress "))
     j->job.progress = MAX (j->job.progress, CLAMP (atoi (line + 9), 0, 100));
+  else if (g_str_has_prefix (line, "warning ") && j->job.warnings->len < 32)
+    g_ptr_array_add (j->job.warnings, g_strdup (line + 8));
   g_data_input_stream_read_line_async (j->out, G_PRIORITY_DEFAULT, NULL, job_on_line, j);
 }
 
@@ -116,8 +119,9 @@ job_on_exit (GObject *source, GAsyncResult *res, gpointer data)
 
 char *
 cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const char *in_dir,
-                       const char *file_name, const char *params_json, CrComposeDoneFunc done,
-                       gpointer user_data, GError **error)
+                       const char *file_name, const char *params_json, const char *image_dir,
+                       const char *fetch_deny, CrComposeDoneFunc done, gpointer user_data,
+                       GError **error)
 {
   if (jobs == NULL)
     jobs = g_hash_table_new (g_str_hash, g_str_equal); /* jobs stay for the daemon's life */
@@ -125,8 +129,12 @@ cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const char *in_d
   if (self == NULL)
     return NULL;
   g_autofree char *out = g_build_filename (in_dir, file_name, NULL);
-  const char *argv[] = { self,      "compose", "--in",           in_dir, "--out", out,
-                         "--params", params_json, "--progress-lines", NULL };
+  const char *argv[] = { self,          "compose", "--in",          in_dir,
+                         "--out",       out,       "--params",      params_json,
+                         "--progress-lines", "--image-cache", image_dir, "--fetch-deny",
+                         fetch_deny,    NULL };
+  if (fetch_deny == NULL)
+    argv[11] = NULL; /* the command's default */
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
       G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, job_child_setup, NULL, NULL);
@@ -140,6 +148,7 @@ cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const char *in_d
   j->job.task_id = g_strdup (task_id);
   j->job.file_name = g_strdup (file_name);
   j->job.created_ms = g_get_real_time () / 1000;
+  j->job.warnings = g_ptr_array_new_with_free_func (g_free);
   j->proc = proc;
   j->done = done;
   j->done_data = user_data;
@@ -169,5 +178,8 @@ cr_compose_jobs_lookup (guint64 sdk_app_id, const char *compose_id)
   copy->task_id = g_strdup (j->job.task_id);
   copy->file_name = g_strdup (j->job.file_name);
   copy->error = g_strdup (j->job.error);
+  copy->warnings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < j->job.warnings->len; i++)
+    g_ptr_array_add (copy->warnings, g_strdup (g_ptr_array_index (j->job.warnings, i)));
   return copy;
 }

@@ -25,16 +25,18 @@ typedef struct {
   int progress;    /* 0..100 */
   char *file_name; /* the MP4's name in the task's directory */
   char *error;     /* Failed: why */
+  GPtrArray *warnings; /* char *: what was left out (a picture that could not be had) */
   gint64 created_ms, finished_ms;
 } CrComposeJob;
 
 /* Called on the main loop when a job ends (Done or Failed). */
 typedef void (*CrComposeDoneFunc) (const CrComposeJob *job, gpointer user_data);
 
-/* Starts `<self> compose --in @in_dir --out @in_dir/@file_name --params @params_json`; the new
- * job's id, or NULL with @error. */
+/* Starts `<self> compose --in @in_dir --out @in_dir/@file_name --params @params_json
+ * --image-cache @image_dir [--fetch-deny @fetch_deny]`; the new job's id, or NULL with @error. */
 char *cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const char *in_dir,
                              const char *file_name, const char *params_json,
+                             const char *image_dir, const char *fetch_deny,
                              CrComposeDoneFunc done, gpointer user_data, GError **error);
 /* A copy of the job @compose_id of @sdk_app_id, or NULL. Free with cr_compose_job_free(). */
 CrComposeJob *cr_compose_jobs_lookup (guint64 sdk_app_id, const char *compose_id);

@@ -3,15 +3,17 @@
 // the tiles' centres and edges and on the background, the duration against the recording's span,
 // and the speed is reported. Then the same through the signed API: CloudrecCreateCompose's errors,
 // a job from Running to Done with its progress, its file in the task's storage, and its signed
-// callback.
+// callback. Pictures by URL (background, a placeholder's sub-background, an image watermark) come
+// from a loopback image host, fetched once; one that cannot be had is a warning.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import http from 'node:http';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { APP1, BIN, startDaemon, makeClient, makeTmpDir, userSig, sleep, until, expectCode, callbackServer } from './helpers.mjs';
-import { publishPlain, frameAt, assertRect, assertColour } from './mixvideo.mjs';
+import { publishPlain, frameAt, assertRect, assertColour, png } from './mixvideo.mjs';
 
 const T = { timeout: 90000 };
 const W = 320;
@@ -30,6 +32,35 @@ const PARAMS = {
     MixLayoutList: Object.entries(TILES).map(([u, r]) => ({ UserId: u, Top: r.y, Left: r.x, Width: r.w, Height: r.h, RenderMode: 0 })),
   },
 };
+
+// `cloudrec ARGS` without blocking the event loop (the image host is in this process).
+function run(args) {
+  return new Promise((resolve) => {
+    const p = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.stdout.resume();
+    p.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+// The image host: every request counted by path.
+function imageServer() {
+  const images = {
+    '/bg.png': png(160, 90, () => [0, 128, 255, 255]),
+    '/sub.png': png(32, 32, () => [255, 0, 255, 255]),
+    '/mark.png': png(40, 40, (x) => (x < 20 ? [255, 255, 0, 255] : [255, 255, 0, 0])),
+  };
+  const hits = {};
+  const server = http.createServer((req, res) => {
+    const p = new URL(req.url, 'http://x').pathname;
+    hits[p] = (hits[p] ?? 0) + 1;
+    const body = images[p];
+    res.writeHead(body ? 200 : 404, { 'Content-Type': 'image/png' });
+    res.end(body ?? '');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, hits, base: `http://127.0.0.1:${server.address().port}` })));
+}
 
 function probe(file) {
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height:format=duration', '-of', 'json', file], { encoding: 'utf8' });
@@ -55,8 +86,10 @@ describe('compose', () => {
   let cb;
   let taskId;
   let dir;
+  let img;
   before(async () => {
     cb = await callbackServer();
+    img = await imageServer();
     const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
     d = await startDaemon({ apps: [app], defaults: ['--api-rate-limit', '100000'] });
     c = makeClient(d.port, APP1);
@@ -83,6 +116,7 @@ describe('compose', () => {
   after(async () => {
     await d?.stop();
     cb?.server.close();
+    img?.server.close();
   });
 
   function checkComposed(file, seconds) {
@@ -112,6 +146,79 @@ describe('compose', () => {
     console.log(`compose: ${seconds.toFixed(2)} s of recording in ${took.toFixed(2)} s: ${(seconds / took).toFixed(1)}x real time`);
   });
 
+  test('pictures by URL: background, a placeholder\'s sub-background, an image watermark; a missing one is a warning', T, async () => {
+    const tmp = makeTmpDir();
+    const out = path.join(tmp, 'pictures.mp4');
+    const cache = path.join(tmp, 'images');
+    const NOBODY = { x: 250, y: 8, w: 60, h: 56 };
+    const params = {
+      MixTranscodeParams: PARAMS.MixTranscodeParams,
+      MixLayoutParams: {
+        ...PARAMS.MixLayoutParams,
+        BackgroundImageUrl: `${img.base}/bg.png`,
+        MixLayoutList: [...PARAMS.MixLayoutParams.MixLayoutList,
+          { UserId: 'nobody', Top: NOBODY.y, Left: NOBODY.x, Width: NOBODY.w, Height: NOBODY.h, SubBackgroundImage: `${img.base}/sub.png` }],
+        WaterMarkList: [
+          { WaterMarkType: 0, WaterMarkImage: { WaterMarkUrl: `${img.base}/mark.png`, Top: 124, Left: 16, Width: 40, Height: 40 } },
+          { WaterMarkType: 0, WaterMarkImage: { WaterMarkUrl: `${img.base}/missing.png`, Top: 124, Left: 100, Width: 40, Height: 40 } },
+        ],
+      },
+    };
+    const r = await run(['compose', '--in', dir, '--out', out, '--image-cache', cache, '--params', JSON.stringify(params)]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`warning: image ${img.base}/missing.png left out: HTTP 404`));
+    const frame = frameAt(out, Math.min(3, span(dir) / 2), W, H);
+    const SKY = [0, 128, 255];
+    for (const [x, y] of [[4, 4], [W - 5, H - 5], [160, 40], [80, 150]]) assertColour(frame, x, y, SKY, 'the background image');
+    assertRect(frame, TILES.alice, RED, 'alice\'s tile over the background image');
+    assertRect(frame, TILES.bob, BLUE, 'bob\'s tile');
+    assertRect(frame, NOBODY, [255, 0, 255], 'the absent user\'s tile shows its SubBackgroundImage');
+    assertRect(frame, { x: 16, y: 124, w: 20, h: 40 }, [255, 255, 0], 'the image watermark, opaque half');
+    assertColour(frame, 50, 144, SKY, 'the image watermark, transparent half');
+    assertColour(frame, 120, 144, SKY, 'the missing watermark is left out');
+    // Each URL fetched once (every interval of the timeline shows it), cached by its SHA-256.
+    assert.deepEqual([img.hits['/bg.png'], img.hits['/sub.png'], img.hits['/mark.png']], [1, 1, 1]);
+    const sha = (u) => createHash('sha256').update(u).digest('hex');
+    assert.ok(existsSync(path.join(cache, sha(`${img.base}/bg.png`))), 'the background image is in the cache');
+  });
+
+  test('the timestamp watermark shows the recording\'s time in its TimeZone, not the time of composing', T, async () => {
+    const tmp = makeTmpDir();
+    const compose = (name, zone) => {
+      const out = path.join(tmp, name);
+      const params = { ...PARAMS, MixLayoutParams: { ...PARAMS.MixLayoutParams, WaterMarkList: [{ WaterMarkType: 2, WaterMarkTimestamp: { Pos: 0, TimeZone: zone } }] } };
+      const r = spawnSync(BIN, ['compose', '--in', dir, '--out', out, '--params', JSON.stringify(params)], { encoding: 'utf8', timeout: 60000 });
+      assert.equal(r.status, 0, r.stderr);
+      return out;
+    };
+    // The pixels of the top-left corner (where Pos 0 draws the time) that differ between two frames.
+    const differing = (a, b) => {
+      let n = 0;
+      for (let y = 0; y < 60; y++) {
+        for (let x = 0; x < W / 2; x++) {
+          const i = (y * W + x) * 3;
+          if (Math.abs(a.raw[i] - b.raw[i]) + Math.abs(a.raw[i + 1] - b.raw[i + 1]) + Math.abs(a.raw[i + 2] - b.raw[i + 2]) > 60) n++;
+        }
+      }
+      return n;
+    };
+    const first = compose('tz6.mp4', 6);
+    await sleep(1200); // composed again in another second of the wall clock
+    const again = compose('tz6-again.mp4', 6);
+    const utc = compose('tz-6.mp4', -6); // 12 hours apart: the hour's units digit differs
+    const at = (file, t) => frameAt(file, t, W, H);
+    const a1 = at(first, 0.5);
+    // 11.1 s apart: the seconds' units and tens digits both change.
+    const later = Math.min(11.6, span(dir) - 1);
+    const a2 = at(first, later);
+    assert.ok(differing(a1, a2) >= 8, `the time drawn changes with the recording's seconds (${differing(a1, a2)} pixels differ)`);
+    const same = differing(a2, at(again, later));
+    assert.ok(same <= 5, `composed again later, the same frame shows the same time (${same} pixels differ)`);
+    const zone = differing(a2, at(utc, later));
+    assert.ok(zone >= 8, `TimeZone -6 shows another hour than TimeZone 6 (${zone} pixels differ)`);
+    console.log(`timestamp: ${differing(a1, a2)} pixels differ 11.1 s apart, ${same} composed again later, ${zone} in another TimeZone`);
+  });
+
   test('the CLI refuses bad params and a directory without recordings, clearly', T, async () => {
     const bad = spawnSync(BIN, ['compose', '--in', dir, '--out', '/tmp/x.mp4', '--params', '{"MixLayoutParams":{"MixLayoutMode":9}}'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
@@ -136,7 +243,10 @@ describe('compose', () => {
   });
 
   test('API: a compose job runs to Done, stores its MP4 with the task and calls back, signed', T, async () => {
-    const started = await c.request('CloudrecCreateCompose', { SdkAppId: APP1.sdkAppId, TaskId: taskId, ...PARAMS });
+    // A watermark whose picture cannot be had: left out, told in Warnings.
+    const missing = `${img.base}/gone.png`;
+    const params = { ...PARAMS, MixLayoutParams: { ...PARAMS.MixLayoutParams, WaterMarkList: [{ WaterMarkType: 0, WaterMarkImage: { WaterMarkUrl: missing, Top: 124, Left: 100, Width: 40, Height: 40 } }] } };
+    const started = await c.request('CloudrecCreateCompose', { SdkAppId: APP1.sdkAppId, TaskId: taskId, ...params });
     assert.match(started.ComposeId, /^compose-[0-9a-f]{12}$/);
     assert.match(started.FileName, /^1400000001_9801_compose_\d{17}\.mp4$/);
     const progress = [];
@@ -150,6 +260,7 @@ describe('compose', () => {
     assert.equal(done.Progress, 100);
     assert.equal(done.FileName, started.FileName);
     assert.equal(done.TaskId, taskId);
+    assert.deepEqual(done.Warnings, [`image ${missing} left out: HTTP 404`]);
     for (let i = 1; i < progress.length; i++) assert.ok(progress[i] >= progress[i - 1], `progress never goes back: ${progress}`);
     const file = path.join(dir, done.FileName);
     assert.ok(existsSync(file), `${file} stored with the task's files`);
@@ -157,7 +268,7 @@ describe('compose', () => {
     const cbk = await until('callback 350', () => cb.received.find((r) => r.json?.EventType === 350), 20000);
     assert.equal(cbk.headers.sign, createHmac('sha256', CALLBACK_KEY).update(cbk.raw).digest('base64'), 'signed like every callback');
     assert.equal(cbk.json.EventInfo.TaskId, taskId);
-    assert.deepEqual(cbk.json.EventInfo.Payload, { ComposeId: started.ComposeId, Status: 'Done', FileName: started.FileName, Error: '' });
+    assert.deepEqual(cbk.json.EventInfo.Payload, { ComposeId: started.ComposeId, Status: 'Done', FileName: started.FileName, Error: '', Warnings: done.Warnings });
     // Another app cannot see the job.
     await expectCode(c.request('CloudrecDescribeCompose', { SdkAppId: APP1.sdkAppId + 1, ComposeId: started.ComposeId }), 'InvalidParameter.SdkAppId');
   });
