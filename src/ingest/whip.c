@@ -179,11 +179,17 @@ whip_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTa
       soup_message_headers_replace (out, "Accept-Post", "application/sdp");
     /* The session's liveness poll keeps its connection: libsoup 3.2's server keeps ~0.5 KB for
      * good of every connection it accepts and closes, and a poll every 2 s on a new connection
-     * grew the daemon by ~0.8 MB per publisher-hour (docs/reliability.md, Soak). A connection
-     * left idle is shut down by the HTTP server's idle timer. */
-    if (is_endpoint)
+     * grew the daemon by ~0.8 MB per publisher-hour (docs/reliability.md, Soak). So no
+     * Connection: close, and a 200 with an empty body rather than a 204: a 204 carries no
+     * Content-Length, and libsoup's client takes such a response as ended by EOF and closes the
+     * connection after it. A connection left idle is shut down by the HTTP server's idle timer. */
+    if (is_endpoint) {
       soup_message_headers_replace (out, "Connection", "close");
-    soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+      soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+    } else {
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_STATIC, "", 0);
+    }
     return;
   }
   if (is_endpoint && strcmp (method, "POST") == 0 && ingest->stopping) {
