@@ -30,9 +30,13 @@ worker_emit (Worker *w, CrEventType event_type, JsonObject *payload)
   json_object_set_object_member (req, CR_LINK_PAYLOAD, payload);
   g_autofree char *body = cr_json_object_to_string (req);
   guint status = 0;
-  JsonObject *reply = worker_call (w, "POST", CR_LINK_PATH_CALLBACKS, body, &status);
-  if (reply != NULL)
-    json_object_unref (reply);
+  /* A daemon too busy to answer is asked again (twice, 5 s each): delivery is at least once, so
+   * the rare event stored whose answer was lost goes out twice rather than never. */
+  for (int attempt = 0; attempt < 3 && status == 0; attempt++) {
+    JsonObject *reply = worker_call (w, "POST", CR_LINK_PATH_CALLBACKS, body, &status);
+    if (reply != NULL)
+      json_object_unref (reply);
+  }
   if (status != 202)
     g_warning ("task %s: callback %d not queued (HTTP %u)", w->task->task_id, event_type, status);
 }
