@@ -2,13 +2,16 @@
 // more than 15 s (two files), bob after less (one file, the gap filled), bob's aux stream, carol
 // with audio only (.m4a). Checks the outputs' count, names, durations (±100 ms of the playlists'
 // spans), A/V sync (±40 ms, the publisher's flashes and beeps), what -m 1, -s, -a, -p, -r, -b
-// change, and the errors a user can act on.
+// change, and the errors a user can act on. A second task (dave) has its worker killed (-9) mid-
+// recording: the failover's ha1_ files join his timeline. The recording is also merged from and
+// to an S3 prefix on moto_server (signatures checked), and a lone one-frame TS segment is left out.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, cpSync, writeFileSync, truncateSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, cpSync, writeFileSync, truncateSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { APP1, BIN, startDaemon, makeClient, makeTmpDir, userSig, sleep, until } from './helpers.mjs';
+import { startMoto, motoAvailable } from './s3.mjs';
 
 const T = { timeout: 120000 };
 const b64 = (u) => Buffer.from(u).toString('base64').replace(/\//g, '-').replace(/=/g, '.');
@@ -42,6 +45,22 @@ function spans(dir, user, kinds = ['main_audio', 'main_video']) {
   return out;
 }
 
+/** The same over every playlist of the user, the failover's ha<n>_ ones included. */
+function spansAll(dir, user, kinds = ['main_audio', 'main_video']) {
+  const segs = [];
+  for (const k of kinds) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith(`__UserId_s_${b64(user)}__UserId_e_${k}.m3u8`))) segs.push(...readPlaylist(path.join(dir, f)).segments);
+  }
+  segs.sort((a, b) => a.start - b.start);
+  const out = [];
+  for (const s of segs) {
+    const cur = out[out.length - 1];
+    if (cur && s.start - cur.end <= 15000) cur.end = Math.max(cur.end, s.end);
+    else out.push({ start: s.start, end: s.end, first: s.uri });
+  }
+  return out;
+}
+
 function probe(file) {
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,width,height,avg_frame_rate,nb_frames',
     '-of', 'json', file], { encoding: 'utf8' });
@@ -51,8 +70,8 @@ function probe(file) {
   return { duration: Number(j.format.duration), video: v, audio: a };
 }
 
-function merge(dir, args = []) {
-  const r = spawnSync(BIN, ['merge', '-f', dir, ...args], { encoding: 'utf8' });
+function merge(dir, args = [], env = undefined) {
+  const r = spawnSync(BIN, ['merge', '-f', dir, ...args], { encoding: 'utf8', env: env ? { ...process.env, ...env } : undefined });
   return { code: r.status, out: r.stdout, err: r.stderr, files: r.stdout.trim().split('\n').filter(Boolean).map((p) => path.basename(p)) };
 }
 
@@ -73,6 +92,8 @@ function copyRecording(src) {
 describe('cloudrec merge', () => {
   let d;
   let dir;
+  let foDir; // the failover task's recording
+  let moto; // a promise of moto_server (or null)
   const procs = [];
   before(async () => {
     d = await startDaemon({ defaults: ['--api-rate-limit', '100000'] });
@@ -88,15 +109,37 @@ describe('cloudrec merge', () => {
     procs.push(publish(d.port, room, 'bob', 5));
     procs.push(publish(d.port, room, 'bob', 5, ['--stream', 'aux', '--no-audio', '--size', '192x108']));
     procs.push(publish(d.port, room, 'carol', 6, ['--no-video', '--plain']));
+    // The failover task: dave for 30 s; his worker killed -9 once it has closed a segment of each
+    // track (~10 s), a new one going on in ha1_ files.
+    const fo = await c.CreateCloudRecording({
+      SdkAppId: APP1.sdkAppId, RoomId: '9602', UserId: 'recorder_fo', UserSig: userSig(APP1, 'recorder_fo'),
+      RecordParams: { RecordMode: 1, MaxIdleTime: 60, StreamType: 0 },
+      StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['f'] } },
+    });
+    procs.push(publish(d.port, 9602, 'dave', 30));
+    foDir = path.join(d.dataDir, 'storage', 'f', fo.TaskId);
+    const failover = (async () => {
+      const pidOf = () => Number(new RegExp(`worker of task ${fo.TaskId} started \\(pid (\\d+)\\)`).exec(d.stderr)?.[1]);
+      const closed = (k) => existsSync(foDir) && readdirSync(foDir).some((n) => !n.startsWith('ha') && n.endsWith(`_main_${k}.m3u8`)
+        && readPlaylist(path.join(foDir, n)).segments.length > 0);
+      await until("a closed segment of each of dave's tracks", () => pidOf() > 0 && closed('audio') && closed('video'), 40000);
+      process.kill(pidOf(), 'SIGKILL');
+    })();
+    failover.catch(() => {}); // awaited below
+    moto = motoAvailable() ? startMoto(['merge-rec', 'merge-out']) : null;
     await sleep(11000);
     procs.push(publish(d.port, room, 'bob', 4)); // back after ~5 s
     await sleep(16000);
     procs.push(publish(d.port, room, 'alice', 5)); // back after ~20 s
     await sleep(7000);
+    await failover;
     const files = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: fo.TaskId });
     dir = path.join(d.dataDir, 'storage', 'm', TaskId);
     await until('every playlist ended', () => files.every((f) => existsSync(path.join(dir, f.FileName)) && readPlaylist(path.join(dir, f.FileName)).ended), 30000);
+    const haEnded = () => readdirSync(foDir).filter((n) => n.startsWith('ha1_') && n.endsWith('.m3u8'));
+    await until("the failover's playlists ended", () => haEnded().length >= 2 && haEnded().every((n) => readPlaylist(path.join(foDir, n)).ended), 30000);
     // CLOUDREC_MERGE_KEEP=DIR keeps the recording (to compare other merge tools on it).
     if (process.env.CLOUDREC_MERGE_KEEP) cpSync(dir, process.env.CLOUDREC_MERGE_KEEP, { recursive: true });
   });
@@ -220,6 +263,107 @@ describe('cloudrec merge', () => {
     console.log('MERGE -b luma', { t, last, black, sp });
     assert.ok(black < 20, `-b: luma ${black} in the gap`);
     assert.ok(last > black + 10, `the last picture in the gap: luma ${last}`);
+  });
+
+  test('a failover (kill -9 of the worker): the ha1_ files join the same timeline, one file covering both parts', T, () => {
+    const work = copyRecording(foDir);
+    const names = readdirSync(work);
+    const first = names.filter((n) => /^\d+_9602__UserId_s_.*\.m3u8$/.test(n));
+    const ha = names.filter((n) => n.startsWith('ha1_') && n.endsWith('.m3u8'));
+    assert.ok(first.length >= 2 && ha.length >= 2, `both workers' playlists: ${names.filter((n) => n.endsWith('.m3u8'))}`);
+    const listed = (files, kind) => files.filter((n) => n.endsWith(`_main_${kind}.m3u8`))
+      .flatMap((n) => readPlaylist(path.join(work, n)).segments).reduce((a, x) => a + (x.end - x.start), 0) / 1000;
+    assert.ok(listed(first, 'audio') >= 3 && listed(ha, 'audio') >= 3, `media before and after the kill: ${listed(first, 'audio')} s, ${listed(ha, 'audio')} s`);
+    const r = merge(work);
+    assert.equal(r.code, 0, r.err);
+    const sp = spansAll(work, 'dave');
+    assert.equal(sp.length, 1, `one span: ${JSON.stringify(sp)}`);
+    assert.deepEqual(r.files, [`${b64('dave')}_${sp[0].first.match(/_(\d{17})\.ts$/)[1]}_av.mp4`]);
+    const out = path.join(work, r.files[0]);
+    const p = probe(out);
+    const span = (sp[0].end - sp[0].start) / 1000;
+    const sync = JSON.parse(execFileSync(BIN, ['avsync', out], { encoding: 'utf8' }));
+    const audio = listed(first, 'audio') + listed(ha, 'audio');
+    console.log('MERGE failover', JSON.stringify({ duration: p.duration, span, listedAudio: audio, sync }));
+    assert.ok(Math.abs(p.duration - span) <= 0.1, `${p.duration} s, the playlists span ${span} s`);
+    // The publisher beeps and flashes once a second: both workers' media is in the file (the lost
+    // open segment is the hole between them, filled).
+    assert.ok(sync.Beeps >= Math.floor(audio) - 2 && sync.Flashes >= Math.floor(audio) - 3, `beeps/flashes for ${audio} s of listed audio: ${JSON.stringify(sync)}`);
+  });
+
+  test('a lone one-frame TS segment (no program a demuxer can find) is left out, not an error', T, () => {
+    // ffmpeg's HLS muxer ends an AAC stream with such a segment; its first 4 packets (SDT, PAT,
+    // PMT, one PES) are what GStreamer's tsdemux cannot activate a program from.
+    const tmp = makeTmpDir('cloudrec-merge-tiny-');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '1', '-c:a', 'aac', '-ac', '2',
+      '-f', 'hls', '-hls_time', '1', '-hls_list_size', '0', '-hls_segment_type', 'mpegts', '-hls_segment_filename', path.join(tmp, 's%d.ts'), path.join(tmp, 'i.m3u8')]);
+    const tiny = readFileSync(path.join(tmp, 's1.ts')).subarray(0, 4 * 188);
+    const work = copyRecording(dir);
+    const pl = path.join(work, readdirSync(work).find((n) => n.endsWith(`__UserId_s_${b64('carol')}__UserId_e_main_audio.m3u8`)));
+    const { segments } = readPlaylist(pl);
+    const last = segments[segments.length - 1];
+    const name = last.uri.replace(/_(\d{17})\.ts$/, (m, st) => `_${String(BigInt(st) + 1n)}.ts`);
+    writeFileSync(path.join(work, name), tiny);
+    writeFileSync(pl, readFileSync(pl, 'utf8').replace('#EXT-X-ENDLIST', `#EXT-X-DISCONTINUITY\n#EXT-X-TRTC-FILE-ATTR:${last.end},${tiny.length}\n#EXTINF:0.021,\n${name}\n#EXT-X-ENDLIST`));
+    const r = merge(work);
+    assert.equal(r.code, 0, r.err);
+    const f = r.files.find((x) => x.startsWith(b64('carol')));
+    const span = (last.end + 21 - segments[0].start) / 1000;
+    const p = probe(path.join(work, f));
+    console.log('MERGE tiny segment', { duration: p.duration, span });
+    assert.ok(Math.abs(p.duration - span) <= 0.1, `${p.duration} s, the playlist spans ${span} s`);
+  });
+
+  test('S3: -f s3://BUCKET/PREFIX lists, plans, fetches only what it merges, uploads the outputs there or to --out', { ...T, skip: !motoAvailable() && 'no moto_server' }, async () => {
+    const s3 = await moto;
+    const env = { AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey };
+    const prefix = 'task-merge';
+    // The recording in the bucket as the recorder's store lays it out (PREFIX/<file>), plus an
+    // object below it that is not part of it.
+    // carol's (audio only) alone, to keep the uploads to moto short.
+    const local = copyRecording(dir);
+    for (const n of readdirSync(local)) if (!n.includes(`_s_${b64('carol')}__`)) rmSync(path.join(local, n));
+    const files = readdirSync(local);
+    const up = spawnSync('python3', ['-c', `
+import sys, os, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", config=Config(s3={"addressing_style": "path"}))
+for f in sys.argv[4:]:
+    s3.upload_file(os.path.join(sys.argv[3], f), "merge-rec", sys.argv[2] + "/" + f)
+s3.put_object(Bucket="merge-rec", Key=sys.argv[2] + "/old/x.m3u8", Body=b"garbage")
+`, s3.endpoint, prefix, local, ...files], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(up.status, 0, up.stderr);
+    const want = merge(local, ['--dry-run']).out.trim().split('\n').map((l) => l.split(' ')[0]).sort();
+    assert.equal(want.length, 1, `carol's one file: ${want}`);
+    const r = merge(`s3://merge-rec/${prefix}`, ['--s3-endpoint', s3.endpoint], env);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.out.trim().split('\n').sort(), want.map((f) => `s3://merge-rec/${prefix}/${f}`));
+    const keys = (await s3.list('merge-rec', `${prefix}/`)).map((o) => o.Key);
+    for (const f of want) assert.ok(keys.includes(`${prefix}/${f}`), `${f} uploaded: ${keys}`);
+    // What was uploaded is the merged file: as long as the playlist's span.
+    const f0 = want[0];
+    const got = path.join(makeTmpDir('cloudrec-merge-s3-'), f0);
+    writeFileSync(got, await s3.get('merge-rec', `${prefix}/${f0}`));
+    const sp = spans(local, 'carol', ['main_audio']);
+    assert.ok(Math.abs(probe(got).duration - (sp[0].end - sp[0].start) / 1000) <= 0.1, `${probe(got).duration} s`);
+    // --out elsewhere: another bucket's prefix; and a local directory.
+    const r2 = merge(`s3://merge-rec/${prefix}`, ['--s3-endpoint', s3.endpoint, '--out', 's3://merge-out/merged', '-m', '1'], env);
+    assert.equal(r2.code, 0, r2.err);
+    const outKeys = (await s3.list('merge-out')).map((o) => o.Key).sort();
+    assert.deepEqual(outKeys, r2.out.trim().split('\n').map((u) => u.replace('s3://merge-out/', '')).sort());
+    assert.ok(outKeys.length === 1 && outKeys[0].startsWith('merged/'), `${outKeys}`);
+    const ld = makeTmpDir('cloudrec-merge-out-');
+    const r3 = merge(`s3://merge-rec/${prefix}`, ['--s3-endpoint', s3.endpoint, '--out', ld], env);
+    assert.equal(r3.code, 0, r3.err);
+    assert.deepEqual(readdirSync(ld).sort(), want);
+    // No key: a usage error naming the variables; a wrong key: the server's refusal.
+    const nk = merge(`s3://merge-rec/${prefix}`, ['--s3-endpoint', s3.endpoint], { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
+    assert.equal(nk.code, 2);
+    assert.match(nk.err, /AWS_ACCESS_KEY_ID/);
+    const bad = merge(`s3://merge-rec/${prefix}`, ['--s3-endpoint', s3.endpoint], { ...env, AWS_SECRET_ACCESS_KEY: 'wrong' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/);
+    s3.kill();
   });
 
   test('errors name what to fix, with a non-zero exit', T, () => {
