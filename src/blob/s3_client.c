@@ -799,10 +799,13 @@ cr_s3_list_objects (CrS3Client *c, const char *prefix, GError **error)
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_s3_object_free);
   g_autofree char *token = NULL;
   for (int page = 0; page < 100000; page++) {
-    CrSigv4Pair query[3] = { { "list-type", "2" }, { "prefix", prefix ? prefix : "" } };
+    g_autofree char *max_s = g_strdup_printf ("%d", c->list_max_parts);
+    CrSigv4Pair query[4] = { { "list-type", "2" }, { "prefix", prefix ? prefix : "" } };
     gsize nq = 2;
     if (token != NULL)
       query[nq++] = (CrSigv4Pair){ "continuation-token", token };
+    if (c->list_max_parts > 0)
+      query[nq++] = (CrSigv4Pair){ "max-keys", max_s };
     Resp r;
     resp_init (&r, -1);
     Req q = { .method = "GET", .query = query, .n_query = nq };

@@ -100,8 +100,8 @@ gboolean cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *p
                                    void (*on_upload_id) (const char *upload_id, gpointer data),
                                    gpointer data, GError **error);
 
-/* Testing: at most @n parts per ListParts page (0 = the server's default), so paging can be
- * exercised with a few parts. */
+/* Testing: at most @n parts per ListParts page and keys per ListObjectsV2 page (0 = the server's
+ * default), so paging can be exercised with a few. */
 void cr_s3_client_set_list_max_parts (CrS3Client *c, int n);
 
 G_END_DECLS
