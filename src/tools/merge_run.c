@@ -456,23 +456,12 @@ copy_run_missing (CopyRun *run)
                                           run->track->video ? "H.264 video" : "AAC audio"));
 }
 
-/* Caps that a remuxed track can go on with: the same picture size or audio format. */
+/* Caps that a remuxed track can go on with: the same, codec_data included (a new SPS/PPS or
+ * AudioSpecificConfig would not decode with the one mp4mux stored first). */
 static gboolean
-caps_compatible (const GstCaps *a, const GstCaps *b, gboolean video)
+caps_compatible (const GstCaps *a, const GstCaps *b)
 {
-  const GstStructure *sa = gst_caps_get_structure (a, 0), *sb = gst_caps_get_structure (b, 0);
-  static const char *const vfields[] = { "width", "height", NULL };
-  static const char *const afields[] = { "rate", "channels", "mpegversion", NULL };
-  if (!gst_structure_has_name (sb, gst_structure_get_name (sa)))
-    return FALSE;
-  for (const char *const *f = video ? vfields : afields; *f != NULL; f++) {
-    int x = 0, y = 0;
-    gst_structure_get_int (sa, *f, &x);
-    gst_structure_get_int (sb, *f, &y);
-    if (x != y)
-      return FALSE;
-  }
-  return TRUE;
+  return gst_caps_is_equal (a, b);
 }
 
 /* The parser's output: retimed onto the output's timeline; its segment made the plain one
@@ -500,7 +489,7 @@ copy_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       gboolean changed = FALSE;
       if (t->first == NULL)
         t->first = gst_caps_ref (caps);
-      else if (!caps_compatible (t->first, caps, t->video))
+      else if (!caps_compatible (t->first, caps))
         changed = r->changed = TRUE, r->changed_video = t->video;
       g_mutex_unlock (&r->lock);
       if (changed) {
