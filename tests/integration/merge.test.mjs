@@ -109,14 +109,14 @@ describe('cloudrec merge', () => {
     procs.push(publish(d.port, room, 'bob', 5));
     procs.push(publish(d.port, room, 'bob', 5, ['--stream', 'aux', '--no-audio', '--size', '192x108']));
     procs.push(publish(d.port, room, 'carol', 6, ['--no-video', '--plain']));
-    // The failover task: dave for 30 s; his worker killed -9 once it has closed a segment of each
+    // The failover task: dave; his worker killed -9 once it has closed a segment of each
     // track (~10 s), a new one going on in ha1_ files.
     const fo = await c.CreateCloudRecording({
       SdkAppId: APP1.sdkAppId, RoomId: '9602', UserId: 'recorder_fo', UserSig: userSig(APP1, 'recorder_fo'),
       RecordParams: { RecordMode: 1, MaxIdleTime: 60, StreamType: 0 },
       StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['f'] } },
     });
-    procs.push(publish(d.port, 9602, 'dave', 30));
+    procs.push(publish(d.port, 9602, 'dave', 90)); // until the task is deleted
     foDir = path.join(d.dataDir, 'storage', 'f', fo.TaskId);
     const failover = (async () => {
       const pidOf = () => Number(new RegExp(`worker of task ${fo.TaskId} started \\(pid (\\d+)\\)`).exec(d.stderr)?.[1]);
@@ -124,6 +124,10 @@ describe('cloudrec merge', () => {
         && readPlaylist(path.join(foDir, n)).segments.length > 0);
       await until("a closed segment of each of dave's tracks", () => pidOf() > 0 && closed('audio') && closed('video'), 40000);
       process.kill(pidOf(), 'SIGKILL');
+      // The new worker's segments open (ha1_ .ts of both tracks), then a few seconds in them.
+      const opened = (k) => readdirSync(foDir).some((n) => n.startsWith('ha1_') && n.includes(`_main_${k}_`) && n.endsWith('.ts'));
+      await until('the failover worker recording both tracks', () => opened('audio') && opened('video'), 40000);
+      await sleep(4000);
     })();
     failover.catch(() => {}); // awaited below
     moto = motoAvailable() ? startMoto(['merge-rec', 'merge-out']) : null;
@@ -294,6 +298,32 @@ describe('cloudrec merge', () => {
     assert.ok(parts[0].Beeps >= 2 && parts[1].Beeps >= 2, `beeps before and after the kill: ${JSON.stringify(parts)}`);
     assert.ok(sync.Beeps >= parts[0].Beeps + parts[1].Beeps - 1, `beeps: ${JSON.stringify(sync)} vs ${JSON.stringify(parts)}`);
     assert.ok(sync.Flashes >= parts[0].Flashes + parts[1].Flashes - 2, `flashes: ${JSON.stringify(sync)} vs ${JSON.stringify(parts)}`);
+  });
+
+  test('a copied track whose encoder changes between runs (new SPS/PPS, same size) is encoded, so it decodes', T, () => {
+    // Two ffmpeg-made runs (a discontinuity between them) of eve: baseline then high profile.
+    const w = makeTmpDir('cloudrec-merge-sps-');
+    const T0 = Date.UTC(2026, 11, 3, 2, 0, 0);
+    const stamp = (ms) => new Date(ms).toISOString().replace(/[-:TZ.]/g, '');
+    const stem = (k) => `1400000001_7001__UserId_s_${b64('eve')}__UserId_e_main_${k}`;
+    const make = (name, args) => { execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, '-f', 'mpegts', path.join(w, name)]); return readFileSync(path.join(w, name)).length; };
+    const video = (profile, preset) => ['-f', 'lavfi', '-i', 'testsrc=size=160x96:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', preset, '-profile:v', profile];
+    const v = [[`${stem('video')}_${stamp(T0)}.ts`, video('baseline', 'ultrafast')], [`${stem('video')}_${stamp(T0 + 2000)}.ts`, video('high', 'fast')]]
+      .map(([n, a]) => ({ n, size: make(n, a) }));
+    const an = `${stem('audio')}_${stamp(T0)}.ts`;
+    const asize = make(an, ['-f', 'lavfi', '-i', 'sine=sample_rate=48000', '-t', '4', '-c:a', 'aac', '-ac', '2']);
+    const head = (type, meta) => `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:11\n#EXT-X-TRTC-VERSION:0x1\n#EXT-X-TRTC-START-REC-TIME:${T0}\n`
+      + `#EXT-X-TRTC-MEDIA-ID:main\n#EXT-X-TRTC-USER-ID:eve\n#EXT-X-TRTC-MIX-STREAM:0\n#EXT-X-TRTC-STREAM-TYPE:${type}\n${meta}\n`;
+    writeFileSync(path.join(w, `${stem('video')}.m3u8`), head(1, '#EXT-X-TRTC-VIDEO-METADATA:WIDTH:160 HEIGHT:96 Codec:27')
+      + `#EXT-X-TRTC-FILE-ATTR:${T0},${v[0].size}\n#EXTINF:2.000,\n${v[0].n}\n#EXT-X-DISCONTINUITY\n#EXT-X-TRTC-FILE-ATTR:${T0 + 2000},${v[1].size}\n#EXTINF:2.000,\n${v[1].n}\n#EXT-X-ENDLIST\n`);
+    writeFileSync(path.join(w, `${stem('audio')}.m3u8`), head(0, '#EXT-X-TRTC-AUDIO-METADATA:Channel:2 SampleRate:48000 SampleFormat:1 Codec:86018')
+      + `#EXT-X-TRTC-FILE-ATTR:${T0},${asize}\n#EXTINF:4.000,\n${an}\n#EXT-X-ENDLIST\n`);
+    assert.match(merge(w, ['--dry-run']).out, /video:2:copy/, 'planned as a copy (one size, no hole)');
+    const r = merge(w);
+    assert.equal(r.code, 0, r.err);
+    const errors = spawnSync('ffmpeg', ['-v', 'error', '-i', path.join(w, r.files[0]), '-f', 'null', '-'], { encoding: 'utf8' }).stderr;
+    assert.equal(errors, '', 'the merged video decodes without errors');
+    assert.equal(Number(probe(path.join(w, r.files[0])).video.nb_frames), 60);
   });
 
   test('a lone one-frame TS segment (no program a demuxer can find) is left out, not an error', T, () => {
