@@ -1,7 +1,7 @@
 // `cloudrec merge` of a long 4-user single-stream recording against `ffmpeg -c copy` concatenating
 // the same segments (one ffmpeg per user: video playlist + audio playlist -> MP4), in the same run.
 //
-// The recording is synthetic, made once and cached in bench/out/merge-<seconds>/: one user's
+// The recording is synthetic, made once and cached in bench/out/merge2-<seconds>/: one user's
 // H.264 (640x360 15 fps ~500 kbit/s, x264 ultrafast, a keyframe every 2 s) and AAC (48 kHz stereo
 // 64 kbit/s) encoded by ffmpeg into separate ~10 s MPEG-TS segments (its HLS muxer, continuous
 // PTS), then given to 4 users (hard links) under cloudrec's names with cloudrec's playlists
@@ -22,7 +22,7 @@ const SECONDS = Number(process.env.BENCH_MERGE_SECONDS ?? 3600);
 const ROUNDS = Number(process.env.BENCH_MERGE_ROUNDS ?? 2);
 const USERS = ['alice', 'bob', 'carol', 'dave'];
 const OUT = path.join(REPO, 'bench', 'out');
-const SRC = path.join(OUT, `merge-${SECONDS}`);
+const SRC = path.join(OUT, `merge2-${SECONDS}`); // merge2: the one-frame last segment kept
 const REC = path.join(SRC, 'rec');
 const T0 = Date.UTC(2026, 11, 3, 2, 0, 0, 0); // the recording's wall-clock start
 const b64 = (u) => Buffer.from(u).toString('base64').replace(/\//g, '-').replace(/=/g, '.');
@@ -53,8 +53,8 @@ function encode(kind) {
   const text = readFileSync(path.join(dir, 'index.m3u8'), 'utf8');
   const segs = [...text.matchAll(/#EXTINF:([\d.]+),\n(.+)\n/g)].map(([, d, f]) => ({ file: path.join(dir, f), extinf: Number(d) }));
   // The AAC encoder's priming makes the audio one frame longer than asked: its HLS ends with a
-  // one-frame segment (a TS too short for a demuxer to find its program). Left out.
-  if (segs.length > 1 && segs[segs.length - 1].extinf < 0.5) segs.pop();
+  // one-frame segment (a TS too short for GStreamer's tsdemux to find its program alone). Kept:
+  // cloudrec reads it as the continuation of the segment before it.
   return segs;
 }
 

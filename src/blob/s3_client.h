@@ -61,6 +61,15 @@ gboolean cr_s3_head_object (CrS3Client *c, const char *key, gint64 *size, char *
 /* A missing object is not an error (S3 answers 204). */
 gboolean cr_s3_delete (CrS3Client *c, const char *key, GError **error);
 
+/* The objects whose keys start with @prefix (ListObjectsV2, every page), of CrS3Object, in the
+ * server's (key) order. */
+typedef struct {
+  char *key;
+  gint64 size;
+} CrS3Object;
+GPtrArray *cr_s3_list_objects (CrS3Client *c, const char *prefix, GError **error);
+void cr_s3_object_free (CrS3Object *o);
+
 /* Multipart (for large MP4s), resumable: the caller keeps upload_id and the part list durably. */
 char *cr_s3_multipart_create (CrS3Client *c, const char *key, const char *content_type,
                               GError **error); /* UploadId */
@@ -91,8 +100,8 @@ gboolean cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *p
                                    void (*on_upload_id) (const char *upload_id, gpointer data),
                                    gpointer data, GError **error);
 
-/* Testing: at most @n parts per ListParts page (0 = the server's default), so paging can be
- * exercised with a few parts. */
+/* Testing: at most @n parts per ListParts page and keys per ListObjectsV2 page (0 = the server's
+ * default), so paging can be exercised with a few. */
 void cr_s3_client_set_list_max_parts (CrS3Client *c, int n);
 
 G_END_DECLS

@@ -1,6 +1,9 @@
-/* `cloudrec merge -f DIR [-m 0|1] [-s] [-a 0|1|2] [-p FPS] [-r W H] [-b] [--dry-run]`: the seeds'
- * single-stream merge script (TRTC_Merge.py), with its options, defaults and output names.
- * Plans with tools/merge_plan, makes each file with tools/merge_run (docs/merge.md). */
+/* `cloudrec merge -f DIR|s3://BUCKET/PREFIX [-m 0|1] [-s] [-a 0|1|2] [-p FPS] [-r W H] [-b]
+ * [--out DIR|s3://...] [--s3-endpoint URL] [--dry-run]`: the seeds' single-stream merge script
+ * (TRTC_Merge.py), with its options, defaults and output names. Plans with tools/merge_plan,
+ * makes each file with tools/merge_run (docs/merge.md). An S3 prefix (the recorder's store) is
+ * listed and planned from its listing and playlists; only the segments the plan uses are
+ * downloaded (to a temporary directory), and the outputs are uploaded with blob/s3_client. */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
@@ -8,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blob/s3_client.h"
 #include "cli/commands.h"
 #include "tools/merge_plan.h"
 #include "tools/merge_run.h"
@@ -23,6 +27,10 @@
   "A user's slices more than 15 s apart with no audio or video between them are two segments.\n"   \
   "H.264 and AAC are copied as they are where nothing needs filling or scaling; gaps, size or\n"   \
   "rate changes, -r and -p are encoded (x264, AAC).\n"                                             \
+  "-f and --out also take s3://BUCKET/PREFIX (an S3-compatible store: --s3-endpoint URL, path-\n"  \
+  "style; else AWS at --s3-region), with the key from AWS_ACCESS_KEY_ID and "                      \
+  "AWS_SECRET_ACCESS_KEY.\n"                                                                       \
+  "Outputs go beside the recording unless --out says where.\n"                                     \
   "Exit status: 0 done, 1 a recording problem (no recording, a broken playlist, a missing or\n"    \
   "truncated segment, mismatched tracks: the message names the file), 2 a usage error."
 
@@ -105,14 +113,179 @@ load_dir (const char *dir, GHashTable *sizes, GHashTable *playlists, GError **er
   return TRUE;
 }
 
+/* An s3://BUCKET/PREFIX location (the prefix without its trailing '/'). */
+typedef struct {
+  char *bucket, *prefix;
+} S3Loc;
+
+static gboolean
+s3_loc_parse (const char *url, S3Loc *loc)
+{
+  if (!g_str_has_prefix (url, "s3://"))
+    return FALSE;
+  const char *b = url + 5, *slash = strchr (b, '/');
+  loc->bucket = slash ? g_strndup (b, slash - b) : g_strdup (b);
+  loc->prefix = g_strdup (slash ? slash + 1 : "");
+  gsize n = strlen (loc->prefix);
+  while (n > 0 && loc->prefix[n - 1] == '/')
+    loc->prefix[--n] = '\0';
+  return loc->bucket[0] != '\0';
+}
+
+static void
+s3_loc_clear (S3Loc *loc)
+{
+  g_clear_pointer (&loc->bucket, g_free);
+  g_clear_pointer (&loc->prefix, g_free);
+}
+
+/* The key of @name under @loc. */
+static char *
+s3_key (const S3Loc *loc, const char *name)
+{
+  return loc->prefix[0] ? g_strconcat (loc->prefix, "/", name, NULL) : g_strdup (name);
+}
+
+static CrS3Client *
+s3_client_for (const S3Loc *loc, const char *endpoint, const char *region, GError **error)
+{
+  const char *ak = g_getenv ("AWS_ACCESS_KEY_ID"), *sk = g_getenv ("AWS_SECRET_ACCESS_KEY");
+  if (ak == NULL || sk == NULL || !*ak || !*sk) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "s3://: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    return NULL;
+  }
+  CrS3Config cfg = { .endpoint = endpoint,
+                     .vendor = 1,
+                     .region = region,
+                     .bucket = loc->bucket,
+                     .access_key = ak,
+                     .secret_key = sk,
+                     .timeout_s = 60 };
+  return cr_s3_client_new (&cfg);
+}
+
+/* The recording's files directly under @loc: sizes from the listing, playlists downloaded into
+ * @tmp and read. The listing asks for the prefix without its '/' and keeps the keys just below
+ * it (a '/' in a signed query is where S3 look-alikes disagree). */
+static gboolean
+load_s3 (CrS3Client *c, const S3Loc *loc, const char *tmp, GHashTable *sizes, GHashTable *playlists,
+         GError **error)
+{
+  g_autoptr (GPtrArray) objs = cr_s3_list_objects (c, loc->prefix, error);
+  if (objs == NULL)
+    return FALSE;
+  gsize plen = loc->prefix[0] ? strlen (loc->prefix) + 1 : 0;
+  for (guint i = 0; i < objs->len; i++) {
+    const CrS3Object *o = g_ptr_array_index (objs, i);
+    if (plen > 0 && (!g_str_has_prefix (o->key, loc->prefix) || o->key[plen - 1] != '/'))
+      continue;
+    const char *name = o->key + plen;
+    if (*name == '\0' || strchr (name, '/') != NULL)
+      continue;
+    g_hash_table_insert (sizes, g_strdup (name), g_memdup2 (&o->size, sizeof o->size));
+    if (g_str_has_suffix (name, ".m3u8")) {
+      g_autofree char *path = g_build_filename (tmp, name, NULL);
+      char *text = NULL;
+      if (!cr_s3_get_file (c, o->key, path, error)
+          || !g_file_get_contents (path, &text, NULL, error)) {
+        g_prefix_error (error, "%s: ", o->key);
+        return FALSE;
+      }
+      g_hash_table_insert (playlists, g_strdup (name), text);
+    }
+  }
+  return TRUE;
+}
+
+/* Downloads every segment @plan uses (once) into @tmp. */
+static gboolean
+fetch_segments (CrS3Client *c, const S3Loc *loc, const char *tmp, const CrMergePlan *plan,
+                GError **error)
+{
+  g_autoptr (GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < plan->outputs->len; i++) {
+    const CrMergeOutput *out = g_ptr_array_index (plan->outputs, i);
+    for (int v = 0; v < 2; v++) {
+      GPtrArray *pieces = v ? out->video : out->audio;
+      for (guint k = 0; k < pieces->len; k++) {
+        const CrMergePiece *p = g_ptr_array_index (pieces, k);
+        if (!g_hash_table_add (done, p->file))
+          continue;
+        g_autofree char *key = s3_key (loc, p->file);
+        g_autofree char *path = g_build_filename (tmp, p->file, NULL);
+        if (!cr_s3_get_file (c, key, path, error)) {
+          g_prefix_error (error, "%s: ", key);
+          return FALSE;
+        }
+      }
+    }
+  }
+  return TRUE;
+}
+
+/* Uploads @path as @name under @loc (in 16 MiB parts when larger than that). */
+static gboolean
+put_output (CrS3Client *c, const S3Loc *loc, const char *name, const char *path, GError **error)
+{
+  g_autofree char *key = s3_key (loc, name);
+  const char *type = g_str_has_suffix (name, ".m4a") ? "audio/mp4" : "video/mp4";
+  GStatBuf st;
+  gboolean ok;
+  if (g_stat (path, &st) == 0 && st.st_size > 16 * 1024 * 1024) {
+    g_autofree char *upload_id = NULL;
+    ok = cr_s3_put_file_multipart (c, key, path, 16 * 1024 * 1024, &upload_id, NULL, NULL, error);
+  } else
+    ok = cr_s3_put_file (c, key, path, type, NULL, error);
+  if (!ok)
+    g_prefix_error (error, "uploading %s: ", key);
+  return ok;
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+    g_autofree char *path = g_build_filename (dir, name, NULL);
+    g_unlink (path);
+  }
+  g_rmdir (dir);
+}
+
+/* What one run of the command works on: the recording (a directory, or an S3 prefix fetched
+ * into a temporary one) and where the outputs go. */
+typedef struct {
+  S3Loc in, out;      /* bucket NULL: local */
+  char *tmp;          /* the temporary directory, or NULL */
+  CrS3Client *client; /* for @in and @out (one bucket's credentials; a second for @out below) */
+  CrS3Client *out_client;
+} Where;
+
+static void
+where_clear (Where *w)
+{
+  if (w->tmp != NULL)
+    remove_tree (w->tmp);
+  g_clear_pointer (&w->tmp, g_free);
+  g_clear_pointer (&w->client, cr_s3_client_free);
+  g_clear_pointer (&w->out_client, cr_s3_client_free);
+  s3_loc_clear (&w->in);
+  s3_loc_clear (&w->out);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Where, where_clear)
+
 int
 cr_cmd_merge (int argc, char **argv)
 {
-  g_autofree char *dir = NULL, *size = NULL;
+  g_autofree char *dir = NULL, *size = NULL, *out_arg = NULL, *endpoint = NULL, *region = NULL;
   int mode = 0, av = 0, fps = -1;
   gboolean drop_gaps = FALSE, black = FALSE, dry_run = FALSE;
   GOptionEntry entries[] = {
-    { "file", 'f', 0, G_OPTION_ARG_FILENAME, &dir, "the recording's directory (required)", "DIR" },
+    { "file", 'f', 0, G_OPTION_ARG_FILENAME, &dir,
+      "the recording: a directory or s3://BUCKET/PREFIX (required)", "DIR" },
     { "mode", 'm', 0, G_OPTION_ARG_INT, &mode,
       "0: a file per segment (default); 1: one file per user, the gaps filled", "0|1" },
     { "save", 's', 0, G_OPTION_ARG_NONE, &drop_gaps,
@@ -128,6 +301,13 @@ cr_cmd_merge (int argc, char **argv)
     { "resolution", 'r', 0, G_OPTION_ARG_STRING, &size, "output picture size (-r 640 360)", "W H" },
     { "black", 'b', 0, G_OPTION_ARG_NONE, &black,
       "black where there is no video (default: the last picture)", NULL },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out_arg,
+      "where the outputs go: a directory or s3://BUCKET/PREFIX (default: beside the recording)",
+      "DIR" },
+    { "s3-endpoint", 0, 0, G_OPTION_ARG_STRING, &endpoint,
+      "an S3-compatible server for s3:// (http(s)://host[:port], path-style)", "URL" },
+    { "s3-region", 0, 0, G_OPTION_ARG_STRING, &region, "the S3 region (default us-east-1)",
+      "REGION" },
     { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
       "print the files that would be made (and copy or why encoded), make none", NULL },
     G_OPTION_ENTRY_NULL,
@@ -161,15 +341,60 @@ cr_cmd_merge (int argc, char **argv)
       && (o.width < 16 || o.height < 16 || o.width > 7680 || o.height > 4320 || o.width % 2
           || o.height % 2))
     return merge_usage_error ("-r: even sizes from 16x16 to 7680x4320");
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
-    fprintf (stderr, "cloudrec merge: %s is not a directory\n", dir);
-    return 1;
+  g_auto (Where) w = { 0 };
+  if (g_str_has_prefix (dir, "s3://") && !s3_loc_parse (dir, &w.in))
+    return merge_usage_error ("-f s3://BUCKET[/PREFIX]");
+  if (out_arg != NULL && g_str_has_prefix (out_arg, "s3://") && !s3_loc_parse (out_arg, &w.out))
+    return merge_usage_error ("--out s3://BUCKET[/PREFIX]");
+  if (out_arg == NULL && w.in.bucket != NULL) {
+    w.out.bucket = g_strdup (w.in.bucket);
+    w.out.prefix = g_strdup (w.in.prefix);
   }
+  if (endpoint != NULL && !g_str_has_prefix (endpoint, "http://")
+      && !g_str_has_prefix (endpoint, "https://"))
+    return merge_usage_error ("--s3-endpoint wants http(s)://host[:port]");
+  if (region == NULL)
+    region = g_strdup ("us-east-1");
+  const char *out_dir = out_arg != NULL && w.out.bucket == NULL ? out_arg : dir;
+  const char *seg_dir = dir; /* where the segments are read */
   g_autoptr (GHashTable) sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GHashTable) playlists
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  if (!load_dir (dir, sizes, playlists, &error)) {
-    fprintf (stderr, "cloudrec merge: %s\n", error->message);
+  if (w.in.bucket != NULL || w.out.bucket != NULL) {
+    w.tmp = g_dir_make_tmp ("cloudrec-merge-XXXXXX", &error);
+    if (w.tmp == NULL) {
+      fprintf (stderr, "cloudrec merge: %s\n", error->message);
+      return 1;
+    }
+  }
+  if (w.in.bucket != NULL) {
+    w.client = s3_client_for (&w.in, endpoint, region, &error);
+    if (w.client == NULL)
+      return merge_usage_error (error->message);
+    if (!load_s3 (w.client, &w.in, w.tmp, sizes, playlists, &error)) {
+      fprintf (stderr, "cloudrec merge: %s: %s\n", dir, error->message);
+      return 1;
+    }
+    seg_dir = w.tmp;
+    if (out_arg == NULL)
+      out_dir = w.tmp;
+  } else {
+    if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+      fprintf (stderr, "cloudrec merge: %s is not a directory\n", dir);
+      return 1;
+    }
+    if (!load_dir (dir, sizes, playlists, &error)) {
+      fprintf (stderr, "cloudrec merge: %s\n", error->message);
+      return 1;
+    }
+  }
+  if (w.out.bucket != NULL) {
+    w.out_client = s3_client_for (&w.out, endpoint, region, &error);
+    if (w.out_client == NULL)
+      return merge_usage_error (error->message);
+    out_dir = w.tmp;
+  } else if (out_arg != NULL && !g_file_test (out_arg, G_FILE_TEST_IS_DIR)) {
+    fprintf (stderr, "cloudrec merge: --out %s is not a directory\n", out_arg);
     return 1;
   }
   g_autoptr (CrMergePlan) plan = cr_merge_plan_build (sizes, playlists, &o, &error);
@@ -182,6 +407,10 @@ cr_cmd_merge (int argc, char **argv)
     fputs (text, stdout);
     return 0;
   }
+  if (w.in.bucket != NULL && !fetch_segments (w.client, &w.in, w.tmp, plan, &error)) {
+    fprintf (stderr, "cloudrec merge: %s\n", error->message);
+    return 1;
+  }
   if (!gst_init_check (NULL, NULL, &error)) {
     fprintf (stderr, "cloudrec merge: %s\n", error->message);
     return 1;
@@ -189,11 +418,11 @@ cr_cmd_merge (int argc, char **argv)
   Progress prog = { .tty = isatty (STDERR_FILENO), .count = plan->outputs->len };
   for (guint i = 0; i < plan->outputs->len; i++) {
     const CrMergeOutput *out = g_ptr_array_index (plan->outputs, i);
-    g_autofree char *path = g_build_filename (dir, out->name, NULL);
+    g_autofree char *path = g_build_filename (out_dir, out->name, NULL);
     prog.name = out->name;
     prog.index = i;
     prog.last_pct = -1;
-    if (!cr_merge_run_output (dir, out, path, merge_progress, &prog, &error)) {
+    if (!cr_merge_run_output (seg_dir, out, path, merge_progress, &prog, &error)) {
       if (prog.tty)
         fputc ('\n', stderr);
       fprintf (stderr, "cloudrec merge: %s: %s\n", out->name, error->message);
@@ -202,7 +431,18 @@ cr_cmd_merge (int argc, char **argv)
     merge_progress (out->duration_ms / 1000.0, out->duration_ms / 1000.0, &prog);
     if (prog.tty)
       fputc ('\n', stderr);
-    printf ("%s\n", path);
+    if (w.out.bucket != NULL) {
+      gboolean ok = put_output (w.out_client, &w.out, out->name, path, &error);
+      g_unlink (path);
+      if (!ok) {
+        fprintf (stderr, "cloudrec merge: %s\n", error->message);
+        return 1;
+      }
+      g_autofree char *key = s3_key (&w.out, out->name);
+      printf ("s3://%s/%s\n", w.out.bucket, key);
+    } else
+      printf ("%s\n", path);
+    fflush (stdout);
   }
   return 0;
 }

@@ -1,12 +1,13 @@
 /* `cloudrec merge`'s executor: makes one planned output file with GStreamer.
  *
- * Why apart from the plan: the plan decides what goes where; this only moves samples. Each slice
- * is read by a small pipeline of its own (filesrc ! tsdemux ! parser [! decoder]) into an appsink,
- * its timestamps are moved to its place in the output (the first slice of a continuous run at its
- * FILE-ATTR time, the rest following their own PTS, as players and ffmpeg -copyts do), and pushed
- * to one output pipeline: H.264 and AAC straight into mp4mux where the plan remuxes, through
- * videorate/x264enc (gaps hold the last picture, or black with -b) or silence-filling/voaacenc
- * where it encodes. Video and audio are fed from two threads so that the muxer interleaves. */
+ * Why apart from the plan: the plan decides what goes where; this only moves samples. A copied
+ * (remuxed) track is read a run at a time: the run's TS files back to back as one byte stream
+ * into one tsdemux and parser, pushed on the demuxer's thread through concat into mp4mux, each
+ * buffer retimed in place (the run's first at its FILE-ATTR place, the rest following their own
+ * PTS, as players and ffmpeg -copyts do) -- no thread hand-off or copy per buffer. An encoded
+ * track is read a slice at a time (its own decoding pipeline into an appsink), placed sample-
+ * accurately and fed from a thread of its own through videorate/x264enc (gaps hold the last
+ * picture, or black with -b) or silence-filling/voaacenc. */
 #pragma once
 
 #include "tools/merge_plan.h"
@@ -16,8 +17,9 @@ G_BEGIN_DECLS
 /* Progress of the output being made: @done_s of @total_s seconds. Any thread. */
 typedef void (*CrMergeProgressFunc) (double done_s, double total_s, gpointer user_data);
 
-/* Writes @o to @path (segments read from @dir). A remuxed track whose picture size or audio
- * format changes inside is encoded instead. FALSE with @error (CR_MERGE_ERROR_MEDIA naming the
+/* Writes @o to @path (segments read from @dir). A remuxed track whose caps change inside (picture
+ * size, SPS/PPS, AAC config) is encoded instead; a lone slice under 100 ms whose program the
+ * demuxer cannot find is left out. FALSE with @error (CR_MERGE_ERROR_MEDIA naming the
  * segment) when a segment cannot be read. */
 gboolean cr_merge_run_output (const char *dir, const CrMergeOutput *o, const char *path,
                               CrMergeProgressFunc progress, gpointer user_data, GError **error);
