@@ -227,7 +227,9 @@ describe('graceful stop', () => {
 
       const db = path.join(dataDir, 'cloudrec.db');
       assert.ok(existsSync(db));
-      assert.equal(execFileSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok');
+      // python3's sqlite3 module: the sqlite3 command-line tool is not among the README's packages.
+      const check = 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])';
+      assert.equal(execFileSync('python3', ['-c', check, db], { encoding: 'utf8' }).trim(), 'ok');
       const d2 = await startDaemon({ apps: [APP1], dataDir, defaults: ['--api-rate-limit', '100000', '--workers', 'off'] });
       try {
         const r = await describeTask(makeClient(d2.port, APP1), TaskId);
