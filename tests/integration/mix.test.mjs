@@ -97,7 +97,13 @@ describe('mixed recording', () => {
   async function finish(taskId, room) {
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: taskId });
     const m3u8 = mixedPlaylist(taskId, room);
-    await until('the mixed playlist ends', () => existsSync(m3u8) && readFileSync(m3u8, 'utf8').includes('#EXT-X-ENDLIST'), 60000);
+    try {
+      await until('the mixed playlist ends', () => existsSync(m3u8) && readFileSync(m3u8, 'utf8').includes('#EXT-X-ENDLIST'), 120000);
+    } catch (err) {
+      // What the daemon and the worker said, for the next look at a slow or stuck end.
+      err.message += `\n--- daemon stderr (tail) ---\n${d.stderr.split('\n').slice(-60).join('\n')}`;
+      throw err;
+    }
     return m3u8;
   }
 
