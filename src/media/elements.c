@@ -1,8 +1,10 @@
 /* Pipelines built from elements; see elements.h. */
 #include "elements.h"
 
+#include <errno.h>
 #include <gio/gio.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 GST_DEBUG_CATEGORY_STATIC (cr_elements_debug);
 #define GST_CAT_DEFAULT cr_elements_debug
@@ -63,4 +65,24 @@ void
 cr_set (gpointer object, const char *property, const char *value)
 {
   gst_util_set_object_arg (G_OBJECT (object), property, value);
+}
+
+GstBuffer *
+cr_buffer_read_fd (int fd, int *err)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, CR_FILE_CHUNK, NULL);
+  GstMapInfo map;
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  ssize_t got;
+  do
+    got = read (fd, map.data, map.size);
+  while (got < 0 && errno == EINTR);
+  *err = got < 0 ? errno : 0;
+  gst_buffer_unmap (buf, &map);
+  if (got <= 0) {
+    gst_buffer_unref (buf);
+    return NULL;
+  }
+  gst_buffer_set_size (buf, got);
+  return buf;
 }

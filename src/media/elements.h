@@ -43,4 +43,10 @@ GstElement *cr_chain_bin (const char *description, GError **error);
  */
 void cr_set (gpointer object, const char *property, const char *value);
 
+/* The next chunk of at most CR_FILE_CHUNK bytes of @fd as a buffer (read retried on EINTR), for
+ * the appsrc feeders that play files as one byte stream. NULL at the end of the file (*@err = 0)
+ * or on a read error (*@err = errno). */
+#define CR_FILE_CHUNK (256 * 1024)
+GstBuffer *cr_buffer_read_fd (int fd, int *err);
+
 G_END_DECLS

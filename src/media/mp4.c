@@ -26,7 +26,6 @@ GST_DEBUG_CATEGORY_STATIC (cr_mp4_debug);
 
 #define REMUX_TIMEOUT_S 600
 
-#define FEED_CHUNK (256 * 1024) /* bytes per buffer pushed into the demuxer */
 /* How much media each input of mp4mux may hold before its pusher waits: a run's video and audio
  * come out of one demuxer thread, so one track must be able to get ahead of the other by what
  * the TS interleaves (well under a second) without a queue and its thread in between. */
@@ -81,22 +80,13 @@ feed_need_data (GstAppSrc *src, guint length, gpointer data)
       }
       feed->next++;
     }
-    GstBuffer *buf = gst_buffer_new_allocate (NULL, FEED_CHUNK, NULL);
-    GstMapInfo map;
-    gst_buffer_map (buf, &map, GST_MAP_WRITE);
-    ssize_t got;
-    do
-      got = read (feed->fd, map.data, map.size);
-    while (got < 0 && errno == EINTR);
-    int err = errno;
-    gst_buffer_unmap (buf, &map);
-    if (got > 0) {
-      gst_buffer_set_size (buf, got);
+    int err = 0;
+    GstBuffer *buf = cr_buffer_read_fd (feed->fd, &err);
+    if (buf != NULL) {
       gst_app_src_push_buffer (src, buf);
       return;
     }
-    gst_buffer_unref (buf);
-    if (got < 0) {
+    if (err != 0) {
       feed_fail (src, feed->files[feed->next - 1], err);
       return;
     }

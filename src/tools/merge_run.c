@@ -330,8 +330,6 @@ feed_audio (gpointer data)
  * time was futex wake-ups between those threads). A probe on the parser's output moves the
  * timestamps to the output's timeline (the run's first at its anchor's place). */
 
-#define FEED_CHUNK (256 * 1024)
-
 typedef struct CopyTrack CopyTrack;
 
 typedef struct {
@@ -409,24 +407,15 @@ copy_need_data (GstAppSrc *src, guint length, gpointer data)
         return;
       }
     }
-    GstBuffer *buf = gst_buffer_new_allocate (NULL, FEED_CHUNK, NULL);
-    GstMapInfo map;
-    gst_buffer_map (buf, &map, GST_MAP_WRITE);
-    ssize_t got;
-    do
-      got = read (run->fd, map.data, map.size);
-    while (got < 0 && errno == EINTR);
-    int err = errno;
-    gst_buffer_unmap (buf, &map);
-    if (got > 0) {
-      gst_buffer_set_size (buf, got);
+    int err = 0;
+    GstBuffer *buf = cr_buffer_read_fd (run->fd, &err);
+    if (buf != NULL) {
       gst_app_src_push_buffer (src, buf);
       return;
     }
-    gst_buffer_unref (buf);
     close (run->fd);
     run->fd = -1;
-    if (got < 0) {
+    if (err != 0) {
       run_fail (run->track->r,
                 g_error_new (CR_MERGE_ERROR, CR_MERGE_ERROR_SEGMENT, "segment %s: %s",
                              run_piece (run, run->cur)->file, g_strerror (err)));
