@@ -118,8 +118,8 @@ create_seal_secret (JsonObject *params, GError **error)
 }
 
 gboolean
-cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
-                                  JsonObject *reply, GError **error)
+cr_api_create_task (CrApi *api, const CrApp *app, JsonObject *params, CrCreateFlags flags,
+                    char **out_task_id, GError **error)
 {
   /* A stopping daemon starts nothing it would have to stop again at once; the client retries
    * on the restarted daemon (or another instance). docs/reliability.md "Graceful stop". */
@@ -134,9 +134,10 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   cr_json_get_int (params, "RoomIdType", &room_type);
   cr_json_get_int (params, "ResourceExpiredHour", &hours);
   const char *user_id = cr_json_get_string (params, "UserId");
-  if (!create_check_usersig (app, cr_json_get_string (params, "UserSig"), user_id, now_ms / 1000,
-                             error)
-      || !create_check_private_map_key (app, params, user_id, now_ms / 1000, error))
+  if ((flags & CR_CREATE_ROBOT_TRUSTED) == 0
+      && (!create_check_usersig (app, cr_json_get_string (params, "UserSig"), user_id,
+                                 now_ms / 1000, error)
+          || !create_check_private_map_key (app, params, user_id, now_ms / 1000, error)))
     return FALSE;
 
   /* The spool and the database under the data dir, local recordings under the storage dir. */
@@ -190,6 +191,18 @@ cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *para
   if (api->workers != NULL
       && !cr_supervisor_start (api->workers, task->sdk_app_id, task->task_id, &spawn_error))
     g_warning ("task %s: cannot start its worker: %s", task->task_id, spawn_error->message);
-  json_object_set_string_member (reply, "TaskId", task->task_id);
+  if (out_task_id != NULL)
+    *out_task_id = g_strdup (task->task_id);
+  return TRUE;
+}
+
+gboolean
+cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
+                                  JsonObject *reply, GError **error)
+{
+  g_autofree char *task_id = NULL;
+  if (!cr_api_create_task (api, app, params, 0, &task_id, error))
+    return FALSE;
+  json_object_set_string_member (reply, "TaskId", task_id);
   return TRUE;
 }

@@ -47,6 +47,20 @@ const CrAction *cr_api_version_action (const CrApiVersion *version, const char *
 /* "2019-07-22 (trtc)": every supported version, comma-separated, for error messages. */
 char *cr_api_versions_text (void);
 
+typedef enum {
+  /* The caller vouches for the robot (an internal launcher: auto-recording, one-call recording
+   * after its own UserSig check): UserSig and PrivateMapKey are not checked. */
+  CR_CREATE_ROBOT_TRUSTED = 1 << 0,
+} CrCreateFlags;
+
+/* Creates a task from @params, a CreateCloudRecording request already normalised by
+ * cr_validate_request(), exactly as the action does: disk guard, sealed SecretKey, typed spec,
+ * storage check, same-robot replacement, concurrency slot, worker started. The action and the
+ * daemon's own launchers share it so a launched task is indistinguishable from an API one.
+ * @out_task_id (optional) receives the new TaskId. */
+gboolean cr_api_create_task (CrApi *api, const CrApp *app, JsonObject *params, CrCreateFlags flags,
+                             char **out_task_id, GError **error);
+
 gboolean cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 gboolean cr_action_describe_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
