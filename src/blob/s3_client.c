@@ -13,34 +13,12 @@
 
 #include "auth/crypto_util.h"
 #include "blob/s3_digest.h"
+#include "blob/s3_private.h"
 #include "blob/sigv4.h"
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-/* S3 and COS refuse parts under 5 MiB (but the last) when the upload completes; self-hosted
- * stores may allow less (moto: S3_UPLOAD_PART_MIN_SIZE), so the floor here is 1 MiB and the
- * operator's upload-part-mb says what the store takes. */
-#define MIN_PART_SIZE (1024 * 1024)
-#define MAX_PARTS 10000
-#define SMALL_BODY (1024 * 1024)    /* bodies up to this get the whole-request timeout */
-#define MAX_ERROR_BODY (256 * 1024) /* error / XML answers kept in memory up to this */
-#define MAX_TEXT 512                /* an XML field taken into a message */
 
 G_DEFINE_QUARK (cr - s3 - error - quark, cr_s3_error)
-
-struct CrS3Client {
-  CURL *curl;
-  char *origin;    /* "https://host[:port]" */
-  char *host;      /* the Host header: host[:port] */
-  char *base_path; /* raw path before the key: "" (virtual-hosted) or "/bucket" (path-style) */
-  char *region;
-  char *bucket;
-  char *access_key;
-  char *secret_key;
-  long timeout_s;
-  gint64 max_send; /* bytes per second, 0: unlimited */
-  int list_max_parts;
-  char errbuf[CURL_ERROR_SIZE];
-};
 
 static gpointer
 global_init (gpointer unused)
@@ -119,15 +97,6 @@ cr_s3_client_set_list_max_parts (CrS3Client *c, int n)
 
 /* ---- request bodies and answers ---- */
 
-typedef struct {
-  const guchar *mem; /* or */
-  int fd;
-  goffset offset;
-  gsize len;
-  gsize pos;
-  int read_errno;
-} Body;
-
 static size_t
 body_read (char *buf, size_t size, size_t nitems, void *data)
 {
@@ -163,15 +132,6 @@ body_seek (void *data, curl_off_t offset, int origin)
   return CURL_SEEKFUNC_OK;
 }
 
-typedef struct {
-  CURL *curl;
-  GByteArray *body; /* the answer when it is not written to out_fd, up to MAX_ERROR_BODY */
-  int out_fd;       /* a 2xx answer's body goes here when >= 0 */
-  int write_errno;
-  char *etag;
-  gint64 content_length;
-} Resp;
-
 static size_t
 resp_write (char *ptr, size_t size, size_t nmemb, void *data)
 {
@@ -198,8 +158,8 @@ resp_write (char *ptr, size_t size, size_t nmemb, void *data)
   return n;
 }
 
-static char *
-unquote (const char *v, gsize len)
+char *
+s3_unquote (const char *v, gsize len)
 {
   while (len > 0 && (*v == ' ' || *v == '\t' || *v == '"')) {
     v++;
@@ -223,7 +183,7 @@ resp_header (char *buf, size_t size, size_t nitems, void *data)
     r->content_length = -1;
   } else if (n > 5 && g_ascii_strncasecmp (buf, "ETag:", 5) == 0) {
     g_free (r->etag);
-    r->etag = unquote (buf + 5, n - 5);
+    r->etag = s3_unquote (buf + 5, n - 5);
   } else if (n > 15 && g_ascii_strncasecmp (buf, "Content-Length:", 15) == 0) {
     g_autofree char *v = g_strndup (buf + 15, n - 15);
     r->content_length = g_ascii_strtoll (g_strstrip (v), NULL, 10);
@@ -236,8 +196,8 @@ resp_header (char *buf, size_t size, size_t nitems, void *data)
 /* The text of the first <tag>...</tag> at or after *from in the NUL-terminated @xml, entities
  * decoded, control bytes and invalid UTF-8 replaced, at most MAX_TEXT bytes; *from moves past
  * it. NULL when absent. */
-static char *
-xml_text (const char *xml, const char *tag, const char **from)
+char *
+s3_xml_text (const char *xml, const char *tag, const char **from)
 {
   g_autofree char *open = g_strdup_printf ("<%s>", tag);
   g_autofree char *close = g_strdup_printf ("</%s>", tag);
@@ -277,8 +237,8 @@ xml_text (const char *xml, const char *tag, const char **from)
   return g_strstrip (valid);
 }
 
-static const char *
-resp_text (Resp *r)
+const char *
+s3_resp_text (Resp *r)
 {
   /* NUL-terminated for the string scanning (an embedded NUL only shortens what is seen). */
   if (r->body->len == 0 || r->body->data[r->body->len - 1] != '\0')
@@ -286,8 +246,8 @@ resp_text (Resp *r)
   return (const char *)r->body->data;
 }
 
-static gboolean
-code_is_token (const char *code)
+gboolean
+s3_code_is_token (const char *code)
 {
   if (!code || !*code)
     return FALSE;
@@ -302,10 +262,10 @@ code_is_token (const char *code)
 static void
 set_http_error (Resp *r, long status, const char *no_body_404, GError **error)
 {
-  const char *xml = resp_text (r);
-  g_autofree char *code = xml_text (xml, "Code", NULL);
-  g_autofree char *msg = xml_text (xml, "Message", NULL);
-  if (code_is_token (code)) {
+  const char *xml = s3_resp_text (r);
+  g_autofree char *code = s3_xml_text (xml, "Code", NULL);
+  g_autofree char *msg = s3_xml_text (xml, "Message", NULL);
+  if (s3_code_is_token (code)) {
     g_set_error (error, CR_S3_ERROR, (int)status, "%s: %s", code, msg ? msg : "");
   } else if (status == 404 && no_body_404) {
     g_set_error (error, CR_S3_ERROR, 404, "%s: %s", no_body_404,
@@ -328,25 +288,13 @@ cr_s3_error_code (const GError *error)
   const char *colon = strstr (error->message, ": ");
   if (colon) {
     g_autofree char *code = g_strndup (error->message, (gsize)(colon - error->message));
-    if (code_is_token (code))
+    if (s3_code_is_token (code))
       return g_steal_pointer (&code);
   }
   return g_strdup_printf ("HTTP%d", error->code);
 }
 
 /* ---- one signed request ---- */
-
-typedef struct {
-  const char *method;
-  const char *key; /* NULL: the bucket */
-  const CrSigv4Pair *query;
-  gsize n_query;
-  Body *body; /* NULL: none */
-  const char *payload_hash;
-  const char *content_type;
-  const char *content_md5;
-  gboolean long_transfer; /* no whole-request timeout, only the stall bound */
-} Req;
 
 static void
 slist_add (struct curl_slist **l, const char *name, const char *value)
@@ -466,8 +414,8 @@ s3_perform (CrS3Client *c, const Req *q, Resp *r, long *status, GError **error)
   return TRUE;
 }
 
-static void
-resp_init (Resp *r, int out_fd)
+void
+s3_resp_init (Resp *r, int out_fd)
 {
   memset (r, 0, sizeof *r);
   r->body = g_byte_array_new ();
@@ -475,15 +423,15 @@ resp_init (Resp *r, int out_fd)
   r->content_length = -1;
 }
 
-static void
-resp_clear (Resp *r)
+void
+s3_resp_clear (Resp *r)
 {
   g_byte_array_unref (r->body);
   g_free (r->etag);
 }
 
 /* Performs @q and turns a non-2xx answer into an error. */
-static gboolean
+gboolean
 s3_request (CrS3Client *c, const Req *q, Resp *r, const char *no_body_404, GError **error)
 {
   long status = 0;
@@ -502,19 +450,19 @@ gboolean
 cr_s3_head_bucket (CrS3Client *c, GError **error)
 {
   Resp r;
-  resp_init (&r, -1);
+  s3_resp_init (&r, -1);
   Req q = { .method = "HEAD" };
   gboolean ok = s3_request (c, &q, &r, "NoSuchBucket", error);
-  resp_clear (&r);
+  s3_resp_clear (&r);
   return ok;
 }
 
-static gboolean
-put_body (CrS3Client *c, const char *key, const CrSigv4Pair *query, gsize nq, Body *body,
-          const Digests *d, const char *content_type, char **etag, GError **error)
+gboolean
+s3_put_body (CrS3Client *c, const char *key, const CrSigv4Pair *query, gsize nq, Body *body,
+             const Digests *d, const char *content_type, char **etag, GError **error)
 {
   Resp r;
-  resp_init (&r, -1);
+  s3_resp_init (&r, -1);
   Req q = { .method = "PUT",
             .key = key,
             .query = query,
@@ -527,7 +475,7 @@ put_body (CrS3Client *c, const char *key, const CrSigv4Pair *query, gsize nq, Bo
   gboolean ok = s3_request (c, &q, &r, NULL, error);
   if (ok && etag)
     *etag = g_strdup (r.etag ? r.etag : "");
-  resp_clear (&r);
+  s3_resp_clear (&r);
   return ok;
 }
 
@@ -541,7 +489,7 @@ cr_s3_put_bytes (CrS3Client *c, const char *key, const void *data, gsize len,
       || !cr_s3_hasher_finish (&h, &d, error))
     return FALSE;
   Body b = { .mem = len ? data : (const guchar *)"", .fd = -1, .len = len };
-  gboolean ok = put_body (c, key, NULL, 0, &b, &d, content_type, etag, error);
+  gboolean ok = s3_put_body (c, key, NULL, 0, &b, &d, content_type, etag, error);
   cr_s3_digests_clear (&d);
   return ok;
 }
@@ -558,7 +506,7 @@ cr_s3_put_file (CrS3Client *c, const char *key, const char *path, const char *co
   gboolean ok = cr_s3_hash_fd_range (fd, 0, (gsize)size, &d, error);
   if (ok) {
     Body b = { .fd = fd, .len = (gsize)size };
-    ok = put_body (c, key, NULL, 0, &b, &d, content_type, etag, error);
+    ok = s3_put_body (c, key, NULL, 0, &b, &d, content_type, etag, error);
   }
   cr_s3_digests_clear (&d);
   close (fd);
@@ -587,7 +535,7 @@ cr_s3_get_file (CrS3Client *c, const char *key, const char *path, GError **error
     return FALSE;
   }
   Resp r;
-  resp_init (&r, fd);
+  s3_resp_init (&r, fd);
   Req q = { .method = "GET", .key = key, .long_transfer = TRUE };
   gboolean ok = s3_request (c, &q, &r, "NoSuchKey", error);
   if (ok && fsync (fd) != 0) {
@@ -609,7 +557,7 @@ cr_s3_get_file (CrS3Client *c, const char *key, const char *path, GError **error
     fsync_dir_of (path);
   else
     g_unlink (tmp);
-  resp_clear (&r);
+  s3_resp_clear (&r);
   return ok;
 }
 
@@ -617,7 +565,7 @@ gboolean
 cr_s3_head_object (CrS3Client *c, const char *key, gint64 *size, char **etag, GError **error)
 {
   Resp r;
-  resp_init (&r, -1);
+  s3_resp_init (&r, -1);
   Req q = { .method = "HEAD", .key = key };
   gboolean ok = s3_request (c, &q, &r, "NoSuchKey", error);
   if (ok) {
@@ -626,7 +574,7 @@ cr_s3_head_object (CrS3Client *c, const char *key, gint64 *size, char **etag, GE
     if (etag)
       *etag = g_strdup (r.etag ? r.etag : "");
   }
-  resp_clear (&r);
+  s3_resp_clear (&r);
   return ok;
 }
 
@@ -634,362 +582,9 @@ gboolean
 cr_s3_delete (CrS3Client *c, const char *key, GError **error)
 {
   Resp r;
-  resp_init (&r, -1);
+  s3_resp_init (&r, -1);
   Req q = { .method = "DELETE", .key = key };
   gboolean ok = s3_request (c, &q, &r, NULL, error);
-  resp_clear (&r);
-  return ok;
-}
-
-/* ---- multipart ---- */
-
-char *
-cr_s3_multipart_create (CrS3Client *c, const char *key, const char *content_type, GError **error)
-{
-  Resp r;
-  resp_init (&r, -1);
-  CrSigv4Pair query[] = { { "uploads", "" } };
-  Req q = {
-    .method = "POST", .key = key, .query = query, .n_query = 1, .content_type = content_type
-  };
-  char *id = NULL;
-  if (s3_request (c, &q, &r, NULL, error)) {
-    id = xml_text (resp_text (&r), "UploadId", NULL);
-    if (!id || !*id) {
-      g_clear_pointer (&id, g_free);
-      g_set_error (error, CR_S3_ERROR, 200, "InvalidResponse: no UploadId in the answer");
-    }
-  }
-  resp_clear (&r);
-  return id;
-}
-
-static gboolean
-put_part_fd (CrS3Client *c, const char *key, const char *upload_id, int part_number, int fd,
-             goffset offset, gsize len, const Digests *d, char **etag, GError **error)
-{
-  g_autofree char *num = g_strdup_printf ("%d", part_number);
-  CrSigv4Pair query[] = { { "partNumber", num }, { "uploadId", upload_id } };
-  Body b = { .fd = fd, .offset = offset, .len = len };
-  return put_body (c, key, query, 2, &b, d, NULL, etag, error);
-}
-
-gboolean
-cr_s3_multipart_put_part (CrS3Client *c, const char *key, const char *upload_id, int part_number,
-                          const char *path, goffset offset, gsize len, char **etag, GError **error)
-{
-  gint64 size;
-  int fd = cr_s3_open_file (path, &size, error);
-  if (fd < 0)
-    return FALSE;
-  Digests d = { 0 };
-  gboolean ok;
-  if (offset < 0 || (gint64)offset + (gint64)len > size) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "%s: part %d lies beyond the end of the file", path, part_number);
-    ok = FALSE;
-  } else {
-    ok = cr_s3_hash_fd_range (fd, offset, len, &d, error)
-         && put_part_fd (c, key, upload_id, part_number, fd, offset, len, &d, etag, error);
-  }
-  cr_s3_digests_clear (&d);
-  close (fd);
-  return ok;
-}
-
-static void
-part_clear (gpointer p)
-{
-  g_free (((CrS3Part *)p)->etag);
-}
-
-void
-cr_s3_parts_free (GArray *parts)
-{
-  if (parts)
-    g_array_unref (parts);
-}
-
-static int
-part_cmp (gconstpointer a, gconstpointer b)
-{
-  const CrS3Part *x = a, *y = b;
-  return (x->number > y->number) - (x->number < y->number);
-}
-
-GArray *
-cr_s3_multipart_list_parts (CrS3Client *c, const char *key, const char *upload_id, GError **error)
-{
-  GArray *parts = g_array_new (FALSE, TRUE, sizeof (CrS3Part));
-  g_array_set_clear_func (parts, part_clear);
-  gint64 marker = 0;
-  for (int page = 0; page <= MAX_PARTS; page++) {
-    g_autofree char *marker_s = g_strdup_printf ("%" G_GINT64_FORMAT, marker);
-    g_autofree char *max_s = g_strdup_printf ("%d", c->list_max_parts);
-    CrSigv4Pair query[3] = { { "uploadId", upload_id } };
-    gsize nq = 1;
-    if (marker > 0)
-      query[nq++] = (CrSigv4Pair){ "part-number-marker", marker_s };
-    if (c->list_max_parts > 0)
-      query[nq++] = (CrSigv4Pair){ "max-parts", max_s };
-    Resp r;
-    resp_init (&r, -1);
-    Req q = { .method = "GET", .key = key, .query = query, .n_query = nq };
-    if (!s3_request (c, &q, &r, "NoSuchUpload", error)) {
-      resp_clear (&r);
-      cr_s3_parts_free (parts);
-      return NULL;
-    }
-    const char *xml = resp_text (&r);
-    const char *at = xml;
-    for (const char *p; (p = strstr (at, "<Part>")) != NULL;) {
-      const char *end = strstr (p, "</Part>");
-      if (!end)
-        break;
-      g_autofree char *block = g_strndup (p, (gsize)(end - p));
-      g_autofree char *num = xml_text (block, "PartNumber", NULL);
-      g_autofree char *etag = xml_text (block, "ETag", NULL);
-      g_autofree char *size = xml_text (block, "Size", NULL);
-      gint64 n = num ? g_ascii_strtoll (num, NULL, 10) : 0;
-      if (n >= 1 && n <= MAX_PARTS && etag) {
-        CrS3Part part = { (int)n, unquote (etag, strlen (etag)),
-                          size ? g_ascii_strtoll (size, NULL, 10) : -1 };
-        g_array_append_val (parts, part);
-      }
-      at = end + 7;
-    }
-    g_autofree char *truncated = xml_text (xml, "IsTruncated", NULL);
-    g_autofree char *next = xml_text (xml, "NextPartNumberMarker", NULL);
-    resp_clear (&r);
-    gint64 next_marker = next ? g_ascii_strtoll (next, NULL, 10) : 0;
-    if (!truncated || g_ascii_strcasecmp (truncated, "true") != 0)
-      break;
-    if (next_marker <= marker || next_marker > MAX_PARTS) {
-      /* A marker that does not advance would loop forever. */
-      g_set_error (error, CR_S3_ERROR, 200,
-                   "InvalidResponse: ListParts is truncated without a usable marker");
-      cr_s3_parts_free (parts);
-      return NULL;
-    }
-    marker = next_marker;
-  }
-  g_array_sort (parts, part_cmp);
-  /* One entry per number (a hostile or repeating answer could list one twice). */
-  for (guint i = 1; i < parts->len;) {
-    if (g_array_index (parts, CrS3Part, i).number == g_array_index (parts, CrS3Part, i - 1).number)
-      g_array_remove_index (parts, i);
-    else
-      i++;
-  }
-  return parts;
-}
-
-void
-cr_s3_object_free (CrS3Object *o)
-{
-  if (o == NULL)
-    return;
-  g_free (o->key);
-  g_free (o);
-}
-
-GPtrArray *
-cr_s3_list_objects (CrS3Client *c, const char *prefix, GError **error)
-{
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_s3_object_free);
-  g_autofree char *token = NULL;
-  for (int page = 0; page < 100000; page++) {
-    g_autofree char *max_s = g_strdup_printf ("%d", c->list_max_parts);
-    CrSigv4Pair query[4] = { { "list-type", "2" }, { "prefix", prefix ? prefix : "" } };
-    gsize nq = 2;
-    if (token != NULL)
-      query[nq++] = (CrSigv4Pair){ "continuation-token", token };
-    if (c->list_max_parts > 0)
-      query[nq++] = (CrSigv4Pair){ "max-keys", max_s };
-    Resp r;
-    resp_init (&r, -1);
-    Req q = { .method = "GET", .query = query, .n_query = nq };
-    if (!s3_request (c, &q, &r, "NoSuchBucket", error)) {
-      resp_clear (&r);
-      g_ptr_array_unref (out);
-      return NULL;
-    }
-    const char *xml = resp_text (&r);
-    const char *at = xml;
-    for (const char *p; (p = strstr (at, "<Contents>")) != NULL;) {
-      const char *end = strstr (p, "</Contents>");
-      if (!end)
-        break;
-      g_autofree char *block = g_strndup (p, (gsize)(end - p));
-      char *key = xml_text (block, "Key", NULL);
-      g_autofree char *size = xml_text (block, "Size", NULL);
-      if (key != NULL) {
-        CrS3Object *o = g_new0 (CrS3Object, 1);
-        o->key = key;
-        o->size = size ? g_ascii_strtoll (size, NULL, 10) : -1;
-        g_ptr_array_add (out, o);
-      }
-      at = end + strlen ("</Contents>");
-    }
-    g_autofree char *truncated = xml_text (xml, "IsTruncated", NULL);
-    g_free (token);
-    token = xml_text (xml, "NextContinuationToken", NULL);
-    resp_clear (&r);
-    if (!truncated || g_ascii_strcasecmp (truncated, "true") != 0)
-      break;
-    if (token == NULL || *token == '\0') {
-      g_set_error (error, CR_S3_ERROR, 200,
-                   "InvalidResponse: ListObjectsV2 is truncated without a continuation token");
-      g_ptr_array_unref (out);
-      return NULL;
-    }
-  }
-  return out;
-}
-
-gboolean
-cr_s3_multipart_complete (CrS3Client *c, const char *key, const char *upload_id,
-                          const CrS3Part *parts, guint n, GError **error)
-{
-  GString *xml = g_string_new ("<CompleteMultipartUpload>");
-  for (guint i = 0; i < n; i++) {
-    g_autofree char *etag = g_markup_escape_text (parts[i].etag ? parts[i].etag : "", -1);
-    g_string_append_printf (xml, "<Part><PartNumber>%d</PartNumber><ETag>\"%s\"</ETag></Part>",
-                            parts[i].number, etag);
-  }
-  g_string_append (xml, "</CompleteMultipartUpload>");
-  g_autofree char *sha = cr_sha256_hex ((const guchar *)xml->str, xml->len);
-  CrSigv4Pair query[] = { { "uploadId", upload_id } };
-  Body b = { .mem = (const guchar *)xml->str, .fd = -1, .len = xml->len };
-  Req q = { .method = "POST",
-            .key = key,
-            .query = query,
-            .n_query = 1,
-            .body = &b,
-            .payload_hash = sha,
-            .content_type = "application/xml" };
-  Resp r;
-  resp_init (&r, -1);
-  /* S3 may take long to assemble a big object: only the stall bound applies. */
-  q.long_transfer = TRUE;
-  gboolean ok = s3_request (c, &q, &r, "NoSuchUpload", error);
-  if (ok) {
-    const char *text = resp_text (&r);
-    if (strstr (text, "<Error>")) {
-      /* "a 200 OK response can contain either a success or an error" (S3 docs). */
-      g_autofree char *code = xml_text (text, "Code", NULL);
-      g_autofree char *msg = xml_text (text, "Message", NULL);
-      g_set_error (error, CR_S3_ERROR, 200, "%s: %s",
-                   code_is_token (code) ? code : "InvalidResponse",
-                   msg ? msg : "CompleteMultipartUpload did not succeed");
-      ok = FALSE;
-    }
-  }
-  resp_clear (&r);
-  g_string_free (xml, TRUE);
-  return ok;
-}
-
-gboolean
-cr_s3_multipart_abort (CrS3Client *c, const char *key, const char *upload_id, GError **error)
-{
-  CrSigv4Pair query[] = { { "uploadId", upload_id } };
-  Resp r;
-  resp_init (&r, -1);
-  Req q = { .method = "DELETE", .key = key, .query = query, .n_query = 1 };
-  gboolean ok = s3_request (c, &q, &r, "NoSuchUpload", error);
-  resp_clear (&r);
-  return ok;
-}
-
-static const CrS3Part *
-find_part (GArray *have, int number)
-{
-  for (guint i = 0; have && i < have->len; i++) {
-    const CrS3Part *p = &g_array_index (have, CrS3Part, i);
-    if (p->number == number)
-      return p;
-  }
-  return NULL;
-}
-
-gboolean
-cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *path, gsize part_size,
-                          char **upload_id,
-                          void (*on_upload_id) (const char *upload_id, gpointer data),
-                          gpointer data, GError **error)
-{
-  g_return_val_if_fail (upload_id != NULL, FALSE);
-  if (part_size < MIN_PART_SIZE) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "a part size of %" G_GSIZE_FORMAT " is below 1 MiB", part_size);
-    return FALSE;
-  }
-  gint64 size;
-  int fd = cr_s3_open_file (path, &size, error);
-  if (fd < 0)
-    return FALSE;
-  gint64 n_parts = size == 0 ? 1 : (size + (gint64)part_size - 1) / (gint64)part_size;
-  if (n_parts > MAX_PARTS) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "%s needs %" G_GINT64_FORMAT " parts, more than S3's %d", path, n_parts,
-                 MAX_PARTS);
-    close (fd);
-    return FALSE;
-  }
-
-  GArray *have = NULL;
-  if (*upload_id) {
-    GError *lerr = NULL;
-    have = cr_s3_multipart_list_parts (c, key, *upload_id, &lerr);
-    if (!have) {
-      g_autofree char *code = cr_s3_error_code (lerr);
-      if (!code || strcmp (code, "NoSuchUpload") != 0) {
-        g_propagate_error (error, lerr);
-        close (fd);
-        return FALSE;
-      }
-      /* The upload is gone (aborted, expired): start again. */
-      g_error_free (lerr);
-      g_clear_pointer (upload_id, g_free);
-    }
-  }
-  if (!*upload_id) {
-    *upload_id = cr_s3_multipart_create (c, key, NULL, error);
-    if (!*upload_id) {
-      close (fd);
-      return FALSE;
-    }
-    if (on_upload_id)
-      on_upload_id (*upload_id, data);
-  }
-
-  GArray *parts = g_array_new (FALSE, TRUE, sizeof (CrS3Part));
-  g_array_set_clear_func (parts, part_clear);
-  gboolean ok = TRUE;
-  for (gint64 i = 0; i < n_parts && ok; i++) {
-    goffset off = i * (gint64)part_size;
-    gsize len = (gsize)MIN ((gint64)part_size, size - off);
-    Digests d = { 0 };
-    ok = cr_s3_hash_fd_range (fd, off, len, &d, error);
-    if (!ok)
-      break;
-    CrS3Part part = { (int)(i + 1), NULL, (gint64)len };
-    const CrS3Part *there = find_part (have, part.number);
-    if (there && there->size == (gint64)len && there->etag
-        && g_ascii_strcasecmp (there->etag, d.md5_hex) == 0) {
-      part.etag = g_strdup (there->etag); /* already uploaded, same bytes */
-    } else {
-      ok = put_part_fd (c, key, *upload_id, part.number, fd, off, len, &d, &part.etag, error);
-    }
-    cr_s3_digests_clear (&d);
-    if (ok)
-      g_array_append_val (parts, part);
-  }
-  close (fd);
-  cr_s3_parts_free (have);
-  if (ok)
-    ok = cr_s3_multipart_complete (c, key, *upload_id, (CrS3Part *)parts->data, parts->len, error);
-  g_array_unref (parts);
+  s3_resp_clear (&r);
   return ok;
 }
