@@ -8,6 +8,7 @@
 #include "auth/usersig.h"
 #include "common/api_error.h"
 #include "common/json_util.h"
+#include "metrics/metrics.h"
 #include "task/task_id.h"
 #include "task/spec.h"
 #include "upload/disk_guard.h"
@@ -191,6 +192,7 @@ cr_api_create_task (CrApi *api, const CrApp *app, JsonObject *params, CrCreateFl
   if (api->workers != NULL
       && !cr_supervisor_start (api->workers, task->sdk_app_id, task->task_id, &spawn_error))
     g_warning ("task %s: cannot start its worker: %s", task->task_id, spawn_error->message);
+  cr_metrics_add ("cloudrec_tasks_created_total", NULL, 1);
   if (out_task_id != NULL)
     *out_task_id = g_strdup (task->task_id);
   return TRUE;

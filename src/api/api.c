@@ -12,6 +12,7 @@
 #include "api/actions.h"
 #include "common/api_error.h"
 #include "common/json_util.h"
+#include "metrics/metrics.h"
 #include "validate/validate.h"
 
 static gint64
@@ -173,8 +174,10 @@ api_check_headers (const CrApiRequest *req, const char **out_action,
   return TRUE;
 }
 
+/* @out_action: the action's own name once it is known to exist (a metrics label never taken
+ * verbatim from a request). */
 static JsonObject *
-api_run (CrApi *api, const CrApiRequest *req, GError **error)
+api_run (CrApi *api, const CrApiRequest *req, const char **out_action, GError **error)
 {
   const char *action_name = NULL;
   const CrApiVersion *version = NULL;
@@ -211,6 +214,7 @@ api_run (CrApi *api, const CrApiRequest *req, GError **error)
                       version->service, version->version);
     return NULL;
   }
+  *out_action = action->name;
   CrValidateFlags flags = CR_VALIDATE_JSON;
   g_autoptr (JsonObject) raw = api_read_params (req, &flags, error);
   if (raw == NULL)
@@ -230,12 +234,26 @@ api_run (CrApi *api, const CrApiRequest *req, GError **error)
   return g_steal_pointer (&reply);
 }
 
+/* The request counter and latency histogram (docs/metrics.md). */
+static void
+api_count (const char *action, const char *code, double seconds)
+{
+  g_autofree char *labels = cr_metrics_labels ("action", action, "code", code, NULL);
+  g_autofree char *action_label = cr_metrics_labels ("action", action, NULL);
+  cr_metrics_add ("cloudrec_api_requests_total", labels, 1);
+  cr_metrics_observe ("cloudrec_api_request_duration_seconds", action_label, seconds);
+}
+
 char *
 cr_api_handle (CrApi *api, const CrApiRequest *req)
 {
   g_autofree char *request_id = g_uuid_string_random ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) reply = api_run (api, req, &error);
+  gint64 start_us = g_get_monotonic_time ();
+  const char *known_action = "unknown";
+  g_autoptr (JsonObject) reply = api_run (api, req, &known_action, &error);
+  api_count (known_action, reply != NULL ? "Success" : cr_api_error_code (error),
+             (double)(g_get_monotonic_time () - start_us) / G_USEC_PER_SEC);
   const char *action = req->header ("x-tc-action", req->header_data);
   if (reply == NULL) {
     g_info ("api %s %s -> %s: %s", action != NULL ? action : "-", request_id,

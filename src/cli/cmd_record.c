@@ -18,7 +18,8 @@ int
 cr_cmd_record (int argc, char **argv)
 {
   g_autofree char *link = NULL, *data_dir = NULL, *storage_dir = NULL;
-  g_autofree char *task = NULL, *log_level = NULL, *storage_endpoint = NULL, *fetch_deny = NULL;
+  g_autofree char *task = NULL, *log_level = NULL, *log_format = NULL, *storage_endpoint = NULL,
+                  *fetch_deny = NULL;
   gint64 sdk_app_id = 0;
   int failover = 0;
   gint64 max_file_mb = 0, disk_min_free_mb = 0;
@@ -40,6 +41,7 @@ cr_cmd_record (int argc, char **argv)
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId of the task", "N" },
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "TaskId", "ID" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "error|warning|info|debug", "L" },
+    { "log-format", 0, 0, G_OPTION_ARG_STRING, &log_format, "text|json", "F" },
     { "failover", 0, 0, G_OPTION_ARG_INT, &failover, "restart number after a crash (0..3)", "N" },
     { "max-file-mb", 0, 0, G_OPTION_ARG_INT64, &max_file_mb,
       "split MP4/AAC files beyond this many MiB (default 2048)", "N" },
@@ -58,6 +60,7 @@ cr_cmd_record (int argc, char **argv)
     return 2;
   }
   cr_log_init (log_level != NULL ? log_level : "info");
+  cr_log_set_json (g_strcmp0 (log_format, "json") == 0);
   g_autofree char *sock
       = link != NULL ? g_strdup (link) : g_build_filename (data_dir, CR_LINK_SOCKET_NAME, NULL);
   g_autofree char *storage

@@ -19,6 +19,7 @@
 #include "link/link_server.h"
 #include "link/link_tasks.h"
 #include "link/link_vod.h"
+#include "metrics/metrics_http.h"
 #include "outbox/sender.h"
 #include "room/room.h"
 #include "task/codes.h"
@@ -49,6 +50,8 @@ serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *s
                          config->storage_dir,
                          "--log-level",
                          config->log_level,
+                         "--log-format",
+                         config->log_format,
                          "--max-file-mb",
                          max_file_mb,
                          "--max-streams",
@@ -243,7 +246,8 @@ serve_print_apps (const CrConfig *config, const char *listen_url)
     for (int v = 0; v < CR_STORAGE_VENDORS; v++) {
       const char *e = endpoints.endpoint[v];
       if (g_strcmp0 (e, "local") == 0)
-        printf ("  CloudStorage Vendor %s -> the local store %s\n", vendors[v], config->storage_dir);
+        printf ("  CloudStorage Vendor %s -> the local store %s\n", vendors[v],
+                config->storage_dir);
       else if (e != NULL)
         printf ("  CloudStorage Vendor %s -> %s (path-style)\n", vendors[v], e);
       else
@@ -273,6 +277,7 @@ cr_cmd_serve (int argc, char **argv)
   }
   cr_config_finish (config);
   cr_log_init (config->log_level);
+  cr_log_set_json (g_strcmp0 (config->log_format, "json") == 0);
   if (cr_apps_count (config->apps) == 0 && !cr_demo_app_load (config, &error)) {
     fprintf (stderr, "cloudrec serve: %s\n", error->message);
     return 1;
@@ -344,6 +349,9 @@ cr_cmd_serve (int argc, char **argv)
     cr_callback_sender_set_observer (callbacks, serve_on_worker_event, workers);
     serve_resume_tasks (store, workers);
   }
+  const CrMetricsSources metric_sources
+      = { config, store, rooms, ingest, uploader, callbacks, workers };
+  g_autoptr (CrMetricsHttp) metrics = cr_metrics_http_new (http, &metric_sources);
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   ServeStop stop = { loop, api, ingest, workers, uploader, callbacks, config->stop_timeout, 0, 0 };
   /* Kept to the end: a signal during the teardown below (which waits for the workers) is a

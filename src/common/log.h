@@ -11,5 +11,8 @@ G_BEGIN_DECLS
 
 /* Installs the writer; @level is "error", "warning", "info" or "debug". */
 void cr_log_init (const char *level);
+/* TRUE: each message is one JSON object per line {"time","level","domain","message"}
+ * (the log-format setting). */
+void cr_log_set_json (gboolean json);
 
 G_END_DECLS

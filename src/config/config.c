@@ -103,6 +103,11 @@ static const Setting settings[] = {
   { "stop-timeout", SETTING_INT, OFF (stop_timeout), "30", 1, 3600, NULL,
     "seconds a SIGTERM/SIGINT waits for workers to close their files, uploads and callbacks "
     "before the daemon exits anyway (a second signal exits at once)" },
+  { "metrics-token", SETTING_STRING, OFF (metrics_token), "", 0, 0, NULL,
+    "a bearer token /metrics wants (Authorization: Bearer ...); \"\" serves it to anyone who "
+    "reaches the port" },
+  { "log-format", SETTING_ENUM, OFF (log_format), "text", 0, 0, "text|json",
+    "text: one line per message; json: one JSON object per line (time, level, domain, message)" },
 };
 
 /* String settings with a syntax of their own, checked when read. */

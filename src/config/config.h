@@ -13,42 +13,44 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char *listen;                  /* HOST:PORT of the HTTP API */
-  char *data_dir;                /* root of var state: database, storage, spool */
-  char *db_path;                 /* SQLite file; "" = <data-dir>/cloudrec.db */
-  char *storage_dir;             /* local blob store; "" = <data-dir>/storage */
-  char *log_level;               /* error | warning | info | debug */
-  gint64 api_rate_limit;         /* requests per second per SdkAppId */
-  gint64 api_max_tasks;          /* concurrent non-exited tasks per SdkAppId */
-  gint64 api_max_streams;        /* streams one task subscribes at most */
-  gint64 api_max_body;           /* bytes */
-  gint64 api_timeout;            /* seconds a request may take, idle connections included */
-  gint64 api_clock_skew;         /* seconds of TC3 timestamp tolerance */
-  gint64 room_idle_timeout;      /* seconds a room without publisher lives on */
-  gint64 ingest_max_sessions;    /* concurrent WHIP sessions */
+  char *listen;                    /* HOST:PORT of the HTTP API */
+  char *data_dir;                  /* root of var state: database, storage, spool */
+  char *db_path;                   /* SQLite file; "" = <data-dir>/cloudrec.db */
+  char *storage_dir;               /* local blob store; "" = <data-dir>/storage */
+  char *log_level;                 /* error | warning | info | debug */
+  gint64 api_rate_limit;           /* requests per second per SdkAppId */
+  gint64 api_max_tasks;            /* concurrent non-exited tasks per SdkAppId */
+  gint64 api_max_streams;          /* streams one task subscribes at most */
+  gint64 api_max_body;             /* bytes */
+  gint64 api_timeout;              /* seconds a request may take, idle connections included */
+  gint64 api_clock_skew;           /* seconds of TC3 timestamp tolerance */
+  gint64 room_idle_timeout;        /* seconds a room without publisher lives on */
+  gint64 ingest_max_sessions;      /* concurrent WHIP sessions */
   gint64 whip_max_sessions_per_ip; /* concurrent WHIP sessions from one address; 0 = no limit */
-  gint64 ingest_connect_timeout; /* seconds from the answer to a connected peer */
-  gint64 ingest_liveness_timeout; /* seconds without a packet from the peer that end a session */
-  gint64 ingest_jitter_latency;  /* milliseconds of jitterbuffer */
-  gint64 record_max_file_mb;     /* MP4/AAC split size */
-  char *storage_endpoint;        /* "VENDOR=URL|local[,...]" (upload/storage_target.h) */
-  gint64 spool_max_mb;           /* MiB waiting in the spool at most */
-  gint64 upload_threads;         /* transfers at once */
-  gint64 upload_timeout;         /* seconds a storage request may stall */
-  gint64 callback_retry_window; /* seconds; 60: TRTC's one minute */
-  gint64 callback_retry_max;   /* seconds, the backoff's cap */
-  gint64 upload_retry_max;       /* seconds, the backoff's cap */
-  gint64 upload_part_mb;         /* multipart beyond, parts of this size */
-  gint64 upload_rate_limit_kbps; /* per transfer; 0 unlimited */
-  gint64 disk_min_free_mb;       /* Create refused below this free space; 0 = off */
-  gint64 storage_retention_days; /* local recordings removed after; 0 = kept */
+  gint64 ingest_connect_timeout;   /* seconds from the answer to a connected peer */
+  gint64 ingest_liveness_timeout;  /* seconds without a packet from the peer that end a session */
+  gint64 ingest_jitter_latency;    /* milliseconds of jitterbuffer */
+  gint64 record_max_file_mb;       /* MP4/AAC split size */
+  char *storage_endpoint;          /* "VENDOR=URL|local[,...]" (upload/storage_target.h) */
+  gint64 spool_max_mb;             /* MiB waiting in the spool at most */
+  gint64 upload_threads;           /* transfers at once */
+  gint64 upload_timeout;           /* seconds a storage request may stall */
+  gint64 callback_retry_window;    /* seconds; 60: TRTC's one minute */
+  gint64 callback_retry_max;       /* seconds, the backoff's cap */
+  gint64 upload_retry_max;         /* seconds, the backoff's cap */
+  gint64 upload_part_mb;           /* multipart beyond, parts of this size */
+  gint64 upload_rate_limit_kbps;   /* per transfer; 0 unlimited */
+  gint64 disk_min_free_mb;         /* Create refused below this free space; 0 = off */
+  gint64 storage_retention_days;   /* local recordings removed after; 0 = kept */
   gint64 storage_retention_unit_s; /* seconds in a retention "day" (tests shorten it) */
-  char *workers;                 /* "on": a recording worker per task; "off": tasks stay Idle */
-  char *public_url;              /* base of VOD VideoUrls; "" = http://<listen> */
-  char *vod_url_key;             /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
-  gint64 vod_url_ttl;            /* seconds a signed VOD URL is valid */
-  char *fetch_deny;              /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
-  gint64 stop_timeout;           /* seconds a graceful stop waits at most */
+  char *workers;                   /* "on": a recording worker per task; "off": tasks stay Idle */
+  char *public_url;                /* base of VOD VideoUrls; "" = http://<listen> */
+  char *vod_url_key;               /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
+  gint64 vod_url_ttl;              /* seconds a signed VOD URL is valid */
+  char *fetch_deny;    /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
+  gint64 stop_timeout; /* seconds a graceful stop waits at most */
+  char *metrics_token; /* bearer token for /metrics; "" = none needed */
+  char *log_format;    /* text | json */
   CrApps *apps;
 } CrConfig;
 

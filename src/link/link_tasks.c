@@ -7,6 +7,7 @@
 #include "common/json_util.h"
 #include "link/link.h"
 #include "link/link_reply.h"
+#include "metrics/metrics.h"
 #include "task/codes.h"
 
 static JsonObject *
@@ -146,10 +147,12 @@ tasks_put_file (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const c
     return;
   g_autoptr (GError) error = NULL;
   CrTaskFile file = { (char *)task_id, (char *)name, (char *)user, (char *)track, begin };
-  if (!store->vt->put_file (store, &file, &error))
+  if (!store->vt->put_file (store, &file, &error)) {
     cr_link_reply_store_error (msg, error);
-  else
-    cr_link_reply_ok (msg);
+    return;
+  }
+  cr_metrics_add ("cloudrec_recorded_files_total", NULL, 1);
+  cr_link_reply_ok (msg);
 }
 
 /* /internal/tasks/{SdkAppId}/{TaskId}[/{what}] */

@@ -7,6 +7,7 @@
 #include "common/json_util.h"
 #include "common/net_filter.h"
 #include "link/link.h"
+#include "metrics/metrics.h"
 #include "outbox/callback.h"
 #include "task/codes.h"
 
@@ -71,6 +72,8 @@ sender_record_attempt (CrCallbackSender *sender, CrEventRecord *e, guint status,
   e->last_status = (int)status;
   g_free (e->last_error);
   e->last_error = NULL;
+  cr_metrics_add ("cloudrec_callbacks_total",
+                  status == SOUP_STATUS_OK ? "result=\"delivered\"" : "result=\"failed\"", 1);
   if (status == SOUP_STATUS_OK) {
     e->state = CR_EVENT_STATE_DELIVERED;
     e->delivered_ms = now;
@@ -82,6 +85,7 @@ sender_record_attempt (CrCallbackSender *sender, CrEventRecord *e, guint status,
     e->next_ms = now + sender_backoff_ms (sender, e->attempts);
     if (e->next_ms > deadline) {
       e->state = CR_EVENT_STATE_GAVE_UP;
+      cr_metrics_add ("cloudrec_callbacks_total", "result=\"gave_up\"", 1);
       g_warning ("callback %d of task %s not delivered after %d attempts (%s); given up, "
                  "CloudrecResendEvents sends it again",
                  e->event_type, e->task_id, e->attempts, why);

@@ -614,6 +614,25 @@ cr_room_count (CrRoomRegistry *reg)
   return n;
 }
 
+void
+cr_room_count_streams (CrRoomRegistry *reg, guint *main_streams, guint *aux_streams)
+{
+  guint n[2] = { 0, 0 };
+  g_mutex_lock (&reg->lock);
+  GHashTableIter rooms, users;
+  gpointer room, user;
+  g_hash_table_iter_init (&rooms, reg->rooms);
+  while (g_hash_table_iter_next (&rooms, NULL, &room)) {
+    g_hash_table_iter_init (&users, ((Room *)room)->users);
+    while (g_hash_table_iter_next (&users, NULL, &user))
+      for (guint k = 0; k < 2; k++)
+        n[k] += ((User *)user)->slots[k].published;
+  }
+  g_mutex_unlock (&reg->lock);
+  *main_streams = n[CR_STREAM_MAIN];
+  *aux_streams = n[CR_STREAM_AUX];
+}
+
 const char *
 cr_stream_kind_name (CrStreamKind stream)
 {

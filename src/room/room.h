@@ -171,6 +171,8 @@ gboolean cr_room_user_publishes (CrRoomRegistry *reg, const CrRoomKey *key, cons
 
 /* Number of rooms that exist now. */
 guint cr_room_count (CrRoomRegistry *reg);
+/* Streams published now in all rooms, by kind (metrics). */
+void cr_room_count_streams (CrRoomRegistry *reg, guint *main_streams, guint *aux_streams);
 
 const char *cr_stream_kind_name (CrStreamKind stream); /* "main" | "aux" */
 gboolean cr_stream_kind_parse (const char *name, CrStreamKind *out);

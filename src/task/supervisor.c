@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 
+#include "metrics/metrics.h"
 #include "task/codes.h"
 
 #define STOP_WAIT_S 15 /* a worker closes its last segments and playlists within this */
@@ -240,6 +241,9 @@ supervisor_spawn (CrSupervisor *sup, guint64 sdk_app_id, const char *task_id, in
   e->task_id = g_strdup (task_id);
   e->sdk_app_id = sdk_app_id;
   g_subprocess_wait_async (proc, NULL, supervisor_on_exit, e);
+  cr_metrics_add ("cloudrec_worker_starts_total", NULL, 1);
+  if (failover > 0)
+    cr_metrics_add ("cloudrec_worker_restarts_total", NULL, 1);
   g_info ("worker of task %s started (pid %s)", task_id, g_subprocess_get_identifier (proc));
   return TRUE;
 }
@@ -351,4 +355,17 @@ cr_supervisor_free (CrSupervisor *sup)
   g_hash_table_unref (sup->started);
   g_strfreev (sup->argv_prefix);
   g_free (sup);
+}
+
+void
+cr_supervisor_foreach (CrSupervisor *sup, CrSupervisorWorkerFunc func, gpointer data)
+{
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, sup->workers);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    const char *id = g_subprocess_get_identifier (value);
+    if (id != NULL)
+      func (key, atoi (id), data);
+  }
 }

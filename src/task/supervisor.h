@@ -69,5 +69,8 @@ void cr_supervisor_kill_all (CrSupervisor *sup);
 guint cr_supervisor_count (CrSupervisor *sup);
 /* The worker process id of the task, or 0. */
 int cr_supervisor_pid (CrSupervisor *sup, const char *task_id);
+/* Calls @func for each running worker with its task and process id (metrics). */
+typedef void (*CrSupervisorWorkerFunc) (const char *task_id, int pid, gpointer data);
+void cr_supervisor_foreach (CrSupervisor *sup, CrSupervisorWorkerFunc func, gpointer data);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "common/json_util.h"
 #include "link/link.h"
 #include "link/link_reply.h"
+#include "metrics/metrics.h"
 #include "upload/upload_private.h"
 
 /* @path, canonical, inside the spool root. */
@@ -110,6 +111,7 @@ upload_link_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, 
     return;
   }
   if (row.kind == CR_UPLOAD_FILE) {
+    cr_metrics_add ("cloudrec_spooled_bytes_total", NULL, (double)row.size);
     TaskUploads *t = uploader_task (up, row.sdk_app_id, task_id, FALSE);
     if (t != NULL)
       t->spool_full = FALSE;

@@ -2,6 +2,7 @@
  * upload_transfer.c (pool threads), the worker-facing endpoint upload_link.c. */
 #include "upload/uploader.h"
 
+#include "metrics/metrics.h"
 #include "task/codes.h"
 #include "task/spec.h"
 #include "upload/storage_target.h"
@@ -219,8 +220,9 @@ backoff_ms (const CrUploader *up, int attempts)
 static void
 uploader_job_failed (CrUploader *up, TaskUploads *t, CrUpload *head, const GError *err)
 {
-  g_autofree char *code = err->domain == CR_S3_ERROR ? cr_s3_error_code (err)
-                                                     : g_strdup ("SpoolError");
+  g_autofree char *code
+      = err->domain == CR_S3_ERROR ? cr_s3_error_code (err) : g_strdup ("SpoolError");
+  cr_metrics_add ("cloudrec_uploads_total", "result=\"failed\"", 1);
   head->attempts++;
   head->next_ms = now_ms () + backoff_ms (up, head->attempts);
   g_free (head->last_error);
@@ -231,8 +233,7 @@ uploader_job_failed (CrUploader *up, TaskUploads *t, CrUpload *head, const GErro
   if (!up->queue->vt->update (up->queue, head, &error))
     g_warning ("uploads of task %s: %s", t->task_id, error->message);
   g_warning ("task %s: upload of %s failed (attempt %d, next in %" G_GINT64_FORMAT " ms): %s",
-             t->task_id, head->object_key, head->attempts, head->next_ms - now_ms (),
-             err->message);
+             t->task_id, head->object_key, head->attempts, head->next_ms - now_ms (), err->message);
   if (!t->failing) {
     t->failing = TRUE;
     uploader_emit_error (up, t, code, err->message);
@@ -254,9 +255,11 @@ uploader_job_stored (CrUploader *up, TaskUploads *t, CrUpload *head, const CrUpl
       && errno != ENOENT)
     g_warning ("task %s: cannot remove %s from the spool: %s", t->task_id, head->path,
                g_strerror (errno));
-  g_debug ("task %s: stored %s (%" G_GINT64_FORMAT " bytes, etag %s)", t->task_id,
-           head->object_key, head->size, job->etag != NULL ? job->etag : "-");
+  g_debug ("task %s: stored %s (%" G_GINT64_FORMAT " bytes, etag %s)", t->task_id, head->object_key,
+           head->size, job->etag != NULL ? job->etag : "-");
   up->stored_bytes += head->size;
+  cr_metrics_add ("cloudrec_uploads_total", "result=\"ok\"", 1);
+  cr_metrics_add ("cloudrec_uploaded_bytes_total", NULL, (double)head->size);
   t->failing = FALSE;
   g_queue_pop_head (&t->rows);
   cr_upload_free (head);
@@ -444,8 +447,8 @@ cr_uploader_new (const CrConfig *config, CrTaskStore *store, CrUploadQueue *queu
   up->callbacks = callbacks;
   up->link = link;
   up->context = g_main_context_ref_thread_default ();
-  up->tasks = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                     (GDestroyNotify)task_uploads_free);
+  up->tasks
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)task_uploads_free);
   if (!cr_storage_endpoints_parse (config->storage_endpoint, &up->endpoints, error)) {
     uploader_unref (up);
     return NULL;
