@@ -10,7 +10,28 @@ struct CrHttpServer {
   CrApi *api;
   const CrConfig *config;
   guint16 port;
+  gboolean https;
 };
+
+/* tls-cert and tls-key: both or neither; loaded (and checked to match) now, so a wrong file
+ * stops the start with its name rather than failing each handshake. */
+static GTlsCertificate *
+http_load_tls (const CrConfig *config, GError **error)
+{
+  gboolean cert = *config->tls_cert != '\0', key = *config->tls_key != '\0';
+  if (cert != key) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "tls-cert and tls-key go together: %s is set, %s is not",
+                 cert ? "tls-cert" : "tls-key", cert ? "tls-key" : "tls-cert");
+    return NULL;
+  }
+  g_autoptr (GError) local = NULL;
+  GTlsCertificate *c = g_tls_certificate_new_from_files (config->tls_cert, config->tls_key, &local);
+  if (c == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "tls-cert %s / tls-key %s: %s",
+                 config->tls_cert, config->tls_key, local->message);
+  return c;
+}
 
 static const char *
 http_header (const char *lower_name, gpointer user_data)
@@ -198,7 +219,17 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
   CrHttpServer *server = g_new0 (CrHttpServer, 1);
   server->api = api;
   server->config = config;
-  server->soup = soup_server_new ("server-header", "cloudrec/" CLOUDREC_VERSION, NULL);
+  g_autoptr (GTlsCertificate) tls = NULL;
+  if (*config->tls_cert != '\0' || *config->tls_key != '\0') {
+    tls = http_load_tls (config, error);
+    if (tls == NULL) {
+      g_free (server);
+      return NULL;
+    }
+  }
+  server->https = tls != NULL;
+  server->soup = soup_server_new ("server-header", "cloudrec/" CLOUDREC_VERSION, "tls-certificate",
+                                  tls, NULL);
   g_signal_connect (server->soup, "request-started", G_CALLBACK (http_request_started), server);
   g_signal_connect (server->soup, "request-finished", G_CALLBACK (http_request_done), server);
   soup_server_add_early_handler (server->soup, "/", http_early_size_check, server, NULL);
@@ -211,7 +242,8 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
     goto fail;
   g_socket_set_listen_backlog (sock, 1024);
   if (!g_socket_bind (sock, sa, TRUE, error) || !g_socket_listen (sock, error)
-      || !soup_server_listen_socket (server->soup, sock, 0, error))
+      || !soup_server_listen_socket (server->soup, sock,
+                                     server->https ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     goto fail;
   GSList *uris = soup_server_get_uris (server->soup);
   server->port = uris != NULL ? (guint16)g_uri_get_port (uris->data) : port;
@@ -226,6 +258,12 @@ guint16
 cr_http_server_port (CrHttpServer *server)
 {
   return server->port;
+}
+
+gboolean
+cr_http_server_is_https (CrHttpServer *server)
+{
+  return server->https;
 }
 
 void

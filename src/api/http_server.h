@@ -20,6 +20,8 @@ CrHttpServer *cr_http_server_new (CrApi *api, const CrConfig *config, const char
 guint16 cr_http_server_port (CrHttpServer *server);
 /* Serves @path (and below) with @callback, behind the same body-size guard as the API: an
  * oversized Content-Length is refused (413) before the body is read. For WHIP, pages, ... */
+/* TRUE when the listen port speaks HTTPS (tls-cert). The link's Unix socket never does. */
+gboolean cr_http_server_is_https (CrHttpServer *server);
 void cr_http_server_add_handler (CrHttpServer *server, const char *path,
                                  SoupServerCallback callback, gpointer user_data);
 void cr_http_server_remove_handler (CrHttpServer *server, const char *path);

@@ -373,7 +373,9 @@ cr_cmd_serve (int argc, char **argv)
   char *colon = strrchr (host, ':');
   if (colon != NULL)
     *colon = '\0';
-  g_autofree char *url = g_strdup_printf ("http://%s:%u/", host, cr_http_server_port (http));
+  g_autofree char *url
+      = g_strdup_printf ("%s://%s:%u/", cr_http_server_is_https (http) ? "https" : "http", host,
+                         cr_http_server_port (http));
   serve_print_apps (config, url);
   g_info ("listening on %s (store %s, storage %s)", url, config->db_path, config->storage_dir);
   g_main_loop_run (loop);

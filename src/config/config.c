@@ -106,6 +106,12 @@ static const Setting settings[] = {
   { "metrics-token", SETTING_STRING, OFF (metrics_token), "", 0, 0, NULL,
     "a bearer token /metrics wants (Authorization: Bearer ...); \"\" serves it to anyone who "
     "reaches the port" },
+  { "tls-cert", SETTING_STRING, OFF (tls_cert), "", 0, 0, NULL,
+    "PEM certificate (chain) file: the listen port speaks HTTPS (API, WHIP, pages); with tls-key" },
+  { "tls-key", SETTING_STRING, OFF (tls_key), "", 0, 0, NULL, "PEM private key file of tls-cert" },
+  { "ice-public-address", SETTING_STRING, OFF (ice_public_address), "", 0, 0, NULL,
+    "an IP address WHIP answers also offer as each ICE host candidate's address (the same ports): "
+    "the daemon behind a 1:1 NAT, or reached by publishers on other machines" },
   { "log-format", SETTING_ENUM, OFF (log_format), "text", 0, 0, "text|json",
     "text: one line per message; json: one JSON object per line (time, level, domain, message)" },
 };
@@ -118,11 +124,24 @@ check_fetch_deny (const char *value, GError **error)
   return f != NULL;
 }
 
+static gboolean
+check_ip_address (const char *value, GError **error)
+{
+  g_autoptr (GInetAddress) a = *value != '\0' ? g_inet_address_new_from_string (value) : NULL;
+  if (*value != '\0' && (a == NULL || g_inet_address_get_is_any (a))) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "\"%s\" is not a numeric IPv4 or IPv6 address", value);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static const struct {
   const char *name;
   gboolean (*check) (const char *value, GError **error);
 } checks[] = {
   { "fetch-deny", check_fetch_deny },
+  { "ice-public-address", check_ip_address },
 };
 
 static gboolean

@@ -47,10 +47,13 @@ typedef struct {
   char *public_url;                /* base of VOD VideoUrls; "" = http://<listen> */
   char *vod_url_key;               /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
   gint64 vod_url_ttl;              /* seconds a signed VOD URL is valid */
-  char *fetch_deny;    /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
-  gint64 stop_timeout; /* seconds a graceful stop waits at most */
-  char *metrics_token; /* bearer token for /metrics; "" = none needed */
-  char *log_format;    /* text | json */
+  char *fetch_deny;         /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
+  gint64 stop_timeout;      /* seconds a graceful stop waits at most */
+  char *metrics_token;      /* bearer token for /metrics; "" = none needed */
+  char *log_format;         /* text | json */
+  char *tls_cert;           /* PEM file; "" = plain HTTP */
+  char *tls_key;            /* PEM file of tls_cert's key */
+  char *ice_public_address; /* IP offered as each host candidate's address too; "" = none */
   CrApps *apps;
 } CrConfig;
 

@@ -513,6 +513,12 @@ publish_session (const CrPublishOptions *o, GUri *endpoint, GMainLoop *loop, gbo
   p.pipeline = gst_pipeline_new ("publish");
   p.webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
   int rc = 1;
+  if (o->ca_file != NULL) {
+    g_autoptr (GTlsDatabase) ca = g_tls_file_database_new (o->ca_file, error);
+    if (ca == NULL)
+      goto out;
+    soup_session_set_tls_database (p.http, ca);
+  }
   if (p.webrtc == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  "GStreamer's webrtcbin is missing (gstreamer1.0-plugins-bad, gstreamer1.0-nice)");
