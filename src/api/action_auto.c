@@ -59,7 +59,8 @@ cr_action_cloudrec_describe_auto_record_tasks (CrApi *api, const CrApp *app, Jso
     cr_api_error_set (error, "FailedOperation", "this store keeps no auto tasks");
     return FALSE;
   }
-  g_autoptr (GPtrArray) tasks = api->store->vt->list_auto_tasks (api->store, app->sdk_app_id, error);
+  g_autoptr (GPtrArray) tasks
+      = api->store->vt->list_auto_tasks (api->store, app->sdk_app_id, error);
   if (tasks == NULL)
     return FALSE;
   const char *room = cr_json_get_string (params, "RoomId");

@@ -22,8 +22,8 @@ typedef struct {
   guint64 sdk_app_id;
   gboolean string_room;
   char *room_id;
-  gboolean eligible; /* created while its app's template was on */
-  char *task_id;     /* the latest auto task, NULL before the first */
+  gboolean eligible;  /* created while its app's template was on */
+  char *task_id;      /* the latest auto task, NULL before the first */
   GPtrArray *anchors; /* the users that task records, by entry (char*) */
 } AutoRoom;
 
@@ -39,11 +39,11 @@ typedef struct {
 struct _CrAutoRecord {
   CrApi *api;
   CrRoomRegistry *rooms;
-  GHashTable *apps;     /* &sdk_app_id -> AppAuto */
-  GHashTable *by_room;  /* "app/i|s/room" -> AutoRoom */
-  GMutex lock;          /* inbox, drain_id */
-  GQueue inbox;         /* Pending */
-  guint drain_id;       /* the main loop source that empties the inbox; 0: none queued */
+  GHashTable *apps;    /* &sdk_app_id -> AppAuto */
+  GHashTable *by_room; /* "app/i|s/room" -> AutoRoom */
+  GMutex lock;         /* inbox, drain_id */
+  GQueue inbox;        /* Pending */
+  guint drain_id;      /* the main loop source that empties the inbox; 0: none queued */
   GMainContext *context;
 };
 
@@ -209,8 +209,8 @@ cr_auto_record_modify (CrAutoRecord *ar, guint64 sdk_app_id, JsonObject *patch, 
   }
   CrTaskStore *store = ar->api->store;
   if (store->vt->put_auto_template == NULL
-      || !store->vt->put_auto_template (store, sdk_app_id, text, a->file_digest,
-                                        ar->api->now_ms (), error)) {
+      || !store->vt->put_auto_template (store, sdk_app_id, text, a->file_digest, ar->api->now_ms (),
+                                        error)) {
     if (error != NULL && *error == NULL)
       cr_api_error_set (error, "InternalError", "this store keeps no auto-recording template");
     return FALSE;
@@ -267,9 +267,8 @@ auto_room_start (CrAutoRecord *ar, AutoRoom *r, const AppAuto *a)
   if (anchors->len == 0)
     return; /* gone again before we looked */
   g_autofree char *robot = auto_robot_id ();
-  g_autoptr (JsonObject) raw = cr_auto_template_request (t, r->sdk_app_id, r->room_id,
-                                                         r->string_room, robot,
-                                                         anchors_strv (anchors));
+  g_autoptr (JsonObject) raw = cr_auto_template_request (
+      t, r->sdk_app_id, r->room_id, r->string_room, robot, anchors_strv (anchors));
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) params
       = cr_validate_request ("CreateCloudRecording", raw, CR_VALIDATE_JSON, &error);
@@ -423,14 +422,15 @@ auto_adopt_live_tasks (CrAutoRecord *ar)
       g_autofree char *key = room_key (task->sdk_app_id, task->room_id_type == 0, task->room_id);
       if (task->status == CR_TASK_EXITED || g_hash_table_contains (ar->by_room, key))
         continue;
-      AutoRoom *r = auto_room_add (ar, task->sdk_app_id, task->room_id_type == 0, task->room_id,
-                                   TRUE);
+      AutoRoom *r
+          = auto_room_add (ar, task->sdk_app_id, task->room_id_type == 0, task->room_id, TRUE);
       r->task_id = g_strdup (task->task_id);
       g_autoptr (JsonObject) params
           = cr_json_parse_object (task->params_json, strlen (task->params_json), NULL);
-      JsonArray *allow = cr_json_get_array (
-          cr_json_get_object (cr_json_get_object (params, "RecordParams"), "SubscribeStreamUserIds"),
-          "SubscribeAudioUserIds");
+      JsonArray *allow
+          = cr_json_get_array (cr_json_get_object (cr_json_get_object (params, "RecordParams"),
+                                                   "SubscribeStreamUserIds"),
+                               "SubscribeAudioUserIds");
       for (guint j = 0; allow != NULL && j < json_array_get_length (allow); j++)
         g_ptr_array_add (r->anchors, g_strdup (json_array_get_string_element (allow, j)));
       g_info ("auto-record: room %s of SdkAppId %" G_GUINT64_FORMAT " goes on with task %s",
@@ -444,10 +444,10 @@ cr_auto_record_new (CrApi *api, CrRoomRegistry *rooms, GError **error)
 {
   g_autoptr (CrAutoRecord) ar = g_new0 (CrAutoRecord, 1);
   ar->api = api;
-  ar->apps = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
-                                    (GDestroyNotify)app_auto_free);
-  ar->by_room = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify)auto_room_free);
+  ar->apps
+      = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)app_auto_free);
+  ar->by_room
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)auto_room_free);
   g_mutex_init (&ar->lock);
   g_queue_init (&ar->inbox);
   ar->context = g_main_context_ref_thread_default ();

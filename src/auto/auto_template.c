@@ -145,7 +145,8 @@ set_token (char **slot, const char *name, const char *value, const char *extra, 
   gsize len = strlen (value);
   gboolean ok = len >= 1 && len <= max;
   for (const char *p = value; ok && *p; p++)
-    ok = g_ascii_isalnum (*p) || (extra != NULL ? strchr (extra, *p) != NULL : g_ascii_isgraph (*p));
+    ok = g_ascii_isalnum (*p)
+         || (extra != NULL ? strchr (extra, *p) != NULL : g_ascii_isgraph (*p));
   if (!ok) {
     g_autofree char *w = g_strdup_printf ("%s, 1 to %" G_GSIZE_FORMAT " bytes", want, max);
     return bad (error, name, w, value);

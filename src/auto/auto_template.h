@@ -25,11 +25,11 @@ typedef enum {
 
 typedef struct _CrAutoTemplate {
   gboolean enabled;
-  int stream_type;       /* CrStreamType: 0 audio+video, 1 audio, 2 video */
-  int output_format;     /* CrOutputFormat: 0 hls, 1 hls+mp4, 2 hls+aac, 3 mp4, 4 aac */
-  gint64 file_minutes;   /* MaxMediaFileDuration, 1..1440 */
-  gint64 resume_wait_s;  /* 1..86400: the task ends this long after the last anchor left */
-  gint64 max_anchors;    /* 1..25: anchors recorded per task, by room entry */
+  int stream_type;      /* CrStreamType: 0 audio+video, 1 audio, 2 video */
+  int output_format;    /* CrOutputFormat: 0 hls, 1 hls+mp4, 2 hls+aac, 3 mp4, 4 aac */
+  gint64 file_minutes;  /* MaxMediaFileDuration, 1..1440 */
+  gint64 resume_wait_s; /* 1..86400: the task ends this long after the last anchor left */
+  gint64 max_anchors;   /* 1..25: anchors recorded per task, by room entry */
   CrAutoStorage storage;
   char *region, *bucket, *access_key, *secret_key; /* cos, s3 */
   char *prefix;                                    /* FileNamePrefix joined with '/'; "" none */

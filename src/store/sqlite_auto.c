@@ -48,13 +48,12 @@ sqlite_put_auto_template (CrTaskStore *store, guint64 sdk_app_id, const char *te
                           const char *file_digest, gint64 now_ms, GError **error)
 {
   SqliteStore *self = (SqliteStore *)store;
-  sqlite3_stmt *stmt
-      = auto_prepare (self,
-                      template_json != NULL
-                          ? "INSERT OR REPLACE INTO auto_templates (sdk_app_id, template_json, "
-                            "file_digest, updated_ms) VALUES (?, ?, ?, ?)"
-                          : "DELETE FROM auto_templates WHERE sdk_app_id = ?",
-                      error);
+  sqlite3_stmt *stmt = auto_prepare (
+      self,
+      template_json != NULL ? "INSERT OR REPLACE INTO auto_templates (sdk_app_id, template_json, "
+                              "file_digest, updated_ms) VALUES (?, ?, ?, ?)"
+                            : "DELETE FROM auto_templates WHERE sdk_app_id = ?",
+      error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);

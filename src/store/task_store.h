@@ -20,8 +20,8 @@
 
 G_BEGIN_DECLS
 
-#define CR_TASK_STORE_VERSION 6 /* 2: add_failover; 3: finish; 4: list_finished; 5: events;
-                                   6: auto-recording */
+/* 2: add_failover; 3: finish; 4: list_finished; 5: events; 6: auto-recording */
+#define CR_TASK_STORE_VERSION 6
 
 typedef struct CrTaskStore CrTaskStore;
 

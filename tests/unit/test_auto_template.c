@@ -71,7 +71,8 @@ test_bad_values (void)
     { "auto-record=1\n", "auto-record must be on or off, got \"1\"" },
     { "auto-record-stream=both\n", "auto-record-stream must be one of audio-video|audio|video" },
     { "auto-record-format=flv\n", "auto-record-format must be one of hls|mp4|aac|hls+mp4|hls+aac" },
-    { "auto-record-file-minutes=1441\n", "auto-record-file-minutes must be an integer in [1, 1440]" },
+    { "auto-record-file-minutes=1441\n",
+      "auto-record-file-minutes must be an integer in [1, 1440]" },
     { "auto-record-file-minutes=0\n", "auto-record-file-minutes must be an integer in [1, 1440]" },
     { "auto-record-resume-wait=0\n", "auto-record-resume-wait must be an integer in [1, 86400]" },
     { "auto-record-max-anchors=26\n", "auto-record-max-anchors must be an integer in [1, 25]" },
@@ -115,10 +116,10 @@ test_api_members (void)
   g_clear_error (&error);
   g_autofree char *d1 = cr_auto_template_digest (t);
   g_assert_cmpstr (d0, ==, d1); /* unchanged on failure */
-  g_autoptr (JsonObject) patch = parse (
-      "{\"Enabled\":1,\"StreamType\":\"audio\",\"Format\":\"aac\",\"ResumeWait\":3,"
-      "\"Storage\":\"s3\",\"Region\":\"r\",\"Bucket\":\"b\",\"AccessKey\":\"a\","
-      "\"SecretKey\":\"s\",\"Prefix\":\"x/y\",\"SdkAppId\":5}");
+  g_autoptr (JsonObject) patch
+      = parse ("{\"Enabled\":1,\"StreamType\":\"audio\",\"Format\":\"aac\",\"ResumeWait\":3,"
+               "\"Storage\":\"s3\",\"Region\":\"r\",\"Bucket\":\"b\",\"AccessKey\":\"a\","
+               "\"SecretKey\":\"s\",\"Prefix\":\"x/y\",\"SdkAppId\":5}");
   g_assert_true (cr_auto_template_apply_json (t, patch, &error));
   g_assert_no_error (error);
   g_assert_true (t->enabled);
@@ -144,8 +145,8 @@ static CrTaskSpec *
 spec_of (const CrAutoTemplate *t, JsonObject **out_params)
 {
   const char *anchors[] = { "alice", "bob", NULL };
-  g_autoptr (JsonObject) raw
-      = cr_auto_template_request (t, 1400000001, "8888", FALSE, "cloudrec_auto_0123456789ab", anchors);
+  g_autoptr (JsonObject) raw = cr_auto_template_request (t, 1400000001, "8888", FALSE,
+                                                         "cloudrec_auto_0123456789ab", anchors);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) params
       = cr_validate_request ("CreateCloudRecording", raw, CR_VALIDATE_JSON, &error);

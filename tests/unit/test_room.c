@@ -404,7 +404,8 @@ on_watch (const CrRoomKey *key, const CrRoomEvent *ev, gpointer data)
                           cr_room_event_type_name (ev->type), ev->user_id ? ev->user_id : "-",
                           ev->type == CR_ROOM_EVENT_PUBLISH ? cr_stream_kind_name (ev->stream) : "",
                           ev->type == CR_ROOM_EVENT_PUBLISH && ev->has_video ? "+v" : "",
-                          ev->type == CR_ROOM_EVENT_DISMISS ? cr_room_origin_name (ev->origin) : "");
+                          ev->type == CR_ROOM_EVENT_DISMISS ? cr_room_origin_name (ev->origin)
+                                                            : "");
 }
 
 static void
