@@ -22,6 +22,10 @@ static const CrAction trtc_2019_07_22[] = {
   { "CloudrecResendEvents", cr_action_cloudrec_resend_events, CR_APP_FROM_BODY, NULL },
   { "CloudrecCreateCompose", cr_action_cloudrec_create_compose, CR_APP_FROM_BODY, NULL },
   { "CloudrecDescribeCompose", cr_action_cloudrec_describe_compose, CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeAutoRecord", cr_action_cloudrec_describe_auto_record, CR_APP_FROM_BODY, NULL },
+  { "CloudrecModifyAutoRecord", cr_action_cloudrec_modify_auto_record, CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeAutoRecordTasks", cr_action_cloudrec_describe_auto_record_tasks,
+    CR_APP_FROM_BODY, NULL },
 };
 
 /* TIW (whiteboard push/recording, 2019-09-19) joins here with its own action table. */

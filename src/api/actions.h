@@ -82,6 +82,15 @@ gboolean cr_action_cloudrec_create_compose (CrApi *api, const CrApp *app, JsonOb
                                             JsonObject *reply, GError **error);
 gboolean cr_action_cloudrec_describe_compose (CrApi *api, const CrApp *app, JsonObject *params,
                                               JsonObject *reply, GError **error);
+/* Extensions: auto-recording's template, read and changed, and the tasks it launched
+ * (action_auto.c, auto/auto_record.h). */
+gboolean cr_action_cloudrec_describe_auto_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                                  JsonObject *reply, GError **error);
+gboolean cr_action_cloudrec_modify_auto_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                                JsonObject *reply, GError **error);
+gboolean cr_action_cloudrec_describe_auto_record_tasks (CrApi *api, const CrApp *app,
+                                                        JsonObject *params, JsonObject *reply,
+                                                        GError **error);
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 

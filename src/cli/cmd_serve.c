@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/http_server.h"
+#include "auto/auto_record.h"
 #include "auth/secret_box.h"
 #include "cli/commands.h"
 #include "common/json_util.h"
@@ -352,6 +353,13 @@ cr_cmd_serve (int argc, char **argv)
   const CrMetricsSources metric_sources
       = { config, store, rooms, ingest, uploader, callbacks, workers };
   g_autoptr (CrMetricsHttp) metrics = cr_metrics_http_new (http, &metric_sources);
+  /* Auto-recording (docs/auto-record.md): follows the rooms created from now on. */
+  g_autoptr (CrAutoRecord) auto_record = cr_auto_record_new (api, rooms, &error);
+  if (auto_record == NULL) {
+    fprintf (stderr, "cloudrec serve: auto-recording: %s\n", error->message);
+    return 1;
+  }
+  api->auto_record = auto_record;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   ServeStop stop = { loop, api, ingest, workers, uploader, callbacks, config->stop_timeout, 0, 0 };
   /* Kept to the end: a signal during the teardown below (which waits for the workers) is a
@@ -383,6 +391,8 @@ cr_cmd_serve (int argc, char **argv)
     g_source_remove (stop.poll_id);
   /* Workers first (they may still queue callbacks while they close their files), then nothing
    * may reach the supervisor any more. */
+  api->auto_record = NULL;
+  g_clear_pointer (&auto_record, cr_auto_record_free);
   api->workers = NULL;
   api->uploads = NULL;
   api->callbacks = NULL;

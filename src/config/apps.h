@@ -21,6 +21,8 @@ typedef struct {
   char *callback_url; /* "" when none */
   char *callback_key; /* "" when none */
   GPtrArray *secrets; /* CrSecret* */
+  /* The `auto-record*` keys of its [app] group (src/auto/auto_template.h); NULL: none given */
+  struct _CrAutoTemplate *auto_record;
 } CrApp;
 
 typedef struct CrApps CrApps;

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "auto/auto_template.h"
 #include "common/net_filter.h"
 
 typedef enum { SETTING_STRING, SETTING_INT, SETTING_ENUM } SettingType;
@@ -258,6 +259,18 @@ config_load_app_group (CrConfig *config, GKeyFile *kf, const char *group, const 
     }
     if (!cr_apps_add (config->apps, id, pair[0], pair[1], usersig_key, cb_key, cb_url, error))
       return FALSE;
+  }
+  g_autoptr (GError) auto_error = NULL;
+  CrAutoTemplate *auto_record = NULL;
+  if (!cr_auto_template_from_keyfile (kf, group, &auto_record, &auto_error)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: [%s] %s", path, group,
+                 auto_error->message);
+    return FALSE;
+  }
+  if (auto_record != NULL) {
+    CrApp *app = (CrApp *)cr_apps_find (config->apps, id);
+    cr_auto_template_free (app->auto_record);
+    app->auto_record = auto_record;
   }
   return TRUE;
 }

@@ -345,6 +345,12 @@ validate_schema_for (const char *action)
     return &cr_schema_compose_create;
   if (g_strcmp0 (action, "CloudrecDescribeCompose") == 0)
     return &cr_schema_compose_describe;
+  if (g_strcmp0 (action, "CloudrecDescribeAutoRecord") == 0)
+    return &cr_schema_auto_describe;
+  if (g_strcmp0 (action, "CloudrecModifyAutoRecord") == 0)
+    return &cr_schema_auto_modify;
+  if (g_strcmp0 (action, "CloudrecDescribeAutoRecordTasks") == 0)
+    return &cr_schema_auto_tasks;
   if (g_strcmp0 (action, "RemoveUser") == 0)
     return &cr_schema_remove_user;
   if (g_strcmp0 (action, "RemoveUserByStrRoomId") == 0)
