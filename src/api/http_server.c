@@ -1,6 +1,9 @@
 /* libsoup glue for the control API; http_server.h explains the limits enforced here. */
 #include "http_server.h"
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/api_error.h"
@@ -12,6 +15,27 @@ struct CrHttpServer {
   guint16 port;
   gboolean https;
 };
+
+/* GLib's TLS backend loads a key that does not belong to the certificate and fails every
+ * handshake later: compare them now. */
+static gboolean
+http_key_matches (const char *cert_path, const char *key_path, GError **error)
+{
+  FILE *cf = fopen (cert_path, "r"), *kf = fopen (key_path, "r");
+  X509 *cert = cf != NULL ? PEM_read_X509 (cf, NULL, NULL, NULL) : NULL;
+  EVP_PKEY *key = kf != NULL ? PEM_read_PrivateKey (kf, NULL, NULL, NULL) : NULL;
+  gboolean ok = cert != NULL && key != NULL && X509_check_private_key (cert, key) == 1;
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "the private key does not belong to the certificate");
+  X509_free (cert);
+  EVP_PKEY_free (key);
+  if (cf != NULL)
+    fclose (cf);
+  if (kf != NULL)
+    fclose (kf);
+  return ok;
+}
 
 /* tls-cert and tls-key: both or neither; loaded (and checked to match) now, so a wrong file
  * stops the start with its name rather than failing each handshake. */
@@ -27,9 +51,11 @@ http_load_tls (const CrConfig *config, GError **error)
   }
   g_autoptr (GError) local = NULL;
   GTlsCertificate *c = g_tls_certificate_new_from_files (config->tls_cert, config->tls_key, &local);
-  if (c == NULL)
+  if (c == NULL || !http_key_matches (config->tls_cert, config->tls_key, &local)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "tls-cert %s / tls-key %s: %s",
                  config->tls_cert, config->tls_key, local->message);
+    g_clear_object (&c);
+  }
   return c;
 }
 
