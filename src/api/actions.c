@@ -15,6 +15,8 @@ static const CrAction trtc_2019_07_22[] = {
   { "RemoveUserByStrRoomId", cr_action_remove_user_by_str_room_id, CR_APP_FROM_BODY, NULL },
   { "DismissRoom", cr_action_dismiss_room, CR_APP_FROM_BODY, NULL },
   { "DismissRoomByStrRoomId", cr_action_dismiss_room_by_str_room_id, CR_APP_FROM_BODY, NULL },
+  { "DescribeRecordStatistic", cr_action_describe_record_statistic, CR_APP_FROM_SIGNER, NULL },
+  { "DescribeRecordingUsage", cr_action_describe_recording_usage, CR_APP_FROM_SIGNER, NULL },
   /* cloudrec's extensions, named "Cloudrec..." so they never collide with a TRTC action. */
   { "CloudrecDescribeTask", cr_action_cloudrec_describe_task, CR_APP_FROM_BODY,
     "DescribeCloudRecording" },

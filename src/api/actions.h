@@ -94,6 +94,12 @@ gboolean cr_action_cloudrec_describe_auto_record_tasks (CrApi *api, const CrApp 
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 
+/* TRTC's usage actions (usage/usage.h): SdkAppId optional, the signer's app by default. */
+gboolean cr_action_describe_record_statistic (CrApi *api, const CrApp *app, JsonObject *params,
+                                              JsonObject *reply, GError **error);
+gboolean cr_action_describe_recording_usage (CrApi *api, const CrApp *app, JsonObject *params,
+                                             JsonObject *reply, GError **error);
+
 gboolean cr_action_remove_user (CrApi *api, const CrApp *app, JsonObject *params, JsonObject *reply,
                                 GError **error);
 gboolean cr_action_remove_user_by_str_room_id (CrApi *api, const CrApp *app, JsonObject *params,

@@ -27,6 +27,7 @@
 #include "upload/retention.h"
 #include "upload/storage_target.h"
 #include "upload/uploader.h"
+#include "usage/usage_link.h"
 #include "vod/vod_http.h"
 #include "vod/vod_library.h"
 #include "web/pages.h"
@@ -323,6 +324,14 @@ cr_cmd_serve (int argc, char **argv)
   }
   cr_vod_http_register (http, vod);
   CrLinkVod *link_vod = cr_link_vod_register (link, store, vod, config->data_dir);
+  /* Recording usage: the workers' reports in, the usage actions out (docs/usage.md). */
+  g_autoptr (CrUsageStore) usage = cr_usage_store_open (config->db_path, &error);
+  if (usage == NULL) {
+    fprintf (stderr, "cloudrec serve: %s\n", error->message);
+    return 1;
+  }
+  CrUsageLink *usage_link = cr_usage_link_register (link, store, usage);
+  api->usage = usage;
   g_autoptr (CrIngest) ingest = cr_ingest_new (config, rooms, http, link, &error);
   if (ingest == NULL) {
     fprintf (stderr, "cloudrec serve: WebRTC ingest: %s\n", error->message);
@@ -403,6 +412,8 @@ cr_cmd_serve (int argc, char **argv)
   if (retention_sweeper != 0)
     g_source_remove (retention_sweeper);
   cr_link_vod_unregister (link, link_vod);
+  cr_usage_link_unregister (usage_link);
+  api->usage = NULL;
   cr_vod_http_unregister (http);
   g_info ("stopped");
   return 0;

@@ -379,6 +379,7 @@ worker_record (Worker *w, GError **error)
   g_clear_object (&w->watch);
   /* Close every file: last segments listed, playlists ended. */
   w->recorder->klass->finish (g_steal_pointer (&w->recorder));
+  worker_report_usage (w); /* the last segments' usage, before the task may be finished */
   if (w->error != NULL) {
     g_propagate_error (error, g_steal_pointer (&w->error));
     return CR_WORKER_EXIT_FAILED;
@@ -399,6 +400,7 @@ worker_clear (Worker *w)
   if (w->recorder != NULL)
     w->recorder->klass->finish (g_steal_pointer (&w->recorder));
   g_clear_pointer (&w->playlists, g_hash_table_unref);
+  worker_usage_clear (w);
   g_clear_pointer (&w->files, g_ptr_array_unref);
   g_clear_pointer (&w->room, cr_room_view_free);
   g_clear_pointer (&w->spec, cr_task_spec_free);

@@ -54,6 +54,7 @@ worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
                          gint64 start_ms)
 {
   w->last_media_us = g_get_monotonic_time ();
+  worker_count_usage (w, segment, *user_id == '\0');
   if (!cr_task_spec_keeps_hls (w->spec))
     return; /* with OutputFormat 3/4 only the MP4/AAC files are the recording's */
   if (!worker_store_file (w, segment->uri) || !worker_store_file (w, playlist_name) || !first)

@@ -108,6 +108,18 @@ static const char *const migrations[] = {
   "  sdk_app_id INTEGER NOT NULL,"
   "  created_ms INTEGER NOT NULL);"
   "CREATE INDEX auto_tasks_by_app ON auto_tasks (sdk_app_id, created_ms);",
+  /* 7: recording usage (src/usage/usage_store.c): seconds recorded per task, worker, 5-minute
+   * bucket, single or mixed, resolution class; a worker reports its running totals. */
+  "CREATE TABLE usage ("
+  "  sdk_app_id INTEGER NOT NULL,"
+  "  task_id TEXT NOT NULL,"
+  "  failover INTEGER NOT NULL,"
+  "  bucket_ms INTEGER NOT NULL,"
+  "  mixed INTEGER NOT NULL,"
+  "  class INTEGER NOT NULL,"
+  "  seconds REAL NOT NULL,"
+  "  PRIMARY KEY (task_id, failover, bucket_ms, mixed, class));"
+  "CREATE INDEX usage_by_app ON usage (sdk_app_id, bucket_ms);",
 };
 
 #define TASK_COLUMNS                                                                               \

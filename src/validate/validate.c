@@ -351,6 +351,10 @@ validate_schema_for (const char *action)
     return &cr_schema_auto_modify;
   if (g_strcmp0 (action, "CloudrecDescribeAutoRecordTasks") == 0)
     return &cr_schema_auto_tasks;
+  if (g_strcmp0 (action, "DescribeRecordStatistic") == 0)
+    return &cr_schema_record_statistic;
+  if (g_strcmp0 (action, "DescribeRecordingUsage") == 0)
+    return &cr_schema_recording_usage;
   if (g_strcmp0 (action, "RemoveUser") == 0)
     return &cr_schema_remove_user;
   if (g_strcmp0 (action, "RemoveUserByStrRoomId") == 0)
