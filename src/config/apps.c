@@ -24,6 +24,8 @@ app_free (CrApp *app)
   g_free (app->usersig_key);
   g_free (app->callback_url);
   g_free (app->callback_key);
+  g_free (app->storage_access_key);
+  g_free (app->storage_secret_key);
   g_ptr_array_unref (app->secrets);
   g_free (app);
 }

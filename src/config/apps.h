@@ -21,6 +21,9 @@ typedef struct {
   char *callback_url; /* "" when none */
   char *callback_key; /* "" when none */
   GPtrArray *secrets; /* CrSecret* */
+  /* `storage-access-key` / `storage-secret-key` of the [app] group: the object-store keys a
+   * one-call recording without CosConfig keys uses (docs/record-once.md); NULL when unset. */
+  char *storage_access_key, *storage_secret_key;
 } CrApp;
 
 typedef struct CrApps CrApps;

@@ -71,6 +71,7 @@ typedef struct {
  * NULL with @error when it is there but broken. */
 CrSpecOnce *cr_spec_once_read (JsonObject *request, GError **error);
 void cr_spec_once_free (CrSpecOnce *once);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrSpecOnce, cr_spec_once_free)
 
 /* "mp3" or "mp4". */
 const char *cr_once_mode_format (CrOnceMode mode);
