@@ -168,7 +168,7 @@ describe('one-call recording (POST /v1/record)', { skip }, () => {
     assert.equal(cb.received.filter((x) => x.json?.SdkAppId !== undefined).length, 0, 'no result before the end');
     await c.RemoveUser({ SdkAppId: APP1.sdkAppId, RoomId: rooms.a.room, UserIds: [rooms.a.robot] });
     await c.RemoveUserByStrRoomId({ SdkAppId: APP1.sdkAppId, RoomId: rooms.b.strRoom, UserIds: [rooms.b.robot] });
-    for (const p of rooms.c.procs) p.kill('SIGKILL');
+    for (const p of rooms.c.procs) p.kill('SIGTERM'); // the anchors leave (WHIP DELETE)
 
     await until('three results', () => cb.received.filter((x) => x.json?.Files !== undefined).length >= 3, 120000);
     // a and b still have their anchors publishing: the robot's removal ended them.
