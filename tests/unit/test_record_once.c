@@ -8,6 +8,7 @@
 
 #include "common/api_error.h"
 #include "common/json_util.h"
+#include "outbox/callback.h"
 #include "task/record_once.h"
 #include "task/spec.h"
 #include "validate/validate.h"
@@ -313,6 +314,25 @@ test_keys_urls_result (void)
   g_assert_cmpstr (cr_json_get_string (r2, "StrRoomId"), ==, "s-1");
 }
 
+/* The outbox's one-call events: 391 goes to its own Url with its Body as is; 390 nowhere. */
+static void
+test_outbox_events (void)
+{
+  CrEventRecord e = { .id = 1, .sdk_app_id = 1, .task_id = (char *)"t", .room_id = (char *)"1",
+                      .user_id = (char *)"robot", .event_type = CR_EVENT_ONCE_RESULT,
+                      .payload_json = (char *)"{\"Url\":\"http://127.0.0.1:9/r\",\"RequestId\":"
+                                              "\"q\",\"Body\":{\"SdkAppId\":\"1\",\"Files\":[]}}" };
+  g_autofree char *body = cr_callback_body_of (&e);
+  g_assert_cmpstr (body, ==, "{\"SdkAppId\":\"1\",\"Files\":[]}");
+  g_autofree char *url = cr_callback_url_of (&e, "http://app/cb");
+  g_assert_cmpstr (url, ==, "http://127.0.0.1:9/r");
+  e.event_type = CR_EVENT_ONCE_FILES;
+  g_assert_null (cr_callback_url_of (&e, "http://app/cb"));
+  e.event_type = CR_EVENT_RECORDER_START;
+  g_autofree char *app = cr_callback_url_of (&e, "http://app/cb");
+  g_assert_cmpstr (app, ==, "http://app/cb");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -324,5 +344,6 @@ main (int argc, char **argv)
   g_test_add_func ("/record_once/mutations", test_mutations);
   g_test_add_func ("/record_once/create_per_mode", test_create_per_mode);
   g_test_add_func ("/record_once/keys_urls_result", test_keys_urls_result);
+  g_test_add_func ("/record_once/outbox_events", test_outbox_events);
   return g_test_run ();
 }
