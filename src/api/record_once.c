@@ -96,10 +96,11 @@ once_launch (CrRecordOnce *once, const CrOnceRequest *r, const char *request_id,
   const char *access_key = r->secret_id != NULL ? r->secret_id : app->storage_access_key;
   const char *secret_key = r->secret_id != NULL ? r->secret_key : app->storage_secret_key;
   if (access_key == NULL || secret_key == NULL) {
-    cr_api_error_set (error, "MissingParameter.CosConfig.SecretId",
-                      "CosConfig.SecretId and CosConfig.SecretKey are required: SdkAppId %" G_GUINT64_FORMAT
-                      " has no storage-access-key / storage-secret-key configured",
-                      r->sdk_app_id);
+    cr_api_error_set (
+        error, "MissingParameter.CosConfig.SecretId",
+        "CosConfig.SecretId and CosConfig.SecretKey are required: SdkAppId %" G_GUINT64_FORMAT
+        " has no storage-access-key / storage-secret-key configured",
+        r->sdk_app_id);
     return FALSE;
   }
   g_autoptr (JsonObject) raw = cr_once_request_to_create (r, access_key, secret_key);
@@ -206,9 +207,9 @@ once_on_uploads_end (gpointer data, guint64 app, const char *task_id, const char
   JsonObject *payload = json_object_new ();
   json_object_set_string_member (payload, "Url", spec->callback);
   json_object_set_string_member (payload, "RequestId", spec->request_id);
-  json_object_set_object_member (payload, "Body",
-                                 cr_once_result (app, task->room_id, task->room_id_type == 0,
-                                                 task->user_id, files));
+  json_object_set_object_member (
+      payload, "Body",
+      cr_once_result (app, task->room_id, task->room_id_type == 0, task->user_id, files));
   g_info ("one-call recording %s (task %s): result queued for %s", spec->request_id, task_id,
           spec->callback[0] != '\0' ? spec->callback : "nobody (no Callback)");
   cr_callback_sender_emit (once->callbacks, app, task_id, CR_EVENT_ONCE_RESULT, payload);

@@ -26,8 +26,9 @@ cr_mp3_transcode (const char *in_path, const char *out_path, GError **error)
   GError *parse_error = NULL;
   GstElement *pipeline = gst_parse_launch (desc, &parse_error);
   if (pipeline == NULL || parse_error != NULL) {
-    g_propagate_prefixed_error (error, parse_error, "MP3 transcoding needs lamemp3enc and "
-                                                    "xingmux (gstreamer1.0-plugins-good): ");
+    g_propagate_prefixed_error (error, parse_error,
+                                "MP3 transcoding needs lamemp3enc and "
+                                "xingmux (gstreamer1.0-plugins-good): ");
     g_clear_pointer (&pipeline, gst_object_unref);
     return FALSE;
   }

@@ -107,13 +107,11 @@ worker_once_write (Worker *w, const char *segment_dir, const GError *gather_erro
   g_autoptr (GError) error = NULL;
   gboolean ok = FALSE;
   if (segment_dir != NULL) {
-    CrOutputOptions oo = { segment_dir,
-                           w->dir,
-                           &w->naming,
-                           w->spec->output_format,
-                           w->spec->max_file_ms,
-                           w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
-                           w->playlists };
+    CrOutputOptions oo
+        = { segment_dir,          w->dir,
+            &w->naming,           w->spec->output_format,
+            w->spec->max_file_ms, w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
+            w->playlists };
     ok = cr_outputs_write (&oo, written, &error);
     if (!ok)
       g_warning ("task %s: %s", w->task->task_id, error->message);

@@ -91,9 +91,10 @@ body_int (JsonObject *o, const char *name, const char *field, gint64 min, gint64
   }
   gint64 v = json_node_get_int (n);
   if (v < min || v > max) {
-    body_invalid (error, field, "%s must be in [%" G_GINT64_FORMAT
-                      ", %" G_GINT64_FORMAT "], got %" G_GINT64_FORMAT,
-                      field, min, max, v);
+    body_invalid (error, field,
+                  "%s must be in [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+                  "], got %" G_GINT64_FORMAT,
+                  field, min, max, v);
     return FALSE;
   }
   *out = v;
@@ -207,7 +208,8 @@ path_normalise (const char *path, GError **error)
     g_ptr_array_add (kept, *p);
   }
   if (kept->len > 16) {
-    cr_api_error_set (error, "InvalidParameter.CosConfig.Path", "CosConfig.Path has more than 16 folders");
+    cr_api_error_set (error, "InvalidParameter.CosConfig.Path",
+                      "CosConfig.Path has more than 16 folders");
     return NULL;
   }
   g_ptr_array_add (kept, NULL);
@@ -222,10 +224,11 @@ callback_ok (const char *url, GError **error)
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
   const char *scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
   const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
-  if (scheme == NULL || (g_ascii_strcasecmp (scheme, "http") != 0
-                         && g_ascii_strcasecmp (scheme, "https") != 0)
+  if (scheme == NULL
+      || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
       || host == NULL || host[0] == '\0') {
-    cr_api_error_set (error, "InvalidParameter.Callback", "Callback must be an http:// or https:// URL");
+    cr_api_error_set (error, "InvalidParameter.Callback",
+                      "Callback must be an http:// or https:// URL");
     return FALSE;
   }
   return TRUE;
@@ -272,8 +275,8 @@ parse_cos (JsonObject *o, CrOnceRequest *r, GError **error)
       || !body_str (cos, "Bucket", "CosConfig.Bucket", 1, 128, TRUE, format_bucket, &r->bucket,
                     error)
       || !body_str (cos, "Path", "CosConfig.Path", 0, 1024, FALSE, NULL, &path, error)
-      || !body_str (cos, "SecretId", "CosConfig.SecretId", 1, 256, FALSE, format_key,
-                    &r->secret_id, error)
+      || !body_str (cos, "SecretId", "CosConfig.SecretId", 1, 256, FALSE, format_key, &r->secret_id,
+                    error)
       || !body_str (cos, "SecretKey", "CosConfig.SecretKey", 1, 256, FALSE, format_key,
                     &r->secret_key, error))
     return FALSE;
@@ -412,8 +415,7 @@ cr_spec_once_read (JsonObject *request, GError **error)
   if (mode == NULL || format == NULL || path == NULL || callback == NULL || request_id == NULL
       || (strcmp (format, "mp3") != 0 && strcmp (format, "mp4") != 0)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                 "%s is not Mode, Format (mp3|mp4), Path, Callback and RequestId",
-                 CR_ONCE_MEMBER);
+                 "%s is not Mode, Format (mp3|mp4), Path, Callback and RequestId", CR_ONCE_MEMBER);
     return NULL;
   }
   CrSpecOnce *once = g_new0 (CrSpecOnce, 1);

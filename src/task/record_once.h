@@ -78,15 +78,15 @@ const char *cr_once_mode_format (CrOnceMode mode);
 
 /* The object key of an anchor's file: "<path>/<room>/<user>_<UTC>.<ext>" (no "<path>/" when
  * @path is empty); UTC is the file's first media, "YYYYMMDDhhmmssSSS". */
-char *cr_once_object_key (const char *path, const char *room, const char *user_id,
-                          gint64 start_ms, const char *ext);
+char *cr_once_object_key (const char *path, const char *room, const char *user_id, gint64 start_ms,
+                          const char *ext);
 
 /* The URL of object @key: "<endpoint>/<bucket>/<key>" when the vendor is served by an
  * S3-compatible @endpoint (storage-endpoint), else COS's "https://<bucket>.cos.<region>.
  * myqcloud.com/<key>" (AWS: "https://<bucket>.s3.<region>.amazonaws.com/<key>"); each key
  * segment percent-encoded. */
-char *cr_once_object_url (const char *endpoint, int vendor, const char *region,
-                          const char *bucket, const char *key);
+char *cr_once_object_url (const char *endpoint, int vendor, const char *region, const char *bucket,
+                          const char *key);
 
 /* The seed's result: {"SdkAppId","RoomId","StrRoomId","UserId","Files"}, every id a string
  * (RoomId "" for a string room, StrRoomId "" for an integer one). Takes @files (an array of

@@ -14,9 +14,10 @@
 #include "validate/validate.h"
 
 #define SEED_BODY                                                                                  \
-  "{\"SdkAppId\": 1400000000,\"RoomId\": 43474,\"UserId\": \"user_55952145\",\"Mode\": "          \
-  "\"02\",\"UserSig\": \"eJwtzNEKgkAUBNB-2efQ3e3eUqG3tMCKJJEIIxxxxxxxxxxxxxxxhvmweLWzGlUxj0mLs1\","   \
-  "\"CosConfig\": {\"Region\": \"ap-shanghai\",\"Bucket\": \"test-123456789\",\"Path\": "        \
+  "{\"SdkAppId\": 1400000000,\"RoomId\": 43474,\"UserId\": \"user_55952145\",\"Mode\": "           \
+  "\"02\",\"UserSig\": "                                                                           \
+  "\"eJwtzNEKgkAUBNB-2efQ3e3eUqG3tMCKJJEIIxxxxxxxxxxxxxxxhvmweLWzGlUxj0mLs1\","                    \
+  "\"CosConfig\": {\"Region\": \"ap-shanghai\",\"Bucket\": \"test-123456789\",\"Path\": "          \
   "\"/trtc\"}}"
 
 static CrOnceRequest *
@@ -49,11 +50,11 @@ test_defaults_and_rooms (void)
 {
   g_autoptr (GError) error = NULL;
   /* Mode defaults to 00 (MP3); StrRoomId alone is a string room; Path "/" and absent are "". */
-  g_autoptr (CrOnceRequest) a = parse (
-      "{\"SdkAppId\":1,\"StrRoomId\":\"room a\",\"UserId\":\"r\",\"UserSig\":\"s\","
-      "\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\",\"Path\":\"/\",\"SecretId\":\"i\","
-      "\"SecretKey\":\"k\"},\"Callback\":\"https://example.com/cb\",\"Extra\":[1]}",
-      &error);
+  g_autoptr (CrOnceRequest) a
+      = parse ("{\"SdkAppId\":1,\"StrRoomId\":\"room a\",\"UserId\":\"r\",\"UserSig\":\"s\","
+               "\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\",\"Path\":\"/\",\"SecretId\":\"i\","
+               "\"SecretKey\":\"k\"},\"Callback\":\"https://example.com/cb\",\"Extra\":[1]}",
+               &error);
   g_assert_no_error (error);
   g_assert_cmpint (a->mode, ==, CR_ONCE_MODE_AUDIO);
   g_assert_true (a->string_room);
@@ -85,39 +86,79 @@ static const struct {
   { "null", "InvalidParameter.BodyParamsError", "JSON object" },
   { "\"x\"", "InvalidParameter.BodyParamsError", "JSON object" },
   { "{}", "MissingParameter.SdkAppId", "SdkAppId" },
-  { "{\"SdkAppId\":\"1\"}", "InvalidParameter.SdkAppId", "SdkAppId must be an integer, got a string" },
+  { "{\"SdkAppId\":\"1\"}", "InvalidParameter.SdkAppId",
+    "SdkAppId must be an integer, got a string" },
   { "{\"SdkAppId\":1.5}", "InvalidParameter.SdkAppId", "got a non-integer number" },
   { "{\"SdkAppId\":true}", "InvalidParameter.SdkAppId", "got a boolean" },
   { "{\"SdkAppId\":0}", "InvalidParameter.SdkAppId", "SdkAppId must be in" },
   { "{\"SdkAppId\":4294967296}", "InvalidParameter.SdkAppId", "SdkAppId must be in" },
   { "{\"SdkAppId\":1,\"RoomId\":\"5\"}", "InvalidParameter.RoomId", "RoomId must be an integer" },
   { "{\"SdkAppId\":1,\"RoomId\":4294967295}", "InvalidParameter.RoomId", "RoomId must be in" },
-  { "{\"SdkAppId\":1,\"StrRoomId\":5}", "InvalidParameter.StrRoomId", "StrRoomId must be a string" },
-  { "{\"SdkAppId\":1,\"StrRoomId\":\"\"}", "InvalidParameter.StrRoomId", "StrRoomId must be 1 to 64" },
+  { "{\"SdkAppId\":1,\"StrRoomId\":5}", "InvalidParameter.StrRoomId",
+    "StrRoomId must be a string" },
+  { "{\"SdkAppId\":1,\"StrRoomId\":\"\"}", "InvalidParameter.StrRoomId",
+    "StrRoomId must be 1 to 64" },
   { "{\"SdkAppId\":1,\"RoomId\":1}", "MissingParameter.UserId", "UserId is required" },
   { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":[]}", "InvalidParameter.UserId", "got an array" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"a b\"}", "InvalidParameter.UserId", "UserId must be made of" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "InvalidParameter.UserId", "1 to 32" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"a b\"}", "InvalidParameter.UserId",
+    "UserId must be made of" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+    "InvalidParameter.UserId", "1 to 32" },
   { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\"}", "MissingParameter.UserSig", "UserSig" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\"}", "MissingParameter.CosConfig", "CosConfig is required" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":[]}", "InvalidParameter.CosConfig", "CosConfig must be an object" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{}}", "MissingParameter.CosConfig.Region", "CosConfig.Region" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"a b\"}}", "InvalidParameter.CosConfig.Region", "CosConfig.Region must be a region" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\"}}", "MissingParameter.CosConfig.Bucket", "CosConfig.Bucket" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b/c\"}}", "InvalidParameter.CosConfig.Bucket", "bucket name" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\",\"Path\":3}}", "InvalidParameter.CosConfig.Path", "CosConfig.Path must be a string" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\",\"Path\":\"a/../b\"}}", "InvalidParameter.CosConfig.Path", "CosConfig.Path" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\",\"Path\":\"a b\"}}", "InvalidParameter.CosConfig.Path", "CosConfig.Path" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\",\"SecretKey\":\"k\"}}", "MissingParameter.CosConfig.SecretId", "CosConfig.SecretId is required" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\",\"SecretId\":\"a b\",\"SecretKey\":\"k\"}}", "InvalidParameter.CosConfig.SecretId", "printable" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"},\"Callback\":1}", "InvalidParameter.Callback", "Callback must be a string" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"},\"Callback\":\"file:///etc\"}", "InvalidParameter.Callback", "http" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"},\"Callback\":\"http://\"}", "InvalidParameter.Callback", "http" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"},\"Mode\":1}", "InvalidParameter.Mode", "Mode must be a string" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"},\"Mode\":\"0\"}", "InvalidParameter.Mode", "Mode must be \"00\"" },
-  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"},\"Mode\":\"003\"}", "InvalidParameter.Mode", "Mode must be 0 to 2" },
-  { "{\"SdkAppId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"}}", "MissingParameter.RoomId", "RoomId or StrRoomId" },
-  { "{\"SdkAppId\":1,\"StrRoomId\":\"a/b\",\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"}}", "InvalidParameter.StrRoomId", "string room id" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\"}",
+    "MissingParameter.CosConfig", "CosConfig is required" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":[]}",
+    "InvalidParameter.CosConfig", "CosConfig must be an object" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{}}",
+    "MissingParameter.CosConfig.Region", "CosConfig.Region" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"a "
+    "b\"}}",
+    "InvalidParameter.CosConfig.Region", "CosConfig.Region must be a region" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\"}}",
+    "MissingParameter.CosConfig.Bucket", "CosConfig.Bucket" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b/c\"}}",
+    "InvalidParameter.CosConfig.Bucket", "bucket name" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\",\"Path\":3}}",
+    "InvalidParameter.CosConfig.Path", "CosConfig.Path must be a string" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\",\"Path\":\"a/../b\"}}",
+    "InvalidParameter.CosConfig.Path", "CosConfig.Path" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\",\"Path\":\"a b\"}}",
+    "InvalidParameter.CosConfig.Path", "CosConfig.Path" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\",\"SecretKey\":\"k\"}}",
+    "MissingParameter.CosConfig.SecretId", "CosConfig.SecretId is required" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\",\"SecretId\":\"a b\",\"SecretKey\":\"k\"}}",
+    "InvalidParameter.CosConfig.SecretId", "printable" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\"},\"Callback\":1}",
+    "InvalidParameter.Callback", "Callback must be a string" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\"},\"Callback\":\"file:///etc\"}",
+    "InvalidParameter.Callback", "http" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\"},\"Callback\":\"http://\"}",
+    "InvalidParameter.Callback", "http" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\"},\"Mode\":1}",
+    "InvalidParameter.Mode", "Mode must be a string" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\"},\"Mode\":\"0\"}",
+    "InvalidParameter.Mode", "Mode must be \"00\"" },
+  { "{\"SdkAppId\":1,\"RoomId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":"
+    "\"r\",\"Bucket\":\"b\"},\"Mode\":\"003\"}",
+    "InvalidParameter.Mode", "Mode must be 0 to 2" },
+  { "{\"SdkAppId\":1,\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":"
+    "\"b\"}}",
+    "MissingParameter.RoomId", "RoomId or StrRoomId" },
+  { "{\"SdkAppId\":1,\"StrRoomId\":\"a/"
+    "b\",\"UserId\":\"u\",\"UserSig\":\"s\",\"CosConfig\":{\"Region\":\"r\",\"Bucket\":\"b\"}}",
+    "InvalidParameter.StrRoomId", "string room id" },
 };
 
 static void
@@ -298,8 +339,9 @@ test_keys_urls_result (void)
   g_autofree char *u1 = cr_once_object_url ("http://127.0.0.1:9000/", 0, "ap-x", "b-1", k2);
   g_assert_cmpstr (u1, ==, "http://127.0.0.1:9000/b-1/room%20a/bob_20240102030405678.mp4");
   g_autofree char *u2 = cr_once_object_url (NULL, 0, "ap-shanghai", "test-123", k1);
-  g_assert_cmpstr (u2, ==,
-                   "https://test-123.cos.ap-shanghai.myqcloud.com/trtc/43474/alice_20240102030405678.mp3");
+  g_assert_cmpstr (
+      u2, ==,
+      "https://test-123.cos.ap-shanghai.myqcloud.com/trtc/43474/alice_20240102030405678.mp3");
   g_autofree char *u3 = cr_once_object_url (NULL, 1, "us-east-1", "b", "k");
   g_assert_cmpstr (u3, ==, "https://b.s3.us-east-1.amazonaws.com/k");
 
@@ -307,8 +349,9 @@ test_keys_urls_result (void)
   JsonArray *files = json_array_new ();
   g_autoptr (JsonObject) r1 = cr_once_result (1400000001, "43474", FALSE, "robot", files);
   g_autofree char *t1 = cr_json_object_to_string (r1);
-  g_assert_cmpstr (t1, ==, "{\"SdkAppId\":\"1400000001\",\"RoomId\":\"43474\",\"StrRoomId\":\"\","
-                           "\"UserId\":\"robot\",\"Files\":[]}");
+  g_assert_cmpstr (t1, ==,
+                   "{\"SdkAppId\":\"1400000001\",\"RoomId\":\"43474\",\"StrRoomId\":\"\","
+                   "\"UserId\":\"robot\",\"Files\":[]}");
   g_autoptr (JsonObject) r2 = cr_once_result (7, "s-1", TRUE, "robot", NULL);
   g_assert_cmpstr (cr_json_get_string (r2, "RoomId"), ==, "");
   g_assert_cmpstr (cr_json_get_string (r2, "StrRoomId"), ==, "s-1");
@@ -318,8 +361,12 @@ test_keys_urls_result (void)
 static void
 test_outbox_events (void)
 {
-  CrEventRecord e = { .id = 1, .sdk_app_id = 1, .task_id = (char *)"t", .room_id = (char *)"1",
-                      .user_id = (char *)"robot", .event_type = CR_EVENT_ONCE_RESULT,
+  CrEventRecord e = { .id = 1,
+                      .sdk_app_id = 1,
+                      .task_id = (char *)"t",
+                      .room_id = (char *)"1",
+                      .user_id = (char *)"robot",
+                      .event_type = CR_EVENT_ONCE_RESULT,
                       .payload_json = (char *)"{\"Url\":\"http://127.0.0.1:9/r\",\"RequestId\":"
                                               "\"q\",\"Body\":{\"SdkAppId\":\"1\",\"Files\":[]}}" };
   g_autofree char *body = cr_callback_body_of (&e);
