@@ -71,11 +71,11 @@ http_early_size_check (SoupServer *soup, SoupServerMessage *msg, const char *pat
   gboolean api = strcmp (path, "/") == 0;
   const Refusal *own = g_hash_table_lookup (server->refusals, path);
   g_autofree char *text
-      = api           ? http_size_error (server->config)
-        : own != NULL ? g_strdup (own->body)
-                      : g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT
-                                         " bytes\n",
-                                         server->config->api_max_body);
+      = api ? http_size_error (server->config)
+        : own != NULL
+            ? g_strdup (own->body)
+            : g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT " bytes\n",
+                               server->config->api_max_body);
   g_autofree char *status
       = api           ? g_strdup ("200 OK")
         : own != NULL ? g_strdup_printf ("%u %s", own->status, soup_status_get_phrase (own->status))

@@ -26,8 +26,7 @@ void cr_http_server_add_handler (CrHttpServer *server, const char *path,
  * and @body (copied) instead of 413 text (the one-call endpoint answers 400 JSON). */
 void cr_http_server_add_handler_refusing (CrHttpServer *server, const char *path,
                                           SoupServerCallback callback, gpointer user_data,
-                                          guint status, const char *content_type,
-                                          const char *body);
+                                          guint status, const char *content_type, const char *body);
 void cr_http_server_remove_handler (CrHttpServer *server, const char *path);
 
 /* Serves the same handlers on @sock too (bound and listening; the server keeps a reference).
