@@ -14,7 +14,22 @@ struct CrHttpServer {
   const CrConfig *config;
   guint16 port;
   gboolean https;
+  GHashTable *refusals; /* path -> Refusal: a handler's own oversized-body answer */
 };
+
+typedef struct {
+  guint status;
+  char *content_type;
+  char *body;
+} Refusal;
+
+static void
+refusal_free (Refusal *r)
+{
+  g_free (r->content_type);
+  g_free (r->body);
+  g_free (r);
+}
 
 /* GLib's TLS backend loads a key that does not belong to the certificate and fails every
  * handshake later: compare them now. */
@@ -101,14 +116,24 @@ http_early_size_check (SoupServer *soup, SoupServerMessage *msg, const char *pat
     return;
   /* The API answers every error inside an HTTP 200 envelope; other paths (WHIP) use HTTP. */
   gboolean api = strcmp (path, "/") == 0;
+  const Refusal *own = g_hash_table_lookup (server->refusals, path);
   g_autofree char *text
       = api ? http_size_error (server->config)
+        : own != NULL
+            ? g_strdup (own->body)
             : g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT " bytes\n",
                                server->config->api_max_body);
+  g_autofree char *status
+      = api           ? g_strdup ("200 OK")
+        : own != NULL ? g_strdup_printf ("%u %s", own->status, soup_status_get_phrase (own->status))
+                      : g_strdup ("413 Payload Too Large");
   g_autofree char *reply = g_strdup_printf (
       "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-      api ? "200 OK" : "413 Payload Too Large",
-      api ? "application/json" : "text/plain; charset=utf-8", strlen (text), text);
+      status,
+      api           ? "application/json"
+      : own != NULL ? own->content_type
+                    : "text/plain; charset=utf-8",
+      strlen (text), text);
   g_autoptr (GIOStream) conn = soup_server_message_steal_connection (msg);
   if (conn == NULL)
     return;
@@ -256,6 +281,8 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
   server->https = tls != NULL;
   server->soup = soup_server_new ("server-header", "cloudrec/" CLOUDREC_VERSION, "tls-certificate",
                                   tls, NULL);
+  server->refusals
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)refusal_free);
   g_signal_connect (server->soup, "request-started", G_CALLBACK (http_request_started), server);
   g_signal_connect (server->soup, "request-finished", G_CALLBACK (http_request_done), server);
   soup_server_add_early_handler (server->soup, "/", http_early_size_check, server, NULL);
@@ -302,6 +329,19 @@ cr_http_server_add_handler (CrHttpServer *server, const char *path, SoupServerCa
   soup_server_add_handler (server->soup, path, callback, user_data, NULL);
 }
 
+void
+cr_http_server_add_handler_refusing (CrHttpServer *server, const char *path,
+                                     SoupServerCallback callback, gpointer user_data, guint status,
+                                     const char *content_type, const char *body)
+{
+  Refusal *r = g_new0 (Refusal, 1);
+  r->status = status;
+  r->content_type = g_strdup (content_type);
+  r->body = g_strdup (body);
+  g_hash_table_replace (server->refusals, g_strdup (path), r);
+  cr_http_server_add_handler (server, path, callback, user_data);
+}
+
 gboolean
 cr_http_server_listen_socket (CrHttpServer *server, GSocket *sock, GError **error)
 {
@@ -312,6 +352,7 @@ void
 cr_http_server_remove_handler (CrHttpServer *server, const char *path)
 {
   soup_server_remove_handler (server->soup, path);
+  g_hash_table_remove (server->refusals, path);
 }
 
 void
@@ -321,5 +362,6 @@ cr_http_server_free (CrHttpServer *server)
     return;
   soup_server_disconnect (server->soup);
   g_object_unref (server->soup);
+  g_hash_table_unref (server->refusals);
   g_free (server);
 }

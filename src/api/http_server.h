@@ -24,6 +24,11 @@ guint16 cr_http_server_port (CrHttpServer *server);
 gboolean cr_http_server_is_https (CrHttpServer *server);
 void cr_http_server_add_handler (CrHttpServer *server, const char *path,
                                  SoupServerCallback callback, gpointer user_data);
+/* The same, with the oversized body's refusal in @path's own format: HTTP @status, @content_type
+ * and @body (copied) instead of 413 text (the one-call endpoint answers 400 JSON). */
+void cr_http_server_add_handler_refusing (CrHttpServer *server, const char *path,
+                                          SoupServerCallback callback, gpointer user_data,
+                                          guint status, const char *content_type, const char *body);
 void cr_http_server_remove_handler (CrHttpServer *server, const char *path);
 
 /* Serves the same handlers on @sock too (bound and listening; the server keeps a reference).

@@ -29,6 +29,7 @@
 #include "upload/uploader.h"
 #include "usage/usage_link.h"
 #include "vod/vod_http.h"
+#include "api/record_once.h"
 #include "vod/vod_library.h"
 #include "web/pages.h"
 
@@ -350,6 +351,8 @@ cr_cmd_serve (int argc, char **argv)
   }
   api->uploads = uploader;
   api->callbacks = callbacks;
+  /* POST /v1/record (seed 004): one-call recording, its result after the uploads. */
+  g_autoptr (CrRecordOnce) record_once = cr_record_once_new (api, http, uploader, callbacks);
   g_autoptr (CrSupervisor) workers
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;

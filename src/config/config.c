@@ -260,6 +260,17 @@ config_load_app_group (CrConfig *config, GKeyFile *kf, const char *group, const 
     if (!cr_apps_add (config->apps, id, pair[0], pair[1], usersig_key, cb_key, cb_url, error))
       return FALSE;
   }
+  CrApp *app = (CrApp *)cr_apps_find (config->apps, id);
+  g_free (app->storage_access_key);
+  g_free (app->storage_secret_key);
+  app->storage_access_key = g_key_file_get_string (kf, group, "storage-access-key", NULL);
+  app->storage_secret_key = g_key_file_get_string (kf, group, "storage-secret-key", NULL);
+  if ((app->storage_access_key == NULL) != (app->storage_secret_key == NULL)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "%s: [%s] needs both storage-access-key and storage-secret-key, or neither", path,
+                 group);
+    return FALSE;
+  }
   g_autoptr (GError) auto_error = NULL;
   CrAutoTemplate *auto_record = NULL;
   if (!cr_auto_template_from_keyfile (kf, group, &auto_record, &auto_error)) {
@@ -268,7 +279,6 @@ config_load_app_group (CrConfig *config, GKeyFile *kf, const char *group, const 
     return FALSE;
   }
   if (auto_record != NULL) {
-    CrApp *app = (CrApp *)cr_apps_find (config->apps, id);
     cr_auto_template_free (app->auto_record);
     app->auto_record = auto_record;
   }

@@ -328,8 +328,12 @@ worker_end_task (Worker *w)
   g_autoptr (GError) gather_error = NULL;
   gint64 span = w->spec->output_format == CR_OUTPUT_HLS ? CR_AVSYNC_SPAN_MS : G_MAXINT64;
   g_autofree char *segments = worker_gather_segments (w, span, &gather_error);
-  worker_write_avsync (w, segments); /* before the outputs: those may remove a working HLS */
-  worker_write_outputs (w, segments, gather_error);
+  if (w->spec->once != NULL) { /* one-call recording: its own files (worker_once.c) */
+    worker_once_write (w, segments, gather_error);
+  } else {
+    worker_write_avsync (w, segments); /* before the outputs: those may remove a working HLS */
+    worker_write_outputs (w, segments, gather_error);
+  }
   worker_release_segments (w, segments);
   worker_finish_storage (w);
   g_autoptr (GError) ignored = NULL; /* already exited when DeleteCloudRecording stopped us */

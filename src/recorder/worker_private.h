@@ -115,6 +115,9 @@ void worker_release_segments (Worker *w, const char *dir);
 void worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_error);
 void worker_write_avsync (Worker *w, const char *segment_dir);
 #define CR_AVSYNC_SPAN_MS (120 * 1000) /* of each stream examined (decoding costs CPU) */
+/* worker_once.c: a one-call task's end (spec->once): one MP3/MP4 per anchor under its one-call
+ * key, reported to the daemon (event 390) for the result (docs/record-once.md). */
+void worker_once_write (Worker *w, const char *segment_dir, const GError *gather_error);
 /* The task's last file is written: the object store is told (305 follows once all are stored),
  * or the files go into the VOD library (311 each, then 312). */
 void worker_finish_storage (Worker *w);
