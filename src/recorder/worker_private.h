@@ -68,7 +68,7 @@ typedef struct _Worker {
   CrLeaveCode leave_code;
   int failover;       /* the "ha<n>_" of this worker's files; 0 for the first worker */
   gboolean signalled; /* SIGTERM/SIGINT: Delete, or the daemon shutting down */
-  GHashTable *usage;  /* media recorded so far (usage/usage.h), reported by worker_usage.c */
+  GHashTable *usage;  /* stream -> media recorded so far (usage/usage.h), worker_usage.c */
   guint usage_timer;
   GError *error;
 } Worker;
@@ -103,7 +103,7 @@ void worker_announce_segment (Worker *w, const CrSegment *segment, gboolean firs
  * nowhere. worker_release_segments removes it (unless it is the working directory). */
 /* Usage (worker_usage.c): a closed segment counted (@mixed: the mix's), the totals reported to
  * the daemon every USAGE_REPORT_S and at the end. */
-void worker_count_usage (Worker *w, const CrSegment *segment, gboolean mixed);
+void worker_count_usage (Worker *w, const CrSegment *segment, const char *stream, gboolean mixed);
 void worker_report_usage (Worker *w);
 void worker_usage_clear (Worker *w);
 

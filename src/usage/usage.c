@@ -69,6 +69,35 @@ cr_usage_acc_add (GHashTable *acc, gint64 start_ms, double duration_s, gboolean 
   }
 }
 
+GPtrArray *
+cr_usage_billed_rows (GHashTable *by_stream)
+{
+  g_autoptr (GHashTable) total = cr_usage_acc_new ();
+  GHashTableIter streams, rows;
+  gpointer acc, value;
+  g_hash_table_iter_init (&streams, by_stream);
+  while (g_hash_table_iter_next (&streams, NULL, &acc)) {
+    g_autoptr (GHashTable) video_buckets = g_hash_table_new (g_int64_hash, g_int64_equal);
+    g_hash_table_iter_init (&rows, acc);
+    while (g_hash_table_iter_next (&rows, NULL, &value)) {
+      CrUsageRow *r = value;
+      if (r->cls != CR_USAGE_AUDIO)
+        g_hash_table_add (video_buckets, &r->bucket_ms);
+    }
+    g_hash_table_iter_init (&rows, acc);
+    while (g_hash_table_iter_next (&rows, NULL, &value)) {
+      const CrUsageRow *r = value;
+      if (r->cls != CR_USAGE_AUDIO || !g_hash_table_contains (video_buckets, &r->bucket_ms))
+        usage_acc_put (total, r->bucket_ms, r->mixed, r->cls, r->seconds);
+    }
+  }
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  g_hash_table_iter_init (&rows, total);
+  while (g_hash_table_iter_next (&rows, NULL, &value))
+    g_ptr_array_add (out, g_memdup2 (value, sizeof (CrUsageRow)));
+  return out;
+}
+
 /* "YYYY-MM-DD" as the Unix ms of that UTC day's start, or -1. */
 static gint64
 usage_parse_day (const char *s)

@@ -43,6 +43,12 @@ GHashTable *cr_usage_acc_new (void);
 void cr_usage_acc_add (GHashTable *acc, gint64 start_ms, double duration_s, gboolean mixed,
                        CrUsageClass cls);
 
+/* The billed rows of a worker's streams: @by_stream maps a stream ("user/main") to its
+ * accumulator. A stream's audio is billed only in the buckets where that stream recorded no
+ * video (TRTC bills an audio-video stream by its picture; its audio track is not billed apart).
+ * The rows of all streams are summed per (bucket, mixed, class); a new array of new rows. */
+GPtrArray *cr_usage_billed_rows (GHashTable *by_stream);
+
 /* A worker's report (POST /internal/usage, link.h) of @rows (CrUsageRow): its running totals. */
 char *cr_usage_report_body (guint64 sdk_app_id, const char *task_id, int failover,
                             const GPtrArray *rows);

@@ -95,6 +95,38 @@ test_range (void)
 }
 
 static void
+test_billed (void)
+{
+  const gint64 b = 1764720000000;
+  g_autoptr (GHashTable) streams
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_hash_table_unref);
+  /* alice: video in bucket b, audio in b and the next (where she had no picture). */
+  GHashTable *alice = cr_usage_acc_new ();
+  cr_usage_acc_add (alice, b, 10, FALSE, CR_USAGE_SD);
+  cr_usage_acc_add (alice, b, 10.5, FALSE, CR_USAGE_AUDIO);
+  cr_usage_acc_add (alice, b + CR_USAGE_BUCKET_MS, 7, FALSE, CR_USAGE_AUDIO);
+  g_hash_table_insert (streams, "alice/main", alice);
+  /* bob: audio only in bucket b; carol: SD in bucket b. */
+  GHashTable *bob = cr_usage_acc_new ();
+  cr_usage_acc_add (bob, b, 4, FALSE, CR_USAGE_AUDIO);
+  g_hash_table_insert (streams, "bob/main", bob);
+  GHashTable *carol = cr_usage_acc_new ();
+  cr_usage_acc_add (carol, b, 3, FALSE, CR_USAGE_SD);
+  g_hash_table_insert (streams, "carol/aux", carol);
+  g_autoptr (GPtrArray) rows = cr_usage_billed_rows (streams);
+  g_autoptr (GHashTable) acc = cr_usage_acc_new ();
+  for (guint i = 0; i < rows->len; i++) {
+    const CrUsageRow *r = g_ptr_array_index (rows, i);
+    cr_usage_acc_add (acc, r->bucket_ms, r->seconds, r->mixed, r->cls);
+  }
+  g_assert_cmpuint (rows->len, ==, 3);
+  g_assert_cmpfloat_with_epsilon (seconds_of (acc, b, FALSE, CR_USAGE_SD), 13.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (seconds_of (acc, b, FALSE, CR_USAGE_AUDIO), 4.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (seconds_of (acc, b + CR_USAGE_BUCKET_MS, FALSE, CR_USAGE_AUDIO),
+                                  7.0, 1e-9);
+}
+
+static void
 test_report_body (void)
 {
   g_autoptr (GPtrArray) rows = g_ptr_array_new ();
@@ -114,6 +146,7 @@ main (int argc, char **argv)
   g_test_add_func ("/usage/classes", test_classes);
   g_test_add_func ("/usage/split", test_split);
   g_test_add_func ("/usage/range", test_range);
+  g_test_add_func ("/usage/billed", test_billed);
   g_test_add_func ("/usage/report-body", test_report_body);
   return g_test_run ();
 }
