@@ -39,29 +39,6 @@ cr_mp3_transcode (const char *in_path, const char *out_path, GError **error)
   gst_object_unref (src);
   gst_object_unref (sink);
   GST_INFO ("transcoding %s to %s", in_path, out_path);
-  gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
-  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
-  GstMessage *msg = ok ? gst_bus_timed_pop_filtered (bus, TRANSCODE_TIMEOUT_S * GST_SECOND,
-                                                     GST_MESSAGE_EOS | GST_MESSAGE_ERROR)
-                       : NULL;
-  if (msg == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "MP3 transcoding of %s did not finish",
-                 in_path);
-    ok = FALSE;
-  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    gst_message_parse_error (msg, error, NULL);
-    ok = FALSE;
-  }
-  g_clear_pointer (&msg, gst_message_unref);
-  gst_object_unref (bus);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
-  if (ok && g_rename (tmp, out_path) != 0) {
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot rename %s: %s", tmp,
-                 g_strerror (errno));
-    ok = FALSE;
-  }
-  if (!ok)
-    g_remove (tmp);
-  return ok;
+  return cr_pipeline_run_to_file (pipeline, tmp, out_path, TRANSCODE_TIMEOUT_S, "MP3 transcoding",
+                                  error);
 }

@@ -9,21 +9,6 @@
 #include "recorder/worker_private.h"
 #include "task/record_once.h"
 
-/* Removes the working HLS (segments and playlists, then the directory). */
-static void
-once_remove_hls (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-    if (g_str_has_suffix (name, ".ts") || g_str_has_suffix (name, ".m3u8")) {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      g_remove (path);
-    }
-  }
-  g_rmdir (dir);
-}
-
 static void
 once_add (JsonArray *files, const char *user_id, const char *url, gboolean ok, const char *message)
 {
@@ -133,7 +118,7 @@ worker_once_write (Worker *w, const char *segment_dir, const GError *gather_erro
     once_add (files, user, NULL, FALSE, message);
   }
   if (ok)
-    once_remove_hls (w->hls_dir);
+    worker_remove_hls (w->hls_dir);
   JsonObject *payload = json_object_new ();
   json_object_set_array_member (payload, "Files", files);
   worker_emit (w, (CrEventType)CR_EVENT_ONCE_FILES, payload);

@@ -121,5 +121,6 @@ void worker_once_write (Worker *w, const char *segment_dir, const GError *gather
 /* The task's last file is written: the object store is told (305 follows once all are stored),
  * or the files go into the VOD library (311 each, then 312). */
 void worker_finish_storage (Worker *w);
+void worker_remove_hls (const char *dir);
 
 G_END_DECLS

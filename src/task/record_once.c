@@ -35,23 +35,6 @@ body_member (JsonObject *o, const char *name)
   return n != NULL && !JSON_NODE_HOLDS_NULL (n) ? n : NULL;
 }
 
-static const char *
-body_type_name (JsonNode *n)
-{
-  if (JSON_NODE_HOLDS_OBJECT (n))
-    return "an object";
-  if (JSON_NODE_HOLDS_ARRAY (n))
-    return "an array";
-  GType t = json_node_get_value_type (n);
-  if (t == G_TYPE_STRING)
-    return "a string";
-  if (t == G_TYPE_BOOLEAN)
-    return "a boolean";
-  if (t == G_TYPE_DOUBLE)
-    return "a non-integer number";
-  return "a number";
-}
-
 /* Codes name the field too: "MissingParameter.UserId", "InvalidParameter.CosConfig.Region". */
 static void
 body_missing (GError **error, const char *field)
@@ -69,7 +52,7 @@ body_missing (GError **error, const char *field)
 static void
 body_wrong_type (GError **error, const char *field, const char *want, JsonNode *got)
 {
-  body_invalid (error, field, "%s must be %s, got %s", field, want, body_type_name (got));
+  body_invalid (error, field, "%s must be %s, got %s", field, want, cr_json_node_type_name (got));
 }
 
 /* An integer member in [@min, @max]. FALSE with @error when present but not one; *@present

@@ -88,7 +88,7 @@ static const struct {
   { "{}", "MissingParameter.SdkAppId", "SdkAppId" },
   { "{\"SdkAppId\":\"1\"}", "InvalidParameter.SdkAppId",
     "SdkAppId must be an integer, got a string" },
-  { "{\"SdkAppId\":1.5}", "InvalidParameter.SdkAppId", "got a non-integer number" },
+  { "{\"SdkAppId\":1.5}", "InvalidParameter.SdkAppId", "got a fractional or out-of-range number" },
   { "{\"SdkAppId\":true}", "InvalidParameter.SdkAppId", "got a boolean" },
   { "{\"SdkAppId\":0}", "InvalidParameter.SdkAppId", "SdkAppId must be in" },
   { "{\"SdkAppId\":4294967296}", "InvalidParameter.SdkAppId", "SdkAppId must be in" },
