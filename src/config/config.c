@@ -103,6 +103,11 @@ static const Setting settings[] = {
   { "stop-timeout", SETTING_INT, OFF (stop_timeout), "30", 1, 3600, NULL,
     "seconds a SIGTERM/SIGINT waits for workers to close their files, uploads and callbacks "
     "before the daemon exits anyway (a second signal exits at once)" },
+  { "web-record-user", SETTING_STRING, OFF (web_record_user), "cloudrec-web", 0, 0, NULL,
+    "the unprivileged system user a web recording's Chromium, Xvfb and PulseAudio run as when the "
+    "daemon runs as root (scripts/deps.sh creates it); \"\": the daemon's own user" },
+  { "web-record-min-duration", SETTING_INT, OFF (web_record_min_duration), "1800", 1, 86400,
+    NULL, "StartWebRecord's smallest MaxDurationLimit in seconds (TRTC: 1800; tests lower it)" },
 };
 
 /* String settings with a syntax of their own, checked when read. */

@@ -49,6 +49,8 @@ typedef struct {
   gint64 vod_url_ttl;            /* seconds a signed VOD URL is valid */
   char *fetch_deny;              /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
   gint64 stop_timeout;           /* seconds a graceful stop waits at most */
+  char *web_record_user;         /* OS user Chromium, Xvfb and PulseAudio run as (docs/web-record.md) */
+  gint64 web_record_min_duration; /* MaxDurationLimit's floor; 1800: TRTC's (tests lower it) */
   CrApps *apps;
 } CrConfig;
 

@@ -94,6 +94,10 @@ extern const CrSchema cr_schema_events;
 extern const CrSchema cr_schema_resend_events;
 extern const CrSchema cr_schema_compose_create;   /* schema_compose.c */
 extern const CrSchema cr_schema_compose_describe;
+extern const CrSchema cr_schema_storage; /* StorageParams (schema_record.c), shared by StartWebRecord */
+extern const CrSchema cr_schema_web_start; /* schema_web.c */
+extern const CrSchema cr_schema_web_stop;
+extern const CrSchema cr_schema_web_describe;
 
 /* Joins "@path.@name" (or @name at the top). */
 char *cr_schema_path (const char *path, const char *name);
