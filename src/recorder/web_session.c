@@ -339,7 +339,7 @@ static gboolean
 web_start_guard (CrWebSession *s, GError **error)
 {
   int fds[2];
-  if (g_unix_open_pipe (fds, O_CLOEXEC, error) == FALSE)
+  if (g_unix_open_pipe (fds, FD_CLOEXEC, error) == FALSE)
     return FALSE;
   g_autofree char *env_dir = g_strconcat ("CR_WEB_DIR=", s->dir, NULL);
   const char *envp[] = { env_dir, "PATH=/usr/bin:/bin", NULL };
@@ -364,7 +364,7 @@ web_start_xvfb (CrWebSession *s, const CrWebSessionOptions *o, const ChildSetup 
   if (geteuid () == 0 && g_mkdir ("/tmp/.X11-unix", 01777) == 0)
     g_chmod ("/tmp/.X11-unix", 01777);
   int fds[2];
-  if (!g_unix_open_pipe (fds, O_CLOEXEC, error))
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
     return FALSE;
   g_autofree char *screen = g_strdup_printf ("%dx%dx24", o->width, o->height);
   const char *argv[] = { "Xvfb", "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp",
@@ -414,9 +414,9 @@ web_start_chromium (CrWebSession *s, const CrWebSessionOptions *o, const ChildSe
 {
   g_autofree char *chromium = web_find_chromium ();
   int to[2], from[2];
-  if (!g_unix_open_pipe (to, O_CLOEXEC, error))
+  if (!g_unix_open_pipe (to, FD_CLOEXEC, error))
     return FALSE;
-  if (!g_unix_open_pipe (from, O_CLOEXEC, error)) {
+  if (!g_unix_open_pipe (from, FD_CLOEXEC, error)) {
     close (to[0]);
     close (to[1]);
     return FALSE;
