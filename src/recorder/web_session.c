@@ -32,7 +32,7 @@ static const char guard_script[]
       "for p in /proc/[0-9]*; do\n"
       "  pid=${p#/proc/}\n"
       "  [ \"$pid\" = \"$$\" ] && continue\n"
-      "  c=$(tr '\\0' ' ' <\"$p/cmdline\" 2>/dev/null) || continue\n"
+      "  c=$( { tr '\\0' ' ' <\"$p/cmdline\"; } 2>/dev/null) || continue\n"
       "  case \"$c\" in *\"$CR_WEB_DIR\"*) kill -9 \"$pid\" 2>/dev/null ;; esac\n"
       "done\n"
       "rm -rf -- \"$CR_WEB_DIR\"\n"

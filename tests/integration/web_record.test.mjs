@@ -10,6 +10,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { tmpdir } from 'node:os';
 import { APP1, TASK_ID_RE, startDaemon, makeClient, until, expectCode, callbackServer, sleep } from './helpers.mjs';
 
 const T = { timeout: 120000 };
@@ -238,9 +239,18 @@ describe('web-page recording', () => {
     const tree = treeOf(TaskId);
     for (const name of ['Xvfb', 'pulseaudio', 'chromium']) assert.ok(tree.some((p) => p.cmd.includes(name)), `${name} runs: ${JSON.stringify(tree)}`);
     const pid = Number(new RegExp(`worker of task ${TaskId} started \\(pid (\\d+)\\)`).exec(d.stderr)[1]);
-    process.kill(pid, 'SIGKILL');
-    const oldPids = new Set(tree.map((p) => p.pid));
-    await until('every process of the killed worker gone', () => treeOf(TaskId).every((p) => !oldPids.has(p.pid)), 20000);
+    // The daemon is held (SIGSTOP) so that no failover worker clears anything: the killed
+    // worker's own guard must remove its tree and its directory.
+    const privateDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith(`cloudrec-web-${TaskId}-`));
+    assert.equal(privateDirs().length, 1);
+    d.proc.kill('SIGSTOP');
+    try {
+      process.kill(pid, 'SIGKILL');
+      await until('every process of the killed worker gone', () => treeOf(TaskId).length === 0, 20000);
+      await until('its private directory removed', () => privateDirs().length === 0, 20000);
+    } finally {
+      d.proc.kill('SIGCONT');
+    }
     // The failover worker takes over in "ha1_" files.
     await until('the 306', () => eventsOf(TaskId).find((e) => e.EventType === 306), 60000);
     await until('Status 1 again', async () => (await c.DescribeWebRecord({ TaskId })).Status === 1, 60000);
@@ -248,8 +258,15 @@ describe('web-page recording', () => {
     await c.StopWebRecord({ TaskId });
     await until('the 302', () => eventsOf(TaskId).find((e) => e.EventType === 302), 60000);
     await until('no process of the task left', () => treeOf(TaskId).length === 0, 20000);
-    const info = probe(first);
-    assert.ok(Number(info.format.duration) > 5, `the killed worker's playlist plays: ${JSON.stringify(info.format)}`);
+    // The killed worker's playlist (no #EXT-X-ENDLIST: it was killed) lists whole segments that decode.
+    // (ffprobe would wait on such a "live" playlist for more: its segments are read one by one.)
+    const text = readFileSync(first, 'utf8');
+    const listed = [...text.matchAll(/#EXTINF:([\d.]+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+    let packets = 0;
+    for (const seg of text.split('\n').filter((l) => l.endsWith('.ts'))) {
+      packets += Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', path.join(dir, seg)], { encoding: 'utf8' }).trim().split('\n')[0]);
+    }
+    assert.ok(listed > 5 && packets >= listed * 15 * 0.8, `the killed worker's playlist plays: ${listed} s listed, ${packets} pictures`);
     const again = path.join(dir, `ha1_${APP1.sdkAppId}_${TaskId}.m3u8`);
     assert.ok(existsSync(again), `${again} (files: ${readdirSync(dir)})`);
     assert.ok(probe(again).streams.some((s) => s.codec_type === 'video'));
