@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
-import { APP1, TASK_ID_RE, startDaemon, makeClient, until, expectCode, callbackServer, sleep } from './helpers.mjs';
+import { APP1, TASK_ID_RE, createTask, startDaemon, makeClient, until, expectCode, callbackServer, sleep } from './helpers.mjs';
 
 const T = { timeout: 120000 };
 const COLOURS = [[255, 0, 0], [0, 200, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255], [0, 255, 255]];
@@ -37,6 +37,12 @@ osc.connect(gain).connect(ctx.destination);
 osc.start();
 </script></body></html>`;
 
+// Green on a phone (touch, a mobile user agent: EmulateMobileParams), red otherwise.
+const MOBILE_PAGE = `<!doctype html><html><body style="margin:0;height:100vh"><script>
+const phone = matchMedia('(pointer: coarse)').matches && /Mobile/.test(navigator.userAgent);
+document.body.style.background = phone ? 'rgb(0,200,0)' : 'rgb(255,0,0)';
+</script></body></html>`;
+
 // A page whose load event never comes: an image that is never answered.
 const HANGING_PAGE = '<!doctype html><html><body style="background:#808080"><img src="/never"></body></html>';
 
@@ -46,6 +52,9 @@ function pageServer() {
     if (req.url === '/colours') {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end(COLOUR_PAGE);
+    } else if (req.url === '/mobile') {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(MOBILE_PAGE);
     } else if (req.url === '/hang') {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end(HANGING_PAGE);
@@ -79,8 +88,8 @@ function probe(file) {
 }
 
 // The picture's colour (the centre pixel's RGB) 5 times a second.
-function colours(file) {
-  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=5,crop=8:8:${W / 2 - 4}:${H / 2 - 4}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 26 });
+function colours(file, w = W, h = H) {
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-vf', `fps=5,crop=8:8:${w / 2 - 4}:${h / 2 - 4}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 26 });
   const out = [];
   for (let off = 0; off + 192 <= raw.length; off += 192) {
     const p = off + (4 * 8 + 4) * 3;
@@ -155,6 +164,7 @@ describe('web-page recording', () => {
     const byRecord = await c.DescribeWebRecord({ SdkAppId: APP1.sdkAppId, RecordId: 'lesson-1' });
     assert.equal(byRecord.TaskId, TaskId);
     await until('Status 1 (recording)', async () => (await c.DescribeWebRecord({ TaskId })).Status === 1, 60000);
+    const recordingAt = Date.now();
     assert.equal((await c.DescribeWebRecord({ TaskId })).RecordId, 'lesson-1');
     await sleep(8000);
     await c.StopWebRecord({ TaskId });
@@ -181,7 +191,10 @@ describe('web-page recording', () => {
     const duration = Number(info.format.duration);
     const span = (stopAt - startAt) / 1000;
     console.log(`web recording: ${duration.toFixed(2)} s of files for ${span.toFixed(2)} s between Start and Stop (difference ${(span - duration).toFixed(2)} s)`);
-    assert.ok(duration > span - 8 && duration < span + 1, `duration ${duration} s for a span of ${span} s`);
+    // The page starts (Chromium, its display and sound) after the Start: the files cover at least
+    // the time from the first Describe that said "recording" to the Stop, at most the whole span.
+    const recorded = (stopAt - recordingAt) / 1000;
+    assert.ok(duration > recorded - 1 && duration < span + 1, `duration ${duration} s: recording for ${recorded} s, ${span} s between Start and Stop`);
 
     // Colours: the distinct runs follow the page's cycle.
     const seen = colours(m3u8).map(nearest).filter((i) => i >= 0);
@@ -201,6 +214,36 @@ describe('web-page recording', () => {
     assert.ok(tone > 100 * off && tone > 1e5, `1 kHz power ${tone.toExponential(2)} vs 2.3 kHz ${off.toExponential(2)}`);
   });
 
+  test('API rules: MaxDurationLimit\'s floor, unknown tasks, a room\'s task is not a web task', T, async () => {
+    await expectCode(c.StartWebRecord({ SdkAppId: APP1.sdkAppId, RecordUrl: pages.url('/colours'), MaxDurationLimit: 4, StorageParams: storage('web') }),
+      'InvalidParameter', /MaxDurationLimit must be in \[5, 86400\]/);
+    await expectCode(c.StartWebRecord({ SdkAppId: APP1.sdkAppId, RecordUrl: 'file:///etc/passwd', StorageParams: storage('web') }), 'InvalidParameter');
+    await expectCode(c.StopWebRecord({ TaskId: 'no-such-task' }), 'ResourceNotFound');
+    await expectCode(c.DescribeWebRecord({ TaskId: 'no-such-task' }), 'ResourceNotFound');
+    await expectCode(c.DescribeWebRecord({ SdkAppId: APP1.sdkAppId, RecordId: 'never-started' }), 'ResourceNotFound');
+    await expectCode(c.DescribeWebRecord({ SdkAppId: APP1.sdkAppId + 1, RecordId: 'x' }), 'AuthFailure.UnauthorizedOperation');
+    const room = await createTask(c);
+    await expectCode(c.StopWebRecord({ TaskId: room }), 'ResourceNotFound', /not a web recording/);
+    await expectCode(c.DescribeWebRecord({ TaskId: room }), 'ResourceNotFound', /not a web recording/);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: room });
+  });
+
+  test('a missing package or user is a FailedOperation naming it at StartWebRecord', T, async () => {
+    const body = { SdkAppId: APP1.sdkAppId, RecordUrl: pages.url('/colours'), StorageParams: storage('web') };
+    const noPath = await startDaemon({ defaults: ['--api-rate-limit', '100000'], env: { PATH: '/nonexistent' } });
+    try {
+      await expectCode(makeClient(noPath.port, APP1).StartWebRecord(body), 'FailedOperation', /Xvfb.*package xvfb/);
+    } finally {
+      await noPath.stop();
+    }
+    const noUser = await startDaemon({ defaults: ['--api-rate-limit', '100000', '--web-record-user', 'no-such-user-cr'] });
+    try {
+      await expectCode(makeClient(noUser.port, APP1).StartWebRecord(body), 'FailedOperation', /no-such-user-cr.*does not exist/);
+    } finally {
+      await noUser.stop();
+    }
+  });
+
   test('ReadyTimeout: a page that never finishes loading ends the task (301 Status 1)', T, async () => {
     const { TaskId } = await c.StartWebRecord({
       SdkAppId: APP1.sdkAppId, RecordUrl: pages.url('/hang'), ReadyTimeout: 3, MaxDurationLimit: 600,
@@ -213,10 +256,11 @@ describe('web-page recording', () => {
     await until('no process of the task left', () => treeOf(TaskId).length === 0, 20000);
   });
 
-  test('MaxDurationLimit ends the recording (MP4)', T, async () => {
+  test('MaxDurationLimit ends the recording (MP4); EmulateMobileParams shows the page as a phone', T, async () => {
     const { TaskId } = await c.StartWebRecord({
-      SdkAppId: APP1.sdkAppId, RecordUrl: pages.url('/colours'), MaxDurationLimit: 6,
+      SdkAppId: APP1.sdkAppId, RecordUrl: pages.url('/mobile'), MaxDurationLimit: 6,
       StorageParams: storage('web'), WebRecordVideoParams: { Width: 320, Height: 240, Format: 'mp4' },
+      EmulateMobileParams: { MobileDeviceType: 0, ScreenOrientation: 0 },
     });
     const stop = await until('the 302 without a Stop', () => eventsOf(TaskId).find((e) => e.EventType === 302), 60000);
     assert.equal(stop.EventInfo.Payload.LeaveCode, 0);
@@ -225,6 +269,8 @@ describe('web-page recording', () => {
     await until('the MP4', () => existsSync(mp4), 30000);
     const duration = Number(probe(mp4).format.duration);
     assert.ok(duration > 1 && duration <= 6.5, `MP4 of ${duration} s within the 6 s limit`);
+    const seen = colours(mp4, 320, 240).map(nearest);
+    assert.equal(seen.at(-1), 1, `the page saw a phone (green), not a desktop (red): ${seen}`);
     await until('no process of the task left', () => treeOf(TaskId).length === 0, 20000);
   });
 
