@@ -28,6 +28,8 @@
 #define WEB_AUDIO_BITRATE 128000
 #define WEB_TICK_MS 250
 #define WEB_ATTACH_TIMEOUT_MS 15000 /* the browser's first page found and attached */
+#define WEB_NAVIGATE_WAIT_MS 10000  /* ReadyTimeout 0: how long an answer to the navigation
+                                     * (or its failure) is waited for before capturing anyway */
 
 typedef struct {
   CrRecorder base;
@@ -40,7 +42,8 @@ typedef struct {
   guint tick;
   gint64 last_media_us; /* written on a streaming thread */
   gboolean loaded;      /* the page's load event came */
-  gboolean navigated;   /* Page.navigate answered */
+  gboolean navigated;   /* Page.navigate sent */
+  gboolean nav_done;    /* Page.navigate answered (the page committed, or failed) */
   char *failure;        /* why the page cannot be recorded (set by DevTools answers and events) */
   gboolean attach_done; /* the attach sequence ended (page_session set, or failure) */
 } Web;
@@ -86,6 +89,7 @@ web_on_navigate (CrWebCdp *cdp, JsonObject *result, const char *error, gpointer 
 {
   Web *r = data;
   const char *text = result != NULL ? cr_json_get_string (result, "errorText") : NULL;
+  r->nav_done = TRUE;
   if (error != NULL)
     web_fail (r, "the page cannot be opened: %s", error);
   else if (text != NULL && *text != '\0')
@@ -387,9 +391,15 @@ web_start (Worker *w, GError **error)
   cr_web_cdp_call (cdp, NULL, "Target.getTargets", NULL, web_on_targets, r);
   if (!web_wait (r, &r->attach_done, WEB_ATTACH_TIMEOUT_MS) && r->failure == NULL)
     web_fail (r, "the browser did not show its page within %d s", WEB_ATTACH_TIMEOUT_MS / 1000);
-  /* ReadyTimeout: the page's load event within that many seconds, or the task cannot start. */
-  if (r->failure == NULL && web->ready_timeout_s > 0
-      && !web_wait (r, &r->loaded, web->ready_timeout_s * 1000) && r->failure == NULL)
+  /* A page that cannot be opened (refused, no such host) fails at once: the task cannot start.
+   * ReadyTimeout: the page's load event within that many seconds, or the task cannot start. */
+  gint64 since = g_get_monotonic_time ();
+  gint64 ready_ms = web->ready_timeout_s * 1000;
+  if (r->failure == NULL)
+    web_wait (r, &r->nav_done, ready_ms > 0 ? ready_ms : WEB_NAVIGATE_WAIT_MS);
+  gint64 left_ms = ready_ms - (g_get_monotonic_time () - since) / 1000;
+  if (r->failure == NULL && ready_ms > 0
+      && !(r->loaded || (left_ms > 0 && web_wait (r, &r->loaded, left_ms))) && r->failure == NULL)
     web_fail (r, "the page did not finish loading within ReadyTimeout (%" G_GINT64_FORMAT " s)",
               web->ready_timeout_s);
   const char *why = r->failure != NULL ? r->failure : cr_web_session_failure (r->session);

@@ -244,7 +244,7 @@ describe('web-page recording', () => {
     }
   });
 
-  test('ReadyTimeout: a page that never finishes loading ends the task (301 Status 1)', T, async () => {
+  test('ReadyTimeout: a page that never finishes loading ends the task (301 Status 1); so does one that cannot be opened', T, async () => {
     const { TaskId } = await c.StartWebRecord({
       SdkAppId: APP1.sdkAppId, RecordUrl: pages.url('/hang'), ReadyTimeout: 3, MaxDurationLimit: 600,
       StorageParams: storage('web'), WebRecordVideoParams: { Width: 320, Height: 240 },
@@ -254,6 +254,15 @@ describe('web-page recording', () => {
     assert.match(d.stderr, /did not finish loading within ReadyTimeout \(3 s\)/);
     assert.equal((await c.DescribeWebRecord({ TaskId })).Status, 2);
     await until('no process of the task left', () => treeOf(TaskId).length === 0, 20000);
+    // A page that cannot be opened at all (nothing listens) cannot start either.
+    const closed = http.createServer();
+    await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${closed.address().port}/`;
+    closed.close();
+    const dead = await c.StartWebRecord({ SdkAppId: APP1.sdkAppId, RecordUrl: deadUrl, MaxDurationLimit: 600, StorageParams: storage('web'), WebRecordVideoParams: { Width: 320, Height: 240 } });
+    const refused = await until('the 301 Status 1 of a refused page', () => eventsOf(dead.TaskId).find((e) => e.EventType === 301), 60000);
+    assert.equal(refused.EventInfo.Payload.Status, 1);
+    assert.match(d.stderr, /the page cannot be opened: net::ERR_CONNECTION_REFUSED/);
   });
 
   test('MaxDurationLimit ends the recording (MP4); EmulateMobileParams shows the page as a phone', T, async () => {
