@@ -17,7 +17,8 @@
 #include "upload/storage_check.h"
 
 #define STORAGE_CHECK_TIMEOUT_S 3
-#define WEB_EXPIRES_HOURS 72 /* Describe answers this long after the start (a day past the limit) */
+#define WEB_EXPIRES_HOURS 72 /* Describe answers this long after the start (a day past the limit)  \
+                              */
 
 /* The params of @task as an object when it is a web page's task, else NULL. */
 static JsonObject *

@@ -28,8 +28,9 @@
 #define WEB_AUDIO_BITRATE 128000
 #define WEB_TICK_MS 250
 #define WEB_ATTACH_TIMEOUT_MS 15000 /* the browser's first page found and attached */
-#define WEB_NAVIGATE_WAIT_MS 10000  /* ReadyTimeout 0: how long an answer to the navigation
-                                     * (or its failure) is waited for before capturing anyway */
+#define WEB_NAVIGATE_WAIT_MS                                                                       \
+  10000 /* ReadyTimeout 0: how long an answer to the navigation                                    \
+         * (or its failure) is waited for before capturing anyway */
 
 typedef struct {
   CrRecorder base;
@@ -48,8 +49,7 @@ typedef struct {
   gboolean attach_done; /* the attach sequence ended (page_session set, or failure) */
 } Web;
 
-static void
-web_fail (Web *r, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+static void web_fail (Web *r, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 static void
 web_fail (Web *r, const char *fmt, ...)
@@ -178,8 +178,7 @@ web_wait (Web *r, const gboolean *done, gint64 ms)
 {
   gboolean timed_out = FALSE;
   guint timer = g_timeout_add ((guint)ms, web_wake, &timed_out);
-  while (!*done && r->failure == NULL && !timed_out
-         && cr_web_session_failure (r->session) == NULL)
+  while (!*done && r->failure == NULL && !timed_out && cr_web_session_failure (r->session) == NULL)
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
     g_source_remove (timer);
@@ -242,8 +241,7 @@ web_build_video (Web *r, GstElement *sink, GError **error)
                 "show-pointer", FALSE, "endx", (guint)(web->width - 1), "endy",
                 (guint)(web->height - 1), NULL);
   cr_set (q1, "leaky", "downstream");
-  g_object_set (q1, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", (guint64)0,
-                NULL);
+  g_object_set (q1, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time", (guint64)0, NULL);
   int kbps = CLAMP (web->width * web->height / 1000 * WEB_FPS / 9, 300, 4000);
   cr_set (enc, "speed-preset", "veryfast");
   cr_set (enc, "tune", "zerolatency");
@@ -353,9 +351,9 @@ web_tick (gpointer data)
   const char *why = r->failure != NULL ? r->failure : cr_web_session_failure (r->session);
   if (why != NULL) {
     r->tick = 0;
-    worker_stop (w, CR_LEAVE_NONE,
-                 g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "web page %s: %s",
-                              w->spec->web->url, why));
+    worker_stop (
+        w, CR_LEAVE_NONE,
+        g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "web page %s: %s", w->spec->web->url, why));
     return G_SOURCE_REMOVE;
   }
   /* MaxDurationLimit counts from the task's creation: a failover does not extend it. */

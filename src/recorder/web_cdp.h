@@ -14,8 +14,7 @@ G_BEGIN_DECLS
 typedef struct _CrWebCdp CrWebCdp;
 
 /* The answer to a call: @result (NULL when the call failed or the pipe closed, with @error). */
-typedef void (*CrWebCdpReply) (CrWebCdp *cdp, JsonObject *result, const char *error,
-                               gpointer data);
+typedef void (*CrWebCdpReply) (CrWebCdp *cdp, JsonObject *result, const char *error, gpointer data);
 /* An event: @method ("Page.loadEventFired"), its params, its session ("" for the browser's). */
 typedef void (*CrWebCdpEvent) (CrWebCdp *cdp, const char *method, JsonObject *params,
                                const char *session_id, gpointer data);

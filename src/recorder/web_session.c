@@ -129,8 +129,9 @@ cr_web_session_check (const char *user, GError **error)
 {
   static const struct {
     const char *program, *package;
-  } programs[] = { { "Xvfb", "xvfb" }, { "pulseaudio", "pulseaudio" }, { "sh", "dash" },
-                   { "tr", "coreutils" } };
+  } programs[] = {
+    { "Xvfb", "xvfb" }, { "pulseaudio", "pulseaudio" }, { "sh", "dash" }, { "tr", "coreutils" }
+  };
   for (guint i = 0; i < G_N_ELEMENTS (programs); i++) {
     g_autofree char *path = g_find_program_in_path (programs[i].program);
     if (path == NULL) {
@@ -367,8 +368,8 @@ web_start_xvfb (CrWebSession *s, const CrWebSessionOptions *o, const ChildSetup 
   if (!g_unix_open_pipe (fds, FD_CLOEXEC, error))
     return FALSE;
   g_autofree char *screen = g_strdup_printf ("%dx%dx24", o->width, o->height);
-  const char *argv[] = { "Xvfb", "-displayfd", "3", "-screen", "0", screen, "-nolisten", "tcp",
-                         "-auth", s->xauth, "-noreset", NULL };
+  const char *argv[] = { "Xvfb",      "-displayfd", "3",     "-screen", "0",        screen,
+                         "-nolisten", "tcp",        "-auth", s->xauth,  "-noreset", NULL };
   g_autofree char *xvfb = g_find_program_in_path ("Xvfb");
   argv[0] = xvfb;
   const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
@@ -470,11 +471,12 @@ web_start_chromium (CrWebSession *s, const CrWebSessionOptions *o, const ChildSe
   g_autofree char *runtime = g_strconcat ("XDG_RUNTIME_DIR=", s->dir, NULL);
   g_autofree char *config = g_strconcat ("XDG_CONFIG_HOME=", s->dir, "/.config", NULL);
   g_autofree char *cache = g_strconcat ("XDG_CACHE_HOME=", s->dir, "/.cache", NULL);
-  const char *envp[] = { home,    display, xauth, pulse, runtime, config, cache, "LANG=C.UTF-8",
-                         "PATH=/usr/bin:/bin", NULL };
+  const char *envp[]
+      = { home, display, xauth, pulse, runtime, config, cache, "LANG=C.UTF-8", "PATH=/usr/bin:/bin",
+          NULL };
   int fds[2] = { to[0], from[1] }; /* Chromium reads its fd 3, writes its fd 4 */
-  gboolean ok = web_spawn (s, P_CHROMIUM, setup, (const char *const *)args->pdata, envp, fds, 2,
-                           error);
+  gboolean ok
+      = web_spawn (s, P_CHROMIUM, setup, (const char *const *)args->pdata, envp, fds, 2, error);
   g_ptr_array_unref (args);
   close (to[0]);
   close (from[1]);
@@ -512,7 +514,8 @@ cr_web_session_start (const CrWebSessionOptions *o, CrWebCdpEvent on_event, gpoi
   if (!web_write_xauth (s->xauth, error))
     goto fail;
   if (setup.switch_user
-      && (chown (s->dir, setup.uid, setup.gid) != 0 || chown (s->xauth, setup.uid, setup.gid) != 0)) {
+      && (chown (s->dir, setup.uid, setup.gid) != 0
+          || chown (s->xauth, setup.uid, setup.gid) != 0)) {
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot give %s to %s: %s",
                  s->dir, o->user, g_strerror (errno));
     goto fail;

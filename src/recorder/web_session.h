@@ -46,8 +46,8 @@ void cr_web_session_clear_leftovers (const char *task_id);
 CrWebSession *cr_web_session_start (const CrWebSessionOptions *o, CrWebCdpEvent on_event,
                                     gpointer data, GError **error);
 CrWebCdp *cr_web_session_cdp (CrWebSession *s);
-const char *cr_web_session_display (CrWebSession *s);     /* ":N" */
-const char *cr_web_session_xauthority (CrWebSession *s);  /* the X cookie's file */
+const char *cr_web_session_display (CrWebSession *s);      /* ":N" */
+const char *cr_web_session_xauthority (CrWebSession *s);   /* the X cookie's file */
 const char *cr_web_session_pulse_server (CrWebSession *s); /* "unix:/..." */
 const char *cr_web_session_dir (CrWebSession *s);
 /* NULL while every process of the tree runs; else which one ended ("Chromium exited ..."). */

@@ -53,8 +53,8 @@ cr_task_spec_new_web (JsonObject *request, GError **error)
   spec->output_format = strcmp (format, "mp4") == 0 ? CR_OUTPUT_MP4 : CR_OUTPUT_HLS;
   if (spec->storage.vod) {
     /* TencentVod.MediaType decides (the validator refused the audio-only kinds). */
-    static const CrOutputFormat by_media_type[] = { CR_OUTPUT_MP4, CR_OUTPUT_HLS, CR_OUTPUT_MP4,
-                                                    CR_OUTPUT_HLS_MP4, CR_OUTPUT_HLS_MP4 };
+    static const CrOutputFormat by_media_type[]
+        = { CR_OUTPUT_MP4, CR_OUTPUT_HLS, CR_OUTPUT_MP4, CR_OUTPUT_HLS_MP4, CR_OUTPUT_HLS_MP4 };
     spec->output_format = by_media_type[spec->storage.vod_media_type];
   }
   spec->max_file_ms = minutes * 60000;

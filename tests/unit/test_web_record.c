@@ -11,7 +11,7 @@
 #include "validate/validate.h"
 
 #define STORAGE                                                                                    \
-  "\"StorageParams\":{\"CloudStorage\":{\"Vendor\":0,\"Region\":\"ap-guangzhou\",\"Bucket\":"     \
+  "\"StorageParams\":{\"CloudStorage\":{\"Vendor\":0,\"Region\":\"ap-guangzhou\",\"Bucket\":"      \
   "\"b-125\",\"AccessKey\":\"ak\",\"SecretKey\":\"sk\",\"FileNamePrefix\":[\"web\"]}}"
 
 static JsonObject *
@@ -55,12 +55,12 @@ test_defaults (void)
   g_assert_false (json_object_has_member (out, "EmulateMobileParams"));
 
   /* 0 is the default; an odd size is rounded up to even. */
-  g_autoptr (JsonObject) zero = validate (
-      "StartWebRecord",
-      "{\"SdkAppId\":1400000001,\"RecordUrl\":\"http://h/\"," STORAGE
-      ",\"WebRecordVideoParams\":{\"Width\":0,\"Height\":481,\"Format\":\"mp4\","
-      "\"MaxMediaFileDuration\":0},\"EmulateMobileParams\":{\"MobileDeviceType\":1}}",
-      &error);
+  g_autoptr (JsonObject) zero
+      = validate ("StartWebRecord",
+                  "{\"SdkAppId\":1400000001,\"RecordUrl\":\"http://h/\"," STORAGE
+                  ",\"WebRecordVideoParams\":{\"Width\":0,\"Height\":481,\"Format\":\"mp4\","
+                  "\"MaxMediaFileDuration\":0},\"EmulateMobileParams\":{\"MobileDeviceType\":1}}",
+                  &error);
   g_assert_no_error (error);
   v = cr_json_get_object (zero, "WebRecordVideoParams");
   g_assert_cmpint (cr_json_get_int_or (v, "Width", 0), ==, 1280);
@@ -105,8 +105,8 @@ test_refused (void)
     { ",\"RecordUrl\":\"javascript:alert(1)\"}", "InvalidParameter", "http" },
     { ",\"RecordUrl\":\"http:///x\"}", "InvalidParameter", "host" },
     { "}", "MissingParameter", "RecordUrl" },
-    { ",\"RecordUrl\":\"http://h/\",\"WebRecordVideoParams\":{\"Width\":1921}}",
-      "InvalidParameter", "Width" },
+    { ",\"RecordUrl\":\"http://h/\",\"WebRecordVideoParams\":{\"Width\":1921}}", "InvalidParameter",
+      "Width" },
     { ",\"RecordUrl\":\"http://h/\",\"WebRecordVideoParams\":{\"Height\":1081}}",
       "InvalidParameter", "Height" },
     { ",\"RecordUrl\":\"http://h/\",\"WebRecordVideoParams\":{\"Format\":\"aac\"}}",
