@@ -47,6 +47,7 @@ typedef struct {
   gboolean nav_done;    /* Page.navigate answered (the page committed, or failed) */
   char *failure;        /* why the page cannot be recorded (set by DevTools answers and events) */
   gboolean attach_done; /* the attach sequence ended (page_session set, or failure) */
+  int emulation_left;   /* EmulateMobileParams' calls not answered yet: the page waits for them */
 } Web;
 
 static void web_fail (Web *r, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
@@ -97,6 +98,26 @@ web_on_navigate (CrWebCdp *cdp, JsonObject *result, const char *error, gpointer 
 }
 
 static void
+web_navigate (Web *r, CrWebCdp *cdp)
+{
+  JsonObject *nav = json_object_new ();
+  json_object_set_string_member (nav, "url", r->base.w->spec->web->url);
+  r->navigated = TRUE;
+  cr_web_cdp_call (cdp, r->page_session, "Page.navigate", nav, web_on_navigate, r);
+  g_info ("task %s: opening %s", r->base.w->o->task_id, r->base.w->spec->web->url);
+}
+
+static void
+web_on_emulated (CrWebCdp *cdp, JsonObject *result, const char *error, gpointer data)
+{
+  Web *r = data;
+  if (error != NULL)
+    web_fail (r, "cannot emulate a mobile device: %s", error);
+  else if (--r->emulation_left == 0)
+    web_navigate (r, cdp);
+}
+
+static void
 web_on_attached (CrWebCdp *cdp, JsonObject *result, const char *error, gpointer data)
 {
   Web *r = data;
@@ -123,11 +144,12 @@ web_on_attached (CrWebCdp *cdp, JsonObject *result, const char *error, gpointer 
                                    web->landscape ? "landscapePrimary" : "portraitPrimary");
     json_object_set_int_member (orientation, "angle", web->landscape ? 90 : 0);
     json_object_set_object_member (metrics, "screenOrientation", orientation);
-    cr_web_cdp_call (cdp, sid, "Emulation.setDeviceMetricsOverride", metrics, NULL, NULL);
+    r->emulation_left = 3; /* the page is opened once all three are in force */
+    cr_web_cdp_call (cdp, sid, "Emulation.setDeviceMetricsOverride", metrics, web_on_emulated, r);
     JsonObject *touch = json_object_new ();
     json_object_set_boolean_member (touch, "enabled", TRUE);
     json_object_set_int_member (touch, "maxTouchPoints", 5);
-    cr_web_cdp_call (cdp, sid, "Emulation.setTouchEmulationEnabled", touch, NULL, NULL);
+    cr_web_cdp_call (cdp, sid, "Emulation.setTouchEmulationEnabled", touch, web_on_emulated, r);
     JsonObject *ua = json_object_new ();
     json_object_set_string_member (
         ua, "userAgent",
@@ -136,13 +158,10 @@ web_on_attached (CrWebCdp *cdp, JsonObject *result, const char *error, gpointer 
                     : "Mozilla/5.0 (Linux; Android 13; Phone) AppleWebKit/537.36 (KHTML, like "
                       "Gecko) Chrome/120.0 Mobile Safari/537.36");
     json_object_set_string_member (ua, "platform", "Android");
-    cr_web_cdp_call (cdp, sid, "Emulation.setUserAgentOverride", ua, NULL, NULL);
+    cr_web_cdp_call (cdp, sid, "Emulation.setUserAgentOverride", ua, web_on_emulated, r);
   }
-  JsonObject *nav = json_object_new ();
-  json_object_set_string_member (nav, "url", web->url);
-  r->navigated = TRUE;
-  cr_web_cdp_call (cdp, sid, "Page.navigate", nav, web_on_navigate, r);
-  g_info ("task %s: opening %s", w->o->task_id, web->url);
+  if (r->emulation_left == 0)
+    web_navigate (r, cdp);
 }
 
 static void
