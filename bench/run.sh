@@ -24,6 +24,12 @@ if unshare -n true 2>/dev/null; then
 else
   node bench/mix.mjs
 fi
+echo "== web-page recording: CPU and memory of one 1280x720 page (Chromium, Xvfb, PulseAudio, the worker)"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node bench/web.mjs'
+else
+  node bench/web.mjs
+fi
 # The last three report a wrong output (remux, merge) or a failed upload as a failure of `make bench` after
 # the other benches have run.
 status=0

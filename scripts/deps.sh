@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core
   ffmpeg chromium iproute2 util-linux
+  xvfb pulseaudio gstreamer1.0-pulseaudio
   clang libclang-rt-14-dev
   curl wrk libcurl4-openssl-dev libssl-dev
   glib-networking openssl
@@ -29,6 +30,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Web-page recording runs Chromium, Xvfb and PulseAudio as this unprivileged system user when
+# the daemon runs as root (the web-record-user setting; docs/web-record.md).
+if ! getent passwd cloudrec-web >/dev/null 2>&1; then
+  echo "deps: creating the system user cloudrec-web"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin cloudrec-web
 fi
 
 # npm test dependencies (pinned in package-lock.json).

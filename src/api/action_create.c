@@ -95,8 +95,8 @@ create_replace_same_robot (CrApi *api, const CrTask *task, gint64 now_ms, GError
 /* The storage SecretKey is kept sealed (auth/secret_box.h) in the request the store keeps and
  * the worker reads: a copy of the database does not give the bucket away. The spec below is
  * built from the sealed request, exactly as the worker will build it. */
-static gboolean
-create_seal_secret (JsonObject *params, GError **error)
+gboolean
+cr_api_seal_storage_secret (JsonObject *params, GError **error)
 {
   JsonObject *cloud
       = cr_json_get_object (cr_json_get_object (params, "StorageParams"), "CloudStorage");
@@ -145,7 +145,7 @@ cr_api_create_task (CrApi *api, const CrApp *app, JsonObject *params, CrCreateFl
   const char *const disks[] = { api->config->data_dir, api->config->storage_dir, NULL };
   if (!cr_disk_guard_check (disks, api->config->disk_min_free_mb, error))
     return FALSE;
-  if (!create_seal_secret (params, error))
+  if (!cr_api_seal_storage_secret (params, error))
     return FALSE;
   /* The typed spec the worker will read: a request it cannot be built from never becomes a task
    * (the validator should have refused it; this keeps the two from drifting apart). */

@@ -17,6 +17,10 @@ static const CrAction trtc_2019_07_22[] = {
   { "DismissRoomByStrRoomId", cr_action_dismiss_room_by_str_room_id, CR_APP_FROM_BODY, NULL },
   { "DescribeRecordStatistic", cr_action_describe_record_statistic, CR_APP_FROM_SIGNER, NULL },
   { "DescribeRecordingUsage", cr_action_describe_recording_usage, CR_APP_FROM_SIGNER, NULL },
+  /* Web-page recording: Stop and Describe carry no (or an optional) SdkAppId. */
+  { "StartWebRecord", cr_action_start_web_record, CR_APP_FROM_BODY, NULL },
+  { "StopWebRecord", cr_action_stop_web_record, CR_APP_FROM_SIGNER, NULL },
+  { "DescribeWebRecord", cr_action_describe_web_record, CR_APP_FROM_SIGNER, NULL },
   /* cloudrec's extensions, named "Cloudrec..." so they never collide with a TRTC action. */
   { "CloudrecDescribeTask", cr_action_cloudrec_describe_task, CR_APP_FROM_BODY,
     "DescribeCloudRecording" },

@@ -61,6 +61,16 @@ typedef enum {
 gboolean cr_api_create_task (CrApi *api, const CrApp *app, JsonObject *params, CrCreateFlags flags,
                              char **out_task_id, GError **error);
 
+/* Seals StorageParams.CloudStorage.SecretKey of @params in place (action_create.c). */
+gboolean cr_api_seal_storage_secret (JsonObject *params, GError **error);
+/* action_web_record.c: StartWebRecord, StopWebRecord, DescribeWebRecord. */
+gboolean cr_action_start_web_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                     JsonObject *reply, GError **error);
+gboolean cr_action_stop_web_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                    JsonObject *reply, GError **error);
+gboolean cr_action_describe_web_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                        JsonObject *reply, GError **error);
+
 gboolean cr_action_create_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 gboolean cr_action_describe_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,

@@ -20,6 +20,7 @@ cr_cmd_record (int argc, char **argv)
   g_autofree char *link = NULL, *data_dir = NULL, *storage_dir = NULL;
   g_autofree char *task = NULL, *log_level = NULL, *log_format = NULL, *storage_endpoint = NULL,
                   *fetch_deny = NULL;
+  g_autofree char *web_user = NULL;
   gint64 sdk_app_id = 0;
   int failover = 0;
   gint64 max_file_mb = 0, disk_min_free_mb = 0;
@@ -38,6 +39,10 @@ cr_cmd_record (int argc, char **argv)
       "the daemon's fetch-deny setting: address ranges pictures are never fetched from "
       "(default " CR_NET_FILTER_DEFAULT ")",
       "CIDRS" },
+    { "web-user", 0, 0, G_OPTION_ARG_STRING, &web_user,
+      "web pages: the OS user Chromium, Xvfb and PulseAudio run as (default cloudrec-web; \"\": "
+      "this process's user)",
+      "USER" },
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId of the task", "N" },
     { "task", 0, 0, G_OPTION_ARG_STRING, &task, "TaskId", "ID" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "error|warning|info|debug", "L" },
@@ -99,7 +104,8 @@ cr_cmd_record (int argc, char **argv)
                         (guint)max_streams,
                         storage_endpoint != NULL ? storage_endpoint : "",
                         disk_min_free_mb,
-                        fetch_deny != NULL ? fetch_deny : CR_NET_FILTER_DEFAULT };
+                        fetch_deny != NULL ? fetch_deny : CR_NET_FILTER_DEFAULT,
+                        web_user != NULL ? web_user : "cloudrec-web" };
   int rc = cr_worker_run (&o, &error);
   if (rc != 0)
     fprintf (stderr, "cloudrec record: task %s: %s\n", task,

@@ -65,6 +65,8 @@ serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *s
                          disk_min_free_mb,
                          "--fetch-deny",
                          config->fetch_deny,
+                         "--web-user",
+                         config->web_record_user,
                          NULL };
   return cr_supervisor_new (argv, store);
 }

@@ -115,6 +115,11 @@ static const Setting settings[] = {
     "the daemon behind a 1:1 NAT, or reached by publishers on other machines" },
   { "log-format", SETTING_ENUM, OFF (log_format), "text", 0, 0, "text|json",
     "text: one line per message; json: one JSON object per line (time, level, domain, message)" },
+  { "web-record-user", SETTING_STRING, OFF (web_record_user), "cloudrec-web", 0, 0, NULL,
+    "the unprivileged system user a web recording's Chromium, Xvfb and PulseAudio run as when the "
+    "daemon runs as root (scripts/deps.sh creates it); \"\": the daemon's own user" },
+  { "web-record-min-duration", SETTING_INT, OFF (web_record_min_duration), "1800", 1, 86400,
+    NULL, "StartWebRecord's smallest MaxDurationLimit in seconds (TRTC: 1800; tests lower it)" },
 };
 
 /* String settings with a syntax of their own, checked when read. */

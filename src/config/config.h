@@ -54,6 +54,8 @@ typedef struct {
   char *tls_cert;           /* PEM file; "" = plain HTTP */
   char *tls_key;            /* PEM file of tls_cert's key */
   char *ice_public_address; /* IP offered as each host candidate's address too; "" = none */
+  char *web_record_user;         /* OS user Chromium, Xvfb and PulseAudio run as (docs/web-record.md) */
+  gint64 web_record_min_duration; /* MaxDurationLimit's floor; 1800: TRTC's (tests lower it) */
   CrApps *apps;
 } CrConfig;
 

@@ -20,10 +20,12 @@ cr_callback_body (int event_type, const char *room_id, const char *robot_user_id
                   const char *task_id, JsonObject *payload, gint64 now_ms)
 {
   g_autoptr (JsonObject) info = json_object_new ();
-  json_object_set_string_member (info, "RoomId", room_id);
+  if (room_id != NULL && *room_id != '\0') /* a web page's task has no room (nor robot) */
+    json_object_set_string_member (info, "RoomId", room_id);
   json_object_set_int_member (info, "EventTs", now_ms / 1000);
   json_object_set_int_member (info, "EventMsTs", now_ms);
-  json_object_set_string_member (info, "UserId", robot_user_id);
+  if (robot_user_id != NULL && *robot_user_id != '\0')
+    json_object_set_string_member (info, "UserId", robot_user_id);
   json_object_set_string_member (info, "TaskId", task_id);
   json_object_set_object_member (info, "Payload", payload != NULL ? payload : json_object_new ());
   g_autoptr (JsonObject) root = json_object_new ();

@@ -40,5 +40,6 @@ struct _CrRecorder {
 
 extern const CrRecorderClass cr_single_recorder_class;
 extern const CrRecorderClass cr_mixed_recorder_class;
+extern const CrRecorderClass cr_web_recorder_class; /* web.c: StartWebRecord */
 
 G_END_DECLS

@@ -371,7 +371,8 @@ worker_record (Worker *w, GError **error)
   guint tick = g_timeout_add (TICK_MS, worker_tick, w);
   guint sigterm = g_unix_signal_add (SIGTERM, worker_on_signal, w);
   guint sigint = g_unix_signal_add (SIGINT, worker_on_signal, w);
-  worker_watch_again (w);
+  if (w->spec->web == NULL) /* a web page's task has no room (recorder/web.c) */
+    worker_watch_again (w);
   if (w->leave_code == CR_LEAVE_NONE && w->error == NULL)
     g_main_loop_run (w->loop);
   if (g_main_context_find_source_by_id (NULL, tick) != NULL)
@@ -438,8 +439,9 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.store = cr_link_store_new (w.http_link, o->sdk_app_id);
   if (!worker_load_first (&w, error) || !worker_open_storage (&w, error))
     goto out;
-  const CrRecorderClass *klass = w.spec->record_mode == CR_RECORD_MIXED ? &cr_mixed_recorder_class
-                                                                        : &cr_single_recorder_class;
+  const CrRecorderClass *klass = w.spec->web != NULL ? &cr_web_recorder_class
+                                 : w.spec->record_mode == CR_RECORD_MIXED ? &cr_mixed_recorder_class
+                                                                          : &cr_single_recorder_class;
   w.recorder = klass->start (&w, error);
   if (w.recorder == NULL)
     goto out;

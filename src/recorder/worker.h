@@ -26,6 +26,7 @@ typedef struct {
   gint64 disk_min_free_mb;      /* below, the task says so (308 DiskFull); 0: not watched */
   const char *fetch_deny; /* the daemon's fetch-deny setting: ranges pictures are never fetched
                            * from (common/net_filter.h); NULL: the default */
+  const char *web_user; /* web pages: the OS user of Chromium, Xvfb, PulseAudio ("": this one) */
 } CrWorkerOptions;
 
 /* Records until the task ends. A CrWorkerExit: 0 when done; CR_WORKER_EXIT_CANNOT_START or

@@ -17,9 +17,18 @@ worker_usage_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+worker_usage_first (gpointer data)
+{
+  worker_report_usage (data);
+  return G_SOURCE_REMOVE;
+}
+
 void
 worker_count_usage (Worker *w, const CrSegment *segment, const char *stream, gboolean mixed)
 {
+  if (w->spec->web != NULL)
+    return; /* a web page's recording is not a room's recording usage (docs/usage.md) */
   int width = segment->width, height = segment->height;
   if (mixed && width <= 0) { /* the mix's picture is the canvas the spec asks for */
     width = w->spec->transcode.width;
@@ -36,8 +45,12 @@ worker_count_usage (Worker *w, const CrSegment *segment, const char *stream, gbo
     g_hash_table_insert (w->usage, g_strdup (stream), acc);
   }
   cr_usage_acc_add (acc, segment->start_ms, segment->duration_s, mixed, cls);
-  if (w->usage_timer == 0)
+  if (w->usage_timer == 0) {
+    /* The first report goes out at once (the link connection it uses is then there from the
+     * start, not a new one 30 s into the recording), the next ones every USAGE_REPORT_S. */
+    g_idle_add (worker_usage_first, w);
     w->usage_timer = g_timeout_add_seconds (USAGE_REPORT_S, worker_usage_tick, w);
+  }
 }
 
 void
@@ -60,6 +73,7 @@ worker_usage_clear (Worker *w)
 {
   if (w->usage_timer != 0)
     g_source_remove (w->usage_timer);
+  g_idle_remove_by_data (w);
   w->usage_timer = 0;
   g_clear_pointer (&w->usage, g_hash_table_unref);
 }

@@ -202,8 +202,8 @@ read_storage (Reader *rd, JsonObject *o, CrSpecStorage *s)
         = g_strdup_printf ("StorageParams.CloudStorage.SecretKey: %s", open_error->message);
 }
 
-static CrTaskSpec *
-spec_alloc (void)
+CrTaskSpec *
+cr_task_spec_alloc (void)
 {
   CrTaskSpec *spec = g_new0 (CrTaskSpec, 1);
   spec->layout.tiles = g_array_new (FALSE, TRUE, sizeof (CrCustomTile));
@@ -216,7 +216,9 @@ spec_alloc (void)
 CrTaskSpec *
 cr_task_spec_new (JsonObject *request, GError **error)
 {
-  g_autoptr (CrTaskSpec) spec = spec_alloc ();
+  if (json_object_has_member (request, "RecordUrl")) /* StartWebRecord: task/spec_web.c */
+    return cr_task_spec_new_web (request, error);
+  g_autoptr (CrTaskSpec) spec = cr_task_spec_alloc ();
   Reader rd = { NULL, NULL };
   spec->sdk_app_id = (guint64)need_int (&rd, request, "SdkAppId");
   spec->room_id = need_str (&rd, request, "RoomId");
@@ -262,6 +264,24 @@ cr_task_spec_new (JsonObject *request, GError **error)
   return g_steal_pointer (&spec);
 }
 
+gboolean
+cr_task_spec_read_storage (JsonObject *storage_params, CrSpecStorage *out, GError **error)
+{
+  Reader rd = { NULL, NULL };
+  if (storage_params == NULL)
+    rd.missing = "StorageParams";
+  else
+    read_storage (&rd, storage_params, out);
+  if (rd.missing != NULL || rd.unreadable != NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the task's %s%s",
+                 rd.missing != NULL ? rd.missing : rd.unreadable,
+                 rd.missing != NULL ? " is missing" : "");
+    g_free (rd.unreadable);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 CrTaskSpec *
 cr_task_spec_new_from_text (const char *json, GError **error)
 {
@@ -289,6 +309,11 @@ cr_task_spec_free (CrTaskSpec *spec)
   g_free (spec->layout.default_sub_background_image);
   g_array_unref (spec->layout.watermarks);
   cr_spec_once_free (spec->once);
+  if (spec->web != NULL) {
+    g_free (spec->web->url);
+    g_free (spec->web->record_id);
+    g_free (spec->web);
+  }
   g_free (spec);
 }
 

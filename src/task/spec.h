@@ -70,9 +70,21 @@ typedef struct {
   char *vod_json;     /* CloudVod.TencentVod as JSON text ("{}" when absent), kept for the library */
 } CrSpecStorage;
 
+/* StartWebRecord: the page and how it is shown (task/spec_web.c). */
+typedef struct {
+  char *url;
+  char *record_id;         /* "" when the request had none */
+  gint64 max_duration_s;   /* MaxDurationLimit */
+  int width, height;       /* WebRecordVideoParams, defaults applied (even) */
+  gint64 ready_timeout_s;  /* ReadyTimeout: 0 records at once, else waits for the load event */
+  gboolean mobile;         /* EmulateMobileParams given */
+  gboolean tablet;         /* MobileDeviceType 1 */
+  gboolean landscape;      /* ScreenOrientation 1 */
+} CrSpecWeb;
+
 typedef struct {
   guint64 sdk_app_id;
-  char *room_id;
+  char *room_id; /* a web page's task: its TaskId (names: "<SdkAppId>_<TaskId>") */
   gboolean string_room; /* RoomIdType 0 */
   char *user_id;        /* the robot */
   CrRecordMode record_mode;
@@ -88,6 +100,7 @@ typedef struct {
   CrSpecTranscode transcode; /* mixed only */
   CrSpecLayout layout;       /* mixed only */
   CrSpecOnce *once;          /* extension CloudrecRecordOnce (task/record_once.h), or NULL */
+  CrSpecWeb *web;            /* a web page's recording (StartWebRecord); NULL for a room's */
 } CrTaskSpec;
 
 /* The spec of a normalised CreateCloudRecording request (cr_validate_request's output, Modify
@@ -96,6 +109,15 @@ CrTaskSpec *cr_task_spec_new (JsonObject *request, GError **error);
 /* The same from the JSON text the store keeps. */
 CrTaskSpec *cr_task_spec_new_from_text (const char *json, GError **error);
 void cr_task_spec_free (CrTaskSpec *spec);
+
+/* task/spec_web.c: the spec of a normalised StartWebRecord request (with the "TaskId" member the
+ * action adds); cr_task_spec_new() hands such a request (it has RecordUrl) over. */
+CrTaskSpec *cr_task_spec_new_web (JsonObject *request, GError **error);
+/* For spec_web.c: an empty spec, and StorageParams read into @out (FALSE with @error naming what
+ * is missing or unreadable). */
+CrTaskSpec *cr_task_spec_alloc (void);
+gboolean cr_task_spec_read_storage (JsonObject *storage_params, CrSpecStorage *out,
+                                    GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrTaskSpec, cr_task_spec_free)
 
 /* Whether the task keeps its HLS (OutputFormat 0-2) or uses it only as the working record that

@@ -99,6 +99,10 @@ extern const CrSchema cr_schema_auto_modify;
 extern const CrSchema cr_schema_auto_tasks;
 extern const CrSchema cr_schema_record_statistic; /* schema_usage.c */
 extern const CrSchema cr_schema_recording_usage;
+extern const CrSchema cr_schema_storage; /* StorageParams (schema_record.c), shared by StartWebRecord */
+extern const CrSchema cr_schema_web_start; /* schema_web.c */
+extern const CrSchema cr_schema_web_stop;
+extern const CrSchema cr_schema_web_describe;
 
 /* Joins "@path.@name" (or @name at the top). */
 char *cr_schema_path (const char *path, const char *name);

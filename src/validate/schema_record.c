@@ -143,7 +143,7 @@ static const CrField storage_fields[] = {
   F_OBJ ("CloudStorage", FALSE, &cloud_storage_schema),
   F_OBJ ("CloudVod", FALSE, &cloud_vod_schema),
 };
-static const CrSchema storage_schema = CR_SCHEMA (storage_fields, storage_check);
+const CrSchema cr_schema_storage = CR_SCHEMA (storage_fields, storage_check);
 
 /* RoomIdType 1: decimal 1..4294967294, no sign, no leading zero. RoomIdType 0: TRTC's set. */
 static gboolean
@@ -273,7 +273,7 @@ static const CrField create_fields[] = {
     .max = 2048,
     .code = "InvalidParameter.UserSig" },
   F_OBJ ("RecordParams", TRUE, &record_schema),
-  F_OBJ ("StorageParams", TRUE, &storage_schema),
+  F_OBJ ("StorageParams", TRUE, &cr_schema_storage),
   { .name = "RoomIdType",
     .kind = CR_FIELD_INT,
     .allowed = CR_ALLOW (0, 1),

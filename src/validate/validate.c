@@ -345,6 +345,12 @@ validate_schema_for (const char *action)
     return &cr_schema_dismiss_room;
   if (g_strcmp0 (action, "DismissRoomByStrRoomId") == 0)
     return &cr_schema_dismiss_room_str;
+  if (g_strcmp0 (action, "StartWebRecord") == 0)
+    return &cr_schema_web_start;
+  if (g_strcmp0 (action, "StopWebRecord") == 0)
+    return &cr_schema_web_stop;
+  if (g_strcmp0 (action, "DescribeWebRecord") == 0)
+    return &cr_schema_web_describe;
   return NULL;
 }
 

@@ -35,7 +35,8 @@ test_trtc_actions (void)
                                        "CloudrecDescribeCompose", "CloudrecDescribeAutoRecord",
                                        "CloudrecModifyAutoRecord",
                                        "CloudrecDescribeAutoRecordTasks",
-                                       "DescribeRecordStatistic", "DescribeRecordingUsage" };
+                                       "DescribeRecordStatistic", "DescribeRecordingUsage",
+                                       "StartWebRecord", "StopWebRecord", "DescribeWebRecord" };
   g_assert_cmpuint (trtc->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (trtc, names[i]);
@@ -43,13 +44,14 @@ test_trtc_actions (void)
     g_assert_cmpstr (a->name, ==, names[i]);
     g_assert_nonnull (a->func);
     /* Every TRTC action carries SdkAppId, which must be the signer's app; the usage actions'
-     * is optional (the signer's app without it). */
-    g_assert_cmpint (a->app_from, ==,
-                     g_str_has_prefix (names[i], "DescribeRecord") ? CR_APP_FROM_SIGNER
-                                                                    : CR_APP_FROM_BODY);
+     * and DescribeWebRecord's are optional and StopWebRecord has none: theirs is the signer's. */
+    gboolean signer = g_str_has_prefix (names[i], "DescribeRecord")
+                      || strcmp (names[i], "StopWebRecord") == 0
+                      || strcmp (names[i], "DescribeWebRecord") == 0;
+    g_assert_cmpint (a->app_from, ==, signer ? CR_APP_FROM_SIGNER : CR_APP_FROM_BODY);
   }
   g_assert_null (cr_api_version_action (trtc, "createcloudrecording"));
-  g_assert_null (cr_api_version_action (trtc, "StopWebRecord")); /* TIW's, another version */
+  g_assert_null (cr_api_version_action (trtc, "stopwebrecord"));
   g_assert_null (cr_api_version_action (trtc, ""));
   g_assert_null (cr_api_version_action (trtc, NULL));
 }
