@@ -22,6 +22,10 @@ static const CrAction trtc_2019_07_22[] = {
   { "CloudrecResendEvents", cr_action_cloudrec_resend_events, CR_APP_FROM_BODY, NULL },
   { "CloudrecCreateCompose", cr_action_cloudrec_create_compose, CR_APP_FROM_BODY, NULL },
   { "CloudrecDescribeCompose", cr_action_cloudrec_describe_compose, CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeTasks", cr_action_cloudrec_describe_tasks, CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeRooms", cr_action_cloudrec_describe_rooms, CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeLayout", cr_action_cloudrec_describe_layout, CR_APP_FROM_BODY,
+    "CloudrecDescribeEvents" },
 };
 
 /* TIW (whiteboard push/recording, 2019-09-19) joins here with its own action table. */
