@@ -14,6 +14,7 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "config/demo_app.h"
+#include "console/console.h"
 #include "ingest/ingest.h"
 #include "link/link.h"
 #include "link/link_server.h"
@@ -230,9 +231,22 @@ serve_on_signal (gpointer data)
 }
 
 static void
-serve_print_apps (const CrConfig *config, const char *listen_url)
+serve_print_apps (const CrConfig *config, const char *listen_url, CrConsole *console)
 {
   printf ("cloudrec %s serving the TRTC cloud-recording API at %s\n", CLOUDREC_VERSION, listen_url);
+  /* The web console at the same address: a one-time login link for the demo app (or the only
+   * app), as notebook servers print one; otherwise a login with an app's keys. */
+  const CrApp *demo = cr_apps_find (config->apps, CR_DEMO_SDK_APP_ID);
+  if (demo == NULL && cr_apps_count (config->apps) == 1)
+    demo = cr_apps_nth (config->apps, 0);
+  if (demo != NULL) {
+    g_autofree char *path = cr_console_login_path (console, demo->sdk_app_id);
+    g_autofree char *base = g_strndup (listen_url, strlen (listen_url) - 1); /* no '/' twice */
+    printf ("  Console (SdkAppId %" G_GUINT64_FORMAT ", one-time link, valid %d minutes): %s%s\n",
+            demo->sdk_app_id, CR_CONSOLE_LINK_MINUTES, base, path);
+  } else {
+    printf ("  Console: %s (log in with an app's SecretId and SecretKey)\n", listen_url);
+  }
   for (guint i = 0; i < cr_apps_count (config->apps); i++) {
     const CrApp *app = cr_apps_nth (config->apps, i);
     const CrSecret *s = g_ptr_array_index (app->secrets, 0);
@@ -328,6 +342,7 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   cr_web_pages_register (http);
+  g_autoptr (CrConsole) console = cr_console_new (api, http);
   /* Serves the workers' callbacks (on the link) until the daemon stops. */
   g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, link);
   /* Files in the spool go to their object stores, resuming what an earlier run left. */
@@ -374,7 +389,7 @@ cr_cmd_serve (int argc, char **argv)
   if (colon != NULL)
     *colon = '\0';
   g_autofree char *url = g_strdup_printf ("http://%s:%u/", host, cr_http_server_port (http));
-  serve_print_apps (config, url);
+  serve_print_apps (config, url, console);
   g_info ("listening on %s (store %s, storage %s)", url, config->db_path, config->storage_dir);
   g_main_loop_run (loop);
   if (stop.poll_id != 0)
