@@ -234,18 +234,15 @@ static void
 serve_print_apps (const CrConfig *config, const char *listen_url, CrConsole *console)
 {
   printf ("cloudrec %s serving the TRTC cloud-recording API at %s\n", CLOUDREC_VERSION, listen_url);
-  /* The web console at the same address: a one-time login link for the demo app (or the only
-   * app), as notebook servers print one; otherwise a login with an app's keys. */
-  const CrApp *demo = cr_apps_find (config->apps, CR_DEMO_SDK_APP_ID);
-  if (demo == NULL && cr_apps_count (config->apps) == 1)
-    demo = cr_apps_nth (config->apps, 0);
-  if (demo != NULL) {
-    g_autofree char *path = cr_console_login_path (console, demo->sdk_app_id);
-    g_autofree char *base = g_strndup (listen_url, strlen (listen_url) - 1); /* no '/' twice */
-    printf ("  Console (SdkAppId %" G_GUINT64_FORMAT ", one-time link, valid %d minutes): %s%s\n",
-            demo->sdk_app_id, CR_CONSOLE_LINK_MINUTES, base, path);
-  } else {
-    printf ("  Console: %s (log in with an app's SecretId and SecretKey)\n", listen_url);
+  /* The web console at the same address: a one-time login link per app (the demo app's when
+   * none is configured), as notebook servers print one. */
+  g_autofree char *base = g_strndup (listen_url, strlen (listen_url) - 1); /* no '/' twice */
+  for (guint i = 0; i < cr_apps_count (config->apps); i++) {
+    const CrApp *app = cr_apps_nth (config->apps, i);
+    g_autofree char *path = cr_console_login_path (console, app->sdk_app_id);
+    printf ("  Console of SdkAppId %" G_GUINT64_FORMAT " (one-time login link, valid %d minutes): "
+            "%s%s\n",
+            app->sdk_app_id, CR_CONSOLE_LINK_MINUTES, base, path);
   }
   for (guint i = 0; i < cr_apps_count (config->apps); i++) {
     const CrApp *app = cr_apps_nth (config->apps, i);
