@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { APP1, APP2, BIN, TLSSigAPIv2, startDaemon, makeClient, rawRequest, userSig, sleep, until } from './helpers.mjs';
-import { launchChromium } from './media.mjs';
+import { launchChromium, roomState, waitRoom } from './media.mjs';
 
 const T = { timeout: 150000 };
 const ADMIN = 'operator-token-0123456789';
@@ -309,6 +309,33 @@ describe('what the console refuses', () => {
     assert.equal(theirs.json.Response.Tasks[0].Request.StorageParams.CloudStorage.SecretKey, undefined, 'no storage key shown');
     const stop = await consoleCall(d.port, admin.cookie, '/console/api', { Action: 'DeleteCloudRecording', Params: { SdkAppId: APP2.sdkAppId, TaskId: task2 } });
     assert.equal(stop.json.Response.Error, undefined);
+  });
+
+  test("kick and dismiss: an app's session as a client (LeaveCode 1/2), the operator's as the server (3/4)", T, async () => {
+    const ROOM = 7403;
+    const procs = ['p1', 'p2', 'p3'].map((user) => spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP1.sdkAppId),
+      '--room', String(ROOM), '--user', user, '--usersig', userSig(APP1, user), '--size', '160x120', '--duration', '60'], { stdio: 'ignore' }));
+    try {
+      await waitRoom(d, APP1.sdkAppId, ROOM, (st) => st.Streams?.length === 3, { timeoutMs: 30000 });
+      const app = await login(d.port, { SecretId: APP1.secretId, SecretKey: APP1.secretKey });
+      const admin = await login(d.port, { AdminToken: ADMIN });
+      const rooms = await consoleCall(d.port, app.cookie, '/console/api', { Action: 'CloudrecDescribeRooms', Params: {} });
+      const room = rooms.json.Response.Rooms.find((r) => r.RoomId === String(ROOM));
+      assert.deepEqual(room.Users.map((u) => u.UserId), ['p1', 'p2', 'p3']);
+      assert.ok(room.Users.every((u) => u.JoinTime > 0 && u.Streams[0].StreamType === 'main'));
+      const kick = (who, user) => consoleCall(d.port, who.cookie, '/console/api', { Action: 'RemoveUser', Params: { SdkAppId: APP1.sdkAppId, RoomId: ROOM, UserIds: [user] } });
+      assert.equal((await kick(app, 'p1')).json.Response.Error, undefined);
+      assert.equal((await kick(admin, 'p2')).json.Response.Error, undefined);
+      const dismissed = await consoleCall(d.port, admin.cookie, '/console/api', { Action: 'DismissRoom', Params: { SdkAppId: APP1.sdkAppId, RoomId: ROOM } });
+      assert.equal(dismissed.json.Response.Error, undefined);
+      const events = (await roomState(d, APP1.sdkAppId, ROOM)).Events;
+      const origin = (type, user) => events.find((e) => e.Type === type && (user === undefined || e.UserId === user))?.Origin;
+      assert.equal(origin('kick', 'p1'), 'client');
+      assert.equal(origin('kick', 'p2'), 'server');
+      assert.equal(origin('dismiss'), 'server');
+    } finally {
+      for (const p of procs) p.kill('SIGINT');
+    }
   });
 
   test('file names never leave the task directory', async () => {

@@ -32,7 +32,8 @@ test_trtc_actions (void)
                                        "DismissRoom",          "DismissRoomByStrRoomId",
                                        "CloudrecDescribeTask", "CloudrecDescribeEvents",
                                        "CloudrecResendEvents", "CloudrecCreateCompose",
-                                       "CloudrecDescribeCompose" };
+                                       "CloudrecDescribeCompose", "CloudrecDescribeTasks",
+                                       "CloudrecDescribeRooms", "CloudrecDescribeLayout" };
   g_assert_cmpuint (trtc->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (trtc, names[i]);
