@@ -37,8 +37,7 @@ tasks_request (const CrTask *task)
   tasks_copy_member (o, params, "MixLayoutParams");
   tasks_copy_member (o, params, "MixTranscodeParams");
   tasks_copy_member (o, params, "StorageParams");
-  JsonObject *cloud
-      = cr_json_get_object (cr_json_get_object (o, "StorageParams"), "CloudStorage");
+  JsonObject *cloud = cr_json_get_object (cr_json_get_object (o, "StorageParams"), "CloudStorage");
   if (cloud != NULL) {
     json_object_remove_member (cloud, "AccessKey");
     json_object_remove_member (cloud, "SecretKey");
@@ -171,9 +170,8 @@ cr_action_cloudrec_describe_rooms (CrApi *api, const CrApp *app, JsonObject *par
                                    JsonObject *reply, GError **error)
 {
   JsonArray *list = json_array_new ();
-  g_autoptr (GPtrArray) names = api->rooms != NULL
-                                    ? cr_room_list_rooms (api->rooms, app->sdk_app_id)
-                                    : g_ptr_array_new ();
+  g_autoptr (GPtrArray) names
+      = api->rooms != NULL ? cr_room_list_rooms (api->rooms, app->sdk_app_id) : g_ptr_array_new ();
   for (guint i = 0; i < names->len; i++)
     json_array_add_object_element (list, rooms_entry (api, app, g_ptr_array_index (names, i)));
   json_object_set_int_member (reply, "TotalCount", names->len);

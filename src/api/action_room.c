@@ -53,10 +53,10 @@ room_remove_users (CrApi *api, const CrApp *app, JsonObject *params, gboolean st
   for (guint i = 0; i < json_array_get_length (list); i++)
     g_ptr_array_add (ids, (gpointer)json_array_get_string_element (list, i));
   g_ptr_array_add (ids, NULL);
-  int removed = api->rooms != NULL
-                    ? cr_room_remove_users_by (api->rooms, &key, (const char *const *)ids->pdata,
-                                               room_origin (api), NULL)
-                    : -1;
+  const char *const *users = (const char *const *)ids->pdata;
+  int removed = -1;
+  if (api->rooms != NULL)
+    removed = cr_room_remove_users_by (api->rooms, &key, users, room_origin (api), NULL);
   if (removed < 0)
     return room_not_exist (&key, error);
   g_info ("room %s: %d of %u user(s) removed", key.room_id, removed,

@@ -297,8 +297,8 @@ cr_api_handle (CrApi *api, const CrApiRequest *req)
 }
 
 char *
-cr_api_handle_as (CrApi *api, const CrApp *signer, gboolean operator_call,
-                  const char *action_name, JsonObject *params, gsize body_len)
+cr_api_handle_as (CrApi *api, const CrApp *signer, gboolean operator_call, const char *action_name,
+                  JsonObject *params, gsize body_len)
 {
   g_autofree char *request_id = g_uuid_string_random ();
   g_autoptr (GError) error = NULL;

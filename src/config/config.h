@@ -49,9 +49,13 @@ typedef struct {
   gint64 vod_url_ttl;              /* seconds a signed VOD URL is valid */
   char *fetch_deny;    /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
   gint64 stop_timeout; /* seconds a graceful stop waits at most */
-  char *console_admin_token;      /* the console's operator login; "" = none */
-  gint64 console_session_minutes; /* a console session's life after its login */
-  gint64 console_session_unit_s;  /* seconds in one of those minutes (tests shorten it) */
+
+  /* The web console (console/console.h): the operator's login ("" = none), a session's life in
+   * minutes after its login, and the seconds in one such minute (tests shorten it). */
+  char *console_admin_token;
+  gint64 console_session_minutes;
+  gint64 console_session_unit_s;
+
   char *metrics_token; /* bearer token for /metrics; "" = none needed */
   char *log_format;    /* text | json */
   CrApps *apps;

@@ -102,8 +102,8 @@ set_cookie (CrConsole *c, SoupServerMessage *msg, const char *id, gint64 max_age
 static char *
 cookie_value (SoupServerMessage *msg)
 {
-  const char *header = soup_message_headers_get_list (soup_server_message_get_request_headers (msg),
-                                                      "Cookie");
+  const char *header
+      = soup_message_headers_get_list (soup_server_message_get_request_headers (msg), "Cookie");
   if (header == NULL)
     return NULL;
   g_auto (GStrv) parts = g_strsplit_set (header, ";,", -1);
@@ -202,8 +202,8 @@ static void
 serve_resource (SoupServerMessage *msg, const char *name, const char *type)
 {
   g_autofree char *path = g_strconcat ("/cloudrec/console/", name, NULL);
-  g_autoptr (GBytes) data = g_resource_lookup_data (resource_for (name), path,
-                                                    G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr (GBytes) data
+      = g_resource_lookup_data (resource_for (name), path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   if (data == NULL) {
     reply_bytes (msg, SOUP_STATUS_NOT_FOUND, "text/plain", "not built in\n", 13);
     return;
@@ -247,8 +247,8 @@ route_login_link (CrConsole *c, SoupServerMessage *msg, GHashTable *query)
     reply_bytes (msg, SOUP_STATUS_FORBIDDEN, "text/html; charset=utf-8", page, strlen (page));
     return;
   }
-  g_autofree char *id
-      = cr_console_session_open (c->sessions, app, FALSE, console_now_ms (c), console_session_ms (c));
+  g_autofree char *id = cr_console_session_open (c->sessions, app, FALSE, console_now_ms (c),
+                                                 console_session_ms (c));
   set_cookie (c, msg, id, console_session_ms (c) / 1000);
   g_info ("console: login link used for SdkAppId %" G_GUINT64_FORMAT, app);
   soup_server_message_set_redirect (msg, SOUP_STATUS_SEE_OTHER, "/");
@@ -288,8 +288,8 @@ route_login (CrConsole *c, SoupServerMessage *msg)
     return;
   }
   guint64 sdk_app_id = app != NULL ? app->sdk_app_id : 0;
-  g_autofree char *id = cr_console_session_open (c->sessions, sdk_app_id, admin,
-                                                 console_now_ms (c), console_session_ms (c));
+  g_autofree char *id = cr_console_session_open (c->sessions, sdk_app_id, admin, console_now_ms (c),
+                                                 console_session_ms (c));
   set_cookie (c, msg, id, console_session_ms (c) / 1000);
   g_info ("console: %s logged in", admin ? "the operator" : "an app");
   g_autoptr (JsonObject) reply = json_object_new ();
@@ -377,8 +377,9 @@ route_usersig (CrConsole *c, SoupServerMessage *msg, const CrConsoleSession *s)
     return;
   const CrApp *app = session_app (c, s, cr_json_get_int_or (body, "SdkAppId", s->sdk_app_id));
   const char *user = cr_json_get_string (body, "UserId");
-  if (app == NULL || (!s->admin && json_object_has_member (body, "SdkAppId")
-                      && cr_json_get_int_or (body, "SdkAppId", 0) != (gint64)s->sdk_app_id)) {
+  if (app == NULL
+      || (!s->admin && json_object_has_member (body, "SdkAppId")
+          && cr_json_get_int_or (body, "SdkAppId", 0) != (gint64)s->sdk_app_id)) {
     reply_error (msg, SOUP_STATUS_FORBIDDEN, "AuthFailure.UnauthorizedOperation",
                  "this session may not sign for that SdkAppId");
     return;
@@ -402,8 +403,8 @@ static const char *
 file_type (const char *name)
 {
   static const char *const types[][2] = {
-    { ".mp4", "video/mp4" },   { ".m3u8", "application/vnd.apple.mpegurl" },
-    { ".ts", "video/mp2t" },   { ".aac", "audio/aac" },
+    { ".mp4", "video/mp4" }, { ".m3u8", "application/vnd.apple.mpegurl" },
+    { ".ts", "video/mp2t" }, { ".aac", "audio/aac" },
     { ".m4a", "audio/mp4" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (types); i++) {

@@ -92,8 +92,7 @@ cr_console_session_open (CrConsoleSessions *s, guint64 sdk_app_id, gboolean admi
 }
 
 gboolean
-cr_console_session_find (CrConsoleSessions *s, const char *id, gint64 now_ms,
-                         CrConsoleSession *out)
+cr_console_session_find (CrConsoleSessions *s, const char *id, gint64 now_ms, CrConsoleSession *out)
 {
   CrConsoleSession *e = table_find (s->sessions, id, now_ms);
   if (e == NULL)

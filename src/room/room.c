@@ -617,7 +617,8 @@ cr_room_list_rooms (CrRoomRegistry *reg, guint64 sdk_app_id)
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     const Room *room = value;
     if (room->destroyed_ms == 0 && room->sdk_app_id == sdk_app_id)
-      g_ptr_array_add (out, g_strdup_printf ("%c:%s", room->string_room ? 's' : 'i', room->room_id));
+      g_ptr_array_add (out,
+                       g_strdup_printf ("%c:%s", room->string_room ? 's' : 'i', room->room_id));
   }
   g_mutex_unlock (&reg->lock);
   g_ptr_array_sort (out, room_name_cmp);
