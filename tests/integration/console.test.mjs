@@ -227,6 +227,44 @@ describe('the console as a newcomer', () => {
     await page.waitForSelector('#login:not([hidden])');
     await context.close();
   });
+
+  test('a robot kicked from an app\'s session ends with LeaveCode 1, from the operator\'s with 3, a room the operator dismisses with 4', T, async () => {
+    const app = Object.values(demo)[0];
+    const ROOM2 = '7302';
+    const client = makeClient(d.port, app);
+    const pubSig = new TLSSigAPIv2.Api(app.sdkAppId, app.usersigKey).genSig('synth2', 3600);
+    const pub = spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(app.sdkAppId), '--room', ROOM2, '--user', 'synth2',
+      '--usersig', pubSig, '--size', '160x120', '--duration', '60'], { stdio: 'ignore' });
+    try {
+      const robots = ['rob_a', 'rob_b', 'rob_c'];
+      const tasks = {};
+      for (const r of robots) {
+        tasks[r] = (await client.CreateCloudRecording({
+          SdkAppId: app.sdkAppId, RoomId: ROOM2, UserId: r, UserSig: new TLSSigAPIv2.Api(app.sdkAppId, app.usersigKey).genSig(r, 3600),
+          RecordParams: { RecordMode: 1, StreamType: 1 }, StorageParams: { CloudStorage: { Vendor: 0, Region: 'r', Bucket: 'b-1', AccessKey: 'a', SecretKey: 's' } },
+        })).TaskId;
+      }
+      const mine = await login(d.port, { SecretId: app.secretId, SecretKey: app.secretKey });
+      const admin = await login(d.port, { AdminToken: ADMIN });
+      const rooms = async () => (await consoleCall(d.port, mine.cookie, '/console/api', { Action: 'CloudrecDescribeRooms', Params: {} })).json.Response.Rooms;
+      await until('the three robots in the room', async () => {
+        const room = (await rooms()).find((x) => x.RoomId === ROOM2);
+        return room && robots.every((r) => room.Users.find((u) => u.UserId === r)?.RecordingTaskId === tasks[r]);
+      }, 40000);
+      const act = (who, Action, Params) => consoleCall(d.port, who.cookie, '/console/api', { Action, Params: { SdkAppId: app.sdkAppId, ...Params } });
+      assert.equal((await act(mine, 'RemoveUser', { RoomId: Number(ROOM2), UserIds: ['rob_a'] })).json.Response.Error, undefined);
+      assert.equal((await act(admin, 'RemoveUser', { RoomId: Number(ROOM2), UserIds: ['rob_b'] })).json.Response.Error, undefined);
+      const leave = async (r) => (await client.request('CloudrecDescribeTask', { SdkAppId: app.sdkAppId, TaskId: tasks[r] })).LeaveCode;
+      await until('rob_a and rob_b ended', async () => (await leave('rob_a')) >= 0 && (await leave('rob_b')) >= 0, 30000);
+      assert.equal(await leave('rob_a'), 1);
+      assert.equal(await leave('rob_b'), 3);
+      assert.equal((await act(admin, 'DismissRoom', { RoomId: Number(ROOM2) })).json.Response.Error, undefined);
+      await until('rob_c ended', async () => (await leave('rob_c')) >= 0, 30000);
+      assert.equal(await leave('rob_c'), 4);
+    } finally {
+      pub.kill('SIGINT');
+    }
+  });
 });
 
 describe('what the console refuses', () => {
@@ -311,7 +349,7 @@ describe('what the console refuses', () => {
     assert.equal(stop.json.Response.Error, undefined);
   });
 
-  test("kick and dismiss: an app's session as a client (LeaveCode 1/2), the operator's as the server (3/4)", T, async () => {
+  test("kick and dismiss: an app's session acts as a client, the operator's as the server (the room events' origin)", T, async () => {
     const ROOM = 7403;
     const procs = ['p1', 'p2', 'p3'].map((user) => spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP1.sdkAppId),
       '--room', String(ROOM), '--user', user, '--usersig', userSig(APP1, user), '--size', '160x120', '--duration', '60'], { stdio: 'ignore' }));
