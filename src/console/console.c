@@ -34,10 +34,21 @@
 #define CONSOLE_HEADER "X-Cloudrec-Console"
 #define USERSIG_EXPIRE_S 86400
 
+/* Failed logins from one address: past LOGIN_FAILURES_MAX in LOGIN_WINDOW_MS, every login from it
+ * is refused (429) until the window ends, so keys and the admin token cannot be guessed fast. */
+#define LOGIN_FAILURES_MAX 10
+#define LOGIN_WINDOW_MS 60000
+
+typedef struct {
+  gint64 window_start_ms;
+  int failures;
+} LoginFailures;
+
 struct CrConsole {
   CrApi *api;
   CrHttpServer *http;
   CrConsoleSessions *sessions;
+  GHashTable *failures; /* remote address -> LoginFailures */
 };
 
 static gint64
@@ -261,9 +272,37 @@ secret_equal (const char *a, const char *b)
   return la == lb && cr_const_time_equal ((const guchar *)a, (const guchar *)b, la);
 }
 
+/* The failures of @msg's address in the current window (a new window once the last one ended). */
+static LoginFailures *
+login_failures (CrConsole *c, SoupServerMessage *msg)
+{
+  const char *host = soup_server_message_get_remote_host (msg);
+  if (host == NULL)
+    host = "";
+  gint64 now = console_now_ms (c);
+  LoginFailures *f = g_hash_table_lookup (c->failures, host);
+  if (f == NULL) {
+    if (g_hash_table_size (c->failures) > 10000)
+      g_hash_table_remove_all (c->failures); /* bounded memory; at worst a fresh window */
+    f = g_new0 (LoginFailures, 1);
+    g_hash_table_insert (c->failures, g_strdup (host), f);
+  }
+  if (now - f->window_start_ms >= LOGIN_WINDOW_MS) {
+    f->window_start_ms = now;
+    f->failures = 0;
+  }
+  return f;
+}
+
 static void
 route_login (CrConsole *c, SoupServerMessage *msg)
 {
+  LoginFailures *failures = login_failures (c, msg);
+  if (failures->failures >= LOGIN_FAILURES_MAX) {
+    reply_error (msg, 429, "RequestLimitExceeded",
+                 "too many failed logins from this address; wait a minute");
+    return;
+  }
   g_autoptr (JsonObject) body = request_body (c, msg, NULL);
   if (body == NULL)
     return;
@@ -282,7 +321,9 @@ route_login (CrConsole *c, SoupServerMessage *msg)
       app = NULL;
   }
   if (!admin && app == NULL) {
-    g_info ("console: a login failed");
+    failures->failures++;
+    g_info ("console: a login from %s failed (%d in this minute)",
+            soup_server_message_get_remote_host (msg), failures->failures);
     reply_error (msg, SOUP_STATUS_UNAUTHORIZED, "AuthFailure.LoginFailed",
                  "wrong SecretId/SecretKey or admin token");
     return;
@@ -569,6 +610,7 @@ cr_console_new (CrApi *api, CrHttpServer *http)
   c->api = api;
   c->http = http;
   c->sessions = cr_console_sessions_new ();
+  c->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   cr_http_server_set_browser_page (http, console_page, c);
   cr_http_server_add_handler (http, "/console", console_handle, c);
   return c;
@@ -582,6 +624,7 @@ cr_console_free (CrConsole *c)
   cr_http_server_set_browser_page (c->http, NULL, NULL);
   cr_http_server_remove_handler (c->http, "/console");
   cr_console_sessions_free (c->sessions);
+  g_hash_table_unref (c->failures);
   g_free (c);
 }
 

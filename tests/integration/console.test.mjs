@@ -395,4 +395,20 @@ describe('what the console refuses', () => {
     assert.equal(logout.status, 200);
     assert.equal((await consoleCall(d.port, cookie, `${base}/`)).status, 401, 'logged out');
   });
+
+  test('failed logins: ten a minute from one address, then even the right key waits', async () => {
+    // Last in this suite: it locks 127.0.0.1 out of logging in for a minute.
+    // (Earlier tests of this suite failed twice already in this minute.)
+    let refused = 0;
+    for (let i = 0; i < 10; i++) {
+      const r = await login(d.port, { SecretId: APP1.secretId, SecretKey: `wrong${i}` });
+      if (r.status === 429) break;
+      assert.equal(r.status, 401);
+      refused++;
+    }
+    assert.ok(refused >= 1 && refused <= 10, `${refused} failures before the lockout`);
+    const locked = await login(d.port, { SecretId: APP1.secretId, SecretKey: APP1.secretKey });
+    assert.equal(locked.status, 429);
+    assert.equal(locked.json.Response.Error.Code, 'RequestLimitExceeded');
+  });
 });
