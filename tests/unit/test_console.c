@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
+#include "common/json_util.h"
 #include "console/console_files.h"
 #include "console/console_session.h"
 
@@ -109,6 +111,46 @@ test_files_in_storage (void)
   g_assert_cmpint (system (cmd), ==, 0);
 }
 
+/* The console's calls run the signed API's pipeline after authentication: the app's rate limit,
+ * the action table, validation, the app check; the same envelope. */
+static char *
+handle_as (CrApi *api, const CrApp *signer, const char *action, const char *params_json)
+{
+  g_autoptr (JsonObject) params = cr_json_parse_object (params_json, strlen (params_json), NULL);
+  return cr_api_handle_as (api, signer, FALSE, action, params, strlen (params_json));
+}
+
+static void
+test_handle_as_pipeline (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("console-api-XXXXXX", NULL);
+  g_autofree char *db = g_build_filename (dir, "t.db", NULL);
+  g_autoptr (CrConfig) config = cr_config_new_defaults ();
+  config->api_rate_limit = 4;
+  g_assert_true (cr_apps_add_spec (config->apps, "1400000001:AKIDone:keyone:sigkeyone", NULL));
+  g_assert_true (cr_apps_add_spec (config->apps, "1400000002:AKIDtwo:keytwo:sigkeytwo", NULL));
+  g_autoptr (CrTaskStore) store = cr_sqlite_store_open (db, NULL);
+  g_assert_nonnull (store);
+  g_autoptr (CrApi) api = cr_api_new (config, store);
+  const CrApp *one = cr_apps_find (config->apps, 1400000001);
+  g_autofree char *ok = handle_as (api, one, "CloudrecDescribeTasks", "{\"SdkAppId\":1400000001}");
+  g_assert_nonnull (strstr (ok, "\"TotalCount\":0"));
+  g_autofree char *other
+      = handle_as (api, one, "CloudrecDescribeTasks", "{\"SdkAppId\":1400000002}");
+  g_assert_nonnull (strstr (other, "AuthFailure.UnauthorizedOperation"));
+  g_autofree char *invalid = handle_as (api, one, "DeleteCloudRecording",
+                                        "{\"SdkAppId\":1400000001,\"TaskId\":\"a/b\"}");
+  g_assert_nonnull (strstr (invalid, "InvalidParameter.TaskId"));
+  g_autofree char *unknown = handle_as (api, one, "NoSuchAction", "{}");
+  g_assert_nonnull (strstr (unknown, "InvalidAction"));
+  /* four calls a second, as the signed API allows: the fifth is refused */
+  g_autofree char *limited
+      = handle_as (api, one, "CloudrecDescribeTasks", "{\"SdkAppId\":1400000001}");
+  g_assert_nonnull (strstr (limited, "RequestLimitExceeded"));
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -117,5 +159,6 @@ main (int argc, char **argv)
   g_test_add_func ("/console/session-expiry-and-logout", test_session_expiry_and_logout);
   g_test_add_func ("/console/file-names", test_file_names);
   g_test_add_func ("/console/files-in-storage", test_files_in_storage);
+  g_test_add_func ("/console/handle-as-pipeline", test_handle_as_pipeline);
   return g_test_run ();
 }
