@@ -265,6 +265,55 @@ describe('the console as a newcomer', () => {
       pub.kill('SIGINT');
     }
   });
+
+  test('a single-stream recording from the form: the per-user files play side by side, in sync', T, async () => {
+    const app = Object.values(demo)[0];
+    const ROOM3 = '7303';
+    const pubs = [['left', 'red'], ['right', 'blue']].map(([user, color]) => spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`,
+      '--sdkappid', String(app.sdkAppId), '--room', ROOM3, '--user', user, '--usersig', new TLSSigAPIv2.Api(app.sdkAppId, app.usersigKey).genSig(user, 3600),
+      '--size', '320x180', '--color', color, '--duration', '60'], { stdio: 'ignore' }));
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      page.on('dialog', (dlg) => dlg.accept());
+      await page.goto(`http://127.0.0.1:${d.port}/`);
+      await page.fill('#secret-id', app.secretId);
+      await page.fill('#secret-key', app.secretKey);
+      await page.click('#login-form button[type="submit"]');
+      await page.waitForSelector('#app-id');
+      await page.click('#tabs button[data-view="create"]');
+      await page.fill('#c-room', ROOM3);
+      await page.fill('#c-robot', 'recorder_side');
+      await page.selectOption('#c-mode', '1');
+      await page.selectOption('#c-streams', '2');
+      await page.selectOption('#c-format', '0');
+      await page.fill('#c-sub-video', '');
+      await page.fill('#c-watermark', '');
+      await page.click('#create-send');
+      await page.waitForSelector('#task:not([hidden])');
+      const id = await page.getAttribute('#task', 'data-task');
+      const client = makeClient(d.port, app);
+      await until('a video file per user', async () => (await client.request('CloudrecDescribeTask', { SdkAppId: app.sdkAppId, TaskId: id })).StorageFileList.length === 2, 40000);
+      await sleep(5000);
+      await page.click('#task-stop');
+      await until('the task finished', async () => (await client.request('CloudrecDescribeTask', { SdkAppId: app.sdkAppId, TaskId: id })).Finished, 60000);
+      await page.click('#side-by-side', { timeout: 20000 });
+      const state = await waitPage(page, () => {
+        const media = [...document.querySelectorAll('#side video')];
+        if (media.length !== 2 || media.some((m) => m.currentTime < 1.5)) return null;
+        return media.map((m) => ({ user: m.dataset.user, t: m.currentTime, begin: Number(m.dataset.begin), w: m.videoWidth, h: m.videoHeight }));
+      }, null, 30000);
+      assert.deepEqual(state.map((m) => m.user).sort(), ['left', 'right']);
+      assert.ok(state.every((m) => m.w === 320 && m.h === 180), JSON.stringify(state));
+      // In sync on the wall clock: the same instant of the room in both.
+      const wall = state.map((m) => m.begin + m.t * 1000);
+      assert.ok(Math.abs(wall[0] - wall[1]) < 1000, `wall clocks ${wall.join(' vs ')}`);
+      await shot(page, 'desktop-6-side-by-side');
+    } finally {
+      for (const p of pubs) p.kill('SIGINT');
+      await context.close();
+    }
+  });
 });
 
 describe('what the console refuses', () => {
