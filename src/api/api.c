@@ -4,7 +4,8 @@
  * action/version headers (the version selects a service's action table) -> TC3 signature ->
  * request size -> rate limit (per app) -> action lookup in that table -> body or query parsing ->
  * schema validation -> the app (the body's SdkAppId owned by the signer, or the signer's app, as
- * the action says) -> the action. */
+ * the action says) -> the action. Everything after the signature (api_run_authenticated) is also
+ * what a console session's call runs (cr_api_handle_as), so both obey the same rules. */
 #include "api.h"
 
 #include <string.h>
