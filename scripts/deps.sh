@@ -13,6 +13,7 @@ DEB_PACKAGES=(
   ffmpeg chromium iproute2 util-linux
   clang libclang-rt-14-dev
   curl wrk libcurl4-openssl-dev libssl-dev
+  glib-networking openssl
 )
 
 missing=()

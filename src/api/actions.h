@@ -82,6 +82,15 @@ gboolean cr_action_cloudrec_create_compose (CrApi *api, const CrApp *app, JsonOb
                                             JsonObject *reply, GError **error);
 gboolean cr_action_cloudrec_describe_compose (CrApi *api, const CrApp *app, JsonObject *params,
                                               JsonObject *reply, GError **error);
+/* Extensions: auto-recording's template, read and changed, and the tasks it launched
+ * (action_auto.c, auto/auto_record.h). */
+gboolean cr_action_cloudrec_describe_auto_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                                  JsonObject *reply, GError **error);
+gboolean cr_action_cloudrec_modify_auto_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                                JsonObject *reply, GError **error);
+gboolean cr_action_cloudrec_describe_auto_record_tasks (CrApi *api, const CrApp *app,
+                                                        JsonObject *params, JsonObject *reply,
+                                                        GError **error);
 /* Extensions of the console (action_console.c): an app's tasks and live rooms, a mixed task's
  * layout as the layout engine computes it for the room now. */
 gboolean cr_action_cloudrec_describe_tasks (CrApi *api, const CrApp *app, JsonObject *params,
@@ -92,6 +101,12 @@ gboolean cr_action_cloudrec_describe_layout (CrApi *api, const CrApp *app, JsonO
                                              JsonObject *reply, GError **error);
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
+
+/* TRTC's usage actions (usage/usage.h): SdkAppId optional, the signer's app by default. */
+gboolean cr_action_describe_record_statistic (CrApi *api, const CrApp *app, JsonObject *params,
+                                              JsonObject *reply, GError **error);
+gboolean cr_action_describe_recording_usage (CrApi *api, const CrApp *app, JsonObject *params,
+                                             JsonObject *reply, GError **error);
 
 gboolean cr_action_remove_user (CrApi *api, const CrApp *app, JsonObject *params, JsonObject *reply,
                                 GError **error);

@@ -1,6 +1,9 @@
 /* libsoup glue for the control API; http_server.h explains the limits enforced here. */
 #include "http_server.h"
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/api_error.h"
@@ -10,9 +13,68 @@ struct CrHttpServer {
   CrApi *api;
   const CrConfig *config;
   guint16 port;
+  gboolean https;
+  GHashTable *refusals; /* path -> Refusal: a handler's own oversized-body answer */
   SoupServerCallback browser_page; /* GET / from a browser; NULL: none */
   gpointer browser_page_data;
 };
+
+typedef struct {
+  guint status;
+  char *content_type;
+  char *body;
+} Refusal;
+
+static void
+refusal_free (Refusal *r)
+{
+  g_free (r->content_type);
+  g_free (r->body);
+  g_free (r);
+}
+
+/* GLib's TLS backend loads a key that does not belong to the certificate and fails every
+ * handshake later: compare them now. */
+static gboolean
+http_key_matches (const char *cert_path, const char *key_path, GError **error)
+{
+  FILE *cf = fopen (cert_path, "r"), *kf = fopen (key_path, "r");
+  X509 *cert = cf != NULL ? PEM_read_X509 (cf, NULL, NULL, NULL) : NULL;
+  EVP_PKEY *key = kf != NULL ? PEM_read_PrivateKey (kf, NULL, NULL, NULL) : NULL;
+  gboolean ok = cert != NULL && key != NULL && X509_check_private_key (cert, key) == 1;
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "the private key does not belong to the certificate");
+  X509_free (cert);
+  EVP_PKEY_free (key);
+  if (cf != NULL)
+    fclose (cf);
+  if (kf != NULL)
+    fclose (kf);
+  return ok;
+}
+
+/* tls-cert and tls-key: both or neither; loaded (and checked to match) now, so a wrong file
+ * stops the start with its name rather than failing each handshake. */
+static GTlsCertificate *
+http_load_tls (const CrConfig *config, GError **error)
+{
+  gboolean cert = *config->tls_cert != '\0', key = *config->tls_key != '\0';
+  if (cert != key) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "tls-cert and tls-key go together: %s is set, %s is not",
+                 cert ? "tls-cert" : "tls-key", cert ? "tls-key" : "tls-cert");
+    return NULL;
+  }
+  g_autoptr (GError) local = NULL;
+  GTlsCertificate *c = g_tls_certificate_new_from_files (config->tls_cert, config->tls_key, &local);
+  if (c == NULL || !http_key_matches (config->tls_cert, config->tls_key, &local)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "tls-cert %s / tls-key %s: %s",
+                 config->tls_cert, config->tls_key, local->message);
+    g_clear_object (&c);
+  }
+  return c;
+}
 
 static const char *
 http_header (const char *lower_name, gpointer user_data)
@@ -56,14 +118,24 @@ http_early_size_check (SoupServer *soup, SoupServerMessage *msg, const char *pat
     return;
   /* The API answers every error inside an HTTP 200 envelope; other paths (WHIP) use HTTP. */
   gboolean api = strcmp (path, "/") == 0;
+  const Refusal *own = g_hash_table_lookup (server->refusals, path);
   g_autofree char *text
       = api ? http_size_error (server->config)
+        : own != NULL
+            ? g_strdup (own->body)
             : g_strdup_printf ("the request body is larger than %" G_GINT64_FORMAT " bytes\n",
                                server->config->api_max_body);
+  g_autofree char *status
+      = api           ? g_strdup ("200 OK")
+        : own != NULL ? g_strdup_printf ("%u %s", own->status, soup_status_get_phrase (own->status))
+                      : g_strdup ("413 Payload Too Large");
   g_autofree char *reply = g_strdup_printf (
       "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-      api ? "200 OK" : "413 Payload Too Large",
-      api ? "application/json" : "text/plain; charset=utf-8", strlen (text), text);
+      status,
+      api           ? "application/json"
+      : own != NULL ? own->content_type
+                    : "text/plain; charset=utf-8",
+      strlen (text), text);
   g_autoptr (GIOStream) conn = soup_server_message_steal_connection (msg);
   if (conn == NULL)
     return;
@@ -216,7 +288,19 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
   CrHttpServer *server = g_new0 (CrHttpServer, 1);
   server->api = api;
   server->config = config;
-  server->soup = soup_server_new ("server-header", "cloudrec/" CLOUDREC_VERSION, NULL);
+  g_autoptr (GTlsCertificate) tls = NULL;
+  if (*config->tls_cert != '\0' || *config->tls_key != '\0') {
+    tls = http_load_tls (config, error);
+    if (tls == NULL) {
+      g_free (server);
+      return NULL;
+    }
+  }
+  server->https = tls != NULL;
+  server->soup = soup_server_new ("server-header", "cloudrec/" CLOUDREC_VERSION, "tls-certificate",
+                                  tls, NULL);
+  server->refusals
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)refusal_free);
   g_signal_connect (server->soup, "request-started", G_CALLBACK (http_request_started), server);
   g_signal_connect (server->soup, "request-finished", G_CALLBACK (http_request_done), server);
   soup_server_add_early_handler (server->soup, "/", http_early_size_check, server, NULL);
@@ -229,7 +313,8 @@ cr_http_server_new (CrApi *api, const CrConfig *config, const char *listen, GErr
     goto fail;
   g_socket_set_listen_backlog (sock, 1024);
   if (!g_socket_bind (sock, sa, TRUE, error) || !g_socket_listen (sock, error)
-      || !soup_server_listen_socket (server->soup, sock, 0, error))
+      || !soup_server_listen_socket (server->soup, sock,
+                                     server->https ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     goto fail;
   GSList *uris = soup_server_get_uris (server->soup);
   server->port = uris != NULL ? (guint16)g_uri_get_port (uris->data) : port;
@@ -246,6 +331,12 @@ cr_http_server_port (CrHttpServer *server)
   return server->port;
 }
 
+gboolean
+cr_http_server_is_https (CrHttpServer *server)
+{
+  return server->https;
+}
+
 void
 cr_http_server_add_handler (CrHttpServer *server, const char *path, SoupServerCallback callback,
                             gpointer user_data)
@@ -254,6 +345,19 @@ cr_http_server_add_handler (CrHttpServer *server, const char *path, SoupServerCa
    * gets its own guard. */
   soup_server_add_early_handler (server->soup, path, http_early_size_check, server, NULL);
   soup_server_add_handler (server->soup, path, callback, user_data, NULL);
+}
+
+void
+cr_http_server_add_handler_refusing (CrHttpServer *server, const char *path,
+                                     SoupServerCallback callback, gpointer user_data, guint status,
+                                     const char *content_type, const char *body)
+{
+  Refusal *r = g_new0 (Refusal, 1);
+  r->status = status;
+  r->content_type = g_strdup (content_type);
+  r->body = g_strdup (body);
+  g_hash_table_replace (server->refusals, g_strdup (path), r);
+  cr_http_server_add_handler (server, path, callback, user_data);
 }
 
 gboolean
@@ -266,6 +370,7 @@ void
 cr_http_server_remove_handler (CrHttpServer *server, const char *path)
 {
   soup_server_remove_handler (server->soup, path);
+  g_hash_table_remove (server->refusals, path);
 }
 
 void
@@ -283,5 +388,6 @@ cr_http_server_free (CrHttpServer *server)
     return;
   soup_server_disconnect (server->soup);
   g_object_unref (server->soup);
+  g_hash_table_unref (server->refusals);
   g_free (server);
 }

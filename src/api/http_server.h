@@ -20,8 +20,15 @@ CrHttpServer *cr_http_server_new (CrApi *api, const CrConfig *config, const char
 guint16 cr_http_server_port (CrHttpServer *server);
 /* Serves @path (and below) with @callback, behind the same body-size guard as the API: an
  * oversized Content-Length is refused (413) before the body is read. For WHIP, pages, ... */
+/* TRUE when the listen port speaks HTTPS (tls-cert). The link's Unix socket never does. */
+gboolean cr_http_server_is_https (CrHttpServer *server);
 void cr_http_server_add_handler (CrHttpServer *server, const char *path,
                                  SoupServerCallback callback, gpointer user_data);
+/* The same, with the oversized body's refusal in @path's own format: HTTP @status, @content_type
+ * and @body (copied) instead of 413 text (the one-call endpoint answers 400 JSON). */
+void cr_http_server_add_handler_refusing (CrHttpServer *server, const char *path,
+                                          SoupServerCallback callback, gpointer user_data,
+                                          guint status, const char *content_type, const char *body);
 void cr_http_server_remove_handler (CrHttpServer *server, const char *path);
 /* Serves a browser's GET or HEAD of "/" (no X-TC-Action header, Accept naming text/html) with
  * @callback instead of the API's MissingParameter error: the web console (console/console.h).

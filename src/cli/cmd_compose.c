@@ -12,6 +12,7 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "tools/compose.h"
+#include "tools/s3_prefix.h"
 
 typedef struct {
   gboolean lines;
@@ -48,17 +49,33 @@ compose_warning (const char *text, gpointer data)
   }
 }
 
-/* Removes the files of the temporary image cache @dir, then @dir. */
-static void
-compose_remove_dir (const char *dir)
+/* Every segment that the single-stream playlists of @playlists list and the listing @sizes has,
+ * downloaded from @loc into @tmp; a listed segment missing from the store is left for
+ * compose_read_runs() to name. */
+static gboolean
+compose_fetch_s3 (CrS3Client *c, const CrS3Loc *loc, const char *tmp, GHashTable *sizes,
+                  GHashTable *playlists, GError **error)
 {
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-    g_autofree char *path = g_build_filename (dir, name, NULL);
-    g_remove (path);
+  g_autoptr (GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter it;
+  gpointer text;
+  g_hash_table_iter_init (&it, playlists);
+  while (g_hash_table_iter_next (&it, NULL, &text)) {
+    if (strstr (text, "#EXT-X-TRTC-USER-ID:") == NULL
+        || strstr (text, "#EXT-X-TRTC-MIX-STREAM:1") != NULL)
+      continue; /* not a single-stream playlist */
+    g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+    for (char **l = lines; *l != NULL; l++) {
+      const char *name = g_strstrip (*l);
+      if (*name == '\0' || *name == '#' || strchr (name, '/') != NULL
+          || !g_hash_table_contains (sizes, name) || g_hash_table_contains (done, name))
+        continue;
+      if (!cr_s3_prefix_fetch (c, loc, tmp, name, error))
+        return FALSE;
+      g_hash_table_add (done, g_strdup (name));
+    }
   }
-  g_rmdir (dir);
+  return TRUE;
 }
 
 /* @text, or the contents of the file after "@". */
@@ -75,11 +92,20 @@ int
 cr_cmd_compose (int argc, char **argv)
 {
   char *in = NULL, *out = NULL, *params = NULL, *image_cache = NULL, *fetch_deny = NULL;
+  g_autofree char *endpoint = NULL, *region = NULL;
+  int vendor = 1;
   gboolean lines = FALSE;
   GOptionEntry entries[] = {
-    { "in", 0, 0, G_OPTION_ARG_FILENAME, &in, "the finished task's directory (single-stream HLS)",
-      "DIR" },
-    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "the MP4 to write", "FILE.mp4" },
+    { "in", 0, 0, G_OPTION_ARG_FILENAME, &in,
+      "the finished task's directory (single-stream HLS), or its s3://BUCKET/PREFIX", "DIR" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "the MP4 to write, or s3://BUCKET/KEY.mp4",
+      "FILE.mp4" },
+    { "s3-endpoint", 0, 0, G_OPTION_ARG_STRING, &endpoint,
+      "an S3-compatible server for s3:// (http(s)://host[:port], path-style)", "URL" },
+    { "s3-vendor", 0, 0, G_OPTION_ARG_INT, &vendor,
+      "without --s3-endpoint: 0 COS, 1 AWS S3 (default)", "0|1" },
+    { "s3-region", 0, 0, G_OPTION_ARG_STRING, &region, "the S3 region (default us-east-1)",
+      "REGION" },
     { "params", 0, 0, G_OPTION_ARG_STRING, &params,
       "{\"MixLayoutParams\":{...},\"MixTranscodeParams\":{...}} as in CreateCloudRecording "
       "(watermarks: MixLayoutParams.WaterMarkList), or @file",
@@ -99,7 +125,9 @@ cr_cmd_compose (int argc, char **argv)
       ctx, "Composes the single-stream HLS of a finished task into one mixed MP4 (H.264 + AAC)\n"
            "with the layout, watermarks and transcode parameters of a mixed CreateCloudRecording,\n"
            "faster than real time. The timeline runs from the earliest segment to the latest\n"
-           "segment end; users are laid out over who is present at each moment (docs/compose.md).");
+           "segment end; users are laid out over who is present at each moment (docs/compose.md).\n"
+           "--in and --out also take s3:// locations, with the key from AWS_ACCESS_KEY_ID and\n"
+           "AWS_SECRET_ACCESS_KEY; the recording is downloaded into a temporary directory.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
   char **args = g_new0 (char *, argc + 2);
@@ -119,7 +147,8 @@ cr_cmd_compose (int argc, char **argv)
     return 2;
   }
   g_autofree char *text = compose_params_text (params != NULL ? params : "{}", &error);
-  g_autoptr (JsonObject) obj = text != NULL ? cr_json_parse_object (text, strlen (text), &error) : NULL;
+  g_autoptr (JsonObject) obj
+      = text != NULL ? cr_json_parse_object (text, strlen (text), &error) : NULL;
   if (obj == NULL) {
     fprintf (stderr, "cloudrec compose: --params: %s\n", error->message);
     return 2;
@@ -129,36 +158,114 @@ cr_cmd_compose (int argc, char **argv)
     fprintf (stderr, "cloudrec compose: --params: %s\n", error->message);
     return 2;
   }
-  gst_init (NULL, NULL);
-  Progress p = { lines, isatty (2) };
-  g_autofree char *tmp_cache = image_cache == NULL ? g_dir_make_tmp ("cloudrec-images-XXXXXX", NULL)
-                                                    : NULL;
-  CrComposeOptions o = { .in_dir = in,
-                         .out_path = out,
-                         .spec = spec,
-                         .progress = compose_progress,
-                         .progress_data = &p,
-                         .image_dir = image_cache != NULL ? image_cache : tmp_cache,
-                         .fetch_deny = fetch_deny,
-                         .warning = compose_warning,
-                         .warning_data = &p };
-  CrComposeResult r = { 0 };
-  gint64 t0 = g_get_monotonic_time ();
-  gboolean ok = cr_compose_run (&o, &r, &error);
-  if (tmp_cache != NULL)
-    compose_remove_dir (tmp_cache);
-  if (!ok) {
-    fprintf (stderr, "cloudrec compose: %s\n", error->message);
-    return 1;
+  if (endpoint != NULL && !g_str_has_prefix (endpoint, "http://")
+      && !g_str_has_prefix (endpoint, "https://")) {
+    fprintf (stderr, "cloudrec compose: --s3-endpoint wants http(s)://host[:port]\n");
+    return 2;
   }
-  double took = (double)(g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
-  double media = (double)(r.end_ms - r.start_ms) / 1000.0;
-  fprintf (stderr, "cloudrec compose: %s: %.3f s of %u stream(s), %u run(s), in %.2f s (%.1fx)\n",
-           out, media, r.streams, r.runs, took, took > 0 ? media / took : 0.0);
+  g_auto (CrS3Loc) in_loc = { 0 }, out_loc = { 0 };
+  g_autofree char *out_name = NULL;
+  if (g_str_has_prefix (in, "s3://") && !cr_s3_loc_parse (in, &in_loc)) {
+    fprintf (stderr, "cloudrec compose: --in s3://BUCKET[/PREFIX]\n");
+    return 2;
+  }
+  if (g_str_has_prefix (out, "s3://")) {
+    if (!cr_s3_loc_parse (out, &out_loc) || out_loc.prefix[0] == '\0') {
+      fprintf (stderr, "cloudrec compose: --out s3://BUCKET/KEY.mp4\n");
+      return 2;
+    }
+    char *slash = strrchr (out_loc.prefix, '/');
+    out_name = g_strdup (slash != NULL ? slash + 1 : out_loc.prefix);
+    if (slash != NULL)
+      *slash = '\0';
+    else
+      out_loc.prefix[0] = '\0';
+  }
+  g_autofree char *tmp = NULL;
+  g_autoptr (CrS3Client) in_client = NULL, out_client = NULL;
+  const char *in_dir = in, *out_path = out;
+  g_autofree char *tmp_out = NULL;
+  int status = 1;
+  if (in_loc.bucket != NULL || out_loc.bucket != NULL) {
+    tmp = g_dir_make_tmp ("cloudrec-compose-XXXXXX", &error);
+    if (tmp == NULL)
+      goto fail;
+  }
+  if (in_loc.bucket != NULL) {
+    in_client = cr_s3_client_from_env (&in_loc, endpoint, vendor,
+                                       region != NULL ? region : "us-east-1", &error);
+    if (in_client == NULL) {
+      status = 2;
+      goto fail;
+    }
+    g_autoptr (GHashTable) sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr (GHashTable) playlists
+        = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    if (!cr_s3_prefix_load (in_client, &in_loc, tmp, sizes, playlists, &error)
+        || !compose_fetch_s3 (in_client, &in_loc, tmp, sizes, playlists, &error)) {
+      g_prefix_error (&error, "%s: ", in);
+      goto fail;
+    }
+    in_dir = tmp;
+  }
+  if (out_loc.bucket != NULL) {
+    out_client = cr_s3_client_from_env (&out_loc, endpoint, vendor,
+                                        region != NULL ? region : "us-east-1", &error);
+    if (out_client == NULL) {
+      status = 2;
+      goto fail;
+    }
+    tmp_out = g_build_filename (tmp, out_name, NULL);
+    out_path = tmp_out;
+  }
+  {
+    gst_init (NULL, NULL);
+    Progress p = { lines, isatty (2) };
+    g_autofree char *tmp_cache
+        = image_cache == NULL ? g_dir_make_tmp ("cloudrec-images-XXXXXX", NULL) : NULL;
+    CrComposeOptions o = { .in_dir = in_dir,
+                           .out_path = out_path,
+                           .spec = spec,
+                           .progress = compose_progress,
+                           .progress_data = &p,
+                           .image_dir = image_cache != NULL ? image_cache : tmp_cache,
+                           .fetch_deny = fetch_deny,
+                           .warning = compose_warning,
+                           .warning_data = &p };
+    CrComposeResult r = { 0 };
+    gint64 t0 = g_get_monotonic_time ();
+    gboolean ok = cr_compose_run (&o, &r, &error);
+    if (tmp_cache != NULL)
+      cr_tmp_dir_remove (tmp_cache);
+    if (!ok)
+      goto fail;
+    if (out_loc.bucket != NULL) {
+      if (!cr_s3_prefix_put (out_client, &out_loc, out_name, out_path, &error))
+        goto fail;
+      /* The daemon's job reports where it went. */
+      if (lines) {
+        printf ("stored %s\n", out);
+        fflush (stdout);
+      }
+    }
+    if (tmp != NULL)
+      cr_tmp_dir_remove (tmp);
+    double took = (double)(g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+    double media = (double)(r.end_ms - r.start_ms) / 1000.0;
+    fprintf (stderr, "cloudrec compose: %s: %.3f s of %u stream(s), %u run(s), in %.2f s (%.1fx)\n",
+             out, media, r.streams, r.runs, took, took > 0 ? media / took : 0.0);
+  }
+  status = 0;
+  goto out;
+fail:
+  fprintf (stderr, "cloudrec compose: %s\n", error->message);
+  if (tmp != NULL)
+    cr_tmp_dir_remove (tmp);
+out:
   g_free (in);
   g_free (out);
   g_free (params);
   g_free (image_cache);
   g_free (fetch_deny);
-  return 0;
+  return status;
 }

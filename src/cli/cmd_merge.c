@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blob/s3_client.h"
 #include "cli/commands.h"
 #include "tools/merge_plan.h"
 #include "tools/merge_run.h"
+#include "tools/s3_prefix.h"
 
 #define MERGE_DESCRIPTION                                                                          \
   "Merges each user's single-stream recording (the HLS playlists and TS segments of one task,\n"   \
@@ -113,94 +113,9 @@ load_dir (const char *dir, GHashTable *sizes, GHashTable *playlists, GError **er
   return TRUE;
 }
 
-/* An s3://BUCKET/PREFIX location (the prefix without its trailing '/'). */
-typedef struct {
-  char *bucket, *prefix;
-} S3Loc;
-
-static gboolean
-s3_loc_parse (const char *url, S3Loc *loc)
-{
-  if (!g_str_has_prefix (url, "s3://"))
-    return FALSE;
-  const char *b = url + 5, *slash = strchr (b, '/');
-  loc->bucket = slash ? g_strndup (b, slash - b) : g_strdup (b);
-  loc->prefix = g_strdup (slash ? slash + 1 : "");
-  gsize n = strlen (loc->prefix);
-  while (n > 0 && loc->prefix[n - 1] == '/')
-    loc->prefix[--n] = '\0';
-  return loc->bucket[0] != '\0';
-}
-
-static void
-s3_loc_clear (S3Loc *loc)
-{
-  g_clear_pointer (&loc->bucket, g_free);
-  g_clear_pointer (&loc->prefix, g_free);
-}
-
-/* The key of @name under @loc. */
-static char *
-s3_key (const S3Loc *loc, const char *name)
-{
-  return loc->prefix[0] ? g_strconcat (loc->prefix, "/", name, NULL) : g_strdup (name);
-}
-
-static CrS3Client *
-s3_client_for (const S3Loc *loc, const char *endpoint, const char *region, GError **error)
-{
-  const char *ak = g_getenv ("AWS_ACCESS_KEY_ID"), *sk = g_getenv ("AWS_SECRET_ACCESS_KEY");
-  if (ak == NULL || sk == NULL || !*ak || !*sk) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "s3://: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-    return NULL;
-  }
-  CrS3Config cfg = { .endpoint = endpoint,
-                     .vendor = 1,
-                     .region = region,
-                     .bucket = loc->bucket,
-                     .access_key = ak,
-                     .secret_key = sk,
-                     .timeout_s = 60 };
-  return cr_s3_client_new (&cfg);
-}
-
-/* The recording's files directly under @loc: sizes from the listing, playlists downloaded into
- * @tmp and read. The listing asks for the prefix without its '/' and keeps the keys just below
- * it (a '/' in a signed query is where S3 look-alikes disagree). */
-static gboolean
-load_s3 (CrS3Client *c, const S3Loc *loc, const char *tmp, GHashTable *sizes, GHashTable *playlists,
-         GError **error)
-{
-  g_autoptr (GPtrArray) objs = cr_s3_list_objects (c, loc->prefix, error);
-  if (objs == NULL)
-    return FALSE;
-  gsize plen = loc->prefix[0] ? strlen (loc->prefix) + 1 : 0;
-  for (guint i = 0; i < objs->len; i++) {
-    const CrS3Object *o = g_ptr_array_index (objs, i);
-    if (plen > 0 && (!g_str_has_prefix (o->key, loc->prefix) || o->key[plen - 1] != '/'))
-      continue;
-    const char *name = o->key + plen;
-    if (*name == '\0' || strchr (name, '/') != NULL)
-      continue;
-    g_hash_table_insert (sizes, g_strdup (name), g_memdup2 (&o->size, sizeof o->size));
-    if (g_str_has_suffix (name, ".m3u8")) {
-      g_autofree char *path = g_build_filename (tmp, name, NULL);
-      char *text = NULL;
-      if (!cr_s3_get_file (c, o->key, path, error)
-          || !g_file_get_contents (path, &text, NULL, error)) {
-        g_prefix_error (error, "%s: ", o->key);
-        return FALSE;
-      }
-      g_hash_table_insert (playlists, g_strdup (name), text);
-    }
-  }
-  return TRUE;
-}
-
 /* Downloads every segment @plan uses (once) into @tmp. */
 static gboolean
-fetch_segments (CrS3Client *c, const S3Loc *loc, const char *tmp, const CrMergePlan *plan,
+fetch_segments (CrS3Client *c, const CrS3Loc *loc, const char *tmp, const CrMergePlan *plan,
                 GError **error)
 {
   g_autoptr (GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
@@ -212,52 +127,18 @@ fetch_segments (CrS3Client *c, const S3Loc *loc, const char *tmp, const CrMergeP
         const CrMergePiece *p = g_ptr_array_index (pieces, k);
         if (!g_hash_table_add (done, p->file))
           continue;
-        g_autofree char *key = s3_key (loc, p->file);
-        g_autofree char *path = g_build_filename (tmp, p->file, NULL);
-        if (!cr_s3_get_file (c, key, path, error)) {
-          g_prefix_error (error, "%s: ", key);
+        if (!cr_s3_prefix_fetch (c, loc, tmp, p->file, error))
           return FALSE;
-        }
       }
     }
   }
   return TRUE;
 }
 
-/* Uploads @path as @name under @loc (in 16 MiB parts when larger than that). */
-static gboolean
-put_output (CrS3Client *c, const S3Loc *loc, const char *name, const char *path, GError **error)
-{
-  g_autofree char *key = s3_key (loc, name);
-  const char *type = g_str_has_suffix (name, ".m4a") ? "audio/mp4" : "video/mp4";
-  GStatBuf st;
-  gboolean ok;
-  if (g_stat (path, &st) == 0 && st.st_size > 16 * 1024 * 1024) {
-    g_autofree char *upload_id = NULL;
-    ok = cr_s3_put_file_multipart (c, key, path, 16 * 1024 * 1024, &upload_id, NULL, NULL, error);
-  } else
-    ok = cr_s3_put_file (c, key, path, type, NULL, error);
-  if (!ok)
-    g_prefix_error (error, "uploading %s: ", key);
-  return ok;
-}
-
-static void
-remove_tree (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-    g_autofree char *path = g_build_filename (dir, name, NULL);
-    g_unlink (path);
-  }
-  g_rmdir (dir);
-}
-
 /* What one run of the command works on: the recording (a directory, or an S3 prefix fetched
  * into a temporary one) and where the outputs go. */
 typedef struct {
-  S3Loc in, out;      /* bucket NULL: local */
+  CrS3Loc in, out;      /* bucket NULL: local */
   char *tmp;          /* the temporary directory, or NULL */
   CrS3Client *client; /* for @in and @out (one bucket's credentials; a second for @out below) */
   CrS3Client *out_client;
@@ -267,12 +148,12 @@ static void
 where_clear (Where *w)
 {
   if (w->tmp != NULL)
-    remove_tree (w->tmp);
+    cr_tmp_dir_remove (w->tmp);
   g_clear_pointer (&w->tmp, g_free);
   g_clear_pointer (&w->client, cr_s3_client_free);
   g_clear_pointer (&w->out_client, cr_s3_client_free);
-  s3_loc_clear (&w->in);
-  s3_loc_clear (&w->out);
+  cr_s3_loc_clear (&w->in);
+  cr_s3_loc_clear (&w->out);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Where, where_clear)
@@ -342,9 +223,9 @@ cr_cmd_merge (int argc, char **argv)
           || o.height % 2))
     return merge_usage_error ("-r: even sizes from 16x16 to 7680x4320");
   g_auto (Where) w = { 0 };
-  if (g_str_has_prefix (dir, "s3://") && !s3_loc_parse (dir, &w.in))
+  if (g_str_has_prefix (dir, "s3://") && !cr_s3_loc_parse (dir, &w.in))
     return merge_usage_error ("-f s3://BUCKET[/PREFIX]");
-  if (out_arg != NULL && g_str_has_prefix (out_arg, "s3://") && !s3_loc_parse (out_arg, &w.out))
+  if (out_arg != NULL && g_str_has_prefix (out_arg, "s3://") && !cr_s3_loc_parse (out_arg, &w.out))
     return merge_usage_error ("--out s3://BUCKET[/PREFIX]");
   if (out_arg == NULL && w.in.bucket != NULL) {
     w.out.bucket = g_strdup (w.in.bucket);
@@ -368,10 +249,10 @@ cr_cmd_merge (int argc, char **argv)
     }
   }
   if (w.in.bucket != NULL) {
-    w.client = s3_client_for (&w.in, endpoint, region, &error);
+    w.client = cr_s3_client_from_env (&w.in, endpoint, 1, region, &error);
     if (w.client == NULL)
       return merge_usage_error (error->message);
-    if (!load_s3 (w.client, &w.in, w.tmp, sizes, playlists, &error)) {
+    if (!cr_s3_prefix_load (w.client, &w.in, w.tmp, sizes, playlists, &error)) {
       fprintf (stderr, "cloudrec merge: %s: %s\n", dir, error->message);
       return 1;
     }
@@ -389,7 +270,7 @@ cr_cmd_merge (int argc, char **argv)
     }
   }
   if (w.out.bucket != NULL) {
-    w.out_client = s3_client_for (&w.out, endpoint, region, &error);
+    w.out_client = cr_s3_client_from_env (&w.out, endpoint, 1, region, &error);
     if (w.out_client == NULL)
       return merge_usage_error (error->message);
     out_dir = w.tmp;
@@ -432,13 +313,13 @@ cr_cmd_merge (int argc, char **argv)
     if (prog.tty)
       fputc ('\n', stderr);
     if (w.out.bucket != NULL) {
-      gboolean ok = put_output (w.out_client, &w.out, out->name, path, &error);
+      gboolean ok = cr_s3_prefix_put (w.out_client, &w.out, out->name, path, &error);
       g_unlink (path);
       if (!ok) {
         fprintf (stderr, "cloudrec merge: %s\n", error->message);
         return 1;
       }
-      g_autofree char *key = s3_key (&w.out, out->name);
+      g_autofree char *key = cr_s3_loc_key (&w.out, out->name);
       printf ("s3://%s/%s\n", w.out.bucket, key);
     } else
       printf ("%s\n", path);

@@ -5,6 +5,7 @@
  */
 #include <glib.h>
 #include <stdio.h>
+#include <gio/gio.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -30,18 +31,20 @@ cr_cmd_publish (int argc, char **argv)
   int duration = 0, fps = 15, bitrate = 0;
   gboolean no_audio = FALSE, no_video = FALSE, plain = FALSE;
   int tone = 0, reconnect = 0;
-  g_autofree char *from = NULL;
+  g_autofree char *from = NULL, *ca_file = NULL;
   g_autofree char *video_pause = NULL, *mute = NULL;
   GOptionEntry entries[] = {
-    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http://HOST:PORT", "URL" },
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http(s)://HOST:PORT", "URL" },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+      "https: trust the CA certificates in FILE (PEM) instead of the system's", "FILE" },
     { "sdkappid", 0, 0, G_OPTION_ARG_INT64, &sdk_app_id, "SdkAppId", "N" },
     { "room", 0, 0, G_OPTION_ARG_STRING, &room, "integer RoomId", "INT" },
     { "str-room", 0, 0, G_OPTION_ARG_STRING, &str_room, "string RoomId", "STR" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "UserId to publish as", "USERID" },
     { "usersig", 0, 0, G_OPTION_ARG_STRING, &usersig, "UserSig of that user", "SIG" },
     { "stream", 0, 0, G_OPTION_ARG_STRING, &stream, "main (default) or aux", "main|aux" },
-    { "duration", 0, 0, G_OPTION_ARG_INT, &duration, "seconds to publish (default: until ^C)",
-      "SECONDS" },
+    { "duration", 0, 0, G_OPTION_ARG_INT, &duration,
+      "seconds to publish, counted from the connection (default: until ^C)", "SECONDS" },
     { "size", 0, 0, G_OPTION_ARG_STRING, &size, "picture size (default 640x360)", "WxH" },
     { "fps", 0, 0, G_OPTION_ARG_INT, &fps, "frames per second (default 15)", "N" },
     { "color", 0, 0, G_OPTION_ARG_STRING, &color, "a solid colour instead of the test pattern",
@@ -74,6 +77,7 @@ cr_cmd_publish (int argc, char **argv)
   CrPublishOptions o = { 0 };
   o.width = 640, o.height = 360, o.fps = fps, o.duration_s = duration, o.video_kbps = bitrate;
   o.audio = !no_audio, o.video = !no_video;
+  o.ca_file = ca_file;
   if (server == NULL
       || (!g_str_has_prefix (server, "http://") && !g_str_has_prefix (server, "https://")))
     return publish_usage_error ("%s", "--server http://HOST:PORT is required");
@@ -116,6 +120,11 @@ cr_cmd_publish (int argc, char **argv)
       && (sscanf (mute, "%d:%d", &o.mute_at_s, &o.mute_s) != 2 || o.mute_at_s < 1 || o.mute_s < 1
           || o.mute_at_s > 86400 || o.mute_s > 86400))
     return publish_usage_error ("--mute must be AT:SECONDS (whole seconds >= 1), not \"%s\"", mute);
+  if (ca_file != NULL) {
+    g_autoptr (GTlsDatabase) ca = g_tls_file_database_new (ca_file, &error);
+    if (ca == NULL)
+      return publish_usage_error ("--ca-file: %s", error->message);
+  }
   if (reconnect < 0 || reconnect > 86400)
     return publish_usage_error ("%s", "--reconnect must be 0..86400 seconds");
   if (tone != 0 && (tone < 20 || tone > 20000 || !plain))

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/http_server.h"
+#include "auto/auto_record.h"
 #include "auth/secret_box.h"
 #include "cli/commands.h"
 #include "common/json_util.h"
@@ -27,7 +28,9 @@
 #include "upload/retention.h"
 #include "upload/storage_target.h"
 #include "upload/uploader.h"
+#include "usage/usage_link.h"
 #include "vod/vod_http.h"
+#include "api/record_once.h"
 #include "vod/vod_library.h"
 #include "web/pages.h"
 
@@ -333,6 +336,14 @@ cr_cmd_serve (int argc, char **argv)
   }
   cr_vod_http_register (http, vod);
   CrLinkVod *link_vod = cr_link_vod_register (link, store, vod, config->data_dir);
+  /* Recording usage: the workers' reports in, the usage actions out (docs/usage.md). */
+  g_autoptr (CrUsageStore) usage = cr_usage_store_open (config->db_path, &error);
+  if (usage == NULL) {
+    fprintf (stderr, "cloudrec serve: %s\n", error->message);
+    return 1;
+  }
+  CrUsageLink *usage_link = cr_usage_link_register (link, store, usage);
+  api->usage = usage;
   g_autoptr (CrIngest) ingest = cr_ingest_new (config, rooms, http, link, &error);
   if (ingest == NULL) {
     fprintf (stderr, "cloudrec serve: WebRTC ingest: %s\n", error->message);
@@ -352,6 +363,8 @@ cr_cmd_serve (int argc, char **argv)
   }
   api->uploads = uploader;
   api->callbacks = callbacks;
+  /* POST /v1/record (seed 004): one-call recording, its result after the uploads. */
+  g_autoptr (CrRecordOnce) record_once = cr_record_once_new (api, http, uploader, callbacks);
   g_autoptr (CrSupervisor) workers
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;
@@ -364,6 +377,13 @@ cr_cmd_serve (int argc, char **argv)
   const CrMetricsSources metric_sources
       = { config, store, rooms, ingest, uploader, callbacks, workers };
   g_autoptr (CrMetricsHttp) metrics = cr_metrics_http_new (http, &metric_sources);
+  /* Auto-recording (docs/auto-record.md): follows the rooms created from now on. */
+  g_autoptr (CrAutoRecord) auto_record = cr_auto_record_new (api, rooms, &error);
+  if (auto_record == NULL) {
+    fprintf (stderr, "cloudrec serve: auto-recording: %s\n", error->message);
+    return 1;
+  }
+  api->auto_record = auto_record;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   ServeStop stop = { loop, api, ingest, workers, uploader, callbacks, config->stop_timeout, 0, 0 };
   /* Kept to the end: a signal during the teardown below (which waits for the workers) is a
@@ -385,7 +405,9 @@ cr_cmd_serve (int argc, char **argv)
   char *colon = strrchr (host, ':');
   if (colon != NULL)
     *colon = '\0';
-  g_autofree char *url = g_strdup_printf ("http://%s:%u/", host, cr_http_server_port (http));
+  g_autofree char *url
+      = g_strdup_printf ("%s://%s:%u/", cr_http_server_is_https (http) ? "https" : "http", host,
+                         cr_http_server_port (http));
   serve_print_apps (config, url, console);
   g_info ("listening on %s (store %s, storage %s)", url, config->db_path, config->storage_dir);
   g_main_loop_run (loop);
@@ -393,6 +415,8 @@ cr_cmd_serve (int argc, char **argv)
     g_source_remove (stop.poll_id);
   /* Workers first (they may still queue callbacks while they close their files), then nothing
    * may reach the supervisor any more. */
+  api->auto_record = NULL;
+  g_clear_pointer (&auto_record, cr_auto_record_free);
   api->workers = NULL;
   api->uploads = NULL;
   api->callbacks = NULL;
@@ -403,6 +427,8 @@ cr_cmd_serve (int argc, char **argv)
   if (retention_sweeper != 0)
     g_source_remove (retention_sweeper);
   cr_link_vod_unregister (link, link_vod);
+  cr_usage_link_unregister (usage_link);
+  api->usage = NULL;
   cr_vod_http_unregister (http);
   g_info ("stopped");
   return 0;

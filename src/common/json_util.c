@@ -194,3 +194,22 @@ cr_json_get_object (JsonObject *obj, const char *member)
     return NULL;
   return json_node_get_object (n);
 }
+
+const char *
+cr_json_node_type_name (JsonNode *n)
+{
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return "null";
+  if (JSON_NODE_HOLDS_OBJECT (n))
+    return "an object";
+  if (JSON_NODE_HOLDS_ARRAY (n))
+    return "an array";
+  GType t = json_node_get_value_type (n);
+  if (t == G_TYPE_STRING)
+    return "a string";
+  if (t == G_TYPE_BOOLEAN)
+    return "a boolean";
+  if (t == G_TYPE_DOUBLE)
+    return "a fractional or out-of-range number";
+  return "a number";
+}

@@ -33,4 +33,8 @@ JsonArray *cr_json_get_array (JsonObject *obj, const char *member);
 /* An object member or NULL. */
 JsonObject *cr_json_get_object (JsonObject *obj, const char *member);
 
+/* What @node holds, for an error message: "null", "an object", "an array", "a string",
+ * "a boolean", "a fractional or out-of-range number" (a double) or "a number". */
+const char *cr_json_node_type_name (JsonNode *node);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "auto/auto_template.h"
 #include "common/api_error.h"
 
 struct CrApps {
@@ -24,7 +25,10 @@ app_free (CrApp *app)
   g_free (app->usersig_key);
   g_free (app->callback_url);
   g_free (app->callback_key);
+  g_free (app->storage_access_key);
+  g_free (app->storage_secret_key);
   g_ptr_array_unref (app->secrets);
+  cr_auto_template_free (app->auto_record);
   g_free (app);
 }
 

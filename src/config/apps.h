@@ -21,6 +21,11 @@ typedef struct {
   char *callback_url; /* "" when none */
   char *callback_key; /* "" when none */
   GPtrArray *secrets; /* CrSecret* */
+  /* The `auto-record*` keys of its [app] group (src/auto/auto_template.h); NULL: none given */
+  struct _CrAutoTemplate *auto_record;
+  /* `storage-access-key` / `storage-secret-key` of the [app] group: the object-store keys a
+   * one-call recording without CosConfig keys uses (docs/record-once.md); NULL when unset. */
+  char *storage_access_key, *storage_secret_key;
 } CrApp;
 
 typedef struct CrApps CrApps;

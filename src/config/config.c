@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "auto/auto_template.h"
 #include "common/net_filter.h"
 
 typedef enum { SETTING_STRING, SETTING_INT, SETTING_ENUM } SettingType;
@@ -113,6 +114,12 @@ static const Setting settings[] = {
   { "metrics-token", SETTING_STRING, OFF (metrics_token), "", 0, 0, NULL,
     "a bearer token /metrics wants (Authorization: Bearer ...); \"\" serves it to anyone who "
     "reaches the port" },
+  { "tls-cert", SETTING_STRING, OFF (tls_cert), "", 0, 0, NULL,
+    "PEM certificate (chain) file: the listen port speaks HTTPS (API, WHIP, pages); with tls-key" },
+  { "tls-key", SETTING_STRING, OFF (tls_key), "", 0, 0, NULL, "PEM private key file of tls-cert" },
+  { "ice-public-address", SETTING_STRING, OFF (ice_public_address), "", 0, 0, NULL,
+    "an IP address WHIP answers also offer as each ICE host candidate's address (the same ports): "
+    "the daemon behind a 1:1 NAT, or reached by publishers on other machines" },
   { "log-format", SETTING_ENUM, OFF (log_format), "text", 0, 0, "text|json",
     "text: one line per message; json: one JSON object per line (time, level, domain, message)" },
 };
@@ -125,11 +132,24 @@ check_fetch_deny (const char *value, GError **error)
   return f != NULL;
 }
 
+static gboolean
+check_ip_address (const char *value, GError **error)
+{
+  g_autoptr (GInetAddress) a = *value != '\0' ? g_inet_address_new_from_string (value) : NULL;
+  if (*value != '\0' && (a == NULL || g_inet_address_get_is_any (a))) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "\"%s\" is not a numeric IPv4 or IPv6 address", value);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static const struct {
   const char *name;
   gboolean (*check) (const char *value, GError **error);
 } checks[] = {
   { "fetch-deny", check_fetch_deny },
+  { "ice-public-address", check_ip_address },
 };
 
 static gboolean
@@ -246,6 +266,28 @@ config_load_app_group (CrConfig *config, GKeyFile *kf, const char *group, const 
     }
     if (!cr_apps_add (config->apps, id, pair[0], pair[1], usersig_key, cb_key, cb_url, error))
       return FALSE;
+  }
+  CrApp *app = (CrApp *)cr_apps_find (config->apps, id);
+  g_free (app->storage_access_key);
+  g_free (app->storage_secret_key);
+  app->storage_access_key = g_key_file_get_string (kf, group, "storage-access-key", NULL);
+  app->storage_secret_key = g_key_file_get_string (kf, group, "storage-secret-key", NULL);
+  if ((app->storage_access_key == NULL) != (app->storage_secret_key == NULL)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "%s: [%s] needs both storage-access-key and storage-secret-key, or neither", path,
+                 group);
+    return FALSE;
+  }
+  g_autoptr (GError) auto_error = NULL;
+  CrAutoTemplate *auto_record = NULL;
+  if (!cr_auto_template_from_keyfile (kf, group, &auto_record, &auto_error)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: [%s] %s", path, group,
+                 auto_error->message);
+    return FALSE;
+  }
+  if (auto_record != NULL) {
+    cr_auto_template_free (app->auto_record);
+    app->auto_record = auto_record;
   }
   return TRUE;
 }

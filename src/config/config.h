@@ -47,17 +47,19 @@ typedef struct {
   char *public_url;                /* base of VOD VideoUrls; "" = http://<listen> */
   char *vod_url_key;               /* VOD anti-leech key; "" = <data-dir>/vod-url.key (generated) */
   gint64 vod_url_ttl;              /* seconds a signed VOD URL is valid */
-  char *fetch_deny;    /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
-  gint64 stop_timeout; /* seconds a graceful stop waits at most */
+  char *fetch_deny;         /* CIDR ranges user-given URLs never reach (common/net_filter.h) */
+  gint64 stop_timeout;      /* seconds a graceful stop waits at most */
+  char *metrics_token;      /* bearer token for /metrics; "" = none needed */
+  char *log_format;         /* text | json */
+  char *tls_cert;           /* PEM file; "" = plain HTTP */
+  char *tls_key;            /* PEM file of tls_cert's key */
+  char *ice_public_address; /* IP offered as each host candidate's address too; "" = none */
 
   /* The web console (console/console.h): the operator's login ("" = none), a session's life in
    * minutes after its login, and the seconds in one such minute (tests shorten it). */
   char *console_admin_token;
   gint64 console_session_minutes;
   gint64 console_session_unit_s;
-
-  char *metrics_token; /* bearer token for /metrics; "" = none needed */
-  char *log_format;    /* text | json */
   CrApps *apps;
 } CrConfig;
 

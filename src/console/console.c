@@ -100,9 +100,10 @@ reply_object (SoupServerMessage *msg, JsonObject *reply)
 static void
 set_cookie (CrConsole *c, SoupServerMessage *msg, const char *id, gint64 max_age_s)
 {
-  g_autofree char *cookie = g_strdup_printf (COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
-                                                    "Max-Age=%" G_GINT64_FORMAT,
-                                             id, max_age_s);
+  /* Secure when the port speaks HTTPS (tls-cert): the browser never sends it in the clear. */
+  g_autofree char *cookie = g_strdup_printf (
+      COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" G_GINT64_FORMAT "%s", id,
+      max_age_s, cr_http_server_is_https (c->http) ? "; Secure" : "");
   soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie",
                                cookie);
 }

@@ -21,6 +21,7 @@ typedef struct {
   guint64 bytes;
   gboolean discontinuity; /* the stream stopped before it (a user left and came back) */
   guint media;            /* CR_SEGMENT_AUDIO | CR_SEGMENT_VIDEO: what it holds (0: unknown) */
+  int width, height;      /* its picture size as the writer knew it (0: none or unknown) */
 } CrSegment;
 
 #define CR_SEGMENT_AUDIO 1u

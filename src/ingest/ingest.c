@@ -10,6 +10,7 @@
  * the resources freed. The same tick re-sends sender reports and keyframe requests for the
  * forwards, and destroys rooms idle for room-idle-timeout. */
 #include "ingest/ingest_private.h"
+#include "ingest/sdp_answer.h"
 
 #include <gst/gst.h>
 
@@ -94,6 +95,10 @@ ingest_on_ready (CrIngestSession *session, const char *answer, const GError *err
   g_autofree char *timing = g_strdup_printf ("answer;dur=%.2f", answer_ms);
   soup_message_headers_replace (h, "Server-Timing", timing);
   soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
+  g_autofree char *public_answer = NULL;
+  if (*ingest->config->ice_public_address != '\0')
+    answer = public_answer
+        = cr_sdp_answer_add_public_candidates (answer, ingest->config->ice_public_address);
   soup_server_message_set_response (msg, "application/sdp", SOUP_MEMORY_COPY, answer,
                                     strlen (answer));
   soup_server_message_unpause (msg);

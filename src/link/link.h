@@ -42,12 +42,16 @@ G_BEGIN_DECLS
 #define CR_LINK_SEG_TASKS "tasks"
 #define CR_LINK_SEG_UPLOADS "uploads"
 #define CR_LINK_SEG_VOD "vod"
+#define CR_LINK_SEG_USAGE "usage"
 #define CR_LINK_PATH_CALLBACKS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_CALLBACKS
 #define CR_LINK_PATH_ROOMS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_ROOMS
 #define CR_LINK_PATH_FORWARDS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_FORWARDS
 #define CR_LINK_PATH_TASKS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_TASKS
 #define CR_LINK_PATH_UPLOADS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_UPLOADS
 #define CR_LINK_PATH_VOD CR_LINK_PATH_ROOT "/" CR_LINK_SEG_VOD
+/* Usage (POST /internal/usage): {SdkAppId, TaskId, Failover, Rows: [{BucketMs, Mixed, Class,
+ * Seconds}]}, the worker's running totals (usage/usage_link.h). */
+#define CR_LINK_PATH_USAGE CR_LINK_PATH_ROOT "/" CR_LINK_SEG_USAGE
 /* Segments under the paths above. */
 #define CR_LINK_SEG_ROOM "room"
 #define CR_LINK_SEG_STR_ROOM "str-room"

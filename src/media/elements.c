@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <stdarg.h>
 #include <unistd.h>
 
@@ -85,4 +86,36 @@ cr_buffer_read_fd (int fd, int *err)
   }
   gst_buffer_set_size (buf, got);
   return buf;
+}
+
+gboolean
+cr_pipeline_run_to_file (GstElement *pipeline, const char *tmp, const char *out_path,
+                         guint timeout_s, const char *what, GError **error)
+{
+  GST_INFO ("%s of %s", what, out_path);
+  gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
+  GstMessage *msg = ok ? gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND,
+                                                     GST_MESSAGE_EOS | GST_MESSAGE_ERROR)
+                       : NULL;
+  if (msg == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s of %s did not finish in %u s", what,
+                 out_path, timeout_s);
+    ok = FALSE;
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    gst_message_parse_error (msg, error, NULL);
+    ok = FALSE;
+  }
+  g_clear_pointer (&msg, gst_message_unref);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  if (ok && g_rename (tmp, out_path) != 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot rename %s: %s", tmp,
+                 g_strerror (errno));
+    ok = FALSE;
+  }
+  if (!ok)
+    g_remove (tmp);
+  return ok;
 }

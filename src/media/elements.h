@@ -49,4 +49,10 @@ void cr_set (gpointer object, const char *property, const char *value);
 #define CR_FILE_CHUNK (256 * 1024)
 GstBuffer *cr_buffer_read_fd (int fd, int *err);
 
+/* Runs @pipeline, which writes @tmp, to its end (EOS) within @timeout_s; renames @tmp to
+ * @out_path on success, removes it otherwise. Takes @pipeline. @what names the work in errors
+ * ("MP4 remux", "MP3 transcoding"). */
+gboolean cr_pipeline_run_to_file (GstElement *pipeline, const char *tmp, const char *out_path,
+                                  guint timeout_s, const char *what, GError **error);
+
 G_END_DECLS

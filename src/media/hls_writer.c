@@ -136,6 +136,8 @@ hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running
     cr_playlist_add (hw->playlist, f->name, f->start_ms, duration, bytes, hw->resumed);
     CrSegment *added = g_ptr_array_index (hw->playlist->segments, hw->playlist->segments->len - 1);
     added->media = hw->media;
+    added->width = hw->playlist->video_width;
+    added->height = hw->playlist->video_height;
     g_mutex_unlock (&hw->lock);
     hw->resumed = FALSE;
     g_autoptr (GError) error = NULL;

@@ -377,38 +377,6 @@ remux_build (GstElement *pipeline, GstElement *mux, const CrRemuxRun *runs, guin
   return any;
 }
 
-/* Runs @pipeline, which writes @tmp, to the end; renames @tmp to @out_path on success. Takes
- * @pipeline. */
-static gboolean
-remux_run (GstElement *pipeline, const char *tmp, const char *out_path, GError **error)
-{
-  GST_INFO ("remuxing %s", out_path);
-  gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
-  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
-  GstMessage *msg = ok ? gst_bus_timed_pop_filtered (bus, REMUX_TIMEOUT_S * GST_SECOND,
-                                                     GST_MESSAGE_EOS | GST_MESSAGE_ERROR)
-                       : NULL;
-  if (msg == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "MP4 remux of %s did not finish",
-                 out_path);
-    ok = FALSE;
-  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-    gst_message_parse_error (msg, error, NULL);
-    ok = FALSE;
-  }
-  g_clear_pointer (&msg, gst_message_unref);
-  gst_object_unref (bus);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_object_unref (pipeline);
-  if (ok && g_rename (tmp, out_path) != 0) {
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot rename %s: %s", tmp,
-                 g_strerror (errno));
-    ok = FALSE;
-  }
-  if (!ok)
-    g_remove (tmp);
-  return ok;
-}
 
 /* The pipeline's end: @mux (named "mux") ! [@caps] ! filesink location=@path. */
 static GstElement *
@@ -448,7 +416,7 @@ cr_mp4_remux (const CrRemuxRun *runs, guint n, const char *out_path, GError **er
     gst_object_unref (pipeline);
     return FALSE;
   }
-  return remux_run (pipeline, tmp, out_path, error);
+  return cr_pipeline_run_to_file (pipeline, tmp, out_path, REMUX_TIMEOUT_S, "MP4 remux", error);
 }
 
 gboolean
@@ -466,5 +434,5 @@ cr_aac_extract (const CrRemuxRun *runs, guint n, const char *out_path, GError **
     gst_object_unref (pipeline);
     return FALSE;
   }
-  return remux_run (pipeline, tmp, out_path, error);
+  return cr_pipeline_run_to_file (pipeline, tmp, out_path, REMUX_TIMEOUT_S, "MP4 remux", error);
 }

@@ -5,6 +5,7 @@
 
 #include "auth/crypto_util.h"
 #include "common/json_util.h"
+#include "task/codes.h"
 
 char *
 cr_callback_sign (const char *key, const char *body, gsize len)
@@ -37,6 +38,23 @@ char *
 cr_callback_body_of (const CrEventRecord *e)
 {
   JsonObject *payload = cr_json_parse_object (e->payload_json, strlen (e->payload_json), NULL);
+  if (e->event_type == CR_EVENT_ONCE_RESULT) {
+    g_autoptr (JsonObject) owned = payload;
+    JsonObject *body = cr_json_get_object (owned, "Body");
+    return body != NULL ? cr_json_object_to_string (body) : g_strdup ("{}");
+  }
   return cr_callback_body (e->event_type, e->room_id, e->user_id, e->task_id, payload,
                            e->created_ms);
+}
+
+char *
+cr_callback_url_of (const CrEventRecord *e, const char *app_url)
+{
+  if (e->event_type == CR_EVENT_ONCE_FILES)
+    return NULL;
+  if (e->event_type != CR_EVENT_ONCE_RESULT)
+    return g_strdup (app_url);
+  g_autoptr (JsonObject) payload
+      = cr_json_parse_object (e->payload_json, strlen (e->payload_json), NULL);
+  return g_strdup (cr_json_get_string (payload, "Url"));
 }

@@ -123,7 +123,15 @@ static void
 sender_deliver (CrCallbackSender *sender, CrEventRecord *e)
 {
   const CrApp *app = cr_apps_find (sender->config->apps, e->sdk_app_id);
-  const char *url = app != NULL ? app->callback_url : NULL;
+  if (e->event_type == CR_EVENT_ONCE_FILES) {
+    /* A one-call worker's report, kept for its result (docs/record-once.md): never posted. */
+    e->state = CR_EVENT_STATE_DELIVERED;
+    sender_save (sender, e);
+    cr_event_record_free (e);
+    cr_callback_sender_kick (sender);
+    return;
+  }
+  g_autofree char *url = cr_callback_url_of (e, app != NULL ? app->callback_url : NULL);
   g_autoptr (SoupMessage) msg
       = url != NULL && url[0] != '\0' ? soup_message_new ("POST", url) : NULL;
   if (msg == NULL) {
@@ -139,8 +147,8 @@ sender_deliver (CrCallbackSender *sender, CrEventRecord *e)
   }
   cr_net_filter_guard_soup_message (sender->deny, msg);
   g_autofree char *body = cr_callback_body_of (e);
-  g_autofree char *sign
-      = cr_callback_sign (app->callback_key != NULL ? app->callback_key : "", body, strlen (body));
+  g_autofree char *sign = cr_callback_sign (
+      app != NULL && app->callback_key != NULL ? app->callback_key : "", body, strlen (body));
   SoupMessageHeaders *h = soup_message_get_request_headers (msg);
   soup_message_headers_replace (h, "Sign", sign);
   g_autofree char *app_text = g_strdup_printf ("%" G_GUINT64_FORMAT, e->sdk_app_id);
@@ -250,7 +258,7 @@ sender_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHash
   if (strcmp (soup_server_message_get_method (msg), "POST") != 0 || req == NULL
       || !cr_json_get_int (req, CR_LINK_SDK_APP_ID, &app)
       || !cr_json_get_int (req, CR_LINK_EVENT_TYPE, &type) || task == NULL || payload == NULL
-      || type < CR_EVENT_FIRST || type > CR_EVENT_LAST) {
+      || ((type < CR_EVENT_FIRST || type > CR_EVENT_LAST) && type != CR_EVENT_ONCE_FILES)) {
     soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
     return;
   }

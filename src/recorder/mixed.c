@@ -4,6 +4,8 @@
  * task's spec (Modify) change. See mixed_private.h. */
 #include "recorder/mixed_private.h"
 
+#include "mix/mix_scene.h"
+
 #define CAMERA_OFF_US (G_USEC_PER_SEC) /* no picture for this long: the user's camera is off */
 
 /* ---- the mix ---- */
@@ -20,7 +22,6 @@ static gboolean
 mixed_start_mix (Mixed *m)
 {
   Worker *w = m->base.w;
-  const CrSpecTranscode *t = &w->spec->transcode;
   g_autofree char *stem = cr_naming_mixed_stem (&w->naming);
   if (m->playlist == NULL) {
     m->playlist = cr_playlist_new (NULL, NULL, TRUE, -1, g_get_real_time () / 1000);
@@ -32,17 +33,10 @@ mixed_start_mix (Mixed *m)
     .playlist = m->playlist,
     .audio = w->spec->stream_type != CR_STREAMS_VIDEO,
     .video = w->spec->stream_type != CR_STREAMS_AUDIO,
-    .width = t->width,
-    .height = t->height,
-    .fps = t->fps,
-    .video_bitrate = t->video_bitrate,
-    .gop_s = t->gop_s,
-    .sample_rate = t->sample_rate,
-    .channels = t->channels,
-    .audio_bitrate = t->audio_bitrate,
     .background_rgb = w->spec->layout.background_rgb,
     .timestamp_pos = mixed_timestamp_pos (m, TRUE),
   };
+  cr_mix_options_set_transcode (&o, &w->spec->transcode);
   m->width = o.width;
   m->height = o.height;
   g_autoptr (GError) error = NULL;
@@ -175,8 +169,8 @@ mixed_follow (CrRecorder *base, const CrRoomView *room)
     const CrRoomStream *st = g_ptr_array_index (room->streams, i);
     gboolean wanted[2];
     for (int video = 0; video < 2; video++)
-      wanted[video] = st->caps[video] != NULL
-                      && cr_task_spec_wants (w->spec, st->user_id, st->aux, video);
+      wanted[video]
+          = st->caps[video] != NULL && cr_task_spec_wants (w->spec, st->user_id, st->aux, video);
     if (!wanted[0] && !wanted[1])
       continue;
     if (m->mix == NULL && !mixed_start_mix (m))

@@ -328,8 +328,12 @@ worker_end_task (Worker *w)
   g_autoptr (GError) gather_error = NULL;
   gint64 span = w->spec->output_format == CR_OUTPUT_HLS ? CR_AVSYNC_SPAN_MS : G_MAXINT64;
   g_autofree char *segments = worker_gather_segments (w, span, &gather_error);
-  worker_write_avsync (w, segments); /* before the outputs: those may remove a working HLS */
-  worker_write_outputs (w, segments, gather_error);
+  if (w->spec->once != NULL) { /* one-call recording: its own files (worker_once.c) */
+    worker_once_write (w, segments, gather_error);
+  } else {
+    worker_write_avsync (w, segments); /* before the outputs: those may remove a working HLS */
+    worker_write_outputs (w, segments, gather_error);
+  }
   worker_release_segments (w, segments);
   worker_finish_storage (w);
   g_autoptr (GError) ignored = NULL; /* already exited when DeleteCloudRecording stopped us */
@@ -379,6 +383,7 @@ worker_record (Worker *w, GError **error)
   g_clear_object (&w->watch);
   /* Close every file: last segments listed, playlists ended. */
   w->recorder->klass->finish (g_steal_pointer (&w->recorder));
+  worker_report_usage (w); /* the last segments' usage, before the task may be finished */
   if (w->error != NULL) {
     g_propagate_error (error, g_steal_pointer (&w->error));
     return CR_WORKER_EXIT_FAILED;
@@ -399,6 +404,7 @@ worker_clear (Worker *w)
   if (w->recorder != NULL)
     w->recorder->klass->finish (g_steal_pointer (&w->recorder));
   g_clear_pointer (&w->playlists, g_hash_table_unref);
+  worker_usage_clear (w);
   g_clear_pointer (&w->files, g_ptr_array_unref);
   g_clear_pointer (&w->room, cr_room_view_free);
   g_clear_pointer (&w->spec, cr_task_spec_free);

@@ -12,9 +12,10 @@
 
 /* ---- MP4 / AAC (OutputFormat 1-4) ---- */
 
-/* Removes the working HLS of OutputFormat 3/4 (its segments and playlists, then the directory). */
-static void
-worker_remove_spool (const char *dir)
+/* Removes a working HLS (OutputFormat 3/4, one-call recording): its segments and playlists, then
+ * the directory. */
+void
+worker_remove_hls (const char *dir)
 {
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
@@ -84,7 +85,7 @@ worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_e
   else
     json_object_unref (payload);
   if (ok && !cr_task_spec_keeps_hls (w->spec))
-    worker_remove_spool (w->hls_dir);
+    worker_remove_hls (w->hls_dir);
 }
 
 /* ---- the A/V sync report ---- */

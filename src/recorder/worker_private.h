@@ -68,6 +68,8 @@ typedef struct _Worker {
   CrLeaveCode leave_code;
   int failover;       /* the "ha<n>_" of this worker's files; 0 for the first worker */
   gboolean signalled; /* SIGTERM/SIGINT: Delete, or the daemon shutting down */
+  GHashTable *usage;  /* stream -> media recorded so far (usage/usage.h), worker_usage.c */
+  guint usage_timer;
   GError *error;
 } Worker;
 
@@ -99,6 +101,12 @@ void worker_announce_segment (Worker *w, const CrSegment *segment, gboolean firs
 /* worker_gather.c: the directory holding the first @span_ms of every playlist's segments
  * (G_MAXINT64: all) for the task's end to read; NULL with @error naming a segment that is
  * nowhere. worker_release_segments removes it (unless it is the working directory). */
+/* Usage (worker_usage.c): a closed segment counted (@mixed: the mix's), the totals reported to
+ * the daemon every USAGE_REPORT_S and at the end. */
+void worker_count_usage (Worker *w, const CrSegment *segment, const char *stream, gboolean mixed);
+void worker_report_usage (Worker *w);
+void worker_usage_clear (Worker *w);
+
 char *worker_gather_segments (Worker *w, gint64 span_ms, GError **error);
 void worker_release_segments (Worker *w, const char *dir);
 
@@ -107,8 +115,12 @@ void worker_release_segments (Worker *w, const char *dir);
 void worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_error);
 void worker_write_avsync (Worker *w, const char *segment_dir);
 #define CR_AVSYNC_SPAN_MS (120 * 1000) /* of each stream examined (decoding costs CPU) */
+/* worker_once.c: a one-call task's end (spec->once): one MP3/MP4 per anchor under its one-call
+ * key, reported to the daemon (event 390) for the result (docs/record-once.md). */
+void worker_once_write (Worker *w, const char *segment_dir, const GError *gather_error);
 /* The task's last file is written: the object store is told (305 follows once all are stored),
  * or the files go into the VOD library (311 each, then 312). */
 void worker_finish_storage (Worker *w);
+void worker_remove_hls (const char *dir);
 
 G_END_DECLS

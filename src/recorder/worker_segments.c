@@ -42,7 +42,8 @@ worker_add_file (Worker *w, const char *name, const char *user_id, const char *t
   g_ptr_array_add (w->files, f);
   if (w->target == CR_TARGET_VOD)
     return;
-  CrTaskFile file = { w->task->task_id, (char *)name, (char *)user_id, (char *)track_type, start_ms };
+  CrTaskFile file
+      = { w->task->task_id, (char *)name, (char *)user_id, (char *)track_type, start_ms };
   g_autoptr (GError) error = NULL;
   if (!w->store->vt->put_file (w->store, &file, &error))
     g_warning ("task %s: %s", w->task->task_id, error->message);
@@ -54,6 +55,9 @@ worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
                          gint64 start_ms)
 {
   w->last_media_us = g_get_monotonic_time ();
+  g_autofree char *stream = g_strdup_printf (
+      "%s/%s", user_id, strstr (playlist_name, "__UserId_e_aux_") != NULL ? "aux" : "main");
+  worker_count_usage (w, segment, stream, *user_id == '\0');
   if (!cr_task_spec_keeps_hls (w->spec))
     return; /* with OutputFormat 3/4 only the MP4/AAC files are the recording's */
   if (!worker_store_file (w, segment->uri) || !worker_store_file (w, playlist_name) || !first)

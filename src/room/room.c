@@ -41,6 +41,9 @@ struct _CrRoomRegistry {
   CrRoomChangeFunc change_func;
   gpointer change_data;
   gboolean changed; /* an event was logged under the lock */
+  CrRoomWatchFunc watch_func;
+  gpointer watch_data;
+  GPtrArray *watched; /* Room*, CrRoomEvent* pairs logged under the lock (with a watch hook) */
 };
 
 typedef struct {
@@ -108,6 +111,8 @@ cr_room_registry_free (CrRoomRegistry *reg)
   if (reg == NULL)
     return;
   g_hash_table_unref (reg->rooms);
+  if (reg->watched != NULL)
+    g_ptr_array_unref (reg->watched);
   g_mutex_clear (&reg->lock);
   g_free (reg);
 }
@@ -121,10 +126,22 @@ cr_room_registry_set_change_hook (CrRoomRegistry *reg, CrRoomChangeFunc func, gp
   g_mutex_unlock (&reg->lock);
 }
 
+void
+cr_room_registry_set_watch_hook (CrRoomRegistry *reg, CrRoomWatchFunc func, gpointer user_data)
+{
+  g_mutex_lock (&reg->lock);
+  reg->watch_func = func;
+  reg->watch_data = user_data;
+  g_mutex_unlock (&reg->lock);
+}
+
+static void registry_tell_watcher (CrRoomRegistry *reg);
+
 /* Unlocks, then tells the change hook if an event was logged meanwhile. */
 static void
 registry_unlock (CrRoomRegistry *reg)
 {
+  registry_tell_watcher (reg);
   gboolean changed = reg->changed;
   reg->changed = FALSE;
   CrRoomChangeFunc func = reg->change_func;
@@ -141,6 +158,20 @@ cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func, gpoi
   reg->close_func = func;
   reg->close_data = user_data;
   g_mutex_unlock (&reg->lock);
+}
+
+/* Hands the events logged under the lock, complete now, to the watch hook (lock held). */
+static void
+registry_tell_watcher (CrRoomRegistry *reg)
+{
+  if (reg->watched == NULL || reg->watched->len == 0)
+    return;
+  for (guint i = 0; reg->watch_func != NULL && i + 1 < reg->watched->len; i += 2) {
+    const Room *room = g_ptr_array_index (reg->watched, i);
+    CrRoomKey key = { room->sdk_app_id, room->string_room, room->room_id };
+    reg->watch_func (&key, g_ptr_array_index (reg->watched, i + 1), reg->watch_data);
+  }
+  g_ptr_array_set_size (reg->watched, 0);
 }
 
 /* The room, destroyed or not. */
@@ -171,6 +202,12 @@ room_log (CrRoomRegistry *reg, Room *room, CrRoomEventType type, const char *use
   ev->reason = g_strdup (reason);
   g_queue_push_tail (&room->events, ev);
   reg->changed = TRUE;
+  if (reg->watch_func != NULL) {
+    if (reg->watched == NULL)
+      reg->watched = g_ptr_array_new ();
+    g_ptr_array_add (reg->watched, room);
+    g_ptr_array_add (reg->watched, ev);
+  }
   while (room->events.length > CR_ROOM_EVENT_LOG)
     cr_room_event_free (g_queue_pop_head (&room->events));
   return ev;

@@ -93,6 +93,12 @@ void cr_room_registry_set_close_hook (CrRoomRegistry *reg, CrRoomCloseFunc func,
                                       gpointer user_data);
 void cr_room_registry_set_change_hook (CrRoomRegistry *reg, CrRoomChangeFunc func,
                                        gpointer user_data);
+/* Called once per event logged (any room), in the order of their seq, with the room's key, while
+ * the registry lock is held (so no two calls interleave): the observer copies what it needs and
+ * returns, and must not call into the registry. Auto-recording follows every room this way. */
+typedef void (*CrRoomWatchFunc) (const CrRoomKey *key, const CrRoomEvent *ev, gpointer user_data);
+void cr_room_registry_set_watch_hook (CrRoomRegistry *reg, CrRoomWatchFunc func,
+                                      gpointer user_data);
 
 /* @user_id starts publishing @stream of the room (created if needed; JOIN first if the user was
  * not in it). CR_ROOM_ERROR_STREAM_TAKEN if that user already publishes that stream. */

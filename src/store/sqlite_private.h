@@ -69,4 +69,14 @@ gint64 sqlite_resend_events (CrTaskStore *store, guint64 sdk_app_id, const char 
                              gint64 event_id, gint64 now_ms, GError **error);
 gint64 sqlite_count_pending_events (CrTaskStore *store, GError **error);
 
+/* ---- sqlite_auto.c ---- */
+gboolean sqlite_get_auto_template (CrTaskStore *store, guint64 sdk_app_id, char **template_json,
+                                   char **file_digest, GError **error);
+gboolean sqlite_put_auto_template (CrTaskStore *store, guint64 sdk_app_id,
+                                   const char *template_json, const char *file_digest,
+                                   gint64 now_ms, GError **error);
+gboolean sqlite_add_auto_task (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                               gint64 now_ms, GError **error);
+GPtrArray *sqlite_list_auto_tasks (CrTaskStore *store, guint64 sdk_app_id, GError **error);
+
 G_END_DECLS

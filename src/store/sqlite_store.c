@@ -96,6 +96,30 @@ static const char *const migrations[] = {
   "  last_error TEXT);"
   "CREATE INDEX events_by_task ON events (task_id, id);"
   "CREATE INDEX events_pending ON events (task_id, id) WHERE state = 0;",
+  /* 6: auto-recording (sqlite_auto.c): an app's template as changed through the API, with the
+   * digest of the config file's template it was made against; the tasks it launched. */
+  "CREATE TABLE auto_templates ("
+  "  sdk_app_id INTEGER PRIMARY KEY NOT NULL,"
+  "  template_json TEXT NOT NULL,"
+  "  file_digest TEXT NOT NULL,"
+  "  updated_ms INTEGER NOT NULL);"
+  "CREATE TABLE auto_tasks ("
+  "  task_id TEXT PRIMARY KEY NOT NULL REFERENCES tasks (task_id) ON DELETE CASCADE,"
+  "  sdk_app_id INTEGER NOT NULL,"
+  "  created_ms INTEGER NOT NULL);"
+  "CREATE INDEX auto_tasks_by_app ON auto_tasks (sdk_app_id, created_ms);",
+  /* 7: recording usage (src/usage/usage_store.c): seconds recorded per task, worker, 5-minute
+   * bucket, single or mixed, resolution class; a worker reports its running totals. */
+  "CREATE TABLE usage ("
+  "  sdk_app_id INTEGER NOT NULL,"
+  "  task_id TEXT NOT NULL,"
+  "  failover INTEGER NOT NULL,"
+  "  bucket_ms INTEGER NOT NULL,"
+  "  mixed INTEGER NOT NULL,"
+  "  class INTEGER NOT NULL,"
+  "  seconds REAL NOT NULL,"
+  "  PRIMARY KEY (task_id, failover, bucket_ms, mixed, class));"
+  "CREATE INDEX usage_by_app ON usage (sdk_app_id, bucket_ms);",
 };
 
 #define TASK_COLUMNS                                                                               \
@@ -555,6 +579,10 @@ static const CrTaskStoreVtable sqlite_vtable = {
   .update_event = sqlite_update_event,
   .resend_events = sqlite_resend_events,
   .count_pending_events = sqlite_count_pending_events,
+  .get_auto_template = sqlite_get_auto_template,
+  .put_auto_template = sqlite_put_auto_template,
+  .add_auto_task = sqlite_add_auto_task,
+  .list_auto_tasks = sqlite_list_auto_tasks,
   .close = sqlite_close,
 };
 

@@ -20,7 +20,8 @@
 
 G_BEGIN_DECLS
 
-#define CR_TASK_STORE_VERSION 5 /* 2: add_failover; 3: finish; 4: list_finished; 5: events */
+/* 2: add_failover; 3: finish; 4: list_finished; 5: events; 6: auto-recording */
+#define CR_TASK_STORE_VERSION 6
 
 typedef struct CrTaskStore CrTaskStore;
 
@@ -109,6 +110,23 @@ typedef struct {
 
   /* The number of pending events of every task; -1 on error. */
   gint64 (*count_pending_events) (CrTaskStore *store, GError **error);
+
+  /* ---- auto-recording (src/auto/): NULL in the worker's link store. ---- */
+
+  /* The app's template as changed through the API (JSON text) and the digest of the config
+   * file's template it was made against; both NULL (and TRUE) when there is none. */
+  gboolean (*get_auto_template) (CrTaskStore *store, guint64 sdk_app_id, char **template_json,
+                                 char **file_digest, GError **error);
+  /* Stores (replaces) the app's template, or removes it when @template_json is NULL. */
+  gboolean (*put_auto_template) (CrTaskStore *store, guint64 sdk_app_id,
+                                 const char *template_json, const char *file_digest,
+                                 gint64 now_ms, GError **error);
+  /* Marks @task_id, an existing task of @sdk_app_id, as launched by auto-recording
+   * ("InternalError.DBError" when it is not a task or already marked). */
+  gboolean (*add_auto_task) (CrTaskStore *store, guint64 sdk_app_id, const char *task_id,
+                             gint64 now_ms, GError **error);
+  /* The auto tasks of @sdk_app_id the store still has, newest first (CrTask). */
+  GPtrArray *(*list_auto_tasks) (CrTaskStore *store, guint64 sdk_app_id, GError **error);
 
   void (*close) (CrTaskStore *store);
 } CrTaskStoreVtable;

@@ -28,6 +28,15 @@ typedef enum {
 #define CR_EVENT_FIRST CR_EVENT_RECORDER_START
 #define CR_EVENT_LAST CR_EVENT_VOD_STOP
 
+/* Cloudrec's own outbox events, never sent as TRTC callbacks (docs/record-once.md). */
+typedef enum {
+  /* A one-call worker's files and their recording/transcoding outcome ({"Files":[...]}); kept
+   * in the outbox for the result, never posted. */
+  CR_EVENT_ONCE_FILES = 390,
+  /* The one-call result ({"Url","Body"}): Body posted as is to the request's Callback. */
+  CR_EVENT_ONCE_RESULT = 391,
+} CrCloudrecEventType;
+
 /* Payload.LeaveCode of a 302: why the recording robot left. */
 typedef enum {
   CR_LEAVE_NONE = -1,             /* still recording */

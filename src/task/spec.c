@@ -243,6 +243,10 @@ cr_task_spec_new (JsonObject *request, GError **error)
     read_transcode (&rd, need_obj (&rd, request, "MixTranscodeParams"), &spec->transcode);
     read_layout (&rd, need_obj (&rd, request, "MixLayoutParams"), &spec->layout);
   }
+  g_autoptr (GError) once_error = NULL;
+  spec->once = cr_spec_once_read (request, &once_error);
+  if (once_error != NULL && rd.unreadable == NULL)
+    rd.unreadable = g_strdup (once_error->message);
   if (rd.missing != NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                  "the task's request is not a normalised CreateCloudRecording: %s is missing",
@@ -284,6 +288,7 @@ cr_task_spec_free (CrTaskSpec *spec)
   g_free (spec->layout.background_image_url);
   g_free (spec->layout.default_sub_background_image);
   g_array_unref (spec->layout.watermarks);
+  cr_spec_once_free (spec->once);
   g_free (spec);
 }
 

@@ -12,6 +12,7 @@
 
 #include "mix/layout.h"
 #include "task/codes.h"
+#include "task/record_once.h"
 #include "task/subscription.h"
 
 G_BEGIN_DECLS
@@ -86,6 +87,7 @@ typedef struct {
   CrSpecStorage storage;
   CrSpecTranscode transcode; /* mixed only */
   CrSpecLayout layout;       /* mixed only */
+  CrSpecOnce *once;          /* extension CloudrecRecordOnce (task/record_once.h), or NULL */
 } CrTaskSpec;
 
 /* The spec of a normalised CreateCloudRecording request (cr_validate_request's output, Modify

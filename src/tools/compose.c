@@ -13,9 +13,8 @@
 #include "media/mp4.h"
 #include "mix/image_cache.h"
 #include "mix/mix_pipeline.h"
+#include "mix/mix_scene.h"
 #include "validate/validate.h"
-
-#define PLACEHOLDER_RGB 0x333333u /* as mixed_picture.c: PlaceHolderMode 1, no picture */
 
 /* ---- the parameters ---- */
 
@@ -37,10 +36,10 @@ cr_compose_spec_new (JsonObject *params, GError **error)
     }
   }
   /* A mixed Create around them: the very schemas and defaults of a mixed task. */
-  static const char base[] =
-      "{\"SdkAppId\":1,\"RoomId\":\"1\",\"UserId\":\"compose\",\"UserSig\":\"-\","
-      "\"RecordParams\":{\"RecordMode\":2},\"StorageParams\":{\"CloudStorage\":{\"Vendor\":0,"
-      "\"Region\":\"r\",\"Bucket\":\"b\",\"AccessKey\":\"a\",\"SecretKey\":\"s\"}}}";
+  static const char base[]
+      = "{\"SdkAppId\":1,\"RoomId\":\"1\",\"UserId\":\"compose\",\"UserSig\":\"-\","
+        "\"RecordParams\":{\"RecordMode\":2},\"StorageParams\":{\"CloudStorage\":{\"Vendor\":0,"
+        "\"Region\":\"r\",\"Bucket\":\"b\",\"AccessKey\":\"a\",\"SecretKey\":\"s\"}}}";
   g_autoptr (JsonObject) req = cr_json_parse_object (base, strlen (base), NULL);
   for (guint i = 0; i < G_N_ELEMENTS (allowed); i++) {
     JsonNode *n = json_object_get_member (params, allowed[i]);
@@ -64,8 +63,7 @@ typedef struct {
 
 typedef struct {
   guint64 start_ns; /* on the output */
-  GArray *layers;   /* CrMixLayer */
-  GPtrArray *ids;   /* owns the layers' ids */
+  CrMixScene *scene;
 } Interval;
 
 typedef struct {
@@ -76,7 +74,7 @@ typedef struct {
   int percent;
   CrComposeProgressFunc progress;
   gpointer progress_data;
-  gint64 start_ms;    /* the recording's time (Unix ms) at the output's start */
+  gint64 start_ms;     /* the recording's time (Unix ms) at the output's start */
   GTimeZone *clock_tz; /* the timestamp watermark's TimeZone; NULL: no timestamp */
   gint64 clock_s;      /* the second shown */
 } Compose;
@@ -84,17 +82,8 @@ typedef struct {
 static void
 interval_free (Interval *iv)
 {
-  g_array_unref (iv->layers);
-  g_ptr_array_unref (iv->ids);
+  cr_mix_scene_free (iv->scene);
   g_free (iv);
-}
-
-static void
-add_layer (Interval *iv, CrMixLayer layer, char *id)
-{
-  g_ptr_array_add (iv->ids, id);
-  layer.id = id;
-  g_array_append_val (iv->layers, layer);
 }
 
 /* The run of stream @s with @medium playing at @at_ms, or NULL. */
@@ -110,40 +99,22 @@ run_at (GPtrArray *runs, const Stream *s, guint medium, gint64 at_ms)
   return NULL;
 }
 
-/* The picture of @url in @rect as a layer (under the tiles, or @over them: a watermark); FALSE
- * when there is none (no URL, or it failed: a warning). As mixed_picture.c. */
-static gboolean
-add_picture (Interval *iv, CrImageCache *images, const char *url, CrRect rect, int render_mode,
-             int alpha, gboolean over, const char *what)
+static const CrPicture *
+compose_picture (const char *url, int width, int height, int render_mode, gpointer data)
 {
-  const CrPicture *picture
-      = images != NULL ? cr_image_cache_get (images, url, rect.width, rect.height, render_mode)
-                       : NULL;
-  if (picture == NULL)
-    return FALSE;
-  CrMixLayer l = {
-    .kind = CR_MIX_LAYER_PICTURE, .rect = rect, .alpha = alpha, .picture = picture, .over = over
-  };
-  add_layer (iv, l,
-             g_strdup_printf ("%s|%s|%d,%d,%dx%d|%d", what, url, rect.x, rect.y, rect.width,
-                              rect.height, render_mode));
-  return TRUE;
+  return data != NULL ? cr_image_cache_get (data, url, width, height, render_mode) : NULL;
 }
 
-/* The layers at @at_ms: the layout engine's tiles for the streams present then, in entry order,
- * as mixed_picture.c turns them into layers: the background image, the users' pictures, the
- * placeholders (a sub-background image, else a dark tile) and the watermarks. */
+/* The layers at @at_ms: those of the live mix (mix/mix_scene.h) for the streams present then, in
+ * entry order, a stream's picture being its video run of that moment. */
 static Interval *
 interval_new (const CrTaskSpec *spec, CrImageCache *images, GPtrArray *streams, GPtrArray *runs,
               gint64 at_ms, guint64 start_ns)
 {
-  const CrSpecLayout *layout = &spec->layout;
   Interval *iv = g_new0 (Interval, 1);
   iv->start_ns = start_ns;
-  iv->layers = g_array_new (FALSE, TRUE, sizeof (CrMixLayer));
-  iv->ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) present = g_array_new (FALSE, TRUE, sizeof (CrLayoutStream));
-  g_autoptr (GPtrArray) video_runs = g_ptr_array_new ();
+  g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < streams->len; i++) {
     const Stream *s = g_ptr_array_index (streams, i);
     const ComposeRun *video = run_at (runs, s, COMPOSE_VIDEO, at_ms);
@@ -151,71 +122,12 @@ interval_new (const CrTaskSpec *spec, CrImageCache *images, GPtrArray *streams, 
       continue; /* not in the room then */
     CrLayoutStream ls = { s->user_id, s->aux, video != NULL };
     g_array_append_val (present, ls);
-    g_ptr_array_add (video_runs, (gpointer)video);
+    g_ptr_array_add (keys, video != NULL ? g_strdup_printf ("%s/video", video->key) : NULL);
   }
-  CrLayoutOptions lo = {
-    .width = spec->transcode.width,
-    .height = spec->transcode.height,
-    .mode = layout->mode,
-    .max_resolution_user = layout->max_resolution_user,
-    .max_resolution_aux = layout->max_resolution_aux,
-    .big_on_right = layout->big_on_right,
-    .pure_audio_disable = layout->pure_audio_disable,
-    .render_mode = layout->render_mode,
-    .custom = (const CrCustomTile *)layout->tiles->data,
-    .n_custom = layout->tiles->len,
-  };
-  g_autoptr (GArray) tiles
-      = cr_layout_compute (&lo, (const CrLayoutStream *)present->data, present->len);
-  CrRect canvas = { 0, 0, lo.width, lo.height };
-  add_picture (iv, images, layout->background_image_url, canvas,
-               layout->background_image_render_mode, 0, FALSE, "background");
-  for (guint i = 0; i < tiles->len; i++) {
-    const CrTile *t = &g_array_index (tiles, CrTile, i);
-    const ComposeRun *video = t->stream >= 0 ? g_ptr_array_index (video_runs, t->stream) : NULL;
-    if (video != NULL) {
-      CrMixLayer l = { .kind = CR_MIX_LAYER_INPUT,
-                       .rect = t->rect,
-                       .alpha = t->alpha,
-                       .render_mode = t->render_mode };
-      add_layer (iv, l, g_strdup_printf ("%s/video", video->key));
-      continue;
-    }
-    const char *sub = t->sub_background_image != NULL ? t->sub_background_image
-                                                       : layout->default_sub_background_image;
-    g_autofree char *what = g_strdup_printf ("tile%u", i);
-    if (!add_picture (iv, images, sub, t->rect, t->render_mode, t->alpha, FALSE, what)
-        && layout->placeholders && lo.mode == CR_LAYOUT_CUSTOM) {
-      CrMixLayer l = {
-        .kind = CR_MIX_LAYER_COLOR, .rect = t->rect, .alpha = t->alpha, .argb = PLACEHOLDER_RGB
-      };
-      add_layer (iv, l,
-                 g_strdup_printf ("tile%u|placeholder|%d,%d,%dx%d", i, t->rect.x, t->rect.y,
-                                  t->rect.width, t->rect.height));
-    }
-  }
-  for (guint i = 0; i < layout->watermarks->len; i++) {
-    const CrSpecWatermark *mark = &g_array_index (layout->watermarks, CrSpecWatermark, i);
-    g_autofree char *what = g_strdup_printf ("watermark%u", i);
-    if (mark->type == CR_WATERMARK_IMAGE) {
-      add_picture (iv, images, mark->url, mark->rect, CR_RENDER_STRETCH, 0, TRUE, what);
-      continue;
-    }
-    if (mark->type != CR_WATERMARK_CHAR)
-      continue; /* the timestamp: the mix's clock */
-    const char *font = mark->source_han_sans ? "Source Han Sans,Sans" : "Sans";
-    CrMixLayer l = {
-      .kind = CR_MIX_LAYER_TEXT,
-      .over = TRUE,
-      .rect = mark->rect,
-      .text = mark->chars,
-      .font = font,
-      .font_px = mark->font_px,
-      .argb = 0xff000000u | mark->font_rgb,
-      .bg_argb = mark->has_background ? 0xff000000u | mark->background_rgb : 0,
-    };
-    add_layer (iv, l, g_strdup_printf ("%s|text", what));
-  }
+  iv->scene
+      = cr_mix_scene_new (&spec->layout, spec->transcode.width, spec->transcode.height,
+                          (const CrLayoutStream *)present->data, (const char *const *)keys->pdata,
+                          present->len, compose_picture, images);
   return iv;
 }
 
@@ -342,7 +254,7 @@ compose_on_frame (guint64 pts_ns, gpointer data)
   if (next != c->current) {
     c->current = next;
     Interval *iv = g_ptr_array_index (c->intervals, next);
-    cr_mix_set_layers (c->mix, (const CrMixLayer *)iv->layers->data, iv->layers->len);
+    cr_mix_set_layers (c->mix, (const CrMixLayer *)iv->scene->layers->data, iv->scene->layers->len);
   }
   if (c->clock_tz != NULL) {
     /* The timestamp watermark: the recording's time of this frame, as the live mix drew it. */
@@ -425,7 +337,8 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
   }
   gboolean has_audio = FALSE;
   for (guint i = 0; i < runs->len; i++)
-    has_audio = has_audio || (((const ComposeRun *)g_ptr_array_index (runs, i))->media & COMPOSE_AUDIO);
+    has_audio
+        = has_audio || (((const ComposeRun *)g_ptr_array_index (runs, i))->media & COMPOSE_AUDIO);
   g_ptr_array_sort (streams, stream_by_entry);
   g_array_sort (bounds, gint64_cmp);
   guint64 duration_ns = (guint64)(end_ms - start_ms) * GST_MSECOND;
@@ -453,25 +366,17 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
     g_ptr_array_add (c.intervals, interval_new (o->spec, images, streams, runs, a + (b - a) / 2,
                                                 (guint64)(a - start_ms) * GST_MSECOND));
   }
-  const CrSpecTranscode *t = &o->spec->transcode;
   CrMixOptions mo = {
     .stem = "compose",
     .audio = has_audio, /* a recording without sound: no silent AAC track */
     .video = TRUE,
-    .width = t->width,
-    .height = t->height,
-    .fps = t->fps,
-    .video_bitrate = t->video_bitrate,
-    .gop_s = t->gop_s,
-    .sample_rate = t->sample_rate,
-    .channels = t->channels,
-    .audio_bitrate = t->audio_bitrate,
     .background_rgb = o->spec->layout.background_rgb,
     .timestamp_pos = ts != NULL ? ts->pos : -1, /* its text: compose_on_frame() */
     .offline = TRUE,
     .duration_ns = duration_ns,
     .mp4_path = o->out_path,
   };
+  cr_mix_options_set_transcode (&mo, &o->spec->transcode);
   gboolean ok = FALSE;
   c.mix = cr_mix_new (&mo, NULL, NULL, error);
   if (c.mix == NULL)
@@ -490,11 +395,13 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
   }
   for (guint i = 0; i < c.intervals->len; i++) {
     Interval *iv = g_ptr_array_index (c.intervals, i);
-    cr_mix_prepare_layers (c.mix, (const CrMixLayer *)iv->layers->data, iv->layers->len);
+    cr_mix_prepare_layers (c.mix, (const CrMixLayer *)iv->scene->layers->data,
+                           iv->scene->layers->len);
   }
   if (c.intervals->len > 0) {
     Interval *first = g_ptr_array_index (c.intervals, 0);
-    cr_mix_set_layers (c.mix, (const CrMixLayer *)first->layers->data, first->layers->len);
+    cr_mix_set_layers (c.mix, (const CrMixLayer *)first->scene->layers->data,
+                       first->scene->layers->len);
   }
   ok = cr_mix_run (c.mix, compose_on_frame, &c, error);
   if (ok && c.progress != NULL && c.percent < 100)

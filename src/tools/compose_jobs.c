@@ -41,6 +41,8 @@ cr_compose_job_free (CrComposeJob *job)
   g_free (job->compose_id);
   g_free (job->task_id);
   g_free (job->file_name);
+  g_free (job->object_key);
+  g_free (job->url);
   g_free (job->error);
   g_clear_pointer (&job->warnings, g_ptr_array_unref);
   g_free (job);
@@ -112,13 +114,14 @@ job_on_exit (GObject *source, GAsyncResult *res, gpointer data)
 {
   Job *j = data;
   gboolean ok = g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL)
-                && g_subprocess_get_if_exited (j->proc) && g_subprocess_get_exit_status (j->proc) == 0;
+                && g_subprocess_get_if_exited (j->proc)
+                && g_subprocess_get_exit_status (j->proc) == 0;
   j->exited_ok = ok;
   job_finish_part (j);
 }
 
 char *
-cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const char *in_dir,
+cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const CrComposeTarget *target,
                        const char *file_name, const char *params_json, const char *image_dir,
                        const char *fetch_deny, CrComposeDoneFunc done, gpointer user_data,
                        GError **error)
@@ -128,17 +131,39 @@ cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const char *in_d
   g_autofree char *self = g_file_read_link ("/proc/self/exe", error);
   if (self == NULL)
     return NULL;
-  g_autofree char *out = g_build_filename (in_dir, file_name, NULL);
-  const char *argv[] = { self,          "compose", "--in",          in_dir,
-                         "--out",       out,       "--params",      params_json,
-                         "--progress-lines", "--image-cache", image_dir, "--fetch-deny",
-                         fetch_deny,    NULL };
-  if (fetch_deny == NULL)
-    argv[11] = NULL; /* the command's default */
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  const char *fixed[] = { self,        "compose",  "--in",      target->in,         "--out",
+                          target->out, "--params", params_json, "--progress-lines", "--image-cache",
+                          image_dir };
+  for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+    g_ptr_array_add (argv, g_strdup (fixed[i]));
+  if (fetch_deny != NULL) { /* else the command's default */
+    g_ptr_array_add (argv, g_strdup ("--fetch-deny"));
+    g_ptr_array_add (argv, g_strdup (fetch_deny));
+  }
+  gboolean s3 = g_str_has_prefix (target->in, "s3://") || g_str_has_prefix (target->out, "s3://");
+  if (s3) {
+    if (target->endpoint != NULL) {
+      g_ptr_array_add (argv, g_strdup ("--s3-endpoint"));
+      g_ptr_array_add (argv, g_strdup (target->endpoint));
+    }
+    g_ptr_array_add (argv, g_strdup_printf ("--s3-vendor=%d", target->vendor));
+    g_ptr_array_add (argv, g_strdup ("--s3-region"));
+    g_ptr_array_add (argv, g_strdup (target->region));
+  }
+  g_ptr_array_add (argv, NULL);
+  g_autoptr (GSubprocessLauncher) launcher
+      = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, job_child_setup, NULL, NULL);
-  GSubprocess *proc = g_subprocess_launcher_spawnv (launcher, argv, error);
+  if (s3) {
+    g_subprocess_launcher_setenv (launcher, "AWS_ACCESS_KEY_ID", target->access_key, TRUE);
+    g_subprocess_launcher_setenv (launcher, "AWS_SECRET_ACCESS_KEY", target->secret_key, TRUE);
+  } else {
+    g_subprocess_launcher_unsetenv (launcher, "AWS_ACCESS_KEY_ID");
+    g_subprocess_launcher_unsetenv (launcher, "AWS_SECRET_ACCESS_KEY");
+  }
+  GSubprocess *proc
+      = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, error);
   if (proc == NULL)
     return NULL;
   Job *j = g_new0 (Job, 1);
@@ -147,6 +172,8 @@ cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const char *in_d
   j->job.sdk_app_id = sdk_app_id;
   j->job.task_id = g_strdup (task_id);
   j->job.file_name = g_strdup (file_name);
+  j->job.object_key = g_strdup (target->object_key);
+  j->job.url = g_strdup (target->url != NULL ? target->url : "");
   j->job.created_ms = g_get_real_time () / 1000;
   j->job.warnings = g_ptr_array_new_with_free_func (g_free);
   j->proc = proc;
@@ -177,6 +204,8 @@ cr_compose_jobs_lookup (guint64 sdk_app_id, const char *compose_id)
   copy->compose_id = g_strdup (j->job.compose_id);
   copy->task_id = g_strdup (j->job.task_id);
   copy->file_name = g_strdup (j->job.file_name);
+  copy->object_key = g_strdup (j->job.object_key);
+  copy->url = g_strdup (j->job.url);
   copy->error = g_strdup (j->job.error);
   copy->warnings = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < j->job.warnings->len; i++)

@@ -1,5 +1,6 @@
 /* The daemon's compose jobs (CloudrecCreateCompose): each a `cloudrec compose` subprocess
- * reading a finished task's files and writing one MP4 next to them.
+ * reading a finished task's files and writing one MP4 next to them (in the local store, or
+ * downloaded from the task's S3 store and the MP4 uploaded there).
  *
  * Why a subprocess: decoding and encoding a whole recording is minutes of CPU that must not run
  * on the daemon's main loop nor take the daemon down if a file is broken; the command is the same
@@ -22,9 +23,11 @@ typedef struct {
   guint64 sdk_app_id;
   char *task_id;
   CrComposeStatus status;
-  int progress;    /* 0..100 */
-  char *file_name; /* the MP4's name in the task's directory */
-  char *error;     /* Failed: why */
+  int progress;        /* 0..100 */
+  char *file_name;     /* the MP4's name in the task's directory */
+  char *object_key;    /* its key in the task's storage ("<Prefix>/<TaskId>/<FileName>") */
+  char *url;           /* S3: the object's URL; local storage: "" */
+  char *error;         /* Failed: why */
   GPtrArray *warnings; /* char *: what was left out (a picture that could not be had) */
   gint64 created_ms, finished_ms;
 } CrComposeJob;
@@ -32,12 +35,25 @@ typedef struct {
 /* Called on the main loop when a job ends (Done or Failed). */
 typedef void (*CrComposeDoneFunc) (const CrComposeJob *job, gpointer user_data);
 
-/* Starts `<self> compose --in @in_dir --out @in_dir/@file_name --params @params_json
- * --image-cache @image_dir [--fetch-deny @fetch_deny]`; the new job's id, or NULL with @error. */
-char *cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const char *in_dir,
-                             const char *file_name, const char *params_json,
-                             const char *image_dir, const char *fetch_deny,
-                             CrComposeDoneFunc done, gpointer user_data, GError **error);
+/* Where a job reads the task's files and writes its MP4. */
+typedef struct {
+  const char *in;  /* --in: the task's directory, or s3://BUCKET/<Prefix>/<TaskId> */
+  const char *out; /* --out: the MP4's path, or s3://BUCKET/<key> */
+  /* s3://: the task's store; the keys go to the command in its environment
+   * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never on its command line. */
+  const char *endpoint; /* NULL: the vendor's public endpoint */
+  int vendor;
+  const char *region, *access_key, *secret_key;
+  const char *object_key, *url; /* reported (CrComposeJob) */
+} CrComposeTarget;
+
+/* Starts `<self> compose --in IN --out OUT --params @params_json --progress-lines
+ * --image-cache @image_dir [--fetch-deny @fetch_deny] [--s3-endpoint URL --s3-vendor N
+ * --s3-region R]`; the new job's id, or NULL with @error. */
+char *cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const CrComposeTarget *target,
+                             const char *file_name, const char *params_json, const char *image_dir,
+                             const char *fetch_deny, CrComposeDoneFunc done, gpointer user_data,
+                             GError **error);
 /* A copy of the job @compose_id of @sdk_app_id, or NULL. Free with cr_compose_job_free(). */
 CrComposeJob *cr_compose_jobs_lookup (guint64 sdk_app_id, const char *compose_id);
 void cr_compose_job_free (CrComposeJob *job);

@@ -16,8 +16,20 @@
 #define RECONNECT_FIRST_MS 250
 #define RECONNECT_MAX_MS 4000
 
+/* What outlives one WHIP session: the main loop, whether the run is over (SIGINT/SIGTERM or
+ * the duration), so that --reconnect does not start another session, and the duration's timer,
+ * started when the first session connects (a busy machine's slow start does not eat into the
+ * media a test asked for). */
+typedef struct {
+  GMainLoop *loop;
+  gboolean stopped;
+  int duration_s;
+  guint end; /* the duration's timer, 0 until the first connection */
+} Run;
+
 typedef struct {
   const CrPublishOptions *o;
+  Run *run;
   GMainLoop *loop;
   GstElement *pipeline;
   GstElement *webrtc;
@@ -386,16 +398,29 @@ publish_connection_lost (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean publish_stop (gpointer data);
+
+/* On the main loop: the first connection starts --duration's count. */
+static gboolean
+publish_start_duration (gpointer data)
+{
+  Run *run = data;
+  if (run->duration_s > 0 && run->end == 0 && !run->stopped)
+    run->end = g_timeout_add_seconds ((guint)run->duration_s, publish_stop, run);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 publish_on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer data)
 {
   Publish *p = data;
   GstWebRTCPeerConnectionState state;
   g_object_get (webrtc, "connection-state", &state, NULL);
-  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     p->connected = TRUE;
-  else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
-           || (state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED && p->connected))
+    g_idle_add (publish_start_duration, p->run);
+  } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
+             || (state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED && p->connected))
     g_idle_add (publish_connection_lost, p);
 }
 
@@ -444,13 +469,6 @@ publish_connect_deadline (gpointer data)
                                   CONNECT_TIMEOUT_S));
   return G_SOURCE_REMOVE;
 }
-
-/* What outlives one WHIP session: the main loop, and whether the run is over (SIGINT/SIGTERM or
- * the duration), so that --reconnect does not start another session. */
-typedef struct {
-  GMainLoop *loop;
-  gboolean stopped;
-} Run;
 
 /* The handler of SIGINT/SIGTERM and of the duration timer; cr_publish_run removes them. */
 static gboolean
@@ -503,16 +521,22 @@ publish_endpoint (const CrPublishOptions *o)
 /* One WHIP session: POST, run until the run stops (rc 0) or the session fails (rc 1, @error
  * set), DELETE. @connected: whether the WebRTC connection was up at some point. */
 static int
-publish_session (const CrPublishOptions *o, GUri *endpoint, GMainLoop *loop, gboolean *connected,
+publish_session (const CrPublishOptions *o, GUri *endpoint, Run *run, gboolean *connected,
                  GError **error)
 {
-  Publish p = { .o = o, .loop = loop, .endpoint = endpoint };
+  Publish p = { .o = o, .run = run, .loop = run->loop, .endpoint = endpoint };
   p.cancel = g_cancellable_new ();
   p.http = soup_session_new_with_options ("timeout", HTTP_TIMEOUT_S, "user-agent",
                                           "cloudrec-publish/" CLOUDREC_VERSION, NULL);
   p.pipeline = gst_pipeline_new ("publish");
   p.webrtc = gst_element_factory_make ("webrtcbin", "webrtc");
   int rc = 1;
+  if (o->ca_file != NULL) {
+    g_autoptr (GTlsDatabase) ca = g_tls_file_database_new (o->ca_file, error);
+    if (ca == NULL)
+      goto out;
+    soup_session_set_tls_database (p.http, ca);
+  }
   if (p.webrtc == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  "GStreamer's webrtcbin is missing (gstreamer1.0-plugins-bad, gstreamer1.0-nice)");
@@ -586,11 +610,9 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   g_autoptr (GUri) endpoint = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, error);
   if (endpoint == NULL)
     return 1;
-  Run run = { g_main_loop_new (NULL, FALSE), FALSE };
+  Run run = { g_main_loop_new (NULL, FALSE), FALSE, o->duration_s, 0 };
   guint sigint = g_unix_signal_add (SIGINT, publish_stop, &run);
   guint sigterm = g_unix_signal_add (SIGTERM, publish_stop, &run);
-  guint end
-      = o->duration_s > 0 ? g_timeout_add_seconds ((guint)o->duration_s, publish_stop, &run) : 0;
   /* --reconnect: a failed session (the server restarted or went away, the POST refused) is
    * followed by a new one after a backoff (RECONNECT_FIRST_MS doubling up to RECONNECT_MAX_MS),
    * for up to reconnect_s seconds from the last loss of a working session. */
@@ -600,7 +622,7 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   for (;;) {
     gboolean connected = FALSE;
     GError *session_error = NULL;
-    rc = publish_session (o, endpoint, run.loop, &connected, &session_error);
+    rc = publish_session (o, endpoint, &run, &connected, &session_error);
     if (rc == 0 || run.stopped || o->reconnect_s <= 0) {
       if (session_error != NULL)
         g_propagate_error (error, session_error);
@@ -633,8 +655,10 @@ cr_publish_run (const CrPublishOptions *o, GError **error)
   }
   g_source_remove (sigint);
   g_source_remove (sigterm);
-  if (end != 0 && g_main_context_find_source_by_id (NULL, end) != NULL)
-    g_source_remove (end);
+  if (run.end != 0 && g_main_context_find_source_by_id (NULL, run.end) != NULL)
+    g_source_remove (run.end);
+  while (g_idle_remove_by_data (&run))
+    ; /* a connection's pending publish_start_duration */
   g_main_loop_unref (run.loop);
   return rc;
 }

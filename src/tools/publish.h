@@ -36,6 +36,9 @@ typedef struct {
   /* A session that fails (the server went away or restarted, the POST refused) is started again
    * with a backoff for up to reconnect_s seconds from the loss (0: fail at once). */
   int reconnect_s;
+  /* PEM CA certificates the https:// server's certificate must chain to instead of the system's
+   * (a daemon with its own tls-cert); NULL: the system's. */
+  const char *ca_file;
 } CrPublishOptions;
 
 /* Publishes until the duration ends, SIGINT/SIGTERM or a failure (past reconnect_s); leaves with

@@ -71,6 +71,8 @@ cr_storage_target_kind (const CrSpecStorage *storage, const CrStorageEndpoints *
 {
   if (storage->vod)
     return CR_TARGET_VOD;
+  if (storage->vendor == CR_STORAGE_VENDOR_LOCAL)
+    return CR_TARGET_LOCAL;
   if (storage->vendor >= 0 && storage->vendor < CR_STORAGE_VENDORS && e != NULL
       && g_strcmp0 (e->endpoint[storage->vendor], "local") == 0)
     return CR_TARGET_LOCAL;

@@ -16,6 +16,9 @@
 G_BEGIN_DECLS
 
 #define CR_STORAGE_VENDORS 2 /* CloudStorage.Vendor 0 COS, 1 AWS S3 */
+/* cloudrec's own Vendor, never accepted from the API: the local store whatever storage-endpoint
+ * says (auto-recording's `auto-record-storage local`, src/auto/auto_template.h). */
+#define CR_STORAGE_VENDOR_LOCAL (-1)
 
 typedef enum {
   CR_TARGET_LOCAL, /* the local blob store (storage-dir), written in place */

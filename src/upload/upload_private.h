@@ -24,6 +24,7 @@ typedef struct {
   gboolean ended;      /* the worker's END was reached: forgotten once nothing is left */
   char *last_error;
   gint64 expires_ms; /* the task's ResourceExpiredHour, once read */
+  char *given_up;    /* why rows of the task were given up (kept in the spool), or NULL */
 } TaskUploads;
 
 struct _CrUploader {
@@ -39,6 +40,8 @@ struct _CrUploader {
   guint wake_id;
   gboolean closing;
   gint64 stored_bytes;
+  CrUploadEndFunc end_func; /* told when a task's END is reached (cr_uploader_set_end_func) */
+  gpointer end_data;
 };
 
 CrUploader *uploader_ref (CrUploader *up);

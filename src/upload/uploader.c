@@ -25,6 +25,7 @@ task_uploads_free (TaskUploads *t)
   g_queue_clear_full (&t->rows, (GDestroyNotify)cr_upload_free);
   g_free (t->task_id);
   g_free (t->last_error);
+  g_free (t->given_up);
   g_free (t);
 }
 
@@ -314,6 +315,10 @@ uploader_give_up (CrUploader *up, TaskUploads *t, const char *why)
   gboolean had_end = task_has_end (t);
   if (had_end)
     uploader_mark_kept_back (up, t);
+  if (t->given_up == NULL)
+    t->given_up = g_strdup (why);
+  if (had_end && up->end_func != NULL)
+    up->end_func (up->end_data, t->app, t->task_id, t->given_up);
   for (GList *l = t->rows.head; l != NULL; l = l->next) {
     g_autoptr (GError) error = NULL;
     if (!up->queue->vt->remove (up->queue, ((CrUpload *)l->data)->id, &error))
@@ -349,6 +354,8 @@ uploader_run_task (CrUploader *up, TaskUploads *t, gint64 now)
       t->ended = TRUE;
       if (head->path != NULL)
         uploader_remove_spool_dirs (up, head->path);
+      if (up->end_func != NULL)
+        up->end_func (up->end_data, t->app, t->task_id, t->given_up);
       uploader_emit_status (up, t, CR_EVENT_UPLOAD_STOP, head->attempts > 0 ? 2 : 0);
       g_autoptr (GError) error = NULL;
       if (!up->queue->vt->remove (up->queue, head->id, &error))
@@ -523,6 +530,13 @@ cr_uploader_pending (CrUploader *up)
       n += g_queue_get_length ((GQueue *)&t->rows);
   }
   return n;
+}
+
+void
+cr_uploader_set_end_func (CrUploader *up, CrUploadEndFunc func, gpointer data)
+{
+  up->end_func = func;
+  up->end_data = data;
 }
 
 void

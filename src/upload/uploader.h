@@ -24,6 +24,8 @@
 G_BEGIN_DECLS
 
 typedef struct _CrUploader CrUploader;
+typedef void (*CrUploadEndFunc) (gpointer data, guint64 sdk_app_id, const char *task_id,
+                                 const char *why);
 
 /* Loads the queue (uploads of an earlier run resume) and serves POST /internal/uploads on
  * @link. Takes @queue. */
@@ -48,6 +50,11 @@ void cr_uploader_task_state (CrUploader *up, const char *task_id, CrUploadState 
  * attempt failed (in backoff) are not counted: waiting for a store that is down would only
  * spend the stop's time; they stay queued and resume at the next start. */
 guint cr_uploader_pending (CrUploader *up);
+
+/* Told once a task's worker's END is reached: everything it queued before is stored (@why NULL)
+ * or some rows were given up (@why says why; their files stay in the spool). Called on the main
+ * loop right before the 305 is queued (docs/record-once.md: the one-call result). */
+void cr_uploader_set_end_func (CrUploader *up, CrUploadEndFunc func, gpointer data);
 void cr_upload_state_clear (CrUploadState *s);
 
 G_END_DECLS

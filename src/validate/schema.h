@@ -95,6 +95,11 @@ extern const CrSchema cr_schema_app;
 extern const CrSchema cr_schema_resend_events;
 extern const CrSchema cr_schema_compose_create;   /* schema_compose.c */
 extern const CrSchema cr_schema_compose_describe;
+extern const CrSchema cr_schema_auto_describe; /* schema_auto.c */
+extern const CrSchema cr_schema_auto_modify;
+extern const CrSchema cr_schema_auto_tasks;
+extern const CrSchema cr_schema_record_statistic; /* schema_usage.c */
+extern const CrSchema cr_schema_recording_usage;
 
 /* Joins "@path.@name" (or @name at the top). */
 char *cr_schema_path (const char *path, const char *name);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/api_error.h"
+#include "common/json_util.h"
 #include "validate/schema.h"
 
 /* Fields whose absence has its own TRTC code (the SDK's error list for the recording actions). */
@@ -49,31 +50,12 @@ field_code (const CrField *f, const char *fallback)
   return f->code != NULL ? f->code : fallback;
 }
 
-static const char *
-node_type_name (JsonNode *n)
-{
-  if (JSON_NODE_HOLDS_NULL (n))
-    return "null";
-  if (JSON_NODE_HOLDS_OBJECT (n))
-    return "an object";
-  if (JSON_NODE_HOLDS_ARRAY (n))
-    return "an array";
-  GType t = json_node_get_value_type (n);
-  if (t == G_TYPE_STRING)
-    return "a string";
-  if (t == G_TYPE_BOOLEAN)
-    return "a boolean";
-  if (t == G_TYPE_DOUBLE)
-    return "a fractional or out-of-range number";
-  return "a number";
-}
-
 static gboolean
 field_wrong_type (const CrField *f, const char *where, const char *want, JsonNode *n,
                   GError **error)
 {
   cr_api_error_set (error, field_code (f, "InvalidParameter"), "%s must be %s, got %s", where, want,
-                    node_type_name (n));
+                    cr_json_node_type_name (n));
   return FALSE;
 }
 
@@ -348,6 +330,16 @@ validate_schema_for (const char *action)
     return &cr_schema_compose_create;
   if (g_strcmp0 (action, "CloudrecDescribeCompose") == 0)
     return &cr_schema_compose_describe;
+  if (g_strcmp0 (action, "CloudrecDescribeAutoRecord") == 0)
+    return &cr_schema_auto_describe;
+  if (g_strcmp0 (action, "CloudrecModifyAutoRecord") == 0)
+    return &cr_schema_auto_modify;
+  if (g_strcmp0 (action, "CloudrecDescribeAutoRecordTasks") == 0)
+    return &cr_schema_auto_tasks;
+  if (g_strcmp0 (action, "DescribeRecordStatistic") == 0)
+    return &cr_schema_record_statistic;
+  if (g_strcmp0 (action, "DescribeRecordingUsage") == 0)
+    return &cr_schema_recording_usage;
   if (g_strcmp0 (action, "RemoveUser") == 0)
     return &cr_schema_remove_user;
   if (g_strcmp0 (action, "RemoveUserByStrRoomId") == 0)

@@ -4,7 +4,9 @@
 // and the speed is reported. Then the same through the signed API: CloudrecCreateCompose's errors,
 // a job from Running to Done with its progress, its file in the task's storage, and its signed
 // callback. Pictures by URL (background, a placeholder's sub-background, an image watermark) come
-// from a loopback image host, fetched once; one that cannot be had is a warning.
+// from a loopback image host, fetched once; one that cannot be had is a warning. A task stored in
+// an S3-compatible server (moto_server, signatures checked) is composed from its bucket, with the
+// keys it was created with, and the MP4 stored there.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -14,6 +16,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { APP1, BIN, startDaemon, makeClient, makeTmpDir, userSig, sleep, until, expectCode, callbackServer } from './helpers.mjs';
 import { publishPlain, frameAt, assertRect, assertColour, png } from './mixvideo.mjs';
+import { startMoto, motoAvailable } from './s3.mjs';
 
 const T = { timeout: 90000 };
 const W = 320;
@@ -22,6 +25,8 @@ const RED = [255, 0, 0];
 const BLUE = [0, 0, 255];
 const BG = [0, 160, 0];
 const CALLBACK_KEY = 'composeKey';
+const BUCKET = 'compose-rec';
+const noMoto = !motoAvailable() && 'moto_server is not installed';
 
 // Two tiles at given rectangles on a green background: alice on the left, bob at the bottom right.
 const TILES = { alice: { x: 16, y: 16, w: 128, h: 96 }, bob: { x: 176, y: 72, w: 128, h: 96 } };
@@ -87,11 +92,14 @@ describe('compose', () => {
   let taskId;
   let dir;
   let img;
+  let s3; // moto_server for Vendor 1 (or null)
+  let s3TaskId;
   before(async () => {
     cb = await callbackServer();
     img = await imageServer();
+    s3 = noMoto ? null : await startMoto([BUCKET]);
     const app = { ...APP1, callbackKey: CALLBACK_KEY, callbackUrl: `http://127.0.0.1:${cb.port}/cb` };
-    d = await startDaemon({ apps: [app], defaults: ['--api-rate-limit', '100000'] });
+    d = await startDaemon({ apps: [app], defaults: ['--api-rate-limit', '100000'], args: s3 ? ['--storage-endpoint', `1=${s3.endpoint}`] : [] });
     c = makeClient(d.port, APP1);
     // A short single-stream recording: alice red, bob blue, both with a tone.
     const room = 9801;
@@ -104,9 +112,19 @@ describe('compose', () => {
         StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['rec'] } },
       });
       taskId = TaskId;
+      // The same room recorded at once into the bucket (no FileNamePrefix: checked moto refuses
+      // a listing whose prefix has a '/', see s3.mjs).
+      if (s3) {
+        s3TaskId = (await c.CreateCloudRecording({
+          SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'rec_s3_9801', UserSig: userSig(APP1, 'rec_s3_9801'),
+          RecordParams: { RecordMode: 1, MaxIdleTime: 30, StreamType: 0, OutputFormat: 0 },
+          StorageParams: { CloudStorage: { Vendor: 1, Region: 'us-east-1', Bucket: BUCKET, AccessKey: s3.accessKey, SecretKey: s3.secretKey } },
+        })).TaskId;
+      }
       await until('four playlists', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.length === 4, 60000);
       await sleep(5000);
       await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+      if (s3TaskId) await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId: s3TaskId });
     } finally {
       for (const p of procs) p.kill('SIGKILL');
     }
@@ -115,6 +133,7 @@ describe('compose', () => {
   });
   after(async () => {
     await d?.stop();
+    s3?.kill();
     cb?.server.close();
     img?.server.close();
   });
@@ -268,8 +287,54 @@ describe('compose', () => {
     const cbk = await until('callback 350', () => cb.received.find((r) => r.json?.EventType === 350), 20000);
     assert.equal(cbk.headers.sign, createHmac('sha256', CALLBACK_KEY).update(cbk.raw).digest('base64'), 'signed like every callback');
     assert.equal(cbk.json.EventInfo.TaskId, taskId);
-    assert.deepEqual(cbk.json.EventInfo.Payload, { ComposeId: started.ComposeId, Status: 'Done', FileName: started.FileName, Error: '', Warnings: done.Warnings });
+    assert.deepEqual(cbk.json.EventInfo.Payload, { ComposeId: started.ComposeId, Status: 'Done', FileName: started.FileName, ObjectKey: `rec/${taskId}/${started.FileName}`, Url: '', Error: '', Warnings: done.Warnings });
+    assert.equal(done.ObjectKey, `rec/${taskId}/${started.FileName}`);
     // Another app cannot see the job.
     await expectCode(c.request('CloudrecDescribeCompose', { SdkAppId: APP1.sdkAppId + 1, ComposeId: started.ComposeId }), 'InvalidParameter.SdkAppId');
+  });
+
+  test('S3: a task stored in a bucket is composed from it with the task\'s keys, the MP4 stored there; the CLI reads and writes s3://', { ...T, timeout: 180000, skip: noMoto }, async () => {
+    // Every file of the task stored (305) before composing.
+    await until('the S3 task\'s uploads done (305)', () => cb.received.find((r) => r.json?.EventType === 305 && r.json.EventInfo.TaskId === s3TaskId), 90000);
+    const objects = await s3.list(BUCKET, `${s3TaskId}/`);
+    assert.ok(objects.some((o) => o.Key.endsWith('.ts')), 'the recording is in the bucket');
+    assert.ok(!existsSync(path.join(d.dataDir, 'storage', s3TaskId)), 'and not in the local store');
+    // The recording's span, from its stored playlists.
+    const lists = makeTmpDir();
+    for (const o of objects.filter((x) => x.Key.endsWith('.m3u8'))) writeFileSync(path.join(lists, path.basename(o.Key)), await s3.get(BUCKET, o.Key));
+    const seconds = span(lists);
+
+    const started = await c.request('CloudrecCreateCompose', { SdkAppId: APP1.sdkAppId, TaskId: s3TaskId, ...PARAMS });
+    const key = `${s3TaskId}/${started.FileName}`;
+    assert.equal(started.ObjectKey, key);
+    assert.equal(started.Url, `${s3.endpoint}/${BUCKET}/${key}`);
+    const done = await until('the S3 job is Done', async () => {
+      const r = await c.request('CloudrecDescribeCompose', { SdkAppId: APP1.sdkAppId, ComposeId: started.ComposeId });
+      assert.notEqual(r.Status, 'Failed', r.Error);
+      return r.Status === 'Done' ? r : null;
+    }, 90000);
+    assert.deepEqual([done.ObjectKey, done.Url], [key, started.Url]);
+    const file = path.join(makeTmpDir(), 'from-s3.mp4');
+    writeFileSync(file, await s3.get(BUCKET, key));
+    checkComposed(file, seconds);
+    const cbk = await until('callback 350 of the S3 job', () => cb.received.find((r) => r.json?.EventType === 350 && r.json.EventInfo.Payload.ComposeId === started.ComposeId), 20000);
+    assert.equal(cbk.json.EventInfo.TaskId, s3TaskId);
+    assert.deepEqual([cbk.json.EventInfo.Payload.Status, cbk.json.EventInfo.Payload.ObjectKey, cbk.json.EventInfo.Payload.Url], ['Done', key, started.Url]);
+    assert.ok(!existsSync(path.join(d.dataDir, 'storage', s3TaskId)), 'nothing was written to the local store');
+
+    // The command itself: s3:// in and out, the keys from the environment.
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: s3.accessKey, AWS_SECRET_ACCESS_KEY: s3.secretKey };
+    const args = ['compose', '--in', `s3://${BUCKET}/${s3TaskId}`, '--out', `s3://${BUCKET}/cli/out.mp4`, '--s3-endpoint', s3.endpoint, '--params', JSON.stringify(PARAMS)];
+    const r = spawnSync(BIN, args, { encoding: 'utf8', timeout: 90000, env });
+    assert.equal(r.status, 0, r.stderr);
+    const cli = path.join(makeTmpDir(), 'cli.mp4');
+    writeFileSync(cli, await s3.get(BUCKET, 'cli/out.mp4'));
+    checkComposed(cli, seconds);
+    const nokey = spawnSync(BIN, args, { encoding: 'utf8', env: { ...env, AWS_ACCESS_KEY_ID: '' } });
+    assert.equal(nokey.status, 2);
+    assert.match(nokey.stderr, /AWS_ACCESS_KEY_ID/);
+    const wrong = spawnSync(BIN, args, { encoding: 'utf8', timeout: 60000, env: { ...env, AWS_SECRET_ACCESS_KEY: 'wrong' } });
+    assert.equal(wrong.status, 1);
+    assert.match(wrong.stderr, /SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId/);
   });
 });

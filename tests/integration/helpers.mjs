@@ -70,7 +70,7 @@ export function appArg(app) {
 // ---------------------------------------------------------------------------------------------
 // Daemon lifecycle
 
-const SERVING_RE = /^cloudrec (\S+) serving the TRTC cloud-recording API at http:\/\/127\.0\.0\.1:(\d+)\/$/m;
+const SERVING_RE = /^cloudrec (\S+) serving the TRTC cloud-recording API at (https?):\/\/127\.0\.0\.1:(\d+)\/$/m;
 const live = new Set();   // daemons not yet stopped
 const tmpDirs = new Set(); // data dirs this process created
 
@@ -149,6 +149,7 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
     dataDir: dir,
     argv,
     port: 0,
+    scheme: 'http',
     version: '',
     get stdout() { return stdout; },
     get stderr() { return stderr; },
@@ -181,7 +182,8 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
       const m = SERVING_RE.exec(stdout);
       if (m) {
         daemon.version = m[1];
-        daemon.port = Number(m[2]);
+        daemon.scheme = m[2];
+        daemon.port = Number(m[3]);
         // Keep collecting stdout (the app lines follow the serving line in the same write).
         cleanup(true);
         resolve();

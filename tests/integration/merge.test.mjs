@@ -1,8 +1,10 @@
 // `cloudrec merge` on a real single-stream recording made here: alice leaves and comes back after
-// more than 15 s (two files), bob after less (one file, the gap filled), bob's aux stream, carol
-// with audio only (.m4a). Checks the outputs' count, names, durations (±100 ms of the playlists'
-// spans), A/V sync (±40 ms, the publisher's flashes and beeps), what -m 1, -s, -a, -p, -r, -b
-// change, and the errors a user can act on. A second task (dave) has its worker killed (-9) mid-
+// more than 15 s (two files), bob after less (one file, the gap filled) with a blue aux stream
+// while his camera is away, carol with audio only (.m4a), frank with an aux stream only (green,
+// with aux audio). Checks the outputs' count, names, durations (±100 ms of the playlists'
+// spans), each track's placement and A/V sync (±40 ms, the publisher's flashes and beeps), what
+// -m 1, -s, -a 0/1/2, -p, -r, -b change, and the errors a user can act on. Hand-made recordings
+// (ffmpeg) force the audio to start before, with or after the video. A second task (dave) has its worker killed (-9) mid-
 // recording: the failover's ha1_ files join his timeline. The recording is also merged from and
 // to an S3 prefix on moto_server (signatures checked), and a lone one-frame TS segment is left out.
 import { describe, test, before, after } from 'node:test';
@@ -83,6 +85,80 @@ function luma(file, t) {
   return sum / raw.length;
 }
 
+/** When a file's first picture (mean luma over 20: not the black before it) and first sound
+ * (|sample| over 0.02: not the silence before it) come, and its first flash and first beep (after
+ * 300 ms of no beep), in seconds on the file's timeline as a player shows it (edit lists applied). */
+function marks(file) {
+  const st = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', file], { encoding: 'utf8' })).streams;
+  const out = { picture: null, flash: null, sound: null, beep: null };
+  if (st.some((x) => x.codec_type === 'video')) {
+    const times = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'csv=p=0', file], { encoding: 'utf8' })
+      .split('\n').filter((l) => l.trim()).map((l) => parseFloat(l));
+    const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:v', '-fps_mode', 'passthrough', '-vf', 'scale=16:16', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 26 });
+    let prev = 255;
+    for (let i = 0; i * 256 < raw.length && out.flash === null; i++) {
+      let sum = 0;
+      for (let k = 0; k < 256; k++) sum += raw[i * 256 + k];
+      const l = sum / 256;
+      if (l > 20 && out.picture === null) out.picture = times[i];
+      if (l > 200 && prev < 180) out.flash = times[i];
+      prev = l;
+    }
+  }
+  const start = Number(st.find((x) => x.codec_type === 'audio').start_time);
+  const pcm = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:a', '-ac', '1', '-ar', '48000', '-f', 's16le', '-'], { maxBuffer: 1 << 26 });
+  let quiet = 0;
+  for (let i = 0; i < pcm.length / 2 && out.beep === null; i++) {
+    const x = Math.abs(pcm.readInt16LE(i * 2)) / 32768;
+    if (x > 0.02 && out.sound === null) out.sound = start + i / 48000;
+    if (x > 0.4 && quiet >= 48000 * 0.3) out.beep = start + i / 48000;
+    quiet = x > 0.4 ? 0 : quiet + 1;
+  }
+  return out;
+}
+
+/** Mean R, G, B of the frame at @t seconds. */
+function rgb(file, t) {
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-ss', String(t), '-i', file, '-frames:v', '1', '-vf', 'scale=16:16', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 1 << 24 });
+  const m = [0, 0, 0];
+  for (let i = 0; i < raw.length; i++) m[i % 3] += raw[i];
+  return m.map((x) => Math.round(x / (raw.length / 3)));
+}
+
+const T0 = Date.UTC(2026, 11, 3, 2, 0, 0);
+const stamp = (ms) => new Date(ms).toISOString().replace(/[-:TZ.]/g, '');
+
+/** A hand-made recording of @user in @dir (cloudrec's names, playlists and FILE-ATTR times): a
+ * grey 160x96 15 fps H.264 video starting @v ms after T0 and a 48 kHz AAC audio (a quiet tone)
+ * starting @a ms after T0, both up to T0 + 5 s in ~2 s segments of one continuous mux, one flash and one
+ * beep at T0 + 2 s (a single mark: a placement off by a whole second cannot pass for right). */
+function handMadeUser(dir, user, v, a) {
+  const stem = (k) => `1400000001_7002__UserId_s_${b64(user)}__UserId_e_main_${k}`;
+  const tmp = makeTmpDir('cloudrec-merge-hls-');
+  const track = (kind, startMs, input, codec, type, meta) => {
+    execFileSync('ffmpeg', ['-v', 'error', '-y', ...input, '-t', String((5000 - startMs) / 1000), ...codec, '-f', 'hls', '-hls_time', '2', '-hls_list_size', '0',
+      '-hls_segment_type', 'mpegts', '-hls_segment_filename', path.join(tmp, `${kind}%d.ts`), path.join(tmp, `${kind}.m3u8`)]);
+    let at = T0 + startMs;
+    let body = `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n#EXT-X-TRTC-VERSION:0x1\n#EXT-X-TRTC-START-REC-TIME:${T0}\n`
+      + `#EXT-X-TRTC-MEDIA-ID:main\n#EXT-X-TRTC-USER-ID:${user}\n#EXT-X-TRTC-MIX-STREAM:0\n#EXT-X-TRTC-STREAM-TYPE:${type}\n${meta}\n`;
+    for (const [, extinf, uri] of readFileSync(path.join(tmp, `${kind}.m3u8`), 'utf8').matchAll(/#EXTINF:([\d.]+),\n(.+)\n/g)) {
+      const name = `${stem(kind)}_${stamp(at)}.ts`;
+      const data = readFileSync(path.join(tmp, uri));
+      writeFileSync(path.join(dir, name), data);
+      body += `#EXT-X-TRTC-FILE-ATTR:${at},${data.length}\n#EXTINF:${extinf},\n${name}\n`;
+      at += Math.round(Number(extinf) * 1000);
+    }
+    writeFileSync(path.join(dir, `${stem(kind)}.m3u8`), `${body}#EXT-X-ENDLIST\n`);
+  };
+  const vMark = (2000 - v) / 1000;
+  const aMark = (2000 - a) / 1000;
+  track('video', v, ['-f', 'lavfi', '-i', `color=c=0x404040:size=160x96:rate=15,drawbox=c=white:t=fill:enable='gte(t,${vMark})*lt(t,${vMark}+1/15)'`],
+    ['-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-bf', '0'], 1, '#EXT-X-TRTC-VIDEO-METADATA:WIDTH:160 HEIGHT:96 Codec:27');
+  track('audio', a, ['-f', 'lavfi', '-i', `aevalsrc='0.8*sin(2*PI*1000*t)*gte(t,${aMark})*lt(t,${aMark}+0.1)+0.1*sin(2*PI*440*t)':s=48000:c=stereo`],
+    ['-c:a', 'aac', '-ac', '2'], 0, '#EXT-X-TRTC-AUDIO-METADATA:Channel:2 SampleRate:48000 SampleFormat:1 Codec:86018');
+  rmSync(tmp, { recursive: true });
+}
+
 function copyRecording(src) {
   const dst = makeTmpDir('cloudrec-merge-');
   for (const n of readdirSync(src)) if (n.endsWith('.ts') || n.endsWith('.m3u8')) cpSync(path.join(src, n), path.join(dst, n));
@@ -105,10 +181,27 @@ describe('cloudrec merge', () => {
       RecordParams: { RecordMode: 1, MaxIdleTime: 60, StreamType: 0 },
       StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk', FileNamePrefix: ['m'] } },
     });
-    procs.push(publish(d.port, room, 'alice', 6));
-    procs.push(publish(d.port, room, 'bob', 5));
-    procs.push(publish(d.port, room, 'bob', 5, ['--stream', 'aux', '--no-audio', '--size', '192x108']));
-    procs.push(publish(d.port, room, 'carol', 6, ['--no-video', '--plain']));
+    // Each publisher of room 9601 runs until stopped (SIGINT: it ends its session), its time
+    // counted from when the daemon has its session (a loaded machine can take seconds to start
+    // one: a --duration would count those too).
+    const lines = (what) => d.stderr.split('\n').filter((l) => l.includes(what)).length;
+    const start = async (user, extra = [], stream = 'main') => {
+      const what = `user ${user} publishes ${stream} in room ${room}`;
+      const n = lines(what);
+      const p = publish(d.port, room, user, 600, extra);
+      procs.push(p);
+      await until(`${user}'s ${stream} session`, () => lines(what) > n, 60000);
+      return p;
+    };
+    const stop = async (p, user, stream = 'main') => {
+      const what = `of user ${user} (${stream}, room ${room}) ended`;
+      const n = lines(what);
+      p.kill('SIGINT');
+      await until(`the end of ${user}'s ${stream} session`, () => lines(what) > n, 30000);
+    };
+    const first = Promise.all([start('alice'), start('bob'), start('carol', ['--no-video', '--plain']),
+      // frank: an aux stream only (video and aux audio), green.
+      start('frank', ['--stream', 'aux', '--size', '176x96', '--color', 'green'], 'aux')]);
     // The failover task: dave; his worker killed -9 once it has closed a segment of each
     // track (~10 s), a new one going on in ha1_ files.
     const fo = await c.CreateCloudRecording({
@@ -131,11 +224,25 @@ describe('cloudrec merge', () => {
     })();
     failover.catch(() => {}); // awaited below
     moto = motoAvailable() ? startMoto(['merge-rec', 'merge-out']) : null;
-    await sleep(11000);
-    procs.push(publish(d.port, room, 'bob', 4)); // back after ~5 s
-    await sleep(16000);
-    procs.push(publish(d.port, room, 'alice', 5)); // back after ~20 s
-    await sleep(7000);
+    const [alice, bob, carol, frank] = await first;
+    await sleep(5000);
+    await Promise.all([stop(bob, 'bob'), stop(frank, 'frank', 'aux')]);
+    await sleep(1000);
+    await Promise.all([stop(alice, 'alice'), stop(carol, 'carol')]);
+    const aliceLeft = Date.now();
+    // bob's aux stream (blue, another size, no audio) while his camera is away, then his camera
+    // back (after less than 15 s); alice back after more than 15 s.
+    const aux = await start('bob', ['--stream', 'aux', '--no-audio', '--size', '192x108', '--color', 'blue'], 'aux');
+    await sleep(3000);
+    await stop(aux, 'bob', 'aux');
+    await sleep(1000);
+    const bob2 = await start('bob');
+    await sleep(4000);
+    await stop(bob2, 'bob');
+    await sleep(Math.max(0, aliceLeft + 17000 - Date.now()));
+    const alice2 = await start('alice');
+    await sleep(5000);
+    await stop(alice2, 'alice');
     await failover;
     const files = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
@@ -145,7 +252,10 @@ describe('cloudrec merge', () => {
     const haEnded = () => readdirSync(foDir).filter((n) => n.startsWith('ha1_') && n.endsWith('.m3u8'));
     await until("the failover's playlists ended", () => haEnded().length >= 2 && haEnded().every((n) => readPlaylist(path.join(foDir, n)).ended), 30000);
     // CLOUDREC_MERGE_KEEP=DIR keeps the recording (to compare other merge tools on it).
-    if (process.env.CLOUDREC_MERGE_KEEP) cpSync(dir, process.env.CLOUDREC_MERGE_KEEP, { recursive: true });
+    if (process.env.CLOUDREC_MERGE_KEEP) {
+      cpSync(dir, process.env.CLOUDREC_MERGE_KEEP, { recursive: true });
+      writeFileSync(`${process.env.CLOUDREC_MERGE_KEEP}.log`, d.stderr);
+    }
   });
   after(async () => {
     for (const p of procs) p.kill('SIGKILL');
@@ -159,6 +269,8 @@ describe('cloudrec merge', () => {
     const expected = [];
     for (const u of ['alice', 'bob']) for (const s of spans(work, u)) expected.push({ u, s, name: `${b64(u)}_${s.first.match(/_(\d{17})\.ts$/)[1]}_av.mp4` });
     for (const s of spans(work, 'carol', ['main_audio'])) expected.push({ u: 'carol', s, name: `${b64('carol')}_${s.first.match(/_(\d{17})\.ts$/)[1]}.m4a` });
+    // frank (aux only): no main video, so -a 0 makes an .m4a of his aux audio.
+    for (const s of spans(work, 'frank', ['aux_audio'])) expected.push({ u: 'frank', s, name: `${b64('frank')}_${s.first.match(/_(\d{17})\.ts$/)[1]}.m4a` });
     console.log('MERGE', JSON.stringify({ files: r.files, expected: expected.map((e) => ({ name: e.name, span: (e.s.end - e.s.start) / 1000 })) }));
     assert.equal(expected.filter((e) => e.u === 'alice').length, 2, 'alice came back after more than 15 s');
     assert.equal(expected.filter((e) => e.u === 'bob').length, 1, 'bob came back within 15 s');
@@ -169,23 +281,20 @@ describe('cloudrec merge', () => {
       console.log('MERGE duration', e.name, p.duration, span);
       assert.ok(Math.abs(p.duration - span) <= 0.1, `${e.name}: ${p.duration} s, the playlists span ${span} s`);
       assert.ok(p.audio, `${e.name} has audio`);
-      assert.equal(Boolean(p.video), e.u !== 'carol');
+      assert.equal(Boolean(p.video), e.name.endsWith('_av.mp4'));
     }
-    // Placement: alice's remuxed file keeps her first video slice where FILE-ATTR puts it, after
-    // her first audio slice (an MP4 edit list), not moved to the file's start.
-    {
-      const [e] = expected.filter((x) => x.u === 'alice');
-      const pl = (k) => readPlaylist(path.join(work, readdirSync(work).find((n) => n.endsWith(`${b64('alice')}__UserId_e_main_${k}.m3u8`)))).segments[0].start;
-      const st = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', path.join(work, e.name)], { encoding: 'utf8' })).streams;
-      const at = (t) => Number(st.find((x) => x.codec_type === t).start_time) * 1000;
-      console.log('MERGE start', e.name, { video: at('video'), audio: at('audio'), fileAttr: pl('video') - pl('audio') });
-      if (pl('video') < pl('audio')) {
-        // Known limit (docs/merge.md, issue 14 open): a file whose audio starts after its video
-        // gets its audio at the file's start. Only the usual order (audio first, video waiting
-        // for a keyframe) is asserted until that is fixed.
-        console.log(`# KNOWN LIMIT ${e.name}: the recording's audio starts ${pl('audio') - pl('video')} ms after its video; not asserted`);
-      } else {
-        assert.ok(Math.abs(at('video') - at('audio') - (pl('video') - pl('audio'))) <= 2, `${e.name}: video starts ${at('video') - at('audio')} ms after the audio`);
+    // Placement: in every file, each track's first picture and first sound are where the
+    // recording puts its first slice (FILE-ATTR), whichever comes first: a copied track through
+    // an MP4 edit list, an encoded one after black or silence. The recorder's AAC encoder
+    // (voaacenc) puts 1600 samples of priming before the sound.
+    for (const e of expected.filter((x) => x.name.endsWith('_av.mp4'))) {
+      const first = (k) => readPlaylist(path.join(work, readdirSync(work).find((n) => n.endsWith(`${b64(e.u)}__UserId_e_main_${k}.m3u8`))))
+        .segments.find((x) => x.start >= e.s.start && x.start < e.s.end).start - e.s.start;
+      const m = marks(path.join(work, e.name));
+      const want = { picture: first('video') / 1000, sound: first('audio') / 1000 + 1600 / 48000 };
+      console.log('MERGE placement', e.name, JSON.stringify({ got: m, want }));
+      for (const k of ['picture', 'sound']) {
+        assert.ok(m[k] !== null && Math.abs(m[k] - want[k]) <= 0.04, `${e.name}: the first ${k} at ${m[k]} s, the recording puts it at ${want[k].toFixed(3)} s`);
       }
     }
     // Sync: each merged file's A/V offset within 40 ms of the recording's own (its playlists'
@@ -232,14 +341,79 @@ describe('cloudrec merge', () => {
     assert.ok(Math.abs(d2 - sum) <= 0.1, `-m 1 -s: ${d2} s, want ${sum}`);
   });
 
-  test('-a picks the aux video, -p the rate, -r the size', T, () => {
-    const bobFile = (w) => readdirSync(w).find((f) => f.startsWith(b64('bob')) && f.endsWith('_av.mp4'));
-    const w0 = copyRecording(dir);
-    merge(w0);
-    assert.equal(probe(path.join(w0, bobFile(w0))).video.width, 160);
-    const w2 = copyRecording(dir);
-    assert.equal(merge(w2, ['-a', '2']).code, 0);
-    assert.equal(probe(path.join(w2, bobFile(w2))).video.width, 192, '-a 2: the aux picture');
+  test('-a 0, 1, 2 pick the main or the aux video as the table says; -p the rate, -r the size', T, () => {
+    const fileOf = (w, u) => readdirSync(w).find((f) => f.startsWith(`${b64(u)}_`) && (f.endsWith('_av.mp4') || f.endsWith('.m4a')));
+    const segs = (u, k) => {
+      const f = readdirSync(dir).find((n) => n.endsWith(`__UserId_s_${b64(u)}__UserId_e_${k}.m3u8`));
+      return f ? readPlaylist(path.join(dir, f)).segments : [];
+    };
+    const span = (list) => {
+      const first = list.reduce((x, y) => (y.start < x.start ? y : x));
+      return { start: first.start, end: Math.max(...list.map((x) => x.end)), stamp: first.uri.match(/_(\d{17})\.ts$/)[1] };
+    };
+    const name = (u, sp, ext) => `${b64(u)}_${sp.stamp}${ext}`;
+    const blue = ([r, g, b]) => b > 150 && r < 90 && g < 90;
+    const green = ([r, g, b]) => g > 90 && r < 60 && b < 60;
+    // Three pictures 0.35 s apart around @t (one of them may be the once-a-second white flash).
+    const colourAt = (file, t, want) => [t - 0.35, t, t + 0.35].map((x) => rgb(file, x)).filter(want).length >= 2;
+    // bob: main video, then (his camera away) a blue aux stream, then main again.
+    const main = segs('bob', 'main_video');
+    const aux = segs('bob', 'aux_video');
+    const auxAlone = aux.filter((x) => !main.some((m) => x.start < m.end && m.start < x.end));
+    assert.ok(auxAlone.length >= 1, `bob's aux slices outside his main ones: ${JSON.stringify({ main, aux })}`);
+    const bobAudio = segs('bob', 'main_audio');
+    const fAudio = segs('frank', 'aux_audio');
+    const fVideo = segs('frank', 'aux_video');
+    assert.ok(fAudio.length > 0 && fVideo.length > 0, "frank's aux audio and video are recorded");
+    const want = {
+      0: { bob: span([...bobAudio, ...main]), frank: span(fAudio) },
+      1: { bob: span([...bobAudio, ...main, ...auxAlone]), frank: span([...fAudio, ...fVideo]) },
+      2: { bob: span([...bobAudio, ...aux]), frank: span([...fAudio, ...fVideo]) },
+    };
+    const out = {};
+    for (const a of ['0', '1', '2']) {
+      const w = copyRecording(dir);
+      const r = merge(w, ['-a', a]);
+      assert.equal(r.code, 0, r.err);
+      const bob = path.join(w, fileOf(w, 'bob'));
+      const frank = path.join(w, fileOf(w, 'frank'));
+      out[a] = { w, bob, frank, pb: probe(bob), pf: probe(frank) };
+      console.log(`MERGE -a ${a}`, JSON.stringify({ files: r.files, bob: { d: out[a].pb.duration, want: want[a].bob, w: out[a].pb.video?.width },
+        frank: { d: out[a].pf.duration, w: out[a].pf.video?.width } }));
+      // The names: the first slice of what the output is made of; carol (audio only) an .m4a.
+      assert.equal(path.basename(bob), name('bob', want[a].bob, '_av.mp4'));
+      assert.equal(path.basename(frank), name('frank', want[a].frank, a === '0' ? '.m4a' : '_av.mp4'));
+      assert.ok(r.files.some((f) => f.startsWith(`${b64('carol')}_`) && f.endsWith('.m4a')), `carol's .m4a with -a ${a}: ${r.files}`);
+      // alice has no aux stream: -a 2 gives her audio alone.
+      const alice = r.files.filter((f) => f.startsWith(`${b64('alice')}_`));
+      assert.equal(alice.length, 2);
+      assert.ok(alice.every((f) => f.endsWith(a === '2' ? '.m4a' : '_av.mp4')), `alice with -a ${a}: ${alice}`);
+      for (const [u, p] of [['bob', out[a].pb], ['frank', out[a].pf]]) {
+        const sec = (want[a][u].end - want[a][u].start) / 1000;
+        assert.ok(Math.abs(p.duration - sec) <= 0.1, `-a ${a} ${u}: ${p.duration} s, the playlists span ${sec} s`);
+        assert.ok(p.audio, `-a ${a} ${u} has the audio`);
+      }
+    }
+    // -a 0: bob's main picture (160 wide); frank, who has no main video, only his audio.
+    assert.equal(out[0].pb.video.width, 160);
+    assert.equal(out[0].pf.video, undefined, '-a 0: no video for a user with aux only');
+    // -a 1: bob's main picture where he has one, the aux (blue, scaled to the main's size) where
+    // not; frank's aux picture.
+    assert.equal(out[1].pb.video.width, 160);
+    const at = (x) => ((x.start + x.end) / 2 - want[1].bob.start) / 1000;
+    const rgbs = { aux: [-0.35, 0, 0.35].map((d) => rgb(out[1].bob, at(auxAlone[0]) + d)), main: rgb(out[1].bob, at(main[0])) };
+    console.log('MERGE -a 1 colours', JSON.stringify(rgbs));
+    assert.ok(colourAt(out[1].bob, at(auxAlone[0]), blue), `-a 1: the aux picture where bob's camera is away: ${JSON.stringify(rgbs)}`);
+    assert.ok(!colourAt(out[1].bob, at(main[0]), blue), `-a 1: the main picture where bob has one: ${JSON.stringify(rgbs)}`);
+    assert.equal(out[1].pf.video.width, 176);
+    assert.ok(colourAt(out[1].frank, out[1].pf.duration / 2, green), "-a 1: frank's aux picture");
+    // -a 2: bob's aux picture (192 wide, blue) with his audio; frank's aux picture.
+    assert.equal(out[2].pb.video.width, 192, '-a 2: the aux picture');
+    const at2 = ((auxAlone[0].start + auxAlone[0].end) / 2 - want[2].bob.start) / 1000;
+    assert.ok(colourAt(out[2].bob, at2, blue), '-a 2: the aux picture');
+    assert.equal(out[2].pf.video.width, 176);
+    assert.ok(colourAt(out[2].frank, out[2].pf.duration / 2, green), "-a 2: frank's aux picture");
+    const bobFile = (w) => fileOf(w, 'bob');
     const wp = copyRecording(dir);
     assert.equal(merge(wp, ['-p', '24', '-r', '320', '180']).code, 0);
     const p = probe(path.join(wp, bobFile(wp)));
@@ -307,11 +481,47 @@ describe('cloudrec merge', () => {
     assert.ok(sync.Flashes >= parts[0].Flashes + parts[1].Flashes - 2, `flashes: ${JSON.stringify(sync)} vs ${JSON.stringify(parts)}`);
   });
 
+  test('each track starts where the recording puts it, audio or video first, copied or encoded (hand-made recording)', T, () => {
+    // Users whose first audio slice starts 0, 120 (copied, an edit list) or 988 ms (encoded,
+    // silence first) after their first video slice, or whose video starts 300 (copied) or 900 ms
+    // (encoded, black first) after their audio. Merged as planned, then with -p 15 (every video
+    // encoded). Each output's first picture, first sound, flash and beep must be where the
+    // recording puts them (the output starting at the user's first slice).
+    const w = makeTmpDir('cloudrec-merge-order-');
+    const cases = { same: [0, 0], alate: [0, 120], alate988: [0, 988], vlate: [300, 0], vlate900: [900, 0] };
+    for (const [u, [v, a]] of Object.entries(cases)) handMadeUser(w, u, v, a);
+    const plan = merge(w, ['--dry-run']).out;
+    assert.match(plan.split('\n').find((l) => l.startsWith(b64('alate'))), /video:3:copy audio:3:copy/, plan);
+    assert.match(plan.split('\n').find((l) => l.startsWith(b64('alate988'))), /video:3:copy audio:3:gap/, plan);
+    assert.match(plan.split('\n').find((l) => l.startsWith(b64('vlate'))), /video:3:copy audio:3:copy/, plan);
+    assert.match(plan.split('\n').find((l) => l.startsWith(b64('vlate900'))), /video:3:gap audio:3:copy/, plan);
+    const PRIMING = 1024 / 48000; // ffmpeg's AAC encoder: the sound decodes that much after its PTS
+    for (const args of [[], ['-p', '15']]) {
+      const out = makeTmpDir('cloudrec-merge-order-out-');
+      const r = merge(w, [...args, '--out', out]);
+      assert.equal(r.code, 0, r.err);
+      for (const [u, [v, a]] of Object.entries(cases)) {
+        const f = r.files.find((n) => n.startsWith(`${b64(u)}_`));
+        assert.equal(f, `${b64(u)}_${stamp(T0 + Math.min(v, a))}_av.mp4`);
+        const m = marks(path.join(out, f));
+        const t0 = Math.min(v, a);
+        const want = {
+          picture: (v - t0) / 1000,
+          flash: (v - t0) / 1000 + Math.ceil(((2000 - v) * 15) / 1000 - 1e-6) / 15, // the first frame from T0 + 2 s
+          sound: (a - t0) / 1000 + PRIMING,
+          beep: (2000 - t0) / 1000 + PRIMING,
+        };
+        console.log('MERGE order', args.join(' ') || '(as planned)', u, JSON.stringify({ v, a, got: m, want }));
+        for (const k of Object.keys(want)) {
+          assert.ok(m[k] !== null && Math.abs(m[k] - want[k]) <= 0.04, `${args} ${u} (video at ${v} ms, audio at ${a} ms): ${k} at ${m[k]} s, want ${want[k].toFixed(3)} s`);
+        }
+      }
+    }
+  });
+
   test('a copied track whose encoder changes between runs (new SPS/PPS, same size) is encoded, so it decodes', T, () => {
     // Two ffmpeg-made runs (a discontinuity between them) of eve: baseline then high profile.
     const w = makeTmpDir('cloudrec-merge-sps-');
-    const T0 = Date.UTC(2026, 11, 3, 2, 0, 0);
-    const stamp = (ms) => new Date(ms).toISOString().replace(/[-:TZ.]/g, '');
     const stem = (k) => `1400000001_7001__UserId_s_${b64('eve')}__UserId_e_main_${k}`;
     const make = (name, args) => { execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, '-f', 'mpegts', path.join(w, name)]); return readFileSync(path.join(w, name)).length; };
     const video = (profile, preset) => ['-f', 'lavfi', '-i', 'testsrc=size=160x96:rate=15', '-t', '2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', preset, '-profile:v', profile];

@@ -13,7 +13,7 @@
 
 #define APP G_GUINT64_CONSTANT (1400000001)
 #define T0 G_GINT64_CONSTANT (1700000000000)
-#define LATEST_VERSION "5" /* PRAGMA user_version of a store this code creates */
+#define LATEST_VERSION "7" /* PRAGMA user_version of a store this code creates */
 
 /* The schema of cloudrec 0.1.0 (commit 0a71f3e), user_version 1, exactly as that release wrote
  * it: a data directory of that release must open with this code and keep its tasks. */
@@ -197,8 +197,9 @@ test_wal_and_schema (gconstpointer data)
       = raw_query (path, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                          "WHERE name NOT LIKE 'sqlite_%' ORDER BY name)");
   g_assert_cmpstr (objects, ==,
+                   "auto_tasks,auto_tasks_by_app,auto_templates,"
                    "events,events_by_task,events_pending,task_files,tasks,tasks_active_by_app,"
-                   "uploads,uploads_by_task");
+                   "uploads,uploads_by_task,usage,usage_by_app");
 
   /* Counting an app's active tasks (the quota check) uses the partial index. */
   sqlite3 *db = NULL;
@@ -685,6 +686,54 @@ test_upload_queue (gconstpointer data)
   cr_upload_queue_close (q);
 }
 
+/* Auto-recording's rows (migration 6, sqlite_auto.c): the template kept across reopening with the
+ * digest it was made against, removed on request; the auto tasks listed newest first, another
+ * app's not, and gone with their task's row. */
+static void
+test_auto_record (gconstpointer data)
+{
+  g_autofree char *path = new_db_path ((TestEnv *)data, "auto");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmpl = NULL, *digest = NULL;
+  {
+    g_autoptr (CrTaskStore) store = open_ok (path);
+    g_assert_true (store->vt->get_auto_template (store, APP, &tmpl, &digest, &error));
+    g_assert_null (tmpl);
+    g_assert_null (digest);
+    g_assert_true (store->vt->put_auto_template (store, APP, "{\"Enabled\":1}", "d1", T0, &error));
+    g_assert_true (store->vt->put_auto_template (store, APP, "{\"Enabled\":0}", "d2", T0, &error));
+    g_autoptr (CrTask) a = make_task ("T-auto-1", T0);
+    g_autoptr (CrTask) b = make_task ("T-auto-2", T0 + 1);
+    g_autoptr (CrTask) plain = make_task ("T-plain", T0 + 2);
+    insert_ok (store, a, 10);
+    insert_ok (store, b, 10);
+    insert_ok (store, plain, 10);
+    g_assert_true (store->vt->add_auto_task (store, APP, "T-auto-1", T0, &error));
+    g_assert_true (store->vt->add_auto_task (store, APP, "T-auto-2", T0 + 1, &error));
+    g_assert_no_error (error);
+    g_assert_false (store->vt->add_auto_task (store, APP, "T-none", T0, &error));
+    g_clear_error (&error);
+    g_assert_false (store->vt->add_auto_task (store, APP, "T-auto-1", T0, &error)); /* twice */
+    g_clear_error (&error);
+  }
+  g_autoptr (CrTaskStore) store = open_ok (path);
+  g_assert_true (store->vt->get_auto_template (store, APP, &tmpl, &digest, &error));
+  g_assert_cmpstr (tmpl, ==, "{\"Enabled\":0}");
+  g_assert_cmpstr (digest, ==, "d2");
+  g_autoptr (GPtrArray) list = store->vt->list_auto_tasks (store, APP, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpstr (((CrTask *)g_ptr_array_index (list, 0))->task_id, ==, "T-auto-2");
+  g_assert_cmpstr (((CrTask *)g_ptr_array_index (list, 1))->task_id, ==, "T-auto-1");
+  g_autoptr (GPtrArray) other = store->vt->list_auto_tasks (store, APP + 1, &error);
+  g_assert_cmpuint (other->len, ==, 0);
+  g_assert_true (store->vt->put_auto_template (store, APP, NULL, NULL, 0, &error));
+  g_clear_pointer (&tmpl, g_free);
+  g_clear_pointer (&digest, g_free);
+  g_assert_true (store->vt->get_auto_template (store, APP, &tmpl, &digest, &error));
+  g_assert_null (tmpl);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -696,6 +745,7 @@ main (int argc, char **argv)
 
   cr_store_conformance_register ("/store/sqlite/conformance", open_fresh, &env);
   g_test_add_data_func ("/store/sqlite/persistence", &env, test_persistence);
+  g_test_add_data_func ("/store/sqlite/auto-record", &env, test_auto_record);
   g_test_add_data_func ("/store/sqlite/wal-and-schema", &env, test_wal_and_schema);
   g_test_add_data_func ("/store/sqlite/two-handles", &env, test_two_handles);
   g_test_add_data_func ("/store/sqlite/busy-timeout-waits", &env, test_busy_timeout_waits);

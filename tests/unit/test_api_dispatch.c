@@ -32,16 +32,23 @@ test_trtc_actions (void)
                                        "DismissRoom",          "DismissRoomByStrRoomId",
                                        "CloudrecDescribeTask", "CloudrecDescribeEvents",
                                        "CloudrecResendEvents", "CloudrecCreateCompose",
-                                       "CloudrecDescribeCompose", "CloudrecDescribeTasks",
-                                       "CloudrecDescribeRooms", "CloudrecDescribeLayout" };
+                                       "CloudrecDescribeCompose", "CloudrecDescribeAutoRecord",
+                                       "CloudrecModifyAutoRecord",
+                                       "CloudrecDescribeAutoRecordTasks",
+                                       "DescribeRecordStatistic", "DescribeRecordingUsage",
+                                       "CloudrecDescribeTasks", "CloudrecDescribeRooms",
+                                       "CloudrecDescribeLayout" };
   g_assert_cmpuint (trtc->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (trtc, names[i]);
     g_assert_nonnull (a);
     g_assert_cmpstr (a->name, ==, names[i]);
     g_assert_nonnull (a->func);
-    /* Every TRTC action carries SdkAppId, which must be the signer's app. */
-    g_assert_cmpint (a->app_from, ==, CR_APP_FROM_BODY);
+    /* Every TRTC action carries SdkAppId, which must be the signer's app; the usage actions'
+     * is optional (the signer's app without it). */
+    g_assert_cmpint (a->app_from, ==,
+                     g_str_has_prefix (names[i], "DescribeRecord") ? CR_APP_FROM_SIGNER
+                                                                    : CR_APP_FROM_BODY);
   }
   g_assert_null (cr_api_version_action (trtc, "createcloudrecording"));
   g_assert_null (cr_api_version_action (trtc, "StopWebRecord")); /* TIW's, another version */

@@ -36,8 +36,8 @@ test_labels_escaped (void)
   cr_metrics_add ("cloudrec_tasks_created_total", NULL, 3);
   cr_metrics_add ("cloudrec_tasks_created_total", NULL, -7); /* a counter never goes down */
   g_autofree char *text = cr_metrics_render ();
-  g_assert_true (
-      has_line (text, "cloudrec_worker_resident_bytes{task_id=\"a\\\"b\\\\c\\nd\",x=\"\"} 1500000000"));
+  g_assert_true (has_line (
+      text, "cloudrec_worker_resident_bytes{task_id=\"a\\\"b\\\\c\\nd\",x=\"\"} 1500000000"));
   g_assert_true (has_line (text, "cloudrec_tasks_created_total 5"));
   cr_metrics_clear ("cloudrec_worker_resident_bytes");
   g_autofree char *after = cr_metrics_render ();

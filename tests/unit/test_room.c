@@ -3,6 +3,8 @@
  * and concurrent publishers. */
 #include "room/room.h"
 
+#include <string.h>
+
 static gint64 fake_now = 1700000000000;
 
 static gint64
@@ -393,10 +395,44 @@ test_threads (void)
   g_assert_cmpuint (events->len, ==, CR_ROOM_EVENT_LOG);
 }
 
+/* The watch hook: every event of every room, in seq order, with its room's key and its fields
+ * complete (a PUBLISH's stream and media, a DISMISS's origin); none after it is removed. */
+static void
+on_watch (const CrRoomKey *key, const CrRoomEvent *ev, gpointer data)
+{
+  g_string_append_printf (data, "%s%c:%s:%s:%s%s%s;", key->room_id, key->string_room ? 's' : 'i',
+                          cr_room_event_type_name (ev->type), ev->user_id ? ev->user_id : "-",
+                          ev->type == CR_ROOM_EVENT_PUBLISH ? cr_stream_kind_name (ev->stream) : "",
+                          ev->type == CR_ROOM_EVENT_PUBLISH && ev->has_video ? "+v" : "",
+                          ev->type == CR_ROOM_EVENT_DISMISS ? cr_room_origin_name (ev->origin)
+                                                            : "");
+}
+
+static void
+test_watch_hook (void)
+{
+  g_autoptr (CrRoomRegistry) reg = cr_room_registry_new (clock_ms, 300000);
+  g_autoptr (GString) seen = g_string_new (NULL);
+  int pub = 0;
+  cr_room_registry_set_watch_hook (reg, on_watch, seen);
+  g_assert_true (cr_room_publish (reg, &ROOM, "alice", CR_STREAM_AUX, TRUE, TRUE, &pub, NULL));
+  g_assert_true (cr_room_join (reg, &STR_ROOM, "robot", "T1", NULL, NULL));
+  cr_room_unpublish (reg, &ROOM, "alice", CR_STREAM_AUX, &pub, "left");
+  g_assert_true (cr_room_dismiss_by (reg, &STR_ROOM, CR_ROOM_ORIGIN_SERVER, NULL));
+  g_assert_cmpstr (seen->str, ==,
+                   "8888i:join:alice:;8888i:publish:alice:aux+v;8888s:join:robot:;"
+                   "8888i:unpublish:alice:;8888i:leave:alice:;8888s:dismiss:-:server;");
+  cr_room_registry_set_watch_hook (reg, NULL, NULL);
+  g_assert_true (cr_room_publish (reg, &ROOM, "bob", CR_STREAM_MAIN, TRUE, FALSE, &pub, NULL));
+  g_assert_cmpuint (seen->len, ==, strlen ("8888i:join:alice:;8888i:publish:alice:aux+v;8888s:join:robot:;"
+                                           "8888i:unpublish:alice:;8888i:leave:alice:;8888s:dismiss:-:server;"));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/room/watch-hook", test_watch_hook);
   g_test_add_func ("/room/publish-unpublish", test_publish_unpublish);
   g_test_add_func ("/room/kick-dismiss", test_kick_and_dismiss);
   g_test_add_func ("/room/idle-and-log", test_idle_reap_and_log_bound);
