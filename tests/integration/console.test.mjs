@@ -177,6 +177,8 @@ describe('the console as a newcomer', () => {
     const mp4Row = await page.textContent('#files tr[data-file$=".mp4"]');
     assert.match(mp4Row, /\d+(\.\d)? (KiB|MiB)/, `the MP4's size: ${mp4Row}`);
     assert.match(mp4Row, /\d+s/, `the MP4's duration: ${mp4Row}`);
+    const m3u8Row = await page.textContent('#files tr[data-file$=".m3u8"]');
+    assert.match(m3u8Row, /\d+s/, `the playlist's duration: ${m3u8Row}`);
 
     // Play the HLS recording in the page: hls.js (served from the binary) advances time over a
     // picture of the recorded size.
@@ -194,6 +196,15 @@ describe('the console as a newcomer', () => {
     const mp4 = readFileSync(saved);
     assert.ok(mp4.length > 10000, `MP4 of ${mp4.length} bytes`);
     assert.equal(mp4.subarray(4, 8).toString('latin1'), 'ftyp');
+
+    // The minutes it recorded, as the usage actions count them: the mixed 640x360 canvas is SD.
+    await page.click('#tabs button[data-view="usage"]');
+    await page.click('#usage-load');
+    await waitPage(page, () => Number(document.querySelector('#usage tr[data-mix="multi"] td[data-key="SD"]')?.textContent) > 0, null, 20000);
+    const sd = Number(await page.textContent('#usage tr[data-mix="multi"] td[data-key="SD"]'));
+    const hlsSeconds = Number(/(\d+)s/.exec(m3u8Row)[1]);
+    assert.ok(Math.abs(sd * 60 - hlsSeconds) <= 2, `mixed SD minutes ${sd} for a ${hlsSeconds} s playlist`);
+    await shot(page, 'desktop-6-usage');
 
     // The login link was for one use only.
     const again = await rawRequest(d.port, { method: 'GET', path: new URL(link).pathname + new URL(link).search });
@@ -308,7 +319,7 @@ describe('the console as a newcomer', () => {
       // In sync on the wall clock: the same instant of the room in both.
       const wall = state.map((m) => m.begin + m.t * 1000);
       assert.ok(Math.abs(wall[0] - wall[1]) < 1000, `wall clocks ${wall.join(' vs ')}`);
-      await shot(page, 'desktop-6-side-by-side');
+      await shot(page, 'desktop-7-side-by-side');
     } finally {
       for (const p of pubs) p.kill('SIGINT');
       await context.close();
