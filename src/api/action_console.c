@@ -3,15 +3,17 @@
  *
  * Why actions and not console-only routes: the console reaches them through the same pipeline as
  * every signed call (rate limit, validation, the app check), and an SDK user can call them too.
- * The layout is the layout engine's own (mix/layout.h) for the streams the room has now, taken as
- * the mixed recorder takes them (in room-entry order, filtered by the task's subscription), so the
- * console's preview is the recording's picture, not a drawing of its own. */
+ * The layout is the layout engine's own (mix/layout.h), with the options the mix's scene gives it
+ * (cr_mix_scene_tiles), for the streams the room has now, taken as the mixed recorder takes them
+ * (in room-entry order, filtered by the task's subscription), so the console's preview is the
+ * recording's picture, not a drawing of its own. */
 #include "actions.h"
 
 #include <string.h>
 
 #include "common/api_error.h"
 #include "common/json_util.h"
+#include "mix/mix_scene.h"
 #include "task/spec.h"
 
 #define TASKS_MAX 200
@@ -234,20 +236,9 @@ cr_action_cloudrec_describe_layout (CrApi *api, const CrApp *app, JsonObject *pa
     g_array_append_val (streams, ls);
   }
   const CrSpecLayout *layout = &spec->layout;
-  CrLayoutOptions lo = {
-    .width = spec->transcode.width,
-    .height = spec->transcode.height,
-    .mode = layout->mode,
-    .max_resolution_user = layout->max_resolution_user,
-    .max_resolution_aux = layout->max_resolution_aux,
-    .big_on_right = layout->big_on_right,
-    .pure_audio_disable = layout->pure_audio_disable,
-    .render_mode = layout->render_mode,
-    .custom = (const CrCustomTile *)layout->tiles->data,
-    .n_custom = layout->tiles->len,
-  };
-  g_autoptr (GArray) tiles
-      = cr_layout_compute (&lo, (const CrLayoutStream *)streams->data, streams->len);
+  int width = spec->transcode.width, height = spec->transcode.height;
+  g_autoptr (GArray) tiles = cr_mix_scene_tiles (
+      layout, width, height, (const CrLayoutStream *)streams->data, streams->len);
   JsonArray *list = json_array_new ();
   for (guint i = 0; i < tiles->len; i++) {
     const CrTile *t = &g_array_index (tiles, CrTile, i);
@@ -272,8 +263,8 @@ cr_action_cloudrec_describe_layout (CrApi *api, const CrApp *app, JsonObject *pa
   }
   g_autofree char *background = g_strdup_printf ("#%06x", layout->background_rgb & 0xffffff);
   json_object_set_string_member (reply, "TaskId", task->task_id);
-  json_object_set_int_member (reply, "Width", lo.width);
-  json_object_set_int_member (reply, "Height", lo.height);
+  json_object_set_int_member (reply, "Width", width);
+  json_object_set_int_member (reply, "Height", height);
   json_object_set_int_member (reply, "MixLayoutMode", layout->mode);
   json_object_set_string_member (reply, "BackgroundColor", background);
   json_object_set_array_member (reply, "Tiles", list);
