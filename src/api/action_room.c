@@ -1,7 +1,8 @@
 /* Room administration on the signed API: RemoveUser(ByStrRoomId) kicks users out of a room,
  * DismissRoom(ByStrRoomId) ends it. Both act on the rooms the ingest hosts; the kicked publishers'
  * sessions are closed by the ingest, and the room's event log records KICK / DISMISS so that a
- * recorder in the room learns of it. */
+ * recorder in the room learns of it. From the console's admin token the same actions act as the
+ * server's operator (api.h, CrApi.operator_call). */
 #include "actions.h"
 
 #include "common/api_error.h"
@@ -21,6 +22,14 @@ room_key (const CrApp *app, JsonObject *params, gboolean string_room, char **own
     key.room_id = *owned;
   }
   return key;
+}
+
+/* A client of the API (LeaveCode 1 and 2 for a robot in the room), or the server's operator (the
+ * console's admin token: 3 and 4). */
+static CrRoomOrigin
+room_origin (const CrApi *api)
+{
+  return api->operator_call ? CR_ROOM_ORIGIN_SERVER : CR_ROOM_ORIGIN_CLIENT;
 }
 
 static gboolean
@@ -44,9 +53,10 @@ room_remove_users (CrApi *api, const CrApp *app, JsonObject *params, gboolean st
   for (guint i = 0; i < json_array_get_length (list); i++)
     g_ptr_array_add (ids, (gpointer)json_array_get_string_element (list, i));
   g_ptr_array_add (ids, NULL);
-  int removed = api->rooms != NULL
-                    ? cr_room_remove_users (api->rooms, &key, (const char *const *)ids->pdata, NULL)
-                    : -1;
+  const char *const *users = (const char *const *)ids->pdata;
+  int removed = -1;
+  if (api->rooms != NULL)
+    removed = cr_room_remove_users_by (api->rooms, &key, users, room_origin (api), NULL);
   if (removed < 0)
     return room_not_exist (&key, error);
   g_info ("room %s: %d of %u user(s) removed", key.room_id, removed,
@@ -60,7 +70,7 @@ room_dismiss (CrApi *api, const CrApp *app, JsonObject *params, gboolean string_
 {
   g_autofree char *owned = NULL;
   CrRoomKey key = room_key (app, params, string_room, &owned);
-  if (api->rooms == NULL || !cr_room_dismiss (api->rooms, &key, NULL))
+  if (api->rooms == NULL || !cr_room_dismiss_by (api->rooms, &key, room_origin (api), NULL))
     return room_not_exist (&key, error);
   g_info ("room %s dismissed", key.room_id);
   return TRUE;

@@ -32,6 +32,10 @@ static const CrAction trtc_2019_07_22[] = {
   { "CloudrecModifyAutoRecord", cr_action_cloudrec_modify_auto_record, CR_APP_FROM_BODY, NULL },
   { "CloudrecDescribeAutoRecordTasks", cr_action_cloudrec_describe_auto_record_tasks,
     CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeTasks", cr_action_cloudrec_describe_tasks, CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeRooms", cr_action_cloudrec_describe_rooms, CR_APP_FROM_BODY, NULL },
+  { "CloudrecDescribeLayout", cr_action_cloudrec_describe_layout, CR_APP_FROM_BODY,
+    "CloudrecDescribeEvents" },
 };
 
 /* TIW (whiteboard push/recording, 2019-09-19) joins here with its own action table. */

@@ -101,6 +101,14 @@ gboolean cr_action_cloudrec_modify_auto_record (CrApi *api, const CrApp *app, Js
 gboolean cr_action_cloudrec_describe_auto_record_tasks (CrApi *api, const CrApp *app,
                                                         JsonObject *params, JsonObject *reply,
                                                         GError **error);
+/* Extensions of the console (action_console.c): an app's tasks and live rooms, a mixed task's
+ * layout as the layout engine computes it for the room now. */
+gboolean cr_action_cloudrec_describe_tasks (CrApi *api, const CrApp *app, JsonObject *params,
+                                            JsonObject *reply, GError **error);
+gboolean cr_action_cloudrec_describe_rooms (CrApi *api, const CrApp *app, JsonObject *params,
+                                            JsonObject *reply, GError **error);
+gboolean cr_action_cloudrec_describe_layout (CrApi *api, const CrApp *app, JsonObject *params,
+                                             JsonObject *reply, GError **error);
 gboolean cr_action_delete_cloud_recording (CrApi *api, const CrApp *app, JsonObject *params,
                                            JsonObject *reply, GError **error);
 

@@ -4,7 +4,8 @@
  * action/version headers (the version selects a service's action table) -> TC3 signature ->
  * request size -> rate limit (per app) -> action lookup in that table -> body or query parsing ->
  * schema validation -> the app (the body's SdkAppId owned by the signer, or the signer's app, as
- * the action says) -> the action. */
+ * the action says) -> the action. Everything after the signature (api_run_authenticated) is also
+ * what a console session's call runs (cr_api_handle_as), so both obey the same rules. */
 #include "api.h"
 
 #include <string.h>
@@ -174,6 +175,74 @@ api_check_headers (const CrApiRequest *req, const char **out_action,
   return TRUE;
 }
 
+/* What a call reads its parameters from: the signed request (body or query), or an object the
+ * caller parsed already (the console). */
+typedef struct {
+  const CrApiRequest *req;
+  JsonObject *params;
+} ApiSource;
+
+static JsonObject *
+api_source_read (const ApiSource *src, CrValidateFlags *flags, GError **error)
+{
+  if (src->req != NULL)
+    return api_read_params (src->req, flags, error);
+  *flags = CR_VALIDATE_JSON;
+  return json_object_ref (src->params);
+}
+
+/* Everything after the caller is authenticated as @signer: request size, rate limit (per app),
+ * action lookup, parameters, schema validation, the app, the action. The signed API and the
+ * console (cr_api_handle_as) both run exactly this. */
+static JsonObject *
+api_run_authenticated (CrApi *api, const CrApp *signer, const CrApiVersion *version,
+                       const char *action_name, gsize body_len, const ApiSource *src,
+                       gboolean operator_call, const char **out_action, GError **error)
+{
+  const CrConfig *config = api->config;
+  if (body_len > (gsize)config->api_max_body) {
+    cr_api_error_set (error, "RequestSizeLimitExceeded",
+                      "the request body is %" G_GSIZE_FORMAT
+                      " bytes; the limit is %" G_GINT64_FORMAT,
+                      body_len, config->api_max_body);
+    return NULL;
+  }
+  if (!cr_rate_limit_allow (api->rate_limit, signer->sdk_app_id, g_get_monotonic_time ())) {
+    cr_api_error_set (error, "RequestLimitExceeded",
+                      "SdkAppId %" G_GUINT64_FORMAT " made more than %" G_GINT64_FORMAT
+                      " requests in one second",
+                      signer->sdk_app_id, config->api_rate_limit);
+    return NULL;
+  }
+  const CrAction *action = cr_api_version_action (version, action_name);
+  if (action == NULL) {
+    cr_api_error_set (error, "InvalidAction", "action %s does not exist in %s %s", action_name,
+                      version->service, version->version);
+    return NULL;
+  }
+  *out_action = action->name;
+  CrValidateFlags flags = CR_VALIDATE_JSON;
+  g_autoptr (JsonObject) raw = api_source_read (src, &flags, error);
+  if (raw == NULL)
+    return NULL;
+  g_autoptr (JsonObject) params = cr_validate_request (
+      action->schema != NULL ? action->schema : action->name, raw, flags, error);
+  if (params == NULL)
+    return NULL;
+  const CrApp *app = action->app_from == CR_APP_FROM_SIGNER
+                         ? signer
+                         : api_check_app (api, signer, params, error);
+  if (app == NULL)
+    return NULL;
+  g_autoptr (JsonObject) reply = json_object_new ();
+  api->operator_call = operator_call;
+  gboolean ok = action->func (api, app, params, reply, error);
+  api->operator_call = FALSE;
+  if (!ok)
+    return NULL;
+  return g_steal_pointer (&reply);
+}
+
 /* @out_action: the action's own name once it is known to exist (a metrics label never taken
  * verbatim from a request). */
 static JsonObject *
@@ -193,45 +262,9 @@ api_run (CrApi *api, const CrApiRequest *req, const char **out_action, GError **
     return NULL;
   const CrApp *signer = NULL;
   cr_apps_secret_key (config->apps, secret_id, &signer);
-
-  if (req->body_len > (gsize)config->api_max_body) {
-    cr_api_error_set (error, "RequestSizeLimitExceeded",
-                      "the request body is %" G_GSIZE_FORMAT
-                      " bytes; the limit is %" G_GINT64_FORMAT,
-                      req->body_len, config->api_max_body);
-    return NULL;
-  }
-  if (!cr_rate_limit_allow (api->rate_limit, signer->sdk_app_id, g_get_monotonic_time ())) {
-    cr_api_error_set (error, "RequestLimitExceeded",
-                      "SdkAppId %" G_GUINT64_FORMAT " made more than %" G_GINT64_FORMAT
-                      " requests in one second",
-                      signer->sdk_app_id, config->api_rate_limit);
-    return NULL;
-  }
-  const CrAction *action = cr_api_version_action (version, action_name);
-  if (action == NULL) {
-    cr_api_error_set (error, "InvalidAction", "action %s does not exist in %s %s", action_name,
-                      version->service, version->version);
-    return NULL;
-  }
-  *out_action = action->name;
-  CrValidateFlags flags = CR_VALIDATE_JSON;
-  g_autoptr (JsonObject) raw = api_read_params (req, &flags, error);
-  if (raw == NULL)
-    return NULL;
-  g_autoptr (JsonObject) params = cr_validate_request (
-      action->schema != NULL ? action->schema : action->name, raw, flags, error);
-  if (params == NULL)
-    return NULL;
-  const CrApp *app = action->app_from == CR_APP_FROM_SIGNER
-                         ? signer
-                         : api_check_app (api, signer, params, error);
-  if (app == NULL)
-    return NULL;
-  g_autoptr (JsonObject) reply = json_object_new ();
-  if (!action->func (api, app, params, reply, error))
-    return NULL;
-  return g_steal_pointer (&reply);
+  const ApiSource src = { req, NULL };
+  return api_run_authenticated (api, signer, version, action_name, req->body_len, &src, FALSE,
+                                out_action, error);
 }
 
 /* The request counter and latency histogram (docs/metrics.md). */
@@ -261,5 +294,28 @@ cr_api_handle (CrApi *api, const CrApiRequest *req)
     return api_error_envelope (error, request_id);
   }
   g_debug ("api %s %s -> ok", action, request_id);
+  return api_envelope (reply, request_id);
+}
+
+char *
+cr_api_handle_as (CrApi *api, const CrApp *signer, gboolean operator_call, const char *action_name,
+                  JsonObject *params, gsize body_len)
+{
+  g_autofree char *request_id = g_uuid_string_random ();
+  g_autoptr (GError) error = NULL;
+  gint64 start_us = g_get_monotonic_time ();
+  const char *known_action = "unknown";
+  const ApiSource src = { NULL, params };
+  g_autoptr (JsonObject) reply
+      = api_run_authenticated (api, signer, cr_api_version_find (CR_API_VERSION), action_name,
+                               body_len, &src, operator_call, &known_action, &error);
+  api_count (known_action, reply != NULL ? "Success" : cr_api_error_code (error),
+             (double)(g_get_monotonic_time () - start_us) / G_USEC_PER_SEC);
+  if (reply == NULL) {
+    g_info ("console %s %s -> %s: %s", known_action, request_id, cr_api_error_code (error),
+            error->message);
+    return api_error_envelope (error, request_id);
+  }
+  g_debug ("console %s %s -> ok", known_action, request_id);
   return api_envelope (reply, request_id);
 }

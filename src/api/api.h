@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "auth/tc3.h"
 #include "api/rate_limit.h"
@@ -30,6 +31,10 @@ typedef struct {
   struct _CrAutoRecord *auto_record;   /* borrowed; NULL: no auto-recording (unit tests) */
   gint64 (*now_ms) (void); /* wall clock, replaceable in tests */
   gboolean stopping; /* the daemon is stopping (SIGTERM): Create is refused */
+  /* Set only while one action runs for the server's operator (a console session of the admin
+   * token): room kicks and dismissals then carry the server's origin (LeaveCode 3 and 4, not 1
+   * and 2). The API runs on the main thread, one action at a time. */
+  gboolean operator_call;
 } CrApi;
 
 typedef struct {
@@ -47,6 +52,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrApi, cr_api_free)
 
 /* Handles one call; returns the JSON reply text, always {"Response":{...,"RequestId":...}}. */
 char *cr_api_handle (CrApi *api, const CrApiRequest *req);
+
+/* The same call on behalf of @signer, already authenticated another way (a console session):
+ * the pipeline after the TC3 check (request size, rate limit, action, validation of @params, app
+ * check, action) of API version CR_API_VERSION, counted in the metrics alike. @operator_call: the
+ * server's operator acts (CrApi.operator_call). @body_len: the size of the request that carried
+ * @params. Returns the same envelope as cr_api_handle. */
+char *cr_api_handle_as (CrApi *api, const CrApp *signer, gboolean operator_call,
+                        const char *action_name, JsonObject *params, gsize body_len);
 
 /* The error envelope for failures found before cr_api_handle runs (e.g. an oversized body). */
 char *cr_api_error_reply (const char *code, const char *message);

@@ -15,6 +15,8 @@ struct CrHttpServer {
   guint16 port;
   gboolean https;
   GHashTable *refusals; /* path -> Refusal: a handler's own oversized-body answer */
+  SoupServerCallback browser_page; /* GET / from a browser; NULL: none */
+  gpointer browser_page_data;
 };
 
 typedef struct {
@@ -211,6 +213,18 @@ http_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_da
   g_signal_connect (msg, "got-chunk", G_CALLBACK (http_got_chunk), server);
 }
 
+/* A browser opening the address: a GET or HEAD without the API's action header that accepts
+ * HTML. The SDKs always send X-TC-Action, so no API call is taken for a page. */
+static gboolean
+http_is_browser_page (SoupServerMessage *msg, const char *method)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  const char *accept = soup_message_headers_get_one (h, "Accept");
+  return (strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0)
+         && soup_message_headers_get_one (h, "X-TC-Action") == NULL && accept != NULL
+         && strstr (accept, "text/html") != NULL;
+}
+
 static void
 http_handle_api (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
                  gpointer user_data)
@@ -221,6 +235,10 @@ http_handle_api (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
   const char *method = soup_server_message_get_method (msg);
   if (strcmp (path, "/") != 0) {
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  if (server->browser_page != NULL && http_is_browser_page (msg, method)) {
+    server->browser_page (soup, msg, path, query, server->browser_page_data);
     return;
   }
   if (strcmp (method, "POST") != 0 && strcmp (method, "GET") != 0) {
@@ -353,6 +371,14 @@ cr_http_server_remove_handler (CrHttpServer *server, const char *path)
 {
   soup_server_remove_handler (server->soup, path);
   g_hash_table_remove (server->refusals, path);
+}
+
+void
+cr_http_server_set_browser_page (CrHttpServer *server, SoupServerCallback callback,
+                                 gpointer user_data)
+{
+  server->browser_page = callback;
+  server->browser_page_data = user_data;
 }
 
 void

@@ -30,6 +30,11 @@ void cr_http_server_add_handler_refusing (CrHttpServer *server, const char *path
                                           SoupServerCallback callback, gpointer user_data,
                                           guint status, const char *content_type, const char *body);
 void cr_http_server_remove_handler (CrHttpServer *server, const char *path);
+/* Serves a browser's GET or HEAD of "/" (no X-TC-Action header, Accept naming text/html) with
+ * @callback instead of the API's MissingParameter error: the web console (console/console.h).
+ * Every other request to "/" is an API call as before. */
+void cr_http_server_set_browser_page (CrHttpServer *server, SoupServerCallback callback,
+                                      gpointer user_data);
 
 /* Serves the same handlers on @sock too (bound and listening; the server keeps a reference).
  * The daemon-worker link listens on a Unix socket this way (link/link_server.h). */

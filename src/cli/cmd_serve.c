@@ -15,6 +15,7 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "config/demo_app.h"
+#include "console/console.h"
 #include "ingest/ingest.h"
 #include "link/link.h"
 #include "link/link_server.h"
@@ -235,9 +236,19 @@ serve_on_signal (gpointer data)
 }
 
 static void
-serve_print_apps (const CrConfig *config, const char *listen_url)
+serve_print_apps (const CrConfig *config, const char *listen_url, CrConsole *console)
 {
   printf ("cloudrec %s serving the TRTC cloud-recording API at %s\n", CLOUDREC_VERSION, listen_url);
+  /* The web console at the same address: a one-time login link per app (the demo app's when
+   * none is configured), as notebook servers print one. */
+  g_autofree char *base = g_strndup (listen_url, strlen (listen_url) - 1); /* no '/' twice */
+  for (guint i = 0; i < cr_apps_count (config->apps); i++) {
+    const CrApp *app = cr_apps_nth (config->apps, i);
+    g_autofree char *path = cr_console_login_path (console, app->sdk_app_id);
+    printf ("  Console of SdkAppId %" G_GUINT64_FORMAT " (one-time login link, valid %d minutes): "
+            "%s%s\n",
+            app->sdk_app_id, CR_CONSOLE_LINK_MINUTES, base, path);
+  }
   for (guint i = 0; i < cr_apps_count (config->apps); i++) {
     const CrApp *app = cr_apps_nth (config->apps, i);
     const CrSecret *s = g_ptr_array_index (app->secrets, 0);
@@ -341,6 +352,7 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   cr_web_pages_register (http);
+  g_autoptr (CrConsole) console = cr_console_new (api, http);
   /* Serves the workers' callbacks (on the link) until the daemon stops. */
   g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, link);
   /* Files in the spool go to their object stores, resuming what an earlier run left. */
@@ -398,7 +410,7 @@ cr_cmd_serve (int argc, char **argv)
   g_autofree char *url
       = g_strdup_printf ("%s://%s:%u/", cr_http_server_is_https (http) ? "https" : "http", host,
                          cr_http_server_port (http));
-  serve_print_apps (config, url);
+  serve_print_apps (config, url, console);
   g_info ("listening on %s (store %s, storage %s)", url, config->db_path, config->storage_dir);
   g_main_loop_run (loop);
   if (stop.poll_id != 0)

@@ -104,6 +104,13 @@ static const Setting settings[] = {
   { "stop-timeout", SETTING_INT, OFF (stop_timeout), "30", 1, 3600, NULL,
     "seconds a SIGTERM/SIGINT waits for workers to close their files, uploads and callbacks "
     "before the daemon exits anyway (a second signal exits at once)" },
+  { "console-admin-token", SETTING_STRING, OFF (console_admin_token), "", 0, 0, NULL,
+    "a token that logs in to the web console as the operator (every app; room kicks and "
+    "dismissals as the server); \"\" for none" },
+  { "console-session-minutes", SETTING_INT, OFF (console_session_minutes), "60", 1, 10080, NULL,
+    "minutes a web console session lasts after its login" },
+  { "console-session-unit-s", SETTING_INT, OFF (console_session_unit_s), "60", 1, 60, NULL,
+    "seconds in one console-session minute; for tests only" },
   { "metrics-token", SETTING_STRING, OFF (metrics_token), "", 0, 0, NULL,
     "a bearer token /metrics wants (Authorization: Bearer ...); \"\" serves it to anyone who "
     "reaches the port" },

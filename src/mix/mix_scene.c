@@ -92,15 +92,10 @@ scene_add_watermarks (Builder *b, const CrSpecLayout *layout)
   }
 }
 
-CrMixScene *
-cr_mix_scene_new (const CrSpecLayout *layout, int width, int height, const CrLayoutStream *streams,
-                  const char *const *video_keys, guint n, CrMixPictureFunc picture,
-                  gpointer picture_data)
+GArray *
+cr_mix_scene_tiles (const CrSpecLayout *layout, int width, int height,
+                    const CrLayoutStream *streams, guint n)
 {
-  CrMixScene *scene = g_new0 (CrMixScene, 1);
-  scene->layers = g_array_new (FALSE, TRUE, sizeof (CrMixLayer));
-  scene->ids = g_ptr_array_new_with_free_func (g_free);
-  Builder b = { scene, picture, picture_data };
   CrLayoutOptions lo = {
     .width = width,
     .height = height,
@@ -113,7 +108,19 @@ cr_mix_scene_new (const CrSpecLayout *layout, int width, int height, const CrLay
     .custom = (const CrCustomTile *)layout->tiles->data,
     .n_custom = layout->tiles->len,
   };
-  g_autoptr (GArray) tiles = cr_layout_compute (&lo, streams, n);
+  return cr_layout_compute (&lo, streams, n);
+}
+
+CrMixScene *
+cr_mix_scene_new (const CrSpecLayout *layout, int width, int height, const CrLayoutStream *streams,
+                  const char *const *video_keys, guint n, CrMixPictureFunc picture,
+                  gpointer picture_data)
+{
+  CrMixScene *scene = g_new0 (CrMixScene, 1);
+  scene->layers = g_array_new (FALSE, TRUE, sizeof (CrMixLayer));
+  scene->ids = g_ptr_array_new_with_free_func (g_free);
+  Builder b = { scene, picture, picture_data };
+  g_autoptr (GArray) tiles = cr_mix_scene_tiles (layout, width, height, streams, n);
   scene->tiles = tiles->len;
   CrRect canvas = { 0, 0, width, height };
   scene_add_picture (&b, layout->background_image_url, canvas, layout->background_image_render_mode,
@@ -138,7 +145,7 @@ cr_mix_scene_new (const CrSpecLayout *layout, int width, int height, const CrLay
     const char *sub = t->sub_background_image != NULL ? t->sub_background_image
                                                       : layout->default_sub_background_image;
     if (!scene_add_picture (&b, sub, t->rect, t->render_mode, t->alpha, FALSE, what)
-        && layout->placeholders && lo.mode == CR_LAYOUT_CUSTOM) {
+        && layout->placeholders && layout->mode == CR_LAYOUT_CUSTOM) {
       CrMixLayer l = {
         .kind = CR_MIX_LAYER_COLOR, .rect = t->rect, .alpha = t->alpha, .argb = PLACEHOLDER_RGB
       };

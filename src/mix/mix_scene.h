@@ -24,6 +24,11 @@ typedef struct {
   guint tiles;    /* the layout engine's tiles */
 } CrMixScene;
 
+/* The layout engine's tiles (CrTile) of @layout on a @width x @height canvas for @streams: what a
+ * scene draws its pictures into (also the console's layout preview, CloudrecDescribeLayout). */
+GArray *cr_mix_scene_tiles (const CrSpecLayout *layout, int width, int height,
+                            const CrLayoutStream *streams, guint n);
+
 /* The layers of @layout on a @width x @height canvas for @streams (room-entry order);
  * @video_keys[i] is the input key of stream i's video (used when it has video). */
 CrMixScene *cr_mix_scene_new (const CrSpecLayout *layout, int width, int height,

@@ -637,6 +637,31 @@ cr_room_has_user (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id
   return present;
 }
 
+static gint
+room_name_cmp (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *
+cr_room_list_rooms (CrRoomRegistry *reg, guint64 sdk_app_id)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_lock (&reg->lock);
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, reg->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    const Room *room = value;
+    if (room->destroyed_ms == 0 && room->sdk_app_id == sdk_app_id)
+      g_ptr_array_add (out,
+                       g_strdup_printf ("%c:%s", room->string_room ? 's' : 'i', room->room_id));
+  }
+  g_mutex_unlock (&reg->lock);
+  g_ptr_array_sort (out, room_name_cmp);
+  return out;
+}
+
 guint
 cr_room_count (CrRoomRegistry *reg)
 {

@@ -175,6 +175,10 @@ gboolean cr_room_has_user (CrRoomRegistry *reg, const CrRoomKey *key, const char
 /* Whether @user_id publishes a stream in the room now. */
 gboolean cr_room_user_publishes (CrRoomRegistry *reg, const CrRoomKey *key, const char *user_id);
 
+/* The rooms of @sdk_app_id that exist now (the console's room list), sorted: "i:<RoomId>" for an
+ * integer room, "s:<RoomId>" for a string room (array of strings). */
+GPtrArray *cr_room_list_rooms (CrRoomRegistry *reg, guint64 sdk_app_id);
+
 /* Number of rooms that exist now. */
 guint cr_room_count (CrRoomRegistry *reg);
 /* Streams published now in all rooms, by kind (metrics). */

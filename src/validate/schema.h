@@ -91,6 +91,7 @@ extern const CrSchema cr_schema_describe;
 extern const CrSchema cr_schema_modify;
 extern const CrSchema cr_schema_delete;
 extern const CrSchema cr_schema_events;
+extern const CrSchema cr_schema_app;
 extern const CrSchema cr_schema_resend_events;
 extern const CrSchema cr_schema_compose_create;   /* schema_compose.c */
 extern const CrSchema cr_schema_compose_describe;

@@ -32,6 +32,11 @@ const CrSchema cr_schema_delete = CR_SCHEMA (delete_fields, NULL);
 static const CrField events_fields[] = { F_SDK_APP_ID, F_TASK_ID };
 const CrSchema cr_schema_events = CR_SCHEMA (events_fields, NULL);
 
+/* Extensions of the console that address an app, not a task (CloudrecDescribeTasks,
+ * CloudrecDescribeRooms). */
+static const CrField app_fields[] = { F_SDK_APP_ID };
+const CrSchema cr_schema_app = CR_SCHEMA (app_fields, NULL);
+
 static const CrField resend_fields[] = {
   F_SDK_APP_ID,
   F_TASK_ID,

@@ -321,6 +321,9 @@ validate_schema_for (const char *action)
     return &cr_schema_delete;
   if (g_strcmp0 (action, "CloudrecDescribeEvents") == 0)
     return &cr_schema_events;
+  if (g_strcmp0 (action, "CloudrecDescribeTasks") == 0
+      || g_strcmp0 (action, "CloudrecDescribeRooms") == 0)
+    return &cr_schema_app;
   if (g_strcmp0 (action, "CloudrecResendEvents") == 0)
     return &cr_schema_resend_events;
   if (g_strcmp0 (action, "CloudrecCreateCompose") == 0)

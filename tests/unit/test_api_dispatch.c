@@ -36,7 +36,9 @@ test_trtc_actions (void)
                                        "CloudrecModifyAutoRecord",
                                        "CloudrecDescribeAutoRecordTasks",
                                        "DescribeRecordStatistic", "DescribeRecordingUsage",
-                                       "StartWebRecord", "StopWebRecord", "DescribeWebRecord" };
+                                       "StartWebRecord", "StopWebRecord", "DescribeWebRecord",
+                                       "CloudrecDescribeTasks", "CloudrecDescribeRooms",
+                                       "CloudrecDescribeLayout" };
   g_assert_cmpuint (trtc->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (trtc, names[i]);
