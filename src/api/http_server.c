@@ -192,8 +192,11 @@ static void
 http_request_done (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
 {
   GSocket *sock = soup_server_message_get_socket (msg);
-  if (sock == NULL || g_socket_get_family (sock) == G_SOCKET_FAMILY_UNIX)
-    return; /* the link's workers keep their connections */
+  if (sock == NULL)
+    return;
+  /* The link's Unix socket too: libsoup's server does not notice a client closing an idle
+   * keep-alive connection, so one a worker dropped would hold its fd for the daemon's life. A
+   * worker whose connection is shut down after IDLE_S reconnects on its next call. */
   http_idle_disarm (sock);
   g_socket_set_timeout (sock, 0);
   guint id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, IDLE_S, http_idle_close,

@@ -21,6 +21,12 @@ cr_link_message_new (const char *method, const char *path, const char *body)
 {
   g_autofree char *url = g_strconcat (CR_LINK_URL_BASE, path, NULL);
   SoupMessage *msg = soup_message_new (method, url);
+  /* libsoup sends a POST or PUT on a new connection rather than on an idle one (a stale
+   * keep-alive connection could lose a request that is not safe to repeat). On the link's local
+   * socket an idle connection is never stale unless the daemon closed it, which the client sees
+   * at once; reusing it keeps a worker at one connection instead of one per call. */
+  if (msg != NULL)
+    soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
   if (msg != NULL && body != NULL) {
     g_autoptr (GBytes) b = g_bytes_new (body, strlen (body));
     soup_message_set_request_body_from_bytes (msg, "application/json", b);
