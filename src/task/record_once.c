@@ -7,6 +7,7 @@
 #include "common/json_util.h"
 #include "files/naming.h"
 #include "task/codes.h"
+#include "validate/schema.h"
 
 void
 cr_once_request_free (CrOnceRequest *r)
@@ -139,36 +140,6 @@ format_str_room (const char *s)
   return NULL;
 }
 
-static const char *
-format_region (const char *s)
-{
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
-      return "a region name made of letters, digits, '-' and '_'";
-  }
-  return NULL;
-}
-
-static const char *
-format_bucket (const char *s)
-{
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
-      return "a bucket name made of letters, digits, '-', '.' and '_'";
-  }
-  return NULL;
-}
-
-static const char *
-format_key (const char *s)
-{
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isgraph (*p))
-      return "printable ASCII without spaces";
-  }
-  return NULL;
-}
-
 /* "/a/b/" -> "a/b": segments of letters, digits, '_', '-' and '.', none "." or "..". */
 static char *
 path_normalise (const char *path, GError **error)
@@ -254,13 +225,14 @@ parse_cos (JsonObject *o, CrOnceRequest *r, GError **error)
   }
   JsonObject *cos = json_node_get_object (n);
   g_autofree char *path = NULL;
-  if (!body_str (cos, "Region", "CosConfig.Region", 1, 64, TRUE, format_region, &r->region, error)
-      || !body_str (cos, "Bucket", "CosConfig.Bucket", 1, 128, TRUE, format_bucket, &r->bucket,
+  if (!body_str (cos, "Region", "CosConfig.Region", 1, 64, TRUE, cr_format_region, &r->region,
+                 error)
+      || !body_str (cos, "Bucket", "CosConfig.Bucket", 1, 128, TRUE, cr_format_bucket, &r->bucket,
                     error)
       || !body_str (cos, "Path", "CosConfig.Path", 0, 1024, FALSE, NULL, &path, error)
-      || !body_str (cos, "SecretId", "CosConfig.SecretId", 1, 256, FALSE, format_key, &r->secret_id,
-                    error)
-      || !body_str (cos, "SecretKey", "CosConfig.SecretKey", 1, 256, FALSE, format_key,
+      || !body_str (cos, "SecretId", "CosConfig.SecretId", 1, 256, FALSE, cr_format_key,
+                    &r->secret_id, error)
+      || !body_str (cos, "SecretKey", "CosConfig.SecretKey", 1, 256, FALSE, cr_format_key,
                     &r->secret_key, error))
     return FALSE;
   if ((r->secret_id == NULL) != (r->secret_key == NULL)) {
@@ -300,7 +272,7 @@ cr_once_request_parse (const char *body, gsize len, GError **error)
       || !body_int (o, "RoomId", "RoomId", 1, 4294967294LL, FALSE, &room, &has_room, error)
       || !body_str (o, "StrRoomId", "StrRoomId", 1, 64, FALSE, NULL, &str_room, error)
       || !body_str (o, "UserId", "UserId", 1, 32, TRUE, format_user_id, &r->user_id, error)
-      || !body_str (o, "UserSig", "UserSig", 1, 2048, TRUE, format_key, &r->usersig, error)
+      || !body_str (o, "UserSig", "UserSig", 1, 2048, TRUE, cr_format_key, &r->usersig, error)
       || !parse_cos (o, r, error)
       || !body_str (o, "Callback", "Callback", 0, 2048, FALSE, NULL, &r->callback, error)
       || !parse_mode (o, &r->mode, error))

@@ -98,3 +98,33 @@ cr_format_path_segment (const char *s)
   }
   return NULL;
 }
+
+const char *
+cr_format_region (const char *s)
+{
+  for (const char *p = s; *p; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return "a region name made of letters, digits, '-' and '_'";
+  }
+  return NULL;
+}
+
+const char *
+cr_format_bucket (const char *s)
+{
+  for (const char *p = s; *p; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
+      return "a bucket name made of letters, digits, '-', '.' and '_'";
+  }
+  return NULL;
+}
+
+const char *
+cr_format_key (const char *s)
+{
+  for (const char *p = s; *p; p++) {
+    if (!g_ascii_isgraph (*p))
+      return "printable ASCII without spaces";
+  }
+  return NULL;
+}

@@ -77,6 +77,10 @@ const char *cr_format_user_id (const char *s);
 const char *cr_format_user_pattern (const char *s);
 const char *cr_format_colour (const char *s);
 const char *cr_format_image_url (const char *s);
+/* Object-store fields: a region, a bucket name, an access key or secret (printable, no spaces). */
+const char *cr_format_region (const char *s);
+const char *cr_format_bucket (const char *s);
+const char *cr_format_key (const char *s);
 const char *cr_format_path_segment (const char *s);
 const char *cr_format_string_room_id (const char *s);
 const char *cr_format_integer_room_id (const char *s);

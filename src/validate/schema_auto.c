@@ -36,16 +36,6 @@ format_storage (const char *s)
   return one_of (s, names, "one of vod, local, cos, s3");
 }
 
-static const char *
-format_token (const char *s)
-{
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isgraph (*p))
-      return "printable ASCII without spaces";
-  }
-  return NULL;
-}
-
 static const CrField describe_auto_fields[] = { F_SDK_APP_ID };
 const CrSchema cr_schema_auto_describe = CR_SCHEMA (describe_auto_fields, NULL);
 
@@ -58,10 +48,10 @@ static const CrField modify_auto_fields[] = {
   F_INT ("ResumeWait", FALSE, 1, 86400),
   F_INT ("MaxAnchors", FALSE, 1, 25),
   F_STR ("Storage", FALSE, 1, 16, format_storage),
-  F_STR ("Region", FALSE, 1, 64, format_token),
-  F_STR ("Bucket", FALSE, 1, 128, format_token),
-  F_STR ("AccessKey", FALSE, 1, 256, format_token),
-  F_STR ("SecretKey", FALSE, 1, 256, format_token),
+  F_STR ("Region", FALSE, 1, 64, cr_format_key),
+  F_STR ("Bucket", FALSE, 1, 128, cr_format_key),
+  F_STR ("AccessKey", FALSE, 1, 256, cr_format_key),
+  F_STR ("SecretKey", FALSE, 1, 256, cr_format_key),
   F_STR ("Prefix", FALSE, 0, 1100, NULL),
 };
 const CrSchema cr_schema_auto_modify = CR_SCHEMA (modify_auto_fields, NULL);

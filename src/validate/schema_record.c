@@ -53,42 +53,12 @@ static const CrField record_fields[] = {
 };
 static const CrSchema record_schema = CR_SCHEMA (record_fields, NULL);
 
-static const char *
-format_region (const char *s)
-{
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
-      return "a region name made of letters, digits, '-' and '_'";
-  }
-  return NULL;
-}
-
-static const char *
-format_bucket (const char *s)
-{
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
-      return "a bucket name made of letters, digits, '-', '.' and '_'";
-  }
-  return NULL;
-}
-
-static const char *
-format_key (const char *s)
-{
-  for (const char *p = s; *p; p++) {
-    if (!g_ascii_isgraph (*p))
-      return "printable ASCII without spaces";
-  }
-  return NULL;
-}
-
 static const CrField cloud_storage_fields[] = {
   F_ENUM ("Vendor", TRUE, CR_ALLOW (0, 1)),
-  F_STR ("Region", TRUE, 1, 64, format_region),
-  F_STR ("Bucket", TRUE, 1, 128, format_bucket),
-  F_STR ("AccessKey", TRUE, 1, 256, format_key),
-  F_STR ("SecretKey", TRUE, 1, 256, format_key),
+  F_STR ("Region", TRUE, 1, 64, cr_format_region),
+  F_STR ("Bucket", TRUE, 1, 128, cr_format_bucket),
+  F_STR ("AccessKey", TRUE, 1, 256, cr_format_key),
+  F_STR ("SecretKey", TRUE, 1, 256, cr_format_key),
   F_STR_LIST ("FileNamePrefix", 16, 64, cr_format_path_segment),
 };
 static const CrSchema cloud_storage_schema = CR_SCHEMA (cloud_storage_fields, NULL);
@@ -96,7 +66,7 @@ static const CrSchema cloud_storage_schema = CR_SCHEMA (cloud_storage_fields, NU
 static const CrField tencent_vod_fields[] = {
   F_STR ("Procedure", FALSE, 0, 256, NULL),
   F_INT_D ("ExpireTime", 0, G_MAXUINT32, 0),
-  F_STR ("StorageRegion", FALSE, 0, 64, format_region),
+  F_STR ("StorageRegion", FALSE, 0, 64, cr_format_region),
   F_INT_D ("ClassId", 0, G_MAXUINT32, 0),
   F_INT ("SubAppId", FALSE, 0, G_MAXUINT32),
   F_STR ("SessionContext", FALSE, 0, 1000, NULL),

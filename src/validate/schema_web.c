@@ -103,12 +103,7 @@ start_check (JsonObject *o, const char *path, GError **error)
 }
 
 static const CrField start_fields[] = {
-  { .name = "SdkAppId",
-    .kind = CR_FIELD_INT,
-    .required = TRUE,
-    .min = 1,
-    .max = G_MAXUINT32,
-    .code = "InvalidParameter.SdkAppId" },
+  F_SDK_APP_ID,
   { .name = "RecordUrl",
     .kind = CR_FIELD_STRING,
     .required = TRUE,
