@@ -13,6 +13,7 @@
 
 #include "common/api_error.h"
 #include "common/json_util.h"
+#include "ingest/ingest.h"
 #include "mix/mix_scene.h"
 #include "task/spec.h"
 
@@ -146,6 +147,19 @@ rooms_entry (CrApi *api, const CrApp *app, const char *name)
     json_object_set_boolean_member (st, "AudioActive", s->audio_active);
     json_object_set_boolean_member (st, "VideoActive", s->video_active);
     json_object_set_int_member (st, "PublishTime", s->since_ms);
+    CrIngestStreamInfo info;
+    if (api->ingest != NULL
+        && cr_ingest_stream_info (api->ingest, &key, s->user_id, s->stream, &info)) {
+      json_object_set_string_member (st, "AudioCodec",
+                                     info.audio_codec != NULL ? info.audio_codec : "");
+      json_object_set_string_member (st, "VideoCodec",
+                                     info.video_codec != NULL ? info.video_codec : "");
+      /* kbit/s received since the stream started (RTP, RTCP and DTLS), and the bytes so far. */
+      double secs = (double)(g_get_monotonic_time () - info.started_us) / G_USEC_PER_SEC;
+      json_object_set_int_member (st, "ReceivedBytes", (gint64)info.rx_bytes);
+      json_object_set_int_member (st, "Kbps",
+                                  secs >= 1 ? (gint64)(info.rx_bytes * 8 / 1000 / secs) : 0);
+    }
     json_array_add_object_element (json_object_get_array_member (u, "Streams"), st);
   }
   /* Members: recording robots, in the room without publishing. */

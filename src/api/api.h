@@ -27,6 +27,7 @@ typedef struct {
   CrSupervisor *workers;       /* borrowed; NULL: tasks get no worker (unit tests) */
   struct _CrUploader *uploads; /* borrowed; NULL: no uploader (unit tests) */
   struct _CrCallbackSender *callbacks; /* borrowed; NULL: no outbox delivery (unit tests) */
+  struct _CrIngest *ingest;            /* borrowed; NULL: no ingest (unit tests) */
   struct _CrUsageStore *usage;         /* borrowed; NULL: no usage store (unit tests) */
   struct _CrAutoRecord *auto_record;   /* borrowed; NULL: no auto-recording (unit tests) */
   gint64 (*now_ms) (void); /* wall clock, replaceable in tests */

@@ -351,6 +351,7 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: WebRTC ingest: %s\n", error->message);
     return 1;
   }
+  api->ingest = ingest;
   cr_web_pages_register (http);
   g_autoptr (CrConsole) console = cr_console_new (api, http);
   /* Serves the workers' callbacks (on the link) until the daemon stops. */

@@ -372,3 +372,25 @@ cr_ingest_end_task_forwards (CrIngest *ingest, const char *task_id)
   if (removed > 0)
     g_info ("forward: %u forward(s) of task %s removed", removed, task_id);
 }
+
+gboolean
+cr_ingest_stream_info (CrIngest *ingest, const CrRoomKey *key, const char *user_id,
+                       CrStreamKind stream, CrIngestStreamInfo *out)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ingest->publishers);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    CrPublisher *pub = value;
+    if (pub->sdk_app_id != key->sdk_app_id || pub->string_room != key->string_room
+        || pub->stream != stream || g_strcmp0 (pub->room_id, key->room_id) != 0
+        || g_strcmp0 (pub->user_id, user_id) != 0 || pub->session == NULL)
+      continue;
+    out->audio_codec = cr_ingest_session_codec (pub->session, FALSE);
+    out->video_codec = cr_ingest_session_codec (pub->session, TRUE);
+    out->rx_bytes = cr_ingest_session_rx_bytes (pub->session);
+    out->started_us = cr_ingest_session_started_us (pub->session);
+    return TRUE;
+  }
+  return FALSE;
+}

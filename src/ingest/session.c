@@ -25,6 +25,7 @@ struct _CrIngestSession {
   gint peer_closed;       /* atomic: a DTLS alert came after the handshake */
   GMutex lock;            /* forwards, last_rx_us */
   gint64 last_rx_us;      /* newest packet of any kind from the peer but STUN, 0 before */
+  guint64 rx_bytes;       /* every byte received from the peer (the console's bitrate) */
   CrForward *forwards[2]; /* [0] audio, [1] video */
   gint refs;              /* the session + pending main-context calls */
 };
@@ -217,8 +218,10 @@ session_on_rx (CrIngestSession *s, GstBuffer *buf)
 {
   guint8 first = 0;
   gboolean have = gst_buffer_extract (buf, 0, &first, 1) == 1;
+  gsize size = gst_buffer_get_size (buf);
   g_mutex_lock (&s->lock);
   s->last_rx_us = g_get_monotonic_time ();
+  s->rx_bytes += size;
   g_mutex_unlock (&s->lock);
   if (have && first == 21 && g_atomic_int_get (&s->connected)
       && g_atomic_int_compare_and_exchange (&s->peer_closed, 0, 1))
@@ -473,4 +476,24 @@ cr_ingest_session_tick (CrIngestSession *s, gint64 now_us)
   g_mutex_unlock (&s->lock);
   g_clear_object (&rtp_session);
   g_clear_object (&rtpbin);
+}
+
+guint64
+cr_ingest_session_rx_bytes (CrIngestSession *s)
+{
+  g_mutex_lock (&s->lock);
+  guint64 n = s->rx_bytes;
+  g_mutex_unlock (&s->lock);
+  return n;
+}
+
+const char *
+cr_ingest_session_codec (CrIngestSession *s, gboolean video)
+{
+  for (guint i = 0; s->offer != NULL && i < s->offer->choices->len; i++) {
+    const CrSdpChoice *c = &g_array_index (s->offer->choices, CrSdpChoice, i);
+    if (c->is_video == video)
+      return c->encoding;
+  }
+  return NULL;
 }

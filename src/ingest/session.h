@@ -50,6 +50,10 @@ gint64 cr_ingest_session_last_media_us (CrIngestSession *session);
 /* Monotonic microseconds of the newest packet of any kind the peer sent (DTLS, RTP, RTCP; STUN
  * is answered inside libnice, unseen), 0 before the first. See session.c "liveness". */
 gint64 cr_ingest_session_last_rx_us (CrIngestSession *session);
+/* Bytes received from the peer so far (RTP, RTCP, DTLS; the console's bitrate). */
+guint64 cr_ingest_session_rx_bytes (CrIngestSession *session);
+/* The codec chosen for the audio (@video FALSE) or video track ("OPUS", "H264", "VP8"), or NULL. */
+const char *cr_ingest_session_codec (CrIngestSession *session, gboolean video);
 /* The forward of the audio or video track, or NULL while that track has not arrived. */
 CrForward *cr_ingest_session_forward (CrIngestSession *session, gboolean video);
 /* Once a second: sender reports and keyframe retries of the forwards. */

@@ -262,6 +262,15 @@ describe('the console as a newcomer', () => {
         const room = (await rooms()).find((x) => x.RoomId === ROOM2);
         return room && robots.every((r) => room.Users.find((u) => u.UserId === r)?.RecordingTaskId === tasks[r]);
       }, 40000);
+      // The publisher's stream with its codecs and what it has sent (`cloudrec publish`: H.264 + Opus).
+      const stream = await until('synth2 sending for a second', async () => {
+        const st = (await rooms()).find((x) => x.RoomId === ROOM2)?.Users.find((u) => u.UserId === 'synth2')?.Streams[0];
+        return st && st.Kbps > 0 ? st : null;
+      }, 30000);
+      assert.equal(stream.VideoCodec, 'H264');
+      assert.equal(stream.AudioCodec, 'OPUS');
+      assert.ok(stream.ReceivedBytes > 1000, JSON.stringify(stream));
+      assert.ok(stream.Kbps > 10 && stream.Kbps < 20000, JSON.stringify(stream));
       const act = (who, Action, Params) => consoleCall(d.port, who.cookie, '/console/api', { Action, Params: { SdkAppId: app.sdkAppId, ...Params } });
       assert.equal((await act(mine, 'RemoveUser', { RoomId: Number(ROOM2), UserIds: ['rob_a'] })).json.Response.Error, undefined);
       assert.equal((await act(admin, 'RemoveUser', { RoomId: Number(ROOM2), UserIds: ['rob_b'] })).json.Response.Error, undefined);
