@@ -169,8 +169,8 @@ describe('TC3 signature and headers', () => {
   });
 
   test('unknown action (signed) -> InvalidAction', T, async () => {
-    const r = assertApiReply(await signedRequest(d.port, { action: 'StartWebRecord', body: describeBody }), 'InvalidAction');
-    assert.match(r.Error.Message, /StartWebRecord/);
+    const r = assertApiReply(await signedRequest(d.port, { action: 'StartMCUMixTranscode', body: describeBody }), 'InvalidAction');
+    assert.match(r.Error.Message, /StartMCUMixTranscode/);
     assertApiReply(await signedRequest(d.port, { action: 'createcloudrecording', body: describeBody }), 'InvalidAction');
   });
 
