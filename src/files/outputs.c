@@ -61,8 +61,16 @@ cr_output_plan (const CrPlaylist *primary, const CrPlaylist *other, gint64 max_m
         with_other += segment_at (other, j)->bytes;
       gboolean too_long = segment_end_ms (s) - part.start_ms > max_ms;
       gboolean too_big = bytes + s->bytes + with_other > max_bytes;
-      if (i > from && (too_long || too_big))
-        break;
+      /* A part that has none of the other track's segments yet while one of them starts inside
+       * it would be a file without that track (an MP4 without its sound, when the audio is cut
+       * half a segment off the pictures): it takes more, past the limit, until it has one. */
+      if (i > from && (too_long || too_big)) {
+        gboolean starved
+            = o == part.other_from && o < n_other
+              && segment_at (other, o)->start_ms < segment_end_ms (segment_at (primary, i - 1));
+        if (!starved)
+          break;
+      }
       bytes += s->bytes + with_other;
       o = j;
     }

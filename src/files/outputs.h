@@ -28,7 +28,9 @@ typedef struct {
 
 /* Cuts @primary (not empty) and @other (may be NULL) into parts of at most @max_ms of media and
  * @max_bytes of segments (a single bigger segment stays a part of its own). Segments of @other go
- * with the part in which their midpoint lies. Array of CrOutputPart. */
+ * with the part in which their midpoint lies; a part that would get none of them while one starts
+ * inside it takes more primary segments, past the limits, until it has one (never an MP4 without
+ * its sound). Array of CrOutputPart. */
 GArray *cr_output_plan (const CrPlaylist *primary, const CrPlaylist *other, gint64 max_ms,
                         guint64 max_bytes);
 

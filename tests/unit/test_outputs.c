@@ -85,6 +85,24 @@ test_other_track_edges (void)
   g_assert_cmpstr (d2->str, ==, "[0,3)+[0,0) -5000..25000 [3,6)+[0,0) 25000..55000");
 }
 
+/* Parts of one big segment each, the audio cut 6 s after the pictures: audio segment 0 (6..16 s)
+ * has its midpoint in video segment 1, so by the midpoint rule the first part would have no sound
+ * at all; it takes the next video segment too, past the size cap, to keep its audio. */
+static void
+test_other_track_never_starved (void)
+{
+  g_autoptr (CrPlaylist) video = playlist (4, T0, 10, 1000);
+  g_autoptr (CrPlaylist) audio = playlist (4, T0 + 6000, 10, 10);
+  g_autoptr (GArray) parts = cr_output_plan (video, audio, 1440 * 60000, 250);
+  g_autoptr (GString) d = describe (parts);
+  g_assert_cmpstr (d->str, ==,
+                   "[0,2)+[0,1) 0..20000 [2,3)+[1,2) 16000..30000 [3,4)+[2,4) 26000..46000");
+  for (guint i = 0; i < parts->len; i++) {
+    const CrOutputPart *p = &g_array_index (parts, CrOutputPart, i);
+    g_assert_cmpuint (p->other_to, >, p->other_from);
+  }
+}
+
 /* Measured: the audio is cut ~85 ms before each video keyframe; each part keeps its own audio. */
 static void
 test_real_boundaries (void)
@@ -112,6 +130,7 @@ main (int argc, char **argv)
   g_test_add_func ("/outputs/split-by-duration", test_split_by_duration);
   g_test_add_func ("/outputs/split-by-size", test_split_by_size);
   g_test_add_func ("/outputs/other-track-edges", test_other_track_edges);
+  g_test_add_func ("/outputs/other-track-never-starved", test_other_track_never_starved);
   g_test_add_func ("/outputs/real-boundaries", test_real_boundaries);
   return g_test_run ();
 }
