@@ -368,6 +368,7 @@ cr_cmd_serve (int argc, char **argv)
   api->callbacks = callbacks;
   /* POST /v1/record (seed 004): one-call recording, its result after the uploads. */
   g_autoptr (CrRecordOnce) record_once = cr_record_once_new (api, http, uploader, callbacks);
+  (void)record_once; /* serves POST /v1/record until the end of this function */
   g_autoptr (CrSupervisor) workers
       = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;
@@ -380,6 +381,7 @@ cr_cmd_serve (int argc, char **argv)
   const CrMetricsSources metric_sources
       = { config, store, rooms, ingest, uploader, callbacks, workers };
   g_autoptr (CrMetricsHttp) metrics = cr_metrics_http_new (http, &metric_sources);
+  (void)metrics; /* serves /metrics until the end of this function */
   /* Auto-recording (docs/auto-record.md): follows the rooms created from now on. */
   g_autoptr (CrAutoRecord) auto_record = cr_auto_record_new (api, rooms, &error);
   if (auto_record == NULL) {

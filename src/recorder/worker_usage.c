@@ -62,7 +62,9 @@ worker_report_usage (Worker *w)
   g_autofree char *body
       = cr_usage_report_body (w->task->sdk_app_id, w->task->task_id, w->failover, rows);
   guint status = 0;
-  g_autoptr (JsonObject) reply = worker_call (w, "POST", CR_LINK_PATH_USAGE, body, &status);
+  JsonObject *reply = worker_call (w, "POST", CR_LINK_PATH_USAGE, body, &status);
+  if (reply != NULL)
+    json_object_unref (reply);
   if (status != SOUP_STATUS_OK)
     g_warning ("task %s: usage report not taken (HTTP %u); the next one carries it",
                w->task->task_id, status);

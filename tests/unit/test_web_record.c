@@ -132,6 +132,7 @@ test_refused (void)
   g_autoptr (JsonObject) ok
       = validate ("DescribeWebRecord", "{\"SdkAppId\":1400000001,\"RecordId\":\"r1\"}", &error);
   g_assert_no_error (error);
+  g_assert_nonnull (ok);
 }
 
 static void
