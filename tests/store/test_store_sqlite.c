@@ -13,7 +13,7 @@
 
 #define APP G_GUINT64_CONSTANT (1400000001)
 #define T0 G_GINT64_CONSTANT (1700000000000)
-#define LATEST_VERSION "7" /* PRAGMA user_version of a store this code creates */
+#define LATEST_VERSION "8" /* PRAGMA user_version of a store this code creates */
 
 /* The schema of cloudrec 0.1.0 (commit 0a71f3e), user_version 1, exactly as that release wrote
  * it: a data directory of that release must open with this code and keep its tasks. */
