@@ -19,20 +19,27 @@
 #include "tiw/class_state.h"
 #include "tiw/class_store.h"
 #include "tiw/mp4_info.h"
-#include "upload/retention.h"
+#include "blob/s3_client.h"
+#include "files/naming.h"
+#include "task/spec.h"
 #include "upload/storage_target.h"
 #include "upload/uploader.h"
 #include "validate/validate.h"
 
 #define TICK_MS 1000
 #define EXPIRE_S 86400 /* a callback's ExpireTime after its Timestamp */
+#define LOCAL_DAYS 3   /* the seed: results kept 3 days without a bucket */
+#define SWEEP_TICKS 5  /* local results past their days are looked for this often */
 
 struct _CrClassRecorder {
   CrApi *api;
   CrCallbackSender *callbacks;
   CrClassStore *store;
   GHashTable *active; /* TaskId -> JsonObject record, every class task not FINISHED */
+  GHashTable *probes; /* "<bucket>/<key>" -> CrMp4Info of a file in an object store */
+  GPtrArray *probing; /* Probe, being read in a thread */
   guint tick;
+  guint ticks;
 };
 
 /* ---- the record ---- */
@@ -55,13 +62,12 @@ static gboolean
 rec_save (CrClassRecorder *rec, JsonObject *r, GError **error)
 {
   g_autofree char *text = cr_json_object_to_string (r);
-  CrClassRow row = { (char *)cr_json_get_string (r, "TaskId"),
-                     (guint64)cr_json_get_int_or (r, "SdkAppId", 0),
-                     (char *)cr_json_get_string (r, "RecordUserId"),
-                     (char *)cr_json_get_string (r, "Status"),
-                     cr_json_get_int_or (r, "CreatedMs", 0),
-                     rec->api->now_ms (),
-                     text };
+  CrClassRow row = {
+    (char *)cr_json_get_string (r, "TaskId"),       (guint64)cr_json_get_int_or (r, "SdkAppId", 0),
+    (char *)cr_json_get_string (r, "RecordUserId"), (char *)cr_json_get_string (r, "Status"),
+    cr_json_get_int_or (r, "CreatedMs", 0),         rec->api->now_ms (),
+    cr_json_get_int_or (r, "LocalUntilMs", 0),      text
+  };
   return cr_class_store_put (rec->store, &row, error);
 }
 
@@ -315,41 +321,136 @@ rec_stop (CrClassRecorder *rec, JsonObject *r, const char *reason, gint64 now_ms
   rec_emit (rec, r, CR_EVENT_CLASS_STOPPED, "OnlineRecordStopped", data);
 }
 
-/* Where a stored file is: its local path (local store) or NULL, and its URL. */
+/* A file's facts as probed: known, or being read from its object store (NULL). */
+typedef struct {
+  CrClassRecorder *rec; /* NULL once the recorder is gone */
+  char *id;             /* "<bucket>/<key>": the probes table's key */
+  CrS3Config config;    /* strings owned below */
+  char *endpoint, *region, *bucket, *access_key, *secret_key, *key, *tmp_dir;
+  CrMp4Info info;
+  char *error;
+} Probe;
+
 static void
-rec_file_location (CrClassRecorder *rec, const CrTask *task, const char *name, char **path,
-                   char **url, char **key)
+probe_free (Probe *p)
 {
-  *path = NULL;
-  g_autofree char *dir = cr_retention_task_key (task);
-  *key = g_strdup_printf ("%s/%s", dir != NULL ? dir : task->task_id, name);
-  g_autoptr (JsonObject) params
-      = cr_json_parse_object (task->params_json, strlen (task->params_json), NULL);
-  JsonObject *cloud
-      = cr_json_get_object (cr_json_get_object (params, "StorageParams"), "CloudStorage");
-  gint64 vendor = cr_json_get_int_or (cloud, "Vendor", 0);
+  g_free (p->id);
+  g_free (p->endpoint);
+  g_free (p->region);
+  g_free (p->bucket);
+  g_free (p->access_key);
+  g_free (p->secret_key);
+  g_free (p->key);
+  g_free (p->tmp_dir);
+  g_free (p->error);
+  g_free (p);
+}
+
+/* In a thread: the object downloaded to a temporary file, its headers read, the file removed. */
+static void
+probe_run (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+  Probe *p = data;
+  g_autoptr (CrS3Client) client = cr_s3_client_new (&p->config);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cloudrec-class-XXXXXX", &error);
+  g_autofree char *path = dir != NULL ? g_build_filename (dir, "probe.mp4", NULL) : NULL;
+  if (path == NULL || !cr_s3_get_file (client, p->key, path, &error)
+      || !cr_mp4_info_read (path, &p->info, &error))
+    p->error = g_strdup (error->message);
+  if (path != NULL)
+    g_unlink (path);
+  if (dir != NULL)
+    g_rmdir (dir);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+probe_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Probe *p = g_task_get_task_data (G_TASK (res));
+  if (p->rec == NULL)
+    return; /* the recorder closed meanwhile */
+  if (p->error != NULL)
+    g_warning ("class recording: cannot read %s: %s (VideoInfo without size and duration)", p->id,
+               p->error);
+  CrMp4Info *info = g_memdup2 (&p->info, sizeof p->info);
+  g_hash_table_replace (p->rec->probes, g_strdup (p->id), info);
+  g_ptr_array_remove_fast (p->rec->probing, p);
+}
+
+/* Where a stored file is (@key, @url) and what it is (@info): FALSE while the facts of a file in
+ * an object store are being read (a download in a thread; asked again at the next tick). */
+static gboolean
+rec_file_facts (CrClassRecorder *rec, const CrTask *task, const char *name, CrMp4Info *info,
+                char **url, char **key)
+{
+  memset (info, 0, sizeof *info);
+  *url = g_strdup ("");
+  *key = g_strdup (name);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrTaskSpec) spec = cr_task_spec_new_from_text (task->params_json, &error);
+  if (spec == NULL) {
+    g_warning ("class recording: task %s: %s", task->task_id, error->message);
+    return TRUE;
+  }
+  CrNamingTask naming = { .sdk_app_id = spec->sdk_app_id,
+                          .room_id = spec->room_id,
+                          .string_room = spec->string_room,
+                          .task_id = task->task_id,
+                          .prefix = (const char *const *)spec->storage.prefix };
+  g_autofree char *rel = cr_naming_dir (&naming);
+  g_free (*key);
+  *key = g_strconcat (rel, name, NULL); /* rel ends in '/' */
   CrStorageEndpoints endpoints = { { NULL } };
   cr_storage_endpoints_parse (rec->api->config->storage_endpoint, &endpoints, NULL);
-  const char *endpoint
-      = vendor >= 0 && vendor < CR_STORAGE_VENDORS ? endpoints.endpoint[vendor] : "local";
-  if (vendor == CR_STORAGE_VENDOR_LOCAL || g_strcmp0 (endpoint, "local") == 0) {
-    *path = g_build_filename (rec->api->config->storage_dir, *key, NULL);
-    g_autofree char *abs = g_canonicalize_filename (*path, NULL);
-    *url = g_filename_to_uri (abs, NULL, NULL);
-    if (*url == NULL)
-      *url = g_strdup (abs);
-  } else if (endpoint != NULL) {
-    *url = g_strdup_printf ("%s/%s/%s", endpoint, cr_json_get_string (cloud, "Bucket"), *key);
-  } else if (vendor == 1) {
-    *url = g_strdup_printf ("https://%s.s3.%s.amazonaws.com/%s",
-                            cr_json_get_string (cloud, "Bucket"),
-                            cr_json_get_string (cloud, "Region"), *key);
-  } else {
-    *url = g_strdup_printf ("https://%s.cos.%s.myqcloud.com/%s",
-                            cr_json_get_string (cloud, "Bucket"),
-                            cr_json_get_string (cloud, "Region"), *key);
-  }
+  CrTargetKind kind = cr_storage_target_kind (&spec->storage, &endpoints);
+  g_autofree char *endpoint = g_strdup (cr_storage_endpoint_url (&spec->storage, &endpoints));
   cr_storage_endpoints_clear (&endpoints);
+  const CrSpecStorage *st = &spec->storage;
+  if (kind != CR_TARGET_S3) {
+    g_autofree char *path = g_build_filename (rec->api->config->storage_dir, *key, NULL);
+    g_autofree char *abs = g_canonicalize_filename (path, NULL);
+    g_free (*url);
+    *url = g_filename_to_uri (abs, NULL, NULL);
+    if (!cr_mp4_info_read (abs, info, &error))
+      g_warning ("class recording: %s", error->message);
+    return TRUE;
+  }
+  g_autofree char *escaped = g_uri_escape_string (*key, "/", FALSE);
+  g_free (*url);
+  *url = endpoint != NULL  ? g_strdup_printf ("%s/%s/%s", endpoint, st->bucket, escaped)
+         : st->vendor == 0 ? g_strdup_printf ("https://%s.cos.%s.myqcloud.com/%s", st->bucket,
+                                              st->region, escaped)
+                           : g_strdup_printf ("https://%s.s3.%s.amazonaws.com/%s", st->bucket,
+                                              st->region, escaped);
+  g_autofree char *id = g_strdup_printf ("%s/%s", st->bucket, *key);
+  CrMp4Info *known = g_hash_table_lookup (rec->probes, id);
+  if (known != NULL) {
+    *info = *known;
+    return TRUE;
+  }
+  for (guint i = 0; i < rec->probing->len; i++) {
+    if (strcmp (((Probe *)g_ptr_array_index (rec->probing, i))->id, id) == 0)
+      return FALSE;
+  }
+  Probe *p = g_new0 (Probe, 1);
+  p->rec = rec;
+  p->id = g_steal_pointer (&id);
+  p->endpoint = g_strdup (endpoint);
+  p->region = g_strdup (st->region);
+  p->bucket = g_strdup (st->bucket);
+  p->access_key = g_strdup (st->access_key);
+  p->secret_key = g_strdup (st->secret_key);
+  p->key = g_strdup (*key);
+  p->config = (CrS3Config){ p->endpoint,   st->vendor,    p->region, p->bucket,
+                            p->access_key, p->secret_key, 0,         0 };
+  g_ptr_array_add (rec->probing, p);
+  GTask *t = g_task_new (NULL, NULL, probe_done, NULL);
+  g_task_set_task_data (t, p, (GDestroyNotify)probe_free);
+  g_task_run_in_thread (t, probe_run);
+  g_object_unref (t);
+  return FALSE;
 }
 
 static gint
@@ -378,6 +479,7 @@ rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_videos,
   g_autoptr (GHashTable) spans_of = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *mix_user = cr_class_mix_user_id (rec_request (r));
   gint64 play = 0;
+  gboolean ready = TRUE;
   for (guint i = 0; spans != NULL && i < json_array_get_length (spans); i++) {
     JsonObject *span = json_array_get_object_element (spans, i);
     gint64 start = cr_json_get_int_or (span, "Start", 0), end = cr_json_get_int_or (span, "End", 0);
@@ -404,12 +506,10 @@ rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_videos,
         const CrTaskFile *f = g_ptr_array_index (files, k);
         if (!g_str_has_suffix (f->file_name, ".mp4"))
           continue;
-        g_autofree char *path = NULL, *url = NULL, *key = NULL;
-        rec_file_location (rec, task, f->file_name, &path, &url, &key);
-        CrMp4Info info = { 0 };
-        g_autoptr (GError) probe_error = NULL;
-        if (path != NULL && !cr_mp4_info_read (path, &info, &probe_error))
-          g_warning ("class task %s: %s", cr_json_get_string (r, "TaskId"), probe_error->message);
+        g_autofree char *url = NULL, *key = NULL;
+        CrMp4Info info;
+        if (!rec_file_facts (rec, task, f->file_name, &info, &url, &key))
+          ready = FALSE;
         gboolean aux = strstr (f->file_name, "__UserId_e_aux_") != NULL;
         JsonObject *v = json_object_new ();
         json_object_set_int_member (v, "VideoPlayTime", play + MAX (0, f->begin_ts_ms - start));
@@ -450,6 +550,8 @@ rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_videos,
     }
     play += MAX (0, end - start);
   }
+  if (!ready)
+    return FALSE;
   g_ptr_array_sort (nodes, video_info_compare);
   JsonArray *videos = json_array_new ();
   for (guint i = 0; i < nodes->len; i++)
@@ -526,8 +628,20 @@ rec_finish (CrClassRecorder *rec, JsonObject *r, JsonArray *videos, JsonArray *i
   json_object_set_array_member (result, "Interrupts", interrupts);
   json_object_set_object_member (r, "Result", result);
   rec_set_state (r, CR_CLASS_FINISHED);
+  if (cr_json_get_bool (r, "LocalOnly"))
+    json_object_set_int_member (
+        r, "LocalUntilMs",
+        rec->api->now_ms () + LOCAL_DAYS * rec->api->config->storage_retention_unit_s * 1000);
   g_info ("class task %s finished: %u videos", cr_json_get_string (r, "TaskId"),
           json_array_get_length (videos));
+  g_autofree char *mark = g_strdup_printf ("/%s/", cr_json_get_string (r, "TaskId"));
+  GHashTableIter it;
+  gpointer id;
+  g_hash_table_iter_init (&it, rec->probes);
+  while (g_hash_table_iter_next (&it, &id, NULL)) {
+    if (strstr (id, mark) != NULL)
+      g_hash_table_iter_remove (&it);
+  }
   JsonObject *data = json_object_new ();
   rec_describe (rec, r, data);
   json_object_remove_member (data, "Status");
@@ -593,11 +707,77 @@ rec_check (CrClassRecorder *rec, JsonObject *r, gint64 now)
   return FALSE;
 }
 
+/* Removes @path and everything under it. */
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
+    g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      remove_tree (child);
+    }
+    g_rmdir (path);
+  } else {
+    g_unlink (path);
+  }
+}
+
+/* The local files of class tasks kept past their days (no bucket configured) are removed. */
+static void
+rec_sweep_local (CrClassRecorder *rec, gint64 now)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = cr_class_store_list_expired (rec->store, now, &error);
+  if (rows == NULL) {
+    g_warning ("class recording: %s", error->message);
+    return;
+  }
+  for (guint i = 0; i < rows->len; i++) {
+    const CrClassRow *row = g_ptr_array_index (rows, i);
+    g_autoptr (JsonObject) r
+        = cr_json_parse_object (row->record_json, strlen (row->record_json), NULL);
+    if (r == NULL)
+      continue;
+    JsonArray *spans = cr_json_get_array (r, "Spans");
+    for (guint j = 0; spans != NULL && j < json_array_get_length (spans); j++) {
+      JsonArray *tasks = cr_json_get_array (json_array_get_object_element (spans, j), "Tasks");
+      for (guint k = 0; tasks != NULL && k < json_array_get_length (tasks); k++) {
+        const char *trtc = cr_json_get_string (json_array_get_object_element (tasks, k), "TaskId");
+        g_autoptr (CrTask) task
+            = rec->api->store->vt->lookup (rec->api->store, row->sdk_app_id, trtc, NULL);
+        g_autoptr (CrTaskSpec) spec
+            = task != NULL ? cr_task_spec_new_from_text (task->params_json, NULL) : NULL;
+        if (spec == NULL)
+          continue;
+        CrNamingTask naming = { .sdk_app_id = spec->sdk_app_id,
+                                .room_id = spec->room_id,
+                                .string_room = spec->string_room,
+                                .task_id = task->task_id,
+                                .prefix = (const char *const *)spec->storage.prefix };
+        g_autofree char *rel = cr_naming_dir (&naming);
+        g_autofree char *dir = g_build_filename (rec->api->config->storage_dir, rel, NULL);
+        remove_tree (dir);
+        g_autofree char *parent = g_path_get_dirname (dir);
+        g_rmdir (parent); /* the class's folder, once empty */
+      }
+    }
+    json_object_set_int_member (r, "LocalUntilMs", 0);
+    json_object_set_int_member (r, "LocalRemovedMs", now);
+    g_info ("class task %s: its local files are removed (%d days without a bucket)", row->task_id,
+            LOCAL_DAYS);
+    rec_save_or_warn (rec, r);
+  }
+}
+
 static gboolean
 rec_on_tick (gpointer data)
 {
   CrClassRecorder *rec = data;
   gint64 now = rec->api->now_ms ();
+  if (rec->ticks++ % SWEEP_TICKS == 0)
+    rec_sweep_local (rec, now);
   g_autoptr (GList) ids = g_hash_table_get_keys (rec->active);
   for (GList *l = ids; l != NULL; l = l->next) {
     JsonObject *r = g_hash_table_lookup (rec->active, l->data);
@@ -652,6 +832,7 @@ cr_class_recorder_start (CrClassRecorder *rec, const CrApp *app, JsonObject *req
   json_object_set_array_member (r, "Omitted", json_array_new ());
   json_object_set_int_member (r, "Exceptions", 0);
   json_object_set_int_member (r, "ExceptionCnt", 0);
+  json_object_set_boolean_member (r, "LocalOnly", app->class_storage == NULL);
   /* The seed: a second recording with the same RecordUserId takes the robot over; the first
    * one's recording fails (EXCEPTION). */
   GHashTableIter it;
@@ -784,6 +965,8 @@ cr_class_recorder_new (CrApi *api, CrCallbackSender *callbacks, GError **error)
   rec->store = g_steal_pointer (&store);
   rec->active
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_object_unref);
+  rec->probes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  rec->probing = g_ptr_array_new ();
   for (guint i = 0; i < rows->len; i++) {
     const CrClassRow *row = g_ptr_array_index (rows, i);
     g_autoptr (GError) parse_error = NULL;
@@ -809,6 +992,10 @@ cr_class_recorder_free (CrClassRecorder *rec)
   if (rec->tick != 0)
     g_source_remove (rec->tick);
   g_hash_table_unref (rec->active);
+  for (guint i = 0; i < rec->probing->len; i++)
+    ((Probe *)g_ptr_array_index (rec->probing, i))->rec = NULL;
+  g_ptr_array_unref (rec->probing);
+  g_hash_table_unref (rec->probes);
   cr_class_store_close (rec->store);
   g_free (rec);
 }

@@ -8,7 +8,8 @@
 #define DB_ERROR "InternalError.DBError"
 #define BUSY_TIMEOUT_MS 5000
 #define ROW_COLUMNS                                                                                \
-  "task_id, sdk_app_id, record_user_id, state, created_ms, updated_ms, record_json"
+  "task_id, sdk_app_id, record_user_id, state, created_ms, updated_ms, record_json, "              \
+  "local_until_ms"
 
 struct _CrClassStore {
   sqlite3 *db;
@@ -82,6 +83,7 @@ row_from (sqlite3_stmt *stmt)
   r->created_ms = sqlite3_column_int64 (stmt, 4);
   r->updated_ms = sqlite3_column_int64 (stmt, 5);
   r->record_json = column_text (stmt, 6);
+  r->local_until_ms = sqlite3_column_int64 (stmt, 7);
   return r;
 }
 
@@ -91,7 +93,7 @@ cr_class_store_put (CrClassStore *store, const CrClassRow *row, GError **error)
   sqlite3_stmt *stmt = NULL;
   if (sqlite3_prepare_v2 (store->db,
                           "INSERT OR REPLACE INTO class_records (" ROW_COLUMNS
-                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                           -1, &stmt, NULL)
       != SQLITE_OK)
     return class_fail (store, "preparing the write", error);
@@ -102,6 +104,7 @@ cr_class_store_put (CrClassStore *store, const CrClassRow *row, GError **error)
   sqlite3_bind_int64 (stmt, 5, row->created_ms);
   sqlite3_bind_int64 (stmt, 6, row->updated_ms);
   sqlite3_bind_text (stmt, 7, row->record_json, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 8, row->local_until_ms);
   gboolean ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
     class_fail (store, "writing a class task", error);
@@ -133,18 +136,18 @@ cr_class_store_get (CrClassStore *store, guint64 sdk_app_id, const char *task_id
   return row;
 }
 
-GPtrArray *
-cr_class_store_list_unfinished (CrClassStore *store, GError **error)
+static GPtrArray *
+class_list (CrClassStore *store, const char *where, gint64 bound, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  if (sqlite3_prepare_v2 (store->db,
-                          "SELECT " ROW_COLUMNS " FROM class_records WHERE state != 'FINISHED' "
-                          "ORDER BY created_ms, task_id",
-                          -1, &stmt, NULL)
-      != SQLITE_OK) {
+  g_autofree char *sql = g_strdup_printf (
+      "SELECT " ROW_COLUMNS " FROM class_records WHERE %s ORDER BY created_ms, task_id", where);
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
     class_fail (store, "preparing the list", error);
     return NULL;
   }
+  if (bound != 0)
+    sqlite3_bind_int64 (stmt, 1, bound);
   GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_class_row_free);
   int rc;
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -155,6 +158,18 @@ cr_class_store_list_unfinished (CrClassStore *store, GError **error)
   }
   sqlite3_finalize (stmt);
   return rows;
+}
+
+GPtrArray *
+cr_class_store_list_unfinished (CrClassStore *store, GError **error)
+{
+  return class_list (store, "state != 'FINISHED'", 0, error);
+}
+
+GPtrArray *
+cr_class_store_list_expired (CrClassStore *store, gint64 now_ms, GError **error)
+{
+  return class_list (store, "local_until_ms > 0 AND local_until_ms <= ?1", now_ms, error);
 }
 
 gboolean

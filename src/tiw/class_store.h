@@ -15,6 +15,7 @@ typedef struct {
   char *record_user_id;
   char *state; /* "PREPARED", ... (class_state.h) */
   gint64 created_ms, updated_ms;
+  gint64 local_until_ms; /* when its local files are removed; 0: never (or done) */
   char *record_json;
 } CrClassRow;
 
@@ -33,6 +34,9 @@ CrClassRow *cr_class_store_get (CrClassStore *store, guint64 sdk_app_id, const c
                                 GError **error);
 /* Every row not FINISHED, oldest first (CrClassRow). */
 GPtrArray *cr_class_store_list_unfinished (CrClassStore *store, GError **error);
+
+/* Every row whose local files are due for removal (0 < local_until_ms <= @now_ms). */
+GPtrArray *cr_class_store_list_expired (CrClassStore *store, gint64 now_ms, GError **error);
 
 /* The app's callback URL and key ("" when unset); set one with the other NULL to keep it. */
 gboolean cr_class_store_get_callback (CrClassStore *store, guint64 sdk_app_id, char **url,

@@ -8,10 +8,12 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { APP1, APP2, BIN, startDaemon, makeClient, userSig, until, sleep, callbackServer, expectCode } from './helpers.mjs';
+import { APP1, APP2, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode } from './helpers.mjs';
+import { startMoto, motoAvailable } from './s3.mjs';
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require('tencentcloud-sdk-nodejs');
@@ -63,13 +65,14 @@ describe('class recording (TIW online recording)', () => {
     cb = await callbackServer();
     [d, d2] = await Promise.all([
       startDaemon({ apps: [APP1, APP2], defaults: ['--api-rate-limit', '100000'] }),
-      startDaemon({ defaults: ['--api-rate-limit', '100000'], args: ['--class-idle-stop', '3', '--class-pause-stop', '3', '--class-max-duration', '15', '--room-idle-timeout', '3'] }),
+      startDaemon({ defaults: ['--api-rate-limit', '100000'], args: ['--class-idle-stop', '3', '--class-pause-stop', '3', '--class-max-duration', '15', '--room-idle-timeout', '3', '--storage-retention-unit-s', '3'] }),
     ]);
     c = tiw(d.port);
     c2 = tiw(d2.port);
   });
   after(async () => {
     for (const p of procs) p.kill('SIGKILL');
+    if (process.env.CLOUDREC_TEST_DEBUG) writeFileSync(process.env.CLOUDREC_TEST_DEBUG, `${d?.stderr}\n=====\n${d2?.stderr}`);
     await Promise.all([d?.stop(), d2?.stop()]);
     cb?.server.close();
   });
@@ -229,6 +232,8 @@ describe('class recording (TIW online recording)', () => {
     assert.equal(tk.FinishReason, 'EXCEPTION');
     assert.ok(tk.ExceptionCnt >= 1);
     await waitStatus(c2, taker, 'RECORDING');
+    await c2.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId: taker });
+    assert.equal((await waitStatus(c2, taker, 'FINISHED')).FinishReason, 'USER_CALL');
 
     const i = await waitStatus(c2, idle, 'FINISHED', 40000);
     assert.equal(i.FinishReason, 'AUTO');
@@ -248,8 +253,62 @@ describe('class recording (TIW online recording)', () => {
       assert.equal(v.UserId, `tic_mixstream_${busyRoom}_custom`);
       assert.deepEqual([v.Width, v.Height], [640, 360]);
     }
-    await c2.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId: taker });
-    assert.equal((await waitStatus(c2, taker, 'FINISHED')).FinishReason, 'USER_CALL');
+    // No bucket configured: local files kept 3 days (here a day is storage-retention-unit-s 3 s).
+    const file = fileURLToPath(l.VideoInfos[0].VideoUrl);
+    assert.ok(existsSync(file), `${file} is there once FINISHED`);
+    const finishedAt = Date.now();
+    await until(`${file} removed after 3 days`, () => !existsSync(file), 30000);
+    assert.ok(Date.now() - finishedAt >= 4000, `removed ${Date.now() - finishedAt} ms after FINISHED, before 3 x 3 s`);
+    assert.ok(!existsSync(path.dirname(file)));
+    assert.equal((await c2.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId: long })).Status, 'FINISHED');
+  });
+});
+
+describe('class recording into the app\'s bucket (class-record-storage)', { skip: !motoAvailable() && 'moto_server is not installed' }, () => {
+  const BUCKET = 'class-1250000000';
+  const procs = [];
+  let s3;
+  let d;
+  let c;
+  before(async () => {
+    s3 = await startMoto([BUCKET]);
+    const dir = makeTmpDir();
+    const conf = path.join(dir, 'cloudrec.conf');
+    writeFileSync(conf, [`[app ${APP1.sdkAppId}]`, `secrets=${APP1.secretId}:${APP1.secretKey}`, `usersig-key=${APP1.usersigKey}`,
+      'class-record-storage=s3', 'class-record-region=us-east-1', `class-record-bucket=${BUCKET}`,
+      `class-record-access-key=${s3.accessKey}`, `class-record-secret-key=${s3.secretKey}`, 'class-record-prefix=classes/2026', ''].join('\n'));
+    d = await startDaemon({ apps: [], defaults: ['--api-rate-limit', '100000'], args: ['--config', conf, '--storage-endpoint', `1=${s3.endpoint}`] });
+    c = tiw(d.port);
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d?.stop();
+  });
+
+  test('the MP4s go to the bucket under the prefix; VideoInfos give their URL, size, duration and size of picture', T, async () => {
+    const room = 33001;
+    procs.push(publish(d.port, room, 'teacher', 40));
+    const { TaskId } = await c.StartOnlineRecord(startBody(room, 1));
+    await waitStatus(c, TaskId, 'RECORDING');
+    await sleep(4000);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    const r = await waitStatus(c, TaskId, 'FINISHED', 60000);
+    assert.equal(r.VideoInfos.length, 1, JSON.stringify(r.VideoInfos));
+    const v = r.VideoInfos[0];
+    assert.equal(v.UserId, 'teacher');
+    assert.equal(v.VideoType, 0);
+    assert.ok(v.VideoId.startsWith(`classes/2026/${TaskId}/`), v.VideoId);
+    assert.equal(v.VideoUrl, `${s3.endpoint}/${BUCKET}/${v.VideoId}`);
+    const objects = await s3.list(BUCKET, `classes/2026/${TaskId}/`);
+    const obj = objects.find((o) => o.Key === v.VideoId);
+    assert.ok(obj, `${v.VideoId} in ${JSON.stringify(objects.map((o) => o.Key))}`);
+    const local = path.join(makeTmpDir(), 'v.mp4');
+    writeFileSync(local, await s3.get(BUCKET, v.VideoId));
+    const p = probe(local);
+    assert.equal(v.VideoSize, p.size);
+    assert.ok(Math.abs(v.VideoDuration - p.durationMs) <= 50, `VideoDuration ${v.VideoDuration} vs ffprobe ${p.durationMs}`);
+    assert.ok(v.VideoDuration > 2000);
+    assert.deepEqual([v.Width, v.Height], [p.width, p.height]);
   });
 });
 

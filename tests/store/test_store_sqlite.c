@@ -198,7 +198,7 @@ test_wal_and_schema (gconstpointer data)
                          "WHERE name NOT LIKE 'sqlite_%' ORDER BY name)");
   g_assert_cmpstr (objects, ==,
                    "auto_tasks,auto_tasks_by_app,auto_templates,class_callbacks,class_records,"
-                   "class_records_by_state,"
+                   "class_records_by_state,class_records_local,"
                    "events,events_by_task,events_pending,task_files,tasks,tasks_active_by_app,"
                    "uploads,uploads_by_task,usage,usage_by_app");
 
