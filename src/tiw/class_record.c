@@ -190,7 +190,9 @@ rec_robot (JsonObject *r, CrClassPart part)
     g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, user, -1);
     base = g_strdup_printf ("tic_rec_%.20s", digest);
   }
-  return part == CR_CLASS_PART_MIXED ? g_steal_pointer (&base) : g_strdup_printf ("%s_s", base);
+  if (part == CR_CLASS_PART_MIXED)
+    return g_steal_pointer (&base);
+  return g_strdup_printf ("%s_%s", base, part == CR_CLASS_PART_AUDIO ? "a" : "s");
 }
 
 /* The storage of the app's class recordings: its `class-record-storage*` keys, else the local
@@ -253,7 +255,8 @@ rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, GError **
   g_autoptr (CrAutoTemplate) t
       = rec_storage (app, task_id, cr_json_get_int_or (r, "IdleStop", 300));
   JsonArray *tasks = json_array_new ();
-  const CrClassPart parts[] = { CR_CLASS_PART_MIXED, CR_CLASS_PART_SINGLE };
+  const CrClassPart parts[] = { CR_CLASS_PART_MIXED, CR_CLASS_PART_SINGLE, CR_CLASS_PART_AUDIO };
+  static const char *const part_names[] = { "mixed", "single", "audio" };
   for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
     if (!cr_class_wants_part (req, parts[i]))
       continue;
@@ -279,12 +282,10 @@ rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, GError **
     }
     JsonObject *entry = json_object_new ();
     json_object_set_string_member (entry, "TaskId", trtc_task);
-    json_object_set_string_member (entry, "Part",
-                                   parts[i] == CR_CLASS_PART_MIXED ? "mixed" : "single");
+    json_object_set_string_member (entry, "Part", part_names[parts[i]]);
     json_array_add_object_element (tasks, entry);
     g_info ("class task %s: TRTC task %s records room %s (%s, robot %s)", task_id, trtc_task,
-            cr_json_get_string (r, "TrtcRoom"),
-            parts[i] == CR_CLASS_PART_MIXED ? "mixed" : "per user", robot);
+            cr_json_get_string (r, "TrtcRoom"), part_names[parts[i]], robot);
   }
   if (json_array_get_length (tasks) == 0) {
     json_array_unref (tasks);
@@ -356,7 +357,8 @@ probe_run (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
   g_autofree char *dir = g_dir_make_tmp ("cloudrec-class-XXXXXX", &error);
   g_autofree char *path = dir != NULL ? g_build_filename (dir, "probe.mp4", NULL) : NULL;
   if (path == NULL || !cr_s3_get_file (client, p->key, path, &error)
-      || !cr_mp4_info_read (path, &p->info, &error))
+      || !(g_str_has_suffix (p->key, ".aac") ? cr_adts_info_read (path, &p->info, &error)
+                                             : cr_mp4_info_read (path, &p->info, &error)))
     p->error = g_strdup (error->message);
   if (path != NULL)
     g_unlink (path);
@@ -413,7 +415,8 @@ rec_file_facts (CrClassRecorder *rec, const CrTask *task, const char *name, CrMp
     g_autofree char *abs = g_canonicalize_filename (path, NULL);
     g_free (*url);
     *url = g_filename_to_uri (abs, NULL, NULL);
-    if (!cr_mp4_info_read (abs, info, &error))
+    if (!(g_str_has_suffix (name, ".aac") ? cr_adts_info_read (abs, info, &error)
+                                          : cr_mp4_info_read (abs, info, &error)))
       g_warning ("class recording: %s", error->message);
     return TRUE;
   }
@@ -489,6 +492,7 @@ rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_videos,
       JsonObject *entry = json_array_get_object_element (tasks, j);
       const char *trtc = cr_json_get_string (entry, "TaskId");
       gboolean mixed = g_strcmp0 (cr_json_get_string (entry, "Part"), "mixed") == 0;
+      gboolean audio = g_strcmp0 (cr_json_get_string (entry, "Part"), "audio") == 0;
       g_autoptr (GError) error = NULL;
       g_autoptr (CrTask) task = store->vt->lookup (store, app, trtc, &error);
       if (task == NULL)
@@ -504,7 +508,7 @@ rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_videos,
       g_autoptr (GPtrArray) files = store->vt->list_files (store, trtc, &error);
       for (guint k = 0; files != NULL && k < files->len; k++) {
         const CrTaskFile *f = g_ptr_array_index (files, k);
-        if (!g_str_has_suffix (f->file_name, ".mp4"))
+        if (!g_str_has_suffix (f->file_name, audio ? ".aac" : ".mp4"))
           continue;
         g_autofree char *url = NULL, *key = NULL;
         CrMp4Info info;
@@ -514,11 +518,11 @@ rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_videos,
         JsonObject *v = json_object_new ();
         json_object_set_int_member (v, "VideoPlayTime", play + MAX (0, f->begin_ts_ms - start));
         json_object_set_int_member (v, "VideoSize", info.size);
-        json_object_set_string_member (v, "VideoFormat", "mp4");
+        json_object_set_string_member (v, "VideoFormat", audio ? "aac" : "mp4");
         json_object_set_int_member (v, "VideoDuration", info.duration_ms);
         json_object_set_string_member (v, "VideoUrl", url);
         json_object_set_string_member (v, "VideoId", key);
-        json_object_set_int_member (v, "VideoType", mixed ? 3 : aux ? 1 : 0);
+        json_object_set_int_member (v, "VideoType", mixed ? 3 : audio ? 4 : aux ? 1 : 0);
         g_autofree char *user = mixed ? g_strdup (mix_user)
                                 : aux ? g_strdup_printf ("tic_substream_%s", f->user_id)
                                       : g_strdup (f->user_id);
@@ -528,7 +532,7 @@ rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_videos,
         JsonNode *node = json_node_new (JSON_NODE_OBJECT);
         json_node_take_object (node, v);
         g_ptr_array_add (nodes, node);
-        if (!mixed && !aux) {
+        if (!mixed && !aux && !audio) {
           g_hash_table_replace (
               files_of, g_strdup (f->user_id),
               GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (files_of, f->user_id)) + 1));

@@ -230,6 +230,8 @@ cr_class_wants_part (JsonObject *req, CrClassPart part)
 {
   if (part == CR_CLASS_PART_MIXED)
     return enabled (cr_json_get_object (req, "MixStream"));
+  if (part == CR_CLASS_PART_AUDIO)
+    return cr_json_get_bool (req, "AudioFileNeeded");
   JsonObject *rc = cr_json_get_object (req, "RecordControl");
   if (!enabled (rc) || !cr_json_get_bool_or (rc, "DisableRecord", FALSE))
     return TRUE;
@@ -338,6 +340,15 @@ void
 cr_class_fill_part (JsonObject *req, CrClassPart part, JsonObject *create)
 {
   JsonObject *record = cr_json_get_object (create, "RecordParams");
+  if (part == CR_CLASS_PART_AUDIO) {
+    /* every user's sound alone, one AAC file each */
+    json_object_set_int_member (record, "RecordMode", CR_RECORD_SINGLE);
+    json_object_set_int_member (record, "StreamType", CR_STREAMS_AUDIO);
+    json_object_set_int_member (record, "OutputFormat", CR_OUTPUT_AAC);
+    json_object_set_int_member (record, "MediaId", CR_MEDIA_MAIN);
+    json_object_remove_member (record, "SubscribeStreamUserIds");
+    return;
+  }
   if (part == CR_CLASS_PART_SINGLE) {
     json_object_set_int_member (record, "RecordMode", CR_RECORD_SINGLE);
     json_object_set_int_member (record, "MediaId", CR_MEDIA_MAIN);

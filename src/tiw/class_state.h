@@ -65,10 +65,12 @@ char *cr_class_trtc_room (JsonObject *req, gboolean *string_room);
 typedef enum {
   CR_CLASS_PART_MIXED,  /* MixStream: one mixed MP4 */
   CR_CLASS_PART_SINGLE, /* per-user MP4s */
+  CR_CLASS_PART_AUDIO,  /* AudioFileNeeded: per-user audio-only files (AAC) */
 } CrClassPart;
 
 /* Whether @req asks for @part: MIXED when MixStream.Enabled; SINGLE unless RecordControl
- * disables every stream (RecordControl.DisableRecord with no StreamControls entry recording). */
+ * disables every stream (RecordControl.DisableRecord with no StreamControls entry recording);
+ * AUDIO when AudioFileNeeded. */
 gboolean cr_class_wants_part (JsonObject *req, CrClassPart part);
 
 /* Puts @part's RecordParams.RecordMode, SubscribeStreamUserIds and, for MIXED, the

@@ -78,3 +78,37 @@ cr_mp4_info_read (const char *path, CrMp4Info *out, GError **error)
   }
   return TRUE;
 }
+
+gboolean
+cr_adts_info_read (const char *path, CrMp4Info *out, GError **error)
+{
+  static const int rates[]
+      = { 96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350 };
+  memset (out, 0, sizeof *out);
+  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, error);
+  if (map == NULL)
+    return FALSE;
+  const guchar *d = (const guchar *)g_mapped_file_get_contents (map);
+  gsize len = g_mapped_file_get_length (map);
+  out->size = (gint64)len;
+  guint64 samples = 0;
+  int rate = 0;
+  gsize at = 0;
+  while (at + 7 <= len) {
+    if (d[at] != 0xFF || (d[at + 1] & 0xF0) != 0xF0)
+      break;
+    guint index = (d[at + 2] >> 2) & 0x0F;
+    gsize frame = ((gsize)(d[at + 3] & 0x03) << 11) | ((gsize)d[at + 4] << 3) | (d[at + 5] >> 5);
+    if (index >= G_N_ELEMENTS (rates) || frame < 7)
+      break;
+    rate = rates[index];
+    samples += 1024 * ((d[at + 6] & 0x03) + 1);
+    at += frame;
+  }
+  if (rate == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s has no ADTS frame", path);
+    return FALSE;
+  }
+  out->duration_ms = (gint64)(samples * 1000 / (guint64)rate);
+  return TRUE;
+}

@@ -17,4 +17,8 @@ typedef struct {
 
 gboolean cr_mp4_info_read (const char *path, CrMp4Info *out, GError **error);
 
+/* The same of an ADTS AAC file (the audio-only output): duration from its frames (1024 samples
+ * each per raw block, at the header's rate), width and height 0. */
+gboolean cr_adts_info_read (const char *path, CrMp4Info *out, GError **error);
+
 G_END_DECLS

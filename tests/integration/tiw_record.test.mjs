@@ -116,7 +116,7 @@ describe('class recording (TIW online recording)', () => {
   test('Start, Pause, Resume, Stop: RECORDING, no media while PAUSED, FINISHED with VideoInfos describing the MP4s exactly, callbacks signed', T, async () => {
     const room = 31100;
     procs.push(publish(d.port, room, 'teacher'), publish(d.port, room, 'student'));
-    const body = startBody(room, 7, { MixStream: { Enabled: true, ModelId: 1, TeacherId: 'teacher' }, Extras: ['MIX_STREAM'] });
+    const body = startBody(room, 7, { MixStream: { Enabled: true, ModelId: 1, TeacherId: 'teacher' }, Extras: ['MIX_STREAM'], AudioFileNeeded: true });
     const { TaskId } = await c.StartOnlineRecord(body);
     assert.match(TaskId, /^[A-Za-z0-9._-]+$/);
     const t0 = Date.now();
@@ -170,7 +170,19 @@ describe('class recording (TIW online recording)', () => {
     const second = byType(3).map((v) => v.VideoPlayTime).sort((a, b) => a - b);
     assert.ok(second[0] < 2000, `first span starts the timeline: ${second[0]}`);
     assert.ok(Math.abs(second[1] - om.VideoTime) < 2500, `second span at the pause's VideoTime: ${second[1]} vs ${om.VideoTime}`);
-    for (const v of r.VideoInfos) {
+    // AudioFileNeeded: each anchor's sound alone per span (AAC, VideoType 4).
+    assert.equal(byType(4).length, 4, JSON.stringify(r.VideoInfos));
+    for (const v of byType(4)) {
+      assert.equal(v.VideoFormat, 'aac');
+      assert.ok(v.VideoId.endsWith('.aac'), v.VideoId);
+      const file = fileURLToPath(v.VideoUrl);
+      assert.equal(v.VideoSize, statSync(file).size);
+      assert.deepEqual([v.Width, v.Height], [0, 0]);
+      const a = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets,sample_rate', '-of', 'json', file], { encoding: 'utf8' })).streams[0];
+      assert.equal(v.VideoDuration, Math.floor(Number(a.nb_read_packets) * 1024 * 1000 / Number(a.sample_rate)), `${file}`);
+      assert.ok(v.VideoDuration > 2000, `${v.VideoDuration}`);
+    }
+    for (const v of r.VideoInfos.filter((x) => x.VideoType !== 4)) {
       assert.equal(v.VideoFormat, 'mp4');
       assert.ok(v.VideoId.endsWith('.mp4'), v.VideoId);
       assert.match(v.VideoUrl, /^file:\/\//);

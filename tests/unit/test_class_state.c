@@ -224,6 +224,16 @@ test_record_control (void)
       cr_json_get_object (cr_json_get_object (c3, "RecordParams"), "SubscribeStreamUserIds"));
   g_assert_cmpstr (t3, ==,
                    "{\"UnSubscribeVideoUserIds\":[\"c\"],\"UnSubscribeAudioUserIds\":[\"d\"]}");
+  /* AudioFileNeeded: an audio-only AAC task of every user */
+  g_autoptr (JsonObject) audio = start_request ("{" BASE ",\"AudioFileNeeded\":true}");
+  g_assert_true (cr_class_wants_part (audio, CR_CLASS_PART_AUDIO));
+  g_assert_false (cr_class_wants_part (plain, CR_CLASS_PART_AUDIO));
+  g_autoptr (JsonObject) c4 = new_create ();
+  cr_class_fill_part (audio, CR_CLASS_PART_AUDIO, c4);
+  g_autofree char *t4 = cr_json_object_to_string (c4);
+  g_assert_cmpstr (t4, ==,
+                   "{\"RecordParams\":{\"RecordMode\":1,\"StreamType\":1,\"OutputFormat\":4,"
+                   "\"MediaId\":1}}");
   /* all off: nothing per user */
   g_autoptr (JsonObject) none
       = start_request ("{" BASE ",\"RecordControl\":{\"Enabled\":true,\"DisableRecord\":true}}");
@@ -329,6 +339,39 @@ test_mp4_info (void)
   g_rmdir (dir);
 }
 
+static void
+test_adts_info (void)
+{
+  /* three ADTS frames at 48 kHz: the second with two raw blocks */
+  g_autoptr (GByteArray) file = g_byte_array_new ();
+  for (int i = 0; i < 3; i++) {
+    guint len = 7 + 10;
+    guint8 h[7] = { 0xFF,
+                    0xF1,
+                    (1 << 6) | (3 << 2),
+                    (guint8)(0x80 | (len >> 11)),
+                    (guint8)(len >> 3),
+                    (guint8)(((len & 7) << 5) | 0x1F),
+                    (guint8)(0xFC | (i == 1)) };
+    g_byte_array_append (file, h, 7);
+    g_byte_array_append (file, (const guint8 *)"0123456789", 10);
+  }
+  g_autofree char *dir = g_dir_make_tmp ("class-aac-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "a.aac", NULL);
+  g_assert_true (g_file_set_contents (path, (const char *)file->data, file->len, NULL));
+  CrMp4Info info;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (cr_adts_info_read (path, &info, &error));
+  g_assert_cmpint (info.duration_ms, ==, 4 * 1024 * 1000 / 48000);
+  g_assert_cmpint (info.size, ==, file->len);
+  g_assert_cmpint (info.width, ==, 0);
+  g_assert_true (g_file_set_contents (path, "not aac", 7, NULL));
+  g_assert_false (cr_adts_info_read (path, &info, &error));
+  g_assert_nonnull (error);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -342,5 +385,6 @@ main (int argc, char **argv)
   g_test_add_func ("/class/trtc-room", test_trtc_room);
   g_test_add_func ("/class/callback-body", test_callback_body);
   g_test_add_func ("/class/mp4-info", test_mp4_info);
+  g_test_add_func ("/class/adts-info", test_adts_info);
   return g_test_run ();
 }
