@@ -276,6 +276,46 @@ describe('class recording (TIW online recording)', () => {
   });
 });
 
+describe('class recording across a daemon restart', () => {
+  const procs = [];
+  let d;
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d?.stop();
+  });
+
+  test('a class task and its callback settings outlive the daemon: the restarted one resumes it, pauses, stops and finishes it', T, async () => {
+    const dataDir = makeTmpDir();
+    const room = 34001;
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    let c = tiw(d.port);
+    await c.SetOnlineRecordCallbackKey({ SdkAppId: APP1.sdkAppId, CallbackKey: 'k1' });
+    let pub = publish(d.port, room, 'teacher', 60);
+    procs.push(pub);
+    const { TaskId } = await c.StartOnlineRecord(startBody(room, 5));
+    await waitStatus(c, TaskId, 'RECORDING');
+    await sleep(2000);
+    pub.kill('SIGKILL');
+    await d.stop();
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    c = tiw(d.port);
+    assert.equal((await c.DescribeOnlineRecordCallback({ SdkAppId: APP1.sdkAppId })).CallbackKey, 'k1');
+    pub = publish(d.port, room, 'teacher', 60);
+    procs.push(pub);
+    assert.equal((await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status, 'RECORDING');
+    await sleep(3000);
+    await c.PauseOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    const r = await waitStatus(c, TaskId, 'FINISHED', 60000);
+    assert.equal(r.FinishReason, 'USER_CALL');
+    assert.ok(r.VideoInfos.length >= 1, JSON.stringify(r));
+    for (const v of r.VideoInfos) {
+      assert.equal(v.UserId, 'teacher');
+      assert.equal(v.VideoSize, statSync(fileURLToPath(v.VideoUrl)).size);
+    }
+  });
+});
+
 describe('class recording into the app\'s bucket (class-record-storage)', { skip: !motoAvailable() && 'moto_server is not installed' }, () => {
   const BUCKET = 'class-1250000000';
   const procs = [];
