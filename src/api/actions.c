@@ -40,8 +40,8 @@ static const CrAction tiw_2019_09_19[] = {
   { "SetOnlineRecordCallback", cr_action_tiw_set_online_record_callback, CR_APP_FROM_BODY, NULL },
   { "SetOnlineRecordCallbackKey", cr_action_tiw_set_online_record_callback_key, CR_APP_FROM_BODY,
     NULL },
-  { "DescribeOnlineRecordCallback", cr_action_tiw_describe_online_record_callback,
-    CR_APP_FROM_BODY, NULL },
+  { "DescribeOnlineRecordCallback", cr_action_tiw_describe_online_record_callback, CR_APP_FROM_BODY,
+    NULL },
 };
 
 static const CrApiVersion versions[] = {

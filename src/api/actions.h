@@ -120,9 +120,8 @@ gboolean cr_action_tiw_stop_online_record (CrApi *api, const CrApp *app, JsonObj
                                            JsonObject *reply, GError **error);
 gboolean cr_action_tiw_describe_online_record (CrApi *api, const CrApp *app, JsonObject *params,
                                                JsonObject *reply, GError **error);
-gboolean cr_action_tiw_set_online_record_callback (CrApi *api, const CrApp *app,
-                                                   JsonObject *params, JsonObject *reply,
-                                                   GError **error);
+gboolean cr_action_tiw_set_online_record_callback (CrApi *api, const CrApp *app, JsonObject *params,
+                                                   JsonObject *reply, GError **error);
 gboolean cr_action_tiw_set_online_record_callback_key (CrApi *api, const CrApp *app,
                                                        JsonObject *params, JsonObject *reply,
                                                        GError **error);

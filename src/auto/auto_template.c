@@ -306,8 +306,8 @@ gboolean
 cr_auto_template_storage_from_keyfile (GKeyFile *kf, const char *group, const char *prefix,
                                        CrAutoTemplate **out, GError **error)
 {
-  static const KeyId storage_keys[] = { K_STORAGE, K_REGION, K_BUCKET, K_ACCESS_KEY, K_SECRET_KEY,
-                                        K_PREFIX };
+  static const KeyId storage_keys[]
+      = { K_STORAGE, K_REGION, K_BUCKET, K_ACCESS_KEY, K_SECRET_KEY, K_PREFIX };
   *out = NULL;
   g_autofree char *dash = g_strdup_printf ("%s-", prefix);
   g_auto (GStrv) names = g_key_file_get_keys (kf, group, NULL, NULL);

@@ -44,7 +44,8 @@ typedef enum {
 
 /* Whether @type's payload is {"Url","Body"}, the Body posted as is to Url. */
 #define CR_EVENT_POSTS_BODY(type)                                                                  \
-  ((type) == CR_EVENT_ONCE_RESULT || ((type) >= CR_EVENT_CLASS_STARTED && (type) <= CR_EVENT_CLASS_FINISHED))
+  ((type) == CR_EVENT_ONCE_RESULT                                                                  \
+   || ((type) >= CR_EVENT_CLASS_STARTED && (type) <= CR_EVENT_CLASS_FINISHED))
 
 /* Payload.LeaveCode of a 302: why the recording robot left. */
 typedef enum {

@@ -23,11 +23,10 @@ test_versions (void)
   const CrApiVersion *tiw = cr_api_version_find ("2019-09-19");
   g_assert_nonnull (tiw);
   g_assert_cmpstr (tiw->service, ==, "tiw");
-  static const char *const names[] = { "StartOnlineRecord",    "PauseOnlineRecord",
-                                       "ResumeOnlineRecord",   "StopOnlineRecord",
-                                       "DescribeOnlineRecord", "SetOnlineRecordCallback",
-                                       "SetOnlineRecordCallbackKey",
-                                       "DescribeOnlineRecordCallback" };
+  static const char *const names[]
+      = { "StartOnlineRecord",          "PauseOnlineRecord",           "ResumeOnlineRecord",
+          "StopOnlineRecord",           "DescribeOnlineRecord",        "SetOnlineRecordCallback",
+          "SetOnlineRecordCallbackKey", "DescribeOnlineRecordCallback" };
   g_assert_cmpuint (tiw->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (tiw, names[i]);
