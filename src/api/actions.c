@@ -38,9 +38,23 @@ static const CrAction trtc_2019_07_22[] = {
     "CloudrecDescribeEvents" },
 };
 
-/* TIW (whiteboard push/recording, 2019-09-19) joins here with its own action table. */
+/* The whiteboard service's online recording (class recording, docs/class-record.md). */
+static const CrAction tiw_2019_09_19[] = {
+  { "StartOnlineRecord", cr_action_tiw_start_online_record, CR_APP_FROM_BODY, NULL },
+  { "PauseOnlineRecord", cr_action_tiw_pause_online_record, CR_APP_FROM_BODY, NULL },
+  { "ResumeOnlineRecord", cr_action_tiw_resume_online_record, CR_APP_FROM_BODY, NULL },
+  { "StopOnlineRecord", cr_action_tiw_stop_online_record, CR_APP_FROM_BODY, NULL },
+  { "DescribeOnlineRecord", cr_action_tiw_describe_online_record, CR_APP_FROM_BODY, NULL },
+  { "SetOnlineRecordCallback", cr_action_tiw_set_online_record_callback, CR_APP_FROM_BODY, NULL },
+  { "SetOnlineRecordCallbackKey", cr_action_tiw_set_online_record_callback_key, CR_APP_FROM_BODY,
+    NULL },
+  { "DescribeOnlineRecordCallback", cr_action_tiw_describe_online_record_callback, CR_APP_FROM_BODY,
+    NULL },
+};
+
 static const CrApiVersion versions[] = {
   { "trtc", "2019-07-22", trtc_2019_07_22, G_N_ELEMENTS (trtc_2019_07_22) },
+  { "tiw", "2019-09-19", tiw_2019_09_19, G_N_ELEMENTS (tiw_2019_09_19) },
 };
 
 const CrApiVersion *

@@ -127,6 +127,26 @@ gboolean cr_action_dismiss_room (CrApi *api, const CrApp *app, JsonObject *param
 gboolean cr_action_dismiss_room_by_str_room_id (CrApi *api, const CrApp *app, JsonObject *params,
                                                 JsonObject *reply, GError **error);
 
+/* TIW 2019-09-19: the whiteboard service's online recording (action_tiw_record.c). */
+gboolean cr_action_tiw_start_online_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                            JsonObject *reply, GError **error);
+gboolean cr_action_tiw_pause_online_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                            JsonObject *reply, GError **error);
+gboolean cr_action_tiw_resume_online_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                             JsonObject *reply, GError **error);
+gboolean cr_action_tiw_stop_online_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                           JsonObject *reply, GError **error);
+gboolean cr_action_tiw_describe_online_record (CrApi *api, const CrApp *app, JsonObject *params,
+                                               JsonObject *reply, GError **error);
+gboolean cr_action_tiw_set_online_record_callback (CrApi *api, const CrApp *app, JsonObject *params,
+                                                   JsonObject *reply, GError **error);
+gboolean cr_action_tiw_set_online_record_callback_key (CrApi *api, const CrApp *app,
+                                                       JsonObject *params, JsonObject *reply,
+                                                       GError **error);
+gboolean cr_action_tiw_describe_online_record_callback (CrApi *api, const CrApp *app,
+                                                        JsonObject *params, JsonObject *reply,
+                                                        GError **error);
+
 /* Shared by Describe/Modify/Delete: the live task (SdkAppId, TaskId) of @params, or NULL with
  * ResourceNotFound (unknown, another app's) or InvalidParameter.TaskId (past ResourceExpiredHour).
  */

@@ -302,6 +302,60 @@ cr_auto_template_from_keyfile (GKeyFile *kf, const char *group, CrAutoTemplate *
   return TRUE;
 }
 
+gboolean
+cr_auto_template_storage_from_keyfile (GKeyFile *kf, const char *group, const char *prefix,
+                                       CrAutoTemplate **out, GError **error)
+{
+  static const KeyId storage_keys[]
+      = { K_STORAGE, K_REGION, K_BUCKET, K_ACCESS_KEY, K_SECRET_KEY, K_PREFIX };
+  *out = NULL;
+  g_autofree char *dash = g_strdup_printf ("%s-", prefix);
+  g_auto (GStrv) names = g_key_file_get_keys (kf, group, NULL, NULL);
+  g_autoptr (CrAutoTemplate) t = NULL;
+  for (char **k = names; k != NULL && *k != NULL; k++) {
+    if (!g_str_has_prefix (*k, dash))
+      continue;
+    const char *rest = *k + strlen (dash);
+    int id = -1;
+    for (guint i = 0; i < G_N_ELEMENTS (storage_keys) && id < 0; i++) {
+      if (strcmp (key_name (storage_keys[i], FALSE) + strlen ("auto-record-"), rest) == 0)
+        id = (int)storage_keys[i];
+    }
+    if (id < 0) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                   "unknown key \"%s\" (known: %s-storage, -region, -bucket, -access-key, "
+                   "-secret-key, -prefix)",
+                   *k, prefix);
+      return FALSE;
+    }
+    if (t == NULL) {
+      t = cr_auto_template_new ();
+      t->storage = CR_AUTO_STORAGE_LOCAL;
+    }
+    g_autofree char *value = g_key_file_get_string (kf, group, *k, error);
+    if (value == NULL || !template_set (t, (KeyId)id, *k, g_strstrip (value), error))
+      return FALSE;
+  }
+  if (t != NULL && t->storage == CR_AUTO_STORAGE_VOD) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "%s-storage must be one of local|cos|s3, got \"vod\"", prefix);
+    return FALSE;
+  }
+  if (t != NULL && t->storage != CR_AUTO_STORAGE_LOCAL) {
+    const char *const have[] = { t->region, t->bucket, t->access_key, t->secret_key };
+    const char *const want[] = { "region", "bucket", "access-key", "secret-key" };
+    for (guint i = 0; i < G_N_ELEMENTS (have); i++) {
+      if (have[i] == NULL) {
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s-storage %s needs %s-%s",
+                     prefix, cr_auto_storage_name (t->storage), prefix, want[i]);
+        return FALSE;
+      }
+    }
+  }
+  *out = g_steal_pointer (&t);
+  return TRUE;
+}
+
 JsonObject *
 cr_auto_template_to_json (const CrAutoTemplate *t, gboolean with_secret)
 {

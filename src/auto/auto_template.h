@@ -53,6 +53,13 @@ gboolean cr_auto_template_check (const CrAutoTemplate *t, GError **error);
 gboolean cr_auto_template_from_keyfile (GKeyFile *kf, const char *group, CrAutoTemplate **out,
                                         GError **error);
 
+/* The storage keys alone under another prefix: "<prefix>-storage", "<prefix>-region",
+ * "-bucket", "-access-key", "-secret-key", "-prefix" of @group (class recording's
+ * `class-record-*`), parsed and checked by the same rules as `auto-record-*`; any other
+ * "<prefix>-" key is refused. *@out is NULL when the group has none. */
+gboolean cr_auto_template_storage_from_keyfile (GKeyFile *kf, const char *group, const char *prefix,
+                                                CrAutoTemplate **out, GError **error);
+
 /* The API's view: {"Enabled":0|1, "StreamType":"audio-video", "Format":"hls", "FileMinutes",
  * "ResumeWait", "MaxAnchors", "Storage":"vod", "Region", "Bucket", "AccessKey", "SecretKey",
  * "Prefix"}; SecretKey only with @with_secret (never in replies). */

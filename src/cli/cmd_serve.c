@@ -31,6 +31,7 @@
 #include "usage/usage_link.h"
 #include "vod/vod_http.h"
 #include "api/record_once.h"
+#include "tiw/class_record.h"
 #include "vod/vod_library.h"
 #include "web/pages.h"
 
@@ -389,6 +390,13 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   api->auto_record = auto_record;
+  /* Class recording (TIW online recording, docs/class-record.md). */
+  g_autoptr (CrClassRecorder) class_record = cr_class_recorder_new (api, callbacks, &error);
+  if (class_record == NULL) {
+    fprintf (stderr, "cloudrec serve: class recording: %s\n", error->message);
+    return 1;
+  }
+  api->class_record = class_record;
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   ServeStop stop = { loop, api, ingest, workers, uploader, callbacks, config->stop_timeout, 0, 0 };
   /* Kept to the end: a signal during the teardown below (which waits for the workers) is a
@@ -422,6 +430,8 @@ cr_cmd_serve (int argc, char **argv)
    * may reach the supervisor any more. */
   api->auto_record = NULL;
   g_clear_pointer (&auto_record, cr_auto_record_free);
+  api->class_record = NULL;
+  g_clear_pointer (&class_record, cr_class_recorder_free);
   api->workers = NULL;
   api->uploads = NULL;
   api->callbacks = NULL;

@@ -29,6 +29,7 @@ app_free (CrApp *app)
   g_free (app->storage_secret_key);
   g_ptr_array_unref (app->secrets);
   cr_auto_template_free (app->auto_record);
+  cr_auto_template_free (app->class_storage);
   g_free (app);
 }
 

@@ -23,6 +23,9 @@ typedef struct {
   GPtrArray *secrets; /* CrSecret* */
   /* The `auto-record*` keys of its [app] group (src/auto/auto_template.h); NULL: none given */
   struct _CrAutoTemplate *auto_record;
+  /* The `class-record-storage*` keys (class recording's storage, docs/class-record.md): only the
+   * template's storage members are set; NULL: none given (local storage, kept 3 days). */
+  struct _CrAutoTemplate *class_storage;
   /* `storage-access-key` / `storage-secret-key` of the [app] group: the object-store keys a
    * one-call recording without CosConfig keys uses (docs/record-once.md); NULL when unset. */
   char *storage_access_key, *storage_secret_key;

@@ -45,6 +45,13 @@ static const Setting settings[] = {
     "seconds a TC3 X-TC-Timestamp may differ from the server clock" },
   { "room-idle-timeout", SETTING_INT, OFF (room_idle_timeout), "300", 1, 86400, NULL,
     "seconds a room with no publisher is kept before it is destroyed" },
+  { "class-idle-stop", SETTING_INT, OFF (class_idle_stop), "300", 1, 86400, NULL,
+    "seconds a class recording (StartOnlineRecord) goes on with no anchor publishing before it "
+    "stops by itself (AUTO); a request's AutoStopTimeout replaces it" },
+  { "class-pause-stop", SETTING_INT, OFF (class_pause_stop), "5400", 1, 604800, NULL,
+    "seconds a class recording may stay paused before it stops by itself (FORCE_STOP)" },
+  { "class-max-duration", SETTING_INT, OFF (class_max_duration), "86400", 1, 604800, NULL,
+    "seconds after StartOnlineRecord a class recording stops by itself (FORCE_STOP)" },
   { "ingest-max-sessions", SETTING_INT, OFF (ingest_max_sessions), "500", 1, 100000, NULL,
     "concurrent WHIP publishing sessions (503 beyond)" },
   { "whip-max-sessions-per-ip", SETTING_INT, OFF (whip_max_sessions_per_ip), "100", 0, 100000, NULL,
@@ -293,6 +300,17 @@ config_load_app_group (CrConfig *config, GKeyFile *kf, const char *group, const 
   if (auto_record != NULL) {
     cr_auto_template_free (app->auto_record);
     app->auto_record = auto_record;
+  }
+  CrAutoTemplate *class_storage = NULL;
+  if (!cr_auto_template_storage_from_keyfile (kf, group, "class-record", &class_storage,
+                                              &auto_error)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: [%s] %s", path, group,
+                 auto_error->message);
+    return FALSE;
+  }
+  if (class_storage != NULL) {
+    cr_auto_template_free (app->class_storage);
+    app->class_storage = class_storage;
   }
   return TRUE;
 }

@@ -25,6 +25,9 @@ typedef struct {
   gint64 api_timeout;              /* seconds a request may take, idle connections included */
   gint64 api_clock_skew;           /* seconds of TC3 timestamp tolerance */
   gint64 room_idle_timeout;        /* seconds a room without publisher lives on */
+  gint64 class_idle_stop;          /* seconds without an anchor before a class recording stops */
+  gint64 class_pause_stop;         /* seconds a class recording may stay paused */
+  gint64 class_max_duration;       /* seconds a class recording lasts at most */
   gint64 ingest_max_sessions;      /* concurrent WHIP sessions */
   gint64 whip_max_sessions_per_ip; /* concurrent WHIP sessions from one address; 0 = no limit */
   gint64 ingest_connect_timeout;   /* seconds from the answer to a connected peer */

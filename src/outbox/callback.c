@@ -40,7 +40,7 @@ char *
 cr_callback_body_of (const CrEventRecord *e)
 {
   JsonObject *payload = cr_json_parse_object (e->payload_json, strlen (e->payload_json), NULL);
-  if (e->event_type == CR_EVENT_ONCE_RESULT) {
+  if (CR_EVENT_POSTS_BODY (e->event_type)) {
     g_autoptr (JsonObject) owned = payload;
     JsonObject *body = cr_json_get_object (owned, "Body");
     return body != NULL ? cr_json_object_to_string (body) : g_strdup ("{}");
@@ -54,7 +54,7 @@ cr_callback_url_of (const CrEventRecord *e, const char *app_url)
 {
   if (e->event_type == CR_EVENT_ONCE_FILES)
     return NULL;
-  if (e->event_type != CR_EVENT_ONCE_RESULT)
+  if (!CR_EVENT_POSTS_BODY (e->event_type))
     return g_strdup (app_url);
   g_autoptr (JsonObject) payload
       = cr_json_parse_object (e->payload_json, strlen (e->payload_json), NULL);

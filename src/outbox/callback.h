@@ -25,10 +25,12 @@ char *cr_callback_body (int event_type, const char *room_id, const char *robot_u
                         const char *task_id, JsonObject *payload, gint64 now_ms);
 
 /* The body of a stored event: the same bytes at every attempt (CallbackTs is the event's time).
- * A one-call result (CR_EVENT_ONCE_RESULT) is its payload's Body, as is. */
+ * A one-call result (CR_EVENT_ONCE_RESULT) or a class recording's event (392-394) is its
+ * payload's Body, as is. */
 char *cr_callback_body_of (const CrEventRecord *event);
 
-/* Where a stored event goes: the app's @app_url, or a one-call result's own Url; NULL for an
+/* Where a stored event goes: the app's @app_url, or a one-call result's (or a class recording
+ * event's) own Url; NULL for an
  * event never posted (CR_EVENT_ONCE_FILES). Newly allocated. */
 char *cr_callback_url_of (const CrEventRecord *event, const char *app_url);
 

@@ -120,6 +120,25 @@ static const char *const migrations[] = {
   "  seconds REAL NOT NULL,"
   "  PRIMARY KEY (task_id, failover, bucket_ms, mixed, class));"
   "CREATE INDEX usage_by_app ON usage (sdk_app_id, bucket_ms);",
+  /* 8: class recordings (TIW online recording, src/tiw/class_store.c): each class task with its
+   * state and its record (JSON: the request, the spans, the TRTC tasks, the result), when its
+   * local files go (the seed's 3 days without a bucket), and each
+   * app's SetOnlineRecordCallback URL and key. */
+  "CREATE TABLE class_records ("
+  "  task_id TEXT PRIMARY KEY,"
+  "  sdk_app_id INTEGER NOT NULL,"
+  "  record_user_id TEXT NOT NULL,"
+  "  state TEXT NOT NULL,"
+  "  created_ms INTEGER NOT NULL,"
+  "  updated_ms INTEGER NOT NULL,"
+  "  local_until_ms INTEGER NOT NULL,"
+  "  record_json TEXT NOT NULL);"
+  "CREATE INDEX class_records_local ON class_records (local_until_ms) WHERE local_until_ms > 0;"
+  "CREATE INDEX class_records_by_state ON class_records (state, created_ms);"
+  "CREATE TABLE class_callbacks ("
+  "  sdk_app_id INTEGER PRIMARY KEY,"
+  "  callback TEXT NOT NULL,"
+  "  callback_key TEXT NOT NULL);",
 };
 
 #define TASK_COLUMNS                                                                               \

@@ -35,7 +35,17 @@ typedef enum {
   CR_EVENT_ONCE_FILES = 390,
   /* The one-call result ({"Url","Body"}): Body posted as is to the request's Callback. */
   CR_EVENT_ONCE_RESULT = 391,
+  /* A class recording's callbacks in the whiteboard service's format (docs/class-record.md),
+   * {"Url","Body"}: Body posted as is to the app's SetOnlineRecordCallback URL. */
+  CR_EVENT_CLASS_STARTED = 392,  /* OnlineRecordStarted */
+  CR_EVENT_CLASS_STOPPED = 393,  /* OnlineRecordStopped */
+  CR_EVENT_CLASS_FINISHED = 394, /* OnlineRecordFinished: the result */
 } CrCloudrecEventType;
+
+/* Whether @type's payload is {"Url","Body"}, the Body posted as is to Url. */
+#define CR_EVENT_POSTS_BODY(type)                                                                  \
+  ((type) == CR_EVENT_ONCE_RESULT                                                                  \
+   || ((type) >= CR_EVENT_CLASS_STARTED && (type) <= CR_EVENT_CLASS_FINISHED))
 
 /* Payload.LeaveCode of a 302: why the recording robot left. */
 typedef enum {

@@ -102,6 +102,8 @@ extern const CrSchema cr_schema_compose_describe;
 extern const CrSchema cr_schema_auto_describe; /* schema_auto.c */
 extern const CrSchema cr_schema_auto_modify;
 extern const CrSchema cr_schema_auto_tasks;
+/* The TIW online-recording action's schema (schema_tiw.c), or NULL. */
+const CrSchema *cr_schema_tiw_for (const char *action);
 extern const CrSchema cr_schema_record_statistic; /* schema_usage.c */
 extern const CrSchema cr_schema_recording_usage;
 extern const CrSchema cr_schema_storage; /* StorageParams (schema_record.c), shared by StartWebRecord */

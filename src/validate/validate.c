@@ -311,6 +311,9 @@ cr_schema_apply (const CrSchema *schema, JsonObject *in, const char *path, const
 static const CrSchema *
 validate_schema_for (const char *action)
 {
+  const CrSchema *tiw = cr_schema_tiw_for (action); /* TIW 2019-09-19 (schema_tiw.c) */
+  if (tiw != NULL)
+    return tiw;
   if (g_strcmp0 (action, "CreateCloudRecording") == 0)
     return &cr_schema_create;
   if (g_strcmp0 (action, "DescribeCloudRecording") == 0)

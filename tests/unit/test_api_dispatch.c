@@ -19,7 +19,24 @@ test_versions (void)
   g_assert_null (cr_api_version_find (""));
   g_assert_null (cr_api_version_find (NULL));
   g_autofree char *text = cr_api_versions_text ();
-  g_assert_cmpstr (text, ==, "2019-07-22 (trtc)");
+  g_assert_cmpstr (text, ==, "2019-07-22 (trtc), 2019-09-19 (tiw)");
+  const CrApiVersion *tiw = cr_api_version_find ("2019-09-19");
+  g_assert_nonnull (tiw);
+  g_assert_cmpstr (tiw->service, ==, "tiw");
+  static const char *const names[]
+      = { "StartOnlineRecord",          "PauseOnlineRecord",           "ResumeOnlineRecord",
+          "StopOnlineRecord",           "DescribeOnlineRecord",        "SetOnlineRecordCallback",
+          "SetOnlineRecordCallbackKey", "DescribeOnlineRecordCallback" };
+  g_assert_cmpuint (tiw->n_actions, ==, G_N_ELEMENTS (names));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    const CrAction *a = cr_api_version_action (tiw, names[i]);
+    g_assert_nonnull (a);
+    g_assert_cmpint (a->app_from, ==, CR_APP_FROM_BODY);
+    g_assert_true (cr_validate_knows_action (names[i]));
+  }
+  /* versions are apart: a TRTC action is not a TIW one */
+  g_assert_null (cr_api_version_action (tiw, "CreateCloudRecording"));
+  g_assert_null (cr_api_version_action (cr_api_version_find ("2019-07-22"), "StartOnlineRecord"));
 }
 
 static void

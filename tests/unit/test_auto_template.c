@@ -210,6 +210,56 @@ test_request (void)
   g_assert_cmpstr (s3->storage.bucket, ==, "recs");
 }
 
+/* class recording's `class-record-*` keys: the same storage rules under another prefix */
+static CrAutoTemplate *
+class_storage (const char *body, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree char *text = g_strdup_printf ("[app 1400000001]\n%s", body);
+  g_assert_true (g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, NULL));
+  CrAutoTemplate *t = NULL;
+  if (!cr_auto_template_storage_from_keyfile (kf, "app 1400000001", "class-record", &t, error))
+    return NULL;
+  return t;
+}
+
+static void
+test_class_storage (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrAutoTemplate) none = class_storage ("auto-record-storage=cos\n", &error);
+  g_assert_no_error (error);
+  g_assert_null (none);
+  g_autoptr (CrAutoTemplate) local = class_storage ("class-record-prefix=classes/a\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (local->storage, ==, CR_AUTO_STORAGE_LOCAL);
+  g_assert_cmpstr (local->prefix, ==, "classes/a");
+  g_autoptr (CrAutoTemplate) s3 = class_storage (
+      "class-record-storage=s3\nclass-record-region=us-east-1\nclass-record-bucket=b1\n"
+      "class-record-access-key=AK\nclass-record-secret-key=SK\n",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (s3->storage, ==, CR_AUTO_STORAGE_S3);
+  g_assert_cmpstr (s3->bucket, ==, "b1");
+  static const struct {
+    const char *body, *message;
+  } bad[] = {
+    { "class-record-storage=vod\n", "class-record-storage must be one of local|cos|s3" },
+    { "class-record-storage=ftp\n", "class-record-storage must be" },
+    { "class-record-storage=cos\nclass-record-region=r\n", "needs class-record-bucket" },
+    { "class-record-format=mp4\n", "unknown key \"class-record-format\"" },
+    { "class-record-prefix=a/../b\n", "class-record-prefix must be" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) e = NULL;
+    g_autoptr (CrAutoTemplate) t = class_storage (bad[i].body, &e);
+    g_assert_null (t);
+    g_assert_nonnull (e);
+    if (strstr (e->message, bad[i].message) == NULL)
+      g_error ("%s: \"%s\" does not say \"%s\"", bad[i].body, e->message, bad[i].message);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -218,5 +268,6 @@ main (int argc, char **argv)
   g_test_add_func ("/auto_template/bad_values", test_bad_values);
   g_test_add_func ("/auto_template/api_members", test_api_members);
   g_test_add_func ("/auto_template/request", test_request);
+  g_test_add_func ("/auto_template/class_storage", test_class_storage);
   return g_test_run ();
 }
