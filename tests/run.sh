@@ -34,6 +34,9 @@ timeout 1500 "${isolate[@]}" node --test --test-concurrency="$jobs" tests/integr
 p=$(grep -E '^# pass ' "$log" | tail -1 | awk '{print $3}')
 f=$(grep -E '^# fail ' "$log" | tail -1 | awk '{print $3}')
 s=$(grep -E '^# skipped ' "$log" | tail -1 | awk '{print $3}')
+# A test that ran past its timeout is "cancelled" in node's summary: it failed.
+c=$(grep -E '^# cancelled ' "$log" | tail -1 | awk '{print $3}')
+f=$(( ${f:-0} + ${c:-0} ))
 [ -n "$p" ] || { p=0; f=1; s=0; echo "integration runner produced no summary"; }
 rm -f "$log"
 echo "   integration: $p passed, $f failed, $s skipped"
