@@ -1,0 +1,63 @@
+/* What the files of the class recorder share (class_record.c: the record, the clock, the
+ * actions; class_spans.c: a span's TRTC tasks; class_result.c: VideoInfos and the result;
+ * class_callbacks.c: the whiteboard service's events; class_retention.c: local results past
+ * their days). Not for other modules: class_record.h is the interface. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "api/api.h"
+#include "config/apps.h"
+#include "outbox/sender.h"
+#include "tiw/class_record.h"
+#include "tiw/class_state.h"
+#include "tiw/class_store.h"
+
+G_BEGIN_DECLS
+
+#define CR_CLASS_LOCAL_DAYS 3 /* the seed: results kept 3 days without a bucket */
+
+struct _CrClassRecorder {
+  CrApi *api;
+  CrCallbackSender *callbacks;
+  CrClassStore *store;
+  GHashTable *active; /* TaskId -> JsonObject record, every class task not FINISHED */
+  GHashTable *probes; /* "<bucket>/<key>" -> CrMp4Info of a file in an object store */
+  GPtrArray *probing; /* files of an object store being read in a thread (class_result.c) */
+  guint tick;
+  guint ticks;
+};
+
+/* the record (class_record.c) */
+CrClassState cr_class_rec_state (JsonObject *r);
+JsonObject *cr_class_rec_request (JsonObject *r);
+gboolean cr_class_rec_save (CrClassRecorder *rec, JsonObject *r, GError **error);
+void cr_class_rec_save_or_warn (CrClassRecorder *rec, JsonObject *r);
+void cr_class_rec_set_state (JsonObject *r, CrClassState s);
+JsonObject *cr_class_rec_last_span (JsonObject *r);
+
+/* callbacks (class_callbacks.c): event @type (392-394) named @name with @data (taken) */
+void cr_class_rec_emit (CrClassRecorder *rec, JsonObject *r, int type, const char *name,
+                        JsonObject *data);
+JsonObject *cr_class_rec_event_data (JsonObject *r);
+
+/* spans (class_spans.c) */
+gboolean cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r,
+                                  GError **error);
+void cr_class_rec_end_span (CrClassRecorder *rec, JsonObject *r, gint64 now_ms);
+void cr_class_rec_stop (CrClassRecorder *rec, JsonObject *r, const char *reason, gint64 now_ms);
+
+/* the result (class_result.c) */
+gint64 cr_class_rec_total_ms (JsonObject *r, gint64 now_ms);
+void cr_class_rec_describe (CrClassRecorder *rec, JsonObject *r, JsonObject *out);
+gboolean cr_class_rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_videos,
+                               JsonArray **out_interrupts);
+void cr_class_rec_finish (CrClassRecorder *rec, JsonObject *r, JsonArray *videos,
+                          JsonArray *interrupts);
+/* Probes under way forget @rec (it is being freed). */
+void cr_class_rec_detach_probes (CrClassRecorder *rec);
+
+/* retention (class_retention.c) */
+void cr_class_rec_sweep_local (CrClassRecorder *rec, gint64 now);
+
+G_END_DECLS

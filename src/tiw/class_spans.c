@@ -1,0 +1,157 @@
+/* The spans of a class task: from Start or Resume to Pause or Stop, each one or more ordinary
+ * TRTC tasks launched through the API's own cr_api_create_task (the mix, the per-user videos, the
+ * per-user sound), stopped together when the span ends; and stopping a class. */
+#include <string.h>
+
+#include "api/actions.h"
+#include "auto/auto_template.h"
+#include "common/api_error.h"
+#include "common/json_util.h"
+#include "task/codes.h"
+#include "tiw/class_private.h"
+#include "validate/validate.h"
+
+/* The robots of @r: the RecordUserId itself for the first part when TRTC takes it (up to 30
+ * bytes, so "_s" still fits), else a digest of it. */
+static char *
+rec_robot (JsonObject *r, CrClassPart part)
+{
+  const char *user = cr_json_get_string (r, "RecordUserId");
+  g_autofree char *base = NULL;
+  if (strlen (user) <= 30)
+    base = g_strdup (user);
+  else {
+    g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, user, -1);
+    base = g_strdup_printf ("tic_rec_%.20s", digest);
+  }
+  if (part == CR_CLASS_PART_MIXED)
+    return g_steal_pointer (&base);
+  return g_strdup_printf ("%s_%s", base, part == CR_CLASS_PART_AUDIO ? "a" : "s");
+}
+
+/* The storage of the app's class recordings: its `class-record-storage*` keys, else the local
+ * store; the files of class @task_id under "<prefix>/<task_id>/<TRTC TaskId>/". */
+static CrAutoTemplate *
+rec_storage (const CrApp *app, const char *task_id, gint64 idle_s)
+{
+  CrAutoTemplate *t = app->class_storage != NULL ? cr_auto_template_copy (app->class_storage)
+                                                 : cr_auto_template_new ();
+  if (app->class_storage == NULL)
+    t->storage = CR_AUTO_STORAGE_LOCAL;
+  t->stream_type = CR_STREAMS_AUDIO_VIDEO;
+  t->output_format = CR_OUTPUT_MP4;
+  t->file_minutes = 1440;
+  t->resume_wait_s = idle_s;
+  char *prefix
+      = *t->prefix != '\0' ? g_strdup_printf ("%s/%s", t->prefix, task_id) : g_strdup (task_id);
+  g_free (t->prefix);
+  t->prefix = prefix;
+  return t;
+}
+
+static void
+rec_stop_trtc (CrClassRecorder *rec, guint64 app, const char *trtc_task)
+{
+  CrTaskStore *store = rec->api->store;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CrTask) task = store->vt->lookup (store, app, trtc_task, &error);
+  if (task == NULL || task->status == CR_TASK_EXITED)
+    return;
+  if (!store->vt->set_status (store, app, trtc_task, CR_TASK_EXITED, CR_LEAVE_STOPPED,
+                              rec->api->now_ms (), NULL, &error)) {
+    g_warning ("class recording: cannot stop task %s: %s", trtc_task, error->message);
+    return;
+  }
+  if (rec->api->workers != NULL)
+    cr_supervisor_stop (rec->api->workers, trtc_task);
+}
+
+/* Ends the last span at @now_ms: its TRTC tasks stop (their files are finished and stored). */
+void
+cr_class_rec_end_span (CrClassRecorder *rec, JsonObject *r, gint64 now_ms)
+{
+  JsonObject *span = cr_class_rec_last_span (r);
+  if (span == NULL || cr_json_get_int_or (span, "End", 0) != 0)
+    return;
+  json_object_set_int_member (span, "End", now_ms);
+  JsonArray *tasks = cr_json_get_array (span, "Tasks");
+  for (guint i = 0; tasks != NULL && i < json_array_get_length (tasks); i++)
+    rec_stop_trtc (rec, (guint64)cr_json_get_int_or (r, "SdkAppId", 0),
+                   cr_json_get_string (json_array_get_object_element (tasks, i), "TaskId"));
+}
+
+/* Starts a span: the TRTC tasks of the parts the request wants. All or none. */
+gboolean
+cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, GError **error)
+{
+  JsonObject *req = cr_class_rec_request (r);
+  const char *task_id = cr_json_get_string (r, "TaskId");
+  g_autoptr (CrAutoTemplate) t
+      = rec_storage (app, task_id, cr_json_get_int_or (r, "IdleStop", 300));
+  JsonArray *tasks = json_array_new ();
+  const CrClassPart parts[] = { CR_CLASS_PART_MIXED, CR_CLASS_PART_SINGLE, CR_CLASS_PART_AUDIO };
+  static const char *const part_names[] = { "mixed", "single", "audio" };
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
+    if (!cr_class_wants_part (req, parts[i]))
+      continue;
+    g_autofree char *robot = rec_robot (r, parts[i]);
+    g_autoptr (JsonObject) create
+        = cr_auto_template_request (t, app->sdk_app_id, cr_json_get_string (r, "TrtcRoom"),
+                                    cr_json_get_bool (r, "StringRoom"), robot, NULL);
+    json_object_set_int_member (create, "ResourceExpiredHour", 720);
+    cr_class_fill_part (req, parts[i], create);
+    g_autoptr (JsonObject) params
+        = cr_validate_request ("CreateCloudRecording", create, CR_VALIDATE_JSON, error);
+    g_autofree char *trtc_task = NULL;
+    if (params != NULL)
+      cr_auto_template_finish_request (t, params);
+    if (params == NULL
+        || !cr_api_create_task (rec->api, app, params, CR_CREATE_ROBOT_TRUSTED, &trtc_task,
+                                error)) {
+      for (guint j = 0; j < json_array_get_length (tasks); j++)
+        rec_stop_trtc (rec, app->sdk_app_id,
+                       cr_json_get_string (json_array_get_object_element (tasks, j), "TaskId"));
+      json_array_unref (tasks);
+      return FALSE;
+    }
+    JsonObject *entry = json_object_new ();
+    json_object_set_string_member (entry, "TaskId", trtc_task);
+    json_object_set_string_member (entry, "Part", part_names[parts[i]]);
+    json_array_add_object_element (tasks, entry);
+    g_info ("class task %s: TRTC task %s records room %s (%s, robot %s)", task_id, trtc_task,
+            cr_json_get_string (r, "TrtcRoom"), part_names[parts[i]], robot);
+  }
+  if (json_array_get_length (tasks) == 0) {
+    json_array_unref (tasks);
+    cr_api_error_set (error, "InvalidParameter",
+                      "RecordControl disables every stream and MixStream is off: nothing to "
+                      "record");
+    return FALSE;
+  }
+  JsonObject *span = json_object_new ();
+  json_object_set_int_member (span, "Start", rec->api->now_ms ());
+  json_object_set_int_member (span, "End", 0);
+  json_object_set_array_member (span, "Tasks", tasks);
+  json_array_add_object_element (cr_json_get_array (r, "Spans"), span);
+  return TRUE;
+}
+
+/* ---- stopping ---- */
+
+/* Moves @r to STOPPED for @reason: its span ends, OnlineRecordStopped is queued. */
+void
+cr_class_rec_stop (CrClassRecorder *rec, JsonObject *r, const char *reason, gint64 now_ms)
+{
+  if (cr_class_rec_state (r) == CR_CLASS_PAUSED) {
+    /* the pause under way ends with the recording */
+    json_object_set_int_member (r, "PausedMs", 0);
+  }
+  cr_class_rec_end_span (rec, r, now_ms);
+  cr_class_rec_set_state (r, CR_CLASS_STOPPED);
+  json_object_set_string_member (r, "FinishReason", reason);
+  json_object_set_int_member (r, "StopMs", now_ms);
+  g_info ("class task %s stopped (%s)", cr_json_get_string (r, "TaskId"), reason);
+  JsonObject *data = cr_class_rec_event_data (r);
+  json_object_set_string_member (data, "FinishReason", reason);
+  cr_class_rec_emit (rec, r, CR_EVENT_CLASS_STOPPED, "OnlineRecordStopped", data);
+}
