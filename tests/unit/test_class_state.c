@@ -5,6 +5,7 @@
 
 #include "common/api_error.h"
 #include "common/json_util.h"
+#include "task/subscription.h"
 #include "tiw/class_record.h"
 #include "tiw/class_state.h"
 #include "tiw/mp4_info.h"
@@ -212,8 +213,9 @@ test_record_control (void)
   cr_class_fill_part (some, CR_CLASS_PART_SINGLE, c2);
   g_autofree char *t2 = cr_json_object_to_string (
       cr_json_get_object (cr_json_get_object (c2, "RecordParams"), "SubscribeStreamUserIds"));
-  g_assert_cmpstr (t2, ==,
-                   "{\"SubscribeVideoUserIds\":[\"a\",\"b\"],\"SubscribeAudioUserIds\":[\"a\"]}");
+  g_assert_cmpstr (
+      t2, ==,
+      "{\"SubscribeVideoUserIds\":[\"a.*$\",\"b.*$\"],\"SubscribeAudioUserIds\":[\"a.*$\"]}");
   /* all on but one */
   g_autoptr (JsonObject) most = start_request (
       "{" BASE ",\"RecordControl\":{\"Enabled\":true,\"StreamControls\":["
@@ -222,8 +224,34 @@ test_record_control (void)
   cr_class_fill_part (most, CR_CLASS_PART_SINGLE, c3);
   g_autofree char *t3 = cr_json_object_to_string (
       cr_json_get_object (cr_json_get_object (c3, "RecordParams"), "SubscribeStreamUserIds"));
-  g_assert_cmpstr (t3, ==,
-                   "{\"UnSubscribeVideoUserIds\":[\"c\"],\"UnSubscribeAudioUserIds\":[\"d\"]}");
+  g_assert_cmpstr (
+      t3, ==, "{\"UnSubscribeVideoUserIds\":[\"c.*$\"],\"UnSubscribeAudioUserIds\":[\"d.*$\"]}");
+  /* TIW matches StreamIds by prefix: "stu" is every student, "tic_record_user" the board's
+   * publisher; "tic_substream" and ids no UserId can start with concern no per-user stream */
+  g_autoptr (JsonObject) prefix = start_request (
+      "{" BASE ",\"RecordControl\":{\"Enabled\":true,\"StreamControls\":["
+      "{\"StreamId\":\"stu\",\"DisableRecord\":true},{\"StreamId\":\"tic_record_user\","
+      "\"DisableRecord\":true},{\"StreamId\":\"tic_substream\",\"DisableRecord\":true},"
+      "{\"StreamId\":\"a b\",\"DisableRecord\":true},{\"StreamId\":\"teacher\","
+      "\"DisableAudio\":true}]}}");
+  g_autoptr (JsonObject) c5 = new_create ();
+  cr_class_fill_part (prefix, CR_CLASS_PART_SINGLE, c5);
+  JsonObject *sub5
+      = cr_json_get_object (cr_json_get_object (c5, "RecordParams"), "SubscribeStreamUserIds");
+  g_autofree char *t5 = cr_json_object_to_string (sub5);
+  g_assert_cmpstr (t5, ==,
+                   "{\"UnSubscribeVideoUserIds\":[\"stu.*$\",\"tic_record_user.*$\"],"
+                   "\"UnSubscribeAudioUserIds\":[\"teacher.*$\"]}");
+  g_autoptr (CrSubscription) s5 = cr_subscription_new (sub5);
+  g_assert_false (cr_subscription_wants (s5, "student1", TRUE));
+  g_assert_false (cr_subscription_wants (s5, "stu", TRUE));
+  g_assert_false (cr_subscription_wants (s5, "tic_record_user_7_1", TRUE));
+  g_assert_true (cr_subscription_wants (s5, "teacher", TRUE));
+  g_assert_false (cr_subscription_wants (s5, "teacher", FALSE));
+  g_assert_true (cr_subscription_wants (s5, "teacher2", TRUE));
+  g_assert_false (cr_subscription_wants (s5, "teacher2", FALSE));
+  g_assert_true (cr_subscription_wants (s5, "alice", FALSE));
+  g_assert_true (cr_subscription_wants (s5, "a", TRUE));
   /* AudioFileNeeded: an audio-only AAC task of every user */
   g_autoptr (JsonObject) audio = start_request ("{" BASE ",\"AudioFileNeeded\":true}");
   g_assert_true (cr_class_wants_part (audio, CR_CLASS_PART_AUDIO));
