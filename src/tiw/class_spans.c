@@ -8,6 +8,7 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "task/codes.h"
+#include "task/spec.h"
 #include "tiw/class_private.h"
 #include "validate/validate.h"
 
@@ -103,8 +104,11 @@ cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, 
     g_autoptr (JsonObject) params
         = cr_validate_request ("CreateCloudRecording", create, CR_VALIDATE_JSON, error);
     g_autofree char *trtc_task = NULL;
-    if (params != NULL)
+    if (params != NULL) {
       cr_auto_template_finish_request (t, params);
+      if (parts[i] == CR_CLASS_PART_AUDIO) /* TIW: AudioFileNeeded's files are MP3 */
+        json_object_set_boolean_member (params, CR_SPEC_AUDIO_MP3, TRUE);
+    }
     if (params == NULL
         || !cr_api_create_task (rec->api, app, params, CR_CREATE_ROBOT_TRUSTED, &trtc_task,
                                 error)) {

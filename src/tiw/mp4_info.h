@@ -21,4 +21,8 @@ gboolean cr_mp4_info_read (const char *path, CrMp4Info *out, GError **error);
  * each per raw block, at the header's rate), width and height 0. */
 gboolean cr_adts_info_read (const char *path, CrMp4Info *out, GError **error);
 
+/* The same of an MP3 file (AudioFileNeeded): duration from its Layer III frames (LAME's
+ * Xing/Info frame not counted), an ID3v2 tag skipped. */
+gboolean cr_mp3_info_read (const char *path, CrMp4Info *out, GError **error);
+
 G_END_DECLS

@@ -367,6 +367,45 @@ test_mp4_info (void)
   g_rmdir (dir);
 }
 
+/* MPEG-1 Layer III frames at 48 kHz / 64 kbps (192 bytes each) and MPEG-2 at 24 kHz / 64 kbps
+ * (192 bytes too: 72 * 64000 / 24000), behind an ID3v2 tag, the first an Info frame. */
+static void
+test_mp3_info (void)
+{
+  g_autoptr (GByteArray) file = g_byte_array_new ();
+  guint8 id3[10 + 20] = { 'I', 'D', '3', 4, 0, 0, 0, 0, 0, 20 };
+  g_byte_array_append (file, id3, sizeof id3);
+  for (int i = 0; i < 4; i++) {
+    guint8 frame[192] = { 0xFF, 0xFB, (5 << 4) | (1 << 2), 0xC4 };
+    if (i == 0)
+      memcpy (frame + 36, "Info", 4);
+    g_byte_array_append (file, frame, sizeof frame);
+  }
+  g_autofree char *dir = g_dir_make_tmp ("class-mp3-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "a.mp3", NULL);
+  g_assert_true (g_file_set_contents (path, (const char *)file->data, file->len, NULL));
+  CrMp4Info info;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (cr_mp3_info_read (path, &info, &error));
+  g_assert_cmpint (info.duration_ms, ==, 3 * 1152 * 1000 / 48000);
+  g_assert_cmpint (info.size, ==, file->len);
+  /* MPEG-2 (LAME's choice at 64 kbps stereo): 576 samples a frame at 24 kHz; a cut last frame
+   * does not count */
+  g_byte_array_set_size (file, 0);
+  for (int i = 0; i < 5; i++) {
+    guint8 frame[192] = { 0xFF, 0xF3, (8 << 4) | (1 << 2), 0xC4 };
+    g_byte_array_append (file, frame, i == 4 ? 100 : sizeof frame);
+  }
+  g_assert_true (g_file_set_contents (path, (const char *)file->data, file->len, NULL));
+  g_assert_true (cr_mp3_info_read (path, &info, &error));
+  g_assert_cmpint (info.duration_ms, ==, 4 * 576 * 1000 / 24000);
+  g_assert_true (g_file_set_contents (path, "not mp3 at all", 14, NULL));
+  g_assert_false (cr_mp3_info_read (path, &info, &error));
+  g_assert_nonnull (error);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_adts_info (void)
 {
@@ -414,5 +453,6 @@ main (int argc, char **argv)
   g_test_add_func ("/class/callback-body", test_callback_body);
   g_test_add_func ("/class/mp4-info", test_mp4_info);
   g_test_add_func ("/class/adts-info", test_adts_info);
+  g_test_add_func ("/class/mp3-info", test_mp3_info);
   return g_test_run ();
 }
