@@ -36,7 +36,8 @@ mp4_walk (const guchar *data, gsize len, CrMp4Info *out, gboolean *have_duration
     const guchar *type = data + at + 4;
     const guchar *body = data + at + head;
     gsize body_len = size - head;
-    if (memcmp (type, "moov", 4) == 0 || memcmp (type, "trak", 4) == 0) {
+    if (memcmp (type, "moov", 4) == 0 || memcmp (type, "trak", 4) == 0
+        || memcmp (type, "mdia", 4) == 0) {
       mp4_walk (body, body_len, out, have_duration);
     } else if (memcmp (type, "mvhd", 4) == 0 && body_len >= 32 && !*have_duration) {
       guint64 timescale, duration;
@@ -51,6 +52,8 @@ mp4_walk (const guchar *data, gsize len, CrMp4Info *out, gboolean *have_duration
         out->duration_ms = (gint64)(duration * 1000 / timescale);
         *have_duration = TRUE;
       }
+    } else if (memcmp (type, "hdlr", 4) == 0 && body_len >= 12) {
+      out->has_audio = out->has_audio || memcmp (body + 8, "soun", 4) == 0;
     } else if (memcmp (type, "tkhd", 4) == 0 && out->width == 0) {
       gsize off = body[0] == 1 ? 88 : 76; /* width, height: 16.16 at the end */
       if (body_len >= off + 8) {
@@ -92,6 +95,7 @@ cr_adts_info_read (const char *path, CrMp4Info *out, GError **error)
   const guchar *d = (const guchar *)g_mapped_file_get_contents (map);
   gsize len = g_mapped_file_get_length (map);
   out->size = (gint64)len;
+  out->has_audio = TRUE;
   guint64 samples = 0;
   int rate = 0;
   gsize at = 0;
@@ -146,6 +150,7 @@ cr_mp3_info_read (const char *path, CrMp4Info *out, GError **error)
   const guchar *d = (const guchar *)g_mapped_file_get_contents (map);
   gsize len = g_mapped_file_get_length (map);
   out->size = (gint64)len;
+  out->has_audio = TRUE;
   gsize at = 0;
   if (len >= 10 && memcmp (d, "ID3", 3) == 0) /* an ID3v2 tag: its syncsafe size, a footer */
     at = 10
