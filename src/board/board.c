@@ -450,7 +450,7 @@ conn_on_closed (SoupWebsocketConnection *ws, gpointer data)
 }
 
 void
-cr_board_join (CrBoard *board, guint64 app, const char *room, const char *user,
+cr_board_join (CrBoard *board, guint64 app, const char *room, const char *user, gint64 since_seq,
                SoupWebsocketConnection *ws)
 {
   Board *b = board_open (board, app, room);
@@ -466,6 +466,7 @@ cr_board_join (CrBoard *board, guint64 app, const char *room, const char *user,
   c->board = b;
   c->ws = g_object_ref (ws);
   c->user = g_strdup (user);
+  c->cursor = CLAMP (since_seq, 0, b->last_seq);
   c->tokens = (double)board->config->board_rate_limit;
   c->tokens_us = g_get_monotonic_time ();
   GIOStream *stream = soup_websocket_connection_get_io_stream (ws);

@@ -41,9 +41,10 @@ char *cr_board_log_reply (CrBoard *board, guint64 app, const char *room, gint64 
                           gint64 from_ms, gint64 to_ms, GError **error);
 /* TRUE while the board has room for one more connection (board-max-connections). */
 gboolean cr_board_has_room (CrBoard *board, guint64 app, const char *room);
-/* Takes over @ws (a new server connection) for @user of the board: welcome, history, live. */
+/* Takes over @ws (a new server connection) for @user of the board: welcome, the history after
+ * @since_seq (0: all of it), then live entries. */
 void cr_board_join (CrBoard *board, guint64 app, const char *room, const char *user,
-                    SoupWebsocketConnection *ws);
+                    gint64 since_seq, SoupWebsocketConnection *ws);
 /* The number of pages connected to the board. */
 guint cr_board_connection_count (CrBoard *board, guint64 app, const char *room);
 

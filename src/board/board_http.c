@@ -200,8 +200,14 @@ http_handle_ws (SoupServer *soup, SoupServerMessage *msg, const char *path, GHas
   BoardHttp *h = data;
   guint64 app = 0;
   const char *room = NULL, *user = NULL;
+  gint64 since = 0;
   if (!http_authorize (h, msg, query, &app, &room, &user))
     return;
+  if (!http_int_param (query, "since", 0, &since)) {
+    http_refuse (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+                 "since must be a non-negative integer (the last seq the page applied)");
+    return;
+  }
   if (!cr_board_has_room (h->board, app, room)) {
     http_refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "LimitExceeded",
                  "the board has %" G_GINT64_FORMAT " pages connected, the most it takes "
@@ -229,7 +235,9 @@ http_on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
     soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, NULL);
     return;
   }
-  cr_board_join (h->board, app, room, user, ws);
+  gint64 since = 0;
+  http_int_param (query, "since", 0, &since); /* a page reconnecting: what it has not applied */
+  cr_board_join (h->board, app, room, user, since, ws);
 }
 
 struct _CrBoardHttp {
