@@ -70,9 +70,9 @@ cr_board_user_problem (const char *user)
 }
 
 /* Every member of @obj is one of @allowed (NULL-terminated), and every one of @required is there.
- */
+ * @prefix: "op." for an op's members, "" for the message's own; @what names the object. */
 static gboolean
-ops_members (JsonObject *obj, const char *where, const char *const *allowed,
+ops_members (JsonObject *obj, const char *prefix, const char *what, const char *const *allowed,
              const char *const *required, GError **error)
 {
   g_autoptr (GList) names = json_object_get_members (obj);
@@ -81,11 +81,11 @@ ops_members (JsonObject *obj, const char *where, const char *const *allowed,
     for (const char *const *a = allowed; *a != NULL && !known; a++)
       known = strcmp (*a, l->data) == 0;
     if (!known)
-      return FAIL ("%s has an unknown member \"%s\"", where, (const char *)l->data);
+      return FAIL ("%s has an unknown member \"%s\"", what, (const char *)l->data);
   }
   for (const char *const *r = required; *r != NULL; r++)
     if (!json_object_has_member (obj, *r))
-      return FAIL ("%s.%s is missing", where, *r);
+      return FAIL ("%s%s is missing (%s)", prefix, *r, what);
   return TRUE;
 }
 
@@ -230,7 +230,7 @@ static gboolean
 ops_check_stroke (JsonObject *op, GError **error)
 {
   static const char *const m[] = { "kind", "id", "page", "color", "width", "points", NULL };
-  return ops_members (op, "op (stroke)", m, m, error) && ops_member_id (op, error)
+  return ops_members (op, "op.", "a stroke op", m, m, error) && ops_member_id (op, error)
          && ops_member_page (op, NULL, error) && ops_member_color (op, "color", FALSE, error)
          && ops_member_number (op, "width", 0, 0.2, TRUE, error) && ops_points (op, error);
 }
@@ -243,7 +243,7 @@ ops_check_shape (JsonObject *op, GError **error)
   /* fill may be left out: the same as null (an addition to the contract, backward compatible). */
   static const char *const req[]
       = { "kind", "id", "page", "shape", "color", "width", "x0", "y0", "x1", "y1", NULL };
-  if (!ops_members (op, "op (shape)", all, req, error) || !ops_member_id (op, error)
+  if (!ops_members (op, "op.", "a shape op", all, req, error) || !ops_member_id (op, error)
       || !ops_member_page (op, NULL, error))
     return FALSE;
   const char *shape = ops_member_string (op, "shape", error);
@@ -266,7 +266,7 @@ static gboolean
 ops_check_text (JsonObject *op, GError **error)
 {
   static const char *const m[] = { "kind", "id", "page", "color", "size", "x", "y", "text", NULL };
-  if (!ops_members (op, "op (text)", m, m, error) || !ops_member_id (op, error)
+  if (!ops_members (op, "op.", "a text op", m, m, error) || !ops_member_id (op, error)
       || !ops_member_page (op, NULL, error) || !ops_member_color (op, "color", FALSE, error)
       || !ops_member_number (op, "size", 0, 0.5, TRUE, error)
       || !ops_member_number (op, "x", 0, 1, FALSE, error)
@@ -280,7 +280,7 @@ static gboolean
 ops_check_page (JsonObject *op, GError **error)
 {
   static const char *const m[] = { "kind", "action", "page", NULL };
-  if (!ops_members (op, "op (page)", m, m, error))
+  if (!ops_members (op, "op.", "a page op", m, m, error))
     return FALSE;
   const char *action = ops_member_string (op, "action", error);
   if (action == NULL)
@@ -294,14 +294,14 @@ static gboolean
 ops_check_undo (JsonObject *op, GError **error)
 {
   static const char *const m[] = { "kind", "id", NULL };
-  return ops_members (op, "op (undo)", m, m, error) && ops_member_id (op, error);
+  return ops_members (op, "op.", "an undo op", m, m, error) && ops_member_id (op, error);
 }
 
 static gboolean
 ops_check_clear (JsonObject *op, GError **error)
 {
   static const char *const m[] = { "kind", "page", NULL };
-  return ops_members (op, "op (clear)", m, m, error) && ops_member_page (op, NULL, error);
+  return ops_members (op, "op.", "a clear op", m, m, error) && ops_member_page (op, NULL, error);
 }
 
 gboolean
@@ -358,7 +358,7 @@ cr_board_msg_parse (const char *data, gsize len, GError **error)
   }
   if (strcmp (t, "chat") == 0) {
     static const char *const m[] = { "t", "text", NULL };
-    if (!ops_members (msg, "the chat message", m, m, error))
+    if (!ops_members (msg, "", "the chat message", m, m, error))
       return NULL;
     JsonNode *node = json_object_get_member (msg, "text");
     if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING) {
@@ -378,7 +378,7 @@ cr_board_msg_parse (const char *data, gsize len, GError **error)
     return NULL;
   }
   static const char *const m[] = { "t", "op", NULL };
-  if (!ops_members (msg, "the op message", m, m, error))
+  if (!ops_members (msg, "", "the op message", m, m, error))
     return NULL;
   JsonNode *op_node = json_object_get_member (msg, "op");
   if (!JSON_NODE_HOLDS_OBJECT (op_node)) {
