@@ -14,6 +14,7 @@ fresh_db (void)
   g_assert_no_error (error);
   char *path = g_build_filename (dir, "cloudrec.db", NULL);
   g_autoptr (CrTaskStore) store = cr_sqlite_store_open (path, &error); /* creates and migrates */
+  g_assert_nonnull (store);
   g_assert_no_error (error);
   return path;
 }

@@ -108,6 +108,7 @@ test_refuses_envelope (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (CrBoardMsg) ok = cr_board_msg_parse (s->str, s->len, &error);
   g_assert_no_error (error);
+  g_assert_nonnull (ok);
   g_string_insert (s, 20, "a");
   refuses (s->str, "not 2001");
   g_string_free (s, TRUE);
@@ -230,6 +231,7 @@ test_too_many_points (void)
     g_string_append (s, "]}}");
     g_autoptr (GError) error = NULL;
     g_autoptr (CrBoardMsg) m = cr_board_msg_parse (s->str, s->len, &error);
+    g_assert_true ((m != NULL) == (n == 10000));
     if (n == 10000)
       g_assert_no_error (error);
     else
