@@ -134,6 +134,10 @@ static const Setting settings[] = {
     "daemon runs as root (scripts/deps.sh creates it); \"\": the daemon's own user" },
   { "web-record-min-duration", SETTING_INT, OFF (web_record_min_duration), "1800", 1, 86400,
     NULL, "StartWebRecord's smallest MaxDurationLimit in seconds (TRTC: 1800; tests lower it)" },
+  { "board-max-connections", SETTING_INT, OFF (board_max_connections), "200", 1, 100000, NULL,
+    "pages connected to one whiteboard at most (/board/ws answers 503 beyond)" },
+  { "board-rate-limit", SETTING_INT, OFF (board_rate_limit), "200", 1, 100000, NULL,
+    "messages per second one whiteboard page may send (refused with an error message beyond)" },
 };
 
 /* String settings with a syntax of their own, checked when read. */

@@ -59,6 +59,8 @@ typedef struct {
   char *ice_public_address; /* IP offered as each host candidate's address too; "" = none */
   char *web_record_user;         /* OS user Chromium, Xvfb and PulseAudio run as (docs/web-record.md) */
   gint64 web_record_min_duration; /* MaxDurationLimit's floor; 1800: TRTC's (tests lower it) */
+  gint64 board_max_connections;   /* pages connected to one whiteboard at most (docs/board.md) */
+  gint64 board_rate_limit;        /* messages per second one board page may send */
 
   /* The web console (console/console.h): the operator's login ("" = none), a session's life in
    * minutes after its login, and the seconds in one such minute (tests shorten it). */
