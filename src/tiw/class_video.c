@@ -37,6 +37,7 @@ cr_class_video_fill_part (JsonObject *req, JsonObject *create)
   json_object_set_int_member (record, "OutputFormat", CR_OUTPUT_HLS);
   json_object_set_int_member (record, "StreamType", CR_STREAMS_AUDIO_VIDEO);
   json_object_set_int_member (record, "MediaId", CR_MEDIA_MAIN_AND_AUX);
+  json_object_set_int_member (record, "AvMerge", 1); /* one playlist per user and stream */
 }
 
 /* ---- a stream's facts ---- */
