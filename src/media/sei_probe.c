@@ -76,10 +76,12 @@ static void
 probe_load (CrSeiProbe *p)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!g_file_test (p->path, G_FILE_TEST_EXISTS) || !json_parser_load_from_file (parser, p->path, NULL))
+  if (!g_file_test (p->path, G_FILE_TEST_EXISTS)
+      || !json_parser_load_from_file (parser, p->path, NULL))
     return;
   JsonNode *root = json_parser_get_root (parser);
-  JsonObject *o = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonObject *o
+      = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   JsonArray *a = o != NULL && json_object_has_member (o, "Samples")
                      ? json_object_get_array_member (o, "Samples")
                      : NULL;

@@ -138,7 +138,7 @@ cr_sei_build_sync_time (gint64 board_ms)
   g_autoptr (GByteArray) rbsp = g_byte_array_new ();
   guint8 b = 5;
   g_byte_array_append (rbsp, &b, 1);
-  for (gsize l = len; ; l -= 255) {
+  for (gsize l = len;; l -= 255) {
     b = l >= 255 ? 255 : (guint8)l;
     g_byte_array_append (rbsp, &b, 1);
     if (l < 255)

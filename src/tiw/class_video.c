@@ -136,7 +136,8 @@ cr_class_video_streams (CrClassRecorder *rec, JsonObject *r)
       g_autoptr (GError) error = NULL;
       g_autoptr (CrTask) task = store->vt->lookup (store, app, trtc, &error);
       g_autofree char *dir = task != NULL ? task_local_dir (rec, task) : NULL;
-      g_autoptr (GPtrArray) files = dir != NULL ? store->vt->list_files (store, trtc, &error) : NULL;
+      g_autoptr (GPtrArray) files
+          = dir != NULL ? store->vt->list_files (store, trtc, &error) : NULL;
       for (guint k = 0; files != NULL && k < files->len; k++) {
         const CrTaskFile *f = g_ptr_array_index (files, k);
         if (!g_str_has_suffix (f->file_name, ".m3u8"))

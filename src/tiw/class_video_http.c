@@ -61,8 +61,8 @@ replay_class (CrClassRecorder *rec, SoupServerMessage *msg, const char *app_text
     return NULL;
   }
   g_autoptr (GError) error = NULL;
-  if (!cr_class_replay_token_check (a->usersig_key, app, task_id, token,
-                                    rec->api->now_ms () / 1000, &error)) {
+  if (!cr_class_replay_token_check (a->usersig_key, app, task_id, token, rec->api->now_ms () / 1000,
+                                    &error)) {
     reply_error (msg, SOUP_STATUS_FORBIDDEN, "AuthFailure", error->message);
     return NULL;
   }
@@ -122,9 +122,9 @@ replay_data (CrClassRecorder *rec, SoupServerMessage *msg, GHashTable *query)
   g_autofree char *escaped = g_uri_escape_string (token, NULL, FALSE);
   for (guint i = 0; i < json_array_get_length (streams); i++) {
     JsonObject *s = json_array_get_object_element (streams, i);
-    g_autofree char *url = g_strdup_printf (
-        "/board/replay/files/%s/%s/%s/%s/%s", app, task, escaped,
-        cr_json_get_string (s, "TrtcTaskId"), cr_json_get_string (s, "File"));
+    g_autofree char *url
+        = g_strdup_printf ("/board/replay/files/%s/%s/%s/%s/%s", app, task, escaped,
+                           cr_json_get_string (s, "TrtcTaskId"), cr_json_get_string (s, "File"));
     json_object_set_string_member (s, "Url", url);
     json_object_remove_member (s, "Dir");
   }
@@ -209,9 +209,9 @@ cr_class_video_register (CrClassRecorder *rec, CrHttpServer *http)
     char *colon = strrchr (host, ':');
     if (colon != NULL)
       *colon = '\0';
-    rec->replay_base = g_strdup_printf ("%s://%s:%u", cr_http_server_is_https (http) ? "https" : "http",
-                                        *host != '\0' ? host : "127.0.0.1",
-                                        cr_http_server_port (http));
+    rec->replay_base
+        = g_strdup_printf ("%s://%s:%u", cr_http_server_is_https (http) ? "https" : "http",
+                           *host != '\0' ? host : "127.0.0.1", cr_http_server_port (http));
   }
   cr_http_server_add_handler (http, "/board/replay", replay_handle, rec);
 }

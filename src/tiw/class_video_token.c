@@ -9,8 +9,7 @@ token_mac (const char *key, guint64 app, const char *task_id, gint64 expiry_s)
 {
   g_autofree char *text
       = g_strdup_printf ("%" G_GUINT64_FORMAT "\n%s\n%" G_GINT64_FORMAT, app, task_id, expiry_s);
-  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *)key, strlen (key), text,
-                                    -1);
+  return g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *)key, strlen (key), text, -1);
 }
 
 char *

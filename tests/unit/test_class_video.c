@@ -118,8 +118,9 @@ test_sei_garbage (void)
   g_autoptr (GByteArray) a = sei_nal (cut, sizeof cut);
   g_assert_false (cr_sei_find_sync_time (a->data, a->len, &t));
   /* type 5 without the JSON, other JSON, a negative and a non-number */
-  const char *bad[] = { "", "{\"other\":1}", "{\"syncTime\":-5}", "{\"syncTime\":\"x\"}",
-                        "syncTime:5", "{\"syncTime\":12abc}" };
+  const char *bad[]
+      = { "",           "{\"other\":1}",       "{\"syncTime\":-5}", "{\"syncTime\":\"x\"}",
+          "syncTime:5", "{\"syncTime\":12abc}" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
     g_autoptr (GByteArray) rbsp = g_byte_array_new ();
     guint8 b = 242;
