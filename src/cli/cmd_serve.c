@@ -34,6 +34,7 @@
 #include "tiw/class_record.h"
 #include "board/board.h"
 #include "board/board_http.h"
+#include "tiw/class_video.h"
 #include "vod/vod_library.h"
 #include "web/pages.h"
 
@@ -407,6 +408,7 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   api->class_record = class_record;
+  cr_class_video_register (class_record, http); /* /board/replay (video-generation mode) */
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   ServeStop stop = { loop, api, ingest, workers, uploader, callbacks, config->stop_timeout, 0, 0 };
   /* Kept to the end: a signal during the teardown below (which waits for the workers) is a

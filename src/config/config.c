@@ -52,6 +52,9 @@ static const Setting settings[] = {
     "seconds a class recording may stay paused before it stops by itself (FORCE_STOP)" },
   { "class-max-duration", SETTING_INT, OFF (class_max_duration), "86400", 1, 604800, NULL,
     "seconds after StartOnlineRecord a class recording stops by itself (FORCE_STOP)" },
+  { "replay-url-hours", SETTING_INT, OFF (replay_url_hours), "720", 1, 87600, NULL,
+    "hours a video-generation class's ReplayUrl (its replay page and files) stays valid from "
+    "when it is asked for" },
   { "ingest-max-sessions", SETTING_INT, OFF (ingest_max_sessions), "500", 1, 100000, NULL,
     "concurrent WHIP publishing sessions (503 beyond)" },
   { "whip-max-sessions-per-ip", SETTING_INT, OFF (whip_max_sessions_per_ip), "100", 0, 100000, NULL,

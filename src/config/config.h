@@ -28,6 +28,7 @@ typedef struct {
   gint64 class_idle_stop;          /* seconds without an anchor before a class recording stops */
   gint64 class_pause_stop;         /* seconds a class recording may stay paused */
   gint64 class_max_duration;       /* seconds a class recording lasts at most */
+  gint64 replay_url_hours;         /* hours a video-generation class's ReplayUrl stays valid */
   gint64 ingest_max_sessions;      /* concurrent WHIP sessions */
   gint64 whip_max_sessions_per_ip; /* concurrent WHIP sessions from one address; 0 = no limit */
   gint64 ingest_connect_timeout;   /* seconds from the answer to a connected peer */

@@ -5,6 +5,7 @@
 
 #include "media/hls_writer.h"
 #include "media/rtp_in.h"
+#include "media/sei_probe.h"
 #include "media/elements.h"
 #include "media/video_fill.h"
 #include "task/codes.h"
@@ -30,12 +31,14 @@ struct _CrTrack {
   gint64 key_asked_us;  /* when the worker was last asked to get one */
   guint video_timer;    /* the filler and the keyframe watch */
   guint bus_watch;
+  CrSeiProbe *sei; /* H.264: the publisher's board-clock samples (sei_probe.h) */
 };
 
 static void
 track_on_segment (const CrSegment *segment, gboolean first, gpointer data)
 {
   CrTrack *t = data;
+  cr_sei_probe_flush (t->sei, t->playlist->start_rec_ms);
   if (t->on_segment != NULL)
     t->on_segment (t, segment, first, t->user_data);
 }
@@ -255,6 +258,15 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   t->hls = cr_hls_writer_new (sink, o->dir, o->stem, type, media, o->playlist, track_on_segment, t);
   gst_object_unref (sink);
+  GstElement *vout = gst_bin_get_by_name (GST_BIN (pipeline), "vout");
+  if (vout != NULL) {
+    GstPad *vpad = gst_element_get_static_pad (vout, "src");
+    g_autofree char *sidecar = g_strdup_printf ("%s/%s.sync.json", o->dir,
+                                                cr_hls_writer_playlist_name (t->hls));
+    t->sei = cr_sei_probe_attach (vpad, sidecar);
+    gst_object_unref (vpad);
+    gst_object_unref (vout);
+  }
   GstElement *parse = gst_bin_get_by_name (GST_BIN (pipeline), "parse");
   if (parse != NULL) {
     GstPad *out = gst_element_get_static_pad (parse, "src");
@@ -320,6 +332,7 @@ cr_track_finish (CrTrack *t)
     g_source_remove (t->video_timer);
   cr_hls_writer_stop_pipeline (t->hls, t->pipeline, track_on_bus, t);
   cr_hls_writer_finish (t->hls);
+  cr_sei_probe_free (t->sei, t->playlist->start_rec_ms);
   for (int m = 0; m < 2; m++)
     g_clear_object (&t->udpsrc[m]);
   cr_video_fill_free (t->fill);

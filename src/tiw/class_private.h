@@ -26,9 +26,14 @@ struct _CrClassRecorder {
   GPtrArray *probing; /* files of an object store being read in a thread (class_result.c) */
   guint tick;
   guint ticks;
+  char *replay_base;            /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
+  struct _CrClassVideoGen *vgen; /* video-generation tasks (class_video_gen.c); NULL: none */
 };
 
 /* the record (class_record.c) */
+/* The class task @task_id of @sdk_app_id (a new ref), or NULL with InvalidParameter.TaskNotFound. */
+JsonObject *cr_class_rec_find (CrClassRecorder *rec, guint64 sdk_app_id, const char *task_id,
+                               GError **error);
 CrClassState cr_class_rec_state (JsonObject *r);
 JsonObject *cr_class_rec_request (JsonObject *r);
 gboolean cr_class_rec_save (CrClassRecorder *rec, JsonObject *r, GError **error);

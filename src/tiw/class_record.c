@@ -87,6 +87,13 @@ rec_find (CrClassRecorder *rec, const CrApp *app, const char *task_id, GError **
   return NULL;
 }
 
+JsonObject *
+cr_class_rec_find (CrClassRecorder *rec, guint64 sdk_app_id, const char *task_id, GError **error)
+{
+  CrApp app = { .sdk_app_id = sdk_app_id };
+  return rec_find (rec, &app, task_id, error);
+}
+
 /* ---- the clock ---- */
 
 /* One look at an unfinished class task; TRUE when it changed. */
@@ -372,5 +379,6 @@ cr_class_recorder_free (CrClassRecorder *rec)
   g_ptr_array_unref (rec->probing);
   g_hash_table_unref (rec->probes);
   cr_class_store_close (rec->store);
+  g_free (rec->replay_base);
   g_free (rec);
 }

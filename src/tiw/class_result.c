@@ -10,6 +10,7 @@
 #include "task/codes.h"
 #include "task/spec.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video.h"
 #include "tiw/mp4_info.h"
 #include "upload/storage_target.h"
 #include "upload/uploader.h"
@@ -335,7 +336,9 @@ cr_class_rec_describe (CrClassRecorder *rec, JsonObject *r, JsonObject *out)
   JsonArray *videos = cr_json_get_array (result, "VideoInfos");
   json_object_set_array_member (out, "VideoInfos",
                                 videos != NULL ? json_array_ref (videos) : json_array_new ());
-  json_object_set_string_member (out, "ReplayUrl", "");
+  g_autofree char *replay
+      = cr_class_video_mode (req) ? cr_class_video_replay_url (rec, r) : g_strdup ("");
+  json_object_set_string_member (out, "ReplayUrl", replay);
   JsonArray *interrupts = cr_json_get_array (result, "Interrupts");
   json_object_set_array_member (
       out, "Interrupts", interrupts != NULL ? json_array_ref (interrupts) : json_array_new ());

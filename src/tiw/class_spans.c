@@ -10,6 +10,7 @@
 #include "task/codes.h"
 #include "task/spec.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video.h"
 #include "validate/validate.h"
 
 /* The robots of @r: the RecordUserId itself for the first part when TRTC takes it (up to 30
@@ -93,7 +94,7 @@ cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, 
   const CrClassPart parts[] = { CR_CLASS_PART_MIXED, CR_CLASS_PART_SINGLE, CR_CLASS_PART_AUDIO };
   static const char *const part_names[] = { "mixed", "single", "audio" };
   for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
-    if (!cr_class_wants_part (req, parts[i]))
+    if (!cr_class_wants_part (req, parts[i]) || !cr_class_video_wants_part (req, parts[i]))
       continue;
     g_autofree char *robot = rec_robot (r, parts[i]);
     g_autoptr (JsonObject) create
@@ -101,6 +102,7 @@ cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, 
                                     cr_json_get_bool (r, "StringRoom"), robot, NULL);
     json_object_set_int_member (create, "ResourceExpiredHour", 720);
     cr_class_fill_part (req, parts[i], create);
+    cr_class_video_fill_part (req, create);
     g_autoptr (JsonObject) params
         = cr_validate_request ("CreateCloudRecording", create, CR_VALIDATE_JSON, error);
     g_autofree char *trtc_task = NULL;

@@ -130,13 +130,7 @@ gboolean
 cr_class_check_request (JsonObject *req, GError **error)
 {
   const char *mode = cr_json_get_string (req, "RecordMode");
-  if (g_strcmp0 (mode, "VIDEO_GENERATION_MODE") == 0) {
-    cr_api_error_set (error, "UnsupportedOperation.VideoGenerationMode",
-                      "RecordMode VIDEO_GENERATION_MODE is not available yet on this server; use "
-                      "REALTIME_MODE (docs/class-record.md)");
-    return FALSE;
-  }
-  if (g_strcmp0 (mode, "REALTIME_MODE") != 0) {
+  if (g_strcmp0 (mode, "REALTIME_MODE") != 0 && g_strcmp0 (mode, "VIDEO_GENERATION_MODE") != 0) {
     cr_api_error_set (error, "InvalidParameter.RecordMode",
                       "RecordMode must be REALTIME_MODE or VIDEO_GENERATION_MODE, got \"%s\"",
                       mode != NULL ? mode : "");

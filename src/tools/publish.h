@@ -39,6 +39,14 @@ typedef struct {
   /* PEM CA certificates the https:// server's certificate must chain to instead of the system's
    * (a daemon with its own tls-cert); NULL: the system's. */
   const char *ca_file;
+  /* Video-generation mode (seed 003): about once a second an SEI {"syncTime": <capture wall ms +
+   * sync_offset_ms>} in the H.264 stream (media/sei_sync.h), as TRTC's sendSEIMsg does. */
+  gboolean sync_sei;
+  gint64 sync_offset_ms;
+  /* The picture turns white (every frame) once the publisher's board clock (wall ms +
+   * sync_offset_ms, with or without sync_sei) reaches white_at_ms (0: never): an instant a test
+   * finds in the recording. */
+  gint64 white_at_ms;
 } CrPublishOptions;
 
 /* Publishes until the duration ends, SIGINT/SIGTERM or a failure (past reconnect_s); leaves with

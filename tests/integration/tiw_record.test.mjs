@@ -95,7 +95,6 @@ describe('class recording (TIW online recording)', () => {
       [{ RecordUserId: recordUser(31002, 1), RecordUserSig: userSig(APP1, recordUser(31002, 1)) }, 'InvalidParameter.RecordUserId', /tic_record_user_31001_/],
       [{ RecordUserSig: userSig(APP1, 'someone') }, 'InvalidParameter.RecordUserSig', /not valid for RecordUserId/],
       [{ RoomId: '31001' }, 'InvalidParameter.RoomId', /RoomId/],
-      [{ RecordMode: 'VIDEO_GENERATION_MODE' }, 'UnsupportedOperation.VideoGenerationMode', /not available yet/],
       [{ RecordMode: 'LIVE' }, 'InvalidParameter.RecordMode', /REALTIME_MODE/],
       [{ MixStream: { Enabled: true, ModelId: 1 } }, 'InvalidParameter.InvalidExtra', /MIX_STREAM/],
       [{ MixStream: { Enabled: true }, Extras: ['MIX_STREAM'] }, 'MissingParameter', /ModelId/],

@@ -112,9 +112,7 @@ test_request_rules (void)
     const char *code; /* NULL: accepted */
   } cases[] = {
     { "{" BASE "}", NULL },
-    { "{" BASE ",\"RecordMode\":\"VIDEO_GENERATION_MODE\"}",
-      "UnsupportedOperation.VideoGenerationMode" },
-    { "{" BASE ",\"RecordMode\":\"realtime\"}", "InvalidParameter.RecordMode" },
+    { "{" BASE ",\"RecordMode\":\"VIDEO_GENERATION_MODE\"}", NULL },
     { "{" BASE ",\"MixStream\":{\"Enabled\":true,\"ModelId\":1}}",
       "InvalidParameter.InvalidExtra" },
     { "{" BASE ",\"MixStream\":{\"Enabled\":true},\"Extras\":[\"MIX_STREAM\"]}",
@@ -137,6 +135,21 @@ test_request_rules (void)
       g_assert_cmpstr (cr_api_error_code (error), ==, cases[i].code);
     g_assert_cmpint (ok, ==, cases[i].code == NULL);
   }
+}
+
+/* RecordMode is one of the SDK's two (schema_tiw.c), REALTIME_MODE by default. */
+static void
+test_record_mode_schema (void)
+{
+  const char *bad = "{" BASE ",\"RecordMode\":\"realtime\"}";
+  g_autoptr (JsonObject) raw = cr_json_parse_object (bad, strlen (bad), NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) req = cr_validate_request ("StartOnlineRecord", raw, CR_VALIDATE_JSON, &error);
+  g_assert_null (req);
+  g_assert_cmpstr (cr_api_error_code (error), ==, "InvalidParameter.RecordMode");
+  g_assert_nonnull (strstr (error->message, "VIDEO_GENERATION_MODE"));
+  g_autoptr (JsonObject) plain = start_request ("{" BASE "}");
+  g_assert_cmpstr (cr_json_get_string (plain, "RecordMode"), ==, "REALTIME_MODE");
 }
 
 static void
@@ -447,6 +460,7 @@ main (int argc, char **argv)
   g_test_add_func ("/class/record-user", test_record_user);
   g_test_add_func ("/class/request-rules", test_request_rules);
   g_test_add_func ("/class/model-mapping", test_model_mapping);
+  g_test_add_func ("/class/record-mode-schema", test_record_mode_schema);
   g_test_add_func ("/class/custom-exactly", test_custom_exactly);
   g_test_add_func ("/class/record-control", test_record_control);
   g_test_add_func ("/class/trtc-room", test_trtc_room);
