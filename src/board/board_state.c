@@ -160,6 +160,20 @@ get_page (CrBoardState *s, JsonObject *o, guint *index, GError **error)
   return g_ptr_array_index (s->pages, p);
 }
 
+/* A coordinate: the contract's are in [0, 1]; far outside (a hand-edited log) is refused rather
+ * than handed to cairo, whose fixed-point coordinates overflow. */
+#define COORD_LIMIT 100.0
+
+static gboolean
+get_coord (JsonObject *o, const char *member, double *out, GError **error)
+{
+  if (!get_number (o, member, out, error))
+    return FALSE;
+  if (fabs (*out) > COORD_LIMIT)
+    return bad (error, "%s %g is out of range", member, *out);
+  return TRUE;
+}
+
 /* A line width or a font size: > 0 (and not absurd: at most the board's height). */
 static gboolean
 get_extent (JsonObject *o, const char *member, double *out, GError **error)
@@ -210,8 +224,9 @@ stroke_new (JsonObject *o, GError **error)
     JsonArray *pa = JSON_NODE_TYPE (p) == JSON_NODE_ARRAY ? json_node_get_array (p) : NULL;
     if (pa == NULL || json_array_get_length (pa) != 2
         || !node_number (json_array_get_element (pa, 0), &xy[2 * i])
-        || !node_number (json_array_get_element (pa, 1), &xy[2 * i + 1]))
-      return bad (error, "points[%u] is not [x, y]", i), NULL;
+        || !node_number (json_array_get_element (pa, 1), &xy[2 * i + 1])
+        || fabs (xy[2 * i]) > COORD_LIMIT || fabs (xy[2 * i + 1]) > COORD_LIMIT)
+      return bad (error, "points[%u] is not [x, y] (numbers within +-100)", i), NULL;
   }
   CrBoardElement *e = element_new (CR_BOARD_EL_STROKE, o, error);
   if (e == NULL)
@@ -242,7 +257,7 @@ shape_new (JsonObject *o, GError **error)
   if (!get_extent (o, "width", &width, error))
     return NULL;
   for (int i = 0; i < 4; i++)
-    if (!get_number (o, corners[i], &c[i], error))
+    if (!get_coord (o, corners[i], &c[i], error))
       return NULL;
   gboolean filled = FALSE;
   guint32 fill = 0;
@@ -270,8 +285,8 @@ static CrBoardElement *
 text_new (JsonObject *o, GError **error)
 {
   double size, x, y;
-  if (!get_extent (o, "size", &size, error) || !get_number (o, "x", &x, error)
-      || !get_number (o, "y", &y, error))
+  if (!get_extent (o, "size", &size, error) || !get_coord (o, "x", &x, error)
+      || !get_coord (o, "y", &y, error))
     return NULL;
   const char *text = get_string (o, "text", error);
   if (text == NULL)

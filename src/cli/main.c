@@ -29,7 +29,7 @@ usage (FILE *out)
 {
   fprintf (out, "usage: cloudrec <command> [options]\n\ncommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].help);
 }
 
 int

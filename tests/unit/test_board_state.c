@@ -201,6 +201,14 @@ test_malformed_ops (void)
              "{\"kind\":\"text\",\"id\":\"\",\"page\":0,\"color\":\"#ff0000\",\"size\":0.1,"
              "\"x\":0,\"y\":0,\"text\":\"x\"}",
              "id is empty");
+  apply_bad (s,
+             "{\"kind\":\"stroke\",\"id\":\"a\",\"page\":0,\"color\":\"#ff0000\",\"width\":0.1,"
+             "\"points\":[[0,0],[1e300,0.5]]}",
+             "points[1] is not [x, y]");
+  apply_bad (s,
+             "{\"kind\":\"text\",\"id\":\"a\",\"page\":0,\"color\":\"#ff0000\",\"size\":0.1,"
+             "\"x\":-1e9,\"y\":0,\"text\":\"x\"}",
+             "x -1e+09 is out of range");
   g_assert_cmpuint (cr_board_state_shown (s)->len, ==, 0);
   g_assert_cmpuint (s->version, ==, 0);
 }
