@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-fuzz}
 SECONDS_BUDGET=${2:-60}
+# fontconfig keeps its configuration for the process's life (the board fuzzer draws text): not a
+# leak of cloudrec (tests/lsan.supp, as for the unit tests).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 run_fuzzer() {
   local name=$1 corpus=$2 max_len=$3
   local work
