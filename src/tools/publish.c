@@ -158,6 +158,33 @@ publish_file_source (const char *file, int fps, GError **error)
   return src;
 }
 
+/* The raw picture to encode: the synthetic source, or (capture_display) an X display captured
+ * at o->fps and o->width x o->height (the board publisher's: recorder/board_publish.c). */
+static GstElement *
+publish_video_source (const CrPublishOptions *o, GError **error)
+{
+  if (o->capture_display == NULL) {
+    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain };
+    return cr_synthetic_video_new (&v);
+  }
+  /* ximagesrc is live and sends frames only as fast as it can read them; videorate makes the
+   * constant frame rate an encoder and a mix expect. Xlib finds the display's cookie in
+   * XAUTHORITY. */
+  g_autofree char *desc = g_strdup_printf (
+      "ximagesrc name=x use-damage=false show-pointer=false ! queue leaky=downstream "
+      "max-size-buffers=4 max-size-bytes=0 max-size-time=0 ! videoconvert ! videoscale ! "
+      "videorate ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1",
+      o->width, o->height, o->fps);
+  GstElement *src = gst_parse_bin_from_description (desc, TRUE, error);
+  if (src == NULL)
+    return NULL;
+  GstElement *x = gst_bin_get_by_name (GST_BIN (src), "x");
+  g_object_set (x, "display-name", o->capture_display, "endx", (guint)(o->width - 1), "endy",
+                (guint)(o->height - 1), NULL);
+  gst_object_unref (x);
+  return src;
+}
+
 /* source -> encoder -> payloader -> webrtcbin, the transceiver sendonly with our codec. */
 static gboolean
 publish_add_track (Publish *p, gboolean video, GError **error)
@@ -188,8 +215,9 @@ publish_add_track (Publish *p, gboolean video, GError **error)
     goto payloaded;
   }
   if (video) {
-    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain };
-    src = cr_synthetic_video_new (&v);
+    src = publish_video_source (o, error);
+    if (src == NULL)
+      return FALSE;
     gst_bin_add (GST_BIN (p->pipeline), src);
     int kbps = o->video_kbps > 0 ? o->video_kbps
                                  : MAX (200, (int)((gint64)o->width * o->height * o->fps / 4600));

@@ -39,6 +39,9 @@ typedef struct {
   /* PEM CA certificates the https:// server's certificate must chain to instead of the system's
    * (a daemon with its own tls-cert); NULL: the system's. */
   const char *ca_file;
+  /* The picture is this X display (":N"), captured, instead of the synthetic source (the board
+   * publisher's worker: recorder/board_publish.c); NULL: the synthetic source. */
+  const char *capture_display;
 } CrPublishOptions;
 
 /* Publishes until the duration ends, SIGINT/SIGTERM or a failure (past reconnect_s); leaves with
