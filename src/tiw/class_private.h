@@ -26,6 +26,8 @@ struct _CrClassRecorder {
   GPtrArray *probing; /* files of an object store being read in a thread (class_result.c) */
   guint tick;
   guint ticks;
+  char *self_url; /* the daemon's own base URL, for the board publisher (NULL: no board) */
+  char *self_ca;  /* https: the certificate the board publisher trusts ("": the system's) */
 };
 
 /* the record (class_record.c) */
@@ -46,6 +48,11 @@ gboolean cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonOb
                                   GError **error);
 void cr_class_rec_end_span (CrClassRecorder *rec, JsonObject *r, gint64 now_ms);
 void cr_class_rec_stop (CrClassRecorder *rec, JsonObject *r, const char *reason, gint64 now_ms);
+
+/* the board (class_board.c): whether @r's spans publish the board, and the publisher's task */
+gboolean cr_class_rec_board_on (CrClassRecorder *rec, JsonObject *r);
+gboolean cr_class_rec_start_board (CrClassRecorder *rec, const CrApp *app, JsonObject *r,
+                                   char **out_task, GError **error);
 
 /* the result (class_result.c) */
 gint64 cr_class_rec_total_ms (JsonObject *r, gint64 now_ms);
