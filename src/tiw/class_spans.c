@@ -113,6 +113,8 @@ cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, 
         = cr_auto_template_request (t, app->sdk_app_id, cr_json_get_string (r, "TrtcRoom"),
                                     cr_json_get_bool (r, "StringRoom"), robot, NULL);
     json_object_set_int_member (create, "ResourceExpiredHour", 720);
+    /* the API's range here; finish_request puts in the real one (above its 86400) */
+    json_object_set_int_member (cr_json_get_object (create, "RecordParams"), "MaxIdleTime", 86400);
     cr_class_fill_part (req, parts[i], create);
     cr_class_fill_board (req, parts[i], board_user, create);
     g_autoptr (JsonObject) params
