@@ -81,10 +81,14 @@ publish_codec_caps (const CrPublishOptions *o, gboolean video)
     return gst_caps_from_string ("application/x-rtp, media=video, encoding-name=VP8, payload=96, "
                                  "clock-rate=90000, rtcp-fb-nack=(boolean)true, "
                                  "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true");
-  return gst_caps_from_string ("application/x-rtp, media=video, encoding-name=H264, payload=96, "
-                               "clock-rate=90000, packetization-mode=(string)1, "
-                               "profile-level-id=(string)42e01f, rtcp-fb-nack=(boolean)true, "
-                               "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true");
+  /* level 3.1 (1280x720) for the synthetic source; a captured display (a board up to 3000x3000)
+   * needs level 5.1, which x264 otherwise refuses to encode into */
+  g_autofree char *caps = g_strdup_printf (
+      "application/x-rtp, media=video, encoding-name=H264, payload=96, clock-rate=90000, "
+      "packetization-mode=(string)1, profile-level-id=(string)%s, rtcp-fb-nack=(boolean)true, "
+      "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true",
+      o->capture_display != NULL ? "42e033" : "42e01f");
+  return gst_caps_from_string (caps);
 }
 
 /* The camera goes off (first call) and on again (second). */
@@ -173,7 +177,7 @@ publish_video_source (const CrPublishOptions *o, GError **error)
   g_autofree char *desc = g_strdup_printf (
       "ximagesrc name=x use-damage=false show-pointer=false ! queue leaky=downstream "
       "max-size-buffers=4 max-size-bytes=0 max-size-time=0 ! videoconvert ! videoscale ! "
-      "videorate ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1",
+      "videorate ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! queue",
       o->width, o->height, o->fps);
   GstElement *src = gst_parse_bin_from_description (desc, TRUE, error);
   if (src == NULL)
