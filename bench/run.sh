@@ -12,6 +12,12 @@ if unshare -n true 2>/dev/null; then
 else
   node bench/whip.mjs
 fi
+echo "== ingest against Janus: 4 and 8 pre-encoded 1 Mbit/s publishers into Janus's VideoRoom, then into cloudrec"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node bench/janus.mjs'
+else
+  echo "janus: SKIPPED (needs a network namespace: unshare -n)"
+fi
 echo "== single-stream recording: CPU per stream and RSS per worker against gst-launch doing the same work"
 if unshare -n true 2>/dev/null; then
   unshare -n sh -c 'ip link set lo up && exec node bench/record.mjs'

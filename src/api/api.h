@@ -31,6 +31,7 @@ typedef struct {
   struct _CrUsageStore *usage;         /* borrowed; NULL: no usage store (unit tests) */
   struct _CrAutoRecord *auto_record;   /* borrowed; NULL: no auto-recording (unit tests) */
   struct _CrClassRecorder *class_record; /* borrowed; NULL: no class recording (unit tests) */
+  struct _CrBoard *board;                /* borrowed; NULL: no whiteboard (unit tests) */
   gint64 (*now_ms) (void); /* wall clock, replaceable in tests */
   gboolean stopping; /* the daemon is stopping (SIGTERM): Create is refused */
   /* Set only while one action runs for the server's operator (a console session of the admin

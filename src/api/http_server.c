@@ -370,6 +370,13 @@ cr_http_server_listen_socket (CrHttpServer *server, GSocket *sock, GError **erro
 }
 
 void
+cr_http_server_add_websocket_handler (CrHttpServer *server, const char *path,
+                                      SoupServerWebsocketCallback callback, gpointer user_data)
+{
+  soup_server_add_websocket_handler (server->soup, path, NULL, NULL, callback, user_data, NULL);
+}
+
+void
 cr_http_server_remove_handler (CrHttpServer *server, const char *path)
 {
   soup_server_remove_handler (server->soup, path);

@@ -30,6 +30,12 @@ void cr_http_server_add_handler_refusing (CrHttpServer *server, const char *path
                                           SoupServerCallback callback, gpointer user_data,
                                           guint status, const char *content_type, const char *body);
 void cr_http_server_remove_handler (CrHttpServer *server, const char *path);
+/* Upgrades a WebSocket request to @path to a connection handed to @callback. A handler added with
+ * cr_http_server_add_handler for the same path runs first: if it sets a status (a refusal), no
+ * upgrade happens. For the whiteboard (board/board_http.c). */
+void cr_http_server_add_websocket_handler (CrHttpServer *server, const char *path,
+                                           SoupServerWebsocketCallback callback,
+                                           gpointer user_data);
 /* Serves a browser's GET or HEAD of "/" (no X-TC-Action header, Accept naming text/html) with
  * @callback instead of the API's MissingParameter error: the web console (console/console.h).
  * Every other request to "/" is an API call as before. */

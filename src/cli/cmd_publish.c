@@ -1,6 +1,7 @@
 /* `cloudrec publish --server URL --sdkappid N (--room INT | --str-room STR) --user U --usersig SIG
  * [--stream main|aux] [--duration S] [--size WxH] [--fps N] [--color NAME|#RRGGBB]
- * [--codec h264|vp8] [--no-audio] [--no-video] [--bitrate KBPS] [--reconnect SECONDS]`: publishes
+ * [--codec h264|vp8] [--no-audio] [--no-video] [--bitrate KBPS] [--reconnect SECONDS]
+ * [--sync-time-sei[=OFFSET_MS]] [--flash-at UNIX_MS]`: publishes
  * the synthetic source.
  */
 #include <glib.h>
@@ -12,6 +13,27 @@
 #include "cli/options.h"
 #include "tools/publish.h"
 #include "tools/synthetic.h"
+
+static gboolean sync_sei;
+static gint64 sync_offset_ms;
+
+/* --sync-time-sei[=OFFSET_MS] */
+static gboolean
+publish_parse_sync (const char *name, const char *value, gpointer data, GError **error)
+{
+  sync_sei = TRUE;
+  sync_offset_ms = 0;
+  if (value == NULL)
+    return TRUE;
+  char *end = NULL;
+  sync_offset_ms = g_ascii_strtoll (value, &end, 10);
+  if (*value == '\0' || *end != '\0' || sync_offset_ms < -86400000 || sync_offset_ms > 86400000) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--sync-time-sei takes an offset in ms (-86400000..86400000), not \"%s\"", value);
+    return FALSE;
+  }
+  return TRUE;
+}
 
 static int
 publish_usage_error (const char *fmt, const char *detail)
@@ -33,7 +55,16 @@ cr_cmd_publish (int argc, char **argv)
   int tone = 0, reconnect = 0;
   g_autofree char *from = NULL, *ca_file = NULL;
   g_autofree char *video_pause = NULL, *mute = NULL, *capture = NULL;
+  gint64 white_at = 0;
   GOptionEntry entries[] = {
+    { "sync-time-sei", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, publish_parse_sync,
+      "every second an H.264 SEI {\"syncTime\": wall ms + OFFSET_MS (default 0)} (video-generation "
+      "mode's board clock)",
+      "OFFSET_MS" },
+    { "flash-at", 0, 0, G_OPTION_ARG_INT64, &white_at,
+      "the picture turns white when the publisher's board clock (wall ms + the --sync-time-sei "
+      "offset) reaches this Unix ms",
+      "UNIX_MS" },
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "the daemon, http(s)://HOST:PORT", "URL" },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
       "https: trust the CA certificates in FILE (PEM) instead of the system's", "FILE" },
@@ -146,6 +177,13 @@ cr_cmd_publish (int argc, char **argv)
     return publish_usage_error ("%s", "--capture-display goes with --no-audio, without --from, "
                                       "--color and --plain");
   o.capture_display = capture;
+  if (white_at < 0 || (white_at > 0 && (from != NULL || no_video)))
+    return publish_usage_error ("%s", "--flash-at takes a Unix ms, with the synthetic video");
+  if (sync_sei && (no_video || g_strcmp0 (codec, "vp8") == 0))
+    return publish_usage_error ("%s", "--sync-time-sei needs H.264 video");
+  o.sync_sei = sync_sei;
+  o.sync_offset_ms = sync_offset_ms;
+  o.white_at_ms = white_at;
   o.from_file = from;
   o.reconnect_s = reconnect;
   o.solid = color != NULL;

@@ -32,6 +32,9 @@
 #include "vod/vod_http.h"
 #include "api/record_once.h"
 #include "tiw/class_record.h"
+#include "board/board.h"
+#include "board/board_http.h"
+#include "tiw/class_video.h"
 #include "vod/vod_library.h"
 #include "web/pages.h"
 
@@ -354,6 +357,14 @@ cr_cmd_serve (int argc, char **argv)
   }
   api->ingest = ingest;
   cr_web_pages_register (http);
+  /* The built-in whiteboard (docs/board.md): /board, /board/ws, /board/log. */
+  g_autoptr (CrBoard) board = cr_board_new (config, config->db_path, &error);
+  if (board == NULL) {
+    fprintf (stderr, "cloudrec serve: whiteboard: %s\n", error->message);
+    return 1;
+  }
+  g_autoptr (CrBoardHttp) board_http = cr_board_http_new (http, board, config);
+  api->board = board;
   g_autoptr (CrConsole) console = cr_console_new (api, http);
   /* Serves the workers' callbacks (on the link) until the daemon stops. */
   g_autoptr (CrCallbackSender) callbacks = cr_callback_sender_new (config, store, link);
@@ -397,6 +408,7 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   api->class_record = class_record;
+  cr_class_video_register (class_record, http); /* /board/replay (video-generation mode) */
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   ServeStop stop = { loop, api, ingest, workers, uploader, callbacks, config->stop_timeout, 0, 0 };
   /* Kept to the end: a signal during the teardown below (which waits for the workers) is a
@@ -441,6 +453,9 @@ cr_cmd_serve (int argc, char **argv)
   g_clear_pointer (&auto_record, cr_auto_record_free);
   api->class_record = NULL;
   g_clear_pointer (&class_record, cr_class_recorder_free);
+  api->board = NULL;
+  g_clear_pointer (&board_http, cr_board_http_free);
+  g_clear_pointer (&board, cr_board_free);
   api->workers = NULL;
   api->uploads = NULL;
   api->callbacks = NULL;

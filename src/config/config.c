@@ -55,6 +55,9 @@ static const Setting settings[] = {
     "seconds a class recording may stay paused before it stops by itself (FORCE_STOP)" },
   { "class-max-duration", SETTING_INT, OFF (class_max_duration), "86400", 1, 604800, NULL,
     "seconds after StartOnlineRecord a class recording stops by itself (FORCE_STOP)" },
+  { "replay-url-hours", SETTING_INT, OFF (replay_url_hours), "720", 1, 87600, NULL,
+    "hours a video-generation class's ReplayUrl (its replay page and files) stays valid from "
+    "when it is asked for" },
   { "ingest-max-sessions", SETTING_INT, OFF (ingest_max_sessions), "500", 1, 100000, NULL,
     "concurrent WHIP publishing sessions (503 beyond)" },
   { "whip-max-sessions-per-ip", SETTING_INT, OFF (whip_max_sessions_per_ip), "100", 0, 100000, NULL,
@@ -137,6 +140,10 @@ static const Setting settings[] = {
     "daemon runs as root (scripts/deps.sh creates it); \"\": the daemon's own user" },
   { "web-record-min-duration", SETTING_INT, OFF (web_record_min_duration), "1800", 1, 86400,
     NULL, "StartWebRecord's smallest MaxDurationLimit in seconds (TRTC: 1800; tests lower it)" },
+  { "board-max-connections", SETTING_INT, OFF (board_max_connections), "200", 1, 100000, NULL,
+    "pages connected to one whiteboard at most (/board/ws answers 503 beyond)" },
+  { "board-rate-limit", SETTING_INT, OFF (board_rate_limit), "200", 1, 100000, NULL,
+    "messages per second one whiteboard page may send (refused with an error message beyond)" },
 };
 
 /* String settings with a syntax of their own, checked when read. */

@@ -29,6 +29,7 @@ typedef struct {
   gint64 class_idle_stop;          /* seconds without an anchor before a class recording stops */
   gint64 class_pause_stop;         /* seconds a class recording may stay paused */
   gint64 class_max_duration;       /* seconds a class recording lasts at most */
+  gint64 replay_url_hours;         /* hours a video-generation class's ReplayUrl stays valid */
   gint64 ingest_max_sessions;      /* concurrent WHIP sessions */
   gint64 whip_max_sessions_per_ip; /* concurrent WHIP sessions from one address; 0 = no limit */
   gint64 ingest_connect_timeout;   /* seconds from the answer to a connected peer */
@@ -60,6 +61,8 @@ typedef struct {
   char *ice_public_address; /* IP offered as each host candidate's address too; "" = none */
   char *web_record_user;         /* OS user Chromium, Xvfb and PulseAudio run as (docs/web-record.md) */
   gint64 web_record_min_duration; /* MaxDurationLimit's floor; 1800: TRTC's (tests lower it) */
+  gint64 board_max_connections;   /* pages connected to one whiteboard at most (docs/board.md) */
+  gint64 board_rate_limit;        /* messages per second one board page may send */
 
   /* The web console (console/console.h): the operator's login ("" = none), a session's life in
    * minutes after its login, and the seconds in one such minute (tests shorten it). */

@@ -5,6 +5,7 @@
 
 #include "media/hls_writer.h"
 #include "media/rtp_in.h"
+#include "media/sei_probe.h"
 #include "media/elements.h"
 #include "media/video_fill.h"
 #include "task/codes.h"
@@ -30,12 +31,14 @@ struct _CrTrack {
   gint64 key_asked_us;  /* when the worker was last asked to get one */
   guint video_timer;    /* the filler and the keyframe watch */
   guint bus_watch;
+  CrSeiProbe *sei; /* H.264: the publisher's board-clock samples (sei_probe.h) */
 };
 
 static void
 track_on_segment (const CrSegment *segment, gboolean first, gpointer data)
 {
   CrTrack *t = data;
+  cr_sei_probe_flush (t->sei, t->playlist->start_rec_ms);
   if (t->on_segment != NULL)
     t->on_segment (t, segment, first, t->user_data);
 }
@@ -160,9 +163,12 @@ track_chain (const char *caps, gboolean video)
          "capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\"";
 }
 
-/* "udpsrc ! rtpjitterbuffer ! chain ! identity ! queue ! sink.<pad>" for one medium, in
- * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
- * (FillType injects there). */
+/* "udpsrc ! rtpjitterbuffer ! chain ! identity ! sink.<pad>" for one medium, in @pipeline; the
+ * udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout" (FillType injects
+ * there). No queue in front of the sink for remuxed H.264 and for audio: splitmuxsink already puts
+ * one queue (and its thread) on each input, so a second one only added a thread and a hand-off
+ * per buffer (bench/record.mjs). A transcoded VP8 video keeps it ("! queue" after the identity):
+ * without it, under load, the record test saw two pictures with one DTS in that file. */
 static gboolean
 track_add_branch (GstElement *pipeline, GstElement *sink, const char *caps, gboolean video,
                   GError **error)
@@ -176,15 +182,16 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const char *caps, gboo
   GstElement *jitter = src != NULL ? cr_element ("rtpjitterbuffer", NULL, error) : NULL;
   GstElement *chain = jitter != NULL ? cr_chain_bin (track_chain (caps, video), error) : NULL;
   GstElement *out = chain != NULL ? cr_element ("identity", video ? "vout" : "aout", error) : NULL;
-  GstElement *queue = out != NULL ? cr_element ("queue", NULL, error) : NULL;
-  if (queue == NULL)
+  gboolean transcode = video && strstr (caps, "VP8") != NULL;
+  GstElement *queue = out != NULL && transcode ? cr_element ("queue", NULL, error) : NULL;
+  if (out == NULL || (transcode && queue == NULL))
     return FALSE;
   g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (clean);
   g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", rtp_caps, NULL);
   g_object_set (jitter, "latency", 200, NULL);
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))
     return FALSE;
-  g_autoptr (GstPad) from = gst_element_get_static_pad (queue, "src");
+  g_autoptr (GstPad) from = gst_element_get_static_pad (queue != NULL ? queue : out, "src");
   g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
@@ -251,6 +258,15 @@ cr_track_new (const CrTrackOptions *o, CrTrackSegmentFunc on_segment,
   GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   t->hls = cr_hls_writer_new (sink, o->dir, o->stem, type, media, o->playlist, track_on_segment, t);
   gst_object_unref (sink);
+  GstElement *vout = gst_bin_get_by_name (GST_BIN (pipeline), "vout");
+  if (vout != NULL) {
+    GstPad *vpad = gst_element_get_static_pad (vout, "src");
+    g_autofree char *sidecar = g_strdup_printf ("%s/%s.sync.json", o->dir,
+                                                cr_hls_writer_playlist_name (t->hls));
+    t->sei = cr_sei_probe_attach (vpad, sidecar);
+    gst_object_unref (vpad);
+    gst_object_unref (vout);
+  }
   GstElement *parse = gst_bin_get_by_name (GST_BIN (pipeline), "parse");
   if (parse != NULL) {
     GstPad *out = gst_element_get_static_pad (parse, "src");
@@ -316,6 +332,7 @@ cr_track_finish (CrTrack *t)
     g_source_remove (t->video_timer);
   cr_hls_writer_stop_pipeline (t->hls, t->pipeline, track_on_bus, t);
   cr_hls_writer_finish (t->hls);
+  cr_sei_probe_free (t->sei, t->playlist->start_rec_ms);
   for (int m = 0; m < 2; m++)
     g_clear_object (&t->udpsrc[m]);
   cr_video_fill_free (t->fill);

@@ -15,6 +15,7 @@ struct _CrImageCache {
   SoupSession *http;
   GHashTable *fitted;   /* "url|WxH|mode" -> CrPicture */
   GHashTable *failures; /* URLs reported */
+  GHashTable *files;    /* url -> its checked file (cr_image_cache_file) */
   CrImageFailedFunc failed;
   gpointer failed_data;
 };
@@ -33,6 +34,7 @@ cr_image_cache_new (const char *dir, const char *fetch_deny, CrImageFailedFunc f
   c->fitted
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_picture_free);
   c->failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  c->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   c->failed = failed;
   c->failed_data = user_data;
   return c;
@@ -47,6 +49,7 @@ cr_image_cache_free (CrImageCache *c)
   cr_net_filter_free (c->deny);
   g_hash_table_unref (c->fitted);
   g_hash_table_unref (c->failures);
+  g_hash_table_unref (c->files);
   g_free (c->dir);
   g_free (c);
 }
@@ -132,4 +135,24 @@ cr_image_cache_get (CrImageCache *c, const char *url, int width, int height, int
   }
   g_hash_table_insert (c->fitted, g_steal_pointer (&key), fitted);
   return fitted;
+}
+
+const char *
+cr_image_cache_file (CrImageCache *c, const char *url, GError **error)
+{
+  if (url == NULL || *url == '\0') {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "no URL");
+    return NULL;
+  }
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, url, -1);
+  char *path = g_build_filename (c->dir, hash, NULL);
+  g_autoptr (CrPicture) check = NULL;
+  if ((!g_file_test (path, G_FILE_TEST_IS_REGULAR) && !image_download (c, url, path, error))
+      || (check = cr_picture_fit (path, 2, 2, 0, error)) == NULL) {
+    g_remove (path);
+    g_free (path);
+    return NULL;
+  }
+  g_hash_table_replace (c->files, g_strdup (url), path);
+  return path;
 }

@@ -33,4 +33,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrImageCache, cr_image_cache_free)
 const CrPicture *cr_image_cache_get (CrImageCache *cache, const char *url, int width, int height,
                                      int render_mode);
 
+/* The downloaded file of @url (owned by the cache), checked to be a PNG or JPEG picture, for a
+ * pipeline that decodes it itself (a class's Concat filler); NULL with @error. Blocking. */
+const char *cr_image_cache_file (CrImageCache *cache, const char *url, GError **error);
+
 G_END_DECLS

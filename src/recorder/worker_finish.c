@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "media/avsync.h"
+#include "media/mp3.h"
 #include "files/naming.h"
 #include "files/outputs.h"
 #include "common/json_util.h"
@@ -28,6 +29,26 @@ worker_remove_hls (const char *dir)
   g_rmdir (dir);
 }
 
+/* The output @name as the task wants it: an AAC file made an MP3 beside it (CR_SPEC_AUDIO_MP3),
+ * the AAC removed; else, or if the transcode fails (the AAC is kept and said), @name. */
+static char *
+worker_audio_as_mp3 (Worker *w, const char *name)
+{
+  if (!w->spec->audio_mp3 || !g_str_has_suffix (name, ".aac"))
+    return g_strdup (name);
+  g_autofree char *stem = g_strndup (name, strlen (name) - 4);
+  g_autofree char *mp3 = g_strconcat (stem, ".mp3", NULL);
+  g_autofree char *in = g_build_filename (w->dir, name, NULL);
+  g_autofree char *out = g_build_filename (w->dir, mp3, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!cr_mp3_transcode (in, out, &error)) {
+    g_warning ("task %s: %s stays AAC: %s", w->task->task_id, name, error->message);
+    return g_strdup (name);
+  }
+  g_remove (in);
+  return g_steal_pointer (&mp3);
+}
+
 /* Writes the MP4 or AAC files of the format, lists them and reports them with a 310 callback;
  * with no HLS wanted (3, 4) the working HLS is removed once they are all written. */
 void
@@ -45,7 +66,7 @@ worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_e
     return;
   }
   CrOutputOptions oo
-      = { segment_dir,           w->dir,
+      = { segment_dir,          w->dir,
           &w->naming,           w->spec->output_format,
           w->spec->max_file_ms, w->o->max_file_bytes ? w->o->max_file_bytes : CR_OUTPUT_MAX_BYTES,
           w->playlists };
@@ -59,22 +80,25 @@ worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_e
   JsonArray *messages = json_array_new ();
   for (guint i = 0; i < files->len; i++) {
     const CrOutputFile *f = g_ptr_array_index (files, i);
-    if (w->target != CR_TARGET_VOD && !worker_store_file (w, f->name)) {
+    g_autofree char *name = worker_audio_as_mp3 (w, f->name);
+    if (w->target != CR_TARGET_VOD && !worker_store_file (w, name)) {
       ok = FALSE;
       continue;
     }
-    worker_add_file (w, f->name, f->user_id, f->track_type, f->media_id,
-                     g_str_has_suffix (f->name, ".mp4") ? "mp4" : "aac", f->start_ms);
-    json_array_add_string_element (names, f->name);
+    const char *format = g_str_has_suffix (name, ".mp4")   ? "mp4"
+                         : g_str_has_suffix (name, ".mp3") ? "mp3"
+                                                           : "aac";
+    worker_add_file (w, name, f->user_id, f->track_type, f->media_id, format, f->start_ms);
+    json_array_add_string_element (names, name);
     JsonObject *m = json_object_new ();
-    json_object_set_string_member (m, "FileName", f->name);
+    json_object_set_string_member (m, "FileName", name);
     json_object_set_string_member (m, "UserId", f->user_id);
     json_object_set_string_member (m, "TrackType", f->track_type);
     json_object_set_string_member (m, "MediaId", f->media_id);
     json_object_set_int_member (m, "StartTimeStamp", f->start_ms);
     json_object_set_int_member (m, "EndTimeStamp", f->end_ms);
     json_array_add_object_element (messages, m);
-    g_info ("task %s: %s written", w->task->task_id, f->name);
+    g_info ("task %s: %s written", w->task->task_id, name);
   }
   JsonObject *payload = json_object_new ();
   json_object_set_int_member (payload, "Status", ok ? 0 : 2);
@@ -182,10 +206,10 @@ worker_playlist_names (Worker *w)
 static void
 worker_vod_echo (Worker *w, JsonObject *into)
 {
-  g_autoptr (JsonObject) vod = cr_json_parse_object (w->spec->storage.vod_json,
-                                                     strlen (w->spec->storage.vod_json), NULL);
-  static const char *const echoed[] = { "SubAppId", "Procedure", "UserDefineRecordId",
-                                        "SessionContext" };
+  g_autoptr (JsonObject) vod
+      = cr_json_parse_object (w->spec->storage.vod_json, strlen (w->spec->storage.vod_json), NULL);
+  static const char *const echoed[]
+      = { "SubAppId", "Procedure", "UserDefineRecordId", "SessionContext" };
   for (guint i = 0; vod != NULL && i < G_N_ELEMENTS (echoed); i++) {
     JsonNode *n = json_object_get_member (vod, echoed[i]);
     if (n != NULL && !JSON_NODE_HOLDS_NULL (n))
@@ -205,8 +229,8 @@ worker_commit_vod_file (Worker *w, const CrWorkerFile *f)
   json_object_set_string_member (req, CR_LINK_USER_ID, f->user_id);
   json_object_set_string_member (req, CR_LINK_TRACK_TYPE, f->track_type);
   json_object_set_string_member (req, CR_LINK_MEDIA_ID, f->media_id);
-  JsonObject *vod = cr_json_parse_object (w->spec->storage.vod_json,
-                                          strlen (w->spec->storage.vod_json), NULL);
+  JsonObject *vod
+      = cr_json_parse_object (w->spec->storage.vod_json, strlen (w->spec->storage.vod_json), NULL);
   if (vod != NULL)
     json_object_set_object_member (req, CR_LINK_TENCENT_VOD, vod);
   g_autofree char *body = cr_json_object_to_string (req);
@@ -219,7 +243,8 @@ worker_commit_vod_file (Worker *w, const CrWorkerFile *f)
   json_object_set_string_member (info, "UserId", f->user_id);
   json_object_set_string_member (info, "TrackType", f->track_type);
   json_object_set_string_member (info, "MediaId", f->media_id);
-  json_object_set_string_member (info, "FileId", ok ? cr_json_get_string (reply, CR_LINK_FILE_ID) : "");
+  json_object_set_string_member (info, "FileId",
+                                 ok ? cr_json_get_string (reply, CR_LINK_FILE_ID) : "");
   json_object_set_string_member (info, "VideoUrl",
                                  ok ? cr_json_get_string (reply, CR_LINK_VIDEO_URL) : "");
   json_object_set_string_member (info, "CacheFile",
@@ -228,8 +253,8 @@ worker_commit_vod_file (Worker *w, const CrWorkerFile *f)
   JsonObject *payload = json_object_new ();
   json_object_set_int_member (payload, "Status", ok ? 0 : 2);
   const char *message = reply != NULL ? cr_json_get_string (reply, CR_LINK_MESSAGE) : NULL;
-  json_object_set_string_member (payload, "Errmsg",
-                                 ok ? "" : (message != NULL ? message : "the VOD library is unreachable"));
+  json_object_set_string_member (
+      payload, "Errmsg", ok ? "" : (message != NULL ? message : "the VOD library is unreachable"));
   json_object_set_object_member (payload, "TencentVod", info);
   worker_emit (w, CR_EVENT_VOD_COMMIT, payload);
   if (!ok)

@@ -139,6 +139,18 @@ static const char *const migrations[] = {
   "  sdk_app_id INTEGER PRIMARY KEY,"
   "  callback TEXT NOT NULL,"
   "  callback_key TEXT NOT NULL);",
+  /* 9: the whiteboard's append-only log (src/board/board_log.c): per board (app, room) its
+   * entries numbered 1, 2, 3... (seq), stamped with the daemon's clock; kind "op" (body: the op's
+   * JSON) or "chat" (body: the text). */
+  "CREATE TABLE board_log ("
+  "  app INTEGER NOT NULL,"
+  "  room TEXT NOT NULL,"
+  "  seq INTEGER NOT NULL,"
+  "  ts_ms INTEGER NOT NULL,"
+  "  user TEXT NOT NULL,"
+  "  kind TEXT NOT NULL,"
+  "  body TEXT NOT NULL,"
+  "  PRIMARY KEY (app, room, seq));",
 };
 
 #define TASK_COLUMNS                                                                               \

@@ -237,14 +237,18 @@ cr_task_spec_new (JsonObject *request, GError **error)
   read_storage (&rd, need_obj (&rd, request, "StorageParams"), &spec->storage);
   if (spec->storage.vod) {
     /* TencentVod.MediaType decides what the library gets, in OutputFormat's terms. */
-    static const CrOutputFormat by_media_type[] = { CR_OUTPUT_MP4, CR_OUTPUT_HLS, CR_OUTPUT_AAC,
-                                                    CR_OUTPUT_HLS_MP4, CR_OUTPUT_HLS_AAC };
+    static const CrOutputFormat by_media_type[]
+        = { CR_OUTPUT_MP4, CR_OUTPUT_HLS, CR_OUTPUT_AAC, CR_OUTPUT_HLS_MP4, CR_OUTPUT_HLS_AAC };
     spec->output_format = by_media_type[spec->storage.vod_media_type];
   }
   if (spec->record_mode == CR_RECORD_MIXED) {
     read_transcode (&rd, need_obj (&rd, request, "MixTranscodeParams"), &spec->transcode);
     read_layout (&rd, need_obj (&rd, request, "MixLayoutParams"), &spec->layout);
   }
+  JsonNode *mp3 = json_object_get_member (request, CR_SPEC_AUDIO_MP3);
+  spec->audio_mp3 = mp3 != NULL && JSON_NODE_HOLDS_VALUE (mp3)
+                    && json_node_get_value_type (mp3) == G_TYPE_BOOLEAN
+                    && json_node_get_boolean (mp3);
   g_autoptr (GError) once_error = NULL;
   spec->once = cr_spec_once_read (request, &once_error);
   if (once_error != NULL && rd.unreadable == NULL)

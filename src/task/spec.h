@@ -65,9 +65,9 @@ typedef struct {
   gboolean vod; /* CloudVod instead of CloudStorage */
   int vendor;
   char *region, *bucket, *access_key, *secret_key;
-  char **prefix; /* FileNamePrefix, NULL-terminated (empty: none) */
+  char **prefix;      /* FileNamePrefix, NULL-terminated (empty: none) */
   int vod_media_type; /* CloudVod.TencentVod.MediaType: 0 mp4, 1 hls, 2 aac, 3 hls+mp4, 4 hls+aac */
-  char *vod_json;     /* CloudVod.TencentVod as JSON text ("{}" when absent), kept for the library */
+  char *vod_json; /* CloudVod.TencentVod as JSON text ("{}" when absent), kept for the library */
 } CrSpecStorage;
 
 /* A board publisher (class recording's whiteboard, recorder/board_publish.c): the page's
@@ -84,19 +84,19 @@ typedef struct {
 /* StartWebRecord: the page and how it is shown (task/spec_web.c). */
 typedef struct {
   char *url;
-  char *record_id;         /* "" when the request had none */
-  gint64 max_duration_s;   /* MaxDurationLimit */
-  int width, height;       /* WebRecordVideoParams, defaults applied (even) */
-  gint64 ready_timeout_s;  /* ReadyTimeout: 0 records at once, else waits for the load event */
-  gboolean mobile;         /* EmulateMobileParams given */
-  gboolean tablet;         /* MobileDeviceType 1 */
-  gboolean landscape;      /* ScreenOrientation 1 */
+  char *record_id;        /* "" when the request had none */
+  gint64 max_duration_s;  /* MaxDurationLimit */
+  int width, height;      /* WebRecordVideoParams, defaults applied (even) */
+  gint64 ready_timeout_s; /* ReadyTimeout: 0 records at once, else waits for the load event */
+  gboolean mobile;        /* EmulateMobileParams given */
+  gboolean tablet;        /* MobileDeviceType 1 */
+  gboolean landscape;     /* ScreenOrientation 1 */
   CrSpecBoardPublish *publish; /* a board publisher's task ("BoardPublish"); NULL: files */
 } CrSpecWeb;
 
 typedef struct {
   guint64 sdk_app_id;
-  char *room_id; /* a web page's task: its TaskId (names: "<SdkAppId>_<TaskId>") */
+  char *room_id;        /* a web page's task: its TaskId (names: "<SdkAppId>_<TaskId>") */
   gboolean string_room; /* RoomIdType 0 */
   char *user_id;        /* the robot */
   CrRecordMode record_mode;
@@ -113,7 +113,12 @@ typedef struct {
   CrSpecLayout layout;       /* mixed only */
   CrSpecOnce *once;          /* extension CloudrecRecordOnce (task/record_once.h), or NULL */
   CrSpecWeb *web;            /* a web page's recording (StartWebRecord); NULL for a room's */
+  gboolean audio_mp3; /* internal CR_SPEC_AUDIO_MP3: OutputFormat 4's files as MP3, not AAC */
 } CrTaskSpec;
+
+/* An internal member (set after validation, never accepted from a caller): a class's
+ * AudioFileNeeded wants each user's sound as MP3 (docs/class-record.md). */
+#define CR_SPEC_AUDIO_MP3 "CloudrecAudioMp3"
 
 /* The spec of a normalised CreateCloudRecording request (cr_validate_request's output, Modify
  * applied). NULL with an error naming the member when @request is not one. */
@@ -128,8 +133,7 @@ CrTaskSpec *cr_task_spec_new_web (JsonObject *request, GError **error);
 /* For spec_web.c: an empty spec, and StorageParams read into @out (FALSE with @error naming what
  * is missing or unreadable). */
 CrTaskSpec *cr_task_spec_alloc (void);
-gboolean cr_task_spec_read_storage (JsonObject *storage_params, CrSpecStorage *out,
-                                    GError **error);
+gboolean cr_task_spec_read_storage (JsonObject *storage_params, CrSpecStorage *out, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrTaskSpec, cr_task_spec_free)
 
 /* Whether the task keeps its HLS (OutputFormat 0-2) or uses it only as the working record that

@@ -33,8 +33,11 @@ cr_class_recorder_set_self_url (CrClassRecorder *rec, const char *url, const cha
 gboolean
 cr_class_rec_board_on (CrClassRecorder *rec, JsonObject *r)
 {
+  /* video-generation mode renders the board from its log (class_video.c): no publisher */
+  JsonObject *req = cr_class_rec_request (r);
   return g_strcmp0 (rec->api->config->class_record_board, "false") != 0 && rec->self_url != NULL
-         && cr_class_wants_board (cr_class_rec_request (r));
+         && g_strcmp0 (cr_json_get_string (req, "RecordMode"), "VIDEO_GENERATION_MODE") != 0
+         && cr_class_wants_board (req);
 }
 
 /* The request of the board publisher's task. */

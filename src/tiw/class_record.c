@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth/usersig.h"
+#include "board/board.h"
 #include "room/room.h"
 #include "common/api_error.h"
 #include "common/json_util.h"
@@ -88,15 +89,25 @@ rec_find (CrClassRecorder *rec, const CrApp *app, const char *task_id, GError **
   return NULL;
 }
 
+JsonObject *
+cr_class_rec_find (CrClassRecorder *rec, guint64 sdk_app_id, const char *task_id, GError **error)
+{
+  CrApp app = { .sdk_app_id = sdk_app_id };
+  return rec_find (rec, &app, task_id, error);
+}
+
 /* ---- the clock ---- */
 
 /* The newest board operation of @r's board (the class's RoomId), Unix ms; 0: none. */
 static gint64
 rec_board_last_op_ms (CrClassRecorder *rec, JsonObject *r)
 {
-  (void)rec;
-  (void)r;
-  return 0; /* the board service is not in this tree yet */
+  if (rec->api->board == NULL)
+    return 0;
+  g_autofree char *room = g_strdup_printf (
+      "%" G_GINT64_FORMAT, cr_json_get_int_or (cr_class_rec_request (r), "RoomId", 0));
+  return cr_board_last_op_ms (rec->api->board, (guint64)cr_json_get_int_or (r, "SdkAppId", 0),
+                              room);
 }
 
 /* The seed's idle rule, the class recorder's own (the board publisher always publishes, so no
@@ -139,6 +150,11 @@ rec_check (CrClassRecorder *rec, JsonObject *r, gint64 now)
     json_object_set_int_member (r, "ExceptionCnt", cr_json_get_int_or (r, "Exceptions", 0));
     if (!cr_class_rec_collect (rec, r, &videos, &interrupts))
       return FALSE;
+    if (!cr_class_rec_concat (rec, r, &videos)) {
+      json_array_unref (videos);
+      json_array_unref (interrupts);
+      return FALSE;
+    }
     cr_class_rec_finish (rec, r, videos, interrupts);
     return TRUE;
   }
@@ -388,6 +404,8 @@ cr_class_recorder_new (CrApi *api, CrCallbackSender *callbacks, GError **error)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_object_unref);
   rec->probes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   rec->probing = g_ptr_array_new ();
+  rec->concats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)cr_class_concat_free);
   for (guint i = 0; i < rows->len; i++) {
     const CrClassRow *row = g_ptr_array_index (rows, i);
     g_autoptr (GError) parse_error = NULL;
@@ -416,10 +434,13 @@ cr_class_recorder_free (CrClassRecorder *rec)
     g_source_remove (rec->tick);
   g_hash_table_unref (rec->active);
   cr_class_rec_detach_probes (rec);
+  cr_class_concat_detach (rec);
+  g_hash_table_unref (rec->concats);
   g_ptr_array_unref (rec->probing);
   g_hash_table_unref (rec->probes);
   cr_class_store_close (rec->store);
   g_free (rec->self_url);
   g_free (rec->self_ca);
+  g_free (rec->replay_base);
   g_free (rec);
 }

@@ -10,6 +10,7 @@
 #include "task/codes.h"
 #include "task/spec.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video.h"
 #include "tiw/mp4_info.h"
 #include "upload/storage_target.h"
 #include "upload/uploader.h"
@@ -23,6 +24,32 @@ typedef struct {
   CrMp4Info info;
   char *error;
 } Probe;
+
+/* A class file's format by its name: "mp4", "mp3" (AudioFileNeeded) or "aac" (classes recorded
+ * before MP3); NULL for anything else. */
+static const char *
+media_format (const char *name)
+{
+  static const char *const formats[] = { "mp4", "mp3", "aac" };
+  const char *dot = strrchr (name, '.');
+  for (guint i = 0; dot != NULL && i < G_N_ELEMENTS (formats); i++) {
+    if (strcmp (dot + 1, formats[i]) == 0)
+      return formats[i];
+  }
+  return NULL;
+}
+
+/* The facts of the file at @path, read as @name's format says. */
+static gboolean
+media_info_read (const char *name, const char *path, CrMp4Info *info, GError **error)
+{
+  const char *format = media_format (name);
+  if (g_strcmp0 (format, "mp3") == 0)
+    return cr_mp3_info_read (path, info, error);
+  if (g_strcmp0 (format, "aac") == 0)
+    return cr_adts_info_read (path, info, error);
+  return cr_mp4_info_read (path, info, error);
+}
 
 static void
 probe_free (Probe *p)
@@ -49,8 +76,7 @@ probe_run (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
   g_autofree char *dir = g_dir_make_tmp ("cloudrec-class-XXXXXX", &error);
   g_autofree char *path = dir != NULL ? g_build_filename (dir, "probe.mp4", NULL) : NULL;
   if (path == NULL || !cr_s3_get_file (client, p->key, path, &error)
-      || !(g_str_has_suffix (p->key, ".aac") ? cr_adts_info_read (path, &p->info, &error)
-                                             : cr_mp4_info_read (path, &p->info, &error)))
+      || !media_info_read (p->key, path, &p->info, &error))
     p->error = g_strdup (error->message);
   if (path != NULL)
     g_unlink (path);
@@ -107,8 +133,7 @@ rec_file_facts (CrClassRecorder *rec, const CrTask *task, const char *name, CrMp
     g_autofree char *abs = g_canonicalize_filename (path, NULL);
     g_free (*url);
     *url = g_filename_to_uri (abs, NULL, NULL);
-    if (!(g_str_has_suffix (name, ".aac") ? cr_adts_info_read (abs, info, &error)
-                                          : cr_mp4_info_read (abs, info, &error)))
+    if (!media_info_read (name, abs, info, &error))
       g_warning ("class recording: %s", error->message);
     return TRUE;
   }
@@ -200,7 +225,8 @@ cr_class_rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_video
       g_autoptr (GPtrArray) files = store->vt->list_files (store, trtc, &error);
       for (guint k = 0; files != NULL && k < files->len; k++) {
         const CrTaskFile *f = g_ptr_array_index (files, k);
-        if (!g_str_has_suffix (f->file_name, audio ? ".aac" : ".mp4"))
+        const char *format = media_format (f->file_name);
+        if (format == NULL || (strcmp (format, "mp4") == 0) == audio)
           continue;
         g_autofree char *url = NULL, *key = NULL;
         CrMp4Info info;
@@ -213,7 +239,7 @@ cr_class_rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_video
         JsonObject *v = json_object_new ();
         json_object_set_int_member (v, "VideoPlayTime", play + MAX (0, f->begin_ts_ms - start));
         json_object_set_int_member (v, "VideoSize", info.size);
-        json_object_set_string_member (v, "VideoFormat", audio ? "aac" : "mp4");
+        json_object_set_string_member (v, "VideoFormat", format);
         json_object_set_int_member (v, "VideoDuration", info.duration_ms);
         json_object_set_string_member (v, "VideoUrl", url);
         json_object_set_string_member (v, "VideoId", key);
@@ -315,7 +341,9 @@ cr_class_rec_describe (CrClassRecorder *rec, JsonObject *r, JsonObject *out)
   JsonArray *videos = cr_json_get_array (result, "VideoInfos");
   json_object_set_array_member (out, "VideoInfos",
                                 videos != NULL ? json_array_ref (videos) : json_array_new ());
-  json_object_set_string_member (out, "ReplayUrl", "");
+  g_autofree char *replay
+      = cr_class_video_mode (req) ? cr_class_video_replay_url (rec, r) : g_strdup ("");
+  json_object_set_string_member (out, "ReplayUrl", replay);
   JsonArray *interrupts = cr_json_get_array (result, "Interrupts");
   json_object_set_array_member (
       out, "Interrupts", interrupts != NULL ? json_array_ref (interrupts) : json_array_new ());

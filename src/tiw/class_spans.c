@@ -9,7 +9,9 @@
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "task/codes.h"
+#include "task/spec.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video.h"
 #include "validate/validate.h"
 
 /* The robots of @r: the RecordUserId itself for the first part when TRTC takes it (up to 30
@@ -106,7 +108,7 @@ cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, 
   const CrClassPart parts[] = { CR_CLASS_PART_MIXED, CR_CLASS_PART_SINGLE, CR_CLASS_PART_AUDIO };
   static const char *const part_names[] = { "mixed", "single", "audio" };
   for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
-    if (!cr_class_wants_part (req, parts[i]))
+    if (!cr_class_wants_part (req, parts[i]) || !cr_class_video_wants_part (req, parts[i]))
       continue;
     g_autofree char *robot = rec_robot (r, parts[i]);
     g_autoptr (JsonObject) create
@@ -116,12 +118,16 @@ cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, 
     /* the API's range here; finish_request puts in the real one (above its 86400) */
     json_object_set_int_member (cr_json_get_object (create, "RecordParams"), "MaxIdleTime", 86400);
     cr_class_fill_part (req, parts[i], create);
+    cr_class_video_fill_part (req, create);
     cr_class_fill_board (req, parts[i], board_user, create);
     g_autoptr (JsonObject) params
         = cr_validate_request ("CreateCloudRecording", create, CR_VALIDATE_JSON, error);
     g_autofree char *trtc_task = NULL;
-    if (params != NULL)
+    if (params != NULL) {
       cr_auto_template_finish_request (t, params);
+      if (parts[i] == CR_CLASS_PART_AUDIO) /* TIW: AudioFileNeeded's files are MP3 */
+        json_object_set_boolean_member (params, CR_SPEC_AUDIO_MP3, TRUE);
+    }
     if (params == NULL
         || !cr_api_create_task (rec->api, app, params, CR_CREATE_ROBOT_TRUSTED, &trtc_task,
                                 error)) {

@@ -130,13 +130,7 @@ gboolean
 cr_class_check_request (JsonObject *req, GError **error)
 {
   const char *mode = cr_json_get_string (req, "RecordMode");
-  if (g_strcmp0 (mode, "VIDEO_GENERATION_MODE") == 0) {
-    cr_api_error_set (error, "UnsupportedOperation.VideoGenerationMode",
-                      "RecordMode VIDEO_GENERATION_MODE is not available yet on this server; use "
-                      "REALTIME_MODE (docs/class-record.md)");
-    return FALSE;
-  }
-  if (g_strcmp0 (mode, "REALTIME_MODE") != 0) {
+  if (g_strcmp0 (mode, "REALTIME_MODE") != 0 && g_strcmp0 (mode, "VIDEO_GENERATION_MODE") != 0) {
     cr_api_error_set (error, "InvalidParameter.RecordMode",
                       "RecordMode must be REALTIME_MODE or VIDEO_GENERATION_MODE, got \"%s\"",
                       mode != NULL ? mode : "");
@@ -209,7 +203,25 @@ cr_class_trtc_room (JsonObject *req, gboolean *string_room)
   return g_strdup_printf ("%" G_GINT64_FORMAT, room);
 }
 
-/* The per-stream controls: StreamControls entries with @member set to @value. */
+/* A StreamControls StreamId as a subscription entry: TIW matches stream ids by prefix, TRTC's
+ * lists do when an entry ends in ".*$". "tic_record_user" so matches the board's publisher
+ * (its RecordUserId); "tic_substream" (screen shares) concerns no per-user main stream, and an
+ * id no UserId can start with (too long, other characters) matches nobody: both give NULL. */
+static char *
+control_entry (const char *stream_id)
+{
+  if (stream_id == NULL || *stream_id == '\0' || g_str_has_prefix (stream_id, "tic_substream")
+      || strlen (stream_id) > 32)
+    return NULL;
+  for (const char *c = stream_id; *c != '\0'; c++) {
+    if (!g_ascii_isalnum (*c) && *c != '_' && *c != '-')
+      return NULL;
+  }
+  return g_strconcat (stream_id, ".*$", NULL);
+}
+
+/* The per-stream controls: StreamControls entries with @member set to @value, as prefix
+ * entries. */
 static JsonArray *
 controls_with (JsonObject *rc, const char *member, gboolean value)
 {
@@ -217,10 +229,9 @@ controls_with (JsonObject *rc, const char *member, gboolean value)
   JsonArray *list = cr_json_get_array (rc, "StreamControls");
   for (guint i = 0; list != NULL && i < json_array_get_length (list); i++) {
     JsonObject *c = json_array_get_object_element (list, i);
-    const char *id = cr_json_get_string (c, "StreamId");
-    if (id != NULL && cr_json_get_bool_or (c, member, FALSE) == value
-        && strcmp (id, "tic_record_user") != 0 && strcmp (id, "tic_substream") != 0)
-      json_array_add_string_element (out, id);
+    g_autofree char *entry = control_entry (cr_json_get_string (c, "StreamId"));
+    if (entry != NULL && cr_json_get_bool_or (c, member, FALSE) == value)
+      json_array_add_string_element (out, entry);
   }
   return out;
 }
@@ -262,8 +273,9 @@ single_subscription (JsonObject *rc)
       gboolean mute = json_object_has_member (c, "DisableAudio")
                           ? cr_json_get_bool_or (c, "DisableAudio", FALSE)
                           : audio_off;
-      if (rec && !mute)
-        json_array_add_string_element (audio, cr_json_get_string (c, "StreamId"));
+      g_autofree char *entry = control_entry (cr_json_get_string (c, "StreamId"));
+      if (rec && !mute && entry != NULL)
+        json_array_add_string_element (audio, entry);
     }
     json_object_set_array_member (sub, "SubscribeAudioUserIds", audio);
   } else {

@@ -1,4 +1,5 @@
 /* MP4 headers; see mp4_info.h. */
+#define _GNU_SOURCE /* memmem */
 #include "mp4_info.h"
 
 #include <gio/gio.h>
@@ -35,7 +36,8 @@ mp4_walk (const guchar *data, gsize len, CrMp4Info *out, gboolean *have_duration
     const guchar *type = data + at + 4;
     const guchar *body = data + at + head;
     gsize body_len = size - head;
-    if (memcmp (type, "moov", 4) == 0 || memcmp (type, "trak", 4) == 0) {
+    if (memcmp (type, "moov", 4) == 0 || memcmp (type, "trak", 4) == 0
+        || memcmp (type, "mdia", 4) == 0) {
       mp4_walk (body, body_len, out, have_duration);
     } else if (memcmp (type, "mvhd", 4) == 0 && body_len >= 32 && !*have_duration) {
       guint64 timescale, duration;
@@ -50,6 +52,8 @@ mp4_walk (const guchar *data, gsize len, CrMp4Info *out, gboolean *have_duration
         out->duration_ms = (gint64)(duration * 1000 / timescale);
         *have_duration = TRUE;
       }
+    } else if (memcmp (type, "hdlr", 4) == 0 && body_len >= 12) {
+      out->has_audio = out->has_audio || memcmp (body + 8, "soun", 4) == 0;
     } else if (memcmp (type, "tkhd", 4) == 0 && out->width == 0) {
       gsize off = body[0] == 1 ? 88 : 76; /* width, height: 16.16 at the end */
       if (body_len >= off + 8) {
@@ -91,6 +95,7 @@ cr_adts_info_read (const char *path, CrMp4Info *out, GError **error)
   const guchar *d = (const guchar *)g_mapped_file_get_contents (map);
   gsize len = g_mapped_file_get_length (map);
   out->size = (gint64)len;
+  out->has_audio = TRUE;
   guint64 samples = 0;
   int rate = 0;
   gsize at = 0;
@@ -110,5 +115,70 @@ cr_adts_info_read (const char *path, CrMp4Info *out, GError **error)
     return FALSE;
   }
   out->duration_ms = (gint64)(samples * 1000 / (guint64)rate);
+  return TRUE;
+}
+
+/* The frame at @d (@len bytes left): its byte length, samples and rate; FALSE if it is none. */
+static gboolean
+mp3_frame (const guchar *d, gsize len, gsize *bytes, guint *samples, guint *rate)
+{
+  static const guint kbps[2][15]
+      = { { 0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320 },
+          { 0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160 } };
+  static const guint rates[3] = { 44100, 48000, 32000 };
+  if (len < 4 || d[0] != 0xFF || (d[1] & 0xE0) != 0xE0)
+    return FALSE;
+  guint version = (d[1] >> 3) & 0x03; /* 3 MPEG-1, 2 MPEG-2, 0 MPEG-2.5 */
+  guint layer = (d[1] >> 1) & 0x03;   /* 1: Layer III */
+  guint bitrate = d[2] >> 4, rate_index = (d[2] >> 2) & 0x03, padding = (d[2] >> 1) & 0x01;
+  if (version == 1 || layer != 1 || bitrate == 0 || bitrate == 15 || rate_index == 3)
+    return FALSE;
+  gboolean mpeg1 = version == 3;
+  *rate = rates[rate_index] >> (mpeg1 ? 0 : version == 2 ? 1 : 2);
+  *samples = mpeg1 ? 1152 : 576;
+  *bytes = (gsize)(*samples / 8) * kbps[mpeg1 ? 0 : 1][bitrate] * 1000 / *rate + padding;
+  return *bytes >= 4;
+}
+
+gboolean
+cr_mp3_info_read (const char *path, CrMp4Info *out, GError **error)
+{
+  memset (out, 0, sizeof *out);
+  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, error);
+  if (map == NULL)
+    return FALSE;
+  const guchar *d = (const guchar *)g_mapped_file_get_contents (map);
+  gsize len = g_mapped_file_get_length (map);
+  out->size = (gint64)len;
+  out->has_audio = TRUE;
+  gsize at = 0;
+  if (len >= 10 && memcmp (d, "ID3", 3) == 0) /* an ID3v2 tag: its syncsafe size, a footer */
+    at = 10
+         + (((gsize)d[6] & 0x7F) << 21 | ((gsize)d[7] & 0x7F) << 14 | ((gsize)d[8] & 0x7F) << 7
+            | ((gsize)d[9] & 0x7F))
+         + ((d[5] & 0x10) != 0 ? 10 : 0);
+  guint64 samples = 0;
+  guint rate = 0;
+  gboolean first = TRUE;
+  gsize bytes;
+  guint frame_samples, frame_rate;
+  while (at < len && mp3_frame (d + at, len - at, &bytes, &frame_samples, &frame_rate)) {
+    if (at + bytes > len)
+      break; /* a cut last frame */
+    /* LAME's first frame is a Xing/Info header, not sound */
+    gboolean info_frame = first
+                          && (memmem (d + at, MIN (bytes, 64), "Xing", 4) != NULL
+                              || memmem (d + at, MIN (bytes, 64), "Info", 4) != NULL);
+    if (!info_frame)
+      samples += frame_samples;
+    rate = frame_rate;
+    first = FALSE;
+    at += bytes;
+  }
+  if (rate == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s has no MP3 frame", path);
+    return FALSE;
+  }
+  out->duration_ms = (gint64)(samples * 1000 / rate);
   return TRUE;
 }

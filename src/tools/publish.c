@@ -9,6 +9,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "ingest/ice.h"
+#include "media/sei_sync.h"
 #include "tools/synthetic.h"
 
 #define CONNECT_TIMEOUT_S 10
@@ -168,7 +169,8 @@ static GstElement *
 publish_video_source (const CrPublishOptions *o, GError **error)
 {
   if (o->capture_display == NULL) {
-    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain };
+    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain,
+                           o->white_at_ms, o->sync_offset_ms };
     return cr_synthetic_video_new (&v);
   }
   /* ximagesrc is live and sends frames only as fast as it can read them; videorate makes the
@@ -187,6 +189,55 @@ publish_video_source (const CrPublishOptions *o, GError **error)
                 (guint)(o->height - 1), NULL);
   gst_object_unref (x);
   return src;
+}
+
+/* --sync-time-sei: the next access unit after a second without one carries the board clock of
+ * its capture (wall ms of its running time + the offset) in an SEI before its first slice. */
+typedef struct {
+  gint64 offset_ms;
+  gint64 last_ms;
+} SeiWriter;
+
+static GstPadProbeReturn
+publish_insert_sei (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  SeiWriter *w = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gint64 now = g_get_real_time () / 1000;
+  if (w->last_ms != 0 && now - w->last_ms < 1000)
+    return GST_PAD_PROBE_OK;
+  /* the capture's wall clock: now less the time the frame spent in the encoder and queues */
+  gint64 age = 0;
+  GstElement *parent = GST_ELEMENT (gst_pad_get_parent (pad));
+  GstClock *clock = parent != NULL ? gst_element_get_clock (parent) : NULL;
+  if (clock != NULL && GST_BUFFER_PTS_IS_VALID (buf)) {
+    GstClockTime running = gst_clock_get_time (clock) - gst_element_get_base_time (parent);
+    if (running >= GST_BUFFER_PTS (buf) && running - GST_BUFFER_PTS (buf) < 10 * GST_SECOND)
+      age = (gint64)((running - GST_BUFFER_PTS (buf)) / GST_MSECOND);
+  }
+  g_clear_object (&clock);
+  g_clear_object (&parent);
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  gsize at = cr_sei_insert_offset (map.data, map.size);
+  gboolean has_slice = at < map.size;
+  gst_buffer_unmap (buf, &map);
+  if (!has_slice)
+    return GST_PAD_PROBE_OK;
+  g_autoptr (GBytes) sei = cr_sei_build_sync_time (now - age + w->offset_ms);
+  gsize n;
+  const guint8 *d = g_bytes_get_data (sei, &n);
+  GstBuffer *out = gst_buffer_copy_region (buf, GST_BUFFER_COPY_METADATA, 0, 0);
+  GstBuffer *head = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY, 0, at);
+  GstBuffer *tail = gst_buffer_copy_region (buf, GST_BUFFER_COPY_MEMORY, at, (gsize)-1);
+  out = gst_buffer_append (out, head);
+  out = gst_buffer_append (out, gst_buffer_new_memdup (d, n));
+  out = gst_buffer_append (out, tail);
+  gst_buffer_unref (buf);
+  GST_PAD_PROBE_INFO_DATA (info) = out;
+  w->last_ms = now;
+  return GST_PAD_PROBE_OK;
 }
 
 /* source -> encoder -> payloader -> webrtcbin, the transceiver sendonly with our codec. */
@@ -265,6 +316,13 @@ linked:
   if (convert == NULL || !gst_element_link (src, convert) || !gst_element_link (into_enc, enc))
     goto missing;
 payloaded:;
+  if (video && !o->vp8 && o->sync_sei) {
+    GstPad *in = gst_element_get_static_pad (pay, "sink");
+    SeiWriter *w = g_new0 (SeiWriter, 1);
+    w->offset_ms = o->sync_offset_ms;
+    gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_BUFFER, publish_insert_sei, w, g_free);
+    gst_object_unref (in);
+  }
   /* The RTP switch of --mute: after the payloader, so webrtcbin's RTCP goes on without RTP. */
   GstElement *mute = make (p->pipeline, "valve");
   if (mute == NULL || !gst_element_link (pay, mute))

@@ -42,6 +42,14 @@ typedef struct {
   /* The picture is this X display (":N"), captured, instead of the synthetic source (the board
    * publisher's worker: recorder/board_publish.c); NULL: the synthetic source. */
   const char *capture_display;
+  /* Video-generation mode (seed 003): about once a second an SEI {"syncTime": <capture wall ms +
+   * sync_offset_ms>} in the H.264 stream (media/sei_sync.h), as TRTC's sendSEIMsg does. */
+  gboolean sync_sei;
+  gint64 sync_offset_ms;
+  /* The picture turns white (every frame) once the publisher's board clock (wall ms +
+   * sync_offset_ms, with or without sync_sei) reaches white_at_ms (0: never): an instant a test
+   * finds in the recording. */
+  gint64 white_at_ms;
 } CrPublishOptions;
 
 /* Publishes until the duration ends, SIGINT/SIGTERM or a failure (past reconnect_s); leaves with

@@ -55,6 +55,8 @@ cr_synthetic_parse_colour (const char *text, guint32 *argb)
 
 /* ---- video ---- */
 
+static GstPadProbeReturn video_paint_white (GstPad *pad, GstPadProbeInfo *info);
+
 static GstPadProbeReturn
 video_flash_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -65,6 +67,49 @@ video_flash_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   guint64 index = gst_util_uint64_scale_round (GST_BUFFER_PTS (buf), (guint64)fps, GST_SECOND);
   if (!cr_synthetic_is_flash_frame (index, fps))
     return GST_PAD_PROBE_OK;
+  return video_paint_white (pad, info);
+}
+
+/* The wall clock (Unix ms) when the frame of running time @pts was captured: now less its age. */
+static gint64
+video_capture_wall_ms (GstPad *pad, GstClockTime pts)
+{
+  gint64 now = g_get_real_time () / 1000;
+  GstElement *parent = GST_ELEMENT (gst_pad_get_parent (pad));
+  if (parent == NULL)
+    return now;
+  GstClock *clock = gst_element_get_clock (parent);
+  gint64 age = 0;
+  if (clock != NULL && GST_CLOCK_TIME_IS_VALID (pts)) {
+    GstClockTime running = gst_clock_get_time (clock) - gst_element_get_base_time (parent);
+    if (running >= pts && running - pts < 10 * GST_SECOND)
+      age = (gint64)((running - pts) / GST_MSECOND);
+  }
+  if (clock != NULL)
+    gst_object_unref (clock);
+  gst_object_unref (parent);
+  return now - age;
+}
+
+typedef struct {
+  gint64 white_at_ms, offset_ms;
+} WhiteAt;
+
+static GstPadProbeReturn
+video_white_at_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  const WhiteAt *w = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (video_capture_wall_ms (pad, GST_BUFFER_PTS (buf)) + w->offset_ms < w->white_at_ms)
+    return GST_PAD_PROBE_OK;
+  return video_paint_white (pad, info);
+}
+
+/* The frame of @info, all white. */
+static GstPadProbeReturn
+video_paint_white (GstPad *pad, GstPadProbeInfo *info)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   GstVideoInfo vinfo;
   if (caps == NULL || !gst_video_info_from_caps (&vinfo, caps))
@@ -121,6 +166,11 @@ cr_synthetic_video_new (const CrSyntheticVideo *o)
   if (!o->plain)
     gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, video_flash_probe, GINT_TO_POINTER (o->fps),
                        NULL);
+  if (o->white_at_ms > 0) {
+    WhiteAt *w = g_new (WhiteAt, 1);
+    *w = (WhiteAt){ o->white_at_ms, o->clock_offset_ms };
+    gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, video_white_at_probe, w, g_free);
+  }
   gst_object_unref (out);
   return bin_with_ghost_src (bin, clock);
 }

@@ -23,6 +23,9 @@ typedef struct {
   gboolean solid; /* a solid colour instead of the test pattern */
   guint32 argb;   /* the colour, 0xAARRGGBB */
   gboolean plain; /* no flashes and no time burnt in: a picture whose pixels can be checked */
+  /* Every frame white from the moment wall-clock ms + clock_offset_ms reaches white_at_ms
+   * (0: never), placed by the frame's capture time. */
+  gint64 white_at_ms, clock_offset_ms;
 } CrSyntheticVideo;
 
 /* A live bin with one "src" pad: raw I420 video at the given size and rate, flashing. */

@@ -25,6 +25,14 @@ format_printable (const char *s)
   return NULL;
 }
 
+static const char *
+format_record_mode (const char *s)
+{
+  if (strcmp (s, "REALTIME_MODE") == 0 || strcmp (s, "VIDEO_GENERATION_MODE") == 0)
+    return NULL;
+  return "REALTIME_MODE or VIDEO_GENERATION_MODE";
+}
+
 static const CrField layout_params_fields[] = {
   F_INT ("Width", TRUE, 2, 3000), F_INT ("Height", TRUE, 2, 3000), F_INT_D ("X", 0, 3000, 0),
   F_INT_D ("Y", 0, 3000, 0),      F_INT_D ("ZOrder", 0, 1000, 0),
@@ -117,7 +125,14 @@ static const CrField start_fields[] = {
   F_STR_LIST ("Extras", 16, 64, NULL),
   F_BOOL_D ("AudioFileNeeded", FALSE),
   F_OBJ ("RecordControl", FALSE, &record_control_schema),
-  F_STR_D ("RecordMode", 1, 32, NULL, "REALTIME_MODE"),
+  { .name = "RecordMode",
+    .kind = CR_FIELD_STRING,
+    .min = 1,
+    .max = 32,
+    .format = format_record_mode,
+    .has_default = TRUE,
+    .def_str = "REALTIME_MODE",
+    .code = "InvalidParameter.RecordMode" },
   F_STR ("ChatGroupId", FALSE, 0, 64, NULL),
   F_INT ("AutoStopTimeout", FALSE, 300, 86400),
   F_STR ("ExtraData", FALSE, 0, 4096, NULL),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs each fuzzer for a bounded time on a scratch copy of its seed corpus: the API request
 # parser + validator (corpus/), the WHIP offer checks (corpus_sdp/), the image header checks
-# of downloaded pictures (corpus_picture/) and the storage-facing text (corpus_storage/).
+# of downloaded pictures (corpus_picture/), the storage-facing text (corpus_storage/) and the
+# whiteboard's client messages (corpus_board/).
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS   (SECONDS per fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,3 +26,4 @@ run_fuzzer fuzz_request tests/fuzz/corpus 65536
 run_fuzzer fuzz_sdp_offer tests/fuzz/corpus_sdp 16384
 run_fuzzer fuzz_picture_header tests/fuzz/corpus_picture 4096
 run_fuzzer fuzz_storage tests/fuzz/corpus_storage 8192
+run_fuzzer fuzz_board tests/fuzz/corpus_board 65536

@@ -5,6 +5,7 @@
 
 #include "common/api_error.h"
 #include "common/json_util.h"
+#include "task/subscription.h"
 #include "tiw/class_record.h"
 #include "tiw/class_state.h"
 #include "tiw/mp4_info.h"
@@ -111,9 +112,7 @@ test_request_rules (void)
     const char *code; /* NULL: accepted */
   } cases[] = {
     { "{" BASE "}", NULL },
-    { "{" BASE ",\"RecordMode\":\"VIDEO_GENERATION_MODE\"}",
-      "UnsupportedOperation.VideoGenerationMode" },
-    { "{" BASE ",\"RecordMode\":\"realtime\"}", "InvalidParameter.RecordMode" },
+    { "{" BASE ",\"RecordMode\":\"VIDEO_GENERATION_MODE\"}", NULL },
     { "{" BASE ",\"MixStream\":{\"Enabled\":true,\"ModelId\":1}}",
       "InvalidParameter.InvalidExtra" },
     { "{" BASE ",\"MixStream\":{\"Enabled\":true},\"Extras\":[\"MIX_STREAM\"]}",
@@ -136,6 +135,21 @@ test_request_rules (void)
       g_assert_cmpstr (cr_api_error_code (error), ==, cases[i].code);
     g_assert_cmpint (ok, ==, cases[i].code == NULL);
   }
+}
+
+/* RecordMode is one of the SDK's two (schema_tiw.c), REALTIME_MODE by default. */
+static void
+test_record_mode_schema (void)
+{
+  const char *bad = "{" BASE ",\"RecordMode\":\"realtime\"}";
+  g_autoptr (JsonObject) raw = cr_json_parse_object (bad, strlen (bad), NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) req = cr_validate_request ("StartOnlineRecord", raw, CR_VALIDATE_JSON, &error);
+  g_assert_null (req);
+  g_assert_cmpstr (cr_api_error_code (error), ==, "InvalidParameter.RecordMode");
+  g_assert_nonnull (strstr (error->message, "VIDEO_GENERATION_MODE"));
+  g_autoptr (JsonObject) plain = start_request ("{" BASE "}");
+  g_assert_cmpstr (cr_json_get_string (plain, "RecordMode"), ==, "REALTIME_MODE");
 }
 
 static void
@@ -282,8 +296,9 @@ test_record_control (void)
   cr_class_fill_part (some, CR_CLASS_PART_SINGLE, c2);
   g_autofree char *t2 = cr_json_object_to_string (
       cr_json_get_object (cr_json_get_object (c2, "RecordParams"), "SubscribeStreamUserIds"));
-  g_assert_cmpstr (t2, ==,
-                   "{\"SubscribeVideoUserIds\":[\"a\",\"b\"],\"SubscribeAudioUserIds\":[\"a\"]}");
+  g_assert_cmpstr (
+      t2, ==,
+      "{\"SubscribeVideoUserIds\":[\"a.*$\",\"b.*$\"],\"SubscribeAudioUserIds\":[\"a.*$\"]}");
   /* all on but one */
   g_autoptr (JsonObject) most = start_request (
       "{" BASE ",\"RecordControl\":{\"Enabled\":true,\"StreamControls\":["
@@ -292,8 +307,34 @@ test_record_control (void)
   cr_class_fill_part (most, CR_CLASS_PART_SINGLE, c3);
   g_autofree char *t3 = cr_json_object_to_string (
       cr_json_get_object (cr_json_get_object (c3, "RecordParams"), "SubscribeStreamUserIds"));
-  g_assert_cmpstr (t3, ==,
-                   "{\"UnSubscribeVideoUserIds\":[\"c\"],\"UnSubscribeAudioUserIds\":[\"d\"]}");
+  g_assert_cmpstr (
+      t3, ==, "{\"UnSubscribeVideoUserIds\":[\"c.*$\"],\"UnSubscribeAudioUserIds\":[\"d.*$\"]}");
+  /* TIW matches StreamIds by prefix: "stu" is every student, "tic_record_user" the board's
+   * publisher; "tic_substream" and ids no UserId can start with concern no per-user stream */
+  g_autoptr (JsonObject) prefix = start_request (
+      "{" BASE ",\"RecordControl\":{\"Enabled\":true,\"StreamControls\":["
+      "{\"StreamId\":\"stu\",\"DisableRecord\":true},{\"StreamId\":\"tic_record_user\","
+      "\"DisableRecord\":true},{\"StreamId\":\"tic_substream\",\"DisableRecord\":true},"
+      "{\"StreamId\":\"a b\",\"DisableRecord\":true},{\"StreamId\":\"teacher\","
+      "\"DisableAudio\":true}]}}");
+  g_autoptr (JsonObject) c5 = new_create ();
+  cr_class_fill_part (prefix, CR_CLASS_PART_SINGLE, c5);
+  JsonObject *sub5
+      = cr_json_get_object (cr_json_get_object (c5, "RecordParams"), "SubscribeStreamUserIds");
+  g_autofree char *t5 = cr_json_object_to_string (sub5);
+  g_assert_cmpstr (t5, ==,
+                   "{\"UnSubscribeVideoUserIds\":[\"stu.*$\",\"tic_record_user.*$\"],"
+                   "\"UnSubscribeAudioUserIds\":[\"teacher.*$\"]}");
+  g_autoptr (CrSubscription) s5 = cr_subscription_new (sub5);
+  g_assert_false (cr_subscription_wants (s5, "student1", TRUE));
+  g_assert_false (cr_subscription_wants (s5, "stu", TRUE));
+  g_assert_false (cr_subscription_wants (s5, "tic_record_user_7_1", TRUE));
+  g_assert_true (cr_subscription_wants (s5, "teacher", TRUE));
+  g_assert_false (cr_subscription_wants (s5, "teacher", FALSE));
+  g_assert_true (cr_subscription_wants (s5, "teacher2", TRUE));
+  g_assert_false (cr_subscription_wants (s5, "teacher2", FALSE));
+  g_assert_true (cr_subscription_wants (s5, "alice", FALSE));
+  g_assert_true (cr_subscription_wants (s5, "a", TRUE));
   /* AudioFileNeeded: an audio-only AAC task of every user */
   g_autoptr (JsonObject) audio = start_request ("{" BASE ",\"AudioFileNeeded\":true}");
   g_assert_true (cr_class_wants_part (audio, CR_CLASS_PART_AUDIO));
@@ -409,6 +450,45 @@ test_mp4_info (void)
   g_rmdir (dir);
 }
 
+/* MPEG-1 Layer III frames at 48 kHz / 64 kbps (192 bytes each) and MPEG-2 at 24 kHz / 64 kbps
+ * (192 bytes too: 72 * 64000 / 24000), behind an ID3v2 tag, the first an Info frame. */
+static void
+test_mp3_info (void)
+{
+  g_autoptr (GByteArray) file = g_byte_array_new ();
+  guint8 id3[10 + 20] = { 'I', 'D', '3', 4, 0, 0, 0, 0, 0, 20 };
+  g_byte_array_append (file, id3, sizeof id3);
+  for (int i = 0; i < 4; i++) {
+    guint8 frame[192] = { 0xFF, 0xFB, (5 << 4) | (1 << 2), 0xC4 };
+    if (i == 0)
+      memcpy (frame + 36, "Info", 4);
+    g_byte_array_append (file, frame, sizeof frame);
+  }
+  g_autofree char *dir = g_dir_make_tmp ("class-mp3-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "a.mp3", NULL);
+  g_assert_true (g_file_set_contents (path, (const char *)file->data, file->len, NULL));
+  CrMp4Info info;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (cr_mp3_info_read (path, &info, &error));
+  g_assert_cmpint (info.duration_ms, ==, 3 * 1152 * 1000 / 48000);
+  g_assert_cmpint (info.size, ==, file->len);
+  /* MPEG-2 (LAME's choice at 64 kbps stereo): 576 samples a frame at 24 kHz; a cut last frame
+   * does not count */
+  g_byte_array_set_size (file, 0);
+  for (int i = 0; i < 5; i++) {
+    guint8 frame[192] = { 0xFF, 0xF3, (8 << 4) | (1 << 2), 0xC4 };
+    g_byte_array_append (file, frame, i == 4 ? 100 : sizeof frame);
+  }
+  g_assert_true (g_file_set_contents (path, (const char *)file->data, file->len, NULL));
+  g_assert_true (cr_mp3_info_read (path, &info, &error));
+  g_assert_cmpint (info.duration_ms, ==, 4 * 576 * 1000 / 24000);
+  g_assert_true (g_file_set_contents (path, "not mp3 at all", 14, NULL));
+  g_assert_false (cr_mp3_info_read (path, &info, &error));
+  g_assert_nonnull (error);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_adts_info (void)
 {
@@ -450,6 +530,7 @@ main (int argc, char **argv)
   g_test_add_func ("/class/record-user", test_record_user);
   g_test_add_func ("/class/request-rules", test_request_rules);
   g_test_add_func ("/class/model-mapping", test_model_mapping);
+  g_test_add_func ("/class/record-mode-schema", test_record_mode_schema);
   g_test_add_func ("/class/custom-exactly", test_custom_exactly);
   g_test_add_func ("/class/board-layouts", test_board_layouts);
   g_test_add_func ("/class/record-control", test_record_control);
@@ -457,5 +538,6 @@ main (int argc, char **argv)
   g_test_add_func ("/class/callback-body", test_callback_body);
   g_test_add_func ("/class/mp4-info", test_mp4_info);
   g_test_add_func ("/class/adts-info", test_adts_info);
+  g_test_add_func ("/class/mp3-info", test_mp3_info);
   return g_test_run ();
 }
