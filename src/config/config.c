@@ -48,6 +48,9 @@ static const Setting settings[] = {
   { "class-idle-stop", SETTING_INT, OFF (class_idle_stop), "300", 1, 86400, NULL,
     "seconds a class recording (StartOnlineRecord) goes on with no anchor publishing before it "
     "stops by itself (AUTO); a request's AutoStopTimeout replaces it" },
+  { "class-record-board", SETTING_ENUM, OFF (class_record_board), "true", 0, 0, "true|false",
+    "whether a class recording with MixStream publishes the whiteboard into its room and mixes "
+    "it in (a Chromium per class)" },
   { "class-pause-stop", SETTING_INT, OFF (class_pause_stop), "5400", 1, 604800, NULL,
     "seconds a class recording may stay paused before it stops by itself (FORCE_STOP)" },
   { "class-max-duration", SETTING_INT, OFF (class_max_duration), "86400", 1, 604800, NULL,

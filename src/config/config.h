@@ -25,6 +25,7 @@ typedef struct {
   gint64 api_timeout;              /* seconds a request may take, idle connections included */
   gint64 api_clock_skew;           /* seconds of TC3 timestamp tolerance */
   gint64 room_idle_timeout;        /* seconds a room without publisher lives on */
+  char *class_record_board;        /* "true": a class's mixed recording shows the whiteboard */
   gint64 class_idle_stop;          /* seconds without an anchor before a class recording stops */
   gint64 class_pause_stop;         /* seconds a class recording may stay paused */
   gint64 class_max_duration;       /* seconds a class recording lasts at most */

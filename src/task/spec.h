@@ -70,6 +70,17 @@ typedef struct {
   char *vod_json; /* CloudVod.TencentVod as JSON text ("{}" when absent), kept for the library */
 } CrSpecStorage;
 
+/* A board publisher (class recording's whiteboard, recorder/board_publish.c): the page's
+ * picture goes into a TRTC room over WHIP (the daemon's own /whip) instead of into files. */
+typedef struct {
+  char *server;  /* the daemon's base URL, http(s)://HOST:PORT */
+  char *ca_file; /* https: the certificate the daemon's must chain to ("" : the system's) */
+  char *room;
+  gboolean string_room;
+  char *user;    /* the publisher's UserId */
+  char *usersig; /* its UserSig, minted by the daemon */
+} CrSpecBoardPublish;
+
 /* StartWebRecord: the page and how it is shown (task/spec_web.c). */
 typedef struct {
   char *url;
@@ -80,6 +91,7 @@ typedef struct {
   gboolean mobile;        /* EmulateMobileParams given */
   gboolean tablet;        /* MobileDeviceType 1 */
   gboolean landscape;     /* ScreenOrientation 1 */
+  CrSpecBoardPublish *publish; /* a board publisher's task ("BoardPublish"); NULL: files */
 } CrSpecWeb;
 
 typedef struct {

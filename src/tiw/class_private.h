@@ -27,6 +27,8 @@ struct _CrClassRecorder {
   GHashTable *concats; /* TaskId -> CrClassConcat, joining a finished class's videos */
   guint tick;
   guint ticks;
+  char *self_url; /* the daemon's own base URL, for the board publisher (NULL: no board) */
+  char *self_ca;  /* https: the certificate the board publisher trusts ("": the system's) */
   char *replay_base;             /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
   struct _CrClassVideoGen *vgen; /* video-generation tasks (class_video_gen.c); NULL: none */
 };
@@ -53,6 +55,11 @@ gboolean cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonOb
                                   GError **error);
 void cr_class_rec_end_span (CrClassRecorder *rec, JsonObject *r, gint64 now_ms);
 void cr_class_rec_stop (CrClassRecorder *rec, JsonObject *r, const char *reason, gint64 now_ms);
+
+/* the board (class_board.c): whether @r's spans publish the board, and the publisher's task */
+gboolean cr_class_rec_board_on (CrClassRecorder *rec, JsonObject *r);
+gboolean cr_class_rec_start_board (CrClassRecorder *rec, const CrApp *app, JsonObject *r,
+                                   char **out_task, GError **error);
 
 /* the result (class_result.c) */
 gint64 cr_class_rec_total_ms (JsonObject *r, gint64 now_ms);
