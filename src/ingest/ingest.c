@@ -183,7 +183,8 @@ cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *ke
   g_hash_table_insert (ingest->publishers, pub->id, pub);
   pub->pending = g_object_ref (msg);
   soup_server_message_pause (msg);
-  CrIngestSessionSettings settings = { (guint)ingest->config->ingest_jitter_latency };
+  CrIngestSessionSettings settings = { (guint)ingest->config->ingest_jitter_latency,
+                                       ingest->config->ingest_engine };
   pub->session = cr_ingest_session_start (pub->id, g_steal_pointer (&owned), &settings,
                                           ingest_on_ready, ingest_on_lost, pub);
 }
