@@ -186,7 +186,8 @@ cr_forward_push (CrForward *fwd, const guint8 *rtp, gsize len)
   /* Read without the lock: a stale want_keyframe costs one payload check, or one late clear. */
   gboolean key = fwd->is_video && fwd->want_keyframe
                  && cr_rtp_payload_is_keyframe (fwd->encoding, rtp + off, plen);
-  guint32 ssrc = ((guint32)rtp[8] << 24) | ((guint32)rtp[9] << 16) | ((guint32)rtp[10] << 8) | rtp[11];
+  guint32 ssrc
+      = ((guint32)rtp[8] << 24) | ((guint32)rtp[9] << 16) | ((guint32)rtp[10] << 8) | rtp[11];
   forward_send_bytes (fwd, rtp, len, ssrc, key);
 }
 

@@ -124,8 +124,8 @@ cr_lean_answer_build (const CrSdpOffer *offer, const CrLeanAnswerParams *p)
     const char *mid = gst_sdp_media_get_attribute_val (media, "mid");
     const CrSdpChoice *c = offer_choice (offer, m);
     if (c == NULL) {
-      const char *fmt = gst_sdp_media_formats_len (media) > 0 ? gst_sdp_media_get_format (media, 0)
-                                                              : "0";
+      const char *fmt
+          = gst_sdp_media_formats_len (media) > 0 ? gst_sdp_media_get_format (media, 0) : "0";
       g_string_append_printf (out, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", kind,
                               proto != NULL ? proto : "UDP/TLS/RTP/SAVPF", fmt);
       if (mid != NULL)

@@ -18,7 +18,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   char *ufrag, *pwd;
-  char *fingerprint;   /* "sha-256 AB:..." */
+  char *fingerprint;       /* "sha-256 AB:..." */
   gboolean we_dtls_client; /* the offer's a=setup was passive: we are active */
   GPtrArray *candidates;   /* "candidate:..." of component 1, UDP, from the chosen m-lines */
 } CrLeanPeer;
@@ -29,8 +29,8 @@ void cr_lean_peer_clear (CrLeanPeer *peer);
 
 typedef struct {
   const char *ufrag, *pwd;
-  const char *fingerprint;      /* ours, "sha-256 AB:..." */
-  gboolean dtls_client;         /* a=setup:active, else passive */
+  const char *fingerprint;       /* ours, "sha-256 AB:..." */
+  gboolean dtls_client;          /* a=setup:active, else passive */
   const char *const *candidates; /* "candidate:..." (NULL-terminated) */
   guint64 session_id;
 } CrLeanAnswerParams;

@@ -98,14 +98,15 @@ dtls_make_context (GError **error)
     X509_gmtime_adj (X509_getm_notAfter (cert), 365L * 86400);
     X509_set_pubkey (cert, key);
     X509_NAME *name = X509_get_subject_name (cert);
-    X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const unsigned char *)"cloudrec", -1,
-                                -1, 0);
+    X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_ASC, (const unsigned char *)"cloudrec", -1, -1,
+                                0);
     X509_set_issuer_name (cert, name);
     ok = X509_sign (cert, key, EVP_sha256 ()) > 0;
   }
   SSL_CTX *ctx = ok ? SSL_CTX_new (DTLS_method ()) : NULL;
   ok = ctx != NULL && SSL_CTX_use_certificate (ctx, cert) == 1
-       && SSL_CTX_use_PrivateKey (ctx, key) == 1 && SSL_CTX_check_private_key (ctx) == 1
+       && SSL_CTX_use_PrivateKey (ctx, key) == 1
+       && SSL_CTX_check_private_key (ctx) == 1
        /* 0 means success for this one */
        && SSL_CTX_set_tlsext_use_srtp (ctx, SRTP_PROFILES) == 0;
   if (ok) {
@@ -210,8 +211,7 @@ dtls_peer_matches (CrLeanDtls *d)
   X509_free (peer);
   if (hex == NULL || strcmp (hex, d->peer_hex) != 0) {
     g_snprintf (d->error, sizeof d->error,
-                "the peer's certificate does not match the offer's fingerprint (%s)",
-                d->peer_hash);
+                "the peer's certificate does not match the offer's fingerprint (%s)", d->peer_hash);
     return FALSE;
   }
   return TRUE;

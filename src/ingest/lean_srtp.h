@@ -33,8 +33,8 @@ void cr_lean_srtp_split (CrLeanSrtpProfile profile, const guint8 *material, gboo
 
 typedef struct _CrLeanSrtp CrLeanSrtp;
 /* Inbound and outbound contexts; NULL with @error if libsrtp refuses. */
-CrLeanSrtp *cr_lean_srtp_new (CrLeanSrtpProfile profile, const guint8 *local,
-                              const guint8 *remote, GError **error);
+CrLeanSrtp *cr_lean_srtp_new (CrLeanSrtpProfile profile, const guint8 *local, const guint8 *remote,
+                              GError **error);
 void cr_lean_srtp_free (CrLeanSrtp *srtp);
 /* In place; FALSE if the packet does not authenticate (or is a replay). */
 gboolean cr_lean_srtp_unprotect_rtp (CrLeanSrtp *srtp, guint8 *data, gsize *len);

@@ -405,8 +405,8 @@ lean_on_gathered (NiceAgent *agent, guint stream, gpointer data)
   /* The peer's candidates (non-trickle: all in the offer); others are learnt from its checks. */
   GSList *remote = NULL;
   for (guint i = 0; i < s->peer.candidates->len; i++) {
-    NiceCandidate *c
-        = nice_agent_parse_remote_candidate_sdp (agent, stream, g_ptr_array_index (s->peer.candidates, i));
+    NiceCandidate *c = nice_agent_parse_remote_candidate_sdp (
+        agent, stream, g_ptr_array_index (s->peer.candidates, i));
     if (c != NULL)
       remote = g_slist_prepend (remote, c);
   }
@@ -435,8 +435,8 @@ lean_setup (gpointer data)
   if (g_atomic_int_get (&s->closing))
     return G_SOURCE_REMOVE;
   g_autoptr (GError) error = NULL;
-  s->dtls = cr_lean_dtls_new (s->peer.we_dtls_client, s->peer.fingerprint, lean_send_raw, s,
-                              &error);
+  s->dtls
+      = cr_lean_dtls_new (s->peer.we_dtls_client, s->peer.fingerprint, lean_send_raw, s, &error);
   if (s->dtls == NULL) {
     lean_fail (s, "cannot answer the offer: %s", error->message);
     return G_SOURCE_REMOVE;
@@ -658,6 +658,6 @@ lean_tick (CrIngestSession *session, gint64 now_us)
 }
 
 static const CrSessionClass lean_class = {
-  lean_stop,      lean_teardown, lean_connected, lean_last_media_us,
-  lean_last_rx_us, lean_rx_bytes, lean_forward,  lean_tick,
+  lean_stop,       lean_teardown, lean_connected, lean_last_media_us,
+  lean_last_rx_us, lean_rx_bytes, lean_forward,   lean_tick,
 };
