@@ -51,18 +51,28 @@ async function run(engine, streams, input, sink) {
       publishers.push(spawn(path.join(BUILD, 'cloudrec'), ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP.sdkAppId),
         '--room', ROOM, '--user', user, '--usersig', sig(user), '--from', input, '--fps', '15'], { stdio: 'ignore' }));
     }
-    await sleep(6000); // connected and at rate
+    const room = async () => (await link(d, 'GET', `/internal/rooms/${APP.sdkAppId}/room/${ROOM}`));
+    // Every publisher in the room (a loaded machine may take a while), then at rate.
+    for (let t = 0; t < 60 && ((await room())?.Streams?.length ?? 0) < streams; t++) await sleep(1000);
+    await sleep(4000);
+    // Every track forwarded to the sink: a forward exists once its track's first packet came.
     for (let i = 0; i < streams; i++) {
       for (const media of ['video', 'audio']) {
-        await link(d, 'POST', '/internal/forwards',
-          { SdkAppId: APP.sdkAppId, RoomId: ROOM, UserId: `pub_${i}`, Stream: 'main', Media: media, RtpPort: sink.port, RtcpPort: 0 });
+        for (let t = 0; t < 30; t++) {
+          const r = await link(d, 'POST', '/internal/forwards',
+            { SdkAppId: APP.sdkAppId, RoomId: ROOM, UserId: `pub_${i}`, Stream: 'main', Media: media, RtpPort: sink.port, RtcpPort: 0 });
+          if (r?.ForwardId) break;
+          await sleep(1000);
+        }
       }
     }
     await sleep(1000);
-    const room = async () => (await link(d, 'GET', `/internal/rooms/${APP.sdkAppId}/room/${ROOM}`));
     const bytes = (r) => r.Streams.reduce((a, s) => a + s.RxBytes, 0);
+    // RTP packets received = forwarded (one subscriber per track), from the forwards' own counts.
+    const forwarded = async () => ((await link(d, 'GET', '/internal/forwards'))?.Forwards ?? []).reduce((a, f) => a + f.Packets, 0);
+    const connected = (await room()).Streams.length;
     const b0 = bytes(await room());
-    const p0 = sink.packets;
+    const p0 = await forwarded();
     const c0 = cpuSeconds(d.proc.pid);
     const x0 = contextSwitches(d.proc.pid);
     const t0 = performance.now();
@@ -70,10 +80,10 @@ async function run(engine, streams, input, sink) {
     const seconds = (performance.now() - t0) / 1000;
     const cpu = (cpuSeconds(d.proc.pid) - c0) / seconds;
     const switches = contextSwitches(d.proc.pid) - x0;
-    const packets = sink.packets - p0;
+    const packets = (await forwarded()) - p0;
     const mbps = ((bytes(await room()) - b0) * 8) / 1e6 / seconds;
     const out = {
-      engine, streams, seconds, mbps_total: mbps, packets_per_s: packets / seconds, cores: cpu,
+      engine, streams, connected, seconds, mbps_total: mbps, packets_per_s: packets / seconds, cores: cpu,
       cores_per_stream: cpu / streams, cores_per_mbps: cpu / mbps, threads: threads(d.proc.pid),
       switches_per_packet: switches / Math.max(1, packets), rss_mb: memoryMb(d.proc.pid).rss,
     };
@@ -104,7 +114,7 @@ try {
       const r = await run(engine, streams, input, sink);
       results.push(r);
       const f = (v, n = 2) => v.toFixed(n);
-      console.log(`${engine.padEnd(9)} ${streams} streams (640x360 15 fps H.264 ${KBPS} kbit/s from a file + Opus), ${f(r.mbps_total)} Mbit/s, ${f(r.packets_per_s, 0)} RTP/s: ` +
+      console.log(`${engine.padEnd(9)} ${r.connected}/${streams} streams (640x360 15 fps H.264 ${KBPS} kbit/s from a file + Opus), ${f(r.mbps_total)} Mbit/s, ${f(r.packets_per_s, 0)} RTP/s: ` +
         `${f(r.cores, 3)} cores, ${f(r.cores_per_stream, 4)} per stream, ${f(r.cores_per_mbps, 4)} per Mbit/s; ${r.threads} threads; ` +
         `${f(r.switches_per_packet, 2)} context switches per packet; RSS ${f(r.rss_mb, 1)} MB`);
     }
