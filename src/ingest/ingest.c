@@ -295,9 +295,11 @@ ingest_prewarm (gpointer data)
 {
   const CrConfig *config = data;
   if (g_strcmp0 (config->ingest_engine, "lean") == 0) {
+    /* The lean engine's certificate; it loads no WebRTC plugins. */
     g_autoptr (GError) error = NULL;
-    if (!cr_lean_dtls_prepare (&error)) /* the lean engine's certificate */
+    if (!cr_lean_dtls_prepare (&error))
       g_warning ("ingest: %s", error->message);
+    return NULL;
   }
   static const char *const elements[] = { "webrtcbin", "dtlsdec", "dtlsenc",      "srtpdec",
                                           "nicesrc",   "rtpbin",  "rtph264depay", "rtpopusdepay" };
