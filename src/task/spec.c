@@ -410,3 +410,13 @@ cr_task_spec_timestamp (const CrTaskSpec *spec)
   }
   return NULL;
 }
+
+CrNamingTask
+cr_task_spec_naming (const CrTaskSpec *spec, const char *task_id)
+{
+  return (CrNamingTask){ .sdk_app_id = spec->sdk_app_id,
+                         .room_id = spec->room_id,
+                         .string_room = spec->string_room,
+                         .task_id = task_id,
+                         .prefix = (const char *const *)spec->storage.prefix };
+}

@@ -46,7 +46,8 @@ board_params (CrClassRecorder *rec, const CrApp *app, JsonObject *r, const char 
 {
   JsonObject *req = cr_class_rec_request (r);
   JsonObject *wb = cr_json_get_object (req, "Whiteboard");
-  gint64 width = cr_json_get_int_or (wb, "Width", 1280), height = cr_json_get_int_or (wb, "Height", 960);
+  gint64 width = cr_json_get_int_or (wb, "Width", 1280),
+         height = cr_json_get_int_or (wb, "Height", 960);
   width += width % 2; /* the encoder wants even sides */
   height += height % 2;
   const char *user = cr_json_get_string (r, "RecordUserId");
@@ -54,12 +55,13 @@ board_params (CrClassRecorder *rec, const CrApp *app, JsonObject *r, const char 
   gint64 life_s = rec->api->config->class_max_duration + BOARD_SIG_MARGIN_S;
   g_autofree char *sig
       = cr_usersig_generate (app->sdk_app_id, app->usersig_key, user, life_s, now_s, NULL);
-  g_autofree char *room = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (req, "RoomId", 0));
+  g_autofree char *room
+      = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (req, "RoomId", 0));
   g_autofree char *esc_user = g_uri_escape_string (user, NULL, FALSE);
   g_autofree char *esc_sig = g_uri_escape_string (sig, NULL, FALSE);
   g_autofree char *url = g_strdup_printf (
-      "%s/board?sdkappid=%" G_GUINT64_FORMAT "&room=%s&userid=%s&usersig=%s&mode=view&width=%"
-      G_GINT64_FORMAT "&height=%" G_GINT64_FORMAT,
+      "%s/board?sdkappid=%" G_GUINT64_FORMAT
+      "&room=%s&userid=%s&usersig=%s&mode=view&width=%" G_GINT64_FORMAT "&height=%" G_GINT64_FORMAT,
       rec->self_url, app->sdk_app_id, room, esc_user, esc_sig, width, height);
   JsonObject *p = json_object_new ();
   json_object_set_int_member (p, "SdkAppId", (gint64)app->sdk_app_id);

@@ -27,9 +27,9 @@ struct _CrClassRecorder {
   GHashTable *concats; /* TaskId -> CrClassConcat, joining a finished class's videos */
   guint tick;
   guint ticks;
-  char *self_url; /* the daemon's own base URL, for the board publisher (NULL: no board) */
-  char *self_ca;  /* https: the certificate the board publisher trusts ("": the system's) */
-  char *replay_base;             /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
+  char *self_url;    /* the daemon's own base URL, for the board publisher (NULL: no board) */
+  char *self_ca;     /* https: the certificate the board publisher trusts ("": the system's) */
+  char *replay_base; /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
   struct _CrClassVideoGen *vgen; /* video-generation tasks (class_video_gen.c); NULL: none */
 };
 
@@ -68,6 +68,8 @@ gboolean cr_class_rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **
                                JsonArray **out_interrupts);
 void cr_class_rec_finish (CrClassRecorder *rec, JsonObject *r, JsonArray *videos,
                           JsonArray *interrupts);
+/* VideoInfos' order (GPtrArray of JsonNode): by VideoPlayTime, then UserId. */
+gint cr_class_video_info_compare (gconstpointer a, gconstpointer b);
 /* Probes under way forget @rec (it is being freed). */
 void cr_class_rec_detach_probes (CrClassRecorder *rec);
 

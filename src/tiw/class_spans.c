@@ -88,6 +88,25 @@ cr_class_rec_end_span (CrClassRecorder *rec, JsonObject *r, gint64 now_ms)
                    cr_json_get_string (json_array_get_object_element (tasks, i), "TaskId"));
 }
 
+/* A span that cannot start: the tasks it started already (@tasks, taken) are stopped. */
+static void
+span_abort (CrClassRecorder *rec, const CrApp *app, JsonArray *tasks)
+{
+  for (guint j = 0; j < json_array_get_length (tasks); j++)
+    rec_stop_trtc (rec, app->sdk_app_id,
+                   cr_json_get_string (json_array_get_object_element (tasks, j), "TaskId"));
+  json_array_unref (tasks);
+}
+
+static void
+span_add (JsonArray *tasks, const char *task_id, const char *part)
+{
+  JsonObject *entry = json_object_new ();
+  json_object_set_string_member (entry, "TaskId", task_id);
+  json_object_set_string_member (entry, "Part", part);
+  json_array_add_object_element (tasks, entry);
+}
+
 /* Starts a span: the TRTC tasks of the parts the request wants. All or none. */
 gboolean
 cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, GError **error)
@@ -131,32 +150,20 @@ cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonObject *r, 
     if (params == NULL
         || !cr_api_create_task (rec->api, app, params, CR_CREATE_ROBOT_TRUSTED, &trtc_task,
                                 error)) {
-      for (guint j = 0; j < json_array_get_length (tasks); j++)
-        rec_stop_trtc (rec, app->sdk_app_id,
-                       cr_json_get_string (json_array_get_object_element (tasks, j), "TaskId"));
-      json_array_unref (tasks);
+      span_abort (rec, app, tasks);
       return FALSE;
     }
-    JsonObject *entry = json_object_new ();
-    json_object_set_string_member (entry, "TaskId", trtc_task);
-    json_object_set_string_member (entry, "Part", part_names[parts[i]]);
-    json_array_add_object_element (tasks, entry);
+    span_add (tasks, trtc_task, part_names[parts[i]]);
     g_info ("class task %s: TRTC task %s records room %s (%s, robot %s)", task_id, trtc_task,
             cr_json_get_string (r, "TrtcRoom"), part_names[parts[i]], robot);
   }
   if (board_user != NULL && json_array_get_length (tasks) > 0) {
     g_autofree char *board_task = NULL;
     if (!cr_class_rec_start_board (rec, app, r, &board_task, error)) {
-      for (guint j = 0; j < json_array_get_length (tasks); j++)
-        rec_stop_trtc (rec, app->sdk_app_id,
-                       cr_json_get_string (json_array_get_object_element (tasks, j), "TaskId"));
-      json_array_unref (tasks);
+      span_abort (rec, app, tasks);
       return FALSE;
     }
-    JsonObject *entry = json_object_new ();
-    json_object_set_string_member (entry, "TaskId", board_task);
-    json_object_set_string_member (entry, "Part", "board");
-    json_array_add_object_element (tasks, entry);
+    span_add (tasks, board_task, "board");
     g_info ("class task %s: task %s publishes the board into room %s as %s", task_id, board_task,
             cr_json_get_string (r, "TrtcRoom"), board_user);
   }

@@ -403,8 +403,7 @@ cr_class_wants_board (JsonObject *req)
 }
 
 void
-cr_class_fill_board (JsonObject *req, CrClassPart part, const char *board_user,
-                     JsonObject *create)
+cr_class_fill_board (JsonObject *req, CrClassPart part, const char *board_user, JsonObject *create)
 {
   JsonObject *layout = cr_json_get_object (create, "MixLayoutParams");
   if (part != CR_CLASS_PART_MIXED || board_user == NULL || layout == NULL)
