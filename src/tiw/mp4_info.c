@@ -1,5 +1,4 @@
 /* MP4 headers; see mp4_info.h. */
-#define _GNU_SOURCE /* memmem */
 #include "mp4_info.h"
 
 #include <gio/gio.h>
@@ -118,6 +117,17 @@ cr_adts_info_read (const char *path, CrMp4Info *out, GError **error)
   return TRUE;
 }
 
+/* Whether the 4 bytes of @tag are somewhere in @p[0..n). */
+static gboolean
+has_tag (const guchar *p, gsize n, const char *tag)
+{
+  for (gsize i = 0; i + 4 <= n; i++) {
+    if (memcmp (p + i, tag, 4) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 /* The frame at @d (@len bytes left): its byte length, samples and rate; FALSE if it is none. */
 static gboolean
 mp3_frame (const guchar *d, gsize len, gsize *bytes, guint *samples, guint *rate)
@@ -151,6 +161,10 @@ cr_mp3_info_read (const char *path, CrMp4Info *out, GError **error)
   gsize len = g_mapped_file_get_length (map);
   out->size = (gint64)len;
   out->has_audio = TRUE;
+  if (d == NULL || len == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is empty", path);
+    return FALSE;
+  }
   gsize at = 0;
   if (len >= 10 && memcmp (d, "ID3", 3) == 0) /* an ID3v2 tag: its syncsafe size, a footer */
     at = 10
@@ -167,8 +181,8 @@ cr_mp3_info_read (const char *path, CrMp4Info *out, GError **error)
       break; /* a cut last frame */
     /* LAME's first frame is a Xing/Info header, not sound */
     gboolean info_frame = first
-                          && (memmem (d + at, MIN (bytes, 64), "Xing", 4) != NULL
-                              || memmem (d + at, MIN (bytes, 64), "Info", 4) != NULL);
+                          && (has_tag (d + at, MIN (bytes, 64), "Xing")
+                              || has_tag (d + at, MIN (bytes, 64), "Info"));
     if (!info_frame)
       samples += frame_samples;
     rate = frame_rate;
