@@ -21,17 +21,19 @@ struct _CrClassRecorder {
   CrApi *api;
   CrCallbackSender *callbacks;
   CrClassStore *store;
-  GHashTable *active; /* TaskId -> JsonObject record, every class task not FINISHED */
-  GHashTable *probes; /* "<bucket>/<key>" -> CrMp4Info of a file in an object store */
-  GPtrArray *probing; /* files of an object store being read in a thread (class_result.c) */
+  GHashTable *active;  /* TaskId -> JsonObject record, every class task not FINISHED */
+  GHashTable *probes;  /* "<bucket>/<key>" -> CrMp4Info of a file in an object store */
+  GPtrArray *probing;  /* files of an object store being read in a thread (class_result.c) */
+  GHashTable *concats; /* TaskId -> CrClassConcat, joining a finished class's videos */
   guint tick;
   guint ticks;
-  char *replay_base;            /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
+  char *replay_base;             /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
   struct _CrClassVideoGen *vgen; /* video-generation tasks (class_video_gen.c); NULL: none */
 };
 
 /* the record (class_record.c) */
-/* The class task @task_id of @sdk_app_id (a new ref), or NULL with InvalidParameter.TaskNotFound. */
+/* The class task @task_id of @sdk_app_id (a new ref), or NULL with InvalidParameter.TaskNotFound.
+ */
 JsonObject *cr_class_rec_find (CrClassRecorder *rec, guint64 sdk_app_id, const char *task_id,
                                GError **error);
 CrClassState cr_class_rec_state (JsonObject *r);
@@ -61,6 +63,14 @@ void cr_class_rec_finish (CrClassRecorder *rec, JsonObject *r, JsonArray *videos
                           JsonArray *interrupts);
 /* Probes under way forget @rec (it is being freed). */
 void cr_class_rec_detach_probes (CrClassRecorder *rec);
+
+/* Concat (class_concat.c): TRUE once @videos (replaced) are joined as the request's Concat
+ * asks, or it asks nothing; FALSE while the join runs (asked again at the next tick). */
+typedef struct _CrClassConcat CrClassConcat;
+gboolean cr_class_rec_concat (CrClassRecorder *rec, JsonObject *r, JsonArray **videos);
+void cr_class_concat_free (CrClassConcat *job);
+/* Joins under way forget @rec (it is being freed); the finished ones are freed. */
+void cr_class_concat_detach (CrClassRecorder *rec);
 
 /* retention (class_retention.c) */
 void cr_class_rec_sweep_local (CrClassRecorder *rec, gint64 now);

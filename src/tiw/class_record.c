@@ -108,6 +108,11 @@ rec_check (CrClassRecorder *rec, JsonObject *r, gint64 now)
     json_object_set_int_member (r, "ExceptionCnt", cr_json_get_int_or (r, "Exceptions", 0));
     if (!cr_class_rec_collect (rec, r, &videos, &interrupts))
       return FALSE;
+    if (!cr_class_rec_concat (rec, r, &videos)) {
+      json_array_unref (videos);
+      json_array_unref (interrupts);
+      return FALSE;
+    }
     cr_class_rec_finish (rec, r, videos, interrupts);
     return TRUE;
   }
@@ -350,6 +355,8 @@ cr_class_recorder_new (CrApi *api, CrCallbackSender *callbacks, GError **error)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_object_unref);
   rec->probes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   rec->probing = g_ptr_array_new ();
+  rec->concats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)cr_class_concat_free);
   for (guint i = 0; i < rows->len; i++) {
     const CrClassRow *row = g_ptr_array_index (rows, i);
     g_autoptr (GError) parse_error = NULL;
@@ -376,6 +383,8 @@ cr_class_recorder_free (CrClassRecorder *rec)
     g_source_remove (rec->tick);
   g_hash_table_unref (rec->active);
   cr_class_rec_detach_probes (rec);
+  cr_class_concat_detach (rec);
+  g_hash_table_unref (rec->concats);
   g_ptr_array_unref (rec->probing);
   g_hash_table_unref (rec->probes);
   cr_class_store_close (rec->store);

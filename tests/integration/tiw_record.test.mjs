@@ -369,3 +369,50 @@ describe('class recording into the app\'s bucket (class-record-storage)', { skip
 function pick(o, keys) {
   return Object.fromEntries(keys.map((k) => [k, o[k]]));
 }
+
+describe('Concat: one video per user across a pause', () => {
+  const procs = [];
+  let d;
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d?.stop();
+  });
+
+  test('each user and the mix get one joined MP4 in VideoInfos; the pieces stay stored', T, async () => {
+    d = await startDaemon({ defaults: ['--api-rate-limit', '100000'] });
+    const c = tiw(d.port);
+    const room = 35001;
+    procs.push(publish(d.port, room, 'teacher', 80), publish(d.port, room, 'student', 80));
+    const { TaskId } = await c.StartOnlineRecord(startBody(room, 1, { MixStream: { Enabled: true, ModelId: 2 }, Extras: ['MIX_STREAM'], Concat: { Enabled: true } }));
+    await waitStatus(c, TaskId, 'RECORDING', 60000);
+    await sleep(4000);
+    await c.PauseOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await sleep(2000);
+    await c.ResumeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await sleep(6000);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    const r = await waitStatus(c, TaskId, 'FINISHED', 90000);
+    const cams = r.VideoInfos.filter((v) => v.VideoType === 0);
+    const mixes = r.VideoInfos.filter((v) => v.VideoType === 3);
+    assert.deepEqual(cams.map((v) => v.UserId).sort(), ['student', 'teacher'], JSON.stringify(r.VideoInfos));
+    assert.equal(mixes.length, 1, JSON.stringify(r.VideoInfos));
+    for (const v of [...cams, ...mixes]) {
+      assert.ok(v.VideoId.endsWith(`/${v.UserId}_concat.mp4`), v.VideoId);
+      const file = fileURLToPath(v.VideoUrl);
+      const p = probe(file);
+      assert.equal(v.VideoSize, p.size);
+      assert.ok(Math.abs(v.VideoDuration - p.durationMs) <= 80, `${v.VideoDuration} vs ${p.durationMs}`);
+      assert.deepEqual([v.Width, v.Height], [p.width, p.height]);
+      // both spans joined: longer than the first span, about the recorded time (each span's
+      // files run on for the moment its tasks take to stop)
+      assert.ok(v.VideoDuration > r.OmittedDurations[0].VideoTime + 2000, `${v.VideoDuration} vs ${JSON.stringify(r.OmittedDurations)}`);
+      assert.ok(v.VideoDuration <= r.TotalTime + 2500, `${v.VideoDuration} vs TotalTime ${r.TotalTime}`);
+      const streams = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim().split('\n').sort();
+      assert.deepEqual(streams, ['audio', 'video'], file);
+      // the pieces are still there: one MP4 per span in the class's TRTC folders
+      const classDir = path.dirname(file);
+      const pieces = execFileSync('find', [classDir, '-mindepth', '2', '-name', '*.mp4'], { encoding: 'utf8' }).trim().split('\n');
+      assert.ok(pieces.length >= 6, pieces.join('\n'));
+    }
+  });
+});
