@@ -36,6 +36,8 @@ if unshare -n true 2>/dev/null; then
 else
   node bench/web.mjs
 fi
+echo "== board rendering: 10 minutes of a busy board into 1280x720 15 fps video against x264 alone"
+node bench/board.mjs
 # The last three report a wrong output (remux, merge) or a failed upload as a failure of `make bench` after
 # the other benches have run.
 status=0

@@ -15,6 +15,7 @@ DEB_PACKAGES=(
   clang libclang-rt-14-dev
   curl wrk libcurl4-openssl-dev libssl-dev
   glib-networking openssl
+  libcairo2-dev libpango1.0-dev
 )
 
 missing=()

@@ -10,3 +10,4 @@ int cr_cmd_avsync (int argc, char **argv);
 int cr_cmd_events (int argc, char **argv);
 int cr_cmd_compose (int argc, char **argv);
 int cr_cmd_merge (int argc, char **argv);
+int cr_cmd_board_render (int argc, char **argv);

@@ -20,6 +20,7 @@ static const Command commands[] = {
   { "merge", cr_cmd_merge, "merge a single-stream recording into one file per user or segment" },
   { "events", cr_cmd_events, "list or resend a task's callback events (through the signed API)" },
   { "compose", cr_cmd_compose, "a new mixed MP4 from a finished single-stream recording" },
+  { "board-render", cr_cmd_board_render, "a whiteboard's log into a user's single-stream video" },
   { "version", cr_cmd_version, "print the version" },
 };
 
@@ -28,7 +29,7 @@ usage (FILE *out)
 {
   fprintf (out, "usage: cloudrec <command> [options]\n\ncommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].help);
 }
 
 int

@@ -34,6 +34,7 @@ struct _CrHlsWriter {
   CrHlsSegmentFunc on_segment;
   gpointer user_data;
   gboolean eos;
+  gint64 start_ms;  /* > 0: the first fragment's start (made frames), not the wall clock */
   gboolean retimed; /* delta is known (from the first fragment closed) */
   gint64 delta;     /* 90 kHz ticks added to every timestamp of this writer's fragments */
 };
@@ -205,7 +206,9 @@ hls_format_location (GstElement *sink, guint fragment, GstSample *first, gpointe
   GstClockTime pts = buf != NULL ? GST_BUFFER_PTS (buf) : GST_CLOCK_TIME_NONE;
   if (hw->base_ms == 0 || !GST_CLOCK_TIME_IS_VALID (pts) || !GST_CLOCK_TIME_IS_VALID (hw->base_pts)
       || pts < hw->base_pts) {
-    f->start_ms = g_get_real_time () / 1000 - hls_queued_ms (sink, first, pts);
+    f->start_ms = hw->base_ms == 0 && hw->start_ms > 0
+                      ? hw->start_ms
+                      : g_get_real_time () / 1000 - hls_queued_ms (sink, first, pts);
     if (hw->base_ms == 0 && GST_CLOCK_TIME_IS_VALID (pts)) {
       hw->base_ms = f->start_ms;
       hw->base_pts = pts;
@@ -263,6 +266,12 @@ cr_hls_writer_new (GstElement *splitmuxsink, const char *dir, const char *stem, 
   hw->user_data = user_data;
   g_signal_connect (splitmuxsink, "format-location-full", G_CALLBACK (hls_format_location), hw);
   return hw;
+}
+
+void
+cr_hls_writer_set_start (CrHlsWriter *hw, gint64 start_ms)
+{
+  hw->start_ms = start_ms;
 }
 
 void

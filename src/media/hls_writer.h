@@ -36,6 +36,11 @@ CrHlsWriter *cr_hls_writer_new (GstElement *splitmuxsink, const char *dir, const
 /* Handles the splitmuxsink messages of the pipeline's bus; FALSE for any other message. */
 gboolean cr_hls_writer_handle_message (CrHlsWriter *hw, GstMessage *msg);
 
+/* For frames that are made, not captured (a board rendered from its log): the first fragment
+ * starts at Unix ms @start_ms (> 0) where a capture's takes the wall clock; the others at that
+ * plus the media time between, as always. Before the pipeline runs. */
+void cr_hls_writer_set_start (CrHlsWriter *hw, gint64 start_ms);
+
 /* The picture size for #EXT-X-TRTC-VIDEO-METADATA (any thread). */
 void cr_hls_writer_set_video_size (CrHlsWriter *hw, int width, int height);
 

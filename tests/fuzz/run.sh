@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs each fuzzer for a bounded time on a scratch copy of its seed corpus: the API request
 # parser + validator (corpus/), the WHIP offer checks (corpus_sdp/), the image header checks
-# of downloaded pictures (corpus_picture/), the storage-facing text (corpus_storage/) and the
-# whiteboard's client messages (corpus_board/).
+# of downloaded pictures (corpus_picture/), the storage-facing text (corpus_storage/), the
+# whiteboard's client messages (corpus_board/) and a board log replayed and drawn
+# (corpus_board_replay/).
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS   (SECONDS per fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-fuzz}
 SECONDS_BUDGET=${2:-60}
+# fontconfig keeps its configuration for the process's life (the board fuzzer draws text): not a
+# leak of cloudrec (tests/lsan.supp, as for the unit tests).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 run_fuzzer() {
   local name=$1 corpus=$2 max_len=$3
   local work
@@ -27,3 +31,4 @@ run_fuzzer fuzz_sdp_offer tests/fuzz/corpus_sdp 16384
 run_fuzzer fuzz_picture_header tests/fuzz/corpus_picture 4096
 run_fuzzer fuzz_storage tests/fuzz/corpus_storage 8192
 run_fuzzer fuzz_board tests/fuzz/corpus_board 65536
+run_fuzzer fuzz_board_replay tests/fuzz/corpus_board_replay 16384
