@@ -1,0 +1,280 @@
+// Video-generation tasks (seed 003, "重新生成视频"; docs/class-record.md, "Video-generation
+// tasks"): a VIDEO_GENERATION_MODE class with two publishers (one sending syncTime SEI 3 s behind
+// the daemon's clock) whose pictures turn white at board time F (`--flash-at`), and a stroke drawn
+// on the board page with real mouse events at F. CreateVideoGenerationTask waits while someone
+// publishes (and across a daemon restart), then renders the board and composes each span: in the
+// MP4 the stroke appears in the board tile when the cameras' tiles turn white. Refusals, Describe's
+// progress, the signed VideoGenerationFinished callback. Nothing is mocked: real daemon, real
+// publishers, Chromium, ffmpeg.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { APP1, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode } from './helpers.mjs';
+import { launchChromium } from './media.mjs';
+
+const require = createRequire(import.meta.url);
+const tencentcloud = require('tencentcloud-sdk-nodejs');
+const TiwClient = tencentcloud.tiw.v20190919.Client;
+
+const T = { timeout: 900000 };
+const KEY = 'vgenKey42';
+
+function tiw(port) {
+  return new TiwClient({
+    credential: { secretId: APP1.secretId, secretKey: APP1.secretKey },
+    region: 'ap-guangzhou',
+    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://', reqTimeout: 20 } },
+  });
+}
+
+function publish(port, room, user, extra = []) {
+  return spawn(BIN, ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
+    '--user', user, '--usersig', userSig(APP1, user), '--size', '320x180', '--fps', '15', '--duration', '300', ...extra], { stdio: 'ignore' });
+}
+
+const recordUser = (room, n) => `tic_record_user_${room}_${n}`;
+
+// Every frame of @file scaled to W x H grey: [{t (s), px (Uint8Array)}].
+const W = 128;
+const H = 72;
+function decodeGray(file) {
+  const r = spawnSync('ffmpeg', ['-v', 'info', '-nostats', '-i', file, '-vf', `scale=${W}:${H},format=gray,showinfo`, '-f', 'rawvideo', '-'],
+    { maxBuffer: 1 << 30 });
+  assert.equal(r.status, 0, r.stderr.toString().slice(-2000));
+  const times = [...r.stderr.toString().matchAll(/pts_time:\s*([0-9.]+)/g)].map((m) => Number(m[1]));
+  const n = Math.floor(r.stdout.length / (W * H));
+  assert.equal(times.length, n, `${times.length} showinfo lines for ${n} frames`);
+  const frames = [];
+  for (let i = 0; i < n; i++) frames.push({ t: times[i], px: r.stdout.subarray(i * W * H, (i + 1) * W * H) });
+  return frames;
+}
+
+// The mean grey and the share of dark pixels (< 100) of the middle half of rect [x, y, w, h]
+// (fractions of the picture).
+function stats(px, [x, y, w, h]) {
+  const x0 = Math.round((x + w / 4) * W), x1 = Math.round((x + (3 * w) / 4) * W);
+  const y0 = Math.round((y + h / 4) * H), y1 = Math.round((y + (3 * h) / 4) * H);
+  let sum = 0, dark = 0, n = 0;
+  for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) { const v = px[yy * W + xx]; sum += v; if (v < 100) dark++; n++; }
+  return { mean: sum / n, dark: dark / n };
+}
+
+// The first frame time from which @pred holds for 5 frames in a row, or -1.
+function firstTime(frames, pred) {
+  for (let i = 0; i + 5 <= frames.length; i++) {
+    if (frames.slice(i, i + 5).every(pred)) return frames[i].t;
+  }
+  return -1;
+}
+
+async function describeUntilFinished(c, TaskId, timeoutMs) {
+  const seen = [];
+  let r;
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    r = await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId });
+    seen.push({ Status: r.Status, Progress: r.Progress });
+    if (r.Status === 'FINISHED') return { r, seen };
+    assert.ok(Date.now() < end, `not FINISHED in time: ${JSON.stringify(seen.slice(-5))}`);
+    await sleep(300);
+  }
+}
+
+describe('video-generation tasks', () => {
+  const procs = [];
+  let d;
+  let c;
+  let cb;
+  let browser;
+  let dataDir;
+  before(async () => {
+    cb = await callbackServer();
+    dataDir = makeTmpDir();
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    c = tiw(d.port);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await browser?.close();
+    await d?.stop();
+    cb?.server.close();
+  });
+
+  test('callback settings; refusals: unknown task, a real-time class, a class still recording', T, async () => {
+    await c.SetVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId, Callback: `http://127.0.0.1:${cb.port}/vgen` });
+    await c.SetVideoGenerationTaskCallbackKey({ SdkAppId: APP1.sdkAppId, CallbackKey: KEY });
+    const got = await c.DescribeVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId });
+    assert.equal(got.Callback, `http://127.0.0.1:${cb.port}/vgen`);
+    assert.equal(got.CallbackKey, KEY);
+    await expectCode(c.SetVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId, Callback: 'ftp://x' }), 'InvalidParameter.CallbackAddressFormatError');
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: 'no-such-task' }), 'InvalidParameter.TaskNotFound', /no-such-task/);
+    await expectCode(c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: 'no-such-task' }), 'InvalidParameter.TaskNotFound');
+    // a real-time class, stopped
+    const room = 32201;
+    const rt = await c.StartOnlineRecord({ SdkAppId: APP1.sdkAppId, RoomId: room, RecordUserId: recordUser(room, 1), RecordUserSig: userSig(APP1, recordUser(room, 1)) });
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: rt.TaskId }), 'FailedOperation.NotVideoGenerationMode', /REALTIME_MODE/);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId: rt.TaskId });
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: rt.TaskId }), 'FailedOperation.NotVideoGenerationMode');
+    // a video-generation class still recording
+    const room2 = 32202;
+    const vg = await c.StartOnlineRecord({ SdkAppId: APP1.sdkAppId, RoomId: room2, RecordUserId: recordUser(room2, 1), RecordUserSig: userSig(APP1, recordUser(room2, 1)), RecordMode: 'VIDEO_GENERATION_MODE' });
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: vg.TaskId }), 'FailedOperation.InvalidTaskStatus', /PREPARED|RECORDING/);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId: vg.TaskId });
+  });
+
+  test('a class with a stroke at the flash: queued while publishing and across a restart, then grid and Custom MP4s with the stroke at the flash, the callback signed', T, async () => {
+    const room = 32210;
+    const flashAt = Date.now() + 25000;
+    const teacher = publish(d.port, room, 'teacher', ['--flash-at', String(flashAt)]);
+    const student = publish(d.port, room, 'student', ['--sync-time-sei=-3000', '--flash-at', String(flashAt)]);
+    procs.push(teacher, student);
+    const { TaskId } = await c.StartOnlineRecord({
+      SdkAppId: APP1.sdkAppId, RoomId: room, RecordUserId: recordUser(room, 7), RecordUserSig: userSig(APP1, recordUser(room, 7)),
+      RecordMode: 'VIDEO_GENERATION_MODE', Whiteboard: { Width: 640, Height: 480 },
+    });
+    await until('RECORDING', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'RECORDING', 60000);
+
+    // the board page, a thick black stroke whose mouse-up is at the flash
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const q = new URLSearchParams({ sdkappid: String(APP1.sdkAppId), room: String(room), userid: 'teacher', usersig: userSig(APP1, 'teacher'), mode: 'edit', width: '640', height: '480' });
+    await page.goto(`http://127.0.0.1:${d.port}/board?${q}`);
+    await page.waitForFunction(() => window.cloudrecBoard && window.cloudrecBoard.ready, null, { timeout: 30000 });
+    await page.$eval('#color', (el) => { el.value = '#000000'; el.dispatchEvent(new Event('input')); });
+    await page.selectOption('#width', '0.025'); // marker
+    assert.ok(Date.now() < flashAt - 3000, 'the class started too late for the flash');
+    while (Date.now() < flashAt - 1500) await sleep(100);
+    const box = await page.locator('#board').boundingBox();
+    const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
+    await page.mouse.move(...at(0.1, 0.5));
+    await page.mouse.down();
+    for (let i = 1; i <= 40; i++) await page.mouse.move(...at(0.1 + 0.8 * (i / 40), 0.5 + 0.02 * Math.sin(i)));
+    while (Date.now() < flashAt) await sleep(1);
+    await page.mouse.up();
+    await page.waitForFunction(() => window.cloudrecBoard.seq >= 1, null, { timeout: 10000 });
+    await page.close();
+    const log = await (await fetch(`http://127.0.0.1:${d.port}/board/log?${new URLSearchParams({ sdkappid: String(APP1.sdkAppId), room: String(room), userid: 'teacher', usersig: userSig(APP1, 'teacher') })}`)).json();
+    const strokes = log.Ops.filter((e) => e.t === 'op' && e.op.kind === 'stroke');
+    assert.equal(strokes.length, 1, JSON.stringify(log));
+    const strokeTs = strokes[0].ts;
+    assert.ok(Math.abs(strokeTs - flashAt) < 300, `the stroke reached the daemon ${strokeTs - flashAt} ms from the flash`);
+
+    // the student flashes 3 s of wall time later (its board clock is 3 s behind); stop after it
+    while (Date.now() < flashAt + 3000 + 4000) await sleep(200);
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId }), 'FailedOperation.InvalidTaskStatus', /stop it/);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await until('FINISHED', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'FINISHED', 90000);
+
+    // queued while the publishers are still in the room
+    const grid = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, MixStream: { Enabled: true, ModelId: 2 } });
+    assert.match(grid.TaskId, /^[A-Za-z0-9._-]{32}$/);
+    await sleep(4000);
+    let gd = await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: grid.TaskId });
+    assert.equal(gd.Status, 'QUEUED');
+    assert.equal(gd.Progress, 0);
+    assert.equal(gd.RoomId, room);
+    assert.equal(gd.GroupId, String(room));
+    assert.deepEqual(gd.VideoInfoList, []);
+
+    // a restart while QUEUED: the new daemon resumes it once everyone has left
+    await d.stop();
+    teacher.kill('SIGKILL');
+    student.kill('SIGKILL');
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    c = tiw(d.port);
+    const custom = await c.CreateVideoGenerationTask({
+      SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId,
+      MixStream: {
+        Enabled: true,
+        Custom: {
+          Canvas: { LayoutParams: { Width: 1280, Height: 720 }, BackgroundColor: '#000000' },
+          InputStreamList: [
+            { InputStreamId: 'teacher', LayoutParams: { ZOrder: 1, X: 0, Y: 0, Width: 640, Height: 360 } },
+            { InputStreamId: 'student', LayoutParams: { ZOrder: 1, X: 640, Y: 0, Width: 640, Height: 360 } },
+            { InputStreamId: 'tic_record_user', LayoutParams: { ZOrder: 1, X: 320, Y: 360, Width: 640, Height: 360 } },
+          ],
+        },
+      },
+    });
+    const { r: g, seen: gSeen } = await describeUntilFinished(c, grid.TaskId, 600000);
+    const { r: cu, seen: cuSeen } = await describeUntilFinished(c, custom.TaskId, 600000);
+    for (const [name, r, seen] of [['grid', g, gSeen], ['custom', cu, cuSeen]]) {
+      assert.equal(r.ErrorCode, '', `${name}: ${r.ErrorMessage}`);
+      assert.equal(r.Progress, 100);
+      const ps = seen.map((s) => s.Progress);
+      for (let i = 1; i < ps.length; i++) assert.ok(ps[i] >= ps[i - 1], `${name}: progress went back: ${ps}`);
+      assert.ok(ps.some((p) => p > 0 && p < 100), `${name}: no progress between 0 and 100: ${ps}`);
+      assert.ok(seen.some((s) => s.Status === 'PROCESSING'), `${name}: never PROCESSING`);
+      assert.equal(r.VideoInfoList.length, 1, JSON.stringify(r));
+      const v = r.VideoInfoList[0];
+      assert.deepEqual(r.VideoInfos, v);
+      assert.equal(v.VideoType, 3);
+      assert.equal(v.VideoFormat, 'mp4');
+      assert.equal(v.VideoPlayTime, 0);
+      assert.equal(v.UserId, name === 'grid' ? `tic_mixstream_${room}_2` : `tic_mixstream_${room}_custom`);
+      assert.equal(v.Width, 1280);
+      assert.equal(v.Height, 720);
+      const file = fileURLToPath(v.VideoUrl);
+      assert.ok(existsSync(file), file);
+      assert.equal(v.VideoSize, statSync(file).size);
+      assert.ok(v.VideoDuration > 15000 && Math.abs(v.VideoDuration - r.TotalTime) < 5000, `${v.VideoDuration} vs TotalTime ${r.TotalTime}`);
+    }
+
+    // the pictures: tiles where the layout puts them; the stroke at the flash
+    const measure = (name, file, tiles) => {
+      const frames = decodeGray(file);
+      const s = (f, k) => stats(f.px, tiles[k]);
+      const out = {};
+      for (const k of Object.keys(tiles)) {
+        out[k] = {
+          white: firstTime(frames, (f) => s(f, k).mean > 225),
+          dark: firstTime(frames, (f) => s(f, k).dark > 0.01),
+          before: frames.length > 0 ? s(frames[Math.floor(frames.length / 10)], k) : null,
+        };
+      }
+      console.log(name, JSON.stringify(out));
+      return out;
+    };
+    // Custom: teacher top left, student top right, the board bottom middle
+    const cm = measure('custom', fileURLToPath(cu.VideoInfoList[0].VideoUrl), {
+      teacher: [0, 0, 0.5, 0.5], student: [0.5, 0, 0.5, 0.5], board: [0.25, 0.5, 0.5, 0.5],
+    });
+    assert.ok(cm.teacher.before.mean < 200 && cm.student.before.mean < 200, 'the cameras show their picture before the flash');
+    assert.ok(cm.board.before.mean > 240, 'the board tile is a white board before the stroke');
+    assert.ok(cm.teacher.white > 0 && cm.student.white > 0 && cm.board.dark > 0, JSON.stringify(cm));
+    const expected = (strokeTs - flashAt) / 1000; // the stroke's own distance from the flash
+    for (const cam of ['teacher', 'student']) {
+      const diff = cm.board.dark - cm[cam].white - expected;
+      assert.ok(Math.abs(diff) < 0.1, `custom: stroke at ${cm.board.dark}s, ${cam} white at ${cm[cam].white}s (${Math.round(diff * 1000)} ms off)`);
+    }
+    // grid of three: two tiles on top, one centred below; the board's is the white one
+    const gm = measure('grid', fileURLToPath(g.VideoInfoList[0].VideoUrl), {
+      tl: [0, 0, 0.5, 0.5], tr: [0.5, 0, 0.5, 0.5], bottom: [0.25, 0.5, 0.5, 0.5],
+    });
+    const boardTile = Object.keys(gm).filter((k) => gm[k].before.mean > 240);
+    assert.equal(boardTile.length, 1, JSON.stringify(gm));
+    const cams = Object.keys(gm).filter((k) => k !== boardTile[0]);
+    for (const k of cams) {
+      assert.ok(gm[k].before.mean < 200, `grid: camera tile ${k} shows a picture`);
+      const diff = gm[boardTile[0]].dark - gm[k].white - expected;
+      assert.ok(gm[k].white > 0 && Math.abs(diff) < 0.1, `grid: stroke at ${gm[boardTile[0]].dark}s, ${k} white at ${gm[k].white}s (${Math.round(diff * 1000)} ms off)`);
+    }
+
+    // the callbacks: one per task, signed with the key
+    await until('two VideoGenerationFinished callbacks', () => cb.received.filter((e) => e.json?.EventType === 'VideoGenerationFinished').length >= 2, 60000);
+    for (const id of [grid.TaskId, custom.TaskId]) {
+      const e = cb.received.find((x) => x.json?.EventType === 'VideoGenerationFinished' && x.json.EventData?.TaskId === id);
+      assert.ok(e, `no callback for ${id}`);
+      const j = e.json;
+      assert.deepEqual(Object.keys(j).sort(), ['EventData', 'EventType', 'ExpireTime', 'SdkAppId', 'Sign', 'Timestamp']);
+      assert.equal(j.SdkAppId, APP1.sdkAppId);
+      assert.equal(j.Sign, createHash('md5').update(`${KEY}${j.ExpireTime}`).digest('hex'));
+      assert.equal(j.EventData.Status, 'FINISHED');
+      assert.equal(j.EventData.VideoInfoList.length, 1);
+    }
+  });
+});
