@@ -63,9 +63,10 @@ function stats(px, [x, y, w, h]) {
   return { mean: sum / n, dark: dark / n };
 }
 
-// The first frame time from which @pred holds for 5 frames in a row, or -1.
-function firstTime(frames, pred) {
+// The first frame time (from @fromT on) from which @pred holds for 5 frames in a row, or -1.
+function firstTime(frames, pred, fromT = 0) {
   for (let i = 0; i + 5 <= frames.length; i++) {
+    if (frames[i].t < fromT) continue;
     if (frames.slice(i, i + 5).every(pred)) return frames[i].t;
   }
   return -1;
@@ -146,13 +147,13 @@ describe('video-generation tasks', () => {
     await page.waitForFunction(() => window.cloudrecBoard && window.cloudrecBoard.ready, null, { timeout: 30000 });
     await page.$eval('#color', (el) => { el.value = '#000000'; el.dispatchEvent(new Event('input')); });
     await page.selectOption('#width', '0.025'); // marker
-    assert.ok(Date.now() < flashAt - 3000, 'the class started too late for the flash');
-    while (Date.now() < flashAt - 1500) await sleep(100);
+    assert.ok(Date.now() < flashAt - 6000, 'the class started too late for the flash');
+    while (Date.now() < flashAt - 5000) await sleep(100);
     const box = await page.locator('#board').boundingBox();
     const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
     await page.mouse.move(...at(0.1, 0.5));
     await page.mouse.down();
-    for (let i = 1; i <= 40; i++) await page.mouse.move(...at(0.1 + 0.8 * (i / 40), 0.5 + 0.02 * Math.sin(i)));
+    for (let i = 1; i <= 16; i++) await page.mouse.move(...at(0.1 + 0.8 * (i / 16), 0.5 + 0.02 * Math.sin(i)));
     while (Date.now() < flashAt) await sleep(1);
     await page.mouse.up();
     await page.waitForFunction(() => window.cloudrecBoard.seq >= 1, null, { timeout: 10000 });
@@ -161,7 +162,7 @@ describe('video-generation tasks', () => {
     const strokes = log.Ops.filter((e) => e.t === 'op' && e.op.kind === 'stroke');
     assert.equal(strokes.length, 1, JSON.stringify(log));
     const strokeTs = strokes[0].ts;
-    assert.ok(Math.abs(strokeTs - flashAt) < 300, `the stroke reached the daemon ${strokeTs - flashAt} ms from the flash`);
+    assert.ok(Math.abs(strokeTs - flashAt) < 1000, `the stroke reached the daemon ${strokeTs - flashAt} ms from the flash`);
 
     // the student flashes 3 s of wall time later (its board clock is 3 s behind); stop after it
     while (Date.now() < flashAt + 3000 + 4000) await sleep(200);
@@ -200,8 +201,8 @@ describe('video-generation tasks', () => {
         },
       },
     });
-    const { r: g, seen: gSeen } = await describeUntilFinished(c, grid.TaskId, 600000);
-    const { r: cu, seen: cuSeen } = await describeUntilFinished(c, custom.TaskId, 600000);
+    const [{ r: g, seen: gSeen }, { r: cu, seen: cuSeen }] = await Promise.all([
+      describeUntilFinished(c, grid.TaskId, 600000), describeUntilFinished(c, custom.TaskId, 600000)]);
     for (const [name, r, seen] of [['grid', g, gSeen], ['custom', cu, cuSeen]]) {
       assert.equal(r.ErrorCode, '', `${name}: ${r.ErrorMessage}`);
       assert.equal(r.Progress, 100);
@@ -225,44 +226,43 @@ describe('video-generation tasks', () => {
     }
 
     // the pictures: tiles where the layout puts them; the stroke at the flash
+    // per tile: when it turns white (the cameras' flash; the board's first picture), when dark
+    // pixels appear after that (the stroke on the board), its picture 3 s before those
     const measure = (name, file, tiles) => {
       const frames = decodeGray(file);
       const s = (f, k) => stats(f.px, tiles[k]);
+      const at = (t, k) => s(frames.reduce((a, f) => (Math.abs(f.t - t) < Math.abs(a.t - t) ? f : a)), k);
       const out = {};
       for (const k of Object.keys(tiles)) {
-        out[k] = {
-          white: firstTime(frames, (f) => s(f, k).mean > 225),
-          dark: firstTime(frames, (f) => s(f, k).dark > 0.01),
-          before: frames.length > 0 ? s(frames[Math.floor(frames.length / 10)], k) : null,
-        };
+        const white = firstTime(frames, (f) => s(f, k).mean > 225);
+        // before it is white, an absent tile is the black canvas
+        const dark = white < 0 ? -1 : firstTime(frames, (f) => s(f, k).dark > 0.01, white);
+        out[k] = { white, dark, beforeWhite: white > 3 ? at(white - 3, k) : null, beforeDark: dark > 3 ? at(dark - 3, k) : null };
       }
       console.log(name, JSON.stringify(out));
       return out;
     };
-    // Custom: teacher top left, student top right, the board bottom middle
-    const cm = measure('custom', fileURLToPath(cu.VideoInfoList[0].VideoUrl), {
-      teacher: [0, 0, 0.5, 0.5], student: [0.5, 0, 0.5, 0.5], board: [0.25, 0.5, 0.5, 0.5],
-    });
-    assert.ok(cm.teacher.before.mean < 200 && cm.student.before.mean < 200, 'the cameras show their picture before the flash');
-    assert.ok(cm.board.before.mean > 240, 'the board tile is a white board before the stroke');
-    assert.ok(cm.teacher.white > 0 && cm.student.white > 0 && cm.board.dark > 0, JSON.stringify(cm));
     const expected = (strokeTs - flashAt) / 1000; // the stroke's own distance from the flash
-    for (const cam of ['teacher', 'student']) {
-      const diff = cm.board.dark - cm[cam].white - expected;
-      assert.ok(Math.abs(diff) < 0.1, `custom: stroke at ${cm.board.dark}s, ${cam} white at ${cm[cam].white}s (${Math.round(diff * 1000)} ms off)`);
-    }
-    // grid of three: two tiles on top, one centred below; the board's is the white one
+    const check = (name, m, board, cams) => {
+      assert.ok(m[board].white >= 0 && m[board].dark > m[board].white, `${name}: ${JSON.stringify(m)}`);
+      assert.ok(m[board].beforeDark.mean > 240, `${name}: the board tile is a white board before the stroke`);
+      for (const cam of cams) {
+        assert.ok(m[cam].white > 0 && m[cam].beforeWhite.mean < 200, `${name}: camera tile ${cam} shows its picture before the flash`);
+        const diff = m[board].dark - m[cam].white - expected;
+        console.log(`${name}: ${cam}: stroke - flash = ${Math.round(diff * 1000)} ms (the stroke reached the daemon ${Math.round(expected * 1000)} ms after F)`);
+        assert.ok(Math.abs(diff) < 0.1, `${name}: stroke at ${m[board].dark}s, ${cam} white at ${m[cam].white}s (${Math.round(diff * 1000)} ms off)`);
+      }
+    };
+    // Custom: teacher top left, student top right, the board bottom middle
+    check('custom', measure('custom', fileURLToPath(cu.VideoInfoList[0].VideoUrl), {
+      teacher: [0, 0, 0.5, 0.5], student: [0.5, 0, 0.5, 0.5], board: [0.25, 0.5, 0.5, 0.5],
+    }), 'board', ['teacher', 'student']);
+    // grid of three: two tiles on top, one centred below; the board's is white first
     const gm = measure('grid', fileURLToPath(g.VideoInfoList[0].VideoUrl), {
       tl: [0, 0, 0.5, 0.5], tr: [0.5, 0, 0.5, 0.5], bottom: [0.25, 0.5, 0.5, 0.5],
     });
-    const boardTile = Object.keys(gm).filter((k) => gm[k].before.mean > 240);
-    assert.equal(boardTile.length, 1, JSON.stringify(gm));
-    const cams = Object.keys(gm).filter((k) => k !== boardTile[0]);
-    for (const k of cams) {
-      assert.ok(gm[k].before.mean < 200, `grid: camera tile ${k} shows a picture`);
-      const diff = gm[boardTile[0]].dark - gm[k].white - expected;
-      assert.ok(gm[k].white > 0 && Math.abs(diff) < 0.1, `grid: stroke at ${gm[boardTile[0]].dark}s, ${k} white at ${gm[k].white}s (${Math.round(diff * 1000)} ms off)`);
-    }
+    const order = Object.keys(gm).sort((a, b) => gm[a].white - gm[b].white);
+    check('grid', gm, order[0], order.slice(1));
 
     // the callbacks: one per task, signed with the key
     await until('two VideoGenerationFinished callbacks', () => cb.received.filter((e) => e.json?.EventType === 'VideoGenerationFinished').length >= 2, 60000);
