@@ -31,10 +31,11 @@ export function memoryMb(pid) {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
-/** Starts `cloudrec serve` on a free loopback port with the bench app; resolves when it serves. */
-export async function startDaemon(dataDir) {
+/** Starts `cloudrec serve` on a free loopback port with the bench app (and @args); resolves when it
+ * serves. */
+export async function startDaemon(dataDir, args = []) {
   const proc = spawn(path.join(BUILD, 'cloudrec'), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--app', appArg(),
-    '--log-level', 'warning', '--api-rate-limit', '1000', '--storage-endpoint', '0=local,1=local'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--log-level', 'warning', '--api-rate-limit', '1000', '--storage-endpoint', '0=local,1=local', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise((resolve, reject) => {
     proc.stdout.on('data', (s) => { out += s; const m = /at http:\/\/127\.0\.0\.1:(\d+)\//.exec(out); if (m) resolve(Number(m[1])); });

@@ -18,6 +18,12 @@ if unshare -n true 2>/dev/null; then
 else
   echo "janus: SKIPPED (needs a network namespace: unshare -n)"
 fi
+echo "== WHIP ingest engines: webrtcbin and lean, 4 and 8 publishers (in a network namespace)"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node bench/ingest.mjs'
+else
+  node bench/ingest.mjs
+fi
 echo "== single-stream recording: CPU per stream and RSS per worker against gst-launch doing the same work"
 if unshare -n true 2>/dev/null; then
   unshare -n sh -c 'ip link set lo up && exec node bench/record.mjs'

@@ -79,11 +79,7 @@ cr_action_cloudrec_create_compose (CrApi *api, const CrApp *app, JsonObject *par
                       task->task_id);
     return FALSE;
   }
-  CrNamingTask naming = { .sdk_app_id = spec->sdk_app_id,
-                          .room_id = spec->room_id,
-                          .string_room = spec->string_room,
-                          .task_id = task->task_id,
-                          .prefix = (const char *const *)spec->storage.prefix };
+  CrNamingTask naming = cr_task_spec_naming (spec, task->task_id);
   g_autofree char *rel = cr_naming_dir (&naming);
   g_autofree char *stem = cr_naming_mixed_stem (&naming);
   g_autofree char *stamp = cr_naming_utc_stamp (api->now_ms ());

@@ -54,7 +54,7 @@ cr_cmd_publish (int argc, char **argv)
   gboolean no_audio = FALSE, no_video = FALSE, plain = FALSE;
   int tone = 0, reconnect = 0;
   g_autofree char *from = NULL, *ca_file = NULL;
-  g_autofree char *video_pause = NULL, *mute = NULL;
+  g_autofree char *video_pause = NULL, *mute = NULL, *capture = NULL;
   gint64 white_at = 0;
   GOptionEntry entries[] = {
     { "sync-time-sei", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, publish_parse_sync,
@@ -98,6 +98,11 @@ cr_cmd_publish (int argc, char **argv)
       "when the session fails (the server went away or restarted), publish again with a backoff "
       "for up to SECONDS (default 0: exit)",
       "SECONDS" },
+    /* The board publisher's worker (recorder/board_publish.c): capture this X display instead
+     * of the synthetic picture; the UserSig may come in CLOUDREC_PUBLISH_USERSIG (off the
+     * command line other local users can read). Not for users: hidden. */
+    { "capture-display", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &capture,
+      "publish this X display's picture (XAUTHORITY: its cookie)", ":N" },
     G_OPTION_ENTRY_NULL,
   };
   g_autoptr (GError) error = NULL;
@@ -116,6 +121,8 @@ cr_cmd_publish (int argc, char **argv)
     return publish_usage_error ("%s", "--sdkappid (1..4294967295) is required");
   if ((room == NULL) == (str_room == NULL))
     return publish_usage_error ("%s", "give exactly one of --room INT and --str-room STR");
+  if (capture != NULL && usersig == NULL && g_getenv ("CLOUDREC_PUBLISH_USERSIG") != NULL)
+    usersig = g_strdup (g_getenv ("CLOUDREC_PUBLISH_USERSIG"));
   if (user == NULL || *user == '\0' || usersig == NULL || *usersig == '\0')
     return publish_usage_error ("%s", "--user and --usersig are required");
   if (stream != NULL && strcmp (stream, "main") != 0 && strcmp (stream, "aux") != 0)
@@ -166,6 +173,10 @@ cr_cmd_publish (int argc, char **argv)
       && (g_strcmp0 (codec, "vp8") == 0 || color != NULL || plain || video_pause != NULL))
     return publish_usage_error ("%s", "--from goes without --codec vp8, --color, --plain and "
                                       "--video-pause");
+  if (capture != NULL && (from != NULL || color != NULL || plain || !no_audio))
+    return publish_usage_error ("%s", "--capture-display goes with --no-audio, without --from, "
+                                      "--color and --plain");
+  o.capture_display = capture;
   if (white_at < 0 || (white_at > 0 && (from != NULL || no_video)))
     return publish_usage_error ("%s", "--flash-at takes a Unix ms, with the synthetic video");
   if (sync_sei && (no_video || g_strcmp0 (codec, "vp8") == 0))

@@ -433,6 +433,15 @@ cr_cmd_serve (int argc, char **argv)
   g_autofree char *url
       = g_strdup_printf ("%s://%s:%u/", cr_http_server_is_https (http) ? "https" : "http", host,
                          cr_http_server_port (http));
+  /* The class recording's board publisher publishes on the daemon's own port (loopback for a
+   * wildcard listen address). */
+  const char *self_host = *host == '\0' || strcmp (host, "0.0.0.0") == 0 ? "127.0.0.1"
+                          : strcmp (host, "[::]") == 0                 ? "[::1]"
+                                                                       : host;
+  g_autofree char *self_url
+      = g_strdup_printf ("%s://%s:%u", cr_http_server_is_https (http) ? "https" : "http",
+                         self_host, cr_http_server_port (http));
+  cr_class_recorder_set_self_url (class_record, self_url, config->tls_cert);
   serve_print_apps (config, url, console);
   g_info ("listening on %s (store %s, storage %s)", url, config->db_path, config->storage_dir);
   g_main_loop_run (loop);

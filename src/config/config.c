@@ -48,6 +48,9 @@ static const Setting settings[] = {
   { "class-idle-stop", SETTING_INT, OFF (class_idle_stop), "300", 1, 86400, NULL,
     "seconds a class recording (StartOnlineRecord) goes on with no anchor publishing before it "
     "stops by itself (AUTO); a request's AutoStopTimeout replaces it" },
+  { "class-record-board", SETTING_ENUM, OFF (class_record_board), "true", 0, 0, "true|false",
+    "whether a class recording with MixStream publishes the whiteboard into its room and mixes "
+    "it in (a Chromium per class)" },
   { "class-pause-stop", SETTING_INT, OFF (class_pause_stop), "5400", 1, 604800, NULL,
     "seconds a class recording may stay paused before it stops by itself (FORCE_STOP)" },
   { "class-max-duration", SETTING_INT, OFF (class_max_duration), "86400", 1, 604800, NULL,
@@ -66,6 +69,9 @@ static const Setting settings[] = {
     "seconds without any packet from a WHIP peer (RTP, RTCP, DTLS) that end its session" },
   { "ingest-jitter-latency", SETTING_INT, OFF (ingest_jitter_latency), "200", 0, 5000, NULL,
     "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
+  { "ingest-engine", SETTING_ENUM, OFF (ingest_engine), "webrtcbin", 0, 0, "webrtcbin|lean",
+    "WHIP session engine: a GStreamer webrtcbin per session, or lean (libnice, OpenSSL DTLS and "
+    "libsrtp on a fixed pool of event-loop threads)" },
   { "record-max-file-mb", SETTING_INT, OFF (record_max_file_mb), "2048", 1, 2048, NULL,
     "MiB beyond which an MP4 or AAC recording file is split (TRTC splits at 2 GB)" },
   { "storage-endpoint", SETTING_STRING, OFF (storage_endpoint), "", 0, 0, NULL,

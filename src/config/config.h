@@ -25,6 +25,7 @@ typedef struct {
   gint64 api_timeout;              /* seconds a request may take, idle connections included */
   gint64 api_clock_skew;           /* seconds of TC3 timestamp tolerance */
   gint64 room_idle_timeout;        /* seconds a room without publisher lives on */
+  char *class_record_board;        /* "true": a class's mixed recording shows the whiteboard */
   gint64 class_idle_stop;          /* seconds without an anchor before a class recording stops */
   gint64 class_pause_stop;         /* seconds a class recording may stay paused */
   gint64 class_max_duration;       /* seconds a class recording lasts at most */
@@ -34,6 +35,7 @@ typedef struct {
   gint64 ingest_connect_timeout;   /* seconds from the answer to a connected peer */
   gint64 ingest_liveness_timeout;  /* seconds without a packet from the peer that end a session */
   gint64 ingest_jitter_latency;    /* milliseconds of jitterbuffer */
+  char *ingest_engine;             /* "webrtcbin" | "lean" (ingest/session.h) */
   gint64 record_max_file_mb;       /* MP4/AAC split size */
   char *storage_endpoint;          /* "VENDOR=URL|local[,...]" (upload/storage_target.h) */
   gint64 spool_max_mb;             /* MiB waiting in the spool at most */

@@ -23,7 +23,10 @@ typedef struct {
 #define REFUSED_RUN_GAP_US G_USEC_PER_SEC /* a refusal-free second ends a run of refusals */
 
 struct _CrForward {
-  GstPad *pad;
+  GstPad *pad; /* webrtcbin's src pad, or NULL for a direct forward */
+  char *caps;  /* a direct forward's caps text */
+  CrForwardKeyframeFunc keyframe;
+  gpointer keyframe_data;
   char *encoding;
   gboolean is_video;
   gulong probe_id;
@@ -86,6 +89,25 @@ cr_rtp_payload_is_keyframe (const char *encoding, const guint8 *p, gsize len)
   return FALSE;
 }
 
+gboolean
+cr_rtp_payload_range (const guint8 *p, gsize len, gsize *offset, gsize *payload_len)
+{
+  if (len < 12 || (p[0] >> 6) != 2)
+    return FALSE;
+  gsize off = 12 + 4 * (gsize)(p[0] & 0x0f);
+  if (p[0] & 0x10) { /* header extension: 4 bytes, then length * 4 */
+    if (off + 4 > len)
+      return FALSE;
+    off += 4 + 4 * (((gsize)p[off + 2] << 8) | p[off + 3]);
+  }
+  gsize pad = (p[0] & 0x20) ? p[len - 1] : 0;
+  if (off + pad > len)
+    return FALSE;
+  *offset = off;
+  *payload_len = len - off - pad;
+  return TRUE;
+}
+
 static void
 subscriber_clear (Subscriber *s)
 {
@@ -94,25 +116,14 @@ subscriber_clear (Subscriber *s)
   g_clear_pointer (&s->task_id, g_free);
 }
 
+/* Sends one RTP packet (@data, @size) to every subscriber. */
 static void
-forward_send (CrForward *fwd, GstBuffer *buf)
+forward_send_bytes (CrForward *fwd, const guint8 *data, gsize size, guint32 ssrc, gboolean key)
 {
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
-    return;
-  gboolean key = fwd->is_video && fwd->want_keyframe
-                 && cr_rtp_payload_is_keyframe (fwd->encoding, gst_rtp_buffer_get_payload (&rtp),
-                                                gst_rtp_buffer_get_payload_len (&rtp));
-  guint32 ssrc = gst_rtp_buffer_get_ssrc (&rtp);
-  gst_rtp_buffer_unmap (&rtp);
-
-  GstMapInfo map;
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-    return;
   g_mutex_lock (&fwd->lock);
   fwd->ssrc = ssrc;
   fwd->last_packet_us = g_get_monotonic_time ();
-  fwd->bytes += map.size;
+  fwd->bytes += size;
   fwd->packets++;
   if (key)
     fwd->want_keyframe = FALSE;
@@ -123,7 +134,7 @@ forward_send (CrForward *fwd, GstBuffer *buf)
       continue;
     /* Non-blocking: a full socket buffer drops the packet for that subscriber only. */
     GError *error = NULL;
-    if (g_socket_send (s->rtp, (const char *)map.data, map.size, NULL, &error) >= 0) {
+    if (g_socket_send (s->rtp, (const char *)data, size, NULL, &error) >= 0) {
       s->packets++;
       continue;
     }
@@ -146,7 +157,50 @@ forward_send (CrForward *fwd, GstBuffer *buf)
     }
   }
   g_mutex_unlock (&fwd->lock);
+}
+
+static void
+forward_send (CrForward *fwd, GstBuffer *buf)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return;
+  gboolean key = fwd->is_video && fwd->want_keyframe
+                 && cr_rtp_payload_is_keyframe (fwd->encoding, gst_rtp_buffer_get_payload (&rtp),
+                                                gst_rtp_buffer_get_payload_len (&rtp));
+  guint32 ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return;
+  forward_send_bytes (fwd, map.data, map.size, ssrc, key);
   gst_buffer_unmap (buf, &map);
+}
+
+void
+cr_forward_push (CrForward *fwd, const guint8 *rtp, gsize len)
+{
+  gsize off = 0, plen = 0;
+  if (!cr_rtp_payload_range (rtp, len, &off, &plen))
+    return;
+  /* Read without the lock: a stale want_keyframe costs one payload check, or one late clear. */
+  gboolean key = fwd->is_video && fwd->want_keyframe
+                 && cr_rtp_payload_is_keyframe (fwd->encoding, rtp + off, plen);
+  guint32 ssrc
+      = ((guint32)rtp[8] << 24) | ((guint32)rtp[9] << 16) | ((guint32)rtp[10] << 8) | rtp[11];
+  forward_send_bytes (fwd, rtp, len, ssrc, key);
+}
+
+void
+cr_forward_push_rtcp (CrForward *fwd, const guint8 *rtcp, gsize len)
+{
+  g_mutex_lock (&fwd->lock);
+  for (guint i = 0; i < fwd->subscribers->len; i++) {
+    Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
+    if (s->rtcp != NULL && !s->unreachable)
+      g_socket_send (s->rtcp, (const char *)rtcp, len, NULL, NULL);
+  }
+  g_mutex_unlock (&fwd->lock);
 }
 
 static gboolean
@@ -181,17 +235,35 @@ cr_forward_new (GstPad *pad, const char *encoding, gboolean is_video)
   return fwd;
 }
 
+CrForward *
+cr_forward_new_direct (const char *encoding, gboolean is_video, const char *caps,
+                       CrForwardKeyframeFunc keyframe, gpointer keyframe_data)
+{
+  CrForward *fwd = g_new0 (CrForward, 1);
+  fwd->encoding = g_strdup (encoding);
+  fwd->is_video = is_video;
+  fwd->caps = g_strdup (caps);
+  fwd->keyframe = keyframe;
+  fwd->keyframe_data = keyframe_data;
+  g_mutex_init (&fwd->lock);
+  fwd->subscribers = g_array_new (FALSE, TRUE, sizeof (Subscriber));
+  return fwd;
+}
+
 void
 cr_forward_free (CrForward *fwd)
 {
   if (fwd == NULL)
     return;
-  gst_pad_remove_probe (fwd->pad, fwd->probe_id);
+  if (fwd->pad != NULL)
+    gst_pad_remove_probe (fwd->pad, fwd->probe_id);
   for (guint i = 0; i < fwd->subscribers->len; i++)
     subscriber_clear (&g_array_index (fwd->subscribers, Subscriber, i));
   g_array_unref (fwd->subscribers);
   g_mutex_clear (&fwd->lock);
-  gst_object_unref (fwd->pad);
+  if (fwd->pad != NULL)
+    gst_object_unref (fwd->pad);
+  g_free (fwd->caps);
   g_free (fwd->encoding);
   g_free (fwd);
 }
@@ -217,6 +289,10 @@ forward_request_keyframe (CrForward *fwd, gint64 now_us)
 {
   fwd->keyframe_requested_us = now_us;
   fwd->keyframe_requests++;
+  if (fwd->pad == NULL) {
+    fwd->keyframe (fwd->keyframe_data);
+    return;
+  }
   /* Sent into the src pad from downstream: rtpsession turns it into a PLI or FIR. */
   gst_pad_send_event (fwd->pad,
                       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE, 0));
@@ -415,6 +491,8 @@ cr_forward_tick (CrForward *fwd, GObject *rtp_session, gint64 now_us)
 char *
 cr_forward_caps_string (CrForward *fwd)
 {
+  if (fwd->pad == NULL)
+    return g_strdup (fwd->caps);
   g_autoptr (GstCaps) caps = gst_pad_get_current_caps (fwd->pad);
   return caps != NULL ? gst_caps_to_string (caps) : NULL;
 }

@@ -28,6 +28,18 @@ typedef struct _CrForward CrForward;
 CrForward *cr_forward_new (GstPad *pad, const char *encoding, gboolean is_video);
 void cr_forward_free (CrForward *fwd);
 
+/* Asks the publisher for a keyframe (called from any thread, with no forward lock held). */
+typedef void (*CrForwardKeyframeFunc) (gpointer data);
+/* A forward fed with cr_forward_push by the lean engine (session_lean.c), from the thread the
+ * packet arrived on: @caps is the RTP caps text (cr_forward_caps_string), @keyframe sends a
+ * PLI/FIR. */
+CrForward *cr_forward_new_direct (const char *encoding, gboolean is_video, const char *caps,
+                                  CrForwardKeyframeFunc keyframe, gpointer keyframe_data);
+/* One decrypted RTP packet, sent to every subscriber. */
+void cr_forward_push (CrForward *fwd, const guint8 *rtp, gsize len);
+/* An RTCP packet of the publisher (its sender report), sent to every subscriber's RTCP port. */
+void cr_forward_push_rtcp (CrForward *fwd, const guint8 *rtcp, gsize len);
+
 /* Refusals (ECONNREFUSED) for this long, with no refusal-free second between, drop a subscriber
  * (from the packet path, at once). */
 #define CR_FORWARD_REFUSED_US (3 * G_USEC_PER_SEC / 2)
@@ -70,5 +82,8 @@ guint64 cr_forward_bytes (CrForward *fwd);
 /* Whether an RTP payload starts a keyframe (H.264 IDR/SPS incl. in STAP-A and FU-A starts,
  * VP8 key frame). Pure, for tests. */
 gboolean cr_rtp_payload_is_keyframe (const char *encoding, const guint8 *payload, gsize len);
+/* The payload of an RTP packet (past CSRCs, header extension and padding): its offset and
+ * length, FALSE if @len cannot hold the header it announces. Pure, for tests. */
+gboolean cr_rtp_payload_range (const guint8 *rtp, gsize len, gsize *offset, gsize *payload_len);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
  * the resources freed. The same tick re-sends sender reports and keyframe requests for the
  * forwards, and destroys rooms idle for room-idle-timeout. */
 #include "ingest/ingest_private.h"
+#include "ingest/lean_dtls.h"
 #include "ingest/sdp_answer.h"
 
 #include <gst/gst.h>
@@ -183,7 +184,8 @@ cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *ke
   g_hash_table_insert (ingest->publishers, pub->id, pub);
   pub->pending = g_object_ref (msg);
   soup_server_message_pause (msg);
-  CrIngestSessionSettings settings = { (guint)ingest->config->ingest_jitter_latency };
+  CrIngestSessionSettings settings = { (guint)ingest->config->ingest_jitter_latency,
+                                       ingest->config->ingest_engine };
   pub->session = cr_ingest_session_start (pub->id, g_steal_pointer (&owned), &settings,
                                           ingest_on_ready, ingest_on_lost, pub);
 }
@@ -291,6 +293,14 @@ ingest_tick (gpointer data)
 static gpointer
 ingest_prewarm (gpointer data)
 {
+  const CrConfig *config = data;
+  if (g_strcmp0 (config->ingest_engine, "lean") == 0) {
+    /* The lean engine's certificate; it loads no WebRTC plugins. */
+    g_autoptr (GError) error = NULL;
+    if (!cr_lean_dtls_prepare (&error))
+      g_warning ("ingest: %s", error->message);
+    return NULL;
+  }
   static const char *const elements[] = { "webrtcbin", "dtlsdec", "dtlsenc",      "srtpdec",
                                           "nicesrc",   "rtpbin",  "rtph264depay", "rtpopusdepay" };
   for (guint i = 0; i < G_N_ELEMENTS (elements); i++) {
@@ -325,7 +335,7 @@ cr_ingest_new (const CrConfig *config, CrRoomRegistry *rooms, CrHttpServer *http
   cr_internal_api_register (ingest);
   ingest->tick_id = g_timeout_add_seconds (1, ingest_tick, ingest);
   ingest->reaper = g_thread_pool_new (cr_ingest_session_teardown, NULL, 1, TRUE, NULL);
-  ingest->prewarm = g_thread_new ("ingest-prewarm", ingest_prewarm, NULL);
+  ingest->prewarm = g_thread_new ("ingest-prewarm", ingest_prewarm, (gpointer)config);
   return ingest;
 }
 

@@ -1,6 +1,7 @@
-/* One WHIP session: a webrtcbin that receives the published stream of one user (main or aux).
+/* One WHIP session: what receives the published stream of one user (main or aux). Two engines
+ * (ingest-engine): webrtcbin (session_webrtcbin.c) and lean (session_lean.c).
  *
- * Why one pipeline per session: a broken peer, a codec surprise or a stuck DTLS handshake stays
+ * webrtcbin: why one pipeline per session: a broken peer, a codec surprise or a stuck DTLS handshake stays
  * inside its own pipeline, which is torn down alone. The session answers the offer (non-trickle:
  * the answer carries every host candidate), then hands each arriving track to a CrForward. All
  * callbacks (ready, ended) run on the main context the session was created on; webrtcbin's own
@@ -18,6 +19,7 @@ typedef struct _CrIngestSession CrIngestSession;
 
 typedef struct {
   guint jitter_latency_ms; /* webrtcbin jitterbuffer latency */
+  const char *engine;      /* ingest-engine: "webrtcbin" (NULL too) or "lean" */
 } CrIngestSessionSettings;
 
 /* @answer is the SDP answer, or NULL with @error. */

@@ -9,13 +9,17 @@
  *
  * Capture: ximagesrc on the display and pulsesrc on the sink's monitor, both live; videorate makes
  * a constant frame rate (a page that paints nothing still gives every frame), x264 and AAC as in
- * a mix (mix_pipeline.c), written by the HLS writer (hls_writer.h). */
+ * a mix (mix_pipeline.c), written by the HLS writer (hls_writer.h).
+ *
+ * A board publisher's task (spec->web->publish: the class recording's whiteboard) shows its page
+ * the same way but writes no files: board_publish.h publishes the display into a TRTC room. */
 #include <gst/gst.h>
 #include <string.h>
 
 #include "common/json_util.h"
 #include "media/elements.h"
 #include "media/hls_writer.h"
+#include "recorder/board_publish.h"
 #include "recorder/recorder.h"
 #include "recorder/web_session.h"
 
@@ -39,6 +43,7 @@ typedef struct {
   GstElement *pipeline;
   CrHlsWriter *hls;
   CrPlaylist *playlist;
+  CrBoardPublisher *board; /* a board publisher's task: the display goes into a room */
   guint bus_watch;
   guint tick;
   gint64 last_media_us; /* written on a streaming thread */
@@ -375,6 +380,8 @@ web_tick (gpointer data)
         g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "web page %s: %s", w->spec->web->url, why));
     return G_SOURCE_REMOVE;
   }
+  if (r->board != NULL)
+    cr_board_publisher_tick (r->board);
   /* MaxDurationLimit counts from the task's creation: a failover does not extend it. */
   gint64 end_ms = w->task->created_ms + w->spec->web->max_duration_s * 1000;
   if (g_get_real_time () / 1000 >= end_ms) {
@@ -425,7 +432,17 @@ web_start (Worker *w, GError **error)
     web_finish (&r->base);
     return NULL;
   }
-  if (!web_start_capture (r, error)) {
+  if (web->publish != NULL) {
+    g_setenv ("XAUTHORITY", cr_web_session_xauthority (r->session), TRUE);
+    r->board = cr_board_publisher_start (w->o->task_id, w->spec->sdk_app_id, web->publish,
+                                         cr_web_session_display (r->session),
+                                         cr_web_session_xauthority (r->session), web->width,
+                                         web->height, error);
+    if (r->board == NULL) {
+      web_finish (&r->base);
+      return NULL;
+    }
+  } else if (!web_start_capture (r, error)) {
     web_finish (&r->base);
     return NULL;
   }
@@ -448,6 +465,8 @@ static gint64
 web_last_media_us (CrRecorder *base)
 {
   Web *r = (Web *)base;
+  if (r->board != NULL)
+    return cr_board_publisher_last_media_us (r->board);
   return __atomic_load_n (&r->last_media_us, __ATOMIC_RELAXED);
 }
 
@@ -469,6 +488,7 @@ web_finish (CrRecorder *base)
     }
     gst_object_unref (r->pipeline);
   }
+  cr_board_publisher_stop (r->board);
   cr_web_session_stop (r->session);
   g_free (r->page_session);
   g_free (r->failure);

@@ -316,6 +316,15 @@ cr_task_spec_free (CrTaskSpec *spec)
   if (spec->web != NULL) {
     g_free (spec->web->url);
     g_free (spec->web->record_id);
+    if (spec->web->publish != NULL) {
+      CrSpecBoardPublish *b = spec->web->publish;
+      g_free (b->server);
+      g_free (b->ca_file);
+      g_free (b->room);
+      g_free (b->user);
+      g_free (b->usersig);
+      g_free (b);
+    }
     g_free (spec->web);
   }
   g_free (spec);
@@ -400,4 +409,14 @@ cr_task_spec_timestamp (const CrTaskSpec *spec)
       return w;
   }
   return NULL;
+}
+
+CrNamingTask
+cr_task_spec_naming (const CrTaskSpec *spec, const char *task_id)
+{
+  return (CrNamingTask){ .sdk_app_id = spec->sdk_app_id,
+                         .room_id = spec->room_id,
+                         .string_room = spec->string_room,
+                         .task_id = task_id,
+                         .prefix = (const char *const *)spec->storage.prefix };
 }

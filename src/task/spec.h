@@ -10,6 +10,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "files/naming.h"
 #include "mix/layout.h"
 #include "task/codes.h"
 #include "task/record_once.h"
@@ -70,16 +71,28 @@ typedef struct {
   char *vod_json; /* CloudVod.TencentVod as JSON text ("{}" when absent), kept for the library */
 } CrSpecStorage;
 
+/* A board publisher (class recording's whiteboard, recorder/board_publish.c): the page's
+ * picture goes into a TRTC room over WHIP (the daemon's own /whip) instead of into files. */
+typedef struct {
+  char *server;  /* the daemon's base URL, http(s)://HOST:PORT */
+  char *ca_file; /* https: the certificate the daemon's must chain to ("" : the system's) */
+  char *room;
+  gboolean string_room;
+  char *user;    /* the publisher's UserId */
+  char *usersig; /* its UserSig, minted by the daemon */
+} CrSpecBoardPublish;
+
 /* StartWebRecord: the page and how it is shown (task/spec_web.c). */
 typedef struct {
   char *url;
-  char *record_id;        /* "" when the request had none */
-  gint64 max_duration_s;  /* MaxDurationLimit */
-  int width, height;      /* WebRecordVideoParams, defaults applied (even) */
-  gint64 ready_timeout_s; /* ReadyTimeout: 0 records at once, else waits for the load event */
-  gboolean mobile;        /* EmulateMobileParams given */
-  gboolean tablet;        /* MobileDeviceType 1 */
-  gboolean landscape;     /* ScreenOrientation 1 */
+  char *record_id;             /* "" when the request had none */
+  gint64 max_duration_s;       /* MaxDurationLimit */
+  int width, height;           /* WebRecordVideoParams, defaults applied (even) */
+  gint64 ready_timeout_s;      /* ReadyTimeout: 0 records at once, else waits for the load event */
+  gboolean mobile;             /* EmulateMobileParams given */
+  gboolean tablet;             /* MobileDeviceType 1 */
+  gboolean landscape;          /* ScreenOrientation 1 */
+  CrSpecBoardPublish *publish; /* a board publisher's task ("BoardPublish"); NULL: files */
 } CrSpecWeb;
 
 typedef struct {
@@ -113,6 +126,9 @@ typedef struct {
 CrTaskSpec *cr_task_spec_new (JsonObject *request, GError **error);
 /* The same from the JSON text the store keeps. */
 CrTaskSpec *cr_task_spec_new_from_text (const char *json, GError **error);
+
+/* What names task @task_id's files (files/naming.h): borrows @spec's strings. */
+CrNamingTask cr_task_spec_naming (const CrTaskSpec *spec, const char *task_id);
 void cr_task_spec_free (CrTaskSpec *spec);
 
 /* task/spec_web.c: the spec of a normalised StartWebRecord request (with the "TaskId" member the

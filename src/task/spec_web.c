@@ -78,6 +78,28 @@ cr_task_spec_new_web (JsonObject *request, GError **error)
     web->tablet = type == 1;
     web->landscape = orientation == 1;
   }
+  /* The class recorder's board publisher (tiw/class_board.c writes this member). */
+  JsonObject *board = cr_json_get_object (request, "BoardPublish");
+  if (board != NULL) {
+    const char *server = cr_json_get_string (board, "Server");
+    const char *room = cr_json_get_string (board, "RoomId");
+    const char *user = cr_json_get_string (board, "UserId");
+    const char *sig = cr_json_get_string (board, "UserSig");
+    if (server == NULL || room == NULL || user == NULL || sig == NULL) {
+      spec->web = web;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the board publisher's BoardPublish needs Server, RoomId, UserId and UserSig");
+      return NULL;
+    }
+    web->publish = g_new0 (CrSpecBoardPublish, 1);
+    web->publish->server = g_strdup (server);
+    const char *ca = cr_json_get_string (board, "CaFile");
+    web->publish->ca_file = g_strdup (ca != NULL ? ca : "");
+    web->publish->room = g_strdup (room);
+    web->publish->string_room = cr_json_get_bool (board, "StringRoom");
+    web->publish->user = g_strdup (user);
+    web->publish->usersig = g_strdup (sig);
+  }
   spec->web = web;
   return g_steal_pointer (&spec);
 }

@@ -277,18 +277,6 @@ concat_job_new (CrClassRecorder *rec, JsonObject *r, JsonArray *videos, JsonObje
   return job;
 }
 
-static gint
-video_compare (gconstpointer a, gconstpointer b)
-{
-  JsonObject *x = json_node_get_object (*(JsonNode *const *)a);
-  JsonObject *y = json_node_get_object (*(JsonNode *const *)b);
-  gint64 tx = cr_json_get_int_or (x, "VideoPlayTime", 0),
-         ty = cr_json_get_int_or (y, "VideoPlayTime", 0);
-  if (tx != ty)
-    return tx < ty ? -1 : 1;
-  return g_strcmp0 (cr_json_get_string (x, "UserId"), cr_json_get_string (y, "UserId"));
-}
-
 /* @videos with each joined group's pieces replaced by its one file. */
 static JsonArray *
 concat_apply (CrClassConcat *job, JsonArray *videos)
@@ -311,7 +299,7 @@ concat_apply (CrClassConcat *job, JsonArray *videos)
     if (id == NULL || !g_hash_table_contains (joined, id))
       g_ptr_array_add (nodes, json_node_ref (json_array_get_element (videos, i)));
   }
-  g_ptr_array_sort (nodes, video_compare);
+  g_ptr_array_sort (nodes, cr_class_video_info_compare);
   JsonArray *out = json_array_new ();
   for (guint i = 0; i < nodes->len; i++)
     json_array_add_element (out, json_node_ref (g_ptr_array_index (nodes, i)));

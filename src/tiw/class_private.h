@@ -27,7 +27,9 @@ struct _CrClassRecorder {
   GHashTable *concats; /* TaskId -> CrClassConcat, joining a finished class's videos */
   guint tick;
   guint ticks;
-  char *replay_base;             /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
+  char *self_url;    /* the daemon's own base URL, for the board publisher (NULL: no board) */
+  char *self_ca;     /* https: the certificate the board publisher trusts ("": the system's) */
+  char *replay_base; /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
   struct _CrClassVideoGen *vgen; /* video-generation tasks (class_video_gen.c); NULL: none */
 };
 
@@ -54,6 +56,11 @@ gboolean cr_class_rec_start_span (CrClassRecorder *rec, const CrApp *app, JsonOb
 void cr_class_rec_end_span (CrClassRecorder *rec, JsonObject *r, gint64 now_ms);
 void cr_class_rec_stop (CrClassRecorder *rec, JsonObject *r, const char *reason, gint64 now_ms);
 
+/* the board (class_board.c): whether @r's spans publish the board, and the publisher's task */
+gboolean cr_class_rec_board_on (CrClassRecorder *rec, JsonObject *r);
+gboolean cr_class_rec_start_board (CrClassRecorder *rec, const CrApp *app, JsonObject *r,
+                                   char **out_task, GError **error);
+
 /* the result (class_result.c) */
 gint64 cr_class_rec_total_ms (JsonObject *r, gint64 now_ms);
 void cr_class_rec_describe (CrClassRecorder *rec, JsonObject *r, JsonObject *out);
@@ -61,6 +68,8 @@ gboolean cr_class_rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **
                                JsonArray **out_interrupts);
 void cr_class_rec_finish (CrClassRecorder *rec, JsonObject *r, JsonArray *videos,
                           JsonArray *interrupts);
+/* VideoInfos' order (GPtrArray of JsonNode): by VideoPlayTime, then UserId. */
+gint cr_class_video_info_compare (gconstpointer a, gconstpointer b);
 /* Probes under way forget @rec (it is being freed). */
 void cr_class_rec_detach_probes (CrClassRecorder *rec);
 

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "auth/usersig.h"
+#include "board/board.h"
+#include "room/room.h"
 #include "common/api_error.h"
 #include "common/json_util.h"
 #include "task/codes.h"
@@ -97,6 +99,46 @@ cr_class_rec_find (CrClassRecorder *rec, guint64 sdk_app_id, const char *task_id
 
 /* ---- the clock ---- */
 
+/* The newest board operation of @r's board (the class's RoomId), Unix ms; 0: none. */
+static gint64
+rec_board_last_op_ms (CrClassRecorder *rec, JsonObject *r)
+{
+  if (rec->api->board == NULL)
+    return 0;
+  g_autofree char *room = g_strdup_printf (
+      "%" G_GINT64_FORMAT, cr_json_get_int_or (cr_class_rec_request (r), "RoomId", 0));
+  return cr_board_last_op_ms (rec->api->board, (guint64)cr_json_get_int_or (r, "SdkAppId", 0),
+                              room);
+}
+
+/* The seed's idle rule, the class recorder's own (the board publisher always publishes, so no
+ * TRTC task sees an empty room): no media from any user but the class's robots (members, not
+ * publishers) and its board publisher for IdleStop seconds, and no board operation for as long.
+ * Counted from the span's start at the earliest. */
+static gboolean
+rec_idle (CrClassRecorder *rec, JsonObject *r, gint64 now)
+{
+  if (rec->api->rooms == NULL)
+    return FALSE;
+  CrRoomKey key = { (guint64)cr_json_get_int_or (r, "SdkAppId", 0),
+                    cr_json_get_bool (r, "StringRoom"), cr_json_get_string (r, "TrtcRoom") };
+  const char *board = cr_json_get_string (r, "BoardUser");
+  g_autoptr (GPtrArray) streams = cr_room_list_streams (rec->api->rooms, &key);
+  for (guint i = 0; streams != NULL && i < streams->len; i++) {
+    const CrRoomStream *s = g_ptr_array_index (streams, i);
+    if (g_strcmp0 (s->user_id, board) != 0 && (s->audio_active || s->video_active))
+      json_object_set_int_member (r, "LastMediaMs", now);
+  }
+  gint64 last = MAX (cr_json_get_int_or (r, "LastMediaMs", 0),
+                     cr_json_get_int_or (cr_class_rec_last_span (r), "Start", now));
+  last = MAX (last, rec_board_last_op_ms (rec, r));
+  if (now - last < cr_json_get_int_or (r, "IdleStop", 300) * 1000)
+    return FALSE;
+  g_info ("class task %s: no media and no board operation for %" G_GINT64_FORMAT " s",
+          cr_json_get_string (r, "TaskId"), (now - last) / 1000);
+  return TRUE;
+}
+
 /* One look at an unfinished class task; TRUE when it changed. */
 static gboolean
 rec_check (CrClassRecorder *rec, JsonObject *r, gint64 now)
@@ -145,7 +187,14 @@ rec_check (CrClassRecorder *rec, JsonObject *r, gint64 now)
       cr_class_rec_stop (rec, r, idle ? CR_CLASS_FINISH_AUTO : CR_CLASS_FINISH_EXCEPTION, now);
       return TRUE;
     }
-    flowing = flowing || task->status == CR_TASK_IN_PROGRESS;
+    /* the board publisher alone is not the class recording media */
+    if (g_strcmp0 (cr_json_get_string (json_array_get_object_element (tasks, i), "Part"), "board")
+        != 0)
+      flowing = flowing || task->status == CR_TASK_IN_PROGRESS;
+  }
+  if (rec_idle (rec, r, now)) {
+    cr_class_rec_stop (rec, r, CR_CLASS_FINISH_AUTO, now);
+    return TRUE;
   }
   if (state == CR_CLASS_PREPARED && flowing) {
     cr_class_rec_set_state (r, CR_CLASS_RECORDING);
@@ -367,6 +416,8 @@ cr_class_recorder_new (CrApi *api, CrCallbackSender *callbacks, GError **error)
       g_warning ("class task %s: unreadable record: %s", row->task_id, parse_error->message);
       continue;
     }
+    /* the idle rule counts from the takeover: the daemon was down meanwhile */
+    json_object_set_int_member (r, "LastMediaMs", api->now_ms ());
     g_hash_table_insert (rec->active, g_strdup (row->task_id), r);
   }
   if (rows->len > 0)
@@ -390,6 +441,8 @@ cr_class_recorder_free (CrClassRecorder *rec)
   g_ptr_array_unref (rec->probing);
   g_hash_table_unref (rec->probes);
   cr_class_store_close (rec->store);
+  g_free (rec->self_url);
+  g_free (rec->self_ca);
   g_free (rec->replay_base);
   g_free (rec);
 }

@@ -26,6 +26,9 @@ typedef struct _CrClassRecorder CrClassRecorder;
  * tasks an earlier run left unfinished. @callbacks may be NULL (no callbacks). */
 CrClassRecorder *cr_class_recorder_new (CrApi *api, CrCallbackSender *callbacks, GError **error);
 void cr_class_recorder_free (CrClassRecorder *rec);
+/* The daemon's own base URL (http(s)://HOST:PORT) and, for https, the certificate file its
+ * clients trust: the board publisher publishes there (class_board.c). Without it, no board. */
+void cr_class_recorder_set_self_url (CrClassRecorder *rec, const char *url, const char *ca_file);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrClassRecorder, cr_class_recorder_free)
 
 /* StartOnlineRecord, @req normalised (schema_tiw.c): the new TaskId in @task_id. */

@@ -114,11 +114,7 @@ rec_file_facts (CrClassRecorder *rec, const CrTask *task, const char *name, CrMp
     g_warning ("class recording: task %s: %s", task->task_id, error->message);
     return TRUE;
   }
-  CrNamingTask naming = { .sdk_app_id = spec->sdk_app_id,
-                          .room_id = spec->room_id,
-                          .string_room = spec->string_room,
-                          .task_id = task->task_id,
-                          .prefix = (const char *const *)spec->storage.prefix };
+  CrNamingTask naming = cr_task_spec_naming (spec, task->task_id);
   g_autofree char *rel = cr_naming_dir (&naming);
   g_free (*key);
   *key = g_strconcat (rel, name, NULL); /* rel ends in '/' */
@@ -173,8 +169,8 @@ rec_file_facts (CrClassRecorder *rec, const CrTask *task, const char *name, CrMp
   return FALSE;
 }
 
-static gint
-video_info_compare (gconstpointer a, gconstpointer b)
+gint
+cr_class_video_info_compare (gconstpointer a, gconstpointer b)
 {
   JsonObject *x = json_node_get_object (*(JsonNode *const *)a);
   JsonObject *y = json_node_get_object (*(JsonNode *const *)b);
@@ -233,6 +229,9 @@ cr_class_rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_video
         if (!rec_file_facts (rec, task, f->file_name, &info, &url, &key))
           ready = FALSE;
         gboolean aux = strstr (f->file_name, "__UserId_e_aux_") != NULL;
+        /* the board publisher's own video: TIW's whiteboard video (VideoType 2, UserId "") */
+        gboolean board = !mixed && !audio && !aux
+                         && g_strcmp0 (f->user_id, cr_json_get_string (r, "BoardUser")) == 0;
         JsonObject *v = json_object_new ();
         json_object_set_int_member (v, "VideoPlayTime", play + MAX (0, f->begin_ts_ms - start));
         json_object_set_int_member (v, "VideoSize", info.size);
@@ -240,17 +239,23 @@ cr_class_rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_video
         json_object_set_int_member (v, "VideoDuration", info.duration_ms);
         json_object_set_string_member (v, "VideoUrl", url);
         json_object_set_string_member (v, "VideoId", key);
-        json_object_set_int_member (v, "VideoType", mixed ? 3 : audio ? 4 : aux ? 1 : 0);
-        g_autofree char *user = mixed ? g_strdup (mix_user)
-                                : aux ? g_strdup_printf ("tic_substream_%s", f->user_id)
-                                      : g_strdup (f->user_id);
+        json_object_set_int_member (v, "VideoType",
+                                    mixed   ? 3
+                                    : audio ? 4
+                                    : aux   ? 1
+                                    : board ? 2
+                                            : 0);
+        g_autofree char *user = mixed   ? g_strdup (mix_user)
+                                : aux   ? g_strdup_printf ("tic_substream_%s", f->user_id)
+                                : board ? g_strdup ("")
+                                        : g_strdup (f->user_id);
         json_object_set_string_member (v, "UserId", user);
         json_object_set_int_member (v, "Width", info.width);
         json_object_set_int_member (v, "Height", info.height);
         JsonNode *node = json_node_new (JSON_NODE_OBJECT);
         json_node_take_object (node, v);
         g_ptr_array_add (nodes, node);
-        if (!mixed && !aux && !audio) {
+        if (!mixed && !aux && !audio && !board) {
           g_hash_table_replace (
               files_of, g_strdup (f->user_id),
               GINT_TO_POINTER (GPOINTER_TO_INT (g_hash_table_lookup (files_of, f->user_id)) + 1));
@@ -274,7 +279,7 @@ cr_class_rec_collect (CrClassRecorder *rec, JsonObject *r, JsonArray **out_video
   }
   if (!ready)
     return FALSE;
-  g_ptr_array_sort (nodes, video_info_compare);
+  g_ptr_array_sort (nodes, cr_class_video_info_compare);
   JsonArray *videos = json_array_new ();
   for (guint i = 0; i < nodes->len; i++)
     json_array_add_element (videos, json_node_ref (g_ptr_array_index (nodes, i)));

@@ -52,11 +52,7 @@ cr_class_rec_sweep_local (CrClassRecorder *rec, gint64 now)
             = task != NULL ? cr_task_spec_new_from_text (task->params_json, NULL) : NULL;
         if (spec == NULL)
           continue;
-        CrNamingTask naming = { .sdk_app_id = spec->sdk_app_id,
-                                .room_id = spec->room_id,
-                                .string_room = spec->string_room,
-                                .task_id = task->task_id,
-                                .prefix = (const char *const *)spec->storage.prefix };
+        CrNamingTask naming = cr_task_spec_naming (spec, task->task_id);
         g_autofree char *rel = cr_naming_dir (&naming);
         g_autofree char *dir = g_build_filename (rec->api->config->storage_dir, rel, NULL);
         remove_tree (dir);

@@ -396,6 +396,39 @@ cr_class_fill_part (JsonObject *req, CrClassPart part, JsonObject *create)
   json_object_set_object_member (create, "MixLayoutParams", layout);
 }
 
+gboolean
+cr_class_wants_board (JsonObject *req)
+{
+  return cr_class_wants_part (req, CR_CLASS_PART_MIXED);
+}
+
+void
+cr_class_fill_board (JsonObject *req, CrClassPart part, const char *board_user, JsonObject *create)
+{
+  JsonObject *layout = cr_json_get_object (create, "MixLayoutParams");
+  if (part != CR_CLASS_PART_MIXED || board_user == NULL || layout == NULL)
+    return;
+  JsonObject *mix = cr_json_get_object (req, "MixStream");
+  JsonObject *custom = cr_json_get_object (mix, "Custom");
+  if (custom == NULL) {
+    /* ModelId 1: the board big, the cameras (room-entry order) in the column beside it */
+    if (cr_json_get_int_or (mix, "ModelId", 1) == 1)
+      json_object_set_string_member (layout, "MaxResolutionUserId", board_user);
+    return;
+  }
+  /* fill_custom wrote one tile per InputStreamList entry, in order */
+  JsonArray *list = cr_json_get_array (custom, "InputStreamList");
+  JsonArray *tiles = cr_json_get_array (layout, "MixLayoutList");
+  for (guint i = 0; list != NULL && tiles != NULL && i < json_array_get_length (list)
+                    && i < json_array_get_length (tiles);
+       i++) {
+    const char *id = cr_json_get_string (json_array_get_object_element (list, i), "InputStreamId");
+    if (g_strcmp0 (id, "tic_record_user") == 0)
+      json_object_set_string_member (json_array_get_object_element (tiles, i), "UserId",
+                                     board_user);
+  }
+}
+
 char *
 cr_class_mix_user_id (JsonObject *req)
 {

@@ -78,6 +78,17 @@ gboolean cr_class_wants_part (JsonObject *req, CrClassPart part);
  * normalisation. */
 void cr_class_fill_part (JsonObject *req, CrClassPart part, JsonObject *create);
 
+/* The board (docs/class-record.md, "The board"): whether a class records it, i.e. mixes it in:
+ * MixStream enabled (the board is one input of the mixed recording). */
+gboolean cr_class_wants_board (JsonObject *req);
+
+/* Puts the board's publisher @board_user into the mixed part's layout that cr_class_fill_part
+ * wrote into @create: ModelId 1 -> the big picture (MaxResolutionUserId), ModelId 2 -> one grid
+ * tile like any stream (nothing to change), Custom -> every "tic_record_user" tile shows exactly
+ * @board_user. Other parts: nothing. */
+void cr_class_fill_board (JsonObject *req, CrClassPart part, const char *board_user,
+                          JsonObject *create);
+
 /* VideoInfo.UserId of the mixed video: "tic_mixstream_<RoomId>_<layout>" where layout is the
  * ModelId, or "custom". Newly allocated. */
 char *cr_class_mix_user_id (JsonObject *req);

@@ -112,11 +112,7 @@ task_local_dir (CrClassRecorder *rec, const CrTask *task)
   cr_storage_endpoints_clear (&endpoints);
   if (kind == CR_TARGET_S3)
     return NULL;
-  CrNamingTask naming = { .sdk_app_id = spec->sdk_app_id,
-                          .room_id = spec->room_id,
-                          .string_room = spec->string_room,
-                          .task_id = task->task_id,
-                          .prefix = (const char *const *)spec->storage.prefix };
+  CrNamingTask naming = cr_task_spec_naming (spec, task->task_id);
   g_autofree char *rel = cr_naming_dir (&naming);
   g_autofree char *path = g_build_filename (rec->api->config->storage_dir, rel, NULL);
   return g_canonicalize_filename (path, NULL);

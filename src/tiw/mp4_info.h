@@ -1,5 +1,6 @@
 /* What a finished MP4 is: its play length (the movie header's duration), its picture size (the
- * first track header with one), whether it has sound, and its byte size, for VideoInfos (docs/class-record.md).
+ * first track header with one), whether it has sound, and its byte size, for VideoInfos
+ * (docs/class-record.md).
  *
  * Why a box reader and not a demuxer: the daemon only needs three numbers of files it wrote
  * itself, on the main loop; reading moov's headers is a few reads, no pipeline. */

@@ -82,10 +82,14 @@ publish_codec_caps (const CrPublishOptions *o, gboolean video)
     return gst_caps_from_string ("application/x-rtp, media=video, encoding-name=VP8, payload=96, "
                                  "clock-rate=90000, rtcp-fb-nack=(boolean)true, "
                                  "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true");
-  return gst_caps_from_string ("application/x-rtp, media=video, encoding-name=H264, payload=96, "
-                               "clock-rate=90000, packetization-mode=(string)1, "
-                               "profile-level-id=(string)42e01f, rtcp-fb-nack=(boolean)true, "
-                               "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true");
+  /* level 3.1 (1280x720) for the synthetic source; a captured display (a board up to 3000x3000)
+   * needs level 5.1, which x264 otherwise refuses to encode into */
+  g_autofree char *caps = g_strdup_printf (
+      "application/x-rtp, media=video, encoding-name=H264, payload=96, clock-rate=90000, "
+      "packetization-mode=(string)1, profile-level-id=(string)%s, rtcp-fb-nack=(boolean)true, "
+      "rtcp-fb-nack-pli=(boolean)true, rtcp-fb-ccm-fir=(boolean)true",
+      o->capture_display != NULL ? "42e033" : "42e01f");
+  return gst_caps_from_string (caps);
 }
 
 /* The camera goes off (first call) and on again (second). */
@@ -156,6 +160,34 @@ publish_file_source (const char *file, int fps, GError **error)
   gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, publish_pts_from_dts, NULL, NULL);
   gst_object_unref (out);
   gst_object_unref (parse);
+  return src;
+}
+
+/* The raw picture to encode: the synthetic source, or (capture_display) an X display captured
+ * at o->fps and o->width x o->height (the board publisher's: recorder/board_publish.c). */
+static GstElement *
+publish_video_source (const CrPublishOptions *o, GError **error)
+{
+  if (o->capture_display == NULL) {
+    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain,
+                           o->white_at_ms, o->sync_offset_ms };
+    return cr_synthetic_video_new (&v);
+  }
+  /* ximagesrc is live and sends frames only as fast as it can read them; videorate makes the
+   * constant frame rate an encoder and a mix expect. Xlib finds the display's cookie in
+   * XAUTHORITY. */
+  g_autofree char *desc = g_strdup_printf (
+      "ximagesrc name=x use-damage=false show-pointer=false ! queue leaky=downstream "
+      "max-size-buffers=4 max-size-bytes=0 max-size-time=0 ! videoconvert ! videoscale ! "
+      "videorate ! video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1 ! queue",
+      o->width, o->height, o->fps);
+  GstElement *src = gst_parse_bin_from_description (desc, TRUE, error);
+  if (src == NULL)
+    return NULL;
+  GstElement *x = gst_bin_get_by_name (GST_BIN (src), "x");
+  g_object_set (x, "display-name", o->capture_display, "endx", (guint)(o->width - 1), "endy",
+                (guint)(o->height - 1), NULL);
+  gst_object_unref (x);
   return src;
 }
 
@@ -238,9 +270,9 @@ publish_add_track (Publish *p, gboolean video, GError **error)
     goto payloaded;
   }
   if (video) {
-    CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain,
-                           o->white_at_ms, o->sync_offset_ms };
-    src = cr_synthetic_video_new (&v);
+    src = publish_video_source (o, error);
+    if (src == NULL)
+      return FALSE;
     gst_bin_add (GST_BIN (p->pipeline), src);
     int kbps = o->video_kbps > 0 ? o->video_kbps
                                  : MAX (200, (int)((gint64)o->width * o->height * o->fps / 4600));

@@ -39,6 +39,9 @@ typedef struct {
   /* PEM CA certificates the https:// server's certificate must chain to instead of the system's
    * (a daemon with its own tls-cert); NULL: the system's. */
   const char *ca_file;
+  /* The picture is this X display (":N"), captured, instead of the synthetic source (the board
+   * publisher's worker: recorder/board_publish.c); NULL: the synthetic source. */
+  const char *capture_display;
   /* Video-generation mode (seed 003): about once a second an SEI {"syncTime": <capture wall ms +
    * sync_offset_ms>} in the H.264 stream (media/sei_sync.h), as TRTC's sendSEIMsg does. */
   gboolean sync_sei;

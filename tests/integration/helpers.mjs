@@ -129,6 +129,9 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
   const argv = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir, '--stop-timeout', '10'];
   for (const app of apps ?? []) argv.push('--app', appArg(app));
   if (localStorage) argv.push('--storage-endpoint', '0=local,1=local');
+  // CLOUDREC_TEST_INGEST_ENGINE=lean|webrtcbin runs every test's daemon on that WHIP engine
+  // (ingest-engine); a test's own --ingest-engine comes later and wins.
+  if (process.env.CLOUDREC_TEST_INGEST_ENGINE) argv.push('--ingest-engine', process.env.CLOUDREC_TEST_INGEST_ENGINE);
   argv.push(...defaults, ...args);
   const childEnv = { ...process.env, ...env };
   for (const k of Object.keys(childEnv)) {

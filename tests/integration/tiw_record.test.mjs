@@ -64,8 +64,8 @@ describe('class recording (TIW online recording)', () => {
   before(async () => {
     cb = await callbackServer();
     [d, d2] = await Promise.all([
-      startDaemon({ apps: [APP1, APP2], defaults: ['--api-rate-limit', '100000'] }),
-      startDaemon({ defaults: ['--api-rate-limit', '100000'], args: ['--class-idle-stop', '3', '--class-pause-stop', '3', '--class-max-duration', '15', '--room-idle-timeout', '3', '--storage-retention-unit-s', '3'] }),
+      startDaemon({ apps: [APP1, APP2], defaults: ['--api-rate-limit', '100000', '--class-record-board', 'false'] }),
+      startDaemon({ defaults: ['--api-rate-limit', '100000', '--class-record-board', 'false'], args: ['--class-idle-stop', '3', '--class-pause-stop', '3', '--class-max-duration', '15', '--room-idle-timeout', '3', '--storage-retention-unit-s', '3'] }),
     ]);
     c = tiw(d.port);
     c2 = tiw(d2.port);
@@ -289,7 +289,7 @@ describe('class recording across a daemon restart', () => {
   test('a class task and its callback settings outlive the daemon: the restarted one resumes it, pauses, stops and finishes it', T, async () => {
     const dataDir = makeTmpDir();
     const room = 34001;
-    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000', '--class-record-board', 'false'] });
     let c = tiw(d.port);
     await c.SetOnlineRecordCallbackKey({ SdkAppId: APP1.sdkAppId, CallbackKey: 'k1' });
     let pub = publish(d.port, room, 'teacher', 60);
@@ -299,7 +299,7 @@ describe('class recording across a daemon restart', () => {
     await sleep(2000);
     pub.kill('SIGKILL');
     await d.stop();
-    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000', '--class-record-board', 'false'] });
     c = tiw(d.port);
     assert.equal((await c.DescribeOnlineRecordCallback({ SdkAppId: APP1.sdkAppId })).CallbackKey, 'k1');
     pub = publish(d.port, room, 'teacher', 60);
@@ -331,7 +331,7 @@ describe('class recording into the app\'s bucket (class-record-storage)', { skip
     writeFileSync(conf, [`[app ${APP1.sdkAppId}]`, `secrets=${APP1.secretId}:${APP1.secretKey}`, `usersig-key=${APP1.usersigKey}`,
       'class-record-storage=s3', 'class-record-region=us-east-1', `class-record-bucket=${BUCKET}`,
       `class-record-access-key=${s3.accessKey}`, `class-record-secret-key=${s3.secretKey}`, 'class-record-prefix=classes/2026', ''].join('\n'));
-    d = await startDaemon({ apps: [], defaults: ['--api-rate-limit', '100000'], args: ['--config', conf, '--storage-endpoint', `1=${s3.endpoint}`] });
+    d = await startDaemon({ apps: [], defaults: ['--api-rate-limit', '100000', '--class-record-board', 'false'], args: ['--config', conf, '--storage-endpoint', `1=${s3.endpoint}`] });
     c = tiw(d.port);
   });
   after(async () => {

@@ -206,6 +206,76 @@ test_custom_exactly (void)
   g_assert_cmpstr (user, ==, "tic_mixstream_7_custom");
 }
 
+/* The board's publisher in the layouts: ModelId 1 -> the big picture, ModelId 2 -> a grid tile
+ * like any stream, Custom -> the tic_record_user tile shows exactly that user (tic_substream's
+ * stays empty); no board -> nothing changes; other parts untouched. */
+static void
+test_board_layouts (void)
+{
+  const char *board = "tic_record_user_7_1";
+  g_autoptr (JsonObject) m1 = start_request (
+      "{" BASE ",\"MixStream\":{\"Enabled\":true,\"ModelId\":1,\"TeacherId\":\"teacher\"},"
+      "\"Extras\":[\"MIX_STREAM\"]}");
+  g_assert_true (cr_class_wants_board (m1));
+  g_autoptr (JsonObject) c1 = new_create ();
+  cr_class_fill_part (m1, CR_CLASS_PART_MIXED, c1);
+  cr_class_fill_board (m1, CR_CLASS_PART_MIXED, board, c1);
+  JsonObject *l1 = cr_json_get_object (c1, "MixLayoutParams");
+  g_assert_cmpint (cr_json_get_int_or (l1, "MixLayoutMode", 0), ==, 2);
+  g_assert_cmpstr (cr_json_get_string (l1, "MaxResolutionUserId"), ==, board);
+  /* without the board the teacher stays the big picture */
+  g_autoptr (JsonObject) c1b = new_create ();
+  cr_class_fill_part (m1, CR_CLASS_PART_MIXED, c1b);
+  cr_class_fill_board (m1, CR_CLASS_PART_MIXED, NULL, c1b);
+  g_assert_cmpstr (
+      cr_json_get_string (cr_json_get_object (c1b, "MixLayoutParams"), "MaxResolutionUserId"), ==,
+      "teacher");
+  /* per-user part: nothing to change */
+  g_autoptr (JsonObject) s1 = new_create ();
+  cr_class_fill_part (m1, CR_CLASS_PART_SINGLE, s1);
+  g_autofree char *before = cr_json_object_to_string (s1);
+  cr_class_fill_board (m1, CR_CLASS_PART_SINGLE, board, s1);
+  g_autofree char *after = cr_json_object_to_string (s1);
+  g_assert_cmpstr (before, ==, after);
+
+  g_autoptr (JsonObject) m2 = start_request (
+      "{" BASE ",\"MixStream\":{\"Enabled\":true,\"ModelId\":2},\"Extras\":[\"MIX_STREAM\"]}");
+  g_autoptr (JsonObject) c2 = new_create ();
+  cr_class_fill_part (m2, CR_CLASS_PART_MIXED, c2);
+  cr_class_fill_board (m2, CR_CLASS_PART_MIXED, board, c2);
+  JsonObject *l2 = cr_json_get_object (c2, "MixLayoutParams");
+  g_assert_cmpint (cr_json_get_int_or (l2, "MixLayoutMode", 0), ==, 3);
+  g_assert_null (cr_json_get_string (l2, "MaxResolutionUserId"));
+  g_assert_false (json_object_has_member (l2, "MixLayoutList")); /* the grid takes every stream */
+
+  g_autoptr (JsonObject) custom = start_request (
+      "{" BASE ",\"Extras\":[\"MIX_STREAM\"],\"MixStream\":{\"Enabled\":true,"
+      "\"Custom\":{\"Canvas\":{\"LayoutParams\":{\"Width\":640,\"Height\":360}},"
+      "\"InputStreamList\":["
+      "{\"LayoutParams\":{\"Width\":160,\"Height\":90},\"InputStreamId\":\"teacher\"},"
+      "{\"LayoutParams\":{\"Width\":480,\"Height\":270,\"X\":160},\"InputStreamId\":"
+      "\"tic_record_user\"},"
+      "{\"LayoutParams\":{\"Width\":160,\"Height\":90,\"Y\":90},\"InputStreamId\":"
+      "\"tic_substream\"}]}}}");
+  g_assert_true (cr_class_wants_board (custom));
+  g_autoptr (JsonObject) cc = new_create ();
+  cr_class_fill_part (custom, CR_CLASS_PART_MIXED, cc);
+  cr_class_fill_board (custom, CR_CLASS_PART_MIXED, board, cc);
+  JsonArray *tiles = cr_json_get_array (cr_json_get_object (cc, "MixLayoutParams"), "MixLayoutList");
+  g_assert_cmpuint (json_array_get_length (tiles), ==, 3);
+  g_assert_cmpstr (cr_json_get_string (json_array_get_object_element (tiles, 0), "UserId"), ==,
+                   "teacher");
+  JsonObject *bt = json_array_get_object_element (tiles, 1);
+  g_assert_cmpstr (cr_json_get_string (bt, "UserId"), ==, board);
+  g_assert_cmpint (cr_json_get_int_or (bt, "Left", -1), ==, 160);
+  g_assert_cmpint (cr_json_get_int_or (bt, "Width", -1), ==, 480);
+  g_assert_cmpstr (cr_json_get_string (json_array_get_object_element (tiles, 2), "UserId"), ==,
+                   "tic_reserved_tile");
+
+  g_autoptr (JsonObject) nomix = start_request ("{" BASE "}");
+  g_assert_false (cr_class_wants_board (nomix));
+}
+
 static void
 test_record_control (void)
 {
@@ -462,6 +532,7 @@ main (int argc, char **argv)
   g_test_add_func ("/class/model-mapping", test_model_mapping);
   g_test_add_func ("/class/record-mode-schema", test_record_mode_schema);
   g_test_add_func ("/class/custom-exactly", test_custom_exactly);
+  g_test_add_func ("/class/board-layouts", test_board_layouts);
   g_test_add_func ("/class/record-control", test_record_control);
   g_test_add_func ("/class/trtc-room", test_trtc_room);
   g_test_add_func ("/class/callback-body", test_callback_body);

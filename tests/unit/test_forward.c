@@ -1,6 +1,7 @@
-/* RTP forwards without a WebRTC peer: a pad pushes RTP packets, subscribers on loopback receive
- * them; subscribers belong to tasks and go with them; a subscriber whose port refuses packets
- * (nobody listens: its worker died) is dropped after CR_FORWARD_REFUSED_US, the others go on. */
+/* RTP forwards without a WebRTC peer: a pad (or, for the lean engine, the caller) pushes RTP
+ * packets, subscribers on loopback receive them; subscribers belong to tasks and go with them; a
+ * subscriber whose port refuses packets (nobody listens: its worker died) is dropped after
+ * CR_FORWARD_REFUSED_US, the others go on. */
 #include <gst/gst.h>
 #include <gst/rtp/rtp.h>
 
@@ -175,6 +176,60 @@ test_unreachable_dropped (void)
   source_clear (&src);
 }
 
+static void
+count_request (gpointer data)
+{
+  (*(guint *)data)++;
+}
+
+/* A direct forward (the lean engine's): packets pushed as bytes reach every subscriber unchanged,
+ * RTCP goes to the RTCP ports, a new subscriber asks for a keyframe through the callback (and the
+ * tick repeats it until a keyframe passes), the caps are the given text. */
+static void
+test_direct (void)
+{
+  guint requests = 0;
+  CrForward *fwd = cr_forward_new_direct ("H264", TRUE, "application/x-rtp, payload=(int)102",
+                                          count_request, &requests);
+  g_autofree char *caps = cr_forward_caps_string (fwd);
+  g_assert_cmpstr (caps, ==, "application/x-rtp, payload=(int)102");
+  guint16 rtp_port, rtcp_port;
+  g_autoptr (GSocket) rtp = bound_socket (&rtp_port);
+  g_autoptr (GSocket) rtcp = bound_socket (&rtcp_port);
+  g_autoptr (GError) error = NULL;
+  g_assert_cmpuint (cr_forward_add (fwd, rtp_port, rtcp_port, "t1", &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (requests, ==, 1);
+  /* A P-frame slice (NAL 1): still waiting for a keyframe, so the tick asks again. */
+  guint8 pkt[16] = { 0x80, 102, 0, 1, 0, 0, 0, 0, 0xca, 0xfe, 0xba, 0xbe, 0x41, 1, 2, 3 };
+  cr_forward_push (fwd, pkt, sizeof pkt);
+  cr_forward_tick (fwd, NULL, g_get_monotonic_time () + G_USEC_PER_SEC);
+  g_assert_cmpuint (requests, ==, 2);
+  g_assert_cmphex (cr_forward_ssrc (fwd), ==, 0xcafebabe);
+  /* An IDR (NAL 5): the requests stop. */
+  pkt[12] = 0x65;
+  cr_forward_push (fwd, pkt, sizeof pkt);
+  cr_forward_tick (fwd, NULL, g_get_monotonic_time () + 2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (requests, ==, 2);
+  g_usleep (20000);
+  char buf[64];
+  gssize n = g_socket_receive (rtp, buf, sizeof buf, NULL, NULL);
+  g_assert_cmpint (n, ==, sizeof pkt);
+  g_assert_cmpuint ((guint8)buf[12], ==, 0x41);
+  g_assert_cmpuint (drain (rtp), ==, 1);
+  g_assert_cmpuint (cr_forward_bytes (fwd), ==, 2 * sizeof pkt);
+  static const guint8 sr[8] = { 0x80, 200, 0, 1, 0xca, 0xfe, 0xba, 0xbe };
+  cr_forward_push_rtcp (fwd, sr, sizeof sr);
+  g_usleep (20000);
+  g_assert_cmpint (g_socket_receive (rtcp, buf, sizeof buf, NULL, NULL), ==, sizeof sr);
+  /* Not RTP (version 0): dropped. */
+  pkt[0] = 0;
+  cr_forward_push (fwd, pkt, sizeof pkt);
+  g_usleep (20000);
+  g_assert_cmpuint (drain (rtp), ==, 0);
+  cr_forward_free (fwd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -182,5 +237,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/forward/task", test_task_forwards);
   g_test_add_func ("/forward/unreachable", test_unreachable_dropped);
+  g_test_add_func ("/forward/direct", test_direct);
   return g_test_run ();
 }
