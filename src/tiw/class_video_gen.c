@@ -94,27 +94,10 @@ cr_class_video_gen_mix_params (JsonObject *req, const char *board_user)
   g_autoptr (JsonObject) create = json_object_new ();
   json_object_set_object_member (create, "RecordParams", json_object_new ());
   cr_class_fill_part (req, CR_CLASS_PART_MIXED, create);
+  /* the board as real-time mode mixes its publisher: ModelId 1 big, 2 a grid tile, Custom's
+   * "tic_record_user" tiles */
+  cr_class_fill_board (req, CR_CLASS_PART_MIXED, board_user, create);
   JsonObject *layout = cr_json_get_object (create, "MixLayoutParams");
-  JsonObject *mix = cr_json_get_object (req, "MixStream");
-  JsonObject *custom = cr_json_get_object (mix, "Custom");
-  if (custom == NULL) {
-    /* ModelId 1: the board big, the cameras beside it; 2: the board one grid tile */
-    if (cr_json_get_int_or (mix, "ModelId", 1) == 1)
-      json_object_set_string_member (layout, "MaxResolutionUserId", board_user);
-  } else {
-    /* cr_class_fill_part wrote one tile per InputStreamList entry, in order */
-    JsonArray *list = cr_json_get_array (custom, "InputStreamList");
-    JsonArray *tiles = cr_json_get_array (layout, "MixLayoutList");
-    for (guint i = 0; list != NULL && tiles != NULL && i < json_array_get_length (list)
-                      && i < json_array_get_length (tiles);
-         i++) {
-      const char *id
-          = cr_json_get_string (json_array_get_object_element (list, i), "InputStreamId");
-      if (g_strcmp0 (id, "tic_record_user") == 0)
-        json_object_set_string_member (json_array_get_object_element (tiles, i), "UserId",
-                                       board_user);
-    }
-  }
   JsonObject *params = json_object_new ();
   json_object_set_object_member (params, "MixLayoutParams", json_object_ref (layout));
   json_object_set_object_member (
