@@ -151,7 +151,7 @@ static const char *const migrations[] = {
   "  kind TEXT NOT NULL,"
   "  body TEXT NOT NULL,"
   "  PRIMARY KEY (app, room, seq));",
-  /* 10: video-generation tasks of video-generation classes (src/tiw/class_video_task.c): each
+  /* 10: video-generation tasks of video-generation classes (src/tiw/class_video_gen.c): each
    * task's state and record (status QUEUED, PROCESSING or FINISHED), and each app's
    * SetVideoGenerationTaskCallback URL and key. */
   "CREATE TABLE video_gen_tasks ("
