@@ -170,6 +170,61 @@ describe('video-generation tasks', () => {
     await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
     await until('FINISHED', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'FINISHED', 90000);
 
+    // (a) the replay page: the board time at which the stroke appears against the board time at
+    // which each video shows its first white frame
+    const rec = await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    const rp = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await rp.goto(rec.ReplayUrl);
+    await rp.waitForFunction(() => window.cloudrecReplay && (window.cloudrecReplay.ready || window.cloudrecReplay.error), null, { timeout: 60000 });
+    assert.equal(await rp.evaluate(() => window.cloudrecReplay.error), null);
+    // the board canvas at board time ms: the share of dark pixels on its middle row
+    const boardDark = (ms) => rp.evaluate((t) => {
+      window.cloudrecReplay.seek(t);
+      const cv = document.getElementById('board');
+      const y = Math.round(cv.height / 2);
+      const d = cv.getContext('2d').getImageData(0, y - 3, cv.width, 7).data;
+      let dark = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 100) dark++;
+      return dark / (d.length / 4);
+    }, ms);
+    // @user's video at board time ms: the mean grey of its middle, once the seek is done
+    const videoMean = (ms, user) => rp.evaluate(async ([t, u]) => {
+      const v = document.querySelector(`video[data-user="${u}"]`);
+      window.cloudrecReplay.seek(t);
+      if (v.seeking) await new Promise((resolve) => { v.addEventListener('seeked', resolve, { once: true }); setTimeout(resolve, 5000); });
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      const cv = document.createElement('canvas');
+      cv.width = 64; cv.height = 36;
+      const g = cv.getContext('2d');
+      g.drawImage(v, 0, 0, 64, 36);
+      const d = g.getImageData(16, 9, 32, 18).data;
+      let sum = 0;
+      for (let i = 0; i < d.length; i += 4) sum += (d[i] + d[i + 1] + d[i + 2]) / 3;
+      return sum / (d.length / 4);
+    }, [ms, user]);
+    // the first board time in [lo, hi] where pred holds (it must not at lo and must at hi)
+    const bisect = async (lo, hi, pred, step = 5) => {
+      assert.equal(await pred(lo), false, `at ${lo} already`);
+      assert.equal(await pred(hi), true, `not yet at ${hi}`);
+      while (hi - lo > step) {
+        const mid = Math.round((lo + hi) / 2);
+        if (await pred(mid)) hi = mid; else lo = mid;
+      }
+      return hi;
+    };
+    const boardStroke = await bisect(flashAt - 4000, flashAt + 4000, async (t) => (await boardDark(t)) > 0.02, 1);
+    assert.ok(Math.abs(boardStroke - strokeTs) <= 2, `the replay's board shows the stroke at ${boardStroke}, its op is at ${strokeTs}`);
+    try {
+      for (const user of ['teacher', 'student']) {
+        const white = await bisect(flashAt - 4000, flashAt + 4000, async (t) => (await videoMean(t, user)) > 225);
+        const diff = boardStroke - white - (strokeTs - flashAt);
+        console.log(`replay: ${user}: stroke - flash = ${diff} ms`);
+        assert.ok(Math.abs(diff) < 100, `replay: the stroke at board time ${boardStroke}, ${user}'s first white frame at ${white} (${diff} ms off)`);
+      }
+    } finally {
+      await rp.close();
+    }
+
     // queued while the publishers are still in the room
     const grid = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, MixStream: { Enabled: true, ModelId: 2 } });
     assert.match(grid.TaskId, /^[A-Za-z0-9._-]{32}$/);
