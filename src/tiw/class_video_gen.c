@@ -13,6 +13,8 @@
 
 #include "common/api_error.h"
 #include "common/json_util.h"
+#include "media/concat.h"
+#include "mix/image_cache.h"
 #include "room/room.h"
 #include "task/codes.h"
 #include "task/task_id.h"
@@ -40,13 +42,41 @@ typedef struct {
   char *error;
 } Render;
 
+/* Concat: the spans' MP4s joined in a thread (media/concat.h). */
+typedef struct {
+  CrClassVideoGen *gen; /* NULL once the tasks are gone */
+  char *task_id;
+  GArray *pieces; /* CrConcatPiece, paths owned by @paths */
+  GPtrArray *paths;
+  int width, height;
+  gboolean with_audio;
+  char *image_url, *image_dir, *fetch_deny, *out;
+  gboolean done, ok;
+  char *error;
+} Join;
+
 struct _CrClassVideoGen {
   CrClassRecorder *rec;
   CrVideoGenStore *store;
   GHashTable *active;  /* TaskId -> JsonObject task, every task not FINISHED */
   GHashTable *renders; /* TaskId -> Render of its current span */
+  GHashTable *joins;   /* TaskId -> Join under way or done */
   guint tick;
 };
+
+static void
+join_free (Join *j)
+{
+  g_free (j->task_id);
+  g_array_unref (j->pieces);
+  g_ptr_array_unref (j->paths);
+  g_free (j->image_url);
+  g_free (j->image_dir);
+  g_free (j->fetch_deny);
+  g_free (j->out);
+  g_free (j->error);
+  g_free (j);
+}
 
 static void
 render_free (Render *r)
@@ -283,9 +313,11 @@ gen_collect (CrClassVideoGen *gen, JsonObject *t)
   JsonArray *spans = cr_json_get_array (t, "Spans");
   const char *storage = gen->rec->api->config->storage_dir;
   g_autofree char *abs_storage = g_canonicalize_filename (storage, NULL);
+  const char *joined = cr_json_get_string (t, "ConcatFile");
   for (guint i = 0; spans != NULL && i < json_array_get_length (spans); i++) {
     JsonObject *s = json_array_get_object_element (spans, i);
-    const char *path = cr_json_get_string (s, "File");
+    /* Concat: one MP4 from the first span's place on, instead of the pieces */
+    const char *path = joined != NULL ? (i == 0 ? joined : NULL) : cr_json_get_string (s, "File");
     if (path == NULL)
       continue;
     CrMp4Info info = { 0 };
@@ -485,6 +517,131 @@ span_compose_start (CrClassVideoGen *gen, JsonObject *t, GError **error)
   return TRUE;
 }
 
+/* ---- Concat ---- */
+
+static gboolean
+concat_wanted (JsonObject *t)
+{
+  JsonObject *concat = cr_json_get_object (cr_json_get_object (t, "Request"), "Concat");
+  JsonArray *spans = cr_json_get_array (t, "Spans");
+  return concat != NULL && cr_json_get_bool (concat, "Enabled") && spans != NULL
+         && json_array_get_length (spans) > 1;
+}
+
+static void
+join_run (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+  Join *j = data;
+  g_autoptr (GError) error = NULL;
+  const char *image = NULL;
+  g_autoptr (CrImageCache) cache = NULL;
+  if (j->image_url != NULL && *j->image_url != '\0') {
+    g_autoptr (GError) image_error = NULL;
+    cache = cr_image_cache_new (j->image_dir, j->fetch_deny, NULL, NULL, &image_error);
+    image = cache != NULL ? cr_image_cache_file (cache, j->image_url, &image_error) : NULL;
+    if (image == NULL)
+      g_warning ("video generation %s: Concat.Image %s cannot be used (%s): black instead",
+                 j->task_id, j->image_url, image_error->message);
+  }
+  j->ok = cr_concat_write ((const CrConcatPiece *)j->pieces->data, j->pieces->len, j->width,
+                           j->height, j->with_audio, image, j->out, &error);
+  if (!j->ok)
+    j->error = g_strdup (error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+join_done (GObject *source, GAsyncResult *res, gpointer data)
+{
+  Join *j = g_task_get_task_data (G_TASK (res));
+  j->done = TRUE;
+  if (j->gen == NULL)
+    join_free (j); /* the tasks are gone */
+}
+
+/* Starts joining the spans' MP4s: each at its span's place on the class's timeline (pauses
+ * included, filled with Concat.Image or black, as real-time Concat fills them). */
+static gboolean
+join_start (CrClassVideoGen *gen, JsonObject *t, GError **error)
+{
+  Join *j = g_new0 (Join, 1);
+  j->gen = gen;
+  j->task_id = g_strdup (cr_json_get_string (t, "TaskId"));
+  j->pieces = g_array_new (FALSE, TRUE, sizeof (CrConcatPiece));
+  j->paths = g_ptr_array_new_with_free_func (g_free);
+  JsonArray *spans = cr_json_get_array (t, "Spans");
+  gint64 origin = cr_json_get_int_or (json_array_get_object_element (spans, 0), "Start", 0);
+  for (guint i = 0; i < json_array_get_length (spans); i++) {
+    JsonObject *s = json_array_get_object_element (spans, i);
+    CrMp4Info info;
+    char *path = g_strdup (cr_json_get_string (s, "File"));
+    g_ptr_array_add (j->paths, path);
+    if (path == NULL || !cr_mp4_info_read (path, &info, error)) {
+      if (path == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "span %u has no MP4", i);
+      join_free (j);
+      return FALSE;
+    }
+    CrConcatPiece piece = { path, cr_json_get_int_or (s, "Start", 0) - origin, info.duration_ms,
+                            info.has_audio };
+    g_array_append_val (j->pieces, piece);
+    j->width = MAX (j->width, info.width);
+    j->height = MAX (j->height, info.height);
+    j->with_audio = j->with_audio || info.has_audio;
+  }
+  JsonObject *concat = cr_json_get_object (cr_json_get_object (t, "Request"), "Concat");
+  j->image_url = g_strdup (cr_json_get_string (concat, "Image"));
+  j->image_dir = g_build_filename (gen->rec->api->config->data_dir, "cache", "images", NULL);
+  j->fetch_deny = g_strdup (gen->rec->api->config->fetch_deny);
+  g_autofree char *dir = gen_dir (gen, t);
+  g_autofree char *name
+      = g_strdup_printf ("%" G_GINT64_FORMAT "_%" G_GINT64_FORMAT "_%s_concat.mp4",
+                         cr_json_get_int_or (t, "SdkAppId", 0), cr_json_get_int_or (t, "RoomId", 0),
+                         j->task_id);
+  j->out = g_build_filename (dir, name, NULL);
+  g_hash_table_replace (gen->joins, g_strdup (j->task_id), j);
+  GTask *task = g_task_new (NULL, NULL, join_done, NULL);
+  g_task_set_task_data (task, j, NULL);
+  g_task_run_in_thread (task, join_run);
+  g_object_unref (task);
+  g_info ("video generation %s: joining %u spans (Concat)", j->task_id, j->pieces->len);
+  return TRUE;
+}
+
+/* All spans composed: Concat's join where asked (TRUE once there is nothing left to wait for),
+ * then the result. */
+static gboolean
+gen_check_end (CrClassVideoGen *gen, JsonObject *t)
+{
+  const char *id = cr_json_get_string (t, "TaskId");
+  if (concat_wanted (t) && cr_json_get_string (t, "ConcatFile") == NULL) {
+    Join *j = g_hash_table_lookup (gen->joins, id);
+    g_autoptr (GError) error = NULL;
+    if (j == NULL) {
+      if (!join_start (gen, t, &error)) {
+        g_autofree char *message = g_strdup_printf ("Concat: %s", error->message);
+        gen_finish (gen, t, ERROR_GENERATION, message);
+        return TRUE;
+      }
+      return FALSE;
+    }
+    if (!j->done)
+      return FALSE;
+    g_hash_table_steal (gen->joins, id);
+    if (!j->ok) {
+      g_autofree char *message = g_strdup_printf ("Concat: %s", j->error);
+      join_free (j);
+      gen_finish (gen, t, ERROR_GENERATION, message);
+      return TRUE;
+    }
+    json_object_set_string_member (t, "ConcatFile", j->out);
+    join_free (j);
+  }
+  gen_collect (gen, t);
+  gen_finish (gen, t, NULL, NULL);
+  return TRUE;
+}
+
 /* ---- the clock ---- */
 
 /* Whether anybody publishes in the class's TRTC room now. */
@@ -549,11 +706,8 @@ gen_check_processing (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
 {
   const char *id = cr_json_get_string (t, "TaskId");
   JsonObject *span = current_span (t);
-  if (span == NULL) {
-    gen_collect (gen, t);
-    gen_finish (gen, t, NULL, NULL);
-    return TRUE;
-  }
+  if (span == NULL)
+    return gen_check_end (gen, t);
   const char *phase = cr_json_get_string (span, "Phase");
   g_autoptr (GError) error = NULL;
   if (g_strcmp0 (phase, "render") == 0) {
@@ -792,6 +946,7 @@ cr_class_video_gen_start (CrClassRecorder *rec, GError **error)
   gen->active
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_object_unref);
   gen->renders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gen->joins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < rows->len; i++) {
     const char *text = g_ptr_array_index (rows, i);
     g_autoptr (GError) parse_error = NULL;
@@ -829,6 +984,15 @@ cr_class_video_gen_free (CrClassRecorder *rec)
       r->gen = NULL; /* freed by its callback */
   }
   g_hash_table_unref (gen->renders);
+  g_hash_table_iter_init (&it, gen->joins);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Join *j = value;
+    if (j->done)
+      join_free (j);
+    else
+      j->gen = NULL; /* freed when its thread is done */
+  }
+  g_hash_table_unref (gen->joins);
   g_hash_table_unref (gen->active);
   cr_video_gen_store_close (gen->store);
   g_free (gen);

@@ -332,4 +332,49 @@ describe('video-generation tasks', () => {
       assert.equal(j.EventData.VideoInfoList.length, 1);
     }
   });
+  test('a class with a pause: one MP4 per span, paused time left out (ModelId 1); Concat joins them on the class timeline', T, async () => {
+    const room = 32220;
+    const pub = publish(d.port, room, 'teacher');
+    procs.push(pub);
+    const { TaskId } = await c.StartOnlineRecord({
+      SdkAppId: APP1.sdkAppId, RoomId: room, RecordUserId: recordUser(room, 3), RecordUserSig: userSig(APP1, recordUser(room, 3)),
+      RecordMode: 'VIDEO_GENERATION_MODE',
+    });
+    await until('RECORDING', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'RECORDING', 60000);
+    await sleep(7000);
+    await c.PauseOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await sleep(5000);
+    await c.ResumeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await sleep(8000);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    pub.kill('SIGKILL');
+    let rec;
+    await until('FINISHED', async () => (rec = await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'FINISHED', 90000);
+    assert.equal(rec.OmittedDurations.length, 1);
+    const spans = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId });
+    const joined = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, Concat: { Enabled: true } });
+    const [{ r: a }, { r: b }] = await Promise.all([describeUntilFinished(c, spans.TaskId, 600000), describeUntilFinished(c, joined.TaskId, 600000)]);
+    assert.equal(a.ErrorMessage, '');
+    assert.equal(b.ErrorMessage, '');
+    assert.equal(a.TotalTime, rec.TotalTime);
+    // one per span: the second starts where the first ends on the timeline without the pause
+    assert.equal(a.VideoInfoList.length, 2, JSON.stringify(a.VideoInfoList));
+    const [v1, v2] = a.VideoInfoList;
+    for (const v of [v1, v2]) {
+      assert.equal(v.UserId, `tic_mixstream_${room}_1`);
+      assert.equal(v.VideoSize, statSync(fileURLToPath(v.VideoUrl)).size);
+    }
+    assert.equal(v1.VideoPlayTime, 0);
+    assert.ok(Math.abs(v2.VideoPlayTime - 7000) < 2500, `second span at ${v2.VideoPlayTime}`);
+    assert.ok(v1.VideoDuration > 4000 && v1.VideoDuration < 10000, `first span ${v1.VideoDuration} ms`);
+    assert.ok(v2.VideoDuration > 5000 && v2.VideoDuration < 11000, `second span ${v2.VideoDuration} ms`);
+    // Concat: one MP4 over both spans and the pause between them
+    assert.equal(b.VideoInfoList.length, 1, JSON.stringify(b.VideoInfoList));
+    const j = b.VideoInfoList[0];
+    assert.equal(j.VideoPlayTime, 0);
+    assert.match(j.VideoUrl, /_concat\.mp4$/);
+    const pause = rec.OmittedDurations[0].ResumeTime - rec.OmittedDurations[0].PauseTime;
+    assert.ok(Math.abs(j.VideoDuration - (v1.VideoDuration + pause + v2.VideoDuration)) < 2500,
+      `joined ${j.VideoDuration} ms, pieces ${v1.VideoDuration} + pause ${pause} + ${v2.VideoDuration}`);
+  });
 });
