@@ -190,17 +190,29 @@ describe('video-generation tasks', () => {
     // @user's video at board time ms: the mean grey of its middle, once the seek is done
     const videoMean = (ms, user) => rp.evaluate(async ([t, u]) => {
       const v = document.querySelector(`video[data-user="${u}"]`);
+      const sample = () => {
+        const cv = document.createElement('canvas');
+        cv.width = 64; cv.height = 36;
+        const g = cv.getContext('2d');
+        g.drawImage(v, 0, 0, 64, 36);
+        const d = g.getImageData(16, 9, 32, 18).data;
+        let sum = 0;
+        for (let i = 0; i < d.length; i += 4) sum += (d[i] + d[i + 1] + d[i + 2]) / 3;
+        return sum / (d.length / 4);
+      };
+      // the frame presented after the seek (requestVideoFrameCallback), then read until stable
+      const presented = new Promise((resolve) => { v.requestVideoFrameCallback(() => resolve()); setTimeout(resolve, 3000); });
       window.cloudrecReplay.seek(t);
       if (v.seeking) await new Promise((resolve) => { v.addEventListener('seeked', resolve, { once: true }); setTimeout(resolve, 5000); });
-      await new Promise((resolve) => setTimeout(resolve, 80));
-      const cv = document.createElement('canvas');
-      cv.width = 64; cv.height = 36;
-      const g = cv.getContext('2d');
-      g.drawImage(v, 0, 0, 64, 36);
-      const d = g.getImageData(16, 9, 32, 18).data;
-      let sum = 0;
-      for (let i = 0; i < d.length; i += 4) sum += (d[i] + d[i + 1] + d[i + 2]) / 3;
-      return sum / (d.length / 4);
+      await presented;
+      let last = sample();
+      for (let k = 0; k < 10; k++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const now = sample();
+        if (Math.abs(now - last) < 5) return now;
+        last = now;
+      }
+      return last;
     }, [ms, user]);
     // the first board time in [lo, hi] where pred holds (it must not at lo and must at hi)
     const bisect = async (lo, hi, pred, step = 5) => {
