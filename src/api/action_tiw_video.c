@@ -37,9 +37,8 @@ cr_action_tiw_describe_video_generation_task (CrApi *api, const CrApp *app, Json
 }
 
 gboolean
-cr_action_tiw_set_video_generation_task_callback (CrApi *api, const CrApp *app,
-                                                  JsonObject *params, JsonObject *reply,
-                                                  GError **error)
+cr_action_tiw_set_video_generation_task_callback (CrApi *api, const CrApp *app, JsonObject *params,
+                                                  JsonObject *reply, GError **error)
 {
   return video_available (api, error)
          && cr_class_video_gen_set_callback (api->class_record, app,

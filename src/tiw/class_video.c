@@ -184,8 +184,8 @@ cr_class_video_board_log (CrClassRecorder *rec, JsonObject *r, gint64 to_ms)
   g_autofree char *room = g_strdup_printf (
       "%" G_GINT64_FORMAT, cr_json_get_int_or (cr_class_rec_request (r), "RoomId", 0));
   g_autoptr (GError) error = NULL;
-  JsonArray *out = cr_board_log_read (rec->api->board, (guint64)cr_json_get_int_or (r, "SdkAppId", 0),
-                                      room, 0, to_ms, &error);
+  JsonArray *out = cr_board_log_read (
+      rec->api->board, (guint64)cr_json_get_int_or (r, "SdkAppId", 0), room, 0, to_ms, &error);
   if (out == NULL) {
     g_warning ("class task %s: cannot read the board log: %s", cr_json_get_string (r, "TaskId"),
                error->message);

@@ -25,9 +25,9 @@
 
 #define TICK_MS 1000
 #define BOARD_FPS 15
-#define MIN_SPAN_MS 1000       /* a shorter span makes no video */
-#define RENDER_SHARE 30        /* of a span's progress, the board's rendering */
-#define DEFAULT_BOARD_W 1280   /* TIW's Whiteboard defaults */
+#define MIN_SPAN_MS 1000     /* a shorter span makes no video */
+#define RENDER_SHARE 30      /* of a span's progress, the board's rendering */
+#define DEFAULT_BOARD_W 1280 /* TIW's Whiteboard defaults */
 #define DEFAULT_BOARD_H 960
 #define ERROR_GENERATION "FailedOperation.VideoGeneration"
 
@@ -177,7 +177,8 @@ gen_save (CrClassVideoGen *gen, JsonObject *t)
 static char *
 gen_dir (CrClassVideoGen *gen, JsonObject *t)
 {
-  g_autofree char *app = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (t, "SdkAppId", 0));
+  g_autofree char *app
+      = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (t, "SdkAppId", 0));
   return g_build_filename (gen->rec->api->config->storage_dir, "tiw-video", app,
                            cr_json_get_string (t, "TaskId"), NULL);
 }
@@ -247,8 +248,8 @@ gen_describe (JsonObject *t, JsonObject *out)
   json_object_set_array_member (out, "VideoInfoList",
                                 videos != NULL ? json_array_ref (videos) : json_array_new ());
   if (videos != NULL && json_array_get_length (videos) > 0)
-    json_object_set_object_member (
-        out, "VideoInfos", json_object_ref (json_array_get_object_element (videos, 0)));
+    json_object_set_object_member (out, "VideoInfos",
+                                   json_object_ref (json_array_get_object_element (videos, 0)));
   const char *reason = cr_json_get_string (t, "FinishReason");
   json_object_set_string_member (out, "FinishReason", reason != NULL ? reason : "");
   const char *code = cr_json_get_string (t, "ErrorCode");
@@ -353,17 +354,18 @@ render_done (GObject *source, GAsyncResult *res, gpointer data)
   Render *r = data;
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (GError) error = NULL;
-  gboolean ran = g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), res, &out, &err,
-                                                       &error);
+  gboolean ran
+      = g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), res, &out, &err, &error);
   r->done = TRUE;
-  r->ok = ran && g_subprocess_get_if_exited (r->proc) && g_subprocess_get_exit_status (r->proc) == 0;
+  r->ok
+      = ran && g_subprocess_get_if_exited (r->proc) && g_subprocess_get_exit_status (r->proc) == 0;
   if (!r->ok) {
     /* the command's last line on stderr says why */
     g_auto (GStrv) lines = g_strsplit (err != NULL ? g_strstrip (err) : "", "\n", -1);
     guint n = g_strv_length (lines);
-    r->error = g_strdup (!ran ? error->message
+    r->error = g_strdup (!ran                             ? error->message
                          : n > 0 && *lines[n - 1] != '\0' ? lines[n - 1]
-                                                           : "board-render ended abnormally");
+                                                          : "board-render ended abnormally");
   }
   if (r->gen == NULL)
     render_free (r); /* the tasks are gone */
@@ -433,7 +435,8 @@ span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, GError **error
                  class_span, cr_json_get_string (t, "OnlineRecordTaskId"));
     return FALSE;
   }
-  g_autoptr (JsonArray) log = cr_class_video_board_log (rec, r, cr_json_get_int_or (span, "End", 0));
+  g_autoptr (JsonArray) log
+      = cr_class_video_board_log (rec, r, cr_json_get_int_or (span, "End", 0));
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
   json_node_set_array (node, log);
   g_autofree char *log_text = json_to_string (node, FALSE);
@@ -458,16 +461,25 @@ span_render_start (CrClassVideoGen *gen, JsonObject *t, GError **error)
   g_autofree char *ws = g_strdup_printf ("%" G_GINT64_FORMAT, CLAMP (w, 16, 4096));
   g_autofree char *hs = g_strdup_printf ("%" G_GINT64_FORMAT, CLAMP (h, 16, 4096));
   g_autofree char *fps = g_strdup_printf ("%d", BOARD_FPS);
-  g_autofree char *from = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (span, "Start", 0));
+  g_autofree char *from
+      = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (span, "Start", 0));
   g_autofree char *to = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (span, "End", 0));
-  g_autofree char *app = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (t, "SdkAppId", 0));
-  g_autofree char *room = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (t, "RoomId", 0));
-  const char *argv[] = { self,   "board-render", "--log",      log_path,
-                         "--width", ws,          "--height",   hs,
-                         "--fps",   fps,         "--from",     from,
-                         "--to",    to,          "--user-id",  cr_json_get_string (t, "BoardUserId"),
-                         "--out",   in,          "--sdkappid", app,
-                         "--room",  room,        NULL };
+  g_autofree char *app
+      = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (t, "SdkAppId", 0));
+  g_autofree char *room
+      = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (t, "RoomId", 0));
+  const char *argv[] = { self,         "board-render",
+                         "--log",      log_path,
+                         "--width",    ws,
+                         "--height",   hs,
+                         "--fps",      fps,
+                         "--from",     from,
+                         "--to",       to,
+                         "--user-id",  cr_json_get_string (t, "BoardUserId"),
+                         "--out",      in,
+                         "--sdkappid", app,
+                         "--room",     room,
+                         NULL };
   g_autoptr (GSubprocessLauncher) launcher
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
@@ -512,8 +524,8 @@ span_compose_start (CrClassVideoGen *gen, JsonObject *t, GError **error)
   json_object_set_string_member (span, "ComposeId", id);
   json_object_set_string_member (span, "File", out);
   json_object_set_string_member (span, "Phase", "compose");
-  g_info ("video generation %s: span %" G_GINT64_FORMAT ": compose %s", cr_json_get_string (t, "TaskId"),
-          index, id);
+  g_info ("video generation %s: span %" G_GINT64_FORMAT ": compose %s",
+          cr_json_get_string (t, "TaskId"), index, id);
   return TRUE;
 }
 
@@ -582,8 +594,8 @@ join_start (CrClassVideoGen *gen, JsonObject *t, GError **error)
       join_free (j);
       return FALSE;
     }
-    CrConcatPiece piece = { path, cr_json_get_int_or (s, "Start", 0) - origin, info.duration_ms,
-                            info.has_audio };
+    CrConcatPiece piece
+        = { path, cr_json_get_int_or (s, "Start", 0) - origin, info.duration_ms, info.has_audio };
     g_array_append_val (j->pieces, piece);
     j->width = MAX (j->width, info.width);
     j->height = MAX (j->height, info.height);
@@ -594,10 +606,9 @@ join_start (CrClassVideoGen *gen, JsonObject *t, GError **error)
   j->image_dir = g_build_filename (gen->rec->api->config->data_dir, "cache", "images", NULL);
   j->fetch_deny = g_strdup (gen->rec->api->config->fetch_deny);
   g_autofree char *dir = gen_dir (gen, t);
-  g_autofree char *name
-      = g_strdup_printf ("%" G_GINT64_FORMAT "_%" G_GINT64_FORMAT "_%s_concat.mp4",
-                         cr_json_get_int_or (t, "SdkAppId", 0), cr_json_get_int_or (t, "RoomId", 0),
-                         j->task_id);
+  g_autofree char *name = g_strdup_printf (
+      "%" G_GINT64_FORMAT "_%" G_GINT64_FORMAT "_%s_concat.mp4",
+      cr_json_get_int_or (t, "SdkAppId", 0), cr_json_get_int_or (t, "RoomId", 0), j->task_id);
   j->out = g_build_filename (dir, name, NULL);
   g_hash_table_replace (gen->joins, g_strdup (j->task_id), j);
   GTask *task = g_task_new (NULL, NULL, join_done, NULL);
@@ -895,8 +906,10 @@ cr_class_video_gen_describe (CrClassRecorder *rec, const CrApp *app, const char 
     return TRUE;
   }
   g_autoptr (GError) local = NULL;
-  g_autofree char *text = cr_video_gen_store_get (rec->vgen->store, app->sdk_app_id, task_id, &local);
-  g_autoptr (JsonObject) stored = text != NULL ? cr_json_parse_object (text, strlen (text), &local) : NULL;
+  g_autofree char *text
+      = cr_video_gen_store_get (rec->vgen->store, app->sdk_app_id, task_id, &local);
+  g_autoptr (JsonObject) stored
+      = text != NULL ? cr_json_parse_object (text, strlen (text), &local) : NULL;
   if (stored == NULL) {
     if (local != NULL) {
       g_propagate_error (error, g_steal_pointer (&local));

@@ -65,10 +65,10 @@ void cr_class_video_gen_free (CrClassRecorder *rec);
 gboolean cr_class_video_gen_create (CrClassRecorder *rec, const CrApp *app, JsonObject *req,
                                     char **task_id, GError **error);
 /* DescribeVideoGenerationTask's members into @reply. */
-gboolean cr_class_video_gen_describe (CrClassRecorder *rec, const CrApp *app,
-                                      const char *task_id, JsonObject *reply, GError **error);
-gboolean cr_class_video_gen_set_callback (CrClassRecorder *rec, const CrApp *app,
-                                          const char *url, const char *key, GError **error);
+gboolean cr_class_video_gen_describe (CrClassRecorder *rec, const CrApp *app, const char *task_id,
+                                      JsonObject *reply, GError **error);
+gboolean cr_class_video_gen_set_callback (CrClassRecorder *rec, const CrApp *app, const char *url,
+                                          const char *key, GError **error);
 gboolean cr_class_video_gen_get_callback (CrClassRecorder *rec, const CrApp *app, char **url,
                                           char **key, GError **error);
 

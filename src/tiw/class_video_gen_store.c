@@ -128,14 +128,13 @@ cr_video_gen_store_list_unfinished (CrVideoGenStore *store, GError **error)
 }
 
 gboolean
-cr_video_gen_store_get_callback (CrVideoGenStore *store, guint64 sdk_app_id, char **url,
-                                 char **key, GError **error)
+cr_video_gen_store_get_callback (CrVideoGenStore *store, guint64 sdk_app_id, char **url, char **key,
+                                 GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   if (sqlite3_prepare_v2 (
-          store->db,
-          "SELECT callback, callback_key FROM video_gen_callbacks WHERE sdk_app_id = ?1", -1,
-          &stmt, NULL)
+          store->db, "SELECT callback, callback_key FROM video_gen_callbacks WHERE sdk_app_id = ?1",
+          -1, &stmt, NULL)
       != SQLITE_OK)
     return store_fail (store, "preparing the callback query", error);
   sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)sdk_app_id);

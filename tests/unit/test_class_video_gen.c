@@ -7,19 +7,18 @@
 #include "tiw/class_state.h"
 #include "tiw/class_video_gen.h"
 
-static const char *playlist
-    = "#EXTM3U\n"
-      "#EXT-X-VERSION:3\n"
-      "#EXT-X-TRTC-START-REC-TIME:1700000000000\n"
-      "#EXT-X-TRTC-USER-ID:student\n"
-      "#EXT-X-TRTC-FILE-ATTR:1700000000125,123456\n"
-      "#EXTINF:10.000,\n"
-      "1400000001_1__UserId_s_c3R1ZGVudA__UserId_e_main_av_1.ts\n"
-      "#EXT-X-DISCONTINUITY\n"
-      "#EXT-X-TRTC-FILE-ATTR:1700000030000,99\n"
-      "#EXTINF:4.500,\n"
-      "sub/seg_2.ts\n"
-      "#EXT-X-ENDLIST\n";
+static const char *playlist = "#EXTM3U\n"
+                              "#EXT-X-VERSION:3\n"
+                              "#EXT-X-TRTC-START-REC-TIME:1700000000000\n"
+                              "#EXT-X-TRTC-USER-ID:student\n"
+                              "#EXT-X-TRTC-FILE-ATTR:1700000000125,123456\n"
+                              "#EXTINF:10.000,\n"
+                              "1400000001_1__UserId_s_c3R1ZGVudA__UserId_e_main_av_1.ts\n"
+                              "#EXT-X-DISCONTINUITY\n"
+                              "#EXT-X-TRTC-FILE-ATTR:1700000030000,99\n"
+                              "#EXTINF:4.500,\n"
+                              "sub/seg_2.ts\n"
+                              "#EXT-X-ENDLIST\n";
 
 static void
 test_shift_playlist (void)
@@ -62,8 +61,9 @@ test_mix_params (void)
 {
   const char *board = "tic_record_user_1234_7";
   /* ModelId 1: the board big */
-  g_autoptr (JsonObject) m1 = parse ("{\"RoomId\":1234,\"MixStream\":{\"Enabled\":true,\"ModelId\":1,"
-                                     "\"TeacherId\":\"teacher\"}}");
+  g_autoptr (JsonObject) m1
+      = parse ("{\"RoomId\":1234,\"MixStream\":{\"Enabled\":true,\"ModelId\":1,"
+               "\"TeacherId\":\"teacher\"}}");
   g_autoptr (JsonObject) p1 = cr_class_video_gen_mix_params (m1, board);
   JsonObject *l1 = cr_json_get_object (p1, "MixLayoutParams");
   g_assert_cmpstr (cr_json_get_string (l1, "MaxResolutionUserId"), ==, board);
@@ -71,11 +71,12 @@ test_mix_params (void)
   /* no MixStream: ModelId 1's layout */
   g_autoptr (JsonObject) m0 = parse ("{\"RoomId\":1234}");
   g_autoptr (JsonObject) p0 = cr_class_video_gen_mix_params (m0, board);
-  g_assert_cmpstr (cr_json_get_string (cr_json_get_object (p0, "MixLayoutParams"),
-                                       "MaxResolutionUserId"),
-                   ==, board);
+  g_assert_cmpstr (
+      cr_json_get_string (cr_json_get_object (p0, "MixLayoutParams"), "MaxResolutionUserId"), ==,
+      board);
   /* ModelId 2: the grid; the board is one tile like any stream */
-  g_autoptr (JsonObject) m2 = parse ("{\"RoomId\":1234,\"MixStream\":{\"Enabled\":true,\"ModelId\":2}}");
+  g_autoptr (JsonObject) m2
+      = parse ("{\"RoomId\":1234,\"MixStream\":{\"Enabled\":true,\"ModelId\":2}}");
   g_autoptr (JsonObject) p2 = cr_class_video_gen_mix_params (m2, board);
   JsonObject *l2 = cr_json_get_object (p2, "MixLayoutParams");
   g_assert_null (cr_json_get_string (l2, "MaxResolutionUserId"));
@@ -84,7 +85,8 @@ test_mix_params (void)
   g_autoptr (JsonObject) mc = parse (
       "{\"RoomId\":1234,\"MixStream\":{\"Enabled\":true,\"Custom\":{\"Canvas\":{\"LayoutParams\":"
       "{\"Width\":1280,\"Height\":720}},\"InputStreamList\":["
-      "{\"InputStreamId\":\"teacher\",\"LayoutParams\":{\"X\":0,\"Y\":0,\"Width\":640,\"Height\":360}},"
+      "{\"InputStreamId\":\"teacher\",\"LayoutParams\":{\"X\":0,\"Y\":0,\"Width\":640,\"Height\":"
+      "360}},"
       "{\"InputStreamId\":\"tic_record_user\",\"LayoutParams\":{\"X\":640,\"Y\":0,\"Width\":640,"
       "\"Height\":360,\"ZOrder\":2}},"
       "{\"InputStreamId\":\"tic_substream\",\"LayoutParams\":{\"X\":0,\"Y\":360,\"Width\":640,"
@@ -102,8 +104,8 @@ test_mix_params (void)
   g_assert_cmpint (cr_json_get_int_or (bt, "ImageLayer", -1), ==, 2);
   g_assert_cmpstr (cr_json_get_string (json_array_get_object_element (tiles, 2), "UserId"), !=,
                    board);
-  JsonObject *video = cr_json_get_object (cr_json_get_object (pc, "MixTranscodeParams"),
-                                          "VideoParams");
+  JsonObject *video
+      = cr_json_get_object (cr_json_get_object (pc, "MixTranscodeParams"), "VideoParams");
   g_assert_cmpint (cr_json_get_int_or (video, "Width", 0), ==, 1280);
   g_assert_cmpint (cr_json_get_int_or (video, "Height", 0), ==, 720);
 }
