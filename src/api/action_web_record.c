@@ -17,8 +17,9 @@
 #include "upload/storage_check.h"
 
 #define STORAGE_CHECK_TIMEOUT_S 3
-#define WEB_EXPIRES_HOURS 72 /* Describe answers this long after the start (a day past the limit)  \
-                              */
+#define WEB_EXPIRES_HOURS                                                                          \
+  72 /* Describe answers this long after the start (a day past the limit)                          \
+      */
 
 /* The params of @task as an object when it is a web page's task, else NULL. */
 static JsonObject *
@@ -27,7 +28,9 @@ web_params (const CrTask *task)
   if (task->params_json == NULL)
     return NULL;
   JsonObject *p = cr_json_parse_object (task->params_json, strlen (task->params_json), NULL);
-  if (p != NULL && !json_object_has_member (p, "RecordUrl")) {
+  /* a class's board publisher (tiw/class_board.c) is a web task inside, not a StartWebRecord's */
+  if (p != NULL
+      && (!json_object_has_member (p, "RecordUrl") || json_object_has_member (p, "BoardPublish"))) {
     json_object_unref (p);
     return NULL;
   }

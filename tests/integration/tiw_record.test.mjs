@@ -305,7 +305,9 @@ describe('class recording across a daemon restart', () => {
     pub = publish(d.port, room, 'teacher', 60);
     procs.push(pub);
     assert.equal((await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status, 'RECORDING');
-    await sleep(3000);
+    // the failover worker starts, joins and gets its first keyframe before it records: on a busy
+    // machine that took over 3 s and the class ended with nothing recorded after the restart
+    await sleep(8000);
     await c.PauseOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
     await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
     const r = await waitStatus(c, TaskId, 'FINISHED', 60000);
