@@ -200,19 +200,29 @@ describe('video-generation tasks', () => {
         for (let i = 0; i < d.length; i += 4) sum += (d[i] + d[i + 1] + d[i + 2]) / 3;
         return sum / (d.length / 4);
       };
-      // the frame presented after the seek (requestVideoFrameCallback), then read until stable
-      const presented = new Promise((resolve) => { v.requestVideoFrameCallback(() => resolve()); setTimeout(resolve, 3000); });
+      // the frame presented for this seek: requestVideoFrameCallback until its media time is the
+      // new position's (a callback of an earlier seek's frame does not count), then read until stable
       window.cloudrecReplay.seek(t);
-      if (v.seeking) await new Promise((resolve) => { v.addEventListener('seeked', resolve, { once: true }); setTimeout(resolve, 5000); });
-      await presented;
+      const target = v.currentTime;
+      let mediaTime = null;
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 4000);
+        const check = (now, meta) => {
+          mediaTime = meta.mediaTime;
+          if (Math.abs(meta.mediaTime - target) < 0.1) { clearTimeout(timer); resolve(); } else v.requestVideoFrameCallback(check);
+        };
+        v.requestVideoFrameCallback(check);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
       let last = sample();
       for (let k = 0; k < 10; k++) {
         await new Promise((resolve) => setTimeout(resolve, 150));
         const now = sample();
-        if (Math.abs(now - last) < 5) return now;
+        if (Math.abs(now - last) < 5) break;
         last = now;
       }
-      return last;
+      // the presented frame's board time, as the page places the video (BoardStartMs + media time)
+      return { mean: last, board: mediaTime === null ? null : Number(v.dataset.boardStart) + mediaTime * 1000 };
     }, [ms, user]);
     // the first board time in [lo, hi] where pred holds (it must not at lo and must at hi)
     const bisect = async (lo, hi, pred, step = 5) => {
@@ -228,7 +238,15 @@ describe('video-generation tasks', () => {
     assert.ok(Math.abs(boardStroke - strokeTs) <= 2, `the replay's board shows the stroke at ${boardStroke}, its op is at ${strokeTs}`);
     try {
       for (const user of ['teacher', 'student']) {
-        const white = await bisect(flashAt - 4000, flashAt + 4000, async (t) => (await videoMean(t, user)) > 225);
+        // bisect the seek position, then take the first white frame's own board time
+        let firstWhite = null;
+        await bisect(flashAt - 4000, flashAt + 4000, async (t) => {
+          const r = await videoMean(t, user);
+          if (r.mean > 225 && r.board !== null && (firstWhite === null || r.board < firstWhite)) firstWhite = r.board;
+          return r.mean > 225;
+        });
+        assert.notEqual(firstWhite, null);
+        const white = Math.round(firstWhite);
         const diff = boardStroke - white - (strokeTs - flashAt);
         console.log(`replay: ${user}: stroke - flash = ${diff} ms`);
         assert.ok(Math.abs(diff) < 100, `replay: the stroke at board time ${boardStroke}, ${user}'s first white frame at ${white} (${diff} ms off)`);
@@ -365,6 +383,16 @@ describe('video-generation tasks', () => {
     assert.equal(rec.OmittedDurations.length, 1);
     const spans = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId });
     const joined = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, Concat: { Enabled: true } });
+    // a restart while PROCESSING: the span under way is made again, the progress kept
+    await until('PROCESSING', async () => (await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: spans.TaskId })).Status === 'PROCESSING', 120000);
+    await sleep(1500);
+    const before = await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: spans.TaskId });
+    await d.stop();
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    c = tiw(d.port);
+    const after = await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: spans.TaskId });
+    assert.ok(after.Status === 'PROCESSING' || after.Status === 'FINISHED', JSON.stringify(after));
+    assert.ok(after.Progress >= before.Progress, `progress ${before.Progress} before the restart, ${after.Progress} after`);
     const [{ r: a }, { r: b }] = await Promise.all([describeUntilFinished(c, spans.TaskId, 600000), describeUntilFinished(c, joined.TaskId, 600000)]);
     assert.equal(a.ErrorMessage, '');
     assert.equal(b.ErrorMessage, '');
