@@ -249,9 +249,9 @@ describe('video-generation tasks', () => {
         const white = Math.round(firstWhite);
         const diff = boardStroke - white - (strokeTs - flashAt);
         console.log(`replay: ${user}: stroke - flash = ${diff} ms`);
-        // 150 ms, not the MP4's 100: the page's video media time (hls.js) starts at the first
-        // sample of audio or video, whichever came first, which moves a stream by up to about a
-        // frame from run to run (measured -91..+110 ms over six runs; the MP4s -87..+56)
+        // 150 ms, not the MP4's 100: on the page a stream's frames land up to about a frame
+        // further from the MP4's place, differently from run to run (measured -91..+110 ms over
+        // six runs, the MP4s -87..+56; not investigated: the page's video timeline is hls.js's)
         assert.ok(Math.abs(diff) < 150, `replay: the stroke at board time ${boardStroke}, ${user}'s first white frame at ${white} (${diff} ms off)`);
       }
     } finally {
