@@ -163,12 +163,11 @@ track_chain (const char *caps, gboolean video)
          "capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\"";
 }
 
-/* "udpsrc ! rtpjitterbuffer ! chain ! identity ! sink.<pad>" for one medium, in @pipeline; the
- * udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout" (FillType injects
- * there). No queue in front of the sink for remuxed H.264 and for audio: splitmuxsink already puts
- * one queue (and its thread) on each input, so a second one only added a thread and a hand-off
- * per buffer (bench/record.mjs). A transcoded VP8 video keeps it ("! queue" after the identity):
- * without it, under load, the record test saw two pictures with one DTS in that file. */
+/* "udpsrc ! rtpjitterbuffer ! chain ! identity ! queue ! sink.<pad>" for one medium, in
+ * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
+ * (FillType injects there). The queue stays although splitmuxsink queues its inputs itself:
+ * without it (step 12 tried) a clean CI run lost audio (an audio TS 3.6 s long under a 10.8 s
+ * EXTINF, an audio-only task that wrote no file). */
 static gboolean
 track_add_branch (GstElement *pipeline, GstElement *sink, const char *caps, gboolean video,
                   GError **error)
@@ -182,16 +181,15 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const char *caps, gboo
   GstElement *jitter = src != NULL ? cr_element ("rtpjitterbuffer", NULL, error) : NULL;
   GstElement *chain = jitter != NULL ? cr_chain_bin (track_chain (caps, video), error) : NULL;
   GstElement *out = chain != NULL ? cr_element ("identity", video ? "vout" : "aout", error) : NULL;
-  gboolean transcode = video && strstr (caps, "VP8") != NULL;
-  GstElement *queue = out != NULL && transcode ? cr_element ("queue", NULL, error) : NULL;
-  if (out == NULL || (transcode && queue == NULL))
+  GstElement *queue = out != NULL ? cr_element ("queue", NULL, error) : NULL;
+  if (queue == NULL)
     return FALSE;
   g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (clean);
   g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", rtp_caps, NULL);
   g_object_set (jitter, "latency", 200, NULL);
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))
     return FALSE;
-  g_autoptr (GstPad) from = gst_element_get_static_pad (queue != NULL ? queue : out, "src");
+  g_autoptr (GstPad) from = gst_element_get_static_pad (queue, "src");
   g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
