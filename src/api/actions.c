@@ -50,6 +50,16 @@ static const CrAction tiw_2019_09_19[] = {
     NULL },
   { "DescribeOnlineRecordCallback", cr_action_tiw_describe_online_record_callback, CR_APP_FROM_BODY,
     NULL },
+  { "CreateVideoGenerationTask", cr_action_tiw_create_video_generation_task, CR_APP_FROM_BODY,
+    NULL },
+  { "DescribeVideoGenerationTask", cr_action_tiw_describe_video_generation_task, CR_APP_FROM_BODY,
+    NULL },
+  { "SetVideoGenerationTaskCallback", cr_action_tiw_set_video_generation_task_callback,
+    CR_APP_FROM_BODY, NULL },
+  { "SetVideoGenerationTaskCallbackKey", cr_action_tiw_set_video_generation_task_callback_key,
+    CR_APP_FROM_BODY, NULL },
+  { "DescribeVideoGenerationTaskCallback", cr_action_tiw_describe_video_generation_task_callback,
+    CR_APP_FROM_BODY, NULL },
 };
 
 static const CrApiVersion versions[] = {

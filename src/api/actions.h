@@ -147,6 +147,23 @@ gboolean cr_action_tiw_describe_online_record_callback (CrApi *api, const CrApp 
                                                         JsonObject *params, JsonObject *reply,
                                                         GError **error);
 
+/* TIW 2019-09-19: video-generation tasks of a VIDEO_GENERATION_MODE class (action_tiw_video.c). */
+gboolean cr_action_tiw_create_video_generation_task (CrApi *api, const CrApp *app,
+                                                     JsonObject *params, JsonObject *reply,
+                                                     GError **error);
+gboolean cr_action_tiw_describe_video_generation_task (CrApi *api, const CrApp *app,
+                                                       JsonObject *params, JsonObject *reply,
+                                                       GError **error);
+gboolean cr_action_tiw_set_video_generation_task_callback (CrApi *api, const CrApp *app,
+                                                           JsonObject *params, JsonObject *reply,
+                                                           GError **error);
+gboolean cr_action_tiw_set_video_generation_task_callback_key (CrApi *api, const CrApp *app,
+                                                               JsonObject *params,
+                                                               JsonObject *reply, GError **error);
+gboolean cr_action_tiw_describe_video_generation_task_callback (CrApi *api, const CrApp *app,
+                                                                JsonObject *params,
+                                                                JsonObject *reply, GError **error);
+
 /* Shared by Describe/Modify/Delete: the live task (SdkAppId, TaskId) of @params, or NULL with
  * ResourceNotFound (unknown, another app's) or InvalidParameter.TaskId (past ResourceExpiredHour).
  */

@@ -151,6 +151,22 @@ static const char *const migrations[] = {
   "  kind TEXT NOT NULL,"
   "  body TEXT NOT NULL,"
   "  PRIMARY KEY (app, room, seq));",
+  /* 10: video-generation tasks of video-generation classes (src/tiw/class_video_gen.c): each
+   * task's state and record (status QUEUED, PROCESSING or FINISHED), and each app's
+   * SetVideoGenerationTaskCallback URL and key. */
+  "CREATE TABLE video_gen_tasks ("
+  "  task_id TEXT PRIMARY KEY,"
+  "  sdk_app_id INTEGER NOT NULL,"
+  "  class_task_id TEXT NOT NULL,"
+  "  status TEXT NOT NULL,"
+  "  created_ms INTEGER NOT NULL,"
+  "  updated_ms INTEGER NOT NULL,"
+  "  record_json TEXT NOT NULL);"
+  "CREATE INDEX video_gen_tasks_by_status ON video_gen_tasks (status, created_ms);"
+  "CREATE TABLE video_gen_callbacks ("
+  "  sdk_app_id INTEGER PRIMARY KEY,"
+  "  callback TEXT NOT NULL,"
+  "  callback_key TEXT NOT NULL);",
 };
 
 #define TASK_COLUMNS                                                                               \

@@ -40,12 +40,16 @@ typedef enum {
   CR_EVENT_CLASS_STARTED = 392,  /* OnlineRecordStarted */
   CR_EVENT_CLASS_STOPPED = 393,  /* OnlineRecordStopped */
   CR_EVENT_CLASS_FINISHED = 394, /* OnlineRecordFinished: the result */
+  /* A video-generation task's end (VideoGenerationFinished, src/tiw/class_video_gen.c),
+   * {"Url","Body"}: Body posted as is to the app's SetVideoGenerationTaskCallback URL. */
+  CR_EVENT_VIDEO_GEN_FINISHED = 395,
 } CrCloudrecEventType;
 
 /* Whether @type's payload is {"Url","Body"}, the Body posted as is to Url. */
 #define CR_EVENT_POSTS_BODY(type)                                                                  \
   ((type) == CR_EVENT_ONCE_RESULT                                                                  \
-   || ((type) >= CR_EVENT_CLASS_STARTED && (type) <= CR_EVENT_CLASS_FINISHED))
+   || ((type) >= CR_EVENT_CLASS_STARTED && (type) <= CR_EVENT_CLASS_FINISHED)                      \
+   || (type) == CR_EVENT_VIDEO_GEN_FINISHED)
 
 /* Payload.LeaveCode of a 302: why the recording robot left. */
 typedef enum {

@@ -14,6 +14,7 @@
 #include "task/codes.h"
 #include "task/task_id.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video_gen.h"
 
 #define TICK_MS 1000
 #define SWEEP_TICKS 5 /* local results past their days are looked for this often */
@@ -432,6 +433,7 @@ cr_class_recorder_free (CrClassRecorder *rec)
     return;
   if (rec->tick != 0)
     g_source_remove (rec->tick);
+  cr_class_video_gen_free (rec);
   g_hash_table_unref (rec->active);
   cr_class_rec_detach_probes (rec);
   cr_class_concat_detach (rec);

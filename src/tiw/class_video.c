@@ -2,10 +2,10 @@
  * the ReplayUrl; see class_video.h. */
 #include "class_video.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "board/board.h"
 #include "common/json_util.h"
 #include "files/naming.h"
 #include "task/codes.h"
@@ -179,48 +179,18 @@ cr_class_video_streams (CrClassRecorder *rec, JsonObject *r)
 JsonArray *
 cr_class_video_board_log (CrClassRecorder *rec, JsonObject *r, gint64 to_ms)
 {
-  JsonArray *out = json_array_new ();
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2 (rec->api->config->db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-    sqlite3_close (db);
-    return out;
-  }
-  sqlite3_busy_timeout (db, 2000);
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (db,
-                          "SELECT seq, ts_ms, user, kind, body FROM board_log WHERE app = ?1 "
-                          "AND room = ?2 AND (?3 <= 0 OR ts_ms <= ?3) ORDER BY seq",
-                          -1, &st, NULL)
-      != SQLITE_OK) {
-    sqlite3_close (db); /* no board_log table yet: no board */
-    return out;
-  }
+  if (rec->api->board == NULL)
+    return json_array_new (); /* no whiteboard service (unit tests) */
   g_autofree char *room = g_strdup_printf (
       "%" G_GINT64_FORMAT, cr_json_get_int_or (cr_class_rec_request (r), "RoomId", 0));
-  sqlite3_bind_int64 (st, 1, cr_json_get_int_or (r, "SdkAppId", 0));
-  sqlite3_bind_text (st, 2, room, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, to_ms);
-  while (sqlite3_step (st) == SQLITE_ROW) {
-    const char *kind = (const char *)sqlite3_column_text (st, 3);
-    const char *body = (const char *)sqlite3_column_text (st, 4);
-    JsonObject *e = json_object_new ();
-    json_object_set_string_member (e, "t", kind != NULL ? kind : "");
-    json_object_set_int_member (e, "seq", sqlite3_column_int64 (st, 0));
-    json_object_set_int_member (e, "ts", sqlite3_column_int64 (st, 1));
-    json_object_set_string_member (e, "user", (const char *)sqlite3_column_text (st, 2));
-    if (g_strcmp0 (kind, "op") == 0) {
-      JsonObject *op = body != NULL ? cr_json_parse_object (body, strlen (body), NULL) : NULL;
-      if (op == NULL) {
-        json_object_unref (e);
-        continue;
-      }
-      json_object_set_object_member (e, "op", op);
-    } else
-      json_object_set_string_member (e, "text", body != NULL ? body : "");
-    json_array_add_object_element (out, e);
+  g_autoptr (GError) error = NULL;
+  JsonArray *out = cr_board_log_read (
+      rec->api->board, (guint64)cr_json_get_int_or (r, "SdkAppId", 0), room, 0, to_ms, &error);
+  if (out == NULL) {
+    g_warning ("class task %s: cannot read the board log: %s", cr_json_get_string (r, "TaskId"),
+               error->message);
+    return json_array_new ();
   }
-  sqlite3_finalize (st);
-  sqlite3_close (db);
   return out;
 }
 

@@ -43,7 +43,7 @@ gboolean cr_class_video_sei_origin (JsonArray *samples, gint64 lead_ms, gint64 *
 JsonArray *cr_class_video_streams (CrClassRecorder *rec, JsonObject *r);
 
 /* The board log of class @r (its RoomId's board) up to @to_ms (<= 0: all), in the board
- * contract's entry format, read from the store's board_log table ([] before the board exists). */
+ * contract's entry format, read through the board service (cr_board_log_read; [] without one). */
 JsonArray *cr_class_video_board_log (CrClassRecorder *rec, JsonObject *r, gint64 to_ms);
 
 /* The ReplayUrl of class @r (its own token, valid replay-url-hours). */

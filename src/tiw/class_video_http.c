@@ -10,6 +10,7 @@
 #include "common/json_util.h"
 #include "tiw/class_private.h"
 #include "tiw/class_video.h"
+#include "tiw/class_video_gen.h"
 #include "tiw/class_video_token.h"
 #include "web-resources.h"
 
@@ -214,4 +215,8 @@ cr_class_video_register (CrClassRecorder *rec, CrHttpServer *http)
                            *host != '\0' ? host : "127.0.0.1", cr_http_server_port (http));
   }
   cr_http_server_add_handler (http, "/board/replay", replay_handle, rec);
+  /* the video-generation tasks start with the daemon's HTTP side (queued ones resume) */
+  g_autoptr (GError) error = NULL;
+  if (!cr_class_video_gen_start (rec, &error))
+    g_warning ("video generation is not available: %s", error->message);
 }

@@ -171,6 +171,24 @@ static const CrField callback_key_fields[] = {
 };
 const CrSchema cr_schema_tiw_callback_key = CR_SCHEMA (callback_key_fields, NULL);
 
+/* CreateVideoGenerationTask: the class's TaskId, and what wins over its StartOnlineRecord's. */
+static const CrField video_gen_fields[] = {
+  F_SDK_APP_ID,
+  { .name = "OnlineRecordTaskId",
+    .kind = CR_FIELD_STRING,
+    .required = TRUE,
+    .min = 1,
+    .max = 128,
+    .format = format_printable,
+    .code = "InvalidParameter.TaskId" },
+  F_OBJ ("Whiteboard", FALSE, &whiteboard_schema),
+  F_OBJ ("Concat", FALSE, &concat_schema),
+  F_OBJ ("MixStream", FALSE, &mix_stream_schema),
+  F_OBJ ("RecordControl", FALSE, &record_control_schema),
+  F_STR ("ExtraData", FALSE, 0, 4096, NULL),
+};
+const CrSchema cr_schema_tiw_video_gen = CR_SCHEMA (video_gen_fields, NULL);
+
 static const CrField app_fields[] = { F_SDK_APP_ID };
 const CrSchema cr_schema_tiw_app = CR_SCHEMA (app_fields, NULL);
 
@@ -189,6 +207,11 @@ cr_schema_tiw_for (const char *action)
     { "SetOnlineRecordCallback", &cr_schema_tiw_callback },
     { "SetOnlineRecordCallbackKey", &cr_schema_tiw_callback_key },
     { "DescribeOnlineRecordCallback", &cr_schema_tiw_app },
+    { "CreateVideoGenerationTask", &cr_schema_tiw_video_gen },
+    { "DescribeVideoGenerationTask", &cr_schema_tiw_task },
+    { "SetVideoGenerationTaskCallback", &cr_schema_tiw_callback },
+    { "SetVideoGenerationTaskCallbackKey", &cr_schema_tiw_callback_key },
+    { "DescribeVideoGenerationTaskCallback", &cr_schema_tiw_app },
   };
   for (guint i = 0; action != NULL && i < G_N_ELEMENTS (table); i++) {
     if (strcmp (table[i].action, action) == 0)

@@ -13,7 +13,7 @@
 
 #define APP G_GUINT64_CONSTANT (1400000001)
 #define T0 G_GINT64_CONSTANT (1700000000000)
-#define LATEST_VERSION "9" /* PRAGMA user_version of a store this code creates */
+#define LATEST_VERSION "10" /* PRAGMA user_version of a store this code creates */
 
 /* The schema of cloudrec 0.1.0 (commit 0a71f3e), user_version 1, exactly as that release wrote
  * it: a data directory of that release must open with this code and keep its tasks. */
@@ -200,7 +200,8 @@ test_wal_and_schema (gconstpointer data)
                    "auto_tasks,auto_tasks_by_app,auto_templates,board_log,class_callbacks,class_records,"
                    "class_records_by_state,class_records_local,"
                    "events,events_by_task,events_pending,task_files,tasks,tasks_active_by_app,"
-                   "uploads,uploads_by_task,usage,usage_by_app");
+                   "uploads,uploads_by_task,usage,usage_by_app,video_gen_callbacks,video_gen_tasks,"
+                   "video_gen_tasks_by_status");
 
   /* Counting an app's active tasks (the quota check) uses the partial index. */
   sqlite3 *db = NULL;

@@ -26,7 +26,10 @@ test_versions (void)
   static const char *const names[]
       = { "StartOnlineRecord",          "PauseOnlineRecord",           "ResumeOnlineRecord",
           "StopOnlineRecord",           "DescribeOnlineRecord",        "SetOnlineRecordCallback",
-          "SetOnlineRecordCallbackKey", "DescribeOnlineRecordCallback" };
+          "SetOnlineRecordCallbackKey", "DescribeOnlineRecordCallback",
+          "CreateVideoGenerationTask",  "DescribeVideoGenerationTask",
+          "SetVideoGenerationTaskCallback", "SetVideoGenerationTaskCallbackKey",
+          "DescribeVideoGenerationTaskCallback" };
   g_assert_cmpuint (tiw->n_actions, ==, G_N_ELEMENTS (names));
   for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
     const CrAction *a = cr_api_version_action (tiw, names[i]);

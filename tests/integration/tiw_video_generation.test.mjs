@@ -1,0 +1,423 @@
+// Video-generation tasks (seed 003, "重新生成视频"; docs/class-record.md, "Video-generation
+// tasks"): a VIDEO_GENERATION_MODE class with two publishers (one sending syncTime SEI 3 s behind
+// the daemon's clock) whose pictures turn white at board time F (`--flash-at`), and a stroke drawn
+// on the board page with real mouse events at F. CreateVideoGenerationTask waits while someone
+// publishes (and across a daemon restart), then renders the board and composes each span: in the
+// MP4 the stroke appears in the board tile when the cameras' tiles turn white. Refusals, Describe's
+// progress, the signed VideoGenerationFinished callback. Nothing is mocked: real daemon, real
+// publishers, Chromium, ffmpeg.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { APP1, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode } from './helpers.mjs';
+import { launchChromium } from './media.mjs';
+
+const require = createRequire(import.meta.url);
+const tencentcloud = require('tencentcloud-sdk-nodejs');
+const TiwClient = tencentcloud.tiw.v20190919.Client;
+
+const T = { timeout: 900000 };
+const KEY = 'vgenKey42';
+
+function tiw(port) {
+  return new TiwClient({
+    credential: { secretId: APP1.secretId, secretKey: APP1.secretKey },
+    region: 'ap-guangzhou',
+    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://', reqTimeout: 20 } },
+  });
+}
+
+function publish(port, room, user, extra = []) {
+  return spawn(BIN, ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
+    '--user', user, '--usersig', userSig(APP1, user), '--size', '320x180', '--fps', '15', '--duration', '300', ...extra], { stdio: 'ignore' });
+}
+
+const recordUser = (room, n) => `tic_record_user_${room}_${n}`;
+
+// Every frame of @file scaled to W x H grey: [{t (s), px (Uint8Array)}].
+const W = 128;
+const H = 72;
+function decodeGray(file) {
+  const r = spawnSync('ffmpeg', ['-v', 'info', '-nostats', '-i', file, '-vf', `scale=${W}:${H},format=gray,showinfo`, '-f', 'rawvideo', '-'],
+    { maxBuffer: 1 << 30 });
+  assert.equal(r.status, 0, r.stderr.toString().slice(-2000));
+  const times = [...r.stderr.toString().matchAll(/pts_time:\s*([0-9.]+)/g)].map((m) => Number(m[1]));
+  const n = Math.floor(r.stdout.length / (W * H));
+  assert.equal(times.length, n, `${times.length} showinfo lines for ${n} frames`);
+  const frames = [];
+  for (let i = 0; i < n; i++) frames.push({ t: times[i], px: r.stdout.subarray(i * W * H, (i + 1) * W * H) });
+  return frames;
+}
+
+// The mean grey and the share of dark pixels (< 100) of the middle half of rect [x, y, w, h]
+// (fractions of the picture).
+function stats(px, [x, y, w, h]) {
+  const x0 = Math.round((x + w / 4) * W), x1 = Math.round((x + (3 * w) / 4) * W);
+  const y0 = Math.round((y + h / 4) * H), y1 = Math.round((y + (3 * h) / 4) * H);
+  let sum = 0, dark = 0, n = 0;
+  for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) { const v = px[yy * W + xx]; sum += v; if (v < 100) dark++; n++; }
+  return { mean: sum / n, dark: dark / n };
+}
+
+// The first frame time (from @fromT on) from which @pred holds for 5 frames in a row, or -1.
+function firstTime(frames, pred, fromT = 0) {
+  for (let i = 0; i + 5 <= frames.length; i++) {
+    if (frames[i].t < fromT) continue;
+    if (frames.slice(i, i + 5).every(pred)) return frames[i].t;
+  }
+  return -1;
+}
+
+async function describeUntilFinished(c, TaskId, timeoutMs) {
+  const seen = [];
+  let r;
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    r = await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId });
+    seen.push({ Status: r.Status, Progress: r.Progress });
+    if (r.Status === 'FINISHED') return { r, seen };
+    assert.ok(Date.now() < end, `not FINISHED in time: ${JSON.stringify(seen.slice(-5))}`);
+    await sleep(300);
+  }
+}
+
+describe('video-generation tasks', () => {
+  const procs = [];
+  let d;
+  let c;
+  let cb;
+  let browser;
+  let dataDir;
+  before(async () => {
+    cb = await callbackServer();
+    dataDir = makeTmpDir();
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    c = tiw(d.port);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await browser?.close();
+    await d?.stop();
+    cb?.server.close();
+  });
+
+  test('callback settings; refusals: unknown task, a real-time class, a class still recording', T, async () => {
+    await c.SetVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId, Callback: `http://127.0.0.1:${cb.port}/vgen` });
+    await c.SetVideoGenerationTaskCallbackKey({ SdkAppId: APP1.sdkAppId, CallbackKey: KEY });
+    const got = await c.DescribeVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId });
+    assert.equal(got.Callback, `http://127.0.0.1:${cb.port}/vgen`);
+    assert.equal(got.CallbackKey, KEY);
+    await expectCode(c.SetVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId, Callback: 'ftp://x' }), 'InvalidParameter.CallbackAddressFormatError');
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: 'no-such-task' }), 'InvalidParameter.TaskNotFound', /no-such-task/);
+    await expectCode(c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: 'no-such-task' }), 'InvalidParameter.TaskNotFound');
+    // a real-time class, stopped
+    const room = 32201;
+    const rt = await c.StartOnlineRecord({ SdkAppId: APP1.sdkAppId, RoomId: room, RecordUserId: recordUser(room, 1), RecordUserSig: userSig(APP1, recordUser(room, 1)) });
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: rt.TaskId }), 'FailedOperation.NotVideoGenerationMode', /REALTIME_MODE/);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId: rt.TaskId });
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: rt.TaskId }), 'FailedOperation.NotVideoGenerationMode');
+    // a video-generation class still recording
+    const room2 = 32202;
+    const vg = await c.StartOnlineRecord({ SdkAppId: APP1.sdkAppId, RoomId: room2, RecordUserId: recordUser(room2, 1), RecordUserSig: userSig(APP1, recordUser(room2, 1)), RecordMode: 'VIDEO_GENERATION_MODE' });
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: vg.TaskId }), 'FailedOperation.InvalidTaskStatus', /PREPARED|RECORDING/);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId: vg.TaskId });
+  });
+
+  test('a class with a stroke at the flash: queued while publishing and across a restart, then grid and Custom MP4s with the stroke at the flash, the callback signed', T, async () => {
+    const room = 32210;
+    const flashAt = Date.now() + 25000;
+    const teacher = publish(d.port, room, 'teacher', ['--flash-at', String(flashAt)]);
+    const student = publish(d.port, room, 'student', ['--sync-time-sei=-3000', '--flash-at', String(flashAt)]);
+    procs.push(teacher, student);
+    const { TaskId } = await c.StartOnlineRecord({
+      SdkAppId: APP1.sdkAppId, RoomId: room, RecordUserId: recordUser(room, 7), RecordUserSig: userSig(APP1, recordUser(room, 7)),
+      RecordMode: 'VIDEO_GENERATION_MODE', Whiteboard: { Width: 640, Height: 480 },
+    });
+    await until('RECORDING', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'RECORDING', 60000);
+
+    // the board page, a thick black stroke whose mouse-up is at the flash
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const q = new URLSearchParams({ sdkappid: String(APP1.sdkAppId), room: String(room), userid: 'teacher', usersig: userSig(APP1, 'teacher'), mode: 'edit', width: '640', height: '480' });
+    await page.goto(`http://127.0.0.1:${d.port}/board?${q}`);
+    await page.waitForFunction(() => window.cloudrecBoard && window.cloudrecBoard.ready, null, { timeout: 30000 });
+    await page.$eval('#color', (el) => { el.value = '#000000'; el.dispatchEvent(new Event('input')); });
+    await page.selectOption('#width', '0.025'); // marker
+    assert.ok(Date.now() < flashAt - 6000, 'the class started too late for the flash');
+    while (Date.now() < flashAt - 5000) await sleep(100);
+    const box = await page.locator('#board').boundingBox();
+    const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
+    await page.mouse.move(...at(0.1, 0.5));
+    await page.mouse.down();
+    for (let i = 1; i <= 16; i++) await page.mouse.move(...at(0.1 + 0.8 * (i / 16), 0.5 + 0.02 * Math.sin(i)));
+    while (Date.now() < flashAt) await sleep(1);
+    await page.mouse.up();
+    await page.waitForFunction(() => window.cloudrecBoard.seq >= 1, null, { timeout: 10000 });
+    await page.close();
+    const log = await (await fetch(`http://127.0.0.1:${d.port}/board/log?${new URLSearchParams({ sdkappid: String(APP1.sdkAppId), room: String(room), userid: 'teacher', usersig: userSig(APP1, 'teacher') })}`)).json();
+    const strokes = log.Ops.filter((e) => e.t === 'op' && e.op.kind === 'stroke');
+    assert.equal(strokes.length, 1, JSON.stringify(log));
+    const strokeTs = strokes[0].ts;
+    assert.ok(Math.abs(strokeTs - flashAt) < 1000, `the stroke reached the daemon ${strokeTs - flashAt} ms from the flash`);
+
+    // the student flashes 3 s of wall time later (its board clock is 3 s behind); stop after it
+    while (Date.now() < flashAt + 3000 + 4000) await sleep(200);
+    await expectCode(c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId }), 'FailedOperation.InvalidTaskStatus', /stop it/);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await until('FINISHED', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'FINISHED', 90000);
+
+    // (a) the replay page: the board time at which the stroke appears against the board time at
+    // which each video shows its first white frame
+    const rec = await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    const rp = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await rp.goto(rec.ReplayUrl);
+    await rp.waitForFunction(() => window.cloudrecReplay && (window.cloudrecReplay.ready || window.cloudrecReplay.error), null, { timeout: 60000 });
+    assert.equal(await rp.evaluate(() => window.cloudrecReplay.error), null);
+    // the board canvas at board time ms: the share of dark pixels on its middle row
+    const boardDark = (ms) => rp.evaluate((t) => {
+      window.cloudrecReplay.seek(t);
+      const cv = document.getElementById('board');
+      const y = Math.round(cv.height / 2);
+      const d = cv.getContext('2d').getImageData(0, y - 3, cv.width, 7).data;
+      let dark = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 100) dark++;
+      return dark / (d.length / 4);
+    }, ms);
+    // @user's video at board time ms: the mean grey of its middle, once the seek is done
+    const videoMean = (ms, user) => rp.evaluate(async ([t, u]) => {
+      const v = document.querySelector(`video[data-user="${u}"]`);
+      const sample = () => {
+        const cv = document.createElement('canvas');
+        cv.width = 64; cv.height = 36;
+        const g = cv.getContext('2d');
+        g.drawImage(v, 0, 0, 64, 36);
+        const d = g.getImageData(16, 9, 32, 18).data;
+        let sum = 0;
+        for (let i = 0; i < d.length; i += 4) sum += (d[i] + d[i + 1] + d[i + 2]) / 3;
+        return sum / (d.length / 4);
+      };
+      // the frame presented for this seek: requestVideoFrameCallback until its media time is the
+      // new position's (a callback of an earlier seek's frame does not count), then read until stable
+      window.cloudrecReplay.seek(t);
+      const target = v.currentTime;
+      let mediaTime = null;
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 4000);
+        const check = (now, meta) => {
+          mediaTime = meta.mediaTime;
+          if (Math.abs(meta.mediaTime - target) < 0.1) { clearTimeout(timer); resolve(); } else v.requestVideoFrameCallback(check);
+        };
+        v.requestVideoFrameCallback(check);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      let last = sample();
+      for (let k = 0; k < 10; k++) {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const now = sample();
+        if (Math.abs(now - last) < 5) break;
+        last = now;
+      }
+      // the presented frame's board time, as the page places the video (BoardStartMs + media time)
+      return { mean: last, board: mediaTime === null ? null : Number(v.dataset.boardStart) + mediaTime * 1000 };
+    }, [ms, user]);
+    // the first board time in [lo, hi] where pred holds (it must not at lo and must at hi)
+    const bisect = async (lo, hi, pred, step = 5) => {
+      assert.equal(await pred(lo), false, `at ${lo} already`);
+      assert.equal(await pred(hi), true, `not yet at ${hi}`);
+      while (hi - lo > step) {
+        const mid = Math.round((lo + hi) / 2);
+        if (await pred(mid)) hi = mid; else lo = mid;
+      }
+      return hi;
+    };
+    const boardStroke = await bisect(flashAt - 4000, flashAt + 4000, async (t) => (await boardDark(t)) > 0.02, 1);
+    assert.ok(Math.abs(boardStroke - strokeTs) <= 2, `the replay's board shows the stroke at ${boardStroke}, its op is at ${strokeTs}`);
+    try {
+      for (const user of ['teacher', 'student']) {
+        // bisect the seek position, then take the first white frame's own board time
+        let firstWhite = null;
+        await bisect(flashAt - 4000, flashAt + 4000, async (t) => {
+          const r = await videoMean(t, user);
+          if (r.mean > 225 && r.board !== null && (firstWhite === null || r.board < firstWhite)) firstWhite = r.board;
+          return r.mean > 225;
+        });
+        assert.notEqual(firstWhite, null);
+        const white = Math.round(firstWhite);
+        const diff = boardStroke - white - (strokeTs - flashAt);
+        console.log(`replay: ${user}: stroke - flash = ${diff} ms`);
+        // 150 ms, not the MP4's 100: on the page a stream's frames land up to about a frame
+        // further from the MP4's place, differently from run to run (measured -91..+110 ms over
+        // six runs, the MP4s -87..+56; not investigated: the page's video timeline is hls.js's)
+        assert.ok(Math.abs(diff) < 150, `replay: the stroke at board time ${boardStroke}, ${user}'s first white frame at ${white} (${diff} ms off)`);
+      }
+    } finally {
+      await rp.close();
+    }
+
+    // queued while the publishers are still in the room
+    const grid = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, MixStream: { Enabled: true, ModelId: 2 } });
+    assert.match(grid.TaskId, /^[A-Za-z0-9._-]{32}$/);
+    await sleep(4000);
+    let gd = await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: grid.TaskId });
+    assert.equal(gd.Status, 'QUEUED');
+    assert.equal(gd.Progress, 0);
+    assert.equal(gd.RoomId, room);
+    assert.equal(gd.GroupId, String(room));
+    assert.deepEqual(gd.VideoInfoList, []);
+
+    // a restart while QUEUED: the new daemon resumes it once everyone has left
+    await d.stop();
+    teacher.kill('SIGKILL');
+    student.kill('SIGKILL');
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    c = tiw(d.port);
+    const custom = await c.CreateVideoGenerationTask({
+      SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId,
+      MixStream: {
+        Enabled: true,
+        Custom: {
+          Canvas: { LayoutParams: { Width: 1280, Height: 720 }, BackgroundColor: '#000000' },
+          InputStreamList: [
+            { InputStreamId: 'teacher', LayoutParams: { ZOrder: 1, X: 0, Y: 0, Width: 640, Height: 360 } },
+            { InputStreamId: 'student', LayoutParams: { ZOrder: 1, X: 640, Y: 0, Width: 640, Height: 360 } },
+            { InputStreamId: 'tic_record_user', LayoutParams: { ZOrder: 1, X: 320, Y: 360, Width: 640, Height: 360 } },
+          ],
+        },
+      },
+    });
+    const [{ r: g, seen: gSeen }, { r: cu, seen: cuSeen }] = await Promise.all([
+      describeUntilFinished(c, grid.TaskId, 600000), describeUntilFinished(c, custom.TaskId, 600000)]);
+    for (const [name, r, seen] of [['grid', g, gSeen], ['custom', cu, cuSeen]]) {
+      assert.equal(r.ErrorCode, '', `${name}: ${r.ErrorMessage}`);
+      assert.equal(r.Progress, 100);
+      const ps = seen.map((s) => s.Progress);
+      for (let i = 1; i < ps.length; i++) assert.ok(ps[i] >= ps[i - 1], `${name}: progress went back: ${ps}`);
+      assert.ok(ps.some((p) => p > 0 && p < 100), `${name}: no progress between 0 and 100: ${ps}`);
+      assert.ok(seen.some((s) => s.Status === 'PROCESSING'), `${name}: never PROCESSING`);
+      assert.equal(r.VideoInfoList.length, 1, JSON.stringify(r));
+      const v = r.VideoInfoList[0];
+      assert.deepEqual(r.VideoInfos, v);
+      assert.equal(v.VideoType, 3);
+      assert.equal(v.VideoFormat, 'mp4');
+      assert.equal(v.VideoPlayTime, 0);
+      assert.equal(v.UserId, name === 'grid' ? `tic_mixstream_${room}_2` : `tic_mixstream_${room}_custom`);
+      assert.equal(v.Width, 1280);
+      assert.equal(v.Height, 720);
+      const file = fileURLToPath(v.VideoUrl);
+      assert.ok(existsSync(file), file);
+      assert.equal(v.VideoSize, statSync(file).size);
+      assert.ok(v.VideoDuration > 15000 && Math.abs(v.VideoDuration - r.TotalTime) < 5000, `${v.VideoDuration} vs TotalTime ${r.TotalTime}`);
+    }
+
+    // the pictures: tiles where the layout puts them; the stroke at the flash
+    // per tile: when it turns white (the cameras' flash; the board's first picture), when dark
+    // pixels appear after that (the stroke on the board), its picture 3 s before those
+    const measure = (name, file, tiles) => {
+      const frames = decodeGray(file);
+      const s = (f, k) => stats(f.px, tiles[k]);
+      const at = (t, k) => s(frames.reduce((a, f) => (Math.abs(f.t - t) < Math.abs(a.t - t) ? f : a)), k);
+      const out = {};
+      for (const k of Object.keys(tiles)) {
+        const white = firstTime(frames, (f) => s(f, k).mean > 225);
+        // before it is white, an absent tile is the black canvas
+        const dark = white < 0 ? -1 : firstTime(frames, (f) => s(f, k).dark > 0.01, white);
+        out[k] = { white, dark, beforeWhite: white > 3 ? at(white - 3, k) : null, beforeDark: dark > 3 ? at(dark - 3, k) : null };
+      }
+      console.log(name, JSON.stringify(out));
+      return out;
+    };
+    const expected = (strokeTs - flashAt) / 1000; // the stroke's own distance from the flash
+    const check = (name, m, board, cams) => {
+      assert.ok(m[board].white >= 0 && m[board].dark > m[board].white, `${name}: ${JSON.stringify(m)}`);
+      assert.ok(m[board].beforeDark.mean > 240, `${name}: the board tile is a white board before the stroke`);
+      for (const cam of cams) {
+        assert.ok(m[cam].white > 0 && m[cam].beforeWhite.mean < 200, `${name}: camera tile ${cam} shows its picture before the flash`);
+        const diff = m[board].dark - m[cam].white - expected;
+        console.log(`${name}: ${cam}: stroke - flash = ${Math.round(diff * 1000)} ms (the stroke reached the daemon ${Math.round(expected * 1000)} ms after F)`);
+        assert.ok(Math.abs(diff) < 0.1, `${name}: stroke at ${m[board].dark}s, ${cam} white at ${m[cam].white}s (${Math.round(diff * 1000)} ms off)`);
+      }
+    };
+    // Custom: teacher top left, student top right, the board bottom middle
+    check('custom', measure('custom', fileURLToPath(cu.VideoInfoList[0].VideoUrl), {
+      teacher: [0, 0, 0.5, 0.5], student: [0.5, 0, 0.5, 0.5], board: [0.25, 0.5, 0.5, 0.5],
+    }), 'board', ['teacher', 'student']);
+    // grid of three: two tiles on top, one centred below; the board's is white first
+    const gm = measure('grid', fileURLToPath(g.VideoInfoList[0].VideoUrl), {
+      tl: [0, 0, 0.5, 0.5], tr: [0.5, 0, 0.5, 0.5], bottom: [0.25, 0.5, 0.5, 0.5],
+    });
+    const order = Object.keys(gm).sort((a, b) => gm[a].white - gm[b].white);
+    check('grid', gm, order[0], order.slice(1));
+
+    // the callbacks: one per task, signed with the key
+    await until('two VideoGenerationFinished callbacks', () => cb.received.filter((e) => e.json?.EventType === 'VideoGenerationFinished').length >= 2, 60000);
+    for (const id of [grid.TaskId, custom.TaskId]) {
+      const e = cb.received.find((x) => x.json?.EventType === 'VideoGenerationFinished' && x.json.EventData?.TaskId === id);
+      assert.ok(e, `no callback for ${id}`);
+      const j = e.json;
+      assert.deepEqual(Object.keys(j).sort(), ['EventData', 'EventType', 'ExpireTime', 'SdkAppId', 'Sign', 'Timestamp']);
+      assert.equal(j.SdkAppId, APP1.sdkAppId);
+      assert.equal(j.Sign, createHash('md5').update(`${KEY}${j.ExpireTime}`).digest('hex'));
+      assert.equal(j.EventData.Status, 'FINISHED');
+      assert.equal(j.EventData.VideoInfoList.length, 1);
+    }
+  });
+  test('a class with a pause: one MP4 per span, paused time left out (ModelId 1); Concat joins them on the class timeline', T, async () => {
+    const room = 32220;
+    const pub = publish(d.port, room, 'teacher');
+    procs.push(pub);
+    const { TaskId } = await c.StartOnlineRecord({
+      SdkAppId: APP1.sdkAppId, RoomId: room, RecordUserId: recordUser(room, 3), RecordUserSig: userSig(APP1, recordUser(room, 3)),
+      RecordMode: 'VIDEO_GENERATION_MODE',
+    });
+    await until('RECORDING', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'RECORDING', 60000);
+    await sleep(7000);
+    await c.PauseOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await sleep(5000);
+    await c.ResumeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await sleep(8000);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    pub.kill('SIGKILL');
+    let rec;
+    await until('FINISHED', async () => (rec = await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'FINISHED', 90000);
+    assert.equal(rec.OmittedDurations.length, 1);
+    const spans = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId });
+    const joined = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, Concat: { Enabled: true } });
+    // a restart while PROCESSING: the span under way is made again, the progress kept
+    await until('PROCESSING', async () => (await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: spans.TaskId })).Status === 'PROCESSING', 120000);
+    await sleep(1500);
+    const before = await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: spans.TaskId });
+    await d.stop();
+    d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
+    c = tiw(d.port);
+    const after = await c.DescribeVideoGenerationTask({ SdkAppId: APP1.sdkAppId, TaskId: spans.TaskId });
+    assert.ok(after.Status === 'PROCESSING' || after.Status === 'FINISHED', JSON.stringify(after));
+    assert.ok(after.Progress >= before.Progress, `progress ${before.Progress} before the restart, ${after.Progress} after`);
+    const [{ r: a }, { r: b }] = await Promise.all([describeUntilFinished(c, spans.TaskId, 600000), describeUntilFinished(c, joined.TaskId, 600000)]);
+    assert.equal(a.ErrorMessage, '');
+    assert.equal(b.ErrorMessage, '');
+    assert.equal(a.TotalTime, rec.TotalTime);
+    // one per span: the second starts where the first ends on the timeline without the pause
+    assert.equal(a.VideoInfoList.length, 2, JSON.stringify(a.VideoInfoList));
+    const [v1, v2] = a.VideoInfoList;
+    for (const v of [v1, v2]) {
+      assert.equal(v.UserId, `tic_mixstream_${room}_1`);
+      assert.equal(v.VideoSize, statSync(fileURLToPath(v.VideoUrl)).size);
+    }
+    assert.equal(v1.VideoPlayTime, 0);
+    assert.ok(Math.abs(v2.VideoPlayTime - 7000) < 2500, `second span at ${v2.VideoPlayTime}`);
+    assert.ok(v1.VideoDuration > 4000 && v1.VideoDuration < 10000, `first span ${v1.VideoDuration} ms`);
+    assert.ok(v2.VideoDuration > 5000 && v2.VideoDuration < 11000, `second span ${v2.VideoDuration} ms`);
+    // Concat: one MP4 over both spans and the pause between them
+    assert.equal(b.VideoInfoList.length, 1, JSON.stringify(b.VideoInfoList));
+    const j = b.VideoInfoList[0];
+    assert.equal(j.VideoPlayTime, 0);
+    assert.match(j.VideoUrl, /_concat\.mp4$/);
+    const pause = rec.OmittedDurations[0].ResumeTime - rec.OmittedDurations[0].PauseTime;
+    assert.ok(Math.abs(j.VideoDuration - (v1.VideoDuration + pause + v2.VideoDuration)) < 2500,
+      `joined ${j.VideoDuration} ms, pieces ${v1.VideoDuration} + pause ${pause} + ${v2.VideoDuration}`);
+  });
+});
