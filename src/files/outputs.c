@@ -88,6 +88,20 @@ cr_output_plan (const CrPlaylist *primary, const CrPlaylist *other, gint64 max_m
     g_array_append_val (parts, part);
     from = i;
   }
+  /* A last part left without the other track while the one before has it (the recording ended
+   * with a short primary segment after the other track's last one, whose midpoint went to the
+   * part before) would be a file without sound: it joins the part before, past the limit. */
+  guint last = parts->len - 1;
+  while (parts->len >= 2 && n_other > 0) {
+    CrOutputPart *tail = &g_array_index (parts, CrOutputPart, last);
+    CrOutputPart *prev = &g_array_index (parts, CrOutputPart, last - 1);
+    if (tail->other_to > tail->other_from || prev->other_to == prev->other_from)
+      break;
+    prev->primary_to = tail->primary_to;
+    prev->end_ms = MAX (prev->end_ms, tail->end_ms);
+    g_array_remove_index (parts, last);
+    last--;
+  }
   return parts;
 }
 

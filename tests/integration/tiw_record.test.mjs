@@ -200,7 +200,8 @@ describe('class recording (TIW online recording)', () => {
     }
     // No media for the paused span: the mixed videos together last the recorded time, not the wall time.
     const mixed = byType(3).reduce((s, v) => s + v.VideoDuration, 0);
-    assert.ok(mixed <= r.TotalTime + 1000, `mixed videos ${mixed} ms vs TotalTime ${r.TotalTime}`);
+    // (each span's files run on for the moment its tasks take to stop: up to ~1 s each here)
+    assert.ok(mixed <= r.TotalTime + 2000, `mixed videos ${mixed} ms vs TotalTime ${r.TotalTime}`);
     assert.ok(mixed < stoppedAt - t0 - (resumedAt - pausedAt) + 1000, `mixed videos ${mixed} ms include the pause`);
     assert.ok(mixed > r.TotalTime / 2, `mixed videos ${mixed} ms vs TotalTime ${r.TotalTime}`);
     assert.deepEqual(r.Interrupts.map((i) => i.UserId).sort(), ['student', 'teacher']);

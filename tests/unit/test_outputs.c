@@ -122,6 +122,23 @@ test_real_boundaries (void)
                    "[2,3)+[2,3) 43358..53342");
 }
 
+/* Seen in CI: the recording ends with a short video segment that starts after the midpoint of
+ * the last audio segment; that tail part would have had no sound and joins the part before. */
+static void
+test_tail_never_without_other (void)
+{
+  g_autoptr (CrPlaylist) video = cr_playlist_new ("judy", "main", FALSE, 1, T0);
+  g_autoptr (CrPlaylist) audio = cr_playlist_new ("judy", "main", FALSE, 0, T0);
+  cr_playlist_add (video, "v0.ts", T0, 10.0, 900, FALSE);
+  cr_playlist_add (video, "v1.ts", T0 + 10000, 10.0, 900, FALSE);
+  cr_playlist_add (video, "v2.ts", T0 + 20000, 0.5, 50, FALSE);
+  cr_playlist_add (audio, "a0.ts", T0, 10.0, 100, FALSE);
+  cr_playlist_add (audio, "a1.ts", T0 + 10000, 10.3, 100, FALSE);
+  g_autoptr (GArray) parts = cr_output_plan (video, audio, 1440 * 60000, 1000);
+  g_autoptr (GString) d = describe (parts);
+  g_assert_cmpstr (d->str, ==, "[0,1)+[0,1) 0..10000 [1,3)+[1,2) 10000..20500");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -131,6 +148,7 @@ main (int argc, char **argv)
   g_test_add_func ("/outputs/split-by-size", test_split_by_size);
   g_test_add_func ("/outputs/other-track-edges", test_other_track_edges);
   g_test_add_func ("/outputs/other-track-never-starved", test_other_track_never_starved);
+  g_test_add_func ("/outputs/tail-never-without-other", test_tail_never_without_other);
   g_test_add_func ("/outputs/real-boundaries", test_real_boundaries);
   return g_test_run ();
 }
