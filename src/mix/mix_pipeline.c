@@ -122,11 +122,6 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
   /* Offline, the background is the output's length: as many frames as its duration holds. */
   g_object_set (freeze, "is-live", !o->offline, "num-buffers", mix_offline_frames (o), NULL);
   g_object_set (bg_queue, "max-size-buffers", 2, NULL);
-  /* The encoder's queue decouples the compositor from x264 by a frame or two; its defaults (up to
-   * 200 buffers, 10 MB, 1 s) let 7 raw 720p canvases pile up while x264 catches up: memory, not
-   * smoothness (bench/mix.mjs: the worker's peak RSS). */
-  g_object_set (enc_queue, "max-size-buffers", 3, "max-size-bytes", 0, "max-size-time",
-                (guint64)0, NULL);
   cr_set (comp, "background", "black");
   g_object_set (comp, "latency", (guint64)MIX_LATENCY_NS, NULL);
   g_autofree char *font = g_strdup_printf ("Sans %dpx", MAX (12, o->height / 30));
