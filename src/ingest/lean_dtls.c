@@ -166,7 +166,8 @@ cr_lean_dtls_new (gboolean client, const char *peer_fingerprint, CrLeanDtlsSendF
   d->send = send;
   d->user_data = user_data;
   d->peer_hash = g_ascii_strdown (peer_fingerprint, sp - peer_fingerprint);
-  d->peer_hex = g_ascii_strup (g_strstrip (g_strdup (sp + 1)), -1);
+  g_autofree char *hex = g_strdup (sp + 1);
+  d->peer_hex = g_ascii_strup (g_strstrip (hex), -1);
   d->ssl = SSL_new (dtls_ctx);
   d->rbio = BIO_new (BIO_s_mem ());
   BIO_set_mem_eof_return (d->rbio, -1);
