@@ -91,7 +91,8 @@ cr_cmd_publish (int argc, char **argv)
     { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "publish no audio", NULL },
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
     { "video-pause", 0, 0, G_OPTION_ARG_STRING, &video_pause,
-      "turn the camera off AT seconds in, for SECONDS (the audio goes on)", "AT:SECONDS" },
+      "turn the camera off AT seconds in (0: from the start), for SECONDS (the audio goes on)",
+      "AT:SECONDS" },
     { "mute", 0, 0, G_OPTION_ARG_STRING, &mute,
       "send no RTP at all AT seconds in, for SECONDS (the connection stays up)", "AT:SECONDS" },
     { "reconnect", 0, 0, G_OPTION_ARG_INT, &reconnect,
@@ -150,9 +151,9 @@ cr_cmd_publish (int argc, char **argv)
                                 color);
   if (video_pause != NULL
       && (sscanf (video_pause, "%d:%d", &o.video_pause_at_s, &o.video_pause_s) != 2
-          || o.video_pause_at_s < 1 || o.video_pause_s < 1 || o.video_pause_at_s > 86400
+          || o.video_pause_at_s < 0 || o.video_pause_s < 1 || o.video_pause_at_s > 86400
           || o.video_pause_s > 86400))
-    return publish_usage_error ("--video-pause must be AT:SECONDS (whole seconds >= 1), not \"%s\"",
+    return publish_usage_error ("--video-pause must be AT:SECONDS (whole seconds, AT >= 0, SECONDS >= 1), not \"%s\"",
                                 video_pause);
   if (mute != NULL
       && (sscanf (mute, "%d:%d", &o.mute_at_s, &o.mute_s) != 2 || o.mute_at_s < 1 || o.mute_s < 1

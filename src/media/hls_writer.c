@@ -43,6 +43,7 @@ typedef struct {
   char *name;
   gint64 start_ms;
   GstClockTime opened; /* running time, once opened */
+  gint64 early_ms;     /* how long its sound starts before its first picture (first fragment) */
 } Fragment;
 
 static void
@@ -79,12 +80,12 @@ fsync_path (const char *path)
  * its playlist after the gap.
  * Main context. */
 static void
-hls_retime (CrHlsWriter *hw, const char *path, const Fragment *f)
+hls_retime (CrHlsWriter *hw, const char *path, Fragment *f)
 {
   g_autoptr (GError) error = NULL;
   if (!hw->retimed) {
-    gint64 min_pts = -1, min_pcr = -1;
-    if (!cr_ts_scan_file (path, &min_pts, &min_pcr, &error) || min_pts < 0) {
+    gint64 min_pts = -1, min_pcr = -1, min_video_pts = -1;
+    if (!cr_ts_scan_file (path, &min_pts, &min_pcr, &min_video_pts, &error) || min_pts < 0) {
       g_warning ("hls %s: no timestamp in %s%s%s", hw->stem, path, error != NULL ? ": " : "",
                  error != NULL ? error->message : "");
       return;
@@ -94,6 +95,14 @@ hls_retime (CrHlsWriter *hw, const char *path, const Fragment *f)
     gint64 lead_ms = min_pcr >= 0 && min_pcr < min_pts
                          ? (min_pts - min_pcr + CR_TS_CLOCK / 1000 - 1) / (CR_TS_CLOCK / 1000)
                          : 0;
+    /* The fragment is named by its first picture's wall clock (the keyframe splitmuxsink cut
+     * at), but sound that came before that picture is in it too (a camera that starts late, a
+     * keyframe that takes a while): the file begins with that sound, so its FILE-ATTR time is
+     * that much earlier, and file time + FILE-ATTR time is wall time for every sample. */
+    if (hw->start_ms <= 0 && min_video_pts > min_pts
+        && min_video_pts - min_pts < 60 * (gint64)CR_TS_CLOCK)
+      f->early_ms = (min_video_pts - min_pts) / (CR_TS_CLOCK / 1000);
+    f->start_ms -= f->early_ms;
     g_mutex_lock (&hw->lock);
     if (hw->playlist->segments->len == 0)
       hw->playlist->start_rec_ms = f->start_ms - lead_ms;
@@ -127,7 +136,7 @@ hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running
     hls_retime (hw, location, f);
   fsync_path (location);
   double duration = GST_CLOCK_TIME_IS_VALID (running) && GST_CLOCK_TIME_IS_VALID (f->opened)
-                        ? (double)(running - f->opened) / GST_SECOND
+                        ? (double)(running - f->opened) / GST_SECOND + f->early_ms / 1000.0
                         : (double)(g_get_real_time () / 1000 - f->start_ms) / 1000.0;
   gboolean first = hw->playlist->segments->len == 0;
   GST_INFO ("%s: %s closed, %.3f s, %" G_GUINT64_FORMAT " bytes", hw->stem, f->name, duration,

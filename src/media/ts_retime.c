@@ -11,8 +11,8 @@
 
 #define TS_SYNC 0x47
 
-/* One timestamp of a packet: where it is and what kind. */
-typedef enum { STAMP_PTS, STAMP_PCR } StampKind;
+/* One timestamp of a packet: where it is and what kind (a video PES's PTS is also a PTS). */
+typedef enum { STAMP_PTS, STAMP_PCR, STAMP_VIDEO_PTS } StampKind;
 
 typedef void (*StampFunc) (guint8 *at, StampKind kind, gpointer data);
 
@@ -83,36 +83,61 @@ ts_foreach_stamp (guint8 *data, gsize len, StampFunc func, gpointer user_data)
       continue;
     int flags = pes[7] >> 6;
     if (flags & 0x2)
-      func (pes + 9, STAMP_PTS, user_data);
+      func (pes + 9, stream_id >= 0xe0 && stream_id <= 0xef ? STAMP_VIDEO_PTS : STAMP_PTS,
+            user_data);
     if (flags == 0x3 && payload + 19 <= CR_TS_PACKET)
       func (pes + 14, STAMP_PTS, user_data); /* the DTS, same layout */
   }
 }
 
 typedef struct {
-  gint64 min_pts, min_pcr;
+  gint64 min_pts, min_pcr, min_video_pts;
 } Scan;
+
+static void
+scan_keep_min (gint64 *min, gint64 v)
+{
+  if (*min < 0 || v < *min)
+    *min = v;
+}
 
 static void
 scan_stamp (guint8 *at, StampKind kind, gpointer data)
 {
   Scan *s = data;
-  gint64 *min = kind == STAMP_PTS ? &s->min_pts : &s->min_pcr;
-  gint64 v = kind == STAMP_PTS ? stamp_read_pts (at) : stamp_read_pcr (at);
-  if (*min < 0 || v < *min)
-    *min = v;
+  if (kind == STAMP_PCR) {
+    scan_keep_min (&s->min_pcr, stamp_read_pcr (at));
+    return;
+  }
+  gint64 v = stamp_read_pts (at);
+  scan_keep_min (&s->min_pts, v);
+  if (kind == STAMP_VIDEO_PTS)
+    scan_keep_min (&s->min_video_pts, v);
+}
+
+static Scan
+ts_scan (const guint8 *data, gsize len)
+{
+  Scan s = { -1, -1, -1 };
+  /* Only reads: the walker's pointer is not written through. */
+  ts_foreach_stamp ((guint8 *)data, len, scan_stamp, &s);
+  return s;
 }
 
 void
 cr_ts_scan (const guint8 *data, gsize len, gint64 *min_pts, gint64 *min_pcr)
 {
-  Scan s = { -1, -1 };
-  /* Only reads: the walker's pointer is not written through. */
-  ts_foreach_stamp ((guint8 *)data, len, scan_stamp, &s);
+  Scan s = ts_scan (data, len);
   if (min_pts != NULL)
     *min_pts = s.min_pts;
   if (min_pcr != NULL)
     *min_pcr = s.min_pcr;
+}
+
+gint64
+cr_ts_scan_video_pts (const guint8 *data, gsize len)
+{
+  return ts_scan (data, len).min_video_pts;
 }
 
 typedef struct {
@@ -124,9 +149,9 @@ static void
 shift_stamp (guint8 *at, StampKind kind, gpointer data)
 {
   Shift *s = data;
-  gint64 v = kind == STAMP_PTS ? stamp_read_pts (at) : stamp_read_pcr (at);
+  gint64 v = kind != STAMP_PCR ? stamp_read_pts (at) : stamp_read_pcr (at);
   v = ((v + s->delta) % CR_TS_WRAP + CR_TS_WRAP) % CR_TS_WRAP;
-  if (kind == STAMP_PTS)
+  if (kind != STAMP_PCR)
     stamp_write_pts (at, v);
   else
     stamp_write_pcr (at, v);
@@ -142,13 +167,20 @@ cr_ts_shift (guint8 *data, gsize len, gint64 delta)
 }
 
 gboolean
-cr_ts_scan_file (const char *path, gint64 *min_pts, gint64 *min_pcr, GError **error)
+cr_ts_scan_file (const char *path, gint64 *min_pts, gint64 *min_pcr, gint64 *min_video_pts,
+                 GError **error)
 {
   g_autofree char *data = NULL;
   gsize len = 0;
   if (!g_file_get_contents (path, &data, &len, error))
     return FALSE;
-  cr_ts_scan ((const guint8 *)data, len, min_pts, min_pcr);
+  Scan s = ts_scan ((const guint8 *)data, len);
+  if (min_pts != NULL)
+    *min_pts = s.min_pts;
+  if (min_pcr != NULL)
+    *min_pcr = s.min_pcr;
+  if (min_video_pts != NULL)
+    *min_video_pts = s.min_video_pts;
   return TRUE;
 }
 

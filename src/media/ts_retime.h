@@ -25,8 +25,13 @@ void cr_ts_scan (const guint8 *data, gsize len, gint64 *min_pts, gint64 *min_pcr
  * Returns how many timestamps it moved. */
 guint cr_ts_shift (guint8 *data, gsize len, gint64 delta);
 
-/* cr_ts_scan() of the file @path. FALSE with @error when it cannot be read. */
-gboolean cr_ts_scan_file (const char *path, gint64 *min_pts, gint64 *min_pcr, GError **error);
+/* The smallest PTS of the video PES (stream ids 0xe0-0xef) in @data; -1 for none. */
+gint64 cr_ts_scan_video_pts (const guint8 *data, gsize len);
+
+/* cr_ts_scan() and cr_ts_scan_video_pts() of the file @path (@min_video_pts may be NULL). FALSE
+ * with @error when it cannot be read. */
+gboolean cr_ts_scan_file (const char *path, gint64 *min_pts, gint64 *min_pcr,
+                          gint64 *min_video_pts, GError **error);
 
 /* cr_ts_shift() of the file @path, written back in place (not synced: the caller fsyncs). */
 gboolean cr_ts_shift_file (const char *path, gint64 delta, GError **error);

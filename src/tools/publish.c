@@ -651,6 +651,8 @@ publish_session (const CrPublishOptions *o, GUri *endpoint, Run *run, gboolean *
   p.liveness = g_timeout_add_seconds (2, publish_poll_liveness, &p);
   if (p.valve != NULL && o->video_pause_at_s > 0 && o->video_pause_s > 0)
     p.pause_timer = g_timeout_add_seconds ((guint)o->video_pause_at_s, publish_toggle_camera, &p);
+  else if (p.valve != NULL && o->video_pause_s > 0) /* AT 0: the camera comes on SECONDS late */
+    publish_toggle_camera (&p);
   if (o->mute_at_s > 0 && o->mute_s > 0)
     p.mute_timer = g_timeout_add_seconds ((guint)o->mute_at_s, publish_toggle_mute, &p);
   if (gst_element_set_state (p.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)

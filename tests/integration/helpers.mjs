@@ -8,7 +8,7 @@ import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { createRequire } from 'node:module';
@@ -90,6 +90,12 @@ function killLeftovers() {
 }
 
 function removeTmpDirs() {
+  // CLOUDREC_TEST_KEEP=1 keeps them (a failing test's recordings, to look at by hand)
+  if (process.env.CLOUDREC_TEST_KEEP === '1') {
+    for (const dir of tmpDirs) console.log(`# kept ${dir}`);
+    tmpDirs.clear();
+    return;
+  }
   for (const dir of tmpDirs) rmSync(dir, { recursive: true, force: true });
   tmpDirs.clear();
 }
@@ -146,7 +152,11 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
   proc.stdout.setEncoding('utf8');
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (s) => { stderr += s; });
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => {
+    // CLOUDREC_TEST_KEEP=1: the daemon's log stays beside its data (a daemon per file, appended)
+    if (process.env.CLOUDREC_TEST_KEEP === '1') appendFileSync(path.join(dir, 'daemon.stderr'), stderr);
+    resolve({ code, signal });
+  }));
   const daemon = {
     proc,
     dataDir: dir,

@@ -63,14 +63,14 @@ test_ts_retime (void)
   g_autofree char *dir = g_dir_make_tmp ("cr-media-XXXXXX", NULL);
   g_autofree char *ts = make_ts (dir);
   gint64 pts = -1, pcr = -1;
-  g_assert_true (cr_ts_scan_file (ts, &pts, &pcr, NULL));
+  g_assert_true (cr_ts_scan_file (ts, &pts, &pcr, NULL, NULL));
   /* What mpegtsmux writes: running time (0) + 3600 s, the PCR a little ahead. */
   g_assert_cmpint (pts, ==, (gint64)3600 * CR_TS_CLOCK);
   g_assert_cmpint (pcr, >=, 0);
   g_assert_cmpint (pcr, <, pts);
   g_assert_true (cr_ts_shift_file (ts, 2 * CR_TS_CLOCK - pts, NULL));
   gint64 pts2 = -1, pcr2 = -1;
-  g_assert_true (cr_ts_scan_file (ts, &pts2, &pcr2, NULL));
+  g_assert_true (cr_ts_scan_file (ts, &pts2, &pcr2, NULL, NULL));
   g_assert_cmpint (pts2, ==, 2 * CR_TS_CLOCK);
   g_assert_cmpint (pcr2, ==, pcr + (2 * CR_TS_CLOCK - pts));
   /* Backwards past 0 wraps modulo 2^33, and forwards again undoes it. */
@@ -164,7 +164,7 @@ test_hls_writer (void)
     g_assert_cmpuint ((guint64)st.st_size, ==, s->bytes);
     /* Each segment's first PTS is its start minus START-REC-TIME (media time: exact to 1 ms). */
     gint64 pts = -1, pcr = -1;
-    g_assert_true (cr_ts_scan_file (path, &pts, &pcr, NULL));
+    g_assert_true (cr_ts_scan_file (path, &pts, &pcr, NULL, NULL));
     g_assert_cmpint (pcr, >=, 0);
     gint64 expected = (s->start_ms - pl->start_rec_ms) * 90;
     g_assert_cmpint (ABS (pts - expected), <=, 90);
@@ -200,6 +200,58 @@ test_hls_writer (void)
   g_rmdir (dir);
 }
 
+/* Sound from 0, the first picture 700 ms later (a camera that starts late), in one TS: the first
+ * segment begins with the sound, so its FILE-ATTR time is 700 ms before its first picture's and
+ * its EXTINF covers the sound too; the next one follows it without a hole. */
+static void
+test_hls_writer_early_sound (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cr-media-XXXXXX", NULL);
+  GstElement *p = gst_parse_launch (
+      "videotestsrc num-buffers=28 timestamp-offset=700000000 ! "
+      "video/x-raw,width=64,height=36,framerate=10/1 ! x264enc key-int-max=10 bframes=0 ! "
+      "h264parse ! sink.video "
+      "audiotestsrc num-buffers=350 samplesperbuffer=480 ! audio/x-raw,rate=48000,channels=1 ! "
+      "voaacenc ! aacparse ! sink.audio_0 "
+      "splitmuxsink name=sink muxer-factory=mpegtsmux max-size-time=1000000000 "
+      "async-finalize=false",
+      NULL);
+  g_assert_nonnull (p);
+  g_autoptr (CrPlaylist) pl
+      = cr_playlist_new ("alice", "main", FALSE, 1, g_get_real_time () / 1000 - 5000);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
+  Seen seen = { 0 };
+  CrHlsWriter *hw = cr_hls_writer_new (sink, dir, "stem", -1,
+                                       CR_SEGMENT_AUDIO | CR_SEGMENT_VIDEO, pl, on_segment, &seen);
+  gst_object_unref (sink);
+  run_to_eos (p, hw);
+  cr_hls_writer_finish (hw);
+  gst_object_unref (p);
+  g_assert_cmpuint (pl->segments->len, >=, 2);
+  const CrSegment *first = g_ptr_array_index (pl->segments, 0);
+  const CrSegment *second = g_ptr_array_index (pl->segments, 1);
+  g_autofree char *path = g_build_filename (dir, first->uri, NULL);
+  gint64 pts = -1, video_pts = -1;
+  g_assert_true (cr_ts_scan_file (path, &pts, NULL, &video_pts, NULL));
+  /* the file: sound at its FILE-ATTR time, the picture 700 ms later */
+  g_assert_cmpint (ABS (pts - (first->start_ms - pl->start_rec_ms) * 90), <=, 90);
+  g_assert_cmpint (ABS (video_pts - pts - 700 * 90), <=, 2 * 90);
+  /* the second segment starts 1 s of pictures after the first picture: 1.7 s after the first
+   * segment's start, where the first segment ends */
+  g_assert_cmpint (ABS (second->start_ms - first->start_ms - 1700), <=, 5);
+  g_assert_cmpfloat (ABS (first->duration_s - 1.7), <, 0.05);
+  g_autofree char *second_path = g_build_filename (dir, second->uri, NULL);
+  g_assert_true (cr_ts_scan_file (second_path, NULL, NULL, &video_pts, NULL));
+  g_assert_cmpint (ABS (video_pts - (second->start_ms - pl->start_rec_ms) * 90), <=, 90);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL) {
+    g_autofree char *f = g_build_filename (dir, name, NULL);
+    g_unlink (f);
+  }
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -207,5 +259,6 @@ main (int argc, char **argv)
   gst_init (&argc, &argv);
   g_test_add_func ("/media/ts-retime", test_ts_retime);
   g_test_add_func ("/media/hls-writer", test_hls_writer);
+  g_test_add_func ("/media/hls-writer-early-sound", test_hls_writer_early_sound);
   return g_test_run ();
 }

@@ -81,7 +81,7 @@ list_segments (CrPlaylist *pl, const char *dir, const char *prefix, gint64 t0_ms
   for (guint i = 0; i < names->len; i++) {
     g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
     gint64 pts = -1, pcr = -1;
-    g_assert_true (cr_ts_scan_file (path, &pts, &pcr, NULL));
+    g_assert_true (cr_ts_scan_file (path, &pts, &pcr, NULL, NULL));
     starts[i] = t0_ms + (pts - pts0) / 90;
   }
   for (guint i = 0; i < names->len; i++) {
@@ -99,7 +99,7 @@ first_pts (const char *dir, const char *prefix)
 {
   g_autofree char *path = g_strdup_printf ("%s/%s00000.ts", dir, prefix);
   gint64 pts = -1, pcr = -1;
-  g_assert_true (cr_ts_scan_file (path, &pts, &pcr, NULL));
+  g_assert_true (cr_ts_scan_file (path, &pts, &pcr, NULL, NULL));
   return pts;
 }
 

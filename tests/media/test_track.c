@@ -56,7 +56,7 @@ record (const char *video_caps, const char *audio_caps, const char *video_src,
   const CrSegment *s = g_ptr_array_index (pl->segments, 0);
   g_autofree char *path = g_build_filename (dir, s->uri, NULL);
   gint64 pts = -1;
-  g_assert_true (cr_ts_scan_file (path, &pts, NULL, NULL));
+  g_assert_true (cr_ts_scan_file (path, &pts, NULL, NULL, NULL));
   g_assert_cmpint (pts, ==, (s->start_ms - pl->start_rec_ms) * 90);
   g_assert_cmpint (pts, <, CR_TS_CLOCK / 2);
   g_assert_cmpfloat (s->duration_s, >, 1.0);
