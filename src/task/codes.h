@@ -40,7 +40,7 @@ typedef enum {
   CR_EVENT_CLASS_STARTED = 392,  /* OnlineRecordStarted */
   CR_EVENT_CLASS_STOPPED = 393,  /* OnlineRecordStopped */
   CR_EVENT_CLASS_FINISHED = 394, /* OnlineRecordFinished: the result */
-  /* A video-generation task's end (VideoGenerationFinished, src/tiw/class_video_gen.c),
+  /* A video-generation task's end (VideoGenerationFinished, src/tiw/class_video_gen_result.c),
    * {"Url","Body"}: Body posted as is to the app's SetVideoGenerationTaskCallback URL. */
   CR_EVENT_VIDEO_GEN_FINISHED = 395,
 } CrCloudrecEventType;

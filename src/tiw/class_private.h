@@ -30,7 +30,7 @@ struct _CrClassRecorder {
   char *self_url;    /* the daemon's own base URL, for the board publisher (NULL: no board) */
   char *self_ca;     /* https: the certificate the board publisher trusts ("": the system's) */
   char *replay_base; /* "<scheme>://<host:port>" of ReplayUrl (class_video.c) */
-  struct _CrClassVideoGen *vgen; /* video-generation tasks (class_video_gen.c); NULL: none */
+  struct _CrClassVideoGen *vgen; /* video-generation tasks (class_video_gen*.c); NULL: none */
 };
 
 /* the record (class_record.c) */

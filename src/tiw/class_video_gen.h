@@ -53,7 +53,7 @@ gboolean cr_video_gen_store_get_callback (CrVideoGenStore *store, guint64 sdk_ap
 gboolean cr_video_gen_store_set_callback (CrVideoGenStore *store, guint64 sdk_app_id,
                                           const char *url, const char *key, GError **error);
 
-/* ---- the tasks (class_video_gen.c) ---- */
+/* ---- the tasks (class_video_gen*.c; class_video_gen_private.h lists which does what) ---- */
 
 /* Opens the tasks' tables and resumes the unfinished tasks (the daemon's start, from
  * cr_class_video_register); FALSE with @error when the store cannot be read. */

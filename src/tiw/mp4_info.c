@@ -16,6 +16,21 @@ be64 (const guchar *p)
   return ((guint64)be32 (p) << 32) | be32 (p + 4);
 }
 
+/* @path mapped for a reader: @out zeroed but for its size, the contents in @data and @len; NULL
+ * with @error when it cannot be read. */
+static GMappedFile *
+map_file (const char *path, CrMp4Info *out, const guchar **data, gsize *len, GError **error)
+{
+  memset (out, 0, sizeof *out);
+  GMappedFile *map = g_mapped_file_new (path, FALSE, error);
+  if (map == NULL)
+    return NULL;
+  *data = (const guchar *)g_mapped_file_get_contents (map);
+  *len = g_mapped_file_get_length (map);
+  out->size = (gint64)*len;
+  return map;
+}
+
 /* Walks the boxes of @data[0..len), descending into moov and trak. */
 static void
 mp4_walk (const guchar *data, gsize len, CrMp4Info *out, gboolean *have_duration)
@@ -67,14 +82,13 @@ mp4_walk (const guchar *data, gsize len, CrMp4Info *out, gboolean *have_duration
 gboolean
 cr_mp4_info_read (const char *path, CrMp4Info *out, GError **error)
 {
-  memset (out, 0, sizeof *out);
-  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, error);
+  const guchar *d;
+  gsize len;
+  g_autoptr (GMappedFile) map = map_file (path, out, &d, &len, error);
   if (map == NULL)
     return FALSE;
   gboolean have_duration = FALSE;
-  out->size = (gint64)g_mapped_file_get_length (map);
-  mp4_walk ((const guchar *)g_mapped_file_get_contents (map), g_mapped_file_get_length (map), out,
-            &have_duration);
+  mp4_walk (d, len, out, &have_duration);
   if (!have_duration) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s has no movie header", path);
     return FALSE;
@@ -87,13 +101,11 @@ cr_adts_info_read (const char *path, CrMp4Info *out, GError **error)
 {
   static const int rates[]
       = { 96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350 };
-  memset (out, 0, sizeof *out);
-  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, error);
+  const guchar *d;
+  gsize len;
+  g_autoptr (GMappedFile) map = map_file (path, out, &d, &len, error);
   if (map == NULL)
     return FALSE;
-  const guchar *d = (const guchar *)g_mapped_file_get_contents (map);
-  gsize len = g_mapped_file_get_length (map);
-  out->size = (gint64)len;
   out->has_audio = TRUE;
   guint64 samples = 0;
   int rate = 0;
@@ -153,13 +165,11 @@ mp3_frame (const guchar *d, gsize len, gsize *bytes, guint *samples, guint *rate
 gboolean
 cr_mp3_info_read (const char *path, CrMp4Info *out, GError **error)
 {
-  memset (out, 0, sizeof *out);
-  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, error);
+  const guchar *d;
+  gsize len;
+  g_autoptr (GMappedFile) map = map_file (path, out, &d, &len, error);
   if (map == NULL)
     return FALSE;
-  const guchar *d = (const guchar *)g_mapped_file_get_contents (map);
-  gsize len = g_mapped_file_get_length (map);
-  out->size = (gint64)len;
   out->has_audio = TRUE;
   if (d == NULL || len == 0) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is empty", path);

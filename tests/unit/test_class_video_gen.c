@@ -1,5 +1,5 @@
-/* Video-generation tasks' pure pieces (src/tiw/class_video_gen.c): a stream's playlist moved onto
- * the board clock for compose, and the MixStream layout with the board as the tic_record_user
+/* Video-generation tasks' pure pieces (src/tiw/class_video_gen_span.c): a stream's playlist moved
+ * onto the board clock for compose, and the MixStream layout with the board as the tic_record_user
  * input. */
 #include <string.h>
 

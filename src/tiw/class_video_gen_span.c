@@ -1,0 +1,222 @@
+/* A span of a video-generation task: its work directory, its inputs there (each camera's
+ * playlist moved onto the board clock, its FILE-ATTR shifted and its segments linked, beside the
+ * board's log) and the compose job that mixes them with the rendered board into the span's MP4.
+ * Why links in a work directory: a compose job reads one folder of playlists and segments, as
+ * CloudrecCreateCompose does, while the recorded files stay as they are. */
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/json_util.h"
+#include "tiw/class_video.h"
+#include "tiw/class_video_gen_private.h"
+#include "tools/compose_jobs.h"
+
+char *
+cr_class_video_gen_shift_playlist (const char *text, gint64 shift_ms, const char *prefix,
+                                   GPtrArray *segments)
+{
+  GString *out = g_string_new (NULL);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++) {
+    char *l = g_strstrip (lines[i]);
+    if (lines[i + 1] == NULL && *l == '\0')
+      break; /* the text's final newline */
+    const char *attr = "#EXT-X-TRTC-FILE-ATTR:", *start = "#EXT-X-TRTC-START-REC-TIME:";
+    if (g_str_has_prefix (l, attr)) {
+      char *end = NULL;
+      gint64 ms = g_ascii_strtoll (l + strlen (attr), &end, 10);
+      g_string_append_printf (out, "%s%" G_GINT64_FORMAT "%s\n", attr, ms + shift_ms, end);
+    } else if (g_str_has_prefix (l, start)) {
+      gint64 ms = g_ascii_strtoll (l + strlen (start), NULL, 10);
+      g_string_append_printf (out, "%s%" G_GINT64_FORMAT "\n", start, ms + shift_ms);
+    } else if (*l != '\0' && *l != '#') {
+      g_autofree char *base = g_path_get_basename (l);
+      g_string_append_printf (out, "%s%s\n", prefix, base);
+      if (segments != NULL)
+        g_ptr_array_add (segments, g_strdup (l));
+    } else
+      g_string_append_printf (out, "%s\n", l);
+  }
+  return g_string_free (out, FALSE);
+}
+
+JsonObject *
+cr_class_video_gen_mix_params (JsonObject *req, const char *board_user)
+{
+  g_autoptr (JsonObject) create = json_object_new ();
+  json_object_set_object_member (create, "RecordParams", json_object_new ());
+  cr_class_fill_part (req, CR_CLASS_PART_MIXED, create);
+  /* the board as real-time mode mixes its publisher: ModelId 1 big, 2 a grid tile, Custom's
+   * "tic_record_user" tiles */
+  cr_class_fill_board (req, CR_CLASS_PART_MIXED, board_user, create);
+  JsonObject *layout = cr_json_get_object (create, "MixLayoutParams");
+  JsonObject *params = json_object_new ();
+  json_object_set_object_member (params, "MixLayoutParams", json_object_ref (layout));
+  json_object_set_object_member (
+      params, "MixTranscodeParams",
+      json_object_ref (cr_json_get_object (create, "MixTranscodeParams")));
+  return params;
+}
+
+/* Whether RecordControl @rc leaves @user out (DisableRecord, per StreamControls entry first). */
+static gboolean
+user_disabled (JsonObject *rc, const char *user)
+{
+  if (rc == NULL || !cr_json_get_bool (rc, "Enabled"))
+    return FALSE;
+  JsonArray *list = cr_json_get_array (rc, "StreamControls");
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++) {
+    JsonObject *c = json_array_get_object_element (list, i);
+    if (g_strcmp0 (cr_json_get_string (c, "StreamId"), user) == 0)
+      return cr_json_get_bool (c, "DisableRecord");
+  }
+  return cr_json_get_bool (rc, "DisableRecord");
+}
+
+/* The task's own directory: <storage>/tiw-video/<SdkAppId>/<TaskId>. */
+char *
+cr_video_gen_dir (CrClassVideoGen *gen, JsonObject *t)
+{
+  g_autofree char *app
+      = g_strdup_printf ("%" G_GINT64_FORMAT, cr_json_get_int_or (t, "SdkAppId", 0));
+  return g_build_filename (gen->rec->api->config->storage_dir, "tiw-video", app,
+                           cr_json_get_string (t, "TaskId"), NULL);
+}
+
+char *
+cr_video_gen_span_dir (CrClassVideoGen *gen, JsonObject *t, gint64 i)
+{
+  g_autofree char *dir = cr_video_gen_dir (gen, t);
+  g_autofree char *name = g_strdup_printf ("span%" G_GINT64_FORMAT, i);
+  return g_build_filename (dir, name, NULL);
+}
+
+/* Removes @path and what is below it. */
+void
+cr_video_gen_remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
+    GDir *d = g_dir_open (path, 0, NULL);
+    const char *name;
+    while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      cr_video_gen_remove_tree (child);
+    }
+    if (d != NULL)
+      g_dir_close (d);
+    g_rmdir (path);
+  } else
+    g_unlink (path);
+}
+
+JsonObject *
+cr_video_gen_current_span (JsonObject *t)
+{
+  JsonArray *spans = cr_json_get_array (t, "Spans");
+  gint64 i = cr_json_get_int_or (t, "Span", 0);
+  return spans != NULL && i >= 0 && i < json_array_get_length (spans)
+             ? json_array_get_object_element (spans, i)
+             : NULL;
+}
+
+/* The span's inputs in its work directory's "in": each stream's playlist on the board clock (its
+ * segments linked), the board log; then board-render starts writing the board there. */
+gboolean
+cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, GError **error)
+{
+  CrClassRecorder *rec = gen->rec;
+  gint64 index = cr_json_get_int_or (t, "Span", 0);
+  JsonObject *span = cr_video_gen_current_span (t);
+  gint64 class_span = cr_json_get_int_or (span, "ClassSpan", 0);
+  g_autofree char *work = cr_video_gen_span_dir (gen, t, index);
+  cr_video_gen_remove_tree (work);
+  g_autofree char *in = g_build_filename (work, "in", NULL);
+  if (g_mkdir_with_parents (in, 0755) != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create %s", in);
+    return FALSE;
+  }
+  JsonObject *req = cr_json_get_object (t, "Request");
+  JsonObject *rc = cr_json_get_object (req, "RecordControl");
+  g_autoptr (JsonArray) streams = cr_class_video_streams (rec, r);
+  guint used = 0;
+  for (guint i = 0; i < json_array_get_length (streams); i++) {
+    JsonObject *s = json_array_get_object_element (streams, i);
+    const char *user = cr_json_get_string (s, "UserId");
+    if (cr_json_get_int_or (s, "Span", -1) != class_span || user_disabled (rc, user))
+      continue;
+    const char *dir = cr_json_get_string (s, "Dir");
+    g_autofree char *path = g_build_filename (dir, cr_json_get_string (s, "File"), NULL);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents (path, &text, NULL, error))
+      return FALSE;
+    g_autofree char *prefix = g_strdup_printf ("s%u_", i);
+    g_autoptr (GPtrArray) segments = g_ptr_array_new_with_free_func (g_free);
+    gint64 shift
+        = cr_json_get_int_or (s, "BoardStartMs", 0) - cr_json_get_int_or (s, "ReceiveStartMs", 0);
+    g_autofree char *shifted = cr_class_video_gen_shift_playlist (text, shift, prefix, segments);
+    for (guint k = 0; k < segments->len; k++) {
+      const char *seg = g_ptr_array_index (segments, k);
+      g_autofree char *base = g_path_get_basename (seg);
+      g_autofree char *target = g_build_filename (dir, seg, NULL);
+      g_autofree char *link_name = g_strdup_printf ("%s/%s%s", in, prefix, base);
+      if (symlink (target, link_name) != 0) {
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot link %s: %s",
+                     link_name, g_strerror (errno));
+        return FALSE;
+      }
+    }
+    g_autofree char *name = g_strdup_printf ("%s/%s%s", in, prefix, cr_json_get_string (s, "File"));
+    if (!g_file_set_contents (name, shifted, -1, error))
+      return FALSE;
+    used++;
+  }
+  if (used == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 "span %" G_GINT64_FORMAT " of class %s has no per-user playlist in this "
+                 "server's local storage",
+                 class_span, cr_json_get_string (t, "OnlineRecordTaskId"));
+    return FALSE;
+  }
+  g_autoptr (JsonArray) log
+      = cr_class_video_board_log (rec, r, cr_json_get_int_or (span, "End", 0));
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+  json_node_set_array (node, log);
+  g_autofree char *log_text = json_to_string (node, FALSE);
+  g_autofree char *log_path = g_build_filename (work, "board.json", NULL);
+  return g_file_set_contents (log_path, log_text, -1, error);
+}
+
+gboolean
+cr_video_gen_span_compose_start (CrClassVideoGen *gen, JsonObject *t, GError **error)
+{
+  CrClassRecorder *rec = gen->rec;
+  JsonObject *span = cr_video_gen_current_span (t);
+  gint64 index = cr_json_get_int_or (t, "Span", 0);
+  g_autofree char *work = cr_video_gen_span_dir (gen, t, index);
+  g_autofree char *in = g_build_filename (work, "in", NULL);
+  g_autofree char *dir = cr_video_gen_dir (gen, t);
+  g_autofree char *file_name
+      = g_strdup_printf ("%" G_GINT64_FORMAT "_%" G_GINT64_FORMAT "_%s_%" G_GINT64_FORMAT ".mp4",
+                         cr_json_get_int_or (t, "SdkAppId", 0), cr_json_get_int_or (t, "RoomId", 0),
+                         cr_json_get_string (t, "TaskId"), index);
+  g_autofree char *out = g_build_filename (dir, file_name, NULL);
+  g_autoptr (JsonObject) params = cr_class_video_gen_mix_params (
+      cr_json_get_object (t, "Request"), cr_json_get_string (t, "BoardUserId"));
+  g_autofree char *params_json = cr_json_object_to_string (params);
+  CrComposeTarget target = { .in = in, .out = out, .object_key = file_name, .url = "" };
+  g_autofree char *images = g_build_filename (rec->api->config->data_dir, "cache", "images", NULL);
+  g_autofree char *id = cr_compose_jobs_start (
+      (guint64)cr_json_get_int_or (t, "SdkAppId", 0), cr_json_get_string (t, "TaskId"), &target,
+      file_name, params_json, images, rec->api->config->fetch_deny, NULL, NULL, error);
+  if (id == NULL)
+    return FALSE;
+  json_object_set_string_member (span, "ComposeId", id);
+  json_object_set_string_member (span, "File", out);
+  json_object_set_string_member (span, "Phase", "compose");
+  g_info ("video generation %s: span %" G_GINT64_FORMAT ": compose %s",
+          cr_json_get_string (t, "TaskId"), index, id);
+  return TRUE;
+}
