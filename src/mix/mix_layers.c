@@ -27,6 +27,7 @@ struct _MixLayer {
   int tile_w, tile_h, render_mode;
   gboolean listed;       /* cr_mix_set_layers() bookkeeping */
   gint64 last_packet_us; /* inputs, atomic: monotonic µs of the last RTP packet */
+  gint crop_stale;       /* video inputs, atomic: the crop is to be set before the next frame */
 };
 
 void
@@ -50,8 +51,12 @@ mix_layer_detach (MixLayer *l)
   gst_bin_remove (GST_BIN (l->mix->pipeline), l->bin);
 }
 
+/* Sets the crop for the current picture and tile sizes. Only on the input's streaming thread,
+ * between two frames: videocrop changed from another thread while it crops a frame copies with
+ * the new margins into a buffer sized for the old ones (a crash seen when a late camera changed
+ * a grid mid-stream). */
 static void
-mix_layer_update_crop (MixLayer *l)
+mix_layer_apply_crop (MixLayer *l)
 {
   int crop[4];
   g_mutex_lock (&l->lock);
@@ -65,11 +70,24 @@ mix_layer_update_crop (MixLayer *l)
                   NULL);
 }
 
-/* The decoded picture's size: known (or changed) when its caps reach the crop. */
+/* The crop is set by the input's next frame (mix_on_crop_input). */
+static void
+mix_layer_update_crop (MixLayer *l)
+{
+  g_atomic_int_set (&l->crop_stale, 1);
+}
+
+/* Before the crop: a frame applies a crop that changed; the decoded picture's size is known (or
+ * changed) when its caps come. */
 static GstPadProbeReturn
-mix_on_input_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+mix_on_crop_input (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   MixLayer *l = data;
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    if (g_atomic_int_compare_and_exchange (&l->crop_stale, 1, 0))
+      mix_layer_apply_crop (l);
+    return GST_PAD_PROBE_OK;
+  }
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
     return GST_PAD_PROBE_OK;
@@ -239,7 +257,8 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
                        mix_input_latency, NULL, NULL);
     l->crop = gst_object_ref (crop);
     GstPad *crop_in = gst_element_get_static_pad (l->crop, "sink");
-    gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mix_on_input_caps, l, NULL);
+    gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER,
+                       mix_on_crop_input, l, NULL);
     gst_object_unref (crop_in);
   }
   g_hash_table_replace (m->layers, l->id, l);
@@ -282,7 +301,8 @@ cr_mix_add_source (CrMix *m, const char *key, gboolean video, GstElement *source
   if (video) {
     l->crop = gst_object_ref (crop);
     GstPad *crop_in = gst_element_get_static_pad (l->crop, "sink");
-    gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mix_on_input_caps, l, NULL);
+    gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER,
+                       mix_on_crop_input, l, NULL);
     gst_object_unref (crop_in);
   }
   g_hash_table_replace (m->layers, l->id, l);
