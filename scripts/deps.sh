@@ -8,7 +8,7 @@ DEB_PACKAGES=(
   build-essential meson ninja-build pkg-config
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev zlib1g-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev libnice-dev
-  libsrtp2-dev
+  libsrtp2-dev  # not linked into cloudrec: the reference of test_lean_srtp_libsrtp and bench/srtp
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core
   ffmpeg chromium iproute2 util-linux

@@ -71,7 +71,7 @@ static const Setting settings[] = {
     "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
   { "ingest-engine", SETTING_ENUM, OFF (ingest_engine), "webrtcbin", 0, 0, "webrtcbin|lean",
     "WHIP session engine: a GStreamer webrtcbin per session, or lean (libnice, OpenSSL DTLS and "
-    "libsrtp on a fixed pool of event-loop threads)" },
+    "SRTP on a fixed pool of event-loop threads)" },
   { "record-max-file-mb", SETTING_INT, OFF (record_max_file_mb), "2048", 1, 2048, NULL,
     "MiB beyond which an MP4 or AAC recording file is split (TRTC splits at 2 GB)" },
   { "storage-endpoint", SETTING_STRING, OFF (storage_endpoint), "", 0, 0, NULL,

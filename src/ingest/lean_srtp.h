@@ -1,9 +1,10 @@
-/* SRTP for the lean engine: libsrtp2 contexts from the DTLS-SRTP keying material.
+/* SRTP for the lean engine: SRTP and SRTCP on libcrypto, keyed from the DTLS-SRTP material.
  *
- * Why two contexts: what the peer sends is decrypted with the peer's master key (inbound, any
+ * Why two directions: what the peer sends is decrypted with the peer's master key (inbound, any
  * SSRC), what we send (RTCP feedback: receiver reports, REMB, PLI/FIR) is encrypted with ours
- * (outbound); libsrtp keeps one template per direction. Which half of the keying material is
- * whose depends on the DTLS role (RFC 5764 4.2): the split is pure and unit-tested. */
+ * (outbound); each direction keeps its own keys and per-SSRC state, so the inbound half may be
+ * used on one thread while the outbound half is used under another lock. Which half of the keying
+ * material is whose depends on the DTLS role (RFC 5764 4.2): the split is pure and unit-tested. */
 #pragma once
 
 #include <glib.h>
@@ -32,7 +33,7 @@ void cr_lean_srtp_split (CrLeanSrtpProfile profile, const guint8 *material, gboo
 #define CR_LEAN_SRTP_TRAILER 64
 
 typedef struct _CrLeanSrtp CrLeanSrtp;
-/* Inbound and outbound contexts; NULL with @error if libsrtp refuses. */
+/* Inbound and outbound contexts; NULL with @error if OpenSSL refuses. */
 CrLeanSrtp *cr_lean_srtp_new (CrLeanSrtpProfile profile, const guint8 *local, const guint8 *remote,
                               GError **error);
 void cr_lean_srtp_free (CrLeanSrtp *srtp);

@@ -1,4 +1,4 @@
-/* The lean engine (ingest-engine = lean): a WHIP session on libnice, OpenSSL DTLS and libsrtp,
+/* The lean engine (ingest-engine = lean): a WHIP session on libnice, OpenSSL DTLS and SRTP,
  * run on one of the shared event-loop threads (lean_loop.c).
  *
  * Why: webrtcbin costs ~10 threads per session and several thread hops per packet (see

@@ -1,4 +1,4 @@
-/* The lean WHIP engine's pure parts: the DTLS-SRTP key split and libsrtp round trips for both
+/* The lean WHIP engine's pure parts: the DTLS-SRTP key split and SRTP round trips for both
  * profiles, a DTLS handshake between two of our endpoints (keying material agreed, a wrong
  * fingerprint refused), receiver statistics and the RTCP we build and read, the answer written
  * from an offer, and the RTP payload range used by direct forwards. */
