@@ -2,8 +2,8 @@
 # Runs each fuzzer for a bounded time on a scratch copy of its seed corpus: the API request
 # parser + validator (corpus/), the WHIP offer checks (corpus_sdp/), the image header checks
 # of downloaded pictures (corpus_picture/), the storage-facing text (corpus_storage/), the
-# whiteboard's client messages (corpus_board/) and a board log replayed and drawn
-# (corpus_board_replay/).
+# whiteboard's client messages (corpus_board/), a board log replayed and drawn
+# (corpus_board_replay/) and the lean ingest's SRTP on any datagram (corpus_srtp/).
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS   (SECONDS per fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,3 +32,4 @@ run_fuzzer fuzz_picture_header tests/fuzz/corpus_picture 4096
 run_fuzzer fuzz_storage tests/fuzz/corpus_storage 8192
 run_fuzzer fuzz_board tests/fuzz/corpus_board 65536
 run_fuzzer fuzz_board_replay tests/fuzz/corpus_board_replay 16384
+run_fuzzer fuzz_srtp tests/fuzz/corpus_srtp 1501
