@@ -107,6 +107,9 @@ describe('video-generation tasks', () => {
     d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
     c = tiw(d.port);
     browser = await launchChromium();
+    // the callback address and key, for every test (the first one checks them)
+    await c.SetVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId, Callback: `http://127.0.0.1:${cb.port}/vgen` });
+    await c.SetVideoGenerationTaskCallbackKey({ SdkAppId: APP1.sdkAppId, CallbackKey: KEY });
   });
   after(async () => {
     for (const p of procs) p.kill('SIGKILL');
@@ -116,8 +119,6 @@ describe('video-generation tasks', () => {
   });
 
   test('callback settings; refusals: unknown task, a real-time class, a class still recording', T, async () => {
-    await c.SetVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId, Callback: `http://127.0.0.1:${cb.port}/vgen` });
-    await c.SetVideoGenerationTaskCallbackKey({ SdkAppId: APP1.sdkAppId, CallbackKey: KEY });
     const got = await c.DescribeVideoGenerationTaskCallback({ SdkAppId: APP1.sdkAppId });
     assert.equal(got.Callback, `http://127.0.0.1:${cb.port}/vgen`);
     assert.equal(got.CallbackKey, KEY);
