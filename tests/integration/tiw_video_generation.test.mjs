@@ -16,14 +16,16 @@ import { createRequire } from 'node:module';
 import { APP1, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode } from './helpers.mjs';
 import { launchChromium } from './media.mjs';
 
-// Stroke-vs-flash bounds. The issue's goal is 100 ms; measured on a quiet machine the MP4s give
-// -87..+56 ms (5 runs) and the replay page -91..+110 ms (6 runs). A clean-clone CI run with every
-// suite at once measured 160 ms in an MP4 (the stroke's mouse events and the publishers' frames
-// are late on a starved machine), so the suite asserts 250 ms: still far inside what a wrong
-// mapping gives (the SEI publisher's offset is 3000 ms). CLOUDREC_SYNC_STRICT=1 asserts the goal.
+// Stroke-vs-flash bounds. The issue's goal is 100 ms; since a first segment's FILE-ATTR counts
+// the sound before its first picture (docs/recording.md), 5 runs on this 2-core machine (one or
+// two other jobs beside) gave the MP4s -14..+86 ms and the replay page -67..-7 ms, in steps of a
+// frame (15 fps: 67 ms). The receive clock a publisher without SEI is placed by includes its
+// encoder's and the machine's delays, which a CI run with every suite at once stretches, so the
+// suite asserts 250 ms: still far inside what a wrong mapping gives (the SEI publisher's offset
+// is 3000 ms, a late camera's 2000). CLOUDREC_SYNC_STRICT=1 asserts the goal, 100 ms, on both.
 const STRICT = Boolean(process.env.CLOUDREC_SYNC_STRICT);
 const MP4_BOUND_S = STRICT ? 0.1 : 0.25;
-const REPLAY_BOUND_MS = STRICT ? 150 : 250;
+const REPLAY_BOUND_MS = STRICT ? 100 : 250;
 
 const require = createRequire(import.meta.url);
 const tencentcloud = require('tencentcloud-sdk-nodejs');
@@ -263,9 +265,6 @@ describe('video-generation tasks', () => {
         const white = Math.round(firstWhite);
         const diff = boardStroke - white - (strokeTs - flashAt);
         console.log(`replay: ${user}: stroke - flash = ${diff} ms`);
-        // 150 ms, not the MP4's 100: on the page a stream's frames land up to about a frame
-        // further from the MP4's place, differently from run to run (measured -91..+110 ms over
-        // six runs, the MP4s -87..+56; not investigated: the page's video timeline is hls.js's)
         assert.ok(Math.abs(diff) < REPLAY_BOUND_MS, `replay: the stroke at board time ${boardStroke}, ${user}'s first white frame at ${white} (${diff} ms off)`);
       }
     } finally {
