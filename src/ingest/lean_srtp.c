@@ -238,6 +238,20 @@ rtp_transform (CrLeanSrtpTransform *t, guint8 *data, gsize len, gsize header_len
          && cr_lean_srtp_cm_crypt (t, ssrc, index, payload, payload_len);
 }
 
+/* @st's RTP packet of @index went through (authenticated, or protected): its window and its
+ * last use move on. */
+static void
+stream_took_rtp (Direction *d, Stream *st, guint64 index)
+{
+  if (st->rtp_started) {
+    cr_lean_srtp_window_add (&st->rtp, index);
+  } else {
+    cr_lean_srtp_window_init (&st->rtp, index);
+    st->rtp_started = TRUE;
+  }
+  st->last_used = ++d->packets;
+}
+
 gboolean
 cr_lean_srtp_unprotect_rtp (CrLeanSrtp *s, guint8 *data, gsize *len)
 {
@@ -261,13 +275,7 @@ cr_lean_srtp_unprotect_rtp (CrLeanSrtp *s, guint8 *data, gsize *len)
     return FALSE;
   if (st == NULL)
     st = stream_add (d, ssrc);
-  if (st->rtp_started) {
-    cr_lean_srtp_window_add (&st->rtp, (guint64)index);
-  } else {
-    cr_lean_srtp_window_init (&st->rtp, (guint64)index);
-    st->rtp_started = TRUE;
-  }
-  st->last_used = ++d->packets;
+  stream_took_rtp (d, st, (guint64)index);
   *len = body;
   return TRUE;
 }
@@ -284,13 +292,7 @@ cr_lean_srtp_protect_rtp (CrLeanSrtp *s, guint8 *data, gsize *len)
   gint64 index = st->rtp_started ? cr_lean_srtp_index_estimate (st->rtp.highest, seq) : seq;
   if (index < 0 || !rtp_transform (&d->rtp, data, *len, header_len, (guint64)index))
     return FALSE;
-  if (st->rtp_started) {
-    cr_lean_srtp_window_add (&st->rtp, (guint64)index);
-  } else {
-    cr_lean_srtp_window_init (&st->rtp, (guint64)index);
-    st->rtp_started = TRUE;
-  }
-  st->last_used = ++d->packets;
+  stream_took_rtp (d, st, (guint64)index);
   *len += tag_len (s->profile);
   return TRUE;
 }
