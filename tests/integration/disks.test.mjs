@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, startDaemon, makeClient, makeTmpDir, createBodyCos, userSig, until, expectCode, callbackServer } from './helpers.mjs';
+import { APP1, BIN, startDaemon, makeClient, makeTmpDir, createBodyCos, userSig, until, tail, expectCode, callbackServer } from './helpers.mjs';
 
 const T = { timeout: 150000 };
 
@@ -67,8 +67,11 @@ describe('disks', () => {
     try {
       const c = makeClient(d.port);
       const room = 9881;
-      procs.push(spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
-        '--user', 'alice', '--usersig', userSig(APP1, 'alice'), '--size', '320x180', '--fps', '10', '--duration', '120'], { stdio: 'ignore' }));
+      const pub = spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
+        '--user', 'alice', '--usersig', userSig(APP1, 'alice'), '--size', '320x180', '--fps', '10', '--duration', '120'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let pubLog = '';
+      pub.stderr.on('data', (b) => { pubLog += b; });
+      procs.push(pub);
       const create = async (robot) => (await c.CreateCloudRecording({
         SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: robot, UserSig: userSig(APP1, robot),
         RecordParams: { RecordMode: 1 },
@@ -104,15 +107,21 @@ describe('disks', () => {
     try {
       const c = makeClient(d.port);
       const room = 9882;
-      procs.push(spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
-        '--user', 'alice', '--usersig', userSig(APP1, 'alice'), '--size', '320x180', '--fps', '10', '--duration', '120'], { stdio: 'ignore' }));
+      const pub = spawn(BIN, ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
+        '--user', 'alice', '--usersig', userSig(APP1, 'alice'), '--size', '320x180', '--fps', '10', '--duration', '120'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let pubLog = '';
+      pub.stderr.on('data', (b) => { pubLog += b; });
+      procs.push(pub);
       const { TaskId } = await c.CreateCloudRecording({
         SdkAppId: APP1.sdkAppId, RoomId: String(room), UserId: 'recorder_9882', UserSig: userSig(APP1, 'recorder_9882'),
         RecordParams: { RecordMode: 1, StreamType: 1 },
         StorageParams: { CloudStorage: { Vendor: 0, Region: 'ap-guangzhou', Bucket: 'b-1250000000', AccessKey: 'ak', SecretKey: 'sk' } },
       });
       const events = () => cb.received.filter((r) => r.json?.EventInfo?.TaskId === TaskId);
-      await until('the first segment (307)', () => events().some((r) => r.json.EventType === 307), 60000);
+      await until('the first segment (307)', () => events().some((r) => r.json.EventType === 307), 60000).catch((e) => {
+        // what happened instead (a CI run once timed out here with nothing else to go on)
+        throw new Error(`${e.message}; callbacks ${JSON.stringify(events().map((r) => r.json.EventType))}\npublisher:\n${tail(pubLog)}\ndaemon:\n${tail(d.stderr)}`);
+      });
       // The daemon's own mount namespace holds the tmpfs: fill it from there, down to ~4 MiB free.
       const fill = spawnSync('nsenter', ['-t', String(d.proc.pid), '-m', 'dd', 'if=/dev/zero', `of=${storage}/fill`, 'bs=1M', 'count=27', 'status=none']);
       assert.equal(fill.status, 0, String(fill.stderr));

@@ -248,7 +248,7 @@ export function linkRequest(daemon, method, urlPath, body, { timeoutMs = 40000 }
   });
 }
 
-function tail(text, n = 40) {
+export function tail(text, n = 40) {
   return text.split('\n').slice(-n).join('\n');
 }
 
