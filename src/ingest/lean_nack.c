@@ -17,6 +17,9 @@
  *   larger than that is not loss we can repair (an outage beyond our window, or a sender that
  *   restarted): the tracking starts over there instead of asking for hundreds of packets. When
  *   the list is full the oldest entry is given up. 256 sequence numbers in a row take 16 FCIs.
+ * - CR_NACK_HISTORY (1024 packets, 128 bytes of bits): which recent packets arrived, so that a
+ *   resend of one we have is dropped; more than a second of a 10 Mbit/s stream. A packet missing
+ *   further back than that is given up even within GIVE_UP_US.
  * - RESTART_BACK (3000, RFC 3550 A.1's MAX_DROPOUT): a packet that far behind the newest is a
  *   sender that restarted its numbering; one less far back than the history but already seen is
  *   a duplicate, one beyond the history is too old to be of use and is dropped as one. */
@@ -111,6 +114,16 @@ nack_advance (CrNackTracker *t, gint64 ext, gint64 now_us)
   }
   t->highest = ext;
   seen_set (t, ext);
+  /* Past the history its arrival could not be told from a duplicate: given up (a fast stream,
+   * over 1000 packets a second, before GIVE_UP_US). */
+  guint old = 0;
+  while (old < t->n_missing && t->missing[old].seq <= ext - CR_NACK_HISTORY)
+    old++;
+  if (old > 0) {
+    memmove (&t->missing[0], &t->missing[old], (t->n_missing - old) * sizeof t->missing[0]);
+    t->n_missing -= old;
+    t->given_up += old;
+  }
 }
 
 CrNackVerdict

@@ -266,6 +266,23 @@ test_tracker_cap (void)
   g_assert_cmpuint (len, <, 12 + 4 * 20); /* runs of 17 in one FCI each */
 }
 
+/* A stream fast enough to send the history's worth of packets before the age limit: a packet
+ * missing that far back is given up (its arrival could no longer be told from a duplicate). */
+static void
+test_tracker_history (void)
+{
+  CrNackTracker t;
+  cr_nack_init (&t);
+  gint64 t0 = 1000000;
+  guint16 lost[] = { 2 };
+  feed (&t, 1, CR_NACK_HISTORY, lost, 1, t0);
+  g_assert_cmpuint (t.n_missing, ==, 1);
+  feed (&t, CR_NACK_HISTORY + 1, CR_NACK_HISTORY + 2, NULL, 0, t0 + 100 * MS);
+  g_assert_cmpuint (t.n_missing, ==, 0);
+  g_assert_cmpuint (t.given_up, ==, 1);
+  g_assert_cmpint (cr_nack_on_packet (&t, SSRC, 2, t0 + 101 * MS), ==, CR_NACK_DUPLICATE);
+}
+
 /* ---- RTX ---- */
 
 static void
@@ -349,6 +366,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lean/nack/wrap", test_tracker_wrap);
   g_test_add_func ("/lean/nack/jumps", test_tracker_jumps);
   g_test_add_func ("/lean/nack/cap", test_tracker_cap);
+  g_test_add_func ("/lean/nack/history", test_tracker_history);
   g_test_add_func ("/lean/rtx/restore", test_rtx_restore);
   g_test_add_func ("/lean/rtcp/stats-resent", test_stats_resent);
   return g_test_run ();
