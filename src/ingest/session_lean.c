@@ -13,12 +13,16 @@
  * watchdog and the console behave alike. Keyframe requests (from any thread) and feedback share
  * the outbound SRTP context under tx_lock.
  *
- * Retransmission: a track whose answer took generic NACK has a tracker (lean_nack.h) fed by every
- * packet; the packets it finds missing are asked for in NACKs sent from the packet path and, while
- * any is missing, from a NACK_TIMER_MS timer (none runs on a clean path). The publisher's RTX
- * packets are restored to their originals (lean_rtx.h) and forwarded like them; a packet we
- * already have (a resend after all, an RTX probe) is dropped, so the workers see each packet
- * once. Their counts are the session's retransmission figures (console, metrics). */
+ * Retransmission: every track has a tracker (lean_nack.h) fed by every packet; the packets it
+ * finds missing are asked for in NACKs sent from the packet path and, while any is missing, from
+ * a NACK_TIMER_MS timer (none runs on a clean path). Audio too, although Chromium's offer has no
+ * nack for Opus and so neither has the answer: Chromium resends audio on a NACK all the same (on
+ * the audio SSRC, there is no audio RTX), and webrtcbin's jitterbuffer asks for it that way; on
+ * tests/integration/lossy_ingest.test.mjs's 5% loss that took the forwarded audio's holes from
+ * ~5% to 0. A sender that cannot resend ignores the NACKs: its packets are counted as given up. The
+ * publisher's RTX packets are restored to their originals (lean_rtx.h) and forwarded like them; a
+ * packet we already have (a resend after all, an RTX probe) is dropped, so the workers see each
+ * packet once. Their counts are the session's retransmission figures (console, metrics). */
 #include "session_private.h"
 
 #include <nice/agent.h>
@@ -67,7 +71,7 @@ typedef struct {
   gint64 last_feedback_us;
   int pt[2];              /* the chosen payload types, -1 if none */
   int rtx_pt[2];          /* their RTX payload types, -1 if none */
-  CrNackTracker *nack[2]; /* NULL: the answer took no NACK for the track */
+  CrNackTracker *nack[2]; /* NULL for a track the offer has not */
   GSource *nack_timer;
   CrIngestRetransmission retx_seen; /* the trackers' sums last published */
   char *caps[2];
@@ -391,8 +395,10 @@ lean_on_rtp (LeanSession *s, guint8 *buf, gsize len, gint64 now)
   else
     cr_rtcp_stats_update (&s->stats[video], ssrc, seq, ts, now);
   cr_forward_push (lean_forward_for (s, video), buf, len);
-  if (t != NULL && (t->n_missing > 0 || verdict == CR_NACK_RECOVERED))
+  if (t != NULL && t->n_missing > 0)
     lean_send_nacks (s, now);
+  else if (t != NULL)
+    lean_publish_retx (s); /* a recovery, or a restart that gave packets up */
   if (now - s->last_feedback_us >= FEEDBACK_INTERVAL_US)
     lean_send_feedback (s, now);
 }
@@ -597,10 +603,8 @@ cr_session_lean_start (const char *id, CrSdpOffer *offer, const CrIngestSessionS
     guint rate = 0;
     s->pt[c->is_video] = c->payload;
     s->rtx_pt[c->is_video] = cr_lean_answer_rtx_payload (offer, c);
-    if (cr_lean_answer_nack (offer, c)) {
-      s->nack[c->is_video] = g_new (CrNackTracker, 1);
-      cr_nack_init (s->nack[c->is_video]);
-    }
+    s->nack[c->is_video] = g_new (CrNackTracker, 1);
+    cr_nack_init (s->nack[c->is_video]);
     s->caps[c->is_video] = cr_lean_answer_caps (offer, c, &rate);
     s->stats[c->is_video].clock_rate = rate;
     if (c->is_video) {

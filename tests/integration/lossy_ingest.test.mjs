@@ -1,9 +1,10 @@
 // A publisher on a lossy path: headless Chromium in a network namespace of its own, joined to the
 // test's by a veth pair whose UDP loses 5% each way (nftables `numgen random`; this machine's
 // kernel has no netem qdisc). The daemon and its forwards stay on loopback, which loses nothing.
-// With NACK and RTX the video forwarded to a subscriber must have (almost) no holes although 5% of
-// the publisher's packets were dropped, and the ingest's counters must say that packets were
-// asked for and recovered; the audio, which Chromium sends without NACK, shows the loss.
+// With NACK (and RTX for the video) the video and audio forwarded to a subscriber must have
+// (almost) no holes although 5% of the publisher's packets were dropped (the firewall's counters
+// say how many), and the ingest's counters must say that packets were asked for and recovered.
+// CLOUDREC_LOSSY_ENGINE=webrtcbin runs the same path on the other engine, measured only.
 //
 // Needs root in the test's network namespace (tests run under `unshare -n`), `nft`, `nsenter` and
 // `ip`; without them the test is skipped with the reason.
@@ -161,7 +162,7 @@ describe('the lean ingest on a lossy path (5% each way)', { skip: why ?? false }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('NACK and RTX repair the video: few holes in the forward, packets recovered; the audio shows the loss', T, async () => {
+  test('NACK and RTX repair the loss: few holes in the forwarded video and audio, packets recovered', T, async () => {
     const room = 9101;
     const page = await browser.newPage();
     const q = new URLSearchParams({ sdkappid: String(APP1.sdkAppId), room: String(room), roomtype: 'room', user: 'lossy', usersig: userSig(APP1, 'lossy'), source: 'camera' });
@@ -207,13 +208,15 @@ describe('the lean ingest on a lossy path (5% each way)', { skip: why ?? false }
     assert.ok(v.expected > 300, `too little video to tell: ${v.expected} packets`);
     assert.equal(v.duplicates, 0, 'no packet reaches the subscriber twice');
     if (ENGINE !== 'lean') return; // measured for comparison only
-    assert.ok(a.holes >= a.expected * 0.01, `the audio (no NACK) should show the loss: ${JSON.stringify(a)}`);
-    assert.ok(recovered > 0.5 * v.expected * LOSS_PER_MILLE / 1000, `recovered ${recovered} of ~${v.expected * LOSS_PER_MILLE / 1000} lost`);
+    const lost = (v.expected + a.expected) * LOSS_PER_MILLE / 1000;
+    assert.ok(recovered > 0.5 * lost, `recovered ${recovered} of ~${lost} lost`);
     assert.ok(unrecovered <= Math.max(3, 0.1 * nacked), `given up ${unrecovered} of ${nacked} asked for`);
     // the console reads the session now, /metrics as of the last tick before
     assert.ok(stream.RecoveredPackets >= recovered && stream.RecoveredPackets <= recovered + 10, 'the console shows the session\'s count');
     assert.ok(stream.NackedPackets >= nacked && stream.NackedPackets <= nacked + 10);
     assert.ok(stream.UnrecoveredPackets >= unrecovered);
     assert.ok(v.holes <= Math.max(3, v.expected * 0.005), `video holes ${v.holes} of ${v.expected} (5% loss repaired)`);
+    assert.ok(a.holes <= Math.max(3, a.expected * 0.005), `audio holes ${a.holes} of ${a.expected} (5% loss repaired)`);
+    assert.equal(a.duplicates, 0);
   });
 });
