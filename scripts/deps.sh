@@ -12,6 +12,7 @@ DEB_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-x fonts-dejavu-core
   ffmpeg chromium iproute2 util-linux
+  nftables  # the lossy path of tests/integration/lossy_ingest.test.mjs
   xvfb pulseaudio gstreamer1.0-pulseaudio
   clang libclang-rt-14-dev
   curl wrk libcurl4-openssl-dev libssl-dev

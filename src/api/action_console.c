@@ -159,6 +159,13 @@ rooms_entry (CrApi *api, const CrApp *app, const char *name)
       json_object_set_int_member (st, "ReceivedBytes", (gint64)info.rx_bytes);
       json_object_set_int_member (st, "Kbps",
                                   secs >= 1 ? (gint64)(info.rx_bytes * 8 / 1000 / secs) : 0);
+      /* Retransmission, where the engine counts it (lean): packets asked for again (NACK), of
+       * them those that came, and those given up. */
+      if (info.retx_counted) {
+        json_object_set_int_member (st, "NackedPackets", (gint64)info.nacked);
+        json_object_set_int_member (st, "RecoveredPackets", (gint64)info.recovered);
+        json_object_set_int_member (st, "UnrecoveredPackets", (gint64)info.unrecovered);
+      }
     }
     json_array_add_object_element (json_object_get_array_member (u, "Streams"), st);
   }

@@ -400,6 +400,11 @@ cr_ingest_stream_info (CrIngest *ingest, const CrRoomKey *key, const char *user_
     out->video_codec = cr_ingest_session_codec (pub->session, TRUE);
     out->rx_bytes = cr_ingest_session_rx_bytes (pub->session);
     out->started_us = cr_ingest_session_started_us (pub->session);
+    CrIngestRetransmission retx;
+    out->retx_counted = cr_ingest_session_retransmission (pub->session, &retx);
+    out->nacked = retx.nacked;
+    out->recovered = retx.recovered;
+    out->unrecovered = retx.given_up;
     return TRUE;
   }
   return FALSE;

@@ -35,13 +35,18 @@ void cr_ingest_stop_accepting (CrIngest *ingest);
  * that died also stop by themselves once their ports refuse packets (forward.h). */
 void cr_ingest_end_task_forwards (CrIngest *ingest, const char *task_id);
 
-/* What the console shows of a published stream: its codecs and the bytes received since it
- * started. FALSE when no such stream is published. Main context only. */
+/* What the console shows of a published stream: its codecs, the bytes received since it
+ * started and how its lost packets were asked for again. FALSE when no such stream is published.
+ * Main context only. */
 typedef struct {
   const char *audio_codec; /* NULL without audio; valid until the stream ends */
   const char *video_codec;
   guint64 rx_bytes;
   gint64 started_us; /* monotonic */
+  /* Retransmission (the lean engine counts it; FALSE with webrtcbin): RTP packets found missing
+   * and asked for again (NACK), of them those that arrived, and those given up. */
+  gboolean retx_counted;
+  guint64 nacked, recovered, unrecovered;
 } CrIngestStreamInfo;
 
 gboolean cr_ingest_stream_info (CrIngest *ingest, const CrRoomKey *key, const char *user_id,

@@ -91,6 +91,50 @@ media_has_fb (const GstSDPMedia *media, int pt, const char *fb)
   return FALSE;
 }
 
+gboolean
+cr_lean_answer_nack (const CrSdpOffer *offer, const CrSdpChoice *c)
+{
+  return media_has_fb (gst_sdp_message_get_media (offer->sdp, c->mline), c->payload, "nack");
+}
+
+/* Whether @media lists @pt among its formats. */
+static gboolean
+media_lists_format (const GstSDPMedia *media, int pt)
+{
+  for (guint i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    if (atoi (gst_sdp_media_get_format (media, i)) == pt)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+int
+cr_lean_answer_rtx_payload (const CrSdpOffer *offer, const CrSdpChoice *c)
+{
+  if (!cr_lean_answer_nack (offer, c))
+    return -1;
+  const GstSDPMedia *media = gst_sdp_message_get_media (offer->sdp, c->mline);
+  for (guint i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    if (g_strcmp0 (a->key, "rtpmap") != 0 || a->value == NULL)
+      continue;
+    const char *sp = strchr (a->value, ' ');
+    if (sp == NULL || g_ascii_strncasecmp (sp + 1, "rtx/", 4) != 0)
+      continue;
+    int pt = atoi (a->value);
+    const char *fmtp = media_pt_attr (media, "fmtp", pt);
+    const char *apt = fmtp != NULL ? strstr (fmtp, "apt=") : NULL;
+    if (pt < 0 || pt > 127 || pt == c->payload || apt == NULL || !media_lists_format (media, pt))
+      continue;
+    /* "apt=N" alone or among other parameters (rtx-time) */
+    char *end = NULL;
+    long v = strtol (apt + 4, &end, 10);
+    if (end != apt + 4 && (*end == '\0' || *end == ';' || *end == ' ') && v == c->payload)
+      return pt;
+  }
+  return -1;
+}
+
 static const CrSdpChoice *
 offer_choice (const CrSdpOffer *offer, guint mline)
 {
@@ -133,8 +177,11 @@ cr_lean_answer_build (const CrSdpOffer *offer, const CrLeanAnswerParams *p)
       g_string_append (out, "a=inactive\r\n");
       continue;
     }
-    g_string_append_printf (out, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\n", kind,
-                            c->payload);
+    int rtx = cr_lean_answer_rtx_payload (offer, c);
+    g_string_append_printf (out, "m=%s 9 UDP/TLS/RTP/SAVPF %d", kind, c->payload);
+    if (rtx >= 0)
+      g_string_append_printf (out, " %d", rtx);
+    g_string_append (out, "\r\nc=IN IP4 0.0.0.0\r\n");
     g_string_append (out, "a=rtcp:9 IN IP4 0.0.0.0\r\n");
     g_string_append_printf (out, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", p->ufrag, p->pwd);
     g_string_append_printf (out, "a=fingerprint:%s\r\na=setup:%s\r\n", p->fingerprint,
@@ -150,11 +197,14 @@ cr_lean_answer_build (const CrSdpOffer *offer, const CrLeanAnswerParams *p)
     const char *fmtp = media_pt_attr (media, "fmtp", c->payload);
     if (fmtp != NULL)
       g_string_append_printf (out, "a=fmtp:%d %s\r\n", c->payload, fmtp);
-    static const char *const fbs[] = { "goog-remb", "nack pli", "ccm fir" };
+    static const char *const fbs[] = { "goog-remb", "nack", "nack pli", "ccm fir" };
     for (guint f = 0; f < G_N_ELEMENTS (fbs); f++) {
       if (media_has_fb (media, c->payload, fbs[f]))
         g_string_append_printf (out, "a=rtcp-fb:%d %s\r\n", c->payload, fbs[f]);
     }
+    if (rtx >= 0)
+      g_string_append_printf (out, "a=rtpmap:%d %s\r\na=fmtp:%d apt=%d\r\n", rtx,
+                              media_pt_attr (media, "rtpmap", rtx), rtx, c->payload);
     for (const char *const *cand = p->candidates; cand != NULL && *cand != NULL; cand++)
       g_string_append_printf (out, "a=%s\r\n", *cand);
     g_string_append (out, "a=end-of-candidates\r\n");

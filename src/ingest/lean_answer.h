@@ -4,8 +4,9 @@
  * Why our own answer: without webrtcbin nothing else writes one. It answers each m-line the
  * offer's checks chose (sdp_offer.c) with that one codec, receive-only, BUNDLEd, rtcp-mux, our
  * fingerprint, and every host candidate (non-trickle: WHIP answers once); feedback offered is
- * goog-remb, nack pli and ccm fir when the offer has them (see lean_rtcp.h why not
- * transport-cc). Other m-lines (the offerer's own rejected ones) are answered with port 0. The
+ * goog-remb, nack, nack pli and ccm fir when the offer has them (see lean_rtcp.h why not
+ * transport-cc), and the offer's RTX payload type of the chosen codec with nack (lean_nack.h,
+ * lean_rtx.h). Other m-lines (the offerer's own rejected ones) are answered with port 0. The
  * candidate lines are standard, so ice-public-address rewrites them as it does webrtcbin's
  * (sdp_answer.c). Pure, unit-tested. */
 #pragma once
@@ -34,6 +35,13 @@ typedef struct {
   const char *const *candidates; /* "candidate:..." (NULL-terminated) */
   guint64 session_id;
 } CrLeanAnswerParams;
+
+/* Whether the answer takes generic NACK (a=rtcp-fb:PT nack) for @choice: the offer has it. */
+gboolean cr_lean_answer_nack (const CrSdpOffer *offer, const CrSdpChoice *choice);
+/* The RTX payload type (RFC 4588) the answer takes for @choice: one the offer lists on its
+ * m-line with a=rtpmap:N rtx/RATE and a=fmtp:N apt=<the chosen payload type>, and only with NACK
+ * (what else would ask for a retransmission); -1 if none. */
+int cr_lean_answer_rtx_payload (const CrSdpOffer *offer, const CrSdpChoice *choice);
 
 char *cr_lean_answer_build (const CrSdpOffer *offer, const CrLeanAnswerParams *params);
 

@@ -32,19 +32,30 @@ put_header (guint8 *p, guint count, guint pt, guint words)
   p[3] = words;
 }
 
-void
-cr_rtcp_stats_update (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq, guint32 ts, gint64 now_us)
+typedef enum { STATS_FIRST, STATS_COUNTED, STATS_IGNORED } StatsCount;
+
+static void
+stats_start (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq)
+{
+  guint32 rate = st->clock_rate;
+  memset (st, 0, sizeof *st);
+  st->clock_rate = rate;
+  st->ssrc = ssrc;
+  st->base_seq = seq;
+  st->max_seq = seq;
+  st->bad_seq = RTP_SEQ_MOD + 1; /* none */
+  st->received = 1;
+}
+
+/* Counts packet @seq of @ssrc (RFC 3550 A.1). A packet far from the others is ignored unless the
+ * next one follows it (a sender that restarted its numbering): a retransmission that comes
+ * hundreds of packets late must not start the statistics over. */
+static StatsCount
+stats_count (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq)
 {
   if (st->ssrc != ssrc || st->received == 0) {
-    guint32 rate = st->clock_rate;
-    memset (st, 0, sizeof *st);
-    st->clock_rate = rate;
-    st->ssrc = ssrc;
-    st->base_seq = seq;
-    st->max_seq = seq;
-    st->received = 1;
-    st->transit = (now_us * (gint64)rate) / G_USEC_PER_SEC - ts;
-    return;
+    stats_start (st, ssrc, seq);
+    return STATS_FIRST;
   }
   guint16 delta = (guint16)(seq - st->max_seq);
   if (delta < MAX_DROPOUT) {
@@ -52,14 +63,28 @@ cr_rtcp_stats_update (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq, guint32 ts
       st->cycles += RTP_SEQ_MOD;
     st->max_seq = seq;
   } else if (delta <= RTP_SEQ_MOD - MAX_MISORDER) {
-    /* A big jump: the sender restarted; start over from here. */
-    st->base_seq = seq;
-    st->max_seq = seq;
-    st->cycles = 0;
-    st->received = 0;
-    st->expected_prior = st->received_prior = 0;
+    if (seq != st->bad_seq) {
+      st->bad_seq = (seq + 1) & (RTP_SEQ_MOD - 1);
+      return STATS_IGNORED;
+    }
+    /* Two in a row: the sender restarted; start over from here. */
+    stats_start (st, ssrc, seq);
+    return STATS_COUNTED;
   } /* else: a late or duplicate packet */
   st->received++;
+  return STATS_COUNTED;
+}
+
+void
+cr_rtcp_stats_update (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq, guint32 ts, gint64 now_us)
+{
+  StatsCount c = stats_count (st, ssrc, seq);
+  if (c == STATS_IGNORED)
+    return;
+  if (c == STATS_FIRST) {
+    st->transit = (now_us * (gint64)st->clock_rate) / G_USEC_PER_SEC - ts;
+    return;
+  }
   /* Interarrival jitter (RFC 3550 A.8), in timestamp units. */
   gint64 arrival = (now_us * (gint64)st->clock_rate) / G_USEC_PER_SEC;
   gint64 transit = arrival - ts;
@@ -69,6 +94,17 @@ cr_rtcp_stats_update (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq, guint32 ts
     d = -d;
   if (d < (gint64)st->clock_rate * 10) /* a timestamp jump is not jitter */
     st->jitter += (1.0 / 16.0) * ((double)d - st->jitter);
+}
+
+void
+cr_rtcp_stats_update_resent (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq)
+{
+  if (st->ssrc != ssrc || st->received == 0)
+    return;
+  if ((guint16)(seq - st->max_seq) >= 0x8000)
+    st->received++; /* behind the newest, however far: it was asked for, not a restart */
+  else
+    stats_count (st, ssrc, seq);
 }
 
 void

@@ -19,6 +19,7 @@ typedef struct {
   guint16 max_seq;
   guint32 cycles; /* wraps of the sequence number, << 16 */
   guint32 base_seq;
+  guint32 bad_seq; /* RFC 3550 A.1: a jump's next sequence number, > 65535 if none */
   guint32 received;
   guint32 expected_prior, received_prior;
   gint64 transit; /* previous packet's arrival - timestamp, in clock units */
@@ -30,6 +31,11 @@ typedef struct {
 /* One RTP packet of @ssrc (sequence @seq, timestamp @ts) arrived at @now_us. */
 void cr_rtcp_stats_update (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq, guint32 ts,
                            gint64 now_us);
+
+/* A packet that was missing arrived as a retransmission (RTX): counted as received, as RFC 3550
+ * counts a late packet, but not as a jitter sample (its delay is the NACK's round trip). Ignored
+ * for an SSRC the statistics do not follow. */
+void cr_rtcp_stats_update_resent (CrRtcpRecvStats *st, guint32 ssrc, guint16 seq);
 
 /* A report block for @st (24 bytes into @out). */
 void cr_rtcp_write_report_block (CrRtcpRecvStats *st, guint8 *out, gint64 now_us);

@@ -83,3 +83,10 @@ cr_ingest_session_tick (CrIngestSession *s, gint64 now_us)
 {
   s->klass->tick (s, now_us);
 }
+
+gboolean
+cr_ingest_session_retransmission (CrIngestSession *s, CrIngestRetransmission *out)
+{
+  memset (out, 0, sizeof *out);
+  return s->klass->retransmission != NULL && s->klass->retransmission (s, out);
+}

@@ -58,6 +58,13 @@ guint64 cr_ingest_session_rx_bytes (CrIngestSession *session);
 const char *cr_ingest_session_codec (CrIngestSession *session, gboolean video);
 /* The forward of the audio or video track, or NULL while that track has not arrived. */
 CrForward *cr_ingest_session_forward (CrIngestSession *session, gboolean video);
+/* Retransmission of a session's tracks (the lean engine's NACK and RTX): packets found missing
+ * and asked for again, those of them that then arrived, and those given up (lean_nack.h). */
+typedef struct {
+  guint64 nacked, recovered, given_up;
+} CrIngestRetransmission;
+/* FALSE when the engine does not count them (webrtcbin: its jitterbuffer asks on its own). */
+gboolean cr_ingest_session_retransmission (CrIngestSession *session, CrIngestRetransmission *out);
 /* Once a second: sender reports and keyframe retries of the forwards. */
 void cr_ingest_session_tick (CrIngestSession *session, gint64 now_us);
 

@@ -18,6 +18,7 @@ typedef struct {
   guint64 (*rx_bytes) (CrIngestSession *s);
   CrForward *(*forward) (CrIngestSession *s, gboolean video);
   void (*tick) (CrIngestSession *s, gint64 now_us);
+  gboolean (*retransmission) (CrIngestSession *s, CrIngestRetransmission *out); /* or NULL */
 } CrSessionClass;
 
 /* The first member of each engine's session. */

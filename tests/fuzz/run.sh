@@ -3,7 +3,8 @@
 # parser + validator (corpus/), the WHIP offer checks (corpus_sdp/), the image header checks
 # of downloaded pictures (corpus_picture/), the storage-facing text (corpus_storage/), the
 # whiteboard's client messages (corpus_board/), a board log replayed and drawn
-# (corpus_board_replay/) and the lean ingest's SRTP on any datagram (corpus_srtp/).
+# (corpus_board_replay/), the lean ingest's SRTP on any datagram (corpus_srtp/) and its RTX unwrap
+# and NACK tracker (corpus_nack/).
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS   (SECONDS per fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,3 +34,4 @@ run_fuzzer fuzz_storage tests/fuzz/corpus_storage 8192
 run_fuzzer fuzz_board tests/fuzz/corpus_board 65536
 run_fuzzer fuzz_board_replay tests/fuzz/corpus_board_replay 16384
 run_fuzzer fuzz_srtp tests/fuzz/corpus_srtp 1501
+run_fuzzer fuzz_lean_nack tests/fuzz/corpus_nack 1501

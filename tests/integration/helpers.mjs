@@ -70,7 +70,7 @@ export function appArg(app) {
 // ---------------------------------------------------------------------------------------------
 // Daemon lifecycle
 
-const SERVING_RE = /^cloudrec (\S+) serving the TRTC cloud-recording API at (https?):\/\/127\.0\.0\.1:(\d+)\/$/m;
+const SERVING_RE = /^cloudrec (\S+) serving the TRTC cloud-recording API at (https?):\/\/(?:127\.0\.0\.1|0\.0\.0\.0):(\d+)\/$/m;
 const live = new Set();   // daemons not yet stopped
 const tmpDirs = new Set(); // data dirs this process created
 

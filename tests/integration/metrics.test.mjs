@@ -73,6 +73,7 @@ describe('/metrics', () => {
     const expected = {
       cloudrec_api_requests_total: 'counter', cloudrec_api_request_duration_seconds: 'histogram', cloudrec_tasks: 'gauge',
       cloudrec_tasks_created_total: 'counter', cloudrec_rooms: 'gauge', cloudrec_streams: 'gauge', cloudrec_whip_sessions: 'gauge',
+      cloudrec_ingest_nacked_packets_total: 'counter', cloudrec_ingest_recovered_packets_total: 'counter', cloudrec_ingest_unrecovered_packets_total: 'counter',
       cloudrec_recorded_files_total: 'counter', cloudrec_spooled_bytes_total: 'counter', cloudrec_uploaded_bytes_total: 'counter', cloudrec_uploads_total: 'counter',
       cloudrec_upload_backlog: 'gauge', cloudrec_callbacks_total: 'counter', cloudrec_callback_backlog: 'gauge', cloudrec_workers: 'gauge',
       cloudrec_worker_starts_total: 'counter', cloudrec_worker_restarts_total: 'counter', cloudrec_worker_cpu_seconds_total: 'counter',

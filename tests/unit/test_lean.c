@@ -1,7 +1,8 @@
 /* The lean WHIP engine's pure parts: the DTLS-SRTP key split and SRTP round trips for both
  * profiles, a DTLS handshake between two of our endpoints (keying material agreed, a wrong
  * fingerprint refused), receiver statistics and the RTCP we build and read, the answer written
- * from an offer, and the RTP payload range used by direct forwards. */
+ * from an offer (NACK and RTX taken when offered), and the RTP payload range used by direct
+ * forwards. */
 #include <string.h>
 
 #include "ingest/forward.h"
@@ -383,6 +384,90 @@ test_answer (void)
   }
 }
 
+/* A Chromium-like video m-line: RTX for each codec, generic NACK on H.264 and VP8. */
+#define OFFER_RTX                                                                                  \
+  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"                        \
+  "a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:"    \
+  "11:22:33:44:55:66:77:88:99\r\n"                                                                 \
+  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 104\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"               \
+  "a=sendonly\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=setup:actpass\r\n"    \
+  "a=rtcp-mux\r\na=rtcp-rsize\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"                   \
+  "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\na=rtpmap:102 H264/90000\r\n"                       \
+  "a=rtcp-fb:102 goog-remb\r\na=rtcp-fb:102 nack\r\na=rtcp-fb:102 nack pli\r\n"                    \
+  "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"          \
+  "a=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\na=rtpmap:104 rtx/90000\r\n"                     \
+  "a=fmtp:104 apt=1020\r\n"                                                                        \
+  "a=candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host\r\n"
+
+static char *
+answer_for (const char *text, const CrSdpOffer **offer_out)
+{
+  g_autoptr (GError) error = NULL;
+  CrSdpOffer *offer = cr_sdp_offer_parse (text, strlen (text), &error);
+  g_assert_no_error (error);
+  const char *cands[] = { "candidate:9 1 UDP 2015363327 127.0.0.1 40000 typ host", NULL };
+  CrLeanAnswerParams p = { "uf", "pw", "sha-256 01:02", FALSE, cands, 42 };
+  char *answer = cr_lean_answer_build (offer, &p);
+  GstSDPMessage *sdp = NULL;
+  gst_sdp_message_new (&sdp);
+  g_assert_cmpint (gst_sdp_message_parse_buffer ((const guint8 *)answer, strlen (answer), sdp), ==,
+                   GST_SDP_OK);
+  gst_sdp_message_free (sdp);
+  if (offer_out != NULL)
+    *offer_out = offer;
+  else
+    cr_sdp_offer_free (offer);
+  return answer;
+}
+
+/* NACK and the chosen codec's RTX are answered when offered, and nothing else of RTX. */
+static void
+test_answer_nack_rtx (void)
+{
+  const CrSdpOffer *offer = NULL;
+  g_autofree char *answer = answer_for (OFFER_RTX, &offer);
+  const CrSdpChoice *c = &g_array_index (offer->choices, CrSdpChoice, 0);
+  g_assert_cmpint (c->payload, ==, 102);
+  g_assert_true (cr_lean_answer_nack (offer, c));
+  g_assert_cmpint (cr_lean_answer_rtx_payload (offer, c), ==, 103);
+  g_assert_nonnull (strstr (answer, "m=video 9 UDP/TLS/RTP/SAVPF 102 103\r\n"));
+  g_assert_nonnull (strstr (answer, "a=rtcp-fb:102 goog-remb\r\na=rtcp-fb:102 nack\r\n"
+                                    "a=rtcp-fb:102 nack pli\r\n"
+                                    "a=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\n"));
+  g_assert_null (strstr (answer, " 97"));
+  g_assert_null (strstr (answer, "104"));
+  cr_sdp_offer_free ((CrSdpOffer *)offer);
+
+  /* Only "nack pli": no generic NACK, and so no RTX. */
+  g_autofree char *text = g_strdup (OFFER_RTX);
+  char *nack = strstr (text, "a=rtcp-fb:102 nack\r\n");
+  memcpy (nack, "a=rtcp-fb:102 xxxx", strlen ("a=rtcp-fb:102 xxxx"));
+  g_autofree char *no_nack = answer_for (text, &offer);
+  c = &g_array_index (offer->choices, CrSdpChoice, 0);
+  g_assert_false (cr_lean_answer_nack (offer, c));
+  g_assert_cmpint (cr_lean_answer_rtx_payload (offer, c), ==, -1);
+  g_assert_nonnull (strstr (no_nack, "m=video 9 UDP/TLS/RTP/SAVPF 102\r\n"));
+  g_assert_nonnull (strstr (no_nack, "a=rtcp-fb:102 nack pli\r\n"));
+  g_assert_null (strstr (no_nack, "a=rtcp-fb:102 nack\r\n"));
+  g_assert_null (strstr (no_nack, "rtx"));
+  cr_sdp_offer_free ((CrSdpOffer *)offer);
+
+  /* An RTX payload type not on the m-line is not taken. */
+  g_free (text);
+  text = g_strdup (OFFER_RTX);
+  memcpy (strstr (text, " 103 104\r\n"), " 105 104\r\n", 9);
+  g_autofree char *unlisted = answer_for (text, &offer);
+  g_assert_nonnull (strstr (unlisted, "m=video 9 UDP/TLS/RTP/SAVPF 102\r\n"));
+  g_assert_nonnull (strstr (unlisted, "a=rtcp-fb:102 nack\r\n"));
+  g_assert_null (strstr (unlisted, "rtx"));
+  cr_sdp_offer_free ((CrSdpOffer *)offer);
+
+  /* The offer without NACK or RTX (as cloudrec publish's GStreamer sends it): neither. */
+  g_autofree char *plain = answer_for (OFFER, NULL);
+  g_assert_null (strstr (plain, "rtx"));
+  g_assert_null (strstr (plain, " nack\r\n"));
+}
+
 static void
 test_passive_offer (void)
 {
@@ -430,6 +515,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lean/rtcp/sr-pli-fir", test_sr_and_keyframe_requests);
   g_test_add_func ("/lean/answer", test_answer);
   g_test_add_func ("/lean/answer/passive-offer", test_passive_offer);
+  g_test_add_func ("/lean/answer/nack-rtx", test_answer_nack_rtx);
   g_test_add_func ("/lean/rtp-payload-range", test_payload_range);
   return g_test_run ();
 }
