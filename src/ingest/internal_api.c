@@ -82,8 +82,10 @@ internal_add_caps (JsonObject *o, CrPublisher *pub)
     CrForward *fwd = cr_ingest_session_forward (pub->session, video);
     g_autofree char *caps = fwd != NULL ? cr_forward_caps_string (fwd) : NULL;
     if (caps != NULL)
-      json_object_set_string_member (o, video ? "VideoCaps" : "AudioCaps", caps);
+      json_object_set_string_member (o, video ? CR_LINK_VIDEO_CAPS : CR_LINK_AUDIO_CAPS, caps);
   }
+  if (pub != NULL && pub->session != NULL && !cr_ingest_session_forwards_ordered (pub->session))
+    json_object_set_boolean_member (o, CR_LINK_UNORDERED, TRUE);
 }
 
 /* seg: rooms {SdkAppId} {room|str-room} {RoomId} ...; FALSE (and a 400 reply) if malformed. */

@@ -85,6 +85,12 @@ cr_ingest_session_tick (CrIngestSession *s, gint64 now_us)
 }
 
 gboolean
+cr_ingest_session_forwards_ordered (CrIngestSession *s)
+{
+  return s->klass->forwards_ordered;
+}
+
+gboolean
 cr_ingest_session_retransmission (CrIngestSession *s, CrIngestRetransmission *out)
 {
   memset (out, 0, sizeof *out);

@@ -65,6 +65,9 @@ typedef struct {
 } CrIngestRetransmission;
 /* FALSE when the engine does not count them (webrtcbin: its jitterbuffer asks on its own). */
 gboolean cr_ingest_session_retransmission (CrIngestSession *session, CrIngestRetransmission *out);
+/* Whether the session's forwards come in sequence order (webrtcbin's jitterbuffer) or as the
+ * packets arrived, resends late (lean): a subscriber that does not reorder must know. */
+gboolean cr_ingest_session_forwards_ordered (CrIngestSession *session);
 /* Once a second: sender reports and keyframe retries of the forwards. */
 void cr_ingest_session_tick (CrIngestSession *session, gint64 now_us);
 

@@ -810,4 +810,5 @@ lean_tick (CrIngestSession *session, gint64 now_us)
 static const CrSessionClass lean_class = {
   lean_stop,     lean_teardown, lean_connected, lean_last_media_us,  lean_last_rx_us,
   lean_rx_bytes, lean_forward,  lean_tick,      lean_retransmission,
+  FALSE, /* forwarded as they arrive: resends come late, out of order */
 };

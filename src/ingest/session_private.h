@@ -19,6 +19,8 @@ typedef struct {
   CrForward *(*forward) (CrIngestSession *s, gboolean video);
   void (*tick) (CrIngestSession *s, gint64 now_us);
   gboolean (*retransmission) (CrIngestSession *s, CrIngestRetransmission *out); /* or NULL */
+  /* Whether the forwards leave in sequence order (after a jitterbuffer) or as packets arrive. */
+  gboolean forwards_ordered;
 } CrSessionClass;
 
 /* The first member of each engine's session. */

@@ -489,4 +489,5 @@ static const CrSessionClass webrtc_class = {
   webrtc_stop,          webrtc_teardown,   webrtc_connected,
   webrtc_last_media_us, webrtc_last_rx_us, webrtc_rx_bytes,
   webrtc_forward,       webrtc_tick,       NULL, /* retransmission: the jitterbuffer's own */
+  TRUE, /* forwarded after webrtcbin's jitterbuffer */
 };

@@ -95,6 +95,7 @@ G_BEGIN_DECLS
 #define CR_LINK_RX_BYTES "RxBytes"
 #define CR_LINK_AUDIO_CAPS "AudioCaps"
 #define CR_LINK_VIDEO_CAPS "VideoCaps"
+#define CR_LINK_UNORDERED "Unordered" /* true: the forwards come as packets arrived */
 /* Forwards: {SdkAppId, StrRoom, RoomId, UserId, Stream, Media, RtpPort, RtcpPort, TaskId} ->
  * {ForwardId, Caps, Ssrc}; the list {Forwards: [{ForwardId, TaskId, UserId, Stream, Media,
  * RtpPort, RtcpPort, Packets}]}. */

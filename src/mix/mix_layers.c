@@ -206,7 +206,8 @@ mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, GstElement *bin
 }
 
 guint16
-cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean video, GError **error)
+cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean video,
+                  gboolean unordered, GError **error)
 {
   GstElement *agg = video ? m->comp : m->amix;
   if (agg == NULL) {
@@ -219,15 +220,18 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad RTP caps \"%s\"", rtp_caps);
     return 0;
   }
-  /* The forwards come from after the ingest's jitter buffer (ordered, losses retransmitted) over
-   * loopback: a video input is received, decoded and cropped on its socket's thread, stamped at
-   * arrival, with no second jitter buffer and no queue (two threads and a hand-off per input,
-   * bench/mix.mjs). The audio keeps a jitter buffer: its gaps become Opus concealment. */
+  /* The webrtcbin engine's forwards come from after its jitter buffer (ordered, losses
+   * retransmitted) over loopback: such a video input is received, decoded and cropped on its
+   * socket's thread, stamped at arrival, with no second jitter buffer and no queue (two threads
+   * and a hand-off per input, bench/mix.mjs). The lean engine forwards packets as they arrive,
+   * its resends a round trip late: those video inputs get a jitter buffer that puts them back.
+   * The audio keeps a jitter buffer: its gaps become Opus concealment. */
   g_autoptr (GstCaps) caps = gst_caps_from_string (clean);
   GError **e = error;
   GstElement *src = cr_element ("udpsrc", "src", e);
-  GstElement *jitter = video || src == NULL ? NULL : cr_element ("rtpjitterbuffer", NULL, e);
-  GstElement *decode = src != NULL && (video || jitter != NULL)
+  gboolean reorder = !video || unordered;
+  GstElement *jitter = !reorder || src == NULL ? NULL : cr_element ("rtpjitterbuffer", NULL, e);
+  GstElement *decode = src != NULL && (!reorder || jitter != NULL)
                            ? cr_chain_bin (cr_rtp_decode_chain (rtp_caps, video), e)
                            : NULL;
   GstElement *crop
@@ -241,8 +245,9 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
     g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", caps, NULL);
     if (jitter != NULL)
       g_object_set (jitter, "latency", 200, NULL);
-    bin = video ? mix_bin (e, src, decode, crop, out, NULL)
-                : mix_bin (e, src, jitter, decode, crop, out, queue, NULL);
+    bin = !video      ? mix_bin (e, src, jitter, decode, crop, out, queue, NULL)
+          : !reorder ? mix_bin (e, src, decode, crop, out, NULL)
+                     : mix_bin (e, src, jitter, decode, crop, out, NULL);
   }
   MixLayer *l = mix_layer_attach (m, CR_MIX_LAYER_INPUT, key, bin, agg, error);
   if (l == NULL)

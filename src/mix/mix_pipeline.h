@@ -67,9 +67,10 @@ CrMix *cr_mix_new (const CrMixOptions *opts, CrHlsSegmentFunc on_segment, gpoint
                    GError **error);
 
 /* Starts receiving the RTP of a user's audio or video (decoded, mixed); returns its UDP port. A
- * video input is hidden until a layer shows it. */
+ * video input is hidden until a layer shows it. @unordered: the packets come as they arrived at
+ * the ingest (resends late), so the video is reordered too. */
 guint16 cr_mix_add_input (CrMix *mix, const char *key, const char *rtp_caps, gboolean video,
-                          GError **error);
+                          gboolean unordered, GError **error);
 void cr_mix_remove_input (CrMix *mix, const char *key);
 gboolean cr_mix_has_input (CrMix *mix, const char *key);
 /* Monotonic µs of the last RTP packet of input @key, 0 before the first (or no such input). */

@@ -107,7 +107,7 @@ mixed_start_input (Mixed *m, const CrRoomStream *st, gboolean video, const char 
 {
   Worker *w = m->base.w;
   g_autoptr (GError) error = NULL;
-  guint16 port = cr_mix_add_input (m->mix, key, st->caps[video], video, &error);
+  guint16 port = cr_mix_add_input (m->mix, key, st->caps[video], video, st->unordered, &error);
   if (port == 0) {
     g_warning ("task %s: cannot mix %s: %s", w->task->task_id, key, error->message);
     return;

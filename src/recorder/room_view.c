@@ -38,6 +38,7 @@ cr_room_view_new (JsonObject *state)
     s->caps[1] = g_strdup (cr_json_get_string (o, CR_LINK_VIDEO_CAPS));
     s->announced[0] = cr_json_get_bool (o, CR_LINK_HAS_AUDIO);
     s->announced[1] = cr_json_get_bool (o, CR_LINK_HAS_VIDEO);
+    s->unordered = cr_json_get_bool (o, CR_LINK_UNORDERED);
     s->since_ms = cr_json_get_int_or (o, CR_LINK_SINCE, 0);
     g_ptr_array_add (view->streams, s);
   }

@@ -13,6 +13,7 @@ typedef struct {
   gboolean aux;         /* the aux (screen-share) stream, else the main one */
   char *caps[2];        /* audio, video: the RTP caps once the medium arrives, else NULL */
   gboolean announced[2]; /* the publisher's offer has the medium */
+  gboolean unordered;    /* its forwards come as packets arrived (a lean ingest session) */
   gint64 since_ms;      /* when it was published: the room-entry order */
 } CrRoomStream;
 
