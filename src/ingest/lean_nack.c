@@ -25,6 +25,8 @@
  *   a duplicate, one beyond the history is too old to be of use and is dropped as one. */
 #include "lean_nack.h"
 
+#include "be_bytes.h"
+
 #include <string.h>
 
 #define REORDER_GRACE_US (10 * 1000)
@@ -200,22 +202,6 @@ cr_nack_due (CrNackTracker *t, gint64 now_us, guint16 *seqs, guint max)
   return n;
 }
 
-static void
-put16 (guint8 *p, guint16 v)
-{
-  p[0] = v >> 8;
-  p[1] = v;
-}
-
-static void
-put32 (guint8 *p, guint32 v)
-{
-  p[0] = v >> 24;
-  p[1] = v >> 16;
-  p[2] = v >> 8;
-  p[3] = v;
-}
-
 gsize
 cr_nack_write_rtcp (guint8 *out, gsize cap, guint32 sender_ssrc, guint32 media_ssrc,
                     const guint16 *seqs, guint n)
@@ -235,15 +221,15 @@ cr_nack_write_rtcp (guint8 *out, gsize cap, guint32 sender_ssrc, guint32 media_s
       if (d > 0)
         blp |= (guint16)(1u << (d - 1));
     }
-    put16 (p, pid);
-    put16 (p + 2, blp);
+    cr_be_put16 (p, pid);
+    cr_be_put16 (p + 2, blp);
     p += 4;
   }
   gsize len = (gsize)(p - out);
   out[0] = 0x80 | 1; /* V=2, FMT 1: generic NACK */
   out[1] = 205;      /* RTPFB */
-  put16 (out + 2, (guint16)(len / 4 - 1));
-  put32 (out + 4, sender_ssrc);
-  put32 (out + 8, media_ssrc);
+  cr_be_put16 (out + 2, (guint16)(len / 4 - 1));
+  cr_be_put32 (out + 4, sender_ssrc);
+  cr_be_put32 (out + 8, media_ssrc);
   return len;
 }

@@ -1,26 +1,13 @@
 /* Receiver statistics and RTCP packets; see lean_rtcp.h. */
 #include "lean_rtcp.h"
 
+#include "be_bytes.h"
+
 #include <string.h>
 
 #define RTP_SEQ_MOD (1u << 16)
 #define MAX_DROPOUT 3000
 #define MAX_MISORDER 100
-
-static void
-put32 (guint8 *p, guint32 v)
-{
-  p[0] = v >> 24;
-  p[1] = v >> 16;
-  p[2] = v >> 8;
-  p[3] = v;
-}
-
-static guint32
-get32 (const guint8 *p)
-{
-  return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
-}
 
 /* The common header: V=2, @count (RC or FMT), @pt, @words (length in 32-bit words minus one). */
 static void
@@ -122,15 +109,15 @@ cr_rtcp_write_report_block (CrRtcpRecvStats *st, guint8 *out, gint64 now_us)
   guint8 fraction = expected_interval == 0 || lost_interval <= 0
                         ? 0
                         : (guint8)MIN (255, (lost_interval << 8) / expected_interval);
-  put32 (out, st->ssrc);
-  put32 (out + 4, ((guint32)fraction << 24) | ((guint32)lost & 0xffffff));
-  put32 (out + 8, extended);
-  put32 (out + 12, (guint32)st->jitter);
-  put32 (out + 16, st->lsr);
+  cr_be_put32 (out, st->ssrc);
+  cr_be_put32 (out + 4, ((guint32)fraction << 24) | ((guint32)lost & 0xffffff));
+  cr_be_put32 (out + 8, extended);
+  cr_be_put32 (out + 12, (guint32)st->jitter);
+  cr_be_put32 (out + 16, st->lsr);
   guint32 dlsr = 0;
   if (st->lsr != 0) /* in 1/65536 s */
     dlsr = (guint32)(((now_us - st->lsr_arrival_us) * 65536) / G_USEC_PER_SEC);
-  put32 (out + 20, dlsr);
+  cr_be_put32 (out + 20, dlsr);
 }
 
 gsize
@@ -147,7 +134,7 @@ cr_rtcp_build_feedback (guint8 *out, gsize cap, guint32 sender_ssrc, CrRtcpRecvS
     n++;
   }
   put_header (out, n, 201, (guint)((p - out) / 4 - 1));
-  put32 (out + 4, sender_ssrc);
+  cr_be_put32 (out + 4, sender_ssrc);
   if (remb_bps == 0 || n == 0 || (gsize)(p - out) + 20 + 4 * n > cap)
     return p - out;
   /* REMB: PSFB (206) FMT 15, media SSRC 0, "REMB", count, exponent (6 bits), mantissa (18). */
@@ -159,8 +146,8 @@ cr_rtcp_build_feedback (guint8 *out, gsize cap, guint32 sender_ssrc, CrRtcpRecvS
     exp++;
   }
   put_header (r, 15, 206, 4 + n);
-  put32 (r + 4, sender_ssrc);
-  put32 (r + 8, 0);
+  cr_be_put32 (r + 4, sender_ssrc);
+  cr_be_put32 (r + 8, 0);
   memcpy (r + 12, "REMB", 4);
   r[16] = n;
   r[17] = (exp << 2) | (mantissa >> 16);
@@ -170,7 +157,7 @@ cr_rtcp_build_feedback (guint8 *out, gsize cap, guint32 sender_ssrc, CrRtcpRecvS
   for (guint i = 0; i < n_stats; i++) {
     if (stats[i].ssrc == 0 || stats[i].received == 0)
       continue;
-    put32 (q, stats[i].ssrc);
+    cr_be_put32 (q, stats[i].ssrc);
     q += 4;
   }
   return q - out;
@@ -180,8 +167,8 @@ gsize
 cr_rtcp_build_pli (guint8 *out, guint32 sender_ssrc, guint32 media_ssrc)
 {
   put_header (out, 1, 206, 2);
-  put32 (out + 4, sender_ssrc);
-  put32 (out + 8, media_ssrc);
+  cr_be_put32 (out + 4, sender_ssrc);
+  cr_be_put32 (out + 8, media_ssrc);
   return 12;
 }
 
@@ -189,10 +176,10 @@ gsize
 cr_rtcp_build_fir (guint8 *out, guint32 sender_ssrc, guint32 media_ssrc, guint8 fir_seq)
 {
   put_header (out, 4, 206, 4);
-  put32 (out + 4, sender_ssrc);
-  put32 (out + 8, 0);
-  put32 (out + 12, media_ssrc);
-  put32 (out + 16, (guint32)fir_seq << 24);
+  cr_be_put32 (out + 4, sender_ssrc);
+  cr_be_put32 (out + 8, 0);
+  cr_be_put32 (out + 12, media_ssrc);
+  cr_be_put32 (out + 16, (guint32)fir_seq << 24);
   return 20;
 }
 
@@ -201,12 +188,12 @@ cr_rtcp_build_sr (guint8 *out, guint32 ssrc, guint64 ntp, guint32 rtptime, guint
                   guint32 octets)
 {
   put_header (out, 0, 200, 6);
-  put32 (out + 4, ssrc);
-  put32 (out + 8, ntp >> 32);
-  put32 (out + 12, (guint32)ntp);
-  put32 (out + 16, rtptime);
-  put32 (out + 20, packets);
-  put32 (out + 24, octets);
+  cr_be_put32 (out + 4, ssrc);
+  cr_be_put32 (out + 8, ntp >> 32);
+  cr_be_put32 (out + 12, (guint32)ntp);
+  cr_be_put32 (out + 16, rtptime);
+  cr_be_put32 (out + 20, packets);
+  cr_be_put32 (out + 24, octets);
   return 28;
 }
 
@@ -224,8 +211,8 @@ cr_rtcp_foreach_sr (const guint8 *data, gsize len,
     if (off + size > len)
       return FALSE;
     if (p[1] == 200 && size >= 28) {
-      CrRtcpSenderInfo sr = { get32 (p + 4), ((guint64)get32 (p + 8) << 32) | get32 (p + 12),
-                              get32 (p + 16), get32 (p + 20), get32 (p + 24) };
+      CrRtcpSenderInfo sr = { cr_be_get32 (p + 4), ((guint64)cr_be_get32 (p + 8) << 32) | cr_be_get32 (p + 12),
+                              cr_be_get32 (p + 16), cr_be_get32 (p + 20), cr_be_get32 (p + 24) };
       func (&sr, user_data);
     }
     off += size;

@@ -11,6 +11,8 @@
  * changing them must not be refused, nor grow the table). */
 #include "lean_srtp.h"
 
+#include "be_bytes.h"
+
 #include <gio/gio.h>
 #include <openssl/crypto.h>
 #include <string.h>
@@ -175,15 +177,6 @@ read_be32 (const guint8 *p)
   return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
 }
 
-static void
-write_be32 (guint8 *p, guint32 v)
-{
-  p[0] = (guint8)(v >> 24);
-  p[1] = (guint8)(v >> 16);
-  p[2] = (guint8)(v >> 8);
-  p[3] = (guint8)v;
-}
-
 static gsize
 tag_len (CrLeanSrtpProfile profile)
 {
@@ -225,7 +218,7 @@ rtp_transform (CrLeanSrtpTransform *t, guint8 *data, gsize len, gsize header_len
   /* AES-CM: the tag is over the packet as sent, then the ROC (RFC 3711 4.2); the receiver checks
    * it before decrypting. */
   guint8 roc[4], mac[CR_LEAN_SRTP_HMAC_LEN];
-  write_be32 (roc, (guint32)(index >> 16));
+  cr_be_put32 (roc, (guint32)(index >> 16));
   if (t->encrypt) {
     if (!cr_lean_srtp_cm_crypt (t, ssrc, index, payload, payload_len)
         || !cr_lean_srtp_hmac (t, data, len, roc, sizeof roc, mac))
@@ -361,7 +354,7 @@ cr_lean_srtp_protect_rtcp (CrLeanSrtp *s, guint8 *data, gsize *len)
     return FALSE; /* the index space of this key is spent (RFC 3711 3.3.1) */
   guint32 index = st->rtcp_next;
   guint8 word[SRTCP_INDEX_LEN];
-  write_be32 (word, SRTCP_E_FLAG | index);
+  cr_be_put32 (word, SRTCP_E_FLAG | index);
   CrLeanSrtpTransform *t = &d->rtcp;
   guint8 *enc = data + RTCP_HEADER_LEN;
   gsize enc_len = n - RTCP_HEADER_LEN;
