@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "media/ts_guard.h"
 #include "media/hls_writer.h"
 #include "media/rtp_in.h"
 #include "media/sei_probe.h"
@@ -169,8 +170,8 @@ track_chain (const char *caps, gboolean video)
  * without it (step 12 tried) a clean CI run lost audio (an audio TS 3.6 s long under a 10.8 s
  * EXTINF, an audio-only task that wrote no file). */
 static gboolean
-track_add_branch (GstElement *pipeline, GstElement *sink, const char *caps, gboolean video,
-                  GError **error)
+track_add_branch (GstElement *pipeline, GstElement *sink, const char *stem, const char *caps,
+                  gboolean video, GError **error)
 {
   g_autofree char *clean = cr_rtp_clean_caps (caps);
   if (clean == NULL) {
@@ -190,6 +191,8 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const char *caps, gboo
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))
     return FALSE;
   g_autoptr (GstPad) from = gst_element_get_static_pad (queue, "src");
+  g_autofree char *what = g_strdup_printf ("track %s %s", stem, video ? "video" : "audio");
+  cr_ts_guard_attach (from, what);
   g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
@@ -209,9 +212,9 @@ track_pipeline (const CrTrackOptions *o, GError **error)
     gst_object_unref (pipeline);
     return NULL;
   }
-  if ((o->video_caps != NULL && !track_add_branch (pipeline, sink, o->video_caps, TRUE, error))
+  if ((o->video_caps != NULL && !track_add_branch (pipeline, sink, o->stem, o->video_caps, TRUE, error))
       || (o->audio_caps != NULL
-          && !track_add_branch (pipeline, sink, o->audio_caps, FALSE, error))) {
+          && !track_add_branch (pipeline, sink, o->stem, o->audio_caps, FALSE, error))) {
     gst_object_unref (pipeline);
     return NULL;
   }
