@@ -443,64 +443,21 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
   return l;
 }
 
-/* The background and the still pictures repeat their one frame and never end by themselves: their
- * compositor pads get an EOS. */
-static void
-mix_end_stills (CrMix *m)
-{
-  GstPad *background = gst_element_get_static_pad (m->comp, "sink_0");
-  if (background != NULL) {
-    gst_pad_send_event (background, gst_event_new_eos ());
-    gst_object_unref (background);
-  }
-  GHashTableIter it;
-  gpointer value;
-  g_hash_table_iter_init (&it, m->layers);
-  while (g_hash_table_iter_next (&it, NULL, &value)) {
-    MixLayer *l = value;
-    if (l->kind == CR_MIX_LAYER_PICTURE)
-      gst_pad_send_event (l->pad, gst_event_new_eos ());
-  }
-}
-
-static GstPadProbeReturn
-mix_on_input_eos (GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  CrMix *m = data;
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_EOS)
-    return GST_PAD_PROBE_OK;
-  if (g_atomic_int_dec_and_test (&m->inputs_to_end))
-    mix_end_stills (m);
-  return GST_PAD_PROBE_REMOVE;
-}
-
-/* The mix is ending. Each video input's EOS reaches the compositor on its own thread, one after
- * the other, and a pad that has ended draws nothing: the last pictures of a file lost a tile
- * whose input ended first. So every video input keeps drawing its last frame once ended
- * (repeat-after-eos), and the background and stills, which do not repeat, are ended only after
- * the last input has: GStreamer 1.22's videoaggregator never ends while every pad repeats, so
- * they are what ends the picture. */
+/* Still pictures repeat their one frame (imagefreeze) and never end by themselves: their
+ * compositor pads get the EOS, so the mix can end. */
 void
-mix_layers_end (CrMix *m)
+mix_layers_end_stills (CrMix *m)
 {
   GHashTableIter it;
   gpointer value;
-  g_autoptr (GPtrArray) inputs = g_ptr_array_new ();
   g_hash_table_iter_init (&it, m->layers);
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     MixLayer *l = value;
-    if (l->kind == CR_MIX_LAYER_INPUT && l->video)
-      g_ptr_array_add (inputs, l);
-  }
-  g_atomic_int_set (&m->inputs_to_end, (gint)inputs->len);
-  if (inputs->len == 0) {
-    mix_end_stills (m);
-    return;
-  }
-  for (guint i = 0; i < inputs->len; i++) {
-    MixLayer *l = g_ptr_array_index (inputs, i);
-    g_object_set (l->pad, "repeat-after-eos", TRUE, NULL);
-    gst_pad_add_probe (l->pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, mix_on_input_eos, m, NULL);
+    if (l->kind == CR_MIX_LAYER_PICTURE) {
+      /* Still drawn in the last pictures, like the background (cr_mix_finish). */
+      g_object_set (l->pad, "repeat-after-eos", TRUE, NULL);
+      gst_pad_send_event (l->pad, gst_event_new_eos ());
+    }
   }
 }
 

@@ -28,7 +28,6 @@ struct _CrMix {
   CrHlsWriter *hls;
   GHashTable *layers;    /* id -> MixLayer: inputs (video and audio) and still layers */
   gint64 last_packet_us; /* atomic */
-  gint inputs_to_end;    /* atomic: video inputs whose EOS has not reached the compositor yet */
   /* Watermarks (mix_marks.c): drawn by the overlaycomposition element */
   GMutex marks_lock;
   GstVideoOverlayComposition *marks; /* NULL: none */
@@ -39,7 +38,7 @@ struct _CrMix {
 };
 
 void mix_layer_free (MixLayer *layer);
-void mix_layers_end (CrMix *mix);
+void mix_layers_end_stills (CrMix *mix);
 
 /* mix_marks.c */
 void mix_marks_attach (CrMix *mix, GstElement *overlay);

@@ -240,8 +240,8 @@ describe('class recording with the whiteboard', () => {
     assert.equal(mixed.length, 1);
     assert.equal(mixed[0].UserId, `tic_mixstream_${room}_1`);
     const f = frames(fileURLToPath(mixed[0].VideoUrl), 1280, 720);
-    // a second before the end (frames() decodes 2 pictures a second): the very last pictures lost
-    // a tile whose input ended first before docs/mixing.md's fix (a CI run saw the board's black)
+    // a second before the end (frames() decodes 2 pictures a second): the very last pictures may
+    // lose a tile whose input ended first (docs/mixing.md; a CI run saw the board's black)
     const last = f[Math.max(0, f.length - 3)];
     // the big picture (1024x720 at the left; scaled by 1/2): the board, white with the red stroke
     // through its centre (board (0.5, 0.5) is the tile's centre, fit or fill alike)
