@@ -323,8 +323,8 @@ lean_publish_retx (LeanSession *s)
 
 static gboolean lean_on_nack_timer (gpointer data);
 
-/* Asks for what is due now; keeps the NACK timer while something is missing. */
-static void
+/* Asks for what is due now; keeps the NACK timer while something is missing (returned). */
+static gboolean
 lean_send_nacks (LeanSession *s, gint64 now)
 {
   gboolean missing = FALSE;
@@ -348,19 +348,14 @@ lean_send_nacks (LeanSession *s, gint64 now)
     g_source_set_callback (s->nack_timer, lean_on_nack_timer, s, NULL);
     g_source_attach (s->nack_timer, s->loop);
   }
+  return missing;
 }
 
 static gboolean
 lean_on_nack_timer (gpointer data)
 {
   LeanSession *s = data;
-  gboolean missing = FALSE;
-  if (!g_atomic_int_get (&s->closing)) {
-    lean_send_nacks (s, g_get_monotonic_time ());
-    for (int i = 0; i < 2; i++)
-      missing |= s->nack[i] != NULL && s->nack[i]->n_missing > 0;
-  }
-  if (missing)
+  if (!g_atomic_int_get (&s->closing) && lean_send_nacks (s, g_get_monotonic_time ()))
     return G_SOURCE_CONTINUE;
   g_clear_pointer (&s->nack_timer, g_source_unref);
   return G_SOURCE_REMOVE;
