@@ -399,7 +399,12 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
       break;
     GstCaps *rgba = gst_caps_new_simple (
         "video/x-raw", "format", G_TYPE_STRING, "RGBA", "width", G_TYPE_INT, spec->picture->width,
-        "height", G_TYPE_INT, spec->picture->height, "framerate", GST_TYPE_FRACTION, 0, 1, NULL);
+        "height", G_TYPE_INT, spec->picture->height, "framerate", GST_TYPE_FRACTION, 0, 1,
+        "interlace-mode", G_TYPE_STRING, "progressive", NULL);
+    /* Fixed caps, so they say "progressive": once the compositor has its output caps, its pads
+     * accept only caps that do (accept-caps is a subset check). Without it, a still whose
+     * converter chose its caps just before the compositor chose its own failed to negotiate
+     * ("Internal data stream error": about one compose in 25 on a busy machine). */
     cr_set (src, "format", "time");
     g_object_set (src, "caps", rgba, NULL);
     gst_caps_unref (rgba);

@@ -1,6 +1,7 @@
 /* The mix's compositor without a daemon: two H.264 inputs of solid colours sent as RTP over
  * loopback into cr_mix_add_input()'s ports, a solid rectangle and an opaque picture watermark,
- * laid out by cr_mix_set_layers(); the HLS written by cr_mix_finish(), decoded, shows each colour
+ * laid out by cr_mix_set_layers(), and a picture tile added once the mix runs (its compositor
+ * pad's caps then already fixed); the HLS written by cr_mix_finish(), decoded, shows each colour
  * at its tile's centre and 2 px inside each of its edges, and the background colour 2 px outside
  * them and elsewhere on the canvas. */
 #include <glib/gstdio.h>
@@ -8,6 +9,7 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "files/playlist.h"
 #include "mix/mix_pipeline.h"
@@ -23,11 +25,13 @@
 #define GREEN 0x00ff00
 #define YELLOW 0xffff00
 #define MAGENTA 0xff00ff
+#define CYAN 0x00ffff
 
 static const CrRect red_tile = { 20, 20, 100, 60 };
 static const CrRect green_tile = { 180, 20, 100, 60 };
 static const CrRect yellow_tile = { 20, 110, 100, 50 };
 static const CrRect mark_tile = { 200, 110, 60, 40 };
+static const CrRect cyan_tile = { 135, 115, 50, 40 };
 
 static void
 on_segment (const CrSegment *segment, gboolean first, gpointer data)
@@ -185,6 +189,11 @@ test_tiles (void)
   for (gsize i = 0; i < size; i += 4)
     rgba[i] = 0xff, rgba[i + 1] = 0x00, rgba[i + 2] = 0xff, rgba[i + 3] = 0xff;
   CrPicture mark = { mark_tile.width, mark_tile.height, g_bytes_new_take (rgba, size) };
+  gsize cyan_size = (gsize)cyan_tile.width * cyan_tile.height * 4;
+  guint8 *cyan_rgba = g_malloc (cyan_size);
+  for (gsize i = 0; i < cyan_size; i += 4)
+    cyan_rgba[i] = 0x00, cyan_rgba[i + 1] = 0xff, cyan_rgba[i + 2] = 0xff, cyan_rgba[i + 3] = 0xff;
+  CrPicture cyan = { cyan_tile.width, cyan_tile.height, g_bytes_new_take (cyan_rgba, cyan_size) };
   const CrMixLayer layers[] = {
     { .kind = CR_MIX_LAYER_INPUT, .id = "red", .rect = red_tile },
     { .kind = CR_MIX_LAYER_INPUT, .id = "green", .rect = green_tile },
@@ -196,6 +205,12 @@ test_tiles (void)
       .picture = &mark },
   };
   cr_mix_set_layers (mix, layers, G_N_ELEMENTS (layers));
+  /* The same and a picture tile (a placeholder's), added while the mix runs. */
+  CrMixLayer later[G_N_ELEMENTS (layers) + 1];
+  memcpy (later, layers, sizeof layers);
+  later[G_N_ELEMENTS (layers)]
+      = (CrMixLayer){ .kind = CR_MIX_LAYER_PICTURE, .id = "cyan", .rect = cyan_tile, .picture = &cyan };
+  gboolean added = FALSE;
 
   GstElement *red = sender (RED, red_port), *green = sender (GREEN, green_port);
   /* Both inputs received for SEND_S seconds (the mix's bus watch runs meanwhile). */
@@ -205,6 +220,10 @@ test_tiles (void)
     if (both_us == 0 && cr_mix_input_last_packet_us (mix, "red") > 0
         && cr_mix_input_last_packet_us (mix, "green") > 0)
       both_us = now;
+    if (both_us != 0 && !added && now - both_us > G_USEC_PER_SEC) {
+      cr_mix_set_layers (mix, later, G_N_ELEMENTS (later));
+      added = TRUE;
+    }
     if ((both_us != 0 && now - both_us > SEND_S * G_USEC_PER_SEC)
         || now - start > MAX_WAIT_S * G_USEC_PER_SEC)
       break;
@@ -218,6 +237,7 @@ test_tiles (void)
   gst_object_unref (red);
   gst_object_unref (green);
   g_bytes_unref (mark.rgba);
+  g_bytes_unref (cyan.rgba);
 
   g_assert_true (pl->ended);
   g_assert_cmpuint (pl->segments->len, >=, 1);
@@ -234,6 +254,7 @@ test_tiles (void)
   assert_tile (&f, green_tile, GREEN);
   assert_tile (&f, yellow_tile, YELLOW);
   assert_tile (&f, mark_tile, MAGENTA);
+  assert_tile (&f, cyan_tile, CYAN);
   assert_pixel (&f, 150, 90, BLUE);
   assert_pixel (&f, WIDTH - 5, HEIGHT - 5, BLUE);
   assert_pixel (&f, 4, 4, BLUE);
