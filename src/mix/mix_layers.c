@@ -119,8 +119,9 @@ mix_count_packet (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 /* A video input has no buffering element (decoded on its socket's thread), so it answers the
  * latency query with no maximum, which the compositor cannot reconcile with the stills' one
  * frame of minimum latency. The input does buffer: its packets wait in the socket (the kernel's
- * receive buffer) while the compositor is busy; say so, up to a second. */
-static GstPadProbeReturn
+ * receive buffer) while the compositor is busy; say so, up to a second. (The ender, whose
+ * pictures nobody sees, says the same: mix_pipeline.c.) */
+GstPadProbeReturn
 mix_input_latency (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
@@ -191,6 +192,11 @@ mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, GstElement *bin
     g_object_set (l->pad, "alpha", 0.0, "zorder", (guint)MIX_Z_FIRST_LAYER, "converter-config",
                   scaling, NULL);
     gst_structure_free (scaling);
+    /* Live, each layer ends on its own thread when the mix does: it keeps drawing its last
+     * frame until every other has ended (mix_pipeline.c, "the last picture"). Offline, a layer
+     * ends with its run. */
+    if (!m->o.offline)
+      g_object_set (l->pad, "repeat-after-eos", TRUE, NULL);
   }
   GstPad *ghost = gst_element_get_static_pad (bin, "src");
   GstPadLinkReturn linked = gst_pad_link (ghost, l->pad);
@@ -459,8 +465,6 @@ mix_layers_end_stills (CrMix *m)
   while (g_hash_table_iter_next (&it, NULL, &value)) {
     MixLayer *l = value;
     if (l->kind == CR_MIX_LAYER_PICTURE) {
-      /* Still drawn in the last pictures, like the background (cr_mix_finish). */
-      g_object_set (l->pad, "repeat-after-eos", TRUE, NULL);
       gst_pad_send_event (l->pad, gst_event_new_eos ());
     }
   }

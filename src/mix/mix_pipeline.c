@@ -99,11 +99,52 @@ mix_link_request (GstElement *from, GstElement *sink, const char *template, GErr
   if (var == NULL)                                                                                 \
     return FALSE;
 
+/* ---- the last picture ----
+ * When a live mix ends, each layer's end (EOS) reaches the compositor on its own thread, one after
+ * the other, and a compositor pad that has ended draws nothing after its last frame: the last
+ * pictures would lose the tiles whose inputs ended first (a camera or the board black in a
+ * class's last picture). So every live pad holds its last frame after its end (repeat-after-eos).
+ * But GStreamer's videoaggregator never ends while every pad does: one more pad, "the ender",
+ * draws nothing (alpha 0, 2x2), does not hold, and ends with the background, so the compositor
+ * ends once every layer has ended and drawn its last frame. (Letting the last layer to end stop
+ * holding instead drops that layer's tile if it had stalled before its end.) */
+
+/* The ender: a live source of one transparent 2x2 picture, repeated, on a compositor pad of its
+ * own; NULL on failure. */
+static GstPad *
+mix_add_ender (GstBin *bin, GstElement *comp, const CrMixOptions *o, GError **error)
+{
+  GstElement *src = cr_element ("videotestsrc", NULL, error);
+  GstElement *freeze = src != NULL ? cr_element ("imagefreeze", NULL, error) : NULL;
+  if (freeze == NULL) {
+    g_clear_pointer (&src, gst_object_unref);
+    return NULL;
+  }
+  cr_set (src, "pattern", "black");
+  g_object_set (src, "num-buffers", 1, NULL);
+  g_object_set (freeze, "is-live", TRUE, NULL);
+  GstCaps *one = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
+                                      G_TYPE_INT, 2, "height", G_TYPE_INT, 2, "framerate",
+                                      GST_TYPE_FRACTION, 0, 1, NULL);
+  GstElement *rate = cr_capsfilter (
+      gst_caps_new_simple ("video/x-raw", "framerate", GST_TYPE_FRACTION, o->fps, 1, NULL));
+  if (!cr_bin_chain (bin, error, src, cr_capsfilter (one), freeze, rate, NULL)
+      || !mix_link_request (rate, comp, "sink_%u", error))
+    return NULL;
+  g_autoptr (GstPad) from = gst_element_get_static_pad (rate, "src");
+  GstPad *pad = gst_pad_get_peer (from);
+  g_object_set (pad, "alpha", 0.0, "width", 2, "height", 2, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
+                     mix_input_latency, NULL, NULL);
+  return pad;
+}
+
 /* The canvas: the background colour (a live source: one picture, repeated) paces the compositor
  * when no one publishes; the timestamp and the watermarks over it; H.264 into the files.
  * B-frames off: as cheap as ffmpeg's libx264 with the same settings. */
 static gboolean
-mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, GError **error)
+mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, GstPad **ender,
+                 GError **error)
 {
   MAKE (background, "videotestsrc", NULL);
   MAKE (freeze, "imagefreeze", NULL);
@@ -142,9 +183,17 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
                                                             G_TYPE_STRING, "high", NULL)),
                         parse, out_queue, NULL))
     return FALSE;
-  /* The background first: the compositor's sink_0, under every layer. */
-  return mix_link_request (bg_queue, comp, "sink_%u", error)
-         && mix_link_request (out_queue, sink, o->offline ? "video_%u" : "video", error);
+  /* The background first: the compositor's sink_0, under every layer. Live, it holds its last
+   * frame after its end, and the ender joins ("the last picture"). */
+  if (!mix_link_request (bg_queue, comp, "sink_%u", error)
+      || !mix_link_request (out_queue, sink, o->offline ? "video_%u" : "video", error))
+    return FALSE;
+  if (o->offline)
+    return TRUE;
+  g_autoptr (GstPad) under = gst_element_get_static_pad (comp, "sink_0");
+  g_object_set (under, "repeat-after-eos", TRUE, NULL);
+  *ender = mix_add_ender (bin, comp, o, error);
+  return *ender != NULL;
 }
 
 /* The sound: silence (a live source) keeps the mixer running; every voice is summed into it. */
@@ -200,7 +249,7 @@ mix_mp4_sink_new (GstElement *pipeline, const CrMixOptions *o, GError **error)
 }
 
 static GstElement *
-mix_pipeline_new (const CrMixOptions *o, GError **error)
+mix_pipeline_new (const CrMixOptions *o, GstPad **ender, GError **error)
 {
   GstElement *pipeline = gst_pipeline_new (NULL);
   GstElement *sink = o->offline ? mix_mp4_sink_new (pipeline, o, error)
@@ -209,7 +258,7 @@ mix_pipeline_new (const CrMixOptions *o, GError **error)
     gst_object_unref (pipeline);
     return NULL;
   }
-  if ((o->video && !mix_build_video (pipeline, sink, o, error))
+  if ((o->video && !mix_build_video (pipeline, sink, o, ender, error))
       || (o->audio && !mix_build_audio (pipeline, sink, o, error))) {
     gst_object_unref (pipeline);
     return NULL;
@@ -230,10 +279,14 @@ cr_mix_new (const CrMixOptions *o, CrHlsSegmentFunc on_segment, gpointer user_da
                  g_strerror (errno));
     return NULL;
   }
-  GstElement *pipeline = mix_pipeline_new (o, error);
-  if (pipeline == NULL)
+  GstPad *ender = NULL;
+  GstElement *pipeline = mix_pipeline_new (o, &ender, error);
+  if (pipeline == NULL) {
+    g_clear_object (&ender);
     return NULL;
+  }
   CrMix *m = g_new0 (CrMix, 1);
+  m->ender = ender;
   m->o = *o;
   m->o.dir = g_strdup (o->dir);
   m->o.stem = g_strdup (o->stem != NULL ? o->stem : "compose");
@@ -392,18 +445,20 @@ cr_mix_finish (CrMix *m)
     return;
   }
   g_source_remove (m->bus_watch);
-  /* The background and the pictures repeat one frame forever: end them at the compositor. */
+  /* The background, the pictures and the ender repeat one frame forever: end them at the
+   * compositor; the background and the pictures go on drawing their last frame while the inputs
+   * end ("the last picture"). */
   if (m->comp != NULL) {
     GstPad *background = gst_element_get_static_pad (m->comp, "sink_0");
     if (background != NULL) {
-      /* Ended first, the background would leave the last pictures (while the inputs drain) on
-       * the compositor's black: keep drawing its last frame until every pad has ended. */
-      g_object_set (background, "repeat-after-eos", TRUE, NULL);
       gst_pad_send_event (background, gst_event_new_eos ());
       gst_object_unref (background);
     }
     mix_layers_end_stills (m);
   }
+  if (m->ender != NULL)
+    gst_pad_send_event (m->ender, gst_event_new_eos ());
+  g_clear_object (&m->ender);
   cr_hls_writer_stop_pipeline (m->hls, m->pipeline, mix_on_bus, m);
   cr_hls_writer_finish (m->hls);
   m->hls = NULL;

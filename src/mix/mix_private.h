@@ -28,6 +28,7 @@ struct _CrMix {
   CrHlsWriter *hls;
   GHashTable *layers;    /* id -> MixLayer: inputs (video and audio) and still layers */
   gint64 last_packet_us; /* atomic */
+  GstPad *ender;         /* live: the compositor's pad that lets it end (mix_pipeline.c) */
   /* Watermarks (mix_marks.c): drawn by the overlaycomposition element */
   GMutex marks_lock;
   GstVideoOverlayComposition *marks; /* NULL: none */
@@ -38,6 +39,9 @@ struct _CrMix {
 };
 
 void mix_layer_free (MixLayer *layer);
+/* A probe on a compositor pad (QUERY_UPSTREAM): the latency's maximum at least a second over its
+ * minimum, for a chain without a buffering element. */
+GstPadProbeReturn mix_input_latency (GstPad *pad, GstPadProbeInfo *info, gpointer data);
 void mix_layers_end_stills (CrMix *mix);
 
 /* mix_marks.c */

@@ -3,7 +3,8 @@
  * laid out by cr_mix_set_layers(), and a picture tile added once the mix runs (its compositor
  * pad's caps then already fixed); the HLS written by cr_mix_finish(), decoded, shows each colour
  * at its tile's centre and 2 px inside each of its edges, and the background colour 2 px outside
- * them and elsewhere on the canvas. */
+ * them and elsewhere on the canvas. One sender stops a second before the end: its tile is still
+ * in the very last picture (docs/mixing.md, "the last picture keeps every tile"). */
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -101,9 +102,29 @@ assert_tile (GstVideoFrame *f, CrRect r, guint32 rgb)
   assert_pixel (f, cx, r.y + r.height + 2, BLUE);
 }
 
+/* @sample shows each layer's colour at its tile's centre. */
+static void
+assert_every_layer_shows (GstSample *sample)
+{
+  const struct {
+    CrRect r;
+    guint32 rgb;
+  } layers[] = { { red_tile, RED }, { green_tile, GREEN }, { yellow_tile, YELLOW },
+                 { cyan_tile, CYAN } };
+  GstVideoInfo info;
+  GstVideoFrame f;
+  g_assert_true (gst_video_info_from_caps (&info, gst_sample_get_caps (sample)));
+  g_assert_true (gst_video_frame_map (&f, &info, gst_sample_get_buffer (sample), GST_MAP_READ));
+  for (guint i = 0; i < G_N_ELEMENTS (layers); i++)
+    assert_pixel (&f, layers[i].r.x + layers[i].r.width / 2, layers[i].r.y + layers[i].r.height / 2,
+                  layers[i].rgb);
+  gst_video_frame_unmap (&f);
+}
+
 /* Of the pictures of @path (a TS segment) in which both inputs show at their tiles' centres, the
  * middle one (every layer is there by then, none has ended yet), as RGB; NULL if none. Every
- * picture is of the canvas's size. */
+ * picture is of the canvas's size. The very last picture still shows every layer at its centre:
+ * the layers that ended first hold their last frame while the others drain. */
 static GstSample *
 last_mixed_picture (const char *path)
 {
@@ -120,6 +141,7 @@ last_mixed_picture (const char *path)
   GstSample *sample;
   guint pictures = 0;
   gboolean background = FALSE;
+  GstSample *last = NULL;
   while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (out), 60 * GST_SECOND)) != NULL) {
     pictures++;
     GstVideoInfo info;
@@ -139,6 +161,9 @@ last_mixed_picture (const char *path)
       assert_pixel (&f, 4, 4, BLUE);
     background = near (pixel (&f, 4, 4), BLUE);
     gst_video_frame_unmap (&f);
+    if (last != NULL)
+      gst_sample_unref (last);
+    last = gst_sample_ref (sample);
     if (both)
       g_ptr_array_add (mixed, sample);
     else
@@ -149,6 +174,8 @@ last_mixed_picture (const char *path)
   gst_object_unref (p);
   g_assert_cmpuint (pictures, >, 0);
   g_assert_true (background);
+  assert_every_layer_shows (last);
+  gst_sample_unref (last);
   return mixed->len > 0 ? gst_sample_ref (g_ptr_array_index (mixed, mixed->len / 2)) : NULL;
 }
 
@@ -210,7 +237,7 @@ test_tiles (void)
   memcpy (later, layers, sizeof layers);
   later[G_N_ELEMENTS (layers)]
       = (CrMixLayer){ .kind = CR_MIX_LAYER_PICTURE, .id = "cyan", .rect = cyan_tile, .picture = &cyan };
-  gboolean added = FALSE;
+  gboolean added = FALSE, red_sending = TRUE;
 
   GstElement *red = sender (RED, red_port), *green = sender (GREEN, green_port);
   /* Both inputs received for SEND_S seconds (the mix's bus watch runs meanwhile). */
@@ -223,6 +250,12 @@ test_tiles (void)
     if (both_us != 0 && !added && now - both_us > G_USEC_PER_SEC) {
       cr_mix_set_layers (mix, later, G_N_ELEMENTS (later));
       added = TRUE;
+    }
+    /* Red stops a second before the end: its EOS then reaches the compositor with nothing
+     * queued, while green's last frames still wait out the compositor's latency. */
+    if (both_us != 0 && red_sending && now - both_us > (SEND_S - 1) * G_USEC_PER_SEC) {
+      gst_element_set_state (red, GST_STATE_NULL);
+      red_sending = FALSE;
     }
     if ((both_us != 0 && now - both_us > SEND_S * G_USEC_PER_SEC)
         || now - start > MAX_WAIT_S * G_USEC_PER_SEC)
