@@ -69,9 +69,9 @@ static const Setting settings[] = {
     "seconds without any packet from a WHIP peer (RTP, RTCP, DTLS) that end its session" },
   { "ingest-jitter-latency", SETTING_INT, OFF (ingest_jitter_latency), "200", 0, 5000, NULL,
     "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
-  { "ingest-engine", SETTING_ENUM, OFF (ingest_engine), "webrtcbin", 0, 0, "webrtcbin|lean",
-    "WHIP session engine: a GStreamer webrtcbin per session, or lean (libnice, OpenSSL DTLS and "
-    "SRTP on a fixed pool of event-loop threads)" },
+  { "ingest-engine", SETTING_ENUM, OFF (ingest_engine), "lean", 0, 0, "lean|webrtcbin",
+    "WHIP session engine: lean (libnice, OpenSSL DTLS and SRTP on a fixed pool of event-loop "
+    "threads), or a GStreamer webrtcbin per session" },
   { "record-max-file-mb", SETTING_INT, OFF (record_max_file_mb), "2048", 1, 2048, NULL,
     "MiB beyond which an MP4 or AAC recording file is split (TRTC splits at 2 GB)" },
   { "storage-endpoint", SETTING_STRING, OFF (storage_endpoint), "", 0, 0, NULL,

@@ -42,11 +42,12 @@ function whip(port, urlPath, { method = 'POST', sig, body = OFFER, contentType =
     .then(async (res) => ({ status: res.status, headers: res.headers, text: await res.text() }));
 }
 
-describe('WHIP ingest with headless Chromium', () => {
+// On both engines (ingest-engine): the default's and the other's.
+for (const engine of ['lean', 'webrtcbin']) describe(`WHIP ingest with headless Chromium (${engine})`, () => {
   let d;
   let browser;
   before(async () => {
-    d = await startDaemon({ apps: [APP1, APP2], args: ['--ingest-liveness-timeout', '3'] });
+    d = await startDaemon({ apps: [APP1, APP2], args: ['--ingest-liveness-timeout', '3', '--ingest-engine', engine] });
     browser = await launchChromium();
   });
   after(async () => {
