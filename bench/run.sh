@@ -33,6 +33,12 @@ if unshare -n true 2>/dev/null; then
 else
   node bench/record.mjs
 fi
+echo "== worker memory: one single-stream worker's RSS, PSS and its largest mappings"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node bench/worker_mem.mjs'
+else
+  node bench/worker_mem.mjs
+fi
 echo "== mixed recording: 4x720p30, 9x360p15, 16x360p15 into 1280x720 against ffmpeg xstack at the same x264 settings"
 if unshare -n true 2>/dev/null; then
   unshare -n sh -c 'ip link set lo up && exec node bench/mix.mjs'

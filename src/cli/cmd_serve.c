@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "common/programs.h"
 #include "config/demo_app.h"
 #include "console/console.h"
 #include "ingest/ingest.h"
@@ -38,17 +39,21 @@
 #include "vod/vod_library.h"
 #include "web/pages.h"
 
-/* Workers are this same binary: `cloudrec record ... --sdkappid N --task ID`; all they get of the
- * daemon is the link's socket. */
+/* Workers are `cloudrec-worker record ... --sdkappid N --task ID` when that program is beside this
+ * one (the same worker, linking fewer libraries: common/programs.h), else this same binary's
+ * `cloudrec record`; all they get of the daemon is the link's socket. */
 static CrSupervisor *
 serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *store)
 {
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *self = cr_program_self (NULL);
+  g_autofree char *worker = cr_program_beside_self (CR_WORKER_PROGRAM);
+  const char *program = worker != NULL ? worker : self != NULL ? self : CR_MAIN_PROGRAM;
+  g_info ("recording workers run %s record", program);
   g_autofree char *max_file_mb = g_strdup_printf ("%" G_GINT64_FORMAT, config->record_max_file_mb);
   g_autofree char *max_streams = g_strdup_printf ("%" G_GINT64_FORMAT, config->api_max_streams);
   g_autofree char *disk_min_free_mb
       = g_strdup_printf ("%" G_GINT64_FORMAT, config->disk_min_free_mb);
-  const char *argv[] = { self != NULL ? self : "cloudrec",
+  const char *argv[] = { program,
                          "record",
                          "--link",
                          cr_link_server_path (link),

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/programs.h"
+
 #define BOARD_FPS 15
 #define BOARD_RECONNECT_S 86400 /* the child's own reconnect window: it outlives any class */
 #define BOARD_RESTART_MS 1000   /* a child that exited is started again after this long */
@@ -132,7 +134,7 @@ cr_board_publisher_start (const char *task_id, guint64 sdk_app_id, const CrSpecB
                           GError **error)
 {
   g_autoptr (GError) link_error = NULL;
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", &link_error);
+  g_autofree char *exe = cr_program_main (&link_error);
   if (exe == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  "the board publisher cannot find its own program: %s", link_error->message);

@@ -1,5 +1,5 @@
-/* The supervisor: one `cloudrec record` worker process per live task, and the task's life cycle
- * around it.
+/* The supervisor: one `record` worker process per live task (cloudrec-worker's, or cloudrec's:
+ * common/programs.h), and the task's life cycle around it.
  *
  * Why processes: a crash inside a recording pipeline must not touch the API, the rooms or other
  * recordings (DESIGN.md). The daemon starts a worker when a task is created, stops it with SIGTERM

@@ -128,7 +128,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
  * wrap: a command that runs the daemon (its argv follows), which must exec it (e.g. a shell that
  * mounts a small tmpfs in a mount namespace first).
  */
-export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000', '--workers', 'off'], env, localStorage = true, wrap = [] } = {}) {
+export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults = ['--api-rate-limit', '100000', '--workers', 'off'], env, localStorage = true, wrap = [], bin = BIN } = {}) {
   const dir = dataDir ?? makeTmpDir();
   // A graceful stop waits for workers to close their files (up to stop-timeout): 10 s here, and
   // stop() below allows twice that; a test's own --stop-timeout comes later and wins.
@@ -145,8 +145,8 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
     if (k.startsWith('CLOUDREC_') && !(env && k in env)) delete childEnv[k];
   }
   const proc = wrap.length > 0
-    ? spawn(wrap[0], [...wrap.slice(1), BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv })
-    : spawn(BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+    ? spawn(wrap[0], [...wrap.slice(1), bin, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv })
+    : spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8');

@@ -5,12 +5,15 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { APP1, BIN, TASK_ID_RE, linkRequest, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode, until, callbackServer } from './helpers.mjs';
 
 const T = { timeout: 120000 };
 const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
+// The program a worker runs: cloudrec-worker when the build put it beside the daemon's binary.
+const WORKER_BIN = existsSync(path.join(path.dirname(BIN), 'cloudrec-worker')) ? path.join(path.dirname(BIN), 'cloudrec-worker') : BIN;
+const workerPids = (taskId, extra = '') => spawnSync('pgrep', ['-f', `record .*--task ${taskId}${extra}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
 
 function publish(port, room, user, args = []) {
   return spawn(BIN, ['publish', '--server', `http://127.0.0.1:${port}`, '--sdkappid', String(APP1.sdkAppId), '--room', String(room),
@@ -362,9 +365,10 @@ describe('single-stream recording', () => {
       return r.StorageFileList.length >= 1 ? r.StorageFileList : null;
     });
     assert.deepEqual(listed.map((f) => f.TrackType), ['audio']);
-    const pids = spawnSync('pgrep', ['-f', `record .*--task ${TaskId}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    const pids = workerPids(TaskId);
     assert.equal(pids.length, 1, `one worker for the task: ${pids}`);
-    process.kill(Number(pids[0]), 'SIGKILL');
+    assert.equal(readlinkSync(`/proc/${pids[0]}/exe`), WORKER_BIN, 'the worker runs the worker program beside the daemon');
+    process.kill(pids[0], 'SIGKILL');
     const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
     const text = readFileSync(path.join(dir, listed[0].FileName), 'utf8');
     const uris = [...text.matchAll(/^(.+\.ts)$/gm)].map((m) => m[1]);
@@ -381,8 +385,9 @@ describe('single-stream recording', () => {
     const failover = await until('the 306 callback', () => cb.received.map((r) => JSON.parse(r.raw))
       .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 306), 5000);
     assert.deepEqual(failover.EventInfo.Payload, { Status: 0 });
-    const again = spawnSync('pgrep', ['-f', `record .*--task ${TaskId} --failover 1`], { encoding: 'utf8' }).stdout.trim();
-    assert.ok(again, 'the restarted worker runs with --failover 1');
+    const again = workerPids(TaskId, ' --failover 1');
+    assert.equal(again.length, 1, 'the restarted worker runs with --failover 1');
+    assert.equal(readlinkSync(`/proc/${again[0]}/exe`), WORKER_BIN, 'so does the restarted one');
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     await until('the ha1_ playlist ended', () => readFileSync(path.join(dir, ha.FileName), 'utf8').includes('#EXT-X-ENDLIST'), 20000);
   });
@@ -490,6 +495,28 @@ describe('a daemon restart', () => {
       assert.ok(resumed.BeginTimeStamp > first.BeginTimeStamp);
       const dir = path.join(dataDir, 'storage', 'rec', 'day1', TaskId);
       assert.ok(readFileSync(path.join(dir, first.FileName), 'utf8').includes('#EXT-X-ENDLIST'), 'the first worker ended its playlist');
+      await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    } finally {
+      pub.kill('SIGKILL');
+      await d.stop();
+    }
+  });
+});
+
+describe('an install with only the cloudrec binary', () => {
+  test('records with its own `cloudrec record` when no cloudrec-worker is beside it', T, async () => {
+    const alone = path.join(makeTmpDir(), 'cloudrec');
+    copyFileSync(BIN, alone);
+    const d = await startDaemon({ apps: [APP1], bin: alone, defaults: ['--api-rate-limit', '100000'] });
+    const c = makeClient(d.port, APP1);
+    const room = 9402;
+    const pub = publish(d.port, room, 'ivan', ['--no-audio']);
+    try {
+      const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9402'));
+      await until('the first file', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList[0]);
+      const pids = workerPids(TaskId);
+      assert.equal(pids.length, 1, `one worker for the task: ${pids}`);
+      assert.equal(readlinkSync(`/proc/${pids[0]}/exe`), alone, 'the worker is the daemon\'s own binary');
       await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     } finally {
       pub.kill('SIGKILL');
