@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "media/rtp_pace.h"
 #include "media/ts_guard.h"
 #include "media/hls_writer.h"
 #include "media/rtp_in.h"
@@ -190,8 +191,12 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const char *stem, cons
   g_object_set (jitter, "latency", 200, NULL);
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))
     return FALSE;
-  g_autoptr (GstPad) from = gst_element_get_static_pad (queue, "src");
   g_autofree char *what = g_strdup_printf ("track %s %s", stem, video ? "video" : "audio");
+  int clock_rate = 0;
+  gst_structure_get_int (gst_caps_get_structure (rtp_caps, 0), "clock-rate", &clock_rate);
+  g_autoptr (GstPad) jittered = gst_element_get_static_pad (jitter, "src");
+  cr_rtp_pace_attach (jittered, (guint)MAX (clock_rate, 0), what);
+  g_autoptr (GstPad) from = gst_element_get_static_pad (queue, "src");
   cr_ts_guard_attach (from, what);
   g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {

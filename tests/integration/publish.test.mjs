@@ -25,12 +25,29 @@ function publish(port, { room, strRoom, user, args = [] }) {
 }
 
 /** Counts RTP packets (version 2, payload type @pt) arriving on @port for @ms. */
+// RTP packets on @port in the @ms after the first one (the subscription may take a moment on a
+// busy machine: the window is the forwarding's, not the subscribing's); 0 if none in 30 s.
 function countRtp(port, ms) {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
     let n = 0;
-    s.on('message', (m) => { if (m.length >= 12 && (m[0] >> 6) === 2) n++; });
-    s.bind(port, '127.0.0.1', () => setTimeout(() => { s.close(); resolve(n); }, ms));
+    let window = null;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(window);
+      clearTimeout(nothing);
+      s.close();
+      resolve(n);
+    };
+    const nothing = setTimeout(end, 30000);
+    s.on('message', (m) => {
+      if (ended || m.length < 12 || (m[0] >> 6) !== 2) return;
+      n++;
+      if (window === null) window = setTimeout(end, ms);
+    });
+    s.bind(port, '127.0.0.1');
   });
 }
 
