@@ -115,12 +115,7 @@ cr_action_cloudrec_create_compose (CrApi *api, const CrApp *app, JsonObject *par
     const CrSpecStorage *st = &spec->storage;
     in = g_strdup_printf ("s3://%s/%s", st->bucket, rel);
     out = g_strdup_printf ("s3://%s/%s", st->bucket, object_key);
-    g_autofree char *escaped = g_uri_escape_string (object_key, "/", FALSE);
-    url = endpoint != NULL  ? g_strdup_printf ("%s/%s/%s", endpoint, st->bucket, escaped)
-          : st->vendor == 0 ? g_strdup_printf ("https://%s.cos.%s.myqcloud.com/%s", st->bucket,
-                                               st->region, escaped)
-                            : g_strdup_printf ("https://%s.s3.%s.amazonaws.com/%s", st->bucket,
-                                               st->region, escaped);
+    url = cr_storage_object_url (st, endpoint, object_key);
   }
   CrComposeTarget target = { .in = in,
                              .out = out,

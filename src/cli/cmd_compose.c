@@ -49,35 +49,6 @@ compose_warning (const char *text, gpointer data)
   }
 }
 
-/* Every segment that the single-stream playlists of @playlists list and the listing @sizes has,
- * downloaded from @loc into @tmp; a listed segment missing from the store is left for
- * compose_read_runs() to name. */
-static gboolean
-compose_fetch_s3 (CrS3Client *c, const CrS3Loc *loc, const char *tmp, GHashTable *sizes,
-                  GHashTable *playlists, GError **error)
-{
-  g_autoptr (GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GHashTableIter it;
-  gpointer text;
-  g_hash_table_iter_init (&it, playlists);
-  while (g_hash_table_iter_next (&it, NULL, &text)) {
-    if (strstr (text, "#EXT-X-TRTC-USER-ID:") == NULL
-        || strstr (text, "#EXT-X-TRTC-MIX-STREAM:1") != NULL)
-      continue; /* not a single-stream playlist */
-    g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-    for (char **l = lines; *l != NULL; l++) {
-      const char *name = g_strstrip (*l);
-      if (*name == '\0' || *name == '#' || strchr (name, '/') != NULL
-          || !g_hash_table_contains (sizes, name) || g_hash_table_contains (done, name))
-        continue;
-      if (!cr_s3_prefix_fetch (c, loc, tmp, name, error))
-        return FALSE;
-      g_hash_table_add (done, g_strdup (name));
-    }
-  }
-  return TRUE;
-}
-
 /* @text, or the contents of the file after "@". */
 static char *
 compose_params_text (const char *arg, GError **error)
@@ -202,7 +173,7 @@ cr_cmd_compose (int argc, char **argv)
     g_autoptr (GHashTable) playlists
         = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
     if (!cr_s3_prefix_load (in_client, &in_loc, tmp, sizes, playlists, &error)
-        || !compose_fetch_s3 (in_client, &in_loc, tmp, sizes, playlists, &error)) {
+        || !cr_s3_prefix_fetch_segments (in_client, &in_loc, tmp, sizes, playlists, &error)) {
       g_prefix_error (&error, "%s: ", in);
       goto fail;
     }

@@ -133,13 +133,8 @@ rec_file_facts (CrClassRecorder *rec, const CrTask *task, const char *name, CrMp
       g_warning ("class recording: %s", error->message);
     return TRUE;
   }
-  g_autofree char *escaped = g_uri_escape_string (*key, "/", FALSE);
   g_free (*url);
-  *url = endpoint != NULL  ? g_strdup_printf ("%s/%s/%s", endpoint, st->bucket, escaped)
-         : st->vendor == 0 ? g_strdup_printf ("https://%s.cos.%s.myqcloud.com/%s", st->bucket,
-                                              st->region, escaped)
-                           : g_strdup_printf ("https://%s.s3.%s.amazonaws.com/%s", st->bucket,
-                                              st->region, escaped);
+  *url = cr_storage_object_url (st, endpoint, *key);
   g_autofree char *id = g_strdup_printf ("%s/%s", st->bucket, *key);
   CrMp4Info *known = g_hash_table_lookup (rec->probes, id);
   if (known != NULL) {

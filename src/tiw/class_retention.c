@@ -1,5 +1,6 @@
 /* Local class results (no class-record storage configured) are kept the seed's 3 days after the
- * class ends, then removed with their folders. */
+ * class ends, then removed with their folders, and with the MP4s its video-generation tasks made
+ * (<storage>/tiw-video/<SdkAppId>/<TaskId>/). */
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "files/naming.h"
 #include "task/spec.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video_gen.h"
 
 /* Removes @path and everything under it. */
 static void
@@ -60,6 +62,8 @@ cr_class_rec_sweep_local (CrClassRecorder *rec, gint64 now)
         g_rmdir (parent); /* the class's folder, once empty */
       }
     }
+    /* the MP4s its video-generation tasks made go with them */
+    cr_class_video_gen_remove_local (rec, row->sdk_app_id, row->task_id);
     json_object_set_int_member (r, "LocalUntilMs", 0);
     json_object_set_int_member (r, "LocalRemovedMs", now);
     g_info ("class task %s: its local files are removed (%d days without a bucket)", row->task_id,

@@ -98,9 +98,11 @@ cr_class_video_sei_origin (JsonArray *samples, gint64 lead_ms, gint64 *origin_ms
   return TRUE;
 }
 
-/* The local directory of TRTC task @task's files; NULL when they live in an object store. */
+/* The local directory of TRTC task @task's files: its folder in the local store, or for a task
+ * in an object store "<@fetched>/<TaskId>" when @fetched is given and that directory exists (its
+ * files downloaded there); else NULL. */
 static char *
-task_local_dir (CrClassRecorder *rec, const CrTask *task)
+task_local_dir (CrClassRecorder *rec, const CrTask *task, const char *fetched)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (CrTaskSpec) spec = cr_task_spec_new_from_text (task->params_json, &error);
@@ -110,8 +112,11 @@ task_local_dir (CrClassRecorder *rec, const CrTask *task)
   cr_storage_endpoints_parse (rec->api->config->storage_endpoint, &endpoints, NULL);
   CrTargetKind kind = cr_storage_target_kind (&spec->storage, &endpoints);
   cr_storage_endpoints_clear (&endpoints);
-  if (kind == CR_TARGET_S3)
-    return NULL;
+  if (kind == CR_TARGET_S3) {
+    g_autofree char *copy
+        = fetched != NULL ? g_build_filename (fetched, task->task_id, NULL) : NULL;
+    return copy != NULL && g_file_test (copy, G_FILE_TEST_IS_DIR) ? g_steal_pointer (&copy) : NULL;
+  }
   CrNamingTask naming = cr_task_spec_naming (spec, task->task_id);
   g_autofree char *rel = cr_naming_dir (&naming);
   g_autofree char *path = g_build_filename (rec->api->config->storage_dir, rel, NULL);
@@ -119,7 +124,7 @@ task_local_dir (CrClassRecorder *rec, const CrTask *task)
 }
 
 JsonArray *
-cr_class_video_streams (CrClassRecorder *rec, JsonObject *r)
+cr_class_video_streams (CrClassRecorder *rec, JsonObject *r, const char *fetched)
 {
   CrTaskStore *store = rec->api->store;
   guint64 app = (guint64)cr_json_get_int_or (r, "SdkAppId", 0);
@@ -131,7 +136,7 @@ cr_class_video_streams (CrClassRecorder *rec, JsonObject *r)
       const char *trtc = cr_json_get_string (json_array_get_object_element (tasks, j), "TaskId");
       g_autoptr (GError) error = NULL;
       g_autoptr (CrTask) task = store->vt->lookup (store, app, trtc, &error);
-      g_autofree char *dir = task != NULL ? task_local_dir (rec, task) : NULL;
+      g_autofree char *dir = task != NULL ? task_local_dir (rec, task, fetched) : NULL;
       g_autoptr (GPtrArray) files
           = dir != NULL ? store->vt->list_files (store, trtc, &error) : NULL;
       for (guint k = 0; files != NULL && k < files->len; k++) {

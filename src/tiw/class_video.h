@@ -39,8 +39,11 @@ gboolean cr_class_video_sei_origin (JsonArray *samples, gint64 lead_ms, gint64 *
 
 /* The class's streams: [{Span, UserId, Media ("main"|"aux"), TrtcTaskId, File, Dir (local
  * directory), BoardStartMs, ReceiveStartMs, SyncSource ("sei"|"receive"), SeiSamples,
- * DurationMs}], local storage only (a bucket's files are left out, docs). */
-JsonArray *cr_class_video_streams (CrClassRecorder *rec, JsonObject *r);
+ * DurationMs}] from the local storage; the files of a TRTC task in a bucket only where @fetched
+ * (or NULL) holds a copy of them in "<@fetched>/<TRTC TaskId>/" (a video-generation task's span,
+ * class_video_gen_bucket.c; the SEI sidecar is not uploaded, so those are placed by the receive
+ * clock). */
+JsonArray *cr_class_video_streams (CrClassRecorder *rec, JsonObject *r, const char *fetched);
 
 /* The board log of class @r (its RoomId's board) up to @to_ms (<= 0: all), in the board
  * contract's entry format, read through the board service (cr_board_log_read; [] without one). */

@@ -1,7 +1,9 @@
 /* The queue of video-generation tasks: a clock steps each task, QUEUED until its class is
  * FINISHED and nobody publishes in its room, then PROCESSING span by span (board render, then
- * compose; a compose job lost to a restart renders its span again), then the end; the tasks
+ * compose; a class in a bucket has the span's files downloaded first; a compose job lost to a
+ * restart renders its span again), then the end; the tasks
  * resumed from the store at the daemon's start. See class_video_gen.h. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "common/json_util.h"
@@ -91,13 +93,23 @@ gen_check_processing (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
   const char *id = cr_json_get_string (t, "TaskId");
   JsonObject *span = cr_video_gen_current_span (t);
   if (span == NULL)
-    return cr_video_gen_check_end (gen, t);
+    return cr_video_gen_check_end (gen, t, r);
   const char *phase = cr_json_get_string (span, "Phase");
   g_autoptr (GError) error = NULL;
   if (g_strcmp0 (phase, "render") == 0) {
     g_autofree char *why = NULL;
     CrVideoGenRender render = cr_video_gen_render_collect (gen, id, &why);
     if (render == CR_VIDEO_GEN_RENDER_NONE) {
+      /* a class in a bucket: the span's files come down first */
+      g_autofree char *fetch_why = NULL;
+      CrVideoGenBucket fetch = cr_video_gen_bucket_fetch (gen, t, r, &fetch_why);
+      if (fetch == CR_VIDEO_GEN_BUCKET_RUNNING)
+        return FALSE;
+      if (fetch == CR_VIDEO_GEN_BUCKET_FAILED) {
+        g_autofree char *message = g_strdup_printf ("the class's bucket: %s", fetch_why);
+        cr_video_gen_finish (gen, t, CR_VIDEO_GEN_ERROR_GENERATION, message);
+        return TRUE;
+      }
       if (!cr_video_gen_span_prepare (gen, t, r, &error)
           || !cr_video_gen_render_start (gen, t, &error)) {
         cr_video_gen_finish (gen, t, CR_VIDEO_GEN_ERROR_GENERATION, error->message);
@@ -196,6 +208,7 @@ cr_class_video_gen_start (CrClassRecorder *rec, GError **error)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_object_unref);
   gen->renders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gen->joins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gen->transfers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < rows->len; i++) {
     const char *text = g_ptr_array_index (rows, i);
     g_autoptr (GError) parse_error = NULL;
@@ -211,6 +224,36 @@ cr_class_video_gen_start (CrClassRecorder *rec, GError **error)
   gen->tick = g_timeout_add (TICK_MS, gen_on_tick, gen);
   rec->vgen = gen;
   return TRUE;
+}
+
+void
+cr_class_video_gen_remove_local (CrClassRecorder *rec, guint64 sdk_app_id,
+                                 const char *class_task_id)
+{
+  CrClassVideoGen *gen = rec->vgen;
+  if (gen == NULL)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows
+      = cr_video_gen_store_list_of_class (gen->store, sdk_app_id, class_task_id, &error);
+  if (rows == NULL) {
+    g_warning ("video generation of class %s: %s", class_task_id, error->message);
+    return;
+  }
+  for (guint i = 0; i < rows->len; i++) {
+    const char *text = g_ptr_array_index (rows, i);
+    g_autoptr (JsonObject) t = cr_json_parse_object (text, strlen (text), NULL);
+    if (t == NULL || cr_json_get_string (t, "TaskId") == NULL)
+      continue;
+    g_autofree char *dir = cr_video_gen_dir (gen, t);
+    if (!g_file_test (dir, G_FILE_TEST_EXISTS))
+      continue;
+    cr_video_gen_remove_tree (dir);
+    g_autofree char *parent = g_path_get_dirname (dir);
+    g_rmdir (parent); /* <storage>/tiw-video/<SdkAppId>, once empty */
+    g_info ("video generation %s: its local files are removed with class %s's",
+            cr_json_get_string (t, "TaskId"), class_task_id);
+  }
 }
 
 /* The background work of @table (TaskId -> CrVideoGenWork) lets the tasks go: what has ended is
@@ -242,6 +285,7 @@ cr_class_video_gen_free (CrClassRecorder *rec)
     g_source_remove (gen->tick);
   works_detach (gen->renders);
   works_detach (gen->joins);
+  works_detach (gen->transfers);
   g_hash_table_unref (gen->active);
   cr_video_gen_store_close (gen->store);
   g_free (gen);

@@ -5,11 +5,13 @@
  * A task waits (QUEUED) until the class is FINISHED and nobody publishes in its TRTC room (the
  * seed: generation starts after everyone has left), then (PROCESSING) for each span: the board's
  * log over the span is rendered (`cloudrec board-render`, a subprocess) as the class's
- * RecordUserId, the span's per-user playlists are placed on the board clock (the SEI origin of
- * class_video.c: their FILE-ATTR shifted) beside it in a work directory, and a compose job
+ * RecordUserId, the span's per-user playlists (downloaded first for a class in a bucket) are
+ * placed on the board clock (each run's SEI offset, as class_video.c's origin: their FILE-ATTR
+ * shifted) beside it in a work directory, and a compose job
  * (tools/compose_jobs.h, as CloudrecCreateCompose runs them) mixes them with the MixStream layout
- * of the class (cr_class_fill_part, the board being the "tic_record_user" input). Then FINISHED
- * with VideoInfoList read from the MP4s, and callback VideoGenerationFinished (event 395).
+ * of the class (cr_class_fill_part, the board being the "tic_record_user" input). Then (the MP4s
+ * uploaded into the class's bucket where it has one) FINISHED with VideoInfoList read from the
+ * MP4s, and callback VideoGenerationFinished (event 395).
  *
  * Why subprocesses and a store: rendering and mixing are minutes of CPU that must not run on the
  * main loop; the tasks are rows of the store (migration 10), so a daemon restart resumes the
@@ -47,6 +49,9 @@ char *cr_video_gen_store_get (CrVideoGenStore *store, guint64 sdk_app_id, const 
                               GError **error);
 /* The records (char *) of every task not FINISHED, oldest first. */
 GPtrArray *cr_video_gen_store_list_unfinished (CrVideoGenStore *store, GError **error);
+/* The records (char *) of every task of class @class_task_id of @sdk_app_id, oldest first. */
+GPtrArray *cr_video_gen_store_list_of_class (CrVideoGenStore *store, guint64 sdk_app_id,
+                                             const char *class_task_id, GError **error);
 /* The app's callback URL and key ("" when unset); set one with the other NULL to keep it. */
 gboolean cr_video_gen_store_get_callback (CrVideoGenStore *store, guint64 sdk_app_id, char **url,
                                           char **key, GError **error);
@@ -61,6 +66,12 @@ gboolean cr_class_video_gen_start (CrClassRecorder *rec, GError **error);
 /* Stops the clock and forgets the subprocesses (they die with the daemon). */
 void cr_class_video_gen_free (CrClassRecorder *rec);
 
+/* The local files of every video-generation task of class @class_task_id of @sdk_app_id
+ * (<storage>/tiw-video/<SdkAppId>/<TaskId>/) removed: the class's local results are past their
+ * days (class_retention.c). Nothing without the tasks' queue. */
+void cr_class_video_gen_remove_local (CrClassRecorder *rec, guint64 sdk_app_id,
+                                      const char *class_task_id);
+
 /* CreateVideoGenerationTask, @req normalised (schema_tiw.c): the new TaskId in @task_id. */
 gboolean cr_class_video_gen_create (CrClassRecorder *rec, const CrApp *app, JsonObject *req,
                                     char **task_id, GError **error);
@@ -72,10 +83,17 @@ gboolean cr_class_video_gen_set_callback (CrClassRecorder *rec, const CrApp *app
 gboolean cr_class_video_gen_get_callback (CrClassRecorder *rec, const CrApp *app, char **url,
                                           char **key, GError **error);
 
-/* Exposed for unit tests: the playlist @text of a stream shifted by @shift_ms (FILE-ATTR and
- * START-REC-TIME), its segment URIs replaced by "<@prefix><name>"; each segment name found is
- * added to @segments (char *, the original URI). */
-char *cr_class_video_gen_shift_playlist (const char *text, gint64 shift_ms, const char *prefix,
+/* Exposed for unit tests: the shift (gint64 ms) onto the board clock of each run of the
+ * playlist @text (run k: the segments after its k-th #EXT-X-DISCONTINUITY; a user who left and
+ * came back, a publisher whose clock may differ): the median of BoardMs - receive time
+ * (START-REC-TIME + MediaMs) of the sidecar's @samples received during the run (since its first
+ * FILE-ATTR), else of all of them (a run without samples), else 0 (no SEI: the receive clock). */
+GArray *cr_class_video_gen_run_shifts (const char *text, JsonArray *samples);
+/* Exposed for unit tests: the playlist @text of a stream with the FILE-ATTR of each run k moved
+ * by @shifts[k] (the last one for further runs; NULL: none), START-REC-TIME by the first run's,
+ * its segment URIs replaced by "<@prefix><name>"; each segment name found is added to @segments
+ * (char *, the original URI). */
+char *cr_class_video_gen_shift_playlist (const char *text, GArray *shifts, const char *prefix,
                                          GPtrArray *segments);
 /* The compose parameters {MixLayoutParams, MixTranscodeParams} of the effective request @req
  * with the board as @board_user: ModelId 1 -> the board big, 2 -> a grid tile, Custom's

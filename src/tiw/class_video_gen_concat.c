@@ -1,7 +1,8 @@
 /* Concat of a video-generation task (the request's Concat.Enabled, more than one span): the
  * spans' MP4s joined into one, each at its span's place on the class's timeline; then the end of
- * the task, its result. Why a thread: joining is a decode and encode of the whole class
- * (media/concat.h), too long for the daemon's main loop. */
+ * the task (its MP4s stored in the class's bucket where it has one), its result. Why a thread:
+ * joining is a decode and encode of the whole class (media/concat.h), too long for the daemon's
+ * main loop. */
 #include <gio/gio.h>
 
 #include "common/json_util.h"
@@ -126,10 +127,10 @@ join_start (CrClassVideoGen *gen, JsonObject *t, GError **error)
   return TRUE;
 }
 
-/* All spans composed: Concat's join where asked (TRUE once there is nothing left to wait for),
- * then the result. */
+/* All spans composed: Concat's join where asked, the upload to the class's bucket where it has
+ * one (TRUE once there is nothing left to wait for), then the result. */
 gboolean
-cr_video_gen_check_end (CrClassVideoGen *gen, JsonObject *t)
+cr_video_gen_check_end (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
 {
   const char *id = cr_json_get_string (t, "TaskId");
   if (concat_wanted (t) && cr_json_get_string (t, "ConcatFile") == NULL) {
@@ -155,7 +156,21 @@ cr_video_gen_check_end (CrClassVideoGen *gen, JsonObject *t)
     json_object_set_string_member (t, "ConcatFile", j->out);
     join_free (j);
   }
+  g_autofree char *why = NULL;
+  CrVideoGenBucket stored = cr_video_gen_bucket_store (gen, t, r, &why);
+  if (stored == CR_VIDEO_GEN_BUCKET_RUNNING)
+    return FALSE;
+  if (stored == CR_VIDEO_GEN_BUCKET_FAILED) {
+    g_autofree char *message = g_strdup_printf ("the class's bucket: %s", why);
+    cr_video_gen_finish (gen, t, CR_VIDEO_GEN_ERROR_GENERATION, message);
+    return TRUE;
+  }
   cr_video_gen_collect (gen, t);
+  if (stored == CR_VIDEO_GEN_BUCKET_DONE) {
+    /* the MP4s are in the class's bucket: no local copy stays */
+    g_autofree char *dir = cr_video_gen_dir (gen, t);
+    cr_video_gen_remove_tree (dir);
+  }
   cr_video_gen_finish (gen, t, NULL, NULL);
   return TRUE;
 }

@@ -2,7 +2,8 @@
  * and the daemon's start and end; class_video_gen_actions.c: Create, Describe and the callback
  * settings; class_video_gen_span.c: a span's inputs and its compose job;
  * class_video_gen_render.c: the board-render subprocess; class_video_gen_concat.c: Concat and
- * the end; class_video_gen_result.c: progress, VideoInfoList, FINISHED and its callback). Not
+ * the end; class_video_gen_bucket.c: a class in a bucket, its files down and the MP4s up;
+ * class_video_gen_result.c: progress, VideoInfoList, FINISHED and its callback). Not
  * for other modules: class_video_gen.h is the interface. */
 #pragma once
 
@@ -22,9 +23,10 @@ typedef struct _CrClassVideoGen CrClassVideoGen;
 struct _CrClassVideoGen {
   CrClassRecorder *rec;
   CrVideoGenStore *store;
-  GHashTable *active;  /* TaskId -> JsonObject task, every task not FINISHED */
-  GHashTable *renders; /* TaskId -> board render of its current span (class_video_gen_render.c) */
-  GHashTable *joins;   /* TaskId -> Concat join under way or done (class_video_gen_concat.c) */
+  GHashTable *active;    /* TaskId -> JsonObject task, every task not FINISHED */
+  GHashTable *renders;   /* TaskId -> board render of its current span (class_video_gen_render.c) */
+  GHashTable *joins;     /* TaskId -> Concat join under way or done (class_video_gen_concat.c) */
+  GHashTable *transfers; /* TaskId -> its bucket's download or upload (class_video_gen_bucket.c) */
   guint tick;
 };
 
@@ -75,11 +77,34 @@ gboolean cr_video_gen_render_start (CrClassVideoGen *gen, JsonObject *t, GError 
 CrVideoGenRender cr_video_gen_render_collect (CrClassVideoGen *gen, const char *task_id,
                                               char **why);
 
+/* ---- a class in a bucket (class_video_gen_bucket.c) ---- */
+
+/* In a span's work directory, the copy of its TRTC tasks' files: "bucket/<TRTC TaskId>/". */
+#define CR_VIDEO_GEN_FETCHED "bucket"
+
+typedef enum {
+  CR_VIDEO_GEN_BUCKET_LOCAL,   /* the class's files are in the local store: nothing to move */
+  CR_VIDEO_GEN_BUCKET_RUNNING, /* the transfer runs (ask again at the next tick) */
+  CR_VIDEO_GEN_BUCKET_DONE,    /* it ended well (and is forgotten) */
+  CR_VIDEO_GEN_BUCKET_FAILED,  /* it ended badly (and is forgotten): @why says why */
+} CrVideoGenBucket;
+
+/* The current span's per-user playlists and their segments, from the bucket of class @r into the
+ * span's CR_VIDEO_GEN_FETCHED (the work directory emptied first): started at the first call. */
+CrVideoGenBucket cr_video_gen_bucket_fetch (CrClassVideoGen *gen, JsonObject *t, JsonObject *r,
+                                            char **why);
+/* The task's MP4s (the spans' and Concat's), up into the bucket of class @r, under
+ * "<prefix>/<class TaskId>/<TaskId>/": started at the first call; once DONE the task's member
+ * "Stored" is {<local path>: {Key, Url}}. */
+CrVideoGenBucket cr_video_gen_bucket_store (CrClassVideoGen *gen, JsonObject *t, JsonObject *r,
+                                            char **why);
+
 /* ---- Concat and the end (class_video_gen_concat.c) ---- */
 
-/* All spans composed: Concat's join where asked, then the result; TRUE once the task is FINISHED
- * (its record changed), FALSE while its join starts or runs. */
-gboolean cr_video_gen_check_end (CrClassVideoGen *gen, JsonObject *t);
+/* All spans composed: Concat's join where asked, the MP4s stored in the bucket of class @r where
+ * it has one, then the result; TRUE once the task is FINISHED (its record changed), FALSE while
+ * its join or upload starts or runs. */
+gboolean cr_video_gen_check_end (CrClassVideoGen *gen, JsonObject *t, JsonObject *r);
 
 /* ---- the result (class_video_gen_result.c) ---- */
 
@@ -90,7 +115,8 @@ void cr_video_gen_describe_into (JsonObject *t, JsonObject *out);
 /* FINISHED: DONE when @code is NULL, else EXCEPTION with @code and @message; then the callback. */
 void cr_video_gen_finish (CrClassVideoGen *gen, JsonObject *t, const char *code,
                           const char *message);
-/* VideoInfoList from the spans' MP4s (or Concat's one). */
+/* VideoInfoList from the spans' MP4s (or Concat's one), each where "Stored" says it went (the
+ * class's bucket) or a file:// URL in the local store. */
 void cr_video_gen_collect (CrClassVideoGen *gen, JsonObject *t);
 
 G_END_DECLS

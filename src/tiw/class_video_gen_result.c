@@ -93,7 +93,8 @@ cr_video_gen_finish (CrClassVideoGen *gen, JsonObject *t, const char *code, cons
   gen_emit_finished (gen, t);
 }
 
-/* VideoInfoList from the spans' MP4s, in the real-time result's format (class_result.c). */
+/* VideoInfoList from the spans' MP4s, in the real-time result's format (class_result.c): a file
+ * stored in the class's bucket by its key and URL there, else by its path in the local store. */
 void
 cr_video_gen_collect (CrClassVideoGen *gen, JsonObject *t)
 {
@@ -117,6 +118,12 @@ cr_video_gen_collect (CrClassVideoGen *gen, JsonObject *t)
     while (*key == '/')
       key++;
     g_autofree char *url = g_filename_to_uri (abs, NULL, NULL);
+    JsonObject *where = cr_json_get_object (cr_json_get_object (t, "Stored"), path);
+    if (where != NULL) { /* in the class's bucket (class_video_gen_bucket.c) */
+      key = cr_json_get_string (where, "Key");
+      g_free (url);
+      url = g_strdup (cr_json_get_string (where, "Url"));
+    }
     JsonObject *v = json_object_new ();
     json_object_set_int_member (v, "VideoPlayTime", cr_json_get_int_or (s, "PlayTime", 0));
     json_object_set_int_member (v, "VideoSize", info.size);

@@ -1,6 +1,7 @@
 /* A span of a video-generation task: its work directory, its inputs there (each camera's
- * playlist moved onto the board clock, its FILE-ATTR shifted and its segments linked, beside the
- * board's log) and the compose job that mixes them with the rendered board into the span's MP4.
+ * playlist moved onto the board clock, the FILE-ATTR of each of its runs shifted by that run's
+ * SEI samples and its segments linked, beside the board's log) and the compose job that mixes
+ * them with the rendered board into the span's MP4.
  * Why links in a work directory: a compose job reads one folder of playlists and segments, as
  * CloudrecCreateCompose does, while the recorded files stay as they are. */
 #include <errno.h>
@@ -14,16 +15,92 @@
 #include "tiw/class_video_gen_private.h"
 #include "tools/compose_jobs.h"
 
+static int
+cmp_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The median of @values (sorted in place); FALSE when empty. */
+static gboolean
+median (GArray *values, gint64 *out)
+{
+  guint n = values->len;
+  if (n == 0)
+    return FALSE;
+  g_array_sort (values, cmp_gint64);
+  const gint64 *v = (const gint64 *)values->data;
+  *out = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  return TRUE;
+}
+
+GArray *
+cr_class_video_gen_run_shifts (const char *text, JsonArray *samples)
+{
+  /* the runs: their first FILE-ATTR (G_MAXINT64: none) */
+  g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 start_rec = 0, none = G_MAXINT64;
+  g_array_append_val (starts, none);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++) {
+    const char *l = g_strstrip (lines[i]);
+    if (g_str_has_prefix (l, "#EXT-X-TRTC-START-REC-TIME:"))
+      start_rec = g_ascii_strtoll (l + strlen ("#EXT-X-TRTC-START-REC-TIME:"), NULL, 10);
+    else if (g_str_has_prefix (l, "#EXT-X-DISCONTINUITY"))
+      g_array_append_val (starts, none);
+    else if (g_str_has_prefix (l, "#EXT-X-TRTC-FILE-ATTR:")
+             && g_array_index (starts, gint64, starts->len - 1) == none)
+      g_array_index (starts, gint64, starts->len - 1)
+          = g_ascii_strtoll (l + strlen ("#EXT-X-TRTC-FILE-ATTR:"), NULL, 10);
+  }
+  /* each sample's offset (board clock - receive clock), in the last run begun when it arrived */
+  guint n = starts->len;
+  g_autoptr (GArray) all = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GPtrArray) per_run = g_ptr_array_new_with_free_func ((GDestroyNotify)g_array_unref);
+  for (guint k = 0; k < n; k++)
+    g_ptr_array_add (per_run, g_array_new (FALSE, FALSE, sizeof (gint64)));
+  for (guint i = 0; samples != NULL && i < json_array_get_length (samples); i++) {
+    JsonObject *s = json_array_get_object_element (samples, i);
+    gint64 media = 0, board = 0;
+    if (s == NULL || !cr_json_get_int (s, "MediaMs", &media)
+        || !cr_json_get_int (s, "BoardMs", &board))
+      continue;
+    gint64 received = start_rec + media, offset = board - received;
+    guint run = 0;
+    for (guint k = 0; k < n; k++) {
+      gint64 start = g_array_index (starts, gint64, k);
+      if (start != none && start <= received)
+        run = k;
+    }
+    g_array_append_val (all, offset);
+    g_array_append_val ((GArray *)g_ptr_array_index (per_run, run), offset);
+  }
+  gint64 stream_shift = 0; /* no sample at all: the receive clock */
+  median (all, &stream_shift);
+  GArray *shifts = g_array_sized_new (FALSE, FALSE, sizeof (gint64), n);
+  for (guint k = 0; k < n; k++) {
+    gint64 shift = stream_shift; /* a run without samples: the stream's */
+    median (g_ptr_array_index (per_run, k), &shift);
+    g_array_append_val (shifts, shift);
+  }
+  return shifts;
+}
+
 char *
-cr_class_video_gen_shift_playlist (const char *text, gint64 shift_ms, const char *prefix,
+cr_class_video_gen_shift_playlist (const char *text, GArray *shifts, const char *prefix,
                                    GPtrArray *segments)
 {
   GString *out = g_string_new (NULL);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  guint run = 0;
   for (guint i = 0; lines[i] != NULL; i++) {
     char *l = g_strstrip (lines[i]);
     if (lines[i + 1] == NULL && *l == '\0')
       break; /* the text's final newline */
+    gint64 shift_ms = shifts != NULL && shifts->len > 0
+                          ? g_array_index (shifts, gint64, MIN (run, shifts->len - 1))
+                          : 0;
     const char *attr = "#EXT-X-TRTC-FILE-ATTR:", *start = "#EXT-X-TRTC-START-REC-TIME:";
     if (g_str_has_prefix (l, attr)) {
       char *end = NULL;
@@ -37,8 +114,11 @@ cr_class_video_gen_shift_playlist (const char *text, gint64 shift_ms, const char
       g_string_append_printf (out, "%s%s\n", prefix, base);
       if (segments != NULL)
         g_ptr_array_add (segments, g_strdup (l));
-    } else
+    } else {
+      if (g_str_has_prefix (l, "#EXT-X-DISCONTINUITY"))
+        run++;
       g_string_append_printf (out, "%s\n", l);
+    }
   }
   return g_string_free (out, FALSE);
 }
@@ -123,7 +203,8 @@ cr_video_gen_current_span (JsonObject *t)
 }
 
 /* The span's inputs in its work directory's "in": each stream's playlist on the board clock (its
- * segments linked), the board log; then board-render starts writing the board there. */
+ * segments linked, from the local store or the bucket's copy in "bucket/"), the board log; then
+ * board-render starts writing the board there. */
 gboolean
 cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, GError **error)
 {
@@ -132,15 +213,16 @@ cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, G
   JsonObject *span = cr_video_gen_current_span (t);
   gint64 class_span = cr_json_get_int_or (span, "ClassSpan", 0);
   g_autofree char *work = cr_video_gen_span_dir (gen, t, index);
-  cr_video_gen_remove_tree (work);
   g_autofree char *in = g_build_filename (work, "in", NULL);
+  g_autofree char *fetched = g_build_filename (work, CR_VIDEO_GEN_FETCHED, NULL);
+  cr_video_gen_remove_tree (in);
   if (g_mkdir_with_parents (in, 0755) != 0) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create %s", in);
     return FALSE;
   }
   JsonObject *req = cr_json_get_object (t, "Request");
   JsonObject *rc = cr_json_get_object (req, "RecordControl");
-  g_autoptr (JsonArray) streams = cr_class_video_streams (rec, r);
+  g_autoptr (JsonArray) streams = cr_class_video_streams (rec, r, fetched);
   guint used = 0;
   for (guint i = 0; i < json_array_get_length (streams); i++) {
     JsonObject *s = json_array_get_object_element (streams, i);
@@ -154,9 +236,16 @@ cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, G
       return FALSE;
     g_autofree char *prefix = g_strdup_printf ("s%u_", i);
     g_autoptr (GPtrArray) segments = g_ptr_array_new_with_free_func (g_free);
-    gint64 shift
-        = cr_json_get_int_or (s, "BoardStartMs", 0) - cr_json_get_int_or (s, "ReceiveStartMs", 0);
-    g_autofree char *shifted = cr_class_video_gen_shift_playlist (text, shift, prefix, segments);
+    /* each run (a user who left and came back) on the board clock by its own SEI samples */
+    g_autofree char *sidecar_path = g_strconcat (path, ".sync.json", NULL);
+    g_autofree char *sidecar = NULL;
+    gsize sidecar_len = 0;
+    g_autoptr (JsonObject) sync = g_file_get_contents (sidecar_path, &sidecar, &sidecar_len, NULL)
+                                      ? cr_json_parse_object (sidecar, sidecar_len, NULL)
+                                      : NULL;
+    g_autoptr (GArray) shifts
+        = cr_class_video_gen_run_shifts (text, cr_json_get_array (sync, "Samples"));
+    g_autofree char *shifted = cr_class_video_gen_shift_playlist (text, shifts, prefix, segments);
     for (guint k = 0; k < segments->len; k++) {
       const char *seg = g_ptr_array_index (segments, k);
       g_autofree char *base = g_path_get_basename (seg);
@@ -175,8 +264,8 @@ cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, G
   }
   if (used == 0) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                 "span %" G_GINT64_FORMAT " of class %s has no per-user playlist in this "
-                 "server's local storage",
+                 "span %" G_GINT64_FORMAT " of class %s has no per-user playlist (in this "
+                 "server's local storage or the class's bucket)",
                  class_span, cr_json_get_string (t, "OnlineRecordTaskId"));
     return FALSE;
   }

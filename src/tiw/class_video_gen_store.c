@@ -127,6 +127,16 @@ cr_video_gen_store_list_unfinished (CrVideoGenStore *store, GError **error)
                          0, NULL, error);
 }
 
+GPtrArray *
+cr_video_gen_store_list_of_class (CrVideoGenStore *store, guint64 sdk_app_id,
+                                  const char *class_task_id, GError **error)
+{
+  return select_records (store,
+                         "SELECT record_json FROM video_gen_tasks WHERE sdk_app_id = ?1 AND "
+                         "class_task_id = ?2 ORDER BY created_ms, task_id",
+                         sdk_app_id, class_task_id, error);
+}
+
 gboolean
 cr_video_gen_store_get_callback (CrVideoGenStore *store, guint64 sdk_app_id, char **url, char **key,
                                  GError **error)

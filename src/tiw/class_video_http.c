@@ -119,7 +119,7 @@ replay_data (CrClassRecorder *rec, SoupServerMessage *msg, GHashTable *query)
   JsonArray *omitted = cr_json_get_array (r, "Omitted");
   json_object_set_array_member (out, "Pauses",
                                 omitted != NULL ? json_array_ref (omitted) : json_array_new ());
-  JsonArray *streams = cr_class_video_streams (rec, r);
+  JsonArray *streams = cr_class_video_streams (rec, r, NULL);
   g_autofree char *escaped = g_uri_escape_string (token, NULL, FALSE);
   for (guint i = 0; i < json_array_get_length (streams); i++) {
     JsonObject *s = json_array_get_object_element (streams, i);
@@ -154,7 +154,7 @@ replay_file (CrClassRecorder *rec, SoupServerMessage *msg, const char *rest)
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
     return;
   }
-  g_autoptr (JsonArray) streams = cr_class_video_streams (rec, r);
+  g_autoptr (JsonArray) streams = cr_class_video_streams (rec, r, NULL);
   for (guint i = 0; i < json_array_get_length (streams); i++) {
     JsonObject *s = json_array_get_object_element (streams, i);
     if (g_strcmp0 (cr_json_get_string (s, "TrtcTaskId"), parts[3]) != 0)

@@ -98,6 +98,32 @@ cr_s3_prefix_fetch (CrS3Client *c, const CrS3Loc *loc, const char *tmp, const ch
 }
 
 gboolean
+cr_s3_prefix_fetch_segments (CrS3Client *c, const CrS3Loc *loc, const char *tmp, GHashTable *sizes,
+                             GHashTable *playlists, GError **error)
+{
+  g_autoptr (GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter it;
+  gpointer text;
+  g_hash_table_iter_init (&it, playlists);
+  while (g_hash_table_iter_next (&it, NULL, &text)) {
+    if (strstr (text, "#EXT-X-TRTC-USER-ID:") == NULL
+        || strstr (text, "#EXT-X-TRTC-MIX-STREAM:1") != NULL)
+      continue; /* not a single-stream playlist */
+    g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+    for (char **l = lines; *l != NULL; l++) {
+      const char *name = g_strstrip (*l);
+      if (*name == '\0' || *name == '#' || strchr (name, '/') != NULL
+          || !g_hash_table_contains (sizes, name) || g_hash_table_contains (done, name))
+        continue;
+      if (!cr_s3_prefix_fetch (c, loc, tmp, name, error))
+        return FALSE;
+      g_hash_table_add (done, g_strdup (name));
+    }
+  }
+  return TRUE;
+}
+
+gboolean
 cr_s3_prefix_put (CrS3Client *c, const CrS3Loc *loc, const char *name, const char *path,
                   GError **error)
 {

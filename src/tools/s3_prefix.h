@@ -1,9 +1,9 @@
 /* A recording under an S3 prefix, for the tools that work on recordings afterwards (`cloudrec
- * merge`, `cloudrec compose`): s3://BUCKET/PREFIX locations, a client from the environment's keys,
- * the recording's playlists listed and downloaded into a temporary directory, and an output
- * uploaded beside it.
+ * merge`, `cloudrec compose`, the daemon's video-generation tasks of a class in a bucket):
+ * s3://BUCKET/PREFIX locations, a client from the environment's keys, the recording's playlists
+ * listed and downloaded into a temporary directory, and an output uploaded beside it.
  *
- * Why shared: both tools read the recorder's store the same way (the files just below the task's
+ * Why shared: they all read the recorder's store the same way (the files just below the task's
  * prefix, reference §10.1) and put their outputs there the same way (blob/s3_client.h; a file over
  * 16 MiB in parts, an interrupted multipart upload resumed by its UploadId before giving up). */
 #pragma once
@@ -39,6 +39,12 @@ gboolean cr_s3_prefix_load (CrS3Client *c, const CrS3Loc *loc, const char *tmp, 
 /* Downloads @name under @loc into @tmp/@name (the error names the key). */
 gboolean cr_s3_prefix_fetch (CrS3Client *c, const CrS3Loc *loc, const char *tmp, const char *name,
                              GError **error);
+/* Every segment that the single-stream playlists of @playlists (as cr_s3_prefix_load read them)
+ * list and the listing @sizes has, downloaded from @loc into @tmp; a listed segment missing from
+ * the store is left for the reader of the playlists to name. (`cloudrec compose --in s3://`, and
+ * the video-generation tasks of a class in a bucket, src/tiw/class_video_gen_bucket.c.) */
+gboolean cr_s3_prefix_fetch_segments (CrS3Client *c, const CrS3Loc *loc, const char *tmp,
+                                      GHashTable *sizes, GHashTable *playlists, GError **error);
 /* Uploads @path as @name under @loc (in 16 MiB parts when larger than that, a failed multipart
  * upload resumed twice). */
 gboolean cr_s3_prefix_put (CrS3Client *c, const CrS3Loc *loc, const char *name, const char *path,

@@ -89,6 +89,18 @@ cr_storage_endpoint_url (const CrSpecStorage *storage, const CrStorageEndpoints 
 }
 
 char *
+cr_storage_object_url (const CrSpecStorage *storage, const char *endpoint, const char *key)
+{
+  g_autofree char *escaped = g_uri_escape_string (key, "/", FALSE);
+  if (endpoint != NULL)
+    return g_strdup_printf ("%s/%s/%s", endpoint, storage->bucket, escaped);
+  return storage->vendor == 0 ? g_strdup_printf ("https://%s.cos.%s.myqcloud.com/%s",
+                                                 storage->bucket, storage->region, escaped)
+                              : g_strdup_printf ("https://%s.s3.%s.amazonaws.com/%s",
+                                                 storage->bucket, storage->region, escaped);
+}
+
+char *
 cr_storage_spool_root (const char *data_dir)
 {
   return g_build_filename (data_dir, "spool", NULL);

@@ -41,6 +41,11 @@ CrTargetKind cr_storage_target_kind (const CrSpecStorage *storage, const CrStora
 /* The endpoint for @storage's vendor: NULL for the public one (or local), else the URL. */
 const char *cr_storage_endpoint_url (const CrSpecStorage *storage, const CrStorageEndpoints *e);
 
+/* The URL of object @key in @storage's bucket: at @endpoint (cr_storage_endpoint_url, path-style)
+ * or, NULL, the vendor's public one (COS "https://<bucket>.cos.<region>.myqcloud.com/<key>", AWS
+ * "https://<bucket>.s3.<region>.amazonaws.com/<key>"). */
+char *cr_storage_object_url (const CrSpecStorage *storage, const char *endpoint, const char *key);
+
 /* "<data-dir>/spool": where files wait for an object store or the VOD library. */
 char *cr_storage_spool_root (const char *data_dir);
 

@@ -10,11 +10,13 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { APP1, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode } from './helpers.mjs';
 import { launchChromium } from './media.mjs';
+import { startMoto, motoAvailable } from './s3.mjs';
 
 // Stroke-vs-flash bounds. The issue's goal is 100 ms; since a first segment's FILE-ATTR counts
 // the sound before its first picture (docs/recording.md), 5 runs on this 2-core machine (one or
@@ -48,6 +50,15 @@ function publish(port, room, user, extra = []) {
 }
 
 const recordUser = (room, n) => `tic_record_user_${room}_${n}`;
+
+// An MP4's duration (ms), size (bytes) and picture, as ffprobe reads them.
+function probe(file) {
+  const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,width,height:format=duration,size', '-of', 'json', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  const video = j.streams.find((x) => x.codec_type === 'video');
+  return { durationMs: Math.round(Number(j.format.duration) * 1000), size: Number(j.format.size), width: video?.width ?? 0, height: video?.height ?? 0 };
+}
 
 // Every frame of @file scaled to W x H grey: [{t (s), px (Uint8Array)}].
 const W = 128;
@@ -432,5 +443,90 @@ describe('video-generation tasks', () => {
     const pause = rec.OmittedDurations[0].ResumeTime - rec.OmittedDurations[0].PauseTime;
     assert.ok(Math.abs(j.VideoDuration - (v1.VideoDuration + pause + v2.VideoDuration)) < 2500,
       `joined ${j.VideoDuration} ms, pieces ${v1.VideoDuration} + pause ${pause} + ${v2.VideoDuration}`);
+  });
+});
+
+// A class whose files went to the app's bucket (class-record-storage s3): each span's per-user
+// playlists and segments are downloaded from its TRTC tasks' folders, and the MP4s go back into
+// the class's folder, "<prefix>/<class TaskId>/<TaskId>/", with no local copy kept.
+describe('video generation of a class stored in a bucket (class-record-storage s3)', { skip: !motoAvailable() && 'moto_server is not installed' }, () => {
+  const BUCKET = 'vgen-1250000000';
+  const procs = [];
+  let s3;
+  let d;
+  let c;
+  let dataDir;
+  before(async () => {
+    // unchecked signatures: the listing of a TRTC task's folder has a '/' in its prefix (s3.mjs)
+    s3 = await startMoto([BUCKET], { checked: false });
+    const conf = path.join(makeTmpDir(), 'cloudrec.conf');
+    writeFileSync(conf, [`[app ${APP1.sdkAppId}]`, `secrets=${APP1.secretId}:${APP1.secretKey}`, `usersig-key=${APP1.usersigKey}`,
+      'class-record-storage=s3', 'class-record-region=us-east-1', `class-record-bucket=${BUCKET}`,
+      `class-record-access-key=${s3.accessKey}`, `class-record-secret-key=${s3.secretKey}`, 'class-record-prefix=classes/2026', ''].join('\n'));
+    dataDir = makeTmpDir();
+    d = await startDaemon({ dataDir, apps: [], defaults: ['--api-rate-limit', '100000'], args: ['--config', conf, '--storage-endpoint', `1=${s3.endpoint}`] });
+    c = tiw(d.port);
+  });
+  after(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await d?.stop();
+    s3?.kill();
+  });
+
+  test('a class with a pause in the bucket: its spans composed from the bucket, the span MP4s and Concat\'s stored in the class\'s folder', T, async () => {
+    const room = 32230;
+    const pub = publish(d.port, room, 'teacher');
+    procs.push(pub);
+    const { TaskId } = await c.StartOnlineRecord({
+      SdkAppId: APP1.sdkAppId, RoomId: room, RecordUserId: recordUser(room, 5), RecordUserSig: userSig(APP1, recordUser(room, 5)),
+      RecordMode: 'VIDEO_GENERATION_MODE',
+    });
+    await until('RECORDING', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'RECORDING', 60000);
+    await sleep(6000);
+    await c.PauseOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await sleep(3000);
+    await c.ResumeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    await sleep(6000);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    pub.kill('SIGKILL');
+    let rec;
+    await until('FINISHED', async () => (rec = await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'FINISHED', 90000);
+    assert.equal(rec.OmittedDurations.length, 1);
+    // the class's HLS is in the bucket, in one TRTC folder per span
+    const hls = (await s3.list(BUCKET, `classes/2026/${TaskId}/`)).filter((o) => o.Key.endsWith('.m3u8'));
+    assert.equal(new Set(hls.map((o) => o.Key.split('/')[3])).size, 2, JSON.stringify(hls.map((o) => o.Key)));
+
+    const gen = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, Concat: { Enabled: true } });
+    const { r } = await describeUntilFinished(c, gen.TaskId, 600000);
+    assert.equal(r.ErrorMessage, '');
+    assert.equal(r.FinishReason, 'DONE');
+    assert.equal(r.TotalTime, rec.TotalTime);
+    assert.equal(r.VideoInfoList.length, 1, JSON.stringify(r.VideoInfoList));
+    const v = r.VideoInfoList[0];
+    const folder = `classes/2026/${TaskId}/${gen.TaskId}/`;
+    assert.equal(v.VideoId, `${folder}${APP1.sdkAppId}_${room}_${gen.TaskId}_concat.mp4`);
+    assert.equal(v.VideoUrl, `${s3.endpoint}/${BUCKET}/${v.VideoId}`);
+    assert.equal(v.UserId, `tic_mixstream_${room}_1`);
+    // the two spans' MP4s and the joined one, in the class's folder
+    const objects = await s3.list(BUCKET, folder);
+    assert.deepEqual(objects.map((o) => o.Key).sort(), [0, 1].map((i) => `${folder}${APP1.sdkAppId}_${room}_${gen.TaskId}_${i}.mp4`).concat([v.VideoId]).sort());
+    const pieces = [];
+    for (const o of objects) {
+      const file = path.join(makeTmpDir(), path.basename(o.Key));
+      writeFileSync(file, await s3.get(BUCKET, o.Key));
+      pieces.push({ key: o.Key, size: o.Size, ...probe(file) });
+    }
+    const joined = pieces.find((p) => p.key === v.VideoId);
+    assert.equal(v.VideoSize, joined.size);
+    assert.ok(Math.abs(v.VideoDuration - joined.durationMs) <= 100, `VideoDuration ${v.VideoDuration} vs ffprobe ${joined.durationMs}`);
+    assert.deepEqual([v.Width, v.Height], [joined.width, joined.height]);
+    // each span's MP4 holds its span: together with the pause, the joined one
+    const spans = pieces.filter((p) => p.key !== v.VideoId);
+    for (const p of spans) assert.ok(p.durationMs > 3000 && p.durationMs < 10000, `${p.key}: ${p.durationMs} ms`);
+    const pause = rec.OmittedDurations[0].ResumeTime - rec.OmittedDurations[0].PauseTime;
+    assert.ok(Math.abs(joined.durationMs - (spans[0].durationMs + pause + spans[1].durationMs)) < 2500,
+      `joined ${joined.durationMs} ms, pieces ${spans[0].durationMs} + pause ${pause} + ${spans[1].durationMs}`);
+    // nothing of the task stays in the local store
+    assert.equal(existsSync(path.join(dataDir, 'storage', 'tiw-video', String(APP1.sdkAppId), gen.TaskId)), false);
   });
 });
