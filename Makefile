@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 30
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= var
 
-.PHONY: all deps build run test unit drills asan fuzz bench bench-compare soak soak-short format clean
+.PHONY: all deps build run test unit drills asan fuzz bench bench-capacity bench-compare soak soak-short format clean
 
 all: build
 
@@ -50,6 +50,10 @@ fuzz:
 
 bench: deps build
 	bench/run.sh $(BUILD)
+
+# Only the capacity run (bench/capacity.mjs; BENCH_CAPACITY_STEPS, BENCH_CAPACITY_SECONDS)
+bench-capacity: deps build
+	unshare -n sh -c 'ip link set lo up && exec env BUILD=$(abspath $(BUILD)) node bench/capacity.mjs'
 
 # Before/after in one run: make bench-compare BEFORE=<git revision>
 bench-compare: deps build

@@ -33,6 +33,12 @@ if unshare -n true 2>/dev/null; then
 else
   node bench/record.mjs
 fi
+echo "== capacity: 40, 30, 20, 10 concurrent single-stream recordings (publishers on the same machine) until one holds; cores per recording"
+if unshare -n true 2>/dev/null; then
+  unshare -n sh -c 'ip link set lo up && exec node bench/capacity.mjs'
+else
+  node bench/capacity.mjs
+fi
 echo "== worker memory: one single-stream worker's RSS, PSS and its largest mappings"
 if unshare -n true 2>/dev/null; then
   unshare -n sh -c 'ip link set lo up && exec node bench/worker_mem.mjs'

@@ -53,7 +53,7 @@ cr_cmd_publish (int argc, char **argv)
   int duration = 0, fps = 15, bitrate = 0;
   gboolean no_audio = FALSE, no_video = FALSE, plain = FALSE;
   int tone = 0, reconnect = 0;
-  g_autofree char *from = NULL, *ca_file = NULL;
+  g_autofree char *from = NULL, *from_audio = NULL, *ca_file = NULL;
   g_autofree char *video_pause = NULL, *mute = NULL, *capture = NULL;
   gint64 white_at = 0;
   GOptionEntry entries[] = {
@@ -88,6 +88,9 @@ cr_cmd_publish (int argc, char **argv)
       "HZ" },
     { "from", 0, 0, G_OPTION_ARG_FILENAME, &from,
       "publish this raw H.264 file (Annex B, constrained baseline, no B-frames) at --fps", "FILE" },
+    { "from-audio", 0, 0, G_OPTION_ARG_FILENAME, &from_audio,
+      "publish the Opus of this Ogg file as it is (mono or stereo, 48 kHz), at its own pace",
+      "FILE" },
     { "no-audio", 0, 0, G_OPTION_ARG_NONE, &no_audio, "publish no audio", NULL },
     { "no-video", 0, 0, G_OPTION_ARG_NONE, &no_video, "publish no video", NULL },
     { "video-pause", 0, 0, G_OPTION_ARG_STRING, &video_pause,
@@ -170,6 +173,10 @@ cr_cmd_publish (int argc, char **argv)
     return publish_usage_error ("%s", "--tone must be 20..20000 Hz, with --plain");
   if (from != NULL && !g_file_test (from, G_FILE_TEST_IS_REGULAR))
     return publish_usage_error ("--from: no such file \"%s\"", from);
+  if (from_audio != NULL && !g_file_test (from_audio, G_FILE_TEST_IS_REGULAR))
+    return publish_usage_error ("--from-audio: no such file \"%s\"", from_audio);
+  if (from_audio != NULL && no_audio)
+    return publish_usage_error ("%s", "--from-audio goes without --no-audio");
   if (from != NULL
       && (g_strcmp0 (codec, "vp8") == 0 || color != NULL || plain || video_pause != NULL))
     return publish_usage_error ("%s", "--from goes without --codec vp8, --color, --plain and "
@@ -186,6 +193,7 @@ cr_cmd_publish (int argc, char **argv)
   o.sync_offset_ms = sync_offset_ms;
   o.white_at_ms = white_at;
   o.from_file = from;
+  o.from_audio_file = from_audio;
   o.reconnect_s = reconnect;
   o.solid = color != NULL;
   o.plain = plain;

@@ -163,6 +163,28 @@ publish_file_source (const char *file, int fps, GError **error)
   return src;
 }
 
+/* --from-audio: the Opus packets of an Ogg file, paced by their timestamps, not re-encoded (a
+ * publisher that costs almost nothing, for capacity benches). */
+static GstElement *
+publish_opus_file_source (const char *file, GError **error)
+{
+  /* Ghosted by hand: the demuxer's pad comes later, so automatic ghosting would take the
+   * parser's sink, still unlinked when the bin is made, as the bin's input. */
+  GstElement *src = gst_parse_bin_from_description (
+      "filesrc name=file ! oggdemux ! opusparse ! identity name=out sync=true", FALSE, error);
+  if (src == NULL)
+    return NULL;
+  GstElement *filesrc = gst_bin_get_by_name (GST_BIN (src), "file");
+  g_object_set (filesrc, "location", file, NULL);
+  gst_object_unref (filesrc);
+  GstElement *out = gst_bin_get_by_name (GST_BIN (src), "out");
+  GstPad *pad = gst_element_get_static_pad (out, "src");
+  gst_element_add_pad (src, gst_ghost_pad_new ("src", pad));
+  gst_object_unref (pad);
+  gst_object_unref (out);
+  return src;
+}
+
 /* The raw picture to encode: the synthetic source, or (capture_display) an X display captured
  * at o->fps and o->width x o->height (the board publisher's: recorder/board_publish.c). */
 static GstElement *
@@ -246,6 +268,17 @@ publish_add_track (Publish *p, gboolean video, GError **error)
 {
   const CrPublishOptions *o = p->o;
   GstElement *src, *enc, *pay;
+  if (!video && o->from_audio_file != NULL) {
+    src = publish_opus_file_source (o->from_audio_file, error);
+    if (src == NULL)
+      return FALSE;
+    gst_bin_add (GST_BIN (p->pipeline), src);
+    pay = make (p->pipeline, "rtpopuspay");
+    if (pay == NULL || !gst_element_link (src, pay))
+      goto missing;
+    g_object_set (pay, "pt", 111u, NULL); /* as in publish_codec_caps */
+    goto payloaded;
+  }
   /* Video: the camera's valve, then a queue; audio: a converter. */
   GstElement *convert = make (p->pipeline, video ? "valve" : "audioconvert");
   GstElement *into_enc = convert;

@@ -24,7 +24,8 @@ typedef struct {
   gboolean plain;        /* no flashes, beeps or burnt-in time: a clean colour and tone */
   int tone_hz;           /* with plain: the audio's frequency */
   gboolean vp8;          /* codec VP8 instead of H.264 */
-  const char *from_file; /* a raw H.264 file sent as it is, at fps */
+  const char *from_file;       /* a raw H.264 file sent as it is, at fps */
+  const char *from_audio_file; /* an Ogg Opus file sent as it is, at its own pace */
   gboolean audio, video;
   int video_kbps; /* 0: from the picture size */
   /* The camera stops for video_pause_s seconds from video_pause_at_s (0: never): no video RTP
