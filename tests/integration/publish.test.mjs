@@ -1,10 +1,13 @@
 // `cloudrec publish` against the daemon: ten concurrent publishers in two rooms, each track
 // forwarded to two subscribers; the synthetic picture decodes to its colour with a white flash at
-// each second; the command-line contract (exit codes, messages, DELETE on exit).
+// each second; pre-encoded H.264 and Ogg Opus files sent as they are; the command-line contract (exit codes, messages, DELETE on exit).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { APP1, BIN, startDaemon, userSig, runCli } from './helpers.mjs';
 import { waitRoom, freeUdpPorts, subscribeWhenFlowing, internal, waitUdpBound } from './media.mjs';
 
@@ -81,6 +84,23 @@ function decodeCentres(rtpPort, caps, frames) {
   return { proc, done };
 }
 
+/** Decodes about @ms of the Opus forward on @rtpPort to 48 kHz mono S16 and returns the samples. */
+function decodeAudio(rtpPort, caps, ms) {
+  const pt = /payload=\(int\)(\d+)/.exec(caps)[1];
+  const proc = spawn('gst-launch-1.0', ['-q', 'udpsrc', `port=${rtpPort}`, 'address=127.0.0.1',
+    `caps=application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=${pt}`, '!', 'rtpjitterbuffer', 'latency=100', '!',
+    'rtpopusdepay', '!', 'opusdec', '!', 'audioconvert', '!', 'audioresample', '!', 'audio/x-raw,format=S16LE,rate=48000,channels=1', '!',
+    'fdsink', 'fd=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const want = (48000 * ms / 1000) * 2;
+  let buf = Buffer.alloc(0);
+  const done = new Promise((resolve) => {
+    const finish = () => { proc.kill('SIGKILL'); resolve(new Int16Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + (buf.length & ~1)))); };
+    const timer = setTimeout(finish, 20000);
+    proc.stdout.on('data', (d) => { buf = Buffer.concat([buf, d]); if (buf.length >= want) { clearTimeout(timer); finish(); } });
+  });
+  return { proc, done };
+}
+
 describe('cloudrec publish', () => {
   let d;
   before(async () => { d = await startDaemon({ apps: [APP1] }); });
@@ -147,6 +167,52 @@ describe('cloudrec publish', () => {
     assert.ok(centres.every((c) => isRed(c) || isWhite(c)), `every centre is red or white: ${JSON.stringify(centres)}`);
     assert.ok(flashes.length >= 3 && flashes.length <= 5, `about one flash per 10 frames in 40: at ${flashes}`);
     for (let i = 1; i < flashes.length; i++) assert.equal(flashes[i] - flashes[i - 1], 10, `flashes 1 s apart: ${flashes}`);
+  });
+
+  test('pre-encoded files sent as they are: --from (H.264) and --from-audio (Ogg Opus)', T, async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cloudrec-publish-files-'));
+    try {
+      const video = path.join(dir, 'blue.h264'), audio = path.join(dir, 'tone.opus');
+      for (const args of [
+        ['-f', 'lavfi', '-i', 'color=c=blue:size=320x180:rate=10', '-t', '40', '-c:v', 'libx264', '-profile:v', 'baseline', '-g', '20', '-f', 'h264', video],
+        ['-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000', '-t', '40', '-c:a', 'libopus', '-b:a', '48k', '-ac', '1', audio],
+      ]) assert.equal(spawnSync('ffmpeg', ['-v', 'error', '-y', ...args]).status, 0, `ffmpeg ${args.at(-1)}`);
+      const p = publish(d.port, { room: 8104, user: 'files', args: ['--from', video, '--fps', '10', '--from-audio', audio, '--duration', '40'] });
+      await waitRoom(d, APP1.sdkAppId, 8104, (st) => st.Streams.length === 1 && st.Streams[0].AudioCaps && st.Streams[0].VideoCaps, { timeoutMs: 20000 });
+      // The sound: the file's 1000 Hz tone (zero crossings over ~1.5 s of decoded forward).
+      const [aPort, vPort] = await freeUdpPorts(2);
+      const aProbe = await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room: 8104, user: 'files', media: 'audio', rtpPort: (await freeUdpPorts(1))[0], rtcpPort: 0 });
+      await internal(d, 'DELETE', `/internal/forwards/${aProbe.forwardId}`);
+      const dec = decodeAudio(aPort, aProbe.caps, 2000);
+      await waitUdpBound(aPort);
+      await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room: 8104, user: 'files', media: 'audio', rtpPort: aPort, rtcpPort: 0 });
+      const samples = (await dec.done).subarray(24000); // past the decoder's start
+      assert.ok(samples.length >= 48000, `decoded ${samples.length} samples`);
+      let crossings = 0;
+      for (let i = 1; i < samples.length; i++) if ((samples[i - 1] < 0) !== (samples[i] < 0)) crossings++;
+      const hz = crossings / 2 / (samples.length / 48000);
+      assert.ok(Math.abs(hz - 1000) < 30, `the tone is about 1000 Hz: ${hz.toFixed(1)}`);
+      // The picture: the file's blue, decoded from the forward.
+      const vProbe = await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room: 8104, user: 'files', media: 'video', rtpPort: (await freeUdpPorts(1))[0], rtcpPort: 0 });
+      await internal(d, 'DELETE', `/internal/forwards/${vProbe.forwardId}`);
+      const vdec = decodeCentres(vPort, vProbe.caps, 10);
+      await waitUdpBound(vPort);
+      await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room: 8104, user: 'files', media: 'video', rtpPort: vPort, rtcpPort: 0 });
+      const centres = await vdec.done;
+      assert.equal(centres.length, 10, 'decoded 10 frames');
+      // Blue in BT.601 limited range is about Y 41, U 240, V 110.
+      assert.ok(centres.every(([y, u, v]) => Math.abs(y - 41) <= 12 && Math.abs(u - 240) <= 12 && Math.abs(v - 110) <= 12), `blue: ${JSON.stringify(centres)}`);
+      p.proc.kill('SIGINT');
+      assert.equal((await p.exited).code, 0);
+      const missing = runCli(['publish', '--server', 'http://127.0.0.1:1', '--sdkappid', '1400000001', '--room', '1', '--user', 'u', '--usersig', 's', '--from-audio', path.join(dir, 'none.opus')]);
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /--from-audio: no such file/);
+      const both = runCli(['publish', '--server', 'http://127.0.0.1:1', '--sdkappid', '1400000001', '--room', '1', '--user', 'u', '--usersig', 's', '--from-audio', audio, '--no-audio']);
+      assert.equal(both.status, 2);
+      assert.match(both.stderr, /--from-audio goes without --no-audio/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('bad flags exit 2 with a message; an unreachable server or a refusal exits 1', T, async () => {
