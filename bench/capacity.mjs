@@ -148,11 +148,17 @@ async function runStep(n, input) {
     const rss = workers.map((p) => { try { return memoryMb(p).rss; } catch { return NaN; } });
     const daemonRss = memoryMb(d.proc.pid).rss;
     const dead = publishers.filter((p) => p.exitCode !== null).length;
-    for (const t of tasks) await client.DeleteCloudRecording({ SdkAppId: APP.sdkAppId, TaskId: t });
+    const failed = [];
+    for (const t of tasks) {
+      try {
+        await client.DeleteCloudRecording({ SdkAppId: APP.sdkAppId, TaskId: t });
+      } catch (e) { /* ended on its own: overload (a publisher that could not connect leaves the room idle) */
+        failed.push(`${t}: ended before its Delete (${e.code ?? e.message})`);
+      }
+    }
     await waitFor('the workers to end', () => tasks.every((t) => !(workerPid(t) > 0)), 180000);
     const storage = path.join(dataDir, 'storage');
     const playlists = existsSync(storage) ? walk(storage).filter((p) => p.endsWith('.m3u8')) : [];
-    const failed = [];
     let media = 0;
     for (const t of tasks) {
       const mine = playlists.filter((p) => p.includes(t));
