@@ -232,20 +232,20 @@ cr_sigv4_amz_date (gint64 unix_seconds)
 }
 
 char *
-cr_sigv4_presign_query (const char *method, const char *host, const char *path,
-                        const char *region, const char *service, const char *access_key,
-                        const char *secret_key, const char *amz_date, gint64 expires_s)
+cr_sigv4_presign_query (const char *method, const char *host, const char *path, const char *region,
+                        const char *service, const char *access_key, const char *secret_key,
+                        const char *amz_date, gint64 expires_s)
 {
   if (!host || !region || !service || !access_key || !amz_date_is_valid (amz_date))
     return NULL;
-  g_autofree char *credential = g_strdup_printf ("%s/%.8s/%s/%s/aws4_request", access_key,
-                                                 amz_date, region, service);
+  g_autofree char *credential
+      = g_strdup_printf ("%s/%.8s/%s/%s/aws4_request", access_key, amz_date, region, service);
   g_autofree char *expires = g_strdup_printf ("%" G_GINT64_FORMAT, expires_s);
   CrSigv4Pair query[] = { { "X-Amz-Algorithm", "AWS4-HMAC-SHA256" },
-                           { "X-Amz-Credential", credential },
-                           { "X-Amz-Date", amz_date },
-                           { "X-Amz-Expires", expires },
-                           { "X-Amz-SignedHeaders", "host" } };
+                          { "X-Amz-Credential", credential },
+                          { "X-Amz-Date", amz_date },
+                          { "X-Amz-Expires", expires },
+                          { "X-Amz-SignedHeaders", "host" } };
   CrSigv4Pair headers[] = { { "host", host } };
   CrSigv4Request req = { .method = method,
                          .path = path,

@@ -272,10 +272,10 @@ test_stream_use (void)
   g_autoptr (JsonObject) off = parse ("{\"Enabled\":false,\"DisableAudio\":true}");
   g_assert_cmpint (cr_class_video_gen_stream_use (off, "student1"), ==, CR_CLASS_STREAM_WHOLE);
   /* a block list: stu... muted, teacher's picture left out */
-  g_autoptr (JsonObject) block = parse (
-      "{\"Enabled\":true,\"StreamControls\":[{\"StreamId\":\"stu\",\"DisableAudio\":true},"
-      "{\"StreamId\":\"teacher\",\"DisableRecord\":true},"
-      "{\"StreamId\":\"tic_substream\",\"DisableAudio\":true}]}");
+  g_autoptr (JsonObject) block
+      = parse ("{\"Enabled\":true,\"StreamControls\":[{\"StreamId\":\"stu\",\"DisableAudio\":true},"
+               "{\"StreamId\":\"teacher\",\"DisableRecord\":true},"
+               "{\"StreamId\":\"tic_substream\",\"DisableAudio\":true}]}");
   g_assert_cmpint (cr_class_video_gen_stream_use (block, "student1"), ==,
                    CR_CLASS_STREAM_VIDEO_ONLY);
   g_assert_cmpint (cr_class_video_gen_stream_use (block, "student2"), ==,
@@ -285,15 +285,14 @@ test_stream_use (void)
                    CR_CLASS_STREAM_VIDEO_ONLY);
   g_assert_cmpint (cr_class_video_gen_stream_use (block, "st"), ==, CR_CLASS_STREAM_WHOLE);
   /* an allow list with every stream's sound off but the teacher's */
-  g_autoptr (JsonObject) allow = parse (
-      "{\"Enabled\":true,\"DisableRecord\":true,\"DisableAudio\":true,\"StreamControls\":["
-      "{\"StreamId\":\"teacher\",\"DisableAudio\":false},{\"StreamId\":\"student1\"},"
-      "{\"StreamId\":\"student2\",\"DisableRecord\":true}]}");
+  g_autoptr (JsonObject) allow
+      = parse ("{\"Enabled\":true,\"DisableRecord\":true,\"DisableAudio\":true,\"StreamControls\":["
+               "{\"StreamId\":\"teacher\",\"DisableAudio\":false},{\"StreamId\":\"student1\"},"
+               "{\"StreamId\":\"student2\",\"DisableRecord\":true}]}");
   g_assert_cmpint (cr_class_video_gen_stream_use (allow, "teacher"), ==, CR_CLASS_STREAM_WHOLE);
   g_assert_cmpint (cr_class_video_gen_stream_use (allow, "student1"), ==,
                    CR_CLASS_STREAM_VIDEO_ONLY);
-  g_assert_cmpint (cr_class_video_gen_stream_use (allow, "student2"), ==,
-                   CR_CLASS_STREAM_LEFT_OUT);
+  g_assert_cmpint (cr_class_video_gen_stream_use (allow, "student2"), ==, CR_CLASS_STREAM_LEFT_OUT);
   g_assert_cmpint (cr_class_video_gen_stream_use (allow, "guest"), ==, CR_CLASS_STREAM_LEFT_OUT);
 }
 

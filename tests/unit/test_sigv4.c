@@ -408,16 +408,17 @@ test_rejects_bad_input (void)
 static void
 test_presign (void)
 {
-  g_autofree char *q = cr_sigv4_presign_query (
-      "GET", "examplebucket.s3.amazonaws.com", "/test.txt", "us-east-1", "s3",
-      "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524T000000Z", 86400);
+  g_autofree char *q = cr_sigv4_presign_query ("GET", "examplebucket.s3.amazonaws.com", "/test.txt",
+                                               "us-east-1", "s3", "AKIAIOSFODNN7EXAMPLE",
+                                               "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                               "20130524T000000Z", 86400);
   g_assert_cmpstr (q, ==,
                    "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F"
                    "20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-"
                    "Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature="
                    "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
-  g_assert_null (cr_sigv4_presign_query ("GET", "h", "/k", "us-east-1", "s3", "AK", "SK",
-                                         "2013-05-24", 60));
+  g_assert_null (
+      cr_sigv4_presign_query ("GET", "h", "/k", "us-east-1", "s3", "AK", "SK", "2013-05-24", 60));
   CrS3Config config = { .endpoint = "http://127.0.0.1:9000/",
                         .region = "us-east-1",
                         .bucket = "examplebucket",
