@@ -11,6 +11,7 @@
 #include "store/task_store.h"
 #include "tiw/class_private.h"
 #include "tiw/class_state.h"
+#include "tiw/class_video.h"
 #include "tiw/class_video_gen.h"
 #include "tiw/class_video_gen_private.h"
 #include "tools/compose_private.h"
@@ -331,6 +332,31 @@ test_video_only (void)
   g_rmdir (dir);
 }
 
+/* The replay page's runs: each where a player shows it (the EXTINF before it) and on the board
+ * clock by its own samples, as video generation shifts it. */
+static void
+test_replay_runs (void)
+{
+  g_autoptr (JsonArray) both
+      = samples_of ("1000:1699999998000,2000:1699999999000,3000:1700000000000,"
+                    "31000:1700000033000,32000:1700000034000");
+  g_autoptr (JsonArray) runs = cr_class_video_runs (playlist, both);
+  g_assert_cmpuint (json_array_get_length (runs), ==, 2);
+  JsonObject *a = json_array_get_object_element (runs, 0);
+  JsonObject *b = json_array_get_object_element (runs, 1);
+  g_assert_cmpint (json_object_get_int_member (a, "MediaStartMs"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (a, "BoardStartMs"), ==, 1700000000125 - 3000);
+  g_assert_cmpint (json_object_get_int_member (a, "DurationMs"), ==, 10000);
+  g_assert_cmpint (json_object_get_int_member (b, "MediaStartMs"), ==, 10000);
+  g_assert_cmpint (json_object_get_int_member (b, "BoardStartMs"), ==, 1700000030000 + 2000);
+  g_assert_cmpint (json_object_get_int_member (b, "DurationMs"), ==, 4500);
+  /* no SEI: the receive clock */
+  g_autoptr (JsonArray) plain = cr_class_video_runs (playlist, NULL);
+  g_assert_cmpint (
+      json_object_get_int_member (json_array_get_object_element (plain, 1), "BoardStartMs"), ==,
+      1700000030000);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -339,6 +365,7 @@ main (int argc, char **argv)
   g_test_add_func ("/class_video_gen/run_shifts", test_run_shifts);
   g_test_add_func ("/class_video_gen/mix_params", test_mix_params);
   g_test_add_func ("/class_video_gen/stream_use", test_stream_use);
+  g_test_add_func ("/class_video_gen/replay_runs", test_replay_runs);
   g_test_add_func ("/class_video_gen/video_only", test_video_only);
   g_test_add_func ("/class_video_gen/generated_removed_with_class",
                    test_generated_removed_with_class);
