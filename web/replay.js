@@ -1,6 +1,6 @@
 // The replay page's player (docs/class-record.md, "The replay page"): one clock, the board's
-// (Unix ms), drives every video (each placed at its BoardStartMs: the board time of its media
-// time 0) and the board (the log's state at that time, drawn by /board/board.js). Play, pause,
+// (Unix ms), drives every video (each run of a stream placed at its own BoardStartMs: the board
+// time of the run's MediaStartMs in the video) and the board (the log's state at that time, drawn by /board/board.js). Play, pause,
 // seek, speed (playbackRate of every video and the clock's rate), the chat list.
 // window.cloudrecReplay = { ready, time(), seek(ms), setSpeed(x), boardSeq() } for tests.
 (function () {
@@ -33,12 +33,26 @@
     return ms;
   }
 
+  // Where board time @ms is in stream @s's video (s): each run (a stretch between two
+  // discontinuities: a user who left and came back) at its own BoardStartMs, from its
+  // MediaStartMs; between runs and outside them the nearest run edge, not inside.
+  function streamTime(s, ms) {
+    const runs = s.Runs && s.Runs.length ? s.Runs : [{ MediaStartMs: 0, BoardStartMs: s.BoardStartMs, DurationMs: s.DurationMs }];
+    let best = null;
+    for (const r of runs) {
+      const t = ms - r.BoardStartMs;
+      if (t >= 0 && t <= r.DurationMs) return { t: (r.MediaStartMs + t) / 1000, inside: true };
+      const edge = t < 0 ? r.MediaStartMs : r.MediaStartMs + r.DurationMs;
+      const dist = t < 0 ? -t : t - r.DurationMs;
+      if (best === null || dist < best.dist) best = { t: edge / 1000, dist };
+    }
+    return { t: best.t, inside: false };
+  }
+
   function syncVideos(ms, force) {
     for (const p of players) {
-      const t = (ms - p.stream.BoardStartMs) / 1000;
-      const inside = t >= 0 && t <= p.stream.DurationMs / 1000;
+      const { t: target, inside } = streamTime(p.stream, ms);
       p.video.style.opacity = inside ? 1 : 0.2;
-      const target = Math.max(0, Math.min(t, p.stream.DurationMs / 1000));
       if (force || Math.abs(p.video.currentTime - target) > 0.25) p.video.currentTime = target;
       p.video.playbackRate = speed;
       if (playing && inside) {
@@ -148,7 +162,8 @@
   api.pause = () => { if (playing) el('play').click(); };
   api.boardSeq = () => lastSeq;
   api.data = () => data;
-  api.videos = () => players.map((p) => ({ user: p.stream.UserId, media: p.stream.Media, currentTime: p.video.currentTime, boardStart: p.stream.BoardStartMs, sync: p.stream.SyncSource }));
+  api.videos = () => players.map((p) => ({ user: p.stream.UserId, media: p.stream.Media, currentTime: p.video.currentTime, boardStart: p.stream.BoardStartMs, runs: p.stream.Runs, sync: p.stream.SyncSource }));
+  api.streamTime = (i, ms) => streamTime(players[i].stream, ms);
 
   start().catch((e) => { api.error = String(e); document.body.insertAdjacentText('afterbegin', String(e)); });
 })();

@@ -95,6 +95,18 @@ cr_s3_client_set_list_max_parts (CrS3Client *c, int n)
   c->list_max_parts = n;
 }
 
+char *
+cr_s3_client_presign_get (CrS3Client *c, const char *key, gint64 now_s, gint64 expires_s)
+{
+  g_autofree char *raw_path = g_strconcat (c->base_path, "/", key, NULL);
+  g_autofree char *path = cr_sigv4_encode_path (raw_path);
+  g_autofree char *amz_date = cr_sigv4_amz_date (now_s);
+  g_autofree char *query
+      = cr_sigv4_presign_query ("GET", c->host, path, c->region, "s3", c->access_key, c->secret_key,
+                                amz_date, CLAMP (expires_s, 1, 604800));
+  return query != NULL ? g_strconcat (c->origin, path, "?", query, NULL) : NULL;
+}
+
 /* ---- request bodies and answers ---- */
 
 static size_t

@@ -100,6 +100,11 @@ gboolean cr_s3_put_file_multipart (CrS3Client *c, const char *key, const char *p
                                    void (*on_upload_id) (const char *upload_id, gpointer data),
                                    gpointer data, GError **error);
 
+/* A presigned GET URL of object @key (its address as this client sends requests: path-style at
+ * an endpoint, else the vendor's virtual host), valid @expires_s (1..604800) from @now_s.
+ * No I/O. */
+char *cr_s3_client_presign_get (CrS3Client *c, const char *key, gint64 now_s, gint64 expires_s);
+
 /* Testing: at most @n parts per ListParts page and keys per ListObjectsV2 page (0 = the server's
  * default), so paging can be exercised with a few. */
 void cr_s3_client_set_list_max_parts (CrS3Client *c, int n);

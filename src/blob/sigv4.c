@@ -230,3 +230,40 @@ cr_sigv4_amz_date (gint64 unix_seconds)
     return NULL;
   return g_date_time_format (dt, "%Y%m%dT%H%M%SZ");
 }
+
+char *
+cr_sigv4_presign_query (const char *method, const char *host, const char *path, const char *region,
+                        const char *service, const char *access_key, const char *secret_key,
+                        const char *amz_date, gint64 expires_s)
+{
+  if (!host || !region || !service || !access_key || !amz_date_is_valid (amz_date))
+    return NULL;
+  g_autofree char *credential
+      = g_strdup_printf ("%s/%.8s/%s/%s/aws4_request", access_key, amz_date, region, service);
+  g_autofree char *expires = g_strdup_printf ("%" G_GINT64_FORMAT, expires_s);
+  CrSigv4Pair query[] = { { "X-Amz-Algorithm", "AWS4-HMAC-SHA256" },
+                          { "X-Amz-Credential", credential },
+                          { "X-Amz-Date", amz_date },
+                          { "X-Amz-Expires", expires },
+                          { "X-Amz-SignedHeaders", "host" } };
+  CrSigv4Pair headers[] = { { "host", host } };
+  CrSigv4Request req = { .method = method,
+                         .path = path,
+                         .query = query,
+                         .n_query = 5,
+                         .headers = headers,
+                         .n_headers = 1,
+                         .payload_hash = "UNSIGNED-PAYLOAD",
+                         .amz_date = amz_date,
+                         .region = region,
+                         .service = service,
+                         .access_key = access_key,
+                         .secret_key = secret_key };
+  CrSigv4Result sig;
+  if (!cr_sigv4_sign (&req, &sig))
+    return NULL;
+  g_autofree char *signed_query = cr_sigv4_canonical_query (query, 5);
+  char *out = g_strconcat (signed_query, "&X-Amz-Signature=", sig.signature, NULL);
+  cr_sigv4_result_clear (&sig);
+  return out;
+}

@@ -68,4 +68,13 @@ void cr_sigv4_result_clear (CrSigv4Result *r);
 /* "YYYYMMDDTHHMMSSZ" of @unix_seconds (UTC). Newly allocated. */
 char *cr_sigv4_amz_date (gint64 unix_seconds);
 
+/* Query-string signing (a presigned URL, AWS "Authenticating Requests: Using Query
+ * Parameters"): the query to append to "<scheme>://<@host><@path>?" so that anyone holding the
+ * URL may @method it until @amz_date + @expires_s. Only the host header is signed and the payload
+ * is UNSIGNED-PAYLOAD, as S3 presigns. Pure: the caller gives the date. NULL when a field is
+ * missing or the date is not "YYYYMMDDTHHMMSSZ". */
+char *cr_sigv4_presign_query (const char *method, const char *host, const char *path,
+                              const char *region, const char *service, const char *access_key,
+                              const char *secret_key, const char *amz_date, gint64 expires_s);
+
 G_END_DECLS

@@ -58,6 +58,9 @@ static const Setting settings[] = {
   { "replay-url-hours", SETTING_INT, OFF (replay_url_hours), "720", 1, 87600, NULL,
     "hours a video-generation class's ReplayUrl (its replay page and files) stays valid from "
     "when it is asked for" },
+  { "replay-presign-s", SETTING_INT, OFF (replay_presign_s), "86400", 60, 604800, NULL,
+    "seconds the presigned URLs of a bucket class's replay (its segments in the bucket) stay "
+    "valid from when its playlist is served" },
   { "ingest-max-sessions", SETTING_INT, OFF (ingest_max_sessions), "500", 1, 100000, NULL,
     "concurrent WHIP publishing sessions (503 beyond)" },
   { "whip-max-sessions-per-ip", SETTING_INT, OFF (whip_max_sessions_per_ip), "100", 0, 100000, NULL,

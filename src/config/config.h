@@ -30,6 +30,7 @@ typedef struct {
   gint64 class_pause_stop;         /* seconds a class recording may stay paused */
   gint64 class_max_duration;       /* seconds a class recording lasts at most */
   gint64 replay_url_hours;         /* hours a video-generation class's ReplayUrl stays valid */
+  gint64 replay_presign_s;         /* seconds a bucket class's replay segment URLs stay valid */
   gint64 ingest_max_sessions;      /* concurrent WHIP sessions */
   gint64 whip_max_sessions_per_ip; /* concurrent WHIP sessions from one address; 0 = no limit */
   gint64 ingest_connect_timeout;   /* seconds from the answer to a connected peer */

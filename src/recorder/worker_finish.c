@@ -307,8 +307,16 @@ worker_finish_storage (Worker *w)
   if (w->blobs->vt->finish == NULL)
     return;
   g_autoptr (GPtrArray) playlists = worker_playlist_names (w);
-  for (guint i = 0; i < playlists->len; i++)
-    worker_store_file (w, g_ptr_array_index (playlists, i));
+  for (guint i = 0; i < playlists->len; i++) {
+    const char *name = g_ptr_array_index (playlists, i);
+    worker_store_file (w, name);
+    /* its board-clock samples (video-generation mode): what places it on the board's clock
+     * where the class is replayed or made into videos from the bucket */
+    g_autofree char *sidecar = g_strconcat (name, ".sync.json", NULL);
+    g_autofree char *sidecar_path = g_build_filename (w->dir, sidecar, NULL);
+    if (g_file_test (sidecar_path, G_FILE_TEST_IS_REGULAR))
+      worker_store_file (w, sidecar);
+  }
   g_autoptr (GError) error = NULL;
   if (!w->blobs->vt->finish (w->blobs, &error)) {
     g_warning ("task %s: the end of its files was not queued for upload: %s", w->task->task_id,

@@ -21,10 +21,12 @@ struct _CrClassRecorder {
   CrApi *api;
   CrCallbackSender *callbacks;
   CrClassStore *store;
-  GHashTable *active;  /* TaskId -> JsonObject record, every class task not FINISHED */
-  GHashTable *probes;  /* "<bucket>/<key>" -> CrMp4Info of a file in an object store */
-  GPtrArray *probing;  /* files of an object store being read in a thread (class_result.c) */
-  GHashTable *concats; /* TaskId -> CrClassConcat, joining a finished class's videos */
+  GHashTable *active;        /* TaskId -> JsonObject record, every class task not FINISHED */
+  GHashTable *probes;        /* "<bucket>/<key>" -> CrMp4Info of a file in an object store */
+  GPtrArray *probing;        /* files of an object store being read in a thread (class_result.c) */
+  GHashTable *concats;       /* TaskId -> CrClassConcat, joining a finished class's videos */
+  GPtrArray *replay_fetches; /* a bucket class's playlists coming down for its replay
+                              * (class_video_replay_fetch.c) */
   guint tick;
   guint ticks;
   char *self_url;    /* the daemon's own base URL, for the board publisher (NULL: no board) */

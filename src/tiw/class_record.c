@@ -14,6 +14,7 @@
 #include "task/codes.h"
 #include "task/task_id.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video_replay_fetch.h"
 #include "tiw/class_video_gen.h"
 
 #define TICK_MS 1000
@@ -405,6 +406,7 @@ cr_class_recorder_new (CrApi *api, CrCallbackSender *callbacks, GError **error)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_object_unref);
   rec->probes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   rec->probing = g_ptr_array_new ();
+  rec->replay_fetches = g_ptr_array_new ();
   rec->concats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify)cr_class_concat_free);
   for (guint i = 0; i < rows->len; i++) {
@@ -437,6 +439,8 @@ cr_class_recorder_free (CrClassRecorder *rec)
   g_hash_table_unref (rec->active);
   cr_class_rec_detach_probes (rec);
   cr_class_concat_detach (rec);
+  cr_class_replay_fetch_detach (rec);
+  g_ptr_array_unref (rec->replay_fetches);
   g_hash_table_unref (rec->concats);
   g_ptr_array_unref (rec->probing);
   g_hash_table_unref (rec->probes);

@@ -11,6 +11,7 @@
 #include "task/codes.h"
 #include "task/spec.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video_gen.h"
 #include "tiw/class_video_token.h"
 #include "upload/storage_target.h"
 
@@ -98,6 +99,41 @@ cr_class_video_sei_origin (JsonArray *samples, gint64 lead_ms, gint64 *origin_ms
   return TRUE;
 }
 
+JsonArray *
+cr_class_video_runs (const char *text, JsonArray *samples)
+{
+  g_autoptr (GArray) shifts = cr_class_video_gen_run_shifts (text, samples);
+  JsonArray *out = json_array_new ();
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  guint run = 0;
+  double media_s = 0; /* the player's time: the EXTINF before, discontinuities or not */
+  JsonObject *open = NULL;
+  gint64 attr = 0;
+  for (guint i = 0; lines[i] != NULL; i++) {
+    const char *l = g_strstrip (lines[i]);
+    if (g_str_has_prefix (l, "#EXT-X-DISCONTINUITY")) {
+      run++;
+      open = NULL;
+    } else if (g_str_has_prefix (l, "#EXT-X-TRTC-FILE-ATTR:")) {
+      attr = g_ascii_strtoll (l + strlen ("#EXT-X-TRTC-FILE-ATTR:"), NULL, 10);
+    } else if (g_str_has_prefix (l, "#EXTINF:")) {
+      double d = g_ascii_strtod (l + strlen ("#EXTINF:"), NULL);
+      if (open == NULL) {
+        open = json_object_new ();
+        gint64 shift = g_array_index (shifts, gint64, MIN (run, shifts->len - 1));
+        json_object_set_int_member (open, "MediaStartMs", (gint64)(media_s * 1000 + 0.5));
+        json_object_set_int_member (open, "BoardStartMs", attr + shift);
+        json_object_set_int_member (open, "DurationMs", 0);
+        json_array_add_object_element (out, open);
+      }
+      media_s += d;
+      gint64 start = json_object_get_int_member (open, "MediaStartMs");
+      json_object_set_int_member (open, "DurationMs", (gint64)(media_s * 1000 + 0.5) - start);
+    }
+  }
+  return out;
+}
+
 /* The local directory of TRTC task @task's files: its folder in the local store, or for a task
  * in an object store "<@fetched>/<TaskId>" when @fetched is given and that directory exists (its
  * files downloaded there); else NULL. */
@@ -172,6 +208,7 @@ cr_class_video_streams (CrClassRecorder *rec, JsonObject *r, const char *fetched
         json_object_set_int_member (s, "SeiSamples",
                                     samples != NULL ? json_array_get_length (samples) : 0);
         json_object_set_int_member (s, "DurationMs", duration);
+        json_object_set_array_member (s, "Runs", cr_class_video_runs (text, samples));
         json_array_add_object_element (out, s);
       }
     }

@@ -37,12 +37,17 @@ gboolean cr_class_video_playlist_facts (const char *text, gint64 *start_rec_ms,
  * FALSE without samples. */
 gboolean cr_class_video_sei_origin (JsonArray *samples, gint64 lead_ms, gint64 *origin_ms);
 
+/* Each run of the playlist @text (the segments up to the next #EXT-X-DISCONTINUITY: a user who
+ * left and came back) placed on the board clock by the SEI @samples received during it, as video
+ * generation places them (cr_class_video_gen_run_shifts): [{MediaStartMs (where the run starts
+ * in a player's time, the EXTINF before it), BoardStartMs (the board time of that point: its
+ * first FILE-ATTR + the run's shift), DurationMs}]. */
+JsonArray *cr_class_video_runs (const char *text, JsonArray *samples);
 /* The class's streams: [{Span, UserId, Media ("main"|"aux"), TrtcTaskId, File, Dir (local
  * directory), BoardStartMs, ReceiveStartMs, SyncSource ("sei"|"receive"), SeiSamples,
- * DurationMs}] from the local storage; the files of a TRTC task in a bucket only where @fetched
- * (or NULL) holds a copy of them in "<@fetched>/<TRTC TaskId>/" (a video-generation task's span,
- * class_video_gen_bucket.c; the SEI sidecar is not uploaded, so those are placed by the receive
- * clock). */
+ * DurationMs, Runs (cr_class_video_runs)}] from the local storage; the files of a TRTC task in a
+ * bucket only where @fetched (or NULL) holds a copy of them in "<@fetched>/<TRTC TaskId>/" (its
+ * playlists and their SEI sidecars: class_bucket.h). */
 JsonArray *cr_class_video_streams (CrClassRecorder *rec, JsonObject *r, const char *fetched);
 
 /* The board log of class @r (its RoomId's board) up to @to_ms (<= 0: all), in the board

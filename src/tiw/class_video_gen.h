@@ -95,6 +95,21 @@ GArray *cr_class_video_gen_run_shifts (const char *text, JsonArray *samples);
  * (char *, the original URI). */
 char *cr_class_video_gen_shift_playlist (const char *text, GArray *shifts, const char *prefix,
                                          GPtrArray *segments);
+/* What video generation takes of a stream under RecordControl @rc (NULL or not Enabled: all):
+ * @stream_id is its StreamId (the UserId; "tic_substream_<UserId>" for a screen share), matched
+ * by prefix against StreamControls as TIW matches them. DisableRecord true (global, or the
+ * stream's entries with DisableRecord false when it is) leaves it out, as real-time mode's
+ * allow and block lists; DisableAudio leaves its sound out of the mix, a stream's own
+ * DisableAudio winning over the global one. */
+typedef enum {
+  CR_CLASS_STREAM_LEFT_OUT,   /* neither picture nor sound */
+  CR_CLASS_STREAM_VIDEO_ONLY, /* its picture, not its sound */
+  CR_CLASS_STREAM_WHOLE,
+} CrClassStreamUse;
+CrClassStreamUse cr_class_video_gen_stream_use (JsonObject *rc, const char *stream_id);
+/* The single-stream playlist @text marked video only (#EXT-X-TRTC-STREAM-TYPE:1, the tag the
+ * compose reader takes a stream's media from), or NULL when it holds sound alone. */
+char *cr_class_video_gen_video_only (const char *text);
 /* The compose parameters {MixLayoutParams, MixTranscodeParams} of the effective request @req
  * with the board as @board_user: ModelId 1 -> the board big, 2 -> a grid tile, Custom's
  * "tic_record_user" tiles -> exactly @board_user. */

@@ -12,43 +12,22 @@
 #include <string.h>
 
 #include "common/json_util.h"
-#include "files/naming.h"
 #include "task/spec.h"
+#include "tiw/class_bucket.h"
 #include "tiw/class_video_gen_private.h"
 #include "tools/s3_prefix.h"
 #include "upload/storage_target.h"
-
-/* A folder of a bucket with what its client needs (strings owned). */
-typedef struct {
-  char *endpoint, *region, *bucket, *access_key, *secret_key;
-  int vendor;
-  char *prefix; /* the folder's key, without its trailing '/' */
-  char *dir;    /* a download: where its files go */
-} Folder;
 
 /* A task's download (the span's folders into their directories) or upload (its MP4s into one
  * folder). */
 typedef struct {
   CrVideoGenWork work;
   char *task_id;
-  GPtrArray *folders; /* Folder */
+  GPtrArray *folders; /* CrClassFolder */
   GPtrArray *paths;   /* an upload: the files, each uploaded under its name; NULL: a download */
   gboolean ok;
   char *error;
 } Transfer;
-
-static void
-folder_free (Folder *f)
-{
-  g_free (f->endpoint);
-  g_free (f->region);
-  g_free (f->bucket);
-  g_free (f->access_key);
-  g_free (f->secret_key);
-  g_free (f->prefix);
-  g_free (f->dir);
-  g_free (f);
-}
 
 static void
 transfer_free (Transfer *x)
@@ -61,78 +40,14 @@ transfer_free (Transfer *x)
   g_free (x);
 }
 
-/* The folder of TRTC task @trtc's files when they are in a bucket, else NULL. */
-static Folder *
-task_folder (CrClassVideoGen *gen, guint64 app, const char *trtc)
-{
-  CrTaskStore *store = gen->rec->api->store;
-  g_autoptr (CrTask) task = trtc != NULL ? store->vt->lookup (store, app, trtc, NULL) : NULL;
-  g_autoptr (CrTaskSpec) spec
-      = task != NULL ? cr_task_spec_new_from_text (task->params_json, NULL) : NULL;
-  if (spec == NULL)
-    return NULL;
-  CrStorageEndpoints endpoints = { { NULL } };
-  cr_storage_endpoints_parse (gen->rec->api->config->storage_endpoint, &endpoints, NULL);
-  Folder *f = NULL;
-  if (cr_storage_target_kind (&spec->storage, &endpoints) == CR_TARGET_S3) {
-    const CrSpecStorage *st = &spec->storage;
-    f = g_new0 (Folder, 1);
-    f->endpoint = g_strdup (cr_storage_endpoint_url (st, &endpoints));
-    f->vendor = st->vendor;
-    f->region = g_strdup (st->region);
-    f->bucket = g_strdup (st->bucket);
-    f->access_key = g_strdup (st->access_key);
-    f->secret_key = g_strdup (st->secret_key);
-    CrNamingTask naming = cr_task_spec_naming (spec, task->task_id);
-    f->prefix = cr_naming_dir (&naming);
-    gsize n = strlen (f->prefix);
-    while (n > 0 && f->prefix[n - 1] == '/')
-      f->prefix[--n] = '\0';
-  }
-  cr_storage_endpoints_clear (&endpoints);
-  return f;
-}
-
-static CrS3Client *
-folder_client (const Folder *f, CrS3Loc *loc)
-{
-  loc->bucket = f->bucket;
-  loc->prefix = f->prefix;
-  CrS3Config config = { .endpoint = f->endpoint,
-                        .vendor = f->vendor,
-                        .region = f->region,
-                        .bucket = f->bucket,
-                        .access_key = f->access_key,
-                        .secret_key = f->secret_key,
-                        .timeout_s = 60 };
-  return cr_s3_client_new (&config);
-}
-
-/* In the thread: each folder's playlists and the segments they use into its directory. */
+/* In the thread: each folder's playlists, their SEI sidecars and the segments they use into its
+ * directory. */
 static gboolean
 transfer_download (Transfer *x, GError **error)
 {
   for (guint i = 0; i < x->folders->len; i++) {
-    const Folder *f = g_ptr_array_index (x->folders, i);
-    CrS3Loc loc;
-    g_autoptr (CrS3Client) c = folder_client (f, &loc);
-    if (c == NULL) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "s3://%s/%s: no keys", f->bucket,
-                   f->prefix);
+    if (!cr_class_folder_fetch (g_ptr_array_index (x->folders, i), TRUE, error))
       return FALSE;
-    }
-    g_autoptr (GHashTable) sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-    g_autoptr (GHashTable) playlists
-        = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-    if (g_mkdir_with_parents (f->dir, 0755) != 0) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create %s", f->dir);
-      return FALSE;
-    }
-    if (!cr_s3_prefix_load (c, &loc, f->dir, sizes, playlists, error)
-        || !cr_s3_prefix_fetch_segments (c, &loc, f->dir, sizes, playlists, error)) {
-      g_prefix_error (error, "s3://%s/%s: ", f->bucket, f->prefix);
-      return FALSE;
-    }
   }
   return TRUE;
 }
@@ -141,9 +56,9 @@ transfer_download (Transfer *x, GError **error)
 static gboolean
 transfer_upload (Transfer *x, GError **error)
 {
-  const Folder *f = g_ptr_array_index (x->folders, 0);
+  const CrClassFolder *f = g_ptr_array_index (x->folders, 0);
   CrS3Loc loc;
-  g_autoptr (CrS3Client) c = folder_client (f, &loc);
+  g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc);
   if (c == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "s3://%s/%s: no keys", f->bucket,
                  f->prefix);
@@ -224,10 +139,10 @@ cr_video_gen_bucket_fetch (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, c
   JsonArray *tasks = cr_json_get_array (cs, "Tasks");
   g_autofree char *work = cr_video_gen_span_dir (gen, t, index);
   g_autofree char *fetched = g_build_filename (work, CR_VIDEO_GEN_FETCHED, NULL);
-  GPtrArray *folders = g_ptr_array_new_with_free_func ((GDestroyNotify)folder_free);
+  GPtrArray *folders = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_class_folder_free);
   for (guint i = 0; tasks != NULL && i < json_array_get_length (tasks); i++) {
     const char *trtc = cr_json_get_string (json_array_get_object_element (tasks, i), "TaskId");
-    Folder *f = task_folder (gen, app, trtc);
+    CrClassFolder *f = cr_class_task_folder (gen->rec, app, trtc);
     if (f == NULL)
       continue;
     f->dir = g_build_filename (fetched, trtc, NULL);
@@ -266,7 +181,7 @@ task_mp4s (JsonObject *t)
 
 /* The folder the task's MP4s go to: "<class folder>/<TaskId>", the class folder being the parent
  * of its first TRTC task's ("<prefix>/<class TaskId>"); NULL when the class is local. */
-static Folder *
+static CrClassFolder *
 task_out_folder (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
 {
   JsonArray *spans = cr_json_get_array (r, "Spans");
@@ -277,7 +192,8 @@ task_out_folder (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
   const char *trtc = tasks != NULL && json_array_get_length (tasks) > 0
                          ? cr_json_get_string (json_array_get_object_element (tasks, 0), "TaskId")
                          : NULL;
-  Folder *f = task_folder (gen, (guint64)cr_json_get_int_or (t, "SdkAppId", 0), trtc);
+  CrClassFolder *f
+      = cr_class_task_folder (gen->rec, (guint64)cr_json_get_int_or (t, "SdkAppId", 0), trtc);
   if (f == NULL)
     return NULL;
   const char *slash = strrchr (f->prefix, '/');
@@ -298,7 +214,7 @@ cr_video_gen_bucket_store (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, c
     if (step != CR_VIDEO_GEN_BUCKET_DONE)
       return step;
     /* where each file went: "Stored" {path: {Key, Url}} */
-    Folder *f = task_out_folder (gen, t, r);
+    CrClassFolder *f = task_out_folder (gen, t, r);
     if (f == NULL) {
       *why = g_strdup ("the class's bucket is no longer known");
       return CR_VIDEO_GEN_BUCKET_FAILED;
@@ -317,15 +233,15 @@ cr_video_gen_bucket_store (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, c
       json_object_set_object_member (stored, path, where);
     }
     json_object_set_object_member (t, "Stored", stored);
-    folder_free (f);
+    cr_class_folder_free (f);
     return CR_VIDEO_GEN_BUCKET_DONE;
   }
-  Folder *f = task_out_folder (gen, t, r);
+  CrClassFolder *f = task_out_folder (gen, t, r);
   if (f == NULL)
     return CR_VIDEO_GEN_BUCKET_LOCAL;
   Transfer *x = g_new0 (Transfer, 1);
   x->task_id = g_strdup (id);
-  x->folders = g_ptr_array_new_with_free_func ((GDestroyNotify)folder_free);
+  x->folders = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_class_folder_free);
   g_ptr_array_add (x->folders, f);
   x->paths = task_mp4s (t);
   g_info ("video generation %s: uploading %u MP4s to s3://%s/%s/", id, x->paths->len, f->bucket,

@@ -5,6 +5,7 @@
  * Why links in a work directory: a compose job reads one folder of playlists and segments, as
  * CloudrecCreateCompose does, while the recorded files stay as they are. */
 #include <errno.h>
+#include <stdlib.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -141,19 +142,73 @@ cr_class_video_gen_mix_params (JsonObject *req, const char *board_user)
   return params;
 }
 
-/* Whether RecordControl @rc leaves @user out (DisableRecord, per StreamControls entry first). */
+/* Whether StreamControls entry @c concerns stream @stream_id (TIW matches by prefix). */
 static gboolean
-user_disabled (JsonObject *rc, const char *user)
+control_matches (JsonObject *c, const char *stream_id)
+{
+  const char *id = cr_json_get_string (c, "StreamId");
+  return id != NULL && *id != '\0' && g_str_has_prefix (stream_id, id);
+}
+
+CrClassStreamUse
+cr_class_video_gen_stream_use (JsonObject *rc, const char *stream_id)
 {
   if (rc == NULL || !cr_json_get_bool (rc, "Enabled"))
-    return FALSE;
+    return CR_CLASS_STREAM_WHOLE;
+  gboolean all_off = cr_json_get_bool (rc, "DisableRecord");
+  gboolean record = !all_off, muted = FALSE, unmuted = FALSE;
   JsonArray *list = cr_json_get_array (rc, "StreamControls");
   for (guint i = 0; list != NULL && i < json_array_get_length (list); i++) {
     JsonObject *c = json_array_get_object_element (list, i);
-    if (g_strcmp0 (cr_json_get_string (c, "StreamId"), user) == 0)
-      return cr_json_get_bool (c, "DisableRecord");
+    if (c == NULL || !control_matches (c, stream_id))
+      continue;
+    /* as real-time mode's lists: an allow list when every stream is off, else a block list */
+    gboolean off = cr_json_get_bool (c, "DisableRecord");
+    if (all_off && !off)
+      record = TRUE;
+    else if (!all_off && off)
+      record = FALSE;
+    if (json_object_has_member (c, "DisableAudio")) {
+      if (cr_json_get_bool (c, "DisableAudio"))
+        muted = TRUE;
+      else
+        unmuted = TRUE;
+    }
   }
-  return cr_json_get_bool (rc, "DisableRecord");
+  if (!record)
+    return CR_CLASS_STREAM_LEFT_OUT;
+  /* a stream's own entry wins over the global setting */
+  if (muted || (cr_json_get_bool (rc, "DisableAudio") && !unmuted))
+    return CR_CLASS_STREAM_VIDEO_ONLY;
+  return CR_CLASS_STREAM_WHOLE;
+}
+
+char *
+cr_class_video_gen_video_only (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  gboolean typed = FALSE;
+  for (guint i = 0; lines[i] != NULL; i++) {
+    const char *l = lines[i];
+    const char *tag = "#EXT-X-TRTC-STREAM-TYPE:";
+    if (g_str_has_prefix (l, tag)) {
+      if (atoi (l + strlen (tag)) == 0) { /* sound alone: nothing is left */
+        g_string_free (out, TRUE);
+        return NULL;
+      }
+      typed = TRUE;
+      g_string_append_printf (out, "%s1", tag);
+    } else if (!typed && g_str_has_prefix (l, "#EXTINF:")) {
+      /* no type (audio and video): video from here on, before the first segment */
+      typed = TRUE;
+      g_string_append_printf (out, "%s1\n%s", tag, l);
+    } else
+      g_string_append (out, l);
+    if (lines[i + 1] != NULL)
+      g_string_append_c (out, '\n');
+  }
+  return g_string_free (out, FALSE);
 }
 
 /* The task's own directory: <storage>/tiw-video/<SdkAppId>/<TaskId>. */
@@ -227,13 +282,27 @@ cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, G
   for (guint i = 0; i < json_array_get_length (streams); i++) {
     JsonObject *s = json_array_get_object_element (streams, i);
     const char *user = cr_json_get_string (s, "UserId");
-    if (cr_json_get_int_or (s, "Span", -1) != class_span || user_disabled (rc, user))
+    /* RecordControl's StreamId of the stream: its user, "tic_substream_<user>" for a screen
+     * share (as VideoInfos name it) */
+    g_autofree char *stream_id = g_strcmp0 (cr_json_get_string (s, "Media"), "aux") == 0
+                                     ? g_strconcat ("tic_substream_", user, NULL)
+                                     : g_strdup (user);
+    CrClassStreamUse use = cr_class_video_gen_stream_use (rc, stream_id);
+    if (cr_json_get_int_or (s, "Span", -1) != class_span || use == CR_CLASS_STREAM_LEFT_OUT)
       continue;
     const char *dir = cr_json_get_string (s, "Dir");
     g_autofree char *path = g_build_filename (dir, cr_json_get_string (s, "File"), NULL);
     g_autofree char *text = NULL;
     if (!g_file_get_contents (path, &text, NULL, error))
       return FALSE;
+    if (use == CR_CLASS_STREAM_VIDEO_ONLY) {
+      /* DisableAudio: compose takes the picture of this stream and not its sound */
+      char *video = cr_class_video_gen_video_only (text);
+      g_free (text);
+      text = video;
+      if (text == NULL)
+        continue; /* its sound alone was recorded */
+    }
     g_autofree char *prefix = g_strdup_printf ("s%u_", i);
     g_autoptr (GPtrArray) segments = g_ptr_array_new_with_free_func (g_free);
     /* each run (a user who left and came back) on the board clock by its own SEI samples */

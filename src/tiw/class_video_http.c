@@ -4,13 +4,18 @@
  *   GET /board/replay/data?task=T&sdkappid=N&token=K   the class's timeline (JSON)
  *   GET /board/replay/files/N/T/K/<TRTC TaskId>/<file> a stream's playlist and segments
  * The token (class_video_token.h) stands for a UserSig: the link is all a class's user needs. The
- * files carry it in their path so a playlist's relative segment URIs keep it. */
+ * files carry it in their path so a playlist's relative segment URIs keep it. A class whose files
+ * went to a bucket has its playlists read from there (class_video_replay_fetch.h) and served with
+ * each segment a presigned URL of the bucket (class_bucket.h): the player fetches the media from
+ * the bucket, not through this server. */
 #include <string.h>
 
 #include "common/json_util.h"
+#include "tiw/class_bucket.h"
 #include "tiw/class_private.h"
 #include "tiw/class_video.h"
 #include "tiw/class_video_gen.h"
+#include "tiw/class_video_replay_fetch.h"
 #include "tiw/class_video_token.h"
 #include "web-resources.h"
 
@@ -78,18 +83,55 @@ replay_class (CrClassRecorder *rec, SoupServerMessage *msg, const char *app_text
   return r;
 }
 
-static void
-replay_data (CrClassRecorder *rec, SoupServerMessage *msg, GHashTable *query)
+/* The TRTC tasks of class @r whose files are in a bucket: CrClassFolder each, its dir its TRTC
+ * TaskId (class_video_replay_fetch.h); all when @only is NULL, else that one if it is the
+ * class's. Empty when the class is in the local store. */
+static GPtrArray *
+bucket_folders (CrClassRecorder *rec, JsonObject *r, const char *only)
 {
-  const char *app = g_hash_table_lookup (query, "sdkappid");
-  const char *task = g_hash_table_lookup (query, "task");
-  const char *token = g_hash_table_lookup (query, "token");
-  g_autoptr (JsonObject) r = replay_class (rec, msg, app, task, token);
-  if (r == NULL)
-    return;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_class_folder_free);
+  guint64 app = (guint64)cr_json_get_int_or (r, "SdkAppId", 0);
+  JsonArray *spans = cr_json_get_array (r, "Spans");
+  for (guint i = 0; spans != NULL && i < json_array_get_length (spans); i++) {
+    JsonArray *tasks = cr_json_get_array (json_array_get_object_element (spans, i), "Tasks");
+    for (guint j = 0; tasks != NULL && j < json_array_get_length (tasks); j++) {
+      const char *trtc = cr_json_get_string (json_array_get_object_element (tasks, j), "TaskId");
+      if (trtc == NULL || (only != NULL && strcmp (only, trtc) != 0))
+        continue;
+      CrClassFolder *f = cr_class_task_folder (rec, app, trtc);
+      if (f == NULL)
+        continue;
+      f->dir = g_strdup (trtc);
+      g_ptr_array_add (out, f);
+    }
+  }
+  return out;
+}
+
+/* What a data request answers besides the class: its sdkappid, task and token as given. */
+typedef struct {
+  char *app, *task, *token;
+} DataQuery;
+
+static void
+data_query_free (DataQuery *q)
+{
+  g_free (q->app);
+  g_free (q->task);
+  g_free (q->token);
+  g_free (q);
+}
+
+/* The data of class @r, its streams read from the local store and, for the TRTC tasks in a
+ * bucket, from @fetched (their playlists and sidecars brought down; NULL: none). */
+static void
+replay_data_reply (CrClassRecorder *rec, SoupServerMessage *msg, JsonObject *r, const char *fetched,
+                   gpointer data)
+{
+  const DataQuery *q = data;
   JsonObject *req = cr_class_rec_request (r);
   g_autoptr (JsonObject) out = json_object_new ();
-  json_object_set_string_member (out, "TaskId", task);
+  json_object_set_string_member (out, "TaskId", q->task);
   json_object_set_int_member (out, "SdkAppId", cr_json_get_int_or (r, "SdkAppId", 0));
   json_object_set_int_member (out, "RoomId", cr_json_get_int_or (req, "RoomId", 0));
   json_object_set_string_member (out, "Status", cr_json_get_string (r, "Status"));
@@ -119,20 +161,131 @@ replay_data (CrClassRecorder *rec, SoupServerMessage *msg, GHashTable *query)
   JsonArray *omitted = cr_json_get_array (r, "Omitted");
   json_object_set_array_member (out, "Pauses",
                                 omitted != NULL ? json_array_ref (omitted) : json_array_new ());
-  JsonArray *streams = cr_class_video_streams (rec, r, NULL);
-  g_autofree char *escaped = g_uri_escape_string (token, NULL, FALSE);
+  JsonArray *streams = cr_class_video_streams (rec, r, fetched);
+  g_autofree char *escaped = g_uri_escape_string (q->token, NULL, FALSE);
   for (guint i = 0; i < json_array_get_length (streams); i++) {
     JsonObject *s = json_array_get_object_element (streams, i);
     g_autofree char *url
-        = g_strdup_printf ("/board/replay/files/%s/%s/%s/%s/%s", app, task, escaped,
+        = g_strdup_printf ("/board/replay/files/%s/%s/%s/%s/%s", q->app, q->task, escaped,
                            cr_json_get_string (s, "TrtcTaskId"), cr_json_get_string (s, "File"));
     json_object_set_string_member (s, "Url", url);
+    /* where its segments come from: this server, or the bucket (presigned URLs) */
+    const char *dir = cr_json_get_string (s, "Dir");
+    json_object_set_string_member (
+        s, "Storage",
+        fetched != NULL && dir != NULL && g_str_has_prefix (dir, fetched) ? "bucket" : "local");
     json_object_remove_member (s, "Dir");
   }
   json_object_set_array_member (out, "Streams", streams);
   json_object_set_array_member (out, "Log", cr_class_video_board_log (rec, r, end));
   g_autofree char *text = cr_json_object_to_string (out);
   reply_text (msg, SOUP_STATUS_OK, "application/json", text, strlen (text));
+}
+
+static void
+replay_data (CrClassRecorder *rec, SoupServerMessage *msg, GHashTable *query)
+{
+  const char *app = g_hash_table_lookup (query, "sdkappid");
+  const char *task = g_hash_table_lookup (query, "task");
+  const char *token = g_hash_table_lookup (query, "token");
+  g_autoptr (JsonObject) r = replay_class (rec, msg, app, task, token);
+  if (r == NULL)
+    return;
+  DataQuery *q = g_new0 (DataQuery, 1);
+  q->app = g_strdup (app);
+  q->task = g_strdup (task);
+  q->token = g_strdup (token);
+  GPtrArray *folders = bucket_folders (rec, r, NULL);
+  if (folders->len == 0) {
+    g_ptr_array_unref (folders);
+    replay_data_reply (rec, msg, r, NULL, q);
+    data_query_free (q);
+    return;
+  }
+  /* a class in a bucket: its playlists and sidecars first */
+  cr_class_replay_fetch (rec, msg, r, folders, replay_data_reply, q,
+                         (GDestroyNotify)data_query_free);
+}
+
+/* A bucket class's playlist: the file @data of TRTC task @folder, its segments presigned. */
+typedef struct {
+  CrClassFolder *folder;
+  char *name;
+} PlaylistQuery;
+
+static void
+playlist_query_free (PlaylistQuery *q)
+{
+  cr_class_folder_free (q->folder);
+  g_free (q->name);
+  g_free (q);
+}
+
+static void
+replay_playlist_reply (CrClassRecorder *rec, SoupServerMessage *msg, JsonObject *r,
+                       const char *fetched, gpointer data)
+{
+  const PlaylistQuery *q = data;
+  g_autofree char *path = g_build_filename (fetched, q->folder->dir, q->name, NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, NULL)) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  g_autofree char *signed_text = cr_class_folder_sign_playlist (
+      q->folder, text, rec->api->now_ms () / 1000, rec->api->config->replay_presign_s);
+  if (signed_text == NULL) {
+    reply_error (msg, SOUP_STATUS_BAD_GATEWAY, "FailedOperation.Storage",
+                 "the class's bucket has no keys");
+    return;
+  }
+  reply_text (msg, SOUP_STATUS_OK, "application/vnd.apple.mpegurl", signed_text,
+              strlen (signed_text));
+}
+
+/* A file of TRTC task @trtc of class @r in a bucket: a playlist with its segments presigned (its
+ * text from the bucket), a segment redirected to its presigned URL. FALSE when that task's files
+ * are not in a bucket. */
+static gboolean
+replay_bucket_file (CrClassRecorder *rec, SoupServerMessage *msg, JsonObject *r, const char *trtc,
+                    const char *name)
+{
+  GPtrArray *folders = bucket_folders (rec, r, trtc);
+  if (folders->len == 0) {
+    g_ptr_array_unref (folders);
+    return FALSE;
+  }
+  CrClassFolder *f = g_ptr_array_index (folders, 0);
+  if (g_str_has_suffix (name, ".ts")) {
+    CrS3Loc loc;
+    g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc);
+    g_autofree char *key = cr_s3_loc_key (&loc, name);
+    g_autofree char *url = c != NULL ? cr_s3_client_presign_get (c, key, rec->api->now_ms () / 1000,
+                                                                 rec->api->config->replay_presign_s)
+                                     : NULL;
+    g_ptr_array_unref (folders);
+    if (url == NULL) {
+      reply_error (msg, SOUP_STATUS_BAD_GATEWAY, "FailedOperation.Storage",
+                   "the class's bucket has no keys");
+      return TRUE;
+    }
+    soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, url);
+    return TRUE;
+  }
+  PlaylistQuery *q = g_new0 (PlaylistQuery, 1);
+  q->folder = g_new0 (CrClassFolder, 1);
+  q->folder->endpoint = g_strdup (f->endpoint);
+  q->folder->region = g_strdup (f->region);
+  q->folder->bucket = g_strdup (f->bucket);
+  q->folder->access_key = g_strdup (f->access_key);
+  q->folder->secret_key = g_strdup (f->secret_key);
+  q->folder->vendor = f->vendor;
+  q->folder->prefix = g_strdup (f->prefix);
+  q->folder->dir = g_strdup (trtc);
+  q->name = g_strdup (name);
+  cr_class_replay_fetch (rec, msg, r, folders, replay_playlist_reply, q,
+                         (GDestroyNotify)playlist_query_free);
+  return TRUE;
 }
 
 /* /board/replay/files/<app>/<task>/<token>/<trtc>/<file> */
@@ -154,6 +307,8 @@ replay_file (CrClassRecorder *rec, SoupServerMessage *msg, const char *rest)
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
     return;
   }
+  if (replay_bucket_file (rec, msg, r, parts[3], name))
+    return;
   g_autoptr (JsonArray) streams = cr_class_video_streams (rec, r, NULL);
   for (guint i = 0; i < json_array_get_length (streams); i++) {
     JsonObject *s = json_array_get_object_element (streams, i);

@@ -9,7 +9,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,25 @@ function probe(file) {
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   const video = j.streams.find((x) => x.codec_type === 'video');
-  return { durationMs: Math.round(Number(j.format.duration) * 1000), size: Number(j.format.size), width: video?.width ?? 0, height: video?.height ?? 0 };
+  return { durationMs: Math.round(Number(j.format.duration) * 1000), size: Number(j.format.size), width: video?.width ?? 0, height: video?.height ?? 0,
+    audio: j.streams.some((x) => x.codec_type === 'audio') };
+}
+
+// Whether the presigned GET URL @u is signed with @secretKey (AWS SigV4 query signing, computed
+// here independently of the daemon's code; moto_server does not check presigned signatures).
+function presignedBy(u, secretKey) {
+  const url = new URL(u);
+  const q = url.searchParams;
+  const enc = (x) => encodeURIComponent(x).replace(/[!'()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  const query = [...q.entries()].filter(([k]) => k !== 'X-Amz-Signature').map(([k, v]) => [enc(k), enc(v)])
+    .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : (a[0] < b[0] ? -1 : 1))).map(([k, v]) => `${k}=${v}`).join('&');
+  const canonical = ['GET', url.pathname, query, `host:${url.host}`, '', 'host', 'UNSIGNED-PAYLOAD'].join('\n');
+  const [, day, region, service] = q.get('X-Amz-Credential').split('/');
+  const toSign = ['AWS4-HMAC-SHA256', q.get('X-Amz-Date'), `${day}/${region}/${service}/aws4_request`,
+    createHash('sha256').update(canonical).digest('hex')].join('\n');
+  let key = Buffer.from(`AWS4${secretKey}`);
+  for (const part of [day, region, service, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+  return createHmac('sha256', key).update(toSign).digest('hex') === q.get('X-Amz-Signature');
 }
 
 // Every frame of @file scaled to W x H grey: [{t (s), px (Uint8Array)}].
@@ -430,6 +448,8 @@ describe('video-generation tasks', () => {
     for (const v of [v1, v2]) {
       assert.equal(v.UserId, `tic_mixstream_${room}_1`);
       assert.equal(v.VideoSize, statSync(fileURLToPath(v.VideoUrl)).size);
+      // no RecordControl: the teacher's sound is in the mix (the bucket class below leaves it out)
+      assert.ok(probe(fileURLToPath(v.VideoUrl)).audio, `${v.VideoUrl} has no audio stream`);
     }
     assert.equal(v1.VideoPlayTime, 0);
     assert.ok(Math.abs(v2.VideoPlayTime - 7000) < 2500, `second span at ${v2.VideoPlayTime}`);
@@ -447,10 +467,13 @@ describe('video-generation tasks', () => {
 });
 
 // A class whose files went to the app's bucket (class-record-storage s3): each span's per-user
-// playlists and segments are downloaded from its TRTC tasks' folders, and the MP4s go back into
-// the class's folder, "<prefix>/<class TaskId>/<TaskId>/", with no local copy kept.
+// playlists, their SEI sidecars and segments are downloaded from its TRTC tasks' folders, and the
+// MP4s go back into the class's folder, "<prefix>/<class TaskId>/<TaskId>/", with no local copy
+// kept. The replay page lists the class's streams from the bucket, each placed (run by run) by the
+// SEI sidecar uploaded with it, and plays them through presigned URLs of the bucket.
 describe('video generation of a class stored in a bucket (class-record-storage s3)', { skip: !motoAvailable() && 'moto_server is not installed' }, () => {
   const BUCKET = 'vgen-1250000000';
+  const PRESIGN_S = 3600;
   const procs = [];
   let s3;
   let d;
@@ -464,7 +487,8 @@ describe('video generation of a class stored in a bucket (class-record-storage s
       'class-record-storage=s3', 'class-record-region=us-east-1', `class-record-bucket=${BUCKET}`,
       `class-record-access-key=${s3.accessKey}`, `class-record-secret-key=${s3.secretKey}`, 'class-record-prefix=classes/2026', ''].join('\n'));
     dataDir = makeTmpDir();
-    d = await startDaemon({ dataDir, apps: [], defaults: ['--api-rate-limit', '100000'], args: ['--config', conf, '--storage-endpoint', `1=${s3.endpoint}`] });
+    d = await startDaemon({ dataDir, apps: [], defaults: ['--api-rate-limit', '100000'],
+      args: ['--config', conf, '--storage-endpoint', `1=${s3.endpoint}`, '--replay-presign-s', String(PRESIGN_S)] });
     c = tiw(d.port);
   });
   after(async () => {
@@ -473,7 +497,110 @@ describe('video generation of a class stored in a bucket (class-record-storage s
     s3?.kill();
   });
 
-  test('a class with a pause in the bucket: its spans composed from the bucket, the span MP4s and Concat\'s stored in the class\'s folder', T, async () => {
+  test('the replay of a class in the bucket: its streams from the bucket, each run placed by the SEI sidecar uploaded with it, the segments presigned URLs of the bucket', T, async () => {
+    const room = 32231;
+    // the teacher's board clock 3 s behind the daemon's; after leaving and coming back, 2 s ahead
+    const pub = publish(d.port, room, 'teacher', ['--sync-time-sei=-3000']);
+    procs.push(pub);
+    const { TaskId } = await c.StartOnlineRecord({
+      SdkAppId: APP1.sdkAppId, RoomId: room, RecordUserId: recordUser(room, 6), RecordUserSig: userSig(APP1, recordUser(room, 6)),
+      RecordMode: 'VIDEO_GENERATION_MODE',
+    });
+    await until('RECORDING', async () => (await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'RECORDING', 60000);
+    await sleep(5000);
+    pub.kill('SIGTERM'); // leaves (WHIP DELETE) ...
+    await new Promise((resolve) => (pub.exitCode !== null ? resolve() : pub.once('exit', resolve)));
+    await sleep(1500);
+    const back = publish(d.port, room, 'teacher', ['--sync-time-sei=2000']); // ... and comes back
+    procs.push(back);
+    await sleep(9000);
+    await c.StopOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId });
+    back.kill('SIGKILL');
+    let rec;
+    await until('FINISHED', async () => (rec = await c.DescribeOnlineRecord({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'FINISHED', 90000);
+    // the class's HLS is in the bucket, each playlist with its SEI sidecar
+    const objects0 = await s3.list(BUCKET, `classes/2026/${TaskId}/`);
+    const hls = objects0.filter((o) => o.Key.endsWith('.m3u8'));
+    assert.equal(hls.length, 1, JSON.stringify(objects0.map((o) => o.Key)));
+    for (const o of hls) assert.ok(objects0.some((x) => x.Key === `${o.Key}.sync.json`), `no sidecar beside ${o.Key}`);
+
+    // (a) the replay: the streams from the bucket, placed by their sidecars
+    const replay = new URL(rec.ReplayUrl);
+    const base = `http://127.0.0.1:${d.port}`;
+    const data = await (await fetch(`${base}/board/replay/data?${replay.searchParams}`)).json();
+    assert.equal(data.Streams.length, 1, JSON.stringify(data.Streams));
+    const second = data.Streams[0];
+    assert.equal(second.UserId, 'teacher');
+    assert.equal(second.Storage, 'bucket');
+    assert.equal(second.SyncSource, 'sei', JSON.stringify(second));
+    // its playlist has two runs, each placed by its own offset; its segments presigned
+    const served = await fetch(base + second.Url);
+    assert.equal(served.status, 200);
+    const text = await served.text();
+    const lines = text.split('\n');
+    const attrs = []; // the first FILE-ATTR of each run (the receive clock)
+    let run = 0;
+    for (const l of lines) {
+      if (l.startsWith('#EXT-X-DISCONTINUITY')) run++;
+      else if (l.startsWith('#EXT-X-TRTC-FILE-ATTR:') && attrs[run] === undefined) attrs[run] = Number(l.split(':')[1].split(',')[0]);
+    }
+    assert.equal(second.Runs.length, 2, JSON.stringify(second.Runs) + text);
+    assert.equal(attrs.length, 2, text);
+    const offsets = second.Runs.map((r, k) => r.BoardStartMs - attrs[k]);
+    console.log(`replay from the bucket: run offsets ${offsets} ms (SEI claims -3000, +2000)`);
+    assert.ok(Math.abs(offsets[0] + 3000) < 300 && Math.abs(offsets[1] - 2000) < 300, `run offsets ${offsets}, expected about -3000 and +2000`);
+    assert.equal(second.Runs[1].MediaStartMs, second.Runs[0].DurationMs);
+    const segs = lines.filter((l) => l && !l.startsWith('#'));
+    assert.ok(segs.length >= 2, text); // at least one a run
+    const folder = `classes/2026/${TaskId}/${second.TrtcTaskId}/`;
+    const sizes = Object.fromEntries(objects0.map((o) => [o.Key, o.Size]));
+    const now = Date.now();
+    for (const u of segs) {
+      const url = new URL(u);
+      assert.equal(url.origin, s3.endpoint);
+      const key = decodeURIComponent(url.pathname.slice(`/${BUCKET}/`.length));
+      assert.ok(key.startsWith(folder) && key.endsWith('.ts'), key);
+      assert.equal(url.searchParams.get('X-Amz-Expires'), String(PRESIGN_S));
+      assert.ok(url.searchParams.get('X-Amz-Credential').startsWith(`${s3.accessKey}/`));
+      const signedAt = Date.parse(url.searchParams.get('X-Amz-Date').replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+      assert.ok(Math.abs(now - signedAt) < 120000, `signed at ${signedAt}, now ${now}`);
+      assert.ok(presignedBy(u, s3.secretKey), `bad signature: ${u}`);
+      assert.ok(!presignedBy(u, `${s3.secretKey}x`));
+      const res = await fetch(u);
+      assert.equal(res.status, 200, u);
+      assert.equal((await res.arrayBuffer()).byteLength, sizes[key], key);
+    }
+    const firstKey = decodeURIComponent(new URL(segs[0]).pathname.slice(`/${BUCKET}/`.length));
+    assert.deepEqual(Buffer.from(await (await fetch(segs[0])).arrayBuffer()), await s3.get(BUCKET, firstKey));
+    // a segment asked of the server is sent to the bucket
+    const name = firstKey.split('/').pop();
+    const redirect = await fetch(new URL(name, base + second.Url), { redirect: 'manual' });
+    assert.equal(redirect.status, 302);
+    assert.ok(presignedBy(redirect.headers.get('location'), s3.secretKey));
+    // the page plays them from the bucket, each run at its own place
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(rec.ReplayUrl);
+      await page.waitForFunction(() => window.cloudrecReplay && (window.cloudrecReplay.ready || window.cloudrecReplay.error), null, { timeout: 60000 });
+      assert.equal(await page.evaluate(() => window.cloudrecReplay.error), null);
+      const i = (await page.evaluate(() => window.cloudrecReplay.videos())).findIndex((v) => v.runs.length === 2);
+      // inside the run and before the class's end (the page's clock stops there; the run's board
+      // time is 2 s after its receive time)
+      const into = Math.min(1500, Math.floor((Math.min(data.End, second.Runs[1].BoardStartMs + second.Runs[1].DurationMs) - second.Runs[1].BoardStartMs) / 2));
+      assert.ok(into >= 500, `the second run starts ${data.End - second.Runs[1].BoardStartMs} ms before the class's end`);
+      const at = second.Runs[1].BoardStartMs + into;
+      await page.evaluate((ms) => window.cloudrecReplay.seek(ms), at);
+      await page.waitForFunction((k) => document.querySelectorAll('video')[k].readyState >= 2, i, { timeout: 30000 });
+      const v = (await page.evaluate(() => window.cloudrecReplay.videos()))[i];
+      const expect = (second.Runs[1].MediaStartMs + into) / 1000;
+      assert.ok(Math.abs(v.currentTime - expect) < 0.3, `the second run at ${v.currentTime} s, expected ${expect} s`);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('a class with a pause in the bucket: its spans composed from the bucket (the muted teacher\'s sound left out), the span MP4s and Concat\'s stored in the class\'s folder', T, async () => {
     const room = 32230;
     const pub = publish(d.port, room, 'teacher');
     procs.push(pub);
@@ -496,20 +623,22 @@ describe('video generation of a class stored in a bucket (class-record-storage s
     const hls = (await s3.list(BUCKET, `classes/2026/${TaskId}/`)).filter((o) => o.Key.endsWith('.m3u8'));
     assert.equal(new Set(hls.map((o) => o.Key.split('/')[3])).size, 2, JSON.stringify(hls.map((o) => o.Key)));
 
-    const gen = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, Concat: { Enabled: true } });
+    // video generation from the bucket, the teacher's sound left out ("teach": a prefix)
+    const gen = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, Concat: { Enabled: true },
+      RecordControl: { Enabled: true, StreamControls: [{ StreamId: 'teach', DisableAudio: true }] } });
     const { r } = await describeUntilFinished(c, gen.TaskId, 600000);
     assert.equal(r.ErrorMessage, '');
     assert.equal(r.FinishReason, 'DONE');
     assert.equal(r.TotalTime, rec.TotalTime);
     assert.equal(r.VideoInfoList.length, 1, JSON.stringify(r.VideoInfoList));
     const v = r.VideoInfoList[0];
-    const folder = `classes/2026/${TaskId}/${gen.TaskId}/`;
-    assert.equal(v.VideoId, `${folder}${APP1.sdkAppId}_${room}_${gen.TaskId}_concat.mp4`);
+    const out = `classes/2026/${TaskId}/${gen.TaskId}/`;
+    assert.equal(v.VideoId, `${out}${APP1.sdkAppId}_${room}_${gen.TaskId}_concat.mp4`);
     assert.equal(v.VideoUrl, `${s3.endpoint}/${BUCKET}/${v.VideoId}`);
     assert.equal(v.UserId, `tic_mixstream_${room}_1`);
     // the two spans' MP4s and the joined one, in the class's folder
-    const objects = await s3.list(BUCKET, folder);
-    assert.deepEqual(objects.map((o) => o.Key).sort(), [0, 1].map((i) => `${folder}${APP1.sdkAppId}_${room}_${gen.TaskId}_${i}.mp4`).concat([v.VideoId]).sort());
+    const objects = await s3.list(BUCKET, out);
+    assert.deepEqual(objects.map((o) => o.Key).sort(), [0, 1].map((k) => `${out}${APP1.sdkAppId}_${room}_${gen.TaskId}_${k}.mp4`).concat([v.VideoId]).sort());
     const pieces = [];
     for (const o of objects) {
       const file = path.join(makeTmpDir(), path.basename(o.Key));
@@ -520,6 +649,8 @@ describe('video generation of a class stored in a bucket (class-record-storage s
     assert.equal(v.VideoSize, joined.size);
     assert.ok(Math.abs(v.VideoDuration - joined.durationMs) <= 100, `VideoDuration ${v.VideoDuration} vs ffprobe ${joined.durationMs}`);
     assert.deepEqual([v.Width, v.Height], [joined.width, joined.height]);
+    // the only one with sound was muted: no audio stream at all
+    for (const p of pieces) assert.equal(p.audio, false, `${p.key} has an audio stream`);
     // each span's MP4 holds its span: together with the pause, the joined one
     const spans = pieces.filter((p) => p.key !== v.VideoId);
     for (const p of spans) assert.ok(p.durationMs > 3000 && p.durationMs < 10000, `${p.key}: ${p.durationMs} ms`);

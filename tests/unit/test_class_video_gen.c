@@ -11,8 +11,10 @@
 #include "store/task_store.h"
 #include "tiw/class_private.h"
 #include "tiw/class_state.h"
+#include "tiw/class_video.h"
 #include "tiw/class_video_gen.h"
 #include "tiw/class_video_gen_private.h"
+#include "tools/compose_private.h"
 
 static const char *playlist = "#EXTM3U\n"
                               "#EXT-X-VERSION:3\n"
@@ -262,6 +264,99 @@ test_generated_removed_with_class (void)
   g_assert_cmpint (system (cmd), ==, 0);
 }
 
+/* RecordControl in video generation: DisableRecord as real-time mode's allow/block lists,
+ * DisableAudio per stream winning over the global one, StreamIds matched by prefix. */
+static void
+test_stream_use (void)
+{
+  g_assert_cmpint (cr_class_video_gen_stream_use (NULL, "student1"), ==, CR_CLASS_STREAM_WHOLE);
+  g_autoptr (JsonObject) off = parse ("{\"Enabled\":false,\"DisableAudio\":true}");
+  g_assert_cmpint (cr_class_video_gen_stream_use (off, "student1"), ==, CR_CLASS_STREAM_WHOLE);
+  /* a block list: stu... muted, teacher's picture left out */
+  g_autoptr (JsonObject) block
+      = parse ("{\"Enabled\":true,\"StreamControls\":[{\"StreamId\":\"stu\",\"DisableAudio\":true},"
+               "{\"StreamId\":\"teacher\",\"DisableRecord\":true},"
+               "{\"StreamId\":\"tic_substream\",\"DisableAudio\":true}]}");
+  g_assert_cmpint (cr_class_video_gen_stream_use (block, "student1"), ==,
+                   CR_CLASS_STREAM_VIDEO_ONLY);
+  g_assert_cmpint (cr_class_video_gen_stream_use (block, "student2"), ==,
+                   CR_CLASS_STREAM_VIDEO_ONLY);
+  g_assert_cmpint (cr_class_video_gen_stream_use (block, "teacher"), ==, CR_CLASS_STREAM_LEFT_OUT);
+  g_assert_cmpint (cr_class_video_gen_stream_use (block, "tic_substream_teacher"), ==,
+                   CR_CLASS_STREAM_VIDEO_ONLY);
+  g_assert_cmpint (cr_class_video_gen_stream_use (block, "st"), ==, CR_CLASS_STREAM_WHOLE);
+  /* an allow list with every stream's sound off but the teacher's */
+  g_autoptr (JsonObject) allow
+      = parse ("{\"Enabled\":true,\"DisableRecord\":true,\"DisableAudio\":true,\"StreamControls\":["
+               "{\"StreamId\":\"teacher\",\"DisableAudio\":false},{\"StreamId\":\"student1\"},"
+               "{\"StreamId\":\"student2\",\"DisableRecord\":true}]}");
+  g_assert_cmpint (cr_class_video_gen_stream_use (allow, "teacher"), ==, CR_CLASS_STREAM_WHOLE);
+  g_assert_cmpint (cr_class_video_gen_stream_use (allow, "student1"), ==,
+                   CR_CLASS_STREAM_VIDEO_ONLY);
+  g_assert_cmpint (cr_class_video_gen_stream_use (allow, "student2"), ==, CR_CLASS_STREAM_LEFT_OUT);
+  g_assert_cmpint (cr_class_video_gen_stream_use (allow, "guest"), ==, CR_CLASS_STREAM_LEFT_OUT);
+}
+
+/* A muted stream's playlist is read by compose as video alone: no audio source of its runs. */
+static void
+test_video_only (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("vgen-mute-XXXXXX", NULL);
+  g_assert_nonnull (dir);
+  g_autofree char *video = cr_class_video_gen_video_only (playlist);
+  g_assert_nonnull (strstr (video, "#EXT-X-TRTC-STREAM-TYPE:1\n#EXTINF:10.000,\n"));
+  g_assert_null (strstr (video, "#EXT-X-TRTC-STREAM-TYPE:1\n#EXTINF:4.500"));
+  g_assert_true (g_str_has_suffix (video, "#EXT-X-ENDLIST\n"));
+  g_autofree char *seg = g_build_filename (dir, "seg.ts", NULL);
+  g_assert_true (g_file_set_contents (seg, "x", 1, NULL));
+  const char *av = "#EXTM3U\n#EXT-X-TRTC-START-REC-TIME:1700000000000\n"
+                   "#EXT-X-TRTC-USER-ID:student\n#EXT-X-TRTC-FILE-ATTR:1700000000125,1\n"
+                   "#EXTINF:2.000,\nseg.ts\n#EXT-X-ENDLIST\n";
+  for (int mute = 0; mute < 2; mute++) {
+    g_autofree char *text = mute ? cr_class_video_gen_video_only (av) : g_strdup (av);
+    g_autofree char *pl = g_build_filename (dir, "s0.m3u8", NULL);
+    g_assert_true (g_file_set_contents (pl, text, -1, NULL));
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) runs = compose_read_runs (dir, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (runs->len, ==, 1);
+    ComposeRun *r = g_ptr_array_index (runs, 0);
+    g_assert_cmpuint (r->media, ==, mute ? COMPOSE_VIDEO : (COMPOSE_AUDIO | COMPOSE_VIDEO));
+    g_unlink (pl);
+  }
+  /* sound alone: nothing left */
+  g_assert_null (cr_class_video_gen_video_only ("#EXTM3U\n#EXT-X-TRTC-STREAM-TYPE:0\n"));
+  g_autofree char *typed = cr_class_video_gen_video_only ("#EXTM3U\n#EXT-X-TRTC-STREAM-TYPE:1\n");
+  g_assert_cmpstr (typed, ==, "#EXTM3U\n#EXT-X-TRTC-STREAM-TYPE:1\n");
+  g_unlink (seg);
+  g_rmdir (dir);
+}
+
+/* The replay page's runs: each where a player shows it (the EXTINF before it) and on the board
+ * clock by its own samples, as video generation shifts it. */
+static void
+test_replay_runs (void)
+{
+  g_autoptr (JsonArray) both
+      = samples_of ("1000:1699999998000,2000:1699999999000,3000:1700000000000,"
+                    "31000:1700000033000,32000:1700000034000");
+  g_autoptr (JsonArray) runs = cr_class_video_runs (playlist, both);
+  g_assert_cmpuint (json_array_get_length (runs), ==, 2);
+  JsonObject *a = json_array_get_object_element (runs, 0);
+  JsonObject *b = json_array_get_object_element (runs, 1);
+  g_assert_cmpint (json_object_get_int_member (a, "MediaStartMs"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (a, "BoardStartMs"), ==, 1700000000125 - 3000);
+  g_assert_cmpint (json_object_get_int_member (a, "DurationMs"), ==, 10000);
+  g_assert_cmpint (json_object_get_int_member (b, "MediaStartMs"), ==, 10000);
+  g_assert_cmpint (json_object_get_int_member (b, "BoardStartMs"), ==, 1700000030000 + 2000);
+  g_assert_cmpint (json_object_get_int_member (b, "DurationMs"), ==, 4500);
+  /* no SEI: the receive clock */
+  g_autoptr (JsonArray) plain = cr_class_video_runs (playlist, NULL);
+  g_assert_cmpint (
+      json_object_get_int_member (json_array_get_object_element (plain, 1), "BoardStartMs"), ==,
+      1700000030000);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -269,6 +364,9 @@ main (int argc, char **argv)
   g_test_add_func ("/class_video_gen/shift_playlist", test_shift_playlist);
   g_test_add_func ("/class_video_gen/run_shifts", test_run_shifts);
   g_test_add_func ("/class_video_gen/mix_params", test_mix_params);
+  g_test_add_func ("/class_video_gen/stream_use", test_stream_use);
+  g_test_add_func ("/class_video_gen/replay_runs", test_replay_runs);
+  g_test_add_func ("/class_video_gen/video_only", test_video_only);
   g_test_add_func ("/class_video_gen/generated_removed_with_class",
                    test_generated_removed_with_class);
   return g_test_run ();

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "auth/crypto_util.h"
+#include "blob/s3_client.h"
 #include "blob/sigv4.h"
 
 #define EMPTY_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -401,6 +402,42 @@ test_rejects_bad_input (void)
   g_assert_cmpstr (d, ==, SUITE_DATE);
 }
 
+/* AWS's presigned-URL example ("Authenticating Requests: Using Query Parameters"): GET
+ * examplebucket's test.txt for 86400 s from 20130524T000000Z. And the client's URL of a key
+ * at an endpoint (path-style, the key encoded as on its request line). */
+static void
+test_presign (void)
+{
+  g_autofree char *q = cr_sigv4_presign_query ("GET", "examplebucket.s3.amazonaws.com", "/test.txt",
+                                               "us-east-1", "s3", "AKIAIOSFODNN7EXAMPLE",
+                                               "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                               "20130524T000000Z", 86400);
+  g_assert_cmpstr (q, ==,
+                   "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F"
+                   "20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-"
+                   "Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature="
+                   "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+  g_assert_null (
+      cr_sigv4_presign_query ("GET", "h", "/k", "us-east-1", "s3", "AK", "SK", "2013-05-24", 60));
+  CrS3Config config = { .endpoint = "http://127.0.0.1:9000/",
+                        .region = "us-east-1",
+                        .bucket = "examplebucket",
+                        .access_key = "AKIAIOSFODNN7EXAMPLE",
+                        .secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
+  g_autoptr (CrS3Client) c = cr_s3_client_new (&config);
+  gint64 t = 1369353600; /* 20130524T000000Z */
+  g_autofree char *url = cr_s3_client_presign_get (c, "a+b/c=1.ts", t, 3600);
+  g_autofree char *expect_q = cr_sigv4_presign_query (
+      "GET", "127.0.0.1:9000", "/examplebucket/a%2Bb/c%3D1.ts", "us-east-1", "s3",
+      "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20130524T000000Z", 3600);
+  g_autofree char *expect
+      = g_strconcat ("http://127.0.0.1:9000/examplebucket/a%2Bb/c%3D1.ts?", expect_q, NULL);
+  g_assert_cmpstr (url, ==, expect);
+  /* beyond SigV4's week: a week */
+  g_autofree char *long_url = cr_s3_client_presign_get (c, "k", t, 10000000);
+  g_assert_nonnull (strstr (long_url, "X-Amz-Expires=604800&"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -410,5 +447,6 @@ main (int argc, char **argv)
   g_test_add_func ("/sigv4/s3-examples", test_s3_examples);
   g_test_add_func ("/sigv4/key-encoding", test_key_encoding);
   g_test_add_func ("/sigv4/rejects-bad-input", test_rejects_bad_input);
+  g_test_add_func ("/sigv4/presign", test_presign);
   return g_test_run ();
 }
