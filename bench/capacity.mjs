@@ -7,7 +7,7 @@
 // cost; then, once the tasks are deleted and their playlists ended, every playlist checked: ended,
 // no discontinuity, every segment present with a duration (ffprobe) within 0.3 s of its EXTINF and
 // starting where the one before ended, and no hole over 0.5 s (video) or 0.1 s (audio) between
-// packets. A step holds when every recording passes. The steps run from the largest down
+// packets. Publishers and tasks start 5 at a time. A step holds when every recording passes. The steps run from the largest down
 // (BENCH_CAPACITY_STEPS, default 40,30,20,10) until one holds: that is the most it holds.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ const TLSSigAPIv2 = require('tls-sig-api-v2');
 const STEPS = (process.env.BENCH_CAPACITY_STEPS ?? '40,30,20,10').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_CAPACITY_SECONDS ?? 120);
 const KBPS = Number(process.env.BENCH_CAPACITY_KBPS ?? 500);
+const BATCH = Number(process.env.BENCH_CAPACITY_BATCH ?? 5);
 const ALL_STEPS = process.env.BENCH_CAPACITY_ALL === '1'; /* run every step, not only down to the first that holds */
 const IN = { size: '640x360', fps: 15 };
 const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(user, 3600);
@@ -36,6 +37,13 @@ function machineJiffies() {
   const idle = cpu[3] + cpu[4];
   const total = cpu.reduce((a, b) => a + b, 0);
   return [total - idle, total];
+}
+
+/** Datagrams the kernel dropped on this network namespace's UDP sockets (a full receive buffer:
+ * its reader was late), summed over the sockets open now. */
+function udpDrops() {
+  return readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1).filter(Boolean)
+    .reduce((a, line) => a + Number(line.trim().split(/\s+/).at(-1)), 0);
 }
 
 const sumCpu = (pids) => pids.reduce((a, p) => { try { return a + cpuSeconds(p); } catch { return a; } }, 0);
@@ -120,22 +128,26 @@ async function runStep(n, input) {
   const tasks = [];
   let errors = '';
   try {
-    for (let i = 0; i < n; i++) {
-      const p = spawn(path.join(BUILD, 'cloudrec'), ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP.sdkAppId),
-        '--room', String(9800 + i), '--user', `pub_${i}`, '--usersig', sig(`pub_${i}`), '--from', input.video, '--from-audio', input.audio,
-        '--fps', String(IN.fps)], { stdio: ['ignore', 'ignore', 'pipe'] });
-      p.stderr.on('data', (s) => { errors = (errors + s).slice(-2000); });
-      publishers.push(p);
+    // Publishers and tasks start in batches (BENCH_CAPACITY_BATCH, default 5), each batch's workers
+    // running before the next: a service's recordings begin over time, not in the same second.
+    for (let first = 0; first < n; first += BATCH) {
+      const batch = [];
+      for (let i = first; i < Math.min(n, first + BATCH); i++) {
+        const p = spawn(path.join(BUILD, 'cloudrec'), ['publish', '--server', `http://127.0.0.1:${d.port}`, '--sdkappid', String(APP.sdkAppId),
+          '--room', String(9800 + i), '--user', `pub_${i}`, '--usersig', sig(`pub_${i}`), '--from', input.video, '--from-audio', input.audio,
+          '--fps', String(IN.fps)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        p.stderr.on('data', (s) => { errors = (errors + s).slice(-2000); });
+        publishers.push(p);
+        const robot = `rec_${i}`;
+        const { TaskId } = await client.CreateCloudRecording({ SdkAppId: APP.sdkAppId, RoomId: String(9800 + i), UserId: robot, UserSig: sig(robot),
+          RecordParams: { RecordMode: 1, MaxIdleTime: 60, StreamType: 0 },
+          StorageParams: { CloudStorage: { Vendor: 0, Region: 'r', Bucket: 'b', AccessKey: 'a', SecretKey: 's' } } });
+        tasks.push(TaskId);
+        batch.push(TaskId);
+      }
+      await waitFor(`the workers of recordings ${first}..${first + batch.length - 1}`, () => batch.every((t) => workerPid(t) > 0), 120000);
+      await sleep(1000);
     }
-    for (let i = 0; i < n; i++) {
-      const robot = `rec_${i}`;
-      const { TaskId } = await client.CreateCloudRecording({ SdkAppId: APP.sdkAppId, RoomId: String(9800 + i), UserId: robot, UserSig: sig(robot),
-        RecordParams: { RecordMode: 1, MaxIdleTime: 60, StreamType: 0 },
-        StorageParams: { CloudStorage: { Vendor: 0, Region: 'r', Bucket: 'b', AccessKey: 'a', SecretKey: 's' } } });
-      tasks.push(TaskId);
-    }
-    // Every task's worker recording media (DescribeCloudRecording lists its files once it writes).
-    await waitFor(`${n} workers`, () => tasks.every((t) => workerPid(t) > 0), 120000);
     await sleep(5000);
     const workers = tasks.map(workerPid);
     const pubPids = publishers.map((p) => p.pid);
@@ -147,6 +159,7 @@ async function runStep(n, input) {
     const [b1, t1j] = machineJiffies();
     const rss = workers.map((p) => { try { return memoryMb(p).rss; } catch { return NaN; } });
     const daemonRss = memoryMb(d.proc.pid).rss;
+    const drops = udpDrops();
     const dead = publishers.filter((p) => p.exitCode !== null).length;
     const failed = [];
     for (const t of tasks) {
@@ -172,7 +185,7 @@ async function runStep(n, input) {
     return { n, seconds: secs, cores_per_recording: (workerCpu + daemonCpu) / secs / n, worker_cores_per_recording: workerCpu / secs / n,
       ingest_cores_per_recording: daemonCpu / secs / n, publisher_cores_each: pubCpu / secs / n, machine_busy: (b1 - b0) / (t1j - t0j),
       worker_rss_mb_median: rss.sort((a, b) => a - b)[Math.floor(rss.length / 2)], daemon_rss_mb: daemonRss, publishers_exited: dead,
-      media_seconds_per_recording: media / n, failed, holds: failed.length === 0 && dead === 0, publisher_errors: dead ? errors : '' };
+      media_seconds_per_recording: media / n, udp_drops: drops, failed, holds: failed.length === 0 && dead === 0, publisher_errors: dead ? errors : '' };
   } finally {
     publishers.forEach((p) => p.kill('SIGINT'));
     await sleep(1000);
@@ -201,7 +214,8 @@ try {
     results.push(r);
     console.log(`  ${String(n).padStart(3)} recordings: ${f(r.cores_per_recording)} cores each (ingest ${f(r.ingest_cores_per_recording)} + worker ` +
       `${f(r.worker_cores_per_recording)}; goal <= 0.025), publishers ${f(r.publisher_cores_each)} each, machine ${f(100 * r.machine_busy, 0)}% busy, ` +
-      `worker RSS ${f(r.worker_rss_mb_median, 1)} MB (median), daemon ${f(r.daemon_rss_mb, 1)} MB, ${f(r.media_seconds_per_recording, 1)} s recorded each: ` +
+      `worker RSS ${f(r.worker_rss_mb_median, 1)} MB (median), daemon ${f(r.daemon_rss_mb, 1)} MB, ${r.udp_drops} UDP datagrams dropped by the kernel, ` +
+      `${f(r.media_seconds_per_recording, 1)} s recorded each: ` +
       (r.holds ? 'holds' : `does not hold (${r.failed.length} playlists wrong${r.publishers_exited ? `, ${r.publishers_exited} publishers exited` : ''})`));
     for (const line of r.failed.slice(0, 8)) console.log(`      ${line}`);
     if (r.publisher_errors) console.log(`      publisher: ${r.publisher_errors.slice(-300)}`);
