@@ -66,6 +66,7 @@ cr_cmd_compose (int argc, char **argv)
   g_autofree char *endpoint = NULL, *region = NULL;
   int vendor = 1;
   gboolean lines = FALSE;
+  gint64 from_ms = 0, to_ms = 0;
   GOptionEntry entries[] = {
     { "in", 0, 0, G_OPTION_ARG_FILENAME, &in,
       "the finished task's directory (single-stream HLS), or its s3://BUCKET/PREFIX", "DIR" },
@@ -81,6 +82,10 @@ cr_cmd_compose (int argc, char **argv)
       "{\"MixLayoutParams\":{...},\"MixTranscodeParams\":{...}} as in CreateCloudRecording "
       "(watermarks: MixLayoutParams.WaterMarkList), or @file",
       "JSON|@FILE" },
+    { "from-ms", 0, 0, G_OPTION_ARG_INT64, &from_ms,
+      "leave out what was recorded before this Unix ms (the playlists' FILE-ATTR times)", "MS" },
+    { "to-ms", 0, 0, G_OPTION_ARG_INT64, &to_ms, "leave out what was recorded from this Unix ms on",
+      "MS" },
     { "progress-lines", 0, 0, G_OPTION_ARG_NONE, &lines,
       "print \"progress N\" (and \"warning TEXT\") lines on stdout", NULL },
     { "image-cache", 0, 0, G_OPTION_ARG_FILENAME, &image_cache,
@@ -115,6 +120,10 @@ cr_cmd_compose (int argc, char **argv)
   }
   if (in == NULL || out == NULL) {
     fprintf (stderr, "cloudrec compose: --in DIR and --out FILE.mp4 are required\n");
+    return 2;
+  }
+  if (from_ms < 0 || to_ms < 0 || (to_ms > 0 && to_ms <= from_ms)) {
+    fprintf (stderr, "cloudrec compose: --from-ms and --to-ms are Unix ms, --to-ms after --from-ms\n");
     return 2;
   }
   g_autofree char *text = compose_params_text (params != NULL ? params : "{}", &error);
@@ -202,7 +211,9 @@ cr_cmd_compose (int argc, char **argv)
                            .image_dir = image_cache != NULL ? image_cache : tmp_cache,
                            .fetch_deny = fetch_deny,
                            .warning = compose_warning,
-                           .warning_data = &p };
+                           .warning_data = &p,
+                           .from_ms = from_ms,
+                           .to_ms = to_ms };
     CrComposeResult r = { 0 };
     gint64 t0 = g_get_monotonic_time ();
     gboolean ok = cr_compose_run (&o, &r, &error);

@@ -172,10 +172,12 @@ source_no_more_pads (GstElement *demux, gpointer data)
 
 typedef struct {
   guint64 at_ns, end_ns; /* on the output: where the run starts, where the output ends */
+  guint64 skip_ns;       /* the run's beginning left out (it started before the window) */
 } Place;
 
-/* The run's first timestamp (the demuxer's segment start) at its place on the output, and
- * nothing past the output's end (a last segment a little longer than its #EXTINF says). */
+/* The run's first timestamp (the demuxer's segment start) at its place on the output, past the
+ * part before the window if it began earlier, and nothing past the output's end (a last segment a
+ * little longer than its #EXTINF says, or the window's end). */
 static GstPadProbeReturn
 source_place (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
@@ -187,6 +189,9 @@ source_place (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (seg.format != GST_FORMAT_TIME)
     return GST_PAD_PROBE_OK;
   const Place *place = data;
+  seg.start += place->skip_ns; /* the decoders clip what comes before */
+  seg.time = seg.start;
+  seg.position = seg.start;
   seg.base = place->at_ns;
   if (seg.rate > 0 && place->end_ns > place->at_ns)
     seg.stop = seg.start + (place->end_ns - place->at_ns);
@@ -199,7 +204,8 @@ source_place (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 
 /* appsrc (the run's files) ! tsdemux ! parser ! decoder, its output the bin's "src". */
 static GstElement *
-run_source (const ComposeRun *r, gboolean video, guint64 at_ns, guint64 end_ns, GError **error)
+run_source (const ComposeRun *r, gboolean video, guint64 at_ns, guint64 skip_ns, guint64 end_ns,
+            GError **error)
 {
   GstElement *src = cr_ts_feed_source ((const char *const *)r->files->pdata, error);
   GstElement *demux = src != NULL ? cr_element ("tsdemux", NULL, error) : NULL;
@@ -233,6 +239,7 @@ run_source (const ComposeRun *r, gboolean video, guint64 at_ns, guint64 end_ns, 
   g_signal_connect (demux, "no-more-pads", G_CALLBACK (source_no_more_pads), rl);
   Place *place = g_new (Place, 1);
   place->at_ns = at_ns;
+  place->skip_ns = skip_ns;
   place->end_ns = end_ns;
   g_autoptr (GstPad) in = gst_element_get_static_pad (parse, "sink");
   gst_pad_add_probe (in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_place, place, g_free);
@@ -311,11 +318,18 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
   g_autoptr (GPtrArray) runs = compose_read_runs (o->in_dir, error);
   if (runs == NULL)
     return FALSE;
+  compose_keep_window (runs, o->from_ms, o->to_ms);
+  if (runs->len == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                 "%s: nothing was recorded between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+                 o->in_dir, o->from_ms, o->to_ms);
+    return FALSE;
+  }
   gint64 start_ms = G_MAXINT64, end_ms = 0;
   g_autoptr (GPtrArray) streams = g_ptr_array_new_with_free_func ((GDestroyNotify)stream_free);
   g_autoptr (GArray) bounds = g_array_new (FALSE, FALSE, sizeof (gint64));
   for (guint i = 0; i < runs->len; i++) {
-    const ComposeRun *r = g_ptr_array_index (runs, i);
+    ComposeRun *r = g_ptr_array_index (runs, i);
     start_ms = MIN (start_ms, r->start_ms);
     end_ms = MAX (end_ms, r->end_ms);
     g_array_append_val (bounds, r->start_ms);
@@ -384,10 +398,11 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
   for (guint i = 0; i < runs->len; i++) {
     const ComposeRun *r = g_ptr_array_index (runs, i);
     guint64 at = (guint64)(r->start_ms - start_ms) * GST_MSECOND;
+    guint64 skip = (guint64)r->skip_ms * GST_MSECOND;
     for (int video = 0; video < 2; video++) {
       if (!(r->media & (video ? COMPOSE_VIDEO : COMPOSE_AUDIO)))
         continue;
-      GstElement *src = run_source (r, video, at, duration_ns, error);
+      GstElement *src = run_source (r, video, at, skip, duration_ns, error);
       g_autofree char *key = g_strdup_printf ("%s/%s", r->key, video ? "video" : "audio");
       if (src == NULL || !cr_mix_add_source (c.mix, key, video, src, error))
         goto out;

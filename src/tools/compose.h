@@ -8,7 +8,8 @@
  * without a discontinuity) placed on the output's timeline at its FILE-ATTR start time, and no
  * live source paces it, so it runs as fast as the machine can decode, blend and encode.
  *
- * The timeline: from the earliest segment start of any playlist to the latest segment end. The
+ * The timeline: from the earliest segment start of any playlist to the latest segment end (or the
+ * window the caller asks for). The
  * layout is computed, as in live mixing, over the streams present in each interval between two
  * run boundaries (a user absent then is a user not in the room: the grid reflows); room-entry
  * order is the order of the streams' first appearance. */
@@ -37,6 +38,9 @@ typedef struct {
   const char *fetch_deny;
   CrComposeWarningFunc warning;
   gpointer warning_data;
+  /* Only this part of the recording (Unix ms on its FILE-ATTR timeline; 0: from its start / to
+   * its end): what was recorded before @from_ms or after @to_ms is left out of the output. */
+  gint64 from_ms, to_ms;
 } CrComposeOptions;
 
 typedef struct {

@@ -150,3 +150,21 @@ compose_read_runs (const char *dir, GError **error)
   }
   return g_steal_pointer (&runs);
 }
+
+void
+compose_keep_window (GPtrArray *runs, gint64 from_ms, gint64 to_ms)
+{
+  for (guint i = runs->len; i-- > 0;) {
+    ComposeRun *r = g_ptr_array_index (runs, i);
+    if ((from_ms > 0 && r->end_ms <= from_ms) || (to_ms > 0 && r->start_ms >= to_ms)) {
+      g_ptr_array_remove_index (runs, i); /* keeps the order of the others */
+      continue;
+    }
+    if (from_ms > r->start_ms) {
+      r->skip_ms += from_ms - r->start_ms;
+      r->start_ms = from_ms;
+    }
+    if (to_ms > 0 && to_ms < r->end_ms)
+      r->end_ms = to_ms;
+  }
+}

@@ -141,6 +141,10 @@ cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const CrComposeT
     g_ptr_array_add (argv, g_strdup ("--fetch-deny"));
     g_ptr_array_add (argv, g_strdup (fetch_deny));
   }
+  if (target->from_ms > 0)
+    g_ptr_array_add (argv, g_strdup_printf ("--from-ms=%" G_GINT64_FORMAT, target->from_ms));
+  if (target->to_ms > 0)
+    g_ptr_array_add (argv, g_strdup_printf ("--to-ms=%" G_GINT64_FORMAT, target->to_ms));
   gboolean s3 = g_str_has_prefix (target->in, "s3://") || g_str_has_prefix (target->out, "s3://");
   if (s3) {
     if (target->endpoint != NULL) {

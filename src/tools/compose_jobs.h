@@ -45,11 +45,12 @@ typedef struct {
   int vendor;
   const char *region, *access_key, *secret_key;
   const char *object_key, *url; /* reported (CrComposeJob) */
+  gint64 from_ms, to_ms;        /* --from-ms/--to-ms: only this part (0: all) */
 } CrComposeTarget;
 
 /* Starts `<self> compose --in IN --out OUT --params @params_json --progress-lines
- * --image-cache @image_dir [--fetch-deny @fetch_deny] [--s3-endpoint URL --s3-vendor N
- * --s3-region R]`; the new job's id, or NULL with @error. */
+ * --image-cache @image_dir [--fetch-deny @fetch_deny] [--from-ms MS] [--to-ms MS]
+ * [--s3-endpoint URL --s3-vendor N --s3-region R]`; the new job's id, or NULL with @error. */
 char *cr_compose_jobs_start (guint64 sdk_app_id, const char *task_id, const CrComposeTarget *target,
                              const char *file_name, const char *params_json, const char *image_dir,
                              const char *fetch_deny, CrComposeDoneFunc done, gpointer user_data,

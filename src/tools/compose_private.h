@@ -15,6 +15,7 @@ typedef struct {
   guint media;          /* COMPOSE_AUDIO | COMPOSE_VIDEO */
   gint64 start_ms;      /* FILE-ATTR of its first segment */
   gint64 end_ms;        /* the end of its last segment */
+  gint64 skip_ms;       /* its first ms left out (compose_keep_window): start_ms is that later */
   GPtrArray *files;     /* paths, NULL-terminated */
   char *key;            /* "<user>/<main|aux>/<index>": unique */
 } ComposeRun;
@@ -22,5 +23,8 @@ typedef struct {
 void compose_run_free (ComposeRun *r);
 /* Every run of the single-stream playlists of @dir, sorted by start. */
 GPtrArray *compose_read_runs (const char *dir, GError **error);
+/* Keeps of @runs only what lies in [@from_ms, @to_ms) (0: no bound): runs outside are removed,
+ * the others clamped (a run cut at its start skips that much of its media). */
+void compose_keep_window (GPtrArray *runs, gint64 from_ms, gint64 to_ms);
 
 G_END_DECLS

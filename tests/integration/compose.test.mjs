@@ -73,7 +73,8 @@ function probe(file) {
 }
 
 // The recording's span: the earliest FILE-ATTR start to the latest segment end of its playlists.
-function span(dir) {
+/** [first, last] Unix ms of the recording in @dir (its playlists' FILE-ATTR times and durations). */
+function bounds(dir) {
   let from = Infinity;
   let to = 0;
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.m3u8'))) {
@@ -82,6 +83,11 @@ function span(dir) {
       to = Math.max(to, Number(start) + Math.round(Number(dur) * 1000));
     }
   }
+  return [from, to];
+}
+
+function span(dir) {
+  const [from, to] = bounds(dir);
   return (to - from) / 1000;
 }
 
@@ -163,6 +169,23 @@ describe('compose', () => {
     const seconds = span(dir);
     checkComposed(out, seconds);
     console.log(`compose: ${seconds.toFixed(2)} s of recording in ${took.toFixed(2)} s: ${(seconds / took).toFixed(1)}x real time`);
+  });
+
+  test('a window of the recording (--from-ms, --to-ms): only that part, the users where they were', T, async () => {
+    const [first, last] = bounds(dir);
+    const out = path.join(makeTmpDir(), 'window.mp4');
+    const from = first + 1500, to = Math.min(last - 500, first + 4500);
+    const r = spawnSync(BIN, ['compose', '--in', dir, '--out', out, '--params', JSON.stringify(PARAMS), '--from-ms', String(from), '--to-ms', String(to)],
+      { encoding: 'utf8', timeout: 60000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`: ${((to - from) / 1000).toFixed(3)} s of 2 stream`));
+    checkComposed(out, (to - from) / 1000);
+    const early = spawnSync(BIN, ['compose', '--in', dir, '--out', out, '--params', JSON.stringify(PARAMS), '--to-ms', String(first - 1000)], { encoding: 'utf8' });
+    assert.equal(early.status, 1);
+    assert.match(early.stderr, /nothing was recorded between 0 and \d+/);
+    const backwards = spawnSync(BIN, ['compose', '--in', dir, '--out', out, '--from-ms', String(to), '--to-ms', String(from)], { encoding: 'utf8' });
+    assert.equal(backwards.status, 2);
+    assert.match(backwards.stderr, /--to-ms after --from-ms/);
   });
 
   test('pictures by URL: background, a placeholder\'s sub-background, an image watermark; a missing one is a warning', T, async () => {
