@@ -87,6 +87,7 @@ try {
   const b0 = baselines.map((p) => cpuSeconds(p.pid));
   const d0 = cpuSeconds(d.proc.pid);
   const th0 = workers.map(threadSeconds);
+  const bth0 = baselines.map((p) => threadSeconds(p.pid));
   const t0 = performance.now();
   await sleep(SECONDS * 1000);
   const secs = (performance.now() - t0) / 1000;
@@ -95,18 +96,26 @@ try {
   const daemonCpu = cpuSeconds(d.proc.pid) - d0;
   const rss = workers.map((p) => memoryMb(p).rss);
   const threads = workers.map((p) => readdirSync(`/proc/${p}/task`).length);
-  // Per thread name, over all workers: where a worker's CPU goes (streaming threads by element).
-  const byThread = new Map();
-  workers.forEach((p, i) => {
-    for (const [name, s1] of threadSeconds(p)) byThread.set(name, (byThread.get(name) ?? 0) + s1 - (th0[i].get(name) ?? 0));
-  });
+  // Per thread name, over all workers: where a worker's CPU goes (streaming threads by element);
+  // the same for the baselines, to compare thread for thread.
+  const sumThreads = (pids, before) => {
+    const by = new Map();
+    pids.forEach((p, i) => {
+      for (const [name, s1] of threadSeconds(p)) by.set(name, (by.get(name) ?? 0) + s1 - (before[i].get(name) ?? 0));
+    });
+    return by;
+  };
+  const byThread = sumThreads(workers, th0);
+  const baseByThread = sumThreads(baselines.map((p) => p.pid), bth0);
+  const perThread = (by) => [...by].sort((a, b) => b[1] - a[1]).filter(([, v]) => v > 0)
+    .map(([n, v]) => `${n} ${f(v / secs / STREAMS)}`).join(', ');
   const perStream = workerCpu / secs / STREAMS;
   const basePerStream = baseCpu / secs / STREAMS;
   const ingestPerStream = daemonCpu / secs / STREAMS;
   console.log(`record: ${STREAMS} tasks x 1 stream (640x360 15 fps H.264 at ${KBPS} kbit/s + Opus), ${f(secs, 1)} s`);
   console.log(`  workers: ${f(perStream)} cores per stream (CPU-s per media-s); RSS ${rss.map((x) => f(x, 1)).join(', ')} MB per worker`);
-  console.log(`  threads per worker: ${threads.join(', ')}; cores per stream by thread: ${[...byThread].sort((a, b) => b[1] - a[1])
-    .filter(([, v]) => v > 0).map(([n, v]) => `${n} ${f(v / secs / STREAMS)}`).join(', ')}`);
+  console.log(`  threads per worker: ${threads.join(', ')}; cores per stream by thread: ${perThread(byThread)}`);
+  console.log(`  baseline cores per stream by thread (its audio and video processes summed): ${perThread(baseByThread)}`);
   console.log(`  baseline (gst-launch: the same remux + Opus->AAC from forwards): ${f(basePerStream)} cores per stream -> ratio ${f(perStream / basePerStream, 2)}x`);
   console.log(`  ingest (the daemon: WebRTC receive, forwards to workers and baselines): ${f(ingestPerStream)} cores per stream; with recording ${f(perStream + ingestPerStream)} (goal <= 0.006)`);
   mkdirSync(path.join(REPO, 'bench', 'out'), { recursive: true });

@@ -152,9 +152,16 @@ track_on_video_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 static const char *
 track_chain (const char *caps, gboolean video)
 {
+  /* perfect-timestamp: each AAC frame follows the one before by its sample count (resynchronised
+   * past the encoder's 40 ms tolerance). By default a frame took the time of the Opus packet its
+   * first sample came from, so packets stamped a few ms closer together than their 20 ms (the
+   * jitter buffer's early skew estimates, a burst after a stall) made a frame earlier than the one
+   * before it, which the guard in front of the muxer then drops (20 ms of sound). */
+  /* opusdec decodes to any rate Opus has and to stereo from mono itself: no converter or
+   * resampler (two elements per packet) is needed to give the encoder 48 kHz stereo. */
   if (!video)
-    return "rtpopusdepay ! opusdec ! audioconvert ! audioresample ! "
-           "audio/x-raw,rate=48000,channels=2 ! voaacenc bitrate=64000 ! aacparse";
+    return "rtpopusdepay ! opusdec ! audio/x-raw,rate=48000,channels=2 ! "
+           "voaacenc bitrate=64000 perfect-timestamp=true ! aacparse";
   if (strstr (caps, "VP8") != NULL)
     return "rtpvp8depay ! vp8dec ! videoconvert ! x264enc tune=zerolatency speed-preset=veryfast "
            "key-int-max=60 ! video/x-h264,profile=constrained-baseline ! h264parse name=parse ! "
@@ -165,45 +172,69 @@ track_chain (const char *caps, gboolean video)
          "capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\"";
 }
 
-/* "udpsrc ! rtpjitterbuffer ! chain ! identity ! queue ! sink.<pad>" for one medium, in
- * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
- * (FillType injects there). The queue stays although splitmuxsink queues its inputs itself:
- * without it (step 12 tried) a clean CI run lost audio (an audio TS 3.6 s long under a 10.8 s
- * EXTINF, an audio-only task that wrote no file). */
+/* Whether a queue (a thread of its own) goes between the end of @video's chain and the muxer.
+ * splitmuxsink queues each input on a thread of its own already, so for audio and remuxed H.264
+ * a queue of ours added one more thread and hand-off per buffer (~0.003 cores per stream,
+ * bench/README.md). Without it the chain's thread (the jitter buffer's) pushes into
+ * splitmuxsink's input, where it may wait in an A/V file (AvMerge): the input ahead of the other
+ * waits for it at a GOP's edge, as our queue's thread waited before once it was full (1 s).
+ * Two videos keep it:
+ * - a transcoded VP8 video (the record test once saw two pictures with one DTS there without it);
+ * - the video of an A/V file that a filler feeds (video_fill.h): the filler chains its pictures
+ *   from the main loop, which must not wait there for the audio.
+ * The audio a clean CI run lost when the queue first went (2026-12-03: an audio TS 3.6 s long
+ * under a 10.8 s EXTINF, an audio-only task with no file) was splitmuxsink's "Timestamping error
+ * on input streams": a buffer earlier than one it already took (every AAC frame of an audio-only
+ * file is a GOP of its own) makes it stop cutting files, and the same error came with the queue
+ * in place too. The guard (ts_guard.h) on the last pad before the muxer drops such buffers
+ * whichever thread pushes them, and the encoder's perfect timestamps (track_chain) make none. */
 static gboolean
-track_add_branch (GstElement *pipeline, GstElement *sink, const char *stem, const char *caps,
-                  gboolean video, GError **error)
+track_branch_queued (const CrTrackOptions *o, gboolean video)
 {
+  gboolean filled = o->fill_type == CR_FILL_LAST_PICTURE || o->fill_type == CR_FILL_BLACK;
+  return video && (strstr (o->video_caps, "VP8") != NULL || (o->audio_caps != NULL && filled));
+}
+
+/* "udpsrc ! rtpjitterbuffer ! chain ! identity [! queue] ! sink.<pad>" for one medium, in
+ * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
+ * (FillType injects into the peer of "vout"'s src pad: the queue, or splitmuxsink's pad). */
+static gboolean
+track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *o, gboolean video,
+                  GError **error)
+{
+  const char *caps = video ? o->video_caps : o->audio_caps;
   g_autofree char *clean = cr_rtp_clean_caps (caps);
   if (clean == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad RTP caps \"%s\"", caps);
     return FALSE;
   }
+  gboolean queued = track_branch_queued (o, video);
   GstElement *src = cr_element ("udpsrc", video ? "vsrc" : "asrc", error);
   GstElement *jitter = src != NULL ? cr_element ("rtpjitterbuffer", NULL, error) : NULL;
   GstElement *chain = jitter != NULL ? cr_chain_bin (track_chain (caps, video), error) : NULL;
   GstElement *out = chain != NULL ? cr_element ("identity", video ? "vout" : "aout", error) : NULL;
-  GstElement *queue = out != NULL ? cr_element ("queue", NULL, error) : NULL;
-  if (queue == NULL)
+  GstElement *queue = out != NULL && queued ? cr_element ("queue", NULL, error) : NULL;
+  if (out == NULL || (queued && queue == NULL))
     return FALSE;
   g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (clean);
   g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", rtp_caps, NULL);
   g_object_set (jitter, "latency", 200, NULL);
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))
     return FALSE;
-  g_autofree char *what = g_strdup_printf ("track %s %s", stem, video ? "video" : "audio");
+  g_autofree char *what = g_strdup_printf ("track %s %s", o->stem, video ? "video" : "audio");
   int clock_rate = 0;
   gst_structure_get_int (gst_caps_get_structure (rtp_caps, 0), "clock-rate", &clock_rate);
   g_autoptr (GstPad) jittered = gst_element_get_static_pad (jitter, "src");
   cr_rtp_pace_attach (jittered, (guint)MAX (clock_rate, 0), what);
-  g_autoptr (GstPad) from = gst_element_get_static_pad (queue, "src");
-  cr_ts_guard_attach (from, what);
+  g_autoptr (GstPad) from = gst_element_get_static_pad (queue != NULL ? queue : out, "src");
   g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
                  video ? "video" : "audio");
     return FALSE;
   }
+  /* On splitmuxsink's pad itself: a probe there also sees what the filler chains into it. */
+  cr_ts_guard_attach (to, what);
   return TRUE;
 }
 
@@ -217,9 +248,8 @@ track_pipeline (const CrTrackOptions *o, GError **error)
     gst_object_unref (pipeline);
     return NULL;
   }
-  if ((o->video_caps != NULL && !track_add_branch (pipeline, sink, o->stem, o->video_caps, TRUE, error))
-      || (o->audio_caps != NULL
-          && !track_add_branch (pipeline, sink, o->stem, o->audio_caps, FALSE, error))) {
+  if ((o->video_caps != NULL && !track_add_branch (pipeline, sink, o, TRUE, error))
+      || (o->audio_caps != NULL && !track_add_branch (pipeline, sink, o, FALSE, error))) {
     gst_object_unref (pipeline);
     return NULL;
   }
