@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "media/audio_gop.h"
 #include "media/rtp_pace.h"
 #include "media/ts_guard.h"
 #include "media/hls_writer.h"
@@ -227,6 +228,8 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *
   g_autoptr (GstPad) jittered = gst_element_get_static_pad (jitter, "src");
   cr_rtp_pace_attach (jittered, (guint)MAX (clock_rate, 0), what);
   g_autoptr (GstPad) from = gst_element_get_static_pad (queue != NULL ? queue : out, "src");
+  if (!video && o->video_caps == NULL) /* audio alone: its frames are splitmuxsink's GOPs */
+    cr_audio_gop_attach (from);
   g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
