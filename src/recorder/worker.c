@@ -275,6 +275,15 @@ worker_on_task_news (Worker *w, gboolean answered)
   w->task_retry = g_timeout_add ((guint)(MAX (gap, 0) / 1000), worker_watch_task_again, w);
 }
 
+/* Since when the daemon has owed the worker an answer about its task: its last read, or, while a
+ * task watch is held, the end of that watch's wait (a held watch is not silence). */
+static gint64
+worker_link_silent_since (Worker *w)
+{
+  gint64 owed = w->task_watch != NULL ? w->task_asked_us + TASK_WAIT_MS * 1000 : 0;
+  return MAX (w->link_ok_us, owed);
+}
+
 /* Monotonic µs at which the next time-dependent check is due (worker_check). */
 static gint64
 worker_next_due (Worker *w, gint64 now, gint64 last_media)
@@ -283,7 +292,7 @@ worker_next_due (Worker *w, gint64 now, gint64 last_media)
    * looked at every IDLE_LOOK_US (a local read of the tracks' packet times). */
   gint64 due = w->status == CR_TASK_IN_PROGRESS ? last_media + INPROGRESS_WINDOW_US + 1000
                                                  : now + IDLE_LOOK_US;
-  due = MIN (due, w->link_ok_us + LINK_PATIENCE_US + 1000);
+  due = MIN (due, worker_link_silent_since (w) + LINK_PATIENCE_US + 1000);
   if (!cr_room_view_has_anchor (w->room, w->spec->user_id))
     due = MIN (due, w->last_anchor_us + w->spec->max_idle_s * G_USEC_PER_SEC + 1000);
   if (w->o->disk_min_free_mb > 0)
@@ -303,7 +312,7 @@ worker_check (gpointer data)
 {
   Worker *w = data;
   gint64 now = g_get_monotonic_time ();
-  if (now - w->link_ok_us > LINK_PATIENCE_US) {
+  if (now - worker_link_silent_since (w) > LINK_PATIENCE_US) {
     worker_stop (w, CR_LEAVE_NONE,
                  g_error_new (CR_LINK_ERROR, CR_LINK_ERROR_NO_ANSWER,
                               "no answer from the daemon for %d s",
