@@ -175,15 +175,17 @@ track_chain (const char *caps, gboolean video)
 }
 
 /* Whether a queue (a thread of its own) goes between the end of @video's chain and the muxer.
- * splitmuxsink queues each input on a thread of its own already, so for audio and remuxed H.264
- * a queue of ours added one more thread and hand-off per buffer (~0.003 cores per stream,
- * bench/README.md). Without it the chain's thread (the jitter buffer's) pushes into
- * splitmuxsink's input, where it may wait in an A/V file (AvMerge): the input ahead of the other
- * waits for it at a GOP's edge, as our queue's thread waited before once it was full (1 s).
- * Two videos keep it:
- * - a transcoded VP8 video (the record test once saw two pictures with one DTS there without it);
- * - the video of an A/V file that a filler feeds (video_fill.h): the filler chains its pictures
- *   from the main loop, which must not wait there for the audio.
+ * splitmuxsink queues each input on a thread of its own already, so for the audio or the remuxed
+ * H.264 of a track that records one medium a queue of ours added one more thread and hand-off
+ * per buffer (~0.003 cores per stream, bench/README.md); the chain's thread (the jitter
+ * buffer's) pushes into splitmuxsink's input itself, where nothing waits: a lone input is its
+ * own reference. Two kinds of branch keep it:
+ * - both branches of an A/V file (AvMerge): there the input ahead of the other waits for it in
+ *   splitmuxsink at a GOP's edge. Without the queue that wait fell on the audio's jitter buffer
+ *   thread, and record.test's AvMerge A/V check measured 60 and 83 ms in 2 of 4 runs (40 ms
+ *   allowed; -4 and 22 ms in the others); with it, the old pipeline. The filler's pictures
+ *   (video_fill.h), chained from the main loop, must not wait there either.
+ * - a transcoded VP8 video (the record test once saw two pictures with one DTS there without it).
  * The audio a clean CI run lost when the queue first went (2026-12-03: an audio TS 3.6 s long
  * under a 10.8 s EXTINF, an audio-only task with no file) was splitmuxsink's "Timestamping error
  * on input streams": a buffer earlier than one it already took (every AAC frame of an audio-only
@@ -193,8 +195,8 @@ track_chain (const char *caps, gboolean video)
 static gboolean
 track_branch_queued (const CrTrackOptions *o, gboolean video)
 {
-  gboolean filled = o->fill_type == CR_FILL_LAST_PICTURE || o->fill_type == CR_FILL_BLACK;
-  return video && (strstr (o->video_caps, "VP8") != NULL || (o->audio_caps != NULL && filled));
+  gboolean both = o->audio_caps != NULL && o->video_caps != NULL;
+  return both || (video && strstr (o->video_caps, "VP8") != NULL);
 }
 
 /* "udpsrc ! rtpjitterbuffer ! chain ! identity [! queue] ! sink.<pad>" for one medium, in
