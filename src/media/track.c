@@ -158,9 +158,9 @@ track_chain (const char *caps, gboolean video)
    * encoder keeps its default timestamps (each AAC frame the time of the Opus packet its first
    * sample came from). perfect-timestamp (frames following their sample count from the first)
    * was tried: it lets them drift up to its 40 ms tolerance from their packets' times, the whole
-   * budget of record.test's A/V check, which measured 83 ms once with it (cause not established).
-   * A frame that comes out earlier than the one before (packets stamped closer than 20 ms apart)
-   * is dropped by the guard instead: 21 ms of sound. */
+   * budget of record.test's AvMerge A/V check. A frame that comes out earlier than the one
+   * before (packets stamped closer than 20 ms apart) is dropped by the guard instead: 21 ms of
+   * sound. */
   if (!video)
     return "rtpopusdepay ! opusdec ! audio/x-raw,rate=48000,channels=2 ! "
            "voaacenc bitrate=64000 ! aacparse";
