@@ -4,7 +4,7 @@
 // a baseline measured in the same run: one gst-launch per publisher doing the same media work from
 // the same forwards (H.264 remuxed into TS, Opus decoded and encoded to AAC into TS).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,19 @@ const KBPS = Number(process.env.BENCH_RECORD_KBPS ?? 500);
 const ROOM = '9900';
 const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(user, 3600);
 const f = (v, n = 4) => (Number.isFinite(v) ? v.toFixed(n) : 'n/a');
+
+/** CPU seconds of each thread of @pid by thread name (threads of one name summed). */
+function threadSeconds(pid) {
+  const byName = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+/g, ''); // element numbers differ between workers
+    const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    byName.set(name, (byName.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100); // USER_HZ: 100 on Linux
+  }
+  return byName;
+}
 
 async function roomCaps(d) {
   const r = await link(d, 'GET', `/internal/rooms/${APP.sdkAppId}/room/${ROOM}`);
@@ -73,6 +86,8 @@ try {
   const w0 = workers.map(cpuSeconds);
   const b0 = baselines.map((p) => cpuSeconds(p.pid));
   const d0 = cpuSeconds(d.proc.pid);
+  const th0 = workers.map(threadSeconds);
+  const bth0 = baselines.map((p) => threadSeconds(p.pid));
   const t0 = performance.now();
   await sleep(SECONDS * 1000);
   const secs = (performance.now() - t0) / 1000;
@@ -80,16 +95,32 @@ try {
   const baseCpu = baselines.reduce((a, p, i) => a + cpuSeconds(p.pid) - b0[i], 0);
   const daemonCpu = cpuSeconds(d.proc.pid) - d0;
   const rss = workers.map((p) => memoryMb(p).rss);
+  const threads = workers.map((p) => readdirSync(`/proc/${p}/task`).length);
+  // Per thread name, over all workers: where a worker's CPU goes (streaming threads by element);
+  // the same for the baselines, to compare thread for thread.
+  const sumThreads = (pids, before) => {
+    const by = new Map();
+    pids.forEach((p, i) => {
+      for (const [name, s1] of threadSeconds(p)) by.set(name, (by.get(name) ?? 0) + s1 - (before[i].get(name) ?? 0));
+    });
+    return by;
+  };
+  const byThread = sumThreads(workers, th0);
+  const baseByThread = sumThreads(baselines.map((p) => p.pid), bth0);
+  const perThread = (by) => [...by].sort((a, b) => b[1] - a[1]).filter(([, v]) => v > 0)
+    .map(([n, v]) => `${n} ${f(v / secs / STREAMS)}`).join(', ');
   const perStream = workerCpu / secs / STREAMS;
   const basePerStream = baseCpu / secs / STREAMS;
   const ingestPerStream = daemonCpu / secs / STREAMS;
   console.log(`record: ${STREAMS} tasks x 1 stream (640x360 15 fps H.264 at ${KBPS} kbit/s + Opus), ${f(secs, 1)} s`);
   console.log(`  workers: ${f(perStream)} cores per stream (CPU-s per media-s); RSS ${rss.map((x) => f(x, 1)).join(', ')} MB per worker`);
+  console.log(`  threads per worker: ${threads.join(', ')}; cores per stream by thread: ${perThread(byThread)}`);
+  console.log(`  baseline cores per stream by thread (its audio and video processes summed): ${perThread(baseByThread)}`);
   console.log(`  baseline (gst-launch: the same remux + Opus->AAC from forwards): ${f(basePerStream)} cores per stream -> ratio ${f(perStream / basePerStream, 2)}x`);
   console.log(`  ingest (the daemon: WebRTC receive, forwards to workers and baselines): ${f(ingestPerStream)} cores per stream; with recording ${f(perStream + ingestPerStream)} (goal <= 0.006)`);
   mkdirSync(path.join(REPO, 'bench', 'out'), { recursive: true });
   writeFileSync(path.join(REPO, 'bench', 'out', 'record.json'), JSON.stringify({ streams: STREAMS, seconds: secs, kbps: KBPS,
-    worker_cores_per_stream: perStream, baseline_cores_per_stream: basePerStream, ingest_cores_per_stream: ingestPerStream, worker_rss_mb: rss }, null, 2) + '\n');
+    worker_cores_per_stream: perStream, baseline_cores_per_stream: basePerStream, ingest_cores_per_stream: ingestPerStream, worker_rss_mb: rss, worker_threads: threads }, null, 2) + '\n');
   for (const t of tasks) await client.DeleteCloudRecording({ SdkAppId: APP.sdkAppId, TaskId: t });
   await sleep(2000);
 } finally {

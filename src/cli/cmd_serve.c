@@ -339,7 +339,7 @@ cr_cmd_serve (int argc, char **argv)
     fprintf (stderr, "cloudrec serve: %s\n", error->message);
     return 1;
   }
-  cr_link_tasks_register (link, store);
+  CrLinkTasks *link_tasks = cr_link_tasks_register (link, store);
   g_autoptr (CrVodLibrary) vod = serve_open_vod (config, cr_http_server_port (http), &error);
   if (vod == NULL) {
     fprintf (stderr, "cloudrec serve: VOD library: %s\n", error->message);
@@ -472,6 +472,7 @@ cr_cmd_serve (int argc, char **argv)
     g_source_remove (retention_sweeper);
   cr_link_vod_unregister (link, link_vod);
   cr_usage_link_unregister (usage_link);
+  cr_link_tasks_unregister (link_tasks);
   api->usage = NULL;
   cr_vod_http_unregister (http);
   g_info ("stopped");

@@ -16,7 +16,7 @@
  *   DELETE /internal/rooms/{app}/{room|str-room}/{room}/members/{user}?task=
  *   POST   /internal/forwards, GET /internal/forwards
  *   DELETE /internal/forwards/{id}, POST /internal/forwards/{id}/keyframe  ingest/internal_api.c
- *   GET    /internal/tasks/{app}/{task}                          link/link_tasks.c
+ *   GET    /internal/tasks/{app}/{task}[?after=&wait=]           link/link_tasks.c
  *   PUT    /internal/tasks/{app}/{task}/status
  *   POST   /internal/tasks/{app}/{task}/finish
  *   POST   /internal/tasks/{app}/{task}/files
@@ -111,9 +111,11 @@ G_BEGIN_DECLS
 #define CR_LINK_PACKETS "Packets"
 /* Tasks: GET answers {TaskId, SdkAppId, RoomId, RoomIdType, UserId, Status, LeaveCode, Params,
  * Revision, CreatedMs, UpdatedMs, ExpiresMs, EndedMs, Failovers, FinishedMs} (Status "Idle",
- * "InProgress" or "Exited"; Params the request's JSON text); PUT status takes {Status, LeaveCode,
- * Time}; finish {Time}; files {FileName, UserId, TrackType, BeginTimeStamp}. Their errors are
- * {Code, Message}, Code the store's TRTC error code (the worker gets the same GError back). */
+ * "InProgress" or "Exited"; Params the request's JSON text), with ?after=REVISION&wait=MS once the
+ * task has another revision or has exited, or after MS (link_task_watch.h); PUT status takes
+ * {Status, LeaveCode, Time}; finish {Time}; files {FileName, UserId, TrackType, BeginTimeStamp}.
+ * Their errors are {Code, Message}, Code the store's TRTC error code (the worker gets the same
+ * GError back). */
 #define CR_LINK_ROOM_ID_TYPE "RoomIdType"
 #define CR_LINK_STATUS "Status"
 #define CR_LINK_LEAVE_CODE "LeaveCode"

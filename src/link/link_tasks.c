@@ -7,6 +7,7 @@
 #include "common/json_util.h"
 #include "link/link.h"
 #include "link/link_reply.h"
+#include "link/link_task_watch.h"
 #include "metrics/metrics.h"
 #include "task/codes.h"
 
@@ -32,14 +33,50 @@ task_to_json (const CrTask *t)
   return o;
 }
 
+struct _CrLinkTasks {
+  CrLinkServer *link;
+  CrTaskStore *store;
+  CrLinkTaskWatch *watch;
+};
+
+/* The task as it is now (CrLinkTaskAnswer). */
 static void
-tasks_get (CrTaskStore *store, SoupServerMessage *msg, guint64 app, const char *task_id)
+tasks_answer (SoupServerMessage *msg, guint64 app, const char *task_id, gpointer data)
 {
-  g_autoptr (CrTask) task = cr_link_lookup_task (msg, store, app, task_id);
+  CrLinkTasks *tasks = data;
+  g_autoptr (CrTask) task = cr_link_lookup_task (msg, tasks->store, app, task_id);
   if (task == NULL)
     return;
   g_autoptr (JsonObject) o = task_to_json (task);
   cr_link_reply (msg, SOUP_STATUS_OK, o);
+}
+
+/* A read, answered now; with ?after=REVISION&wait=MS held until the task has news for a worker
+ * that knows that revision (link_task_watch.h). */
+static void
+tasks_get (CrLinkTasks *tasks, SoupServerMessage *msg, guint64 app, const char *task_id,
+           GHashTable *query)
+{
+  const char *after_text = query != NULL ? g_hash_table_lookup (query, CR_LINK_Q_AFTER) : NULL;
+  const char *wait_text = query != NULL ? g_hash_table_lookup (query, CR_LINK_Q_WAIT) : NULL;
+  gint64 after = 0;
+  guint64 wait_ms = 0;
+  if ((after_text != NULL && !g_ascii_string_to_signed (after_text, 10, 0, G_MAXINT64, &after, NULL))
+      || (wait_text != NULL
+          && !g_ascii_string_to_unsigned (wait_text, 10, 0, G_MAXUINT32, &wait_ms, NULL))) {
+    cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
+                         CR_LINK_Q_AFTER "= takes a revision, " CR_LINK_Q_WAIT "= milliseconds");
+    return;
+  }
+  if (after_text != NULL && wait_ms > 0) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CrTask) task = tasks->store->vt->lookup (tasks->store, app, task_id, &error);
+    if (error == NULL && !cr_link_task_has_news (task, after)) {
+      cr_link_task_watch_hold (tasks->watch, msg, app, task_id, after, (guint)wait_ms);
+      return;
+    }
+  }
+  tasks_answer (msg, app, task_id, tasks);
 }
 
 /* Time (Unix ms) of the request, or now. */
@@ -160,7 +197,8 @@ static void
 tasks_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
               gpointer data)
 {
-  CrTaskStore *store = data;
+  CrLinkTasks *tasks = data;
+  CrTaskStore *store = tasks->store;
   const char *method = soup_server_message_get_method (msg);
   const char *rest
       = g_uri_get_path (soup_server_message_get_uri (msg)) + strlen (CR_LINK_PATH_TASKS);
@@ -181,7 +219,7 @@ tasks_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
   }
   const char *what = n == 3 ? seg[2] : NULL;
   if (what == NULL && strcmp (method, "GET") == 0)
-    tasks_get (store, msg, app, seg[1]);
+    tasks_get (tasks, msg, app, seg[1], query);
   else if (g_strcmp0 (what, CR_LINK_SEG_STATUS) == 0 && strcmp (method, "PUT") == 0)
     tasks_set_status (store, msg, app, seg[1]);
   else if (g_strcmp0 (what, CR_LINK_SEG_FINISH) == 0 && strcmp (method, "POST") == 0)
@@ -194,14 +232,23 @@ tasks_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashT
   }
 }
 
-void
+CrLinkTasks *
 cr_link_tasks_register (CrLinkServer *link, CrTaskStore *store)
 {
-  cr_link_server_add_handler (link, CR_LINK_PATH_TASKS, tasks_handle, store);
+  CrLinkTasks *tasks = g_new0 (CrLinkTasks, 1);
+  tasks->link = link;
+  tasks->store = store;
+  tasks->watch = cr_link_task_watch_new (store, tasks_answer, tasks);
+  cr_link_server_add_handler (link, CR_LINK_PATH_TASKS, tasks_handle, tasks);
+  return tasks;
 }
 
 void
-cr_link_tasks_unregister (CrLinkServer *link)
+cr_link_tasks_unregister (CrLinkTasks *tasks)
 {
-  cr_link_server_remove_handler (link, CR_LINK_PATH_TASKS);
+  if (tasks == NULL)
+    return;
+  cr_link_server_remove_handler (tasks->link, CR_LINK_PATH_TASKS);
+  cr_link_task_watch_free (tasks->watch);
+  g_free (tasks);
 }

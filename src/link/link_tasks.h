@@ -11,8 +11,11 @@
 
 G_BEGIN_DECLS
 
-/* Serves /internal/tasks/{SdkAppId}/{TaskId}[/status|/finish|/files] from @store. */
-void cr_link_tasks_register (CrLinkServer *link, CrTaskStore *store);
-void cr_link_tasks_unregister (CrLinkServer *link);
+typedef struct _CrLinkTasks CrLinkTasks;
+
+/* Serves /internal/tasks/{SdkAppId}/{TaskId}[/status|/finish|/files] from @store, reads held
+ * with ?after=&wait= (link_task_watch.h), until unregistered (held reads answered then). */
+CrLinkTasks *cr_link_tasks_register (CrLinkServer *link, CrTaskStore *store);
+void cr_link_tasks_unregister (CrLinkTasks *tasks);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "media/audio_gop.h"
 #include "media/rtp_pace.h"
 #include "media/ts_guard.h"
 #include "media/hls_writer.h"
@@ -152,9 +153,17 @@ track_on_video_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 static const char *
 track_chain (const char *caps, gboolean video)
 {
+  /* opusdec decodes to any rate Opus has and to stereo from mono itself: no converter or
+   * resampler (two elements per packet) is needed to give the encoder 48 kHz stereo. The
+   * encoder keeps its default timestamps (each AAC frame the time of the Opus packet its first
+   * sample came from). perfect-timestamp (frames following their sample count from the first)
+   * was tried: it lets them drift up to its 40 ms tolerance from their packets' times, the whole
+   * budget of record.test's AvMerge A/V check. A frame that comes out earlier than the one
+   * before (packets stamped closer than 20 ms apart) is dropped by the guard instead: 21 ms of
+   * sound. */
   if (!video)
-    return "rtpopusdepay ! opusdec ! audioconvert ! audioresample ! "
-           "audio/x-raw,rate=48000,channels=2 ! voaacenc bitrate=64000 ! aacparse";
+    return "rtpopusdepay ! opusdec ! audio/x-raw,rate=48000,channels=2 ! "
+           "voaacenc bitrate=64000 ! aacparse";
   if (strstr (caps, "VP8") != NULL)
     return "rtpvp8depay ! vp8dec ! videoconvert ! x264enc tune=zerolatency speed-preset=veryfast "
            "key-int-max=60 ! video/x-h264,profile=constrained-baseline ! h264parse name=parse ! "
@@ -165,45 +174,73 @@ track_chain (const char *caps, gboolean video)
          "capsfilter caps=\"video/x-h264,stream-format=byte-stream,alignment=au\"";
 }
 
-/* "udpsrc ! rtpjitterbuffer ! chain ! identity ! queue ! sink.<pad>" for one medium, in
- * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
- * (FillType injects there). The queue stays although splitmuxsink queues its inputs itself:
- * without it (step 12 tried) a clean CI run lost audio (an audio TS 3.6 s long under a 10.8 s
- * EXTINF, an audio-only task that wrote no file). */
+/* Whether a queue (a thread of its own) goes between the end of @video's chain and the muxer.
+ * splitmuxsink queues each input on a thread of its own already, so for the audio or the remuxed
+ * H.264 of a track that records one medium a queue of ours added one more thread and hand-off
+ * per buffer (~0.003 cores per stream, bench/README.md); the chain's thread (the jitter
+ * buffer's) pushes into splitmuxsink's input itself, where nothing waits: a lone input is its
+ * own reference. Two kinds of branch keep it:
+ * - both branches of an A/V file (AvMerge): there the input ahead of the other waits for it in
+ *   splitmuxsink at a GOP's edge. Without the queue that wait fell on the audio's jitter buffer
+ *   thread, and record.test's AvMerge A/V check measured 60 and 83 ms in 2 of 4 runs (40 ms
+ *   allowed; -4 and 22 ms in the others); with it, the old pipeline. The filler's pictures
+ *   (video_fill.h), chained from the main loop, must not wait there either.
+ * - a transcoded VP8 video (the record test once saw two pictures with one DTS there without it).
+ * The audio a clean CI run lost when the queue first went (2026-12-03: an audio TS 3.6 s long
+ * under a 10.8 s EXTINF, an audio-only task with no file) was splitmuxsink's "Timestamping error
+ * on input streams": a buffer earlier than one it already took (every AAC frame of an audio-only
+ * file is a GOP of its own) makes it stop cutting files, and the same error came with the queue
+ * in place too. The guard (ts_guard.h) on the last pad before the muxer drops such buffers
+ * whichever thread pushes them. */
 static gboolean
-track_add_branch (GstElement *pipeline, GstElement *sink, const char *stem, const char *caps,
-                  gboolean video, GError **error)
+track_branch_queued (const CrTrackOptions *o, gboolean video)
 {
+  gboolean both = o->audio_caps != NULL && o->video_caps != NULL;
+  return both || (video && strstr (o->video_caps, "VP8") != NULL);
+}
+
+/* "udpsrc ! rtpjitterbuffer ! chain ! identity [! queue] ! sink.<pad>" for one medium, in
+ * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
+ * (FillType injects into the peer of "vout"'s src pad: the queue, or splitmuxsink's pad). */
+static gboolean
+track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *o, gboolean video,
+                  GError **error)
+{
+  const char *caps = video ? o->video_caps : o->audio_caps;
   g_autofree char *clean = cr_rtp_clean_caps (caps);
   if (clean == NULL) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad RTP caps \"%s\"", caps);
     return FALSE;
   }
+  gboolean queued = track_branch_queued (o, video);
   GstElement *src = cr_element ("udpsrc", video ? "vsrc" : "asrc", error);
   GstElement *jitter = src != NULL ? cr_element ("rtpjitterbuffer", NULL, error) : NULL;
   GstElement *chain = jitter != NULL ? cr_chain_bin (track_chain (caps, video), error) : NULL;
   GstElement *out = chain != NULL ? cr_element ("identity", video ? "vout" : "aout", error) : NULL;
-  GstElement *queue = out != NULL ? cr_element ("queue", NULL, error) : NULL;
-  if (queue == NULL)
+  GstElement *queue = out != NULL && queued ? cr_element ("queue", NULL, error) : NULL;
+  if (out == NULL || (queued && queue == NULL))
     return FALSE;
   g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (clean);
   g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", rtp_caps, NULL);
   g_object_set (jitter, "latency", 200, NULL);
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))
     return FALSE;
-  g_autofree char *what = g_strdup_printf ("track %s %s", stem, video ? "video" : "audio");
+  g_autofree char *what = g_strdup_printf ("track %s %s", o->stem, video ? "video" : "audio");
   int clock_rate = 0;
   gst_structure_get_int (gst_caps_get_structure (rtp_caps, 0), "clock-rate", &clock_rate);
   g_autoptr (GstPad) jittered = gst_element_get_static_pad (jitter, "src");
   cr_rtp_pace_attach (jittered, (guint)MAX (clock_rate, 0), what);
-  g_autoptr (GstPad) from = gst_element_get_static_pad (queue, "src");
-  cr_ts_guard_attach (from, what);
+  g_autoptr (GstPad) from = gst_element_get_static_pad (queue != NULL ? queue : out, "src");
+  if (!video && o->video_caps == NULL) /* audio alone: its frames are splitmuxsink's GOPs */
+    cr_audio_gop_attach (from);
   g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
                  video ? "video" : "audio");
     return FALSE;
   }
+  /* On splitmuxsink's pad itself: a probe there also sees what the filler chains into it. */
+  cr_ts_guard_attach (to, what);
   return TRUE;
 }
 
@@ -217,9 +254,8 @@ track_pipeline (const CrTrackOptions *o, GError **error)
     gst_object_unref (pipeline);
     return NULL;
   }
-  if ((o->video_caps != NULL && !track_add_branch (pipeline, sink, o->stem, o->video_caps, TRUE, error))
-      || (o->audio_caps != NULL
-          && !track_add_branch (pipeline, sink, o->stem, o->audio_caps, FALSE, error))) {
+  if ((o->video_caps != NULL && !track_add_branch (pipeline, sink, o, TRUE, error))
+      || (o->audio_caps != NULL && !track_add_branch (pipeline, sink, o, FALSE, error))) {
     gst_object_unref (pipeline);
     return NULL;
   }

@@ -11,9 +11,10 @@
 
 G_BEGIN_DECLS
 
-/* Drops, on @pad (a src pad going to a muxer), every buffer whose running time (DTS, else PTS)
- * is earlier than the last one passed; @what names the stream in the log. A new segment starts
- * the comparison over. */
+/* Drops, on @pad (a src pad going to a muxer, or the muxer's sink pad: a probe there also sees
+ * buffers chained straight into it, like the video filler's), every buffer whose running time
+ * (DTS, else PTS) is earlier than the last one passed; @what names the stream in the log. A new
+ * segment starts the comparison over. */
 void cr_ts_guard_attach (GstPad *pad, const char *what);
 
 /* How many buffers the guard on @pad dropped (0 if none or no guard). */

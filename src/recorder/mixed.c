@@ -7,6 +7,7 @@
 #include "mix/mix_scene.h"
 
 #define CAMERA_OFF_US (G_USEC_PER_SEC) /* no picture for this long: the user's camera is off */
+#define MIXED_WATCH_US (250 * 1000)    /* how often the cameras are looked at */
 
 /* ---- the mix ---- */
 
@@ -255,6 +256,21 @@ mixed_start (Worker *w, GError **error)
   return &m->base;
 }
 
+/* While mixing, every MIXED_WATCH_US: a camera turned off or on (mixed_watch_camera) shows only
+ * in its packets' times, and an input whose forward could not be made yet is tried again. */
+static gint64
+mixed_follow_due_us (CrRecorder *base)
+{
+  Mixed *m = (Mixed *)base;
+  return m->mix != NULL ? g_get_monotonic_time () + MIXED_WATCH_US : 0;
+}
+
 const CrRecorderClass cr_mixed_recorder_class = {
-  "mixed", mixed_start, mixed_follow, mixed_apply_spec, mixed_last_media_us, mixed_finish,
+  .name = "mixed",
+  .start = mixed_start,
+  .follow = mixed_follow,
+  .follow_due_us = mixed_follow_due_us,
+  .apply_spec = mixed_apply_spec,
+  .last_media_us = mixed_last_media_us,
+  .finish = mixed_finish,
 };

@@ -22,9 +22,13 @@ typedef struct {
   const char *name;
   /* Ready to record the task (nothing is published yet). NULL with @error when it cannot. */
   CrRecorder *(*start) (Worker *w, GError **error);
-  /* The room as it is now (called when it changes, and on every tick): record what is wanted
-   * and new, end what went away or is no longer wanted. FALSE when the recording cannot go on. */
+  /* The room as it is now (called when it changes, after a Modify, and when follow_due_us says):
+   * record what is wanted and new, end what went away or is no longer wanted. FALSE when the
+   * recording cannot go on. */
   gboolean (*follow) (CrRecorder *r, const CrRoomView *room);
+  /* Monotonic µs at which follow() wants to run again with the same room (a wait that ends, a
+   * start to try again), 0 when nothing depends on time; NULL: never. */
+  gint64 (*follow_due_us) (CrRecorder *r);
   /* A Modify: the worker's spec is new; @old is the one it replaced. */
   void (*apply_spec) (CrRecorder *r, const CrTaskSpec *old);
   /* Monotonic µs of the last media packet received, 0 if none. */

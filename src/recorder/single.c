@@ -14,12 +14,15 @@
 #define GST_CAT_DEFAULT cr_recorder_debug
 
 #define AV_WAIT_US (3 * G_USEC_PER_SEC) /* AvMerge: how long to wait for an announced medium */
+#define RETRY_US (250 * 1000) /* a track that could not start (no forward yet) is tried again */
 
 typedef struct {
   CrRecorder base;
   GHashTable *recs;          /* key -> Rec */
   GHashTable *waiting_since; /* AvMerge key -> monotonic µs since part of it is there */
   GHashTable *left_out;      /* "user/main|aux" not recorded for the stream limit (logged once) */
+  gboolean start_failed;     /* the last follow could not start a wanted track */
+  gint64 followed_us;        /* monotonic µs of the last follow */
 } Single;
 
 typedef struct {
@@ -94,8 +97,9 @@ single_playlist (Worker *w, const char *key, const char *user_id, gboolean aux,
   return playlist;
 }
 
-/* Starts recording @key: the audio and/or the video (caps non-NULL) of a user's stream. */
-static void
+/* Starts recording @key: the audio and/or the video (caps non-NULL) of a user's stream. FALSE
+ * when it could not (the next follow tries again). */
+static gboolean
 single_start_rec (Single *s, const char *user_id, gboolean aux, const char *audio_caps,
                   const char *video_caps, const char *key)
 {
@@ -122,7 +126,7 @@ single_start_rec (Single *s, const char *user_id, gboolean aux, const char *audi
   if (r->track == NULL) {
     g_warning ("task %s: cannot record %s: %s", w->task->task_id, key, error->message);
     rec_free (r);
-    return;
+    return FALSE;
   }
   for (int video = 1; video >= 0; video--) {
     if (r->media[video])
@@ -132,10 +136,11 @@ single_start_rec (Single *s, const char *user_id, gboolean aux, const char *audi
   if ((r->media[1] && r->forward_ids[1] == NULL) || (r->media[0] && r->forward_ids[0] == NULL)) {
     rec_end (r);
     rec_free (r);
-    return;
+    return FALSE;
   }
   g_hash_table_insert (s->recs, r->key, r);
   g_info ("task %s: recording %s", w->task->task_id, key);
+  return TRUE;
 }
 
 /* AvMerge: one track per user's stream with the audio and video it has. It starts once every
@@ -172,7 +177,8 @@ single_follow_merged (Single *s, const CrRoomStream *st, const char *caps[2], GH
     return;
   }
   g_hash_table_remove (s->waiting_since, key);
-  single_start_rec (s, st->user_id, st->aux, caps[0], caps[1], key);
+  if (!single_start_rec (s, st->user_id, st->aux, caps[0], caps[1], key))
+    s->start_failed = TRUE;
 }
 
 /* Whether any track of @st's stream is being recorded. */
@@ -236,6 +242,8 @@ single_follow (CrRecorder *base, const CrRoomView *room)
   Worker *w = base->w;
   g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GPtrArray) streams = single_pick_streams (s, room);
+  s->start_failed = FALSE;
+  s->followed_us = g_get_monotonic_time ();
   for (guint i = 0; i < streams->len; i++) {
     const CrRoomStream *st = g_ptr_array_index (streams, i);
     const char *caps[2] = { NULL, NULL };
@@ -252,9 +260,10 @@ single_follow (CrRecorder *base, const CrRoomView *room)
       g_autofree char *key = g_strdup_printf ("%s/%s/%s", st->user_id, st->aux ? "aux" : "main",
                                               video ? "video" : "audio");
       g_hash_table_add (present, g_strdup (key));
-      if (!g_hash_table_contains (s->recs, key))
-        single_start_rec (s, st->user_id, st->aux, video ? NULL : caps[0], video ? caps[1] : NULL,
-                          key);
+      if (!g_hash_table_contains (s->recs, key)
+          && !single_start_rec (s, st->user_id, st->aux, video ? NULL : caps[0],
+                                video ? caps[1] : NULL, key))
+        s->start_failed = TRUE;
     }
   }
   /* Tracks whose stream went away, or that the subscription no longer wants, end. */
@@ -269,7 +278,30 @@ single_follow (CrRecorder *base, const CrRoomView *room)
       g_hash_table_iter_remove (&it);
     }
   }
+  /* A stream gone while its AvMerge track waited waits no more (its wait would stay due). */
+  g_hash_table_iter_init (&it, s->waiting_since);
+  gpointer key;
+  while (g_hash_table_iter_next (&it, &key, NULL)) {
+    if (!g_hash_table_contains (present, key))
+      g_hash_table_iter_remove (&it);
+  }
   return TRUE;
+}
+
+/* Followed again when an AvMerge wait ends, or soon after a track could not start. */
+static gint64
+single_follow_due_us (CrRecorder *base)
+{
+  Single *s = (Single *)base;
+  gint64 due = s->start_failed ? s->followed_us + RETRY_US : 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, s->waiting_since);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    gint64 ends = *(gint64 *)value + AV_WAIT_US;
+    due = due == 0 ? ends : MIN (due, ends);
+  }
+  return due;
 }
 
 static void
@@ -319,6 +351,11 @@ single_start (Worker *w, GError **error)
 }
 
 const CrRecorderClass cr_single_recorder_class = {
-  "single-stream",   single_start,         single_follow,
-  single_apply_spec, single_last_media_us, single_finish,
+  .name = "single-stream",
+  .start = single_start,
+  .follow = single_follow,
+  .follow_due_us = single_follow_due_us,
+  .apply_spec = single_apply_spec,
+  .last_media_us = single_last_media_us,
+  .finish = single_finish,
 };

@@ -496,5 +496,10 @@ web_finish (CrRecorder *base)
 }
 
 const CrRecorderClass cr_web_recorder_class = {
-  "web", web_start, web_follow, web_apply_spec, web_last_media_us, web_finish,
+  .name = "web",
+  .start = web_start,
+  .follow = web_follow,
+  .apply_spec = web_apply_spec,
+  .last_media_us = web_last_media_us,
+  .finish = web_finish,
 };

@@ -1,9 +1,13 @@
 /* The worker's task loop; see worker.h.
  *
- * Two sources drive it: the room watch (worker_watch_room), answered by the daemon as soon as the
- * room changes, hands the new room to the recorder at once; a tick (TICK_MS) re-reads the task
- * (Delete, Modify), lets the recorder do what depends on time (a camera that stopped, AvMerge's
- * wait), keeps the status and counts MaxIdleTime. */
+ * Events drive it, not a clock: the room watch (worker_watch_room), answered by the daemon as soon
+ * as the room changes, hands the new room to the recorder at once; the task watch
+ * (worker_watch_task, link_task_watch.h), answered as soon as the task has another revision
+ * (Modify) or has ended (Delete, LeaveCode 101), makes the worker read its task again. What
+ * depends on time (the status, MaxIdleTime, the recorder's waits, the free disk space, a daemon
+ * that stopped answering) is looked at by one source (worker_check) that is ready only when the
+ * next of these is due. Until 2026-12 a 250 ms tick re-read the task over the link: 4 calls a
+ * second, ~10% of a single-stream worker's CPU (bench/README.md). */
 #include "worker.h"
 
 #include <gio/gio.h>
@@ -22,14 +26,17 @@
 GST_DEBUG_CATEGORY (cr_recorder_debug);
 #define GST_CAT_DEFAULT cr_recorder_debug
 
-#define TICK_MS 250
 #define DISK_CHECK_US (5 * G_USEC_PER_SEC) /* how often the free disk space is looked at */
 #define ROOM_WAIT_MS 25000            /* the room watch: the daemon answers at once on a change */
+#define TASK_WAIT_MS 10000            /* the task watch: the daemon answers at once on news */
+#define TASK_RETRY_MS 250             /* a task watch that got no answer is sent again after */
 #define WATCH_MIN_GAP_US (100 * 1000) /* a daemon that answers at once is asked at most 10/s */
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
+#define IDLE_LOOK_US (500 * 1000)     /* while no media flows: how often the status looks again */
 #define LINK_PATIENCE_US (30 * G_USEC_PER_SEC)    /* the task unread this long ends the worker */
 
 static void worker_on_room (Worker *w, JsonObject *state);
+static void worker_check_soon (Worker *w);
 
 void
 worker_stop (Worker *w, CrLeaveCode code, GError *error)
@@ -177,6 +184,7 @@ worker_on_room (Worker *w, JsonObject *state)
     g_clear_pointer (&w->room, cr_room_view_free);
     w->room = g_steal_pointer (&room);
     worker_follow (w);
+    worker_check_soon (w); /* an anchor came or went; the recorder may wait for something now */
   }
   gint64 gap = w->watch_asked_us + WATCH_MIN_GAP_US - now;
   w->watch_asked_us = MAX (now, w->watch_asked_us + WATCH_MIN_GAP_US);
@@ -213,29 +221,111 @@ worker_watch_disk (Worker *w)
   worker_emit (w, CR_EVENT_UPLOAD_ERROR, payload);
 }
 
+/* Reads the task again (the task watch said there is news, or answered after its wait). FALSE
+ * when the worker stops. No answer on the link (the daemon busy for a moment) is not the task's
+ * end: worker_check gives up after LINK_PATIENCE_US without one. An answer (no such task, a
+ * store error) is. */
 static gboolean
-worker_tick (gpointer data)
+worker_read_task (Worker *w)
 {
-  Worker *w = data;
   g_autoptr (GError) error = NULL;
-  gint64 now = g_get_monotonic_time ();
+  gint64 revision = w->revision;
   if (!worker_load_task (w, &error)) {
-    /* No answer on the link (the daemon busy for a moment) is not the task's end: the next tick
-     * asks again, for up to LINK_PATIENCE_US. An answer (no such task, a store error) is. */
-    if (g_error_matches (error, CR_LINK_ERROR, CR_LINK_ERROR_NO_ANSWER)
-        && now - w->link_ok_us < LINK_PATIENCE_US) {
+    if (g_error_matches (error, CR_LINK_ERROR, CR_LINK_ERROR_NO_ANSWER)) {
       g_info ("task %s: %s; asking again", w->o->task_id, error->message);
-      return G_SOURCE_CONTINUE;
+      return TRUE;
     }
     worker_stop (w, CR_LEAVE_NONE, g_steal_pointer (&error));
-    return G_SOURCE_REMOVE;
+    return FALSE;
   }
-  w->link_ok_us = now;
+  w->link_ok_us = g_get_monotonic_time ();
   if (w->task->status == CR_TASK_EXITED) { /* deleted, or replaced by a new task (101) */
     worker_stop (w, CR_LEAVE_STOPPED, NULL);
+    return FALSE;
+  }
+  if (w->revision != revision) { /* a Modify: the recorder follows the new spec now */
+    worker_follow (w);
+    worker_check_soon (w);
+  }
+  return TRUE;
+}
+
+static void worker_on_task_news (Worker *w, gboolean answered);
+
+static gboolean
+worker_watch_task_again (gpointer data)
+{
+  Worker *w = data;
+  w->task_retry = 0;
+  w->task_asked_us = g_get_monotonic_time ();
+  worker_watch_task (w, TASK_WAIT_MS, worker_on_task_news);
+  return G_SOURCE_REMOVE;
+}
+
+/* The task watch came back: with news, after its wait, or without an answer. The task is read
+ * again, then the next watch goes out (at once unless this one came back at once, or after a
+ * pause when the daemon did not answer). */
+static void
+worker_on_task_news (Worker *w, gboolean answered)
+{
+  if (answered ? !worker_read_task (w) : w->leave_code != CR_LEAVE_NONE)
+    return;
+  gint64 now = g_get_monotonic_time ();
+  gint64 gap = answered ? w->task_asked_us + WATCH_MIN_GAP_US - now : TASK_RETRY_MS * 1000;
+  w->task_retry = g_timeout_add ((guint)(MAX (gap, 0) / 1000), worker_watch_task_again, w);
+}
+
+/* Since when the daemon has owed the worker an answer about its task: its last read, or, while a
+ * task watch is held, the end of that watch's wait (a held watch is not silence). */
+static gint64
+worker_link_silent_since (Worker *w)
+{
+  gint64 owed = w->task_watch != NULL ? w->task_asked_us + TASK_WAIT_MS * 1000 : 0;
+  return MAX (w->link_ok_us, owed);
+}
+
+/* Monotonic µs at which the next time-dependent check is due (worker_check). */
+static gint64
+worker_next_due (Worker *w, gint64 now, gint64 last_media)
+{
+  /* The status: flowing until INPROGRESS_WINDOW_US after the last packet; while none flows,
+   * looked at every IDLE_LOOK_US (a local read of the tracks' packet times). */
+  gint64 due = w->status == CR_TASK_IN_PROGRESS ? last_media + INPROGRESS_WINDOW_US + 1000
+                                                 : now + IDLE_LOOK_US;
+  due = MIN (due, worker_link_silent_since (w) + LINK_PATIENCE_US + 1000);
+  if (!cr_room_view_has_anchor (w->room, w->spec->user_id))
+    due = MIN (due, w->last_anchor_us + w->spec->max_idle_s * G_USEC_PER_SEC + 1000);
+  if (w->o->disk_min_free_mb > 0)
+    due = MIN (due, w->disk_checked_us + DISK_CHECK_US);
+  gint64 follow = w->room != NULL && w->recorder->klass->follow_due_us != NULL
+                      ? w->recorder->klass->follow_due_us (w->recorder)
+                      : 0;
+  if (follow != 0)
+    due = MIN (due, follow);
+  return MAX (due, now + 1000); /* never sooner than 1 ms from now */
+}
+
+/* What depends on time: the recorder's waits, the disk, the status, MaxIdleTime, a daemon that
+ * stopped answering. Then the source is made ready again when the next of these is due. */
+static gboolean
+worker_check (gpointer data)
+{
+  Worker *w = data;
+  gint64 now = g_get_monotonic_time ();
+  if (now - worker_link_silent_since (w) > LINK_PATIENCE_US) {
+    worker_stop (w, CR_LEAVE_NONE,
+                 g_error_new (CR_LINK_ERROR, CR_LINK_ERROR_NO_ANSWER,
+                              "no answer from the daemon for %d s",
+                              (int)(LINK_PATIENCE_US / G_USEC_PER_SEC)));
     return G_SOURCE_REMOVE;
   }
-  worker_follow (w);
+  gint64 follow = w->room != NULL && w->recorder->klass->follow_due_us != NULL
+                      ? w->recorder->klass->follow_due_us (w->recorder)
+                      : 0;
+  if (follow != 0 && follow <= now)
+    worker_follow (w);
+  if (w->leave_code != CR_LEAVE_NONE || w->error != NULL)
+    return G_SOURCE_REMOVE;
   worker_watch_disk (w);
   now = g_get_monotonic_time ();
   gint64 last = w->recorder->klass->last_media_us (w->recorder);
@@ -252,7 +342,26 @@ worker_tick (gpointer data)
     worker_stop (w, CR_LEAVE_IDLE, NULL);
     return G_SOURCE_REMOVE;
   }
+  g_source_set_ready_time (w->check, worker_next_due (w, now, last));
   return G_SOURCE_CONTINUE;
+}
+
+/* The check's source: ready at the time set by g_source_set_ready_time, once. */
+static gboolean
+worker_check_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (data);
+}
+
+static GSourceFuncs worker_check_funcs = { .dispatch = worker_check_dispatch };
+
+/* Something changed that the checks depend on (the room, the spec): look now. */
+static void
+worker_check_soon (Worker *w)
+{
+  if (w->check != NULL && !g_source_is_destroyed (w->check))
+    g_source_set_ready_time (w->check, 0);
 }
 
 static gboolean
@@ -261,12 +370,12 @@ worker_on_signal (gpointer data)
   Worker *w = data;
   w->signalled = TRUE;
   g_main_loop_quit (w->loop);
-  return G_SOURCE_CONTINUE; /* removed by worker_record */
+  return G_SOURCE_CONTINUE; /* removed by worker_clear */
 }
 
 /* The worker's first read of its task. A daemon busy starting many workers at once (each one a
  * fork of it) may leave a call unanswered past the link's timeout: no answer is not the task's
- * end, so the read is asked again, for up to LINK_PATIENCE_US as the tick does; the supervisor
+ * end, so the read is asked again, for up to LINK_PATIENCE_US as later reads are; the supervisor
  * counts a worker as failed only when it exits. An answer (no such task, a store error) ends it
  * at once. */
 static gboolean
@@ -350,7 +459,7 @@ worker_end_task (Worker *w)
                error->message);
 }
 
-/* Records from the first tick to the end of the task. */
+/* Records from the first check to the end of the task. */
 static int
 worker_record (Worker *w, GError **error)
 {
@@ -368,17 +477,29 @@ worker_record (Worker *w, GError **error)
     worker_emit (w, CR_EVENT_FAILOVER, failover);
   }
   w->last_media_us = w->last_anchor_us = w->link_ok_us = g_get_monotonic_time ();
-  guint tick = g_timeout_add (TICK_MS, worker_tick, w);
-  guint sigterm = g_unix_signal_add (SIGTERM, worker_on_signal, w);
-  guint sigint = g_unix_signal_add (SIGINT, worker_on_signal, w);
+  w->check = g_source_new (&worker_check_funcs, sizeof (GSource));
+  g_source_set_callback (w->check, worker_check, w, NULL);
+  g_source_set_ready_time (w->check, 0);
+  g_source_attach (w->check, NULL);
+  w->task_asked_us = g_get_monotonic_time ();
+  worker_watch_task (w, TASK_WAIT_MS, worker_on_task_news);
+  /* Kept until the worker exits (worker_clear): removing them restores the default action, and
+   * the SIGTERM of a Delete may come after the task watch has already ended the loop; it would
+   * kill the worker before its files are closed. */
+  w->signal_sources[0] = g_unix_signal_add (SIGTERM, worker_on_signal, w);
+  w->signal_sources[1] = g_unix_signal_add (SIGINT, worker_on_signal, w);
   if (w->spec->web == NULL) /* a web page's task has no room (recorder/web.c) */
     worker_watch_again (w);
   if (w->leave_code == CR_LEAVE_NONE && w->error == NULL)
     g_main_loop_run (w->loop);
-  if (g_main_context_find_source_by_id (NULL, tick) != NULL)
-    g_source_remove (tick);
-  g_source_remove (sigterm);
-  g_source_remove (sigint);
+  g_source_destroy (w->check);
+  g_clear_pointer (&w->check, g_source_unref);
+  if (w->task_retry != 0)
+    g_source_remove (w->task_retry);
+  w->task_retry = 0;
+  if (w->task_watch != NULL)
+    g_cancellable_cancel (w->task_watch);
+  g_clear_object (&w->task_watch);
   if (w->watch != NULL)
     g_cancellable_cancel (w->watch);
   g_clear_object (&w->watch);
@@ -402,6 +523,10 @@ worker_record (Worker *w, GError **error)
 static void
 worker_clear (Worker *w)
 {
+  for (int i = 0; i < 2; i++) {
+    if (w->signal_sources[i] != 0)
+      g_source_remove (w->signal_sources[i]);
+  }
   if (w->recorder != NULL)
     w->recorder->klass->finish (g_steal_pointer (&w->recorder));
   g_clear_pointer (&w->playlists, g_hash_table_unref);

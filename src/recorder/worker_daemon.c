@@ -135,12 +135,13 @@ worker_follow_events (Worker *w, JsonObject *state)
   }
 }
 
-/* ---- the room watch ---- */
+/* ---- the long polls: the room watch and the task watch ---- */
 
 typedef struct {
   Worker *w;
   SoupMessage *msg;
-  void (*done) (Worker *w, JsonObject *state);
+  GCancellable **slot; /* w->watch or w->task_watch: cleared when the answer comes */
+  void (*done) (Worker *w, guint status, JsonObject *body);
 } Watch;
 
 static void
@@ -155,16 +156,37 @@ worker_on_watch (GObject *source, GAsyncResult *res, gpointer data)
     return; /* the worker is ending: @w may be gone */
   }
   Worker *w = watch->w;
-  g_clear_object (&w->watch);
+  g_clear_object (watch->slot);
+  guint status = reply != NULL ? soup_message_get_status (watch->msg) : 0;
   gsize len = 0;
   const char *text = reply != NULL ? g_bytes_get_data (reply, &len) : NULL;
-  g_autoptr (JsonObject) state = soup_message_get_status (watch->msg) == SOUP_STATUS_OK && len > 0
-                                     ? cr_json_parse_object (text, len, NULL)
-                                     : NULL;
+  g_autoptr (JsonObject) body = len > 0 ? cr_json_parse_object (text, len, NULL) : NULL;
   g_object_unref (watch->msg);
-  void (*done) (Worker *, JsonObject *) = watch->done;
+  void (*done) (Worker *, guint, JsonObject *) = watch->done;
   g_free (watch);
-  done (w, state); /* NULL: the daemon is busy or restarting */
+  done (w, status, body);
+}
+
+/* GET @path on the watch session (its answer may take a while), one at a time per @slot. */
+static void
+worker_long_poll (Worker *w, const char *path, GCancellable **slot,
+                  void (*done) (Worker *w, guint status, JsonObject *body))
+{
+  SoupMessage *msg = cr_link_message_new ("GET", path, NULL);
+  Watch *watch = g_new0 (Watch, 1);
+  watch->w = w;
+  watch->msg = msg;
+  watch->slot = slot;
+  watch->done = done;
+  *slot = g_cancellable_new ();
+  soup_session_send_and_read_async (w->watch_http, msg, G_PRIORITY_DEFAULT, *slot,
+                                    worker_on_watch, watch);
+}
+
+static void
+worker_on_room_watch (Worker *w, guint status, JsonObject *body)
+{
+  w->room_done (w, status == SOUP_STATUS_OK ? body : NULL);
 }
 
 /* Asks the daemon for the room's state and events after the last one seen, answered as soon as
@@ -178,14 +200,31 @@ worker_watch_room (Worker *w, guint wait_ms, void (*done) (Worker *w, JsonObject
   g_autofree char *query = g_strdup_printf (
       "?" CR_LINK_Q_AFTER "=%" G_GUINT64_FORMAT "&" CR_LINK_Q_WAIT "=%u", w->room_seq, wait_ms);
   g_autofree char *path = worker_room_path (w, query);
-  SoupMessage *msg = cr_link_message_new ("GET", path, NULL);
-  Watch *watch = g_new0 (Watch, 1);
-  watch->w = w;
-  watch->msg = msg;
-  watch->done = done;
-  w->watch = g_cancellable_new ();
-  soup_session_send_and_read_async (w->watch_http, msg, G_PRIORITY_DEFAULT, w->watch,
-                                    worker_on_watch, watch);
+  w->room_done = done;
+  worker_long_poll (w, path, &w->watch, worker_on_room_watch);
+}
+
+static void
+worker_on_task_watch (Worker *w, guint status, JsonObject *body)
+{
+  w->task_done (w, status != 0);
+}
+
+/* Asks the daemon for the task, answered once it has news for revision w->revision (another
+ * revision, or an end: link_task_watch.h) or after @wait_ms; @done learns whether an answer came
+ * (the task itself is read again by the caller, with the store's errors). One at a time. */
+void
+worker_watch_task (Worker *w, guint wait_ms, void (*done) (Worker *w, gboolean answered))
+{
+  if (w->task_watch != NULL)
+    return;
+  g_autofree char *task = g_uri_escape_string (w->o->task_id, NULL, FALSE);
+  g_autofree char *path = g_strdup_printf (
+      CR_LINK_PATH_TASKS "/%" G_GUINT64_FORMAT "/%s?" CR_LINK_Q_AFTER "=%" G_GINT64_FORMAT
+                         "&" CR_LINK_Q_WAIT "=%u",
+      w->o->sdk_app_id, task, w->revision, wait_ms);
+  w->task_done = done;
+  worker_long_poll (w, path, &w->task_watch, worker_on_task_watch);
 }
 
 /* ---- forwards ---- */

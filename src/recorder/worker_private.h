@@ -63,11 +63,18 @@ typedef struct _Worker {
   guint64 room_seq;      /* the last room event seen */
   GCancellable *watch;   /* the room watch in flight */
   gint64 watch_asked_us; /* when the last room watch went out */
+  void (*room_done) (struct _Worker *w, JsonObject *state); /* of the room watch in flight */
+  GCancellable *task_watch; /* the task watch in flight (link_task_watch.h) */
+  gint64 task_asked_us;     /* when the last task watch went out */
+  guint task_retry;         /* the next task watch after one that got no answer */
+  void (*task_done) (struct _Worker *w, gboolean answered); /* of the task watch in flight */
+  GSource *check;           /* the time-dependent checks (worker.c), ready when one is due */
   gint64 link_ok_us;     /* monotonic µs of the last task read through the link */
   CrTaskStatus status;
   CrLeaveCode leave_code;
   int failover;       /* the "ha<n>_" of this worker's files; 0 for the first worker */
   gboolean signalled; /* SIGTERM/SIGINT: Delete, or the daemon shutting down */
+  guint signal_sources[2]; /* SIGTERM, SIGINT: handled until the worker exits */
   GHashTable *usage;  /* stream -> media recorded so far (usage/usage.h), worker_usage.c */
   guint usage_timer;
   GError *error;
@@ -83,6 +90,7 @@ void worker_emit (Worker *w, CrEventType event_type, JsonObject *payload);
 gboolean worker_join_room (Worker *w);
 void worker_leave_room (Worker *w);
 void worker_watch_room (Worker *w, guint wait_ms, void (*done) (Worker *w, JsonObject *state));
+void worker_watch_task (Worker *w, guint wait_ms, void (*done) (Worker *w, gboolean answered));
 void worker_follow_events (Worker *w, JsonObject *state);
 char *worker_forward (Worker *w, const char *user_id, gboolean aux, gboolean video, guint16 port);
 void worker_unforward (Worker *w, const char *forward_id);

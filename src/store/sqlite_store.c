@@ -409,8 +409,11 @@ sqlite_update_params (CrTaskStore *store, guint64 sdk_app_id, const char *task_i
   store_bind_text (stmt, 2, task_id);
   store_bind_text (stmt, 3, params_json);
   sqlite3_bind_int64 (stmt, 4, now_ms);
-  return store_step_changed (self, stmt, "updating the task parameters", sdk_app_id, task_id,
-                             error);
+  if (!store_step_changed (self, stmt, "updating the task parameters", sdk_app_id, task_id,
+                           error))
+    return FALSE;
+  cr_task_store_changed (store, sdk_app_id, task_id);
+  return TRUE;
 }
 
 static gboolean
@@ -431,12 +434,14 @@ sqlite_set_status (CrTaskStore *store, guint64 sdk_app_id, const char *task_id, 
   sqlite3_bind_int64 (stmt, 5, now_ms);
   gboolean ok
       = store_step_changed (self, stmt, "setting the task status", sdk_app_id, task_id, error);
-  if (!with_event)
-    return ok;
-  ok = ok && sqlite_events_insert (self, sdk_app_id, task_id, event, now_ms, error) > 0
-       && store_commit (self, "committing the status", error);
-  if (!ok)
-    store_rollback (self);
+  if (with_event) {
+    ok = ok && sqlite_events_insert (self, sdk_app_id, task_id, event, now_ms, error) > 0
+         && store_commit (self, "committing the status", error);
+    if (!ok)
+      store_rollback (self);
+  }
+  if (ok)
+    cr_task_store_changed (store, sdk_app_id, task_id);
   return ok;
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { APP1, startDaemon, makeClient, createTask, expectCode, linkRequest } from './helpers.mjs';
+import { APP1, startDaemon, makeClient, createTask, expectCode, linkRequest, sleep } from './helpers.mjs';
 
 const T = { timeout: 60000 };
 
@@ -98,6 +98,52 @@ describe('the daemon-worker link', () => {
     assert.equal(again.json.Code, 'ResourceNotFound');
     assert.equal((await linkRequest(d, 'POST', `${base}/finish`, { Time: Date.now() })).status, 200);
     await expectCode(c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId }), 'ResourceNotFound');
+  });
+
+  test('a held task read (?after=REVISION&wait=MS) answers on a Modify or an end at once, not on a status change', T, async () => {
+    // What the worker's task watch asks (src/link/link_task_watch.c).
+    const TaskId = await createTask(c);
+    const base = `/internal/tasks/${APP1.sdkAppId}/${TaskId}`;
+    const rev = (await linkRequest(d, 'GET', base)).json.Revision;
+    // A revision the caller does not know yet: answered at once.
+    let t0 = Date.now();
+    const stale = await linkRequest(d, 'GET', `${base}?after=${rev + 1}&wait=8000`);
+    assert.equal(stale.status, 200, stale.text);
+    assert.equal(stale.json.Revision, rev);
+    assert.ok(Date.now() - t0 < 4000, `${Date.now() - t0} ms`);
+    // Nothing new: held for the wait, then the task as it is; a status change is not news.
+    t0 = Date.now();
+    const held = linkRequest(d, 'GET', `${base}?after=${rev}&wait=2000`);
+    await sleep(300);
+    assert.equal((await linkRequest(d, 'PUT', `${base}/status`, { Status: 'InProgress', LeaveCode: 0, Time: Date.now() })).status, 200);
+    const quiet = await held;
+    assert.equal(quiet.status, 200, quiet.text);
+    assert.ok(Date.now() - t0 >= 1900, `answered after ${Date.now() - t0} ms`);
+    assert.equal(quiet.json.Status, 'InProgress');
+    assert.equal(quiet.json.Revision, rev);
+    // A Modify: answered with the new revision long before the wait.
+    t0 = Date.now();
+    const modified = linkRequest(d, 'GET', `${base}?after=${rev}&wait=20000`);
+    await sleep(300);
+    await c.ModifyCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId, SubscribeStreamUserIds: { SubscribeVideoUserIds: ['a'] } });
+    const m = await modified;
+    assert.equal(m.status, 200, m.text);
+    assert.equal(m.json.Revision, rev + 1);
+    assert.ok(Date.now() - t0 < 10000, `answered after ${Date.now() - t0} ms`);
+    // A Delete: answered with the task exited.
+    t0 = Date.now();
+    const ended = linkRequest(d, 'GET', `${base}?after=${rev + 1}&wait=20000`);
+    await sleep(300);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    const e = await ended;
+    assert.ok(e.status === 200 || e.status === 404, `${e.status} ${e.text}`); // 404: already finished
+    if (e.status === 200) assert.equal(e.json.Status, 'Exited');
+    assert.ok(Date.now() - t0 < 10000, `answered after ${Date.now() - t0} ms`);
+    // Bad after= or wait=: a 400.
+    for (const q of ['after=x&wait=10', 'after=1&wait=-1', 'after=1&wait=soon']) {
+      const r = await linkRequest(d, 'GET', `${base}?${q}`);
+      assert.equal(r.status, 400, `${q}: ${r.status} ${r.text}`);
+    }
   });
 
   test('bad input on the task endpoints is a 400 with a message', T, async () => {

@@ -1,5 +1,6 @@
 /* The guard in front of a muxer (src/media/ts_guard.c): a buffer earlier than the one before it
- * is dropped and counted; equal times, a new segment and buffers without time pass. */
+ * is dropped and counted; equal times, a new segment and buffers without time pass; on a sink
+ * pad, buffers chained into it count too. */
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 
@@ -57,11 +58,37 @@ test_backwards_dropped (void)
   gst_harness_teardown (h);
 }
 
+/* On a sink pad the guard also sees buffers chained into the pad by another thread (the filler
+ * chains into splitmuxsink's pad), not only those its peer pushes. */
+static void
+test_sink_pad_sees_chained (void)
+{
+  GstHarness *h = gst_harness_new ("identity");
+  gst_harness_set_src_caps_str (h, "video/x-unknown");
+  GstPad *pad = gst_element_get_static_pad (h->element, "sink");
+  cr_ts_guard_attach (pad, "test");
+  const GstClockTime ms = GST_MSECOND;
+  push (h, 200 * ms, GST_CLOCK_TIME_NONE);
+  GstBuffer *filler = gst_buffer_new ();
+  GST_BUFFER_PTS (filler) = 400 * ms;
+  g_assert_cmpint (gst_pad_chain (pad, filler), ==, GST_FLOW_OK);
+  push (h, 300 * ms, GST_CLOCK_TIME_NONE); /* earlier than the chained one: dropped */
+  push (h, 500 * ms, GST_CLOCK_TIME_NONE);
+  g_assert_cmpuint (gst_harness_buffers_in_queue (h), ==, 3);
+  g_assert_cmpuint (pull_pts (h), ==, 200 * ms);
+  g_assert_cmpuint (pull_pts (h), ==, 400 * ms);
+  g_assert_cmpuint (pull_pts (h), ==, 500 * ms);
+  g_assert_cmpuint (cr_ts_guard_dropped (pad), ==, 1);
+  gst_object_unref (pad);
+  gst_harness_teardown (h);
+}
+
 int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ts_guard/backwards_dropped", test_backwards_dropped);
+  g_test_add_func ("/ts_guard/sink_pad_sees_chained", test_sink_pad_sees_chained);
   return g_test_run ();
 }

@@ -839,6 +839,52 @@ run_case (gconstpointer data)
   cr_task_store_close (store);
 }
 
+/* The change listener hears of each successful update_params and set_status, with the task; a
+ * refused change (an unknown or exited task) and the reads are not changes. */
+typedef struct {
+  guint calls;
+  guint64 sdk_app_id;
+  char *task_id;
+} Heard;
+
+static void
+heard_change (guint64 sdk_app_id, const char *task_id, gpointer data)
+{
+  Heard *h = data;
+  h->calls++;
+  h->sdk_app_id = sdk_app_id;
+  g_free (h->task_id);
+  h->task_id = g_strdup (task_id);
+}
+
+static void
+case_change_listener (CrTaskStore *store)
+{
+  Heard h = { 0 };
+  cr_task_store_set_change_func (store, heard_change, &h);
+  g_autoptr (CrTask) task = make_task ("T-listened", APP_A, T0);
+  insert_ok (store, task, 100);
+  g_autoptr (CrTask) got = lookup_ok (store, APP_A, "T-listened");
+  g_assert_nonnull (got);
+  g_assert_cmpuint (h.calls, ==, 0); /* an insert and a read are not changes */
+  g_autoptr (GError) error = NULL;
+  g_assert_true (store->vt->update_params (store, APP_A, "T-listened", "{}", T0 + 1, &error));
+  g_assert_cmpuint (h.calls, ==, 1);
+  g_assert_cmpuint (h.sdk_app_id, ==, APP_A);
+  g_assert_cmpstr (h.task_id, ==, "T-listened");
+  set_status_ok (store, APP_A, "T-listened", CR_TASK_IN_PROGRESS, 0, T0 + 2);
+  g_assert_cmpuint (h.calls, ==, 2);
+  set_status_ok (store, APP_A, "T-listened", CR_TASK_EXITED, 101, T0 + 3);
+  g_assert_cmpuint (h.calls, ==, 3);
+  g_assert_false (store->vt->update_params (store, APP_A, "T-listened", "{}", T0 + 4, &error));
+  g_clear_error (&error);
+  g_assert_false (store->vt->set_status (store, APP_A, "T-unknown", CR_TASK_IDLE, 0, T0 + 5, NULL,
+                                         &error));
+  g_assert_cmpuint (h.calls, ==, 3);
+  cr_task_store_set_change_func (store, NULL, NULL);
+  g_free (h.task_id);
+}
+
 static const struct {
   const char *name;
   CaseFunc func;
@@ -862,6 +908,7 @@ static const struct {
   { "events-add-and-list", case_events_add_and_list },
   { "events-with-state-changes", case_events_with_state_changes },
   { "events-due-update-resend", case_events_due_update_resend },
+  { "change-listener", case_change_listener },
 };
 
 void
