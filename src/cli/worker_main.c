@@ -7,6 +7,7 @@
 
 static const CrCommand commands[] = {
   { "record", cr_cmd_record, "record one task (the worker `cloudrec serve` starts per task)" },
+  { "plugins", cr_cmd_plugins, "write the workers' GStreamer registry (`cloudrec serve` runs it)" },
   { "version", cr_cmd_version, "print the version" },
 };
 
