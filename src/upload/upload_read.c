@@ -24,6 +24,8 @@ typedef struct {
 
 typedef struct {
   SoupServerMessage *msg; /* paused until the reads are done */
+  gulong finished_id;     /* the worker went away: nothing to answer */
+  gboolean gone;
   CrUploadJob *store;     /* the task's store (row unused) */
   GArray *objects;        /* ReadObject, in order */
   guint failed;           /* index of the object that failed (objects->len: none) */
@@ -40,6 +42,7 @@ read_object_clear (ReadObject *o)
 static void
 read_job_free (ReadJob *job)
 {
+  g_signal_handler_disconnect (job->msg, job->finished_id);
   g_object_unref (job->msg);
   cr_upload_job_free (job->store);
   g_array_unref (job->objects);
@@ -72,6 +75,8 @@ static void
 read_job_done (GObject *source, GAsyncResult *res, gpointer data)
 {
   ReadJob *job = g_task_get_task_data (G_TASK (res));
+  if (job->gone)
+    return;
   if (job->failed < job->objects->len) {
     const ReadObject *o = &g_array_index (job->objects, ReadObject, job->failed);
     g_autoptr (JsonObject) reply = json_object_new ();
@@ -84,6 +89,13 @@ read_job_done (GObject *source, GAsyncResult *res, gpointer data)
     cr_link_reply_ok (job->msg);
   }
   soup_server_message_unpause (job->msg);
+}
+
+static void
+read_on_finished (SoupServerMessage *msg, gpointer data)
+{
+  ReadJob *job = data;
+  job->gone = TRUE;
 }
 
 /* The request's Objects, each a valid key and a path in the spool that does not exist yet; NULL
@@ -156,6 +168,12 @@ upload_read_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, 
   job->msg = g_object_ref (msg);
   job->store = store;
   job->objects = g_steal_pointer (&objects);
+  job->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (read_on_finished), job);
+  /* The server's idle timeout (api-timeout) would cut the answer short: the reads take as long
+   * as the store needs, each one bounded by TimeoutS without progress. */
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock != NULL)
+    g_socket_set_timeout (sock, 0);
   soup_server_message_pause (msg);
   g_autoptr (GTask) task_run = g_task_new (NULL, NULL, read_job_done, NULL);
   g_task_set_task_data (task_run, job, (GDestroyNotify)read_job_free);
