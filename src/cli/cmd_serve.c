@@ -400,7 +400,6 @@ cr_cmd_serve (int argc, char **argv)
     return 1;
   }
   api->ingest = ingest;
-  serve_prepare_worker_plugins (config);
   cr_web_pages_register (http);
   /* The built-in whiteboard (docs/board.md): /board, /board/ws, /board/log. */
   g_autoptr (CrBoard) board = cr_board_new (config, config->db_path, &error);
@@ -426,8 +425,10 @@ cr_cmd_serve (int argc, char **argv)
   /* POST /v1/record (seed 004): one-call recording, its result after the uploads. */
   g_autoptr (CrRecordOnce) record_once = cr_record_once_new (api, http, uploader, callbacks);
   (void)record_once; /* serves POST /v1/record until the end of this function */
-  g_autoptr (CrSupervisor) workers
-      = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
+  gboolean workers_on = g_strcmp0 (config->workers, "on") == 0;
+  if (workers_on)
+    serve_prepare_worker_plugins (config);
+  g_autoptr (CrSupervisor) workers = workers_on ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;
   if (workers != NULL) {
     cr_supervisor_set_queued_func (workers, serve_on_event_queued, callbacks);
