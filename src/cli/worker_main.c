@@ -1,7 +1,8 @@
 /* `cloudrec-worker record ...`: the recording worker alone, the program the daemon starts per
  * task when it is installed beside `cloudrec` (common/programs.h). It runs the same
- * `cloudrec record` code but links only what a worker uses, not the daemon's libnice, WebRTC
- * or cairo, so each worker maps fewer libraries (bench/README.md, "worker memory"). */
+ * `cloudrec record` code but links only what a worker uses, not the daemon's libnice, WebRTC,
+ * cairo, libcurl or libcrypto, so each worker maps fewer libraries (bench/README.md, "worker
+ * memory"). `plugins` writes the workers' GStreamer registry (the daemon runs it at start). */
 #include "cli/commands.h"
 #include "cli/dispatch.h"
 
