@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/secret_reader.h"
 #include "common/b64.h"
 #include "common/file_util.h"
 
@@ -193,9 +194,19 @@ cr_secret_box_init (const char *data_dir, gboolean create, GError **error)
   return TRUE;
 }
 
+/* The spec reader's opener (auth/secret_reader.h): the process-wide key, as it is when read. */
+static char *
+secret_box_open_default (const char *stored, GError **error)
+{
+  return cr_secret_box_open (cr_secret_box_default (), stored, error);
+}
+
 void
 cr_secret_box_set_default (const guchar *key)
 {
+  /* Registered for good: a process that has set a key (even none) reads sealed values as
+   * before, an error when there is no key. */
+  cr_secret_reader_set (secret_box_open_default);
   process_key_set = key != NULL;
   if (key != NULL)
     memcpy (process_key, key, CR_SECRET_BOX_KEY_LEN);

@@ -9,7 +9,6 @@
 #endif
 
 #include "cli/commands.h"
-#include "auth/secret_box.h"
 #include "cli/options.h"
 #include "common/log.h"
 #include "common/net_filter.h"
@@ -79,11 +78,8 @@ cr_cmd_record (int argc, char **argv)
       = link != NULL ? g_strdup (link) : g_build_filename (data_dir, CR_LINK_SOCKET_NAME, NULL);
   g_autofree char *storage
       = storage_dir != NULL ? g_strdup (storage_dir) : g_build_filename (data_dir, "storage", NULL);
-  /* The daemon's key, which opens the task's sealed SecretKey (none yet: plain secrets only). */
-  if (!cr_secret_box_init (data_dir, FALSE, &error)) {
-    fprintf (stderr, "cloudrec record: secret key: %s\n", error->message);
-    return 1;
-  }
+  /* No secret key: the task's sealed SecretKey stays sealed here (auth/secret_reader.h); the
+   * daemon reads the object store for the worker (POST /internal/reads). */
   g_autoptr (CrNetFilter) deny = cr_net_filter_new (fetch_deny, &error);
   if (deny == NULL) {
     fprintf (stderr, "cloudrec record: --fetch-deny: %s\n", error->message);

@@ -15,6 +15,7 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/programs.h"
+#include "media/worker_plugins.h"
 #include "config/demo_app.h"
 #include "console/console.h"
 #include "ingest/ingest.h"
@@ -42,12 +43,50 @@
 /* Workers are `cloudrec-worker record ... --sdkappid N --task ID` when that program is beside this
  * one (the same worker, linking fewer libraries: common/programs.h), else this same binary's
  * `cloudrec record`; all they get of the daemon is the link's socket. */
+static char *
+serve_worker_program (void)
+{
+  g_autofree char *self = cr_program_self (NULL);
+  char *worker = cr_program_beside_self (CR_WORKER_PROGRAM);
+  if (worker != NULL)
+    return worker;
+  return self != NULL ? g_steal_pointer (&self) : g_strdup (CR_MAIN_PROGRAM);
+}
+
+static void
+serve_on_plugins_written (GObject *source, GAsyncResult *res, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (!g_subprocess_wait_check_finish (G_SUBPROCESS (source), res, &error))
+    g_warning ("the workers' GStreamer registry: %s (each worker scans its plugins)",
+               error->message);
+}
+
+/* The plugins the workers load, and their registry written once by the worker program (`plugins`)
+ * so that no worker scans them (media/worker_plugins.h). GStreamer is up since the ingest. A
+ * failure costs only each worker's memory (it reads the full registry) or time (it scans). */
+static void
+serve_prepare_worker_plugins (const CrConfig *config)
+{
+  g_autoptr (GError) error = NULL;
+  if (!cr_worker_plugins_prepare (config->data_dir, &error)) {
+    g_warning ("recording workers will read the full GStreamer registry: %s", error->message);
+    return;
+  }
+  g_autofree char *program = serve_worker_program ();
+  const char *argv[] = { program, "plugins", "--data-dir", config->data_dir, NULL };
+  g_autoptr (GSubprocess) p = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
+  if (p == NULL)
+    g_warning ("the workers' GStreamer registry: %s (each worker scans its plugins)",
+               error->message);
+  else
+    g_subprocess_wait_check_async (p, NULL, serve_on_plugins_written, NULL);
+}
+
 static CrSupervisor *
 serve_new_supervisor (const CrConfig *config, CrLinkServer *link, CrTaskStore *store)
 {
-  g_autofree char *self = cr_program_self (NULL);
-  g_autofree char *worker = cr_program_beside_self (CR_WORKER_PROGRAM);
-  const char *program = worker != NULL ? worker : self != NULL ? self : CR_MAIN_PROGRAM;
+  g_autofree char *program = serve_worker_program ();
   g_info ("recording workers run %s record", program);
   g_autofree char *max_file_mb = g_strdup_printf ("%" G_GINT64_FORMAT, config->record_max_file_mb);
   g_autofree char *max_streams = g_strdup_printf ("%" G_GINT64_FORMAT, config->api_max_streams);
@@ -386,8 +425,10 @@ cr_cmd_serve (int argc, char **argv)
   /* POST /v1/record (seed 004): one-call recording, its result after the uploads. */
   g_autoptr (CrRecordOnce) record_once = cr_record_once_new (api, http, uploader, callbacks);
   (void)record_once; /* serves POST /v1/record until the end of this function */
-  g_autoptr (CrSupervisor) workers
-      = g_strcmp0 (config->workers, "on") == 0 ? serve_new_supervisor (config, link, store) : NULL;
+  gboolean workers_on = g_strcmp0 (config->workers, "on") == 0;
+  if (workers_on)
+    serve_prepare_worker_plugins (config);
+  g_autoptr (CrSupervisor) workers = workers_on ? serve_new_supervisor (config, link, store) : NULL;
   api->workers = workers;
   if (workers != NULL) {
     cr_supervisor_set_queued_func (workers, serve_on_event_queued, callbacks);

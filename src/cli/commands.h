@@ -6,6 +6,7 @@ int cr_cmd_record (int argc, char **argv);
 int cr_cmd_serve (int argc, char **argv);
 int cr_cmd_usersig (int argc, char **argv);
 int cr_cmd_version (int argc, char **argv);
+int cr_cmd_plugins (int argc, char **argv);
 int cr_cmd_avsync (int argc, char **argv);
 int cr_cmd_events (int argc, char **argv);
 int cr_cmd_compose (int argc, char **argv);

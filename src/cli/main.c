@@ -12,6 +12,7 @@ static const CrCommand commands[] = {
   { "events", cr_cmd_events, "list or resend a task's callback events (through the signed API)" },
   { "compose", cr_cmd_compose, "a new mixed MP4 from a finished single-stream recording" },
   { "board-render", cr_cmd_board_render, "a whiteboard's log into a user's single-stream video" },
+  { "plugins", cr_cmd_plugins, "write the workers' GStreamer registry (`cloudrec serve` runs it)" },
   { "version", cr_cmd_version, "print the version" },
 };
 

@@ -21,6 +21,7 @@
  *   POST   /internal/tasks/{app}/{task}/finish
  *   POST   /internal/tasks/{app}/{task}/files
  *   POST   /internal/uploads                                    upload/upload_link.c
+ *   POST   /internal/reads                                      upload/upload_read.c
  *   POST   /internal/vod/{app}/{task}                           link/link_vod.c
  * The worker's side is link_client.h (calls) and link_store.h (its task in the store). */
 #pragma once
@@ -41,6 +42,7 @@ G_BEGIN_DECLS
 #define CR_LINK_SEG_FORWARDS "forwards"
 #define CR_LINK_SEG_TASKS "tasks"
 #define CR_LINK_SEG_UPLOADS "uploads"
+#define CR_LINK_SEG_READS "reads"
 #define CR_LINK_SEG_VOD "vod"
 #define CR_LINK_SEG_USAGE "usage"
 #define CR_LINK_PATH_CALLBACKS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_CALLBACKS
@@ -48,6 +50,7 @@ G_BEGIN_DECLS
 #define CR_LINK_PATH_FORWARDS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_FORWARDS
 #define CR_LINK_PATH_TASKS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_TASKS
 #define CR_LINK_PATH_UPLOADS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_UPLOADS
+#define CR_LINK_PATH_READS CR_LINK_PATH_ROOT "/" CR_LINK_SEG_READS
 #define CR_LINK_PATH_VOD CR_LINK_PATH_ROOT "/" CR_LINK_SEG_VOD
 /* Usage (POST /internal/usage): {SdkAppId, TaskId, Failover, Rows: [{BucketMs, Mixed, Class,
  * Seconds}]}, the worker's running totals (usage/usage_link.h). */
@@ -139,6 +142,15 @@ G_BEGIN_DECLS
 #define CR_LINK_KIND_PLAYLIST "playlist"
 #define CR_LINK_KIND_END "end"
 #define CR_LINK_SPOOL_FULL "FailedOperation.SpoolFull"
+/* Reads (POST /internal/reads): {SdkAppId, TaskId, TimeoutS, Objects: [{Key, Path}]}: the
+ * daemon reads each object of the task's object store, in order, into its Path (a new file in
+ * the spool) and answers 200 {} once all are written; the first that fails stops it: 502
+ * {Code CR_LINK_STORAGE_READ, Message: the store's answer, Key: that object}. Why: the worker
+ * gathers the segments its end reads (recorder/worker_gather.c) without the store's secret,
+ * libcurl or libcrypto (bench/README.md, "Worker memory"). */
+#define CR_LINK_TIMEOUT_S "TimeoutS"
+#define CR_LINK_OBJECTS "Objects"
+#define CR_LINK_STORAGE_READ "FailedOperation.StorageRead"
 #define CR_LINK_TRACK_TYPE "TrackType"
 #define CR_LINK_BEGIN_TIME_STAMP "BeginTimeStamp"
 /* VOD commits (POST /internal/vod/{app}/{task}): {Path, Kind "mp4"|"hls"|"aac", Name, UserId,

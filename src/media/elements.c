@@ -1,10 +1,13 @@
 /* Pipelines built from elements; see elements.h. */
 #include "elements.h"
 
+#include "media/worker_plugins.h"
+
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 
 GST_DEBUG_CATEGORY_STATIC (cr_elements_debug);
@@ -16,7 +19,11 @@ GstElement *
 cr_element (const char *factory, const char *name, GError **error)
 {
   DEBUG_INIT ();
+  if (strcmp (factory, "decodebin") == 0)
+    cr_worker_plugins_load_decoders (); /* it picks among all of them */
   GstElement *e = gst_element_factory_make (factory, name);
+  while (e == NULL && cr_worker_plugins_widen ())
+    e = gst_element_factory_make (factory, name);
   if (e == NULL) {
     GST_WARNING ("no element %s", factory);
   }
@@ -59,7 +66,20 @@ cr_bin_chain (GstBin *bin, GError **error, GstElement *first, ...)
 GstElement *
 cr_chain_bin (const char *description, GError **error)
 {
-  return gst_parse_bin_from_description (description, TRUE, error);
+  if (strstr (description, "decodebin") != NULL)
+    cr_worker_plugins_load_decoders ();
+  GError *local = NULL;
+  GstElement *bin = gst_parse_bin_from_description (description, TRUE, &local);
+  while (g_error_matches (local, GST_PARSE_ERROR, GST_PARSE_ERROR_NO_SUCH_ELEMENT)
+         && cr_worker_plugins_widen ()) {
+    g_clear_error (&local);
+    if (bin != NULL)
+      gst_object_unref (gst_object_ref_sink (bin));
+    bin = gst_parse_bin_from_description (description, TRUE, &local);
+  }
+  if (local != NULL)
+    g_propagate_error (error, local);
+  return bin;
 }
 
 void

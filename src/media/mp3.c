@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 
 #include "media/elements.h"
+#include "media/worker_plugins.h"
 
 GST_DEBUG_CATEGORY_STATIC (cr_mp3_debug);
 #define GST_CAT_DEFAULT cr_mp3_debug
@@ -24,6 +25,7 @@ cr_mp3_transcode (const char *in_path, const char *out_path, GError **error)
       "lamemp3enc target=bitrate cbr=true bitrate=%d ! xingmux ! filesink name=sink",
       CR_MP3_BITRATE_KBPS);
   GError *parse_error = NULL;
+  cr_worker_plugins_load_decoders (); /* the decodebin's */
   GstElement *pipeline = gst_parse_launch (desc, &parse_error);
   if (pipeline == NULL || parse_error != NULL) {
     g_propagate_prefixed_error (error, parse_error,

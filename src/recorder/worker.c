@@ -22,6 +22,7 @@
 #include "link/link_store.h"
 #include "recorder/recorder.h"
 #include "media/elements.h" /* CR_DEBUG_INIT */
+#include "media/worker_plugins.h"
 
 GST_DEBUG_CATEGORY (cr_recorder_debug);
 #define GST_CAT_DEFAULT cr_recorder_debug
@@ -559,7 +560,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.watch_http = cr_link_session_new (o->link_path, ROOM_WAIT_MS / 1000 + 10);
   w.loop = g_main_loop_new (NULL, FALSE);
   int rc = CR_WORKER_EXIT_CANNOT_START;
-  if (!gst_init_check (NULL, NULL, error))
+  if (!cr_worker_plugins_init (o->data_dir, error)) /* the worker's own registry */
     goto out;
   w.store = cr_link_store_new (w.http_link, o->sdk_app_id);
   if (!worker_load_first (&w, error) || !worker_open_storage (&w, error))

@@ -4,38 +4,29 @@
  * Why: with an object store the spool lets go of a segment as soon as the store has it, so the
  * end cannot read the working directory. As the seeds describe for hls+mp4, the stored HLS is
  * pulled back: each segment still in the spool is hard-linked (the uploader may remove the spool
- * path at any moment; the link keeps the bytes), each one already gone is downloaded from the
- * store. A segment neither place has is an error naming it. For the local store and the VOD
- * library the working directory is read as it is. */
+ * path at any moment; the link keeps the bytes), and the ones already gone are read from the
+ * store by the daemon, in one call over the link (POST /internal/reads, link.h): the worker has
+ * neither the store's secret nor an S3 client (bench/README.md, "Worker memory"). A segment
+ * neither place has is an error naming it. For the local store and the VOD library the working
+ * directory is read as it is. */
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
-#include "blob/s3_client.h"
+#include "common/json_util.h"
+#include "link/link.h"
+#include "link/link_client.h"
 #include "recorder/worker_private.h"
 
 #define GATHER_DIR ".end"
-#define GATHER_TIMEOUT_S 60      /* per request, for the MP4/AAC files */
+#define GATHER_TIMEOUT_S 60      /* per object, for the MP4/AAC files */
 #define GATHER_SYNC_TIMEOUT_S 10 /* for the sync report alone (the store may be down) */
 
-static CrS3Client *
-worker_s3_client (Worker *w, long timeout_s)
-{
-  const CrSpecStorage *s = &w->spec->storage;
-  CrS3Config config = { cr_storage_endpoint_url (s, &w->endpoints),
-                        s->vendor,
-                        s->region,
-                        s->bucket,
-                        s->access_key,
-                        s->secret_key,
-                        timeout_s,
-                        0 };
-  return cr_s3_client_new (&config);
-}
-
+/* Links @uri from the spool into @dir; an ENOENT (the spool let it go) adds it to @reads
+ * ({Key, Path} for the daemon) and its uri to @uris. */
 static gboolean
-worker_gather_one (Worker *w, CrS3Client **client, long timeout_s, const char *dir,
-                   const char *uri, GError **error)
+worker_gather_one (Worker *w, const char *dir, const char *uri, JsonArray *reads, GPtrArray *uris,
+                   GError **error)
 {
   g_autofree char *from = g_build_filename (w->hls_dir, uri, NULL);
   g_autofree char *to = g_build_filename (dir, uri, NULL);
@@ -46,16 +37,47 @@ worker_gather_one (Worker *w, CrS3Client **client, long timeout_s, const char *d
                  g_strerror (errno));
     return FALSE;
   }
-  if (*client == NULL)
-    *client = worker_s3_client (w, timeout_s);
+  JsonObject *o = json_object_new ();
   g_autofree char *key = g_strconcat (w->key_prefix, "/", uri, NULL);
-  g_autoptr (GError) local = NULL;
-  if (!cr_s3_get_file (*client, key, to, &local)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                 "segment %s is neither in the spool nor in the store: %s", uri, local->message);
-    return FALSE;
-  }
+  json_object_set_string_member (o, CR_LINK_KEY, key);
+  json_object_set_string_member (o, CR_LINK_PATH, to);
+  json_array_add_object_element (reads, o);
+  g_ptr_array_add (uris, g_strdup (uri));
   return TRUE;
+}
+
+/* The daemon reads @reads from the task's store (in order, each bounded by @timeout_s without
+ * progress); FALSE naming the first segment it could not read. */
+static gboolean
+worker_read_back (Worker *w, JsonArray *reads, GPtrArray *uris, long timeout_s, GError **error)
+{
+  g_autoptr (JsonObject) req = json_object_new ();
+  json_object_set_int_member (req, CR_LINK_SDK_APP_ID, (gint64)w->task->sdk_app_id);
+  json_object_set_string_member (req, CR_LINK_TASK_ID, w->task->task_id);
+  json_object_set_int_member (req, CR_LINK_TIMEOUT_S, timeout_s);
+  json_object_set_array_member (req, CR_LINK_OBJECTS, json_array_ref (reads));
+  g_autofree char *body = cr_json_object_to_string (req);
+  /* No timeout of the link's own: the daemon answers when the last read is done, and each read
+   * ends within its connect bound plus @timeout_s of no progress. */
+  g_autoptr (SoupSession) session = cr_link_session_new (w->o->link_path, 0);
+  guint status = 0;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (JsonObject) reply
+      = cr_link_call (session, "POST", CR_LINK_PATH_READS, body, &status, &local);
+  if (status == 200)
+    return TRUE;
+  const char *why = local != NULL ? local->message : cr_json_get_string (reply, CR_LINK_MESSAGE);
+  const char *failed = cr_json_get_string (reply, CR_LINK_KEY);
+  const char *uri = g_ptr_array_index (uris, 0); /* the first, when the daemon did not say */
+  for (guint i = 0; failed != NULL && i < uris->len; i++)
+    if (g_strcmp0 (cr_json_get_string (json_array_get_object_element (reads, i), CR_LINK_KEY),
+                   failed)
+        == 0)
+      uri = g_ptr_array_index (uris, i);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+               "segment %s is neither in the spool nor in the store: %s", uri,
+               why != NULL ? why : "the daemon did not answer");
+  return FALSE;
 }
 
 char *
@@ -69,7 +91,8 @@ worker_gather_segments (Worker *w, gint64 span_ms, GError **error)
                  g_strerror (errno));
     return NULL;
   }
-  CrS3Client *client = NULL;
+  g_autoptr (JsonArray) reads = json_array_new ();
+  g_autoptr (GPtrArray) uris = g_ptr_array_new_with_free_func (g_free);
   long timeout_s = span_ms == G_MAXINT64 ? GATHER_TIMEOUT_S : GATHER_SYNC_TIMEOUT_S;
   gboolean ok = TRUE;
   GHashTableIter it;
@@ -84,10 +107,11 @@ worker_gather_segments (Worker *w, gint64 span_ms, GError **error)
         begin = s->start_ms;
       else if (s->start_ms - begin > span_ms)
         break;
-      ok = worker_gather_one (w, &client, timeout_s, dir, s->uri, error);
+      ok = worker_gather_one (w, dir, s->uri, reads, uris, error);
     }
   }
-  cr_s3_client_free (client);
+  if (ok && uris->len > 0)
+    ok = worker_read_back (w, reads, uris, timeout_s, error);
   if (!ok) {
     worker_release_segments (w, dir);
     return NULL;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/secret_box.h"
+#include "auth/secret_reader.h"
 #include "common/json_util.h"
 
 /* Reads members of a validated object; the first one missing is remembered. */
@@ -191,13 +191,12 @@ read_storage (Reader *rd, JsonObject *o, CrSpecStorage *s)
   s->region = need_str (rd, cloud, "Region");
   s->bucket = need_str (rd, cloud, "Bucket");
   s->access_key = need_str (rd, cloud, "AccessKey");
-  /* Sealed at Create (auth/secret_box.h); a plain value is from before sealing. */
+  /* Sealed at Create (auth/secret_box.h); a plain value is from before sealing. In a worker,
+   * which has no opener (auth/secret_reader.h), a sealed value leaves secret_key NULL. */
   g_autofree char *stored = need_str (rd, cloud, "SecretKey");
   g_autoptr (GError) open_error = NULL;
-  if (stored != NULL
-      && (s->secret_key = cr_secret_box_open (cr_secret_box_default (), stored, &open_error))
-             == NULL
-      && rd->unreadable == NULL)
+  if (stored != NULL && (s->secret_key = cr_secret_reader_open (stored, &open_error)) == NULL
+      && open_error != NULL && rd->unreadable == NULL)
     rd->unreadable
         = g_strdup_printf ("StorageParams.CloudStorage.SecretKey: %s", open_error->message);
 }

@@ -11,9 +11,8 @@
 #include "metrics/metrics.h"
 #include "upload/upload_private.h"
 
-/* @path, canonical, inside the spool root. */
-static gboolean
-link_path_in_spool (CrUploader *up, const char *path)
+gboolean
+upload_path_in_spool (CrUploader *up, const char *path)
 {
   g_autofree char *root = cr_storage_spool_root (up->config->data_dir);
   g_autofree char *croot = g_canonicalize_filename (root, NULL);
@@ -67,7 +66,7 @@ upload_link_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, 
   g_autoptr (GBytes) bytes = NULL;
   if (row.kind == CR_UPLOAD_FILE) {
     GStatBuf st;
-    if (!link_path_in_spool (up, file) || g_stat (file, &st) != 0 || !S_ISREG (st.st_mode)) {
+    if (!upload_path_in_spool (up, file) || g_stat (file, &st) != 0 || !S_ISREG (st.st_mode)) {
       cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                            "Path must be an existing file in the spool");
       return;
@@ -95,7 +94,7 @@ upload_link_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, 
       return;
     }
   } else if (row.kind == CR_UPLOAD_END && file != NULL) {
-    if (!link_path_in_spool (up, file)) {
+    if (!upload_path_in_spool (up, file)) {
       cr_link_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "InvalidParameter",
                            "Path must be the task's directory in the spool");
       return;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "upload/storage_target.h"
+#include "upload/upload_transfer.h"
 #include "upload/uploader.h"
 
 G_BEGIN_DECLS
@@ -51,7 +52,17 @@ TaskUploads *uploader_task (CrUploader *up, guint64 app, const char *task_id, gb
 gboolean uploader_add (CrUploader *up, CrUpload *row, GError **error);
 void uploader_emit_error (CrUploader *up, TaskUploads *t, const char *code, const char *message);
 
+/* The object store of @task (its spec's StorageParams and the storage-endpoint setting) into
+ * @job's endpoint, vendor, region, bucket, keys and timeout_s (upload-timeout); FALSE when its
+ * spec does not read or its storage is not an object store. */
+gboolean uploader_task_store (CrUploader *up, const CrTask *task, CrUploadJob *job,
+                              GError **error);
+/* @path, canonical, inside the spool root. */
+gboolean upload_path_in_spool (CrUploader *up, const char *path);
 void upload_link_register (CrUploader *up);
 void upload_link_unregister (CrUploader *up);
+/* POST /internal/reads (upload_read.c). */
+void upload_read_register (CrUploader *up);
+void upload_read_unregister (CrUploader *up);
 
 G_END_DECLS

@@ -140,6 +140,16 @@ uploader_task_target (CrUploader *up, TaskUploads *t, CrUploadJob *job, GError *
     return FALSE;
   }
   t->expires_ms = task->expires_ms;
+  if (!uploader_task_store (up, task, job, error))
+    return FALSE;
+  job->max_send_bytes_per_s = up->config->upload_rate_limit_kbps * 1024;
+  job->part_size = (gsize)up->config->upload_part_mb * 1024 * 1024;
+  return TRUE;
+}
+
+gboolean
+uploader_task_store (CrUploader *up, const CrTask *task, CrUploadJob *job, GError **error)
+{
   g_autoptr (CrTaskSpec) spec = cr_task_spec_new_from_text (task->params_json, error);
   if (spec == NULL)
     return FALSE;
@@ -155,8 +165,6 @@ uploader_task_target (CrUploader *up, TaskUploads *t, CrUploadJob *job, GError *
   job->access_key = g_strdup (spec->storage.access_key);
   job->secret_key = g_strdup (spec->storage.secret_key);
   job->timeout_s = (long)up->config->upload_timeout;
-  job->max_send_bytes_per_s = up->config->upload_rate_limit_kbps * 1024;
-  job->part_size = (gsize)up->config->upload_part_mb * 1024 * 1024;
   return TRUE;
 }
 
@@ -478,6 +486,7 @@ cr_uploader_new (const CrConfig *config, CrTaskStore *store, CrUploadQueue *queu
     g_info ("uploads: %u files and playlists of %u tasks resume", rows->len,
             g_hash_table_size (up->tasks));
   upload_link_register (up);
+  upload_read_register (up);
   uploader_kick (up);
   return up;
 }
@@ -488,6 +497,7 @@ cr_uploader_free (CrUploader *up)
   if (up == NULL)
     return;
   upload_link_unregister (up);
+  upload_read_unregister (up);
   up->closing = TRUE;
   if (up->wake_id != 0)
     g_source_remove (up->wake_id);

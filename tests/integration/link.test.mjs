@@ -176,6 +176,31 @@ describe('the daemon-worker link', () => {
     const got = await linkRequest(d, 'GET', base);
     assert.equal(got.json.Status, 'Idle');
   });
+
+  test('reads back (POST /internal/reads): only into the spool, only for a task of an object store', T, async () => {
+    const TaskId = await createTask(c); // its vendor is kept in the local store here
+    const spool = path.join(d.dataDir, 'spool');
+    const read = (over = {}) => ({ SdkAppId: APP1.sdkAppId, TaskId, TimeoutS: 10, Objects: [{ Key: 'rec/a.ts', Path: path.join(spool, 'rec', '.end', 'a.ts') }], ...over });
+    for (const body of [
+      'not json',
+      read({ TimeoutS: 0 }),
+      read({ TaskId: undefined }),
+      read({ Objects: [] }),
+      read({ Objects: [{ Key: '../x', Path: path.join(spool, 'a.ts') }] }),
+      read({ Objects: [{ Key: 'rec/a.ts', Path: path.join(d.dataDir, 'secret.key') }] }),
+      read({ Objects: [{ Key: 'rec/a.ts', Path: `${spool}/rec/../../secret.key` }] }),
+      read(), // the local store: nothing to read back
+    ]) {
+      const r = await linkRequest(d, 'POST', '/internal/reads', body);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.status} ${r.text}`);
+      assert.ok(r.json?.Message, r.text);
+    }
+    assert.equal((await linkRequest(d, 'POST', '/internal/reads', read({ TaskId: 'nosuchtask' }))).status, 404);
+    assert.equal((await linkRequest(d, 'GET', '/internal/reads')).status, 405);
+    assert.ok(!existsSync(path.join(spool, 'rec', '.end', 'a.ts')));
+    const tcp = await fetch(`http://127.0.0.1:${d.port}/internal/reads`, { method: 'POST', body: JSON.stringify(read()) });
+    assert.equal(tcp.status, 404);
+  });
 });
 
 describe('a worker\'s idle link connection', () => {

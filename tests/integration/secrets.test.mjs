@@ -1,12 +1,13 @@
 // Storage secrets at rest: CreateCloudRecording's StorageParams.CloudStorage.SecretKey is sealed
 // (AES-256-GCM under <data-dir>/secret.key) before the task is stored, so neither the SQLite file,
 // its WAL, any other file of the data directory, the daemon's log nor Describe ever holds it in
-// clear; the key survives a restart, and a worker still reads its task (and records) with it.
+// clear; the key survives a restart, and a worker still reads its task (and records) without
+// ever opening it: cloudrec-worker maps no libcrypto (the daemon reads the store for it).
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { APP1, BIN, startDaemon, makeClient, createBodyCos, userSig, until, expectCode } from './helpers.mjs';
 
@@ -102,7 +103,7 @@ describe('storage secrets at rest', () => {
     assert.deepEqual(filesContaining(dataDir, secret), []);
   });
 
-  test('a worker opens the sealed SecretKey and records', T, async () => {
+  test('a worker records a task whose SecretKey is sealed, without the key or a cipher', T, async () => {
     const secret = `SK-WORKER-${randomBytes(12).toString('hex')}`;
     const d = await startDaemon({ defaults: ['--api-rate-limit', '100000', '--log-level', 'debug'] });
     try {
@@ -118,6 +119,12 @@ describe('storage secrets at rest', () => {
       });
       // The worker fetched the task over the link (sealed), built its spec and recorded.
       await until('InProgress', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).Status === 'InProgress', 60000);
+      // cloudrec-worker (when the build made it) never opens the secret: no libcrypto in it.
+      const pid = Number(spawnSync('pgrep', ['-f', `record .*--task ${TaskId}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+      if (path.basename(readlinkSync(`/proc/${pid}/exe`)) === 'cloudrec-worker') {
+        const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+        assert.ok(!/libcrypto|libcurl|libssl/.test(maps), 'the worker maps libcrypto, libcurl or libssl');
+      }
       const dir = path.join(d.dataDir, 'storage', 'sealed', TaskId);
       await until('a playlist written', () => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.m3u8')), 60000);
       await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });

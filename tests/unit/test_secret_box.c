@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "auth/secret_box.h"
+#include "auth/secret_reader.h"
 #include "task/spec.h"
 
 static const guchar key_a[CR_SECRET_BOX_KEY_LEN] = "0123456789abcdef0123456789abcdef";
@@ -194,7 +195,23 @@ test_spec_reader (void)
   g_assert_nonnull (strstr (error->message, "SecretKey"));
   g_assert_null (strstr (error->message, "the-bucket-secret"));
   g_assert_null (strstr (error->message, sealed + 10));
+  g_clear_error (&error);
+  /* no opener at all (a worker, which never sets a key): the sealed value stays sealed, no
+   * secret and no error; a plain one still reads */
+  cr_secret_reader_set (NULL);
+  g_autoptr (CrTaskSpec) worker = spec_with_secret (sealed, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (worker);
+  g_assert_null (worker->storage.secret_key);
+  g_assert_cmpstr (worker->storage.access_key, ==, "ak");
+  g_autoptr (CrTaskSpec) worker_plain = spec_with_secret ("old-plain", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (worker_plain->storage.secret_key, ==, "old-plain");
+  /* setting a key (even none) registers the box's opener again: no key is an error */
   cr_secret_box_set_default (NULL);
+  g_autoptr (CrTaskSpec) no_key = spec_with_secret (sealed, &error);
+  g_assert_null (no_key);
+  g_assert_nonnull (error);
 }
 
 int
