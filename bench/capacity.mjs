@@ -59,7 +59,7 @@ function walk(dir) {
 }
 
 function ffprobeJson(args) {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-of', 'json', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('ffprobe', ['-v', 'error', '-of', 'json', ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120000 });
   try { return JSON.parse(r.stdout); } catch { return null; }
 }
 
@@ -88,7 +88,9 @@ function checkPlaylist(file) {
     if (end !== null && Number.isFinite(start) && Math.abs(start - end) > 0.2) problems.push(`${path.basename(s.file)} starts at ${f(start, 3)}, the one before ended at ${f(end, 3)}`);
     end = Number.isFinite(start) ? start + s.extinf : null;
   }
-  // Holes between packets across the whole playlist, per stream kind.
+  // Holes between packets across the whole playlist, per stream kind (a playlist without its end
+  // is live to ffprobe, which would wait for more).
+  if (!text.includes('#EXT-X-ENDLIST')) return { problems, media: segs.reduce((a, s) => a + s.extinf, 0), kinds: [] };
   const probe = ffprobeJson(['-show_entries', 'packet=pts_time,codec_type:stream=index,codec_type', '-allowed_extensions', 'ALL', file]);
   const byKind = new Map();
   if (!(probe?.packets?.length > 0)) problems.push('no packets (ffprobe)');
