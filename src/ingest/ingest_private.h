@@ -4,6 +4,7 @@
 
 #include "ingest/ingest.h"
 #include "ingest/session.h"
+#include "link/link_held.h"
 
 G_BEGIN_DECLS
 
@@ -30,7 +31,7 @@ struct _CrIngest {
   guint tick_id;
   GThread *prewarm;
   GThreadPool *reaper;     /* stops ended sessions' pipelines off the main loop (session.h) */
-  GPtrArray *room_waiters; /* held GET /internal/rooms/...?wait= requests (internal_api.c) */
+  CrLinkHeld *room_waiters; /* held GET /internal/rooms/...?wait= requests (internal_api.c) */
   gint wake_queued;        /* atomic: a look at the waiters is scheduled */
   guint wake_id;
   gboolean stopping; /* the daemon is stopping: no new session (whip.c) */

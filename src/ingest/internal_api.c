@@ -22,6 +22,7 @@
 
 #include "common/json_util.h"
 #include "link/link.h"
+#include "link/link_held.h"
 #include "ingest/ingest_private.h"
 
 static void
@@ -151,13 +152,10 @@ internal_room_reply (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *
 
 typedef struct {
   CrIngest *ingest;
-  SoupServerMessage *msg;
   guint64 sdk_app_id;
   gboolean string_room;
   char *room_id;
   guint64 after;
-  guint timeout_id;
-  gulong finished_id;
 } Waiter;
 
 static CrRoomKey
@@ -167,52 +165,35 @@ waiter_key (const Waiter *w)
 }
 
 static gboolean
-waiter_has_news (Waiter *w)
+waiter_has_news (gpointer item, gpointer data)
 {
+  const Waiter *w = item;
   CrRoomKey key = waiter_key (w);
   g_autoptr (GPtrArray) events = cr_room_events_since (w->ingest->rooms, &key, w->after, NULL);
   return events != NULL && events->len > 0;
 }
 
-/* Forgets @w (removed from the list by the caller or here) without touching its message's I/O. */
 static void
-waiter_free (Waiter *w)
+waiter_free (gpointer item)
 {
-  if (w->timeout_id != 0)
-    g_source_remove (w->timeout_id);
-  g_signal_handler_disconnect (w->msg, w->finished_id);
-  g_object_unref (w->msg);
+  Waiter *w = item;
   g_free (w->room_id);
   g_free (w);
 }
 
-/* Answers @w as an unheld request would be answered now, and lets the message go. */
+/* As an unheld request would be answered now. */
 static void
-waiter_answer (Waiter *w)
+waiter_answer (SoupServerMessage *msg, gpointer item, gpointer data)
 {
-  g_ptr_array_remove_fast (w->ingest->room_waiters, w);
+  const Waiter *w = item;
   CrRoomKey key = waiter_key (w);
-  internal_room_reply (w->ingest, w->msg, &key, w->after);
-  soup_server_message_unpause (w->msg);
-  waiter_free (w);
+  internal_room_reply (w->ingest, msg, &key, w->after);
 }
 
-static gboolean
-waiter_on_timeout (gpointer data)
-{
-  Waiter *w = data;
-  w->timeout_id = 0;
-  waiter_answer (w);
-  return G_SOURCE_REMOVE;
-}
-
-/* The message ended without our answer (the server is closing it): forget it. */
 static void
-waiter_on_finished (SoupServerMessage *msg, gpointer data)
+waiter_stopping (SoupServerMessage *msg, gpointer item, gpointer data)
 {
-  Waiter *w = data;
-  g_ptr_array_remove_fast (w->ingest->room_waiters, w);
-  waiter_free (w);
+  cr_ingest_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the server is stopping");
 }
 
 static gboolean
@@ -221,14 +202,7 @@ internal_wake_waiters (gpointer data)
   CrIngest *ingest = data;
   ingest->wake_id = 0;
   g_atomic_int_set (&ingest->wake_queued, 0);
-  g_autoptr (GPtrArray) ready = g_ptr_array_new ();
-  for (guint i = 0; i < ingest->room_waiters->len; i++) {
-    Waiter *w = g_ptr_array_index (ingest->room_waiters, i);
-    if (waiter_has_news (w))
-      g_ptr_array_add (ready, w);
-  }
-  for (guint i = 0; i < ready->len; i++)
-    waiter_answer (g_ptr_array_index (ready, i));
+  cr_link_held_answer_ready (ingest->room_waiters, waiter_has_news, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -238,7 +212,7 @@ static void
 internal_on_room_change (gpointer data)
 {
   CrIngest *ingest = data;
-  if (ingest->room_waiters->len > 0
+  if (cr_link_held_count (ingest->room_waiters) > 0
       && g_atomic_int_compare_and_exchange (&ingest->wake_queued, 0, 1))
     ingest->wake_id = g_idle_add_full (G_PRIORITY_DEFAULT, internal_wake_waiters, ingest, NULL);
 }
@@ -264,27 +238,18 @@ internal_room (CrIngest *ingest, SoupServerMessage *msg, char **seg, GHashTable 
   }
   wait_ms = MIN (wait_ms, WAIT_MAX_MS);
   Waiter probe = { .ingest = ingest,
-                   .msg = msg,
                    .sdk_app_id = key.sdk_app_id,
                    .string_room = key.string_room,
                    .room_id = (char *)key.room_id,
                    .after = after };
-  if (wait_ms == 0 || waiter_has_news (&probe)) {
+  if (wait_ms == 0 || waiter_has_news (&probe, NULL)) {
     internal_room_reply (ingest, msg, &key, after);
     return;
   }
   Waiter *w = g_new0 (Waiter, 1);
   *w = probe;
-  w->msg = g_object_ref (msg);
   w->room_id = g_strdup (key.room_id);
-  w->timeout_id = g_timeout_add ((guint)wait_ms, waiter_on_timeout, w);
-  w->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (waiter_on_finished), w);
-  /* The API's idle timeout (api-timeout) would cut a held request short. */
-  GSocket *sock = soup_server_message_get_socket (msg);
-  if (sock != NULL)
-    g_socket_set_timeout (sock, 0);
-  g_ptr_array_add (ingest->room_waiters, w);
-  soup_server_message_pause (msg);
+  cr_link_held_add (ingest->room_waiters, msg, (guint)wait_ms, w);
 }
 
 /* seg: rooms {SdkAppId} {room|str-room} {RoomId} members {UserId} */
@@ -507,7 +472,7 @@ internal_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, GHa
 void
 cr_internal_api_register (CrIngest *ingest)
 {
-  ingest->room_waiters = g_ptr_array_new ();
+  ingest->room_waiters = cr_link_held_new (waiter_answer, waiter_free, NULL);
   cr_room_registry_set_change_hook (ingest->rooms, internal_on_room_change, ingest);
   cr_link_server_add_handler (ingest->link, CR_LINK_PATH_ROOMS, internal_handle, ingest);
   cr_link_server_add_handler (ingest->link, CR_LINK_PATH_FORWARDS, internal_handle, ingest);
@@ -522,11 +487,5 @@ cr_internal_api_unregister (CrIngest *ingest)
   if (ingest->wake_id != 0)
     g_source_remove (ingest->wake_id);
   ingest->wake_id = 0;
-  while (ingest->room_waiters->len > 0) {
-    Waiter *w = g_ptr_array_steal_index_fast (ingest->room_waiters, 0);
-    cr_ingest_reply_error (w->msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "the server is stopping");
-    soup_server_message_unpause (w->msg);
-    waiter_free (w);
-  }
-  g_ptr_array_unref (ingest->room_waiters);
+  cr_link_held_free (g_steal_pointer (&ingest->room_waiters), waiter_stopping);
 }
