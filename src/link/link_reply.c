@@ -59,6 +59,16 @@ cr_link_request_object (SoupServerMessage *msg)
   return obj;
 }
 
+JsonObject *
+cr_link_post_object (SoupServerMessage *msg)
+{
+  if (strcmp (soup_server_message_get_method (msg), "POST") != 0) {
+    cr_link_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "InvalidParameter", "POST only");
+    return NULL;
+  }
+  return cr_link_request_object (msg);
+}
+
 CrTask *
 cr_link_lookup_task (SoupServerMessage *msg, CrTaskStore *store, guint64 app,
                      const char *task_id)

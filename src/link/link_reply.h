@@ -17,6 +17,8 @@ void cr_link_reply_store_error (SoupServerMessage *msg, const GError *error);
 void cr_link_reply_ok (SoupServerMessage *msg);
 /* The request's body as a JSON object; NULL (and a 400 answered) when it is not one. */
 JsonObject *cr_link_request_object (SoupServerMessage *msg);
+/* The same for a handler that takes POST only (405 for any other method). */
+JsonObject *cr_link_post_object (SoupServerMessage *msg);
 
 /* Task (@app, @task_id) of @store, or NULL with the answer given (404 ResourceNotFound, or the
  * store's error). */

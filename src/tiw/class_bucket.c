@@ -54,12 +54,15 @@ cr_class_task_folder (CrClassRecorder *rec, guint64 app, const char *trtc)
 }
 
 CrS3Client *
-cr_class_folder_client (const CrClassFolder *f, CrS3Loc *loc)
+cr_class_folder_client (const CrClassFolder *f, CrS3Loc *loc, GError **error)
 {
   loc->bucket = f->bucket;
   loc->prefix = f->prefix;
-  if (f->access_key == NULL || f->secret_key == NULL || f->bucket == NULL)
+  if (f->access_key == NULL || f->secret_key == NULL || f->bucket == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "s3://%s/%s: no keys", f->bucket,
+                 f->prefix);
     return NULL;
+  }
   CrS3Config config = { .endpoint = f->endpoint,
                         .vendor = f->vendor,
                         .region = f->region,
@@ -74,12 +77,9 @@ gboolean
 cr_class_folder_fetch (const CrClassFolder *f, gboolean segments, GError **error)
 {
   CrS3Loc loc;
-  g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc);
-  if (c == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "s3://%s/%s: no keys", f->bucket,
-                 f->prefix);
+  g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc, error);
+  if (c == NULL)
     return FALSE;
-  }
   g_autoptr (GHashTable) sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GHashTable) playlists
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -112,7 +112,7 @@ cr_class_folder_sign_playlist (const CrClassFolder *f, const char *text, gint64 
                                gint64 expires_s)
 {
   CrS3Loc loc;
-  g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc);
+  g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc, NULL);
   if (c == NULL)
     return NULL;
   GString *out = g_string_new (NULL);

@@ -26,8 +26,9 @@ CrClassFolder *cr_class_task_folder (CrClassRecorder *rec, guint64 app, const ch
 void cr_class_folder_free (CrClassFolder *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CrClassFolder, cr_class_folder_free)
 
-/* A client of @f's bucket (and its location in @loc, pointing into @f); NULL without keys. */
-CrS3Client *cr_class_folder_client (const CrClassFolder *f, CrS3Loc *loc);
+/* A client of @f's bucket (and its location in @loc, pointing into @f); NULL without keys (with
+ * @error, which may be NULL, saying so). */
+CrS3Client *cr_class_folder_client (const CrClassFolder *f, CrS3Loc *loc, GError **error);
 
 /* In a thread: @f's playlists and their SEI sidecars ("<playlist>.sync.json", where the recorder
  * uploaded one) into @f->dir (created), and with @segments the segments the playlists list. */

@@ -58,12 +58,9 @@ transfer_upload (Transfer *x, GError **error)
 {
   const CrClassFolder *f = g_ptr_array_index (x->folders, 0);
   CrS3Loc loc;
-  g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc);
-  if (c == NULL) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "s3://%s/%s: no keys", f->bucket,
-                 f->prefix);
+  g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc, error);
+  if (c == NULL)
     return FALSE;
-  }
   for (guint i = 0; i < x->paths->len; i++) {
     const char *path = g_ptr_array_index (x->paths, i);
     g_autofree char *name = g_path_get_basename (path);

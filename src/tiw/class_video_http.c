@@ -258,7 +258,7 @@ replay_bucket_file (CrClassRecorder *rec, SoupServerMessage *msg, JsonObject *r,
   CrClassFolder *f = g_ptr_array_index (folders, 0);
   if (g_str_has_suffix (name, ".ts")) {
     CrS3Loc loc;
-    g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc);
+    g_autoptr (CrS3Client) c = cr_class_folder_client (f, &loc, NULL);
     g_autofree char *key = cr_s3_loc_key (&loc, name);
     g_autofree char *url = c != NULL ? cr_s3_client_presign_get (c, key, rec->api->now_ms () / 1000,
                                                                  rec->api->config->replay_presign_s)

@@ -139,6 +139,19 @@ publish_pts_from_dts (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* @desc (a bin whose filesrc is named "file") reading @file, or NULL with @error. */
+static GstElement *
+publish_file_bin (const char *desc, gboolean ghost, const char *file, GError **error)
+{
+  GstElement *src = gst_parse_bin_from_description (desc, ghost, error);
+  if (src == NULL)
+    return NULL;
+  GstElement *filesrc = gst_bin_get_by_name (GST_BIN (src), "file");
+  g_object_set (filesrc, "location", file, NULL);
+  gst_object_unref (filesrc);
+  return src;
+}
+
 /* --from: a raw H.264 (Annex B) file, paced at @fps, not re-encoded (a cheap publisher for
  * benches, or a recording played back into a room). */
 static GstElement *
@@ -149,12 +162,9 @@ publish_file_source (const char *file, int fps, GError **error)
       "h264parse name=parse config-interval=-1 ! "
       "video/x-h264,stream-format=byte-stream,alignment=au ! identity sync=true",
       fps);
-  GstElement *src = gst_parse_bin_from_description (desc, TRUE, error);
+  GstElement *src = publish_file_bin (desc, TRUE, file, error);
   if (src == NULL)
     return NULL;
-  GstElement *filesrc = gst_bin_get_by_name (GST_BIN (src), "file");
-  g_object_set (filesrc, "location", file, NULL);
-  gst_object_unref (filesrc);
   GstElement *parse = gst_bin_get_by_name (GST_BIN (src), "parse");
   GstPad *out = gst_element_get_static_pad (parse, "src");
   gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, publish_pts_from_dts, NULL, NULL);
@@ -170,13 +180,10 @@ publish_opus_file_source (const char *file, GError **error)
 {
   /* Ghosted by hand: the demuxer's pad comes later, so automatic ghosting would take the
    * parser's sink, still unlinked when the bin is made, as the bin's input. */
-  GstElement *src = gst_parse_bin_from_description (
-      "filesrc name=file ! oggdemux ! opusparse ! identity name=out sync=true", FALSE, error);
+  GstElement *src = publish_file_bin (
+      "filesrc name=file ! oggdemux ! opusparse ! identity name=out sync=true", FALSE, file, error);
   if (src == NULL)
     return NULL;
-  GstElement *filesrc = gst_bin_get_by_name (GST_BIN (src), "file");
-  g_object_set (filesrc, "location", file, NULL);
-  gst_object_unref (filesrc);
   GstElement *out = gst_bin_get_by_name (GST_BIN (src), "out");
   GstPad *pad = gst_element_get_static_pad (out, "src");
   gst_element_add_pad (src, gst_ghost_pad_new ("src", pad));

@@ -134,11 +134,7 @@ upload_read_handle (SoupServer *soup, SoupServerMessage *msg, const char *path, 
 {
   CrUploader *up = data;
   (void)soup, (void)path, (void)query;
-  if (strcmp (soup_server_message_get_method (msg), "POST") != 0) {
-    cr_link_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "InvalidParameter", "POST only");
-    return;
-  }
-  g_autoptr (JsonObject) req = cr_link_request_object (msg);
+  g_autoptr (JsonObject) req = cr_link_post_object (msg);
   if (req == NULL)
     return;
   gint64 app = 0, timeout_s = 0;
