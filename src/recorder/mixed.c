@@ -164,6 +164,7 @@ mixed_follow (CrRecorder *base, const CrRoomView *room)
 {
   Mixed *m = (Mixed *)base;
   Worker *w = base->w;
+  m->followed_us = g_get_monotonic_time ();
   g_autoptr (GHashTable) present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GPtrArray) seen = g_ptr_array_new ();
   for (guint i = 0; i < room->streams->len; i++) {
@@ -262,7 +263,7 @@ static gint64
 mixed_follow_due_us (CrRecorder *base)
 {
   Mixed *m = (Mixed *)base;
-  return m->mix != NULL ? g_get_monotonic_time () + MIXED_WATCH_US : 0;
+  return m->mix != NULL ? m->followed_us + MIXED_WATCH_US : 0;
 }
 
 const CrRecorderClass cr_mixed_recorder_class = {

@@ -28,6 +28,7 @@ typedef struct {
   char *signature;            /* what the picture was last laid out for */
   guint layout_generation;    /* bumped by each Modify that changes the layout */
   CrImageCache *images;       /* pictures by URL (made by the first one), failures sent as 309 */
+  gint64 followed_us;         /* monotonic µs of the last follow (the camera watch's clock) */
 } Mixed;
 
 /* mixed_picture.c: lays the picture out again for the streams and the spec as they are now. */
