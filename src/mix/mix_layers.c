@@ -131,7 +131,7 @@ mix_layer_fit (MixLayer *l, int w, int h, int par_n, int par_d, int tile_w, int 
                gboolean keep_aspect)
 {
   GstCaps *caps = mix_canvas_colours (
-      gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL));
+      gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL), &l->mix->o);
   GstStructure *st = gst_caps_get_structure (caps, 0);
   int dw = 0, dh = 0;
   if (w > 0 && h > 0 && tile_w > 0 && tile_h > 0 && par_n > 0 && par_d > 0) {
@@ -340,17 +340,23 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
                                                NULL, e)
                                  : NULL;
   GstElement *last = out == NULL ? NULL
-                     : video     ? cr_capsfilter (mix_canvas_colours (gst_caps_new_simple (
-                                     "video/x-raw", "format", G_TYPE_STRING, "I420", NULL)))
+                     : video     ? cr_capsfilter (mix_canvas_colours (
+                                       gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+                                                            "I420", NULL),
+                                       &m->o))
                                  : cr_element ("queue", NULL, e);
   GstElement *bin = NULL;
   if (last != NULL) {
     g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", caps, NULL);
     if (jitter != NULL)
       g_object_set (jitter, "latency", 200, NULL);
-    if (video) /* as the compositor's own scaling was: linear, no dithering */
+    /* As the compositor's own scaling was: linear, no dithering. The YUV values are kept (as
+     * ffmpeg's scale keeps them): an SD picture's BT.601 on an HD canvas's BT.709 is a slight
+     * tint, where converting the matrix cost the 4 x 720p mix a third more (bench/mix.mjs). */
+    if (video)
       g_object_set (out, "method", 4 /* bilinear2: linear, taps by the scale */, "dither", 0,
-                    "chroma-resampler", GST_VIDEO_RESAMPLER_METHOD_LINEAR, NULL);
+                    "chroma-resampler", GST_VIDEO_RESAMPLER_METHOD_LINEAR, "matrix-mode",
+                    3 /* none */, NULL);
     bin = !video      ? mix_bin (e, src, jitter, decode, crop, out, last, NULL)
           : !reorder ? mix_bin (e, src, decode, crop, out, last, NULL)
                      : mix_bin (e, src, jitter, decode, crop, out, last, NULL);
@@ -519,7 +525,7 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
     g_object_set (queue, "max-size-buffers", 2, NULL);
     GstCaps *i420 = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL);
     if (!m->o.offline)
-      mix_canvas_colours (i420);
+      mix_canvas_colours (i420, &m->o);
     bin = mix_bin (&error, src, convert, cr_capsfilter (i420), freeze,
                    cr_capsfilter (gst_caps_ref (rate)), queue, NULL);
     break;
@@ -537,7 +543,7 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
                                          G_TYPE_INT, w & ~1, "height", G_TYPE_INT, h & ~1,
                                          "framerate", GST_TYPE_FRACTION, m->o.fps, 1, NULL);
     if (!m->o.offline)
-      mix_canvas_colours (caps);
+      mix_canvas_colours (caps, &m->o);
     bin = mix_bin (&error, src, cr_capsfilter (caps), queue, NULL);
     break;
   }

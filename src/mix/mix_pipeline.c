@@ -71,15 +71,19 @@ mix_video_caps (const CrMixOptions *o, int fps_n)
                                        G_TYPE_INT, o->width, "height", G_TYPE_INT, o->height,
                                        "framerate", GST_TYPE_FRACTION, fps_n, 1, NULL);
   if (o->offline || fps_n == 0)
-    mix_canvas_colours (caps);
+    mix_canvas_colours (caps, o);
   return caps;
 }
 
 GstCaps *
-mix_canvas_colours (GstCaps *caps)
+mix_canvas_colours (GstCaps *caps, const CrMixOptions *o)
 {
+  /* Offline BT.601 (compose's inputs are recordings of cameras); live, what GStreamer gives a
+   * picture of the canvas's height without colour info, as an H.264 decoder's pictures of that
+   * height come: BT.709 above 576 lines. */
+  const char *colorimetry = !o->offline && o->height > 576 ? "bt709" : "bt601";
   gst_caps_set_simple (caps, "chroma-site", G_TYPE_STRING, "mpeg2", "colorimetry", G_TYPE_STRING,
-                       "bt601", NULL);
+                       colorimetry, NULL);
   return caps;
 }
 
@@ -135,7 +139,8 @@ mix_add_ender (GstBin *bin, GstElement *comp, const CrMixOptions *o, GError **er
   g_object_set (freeze, "is-live", TRUE, NULL);
   GstCaps *one = mix_canvas_colours (
       gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, 2,
-                           "height", G_TYPE_INT, 2, "framerate", GST_TYPE_FRACTION, 0, 1, NULL));
+                           "height", G_TYPE_INT, 2, "framerate", GST_TYPE_FRACTION, 0, 1, NULL),
+      o);
   GstElement *rate = cr_capsfilter (
       gst_caps_new_simple ("video/x-raw", "framerate", GST_TYPE_FRACTION, o->fps, 1, NULL));
   if (!cr_bin_chain (bin, error, src, cr_capsfilter (one), freeze, rate, NULL)
