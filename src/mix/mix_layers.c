@@ -7,6 +7,7 @@
  * its tile's render mode is recomputed when its picture size or its tile changes. */
 #include <gio/gio.h>
 #include <gst/app/gstappsrc.h>
+#include <gst/video/gstvideosink.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -22,8 +23,10 @@ struct _MixLayer {
   GstElement *bin;
   GstPad *pad;      /* the compositor's or the audiomixer's */
   GstElement *crop; /* video inputs: videocrop */
-  GMutex lock;      /* in_w, in_h, tile_w, tile_h, render_mode */
+  GstElement *fit;  /* live video inputs: the capsfilter after videoconvertscale (mix_layer_fit) */
+  GMutex lock;      /* in_w, in_h, par_n, par_d, tile_w, tile_h, render_mode */
   int in_w, in_h;   /* video inputs: the decoded picture, once known */
+  int par_n, par_d; /* its pixel aspect ratio */
   int tile_w, tile_h, render_mode;
   gboolean listed;       /* cr_mix_set_layers() bookkeeping */
   gint64 last_packet_us; /* inputs, atomic: monotonic µs of the last RTP packet */
@@ -35,6 +38,7 @@ mix_layer_free (MixLayer *l)
 {
   g_clear_object (&l->pad);
   g_clear_object (&l->crop);
+  g_clear_object (&l->fit);
   g_clear_object (&l->bin);
   g_mutex_clear (&l->lock);
   g_free (l->id);
@@ -55,12 +59,32 @@ mix_layer_detach (MixLayer *l)
  * between two frames: videocrop changed from another thread while it crops a frame copies with
  * the new margins into a buffer sized for the old ones (a crash seen when a late camera changed
  * a grid mid-stream). */
+/* The compositor's scaling of a layer: linear without dithering, a quarter cheaper than the
+ * default cubic scaler, and what a tile of a mixed picture needs (bench/mix.mjs). A pad with a
+ * converter config is converted even when its picture is already as drawn. */
+static GstStructure *
+mix_linear_scaling (void)
+{
+  return gst_structure_new (
+      "GstVideoConverter", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
+      GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
+      GST_VIDEO_CONVERTER_OPT_CHROMA_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
+      GST_VIDEO_RESAMPLER_METHOD_LINEAR, GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
+      GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL);
+}
+
+static void mix_layer_fit (MixLayer *l, int w, int h, int par_n, int par_d, int tile_w,
+                           int tile_h, gboolean keep_aspect);
+
 static void
 mix_layer_apply_crop (MixLayer *l)
 {
   int crop[4];
   g_mutex_lock (&l->lock);
   cr_layout_crop (l->in_w, l->in_h, l->tile_w, l->tile_h, l->render_mode, crop);
+  int w = l->in_w - crop[0] - crop[1], h = l->in_h - crop[2] - crop[3];
+  int par_n = l->par_n, par_d = l->par_d, tile_w = l->tile_w, tile_h = l->tile_h;
+  gboolean keep_aspect = cr_layout_keeps_aspect (l->render_mode);
   g_mutex_unlock (&l->lock);
   int now[4];
   g_object_get (l->crop, "left", &now[0], "right", &now[1], "top", &now[2], "bottom", &now[3],
@@ -68,6 +92,78 @@ mix_layer_apply_crop (MixLayer *l)
   if (memcmp (now, crop, sizeof crop) != 0)
     g_object_set (l->crop, "left", crop[0], "right", crop[1], "top", crop[2], "bottom", crop[3],
                   NULL);
+  if (l->fit != NULL)
+    mix_layer_fit (l, w, h, par_n, par_d, tile_w, tile_h, keep_aspect);
+}
+
+/* The size the compositor draws a @w x @h picture (pixel aspect @par_n/@par_d) at, on a square-
+ * pixel canvas, in a @tile_w x @tile_h pad: the pad's size, or with @keep_aspect the centred
+ * rectangle of the picture's shape (GStreamer 1.22 compositor's own computation). */
+static void
+mix_drawn_size (int w, int h, int par_n, int par_d, int tile_w, int tile_h, gboolean keep_aspect,
+                int *out_w, int *out_h)
+{
+  *out_w = tile_w;
+  *out_h = tile_h;
+  gint from_n, from_d, to_n, to_d;
+  if (!keep_aspect || !gst_util_fraction_multiply (w, h, par_n, par_d, &from_n, &from_d)
+      || !gst_util_fraction_multiply (tile_w, tile_h, 1, 1, &to_n, &to_d)
+      || (from_n == to_n && from_d == to_d))
+    return;
+  GstVideoRectangle src = { 0, 0, tile_w, (int)gst_util_uint64_scale_int (tile_w, from_d, from_n) };
+  GstVideoRectangle dst = { 0, 0, tile_w, tile_h }, drawn;
+  if (src.h == 0)
+    return;
+  gst_video_center_rect (&src, &dst, &drawn, TRUE);
+  *out_w = drawn.w;
+  *out_h = drawn.h;
+}
+
+/* Scales the (cropped) picture to the size and colours the compositor draws it in, so the
+ * compositor blends it as it is: a pad it has to convert costs a canvas-sized buffer per frame
+ * (GStreamer 1.22 allocates one for every converted pad, every frame), a malloc and free of
+ * 1.4 MB per input per frame at 720p (bench/mix.mjs: the worker's RSS). The scaling itself is
+ * the same (linear, no dithering), done on the input's thread into a pool of tile-sized buffers.
+ * The colours are the live canvas's (mix_canvas_colours); when the drawn size has no fixed point
+ * (the compositor would not take the picture as it is), the compositor scales it. */
+static void
+mix_layer_fit (MixLayer *l, int w, int h, int par_n, int par_d, int tile_w, int tile_h,
+               gboolean keep_aspect)
+{
+  GstCaps *caps = mix_canvas_colours (
+      gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL), &l->mix->o);
+  GstStructure *st = gst_caps_get_structure (caps, 0);
+  int dw = 0, dh = 0;
+  if (w > 0 && h > 0 && tile_w > 0 && tile_h > 0 && par_n > 0 && par_d > 0) {
+    mix_drawn_size (w, h, par_n, par_d, tile_w, tile_h, keep_aspect, &dw, &dh);
+    int again_w, again_h; /* what the compositor makes of a picture of that size */
+    mix_drawn_size (dw, dh, 1, 1, tile_w, tile_h, keep_aspect, &again_w, &again_h);
+    if (again_w != dw || again_h != dh) {
+      dw = again_w;
+      dh = again_h;
+      mix_drawn_size (dw, dh, 1, 1, tile_w, tile_h, keep_aspect, &again_w, &again_h);
+      if (again_w != dw || again_h != dh)
+        dw = dh = 0;
+    }
+  }
+  gboolean as_drawn = dw > 0 && dh > 0;
+  if (as_drawn)
+    gst_structure_set (st, "width", G_TYPE_INT, dw, "height", G_TYPE_INT, dh,
+                       "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, NULL);
+  /* The compositor scales the picture only when it is not already as drawn. */
+  GstStructure *config = NULL;
+  g_object_get (l->pad, "converter-config", &config, NULL);
+  if (as_drawn != (config == NULL)) {
+    GstStructure *scaling = as_drawn ? NULL : mix_linear_scaling ();
+    g_object_set (l->pad, "converter-config", scaling, NULL);
+    g_clear_pointer (&scaling, gst_structure_free);
+  }
+  g_clear_pointer (&config, gst_structure_free);
+  g_autoptr (GstCaps) now = NULL;
+  g_object_get (l->fit, "caps", &now, NULL);
+  if (now == NULL || !gst_caps_is_equal (now, caps))
+    g_object_set (l->fit, "caps", caps, NULL);
+  gst_caps_unref (caps);
 }
 
 /* The crop is set by the input's next frame (mix_on_crop_input). */
@@ -94,12 +190,15 @@ mix_on_crop_input (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstCaps *caps = NULL;
   gst_event_parse_caps (event, &caps);
   const GstStructure *st = gst_caps_get_structure (caps, 0);
-  int width = 0, height = 0;
+  int width = 0, height = 0, par_n = 1, par_d = 1;
   if (gst_structure_get_int (st, "width", &width)
       && gst_structure_get_int (st, "height", &height)) {
+    gst_structure_get_fraction (st, "pixel-aspect-ratio", &par_n, &par_d);
     g_mutex_lock (&l->lock);
     l->in_w = width;
     l->in_h = height;
+    l->par_n = par_n;
+    l->par_d = par_d;
     g_mutex_unlock (&l->lock);
     mix_layer_update_crop (l);
   }
@@ -181,14 +280,7 @@ mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, GstElement *bin
   gst_bin_add (GST_BIN (m->pipeline), bin);
   l->pad = gst_element_request_pad_simple (agg, "sink_%u");
   if (agg == m->comp) {
-    /* Linear scaling without dithering: a quarter cheaper than the default cubic scaler, and
-     * what a tile of a mixed picture needs (bench/mix.mjs). */
-    GstStructure *scaling = gst_structure_new (
-        "GstVideoConverter", GST_VIDEO_CONVERTER_OPT_RESAMPLER_METHOD,
-        GST_TYPE_VIDEO_RESAMPLER_METHOD, GST_VIDEO_RESAMPLER_METHOD_LINEAR,
-        GST_VIDEO_CONVERTER_OPT_CHROMA_RESAMPLER_METHOD, GST_TYPE_VIDEO_RESAMPLER_METHOD,
-        GST_VIDEO_RESAMPLER_METHOD_LINEAR, GST_VIDEO_CONVERTER_OPT_DITHER_METHOD,
-        GST_TYPE_VIDEO_DITHER_METHOD, GST_VIDEO_DITHER_NONE, NULL);
+    GstStructure *scaling = mix_linear_scaling ();
     g_object_set (l->pad, "alpha", 0.0, "zorder", (guint)MIX_Z_FIRST_LAYER, "converter-config",
                   scaling, NULL);
     gst_structure_free (scaling);
@@ -243,17 +335,31 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
   GstElement *crop
       = decode != NULL ? cr_element (video ? "videocrop" : "audioconvert", video ? "crop" : NULL, e)
                        : NULL;
-  GstElement *out
-      = crop != NULL ? cr_element (video ? "identity" : "audioresample", NULL, e) : NULL;
-  GstElement *queue = out != NULL && !video ? cr_element ("queue", NULL, e) : NULL;
+  /* Video: scaled to its tile here (mix_layer_fit), audio: a queue. */
+  GstElement *out = crop != NULL ? cr_element (video ? "videoconvertscale" : "audioresample",
+                                               NULL, e)
+                                 : NULL;
+  GstElement *last = out == NULL ? NULL
+                     : video     ? cr_capsfilter (mix_canvas_colours (
+                                       gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING,
+                                                            "I420", NULL),
+                                       &m->o))
+                                 : cr_element ("queue", NULL, e);
   GstElement *bin = NULL;
-  if (out != NULL && (video || queue != NULL)) {
+  if (last != NULL) {
     g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", caps, NULL);
     if (jitter != NULL)
       g_object_set (jitter, "latency", 200, NULL);
-    bin = !video      ? mix_bin (e, src, jitter, decode, crop, out, queue, NULL)
-          : !reorder ? mix_bin (e, src, decode, crop, out, NULL)
-                     : mix_bin (e, src, jitter, decode, crop, out, NULL);
+    /* As the compositor's own scaling was: linear, no dithering. The YUV values are kept (as
+     * ffmpeg's scale keeps them): an SD picture's BT.601 on an HD canvas's BT.709 is a slight
+     * tint, where converting the matrix cost the 4 x 720p mix a third more (bench/mix.mjs). */
+    if (video)
+      g_object_set (out, "method", 4 /* bilinear2: linear, taps by the scale */, "dither", 0,
+                    "chroma-resampler", GST_VIDEO_RESAMPLER_METHOD_LINEAR, "matrix-mode",
+                    3 /* none */, NULL);
+    bin = !video      ? mix_bin (e, src, jitter, decode, crop, out, last, NULL)
+          : !reorder ? mix_bin (e, src, decode, crop, out, last, NULL)
+                     : mix_bin (e, src, jitter, decode, crop, out, last, NULL);
   }
   MixLayer *l = mix_layer_attach (m, CR_MIX_LAYER_INPUT, key, bin, agg, error);
   if (l == NULL)
@@ -267,6 +373,7 @@ cr_mix_add_input (CrMix *m, const char *key, const char *rtp_caps, gboolean vide
     gst_pad_add_probe (l->pad, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
                        mix_input_latency, NULL, NULL);
     l->crop = gst_object_ref (crop);
+    l->fit = gst_object_ref (last);
     GstPad *crop_in = gst_element_get_static_pad (l->crop, "sink");
     gst_pad_add_probe (crop_in, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER,
                        mix_on_crop_input, l, NULL);
@@ -416,10 +523,11 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
     gst_caps_unref (rgba);
     g_object_set (freeze, "is-live", !m->o.offline, "num-buffers", mix_still_frames (m), NULL);
     g_object_set (queue, "max-size-buffers", 2, NULL);
-    bin = mix_bin (
-        &error, src, convert,
-        cr_capsfilter (gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL)),
-        freeze, cr_capsfilter (gst_caps_ref (rate)), queue, NULL);
+    GstCaps *i420 = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", NULL);
+    if (!m->o.offline)
+      mix_canvas_colours (i420, &m->o);
+    bin = mix_bin (&error, src, convert, cr_capsfilter (i420), freeze,
+                   cr_capsfilter (gst_caps_ref (rate)), queue, NULL);
     break;
   }
   case CR_MIX_LAYER_COLOR: {
@@ -434,6 +542,8 @@ mix_add_still (CrMix *m, const CrMixLayer *spec)
     GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
                                          G_TYPE_INT, w & ~1, "height", G_TYPE_INT, h & ~1,
                                          "framerate", GST_TYPE_FRACTION, m->o.fps, 1, NULL);
+    if (!m->o.offline)
+      mix_canvas_colours (caps, &m->o);
     bin = mix_bin (&error, src, cr_capsfilter (caps), queue, NULL);
     break;
   }

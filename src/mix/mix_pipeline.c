@@ -58,18 +58,32 @@ mix_offline_frames (const CrMixOptions *o)
   return (int)MAX (1, (o->duration_ns * (guint64)o->fps + GST_SECOND / 2) / GST_SECOND);
 }
 
-/* The canvas. Offline, with the chroma siting and colorimetry decoders give SD H.264 (mpeg2,
- * BT.601): the compositor then only blends the tiles, where with its defaults (jpeg siting) it
- * converted every input's every frame (a third of compose's CPU, bench/compose.mjs). */
+/* The canvas (@fps_n > 0) or the background's picture (0). Offline, the canvas has the chroma
+ * siting and colorimetry decoders give SD H.264 (mpeg2, BT.601): the compositor then only blends
+ * the tiles, where with its defaults (jpeg siting) it converted every input's every frame (a third
+ * of compose's CPU, bench/compose.mjs). Live, the canvas takes the colours of the layers (the
+ * compositor copies the last pad's), so the background and every still layer say the same
+ * (mix_canvas_colours) and the inputs are fitted to them (mix_layers.c). */
 static GstCaps *
 mix_video_caps (const CrMixOptions *o, int fps_n)
 {
   GstCaps *caps = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
                                        G_TYPE_INT, o->width, "height", G_TYPE_INT, o->height,
                                        "framerate", GST_TYPE_FRACTION, fps_n, 1, NULL);
-  if (o->offline)
-    gst_caps_set_simple (caps, "chroma-site", G_TYPE_STRING, "mpeg2", "colorimetry",
-                         G_TYPE_STRING, "bt601", NULL);
+  if (o->offline || fps_n == 0)
+    mix_canvas_colours (caps, o);
+  return caps;
+}
+
+GstCaps *
+mix_canvas_colours (GstCaps *caps, const CrMixOptions *o)
+{
+  /* Offline BT.601 (compose's inputs are recordings of cameras); live, what GStreamer gives a
+   * picture of the canvas's height without colour info, as an H.264 decoder's pictures of that
+   * height come: BT.709 above 576 lines. */
+  const char *colorimetry = !o->offline && o->height > 576 ? "bt709" : "bt601";
+  gst_caps_set_simple (caps, "chroma-site", G_TYPE_STRING, "mpeg2", "colorimetry", G_TYPE_STRING,
+                       colorimetry, NULL);
   return caps;
 }
 
@@ -123,9 +137,10 @@ mix_add_ender (GstBin *bin, GstElement *comp, const CrMixOptions *o, GError **er
   cr_set (src, "pattern", "black");
   g_object_set (src, "num-buffers", 1, NULL);
   g_object_set (freeze, "is-live", TRUE, NULL);
-  GstCaps *one = gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width",
-                                      G_TYPE_INT, 2, "height", G_TYPE_INT, 2, "framerate",
-                                      GST_TYPE_FRACTION, 0, 1, NULL);
+  GstCaps *one = mix_canvas_colours (
+      gst_caps_new_simple ("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, 2,
+                           "height", G_TYPE_INT, 2, "framerate", GST_TYPE_FRACTION, 0, 1, NULL),
+      o);
   GstElement *rate = cr_capsfilter (
       gst_caps_new_simple ("video/x-raw", "framerate", GST_TYPE_FRACTION, o->fps, 1, NULL));
   if (!cr_bin_chain (bin, error, src, cr_capsfilter (one), freeze, rate, NULL)

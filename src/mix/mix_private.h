@@ -39,6 +39,9 @@ struct _CrMix {
 };
 
 void mix_layer_free (MixLayer *layer);
+/* Sets the chroma siting and colorimetry of the canvas of @o, which every still layer of a live
+ * canvas has too (mix_pipeline.c); returns @caps. */
+GstCaps *mix_canvas_colours (GstCaps *caps, const CrMixOptions *o);
 /* A probe on a compositor pad (QUERY_UPSTREAM): the latency's maximum at least a second over its
  * minimum, for a chain without a buffering element. */
 GstPadProbeReturn mix_input_latency (GstPad *pad, GstPadProbeInfo *info, gpointer data);
