@@ -114,6 +114,9 @@ test('a class on the whiteboard: draw, see, chat, log, refusals, restart', { tim
   const box = await teacher.locator('#board').boundingBox();
   await teacher.mouse.click(box.x + 0.1 * box.width, box.y + 0.7 * box.height);
   await teacher.waitForSelector('#textinput', { state: 'visible' });
+  // The page focuses the box just after the click (a timer, so the click does not take the focus
+  // back): keys typed before that went to the page (seen on a loaded machine: "o <b>class</b>").
+  await teacher.waitForFunction(() => document.activeElement?.id === 'textinput', null, { timeout: 20000 });
   await teacher.keyboard.type('Hello <b>class</b>');
   await teacher.keyboard.press('Enter');
   await waitSeq(teacher, 3);
