@@ -87,12 +87,16 @@ static CrPlaylist *
 single_playlist (Worker *w, const char *key, const char *user_id, gboolean aux,
                  const gboolean media[2])
 {
+  int stream_type = media[0] && media[1] ? -1 : media[1] ? CR_TRACK_VIDEO : CR_TRACK_AUDIO;
   CrPlaylist *playlist = g_hash_table_lookup (w->playlists, key);
   if (playlist == NULL) {
-    int stream_type = media[0] && media[1] ? -1 : media[1] ? CR_TRACK_VIDEO : CR_TRACK_AUDIO;
     playlist = cr_playlist_new (user_id, aux ? "aux" : "main", FALSE, stream_type,
                                 g_get_real_time () / 1000);
     g_hash_table_insert (w->playlists, g_strdup (key), playlist);
+  } else if (playlist->stream_type != stream_type) {
+    /* AvMerge: a run of sound alone, then one with the camera (or the other way): the playlist
+     * holds both from now on, so it no longer says one medium (compose and merge read it). */
+    playlist->stream_type = -1;
   }
   return playlist;
 }

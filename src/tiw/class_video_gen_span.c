@@ -364,9 +364,14 @@ cr_video_gen_span_compose_start (CrClassVideoGen *gen, JsonObject *t, GError **e
   g_autoptr (JsonObject) params = cr_class_video_gen_mix_params (
       cr_json_get_object (t, "Request"), cr_json_get_string (t, "BoardUserId"));
   g_autofree char *params_json = cr_json_object_to_string (params);
-  /* The whole of the span's streams: composing only the span's window (--from-ms/--to-ms) lost
-   * a camera whose run began before it in tiw_video_generation.test's Custom layout (open). */
-  CrComposeTarget target = { .in = in, .out = out, .object_key = file_name, .url = "" };
+  /* Only the span: media recorded after the Pause was asked for, or moved past the span's edges
+   * by a stream's SEI offset, is left out (the board is rendered for the same span). */
+  CrComposeTarget target = { .in = in,
+                             .out = out,
+                             .object_key = file_name,
+                             .url = "",
+                             .from_ms = cr_json_get_int_or (span, "Start", 0),
+                             .to_ms = cr_json_get_int_or (span, "End", 0) };
   g_autofree char *images = g_build_filename (rec->api->config->data_dir, "cache", "images", NULL);
   g_autofree char *id = cr_compose_jobs_start (
       (guint64)cr_json_get_int_or (t, "SdkAppId", 0), cr_json_get_string (t, "TaskId"), &target,

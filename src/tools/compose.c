@@ -138,6 +138,12 @@ typedef struct {
   gboolean video;
 } RunLink;
 
+static GstPadProbeReturn
+source_drop (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
 static void
 source_on_pad (GstElement *demux, GstPad *pad, gpointer data)
 {
@@ -146,8 +152,13 @@ source_on_pad (GstElement *demux, GstPad *pad, gpointer data)
   if (caps == NULL)
     caps = gst_pad_query_caps (pad, NULL);
   const char *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  if (!g_str_has_prefix (name, rl->video ? "video/" : "audio/"))
+  if (!g_str_has_prefix (name, rl->video ? "video/" : "audio/")) {
+    /* The other medium is dropped here: left unlinked, a run holding only that one (a playlist
+     * of both whose run has one) would stop the demuxer with not-linked. */
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                       source_drop, NULL, NULL);
     return;
+  }
   g_autoptr (GstPad) sink = gst_element_get_static_pad (rl->parse, "sink");
   if (!gst_pad_is_linked (sink))
     gst_pad_link (pad, sink);

@@ -4,6 +4,8 @@
  * playlists are more runs of the same streams. Mixed playlists (MIX-STREAM 1) are skipped. */
 #include "tools/compose_private.h"
 
+#include "media/ts_retime.h"
+
 #include <gio/gio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,21 @@ parse_playlist (const char *dir, const char *name, GPtrArray *runs, GError **err
   return TRUE;
 }
 
+/* A run of a playlist of sound and pictures (AvMerge) can hold sound alone: the camera came on
+ * later, or was unsubscribed for a while (each such change starts a new run). Its first file
+ * says which: without a video PES the run is audio, so the layout treats the user as a
+ * microphone and no decoder waits for pictures that never come. */
+static void
+run_check_video (ComposeRun *r)
+{
+  if (r->media != (COMPOSE_AUDIO | COMPOSE_VIDEO) || r->files->len == 0)
+    return;
+  gint64 video_pts = -1;
+  if (cr_ts_scan_file (g_ptr_array_index (r->files, 0), NULL, NULL, &video_pts, NULL)
+      && video_pts < 0)
+    r->media = COMPOSE_AUDIO;
+}
+
 static int
 run_by_start (gconstpointer a, gconstpointer b)
 {
@@ -143,6 +160,8 @@ compose_read_runs (const char *dir, GError **error)
                  dir);
     return NULL;
   }
+  for (guint i = 0; i < runs->len; i++)
+    run_check_video (g_ptr_array_index (runs, i));
   g_ptr_array_sort (runs, run_by_start);
   for (guint i = 0; i < runs->len; i++) {
     ComposeRun *r = g_ptr_array_index (runs, i);

@@ -300,6 +300,33 @@ describe('single-stream recording', () => {
     assert.ok(mp4.Pairs >= 5 && Math.abs(mp4.OffsetMs) <= 40, JSON.stringify(mp4));
   });
 
+  test('AvMerge 1: the camera subscribed after the start: the playlist, audio alone at first, no longer says audio (compose shows the camera)', T, async () => {
+    const room = 9316;
+    procs.push(publish(d.port, room, 'mia', ['--color', 'red']));
+    const { TaskId } = await c.CreateCloudRecording(body(room, 'recorder_9316', {
+      AvMerge: 1, SubscribeStreamUserIds: { UnSubscribeVideoUserIds: ['mia'] } }));
+    const dir = path.join(d.dataDir, 'storage', 'rec', 'day1', TaskId);
+    const m3u8 = path.join(dir, `1400000001_${room}__UserId_s_${b64name('mia')}__UserId_e_main.m3u8`);
+    await until('an audio-only segment', () => existsSync(m3u8) && /\.ts$/m.test(readFileSync(m3u8, 'utf8')), 40000);
+    assert.match(readFileSync(m3u8, 'utf8'), /#EXT-X-TRTC-STREAM-TYPE:0\n/, 'sound alone so far');
+    await c.ModifyCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId, SubscribeStreamUserIds: { UnSubscribeVideoUserIds: [] } });
+    await until('a run with the camera after a discontinuity', () => {
+      const after = readFileSync(m3u8, 'utf8').split('#EXT-X-DISCONTINUITY')[1];
+      const seg = after && after.match(/^(.+\.ts)$/m);
+      return seg && probe(path.join(dir, seg[1])).streams.map((x) => x.codec_name).sort().join() === 'aac,h264';
+    }, 40000);
+    await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
+    await until('ended', () => readFileSync(m3u8, 'utf8').includes('#EXT-X-ENDLIST'), 30000);
+    assert.ok(!readFileSync(m3u8, 'utf8').includes('#EXT-X-TRTC-STREAM-TYPE'), 'audio and video now');
+    // compose reads the tag: the camera's red is in the mixed picture at the end
+    const out = path.join(dir, 'composed.mp4');
+    execFileSync(BIN, ['compose', '--in', dir, '--out', out], { encoding: 'utf8' });
+    const dur = Number(probe(out).format.duration);
+    const rgb = execFileSync('ffmpeg', ['-loglevel', 'error', '-ss', String(Math.max(0, dur - 1)), '-i', out, '-frames:v', '1',
+      '-vf', 'scale=1:1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+    assert.ok(rgb[0] > 40 && rgb[0] > rgb[1] * 2 && rgb[0] > rgb[2] * 2, `the composed picture's mean ${[...rgb]} is not red`);
+  });
+
   test('FillType: a camera turned off for 5 s is filled with black (1) or the last picture (0) at 5 fps; the picture comes back after', T, async () => {
     // Every decoded picture of the recorded video on the files' timeline, with its mean luma.
     const pictures = (dir, m3u8) => {

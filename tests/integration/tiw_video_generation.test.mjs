@@ -352,7 +352,7 @@ describe('video-generation tasks', () => {
       const file = fileURLToPath(v.VideoUrl);
       assert.ok(existsSync(file), file);
       assert.equal(v.VideoSize, statSync(file).size);
-      assert.ok(v.VideoDuration > 15000 && Math.abs(v.VideoDuration - r.TotalTime) < 5000, `${v.VideoDuration} vs TotalTime ${r.TotalTime}`);
+      assert.ok(v.VideoDuration > 15000 && Math.abs(v.VideoDuration - r.TotalTime) <= 300, `${v.VideoDuration} vs TotalTime ${r.TotalTime}`);
     }
 
     // the pictures: tiles where the layout puts them; the stroke at the flash
@@ -455,13 +455,17 @@ describe('video-generation tasks', () => {
     assert.ok(Math.abs(v2.VideoPlayTime - 7000) < 2500, `second span at ${v2.VideoPlayTime}`);
     assert.ok(v1.VideoDuration > 4000 && v1.VideoDuration < 10000, `first span ${v1.VideoDuration} ms`);
     assert.ok(v2.VideoDuration > 5000 && v2.VideoDuration < 11000, `second span ${v2.VideoDuration} ms`);
+    // each MP4 lasts its span, no more (the board, rendered for the whole span, is the longest
+    // input): media recorded after the Pause request is left out; a frame of rounding (15 fps)
+    assert.ok(Math.abs(v1.VideoDuration - v2.VideoPlayTime) <= 140, `first span ${v1.VideoDuration} ms, the second placed at ${v2.VideoPlayTime}`);
+    assert.ok(Math.abs(v1.VideoDuration + v2.VideoDuration - a.TotalTime) <= 280, `spans ${v1.VideoDuration} + ${v2.VideoDuration} ms, TotalTime ${a.TotalTime}`);
     // Concat: one MP4 over both spans and the pause between them
     assert.equal(b.VideoInfoList.length, 1, JSON.stringify(b.VideoInfoList));
     const j = b.VideoInfoList[0];
     assert.equal(j.VideoPlayTime, 0);
     assert.match(j.VideoUrl, /_concat\.mp4$/);
     const pause = rec.OmittedDurations[0].ResumeTime - rec.OmittedDurations[0].PauseTime;
-    assert.ok(Math.abs(j.VideoDuration - (v1.VideoDuration + pause + v2.VideoDuration)) < 2500,
+    assert.ok(Math.abs(j.VideoDuration - (v1.VideoDuration + pause + v2.VideoDuration)) < 300,
       `joined ${j.VideoDuration} ms, pieces ${v1.VideoDuration} + pause ${pause} + ${v2.VideoDuration}`);
   });
 });
