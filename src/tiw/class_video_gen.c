@@ -86,6 +86,20 @@ gen_check_queued (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
   return TRUE;
 }
 
+/* The current span's compose job started (its inputs and board ready), or the task failed. */
+static gboolean
+gen_compose_span (CrClassVideoGen *gen, JsonObject *t)
+{
+  g_autoptr (GError) error = NULL;
+  if (!cr_video_gen_span_compose_start (gen, t, &error)) {
+    g_autofree char *message = g_strdup_printf ("compose: %s", error->message);
+    cr_video_gen_finish (gen, t, CR_VIDEO_GEN_ERROR_GENERATION, message);
+    return TRUE;
+  }
+  cr_video_gen_set_progress (t, RENDER_SHARE);
+  return TRUE;
+}
+
 /* One step of a PROCESSING task; TRUE when its record changed. */
 static gboolean
 gen_check_processing (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
@@ -110,8 +124,15 @@ gen_check_processing (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
         cr_video_gen_finish (gen, t, CR_VIDEO_GEN_ERROR_GENERATION, message);
         return TRUE;
       }
-      if (!cr_video_gen_span_prepare (gen, t, r, &error)
-          || !cr_video_gen_render_start (gen, t, &error)) {
+      if (!cr_video_gen_span_prepare (gen, t, r, &error)) {
+        cr_video_gen_finish (gen, t, CR_VIDEO_GEN_ERROR_GENERATION, error->message);
+        return TRUE;
+      }
+      if (!cr_video_gen_board_wanted (t)) {
+        /* the board left out by RecordControl: nothing to render, the streams alone */
+        return gen_compose_span (gen, t);
+      }
+      if (!cr_video_gen_render_start (gen, t, &error)) {
         cr_video_gen_finish (gen, t, CR_VIDEO_GEN_ERROR_GENERATION, error->message);
         return TRUE;
       }
@@ -120,15 +141,12 @@ gen_check_processing (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
     }
     if (render == CR_VIDEO_GEN_RENDER_RUNNING)
       return FALSE;
-    gboolean ok = render == CR_VIDEO_GEN_RENDER_OK;
-    if (!ok || !cr_video_gen_span_compose_start (gen, t, &error)) {
-      g_autofree char *message
-          = g_strdup_printf ("%s: %s", ok ? "compose" : "board-render", ok ? error->message : why);
+    if (render != CR_VIDEO_GEN_RENDER_OK) {
+      g_autofree char *message = g_strdup_printf ("board-render: %s", why);
       cr_video_gen_finish (gen, t, CR_VIDEO_GEN_ERROR_GENERATION, message);
       return TRUE;
     }
-    cr_video_gen_set_progress (t, RENDER_SHARE);
-    return TRUE;
+    return gen_compose_span (gen, t);
   }
   if (g_strcmp0 (phase, "compose") == 0) {
     g_autoptr (CrComposeJob) job = cr_compose_jobs_lookup (

@@ -58,6 +58,8 @@ JsonObject *cr_video_gen_current_span (JsonObject *t);
 /* The current span's inputs in its work directory, for board-render and compose. */
 gboolean cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r,
                                     GError **error);
+/* Whether the generated video shows the board: RecordControl may leave its stream out. */
+gboolean cr_video_gen_board_wanted (JsonObject *t);
 /* The compose job mixing the current span's inputs into its MP4 (Phase "compose"). */
 gboolean cr_video_gen_span_compose_start (CrClassVideoGen *gen, JsonObject *t, GError **error);
 

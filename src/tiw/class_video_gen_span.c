@@ -331,7 +331,7 @@ cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, G
       return FALSE;
     used++;
   }
-  if (used == 0) {
+  if (used == 0 && !cr_video_gen_board_wanted (t)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  "span %" G_GINT64_FORMAT " of class %s has no per-user playlist (in this "
                  "server's local storage or the class's bucket)",
@@ -345,6 +345,16 @@ cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, G
   g_autofree char *log_text = json_to_string (node, FALSE);
   g_autofree char *log_path = g_build_filename (work, "board.json", NULL);
   return g_file_set_contents (log_path, log_text, -1, error);
+}
+
+gboolean
+cr_video_gen_board_wanted (JsonObject *t)
+{
+  /* TIW's StreamId "tic_record_user" is the board's stream (matched by prefix, as the others) */
+  const char *board = cr_json_get_string (t, "BoardUserId");
+  JsonObject *rc = cr_json_get_object (cr_json_get_object (t, "Request"), "RecordControl");
+  return cr_class_video_gen_stream_use (rc, board != NULL ? board : "tic_record_user")
+         != CR_CLASS_STREAM_LEFT_OUT;
 }
 
 gboolean

@@ -317,22 +317,26 @@ describe('video-generation tasks', () => {
     student.kill('SIGKILL');
     d = await startDaemon({ dataDir, defaults: ['--api-rate-limit', '100000'] });
     c = tiw(d.port);
-    const custom = await c.CreateVideoGenerationTask({
-      SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId,
-      MixStream: {
-        Enabled: true,
-        Custom: {
-          Canvas: { LayoutParams: { Width: 1280, Height: 720 }, BackgroundColor: '#000000' },
-          InputStreamList: [
-            { InputStreamId: 'teacher', LayoutParams: { ZOrder: 1, X: 0, Y: 0, Width: 640, Height: 360 } },
-            { InputStreamId: 'student', LayoutParams: { ZOrder: 1, X: 640, Y: 0, Width: 640, Height: 360 } },
-            { InputStreamId: 'tic_record_user', LayoutParams: { ZOrder: 1, X: 320, Y: 360, Width: 640, Height: 360 } },
-          ],
-        },
+    const customMix = {
+      Enabled: true,
+      Custom: {
+        Canvas: { LayoutParams: { Width: 1280, Height: 720 }, BackgroundColor: '#000000' },
+        InputStreamList: [
+          { InputStreamId: 'teacher', LayoutParams: { ZOrder: 1, X: 0, Y: 0, Width: 640, Height: 360 } },
+          { InputStreamId: 'student', LayoutParams: { ZOrder: 1, X: 640, Y: 0, Width: 640, Height: 360 } },
+          { InputStreamId: 'tic_record_user', LayoutParams: { ZOrder: 1, X: 320, Y: 360, Width: 640, Height: 360 } },
+        ],
       },
+    };
+    const custom = await c.CreateVideoGenerationTask({ SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, MixStream: customMix });
+    // RecordControl's StreamId tic_record_user is the board's stream (the SDK says so): left out
+    const noBoard = await c.CreateVideoGenerationTask({
+      SdkAppId: APP1.sdkAppId, OnlineRecordTaskId: TaskId, MixStream: customMix,
+      RecordControl: { Enabled: true, StreamControls: [{ StreamId: 'tic_record_user', DisableRecord: true }] },
     });
-    const [{ r: g, seen: gSeen }, { r: cu, seen: cuSeen }] = await Promise.all([
-      describeUntilFinished(c, grid.TaskId, 600000), describeUntilFinished(c, custom.TaskId, 600000)]);
+    const [{ r: g, seen: gSeen }, { r: cu, seen: cuSeen }, { r: nb }] = await Promise.all([
+      describeUntilFinished(c, grid.TaskId, 600000), describeUntilFinished(c, custom.TaskId, 600000),
+      describeUntilFinished(c, noBoard.TaskId, 600000)]);
     for (const [name, r, seen] of [['grid', g, gSeen], ['custom', cu, cuSeen]]) {
       assert.equal(r.ErrorCode, '', `${name}: ${r.ErrorMessage}`);
       assert.equal(r.Progress, 100);
@@ -387,6 +391,13 @@ describe('video-generation tasks', () => {
     check('custom', measure('custom', fileURLToPath(cu.VideoInfoList[0].VideoUrl), {
       teacher: [0, 0, 0.5, 0.5], student: [0.5, 0, 0.5, 0.5], board: [0.25, 0.5, 0.5, 0.5],
     }), 'board', ['teacher', 'student']);
+    // without the board: its tile stays the black canvas, the cameras flash where they did
+    assert.equal(nb.ErrorCode, '', nb.ErrorMessage);
+    const nbm = measure('no board', fileURLToPath(nb.VideoInfoList[0].VideoUrl), {
+      teacher: [0, 0, 0.5, 0.5], student: [0.5, 0, 0.5, 0.5], board: [0.25, 0.5, 0.5, 0.5],
+    });
+    assert.equal(nbm.board.white, -1, `no board: its tile turned white ${JSON.stringify(nbm)}`);
+    for (const cam of ['teacher', 'student']) assert.ok(nbm[cam].white > 0, `no board: ${cam} ${JSON.stringify(nbm)}`);
     // grid of three: two tiles on top, one centred below; the board's is white first
     const gm = measure('grid', fileURLToPath(g.VideoInfoList[0].VideoUrl), {
       tl: [0, 0, 0.5, 0.5], tr: [0.5, 0, 0.5, 0.5], bottom: [0.25, 0.5, 0.5, 0.5],
