@@ -124,8 +124,8 @@ run_check_video (ComposeRun *r)
 {
   if (r->media != (COMPOSE_AUDIO | COMPOSE_VIDEO) || r->files->len == 0)
     return;
-  gint64 video_pts = -1;
-  if (cr_ts_scan_file (g_ptr_array_index (r->files, 0), NULL, NULL, &video_pts, NULL)
+  gint64 pts = -1, video_pts = -1; /* a file with timestamps, none of them a picture's */
+  if (cr_ts_scan_file (g_ptr_array_index (r->files, 0), &pts, NULL, &video_pts, NULL) && pts >= 0
       && video_pts < 0)
     r->media = COMPOSE_AUDIO;
 }
