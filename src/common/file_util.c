@@ -76,3 +76,19 @@ cr_file_sync (const char *path, GError **error)
   g_autofree char *dir = g_path_get_dirname (path);
   return fsync_path (path, O_RDONLY, error) && fsync_path (dir, O_RDONLY | O_DIRECTORY, error);
 }
+
+void
+cr_file_remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
+    g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      cr_file_remove_tree (child);
+    }
+    g_rmdir (path);
+  } else {
+    g_unlink (path);
+  }
+}

@@ -20,4 +20,8 @@ gboolean cr_file_replace_durably (const char *path, const char *contents, gsize 
 /* Makes the finished file @path durable: fsync of the file, then of its directory. */
 gboolean cr_file_sync (const char *path, GError **error);
 
+/* Removes @path and everything under it (a symbolic link is removed, not followed); what
+ * cannot be removed is left. */
+void cr_file_remove_tree (const char *path);
+
 G_END_DECLS

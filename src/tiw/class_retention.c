@@ -4,28 +4,12 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "common/file_util.h"
 #include "common/json_util.h"
 #include "files/naming.h"
 #include "task/spec.h"
 #include "tiw/class_private.h"
 #include "tiw/class_video_gen.h"
-
-/* Removes @path and everything under it. */
-static void
-remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
-    g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-    const char *name;
-    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-    g_rmdir (path);
-  } else {
-    g_unlink (path);
-  }
-}
 
 /* The local files of class tasks kept past their days (no bucket configured) are removed. */
 void
@@ -57,7 +41,7 @@ cr_class_rec_sweep_local (CrClassRecorder *rec, gint64 now)
         CrNamingTask naming = cr_task_spec_naming (spec, task->task_id);
         g_autofree char *rel = cr_naming_dir (&naming);
         g_autofree char *dir = g_build_filename (rec->api->config->storage_dir, rel, NULL);
-        remove_tree (dir);
+        cr_file_remove_tree (dir);
         g_autofree char *parent = g_path_get_dirname (dir);
         g_rmdir (parent); /* the class's folder, once empty */
       }

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "common/file_util.h"
 #include "common/json_util.h"
 #include "room/room.h"
 #include "tiw/class_video_gen_private.h"
@@ -170,7 +171,7 @@ gen_check_processing (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
     if (job->warnings != NULL && job->warnings->len > 0)
       json_object_set_string_member (span, "Warning", g_ptr_array_index (job->warnings, 0));
     g_autofree char *work = cr_video_gen_span_dir (gen, t, cr_json_get_int_or (t, "Span", 0));
-    cr_video_gen_remove_tree (work);
+    cr_file_remove_tree (work);
     json_object_set_int_member (t, "Span", cr_json_get_int_or (t, "Span", 0) + 1);
     cr_video_gen_set_progress (t, 0);
     return TRUE;
@@ -266,7 +267,7 @@ cr_class_video_gen_remove_local (CrClassRecorder *rec, guint64 sdk_app_id,
     g_autofree char *dir = cr_video_gen_dir (gen, t);
     if (!g_file_test (dir, G_FILE_TEST_EXISTS))
       continue;
-    cr_video_gen_remove_tree (dir);
+    cr_file_remove_tree (dir);
     g_autofree char *parent = g_path_get_dirname (dir);
     g_rmdir (parent); /* <storage>/tiw-video/<SdkAppId>, once empty */
     g_info ("video generation %s: its local files are removed with class %s's",

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "common/file_util.h"
 #include "common/json_util.h"
 #include "task/spec.h"
 #include "tiw/class_bucket.h"
@@ -149,7 +150,7 @@ cr_video_gen_bucket_fetch (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, c
     g_ptr_array_unref (folders);
     return CR_VIDEO_GEN_BUCKET_LOCAL;
   }
-  cr_video_gen_remove_tree (work); /* what a restart left */
+  cr_file_remove_tree (work); /* what a restart left */
   Transfer *x = g_new0 (Transfer, 1);
   x->task_id = g_strdup (id);
   x->folders = folders;

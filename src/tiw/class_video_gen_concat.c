@@ -5,6 +5,7 @@
  * main loop. */
 #include <gio/gio.h>
 
+#include "common/file_util.h"
 #include "common/json_util.h"
 #include "media/concat.h"
 #include "mix/image_cache.h"
@@ -169,7 +170,7 @@ cr_video_gen_check_end (CrClassVideoGen *gen, JsonObject *t, JsonObject *r)
   if (stored == CR_VIDEO_GEN_BUCKET_DONE) {
     /* the MP4s are in the class's bucket: no local copy stays */
     g_autofree char *dir = cr_video_gen_dir (gen, t);
-    cr_video_gen_remove_tree (dir);
+    cr_file_remove_tree (dir);
   }
   cr_video_gen_finish (gen, t, NULL, NULL);
   return TRUE;

@@ -51,8 +51,6 @@ cr_video_gen_status (JsonObject *t)
 char *cr_video_gen_dir (CrClassVideoGen *gen, JsonObject *t);
 /* Span @i's work directory below it: "span<i>". */
 char *cr_video_gen_span_dir (CrClassVideoGen *gen, JsonObject *t, gint64 i);
-/* Removes @path and what is below it. */
-void cr_video_gen_remove_tree (const char *path);
 /* The task's current span (its member "Span" of "Spans"), or NULL past the last. */
 JsonObject *cr_video_gen_current_span (JsonObject *t);
 /* The current span's inputs in its work directory, for board-render and compose. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/file_util.h"
 #include "common/json_util.h"
 #include "tiw/class_video.h"
 #include "tiw/class_video_gen_private.h"
@@ -229,24 +230,6 @@ cr_video_gen_span_dir (CrClassVideoGen *gen, JsonObject *t, gint64 i)
   return g_build_filename (dir, name, NULL);
 }
 
-/* Removes @path and what is below it. */
-void
-cr_video_gen_remove_tree (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
-    GDir *d = g_dir_open (path, 0, NULL);
-    const char *name;
-    while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      cr_video_gen_remove_tree (child);
-    }
-    if (d != NULL)
-      g_dir_close (d);
-    g_rmdir (path);
-  } else
-    g_unlink (path);
-}
-
 JsonObject *
 cr_video_gen_current_span (JsonObject *t)
 {
@@ -270,7 +253,7 @@ cr_video_gen_span_prepare (CrClassVideoGen *gen, JsonObject *t, JsonObject *r, G
   g_autofree char *work = cr_video_gen_span_dir (gen, t, index);
   g_autofree char *in = g_build_filename (work, "in", NULL);
   g_autofree char *fetched = g_build_filename (work, CR_VIDEO_GEN_FETCHED, NULL);
-  cr_video_gen_remove_tree (in);
+  cr_file_remove_tree (in);
   if (g_mkdir_with_parents (in, 0755) != 0) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot create %s", in);
     return FALSE;

@@ -4,6 +4,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "common/file_util.h"
 #include "common/json_util.h"
 
 typedef struct {
@@ -19,23 +20,6 @@ typedef struct {
   gboolean ok;
   char *error;
 } Fetch;
-
-/* Removes @path and what is below it (the temporary directory: two levels). */
-static void
-remove_tree (const char *path)
-{
-  GDir *d = g_file_test (path, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open (path, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-    g_autofree char *child = g_build_filename (path, name, NULL);
-    remove_tree (child);
-  }
-  if (d != NULL) {
-    g_dir_close (d);
-    g_rmdir (path);
-  } else
-    g_unlink (path);
-}
 
 static void
 fetch_forget_msg (Fetch *f)
@@ -53,7 +37,7 @@ fetch_free (Fetch *f)
   json_object_unref (f->r);
   g_ptr_array_unref (f->folders);
   if (f->dir != NULL)
-    remove_tree (f->dir);
+    cr_file_remove_tree (f->dir);
   g_free (f->dir);
   if (f->free_data != NULL)
     f->free_data (f->data);
