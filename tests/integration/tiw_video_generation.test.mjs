@@ -249,6 +249,14 @@ describe('video-generation tasks', () => {
       // new position's (a callback of an earlier seek's frame does not count), then read until stable
       window.cloudrecReplay.seek(t);
       const target = v.currentTime;
+      // the seek done first (on a loaded machine it can take seconds; until then the element
+      // shows the previous position's frame)
+      if (v.seeking) {
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, 30000);
+          v.addEventListener('seeked', () => { clearTimeout(timer); resolve(); }, { once: true });
+        });
+      }
       let mediaTime = null;
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, 4000);
