@@ -8,6 +8,7 @@
 #include "mix/mix_private.h"
 #include "files/naming.h"
 #include "media/elements.h"
+#include "media/x264_handoff.h"
 
 GST_DEBUG_CATEGORY (cr_mix_debug);
 
@@ -187,6 +188,7 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
   cr_set (enc, "speed-preset", "veryfast");
   g_object_set (enc, "bframes", 0, "bitrate", MAX (1, o->video_bitrate / 1000), "key-int-max",
                 MAX (1, o->gop_s * o->fps), NULL);
+  cr_x264_hand_off_input (enc); /* the canvases go back to the compositor once x264 has them */
   GstBin *bin = GST_BIN (pipeline);
   if (!cr_bin_chain (bin, error, background, cr_capsfilter (mix_video_caps (o, 0)), freeze,
                      cr_capsfilter (gst_caps_new_simple ("video/x-raw", "framerate",
