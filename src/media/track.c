@@ -175,11 +175,10 @@ track_chain (const char *caps, gboolean video)
 }
 
 /* Whether a queue (a thread of its own) goes between the end of @video's chain and the muxer.
- * splitmuxsink queues each input on a thread of its own already, so for the audio or the remuxed
- * H.264 of a track that records one medium a queue of ours added one more thread and hand-off
- * per buffer (~0.003 cores per stream, bench/README.md); the chain's thread (the jitter
- * buffer's) pushes into splitmuxsink's input itself, where nothing waits: a lone input is its
- * own reference. Two kinds of branch keep it:
+ * For the audio or the remuxed H.264 of a track that records one medium, a queue of ours added
+ * one more thread and hand-off per buffer (~0.003 cores per stream, bench/README.md): the chain's
+ * thread (the jitter buffer's) pushes into the TS segment sink itself, which muxes and writes on
+ * it and waits for nothing. Two kinds of branch keep it:
  * - both branches of an A/V file (AvMerge): there the input ahead of the other waits for it in
  *   splitmuxsink at a GOP's edge. Without the queue that wait fell on the audio's jitter buffer
  *   thread, and record.test's AvMerge A/V check measured 60 and 83 ms in 2 of 4 runs (40 ms
@@ -201,7 +200,7 @@ track_branch_queued (const CrTrackOptions *o, gboolean video)
 
 /* "udpsrc ! rtpjitterbuffer ! chain ! identity [! queue] ! sink.<pad>" for one medium, in
  * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
- * (FillType injects into the peer of "vout"'s src pad: the queue, or splitmuxsink's pad). */
+ * (FillType injects into the peer of "vout"'s src pad: the queue, or the sink's pad). */
 static gboolean
 track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *o, gboolean video,
                   GError **error)
@@ -231,9 +230,11 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *
   g_autoptr (GstPad) jittered = gst_element_get_static_pad (jitter, "src");
   cr_rtp_pace_attach (jittered, (guint)MAX (clock_rate, 0), what);
   g_autoptr (GstPad) from = gst_element_get_static_pad (queue != NULL ? queue : out, "src");
-  if (!video && o->video_caps == NULL) /* audio alone: its frames are splitmuxsink's GOPs */
+  if (!video && o->video_caps == NULL) /* audio alone: files are cut at its 200 ms groups */
     cr_audio_gop_attach (from);
-  g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
+  gboolean both = o->audio_caps != NULL && o->video_caps != NULL;
+  g_autoptr (GstPad) to = both ? gst_element_request_pad_simple (sink, video ? "video" : "audio_%u")
+                               : gst_element_get_static_pad (sink, "sink");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
                  video ? "video" : "audio");
@@ -244,12 +245,18 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *
   return TRUE;
 }
 
-/* The pipeline: one branch per medium into a splitmuxsink named "sink" (TS fragments). */
+/* The pipeline: one branch per medium into a sink named "sink" that cuts the TS fragments: for
+ * an A/V file (AvMerge) a splitmuxsink, which interleaves the two; for one medium a TS segment
+ * sink (ts_segment_sink.h), which muxes on the branch's own thread: splitmuxsink's input queue
+ * and mpegtsmux's aggregator were two more threads and hand-offs per buffer, ~0.002 cores a
+ * recording (bench/README.md, "Single-stream recording"). */
 static GstElement *
 track_pipeline (const CrTrackOptions *o, GError **error)
 {
   GstElement *pipeline = gst_pipeline_new (NULL);
-  GstElement *sink = cr_hls_sink_new (pipeline, CR_TRACK_SEGMENT_S, FALSE, error);
+  gboolean both = o->audio_caps != NULL && o->video_caps != NULL;
+  GstElement *sink = both ? cr_hls_sink_new (pipeline, CR_TRACK_SEGMENT_S, FALSE, error)
+                          : cr_hls_one_medium_sink_new (pipeline, CR_TRACK_SEGMENT_S);
   if (sink == NULL) {
     gst_object_unref (pipeline);
     return NULL;
