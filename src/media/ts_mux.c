@@ -154,7 +154,7 @@ cr_ts_mux_frame (CrTsMux *m, GByteArray *out, const guint8 *data, gsize len, gin
   dts = dts < 0 ? pts : dts & TS_WRAP_MASK;
   /* The PES header, and for H.264 an access unit delimiter when the unit has none. */
   static const guint8 aud[] = { 0x00, 0x00, 0x00, 0x01, 0x09, 0xf0 };
-  guint8 head[19 + sizeof aud];
+  guint8 head[19 + sizeof aud + 2];
   gsize head_len = dts != pts ? 19 : 14;
   head[0] = 0x00;
   head[1] = 0x00;
@@ -169,6 +169,15 @@ cr_ts_mux_frame (CrTsMux *m, GByteArray *out, const guint8 *data, gsize len, gin
   if (video && !h264_starts_with_aud (data, len)) {
     memcpy (head + head_len, aud, sizeof aud);
     head_len += sizeof aud;
+  }
+  /* ADTS says MPEG-4 (ID 0), as mpegtsmux's headers did: voaacenc writes MPEG-2's ID, and
+   * tsdemux + aacparse then announce mpegversion 2, which mp4mux refuses (the MP4 of a task
+   * failed). The frame is the same AAC-LC either way. */
+  if (!video && len >= 2 && data[0] == 0xff && (data[1] & 0xf0) == 0xf0) {
+    head[head_len++] = data[0];
+    head[head_len++] = data[1] & ~0x08;
+    data += 2;
+    len -= 2;
   }
   gsize pes_len = head_len - 6 + len;
   gsize length_field = video || pes_len > 0xffff ? 0 : pes_len; /* 0: unbounded (video) */

@@ -1,5 +1,6 @@
 /* MPEG-TS of one elementary stream, packetised in memory: PAT and PMT at the start of a file, then
- * one PES per access unit (H.264 Annex B with an access unit delimiter, or AAC in ADTS) with its
+ * one PES per access unit (H.264 Annex B with an access unit delimiter, or AAC in ADTS marked
+ * MPEG-4) with its
  * PTS (and DTS when it differs), a PCR in every PES's first packet and the continuity counters.
  *
  * Why: a track that records one medium wrote its segments through splitmuxsink and mpegtsmux,

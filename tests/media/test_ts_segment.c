@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media/mp4.h"
 #include "media/ts_mux.h"
 #include "media/ts_retime.h"
 #include "media/ts_segment_sink.h"
@@ -133,12 +134,15 @@ test_mux_packets (void)
   /* A new file: the tables again, counters from 0; ADTS gets a bounded PES length. */
   g_byte_array_set_size (out, 0);
   cr_ts_mux_init (&m, CR_TS_MUX_AAC);
-  guint8 frame[200] = { 0xff, 0xf1 };
+  guint8 frame[200] = { 0xff, 0xf9, 0x50 }; /* ADTS, ID 1 (MPEG-2) */
   cr_ts_mux_frame (&m, out, frame, sizeof frame, G_GINT64_CONSTANT (1) << 33 | 7, -1, TRUE);
   Walk a = walk_packets (out->data, out->len);
   g_assert_cmpuint (out->len, ==, 4 * CR_TS_PACKET); /* PAT, PMT, 2 of the stream */
   g_assert_cmpmem (a.es->data, 4, "\x00\x00\x01\xc0", 4);
   g_assert_cmpuint (a.es->data[4] << 8 | a.es->data[5], ==, 3 + 5 + sizeof frame);
+  /* written as MPEG-4 (ID 0): mp4mux takes what tsdemux and aacparse then announce */
+  g_assert_cmpmem (a.es->data + 14, 3, "\xff\xf1\x50", 3);
+  g_assert_cmpmem (a.es->data + 17, sizeof frame - 3, frame + 3, sizeof frame - 3);
   cr_ts_scan (out->data, out->len, &min_pts, NULL);
   g_assert_cmpint (min_pts, ==, 7); /* modulo 2^33 */
   g_byte_array_unref (a.es);
@@ -268,8 +272,49 @@ test_sink_aac (void)
       n++;
     }
     g_assert_cmpuint (n, ==, counts[i]);
-    g_unlink (path);
   }
+  /* tsdemux + aacparse announce MPEG-4 AAC (mp4mux refuses mpegversion 2). */
+  GstElement *back = gst_parse_launch ("filesrc name=in ! tsdemux ! aacparse ! "
+                                       "audio/mpeg,mpegversion=4 ! fakesink",
+                                       NULL);
+  GstElement *in = gst_bin_get_by_name (GST_BIN (back), "in");
+  g_object_set (in, "location", g_ptr_array_index (f.opened, 0), NULL);
+  gst_object_unref (in);
+  gst_element_set_state (back, GST_STATE_PLAYING);
+  GstBus *back_bus = gst_pipeline_get_bus (GST_PIPELINE (back));
+  GstMessage *end
+      = gst_bus_timed_pop_filtered (back_bus, 30 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (end);
+  g_assert_cmpint (GST_MESSAGE_TYPE (end), ==, GST_MESSAGE_EOS);
+  gst_message_unref (end);
+  gst_object_unref (back_bus);
+  gst_element_set_state (back, GST_STATE_NULL);
+  gst_object_unref (back);
+  /* Read back through tsdemux (what the MP4 remux, merge and compose do): every frame. */
+  g_ptr_array_add (f.opened, NULL);
+  g_autofree char *mp4 = g_build_filename (f.dir, "out.mp4", NULL);
+  GError *error = NULL;
+  CrRemuxRun run = { (const char *const *)f.opened->pdata, CR_REMUX_AUDIO, 0 };
+  gboolean remuxed = cr_mp4_remux (&run, 1, mp4, &error);
+  g_assert_no_error (error);
+  g_assert_true (remuxed);
+  const char *argv[] = { "ffprobe",
+                         "-v",
+                         "error",
+                         "-count_packets",
+                         "-show_entries",
+                         "stream=codec_name,nb_read_packets",
+                         "-of",
+                         "csv=p=0",
+                         mp4,
+                         NULL };
+  g_autofree char *out = NULL;
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, NULL, NULL));
+  g_assert_cmpstr (g_strstrip (out), ==, "aac,100");
+  g_unlink (mp4);
+  for (guint i = 0; i < 3; i++)
+    g_unlink (g_ptr_array_index (f.opened, i));
   g_rmdir (f.dir);
   g_free (f.dir);
   g_ptr_array_unref (f.opened);
