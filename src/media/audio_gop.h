@@ -8,7 +8,9 @@
  * splitmuxsink output thread cost ten times the video's (bench/README.md, "Single-stream
  * recording"). Grouped, it does so 5 times a second. The price is where a file may end: at a
  * group's first frame, so a 10 s segment of audio is 9.8-10 s long instead of 9.98-10 s; every
- * AAC frame still decodes on its own, so the files play the same. */
+ * AAC frame still decodes on its own, so the files play the same. The TS segment sink that now
+ * writes an audio-only track (ts_segment_sink.h) has no such per-GOP cost, but cuts at the same
+ * group starts, so audio segments keep their 9.8-10 s. */
 #pragma once
 
 #include <gst/gst.h>

@@ -9,6 +9,7 @@
 #include "files/naming.h"
 #include "media/elements.h"
 #include "media/ts_retime.h"
+#include "media/ts_segment_sink.h"
 
 GST_DEBUG_CATEGORY_STATIC (cr_hls_debug);
 #define GST_CAT_DEFAULT cr_hls_debug
@@ -16,7 +17,7 @@ GST_DEBUG_CATEGORY_STATIC (cr_hls_debug);
   CR_DEBUG_INIT (cr_hls_debug, "cloudrec-hls", "cloudrec: HLS fragments named, retimed, listed")
 
 struct _CrHlsWriter {
-  GstElement *sink; /* splitmuxsink */
+  GstElement *sink; /* splitmuxsink, or a TS segment sink (same signal and messages) */
   char *dir;
   char *stem;
   int type;
@@ -246,6 +247,14 @@ cr_hls_sink_new (GstElement *pipeline, guint segment_s, gboolean keyframe_reques
   g_object_set (sink, "muxer-factory", "mpegtsmux", "max-size-time",
                 (guint64)segment_s * GST_SECOND, "send-keyframe-requests", keyframe_requests,
                 "async-finalize", FALSE, NULL);
+  gst_bin_add (GST_BIN (pipeline), sink);
+  return sink;
+}
+
+GstElement *
+cr_hls_one_medium_sink_new (GstElement *pipeline, guint segment_s)
+{
+  GstElement *sink = cr_ts_segment_sink_new ((GstClockTime)segment_s * GST_SECOND, "sink");
   gst_bin_add (GST_BIN (pipeline), sink);
   return sink;
 }

@@ -1,5 +1,5 @@
-/* The HLS side of a recording pipeline: names the TS fragments of a splitmuxsink by their
- * wall-clock start, and lists each one in the playlist once it is closed and fsync'd.
+/* The HLS side of a recording pipeline: names the TS fragments of a splitmuxsink (or of a TS
+ * segment sink, ts_segment_sink.h, which speaks its language) by their wall-clock start, and lists each one in the playlist once it is closed and fsync'd.
  *
  * Why its own module: a single-stream track and the mixed picture write their files the same
  * crash-safe way (a segment enters the playlist only when it is complete on disk, the playlist is
@@ -26,7 +26,12 @@ typedef void (*CrHlsSegmentFunc) (const CrSegment *segment, gboolean first, gpoi
 GstElement *cr_hls_sink_new (GstElement *pipeline, guint segment_s, gboolean keyframe_requests,
                              GError **error);
 
-/* Takes over @splitmuxsink's file naming. @type is the naming type (CR_TRACK_AUDIO/VIDEO, or -1:
+/* For a pipeline that writes one medium (H.264 or ADTS AAC): a TS segment sink named "sink" that
+ * muxes on the streaming thread (ts_segment_sink.h), cutting files of about @segment_s seconds at
+ * keyframes; added to @pipeline. Its pad is "sink". */
+GstElement *cr_hls_one_medium_sink_new (GstElement *pipeline, guint segment_s);
+
+/* Takes over @splitmuxsink's file naming (or a TS segment sink's). @type is the naming type (CR_TRACK_AUDIO/VIDEO, or -1:
  * no track type in the names); @media the CR_SEGMENT_* bits every segment holds. @playlist is
  * borrowed: a stream that comes back continues it after a discontinuity. */
 CrHlsWriter *cr_hls_writer_new (GstElement *splitmuxsink, const char *dir, const char *stem,

@@ -106,6 +106,22 @@ track_watch_keyframes (CrTrack *t)
   }
 }
 
+/* When the video tick is next needed: with FillType every CR_FILL_INTERVAL_MS; without, only the
+ * keyframe watch runs, which can ask no sooner than CR_TRACK_SEGMENT_S - 1 s after the last
+ * keyframe, so the main loop sleeps until then (it woke 5 times a second per track before) and
+ * looks every CR_FILL_INTERVAL_MS from there, as it did. */
+static guint
+track_video_tick_ms (CrTrack *t)
+{
+  if (t->fill != NULL)
+    return CR_FILL_INTERVAL_MS;
+  gint64 last_key = __atomic_load_n (&t->last_key_us, __ATOMIC_RELAXED);
+  gint64 wait_us = (CR_TRACK_SEGMENT_S - 1) * G_USEC_PER_SEC;
+  if (last_key != 0) /* none yet: the first one is at least that far from being due */
+    wait_us = last_key + wait_us - g_get_monotonic_time ();
+  return (guint)MAX (wait_us / 1000 + 1, CR_FILL_INTERVAL_MS);
+}
+
 static gboolean
 track_video_tick (gpointer data)
 {
@@ -113,7 +129,8 @@ track_video_tick (gpointer data)
   if (t->fill != NULL)
     cr_video_fill_tick (t->fill, __atomic_load_n (&t->last_video_us, __ATOMIC_RELAXED));
   track_watch_keyframes (t);
-  return G_SOURCE_CONTINUE;
+  t->video_timer = g_timeout_add (track_video_tick_ms (t), track_video_tick, t);
+  return G_SOURCE_REMOVE;
 }
 
 /* The end of the video chain: keyframes watched, and with FillType filler pictures go there. */
@@ -129,7 +146,7 @@ track_setup_video (CrTrack *t, int fill_type)
     t->fill = cr_video_fill_new (t->pipeline, live, fill_type, track_need_keyframe, t);
   gst_object_unref (live);
   gst_object_unref (out);
-  t->video_timer = g_timeout_add (CR_FILL_INTERVAL_MS, track_video_tick, t);
+  t->video_timer = g_timeout_add (track_video_tick_ms (t), track_video_tick, t);
 }
 
 /* The picture size, for #EXT-X-TRTC-VIDEO-METADATA, from the parser's caps. */
@@ -150,8 +167,9 @@ track_on_video_caps (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* @alone: the chain's medium is the track's only one (its frames go to a TS segment sink). */
 static const char *
-track_chain (const char *caps, gboolean video)
+track_chain (const char *caps, gboolean video, gboolean alone)
 {
   /* opusdec decodes to any rate Opus has and to stereo from mono itself: no converter or
    * resampler (two elements per packet) is needed to give the encoder 48 kHz stereo. The
@@ -160,7 +178,12 @@ track_chain (const char *caps, gboolean video)
    * was tried: it lets them drift up to its 40 ms tolerance from their packets' times, the whole
    * budget of record.test's AvMerge A/V check. A frame that comes out earlier than the one
    * before (packets stamped closer than 20 ms apart) is dropped by the guard instead: 21 ms of
-   * sound. */
+   * sound. voaacenc frames its output in ADTS itself when the TS segment sink asks for it, one
+   * frame a buffer with its time and duration, so a track of sound alone has no aacparse (one
+   * element less per frame); splitmuxsink's mpegtsmux gets the parser's output as before. */
+  if (!video && alone)
+    return "rtpopusdepay ! opusdec ! audio/x-raw,rate=48000,channels=2 ! "
+           "voaacenc bitrate=64000";
   if (!video)
     return "rtpopusdepay ! opusdec ! audio/x-raw,rate=48000,channels=2 ! "
            "voaacenc bitrate=64000 ! aacparse";
@@ -175,11 +198,10 @@ track_chain (const char *caps, gboolean video)
 }
 
 /* Whether a queue (a thread of its own) goes between the end of @video's chain and the muxer.
- * splitmuxsink queues each input on a thread of its own already, so for the audio or the remuxed
- * H.264 of a track that records one medium a queue of ours added one more thread and hand-off
- * per buffer (~0.003 cores per stream, bench/README.md); the chain's thread (the jitter
- * buffer's) pushes into splitmuxsink's input itself, where nothing waits: a lone input is its
- * own reference. Two kinds of branch keep it:
+ * For the audio or the remuxed H.264 of a track that records one medium, a queue of ours added
+ * one more thread and hand-off per buffer (~0.003 cores per stream, bench/README.md): the chain's
+ * thread (the jitter buffer's) pushes into the TS segment sink itself, which muxes and writes on
+ * it and waits for nothing. Two kinds of branch keep it:
  * - both branches of an A/V file (AvMerge): there the input ahead of the other waits for it in
  *   splitmuxsink at a GOP's edge. Without the queue that wait fell on the audio's jitter buffer
  *   thread, and record.test's AvMerge A/V check measured 60 and 83 ms in 2 of 4 runs (40 ms
@@ -199,9 +221,10 @@ track_branch_queued (const CrTrackOptions *o, gboolean video)
   return both || (video && strstr (o->video_caps, "VP8") != NULL);
 }
 
-/* "udpsrc ! rtpjitterbuffer ! chain ! identity [! queue] ! sink.<pad>" for one medium, in
- * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout"
- * (FillType injects into the peer of "vout"'s src pad: the queue, or splitmuxsink's pad). */
+/* "udpsrc ! rtpjitterbuffer ! chain [! identity] [! queue] ! sink.<pad>" for one medium, in
+ * @pipeline; the udpsrc is named "vsrc" or "asrc", the end of the chain "vout" or "aout" (none
+ * for sound alone)
+ * (FillType injects into the peer of "vout"'s src pad: the queue, or the sink's pad). */
 static gboolean
 track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *o, gboolean video,
                   GError **error)
@@ -213,16 +236,30 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *
     return FALSE;
   }
   gboolean queued = track_branch_queued (o, video);
+  gboolean both = o->audio_caps != NULL && o->video_caps != NULL;
   GstElement *src = cr_element ("udpsrc", video ? "vsrc" : "asrc", error);
   GstElement *jitter = src != NULL ? cr_element ("rtpjitterbuffer", NULL, error) : NULL;
-  GstElement *chain = jitter != NULL ? cr_chain_bin (track_chain (caps, video), error) : NULL;
-  GstElement *out = chain != NULL ? cr_element ("identity", video ? "vout" : "aout", error) : NULL;
-  GstElement *queue = out != NULL && queued ? cr_element ("queue", NULL, error) : NULL;
-  if (out == NULL || (queued && queue == NULL))
+  GstElement *chain
+      = jitter != NULL ? cr_chain_bin (track_chain (caps, video, !both), error) : NULL;
+  /* The video's end is a named element (the filler, the keyframe watch and the SEI probe find
+   * it); a track of sound alone links its chain to the sink itself. */
+  GstElement *out = chain != NULL && (video || both)
+                        ? cr_element ("identity", video ? "vout" : "aout", error)
+                        : NULL;
+  if (chain == NULL || ((video || both) && out == NULL))
+    return FALSE;
+  GstElement *queue = queued ? cr_element ("queue", NULL, error) : NULL;
+  if (queued && queue == NULL)
     return FALSE;
   g_autoptr (GstCaps) rtp_caps = gst_caps_from_string (clean);
-  g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", rtp_caps, NULL);
+  /* Who sent a packet is not needed (the forward is ours): no address object per packet. */
+  g_object_set (src, "address", "127.0.0.1", "port", 0, "caps", rtp_caps,
+                "retrieve-sender-address", FALSE, NULL);
+  if (out != NULL) /* nobody listens to identity's per-buffer signal */
+    g_object_set (out, "signal-handoffs", FALSE, NULL);
   g_object_set (jitter, "latency", 200, NULL);
+  GstElement *last = queue != NULL ? queue : out != NULL ? out : chain;
+  /* (without out there is no queue: the list ends at the chain) */
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))
     return FALSE;
   g_autofree char *what = g_strdup_printf ("track %s %s", o->stem, video ? "video" : "audio");
@@ -230,26 +267,33 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *
   gst_structure_get_int (gst_caps_get_structure (rtp_caps, 0), "clock-rate", &clock_rate);
   g_autoptr (GstPad) jittered = gst_element_get_static_pad (jitter, "src");
   cr_rtp_pace_attach (jittered, (guint)MAX (clock_rate, 0), what);
-  g_autoptr (GstPad) from = gst_element_get_static_pad (queue != NULL ? queue : out, "src");
-  if (!video && o->video_caps == NULL) /* audio alone: its frames are splitmuxsink's GOPs */
+  g_autoptr (GstPad) from = gst_element_get_static_pad (last, "src");
+  if (!video && o->video_caps == NULL) /* audio alone: files are cut at its 200 ms groups */
     cr_audio_gop_attach (from);
-  g_autoptr (GstPad) to = gst_element_request_pad_simple (sink, video ? "video" : "audio_%u");
+  g_autoptr (GstPad) to = both ? gst_element_request_pad_simple (sink, video ? "video" : "audio_%u")
+                               : gst_element_get_static_pad (sink, "sink");
   if (to == NULL || gst_pad_link (from, to) != GST_PAD_LINK_OK) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot link the %s to the files",
                  video ? "video" : "audio");
     return FALSE;
   }
-  /* On splitmuxsink's pad itself: a probe there also sees what the filler chains into it. */
+  /* On the sink's pad itself: a probe there also sees what the filler chains into it. */
   cr_ts_guard_attach (to, what);
   return TRUE;
 }
 
-/* The pipeline: one branch per medium into a splitmuxsink named "sink" (TS fragments). */
+/* The pipeline: one branch per medium into a sink named "sink" that cuts the TS fragments: for
+ * an A/V file (AvMerge) a splitmuxsink, which interleaves the two; for one medium a TS segment
+ * sink (ts_segment_sink.h), which muxes on the branch's own thread: splitmuxsink's input queue
+ * and mpegtsmux's aggregator were two more threads and hand-offs per buffer, ~0.002 cores a
+ * recording (bench/README.md, "Single-stream recording"). */
 static GstElement *
 track_pipeline (const CrTrackOptions *o, GError **error)
 {
   GstElement *pipeline = gst_pipeline_new (NULL);
-  GstElement *sink = cr_hls_sink_new (pipeline, CR_TRACK_SEGMENT_S, FALSE, error);
+  gboolean both = o->audio_caps != NULL && o->video_caps != NULL;
+  GstElement *sink = both ? cr_hls_sink_new (pipeline, CR_TRACK_SEGMENT_S, FALSE, error)
+                          : cr_hls_one_medium_sink_new (pipeline, CR_TRACK_SEGMENT_S);
   if (sink == NULL) {
     gst_object_unref (pipeline);
     return NULL;

@@ -3,8 +3,9 @@
  *
  * Why one pipeline per track: tracks come and go independently (a user stops the camera but keeps
  * talking), and a broken stream must not stall the others. H.264 is remuxed without re-encoding;
- * VP8 is transcoded to H.264 (TS cannot carry VP8); Opus becomes AAC. Segments are cut by
- * splitmuxsink at keyframes every CR_TRACK_SEGMENT_S seconds; a segment enters the playlist only
+ * VP8 is transcoded to H.264 (TS cannot carry VP8); Opus becomes AAC. Segments are cut at
+ * keyframes about every CR_TRACK_SEGMENT_S seconds, by a TS segment sink for one medium
+ * (ts_segment_sink.h) or by splitmuxsink for an A/V file; a segment enters the playlist only
  * once it is closed and fsync'd, and the playlist is replaced atomically, so a crash loses at most
  * the open segment. */
 #pragma once

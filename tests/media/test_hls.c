@@ -3,6 +3,7 @@
  * playlist ended), and the MP4 remux of those segments into a path with a space and quotes. */
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "files/naming.h"
@@ -10,6 +11,7 @@
 #include "media/hls_writer.h"
 #include "media/mp4.h"
 #include "media/ts_retime.h"
+#include "media/ts_segment_sink.h"
 
 #define LEAD_TICKS (CR_TS_CLOCK / 8) /* mpegtsmux's PCR runs 125 ms ahead of the first sample */
 
@@ -108,16 +110,21 @@ on_segment (const CrSegment *segment, gboolean first, gpointer data)
   seen->firsts += first;
 }
 
-/* Segments of ~1 s from a splitmuxsink handed to the HLS writer; returns the playlist. */
+#define SPLITMUXSINK                                                                               \
+  "splitmuxsink name=sink muxer-factory=mpegtsmux max-size-time=1000000000 async-finalize=false"
+#define SEGMENT_SINK "crtssegmentsink name=sink max-size-time=1000000000"
+
+/* Segments of ~1 s from @sink (splitmuxsink, or the TS segment sink of a one-medium track) handed
+ * to the HLS writer; returns the playlist. */
 static CrPlaylist *
-record_hls (const char *dir, Seen *seen)
+record_hls (const char *dir, Seen *seen, const char *sink_desc)
 {
-  GstElement *p = gst_parse_launch (
-      "videotestsrc num-buffers=35 ! video/x-raw,width=64,height=36,framerate=10/1 ! "
-      "x264enc key-int-max=10 bframes=0 ! h264parse ! splitmuxsink name=sink "
-      "muxer-factory=mpegtsmux "
-      "max-size-time=1000000000 async-finalize=false",
-      NULL);
+  g_autofree char *desc
+      = g_strdup_printf ("videotestsrc num-buffers=35 ! video/x-raw,width=64,height=36,"
+                         "framerate=10/1 ! x264enc key-int-max=10 bframes=0 ! h264parse ! "
+                         "video/x-h264,stream-format=byte-stream,alignment=au ! %s",
+                         sink_desc);
+  GstElement *p = gst_parse_launch (desc, NULL);
   g_assert_nonnull (p);
   CrPlaylist *pl = cr_playlist_new ("alice", "main", FALSE, 1, g_get_real_time () / 1000 - 5000);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
@@ -131,13 +138,29 @@ record_hls (const char *dir, Seen *seen)
   return pl;
 }
 
+/* The frames ffprobe counts in the video of @path. */
+static int
+probe_frames (const char *path)
+{
+  const char *argv[] = { "ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+                         "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path, NULL };
+  g_autofree char *out = NULL;
+  int status = -1;
+  g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, &status, NULL));
+  g_assert_cmpint (status, ==, 0);
+  return atoi (out);
+}
+
 static void
-test_hls_writer (void)
+check_hls_writer (const char *sink_desc, gboolean exact)
 {
   g_autofree char *dir = g_dir_make_tmp ("cr-media-XXXXXX", NULL);
   Seen seen = { 0 };
-  g_autoptr (CrPlaylist) pl = record_hls (dir, &seen);
+  g_autoptr (CrPlaylist) pl = record_hls (dir, &seen, sink_desc);
   g_assert_cmpuint (pl->segments->len, >=, 3);
+  if (exact) /* cut at every keyframe a second apart, 0.5 s left: EXTINFs 1, 1, 1, 0.5 */
+    g_assert_cmpuint (pl->segments->len, ==, 4);
   g_assert_cmpuint (seen.segments, ==, pl->segments->len);
   g_assert_cmpuint (seen.firsts, ==, 1);
   g_assert_true (pl->ended);
@@ -171,6 +194,14 @@ test_hls_writer (void)
     if (i > 0)
       g_assert_cmpint (s->start_ms, >,
                        ((const CrSegment *)g_ptr_array_index (pl->segments, i - 1))->start_ms);
+    if (exact) {
+      g_assert_cmpfloat (ABS (s->duration_s - (i < 3 ? 1.0 : 0.5)), <, 0.001);
+      g_assert_cmpint (probe_frames (path), ==, i < 3 ? 10 : 5);
+      if (i > 0) /* the next segment starts where this one ends, to the ms */
+        g_assert_cmpint (
+            s->start_ms - ((const CrSegment *)g_ptr_array_index (pl->segments, i - 1))->start_ms,
+            ==, 1000);
+    }
     total += s->duration_s;
   }
   g_assert_cmpfloat (ABS (total - 3.5), <, 0.2);
@@ -190,6 +221,7 @@ test_hls_writer (void)
   GStatBuf st;
   g_assert_cmpint (g_stat (mp4, &st), ==, 0);
   g_assert_cmpint (st.st_size, >, 1000);
+  g_assert_cmpint (probe_frames (mp4), ==, 35); /* read back through tsdemux: every picture */
 
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
@@ -198,6 +230,20 @@ test_hls_writer (void)
     g_unlink (path);
   }
   g_rmdir (dir);
+}
+
+static void
+test_hls_writer (void)
+{
+  check_hls_writer (SPLITMUXSINK, FALSE);
+}
+
+/* The same through the TS segment sink of a one-medium track: the same names, START-REC-TIME and
+ * timestamps, and its cuts exact. */
+static void
+test_hls_writer_one_medium (void)
+{
+  check_hls_writer (SEGMENT_SINK, TRUE);
 }
 
 /* Sound from 0, the first picture 700 ms later (a camera that starts late), in one TS: the first
@@ -257,8 +303,10 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
+  cr_ts_segment_sink_register ();
   g_test_add_func ("/media/ts-retime", test_ts_retime);
   g_test_add_func ("/media/hls-writer", test_hls_writer);
+  g_test_add_func ("/media/hls-writer-one-medium", test_hls_writer_one_medium);
   g_test_add_func ("/media/hls-writer-early-sound", test_hls_writer_early_sound);
   return g_test_run ();
 }
