@@ -271,8 +271,17 @@ export function runCli(args, { timeoutMs = 10000, env } = {}) {
  * method: 'POST' (default) or 'GET'; host: '127.0.0.1' (SDK signs service "127") or 'localhost'
  * (SDK signs service "localhost:PORT").
  */
+/**
+ * The HTTP agent of every SDK client the tests make: one connection per call, none kept idle.
+ * Node's default agent keeps an idle socket for reuse and drops it after 5 s with a timer, but a
+ * timer cannot run while the event loop is blocked (the tests' execFileSync ffprobe/ffmpeg checks
+ * take minutes on a loaded machine): the next call then went out on a socket that the daemon had
+ * shut down after its 60 s idle limit (api/http_server.c), and failed with "socket hang up".
+ */
+export const SDK_AGENT = new http.Agent({ keepAlive: false });
+
 export function makeClient(port, app = APP1, { method = 'POST', host = '127.0.0.1', region = 'ap-guangzhou' } = {}) {
-  const httpProfile = { endpoint: `${host}:${port}`, protocol: 'http://', reqTimeout: 10 };
+  const httpProfile = { endpoint: `${host}:${port}`, protocol: 'http://', reqTimeout: 10, agent: SDK_AGENT };
   if (method !== 'POST') httpProfile.reqMethod = method;
   return new TrtcClient({
     credential: { secretId: app.secretId, secretKey: app.secretKey },

@@ -12,7 +12,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { APP1, APP2, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode } from './helpers.mjs';
+import { APP1, APP2, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode, SDK_AGENT } from './helpers.mjs';
 import { startMoto, motoAvailable } from './s3.mjs';
 
 const require = createRequire(import.meta.url);
@@ -25,7 +25,7 @@ function tiw(port, app = APP1) {
   return new TiwClient({
     credential: { secretId: app.secretId, secretKey: app.secretKey },
     region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://', reqTimeout: 10 } },
+    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://', reqTimeout: 10, agent: SDK_AGENT } },
   });
 }
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { APP1, BIN, startDaemon, userSig, until, sleep } from './helpers.mjs';
+import { APP1, BIN, startDaemon, userSig, until, sleep, SDK_AGENT } from './helpers.mjs';
 import { launchChromium } from './media.mjs';
 
 const require = createRequire(import.meta.url);
@@ -23,7 +23,7 @@ function tiw(port) {
   return new TiwClient({
     credential: { secretId: APP1.secretId, secretKey: APP1.secretKey },
     region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://', reqTimeout: 10 } },
+    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://', reqTimeout: 10, agent: SDK_AGENT } },
   });
 }
 

@@ -14,7 +14,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { APP1, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode } from './helpers.mjs';
+import { APP1, BIN, startDaemon, makeTmpDir, userSig, until, sleep, callbackServer, expectCode, SDK_AGENT } from './helpers.mjs';
 import { launchChromium } from './media.mjs';
 import { startMoto, motoAvailable } from './s3.mjs';
 
@@ -40,7 +40,7 @@ function tiw(port) {
   return new TiwClient({
     credential: { secretId: APP1.secretId, secretKey: APP1.secretKey },
     region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://', reqTimeout: 20 } },
+    profile: { httpProfile: { endpoint: `127.0.0.1:${port}`, protocol: 'http://', reqTimeout: 20, agent: SDK_AGENT } },
   });
 }
 
