@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "common/file_util.h"
 #include "cli/commands.h"
 #include "common/api_error.h"
 #include "common/json_util.h"
@@ -218,7 +219,7 @@ cr_cmd_compose (int argc, char **argv)
     gint64 t0 = g_get_monotonic_time ();
     gboolean ok = cr_compose_run (&o, &r, &error);
     if (tmp_cache != NULL)
-      cr_tmp_dir_remove (tmp_cache);
+      cr_file_remove_tree (tmp_cache);
     if (!ok)
       goto fail;
     if (out_loc.bucket != NULL) {
@@ -231,7 +232,7 @@ cr_cmd_compose (int argc, char **argv)
       }
     }
     if (tmp != NULL)
-      cr_tmp_dir_remove (tmp);
+      cr_file_remove_tree (tmp);
     double took = (double)(g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
     double media = (double)(r.end_ms - r.start_ms) / 1000.0;
     fprintf (stderr, "cloudrec compose: %s: %.3f s of %u stream(s), %u run(s), in %.2f s (%.1fx)\n",
@@ -242,7 +243,7 @@ cr_cmd_compose (int argc, char **argv)
 fail:
   fprintf (stderr, "cloudrec compose: %s\n", error->message);
   if (tmp != NULL)
-    cr_tmp_dir_remove (tmp);
+    cr_file_remove_tree (tmp);
 out:
   g_free (in);
   g_free (out);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/file_util.h"
 #include "cli/commands.h"
 #include "tools/merge_plan.h"
 #include "tools/merge_run.h"
@@ -148,7 +149,7 @@ static void
 where_clear (Where *w)
 {
   if (w->tmp != NULL)
-    cr_tmp_dir_remove (w->tmp);
+    cr_file_remove_tree (w->tmp);
   g_clear_pointer (&w->tmp, g_free);
   g_clear_pointer (&w->client, cr_s3_client_free);
   g_clear_pointer (&w->out_client, cr_s3_client_free);

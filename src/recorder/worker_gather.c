@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "common/file_util.h"
 #include "common/json_util.h"
 #include "link/link.h"
 #include "link/link_client.h"
@@ -124,11 +125,5 @@ worker_release_segments (Worker *w, const char *dir)
 {
   if (dir == NULL || g_strcmp0 (dir, w->hls_dir) == 0)
     return;
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-    g_autofree char *path = g_build_filename (dir, name, NULL);
-    g_remove (path);
-  }
-  g_rmdir (dir);
+  cr_file_remove_tree (dir);
 }

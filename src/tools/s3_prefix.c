@@ -149,14 +149,3 @@ cr_s3_prefix_put (CrS3Client *c, const CrS3Loc *loc, const char *name, const cha
   return ok;
 }
 
-void
-cr_tmp_dir_remove (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL) {
-    g_autofree char *path = g_build_filename (dir, name, NULL);
-    g_unlink (path);
-  }
-  g_rmdir (dir);
-}

@@ -50,7 +50,4 @@ gboolean cr_s3_prefix_fetch_segments (CrS3Client *c, const CrS3Loc *loc, const c
 gboolean cr_s3_prefix_put (CrS3Client *c, const CrS3Loc *loc, const char *name, const char *path,
                            GError **error);
 
-/* Removes the files in the temporary directory @dir (no subdirectories), then @dir. */
-void cr_tmp_dir_remove (const char *dir);
-
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
+#include "common/file_util.h"
 #include "common/api_error.h"
 #include "conformance.h"
 #include "store/task_store.h"
@@ -591,22 +592,6 @@ test_in_memory (void)
   g_assert_false (g_file_test (":memory:", G_FILE_TEST_EXISTS));
 }
 
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
-    g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-    const char *name;
-    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      rm_rf (child);
-    }
-    g_rmdir (path);
-  } else {
-    g_unlink (path);
-  }
-}
-
 /* The upload queue (upload_queue.h) on the store's file: order, a playlist queued again replaces
  * the waiting copy and moves behind, updates and removals, the spool's size, and all of it after
  * a reopen (a restart). */
@@ -764,7 +749,7 @@ main (int argc, char **argv)
   g_test_add_data_func ("/store/sqlite/upload-queue", &env, test_upload_queue);
 
   int rc = g_test_run ();
-  rm_rf (env.dir);
+  cr_file_remove_tree (env.dir);
   g_free (env.dir);
   return rc;
 }
