@@ -441,13 +441,8 @@ worker_end_task (Worker *w)
   if (w->spec->once != NULL) { /* one-call recording: its own files (worker_once.c) */
     worker_once_write (w, segments, gather_error);
   } else {
-    /* The MP4/AAC files and their 310 first: the sync report decodes the first minutes of every
-     * stream, which on a loaded machine took 20 s (record.test saw its 310 wait time out). The
-     * report reads the working HLS, so that is removed (OutputFormat 3/4) only after it. */
-    gboolean written = worker_write_outputs (w, segments, gather_error);
-    worker_write_avsync (w, segments);
-    if (written && w->spec->output_format != CR_OUTPUT_HLS && !cr_task_spec_keeps_hls (w->spec))
-      worker_remove_hls (w->hls_dir);
+    worker_write_avsync (w, segments); /* before the outputs: those may remove a working HLS */
+    worker_write_outputs (w, segments, gather_error);
   }
   worker_release_segments (w, segments);
   worker_finish_storage (w);

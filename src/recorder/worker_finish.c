@@ -49,13 +49,13 @@ worker_audio_as_mp3 (Worker *w, const char *name)
   return g_steal_pointer (&mp3);
 }
 
-/* Writes the MP4 or AAC files of the format, lists them and reports them with a 310 callback.
- * TRUE when every file was written and stored (a working HLS may go: worker_end_task). */
-gboolean
+/* Writes the MP4 or AAC files of the format, lists them and reports them with a 310 callback;
+ * with no HLS wanted (3, 4) the working HLS is removed once they are all written. */
+void
 worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_error)
 {
   if (w->spec->output_format == CR_OUTPUT_HLS)
-    return TRUE;
+    return;
   if (segment_dir == NULL) { /* the stored HLS could not be pulled back: 310 Status 2 */
     g_warning ("task %s: no MP4/AAC: %s", w->task->task_id, gather_error->message);
     JsonObject *payload = json_object_new ();
@@ -63,7 +63,7 @@ worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_e
     json_object_set_array_member (payload, "FileList", json_array_new ());
     json_object_set_array_member (payload, "FileMessage", json_array_new ());
     worker_emit (w, CR_EVENT_MP4_STOP, payload);
-    return FALSE;
+    return;
   }
   CrOutputOptions oo
       = { segment_dir,          w->dir,
@@ -108,7 +108,8 @@ worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_e
     worker_emit (w, CR_EVENT_MP4_STOP, payload);
   else
     json_object_unref (payload);
-  return ok;
+  if (ok && !cr_task_spec_keeps_hls (w->spec))
+    worker_remove_hls (w->hls_dir);
 }
 
 /* ---- the A/V sync report ---- */

@@ -120,7 +120,7 @@ void worker_release_segments (Worker *w, const char *dir);
 
 /* worker_finish.c: what the task's end makes from the segments in @segment_dir (NULL:
  * @gather_error says why they could not be gathered). */
-gboolean worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_error);
+void worker_write_outputs (Worker *w, const char *segment_dir, const GError *gather_error);
 void worker_write_avsync (Worker *w, const char *segment_dir);
 #define CR_AVSYNC_SPAN_MS (120 * 1000) /* of each stream examined (decoding costs CPU) */
 /* worker_once.c: a one-call task's end (spec->once): one MP3/MP4 per anchor under its one-call
