@@ -189,7 +189,7 @@ describe('single-stream recording', () => {
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     const mp4 = `1400000001_${room}__UserId_s_${b64name('ivan')}__UserId_e_main.mp4`;
     const done = await until('the 310 callback', () => cb.received.map((r) => JSON.parse(r.raw))
-      .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 310), 20000);
+      .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 310), 90000); // after the sync report, which decodes every stream (20 s seen under load)
     assert.equal(done.EventInfo.Payload.Status, 0);
     assert.deepEqual(done.EventInfo.Payload.FileList, [mp4]);
     const msg = done.EventInfo.Payload.FileMessage[0];
@@ -286,7 +286,7 @@ describe('single-stream recording', () => {
     }, 40000);
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     const done = await until('the 310 callback', () => cb.received.map((r) => JSON.parse(r.raw))
-      .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 310), 20000);
+      .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 310), 90000); // after the sync report, which decodes every stream (20 s seen under load)
     assert.deepEqual(done.EventInfo.Payload.FileList, [`${stem}.mp4`]);
     assert.deepEqual(probe(path.join(dir, `${stem}.mp4`)).streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
     // The sync report beside the files, and the MP4 measured the same way: within ±40 ms.
@@ -440,7 +440,7 @@ describe('MP4 and AAC outputs', () => {
     cb.server.close();
   });
   const callback = (TaskId, type) => until(`callback ${type}`, () => cb.received.map((r) => JSON.parse(r.raw))
-    .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === type), 30000);
+    .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === type), 90000); // 310 follows the sync report (20 s seen under load)
 
   test('OutputFormat 3 (mp4): only MP4s, split by size into _1, _2, ... parts that follow each other; no HLS left', T, async () => {
     const room = 9501;
