@@ -45,7 +45,7 @@ asan:
 
 fuzz:
 	[ -f $(FUZZ_BUILD)/build.ninja ] || CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
-	ninja -C $(FUZZ_BUILD)
+	ninja -C $(FUZZ_BUILD) fuzzers
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 bench: deps build
