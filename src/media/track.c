@@ -15,6 +15,9 @@
 
 GST_DEBUG_CATEGORY_STATIC (cr_track_debug);
 #define GST_CAT_DEFAULT cr_track_debug
+
+/* How long a track's jitter buffer waits for a late packet (see track_add_branch). */
+#define JITTER_LATENCY_MS 1000
 #define DEBUG_INIT()                                                                               \
   CR_DEBUG_INIT (cr_track_debug, "cloudrec-track", "cloudrec: one recorded track")
 
@@ -257,7 +260,17 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *
                 "retrieve-sender-address", FALSE, NULL);
   if (out != NULL) /* nobody listens to identity's per-buffer signal */
     g_object_set (out, "signal-handoffs", FALSE, NULL);
-  g_object_set (jitter, "latency", 200, NULL);
+  /* A busy machine may hold the worker back for a moment (40 recordings on 2 cores: tasks
+   * starting or being finished). The forward's packets wait in the socket meanwhile and arrive
+   * in a burst; rtpjitterbuffer (slave mode) times them by their RTP timestamps unless one
+   * arrives later than its time plus the latency, which it takes for a sender that paused and
+   * re-bases on the arrival: a hole of the stall's length in the files (0.23-0.25 s at 40
+   * recordings with 200 ms; a worker stopped for 0.3/0.6/0.9 s left holes of 0.31/0.62/0.54 s
+   * in both media). WebRTC senders keep their RTP clocks running through a pause, so a recorder
+   * loses nothing by waiting longer: JITTER_LATENCY_MS covers stalls up to it (the jitter buffer
+   * re-bases on any jump over 1 s itself). The buffer only waits when a packet is missing (for
+   * its resend); faststart lets the first packets through without waiting the latency. */
+  g_object_set (jitter, "latency", JITTER_LATENCY_MS, "faststart-min-packets", 2, NULL);
   GstElement *last = queue != NULL ? queue : out != NULL ? out : chain;
   /* (without out there is no queue: the list ends at the chain) */
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, jitter, chain, out, queue, NULL))

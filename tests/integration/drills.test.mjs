@@ -21,7 +21,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomInt } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, until, sleep, callbackServer, freshRoom } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, until, sleep, callbackServer, freshRoom, workerPids } from './helpers.mjs';
 
 const DRILLS = Math.max(1, Number(process.env.CLOUDREC_DRILLS ?? 2));
 const PARALLEL = Math.max(1, Number(process.env.CLOUDREC_DRILLS_PARALLEL ?? 2));
@@ -67,12 +67,6 @@ function events(cb, TaskId) {
     assert.equal(r.headers.sign, sign, `callback signed with the app's key: ${r.raw}`);
     return { ...JSON.parse(r.raw), at: r.at };
   }).filter((j) => j.EventInfo.TaskId === TaskId);
-}
-
-// Worker pids the daemon logged for the task ("worker of task X started (pid N)"), in order.
-function workerPids(d, TaskId) {
-  const re = new RegExp(`worker of task ${TaskId} started \\(pid (\\d+)\\)`, 'g');
-  return [...d.stderr.matchAll(re)].map((m) => Number(m[1]));
 }
 
 // The task's directory in the local store: <storage>/drill/<TaskId>.

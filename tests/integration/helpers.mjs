@@ -224,6 +224,12 @@ export async function startDaemon({ args = [], dataDir, apps = [APP1], defaults 
  * A request on the daemon-worker link: HTTP over the Unix socket <data-dir>/worker.sock, where the
  * daemon serves /internal/* (the TCP port answers 404 there). Resolves { status, text, json }.
  */
+// Worker pids the daemon logged for the task ("worker of task X started (pid N)"), in order.
+export function workerPids(d, TaskId) {
+  const re = new RegExp(`worker of task ${TaskId} started \\(pid (\\d+)\\)`, 'g');
+  return [...d.stderr.matchAll(re)].map((m) => Number(m[1]));
+}
+
 export function linkRequest(daemon, method, urlPath, body, { timeoutMs = 40000 } = {}) {
   const payload = body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body));
   return new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, until, expectCode, callbackServer } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, startDaemon, makeClient, makeTmpDir, userSig, until, expectCode, callbackServer, workerPids } from './helpers.mjs';
 
 const T = { timeout: 240000 };
 const CALLBACK_KEY = 'lifecycleKey';
@@ -34,12 +34,6 @@ function events(cb, TaskId) {
     assert.equal(r.headers.sign, sign, `callback signed with the app's key: ${r.raw}`);
     return JSON.parse(r.raw);
   }).filter((j) => j.EventInfo.TaskId === TaskId);
-}
-
-// Worker pids the daemon logged for the task ("worker of task X started (pid N)"), in order.
-function workerPids(d, TaskId) {
-  const re = new RegExp(`worker of task ${TaskId} started \\(pid (\\d+)\\)`, 'g');
-  return [...d.stderr.matchAll(re)].map((m) => Number(m[1]));
 }
 
 const describeTask = (c, TaskId) => c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, startDaemon, makeClient, makeTmpDir, userSig, sleep, until } from './helpers.mjs';
+import { APP1, BIN, startDaemon, makeClient, makeTmpDir, userSig, sleep, until, workerPids } from './helpers.mjs';
 
 const T = { timeout: 180000 };
 
@@ -38,6 +38,16 @@ function startTime(file) {
 function duration(file) {
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file], { encoding: 'utf8' });
   return Number(out.trim());
+}
+
+/** The longest time between two packets of the playlist @file: {s, at}. */
+function worstHole(file) {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-allowed_extensions', 'ALL', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  const times = out.split('\n').filter((l) => l.trim() !== '').map(parseFloat).filter(Number.isFinite).sort((a, b) => a - b);
+  let worst = { s: 0, at: 0 };
+  for (let i = 1; i < times.length; i++) if (times[i] - times[i - 1] > worst.s) worst = { s: +(times[i] - times[i - 1]).toFixed(3), at: times[i - 1] };
+  assert.ok(times.length > 50, `${file}: ${times.length} packets`);
+  return worst;
 }
 
 /**
@@ -79,7 +89,11 @@ describe('TS timestamps count from START-REC-TIME', () => {
     await d.stop();
   });
 
-  async function record(room, recordParams, extra = {}) {
+  /**
+   * Records @room; with @stallMs the task's worker is stopped (SIGSTOP) that long midway, as a
+   * machine busy with other tasks may hold it back.
+   */
+  async function record(room, recordParams, extra = {}, { stallMs = 0 } = {}) {
     procs.push(publish(d.port, room, 'alice', 60));
     const robot = `recorder_${room}`;
     const { TaskId } = await c.CreateCloudRecording({
@@ -89,7 +103,14 @@ describe('TS timestamps count from START-REC-TIME', () => {
     await until('the first file', async () => (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList.length > 0, 40000);
     await sleep(5000);
     procs.push(publish(d.port, room, 'bob', 6)); // joins ~5 s later and leaves after 6 s
-    await sleep(14000);
+    await sleep(3000);
+    if (stallMs > 0) {
+      const [pid] = workerPids(d, TaskId);
+      process.kill(pid, 'SIGSTOP');
+      await sleep(stallMs);
+      process.kill(pid, 'SIGCONT');
+    }
+    await sleep(11000 - stallMs);
     const files = (await c.DescribeCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId })).StorageFileList;
     await c.DeleteCloudRecording({ SdkAppId: APP1.sdkAppId, TaskId });
     const dir = path.join(d.dataDir, 'storage', 'ts', TaskId);
@@ -101,13 +122,20 @@ describe('TS timestamps count from START-REC-TIME', () => {
     return { dir, files };
   }
 
-  test('single-stream: each user\'s audio and video playlists', T, async () => {
-    const { dir, files } = await record(9501, { RecordMode: 1 });
+  test('single-stream: each user\'s audio and video playlists; a worker held back 0.6 s leaves no hole', T, async () => {
+    const { dir, files } = await record(9501, { RecordMode: 1 }, {}, { stallMs: 600 });
     const users = [...new Set(files.map((f) => f.UserId))].sort();
     assert.deepEqual(users, ['alice', 'bob'], `files: ${JSON.stringify(files)}`);
     const out = makeTmpDir('cloudrec-ts-');
     let later = 0;
     for (const f of files) later += checkPlaylist(dir, f.FileName, out).length - 1;
+    // The packets that waited in the sockets while the worker stood still are placed by their RTP
+    // times: no hole in any playlist (0.6 s of each before the jitter buffer's latency covered it)
+    for (const f of files) {
+      const worst = worstHole(path.join(dir, f.FileName));
+      console.log('HOLE', f.FileName, worst);
+      assert.ok(worst.s < (f.FileName.includes('_audio') ? 0.1 : 0.35), `${f.FileName}: a hole of ${worst.s} s at ${worst.at} s`);
+    }
     assert.ok(later >= 2, 'alice recorded more than one segment per track');
     assert.ok(readdirSync(dir).some((n) => n.endsWith('.ts')));
   });
