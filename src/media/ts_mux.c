@@ -16,6 +16,7 @@ cr_ts_mux_init (CrTsMux *m, CrTsMuxKind kind)
   memset (m, 0, sizeof *m);
   m->kind = kind;
   m->tables_due = TRUE;
+  m->last_dts = -1;
 }
 
 void
@@ -107,6 +108,43 @@ ts_put_tables (CrTsMux *m, GByteArray *out)
   ts_put_section (out, CR_TS_MUX_PMT_PID, &m->cc[CC_PMT], pmt, sizeof pmt);
 }
 
+/* The 6 bytes of a PCR of base @pcr (extension 0). */
+static void
+ts_put_pcr (guint8 *p, gint64 pcr)
+{
+  p[0] = (guint8)(pcr >> 25);
+  p[1] = (guint8)(pcr >> 17);
+  p[2] = (guint8)(pcr >> 9);
+  p[3] = (guint8)(pcr >> 1);
+  p[4] = (guint8)(((pcr & 1) << 7) | 0x7e);
+  p[5] = 0x00;
+}
+
+void
+cr_ts_mux_bridge (CrTsMux *m, GByteArray *out, gint64 dts)
+{
+  if (m->last_dts < 0 || m->tables_due) /* no frame yet, or a file not begun */
+    return;
+  gint64 gap = (dts - m->last_dts) & TS_WRAP_MASK;
+  if (gap <= CR_TS_MUX_PCR_EVERY || gap > TS_WRAP_MASK / 2) /* none, or going back */
+    return;
+  gint64 step = MAX (CR_TS_MUX_PCR_EVERY, gap / CR_TS_MUX_BRIDGE_MAX);
+  for (gint64 at = step; at < gap; at += step) {
+    /* The payload-less packet keeps the stream's continuity counter (13818-1 2.4.3.3). */
+    guint off = out->len;
+    g_byte_array_set_size (out, off + TS_PACKET);
+    guint8 *p = out->data + off;
+    p[0] = 0x47;
+    p[1] = (guint8)((CR_TS_MUX_ES_PID >> 8) & 0x1f);
+    p[2] = (guint8)(CR_TS_MUX_ES_PID & 0xff);
+    p[3] = (guint8)(0x20 | ((m->cc[CC_ES] - 1) & 0x0f));
+    p[4] = TS_PACKET - 5; /* the adaptation field fills the packet */
+    p[5] = 0x10;          /* a PCR */
+    ts_put_pcr (p + 6, (m->last_dts + at - CR_TS_MUX_PCR_LEAD) & TS_WRAP_MASK);
+    memset (p + 12, 0xff, TS_PACKET - 12);
+  }
+}
+
 static void
 ts_put_stamp (guint8 *p, guint8 prefix, gint64 v)
 {
@@ -185,6 +223,7 @@ cr_ts_mux_frame (CrTsMux *m, GByteArray *out, const guint8 *data, gsize len, gin
   head[5] = (guint8)length_field;
 
   gint64 pcr = (dts - CR_TS_MUX_PCR_LEAD) & TS_WRAP_MASK;
+  m->last_dts = dts;
   gsize total = head_len + len;
   for (gsize pos = 0; pos < total;) {
     gboolean first = pos == 0;
@@ -205,12 +244,8 @@ cr_ts_mux_frame (CrTsMux *m, GByteArray *out, const guint8 *data, gsize len, gin
         *flags = 0;
         if (first) {
           *flags = (guint8)((random_access ? 0x40 : 0) | 0x10);
-          p[at++] = (guint8)(pcr >> 25);
-          p[at++] = (guint8)(pcr >> 17);
-          p[at++] = (guint8)(pcr >> 9);
-          p[at++] = (guint8)(pcr >> 1);
-          p[at++] = (guint8)(((pcr & 1) << 7) | 0x7e);
-          p[at++] = 0x00;
+          ts_put_pcr (p + at, pcr);
+          at += 6;
         }
         gsize fill = 1 + af_len - (at - 4);
         memset (p + at, 0xff, fill);

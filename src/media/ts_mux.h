@@ -26,10 +26,17 @@ typedef enum {
   CR_TS_MUX_AAC,  /* ADTS, stream type 0x0f, PES stream id 0xc0 */
 } CrTsMuxKind;
 
+/* A PCR at least this often (90 kHz ticks: 100 ms, ISO 13818-1's bound) while no frame comes. */
+#define CR_TS_MUX_PCR_EVERY (90000 / 10)
+/* At most this many clock-only packets for one pause (120 s at CR_TS_MUX_PCR_EVERY; 225 KB):
+ * a longer pause gets them further apart. */
+#define CR_TS_MUX_BRIDGE_MAX 1200
+
 typedef struct {
   CrTsMuxKind kind;
   guint8 cc[3]; /* continuity counters: PAT, PMT, the stream */
   gboolean tables_due;
+  gint64 last_dts; /* of the last frame (90 kHz, wrapped), -1 before the first */
 } CrTsMux;
 
 void cr_ts_mux_init (CrTsMux *m, CrTsMuxKind kind);
@@ -42,6 +49,15 @@ void cr_ts_mux_restart (CrTsMux *m);
  * begins. @random_access marks where a player may start (a keyframe, an audio frame). */
 void cr_ts_mux_frame (CrTsMux *m, GByteArray *out, const guint8 *data, gsize len, gint64 pts,
                       gint64 dts, gboolean random_access);
+
+/* Appends to @out clock-only packets (an adaptation field with a PCR, no payload) from the last
+ * frame's time up to @dts, one every CR_TS_MUX_PCR_EVERY, when the stream paused longer than that
+ * (a publisher whose media stopped for a while). Why: with no packet in between, the PCR jumps
+ * by the pause, and tsdemux (the MP4 remux, merge, compose) takes the jump for a discontinuity
+ * and closes the gap: the MP4 lost the pause and its sound ran early after it.
+ * With the clock running through the pause the demuxer keeps the frames' times. Call it before
+ * the frame at @dts is cut into a new file, so that the pause stays in the file it lengthens. */
+void cr_ts_mux_bridge (CrTsMux *m, GByteArray *out, gint64 dts);
 
 /* The MPEG-2 CRC-32 of PSI sections. */
 guint32 cr_ts_mux_crc32 (const guint8 *data, gsize len);

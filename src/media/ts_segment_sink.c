@@ -173,6 +173,8 @@ segment_render (GstBaseSink *bs, GstBuffer *buf)
     return GST_FLOW_OK;
   }
   gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (s->fd >= 0) /* a pause before this frame: the clock runs through it (ts_mux.h) */
+    cr_ts_mux_bridge (&s->mux, s->out, dts >= 0 ? dts : pts);
   if (key) { /* the GOP before this keyframe is complete */
     if (GST_CLOCK_TIME_IS_VALID (s->last_key) && running > s->last_key)
       s->last_gop = running - s->last_key;

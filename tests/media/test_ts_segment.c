@@ -3,6 +3,7 @@
  * the files announced as splitmuxsink announces them. (H.264 through the HLS writer: test_hls.) */
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,21 +203,20 @@ probe (const char *path, const char *entries)
   return out;
 }
 
-/* 100 AAC frames (1024 samples at 48 kHz: 1920 ticks each) into files of at most 1 s: every
- * frame a keyframe, so each full file has 46 frames (47 would be 1.003 s). */
+/* Runs @launch (its sink named "sink") to its end, gathering the files the sink announced in @f;
+ * @probe (optional) sees every buffer on the sink's pad. */
 static void
-test_sink_aac (void)
+record_files (const char *launch, Files *f, GstPadProbeCallback probe)
 {
-  Files f = { g_dir_make_tmp ("cr-tsseg-XXXXXX", NULL), g_ptr_array_new_with_free_func (g_free),
-              g_array_new (FALSE, FALSE, sizeof (GstClockTime)),
-              g_array_new (FALSE, FALSE, sizeof (GstClockTime)) };
-  GstElement *p = gst_parse_launch (
-      "audiotestsrc num-buffers=100 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=2 ! "
-      "voaacenc bitrate=64000 ! aacparse ! crtssegmentsink name=sink max-size-time=1000000000",
-      NULL);
+  GstElement *p = gst_parse_launch (launch, NULL);
   g_assert_nonnull (p);
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p), "sink");
-  g_signal_connect (sink, "format-location-full", G_CALLBACK (on_location), &f);
+  g_signal_connect (sink, "format-location-full", G_CALLBACK (on_location), f);
+  if (probe != NULL) {
+    GstPad *pad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, probe, NULL, NULL);
+    gst_object_unref (pad);
+  }
   g_assert_cmpint (gst_element_set_state (p, GST_STATE_PLAYING), !=, GST_STATE_CHANGE_FAILURE);
   GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (p));
   for (gboolean done = FALSE; !done;) {
@@ -229,12 +229,12 @@ test_sink_aac (void)
       g_assert_true (gst_structure_get_clock_time (st, "running-time", &running));
       const char *location = gst_structure_get_string (st, "location");
       if (gst_structure_has_name (st, "splitmuxsink-fragment-opened")) {
-        g_ptr_array_add (f.opened, g_strdup (location));
-        g_array_append_val (f.opened_at, running);
+        g_ptr_array_add (f->opened, g_strdup (location));
+        g_array_append_val (f->opened_at, running);
       } else {
         g_assert_true (gst_structure_has_name (st, "splitmuxsink-fragment-closed"));
-        g_assert_cmpstr (location, ==, g_ptr_array_index (f.opened, f.closed_at->len));
-        g_array_append_val (f.closed_at, running);
+        g_assert_cmpstr (location, ==, g_ptr_array_index (f->opened, f->closed_at->len));
+        g_array_append_val (f->closed_at, running);
       }
     }
     done = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
@@ -244,6 +244,57 @@ test_sink_aac (void)
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (sink);
   gst_object_unref (p);
+}
+
+static Files
+files_new (void)
+{
+  Files f = { g_dir_make_tmp ("cr-tsseg-XXXXXX", NULL), g_ptr_array_new_with_free_func (g_free),
+              g_array_new (FALSE, FALSE, sizeof (GstClockTime)),
+              g_array_new (FALSE, FALSE, sizeof (GstClockTime)) };
+  return f;
+}
+
+/* Removes the files of @f (and @extra, when set) and their directory. */
+static void
+files_clear (Files *f, const char *extra)
+{
+  if (extra != NULL)
+    g_unlink (extra);
+  for (guint i = 0; i < f->opened->len; i++)
+    if (g_ptr_array_index (f->opened, i) != NULL)
+      g_unlink (g_ptr_array_index (f->opened, i));
+  g_rmdir (f->dir);
+  g_free (f->dir);
+  g_ptr_array_unref (f->opened);
+  g_array_unref (f->opened_at);
+  g_array_unref (f->closed_at);
+}
+
+/* The files of @f remuxed to @mp4 (cr_mp4_remux: one run, sound). */
+static void
+remux_audio (Files *f, const char *mp4)
+{
+  g_ptr_array_add (f->opened, NULL);
+  GError *error = NULL;
+  CrRemuxRun run = { (const char *const *)f->opened->pdata, CR_REMUX_AUDIO, 0 };
+  gboolean remuxed = cr_mp4_remux (&run, 1, mp4, &error);
+  g_assert_no_error (error);
+  g_assert_true (remuxed);
+}
+
+#define AAC_LAUNCH(frames, max_ns)                                                          \
+  "audiotestsrc num-buffers=" frames " samplesperbuffer=1024 ! "                            \
+  "audio/x-raw,rate=48000,channels=2 ! voaacenc bitrate=64000 ! aacparse ! "                \
+  "crtssegmentsink name=sink max-size-time=" max_ns
+
+/* 100 AAC frames (1024 samples at 48 kHz: 1920 ticks each) into files of at most 1 s: every
+ * frame a keyframe, so each full file has 46 frames (47 would be 1.003 s). */
+static void
+test_sink_aac (void)
+{
+  Files f = files_new ();
+  record_files (AAC_LAUNCH ("100", "1000000000"), &f, NULL);
 
   guint counts[] = { 46, 46, 8 };
   g_assert_cmpuint (f.opened->len, ==, 3);
@@ -291,13 +342,8 @@ test_sink_aac (void)
   gst_element_set_state (back, GST_STATE_NULL);
   gst_object_unref (back);
   /* Read back through tsdemux (what the MP4 remux, merge and compose do): every frame. */
-  g_ptr_array_add (f.opened, NULL);
   g_autofree char *mp4 = g_build_filename (f.dir, "out.mp4", NULL);
-  GError *error = NULL;
-  CrRemuxRun run = { (const char *const *)f.opened->pdata, CR_REMUX_AUDIO, 0 };
-  gboolean remuxed = cr_mp4_remux (&run, 1, mp4, &error);
-  g_assert_no_error (error);
-  g_assert_true (remuxed);
+  remux_audio (&f, mp4);
   const char *argv[] = { "ffprobe",
                          "-v",
                          "error",
@@ -312,14 +358,61 @@ test_sink_aac (void)
   g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
                                NULL, NULL, NULL));
   g_assert_cmpstr (g_strstrip (out), ==, "aac,100");
-  g_unlink (mp4);
-  for (guint i = 0; i < 3; i++)
-    g_unlink (g_ptr_array_index (f.opened, i));
-  g_rmdir (f.dir);
-  g_free (f.dir);
-  g_ptr_array_unref (f.opened);
-  g_array_unref (f.opened_at);
-  g_array_unref (f.closed_at);
+  files_clear (&f, mp4);
+}
+
+/* Frames from PAUSE_AT on come PAUSE_NS later: a publisher whose sound stopped for a while. */
+#define PAUSE_AT 60
+#define PAUSE_NS (3 * GST_SECOND)
+
+static GstPadProbeReturn
+delay_after_pause (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  static guint n;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (GST_BUFFER_OFFSET (buf) == 0)
+    n = 0;
+  if (n++ >= PAUSE_AT) {
+    buf = gst_buffer_make_writable (buf);
+    GST_BUFFER_PTS (buf) += PAUSE_NS;
+    GST_BUFFER_DTS (buf) = GST_BUFFER_PTS (buf);
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A 3 s pause in the sound, inside a file and at a cut: the files keep it, and so does their
+ * MP4 (tsdemux closed a pause the PCR jumped over: the MP4 was 3 s shorter, the sound after it
+ * early). */
+static void
+test_sink_pause (void)
+{
+  for (guint cut = 0; cut < 2; cut++) {
+    Files f = files_new ();
+    /* files of 10 s (the pause inside the one file) or of 1 s (the frame after it starts one) */
+    record_files (cut ? AAC_LAUNCH ("120", "1000000000") : AAC_LAUNCH ("120", "10000000000"), &f,
+                  delay_after_pause);
+    g_assert_cmpuint (f.opened->len, ==, cut ? 4 : 1);
+    g_autofree char *mp4 = g_build_filename (f.dir, "out.mp4", NULL);
+    remux_audio (&f, mp4);
+    g_autofree char *packets = probe (mp4, "packet=pts_time");
+    g_auto (GStrv) lines = g_strsplit (g_strstrip (packets), "\n", -1);
+    guint n = 0;
+    double first = 0;
+    for (guint k = 0; lines[k] != NULL; k++) {
+      if (*g_strstrip (lines[k]) == '\0')
+        continue;
+      double t = g_ascii_strtod (lines[k], NULL);
+      if (n == 0)
+        first = t;
+      double expected = n * 1024.0 / 48000 + (n >= PAUSE_AT ? (double)PAUSE_NS / GST_SECOND : 0);
+      if (fabs (t - first - expected) > 0.002)
+        g_error ("cut %u: MP4 frame %u at %.4f s, expected %.4f s", cut, n, t - first, expected);
+      n++;
+    }
+    g_assert_cmpuint (n, ==, 120);
+    files_clear (&f, mp4);
+  }
 }
 
 int
@@ -331,5 +424,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ts-mux/packets", test_mux_packets);
   g_test_add_func ("/ts-segment/cuts", test_cuts);
   g_test_add_func ("/ts-segment/aac", test_sink_aac);
+  g_test_add_func ("/ts-segment/pause", test_sink_pause);
   return g_test_run ();
 }
