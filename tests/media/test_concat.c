@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 
 #include "media/concat.h"
+#include "gst_run.h"
 
 /* A piece: @seconds of a solid @rgb picture at @w x @h (with a tone when @audio), as MP4. */
 static void
@@ -26,15 +27,7 @@ make_piece (const char *path, guint32 rgb, int w, int h, double seconds, gboolea
   g_autoptr (GError) error = NULL;
   GstElement *p = gst_parse_launch (full, &error);
   g_assert_no_error (error);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  GstBus *bus = gst_element_get_bus (p);
-  GstMessage *m
-      = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (m);
-  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
-  gst_message_unref (m);
-  gst_object_unref (bus);
-  gst_element_set_state (p, GST_STATE_NULL);
+  cr_test_play_to_eos (p, 60);
   gst_object_unref (p);
 }
 

@@ -11,6 +11,7 @@
 #include "files/outputs.h"
 #include "media/ts_retime.h"
 #include "task/codes.h"
+#include "gst_run.h"
 
 #define T0_MS G_GINT64_CONSTANT (1700000000000)
 
@@ -41,16 +42,7 @@ make_segments (const char *dir, const char *prefix, int seconds, gboolean video,
   g_autofree char *location = g_strdup_printf ("%s/%s%%05d.ts", dir, prefix);
   g_object_set (sp, "location", location, NULL);
   gst_object_unref (sp);
-  g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
-                   GST_STATE_CHANGE_FAILURE);
-  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
-  GstMessage *m
-      = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (m);
-  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
-  gst_message_unref (m);
-  gst_object_unref (bus);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  cr_test_play_to_eos (pipeline, 60);
   gst_object_unref (pipeline);
 }
 
@@ -158,15 +150,7 @@ read_mp4 (const char *mp4, Track tracks[2])
   gst_bin_add_many (GST_BIN (pipeline), src, demux, NULL);
   g_assert_true (gst_element_link (src, demux));
   g_signal_connect (demux, "pad-added", G_CALLBACK (on_qt_pad), tracks);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (pipeline));
-  GstMessage *m
-      = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (m);
-  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
-  gst_message_unref (m);
-  gst_object_unref (bus);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
+  cr_test_play_to_eos (pipeline, 60);
   gst_object_unref (pipeline);
   g_test_message ("audio %.3f..%.3f s (%u frames), video %.3f..%.3f s (%u frames)",
                   tracks[0].first / 1e9, tracks[0].end / 1e9, tracks[0].frames,

@@ -11,6 +11,7 @@
 #include "media/ts_mux.h"
 #include "media/ts_retime.h"
 #include "media/ts_segment_sink.h"
+#include "gst_run.h"
 
 #define STAMP_BASE (G_GINT64_CONSTANT (3600) * 90000)
 
@@ -331,15 +332,7 @@ test_sink_aac (void)
   GstElement *in = gst_bin_get_by_name (GST_BIN (back), "in");
   g_object_set (in, "location", g_ptr_array_index (f.opened, 0), NULL);
   gst_object_unref (in);
-  gst_element_set_state (back, GST_STATE_PLAYING);
-  GstBus *back_bus = gst_pipeline_get_bus (GST_PIPELINE (back));
-  GstMessage *end
-      = gst_bus_timed_pop_filtered (back_bus, 30 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (end);
-  g_assert_cmpint (GST_MESSAGE_TYPE (end), ==, GST_MESSAGE_EOS);
-  gst_message_unref (end);
-  gst_object_unref (back_bus);
-  gst_element_set_state (back, GST_STATE_NULL);
+  cr_test_play_to_eos (back, 30);
   gst_object_unref (back);
   /* Read back through tsdemux (what the MP4 remux, merge and compose do): every frame. */
   g_autofree char *mp4 = g_build_filename (f.dir, "out.mp4", NULL);

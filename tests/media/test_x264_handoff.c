@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 
 #include "media/x264_handoff.h"
+#include "gst_run.h"
 
 #define WIDTH 320
 #define HEIGHT 240
@@ -61,14 +62,7 @@ encode (gboolean hand_off, Count *count)
     g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (src), picture), ==, GST_FLOW_OK);
   }
   gst_app_src_end_of_stream (GST_APP_SRC (src));
-  GstBus *bus = gst_element_get_bus (p);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-                                                GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (msg);
-  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
-  gst_message_unref (msg);
-  gst_object_unref (bus);
-  gst_element_set_state (p, GST_STATE_NULL);
+  cr_test_wait_eos (p, 60);
   gst_object_unref (src);
   gst_object_unref (enc);
   gst_object_unref (sink);

@@ -6,6 +6,7 @@
 
 #include "mix/layout.h"
 #include "mix/picture.h"
+#include "gst_run.h"
 
 /* A @w x @h file of the encoder @enc with the left half red and the right half blue. */
 static char *
@@ -24,15 +25,7 @@ make_image (const char *dir, const char *name, const char *enc, int w, int h)
   GError *error = NULL;
   GstElement *p = gst_parse_launch (comp, &error);
   g_assert_no_error (error);
-  gst_element_set_state (p, GST_STATE_PLAYING);
-  GstBus *bus = gst_pipeline_get_bus (GST_PIPELINE (p));
-  GstMessage *m
-      = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  g_assert_nonnull (m);
-  g_assert_cmpint (GST_MESSAGE_TYPE (m), ==, GST_MESSAGE_EOS);
-  gst_message_unref (m);
-  gst_object_unref (bus);
-  gst_element_set_state (p, GST_STATE_NULL);
+  cr_test_play_to_eos (p, 10);
   gst_object_unref (p);
   return path;
 }
