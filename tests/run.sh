@@ -28,9 +28,9 @@ fi
 log=$(mktemp)
 # Two files at a time: the suites wait on real-time media far more than they compute (a serial
 # run keeps the two cores about 40% busy), and each file has its own daemons, data directories
-# and rooms. CLOUDREC_TEST_JOBS=1 runs them one by one.
+# and rooms. CLOUDREC_TEST_JOBS=1 runs them one by one. run.mjs starts the longest files first.
 jobs=${CLOUDREC_TEST_JOBS:-2}
-timeout 1500 "${isolate[@]}" node --test --test-concurrency="$jobs" tests/integration/ 2>&1 | tee "$log"
+timeout 1500 "${isolate[@]}" node tests/integration/run.mjs "$jobs" 2>&1 | tee "$log"
 p=$(grep -E '^# pass ' "$log" | tail -1 | awk '{print $3}')
 f=$(grep -E '^# fail ' "$log" | tail -1 | awk '{print $3}')
 s=$(grep -E '^# skipped ' "$log" | tail -1 | awk '{print $3}')
