@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/cpu_share.h"
 #include "link/link_blobs.h"
 #include "upload/disk_guard.h"
 #include "link/link_client.h"
@@ -35,6 +36,7 @@ GST_DEBUG_CATEGORY (cr_recorder_debug);
 #define INPROGRESS_WINDOW_US (2 * G_USEC_PER_SEC) /* media this recent counts as flowing */
 #define IDLE_LOOK_US (500 * 1000)     /* while no media flows: how often the status looks again */
 #define LINK_PATIENCE_US (30 * G_USEC_PER_SEC)    /* the task unread this long ends the worker */
+#define FINISH_NICE 5 /* an ended task's files and report: a third of a live worker's CPU share */
 
 static void worker_on_room (Worker *w, JsonObject *state);
 static void worker_check_soon (Worker *w);
@@ -434,6 +436,9 @@ worker_end_task (Worker *w)
 {
   CrLeaveCode code = MAX (w->leave_code, CR_LEAVE_STOPPED);
   worker_leave_room (w);
+  /* Nothing from here on is live: the sync report's decoding and the remuxes yield to the
+   * recordings still running on this machine (common/cpu_share.h). */
+  cr_cpu_share_lower (FINISH_NICE);
   /* The segments the end reads: everything for MP4/AAC, the first minutes for the sync report. */
   g_autoptr (GError) gather_error = NULL;
   gint64 span = w->spec->output_format == CR_OUTPUT_HLS ? CR_AVSYNC_SPAN_MS : G_MAXINT64;
