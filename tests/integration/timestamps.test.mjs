@@ -122,15 +122,15 @@ describe('TS timestamps count from START-REC-TIME', () => {
     return { dir, files };
   }
 
-  test('single-stream: each user\'s audio and video playlists; a worker held back 0.6 s leaves no hole', T, async () => {
-    const { dir, files } = await record(9501, { RecordMode: 1 }, {}, { stallMs: 600 });
+  test('single-stream: each user\'s audio and video playlists; a worker held back 0.4 s leaves no hole', T, async () => {
+    const { dir, files } = await record(9501, { RecordMode: 1 }, {}, { stallMs: 400 });
     const users = [...new Set(files.map((f) => f.UserId))].sort();
     assert.deepEqual(users, ['alice', 'bob'], `files: ${JSON.stringify(files)}`);
     const out = makeTmpDir('cloudrec-ts-');
     let later = 0;
     for (const f of files) later += checkPlaylist(dir, f.FileName, out).length - 1;
     // The packets that waited in the sockets while the worker stood still are placed by their RTP
-    // times: no hole in any playlist (0.6 s of each before the jitter buffer's latency covered it)
+    // times: no hole in any playlist (0.4 s of each before the jitter buffer's latency covered it)
     for (const f of files) {
       const worst = worstHole(path.join(dir, f.FileName));
       console.log('HOLE', f.FileName, worst);
