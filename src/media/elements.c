@@ -108,6 +108,42 @@ cr_buffer_read_fd (int fd, int *err)
   return buf;
 }
 
+static GstBuffer *
+buffer_take_bytes (GByteArray *bytes)
+{
+  gsize n = bytes->len;
+  if (n == 0) {
+    g_byte_array_free (bytes, TRUE);
+    return NULL;
+  }
+  return gst_buffer_new_wrapped (g_byte_array_free (bytes, FALSE), n);
+}
+
+GstBuffer *
+cr_buffer_read_ts (int fd, CrPcrBridge *bridge, int *err)
+{
+  for (;;) {
+    GstBuffer *in = cr_buffer_read_fd (fd, err);
+    if (in == NULL)
+      return NULL;
+    GstMapInfo map;
+    gst_buffer_map (in, &map, GST_MAP_READ);
+    GByteArray *bytes = cr_pcr_bridge_push (bridge, map.data, map.size);
+    gst_buffer_unmap (in, &map);
+    gst_buffer_unref (in);
+    GstBuffer *out = buffer_take_bytes (bytes);
+    if (out != NULL)
+      return out;
+  }
+}
+
+GstBuffer *
+cr_buffer_ts_rest (CrPcrBridge *bridge)
+{
+  GByteArray *bytes = cr_pcr_bridge_finish (bridge);
+  return bytes != NULL ? buffer_take_bytes (bytes) : NULL;
+}
+
 gboolean
 cr_pipeline_run_to_file (GstElement *pipeline, const char *tmp, const char *out_path,
                          guint timeout_s, const char *what, GError **error)

@@ -9,6 +9,8 @@
 
 #include <gst/gst.h>
 
+#include "media/ts_pcr_bridge.h"
+
 G_BEGIN_DECLS
 
 /* Registers the debug category @cat ("cloudrec-<module>") once, whichever thread comes first: each
@@ -48,6 +50,11 @@ void cr_set (gpointer object, const char *property, const char *value);
  * or on a read error (*@err = errno). */
 #define CR_FILE_CHUNK (256 * 1024)
 GstBuffer *cr_buffer_read_fd (int fd, int *err);
+/* The same for MPEG-TS read back to be demuxed: the chunk through @bridge (ts_pcr_bridge.h), so
+ * that a pause inside the stream keeps its length in tsdemux; chunks that only complete a packet
+ * held back are read past. cr_buffer_ts_rest: what @bridge still holds at the end, or NULL. */
+GstBuffer *cr_buffer_read_ts (int fd, CrPcrBridge *bridge, int *err);
+GstBuffer *cr_buffer_ts_rest (CrPcrBridge *bridge);
 
 /* Runs @pipeline, which writes @tmp, to its end (EOS) within @timeout_s; renames @tmp to
  * @out_path on success, removes it otherwise. Takes @pipeline. @what names the work in errors

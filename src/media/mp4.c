@@ -36,6 +36,7 @@ typedef struct {
   char **files;
   guint next; /* index of the file to open after @fd */
   int fd;     /* the file being read, or -1 */
+  CrPcrBridge *bridge; /* the clock through a pause (ts_pcr_bridge.h) */
 } Feed;
 
 static void
@@ -45,6 +46,7 @@ feed_free (gpointer data)
   if (feed->fd >= 0)
     close (feed->fd);
   g_strfreev (feed->files);
+  cr_pcr_bridge_free (feed->bridge);
   g_free (feed);
 }
 
@@ -70,6 +72,9 @@ feed_need_data (GstAppSrc *src, guint length, gpointer data)
     if (feed->fd < 0) {
       const char *path = feed->files[feed->next];
       if (path == NULL) {
+        GstBuffer *rest = cr_buffer_ts_rest (feed->bridge);
+        if (rest != NULL)
+          gst_app_src_push_buffer (src, rest);
         gst_app_src_end_of_stream (src);
         return;
       }
@@ -81,7 +86,7 @@ feed_need_data (GstAppSrc *src, guint length, gpointer data)
       feed->next++;
     }
     int err = 0;
-    GstBuffer *buf = cr_buffer_read_fd (feed->fd, &err);
+    GstBuffer *buf = cr_buffer_read_ts (feed->fd, feed->bridge, &err);
     if (buf != NULL) {
       gst_app_src_push_buffer (src, buf);
       return;
@@ -109,6 +114,7 @@ cr_ts_feed_source (const char *const *files, GError **error)
   Feed *feed = g_new0 (Feed, 1);
   feed->files = g_strdupv ((char **)files);
   feed->fd = -1;
+  feed->bridge = cr_pcr_bridge_new ();
   GstAppSrcCallbacks callbacks = { .need_data = feed_need_data };
   gst_app_src_set_callbacks (GST_APP_SRC (src), &callbacks, feed, feed_free);
   return src;

@@ -1,6 +1,8 @@
 /* One elementary stream into MPEG-TS packets; see ts_mux.h. */
 #include "ts_mux.h"
 
+#include "ts_pcr_bridge.h"
+
 #include <string.h>
 
 #define TS_PACKET 188
@@ -108,41 +110,16 @@ ts_put_tables (CrTsMux *m, GByteArray *out)
   ts_put_section (out, CR_TS_MUX_PMT_PID, &m->cc[CC_PMT], pmt, sizeof pmt);
 }
 
-/* The 6 bytes of a PCR of base @pcr (extension 0). */
-static void
-ts_put_pcr (guint8 *p, gint64 pcr)
-{
-  p[0] = (guint8)(pcr >> 25);
-  p[1] = (guint8)(pcr >> 17);
-  p[2] = (guint8)(pcr >> 9);
-  p[3] = (guint8)(pcr >> 1);
-  p[4] = (guint8)(((pcr & 1) << 7) | 0x7e);
-  p[5] = 0x00;
-}
-
 void
 cr_ts_mux_bridge (CrTsMux *m, GByteArray *out, gint64 dts)
 {
   if (m->last_dts < 0 || m->tables_due) /* no frame yet, or a file not begun */
     return;
   gint64 gap = (dts - m->last_dts) & TS_WRAP_MASK;
-  if (gap <= CR_TS_MUX_PCR_EVERY || gap > TS_WRAP_MASK / 2) /* none, or going back */
+  if (gap <= CR_TS_PCR_EVERY || gap > TS_WRAP_MASK / 2) /* none, or going back */
     return;
-  gint64 step = MAX (CR_TS_MUX_PCR_EVERY, gap / CR_TS_MUX_BRIDGE_MAX);
-  for (gint64 at = step; at < gap; at += step) {
-    /* The payload-less packet keeps the stream's continuity counter (13818-1 2.4.3.3). */
-    guint off = out->len;
-    g_byte_array_set_size (out, off + TS_PACKET);
-    guint8 *p = out->data + off;
-    p[0] = 0x47;
-    p[1] = (guint8)((CR_TS_MUX_ES_PID >> 8) & 0x1f);
-    p[2] = (guint8)(CR_TS_MUX_ES_PID & 0xff);
-    p[3] = (guint8)(0x20 | ((m->cc[CC_ES] - 1) & 0x0f));
-    p[4] = TS_PACKET - 5; /* the adaptation field fills the packet */
-    p[5] = 0x10;          /* a PCR */
-    ts_put_pcr (p + 6, (m->last_dts + at - CR_TS_MUX_PCR_LEAD) & TS_WRAP_MASK);
-    memset (p + 12, 0xff, TS_PACKET - 12);
-  }
+  cr_ts_put_clock_bridge (out, CR_TS_MUX_ES_PID, (guint)(m->cc[CC_ES] - 1),
+                          m->last_dts - CR_TS_MUX_PCR_LEAD, gap);
 }
 
 static void
@@ -244,7 +221,7 @@ cr_ts_mux_frame (CrTsMux *m, GByteArray *out, const guint8 *data, gsize len, gin
         *flags = 0;
         if (first) {
           *flags = (guint8)((random_access ? 0x40 : 0) | 0x10);
-          ts_put_pcr (p + at, pcr);
+          cr_ts_put_pcr (p + at, pcr);
           at += 6;
         }
         gsize fill = 1 + af_len - (at - 4);

@@ -26,12 +26,6 @@ typedef enum {
   CR_TS_MUX_AAC,  /* ADTS, stream type 0x0f, PES stream id 0xc0 */
 } CrTsMuxKind;
 
-/* A PCR at least this often (90 kHz ticks: 100 ms, ISO 13818-1's bound) while no frame comes. */
-#define CR_TS_MUX_PCR_EVERY (90000 / 10)
-/* At most this many clock-only packets for one pause (120 s at CR_TS_MUX_PCR_EVERY; 225 KB):
- * a longer pause gets them further apart. */
-#define CR_TS_MUX_BRIDGE_MAX 1200
-
 typedef struct {
   CrTsMuxKind kind;
   guint8 cc[3]; /* continuity counters: PAT, PMT, the stream */
@@ -51,7 +45,7 @@ void cr_ts_mux_frame (CrTsMux *m, GByteArray *out, const guint8 *data, gsize len
                       gint64 dts, gboolean random_access);
 
 /* Appends to @out clock-only packets (an adaptation field with a PCR, no payload) from the last
- * frame's time up to @dts, one every CR_TS_MUX_PCR_EVERY, when the stream paused longer than that
+ * frame's time up to @dts, one every CR_TS_PCR_EVERY (ts_pcr_bridge.h), when the stream paused longer than that
  * (a publisher whose media stopped for a while). Why: with no packet in between, the PCR jumps
  * by the pause, and tsdemux (the MP4 remux, merge, compose) takes the jump for a discontinuity
  * and closes the gap: the MP4 lost the pause and its sound ran early after it.

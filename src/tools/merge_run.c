@@ -338,6 +338,7 @@ typedef struct {
   char **paths;    /* their files */
   guint cur;       /* the file being read (for messages) */
   int fd;          /* or -1 */
+  CrPcrBridge *bridge; /* the clock through a pause (ts_pcr_bridge.h) */
   gint64 offset;   /* ns added to a buffer's PTS */
   gboolean placed; /* the offset is set */
   gint64 last;     /* the previous buffer's output PTS, or -1 */
@@ -360,6 +361,7 @@ copy_run_free (gpointer data)
   if (run->fd >= 0)
     close (run->fd);
   g_strfreev (run->paths);
+  cr_pcr_bridge_free (run->bridge);
   g_free (run);
 }
 
@@ -408,7 +410,7 @@ copy_need_data (GstAppSrc *src, guint length, gpointer data)
       }
     }
     int err = 0;
-    GstBuffer *buf = cr_buffer_read_fd (run->fd, &err);
+    GstBuffer *buf = cr_buffer_read_ts (run->fd, run->bridge, &err);
     if (buf != NULL) {
       gst_app_src_push_buffer (src, buf);
       return;
@@ -425,6 +427,9 @@ copy_need_data (GstAppSrc *src, guint length, gpointer data)
     if (run->paths[run->cur + 1] != NULL)
       run->cur++;
     else {
+      GstBuffer *rest = cr_buffer_ts_rest (run->bridge);
+      if (rest != NULL)
+        gst_app_src_push_buffer (src, rest);
       gst_app_src_end_of_stream (src);
       return;
     }
@@ -591,6 +596,7 @@ copy_track_build (GstElement *pipeline, GstElement *mux, CopyTrack *t, GError **
     run->from = i;
     run->to = j;
     run->fd = -1;
+    run->bridge = cr_pcr_bridge_new ();
     run->last = -1;
     run->paths = g_new0 (char *, j - i + 1);
     for (guint k = i; k < j; k++)

@@ -15,19 +15,57 @@
 
 #define T0_MS G_GINT64_CONSTANT (1700000000000)
 
-/* Makes @seconds of 1 s TS segments @dir/@prefix%05d.ts with H.264 (30 fps, a keyframe a second)
- * and/or AAC (48 kHz mono), as one mux. */
+/* Media from PAUSE_AT on comes PAUSE_NS later (a publisher muted for a while): a probe on each
+ * encoded stream before the muxer. PAUSE_AT is inside a GOP, so the pause is inside a file. */
+#define PAUSE_AT (4500 * GST_MSECOND)
+#define PAUSE_NS (3 * GST_SECOND)
+
+static GstPadProbeReturn
+delay_after_pause (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  (void)data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstEvent *event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *seg = NULL;
+  gst_event_parse_segment (event, &seg);
+  /* on the running time: an encoder's segment may start anywhere (x264enc's at 1000 hours) */
+  GstClockTime rt = gst_segment_to_running_time (seg, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  gst_event_unref (event);
+  if (rt < PAUSE_AT)
+    return GST_PAD_PROBE_OK;
+  buf = gst_buffer_make_writable (buf);
+  GST_BUFFER_PTS (buf) += PAUSE_NS;
+  if (GST_BUFFER_DTS_IS_VALID (buf))
+    GST_BUFFER_DTS (buf) += PAUSE_NS;
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
 static void
-make_segments (const char *dir, const char *prefix, int seconds, gboolean video, gboolean audio)
+pause_element (GstElement *pipeline, const char *name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  if (e == NULL)
+    return;
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (e, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, delay_after_pause, NULL, NULL);
+  gst_object_unref (e);
+}
+
+/* Makes @seconds of 1 s TS segments @dir/@prefix%05d.ts with H.264 (30 fps, a keyframe a second)
+ * and/or AAC (48 kHz mono), as one mux; with @pause, PAUSE_NS without media at PAUSE_AT. */
+static void
+make_segments_paused (const char *dir, const char *prefix, int seconds, gboolean video,
+                      gboolean audio, gboolean pause)
 {
   g_autofree char *desc = g_strdup_printf (
       "splitmuxsink name=sp muxer-factory=mpegtsmux max-size-time=1000000000 %s %s",
       video ? "videotestsrc is-live=false num-buffers=NV ! video/x-raw,width=160,height=120,"
-              "framerate=30/1 ! x264enc key-int-max=30 speed-preset=ultrafast ! h264parse ! "
-              "queue ! sp.video"
+              "framerate=30/1 ! x264enc key-int-max=30 speed-preset=ultrafast ! h264parse "
+              "name=vparse ! queue ! sp.video"
             : "",
       audio ? "audiotestsrc num-buffers=NA samplesperbuffer=480 ! audio/x-raw,rate=48000,"
-              "channels=1 ! avenc_aac ! aacparse ! queue ! sp.audio_0"
+              "channels=1 ! avenc_aac ! aacparse name=aparse ! queue ! sp.audio_0"
             : "");
   g_autofree char *nv = g_strdup_printf ("%d", seconds * 30);
   g_autofree char *na = g_strdup_printf ("%d", seconds * 100);
@@ -42,8 +80,18 @@ make_segments (const char *dir, const char *prefix, int seconds, gboolean video,
   g_autofree char *location = g_strdup_printf ("%s/%s%%05d.ts", dir, prefix);
   g_object_set (sp, "location", location, NULL);
   gst_object_unref (sp);
+  if (pause) {
+    pause_element (pipeline, "vparse");
+    pause_element (pipeline, "aparse");
+  }
   cr_test_play_to_eos (pipeline, 60);
   gst_object_unref (pipeline);
+}
+
+static void
+make_segments (const char *dir, const char *prefix, int seconds, gboolean video, gboolean audio)
+{
+  make_segments_paused (dir, prefix, seconds, video, audio, FALSE);
 }
 
 static int
@@ -100,6 +148,7 @@ typedef struct {
   GstSegment seg;
   GstClockTime first, end;
   guint frames;
+  GstClockTime last, max_gap; /* the last frame's time; the longest step between two */
 } Track;
 
 static GstPadProbeReturn
@@ -111,6 +160,9 @@ track_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     GstClockTime rt = gst_segment_to_running_time (&t->seg, GST_FORMAT_TIME, GST_BUFFER_PTS (b));
     g_assert_true (GST_CLOCK_TIME_IS_VALID (rt));
     t->first = MIN (t->first, rt);
+    if (t->frames > 0 && rt > t->last)
+      t->max_gap = MAX (t->max_gap, rt - t->last);
+    t->last = rt;
     t->end = MAX (t->end, rt + GST_BUFFER_DURATION (b));
     t->frames++;
   } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_SEGMENT) {
@@ -277,6 +329,33 @@ test_mp4_separate_tracks (void)
   remove_dir (dir);
 }
 
+/* AvMerge with both media stopped for 3 s inside a file (a publisher muted; mpegtsmux writes no
+ * packet then, so the PCR jumps): the MP4 keeps the pause, in both tracks. tsdemux closed such a
+ * jump to 0.5 s: the MP4 was 2.5 s short and everything after the pause early. */
+static void
+test_mp4_av_pause (void)
+{
+  char *dir = g_dir_make_tmp ("cloudrec-mp4-XXXXXX", NULL);
+  make_segments_paused (dir, "av", 10, TRUE, TRUE, TRUE);
+  g_autoptr (GHashTable) pls = new_playlists ();
+  CrPlaylist *pl = cr_playlist_new ("u", "main", FALSE, -1, T0_MS);
+  list_segments (pl, dir, "av", T0_MS, first_pts (dir, "av"), 1.0,
+                 CR_SEGMENT_AUDIO | CR_SEGMENT_VIDEO, FALSE);
+  g_hash_table_insert (pls, g_strdup ("u/main/av"), pl);
+  g_autofree char *mp4 = write_mp4 (dir, pls);
+  Track t[2];
+  read_mp4 (mp4, t);
+  g_test_message ("longest step: video %.3f s, audio %.3f s", t[1].max_gap / 1e9,
+                  t[0].max_gap / 1e9);
+  g_assert_cmpuint (t[1].frames, ==, 300);
+  NEAR (t[1].first, 0, 40 * MS);
+  NEAR (t[1].max_gap, PAUSE_NS + GST_SECOND / 30, 5 * MS);
+  NEAR (t[0].max_gap, PAUSE_NS + 10 * MS, 25 * MS); /* 10 ms audio buffers, 21 ms AAC frames */
+  NEAR (t[1].end, 13 * GST_SECOND, 40 * MS);
+  NEAR (t[0].end, t[1].end, 40 * MS);
+  remove_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -285,5 +364,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/mp4/av-merged", test_mp4_av_merged);
   g_test_add_func ("/media/mp4/av-discontinuity", test_mp4_av_discontinuity);
   g_test_add_func ("/media/mp4/separate-tracks", test_mp4_separate_tracks);
+  g_test_add_func ("/media/mp4/av-pause", test_mp4_av_pause);
   return g_test_run ();
 }
