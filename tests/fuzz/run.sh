@@ -4,7 +4,7 @@
 # of downloaded pictures (corpus_picture/), the storage-facing text (corpus_storage/), the
 # whiteboard's client messages (corpus_board/), a board log replayed and drawn
 # (corpus_board_replay/), the lean ingest's SRTP on any datagram (corpus_srtp/) and its RTX unwrap
-# and NACK tracker (corpus_nack/).
+# and NACK tracker (corpus_nack/), and the PCR bridge every recorded TS is read through (corpus_ts/).
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS   (SECONDS per fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -35,3 +35,4 @@ run_fuzzer fuzz_board tests/fuzz/corpus_board 65536
 run_fuzzer fuzz_board_replay tests/fuzz/corpus_board_replay 16384
 run_fuzzer fuzz_srtp tests/fuzz/corpus_srtp 1501
 run_fuzzer fuzz_lean_nack tests/fuzz/corpus_nack 1501
+run_fuzzer fuzz_ts_pcr_bridge tests/fuzz/corpus_ts 8192
