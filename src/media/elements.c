@@ -128,7 +128,8 @@ cr_buffer_read_ts (int fd, CrPcrBridge *bridge, int *err)
       return NULL;
     GstMapInfo map;
     gst_buffer_map (in, &map, GST_MAP_READ);
-    GByteArray *bytes = cr_pcr_bridge_push (bridge, map.data, map.size);
+    GByteArray *bytes = g_byte_array_sized_new ((guint)map.size + 2 * 188);
+    cr_pcr_bridge_push (bridge, bytes, map.data, map.size);
     gst_buffer_unmap (in, &map);
     gst_buffer_unref (in);
     GstBuffer *out = buffer_take_bytes (bytes);
@@ -140,8 +141,9 @@ cr_buffer_read_ts (int fd, CrPcrBridge *bridge, int *err)
 GstBuffer *
 cr_buffer_ts_rest (CrPcrBridge *bridge)
 {
-  GByteArray *bytes = cr_pcr_bridge_finish (bridge);
-  return bytes != NULL ? buffer_take_bytes (bytes) : NULL;
+  GByteArray *bytes = g_byte_array_new ();
+  cr_pcr_bridge_finish (bridge, bytes);
+  return buffer_take_bytes (bytes);
 }
 
 gboolean

@@ -106,13 +106,12 @@ bridge_packet (CrPcrBridge *b, GByteArray *out, const guint8 *p)
   g_byte_array_append (out, p, TS_PACKET);
 }
 
-GByteArray *
-cr_pcr_bridge_push (CrPcrBridge *b, const guint8 *data, gsize len)
+void
+cr_pcr_bridge_push (CrPcrBridge *b, GByteArray *out, const guint8 *data, gsize len)
 {
-  GByteArray *out = g_byte_array_sized_new ((guint)len + b->carried + TS_PACKET);
   if (b->lost_sync) {
     g_byte_array_append (out, data, (guint)len);
-    return out;
+    return;
   }
   if (b->carried > 0) {
     gsize take = MIN (len, (gsize)(TS_PACKET - b->carried));
@@ -121,13 +120,13 @@ cr_pcr_bridge_push (CrPcrBridge *b, const guint8 *data, gsize len)
     data += take;
     len -= take;
     if (b->carried < TS_PACKET)
-      return out;
+      return;
     b->carried = 0;
     if (b->carry[0] != TS_SYNC) {
       b->lost_sync = TRUE;
       g_byte_array_append (out, b->carry, TS_PACKET);
       g_byte_array_append (out, data, (guint)len);
-      return out;
+      return;
     }
     bridge_packet (b, out, b->carry);
   }
@@ -135,7 +134,7 @@ cr_pcr_bridge_push (CrPcrBridge *b, const guint8 *data, gsize len)
     if (data[0] != TS_SYNC) {
       b->lost_sync = TRUE;
       g_byte_array_append (out, data, (guint)len);
-      return out;
+      return;
     }
     bridge_packet (b, out, data);
     data += TS_PACKET;
@@ -143,16 +142,11 @@ cr_pcr_bridge_push (CrPcrBridge *b, const guint8 *data, gsize len)
   }
   memcpy (b->carry, data, len);
   b->carried = (guint)len;
-  return out;
 }
 
-GByteArray *
-cr_pcr_bridge_finish (CrPcrBridge *b)
+void
+cr_pcr_bridge_finish (CrPcrBridge *b, GByteArray *out)
 {
-  if (b->carried == 0)
-    return NULL;
-  GByteArray *out = g_byte_array_new ();
   g_byte_array_append (out, b->carry, b->carried);
   b->carried = 0;
-  return out;
 }

@@ -32,14 +32,14 @@ void cr_ts_put_clock_bridge (GByteArray *out, guint pid, guint cc, gint64 from, 
 typedef struct _CrPcrBridge CrPcrBridge;
 
 CrPcrBridge *cr_pcr_bridge_new (void);
-/* The bytes to pass on for the next @len bytes of the stream: the packet carried over from the
- * last call completed, the whole packets of @data with a bridge before every PCR that comes more
- * than CR_TS_PCR_EVERY (and less than half the clock's wrap) after the last one of its PID,
- * unless the packet marks a discontinuity; a partial packet at the end waits for the next call.
- * A stream that loses packet sync is passed on as it is from there. */
-GByteArray *cr_pcr_bridge_push (CrPcrBridge *b, const guint8 *data, gsize len);
-/* What is still held at the end of the stream (a partial packet), or NULL. */
-GByteArray *cr_pcr_bridge_finish (CrPcrBridge *b);
+/* Appends to @out the bytes to pass on for the next @len bytes of the stream: the packet carried
+ * over from the last call completed, the whole packets of @data with a bridge before every PCR
+ * that comes more than CR_TS_PCR_EVERY (and less than half the clock's wrap) after the last one of
+ * its PID, unless the packet marks a discontinuity; a partial packet at the end waits for the next
+ * call. A stream that loses packet sync is passed on as it is from there. */
+void cr_pcr_bridge_push (CrPcrBridge *b, GByteArray *out, const guint8 *data, gsize len);
+/* Appends to @out what is still held at the end of the stream (a partial packet), if anything. */
+void cr_pcr_bridge_finish (CrPcrBridge *b, GByteArray *out);
 void cr_pcr_bridge_free (CrPcrBridge *b);
 
 G_END_DECLS

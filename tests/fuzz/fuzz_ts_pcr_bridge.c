@@ -21,16 +21,9 @@ bridge (const uint8_t *data, size_t size, size_t chunk)
 {
   CrPcrBridge *b = cr_pcr_bridge_new ();
   GByteArray *out = g_byte_array_new ();
-  for (size_t at = 0; at < size; at += chunk) {
-    GByteArray *part = cr_pcr_bridge_push (b, data + at, MIN (chunk, size - at));
-    g_byte_array_append (out, part->data, part->len);
-    g_byte_array_free (part, TRUE);
-  }
-  GByteArray *rest = cr_pcr_bridge_finish (b);
-  if (rest != NULL) {
-    g_byte_array_append (out, rest->data, rest->len);
-    g_byte_array_free (rest, TRUE);
-  }
+  for (size_t at = 0; at < size; at += chunk)
+    cr_pcr_bridge_push (b, out, data + at, MIN (chunk, size - at));
+  cr_pcr_bridge_finish (b, out);
   cr_pcr_bridge_free (b);
   return out;
 }

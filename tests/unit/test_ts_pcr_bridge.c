@@ -45,16 +45,9 @@ bridge_all (const GByteArray *ts, gsize chunk)
 {
   CrPcrBridge *b = cr_pcr_bridge_new ();
   GByteArray *out = g_byte_array_new ();
-  for (gsize at = 0; at < ts->len; at += chunk) {
-    GByteArray *part = cr_pcr_bridge_push (b, ts->data + at, MIN (chunk, ts->len - at));
-    g_byte_array_append (out, part->data, part->len);
-    g_byte_array_free (part, TRUE);
-  }
-  GByteArray *rest = cr_pcr_bridge_finish (b);
-  if (rest != NULL) {
-    g_byte_array_append (out, rest->data, rest->len);
-    g_byte_array_free (rest, TRUE);
-  }
+  for (gsize at = 0; at < ts->len; at += chunk)
+    cr_pcr_bridge_push (b, out, ts->data + at, MIN (chunk, ts->len - at));
+  cr_pcr_bridge_finish (b, out);
   cr_pcr_bridge_free (b);
   return out;
 }
