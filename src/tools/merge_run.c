@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "media/elements.h"
+#include "media/mp4.h"
 
 #define RATE 48000
 #define SLOP_SAMPLES (RATE / 50) /* 20 ms: audio closer than this to its place is just appended */
@@ -54,24 +55,40 @@ run_failed (Run *r)
 }
 
 /* The decoding reader of one slice: its samples come out of the returned pipeline's "out"
- * appsink. */
+ * appsink. The file is read through cr_ts_feed_source, whose PCR bridge keeps a pause inside the
+ * slice (ts_pcr_bridge.h). */
 static GstElement *
 reader_new (Run *r, const CrMergePiece *p, gboolean video, GError **error)
 {
-  g_autofree char *path = g_build_filename (r->dir, p->file, NULL);
-  g_autofree char *loc = g_strescape (path, NULL);
   g_autofree char *desc = NULL;
   if (video)
-    desc = g_strdup_printf ("filesrc location=\"%s\" ! tsdemux ! h264parse ! avdec_h264 ! "
-                            "videoconvert ! videoscale ! video/x-raw,format=I420,width=%d,"
-                            "height=%d,pixel-aspect-ratio=1/1 ! appsink name=out sync=false",
-                            loc, r->o->width, r->o->height);
+    desc = g_strdup_printf ("tsdemux name=demux ! h264parse ! avdec_h264 ! videoconvert ! "
+                            "videoscale ! video/x-raw,format=I420,width=%d,height=%d,"
+                            "pixel-aspect-ratio=1/1 ! appsink name=out sync=false",
+                            r->o->width, r->o->height);
   else
-    desc = g_strdup_printf ("filesrc location=\"%s\" ! tsdemux ! aacparse ! avdec_aac ! "
-                            "audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=%d,"
-                            "channels=2,layout=interleaved ! appsink name=out sync=false",
-                            loc, RATE);
-  return gst_parse_launch (desc, error);
+    desc = g_strdup_printf ("tsdemux name=demux ! aacparse ! avdec_aac ! audioconvert ! "
+                            "audioresample ! audio/x-raw,format=S16LE,rate=%d,channels=2,"
+                            "layout=interleaved ! appsink name=out sync=false",
+                            RATE);
+  GstElement *reader = gst_parse_launch (desc, error);
+  if (reader == NULL)
+    return NULL;
+  g_autofree char *path = g_build_filename (r->dir, p->file, NULL);
+  const char *files[] = { path, NULL };
+  GstElement *src = cr_ts_feed_source (files, error);
+  GstElement *demux = gst_bin_get_by_name (GST_BIN (reader), "demux");
+  gboolean linked = src != NULL && gst_bin_add (GST_BIN (reader), src)
+                    && gst_element_link (src, demux);
+  gst_object_unref (demux);
+  if (!linked) {
+    if (src != NULL && error != NULL && *error == NULL)
+      g_set_error (error, CR_MERGE_ERROR, CR_MERGE_ERROR_SEGMENT, "segment %s: no reader",
+                   p->file);
+    gst_object_unref (reader);
+    return NULL;
+  }
+  return reader;
 }
 
 /* Pulls @p's samples (NULL at the end); FALSE with @error when the slice cannot be read. */
