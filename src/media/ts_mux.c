@@ -119,7 +119,7 @@ cr_ts_mux_bridge (CrTsMux *m, GByteArray *out, gint64 dts)
   if (gap <= CR_TS_PCR_EVERY || gap > TS_WRAP_MASK / 2) /* none, or going back */
     return;
   cr_ts_put_clock_bridge (out, CR_TS_MUX_ES_PID, (guint)(m->cc[CC_ES] - 1),
-                          m->last_dts - CR_TS_MUX_PCR_LEAD, gap);
+                          m->last_dts - CR_TS_MUX_PCR_LEAD, gap, CR_TS_BRIDGE_MAX_FILE);
 }
 
 static void

@@ -20,9 +20,10 @@ cr_ts_put_pcr (guint8 *p, gint64 pcr)
 }
 
 void
-cr_ts_put_clock_bridge (GByteArray *out, guint pid, guint cc, gint64 from, gint64 gap)
+cr_ts_put_clock_bridge (GByteArray *out, guint pid, guint cc, gint64 from, gint64 gap,
+                        guint max_packets)
 {
-  gint64 step = MAX (CR_TS_PCR_EVERY, gap / CR_TS_BRIDGE_MAX);
+  gint64 step = MAX (CR_TS_PCR_EVERY, gap / MAX (max_packets, 1));
   for (gint64 at = step; at < gap; at += step) {
     guint off = out->len;
     g_byte_array_set_size (out, off + TS_PACKET);
@@ -97,7 +98,7 @@ bridge_packet (CrPcrBridge *b, GByteArray *out, const guint8 *p)
     if (c->pcr >= 0 && !discontinuity) {
       gint64 gap = (pcr - c->pcr) & TS_WRAP_MASK;
       if (gap > CR_TS_PCR_EVERY && gap <= TS_WRAP_MASK / 2) /* a pause, not going back */
-        cr_ts_put_clock_bridge (out, pid, c->cc, c->pcr, gap);
+        cr_ts_put_clock_bridge (out, pid, c->cc, c->pcr, gap, CR_TS_BRIDGE_MAX_READ);
     }
     c->pcr = pcr;
   }

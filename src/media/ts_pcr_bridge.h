@@ -16,17 +16,21 @@ G_BEGIN_DECLS
 
 /* A PCR at least this often (90 kHz ticks: 100 ms, ISO 13818-1's bound) through a pause. */
 #define CR_TS_PCR_EVERY (90000 / 10)
-/* At most this many clock-only packets for one pause (120 s at CR_TS_PCR_EVERY; 225 KB): a longer
- * pause gets them further apart. */
-#define CR_TS_BRIDGE_MAX 1200
+/* At most this many clock-only packets for one pause, a longer pause getting them further apart:
+ * in a file (120 s at CR_TS_PCR_EVERY, 225 KB stored), and in a stream being read (1 hour, 6.8 MB
+ * passing through; it also closes the steps of a file's longer pause to CR_TS_PCR_EVERY). */
+#define CR_TS_BRIDGE_MAX_FILE 1200
+#define CR_TS_BRIDGE_MAX_READ 36000
 
 /* The 6 bytes of a PCR of base @pcr (90 kHz, extension 0) at @p. */
 void cr_ts_put_pcr (guint8 *p, gint64 pcr);
 
 /* Appends to @out the clock-only packets of PID @pid for a pause of @gap ticks after a PCR of
- * @from (90 kHz, wrapped): at @from + k * step for every step short of @gap. @cc is the PID's
+ * @from (90 kHz, wrapped): at @from + k * step for every step short of @gap, the step
+ * CR_TS_PCR_EVERY or @gap / @max_packets, whichever is longer. @cc is the PID's
  * last continuity counter, which a payload-less packet repeats (13818-1 2.4.3.3). */
-void cr_ts_put_clock_bridge (GByteArray *out, guint pid, guint cc, gint64 from, gint64 gap);
+void cr_ts_put_clock_bridge (GByteArray *out, guint pid, guint cc, gint64 from, gint64 gap,
+                             guint max_packets);
 
 /* Inserts the clock through pauses into a TS byte stream read in chunks of any size. */
 typedef struct _CrPcrBridge CrPcrBridge;

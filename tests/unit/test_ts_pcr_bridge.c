@@ -109,20 +109,28 @@ test_bridge_leaves_alone (void)
   g_assert_cmpmem (out->data, out->len, ts->data, ts->len);
 }
 
-/* Across the 33-bit wrap, and a long pause gets at most CR_TS_BRIDGE_MAX packets. */
+/* Across the 33-bit wrap; a pause of 10 minutes bridged every 100 ms; one of 2 hours with at
+ * most CR_TS_BRIDGE_MAX_READ packets. */
 static void
 test_bridge_wrap_and_bound (void)
 {
   gint64 wrap = G_GINT64_CONSTANT (1) << 33;
+  gint64 ten_min = 600 * 1000 * MS, two_h = 7200 * 1000 * MS;
   g_autoptr (GByteArray) ts = g_byte_array_new ();
   put_packet (ts, PID, 0, wrap - 50 * MS, FALSE);
   put_packet (ts, PID, 1, 250 * MS, FALSE); /* 300 ms later, past the wrap */
-  put_packet (ts, PID, 2, 250 * MS + 600 * 1000 * MS, FALSE); /* 10 minutes later */
+  put_packet (ts, PID, 2, 250 * MS + ten_min, FALSE);
+  put_packet (ts, PID, 3, 250 * MS + ten_min + two_h, FALSE);
   g_autoptr (GByteArray) out = bridge_all (ts, 4096);
-  g_assert_cmpuint (out->len, ==, (3 + 2 + CR_TS_BRIDGE_MAX - 1) * PACKET);
+  g_assert_cmpuint (out->len, ==, (4 + 2 + 5999 + CR_TS_BRIDGE_MAX_READ - 1) * PACKET);
   g_assert_cmpint (packet_pcr (out->data + PACKET), ==, 50 * MS); /* wrapped */
   g_assert_cmpint (packet_pcr (out->data + 2 * PACKET), ==, 150 * MS);
-  g_assert_cmpint (packet_pcr (out->data + 4 * PACKET), ==, 250 * MS + 500 * MS);
+  g_assert_cmpint (packet_pcr (out->data + 4 * PACKET), ==, 350 * MS);
+  g_assert_cmpint (packet_pcr (out->data + (4 + 5998) * PACKET), ==, 250 * MS + ten_min - 100 * MS);
+  g_assert_cmpint (packet_pcr (out->data + (4 + 5999) * PACKET), ==, 250 * MS + ten_min);
+  /* the 2 hours: a packet every 200 ms */
+  g_assert_cmpint (packet_pcr (out->data + (5 + 5999) * PACKET), ==, 250 * MS + ten_min + 200 * MS);
+  g_assert_cmpint (packet_pcr (out->data + (6 + 5999) * PACKET), ==, 250 * MS + ten_min + 400 * MS);
 }
 
 /* Bytes without packet sync pass on as they are from where sync is lost, nothing dropped; a
