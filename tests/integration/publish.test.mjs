@@ -27,30 +27,39 @@ function publish(port, { room, strRoom, user, args = [] }) {
   return { proc, exited, get stdout() { return stdout; } };
 }
 
-/** Counts RTP packets (version 2, payload type @pt) arriving on @port for @ms. */
-// RTP packets on @port in the @ms after the first one (the subscription may take a moment on a
-// busy machine: the window is the forwarding's, not the subscribing's); 0 if none in 30 s.
-function countRtp(port, ms) {
-  return new Promise((resolve) => {
+/**
+ * A UDP socket on a free loopback port that counts RTP packets: resolves { port, n } once bound,
+ * n resolving to the packets in the @ms after the first one (the subscription may take a moment
+ * on a busy machine: the window is the forwarding's, not the subscribing's); 0 if none in 30 s.
+ * The socket is bound here and kept: a port found free and bound later was once taken in between
+ * (EADDRINUSE in a CI run, the other test file's daemon beside this one).
+ */
+function countRtp(ms) {
+  return new Promise((bound) => {
     const s = dgram.createSocket('udp4');
-    let n = 0;
+    let finish;
+    const n = new Promise((resolve) => { finish = resolve; });
+    let count = 0;
     let window = null;
     let ended = false;
+    let nothing = null;
     const end = () => {
       if (ended) return;
       ended = true;
       clearTimeout(window);
       clearTimeout(nothing);
       s.close();
-      resolve(n);
+      finish(count);
     };
-    const nothing = setTimeout(end, 30000);
     s.on('message', (m) => {
       if (ended || m.length < 12 || (m[0] >> 6) !== 2) return;
-      n++;
+      count++;
       if (window === null) window = setTimeout(end, ms);
     });
-    s.bind(port, '127.0.0.1');
+    s.bind(0, '127.0.0.1', () => {
+      nothing = setTimeout(end, 30000);
+      bound({ port: s.address().port, n });
+    });
   });
 }
 
@@ -117,14 +126,11 @@ describe('cloudrec publish', () => {
       assert.deepEqual(s.Streams.map((x) => x.UserId).sort(), pubs.filter((x) => x.room === room).map((x) => x.user).sort());
       for (const st of s.Streams) assert.deepEqual([st.Stream, st.HasAudio, st.HasVideo], ['main', true, true]);
     }
-    const ports = await freeUdpPorts(40);
     const counts = [];
     for (const { room, user } of pubs) {
       for (const media of ['video', 'audio']) {
         for (let sub = 0; sub < 2; sub++) {
-          const rtpPort = ports.pop();
-          const counting = countRtp(rtpPort, 3000);
-          await waitUdpBound(rtpPort);
+          const { port: rtpPort, n: counting } = await countRtp(3000);
           await subscribeWhenFlowing(d, { sdkAppId: APP1.sdkAppId, room, user, media, rtpPort, rtcpPort: 0 });
           counts.push({ user, media, sub, n: counting });
         }
