@@ -77,8 +77,8 @@ bridge_clock (CrPcrBridge *b, guint pid, gboolean add)
   return &b->clocks[b->n_clocks++];
 }
 
-static gint64
-read_pcr (const guint8 *p)
+gint64
+cr_ts_read_pcr (const guint8 *p)
 {
   return ((gint64)p[0] << 25) | ((gint64)p[1] << 17) | ((gint64)p[2] << 9) | ((gint64)p[3] << 1)
          | (p[4] >> 7);
@@ -93,7 +93,7 @@ bridge_packet (CrPcrBridge *b, GByteArray *out, const guint8 *p)
   gboolean has_pcr = adaptation && p[4] >= 7 && (p[5] & 0x10) != 0;
   PidClock *c = bridge_clock (b, pid, has_pcr);
   if (c != NULL && has_pcr) {
-    gint64 pcr = read_pcr (p + 6);
+    gint64 pcr = cr_ts_read_pcr (p + 6);
     gboolean discontinuity = (p[5] & 0x80) != 0;
     if (c->pcr >= 0 && !discontinuity) {
       gint64 gap = (pcr - c->pcr) & TS_WRAP_MASK;

@@ -24,6 +24,8 @@ G_BEGIN_DECLS
 
 /* The 6 bytes of a PCR of base @pcr (90 kHz, extension 0) at @p. */
 void cr_ts_put_pcr (guint8 *p, gint64 pcr);
+/* The 33-bit base of the PCR at @p (the 9-bit extension left out). */
+gint64 cr_ts_read_pcr (const guint8 *p);
 
 /* Appends to @out the clock-only packets of PID @pid for a pause of @gap ticks after a PCR of
  * @from (90 kHz, wrapped): at @from + k * step for every step short of @gap, the step

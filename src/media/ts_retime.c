@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/file_util.h"
+#include "media/ts_pcr_bridge.h"
 
 #define TS_SYNC 0x47
 
@@ -31,13 +32,6 @@ stamp_write_pts (guint8 *p, gint64 v)
   p[2] = (guint8)(((v >> 14) & 0xfe) | 0x01);
   p[3] = (guint8)(v >> 7);
   p[4] = (guint8)(((v << 1) & 0xfe) | 0x01);
-}
-
-static gint64
-stamp_read_pcr (const guint8 *p) /* the 33-bit base; the 9-bit extension is left as it is */
-{
-  return ((gint64)p[0] << 25) | ((gint64)p[1] << 17) | ((gint64)p[2] << 9) | ((gint64)p[3] << 1)
-         | ((gint64)p[4] >> 7);
 }
 
 static void
@@ -106,7 +100,7 @@ scan_stamp (guint8 *at, StampKind kind, gpointer data)
 {
   Scan *s = data;
   if (kind == STAMP_PCR) {
-    scan_keep_min (&s->min_pcr, stamp_read_pcr (at));
+    scan_keep_min (&s->min_pcr, cr_ts_read_pcr (at));
     return;
   }
   gint64 v = stamp_read_pts (at);
@@ -149,7 +143,7 @@ static void
 shift_stamp (guint8 *at, StampKind kind, gpointer data)
 {
   Shift *s = data;
-  gint64 v = kind != STAMP_PCR ? stamp_read_pts (at) : stamp_read_pcr (at);
+  gint64 v = kind != STAMP_PCR ? stamp_read_pts (at) : cr_ts_read_pcr (at);
   v = ((v + s->delta) % CR_TS_WRAP + CR_TS_WRAP) % CR_TS_WRAP;
   if (kind != STAMP_PCR)
     stamp_write_pts (at, v);
