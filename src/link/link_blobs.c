@@ -128,7 +128,9 @@ link_blobs_put_file (CrBlobStore *store, const char *key, const char *path, GErr
   }
   Offer *o = g_new0 (Offer, 1);
   o->key = g_strdup (key);
-  if (g_str_has_suffix (key, ".m3u8")) {
+  /* a file rewritten while recording (a playlist, SEI samples) goes as its text of now: the
+   * spool's copy is not handed over (the uploader removes what it stored) */
+  if (g_str_has_suffix (key, ".m3u8") || g_str_has_suffix (key, ".sync.json")) {
     gsize len = 0;
     if (!g_file_get_contents (path, &o->content, &len, error)) {
       offer_free (o);

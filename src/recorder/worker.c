@@ -538,6 +538,7 @@ worker_clear (Worker *w)
   g_clear_pointer (&w->playlists, g_hash_table_unref);
   worker_usage_clear (w);
   g_clear_pointer (&w->files, g_ptr_array_unref);
+  g_clear_pointer (&w->sidecars, g_hash_table_unref);
   g_clear_pointer (&w->room, cr_room_view_free);
   g_clear_pointer (&w->spec, cr_task_spec_free);
   g_clear_pointer (&w->task, cr_task_free);
@@ -560,6 +561,7 @@ cr_worker_run (const CrWorkerOptions *o, GError **error)
   w.playlists
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)cr_playlist_free);
   w.files = g_ptr_array_new_with_free_func ((GDestroyNotify)cr_worker_file_free);
+  w.sidecars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   w.http = soup_session_new_with_options ("timeout", 5, NULL);
   w.http_link = cr_link_session_new (o->link_path, 5);
   w.watch_http = cr_link_session_new (o->link_path, ROOM_WAIT_MS / 1000 + 10);

@@ -56,6 +56,7 @@ typedef struct _Worker {
   CrNamingTask naming;
   GHashTable *playlists; /* key -> CrPlaylist, for as long as the task runs */
   GPtrArray *files;      /* CrWorkerFile: every playlist and output file this worker made */
+  GHashTable *sidecars;  /* playlist name -> WorkerSidecar: its SEI sidecar's last store */
   CrRoomView *room;      /* the room as last seen */
   gint64 last_media_us;  /* monotonic µs of the last media recorded */
   gint64 last_anchor_us; /* monotonic µs when an anchor was last in the room (MaxIdleTime) */

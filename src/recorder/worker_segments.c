@@ -1,5 +1,6 @@
 /* A segment is written: it goes to the blob store before the playlist that lists it, and a
  * file enters the StorageFileList with its first segment (307, 304). See worker_private.h. */
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "recorder/worker_private.h"
@@ -49,6 +50,42 @@ worker_add_file (Worker *w, const char *name, const char *user_id, const char *t
     g_warning ("task %s: %s", w->task->task_id, error->message);
 }
 
+typedef struct {
+  gint64 first_us, last_us; /* monotonic µs of its first and last store */
+  goffset size;             /* its size when last stored */
+} WorkerSidecar;
+
+/* The board-clock samples beside @playlist_name (media/sei_probe.h, a sample a second), stored
+ * while recording so that a class replayed from a bucket before its end places the stream by
+ * them: with the playlist's first segment and each run's first, and otherwise when they grew and
+ * a tenth of the time since their first store has passed (at least 10 s: the uploads of a long
+ * recording's growing file stay about ten times its final size). Its text goes as it is now. */
+static void
+worker_store_sidecar (Worker *w, const CrSegment *segment, gboolean first,
+                      const char *playlist_name)
+{
+  g_autofree char *name = g_strconcat (playlist_name, ".sync.json", NULL);
+  g_autofree char *path = g_build_filename (w->dir, name, NULL);
+  GStatBuf st;
+  if (g_stat (path, &st) != 0)
+    return; /* no samples (yet) */
+  WorkerSidecar *s = g_hash_table_lookup (w->sidecars, playlist_name);
+  gint64 now = g_get_monotonic_time ();
+  if (s != NULL && (s->size == st.st_size
+                    || (!first && !segment->discontinuity
+                        && now - s->last_us < MAX (10 * G_USEC_PER_SEC, (now - s->first_us) / 10))))
+    return;
+  if (!worker_store_file (w, name))
+    return;
+  if (s == NULL) {
+    s = g_new0 (WorkerSidecar, 1);
+    s->first_us = now;
+    g_hash_table_insert (w->sidecars, g_strdup (playlist_name), s);
+  }
+  s->last_us = now;
+  s->size = st.st_size;
+}
+
 void
 worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
                          const char *playlist_name, const char *user_id, const char *track_type,
@@ -60,7 +97,10 @@ worker_announce_segment (Worker *w, const CrSegment *segment, gboolean first,
   worker_count_usage (w, segment, stream, *user_id == '\0');
   if (!cr_task_spec_keeps_hls (w->spec))
     return; /* with OutputFormat 3/4 only the MP4/AAC files are the recording's */
-  if (!worker_store_file (w, segment->uri) || !worker_store_file (w, playlist_name) || !first)
+  if (!worker_store_file (w, segment->uri) || !worker_store_file (w, playlist_name))
+    return;
+  worker_store_sidecar (w, segment, first, playlist_name);
+  if (!first)
     return;
   CrTaskFile file
       = { w->task->task_id, (char *)playlist_name, (char *)user_id, (char *)track_type, start_ms };

@@ -27,6 +27,7 @@ struct _CrClassRecorder {
   GHashTable *concats;       /* TaskId -> CrClassConcat, joining a finished class's videos */
   GPtrArray *replay_fetches; /* a bucket class's playlists coming down for its replay
                               * (class_video_replay_fetch.c) */
+  struct _CrReplayCache *replay_cache; /* what came down of them (NULL until the first) */
   guint tick;
   guint ticks;
   char *self_url;    /* the daemon's own base URL, for the board publisher (NULL: no board) */

@@ -14,6 +14,7 @@
 #include "task/codes.h"
 #include "task/task_id.h"
 #include "tiw/class_private.h"
+#include "tiw/class_video_replay_cache.h"
 #include "tiw/class_video_replay_fetch.h"
 #include "tiw/class_video_gen.h"
 
@@ -441,6 +442,7 @@ cr_class_recorder_free (CrClassRecorder *rec)
   cr_class_concat_detach (rec);
   cr_class_replay_fetch_detach (rec);
   g_ptr_array_unref (rec->replay_fetches);
+  cr_replay_cache_free (rec->replay_cache);
   g_hash_table_unref (rec->concats);
   g_ptr_array_unref (rec->probing);
   g_hash_table_unref (rec->probes);
