@@ -23,15 +23,22 @@ const ROOM = '9900';
 const sig = (user) => new TLSSigAPIv2.Api(APP.sdkAppId, APP.usersigKey).genSig(user, 3600);
 const f = (v, n = 4) => (Number.isFinite(v) ? v.toFixed(n) : 'n/a');
 
-/** CPU seconds of each thread of @pid by thread name (threads of one name summed). */
-function threadSeconds(pid) {
+/** CPU seconds of each thread of @pid by thread name (threads of one name summed); with
+ * @switches, its context switches (voluntary and not) instead. */
+function threadSeconds(pid, switches = false) {
   const byName = new Map();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat;
-    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; }
+    let stat, status;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      status = switches ? readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8') : '';
+    } catch { continue; }
     const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[0-9]+/g, ''); // element numbers differ between workers
     const f = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    byName.set(name, (byName.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / 100); // USER_HZ: 100 on Linux
+    const value = switches
+      ? [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0)
+      : (Number(f[11]) + Number(f[12])) / 100; // USER_HZ: 100 on Linux
+    byName.set(name, (byName.get(name) ?? 0) + value);
   }
   return byName;
 }
@@ -86,8 +93,10 @@ try {
   const w0 = workers.map(cpuSeconds);
   const b0 = baselines.map((p) => cpuSeconds(p.pid));
   const d0 = cpuSeconds(d.proc.pid);
-  const th0 = workers.map(threadSeconds);
+  const th0 = workers.map((p) => threadSeconds(p));
   const bth0 = baselines.map((p) => threadSeconds(p.pid));
+  const sw0 = workers.map((p) => threadSeconds(p, true));
+  const bsw0 = baselines.map((p) => threadSeconds(p.pid, true));
   const t0 = performance.now();
   await sleep(SECONDS * 1000);
   const secs = (performance.now() - t0) / 1000;
@@ -98,17 +107,19 @@ try {
   const threads = workers.map((p) => readdirSync(`/proc/${p}/task`).length);
   // Per thread name, over all workers: where a worker's CPU goes (streaming threads by element);
   // the same for the baselines, to compare thread for thread.
-  const sumThreads = (pids, before) => {
+  const sumThreads = (pids, before, switches = false) => {
     const by = new Map();
     pids.forEach((p, i) => {
-      for (const [name, s1] of threadSeconds(p)) by.set(name, (by.get(name) ?? 0) + s1 - (before[i].get(name) ?? 0));
+      for (const [name, s1] of threadSeconds(p, switches)) by.set(name, (by.get(name) ?? 0) + s1 - (before[i].get(name) ?? 0));
     });
     return by;
   };
   const byThread = sumThreads(workers, th0);
   const baseByThread = sumThreads(baselines.map((p) => p.pid), bth0);
-  const perThread = (by) => [...by].sort((a, b) => b[1] - a[1]).filter(([, v]) => v > 0)
-    .map(([n, v]) => `${n} ${f(v / secs / STREAMS)}`).join(', ');
+  const switchesByThread = sumThreads(workers, sw0, true);
+  const baseSwitchesByThread = sumThreads(baselines.map((p) => p.pid), bsw0, true);
+  const perThread = (by, digits = 4) => [...by].sort((a, b) => b[1] - a[1]).filter(([, v]) => v > 0)
+    .map(([n, v]) => `${n} ${f(v / secs / STREAMS, digits)}`).join(', ');
   const perStream = workerCpu / secs / STREAMS;
   const basePerStream = baseCpu / secs / STREAMS;
   const ingestPerStream = daemonCpu / secs / STREAMS;
@@ -116,6 +127,7 @@ try {
   console.log(`  workers: ${f(perStream)} cores per stream (CPU-s per media-s); RSS ${rss.map((x) => f(x, 1)).join(', ')} MB per worker`);
   console.log(`  threads per worker: ${threads.join(', ')}; cores per stream by thread: ${perThread(byThread)}`);
   console.log(`  baseline cores per stream by thread (its audio and video processes summed): ${perThread(baseByThread)}`);
+  console.log(`  context switches per second per stream by thread: ${perThread(switchesByThread, 1)}; baseline: ${perThread(baseSwitchesByThread, 1)}`);
   console.log(`  baseline (gst-launch: the same remux + Opus->AAC from forwards): ${f(basePerStream)} cores per stream -> ratio ${f(perStream / basePerStream, 2)}x`);
   console.log(`  ingest (the daemon: WebRTC receive, forwards to workers and baselines): ${f(ingestPerStream)} cores per stream; with recording ${f(perStream + ingestPerStream)} (goal <= 0.006)`);
   mkdirSync(path.join(REPO, 'bench', 'out'), { recursive: true });
