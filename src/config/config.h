@@ -36,6 +36,7 @@ typedef struct {
   gint64 ingest_connect_timeout;   /* seconds from the answer to a connected peer */
   gint64 ingest_liveness_timeout;  /* seconds without a packet from the peer that end a session */
   gint64 ingest_jitter_latency;    /* milliseconds of jitterbuffer */
+  gint64 forward_audio_group;      /* audio packets forwarded together (ingest/forward.h) */
   char *ingest_engine;             /* "webrtcbin" | "lean" (ingest/session.h) */
   gint64 record_max_file_mb;       /* MP4/AAC split size */
   char *storage_endpoint;          /* "VENDOR=URL|local[,...]" (upload/storage_target.h) */

@@ -43,6 +43,13 @@ struct _CrForward {
   gint64 keyframe_requested_us;
   guint keyframe_requests;
   guint64 last_sr_ntp;
+  /* a direct audio forward's packets held to go out together (cr_forward_set_group); touched
+   * only on the thread that pushes */
+  guint group;
+  guint n_held;
+  gsize held_len[CR_FORWARD_GROUP_MAX];
+  guint8 (*held)[CR_FORWARD_HELD_BYTES];
+  gint64 held_since_us;
 };
 
 gboolean
@@ -116,18 +123,22 @@ subscriber_clear (Subscriber *s)
   g_clear_pointer (&s->task_id, g_free);
 }
 
-/* Sends one RTP packet (@data, @size) to every subscriber. */
+/* Counts a packet of @ssrc that arrived (under the lock). */
 static void
-forward_send_bytes (CrForward *fwd, const guint8 *data, gsize size, guint32 ssrc, gboolean key)
+forward_count_locked (CrForward *fwd, gsize size, guint32 ssrc, gboolean key, gint64 now)
 {
-  g_mutex_lock (&fwd->lock);
   fwd->ssrc = ssrc;
-  fwd->last_packet_us = g_get_monotonic_time ();
+  fwd->last_packet_us = now;
   fwd->bytes += size;
   fwd->packets++;
   if (key)
     fwd->want_keyframe = FALSE;
-  gint64 now = fwd->last_packet_us;
+}
+
+/* Sends one RTP packet (@data, @size) to every subscriber (under the lock). */
+static void
+forward_send_locked (CrForward *fwd, const guint8 *data, gsize size, gint64 now)
+{
   for (guint i = 0; i < fwd->subscribers->len; i++) {
     Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
     if (s->unreachable)
@@ -147,7 +158,12 @@ forward_send_bytes (CrForward *fwd, const guint8 *data, gsize size, guint32 ssrc
     }
     g_error_free (error);
   }
-  /* Dropped here and now: the forward stops at once, the tick only reports it. */
+}
+
+/* Dropped here and now: the forward stops at once, the tick only reports it (under the lock). */
+static void
+forward_drop_unreachable_locked (CrForward *fwd)
+{
   for (guint i = fwd->subscribers->len; i-- > 0;) {
     Subscriber *s = &g_array_index (fwd->subscribers, Subscriber, i);
     if (s->unreachable) {
@@ -156,7 +172,76 @@ forward_send_bytes (CrForward *fwd, const guint8 *data, gsize size, guint32 ssrc
       fwd->dropped++;
     }
   }
+}
+
+/* Sends one RTP packet (@data, @size) to every subscriber. */
+static void
+forward_send_bytes (CrForward *fwd, const guint8 *data, gsize size, guint32 ssrc, gboolean key)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&fwd->lock);
+  forward_count_locked (fwd, size, ssrc, key, now);
+  forward_send_locked (fwd, data, size, now);
+  forward_drop_unreachable_locked (fwd);
   g_mutex_unlock (&fwd->lock);
+}
+
+void
+cr_forward_flush (CrForward *fwd)
+{
+  if (fwd->n_held == 0)
+    return;
+  gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&fwd->lock);
+  for (guint i = 0; i < fwd->n_held; i++)
+    forward_send_locked (fwd, fwd->held[i], fwd->held_len[i], now);
+  forward_drop_unreachable_locked (fwd);
+  g_mutex_unlock (&fwd->lock);
+  fwd->n_held = 0;
+  fwd->held_since_us = 0;
+}
+
+/* Holds a packet of a grouped forward, counted now; the group goes out once it is whole. */
+static void
+forward_hold (CrForward *fwd, const guint8 *rtp, gsize len, guint32 ssrc)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_mutex_lock (&fwd->lock);
+  /* the first packet after a silence (the stream's first, after a pause or DTX) goes at once: a
+   * worker's jitter buffer takes the arrival of such a packet as its new base */
+  gboolean after_silence = fwd->last_packet_us == 0 || now - fwd->last_packet_us > CR_FORWARD_HOLD_US;
+  forward_count_locked (fwd, len, ssrc, FALSE, now);
+  g_mutex_unlock (&fwd->lock);
+  if (after_silence || len > CR_FORWARD_HELD_BYTES) { /* what is held, then this, at once */
+    cr_forward_flush (fwd);
+    g_mutex_lock (&fwd->lock);
+    forward_send_locked (fwd, rtp, len, now);
+    forward_drop_unreachable_locked (fwd);
+    g_mutex_unlock (&fwd->lock);
+    return;
+  }
+  if (fwd->held == NULL)
+    fwd->held = g_malloc ((gsize)fwd->group * CR_FORWARD_HELD_BYTES);
+  memcpy (fwd->held[fwd->n_held], rtp, len);
+  fwd->held_len[fwd->n_held] = len;
+  if (fwd->n_held++ == 0)
+    fwd->held_since_us = now;
+  if (fwd->n_held >= fwd->group)
+    cr_forward_flush (fwd);
+}
+
+void
+cr_forward_set_group (CrForward *fwd, guint group)
+{
+  cr_forward_flush (fwd);
+  g_clear_pointer (&fwd->held, g_free);
+  fwd->group = fwd->is_video ? 0 : MIN (group, CR_FORWARD_GROUP_MAX);
+}
+
+gint64
+cr_forward_held_since (const CrForward *fwd)
+{
+  return fwd->held_since_us;
 }
 
 static void
@@ -188,7 +273,10 @@ cr_forward_push (CrForward *fwd, const guint8 *rtp, gsize len)
                  && cr_rtp_payload_is_keyframe (fwd->encoding, rtp + off, plen);
   guint32 ssrc
       = ((guint32)rtp[8] << 24) | ((guint32)rtp[9] << 16) | ((guint32)rtp[10] << 8) | rtp[11];
-  forward_send_bytes (fwd, rtp, len, ssrc, key);
+  if (fwd->group > 1)
+    forward_hold (fwd, rtp, len, ssrc);
+  else
+    forward_send_bytes (fwd, rtp, len, ssrc, key);
 }
 
 void
@@ -257,6 +345,8 @@ cr_forward_free (CrForward *fwd)
     return;
   if (fwd->pad != NULL)
     gst_pad_remove_probe (fwd->pad, fwd->probe_id);
+  cr_forward_flush (fwd); /* the end of the sound goes too */
+  g_free (fwd->held);
   for (guint i = 0; i < fwd->subscribers->len; i++)
     subscriber_clear (&g_array_index (fwd->subscribers, Subscriber, i));
   g_array_unref (fwd->subscribers);

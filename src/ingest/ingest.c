@@ -185,7 +185,8 @@ cr_ingest_publish (CrIngest *ingest, SoupServerMessage *msg, const CrRoomKey *ke
   pub->pending = g_object_ref (msg);
   soup_server_message_pause (msg);
   CrIngestSessionSettings settings = { (guint)ingest->config->ingest_jitter_latency,
-                                       ingest->config->ingest_engine };
+                                       ingest->config->ingest_engine,
+                                       (guint)ingest->config->forward_audio_group };
   pub->session = cr_ingest_session_start (pub->id, g_steal_pointer (&owned), &settings,
                                           ingest_on_ready, ingest_on_lost, pub);
 }

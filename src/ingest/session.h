@@ -20,6 +20,7 @@ typedef struct _CrIngestSession CrIngestSession;
 typedef struct {
   guint jitter_latency_ms; /* webrtcbin jitterbuffer latency */
   const char *engine;      /* ingest-engine: "webrtcbin" (NULL too) or "lean" */
+  guint audio_group;       /* lean: forward-audio-group (forward.h, cr_forward_set_group) */
 } CrIngestSessionSettings;
 
 /* @answer is the SDP answer, or NULL with @error. */

@@ -73,6 +73,9 @@ typedef struct {
   int rtx_pt[2];          /* their RTX payload types, -1 if none */
   CrNackTracker *nack[2]; /* NULL for a track the offer has not */
   GSource *nack_timer;
+  guint audio_group;     /* forward-audio-group (forward.h, cr_forward_set_group) */
+  GSource *flush_timer;  /* ready when the audio forward's oldest held packet is due */
+  gint64 flush_due_us;   /* its ready time, -1 when none */
   CrIngestRetransmission retx_seen; /* the trackers' sums last published */
   char *caps[2];
   gboolean fb_pli, fb_fir;
@@ -294,6 +297,7 @@ lean_forward_for (LeanSession *s, int video)
   const char *enc = cr_ingest_session_codec (&s->base, video);
   fwd = cr_forward_new_direct (enc != NULL ? enc : "", video, s->caps[video], lean_request_keyframe,
                                s);
+  cr_forward_set_group (fwd, s->audio_group);
   g_mutex_lock (&s->lock);
   s->forwards[video] = fwd;
   g_mutex_unlock (&s->lock);
@@ -361,6 +365,50 @@ lean_on_nack_timer (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* ---- the audio forward's held packets (forward.h: cr_forward_set_group) ---- */
+
+static gboolean
+lean_ready_dispatch (GSource *source, GSourceFunc callback, gpointer data)
+{
+  return callback (data);
+}
+
+static GSourceFuncs lean_ready_funcs = { NULL, NULL, lean_ready_dispatch, NULL, NULL, NULL };
+
+/* Sets the flush timer's ready time to when the audio forward's oldest held packet is due. */
+static void
+lean_arm_flush (LeanSession *s)
+{
+  gint64 since = s->forwards[0] != NULL ? cr_forward_held_since (s->forwards[0]) : 0;
+  gint64 due = since != 0 ? since + CR_FORWARD_HOLD_US : -1;
+  if (s->flush_timer == NULL || due == s->flush_due_us)
+    return;
+  s->flush_due_us = due;
+  g_source_set_ready_time (s->flush_timer, due);
+}
+
+static gboolean
+lean_on_flush (gpointer data)
+{
+  LeanSession *s = data;
+  if (s->forwards[0] != NULL)
+    cr_forward_flush (s->forwards[0]);
+  lean_arm_flush (s);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The flush timer, made with the audio forward when its packets are grouped (loop thread). */
+static void
+lean_start_flush_timer (LeanSession *s)
+{
+  if (s->flush_timer != NULL || s->audio_group <= 1 || g_atomic_int_get (&s->closing))
+    return;
+  s->flush_timer = g_source_new (&lean_ready_funcs, sizeof (GSource));
+  s->flush_due_us = -1;
+  g_source_set_callback (s->flush_timer, lean_on_flush, s, NULL);
+  g_source_attach (s->flush_timer, s->loop);
+}
+
 static void
 lean_on_rtp (LeanSession *s, guint8 *buf, gsize len, gint64 now)
 {
@@ -390,6 +438,10 @@ lean_on_rtp (LeanSession *s, guint8 *buf, gsize len, gint64 now)
   else
     cr_rtcp_stats_update (&s->stats[video], ssrc, seq, ts, now);
   cr_forward_push (lean_forward_for (s, video), buf, len);
+  if (!video) {
+    lean_start_flush_timer (s);
+    lean_arm_flush (s);
+  }
   if (t != NULL && t->n_missing > 0)
     lean_send_nacks (s, now);
   else if (t != NULL)
@@ -589,6 +641,7 @@ cr_session_lean_start (const char *id, CrSdpOffer *offer, const CrIngestSessionS
   s->lost = lost;
   s->user_data = user_data;
   s->our_ssrc = g_random_int ();
+  s->audio_group = settings->audio_group;
   g_mutex_init (&s->lock);
   g_mutex_init (&s->tx_lock);
   s->pt[0] = s->pt[1] = -1;
@@ -646,6 +699,10 @@ lean_shutdown (gpointer data)
   if (s->nack_timer != NULL) {
     g_source_destroy (s->nack_timer);
     g_clear_pointer (&s->nack_timer, g_source_unref);
+  }
+  if (s->flush_timer != NULL) {
+    g_source_destroy (s->flush_timer);
+    g_clear_pointer (&s->flush_timer, g_source_unref);
   }
   if (s->agent != NULL) {
     nice_agent_attach_recv (s->agent, s->stream, 1, s->loop, NULL, NULL);

@@ -230,6 +230,101 @@ test_direct (void)
   cr_forward_free (fwd);
 }
 
+/* The sequence number of the next RTP packet on @sock (waited for up to a second), or -1. */
+static int
+next_seq (GSocket *sock, gsize *len)
+{
+  guint8 buf[2048];
+  if (!g_socket_condition_timed_wait (sock, G_IO_IN, G_USEC_PER_SEC, NULL, NULL))
+    return -1;
+  gssize n = g_socket_receive_with_blocking (sock, (char *)buf, sizeof buf, FALSE, NULL, NULL);
+  if (n < 12)
+    return -1;
+  if (len != NULL)
+    *len = (gsize)n;
+  return buf[2] << 8 | buf[3];
+}
+
+/* Nothing arrives on @sock within 50 ms. */
+static void
+assert_nothing (GSocket *sock)
+{
+  g_assert_false (g_socket_condition_timed_wait (sock, G_IO_IN, 50000, NULL, NULL));
+}
+
+/* An audio packet of @len bytes with sequence number @seq. */
+static void
+push_audio (CrForward *fwd, guint16 seq, gsize len)
+{
+  guint8 pkt[1600] = { 0x80, 111, (guint8)(seq >> 8), (guint8)seq, 0, 0, 0, 0, 0, 0, 0x12, 0x34 };
+  g_assert_cmpuint (len, <=, sizeof pkt);
+  cr_forward_push (fwd, pkt, len);
+}
+
+/* A grouped audio forward (cr_forward_set_group): the first packet after a silence goes at once,
+ * then packets wait until the group is whole and go in order; a flush sends what waits; a packet
+ * too big to hold goes at once after what waits; freeing the forward sends the rest; video is
+ * never held. */
+static void
+test_direct_grouped (void)
+{
+  guint requests = 0;
+  CrForward *fwd
+      = cr_forward_new_direct ("OPUS", FALSE, "application/x-rtp", count_request, &requests);
+  cr_forward_set_group (fwd, 3);
+  guint16 port;
+  g_autoptr (GSocket) rtp = bound_socket (&port);
+  g_assert_cmpuint (cr_forward_add (fwd, port, 0, "t1", NULL), >, 0);
+  g_assert_cmpint (cr_forward_held_since (fwd), ==, 0);
+  push_audio (fwd, 1, 100); /* the stream's first */
+  g_assert_cmpint (next_seq (rtp, NULL), ==, 1);
+  g_assert_cmpint (cr_forward_held_since (fwd), ==, 0);
+  gint64 before = g_get_monotonic_time ();
+  push_audio (fwd, 2, 100);
+  push_audio (fwd, 3, 100);
+  assert_nothing (rtp);
+  g_assert_cmpint (cr_forward_held_since (fwd), >=, before);
+  g_assert_cmpuint (cr_forward_bytes (fwd), ==, 300); /* counted when they came */
+  push_audio (fwd, 4, 100);
+  for (int seq = 2; seq <= 4; seq++)
+    g_assert_cmpint (next_seq (rtp, NULL), ==, seq);
+  assert_nothing (rtp);
+  g_assert_cmpint (cr_forward_held_since (fwd), ==, 0);
+  /* the session's timer: one waiting packet goes */
+  push_audio (fwd, 5, 100);
+  assert_nothing (rtp);
+  cr_forward_flush (fwd);
+  g_assert_cmpint (next_seq (rtp, NULL), ==, 5);
+  g_assert_cmpint (cr_forward_held_since (fwd), ==, 0);
+  /* too big for a slot: what waits, then it */
+  push_audio (fwd, 6, 100);
+  push_audio (fwd, 7, CR_FORWARD_HELD_BYTES + 1);
+  gsize len = 0;
+  g_assert_cmpint (next_seq (rtp, &len), ==, 6);
+  g_assert_cmpint (next_seq (rtp, &len), ==, 7);
+  g_assert_cmpuint (len, ==, CR_FORWARD_HELD_BYTES + 1);
+  /* after a silence longer than a packet may wait, the next one goes at once */
+  g_usleep (CR_FORWARD_HOLD_US + 50000);
+  push_audio (fwd, 8, 100);
+  g_assert_cmpint (next_seq (rtp, NULL), ==, 8);
+  /* the end of the sound is not lost with the forward */
+  push_audio (fwd, 9, 100);
+  assert_nothing (rtp);
+  cr_forward_free (fwd);
+  g_assert_cmpint (next_seq (rtp, NULL), ==, 9);
+  assert_nothing (rtp);
+
+  CrForward *video
+      = cr_forward_new_direct ("H264", TRUE, "application/x-rtp", count_request, &requests);
+  cr_forward_set_group (video, 3);
+  g_assert_cmpuint (cr_forward_add (video, port, 0, "t1", NULL), >, 0);
+  guint8 pkt[16] = { 0x80, 102, 0, 9, 0, 0, 0, 0, 0xca, 0xfe, 0xba, 0xbe, 0x41, 1, 2, 3 };
+  cr_forward_push (video, pkt, sizeof pkt);
+  g_assert_cmpint (next_seq (rtp, NULL), ==, 9);
+  g_assert_cmpint (cr_forward_held_since (video), ==, 0);
+  cr_forward_free (video);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -238,5 +333,6 @@ main (int argc, char **argv)
   g_test_add_func ("/forward/task", test_task_forwards);
   g_test_add_func ("/forward/unreachable", test_unreachable_dropped);
   g_test_add_func ("/forward/direct", test_direct);
+  g_test_add_func ("/forward/direct-grouped", test_direct_grouped);
   return g_test_run ();
 }
