@@ -75,8 +75,8 @@ static const Setting settings[] = {
   { "forward-audio-group", SETTING_INT, OFF (forward_audio_group), "1", 1, 10, NULL,
     "a published stream's audio packets (20 ms each) the lean engine forwards to recording "
     "workers together, the first waiting for the others (at most 100 ms): a worker wakes once a "
-    "group instead of once a packet; 1: each as it comes (experimental above 1: it moves a "
-    "single-stream user's sound against the picture, docs/ingest.md)" },
+    "group instead of once a packet; 1: each as it comes (experimental above 1: its A/V "
+    "effect is still being measured, docs/ingest.md)" },
   { "ingest-engine", SETTING_ENUM, OFF (ingest_engine), "lean", 0, 0, "lean|webrtcbin",
     "WHIP session engine: lean (libnice, OpenSSL DTLS and SRTP on a fixed pool of event-loop "
     "threads), or a GStreamer webrtcbin per session" },
