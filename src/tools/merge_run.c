@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "media/aac_delay.h"
 #include "media/elements.h"
 #include "media/mp4.h"
 
@@ -142,10 +143,11 @@ push_at (GstAppSrc *src, GstBuffer *b, GstClockTime t, GstClockTime duration)
 }
 
 /* Encoded audio, on the output's timeline. voaacenc puts ENC_DELAY_SAMPLES of priming before the
- * sound and mp4mux writes no edit list for it, so a decoder would play everything that much late:
- * the first ENC_DELAY_SAMPLES of the timeline are not given to the encoder (its priming stands in
- * for them). It also emits whole 1024-sample frames only, dropping a partial last one. */
-#define ENC_DELAY_SAMPLES 1600 /* measured: a tone's onset decodes 1600 samples late at 48 kHz */
+ * sound and mp4mux writes no edit list for it, so a decoder would play everything that much late
+ * (media/aac_delay.h): the first ENC_DELAY_SAMPLES of the timeline are not given to the encoder
+ * (its priming stands in for them). It also emits whole 1024-sample frames only, dropping a
+ * partial last one. */
+#define ENC_DELAY_SAMPLES CR_AAC_ENCODER_DELAY_SAMPLES
 #define AAC_FRAME 1024
 
 typedef struct {

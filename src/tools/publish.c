@@ -48,6 +48,7 @@ typedef struct {
   guint mute_timer;
   gboolean polling;
   GCancellable *cancel;
+  CrSyntheticMarks *marks; /* where the synthetic picture's flashes put the beeps */
 } Publish;
 
 static void
@@ -195,12 +196,12 @@ publish_opus_file_source (const char *file, GError **error)
 /* The raw picture to encode: the synthetic source, or (capture_display) an X display captured
  * at o->fps and o->width x o->height (the board publisher's: recorder/board_publish.c). */
 static GstElement *
-publish_video_source (const CrPublishOptions *o, GError **error)
+publish_video_source (const CrPublishOptions *o, CrSyntheticMarks *marks, GError **error)
 {
   if (o->capture_display == NULL) {
     CrSyntheticVideo v = { o->width, o->height, o->fps, o->solid, o->argb, o->plain,
                            o->white_at_ms, o->sync_offset_ms };
-    return cr_synthetic_video_new (&v);
+    return cr_synthetic_video_new (&v, marks);
   }
   /* ximagesrc is live and sends frames only as fast as it can read them; videorate makes the
    * constant frame rate an encoder and a mix expect. Xlib finds the display's cookie in
@@ -310,7 +311,7 @@ publish_add_track (Publish *p, gboolean video, GError **error)
     goto payloaded;
   }
   if (video) {
-    src = publish_video_source (o, error);
+    src = publish_video_source (o, p->marks, error);
     if (src == NULL)
       return FALSE;
     gst_bin_add (GST_BIN (p->pipeline), src);
@@ -344,7 +345,7 @@ publish_add_track (Publish *p, gboolean video, GError **error)
       goto linked;
     }
   } else {
-    src = cr_synthetic_audio_new (o->plain ? o->tone_hz : 0);
+    src = cr_synthetic_audio_new (o->plain ? o->tone_hz : 0, p->marks);
     gst_bin_add (GST_BIN (p->pipeline), src);
     enc = make (p->pipeline, "opusenc");
     pay = make (p->pipeline, "rtpopuspay");
@@ -656,6 +657,10 @@ publish_session (const CrPublishOptions *o, GUri *endpoint, Run *run, gboolean *
 {
   Publish p = { .o = o, .run = run, .loop = run->loop, .endpoint = endpoint };
   p.cancel = g_cancellable_new ();
+  /* The beeps follow the synthetic picture's flashes; a captured or pre-encoded picture (or none)
+   * leaves them on the whole seconds. */
+  p.marks = cr_synthetic_marks_new (o->video && !o->plain && o->capture_display == NULL
+                                    && o->from_file == NULL);
   p.http = soup_session_new_with_options ("timeout", HTTP_TIMEOUT_S, "user-agent",
                                           "cloudrec-publish/" CLOUDREC_VERSION, NULL);
   p.pipeline = gst_pipeline_new ("publish");
@@ -721,6 +726,7 @@ out:
   gst_object_unref (p.pipeline);
   g_object_unref (p.http);
   g_object_unref (p.cancel);
+  cr_synthetic_marks_unref (p.marks);
   g_free (p.resource);
   return rc;
 }

@@ -12,16 +12,92 @@ cr_synthetic_is_flash_frame (guint64 index, int fps)
   return fps > 0 && index % (guint64)fps == 0;
 }
 
-gint16
-cr_synthetic_sample (guint64 n)
+/* The sound at sample @n of a stream whose beeps are on the whole seconds of @n's count. */
+static gint16
+sound_at (guint64 n, gboolean beeps)
 {
   guint64 in_second = n % CR_SYNTHETIC_RATE;
-  gboolean beep = in_second < (guint64)CR_SYNTHETIC_RATE * CR_SYNTHETIC_BEEP_MS / 1000;
+  gboolean beep = beeps && in_second < (guint64)CR_SYNTHETIC_RATE * CR_SYNTHETIC_BEEP_MS / 1000;
   double hz = beep ? CR_SYNTHETIC_BEEP_HZ : CR_SYNTHETIC_TONE_HZ;
   double amplitude = beep ? 0.8 : 0.1;
   /* Phase from the sample index modulo the rate: both frequencies divide 48000, so it is exact. */
   double phase = 2.0 * G_PI * hz * (double)in_second / CR_SYNTHETIC_RATE;
   return (gint16)lrint (amplitude * 32767.0 * sin (phase));
+}
+
+gint16
+cr_synthetic_sample (guint64 n)
+{
+  return sound_at (n, TRUE);
+}
+
+gint16
+cr_synthetic_sample_shifted (guint64 n, GstClockTimeDiff shift, gboolean beeps)
+{
+  gint64 samples
+      = (gint64)gst_util_uint64_scale_round ((guint64)ABS (shift), CR_SYNTHETIC_RATE, GST_SECOND);
+  samples = MIN (samples, CR_SYNTHETIC_RATE - 1);
+  /* A whole second added keeps the count positive and the beeps where they were. */
+  guint64 m = n + CR_SYNTHETIC_RATE - (guint64)(shift < 0 ? -samples : samples);
+  return sound_at (m, beeps);
+}
+
+GstClockTimeDiff
+cr_synthetic_frame_phase (GstClockTime pts, int fps)
+{
+  if (fps <= 0 || !GST_CLOCK_TIME_IS_VALID (pts))
+    return 0;
+  guint64 index = gst_util_uint64_scale_round (pts, (guint64)fps, GST_SECOND);
+  return GST_CLOCK_DIFF (gst_util_uint64_scale_round (index, GST_SECOND, (guint64)fps), pts);
+}
+
+/* ---- the marks shared by a publisher's picture and sound ---- */
+
+struct _CrSyntheticMarks {
+  gboolean flashes;       /* a flashing picture places the beeps */
+  gint known;             /* atomic: the picture's first frame was seen */
+  GstClockTimeDiff phase; /* its cr_synthetic_frame_phase: written once, before known */
+};
+
+CrSyntheticMarks *
+cr_synthetic_marks_new (gboolean flashes)
+{
+  CrSyntheticMarks *m = g_atomic_rc_box_new0 (CrSyntheticMarks);
+  m->flashes = flashes;
+  return m;
+}
+
+CrSyntheticMarks *
+cr_synthetic_marks_ref (CrSyntheticMarks *marks)
+{
+  return g_atomic_rc_box_acquire (marks);
+}
+
+void
+cr_synthetic_marks_unref (CrSyntheticMarks *marks)
+{
+  g_atomic_rc_box_release (marks);
+}
+
+static void
+marks_unref (gpointer marks)
+{
+  if (marks != NULL)
+    cr_synthetic_marks_unref (marks);
+}
+
+/* Where the beeps go: @shift after the whole seconds; FALSE while a flashing picture has not
+ * told yet (the sound is the tone alone until then). */
+static gboolean
+marks_beep_shift (CrSyntheticMarks *m, GstClockTimeDiff *shift)
+{
+  *shift = 0;
+  if (m == NULL || !m->flashes)
+    return TRUE;
+  if (!g_atomic_int_get (&m->known))
+    return FALSE;
+  *shift = m->phase;
+  return TRUE;
 }
 
 gboolean
@@ -57,13 +133,32 @@ cr_synthetic_parse_colour (const char *text, guint32 *argb)
 
 static GstPadProbeReturn video_paint_white (GstPad *pad, GstPadProbeInfo *info);
 
+typedef struct {
+  int fps;
+  CrSyntheticMarks *marks; /* or NULL */
+} VideoFlash;
+
+static void
+video_flash_free (gpointer data)
+{
+  VideoFlash *f = data;
+  marks_unref (f->marks);
+  g_free (f);
+}
+
 static GstPadProbeReturn
 video_flash_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
-  int fps = GPOINTER_TO_INT (data);
+  const VideoFlash *f = data;
+  int fps = f->fps;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   if (!GST_BUFFER_PTS_IS_VALID (buf))
     return GST_PAD_PROBE_OK;
+  /* The frames step by exactly 1/fps from the first: its phase is every flash frame's. */
+  if (f->marks != NULL && !g_atomic_int_get (&f->marks->known)) {
+    f->marks->phase = cr_synthetic_frame_phase (GST_BUFFER_PTS (buf), fps);
+    g_atomic_int_set (&f->marks->known, 1);
+  }
   guint64 index = gst_util_uint64_scale_round (GST_BUFFER_PTS (buf), (guint64)fps, GST_SECOND);
   if (!cr_synthetic_is_flash_frame (index, fps))
     return GST_PAD_PROBE_OK;
@@ -143,7 +238,7 @@ bin_with_ghost_src (GstElement *bin, GstElement *last)
 }
 
 GstElement *
-cr_synthetic_video_new (const CrSyntheticVideo *o)
+cr_synthetic_video_new (const CrSyntheticVideo *o, CrSyntheticMarks *marks)
 {
   GstElement *bin = gst_bin_new ("synthetic-video");
   GstElement *src = gst_element_factory_make ("videotestsrc", NULL);
@@ -163,9 +258,12 @@ cr_synthetic_video_new (const CrSyntheticVideo *o)
   gst_bin_add_many (GST_BIN (bin), src, caps, clock, NULL);
   gst_element_link_many (src, caps, clock, NULL);
   GstPad *out = gst_element_get_static_pad (clock, "src");
-  if (!o->plain)
-    gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, video_flash_probe, GINT_TO_POINTER (o->fps),
-                       NULL);
+  if (!o->plain) {
+    VideoFlash *f = g_new0 (VideoFlash, 1);
+    f->fps = o->fps;
+    f->marks = marks != NULL ? cr_synthetic_marks_ref (marks) : NULL;
+    gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, video_flash_probe, f, video_flash_free);
+  }
   if (o->white_at_ms > 0) {
     WhiteAt *w = g_new (WhiteAt, 1);
     *w = (WhiteAt){ o->white_at_ms, o->clock_offset_ms };
@@ -183,6 +281,8 @@ audio_beep_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   if (!GST_BUFFER_PTS_IS_VALID (buf))
     return GST_PAD_PROBE_OK;
+  GstClockTimeDiff shift = 0;
+  gboolean beeps = marks_beep_shift (data, &shift);
   guint64 first = gst_util_uint64_scale_round (GST_BUFFER_PTS (buf), CR_SYNTHETIC_RATE, GST_SECOND);
   buf = gst_buffer_make_writable (buf);
   GstMapInfo map;
@@ -190,7 +290,7 @@ audio_beep_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     gint16 *samples = (gint16 *)map.data;
     gsize n = map.size / sizeof (gint16);
     for (gsize i = 0; i < n; i++)
-      samples[i] = GINT16_TO_LE (cr_synthetic_sample (first + i));
+      samples[i] = GINT16_TO_LE (cr_synthetic_sample_shifted (first + i, shift, beeps));
     gst_buffer_unmap (buf, &map);
   }
   GST_PAD_PROBE_INFO_DATA (info) = buf;
@@ -198,7 +298,7 @@ audio_beep_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 }
 
 GstElement *
-cr_synthetic_audio_new (int plain_hz)
+cr_synthetic_audio_new (int plain_hz, CrSyntheticMarks *marks)
 {
   GstElement *bin = gst_bin_new ("synthetic-audio");
   GstElement *src = gst_element_factory_make ("audiotestsrc", NULL);
@@ -215,7 +315,8 @@ cr_synthetic_audio_new (int plain_hz)
   gst_element_link (src, caps);
   GstPad *out = gst_element_get_static_pad (caps, "src");
   if (plain_hz <= 0)
-    gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, audio_beep_probe, NULL, NULL);
+    gst_pad_add_probe (out, GST_PAD_PROBE_TYPE_BUFFER, audio_beep_probe,
+                       marks != NULL ? cr_synthetic_marks_ref (marks) : NULL, marks_unref);
   gst_object_unref (out);
   return bin_with_ghost_src (bin, caps);
 }

@@ -1,5 +1,5 @@
-/* The synthetic marks of `cloudrec publish`: a flash on frame 0 of each second, a 1 kHz beep in
- * the first 100 ms of each second over a quiet 440 Hz tone; colour names. */
+/* The synthetic marks of `cloudrec publish`: a flash on the frame nearest each second, a 1 kHz
+ * beep of 100 ms from that frame's time over a quiet 440 Hz tone; colour names. */
 #include <math.h>
 
 #include "tools/synthetic.h"
@@ -56,6 +56,53 @@ test_flash (void)
   g_assert_false (cr_synthetic_is_flash_frame (5, 0));
 }
 
+/* A flash frame's distance from its second: within half a frame, signed. */
+static void
+test_frame_phase (void)
+{
+  g_assert_cmpint (cr_synthetic_frame_phase (0, 10), ==, 0);
+  g_assert_cmpint (cr_synthetic_frame_phase (3 * GST_SECOND, 10), ==, 0);
+  /* 10 fps frames at 54.2 ms past each 100 ms: nearest grid point 100 ms later */
+  g_assert_cmpint (cr_synthetic_frame_phase (GST_SECOND + 54200 * GST_USECOND, 10), ==,
+                   -45800 * GST_USECOND);
+  g_assert_cmpint (cr_synthetic_frame_phase (GST_SECOND + 43500 * GST_USECOND, 10), ==,
+                   43500 * GST_USECOND);
+  /* 15 fps: the grid is 1/15 s, not a whole number of ns */
+  GstClockTimeDiff p = cr_synthetic_frame_phase (2 * GST_SECOND + 20 * GST_MSECOND, 15);
+  g_assert_cmpint (ABS (p - 20 * GST_MSECOND), <=, 1);
+  g_assert_cmpint (cr_synthetic_frame_phase (5 * GST_SECOND + 7, 0), ==, 0);
+}
+
+/* The beeps moved by a shift start that much after each whole second; without beeps, the tone. */
+static void
+test_shifted_beep (void)
+{
+  const GstClockTimeDiff shifts[]
+      = { 0, 45800 * GST_USECOND, -45800 * GST_USECOND, 499 * GST_MSECOND };
+  for (guint k = 0; k < G_N_ELEMENTS (shifts); k++) {
+    gint64 at
+        = gst_util_uint64_scale_round ((guint64)ABS (shifts[k]), CR_SYNTHETIC_RATE, GST_SECOND);
+    if (shifts[k] < 0)
+      at = -at;
+    for (guint64 second = 1; second < 4; second++) {
+      guint64 onset = (guint64)((gint64)(second * CR_SYNTHETIC_RATE) + at);
+      /* loud from the onset for 100 ms, quiet the sample before */
+      gint16 peak = 0;
+      for (guint64 n = onset; n < onset + 4800; n++)
+        peak = MAX (peak, cr_synthetic_sample_shifted (n, shifts[k], TRUE));
+      g_assert_cmpint (peak, >=, 26000);
+      g_assert_cmpint (ABS (cr_synthetic_sample_shifted (onset - 1, shifts[k], TRUE)), <=, 3300);
+      g_assert_cmpint (ABS (cr_synthetic_sample_shifted (onset + 4800, shifts[k], TRUE)), <=, 3300);
+      g_assert_cmpint (cr_synthetic_sample_shifted (onset, shifts[k], TRUE), ==,
+                       cr_synthetic_sample (second * CR_SYNTHETIC_RATE));
+    }
+  }
+  gint16 peak = 0;
+  for (guint64 n = 0; n < 3 * CR_SYNTHETIC_RATE; n++)
+    peak = MAX (peak, cr_synthetic_sample_shifted (n, 0, FALSE));
+  g_assert_cmpint (peak, <=, 3300);
+}
+
 static void
 test_colours (void)
 {
@@ -78,6 +125,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/synthetic/beep", test_beep);
   g_test_add_func ("/synthetic/flash", test_flash);
+  g_test_add_func ("/synthetic/frame-phase", test_frame_phase);
+  g_test_add_func ("/synthetic/shifted-beep", test_shifted_beep);
   g_test_add_func ("/synthetic/colours", test_colours);
   return g_test_run ();
 }
