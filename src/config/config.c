@@ -72,11 +72,10 @@ static const Setting settings[] = {
     "seconds without any packet from a WHIP peer (RTP, RTCP, DTLS) that end its session" },
   { "ingest-jitter-latency", SETTING_INT, OFF (ingest_jitter_latency), "200", 0, 5000, NULL,
     "milliseconds of jitterbuffer on published streams (reorder, NACK recovery)" },
-  { "forward-audio-group", SETTING_INT, OFF (forward_audio_group), "1", 1, 10, NULL,
+  { "forward-audio-group", SETTING_INT, OFF (forward_audio_group), "3", 1, 10, NULL,
     "a published stream's audio packets (20 ms each) the lean engine forwards to recording "
     "workers together, the first waiting for the others (at most 100 ms): a worker wakes once a "
-    "group instead of once a packet; 1: each as it comes (experimental above 1: its A/V "
-    "effect is still being measured, docs/ingest.md)" },
+    "group instead of once a packet; 1: each as it comes" },
   { "ingest-engine", SETTING_ENUM, OFF (ingest_engine), "lean", 0, 0, "lean|webrtcbin",
     "WHIP session engine: lean (libnice, OpenSSL DTLS and SRTP on a fixed pool of event-loop "
     "threads), or a GStreamer webrtcbin per session" },
