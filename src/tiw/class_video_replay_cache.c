@@ -36,10 +36,11 @@ cr_replay_cache_root (const CrReplayCache *c)
 }
 
 gboolean
-cr_replay_cache_fresh (CrReplayCache *c, const char *task_id, gint64 now_us)
+cr_replay_cache_fresh (CrReplayCache *c, const char *task_id, gboolean final, gint64 now_us)
 {
   Folder *f = g_hash_table_lookup (c->folders, task_id);
-  if (f == NULL || (!f->final && now_us - f->fetched_us >= CR_REPLAY_CACHE_LIVE_MS * 1000))
+  if (f == NULL
+      || (!f->final && (final || now_us - f->fetched_us >= CR_REPLAY_CACHE_LIVE_MS * 1000)))
     return FALSE;
   f->used_us = now_us;
   return TRUE;

@@ -22,8 +22,11 @@ typedef struct _CrReplayCache CrReplayCache;
 CrReplayCache *cr_replay_cache_new (GError **error);
 /* Its root: each folder is "<root>/<TaskId>". */
 const char *cr_replay_cache_root (const CrReplayCache *c);
-/* TRUE when folder @task_id may be served from the cache at monotonic @now_us (marked used). */
-gboolean cr_replay_cache_fresh (CrReplayCache *c, const char *task_id, gint64 now_us);
+/* TRUE when folder @task_id may be served from the cache at monotonic @now_us (marked used).
+ * @final: the request is for a FINISHED class, which a live copy does not serve (brought down
+ * while the class recorded, it may lack its last segments): the folder comes down for good. */
+gboolean cr_replay_cache_fresh (CrReplayCache *c, const char *task_id, gboolean final,
+                                gint64 now_us);
 /* Moves the complete copy @dir (on the root's file system) into place as folder @task_id,
  * brought down at @now_us, for good when @final. FALSE with @error when it cannot be moved. */
 gboolean cr_replay_cache_put (CrReplayCache *c, const char *task_id, const char *dir,

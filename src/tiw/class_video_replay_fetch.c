@@ -137,10 +137,11 @@ cr_class_replay_fetch (CrClassRecorder *rec, SoupServerMessage *msg, JsonObject 
     return;
   }
   /* what the cache has fresh is not brought down again */
+  gboolean final = g_strcmp0 (cr_json_get_string (r, "Status"), "FINISHED") == 0;
   gint64 now = g_get_monotonic_time ();
   for (guint i = folders->len; i-- > 0;) {
     const CrClassFolder *folder = g_ptr_array_index (folders, i);
-    if (cr_replay_cache_fresh (rec->replay_cache, folder->dir, now))
+    if (cr_replay_cache_fresh (rec->replay_cache, folder->dir, final, now))
       g_ptr_array_remove_index (folders, i);
   }
   if (folders->len == 0) {
@@ -157,7 +158,7 @@ cr_class_replay_fetch (CrClassRecorder *rec, SoupServerMessage *msg, JsonObject 
   f->r = json_object_ref (r);
   f->folders = folders;
   f->names = g_ptr_array_new_with_free_func (g_free);
-  f->final = g_strcmp0 (cr_json_get_string (r, "Status"), "FINISHED") == 0;
+  f->final = final;
   f->done = done;
   f->data = data;
   f->free_data = free_data;

@@ -42,17 +42,21 @@ test_cache_live_and_final (void)
   CrReplayCache *c = cr_replay_cache_new (NULL);
   g_assert_nonnull (c);
   gint64 t0 = 1000000 * MS;
-  g_assert_false (cr_replay_cache_fresh (c, "live", t0));
+  g_assert_false (cr_replay_cache_fresh (c, "live", FALSE, t0));
   put (c, "live", "one", FALSE, t0);
   put (c, "done", "final", TRUE, t0);
-  g_assert_true (cr_replay_cache_fresh (c, "live", t0 + (CR_REPLAY_CACHE_LIVE_MS - 1) * MS));
-  g_assert_false (cr_replay_cache_fresh (c, "live", t0 + CR_REPLAY_CACHE_LIVE_MS * MS));
-  g_assert_true (cr_replay_cache_fresh (c, "done", t0 + 86400000LL * MS));
+  g_assert_true (cr_replay_cache_fresh (c, "live", FALSE, t0 + (CR_REPLAY_CACHE_LIVE_MS - 1) * MS));
+  g_assert_false (cr_replay_cache_fresh (c, "live", FALSE, t0 + CR_REPLAY_CACHE_LIVE_MS * MS));
+  g_assert_true (cr_replay_cache_fresh (c, "done", FALSE, t0 + 86400000LL * MS));
+  /* a request for the FINISHED class is not served a live copy, however fresh (it may lack the
+   * last segments); a final copy serves both */
+  g_assert_false (cr_replay_cache_fresh (c, "live", TRUE, t0 + MS));
+  g_assert_true (cr_replay_cache_fresh (c, "done", TRUE, t0 + MS));
   /* a newer copy replaces the older whole, fresh from its own time */
   put (c, "live", "two", FALSE, t0 + 5000 * MS);
   g_autofree char *text = read_kept (c, "live");
   g_assert_cmpstr (text, ==, "two");
-  g_assert_true (cr_replay_cache_fresh (c, "live", t0 + 6000 * MS));
+  g_assert_true (cr_replay_cache_fresh (c, "live", FALSE, t0 + 6000 * MS));
   g_autofree char *root = g_strdup (cr_replay_cache_root (c));
   cr_replay_cache_free (c);
   g_assert_false (g_file_test (root, G_FILE_TEST_EXISTS));
@@ -68,14 +72,14 @@ test_cache_least_recently_used_goes (void)
     put (c, name, name, TRUE, t++);
   }
   /* f0 used again: f1 is now the least recently used */
-  g_assert_true (cr_replay_cache_fresh (c, "f0", t++));
+  g_assert_true (cr_replay_cache_fresh (c, "f0", FALSE, t++));
   put (c, "new", "new", TRUE, t++);
-  g_assert_true (cr_replay_cache_fresh (c, "f0", t++));
-  g_assert_false (cr_replay_cache_fresh (c, "f1", t++));
+  g_assert_true (cr_replay_cache_fresh (c, "f0", FALSE, t++));
+  g_assert_false (cr_replay_cache_fresh (c, "f1", FALSE, t++));
   g_autofree char *gone = read_kept (c, "f1");
   g_assert_null (gone);
-  g_assert_true (cr_replay_cache_fresh (c, "f2", t++));
-  g_assert_true (cr_replay_cache_fresh (c, "new", t++));
+  g_assert_true (cr_replay_cache_fresh (c, "f2", FALSE, t++));
+  g_assert_true (cr_replay_cache_fresh (c, "new", FALSE, t++));
   cr_replay_cache_free (c);
 }
 
@@ -87,7 +91,7 @@ test_cache_put_fails_clearly (void)
   g_assert_false (cr_replay_cache_put (c, "x", "/nonexistent/cloudrec-copy", FALSE, 0, &error));
   g_assert_nonnull (error);
   g_assert_nonnull (g_strstr_len (error->message, -1, "/nonexistent/cloudrec-copy"));
-  g_assert_false (cr_replay_cache_fresh (c, "x", 0));
+  g_assert_false (cr_replay_cache_fresh (c, "x", FALSE, 0));
   cr_replay_cache_free (c);
 }
 
