@@ -7,5 +7,14 @@
 
 #include <gst/gst.h>
 
+G_BEGIN_DECLS
+
 #define CR_AAC_ENCODER_DELAY_SAMPLES 1600 /* at 48 kHz */
 #define CR_AAC_ENCODER_DELAY_NS ((GstClockTime)CR_AAC_ENCODER_DELAY_SAMPLES * GST_SECOND / 48000)
+
+/* Places every buffer leaving @pad (a picture going to the muxer beside AAC sound of
+ * @sample_rate) the encoder's delay later: its PTS and DTS moved on by
+ * CR_AAC_ENCODER_DELAY_SAMPLES at that rate. */
+void cr_aac_delay_pictures (GstPad *pad, int sample_rate);
+
+G_END_DECLS

@@ -188,7 +188,8 @@ cr_hls_writer_handle_message (CrHlsWriter *hw, GstMessage *msg)
 
 /* How long ago (ms) the first buffer of a fragment was live: the time it spent in queues, the
  * jitter buffer or an encoder's look-ahead before the muxer, so the name is the wall clock of
- * its first picture or sample, not of when the muxer got it. */
+ * its first picture or sample, not of when the muxer got it. Negative for a buffer placed ahead
+ * of its arrival (an A/V file's picture, by the AAC encoder's delay: track.c), at most 1 s. */
 static gint64
 hls_queued_ms (GstElement *sink, GstSample *first, GstClockTime pts)
 {
@@ -198,9 +199,12 @@ hls_queued_ms (GstElement *sink, GstSample *first, GstClockTime pts)
     return 0;
   GstClockTime running = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
   GstClockTime now = gst_clock_get_time (clock) - gst_element_get_base_time (sink);
-  if (!GST_CLOCK_TIME_IS_VALID (running) || now < running || now - running > 10 * GST_SECOND)
+  if (!GST_CLOCK_TIME_IS_VALID (running))
     return 0;
-  return (gint64)((now - running) / GST_MSECOND);
+  GstClockTimeDiff queued = GST_CLOCK_DIFF (running, now);
+  if (queued > 10 * GST_SECOND || queued < -GST_SECOND)
+    return 0;
+  return (gint64)(queued / GST_MSECOND);
 }
 
 /* splitmuxsink asks for the next file name: named by the wall-clock start of the fragment. Called

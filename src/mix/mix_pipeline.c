@@ -7,6 +7,7 @@
 
 #include "mix/mix_private.h"
 #include "files/naming.h"
+#include "media/aac_delay.h"
 #include "media/elements.h"
 #include "media/x264_handoff.h"
 
@@ -200,6 +201,12 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
                                                             G_TYPE_STRING, "high", NULL)),
                         parse, out_queue, NULL))
     return FALSE;
+  /* Beside AAC sound the pictures go the encoder's priming later, so that both decode as they
+   * were mixed (media/aac_delay.h). Live only: a composed MP4 (offline) is not moved yet. */
+  if (o->audio && !o->offline) {
+    g_autoptr (GstPad) encoded = gst_element_get_static_pad (parse, "src");
+    cr_aac_delay_pictures (encoded, o->sample_rate);
+  }
   /* The background first: the compositor's sink_0, under every layer. Live, it holds its last
    * frame after its end, and the ender joins ("the last picture"). */
   if (!mix_link_request (bg_queue, comp, "sink_%u", error)
