@@ -272,11 +272,12 @@ track_add_branch (GstElement *pipeline, GstElement *sink, const CrTrackOptions *
    * re-bases on any jump over 1 s itself). The buffer only waits when a packet is missing (for
    * its resend); faststart lets the first packets through without waiting the latency. */
   g_object_set (jitter, "latency", JITTER_LATENCY_MS, "faststart-min-packets", 2, NULL);
-  /* An A/V file's sound decodes CR_AAC_ENCODER_DELAY_NS after its frames' times (the encoder's
-   * priming, media/aac_delay.h): its picture is placed that much later too, so that the two
-   * meet as they arrived. (record.test's AvMerge check measured the sound 49 ms behind in the
-   * MP4 without this, 31-46 ms in the HLS.) */
-  if (video && both)
+  /* Recorded sound decodes CR_AAC_ENCODER_DELAY_NS after its frames' times (the encoder's
+   * priming, media/aac_delay.h): every picture is placed that much later too, in an A/V file and
+   * in a user's own video playlist alike, so that picture and sound meet as they arrived.
+   * (record.test's AvMerge check measured the sound 49 ms behind in the MP4 without this, 31-46
+   * ms in the HLS; a user's separate playlists 45-49 ms.) */
+  if (video)
     g_object_set (jitter, "ts-offset", (gint64)CR_AAC_ENCODER_DELAY_NS, NULL);
   GstElement *last = queue != NULL ? queue : out != NULL ? out : chain;
   /* (without out there is no queue: the list ends at the chain) */
