@@ -18,6 +18,7 @@ void
 cr_aac_delay_pictures (GstPad *pad, int sample_rate)
 {
   GstClockTime *delay = g_new (GstClockTime, 1);
-  *delay = gst_util_uint64_scale_int (CR_AAC_ENCODER_DELAY_SAMPLES, GST_SECOND, MAX (sample_rate, 1));
+  *delay
+      = gst_util_uint64_scale_int (CR_AAC_ENCODER_DELAY_SAMPLES, GST_SECOND, MAX (sample_rate, 1));
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, delay_probe, delay, g_free);
 }

@@ -1,8 +1,9 @@
 /* How late voaacenc's sound decodes: the encoder puts priming ahead of the sound and neither a TS
  * nor our MP4s say so (no edit list), so every decoder plays the sound this much after the time
  * its frames carry. Measured: a tone's onset encoded at 48 kHz decodes 1600 samples (33.3 ms)
- * late. Who lines sound up with a picture or a timeline (the merge tool's encoder input, an A/V
- * file's picture) takes it into account. */
+ * late. Who lines sound up with a picture or a timeline takes it into account: the merge tool's
+ * encoder input, every recorded picture (track.c: the video jitter buffer's ts-offset) and a
+ * live mix's encoded pictures (cr_aac_delay_pictures). */
 #pragma once
 
 #include <gst/gst.h>

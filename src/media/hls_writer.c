@@ -189,7 +189,8 @@ cr_hls_writer_handle_message (CrHlsWriter *hw, GstMessage *msg)
 /* How long ago (ms) the first buffer of a fragment was live: the time it spent in queues, the
  * jitter buffer or an encoder's look-ahead before the muxer, so the name is the wall clock of
  * its first picture or sample, not of when the muxer got it. Negative for a buffer placed ahead
- * of its arrival (an A/V file's picture, by the AAC encoder's delay: track.c), at most 1 s. */
+ * of its arrival (a recorded picture, by the AAC encoder's delay: media/aac_delay.h), at most
+ * 1 s. */
 static gint64
 hls_queued_ms (GstElement *sink, GstSample *first, GstClockTime pts)
 {
