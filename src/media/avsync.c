@@ -177,16 +177,25 @@ scan_file (Scan *s, const char *path, GError **error)
   return ok;
 }
 
+/* A file that does not decode is left out (counted in @skipped, the first cause kept in @error):
+ * one damaged segment should not cost the whole report. FALSE when none of @files decoded. */
 static gboolean
-scan_files (Scan *s, const CrAvsyncFile *files, guint n, GError **error)
+scan_files (Scan *s, const CrAvsyncFile *files, guint n, guint *skipped, GError **error)
 {
+  guint left_out = 0;
   for (guint i = 0; i < n; i++) {
     s->own_timeline = files[i].start_ms < 0;
     s->start_ms = files[i].start_ms >= 0 ? files[i].start_ms : (gint64)s->last_ms;
-    if (!scan_file (s, files[i].path, error))
-      return FALSE;
+    g_autoptr (GError) cause = NULL;
+    if (!scan_file (s, files[i].path, &cause)) {
+      g_message ("A/V sync: %s (left out)", cause->message);
+      if (error != NULL && *error == NULL)
+        *error = g_steal_pointer (&cause);
+      left_out++;
+    }
   }
-  return TRUE;
+  *skipped += left_out;
+  return n == 0 || left_out < n;
 }
 
 static int
@@ -206,7 +215,11 @@ cr_avsync_measure (const CrAvsyncFile *video, guint n_video, const CrAvsyncFile 
   Scan a = { .video = FALSE,
              .last_loud_ms = -1e18,
              .marks = g_array_new (FALSE, FALSE, sizeof (double)) };
-  gboolean ok = scan_files (&v, video, n_video, error) && scan_files (&a, audio, n_audio, error);
+  g_autoptr (GError) cause = NULL;
+  gboolean ok = scan_files (&v, video, n_video, &out->skipped, &cause)
+                && scan_files (&a, audio, n_audio, &out->skipped, &cause);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&cause));
   if (ok) {
     out->flashes = v.marks->len;
     out->beeps = a.marks->len;
@@ -240,7 +253,7 @@ cr_avsync_report_to_json (const CrAvsyncReport *r)
 {
   return g_strdup_printf ("{\"Method\":\"%s\",\"Flashes\":%u,\"Beeps\":%u,\"Pairs\":%u,"
                           "\"OffsetMs\":%.1f,\"MinMs\":%.1f,\"MaxMs\":%.1f,"
-                          "\"MeasuredSeconds\":%.1f}",
+                          "\"MeasuredSeconds\":%.1f,\"SkippedFiles\":%u}",
                           r->pairs > 0 ? "markers" : "none", r->flashes, r->beeps, r->pairs,
-                          r->offset_ms, r->min_ms, r->max_ms, r->measured_s);
+                          r->offset_ms, r->min_ms, r->max_ms, r->measured_s, r->skipped);
 }

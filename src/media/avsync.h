@@ -26,15 +26,17 @@ typedef struct {
   double offset_ms;            /* median of (beep - flash); > 0: the sound is late */
   double min_ms, max_ms;       /* spread of the pairs */
   double measured_s;           /* seconds of video examined */
+  guint skipped;               /* files left out: they did not decode (each logged) */
 } CrAvsyncReport;
 
 /* Decodes @video and @audio (each in playback order; the same files for audio and video
- * together) and measures. FALSE with @error if a file cannot be decoded. */
+ * together) and measures what decodes. FALSE with @error (the first file's cause) when all of
+ * @video or all of @audio cannot be decoded. */
 gboolean cr_avsync_measure (const CrAvsyncFile *video, guint n_video, const CrAvsyncFile *audio,
                             guint n_audio, CrAvsyncReport *out, GError **error);
 
-/* {"Method":"markers"|"none","Flashes","Beeps","Pairs","OffsetMs","MinMs","MaxMs","MeasuredSeconds"}
- */
+/* {"Method":"markers"|"none","Flashes","Beeps","Pairs","OffsetMs","MinMs","MaxMs","MeasuredSeconds",
+ *  "SkippedFiles"} */
 char *cr_avsync_report_to_json (const CrAvsyncReport *r);
 
 G_END_DECLS
