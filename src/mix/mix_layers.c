@@ -264,6 +264,12 @@ mix_bin (GError **error, GstElement *first, ...)
   return bin;
 }
 
+guint64
+cr_mix_picture_offset_ns (const CrMix *m)
+{
+  return GST_SECOND / (2 * (guint64)MAX (1, m->o.fps));
+}
+
 /* Links @bin (from mix_bin(); NULL: fails with @error set) to a new pad of @agg and starts it. */
 static MixLayer *
 mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, GstElement *bin, GstElement *agg,
@@ -289,6 +295,12 @@ mix_layer_attach (CrMix *m, CrMixLayerKind kind, const char *id, GstElement *bin
      * ends with its run. */
     if (!m->o.offline)
       g_object_set (l->pad, "repeat-after-eos", TRUE, NULL);
+    /* The compositor draws, for an output frame starting at T, the newest input picture that
+     * starts before T + one frame: a picture went out up to a whole frame ahead of its time, and
+     * so of its sound (0-100 ms at 10 fps, a different amount in every recording). Half a frame
+     * later, each output frame shows the input picture nearest its time, within half a frame. */
+    if (kind == CR_MIX_LAYER_INPUT)
+      gst_pad_set_offset (l->pad, (gint64)cr_mix_picture_offset_ns (m));
   }
   GstPad *ghost = gst_element_get_static_pad (bin, "src");
   GstPadLinkReturn linked = gst_pad_link (ghost, l->pad);

@@ -60,6 +60,13 @@ mix_offline_frames (const CrMixOptions *o)
   return (int)MAX (1, (o->duration_ns * (guint64)o->fps + GST_SECOND / 2) / GST_SECOND);
 }
 
+guint64
+cr_mix_pictures_end_ns (const CrMix *m)
+{
+  guint64 end = (guint64)mix_offline_frames (&m->o) * GST_SECOND / (guint64)MAX (1, m->o.fps);
+  return end - MIN (end, cr_mix_picture_offset_ns (m));
+}
+
 /* The canvas (@fps_n > 0) or the background's picture (0). Offline, the canvas has the chroma
  * siting and colorimetry decoders give SD H.264 (mpeg2, BT.601): the compositor then only blends
  * the tiles, where with its defaults (jpeg siting) it converted every input's every frame (a third
@@ -203,7 +210,7 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
     return FALSE;
   /* Beside AAC sound the pictures go the encoder's priming later, so that both decode as they
    * were mixed (media/aac_delay.h). Live only: a composed MP4 (offline) is not moved yet. */
-  if (o->audio && !o->offline) {
+  if (o->audio) {
     g_autoptr (GstPad) encoded = gst_element_get_static_pad (parse, "src");
     cr_aac_delay_pictures (encoded, o->sample_rate);
   }

@@ -77,9 +77,16 @@ gboolean cr_mix_has_input (CrMix *mix, const char *key);
 gint64 cr_mix_input_last_packet_us (CrMix *mix, const char *key);
 
 /* Offline: adds @source (a bin with one "src" pad of decoded raw video or audio, timed on the
- * output's running time) as input @key. Hidden until a layer shows it. */
+ * output's running time) as input @key. Hidden until a layer shows it. A video source's pictures
+ * reach the compositor cr_mix_picture_offset_ns() later than their time (so that each output
+ * frame shows the nearest): they must end by cr_mix_pictures_end_ns(). */
 gboolean cr_mix_add_source (CrMix *mix, const char *key, gboolean video, GstElement *source,
                             GError **error);
+/* How much later than their time the video inputs' pictures are drawn: half an output frame. */
+guint64 cr_mix_picture_offset_ns (const CrMix *mix);
+/* Offline: when a video source's pictures end, so that the output's last frame is the one its
+ * duration rounds to (a picture after it would make the compositor draw one more). */
+guint64 cr_mix_pictures_end_ns (const CrMix *mix);
 /* Offline: makes the still layers of @layers (hidden), so that cr_mix_set_layers() can show them
  * from the compositor's thread without adding pads there. */
 void cr_mix_prepare_layers (CrMix *mix, const CrMixLayer *layers, guint n);

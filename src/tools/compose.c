@@ -204,8 +204,8 @@ source_place (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   seg.time = seg.start;
   seg.position = seg.start;
   seg.base = place->at_ns;
-  if (seg.rate > 0 && place->end_ns > place->at_ns)
-    seg.stop = seg.start + (place->end_ns - place->at_ns);
+  if (seg.rate > 0) /* a run that starts at the end (or after it) gives nothing */
+    seg.stop = seg.start + (place->end_ns > place->at_ns ? place->end_ns - place->at_ns : 0);
   GstEvent *out = gst_event_new_segment (&seg);
   gst_event_set_seqnum (out, gst_event_get_seqnum (event));
   gst_event_unref (event);
@@ -413,7 +413,8 @@ cr_compose_run (const CrComposeOptions *o, CrComposeResult *result, GError **err
     for (int video = 0; video < 2; video++) {
       if (!(r->media & (video ? COMPOSE_VIDEO : COMPOSE_AUDIO)))
         continue;
-      GstElement *src = run_source (r, video, at, skip, duration_ns, error);
+      guint64 end = video ? cr_mix_pictures_end_ns (c.mix) : duration_ns;
+      GstElement *src = run_source (r, video, at, skip, end, error);
       g_autofree char *key = g_strdup_printf ("%s/%s", r->key, video ? "video" : "audio");
       if (src == NULL || !cr_mix_add_source (c.mix, key, video, src, error))
         goto out;

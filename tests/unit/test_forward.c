@@ -325,6 +325,42 @@ test_direct_grouped (void)
   cr_forward_free (video);
 }
 
+/* A subscriber that joins a grouped forward gets its first packet at once (what waited goes to
+ * the others only: it would reach the newcomer late, and a jitter buffer's clock starts at its
+ * first packet's arrival), then the groups with everyone. */
+static void
+test_direct_grouped_newcomer (void)
+{
+  CrForward *fwd = cr_forward_new_direct ("OPUS", FALSE, "application/x-rtp", NULL, NULL);
+  cr_forward_set_group (fwd, 3);
+  guint16 port_a, port_b;
+  g_autoptr (GSocket) a = bound_socket (&port_a);
+  g_autoptr (GSocket) b = bound_socket (&port_b);
+  g_assert_cmpuint (cr_forward_add (fwd, port_a, 0, "t1", NULL), >, 0);
+  push_audio (fwd, 1, 100);
+  g_assert_cmpint (next_seq (a, NULL), ==, 1);
+  push_audio (fwd, 2, 100);
+  push_audio (fwd, 3, 100);
+  assert_nothing (a);
+  g_assert_cmpuint (cr_forward_add (fwd, port_b, 0, "t2", NULL), >, 0);
+  push_audio (fwd, 4, 100);
+  for (int seq = 2; seq <= 4; seq++)
+    g_assert_cmpint (next_seq (a, NULL), ==, seq);
+  g_assert_cmpint (next_seq (b, NULL), ==, 4);
+  assert_nothing (b);
+  g_assert_cmpint (cr_forward_held_since (fwd), ==, 0);
+  /* grouped again, for both */
+  push_audio (fwd, 5, 100);
+  push_audio (fwd, 6, 100);
+  assert_nothing (b);
+  push_audio (fwd, 7, 100);
+  for (int seq = 5; seq <= 7; seq++) {
+    g_assert_cmpint (next_seq (a, NULL), ==, seq);
+    g_assert_cmpint (next_seq (b, NULL), ==, seq);
+  }
+  cr_forward_free (fwd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -334,5 +370,6 @@ main (int argc, char **argv)
   g_test_add_func ("/forward/unreachable", test_unreachable_dropped);
   g_test_add_func ("/forward/direct", test_direct);
   g_test_add_func ("/forward/direct-grouped", test_direct_grouped);
+  g_test_add_func ("/forward/direct-grouped-newcomer", test_direct_grouped_newcomer);
   return g_test_run ();
 }
