@@ -10,6 +10,7 @@
 #include "files/naming.h"
 #include "files/playlist.h"
 #include "media/elements.h"
+#include "media/h264_keyframes.h"
 #include "media/hls_writer.h"
 
 GST_DEBUG_CATEGORY_STATIC (cr_board_video_debug);
@@ -162,6 +163,7 @@ build_pipeline (const CrBoardVideoOptions *o, const GstVideoInfo *out, GError **
   if (!cr_bin_chain (GST_BIN (pipeline), error, src, enc, cr_capsfilter (h264), parse, NULL))
     return NULL;
   GstPad *from = gst_element_get_static_pad (parse, "src");
+  cr_h264_mark_idr_keyframes (from); /* a segment starts at an IDR, not at a scene cut */
   GstPad *to = gst_element_request_pad_simple (sink, "video");
   gboolean ok = to != NULL && gst_pad_link (from, to) == GST_PAD_LINK_OK;
   gst_object_unref (from);

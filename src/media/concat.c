@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 
 #include "media/elements.h"
+#include "media/h264_keyframes.h"
 
 GST_DEBUG_CATEGORY_STATIC (cr_concat_debug);
 #define GST_CAT_DEFAULT cr_concat_debug
@@ -253,6 +254,8 @@ add_outputs (Build *b, const char *tmp, GError **error)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "concatenation: cannot link the encoder");
     return FALSE;
   }
+  g_autoptr (GstPad) parsed = gst_element_get_static_pad (parse, "src");
+  cr_h264_mark_idr_keyframes (parsed); /* the MP4's sync samples are its IDR pictures */
   if (!b->with_audio)
     return TRUE;
   GstElement *aenc = cr_element ("voaacenc", NULL, error);

@@ -9,6 +9,7 @@
 #include "files/naming.h"
 #include "media/aac_delay.h"
 #include "media/elements.h"
+#include "media/h264_keyframes.h"
 #include "media/x264_handoff.h"
 
 GST_DEBUG_CATEGORY (cr_mix_debug);
@@ -210,6 +211,8 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
     return FALSE;
   /* Beside AAC sound the pictures go the encoder's priming later, so that both decode as they
    * were mixed (media/aac_delay.h). Live only: a composed MP4 (offline) is not moved yet. */
+  g_autoptr (GstPad) parsed = gst_element_get_static_pad (parse, "src");
+  cr_h264_mark_idr_keyframes (parsed); /* a segment starts at an IDR, not at a scene cut */
   if (o->audio) {
     g_autoptr (GstPad) encoded = gst_element_get_static_pad (parse, "src");
     cr_aac_delay_pictures (encoded, o->sample_rate);

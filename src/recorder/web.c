@@ -18,6 +18,7 @@
 
 #include "common/json_util.h"
 #include "media/elements.h"
+#include "media/h264_keyframes.h"
 #include "media/hls_writer.h"
 #include "recorder/board_publish.h"
 #include "recorder/recorder.h"
@@ -277,6 +278,9 @@ web_build_video (Web *r, GstElement *sink, GError **error)
   if (!cr_bin_chain (GST_BIN (r->pipeline), error, src, q1, convert, scale, rate,
                      cr_capsfilter (raw), q2, enc, cr_capsfilter (h264), parse, q3, NULL))
     return FALSE;
+  GstPad *parsed = gst_element_get_static_pad (parse, "src");
+  cr_h264_mark_idr_keyframes (parsed); /* a segment starts at an IDR, not at a scene cut */
+  gst_object_unref (parsed);
   GstPad *probe = gst_element_get_static_pad (q3, "src");
   gst_pad_add_probe (probe, GST_PAD_PROBE_TYPE_BUFFER, web_on_media, r, NULL);
   gst_object_unref (probe);

@@ -1,0 +1,79 @@
+/* Keyframes are IDR pictures only; see h264_keyframes.h. */
+#include "h264_keyframes.h"
+
+#include <string.h>
+
+#define NAL_IDR 5
+
+gboolean
+cr_h264_access_unit_is_idr (const guint8 *data, gsize size, guint nal_length_size)
+{
+  if (nal_length_size > 0) {
+    for (gsize off = 0; off + nal_length_size < size;) {
+      gsize len = 0;
+      for (guint i = 0; i < nal_length_size; i++)
+        len = len << 8 | data[off + i];
+      off += nal_length_size;
+      if ((data[off] & 0x1f) == NAL_IDR)
+        return TRUE;
+      if (len == 0 || len > size - off)
+        return FALSE;
+      off += len;
+    }
+    return FALSE;
+  }
+  for (gsize i = 0; i + 3 < size; i++) { /* 00 00 01, then the NAL header */
+    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) {
+      if ((data[i + 3] & 0x1f) == NAL_IDR)
+        return TRUE;
+      i += 2;
+    }
+  }
+  return FALSE;
+}
+
+/* The NAL length size the caps on @pad say: 0 for byte-stream (or no caps yet). */
+static guint
+nal_length_size_of (GstPad *pad)
+{
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  if (caps == NULL || gst_caps_is_empty (caps))
+    return 0;
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  const char *format = gst_structure_get_string (s, "stream-format");
+  if (format == NULL || strcmp (format, "byte-stream") == 0)
+    return 0;
+  const GValue *v = gst_structure_get_value (s, "codec_data");
+  GstBuffer *config
+      = v != NULL && G_VALUE_HOLDS (v, GST_TYPE_BUFFER) ? gst_value_get_buffer (v) : NULL;
+  guint8 byte4 = 3; /* avcC: lengthSizeMinusOne in the low bits of its fifth byte */
+  if (config != NULL && gst_buffer_get_size (config) > 4)
+    gst_buffer_extract (config, 4, &byte4, 1);
+  return (byte4 & 3) + 1;
+}
+
+static GstPadProbeReturn
+mark_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return GST_PAD_PROBE_OK;
+  gboolean idr = cr_h264_access_unit_is_idr (map.data, map.size, nal_length_size_of (pad));
+  gst_buffer_unmap (buf, &map);
+  if (idr == !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
+    return GST_PAD_PROBE_OK; /* already right */
+  buf = gst_buffer_make_writable (buf);
+  if (idr)
+    GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  else
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+void
+cr_h264_mark_idr_keyframes (GstPad *pad)
+{
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, mark_probe, NULL, NULL);
+}
