@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "media/elements.h"
 
@@ -28,6 +29,9 @@ typedef struct {
   double prev_luma;       /* video: the previous frame's mean */
   double last_loud_ms;    /* audio: the last loud sample */
   GArray *marks;          /* double: wall-clock ms of each flash or beep onset */
+  GArray *mark_files;     /* guint: the file of each mark (an index into the scanned list) */
+  GArray *firsts;         /* GstClockTime: each file's first_pts (NONE: its own timeline) */
+  guint file;             /* the file being scanned */
   double last_ms;         /* the end of the last buffer */
 } Scan;
 
@@ -55,6 +59,13 @@ scan_time_ms (Scan *s, GstPad *pad, GstClockTime pts)
 }
 
 static void
+scan_mark (Scan *s, double t_ms)
+{
+  g_array_append_val (s->marks, t_ms);
+  g_array_append_val (s->mark_files, s->file);
+}
+
+static void
 scan_video (Scan *s, const guint8 *data, gsize size, double t_ms)
 {
   guint64 sum = 0;
@@ -62,7 +73,7 @@ scan_video (Scan *s, const guint8 *data, gsize size, double t_ms)
     sum += data[i];
   double luma = size > 0 ? (double)sum / (double)size : 0;
   if (luma > FLASH_LUMA && s->prev_luma < DARK_LUMA)
-    g_array_append_val (s->marks, t_ms);
+    scan_mark (s, t_ms);
   s->prev_luma = luma;
 }
 
@@ -75,7 +86,7 @@ scan_audio (Scan *s, const gint16 *samples, gsize n, double t_ms)
     if (abs (samples[i]) < loud)
       continue;
     if (t - s->last_loud_ms > QUIET_BEFORE_MS)
-      g_array_append_val (s->marks, t);
+      scan_mark (s, t);
     s->last_loud_ms = t;
   }
 }
@@ -187,7 +198,11 @@ scan_files (Scan *s, const CrAvsyncFile *files, guint n, guint *skipped, GError 
     s->own_timeline = files[i].start_ms < 0;
     s->start_ms = files[i].start_ms >= 0 ? files[i].start_ms : (gint64)s->last_ms;
     g_autoptr (GError) cause = NULL;
-    if (!scan_file (s, files[i].path, &cause)) {
+    s->file = i;
+    gboolean ok = scan_file (s, files[i].path, &cause);
+    GstClockTime first = ok && !s->own_timeline ? s->first_pts : GST_CLOCK_TIME_NONE;
+    g_array_append_val (s->firsts, first);
+    if (!ok) {
       g_message ("A/V sync: %s (left out)", cause->message);
       if (error != NULL && *error == NULL)
         *error = g_steal_pointer (&cause);
@@ -196,6 +211,35 @@ scan_files (Scan *s, const CrAvsyncFile *files, guint n, guint *skipped, GError 
   }
   *skipped += left_out;
   return n == 0 || left_out < n;
+}
+
+/* A file that holds both media (an A/V segment) starts at its FILE-ATTR time with whichever
+ * medium comes first, and the demuxer gives both media one timeline: each medium's marks were
+ * placed from its own first buffer, so the later one's move on by the distance between the two
+ * (a mixed segment's sound may begin tens of ms before its first picture). */
+static void
+scan_align_shared_files (Scan *v, const CrAvsyncFile *video, Scan *a, const CrAvsyncFile *audio)
+{
+  for (guint i = 0; i < v->firsts->len; i++) {
+    GstClockTime vf = g_array_index (v->firsts, GstClockTime, i);
+    for (guint j = 0; GST_CLOCK_TIME_IS_VALID (vf) && j < a->firsts->len; j++) {
+      GstClockTime af = g_array_index (a->firsts, GstClockTime, j);
+      if (!GST_CLOCK_TIME_IS_VALID (af) || strcmp (video[i].path, audio[j].path) != 0)
+        continue;
+      GstClockTime origin = MIN (vf, af);
+      Scan *scans[2] = { v, a };
+      guint files[2] = { i, j };
+      double moves[2]
+          = { (double)(vf - origin) / GST_MSECOND, (double)(af - origin) / GST_MSECOND };
+      for (guint k = 0; k < 2; k++) {
+        for (guint m = 0; m < scans[k]->marks->len; m++) {
+          if (g_array_index (scans[k]->mark_files, guint, m) == files[k])
+            g_array_index (scans[k]->marks, double, m) += moves[k];
+        }
+      }
+      break;
+    }
+  }
 }
 
 static int
@@ -210,17 +254,21 @@ cr_avsync_measure (const CrAvsyncFile *video, guint n_video, const CrAvsyncFile 
                    guint n_audio, CrAvsyncReport *out, GError **error)
 {
   *out = (CrAvsyncReport){ 0 };
-  Scan v
-      = { .video = TRUE, .prev_luma = 255, .marks = g_array_new (FALSE, FALSE, sizeof (double)) };
-  Scan a = { .video = FALSE,
-             .last_loud_ms = -1e18,
-             .marks = g_array_new (FALSE, FALSE, sizeof (double)) };
+  Scan v = { .video = TRUE, .prev_luma = 255 };
+  Scan a = { .video = FALSE, .last_loud_ms = -1e18 };
+  Scan *both[2] = { &v, &a };
+  for (guint k = 0; k < 2; k++) {
+    both[k]->marks = g_array_new (FALSE, FALSE, sizeof (double));
+    both[k]->mark_files = g_array_new (FALSE, FALSE, sizeof (guint));
+    both[k]->firsts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  }
   g_autoptr (GError) cause = NULL;
   gboolean ok = scan_files (&v, video, n_video, &out->skipped, &cause)
                 && scan_files (&a, audio, n_audio, &out->skipped, &cause);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&cause));
   if (ok) {
+    scan_align_shared_files (&v, video, &a, audio);
     out->flashes = v.marks->len;
     out->beeps = a.marks->len;
     out->measured_s = n_video > 0 ? (v.last_ms - (double)video[0].start_ms) / 1000.0 : 0;
@@ -243,8 +291,11 @@ cr_avsync_measure (const CrAvsyncFile *video, guint n_video, const CrAvsyncFile 
       out->offset_ms = g_array_index (offsets, double, offsets->len / 2);
     }
   }
-  g_array_unref (v.marks);
-  g_array_unref (a.marks);
+  for (guint k = 0; k < 2; k++) {
+    g_array_unref (both[k]->marks);
+    g_array_unref (both[k]->mark_files);
+    g_array_unref (both[k]->firsts);
+  }
   return ok;
 }
 
