@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "media/elements.h"
+#include "media/h264_keyframes.h"
 
 GST_DEBUG_CATEGORY_STATIC (cr_mp4_debug);
 #define GST_CAT_DEFAULT cr_mp4_debug
@@ -369,6 +370,10 @@ remux_build (GstElement *pipeline, GstElement *mux, const CrRemuxRun *runs, guin
       if (parse == NULL || !cr_bin_chain (bin, error, parse, c, NULL))
         return FALSE;
       d->parser[m] = parse;
+      if (m == 1) { /* the MP4's sync samples: its IDR pictures, not an encoder's scene cuts */
+        g_autoptr (GstPad) parsed = gst_element_get_static_pad (parse, "src");
+        cr_h264_mark_idr_keyframes (parsed);
+      }
       Placement *place = g_new (Placement, 1);
       place->at = (GstClockTime)MAX (run->start_ms, 0) * GST_MSECOND;
       g_autoptr (GstPad) in = gst_element_get_static_pad (parse, "sink");

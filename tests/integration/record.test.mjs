@@ -310,6 +310,14 @@ describe('single-stream recording', () => {
     const again = JSON.parse(execFileSync(BIN, ['avsync', composed], { encoding: 'utf8' }));
     console.log('AVSYNC composed', JSON.stringify(again));
     assert.ok(again.Pairs >= 5 && Math.abs(again.OffsetMs - mp4.OffsetMs) <= 25, `composed ${JSON.stringify(again)}, the recording's MP4 ${JSON.stringify(mp4)}`);
+    // A seek lands on an IDR picture only: the MP4's sync samples are exactly the pictures a
+    // decoder finds to be key frames (each flash is a scene cut, which x264 codes as an I picture
+    // that is not an IDR; they were sync samples too, half of them).
+    const bytes = readFileSync(composed);
+    const syncSamples = bytes.readUInt32BE(bytes.indexOf('stss') + 8);
+    const keyFrames = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_frames', '-show_entries', 'frame=key_frame', '-of', 'csv=p=0', composed],
+      { encoding: 'utf8' }).split('\n').filter((l) => l.trim() === '1').length;
+    assert.ok(keyFrames >= 2 && syncSamples === keyFrames, `${syncSamples} sync samples, ${keyFrames} key frames`);
   });
 
   test('AvMerge 1: the camera subscribed after the start: the playlist, audio alone at first, no longer says audio (compose shows the camera)', T, async () => {
