@@ -1,6 +1,8 @@
 /* Audio frames grouped for splitmuxsink; see audio_gop.h. */
 #include "audio_gop.h"
 
+#include "media/elements.h"
+
 gboolean
 cr_audio_gop_starts (GstClockTime *group_start, GstClockTime pts)
 {
@@ -20,15 +22,7 @@ audio_gop_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   GstClockTime *group_start = data;
   GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  gboolean starts = cr_audio_gop_starts (group_start, GST_BUFFER_PTS (buffer));
-  if (starts == !GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT))
-    return GST_PAD_PROBE_OK;
-  buffer = gst_buffer_make_writable (buffer);
-  if (starts)
-    GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-  else
-    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
-  GST_PAD_PROBE_INFO_DATA (info) = buffer;
+  cr_probe_buffer_set_keyframe (info, cr_audio_gop_starts (group_start, GST_BUFFER_PTS (buffer)));
   return GST_PAD_PROBE_OK;
 }
 

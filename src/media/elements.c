@@ -177,3 +177,17 @@ cr_pipeline_run_to_file (GstElement *pipeline, const char *tmp, const char *out_
     g_remove (tmp);
   return ok;
 }
+
+void
+cr_probe_buffer_set_keyframe (GstPadProbeInfo *info, gboolean key)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  if (!key == (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT) != 0))
+    return; /* already so */
+  buf = gst_buffer_make_writable (buf);
+  if (key)
+    GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  else
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+}

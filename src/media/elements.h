@@ -56,6 +56,10 @@ GstBuffer *cr_buffer_read_fd (int fd, int *err);
 GstBuffer *cr_buffer_read_ts (int fd, CrPcrBridge *bridge, int *err);
 GstBuffer *cr_buffer_ts_rest (CrPcrBridge *bridge);
 
+/* For a buffer probe: the probed buffer marked a keyframe (@key) or a delta unit, made writable
+ * only when its flag changes. */
+void cr_probe_buffer_set_keyframe (GstPadProbeInfo *info, gboolean key);
+
 /* Runs @pipeline, which writes @tmp, to its end (EOS) within @timeout_s; renames @tmp to
  * @out_path on success, removes it otherwise. Takes @pipeline. @what names the work in errors
  * ("MP4 remux", "MP3 transcoding"). */

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "media/elements.h"
+
 #define NAL_IDR 5
 
 gboolean
@@ -61,14 +63,7 @@ mark_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     return GST_PAD_PROBE_OK;
   gboolean idr = cr_h264_access_unit_is_idr (map.data, map.size, nal_length_size_of (pad));
   gst_buffer_unmap (buf, &map);
-  if (idr == !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT))
-    return GST_PAD_PROBE_OK; /* already right */
-  buf = gst_buffer_make_writable (buf);
-  if (idr)
-    GST_BUFFER_FLAG_UNSET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
-  else
-    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
-  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  cr_probe_buffer_set_keyframe (info, idr);
   return GST_PAD_PROBE_OK;
 }
 
