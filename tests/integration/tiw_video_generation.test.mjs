@@ -82,7 +82,9 @@ function presignedBy(u, secretKey) {
 const W = 128;
 const H = 72;
 function decodeGray(file) {
-  const r = spawnSync('ffmpeg', ['-v', 'info', '-nostats', '-i', file, '-vf', `scale=${W}:${H},format=gray,showinfo`, '-f', 'rawvideo', '-'],
+  // Every decoded frame once (no frame repeated to fill the picture track's start, placed after
+  // the AAC priming: docs/mixing.md).
+  const r = spawnSync('ffmpeg', ['-v', 'info', '-nostats', '-i', file, '-vf', `scale=${W}:${H},format=gray,showinfo`, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-'],
     { maxBuffer: 1 << 30 });
   assert.equal(r.status, 0, r.stderr.toString().slice(-2000));
   const times = [...r.stderr.toString().matchAll(/pts_time:\s*([0-9.]+)/g)].map((m) => Number(m[1]));
