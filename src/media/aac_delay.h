@@ -3,7 +3,7 @@
  * its frames carry. Measured: a tone's onset encoded at 48 kHz decodes 1600 samples (33.3 ms)
  * late. Who lines sound up with a picture or a timeline takes it into account: the merge tool's
  * encoder input, every recorded picture (track.c: the video jitter buffer's ts-offset) and a
- * live mix's encoded pictures (cr_aac_delay_pictures). */
+ * mix's encoded pictures, live or composed (cr_aac_delay_pictures). */
 #pragma once
 
 #include <gst/gst.h>

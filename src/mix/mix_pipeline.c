@@ -209,14 +209,12 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
                                                             G_TYPE_STRING, "high", NULL)),
                         parse, out_queue, NULL))
     return FALSE;
+  g_autoptr (GstPad) encoded = gst_element_get_static_pad (parse, "src");
+  cr_h264_mark_idr_keyframes (encoded); /* a segment starts at an IDR, not at a scene cut */
   /* Beside AAC sound the pictures go the encoder's priming later, so that both decode as they
-   * were mixed (media/aac_delay.h). Live only: a composed MP4 (offline) is not moved yet. */
-  g_autoptr (GstPad) parsed = gst_element_get_static_pad (parse, "src");
-  cr_h264_mark_idr_keyframes (parsed); /* a segment starts at an IDR, not at a scene cut */
-  if (o->audio) {
-    g_autoptr (GstPad) encoded = gst_element_get_static_pad (parse, "src");
+   * were mixed (media/aac_delay.h), live and composed alike. */
+  if (o->audio)
     cr_aac_delay_pictures (encoded, o->sample_rate);
-  }
   /* The background first: the compositor's sink_0, under every layer. Live, it holds its last
    * frame after its end, and the ender joins ("the last picture"). */
   if (!mix_link_request (bg_queue, comp, "sink_%u", error)
