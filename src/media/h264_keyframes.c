@@ -34,11 +34,10 @@ cr_h264_access_unit_is_idr (const guint8 *data, gsize size, guint nal_length_siz
   return FALSE;
 }
 
-/* The NAL length size the caps on @pad say: 0 for byte-stream (or no caps yet). */
+/* The NAL length size @caps say: 0 for byte-stream. */
 static guint
-nal_length_size_of (GstPad *pad)
+nal_length_size_of (GstCaps *caps)
 {
-  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
   if (caps == NULL || gst_caps_is_empty (caps))
     return 0;
   const GstStructure *s = gst_caps_get_structure (caps, 0);
@@ -54,14 +53,25 @@ nal_length_size_of (GstPad *pad)
   return (byte4 & 3) + 1;
 }
 
+/* The NAL length size is read from each caps event, not from the pad's caps for every picture. */
 static GstPadProbeReturn
 mark_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
+  guint *nal_length_size = data;
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      GstCaps *caps = NULL;
+      gst_event_parse_caps (event, &caps);
+      *nal_length_size = nal_length_size_of (caps);
+    }
+    return GST_PAD_PROBE_OK;
+  }
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstMapInfo map;
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return GST_PAD_PROBE_OK;
-  gboolean idr = cr_h264_access_unit_is_idr (map.data, map.size, nal_length_size_of (pad));
+  gboolean idr = cr_h264_access_unit_is_idr (map.data, map.size, *nal_length_size);
   gst_buffer_unmap (buf, &map);
   cr_probe_buffer_set_keyframe (info, idr);
   return GST_PAD_PROBE_OK;
@@ -70,5 +80,6 @@ mark_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 void
 cr_h264_mark_idr_keyframes (GstPad *pad)
 {
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, mark_probe, NULL, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+                     mark_probe, g_new0 (guint, 1), g_free);
 }
