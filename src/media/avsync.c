@@ -269,6 +269,11 @@ cr_avsync_measure (const CrAvsyncFile *video, guint n_video, const CrAvsyncFile 
     g_propagate_error (error, g_steal_pointer (&cause));
   if (ok) {
     scan_align_shared_files (&v, video, &a, audio);
+    for (guint k = 0; k < 2; k++)
+      for (guint m = 0; m < both[k]->marks->len; m++)
+        GST_LOG ("%s at %.1f ms (file %u)", k == 0 ? "flash" : "beep",
+                 g_array_index (both[k]->marks, double, m),
+                 g_array_index (both[k]->mark_files, guint, m));
     out->flashes = v.marks->len;
     out->beeps = a.marks->len;
     out->measured_s = n_video > 0 ? (v.last_ms - (double)video[0].start_ms) / 1000.0 : 0;

@@ -9,6 +9,7 @@
 #include "files/naming.h"
 #include "media/elements.h"
 #include "media/ts_retime.h"
+#include "media/ts_tables.h"
 #include "media/ts_segment_sink.h"
 
 GST_DEBUG_CATEGORY_STATIC (cr_hls_debug);
@@ -133,6 +134,9 @@ hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running
     return;
   GStatBuf st;
   guint64 bytes = g_stat (location, &st) == 0 ? (guint64)st.st_size : 0;
+  g_autoptr (GError) error = NULL;
+  if (bytes > 0 && !cr_ts_tables_first_file (location, &error))
+    g_warning ("hls %s: %s", hw->stem, error->message);
   if (bytes > 0)
     hls_retime (hw, location, f);
   fsync_path (location);
@@ -151,7 +155,7 @@ hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running
     added->height = hw->playlist->video_height;
     g_mutex_unlock (&hw->lock);
     hw->resumed = FALSE;
-    g_autoptr (GError) error = NULL;
+    g_clear_error (&error);
     if (!hls_write_playlist (hw, &error))
       g_warning ("hls %s: %s", hw->stem, error->message);
     if (hw->on_segment != NULL)

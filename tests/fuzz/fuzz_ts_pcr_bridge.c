@@ -1,11 +1,14 @@
 /* Fuzzes the PCR bridge the MP4 remux, compose and merge read every recorded TS through (a
  * damaged or hostile segment file reaches it): any bytes, cut into chunks of sizes the input picks
  * (its first byte), must come out the same as in one piece, and as the input with nothing but
- * whole clock-only packets inserted, no byte lost, changed or reordered. */
+ * whole clock-only packets inserted, no byte lost, changed or reordered. The same bytes go through
+ * the HLS writer's tables-first rewrite (ts_tables.h): the same length, and either unchanged or
+ * the input with two of its packets moved to the front, a PAT first. */
 #include <stdint.h>
 #include <string.h>
 
 #include "media/ts_pcr_bridge.h"
+#include "media/ts_tables.h"
 
 #define PACKET 188
 
@@ -39,6 +42,35 @@ is_clock_packet (const guint8 *p)
   return TRUE;
 }
 
+static void
+check_tables_first (const uint8_t *data, size_t size)
+{
+  guint8 *out = g_memdup2 (data, size);
+  guint moved = cr_ts_tables_first (out, size);
+  check (moved == 0 || moved == 2);
+  if (moved == 0) {
+    check (size == 0 || memcmp (out, data, size) == 0);
+  } else {
+    check (size >= 3 * PACKET && (out[1] & 0x1f) == 0 && out[2] == 0); /* a PAT first */
+    /* the input without the two moved packets (their first copies) is what follows them */
+    size_t in = 0, at = 2 * PACKET;
+    gboolean skipped[2] = { FALSE, FALSE };
+    for (; in + PACKET <= size; in += PACKET) {
+      gboolean skip = FALSE;
+      for (int k = 0; k < 2 && !skip; k++)
+        if (!skipped[k] && memcmp (data + in, out + k * PACKET, PACKET) == 0)
+          skip = skipped[k] = TRUE;
+      if (skip)
+        continue;
+      check (memcmp (data + in, out + at, PACKET) == 0);
+      at += PACKET;
+    }
+    check (skipped[0] && skipped[1] && at == in);
+    check (memcmp (data + in, out + at, size - in) == 0);
+  }
+  g_free (out);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -47,6 +79,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   size_t chunk = 1 + data[0] * 3;
   data++;
   size--;
+  check_tables_first (data, size);
   GByteArray *whole = bridge (data, size, size > 0 ? size : 1);
   GByteArray *cut = bridge (data, size, chunk);
   check (whole->len == cut->len && memcmp (whole->data, cut->data, whole->len) == 0);

@@ -4,7 +4,8 @@
 # of downloaded pictures (corpus_picture/), the storage-facing text (corpus_storage/), the
 # whiteboard's client messages (corpus_board/), a board log replayed and drawn
 # (corpus_board_replay/), the lean ingest's SRTP on any datagram (corpus_srtp/) and its RTX unwrap
-# and NACK tracker (corpus_nack/), and the PCR bridge every recorded TS is read through (corpus_ts/).
+# and NACK tracker (corpus_nack/), and the PCR bridge every recorded TS is read through with the
+# tables-first rewrite of every A/V segment (corpus_ts/).
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS   (SECONDS per fuzzer)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -8,7 +8,7 @@ import { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { createRequire } from 'node:module';
@@ -576,3 +576,22 @@ export const TEST_OFFER = [
   'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:1', 'a=sendonly', 'a=ice-ufrag:abcd', 'a=ice-pwd:abcdefghijklmnopqrstuvwx',
   'a=setup:actpass', 'a=rtcp-mux', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1;profile-level-id=42e01f', '',
 ].join('\r\n');
+
+/** How the MPEG-TS file @file begins: 'PAT, PMT' when its first packet is a PAT (PID 0) and its
+ * second the PMT that PAT names (RFC 8216 3.2: the tables at the start of every segment), else
+ * the first packets' PIDs. */
+export function tsBeginning(file) {
+  const data = readFileSync(file);
+  const pid = (i) => ((data[i * 188 + 1] & 0x1f) << 8) | data[i * 188 + 2];
+  const payload = (i) => { // the section after the pointer field
+    const p = i * 188, control = (data[p + 3] >> 4) & 3;
+    const at = p + 4 + (control & 2 ? 1 + data[p + 4] : 0);
+    return at + 1 + data[at];
+  };
+  if (data.length >= 2 * 188 && pid(0) === 0) {
+    const pat = payload(0);
+    const pmtPid = ((data[pat + 10] & 0x1f) << 8) | data[pat + 11]; // the first program's PMT
+    if (pid(1) === pmtPid && data[payload(1)] === 0x02) return 'PAT, PMT';
+  }
+  return `PIDs ${[0, 1, 2, 3].filter((i) => (i + 1) * 188 <= data.length).map(pid).join(', ')}`;
+}

@@ -7,7 +7,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { APP1, BIN, TASK_ID_RE, linkRequest, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode, until, callbackServer } from './helpers.mjs';
+import { APP1, BIN, TASK_ID_RE, linkRequest, startDaemon, makeClient, makeTmpDir, userSig, sleep, expectCode, until, callbackServer, tsBeginning } from './helpers.mjs';
 
 const T = { timeout: 120000 };
 const b64name = (s) => Buffer.from(s).toString('base64').replaceAll('/', '-').replaceAll('=', '.');
@@ -289,6 +289,9 @@ describe('single-stream recording', () => {
     const done = await until('the 310 callback', () => cb.received.map((r) => JSON.parse(r.raw))
       .find((j) => j.EventInfo.TaskId === TaskId && j.EventType === 310), 90000); // after the sync report, which decodes every stream (20 s seen under load)
     assert.deepEqual(done.EventInfo.Payload.FileList, [`${stem}.mp4`]);
+    // RFC 8216 3.2: each segment opens with its PAT and PMT, the first one too, whose sound began
+    // before its first picture (mpegtsmux wrote that sound ahead of the tables).
+    for (const seg of readFileSync(m3u8, 'utf8').match(/^.+\.ts$/gm)) assert.equal(tsBeginning(path.join(dir, seg)), 'PAT, PMT', seg);
     assert.deepEqual(probe(path.join(dir, `${stem}.mp4`)).streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
     // The sync report beside the files, and the MP4 measured the same way: within ±40 ms.
     const report = JSON.parse(readFileSync(path.join(dir, `${stem}.avsync.json`), 'utf8'));
