@@ -54,6 +54,23 @@ fail:
   return FALSE;
 }
 
+gboolean
+cr_file_overwrite (const char *path, const void *data, gsize len, GError **error)
+{
+  int fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
+  if (fd >= 0 && cr_write_all (fd, data, len)) {
+    if (close (fd) == 0)
+      return TRUE;
+  } else if (fd >= 0) {
+    int saved = errno;
+    close (fd);
+    errno = saved;
+  }
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot rewrite %s: %s", path,
+               g_strerror (errno));
+  return FALSE;
+}
+
 static gboolean
 fsync_path (const char *path, int flags, GError **error)
 {

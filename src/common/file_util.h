@@ -17,6 +17,11 @@ gboolean cr_write_all (int fd, const void *data, gsize len);
 gboolean cr_file_replace_durably (const char *path, const char *contents, gsize len,
                                   GError **error);
 
+/* Writes @len bytes of @data over the start of the existing file @path, in place: neither atomic
+ * nor synced, so only for a file nothing refers to yet (a closed TS fragment fixed before the HLS
+ * writer lists it, then synced). */
+gboolean cr_file_overwrite (const char *path, const void *data, gsize len, GError **error);
+
 /* Makes the finished file @path durable: fsync of the file, then of its directory. */
 gboolean cr_file_sync (const char *path, GError **error);
 

@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <unistd.h>
 
+#include "common/file_util.h"
 #include "files/naming.h"
 #include "media/elements.h"
 #include "media/ts_retime.h"
@@ -74,23 +75,23 @@ fsync_path (const char *path)
   }
 }
 
-/* Moves the timestamps of the closed fragment @path so that they count from the playlist's
- * START-REC-TIME (ts_retime.h). One shift for all of a writer's fragments, taken from the first:
- * the fragments of one pipeline stay continuous, and the first one starts at its FILE-ATTR time
- * minus START-REC-TIME. A fresh playlist's START-REC-TIME is its first segment's start (less the
- * muxer's clock lead), so its first segment starts near 0; a stream that comes back continues
- * its playlist after the gap.
+/* Moves the timestamps of the closed fragment @path (its bytes @data) so that they count from
+ * the playlist's START-REC-TIME (ts_retime.h). One shift for all of a writer's fragments, taken
+ * from the first: the fragments of one pipeline stay continuous, and the first one starts at its
+ * FILE-ATTR time minus START-REC-TIME. A fresh playlist's START-REC-TIME is its first segment's
+ * start (less the muxer's clock lead), so its first segment starts near 0; a stream that comes
+ * back continues its playlist after the gap. TRUE when a timestamp moved.
  * Main context. */
-static void
-hls_retime (CrHlsWriter *hw, const char *path, Fragment *f)
+static gboolean
+hls_retime (CrHlsWriter *hw, const char *path, guint8 *data, gsize len, Fragment *f)
 {
-  g_autoptr (GError) error = NULL;
   if (!hw->retimed) {
-    gint64 min_pts = -1, min_pcr = -1, min_video_pts = -1;
-    if (!cr_ts_scan_file (path, &min_pts, &min_pcr, &min_video_pts, &error) || min_pts < 0) {
-      g_warning ("hls %s: no timestamp in %s%s%s", hw->stem, path, error != NULL ? ": " : "",
-                 error != NULL ? error->message : "");
-      return;
+    gint64 min_pts = -1, min_pcr = -1;
+    cr_ts_scan (data, len, &min_pts, &min_pcr);
+    gint64 min_video_pts = cr_ts_scan_video_pts (data, len);
+    if (min_pts < 0) {
+      g_warning ("hls %s: no timestamp in %s", hw->stem, path);
+      return FALSE;
     }
     /* mpegtsmux's clock reference runs a little (125 ms) ahead of the first sample: the
      * recording begins with it, so that no timestamp is below 0. */
@@ -116,11 +117,30 @@ hls_retime (CrHlsWriter *hw, const char *path, Fragment *f)
               " (90 kHz); START-REC-TIME %" G_GINT64_FORMAT ", shift %" G_GINT64_FORMAT,
               hw->stem, min_pts, min_pcr, hw->playlist->start_rec_ms, hw->delta);
   }
-  if (!cr_ts_shift_file (path, hw->delta, &error))
+  return cr_ts_shift (data, len, hw->delta) > 0;
+}
+
+/* A closed fragment fixed before it is listed, in one read and one write: its PAT and PMT first
+ * (ts_tables.h: mpegtsmux writes sound that came before the first picture ahead of them) and its
+ * timestamps moved. Main context. */
+static void
+hls_fix_fragment (CrHlsWriter *hw, const char *path, Fragment *f)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &data, &len, &error)) {
+    g_warning ("hls %s: %s", hw->stem, error->message);
+    return;
+  }
+  gboolean moved = cr_ts_tables_first ((guint8 *)data, len) > 0;
+  if (hls_retime (hw, path, (guint8 *)data, len, f))
+    moved = TRUE;
+  if (moved && !cr_file_overwrite (path, data, len, &error))
     g_warning ("hls %s: %s", hw->stem, error->message);
 }
 
-/* A fragment is closed: its timestamps moved, made durable, then listed. */
+/* A fragment is closed: its tables first and its timestamps moved, made durable, then listed. */
 static void
 hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running)
 {
@@ -134,11 +154,8 @@ hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running
     return;
   GStatBuf st;
   guint64 bytes = g_stat (location, &st) == 0 ? (guint64)st.st_size : 0;
-  g_autoptr (GError) error = NULL;
-  if (bytes > 0 && !cr_ts_tables_first_file (location, &error))
-    g_warning ("hls %s: %s", hw->stem, error->message);
   if (bytes > 0)
-    hls_retime (hw, location, f);
+    hls_fix_fragment (hw, location, f);
   fsync_path (location);
   double duration = GST_CLOCK_TIME_IS_VALID (running) && GST_CLOCK_TIME_IS_VALID (f->opened)
                         ? (double)(running - f->opened) / GST_SECOND + f->early_ms / 1000.0
@@ -155,7 +172,7 @@ hls_fragment_closed (CrHlsWriter *hw, const char *location, GstClockTime running
     added->height = hw->playlist->video_height;
     g_mutex_unlock (&hw->lock);
     hw->resumed = FALSE;
-    g_clear_error (&error);
+    g_autoptr (GError) error = NULL;
     if (!hls_write_playlist (hw, &error))
       g_warning ("hls %s: %s", hw->stem, error->message);
     if (hw->on_segment != NULL)

@@ -1,11 +1,7 @@
 /* PTS, DTS and PCR of an MPEG-TS file moved in place; see ts_retime.h. */
 #include "ts_retime.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <gio/gio.h>
-#include <glib/gstdio.h>
-#include <unistd.h>
 
 #include "common/file_util.h"
 #include "media/ts_pcr_bridge.h"
@@ -185,22 +181,6 @@ cr_ts_shift_file (const char *path, gint64 delta, GError **error)
   gsize len = 0;
   if (!g_file_get_contents (path, &data, &len, error))
     return FALSE;
-  if (cr_ts_shift ((guint8 *)data, len, delta) == 0)
-    return TRUE;
-  int fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
-  if (fd < 0)
-    goto fail;
-  if (!cr_write_all (fd, data, len)) {
-    int saved = errno;
-    close (fd);
-    errno = saved;
-    goto fail;
-  }
-  if (close (fd) != 0)
-    goto fail;
-  return TRUE;
-fail:
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot retime %s: %s", path,
-               g_strerror (errno));
-  return FALSE;
+  return cr_ts_shift ((guint8 *)data, len, delta) == 0
+         || cr_file_overwrite (path, data, len, error);
 }

@@ -1,14 +1,8 @@
 /* PAT and PMT moved to the front of an MPEG-TS segment; see ts_tables.h. */
 #include "ts_tables.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <gio/gio.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "common/file_util.h"
 #include "media/ts_retime.h"
 
 #define TS_SYNC 0x47
@@ -97,27 +91,4 @@ cr_ts_tables_first (guint8 *data, gsize len)
   memmove (data + 2 * CR_TS_PACKET, data, pat * CR_TS_PACKET);
   memcpy (data, tables, sizeof tables);
   return 2;
-}
-
-gboolean
-cr_ts_tables_first_file (const char *path, GError **error)
-{
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents (path, &data, &len, error))
-    return FALSE;
-  if (cr_ts_tables_first ((guint8 *)data, len) == 0)
-    return TRUE;
-  int fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
-  if (fd >= 0 && cr_write_all (fd, data, len)) {
-    if (close (fd) == 0)
-      return TRUE;
-  } else if (fd >= 0) {
-    int saved = errno;
-    close (fd);
-    errno = saved;
-  }
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot rewrite %s: %s", path,
-               g_strerror (errno));
-  return FALSE;
 }

@@ -21,8 +21,4 @@ G_BEGIN_DECLS
  * the number of packets moved (0 or 2). */
 guint cr_ts_tables_first (guint8 *data, gsize len);
 
-/* cr_ts_tables_first() of the file @path, written back in place when anything moved (not synced:
- * the caller fsyncs). FALSE with @error when it cannot be read or written. */
-gboolean cr_ts_tables_first_file (const char *path, GError **error);
-
 G_END_DECLS

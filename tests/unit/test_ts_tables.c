@@ -2,7 +2,6 @@
  * comes before the first picture, fixed with every other packet kept in order; what is left
  * alone (tables already first, no PMT after the PAT, a section that does not fit one packet, bytes
  * without packet sync). */
-#include <glib/gstdio.h>
 #include <string.h>
 
 #include "media/ts_tables.h"
@@ -161,28 +160,6 @@ test_partial_tail (void)
   g_assert_cmpmem (ts->data + ts->len - sizeof tail, sizeof tail, tail, sizeof tail);
 }
 
-static void
-test_file (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("cr-ts-tables-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_autofree char *path = g_build_filename (dir, "seg.ts", NULL);
-  g_autoptr (GByteArray) ts = muxer_order ();
-  g_assert_true (g_file_set_contents (path, (const char *)ts->data, ts->len, NULL));
-  g_assert_true (cr_ts_tables_first_file (path, &error));
-  g_autofree char *back = NULL;
-  gsize len = 0;
-  g_assert_true (g_file_get_contents (path, &back, &len, NULL));
-  g_assert_cmpuint (len, ==, ts->len);
-  cr_ts_tables_first (ts->data, ts->len);
-  g_assert_cmpmem (back, len, ts->data, ts->len);
-  g_assert_false (cr_ts_tables_first_file ("/nonexistent/seg.ts", &error));
-  g_assert_nonnull (error);
-  g_unlink (path);
-  g_rmdir (dir);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -190,6 +167,5 @@ main (int argc, char **argv)
   g_test_add_func ("/ts_tables/moved", test_moved);
   g_test_add_func ("/ts_tables/left-alone", test_left_alone);
   g_test_add_func ("/ts_tables/partial-tail", test_partial_tail);
-  g_test_add_func ("/ts_tables/file", test_file);
   return g_test_run ();
 }
