@@ -164,6 +164,18 @@ mix_add_ender (GstBin *bin, GstElement *comp, const CrMixOptions *o, GError **er
   return pad;
 }
 
+/* x264's threads for the canvas: live, one up to 720p30, where one thread keeps up with the rate
+ * several times over and a machine's cores are shared by many recordings: 22-26 MB less memory
+ * than x264's default of 1.5 a core (frame threads each holding pictures) at the same CPU
+ * (bench/mix.mjs, docs/mixing.md); x264's default above it. Offline (compose), the default: the
+ * file is made as fast as the machine can. */
+static int
+mix_encoder_threads (const CrMixOptions *o)
+{
+  gint64 pixel_rate = (gint64)o->width * o->height * o->fps;
+  return !o->offline && pixel_rate <= (gint64)1280 * 720 * 30 ? 1 : 0 /* x264's own choice */;
+}
+
 /* The canvas: the background colour (a live source: one picture, repeated) paces the compositor
  * when no one publishes; the timestamp and the watermarks over it; H.264 into the files.
  * B-frames off: as cheap as ffmpeg's libx264 with the same settings. */
@@ -196,7 +208,7 @@ mix_build_video (GstElement *pipeline, GstElement *sink, const CrMixOptions *o, 
     g_object_set (clock, "time-format", "%Y-%m-%d %H:%M:%S", NULL);
   cr_set (enc, "speed-preset", "veryfast");
   g_object_set (enc, "bframes", 0, "bitrate", MAX (1, o->video_bitrate / 1000), "key-int-max",
-                MAX (1, o->gop_s * o->fps), NULL);
+                MAX (1, o->gop_s * o->fps), "threads", mix_encoder_threads (o), NULL);
   cr_x264_hand_off_input (enc); /* the canvases go back to the compositor once x264 has them */
   GstBin *bin = GST_BIN (pipeline);
   if (!cr_bin_chain (bin, error, background, cr_capsfilter (mix_video_caps (o, 0)), freeze,
